@@ -1,0 +1,156 @@
+//! Boot: from the image entry at EL2 or EL1 to the board's Rust entry at EL1.
+//!
+//! The image is a drop-in BL33 for standard TF-A on QEMU: entered at its
+//! load address with the MMU off, x0 = device tree address (or 0). Entered at
+//! EL2, the boot code configures EL2 for an AArch64 EL1 (timer and GIC system
+//! register access, no FP/SIMD traps), installs a minimal EL2 stub that
+//! answers every HVC with SMCCC `NOT_SUPPORTED`, and drops to EL1. At EL1 it
+//! enables FP/SIMD, sets the stack, zeroes BSS, installs the EL1 exception
+//! vectors, turns the MMU and caches on with an identity map, and calls the
+//! board's entry named with [`entry!`](crate::entry).
+
+use core::arch::global_asm;
+
+/// What the boot code learnt before calling the board.
+#[derive(Clone, Copy, Debug, defmt::Format)]
+pub struct BootInfo {
+    /// Device tree address handed over in x0 (0 if none).
+    pub device_tree_address: u64,
+    /// Exception level the image was entered at (1 or 2).
+    pub entry_exception_level: u8,
+}
+
+/// Names the board's entry function, `fn(BootInfo) -> !`.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        /// The board entry called by the Armv8-A boot code.
+        #[no_mangle]
+        pub extern "Rust" fn __armv8a_board_main(boot: $crate::BootInfo) -> ! {
+            let main: fn($crate::BootInfo) -> ! = $main;
+            main(boot)
+        }
+    };
+}
+
+extern "Rust" {
+    fn __armv8a_board_main(boot: BootInfo) -> !;
+}
+
+/// Rust side of the boot path, called from the assembly entry at EL1.
+#[no_mangle]
+extern "C" fn armv8a_rust_start(device_tree_address: u64, entry_exception_level: u64) -> ! {
+    crate::mmu::enable_identity_map();
+    let boot = BootInfo {
+        device_tree_address,
+        entry_exception_level: entry_exception_level as u8,
+    };
+    // SAFETY: `__armv8a_board_main` is defined exactly once by the board
+    // through `entry!`, which checks its signature is `fn(BootInfo) -> !`.
+    unsafe { __armv8a_board_main(boot) }
+}
+
+// The entry point. Registers: x19 = device tree address, x20 = entry EL.
+global_asm!(
+    r#"
+    .section .text.boot, "ax"
+    .global _start
+_start:
+    mov     x19, x0
+    mrs     x20, CurrentEL
+    ubfx    x20, x20, #2, #2
+    cmp     x20, #2
+    b.eq    armv8a_from_el2
+    cmp     x20, #1
+    b.eq    armv8a_at_el1
+    b       armv8a_halt
+
+armv8a_from_el2:
+    // EL1 runs AArch64; nothing else is trapped or virtualised.
+    mov     x1, #(1 << 31)
+    msr     hcr_el2, x1
+    // No FP/SIMD traps to EL2 (CPTR_EL2 RES1 bits only, TFP = 0).
+    mov     x1, #0x33ff
+    msr     cptr_el2, x1
+    // EL1 may use the physical counter and timer; no virtual offset.
+    mov     x1, #3
+    msr     cnthctl_el2, x1
+    msr     cntvoff_el2, xzr
+    // GICv3 system registers for EL1, when the CPU has them.
+    mrs     x1, id_aa64pfr0_el1
+    ubfx    x1, x1, #24, #4
+    cbz     x1, 1f
+    mov     x1, #0xf
+    msr     S3_4_C12_C9_5, x1
+    isb
+1:
+    mrs     x1, midr_el1
+    msr     vpidr_el2, x1
+    mrs     x1, mpidr_el1
+    msr     vmpidr_el2, x1
+    msr     vttbr_el2, xzr
+    // SCTLR_EL1: RES1 bits, MMU and caches off until Rust turns them on.
+    movz    x1, #0x0800
+    movk    x1, #0x30d0, lsl #16
+    msr     sctlr_el1, x1
+    adrp    x1, armv8a_el2_stub_vectors
+    add     x1, x1, :lo12:armv8a_el2_stub_vectors
+    msr     vbar_el2, x1
+    // Drop to EL1h with DAIF masked.
+    mov     x1, #0x3c5
+    msr     spsr_el2, x1
+    adr     x1, armv8a_at_el1
+    msr     elr_el2, x1
+    isb
+    eret
+
+armv8a_at_el1:
+    // FP/SIMD: no traps at EL1 and EL0.
+    mov     x1, #(3 << 20)
+    msr     cpacr_el1, x1
+    isb
+    msr     daifset, #0xf
+    adrp    x1, __stack_top
+    add     x1, x1, :lo12:__stack_top
+    mov     sp, x1
+    adrp    x1, __bss_start
+    add     x1, x1, :lo12:__bss_start
+    adrp    x2, __bss_end
+    add     x2, x2, :lo12:__bss_end
+2:
+    cmp     x1, x2
+    b.hs    3f
+    str     xzr, [x1], #8
+    b       2b
+3:
+    adrp    x1, armv8a_el1_vectors
+    add     x1, x1, :lo12:armv8a_el1_vectors
+    msr     vbar_el1, x1
+    isb
+    mov     x0, x19
+    mov     x1, x20
+    bl      armv8a_rust_start
+    b       armv8a_halt
+
+    .global armv8a_halt
+armv8a_halt:
+    msr     daifset, #0xf
+4:
+    wfe
+    b       4b
+
+    // Minimal EL2 stub: every exception from EL1 (an HVC) returns
+    // SMCCC NOT_SUPPORTED; nothing else is routed to EL2.
+    .balign 2048
+armv8a_el2_stub_vectors:
+    .rept 8
+    .balign 128
+    b       armv8a_halt
+    .endr
+    .rept 8
+    .balign 128
+    movn    x0, #0
+    eret
+    .endr
+"#
+);

@@ -1,0 +1,27 @@
+//! Armv8-A support for the kernel: boot, exception vectors, MMU, GICv3,
+//! the generic timer, the SMCCC conduit, shared pages and the critical section.
+//!
+//! All `unsafe` code and assembly of the kernel side lives here (and in the
+//! SoC crates under `chips/`). Each `unsafe` block says why it is sound.
+//!
+//! A board names its entry point with [`entry!`]; the boot code calls it at
+//! EL1 with the MMU and caches on, a stack, zeroed BSS and FP/SIMD enabled:
+//!
+//! ```ignore
+//! armv8a::entry!(main);
+//! fn main(boot: armv8a::BootInfo) -> ! { /* wire the board */ }
+//! ```
+
+#![no_std]
+
+pub mod boot;
+pub mod conduit;
+pub mod critical_section_impl;
+pub mod exceptions;
+pub mod fault_report;
+pub mod gicv3;
+pub mod mmu;
+pub mod shared_page;
+pub mod timer;
+
+pub use boot::BootInfo;

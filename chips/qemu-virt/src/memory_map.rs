@@ -1,0 +1,12 @@
+//! Physical addresses of the QEMU `virt` board's devices and memory.
+
+/// GICv3 distributor.
+pub const GIC_DISTRIBUTOR_BASE: usize = 0x0800_0000;
+/// GICv3 redistributor of core 0.
+pub const GIC_REDISTRIBUTOR_BASE: usize = 0x080a_0000;
+/// Non-secure PL011 UART (QEMU's first `-serial`).
+pub const UART0_BASE: usize = 0x0900_0000;
+/// Start of DRAM; with `-bios`, QEMU keeps the device tree in its first MiB.
+pub const DRAM_BASE: usize = 0x4000_0000;
+/// Where the kernel image is linked and entered (TF-A's BL33 address).
+pub const KERNEL_BASE: usize = 0x6000_0000;

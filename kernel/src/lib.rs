@@ -1,0 +1,29 @@
+//! The core of a Tock-style kernel for Armv8-A.
+//!
+//! The kernel owns no hardware. It provides:
+//! - [`ErrorCode`] and the cells capsules use for interior mutability;
+//! - [`static_init!`] for heap-free static allocation;
+//! - [`deferred_call`]: callbacks are never issued from inside a downcall,
+//!   pending work is serviced by the main loop;
+//! - [`hil`]: the traits chips implement and capsules use;
+//! - [`init_queue`]: the deferred-init queue that probes each component only
+//!   when the readiness conditions it waits on have been signalled;
+//! - [`main_loop`]: interrupts, deferred calls, the init queue, then sleep.
+
+#![no_std]
+#![warn(missing_docs)]
+
+// Host unit tests use `std` (threads, `catch_unwind`, collections).
+#[cfg(test)]
+extern crate std;
+
+pub mod cells;
+pub mod deferred_call;
+pub mod errorcode;
+pub mod hil;
+pub mod init_queue;
+pub mod main_loop;
+pub mod platform;
+pub mod utilities;
+
+pub use errorcode::ErrorCode;

@@ -1,0 +1,3 @@
+//! What a chip must provide for the main loop to run.
+
+pub mod chip;

@@ -1,0 +1,95 @@
+//! A host-testable model of the Arm FF-A secure world (SPMD + SPMC) as the normal world sees it through SMC.
+//!
+//! The model answers SMC calls made by a non-secure FF-A endpoint (ID 0, the
+//! kernel or hypervisor) the way an EL3 SPMD with an SPMC behind it would:
+//!
+//! * SMCCC v1.2 discovery and PSCI v1.1 basics (see [`smccc`]);
+//! * FF-A v1.0, v1.1 and v1.2 setup, discovery and direct messaging, written
+//!   from the specification (DEN0077A); the SPMC's own version comes from
+//!   [`FaultConfig::spmc_version`];
+//! * three hosted secure partitions (see [`partition`]): an echo partition,
+//!   an AArch32-only partition and a partition that gets preempted;
+//! * fault injection selected by [`FaultConfig`], which also has a fixed-size
+//!   little-endian serialised form so a test harness can hand it to firmware.
+//!
+//! It serves two users: the EL3 test firmware on QEMU (bare metal, no heap)
+//! and host unit tests of the normal-world FF-A client. The crate therefore
+//! has no heap, no MMIO and no unsafe code; normal-world memory (the RX/TX
+//! buffers) is reached only through the [`NormalWorldMemory`] trait.
+//!
+//! Register conventions of the replies:
+//! * FF-A replies define x0–x7 completely (reserved registers are zero);
+//!   x8–x17 are preserved unless the ABI returns results in them
+//!   (`FFA_PARTITION_INFO_GET_REGS`, `FFA_MSG_SEND_DIRECT_RESP2`), as
+//!   SMCCC v1.2 requires.
+//! * SMCCC and PSCI replies carry the result in x0, zero x1–x3 and preserve
+//!   x4–x17.
+//! * A function that is not implemented answers x0 = `u64::MAX` (SMCCC
+//!   `NOT_SUPPORTED`, -1), like real firmware.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod config;
+pub mod error_code;
+pub mod function_id;
+pub mod mailbox;
+pub mod memory;
+pub mod partition;
+pub mod smccc;
+pub mod trace;
+pub mod uuid;
+pub mod version;
+
+mod call;
+mod discovery;
+mod memory_sharing;
+mod messaging;
+mod notifications;
+mod partition_discovery;
+mod readiness;
+mod secure_world;
+
+pub use config::{ConfigError, FaultConfig, PartitionInfoFault, ReadinessError};
+pub use error_code::FfaError;
+pub use memory::{MemoryError, NormalWorldMemory};
+pub use partition::PartitionInfo;
+pub use secure_world::SecureWorld;
+pub use trace::{
+    describe_call, describe_outcome, describe_result, error_name, function_name, CallDescription,
+    OutcomeDescription, ResultDescription,
+};
+pub use uuid::Uuid;
+pub use version::Version;
+
+/// Number of general-purpose registers (x0..x17) that carry SMCCC v1.2 arguments and results.
+pub const SMCCC_REGISTER_COUNT: usize = 18;
+
+/// The register file of one SMC: x0..x17 on entry (arguments) or on return (results).
+pub type Registers = [u64; SMCCC_REGISTER_COUNT];
+
+/// The ID of the non-secure FF-A endpoint that calls the model (the kernel or hypervisor).
+pub const NORMAL_WORLD_ENDPOINT_ID: u16 = 0;
+
+/// The FF-A ID of the SPMC, returned by `FFA_SPM_ID_GET`.
+pub const SPMC_ID: u16 = 0x8000;
+
+/// What the firmware must do after the model handled one SMC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Return to the caller with these registers in x0..x17.
+    Return(Registers),
+    /// The caller asked for `PSCI_SYSTEM_OFF`: power off.
+    ///
+    /// Quirk of this test firmware: x1 of the call carries the exit status
+    /// QEMU should exit with (real firmware ignores x1).
+    SystemOff {
+        /// The exit status the caller put in w1.
+        status: u32,
+    },
+    /// The caller asked for `PSCI_SYSTEM_RESET`: reset the system.
+    SystemReset,
+}

@@ -1,0 +1,156 @@
+//! EL3 test firmware for QEMU `virt`: PSCI, SMCCC and an FF-A SPMD+SPMC
+//! model with secure partitions and fault injection.
+//!
+//! It behaves like TF-A's hand-off to BL33: it sets up the secure state,
+//! then enters the normal-world image at 0x6000_0000 at EL2 (or EL1 when the
+//! configuration asks), MMU off, x0 = device tree address. Every SMC from
+//! the normal world is answered by [`ffa_model::SecureWorld`]; with tracing
+//! on, each call is printed on the secure UART.
+//!
+//! The fault configuration is a blob ([`ffa_model::FaultConfig`]) that the
+//! runner places at [`CONFIG_BLOB_ADDRESS`] with `-device loader`; without a
+//! valid blob the firmware uses the default configuration.
+
+#![no_std]
+#![no_main]
+
+mod console;
+mod entry;
+mod gic;
+mod memory;
+mod semihosting;
+mod smc;
+
+use ffa_model::FaultConfig;
+
+/// Where the runner loads the fault-configuration blob (non-secure DRAM,
+/// below the kernel image).
+pub const CONFIG_BLOB_ADDRESS: u64 = 0x5ff0_0000;
+/// Where the normal-world image is entered (TF-A's BL33 address on QEMU).
+const NORMAL_WORLD_ENTRY: u64 = 0x6000_0000;
+/// Where QEMU places the device tree when booting with `-bios`.
+const DEVICE_TREE_ADDRESS: u64 = 0x4000_0000;
+
+/// SCR_EL3: lower ELs non-secure, HVC enabled, EL2 (and so EL1) AArch64.
+const SECURE_CONFIGURATION: u64 = (1 << 0) | (1 << 8) | (1 << 10);
+/// SPSR for EL2h (or EL1h) with D, A, I and F masked.
+const PROGRAM_STATUS_EL2: u64 = 0x3c9;
+const PROGRAM_STATUS_EL1: u64 = 0x3c5;
+
+fn read_config() -> FaultConfig {
+    let mut blob = [0u8; FaultConfig::BLOB_SIZE];
+    use ffa_model::NormalWorldMemory;
+    if memory::NonSecureDram.read(CONFIG_BLOB_ADDRESS, &mut blob).is_err() {
+        log!("[fw] config: blob address unreadable; using defaults");
+        return FaultConfig::default_config();
+    }
+    match FaultConfig::from_bytes(&blob) {
+        Ok(config) => {
+            log!("[fw] config: loaded from {:#x}", CONFIG_BLOB_ADDRESS);
+            config
+        }
+        Err(error) => {
+            log!("[fw] config: no valid blob ({:?}); using defaults", error);
+            FaultConfig::default_config()
+        }
+    }
+}
+
+fn write_system_registers_for_el2_entry() {
+    // SAFETY: EL3 configures lower ELs before entering them; these writes
+    // have no memory effects.
+    unsafe {
+        core::arch::asm!(
+            "msr scr_el3, {scr}",
+            // SCTLR_EL2: RES1 bits, MMU and caches off.
+            "msr sctlr_el2, {sctlr_el2}",
+            "msr hcr_el2, xzr",
+            "isb",
+            scr = in(reg) SECURE_CONFIGURATION,
+            sctlr_el2 = in(reg) 0x30c5_0830u64,
+            options(nostack)
+        );
+    }
+}
+
+fn write_system_registers_for_el1_entry() {
+    // SAFETY: as above; EL2 is set up so that EL1 runs AArch64 with timer,
+    // GIC system-register and FP/SIMD access, as TF-A does without EL2.
+    unsafe {
+        core::arch::asm!(
+            "msr scr_el3, {scr}",
+            "msr hcr_el2, {hcr}",
+            "msr cptr_el2, {cptr}",
+            "msr cnthctl_el2, {cnthctl}",
+            "msr cntvoff_el2, xzr",
+            "msr S3_4_C12_C9_5, {sre}",
+            "mrs {scratch}, midr_el1",
+            "msr vpidr_el2, {scratch}",
+            "mrs {scratch}, mpidr_el1",
+            "msr vmpidr_el2, {scratch}",
+            "msr sctlr_el1, {sctlr_el1}",
+            "isb",
+            scr = in(reg) SECURE_CONFIGURATION,
+            hcr = in(reg) 1u64 << 31,
+            cptr = in(reg) 0x33ffu64,
+            cnthctl = in(reg) 3u64,
+            sre = in(reg) 0xfu64,
+            sctlr_el1 = in(reg) 0x30d0_0800u64,
+            scratch = out(reg) _,
+            options(nostack)
+        );
+    }
+}
+
+#[no_mangle]
+extern "C" fn firmware_main() -> ! {
+    console::initialise();
+    log!("[fw] EL3 test firmware: PSCI, SMCCC, FF-A SPMD+SPMC model");
+    if !gic::initialise() {
+        semihosting::exit(3);
+    }
+    let config = read_config();
+    let at_el1 = config.enter_normal_world_at_el1;
+    smc::install(config);
+    if at_el1 {
+        write_system_registers_for_el1_entry();
+    } else {
+        write_system_registers_for_el2_entry();
+    }
+    log!(
+        "[fw] entering the normal world at {:#x}, EL{}",
+        NORMAL_WORLD_ENTRY,
+        if at_el1 { 1 } else { 2 }
+    );
+    let program_status = if at_el1 {
+        PROGRAM_STATUS_EL1
+    } else {
+        PROGRAM_STATUS_EL2
+    };
+    // SAFETY: the normal-world image was placed at its entry address by the
+    // runner; EL3 state is fully set up and the vectors handle its SMCs.
+    unsafe {
+        entry::firmware_enter_normal_world(program_status, NORMAL_WORLD_ENTRY, DEVICE_TREE_ADDRESS)
+    }
+}
+
+/// Reports an exception taken at EL3 itself, or a non-SMC exception from
+/// below, and ends the run with a failure status.
+#[no_mangle]
+extern "C" fn firmware_fatal_exception(kind: u64, syndrome: u64, link: u64, fault_address: u64) -> ! {
+    log!(
+        "[fw] fatal exception: vector {} ESR {:#x} (EC {:#x}) ELR {:#x} FAR {:#x}",
+        kind,
+        syndrome,
+        (syndrome >> 26) & 0x3f,
+        link,
+        fault_address
+    );
+    semihosting::exit(4)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    log!("[fw] panic: {}", info);
+    semihosting::exit(5)
+}

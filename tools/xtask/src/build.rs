@@ -1,0 +1,84 @@
+//! Cross-builds of the kernel image (the board) and the test firmware.
+
+use std::path::PathBuf;
+
+use crate::error::Result;
+use crate::image::{self, BinaryStart};
+use crate::process;
+use crate::workspace::Workspace;
+
+/// The bare-metal target every image is built for.
+pub const TARGET: &str = "aarch64-unknown-none";
+
+/// The board package; its binary is the kernel image.
+pub const BOARD_PACKAGE: &str = "qemu-virt-board";
+
+/// The test firmware package (EL3 monitor, SPMD and SPMC model).
+pub const FIRMWARE_PACKAGE: &str = "test-firmware";
+
+/// Physical address the kernel image is linked at (lowest loaded address).
+pub const KERNEL_LOAD_ADDRESS: u64 = 0x6000_0000;
+
+/// Physical address of the boot flash that QEMU's `-bios` fills.
+pub const FIRMWARE_LOAD_ADDRESS: u64 = 0x0;
+
+/// Builds the kernel image with the given board features; returns the ELF path.
+pub fn build_kernel(workspace: &Workspace, features: &[impl AsRef<str>]) -> Result<PathBuf> {
+    build_release(workspace, BOARD_PACKAGE, features)
+}
+
+/// Builds the test firmware and writes its flash image; returns (ELF, raw binary).
+pub fn build_firmware(workspace: &Workspace) -> Result<(PathBuf, PathBuf)> {
+    let elf = build_release(workspace, FIRMWARE_PACKAGE, &[] as &[&str])?;
+    let binary = workspace
+        .target_directory
+        .join(format!("{FIRMWARE_PACKAGE}.bin"));
+    image::write_binary(&elf, &binary, BinaryStart::At(FIRMWARE_LOAD_ADDRESS))?;
+    Ok((elf, binary))
+}
+
+/// `cargo build --release --target aarch64-unknown-none -p PACKAGE [--features ...]`.
+fn build_release(
+    workspace: &Workspace,
+    package: &str,
+    features: &[impl AsRef<str>],
+) -> Result<PathBuf> {
+    let mut command = workspace.cargo();
+    command.args(["build", "--release", "--target", TARGET, "--package", package]);
+    let features = join_features(features);
+    if !features.is_empty() {
+        command.args(["--features", &features]);
+    }
+    process::run(&mut command)?;
+    Ok(release_binary(workspace, package))
+}
+
+/// Where cargo puts the release binary of `package` for [`TARGET`].
+pub fn release_binary(workspace: &Workspace, package: &str) -> PathBuf {
+    workspace
+        .target_directory
+        .join(TARGET)
+        .join("release")
+        .join(package)
+}
+
+/// Features as one comma-separated cargo argument.
+pub fn join_features(features: &[impl AsRef<str>]) -> String {
+    features
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|feature| !feature.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_join_with_commas_and_skip_empty_ones() {
+        assert_eq!(join_features(&["a", "", "b"]), "a,b");
+        assert_eq!(join_features(&[] as &[&str]), "");
+    }
+}
