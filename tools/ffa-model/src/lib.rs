@@ -50,6 +50,7 @@ mod memory_sharing;
 mod messaging;
 mod notifications;
 mod partition_discovery;
+mod partition_table;
 mod readiness;
 mod secure_world;
 

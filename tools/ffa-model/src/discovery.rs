@@ -1,0 +1,93 @@
+//! Setup and discovery calls: `FFA_VERSION`, `FFA_FEATURES`, `FFA_ID_GET`, `FFA_SPM_ID_GET`.
+//!
+//! `FFA_FEATURES` (w1 = function or feature ID; the input properties in w2 are ignored):
+//! * bit 31 clear (a feature ID: NPI, SRI, ME interrupt, ...) → `NOT_SUPPORTED`,
+//!   since notifications and managed exit are not modelled;
+//! * a function ID the caller may invoke at its negotiated version →
+//!   `FFA_SUCCESS_32` with w2 = 0, except `FFA_RXTX_MAP_32/64`: w2 bits `[1:0]` = 0
+//!   (minimum size and alignment 4 KiB) and, for v1.2 callers, bits `[31:16]` =
+//!   the maximum page count ([`crate::mailbox::MAXIMUM_PAGE_COUNT`]);
+//! * anything else → `NOT_SUPPORTED`.
+//!
+//! Supported function IDs: from v1.0 `FFA_ERROR`, `FFA_SUCCESS_32/64`,
+//! `FFA_INTERRUPT`, `FFA_VERSION`, `FFA_FEATURES`, `FFA_RX_RELEASE`,
+//! `FFA_RXTX_MAP_32/64`, `FFA_RXTX_UNMAP`, `FFA_PARTITION_INFO_GET`,
+//! `FFA_ID_GET`, `FFA_RUN`, `FFA_MSG_SEND_DIRECT_REQ_32/64`; from v1.1
+//! `FFA_SPM_ID_GET`, `FFA_RX_ACQUIRE`; from v1.2 `FFA_PARTITION_INFO_GET_REGS`,
+//! `FFA_MSG_SEND_DIRECT_REQ2`.
+
+use crate::call::{Call, Reply};
+use crate::error_code::FfaError;
+use crate::error_code::SMCCC_NOT_SUPPORTED;
+use crate::function_id::*;
+use crate::mailbox::MAXIMUM_PAGE_COUNT;
+use crate::version::{Negotiation, Version, VersionAnswer};
+use crate::{NORMAL_WORLD_ENDPOINT_ID, SPMC_ID};
+
+/// `FFA_VERSION` for an SPMC of version `own` (rules in [`crate::version`]).
+/// The answer is in w0 alone; `NOT_SUPPORTED` is x0 = -1 as a 64-bit register,
+/// as real firmware returns it.
+pub(crate) fn version(negotiation: &mut Negotiation, own: Version, call: &Call<'_>) -> Reply {
+    match negotiation.answer(call.word(1), own) {
+        VersionAnswer::Version(value) => Reply::ffa(value),
+        VersionAnswer::NotSupported => Reply::ffa(0).with(0, SMCCC_NOT_SUPPORTED),
+    }
+}
+
+/// The lowest negotiated version at which the caller may invoke `function_id`,
+/// or `None` if the model does not implement it for the normal world.
+pub(crate) fn introduced_in(function_id: u32) -> Option<Version> {
+    match function_id {
+        FFA_ERROR
+        | FFA_SUCCESS_32
+        | FFA_SUCCESS_64
+        | FFA_INTERRUPT
+        | FFA_VERSION
+        | FFA_FEATURES
+        | FFA_RX_RELEASE
+        | FFA_RXTX_MAP_32
+        | FFA_RXTX_MAP_64
+        | FFA_RXTX_UNMAP
+        | FFA_PARTITION_INFO_GET
+        | FFA_ID_GET
+        | FFA_RUN
+        | FFA_MSG_SEND_DIRECT_REQ_32
+        | FFA_MSG_SEND_DIRECT_REQ_64 => Some(Version::V1_0),
+        FFA_SPM_ID_GET | FFA_RX_ACQUIRE => Some(Version::V1_1),
+        FFA_PARTITION_INFO_GET_REGS | FFA_MSG_SEND_DIRECT_REQ2 => Some(Version::V1_2),
+        _ => None,
+    }
+}
+
+/// `FFA_FEATURES` for a caller whose negotiated version is `version`.
+pub(crate) fn features(version: Version, call: &Call<'_>) -> Reply {
+    let queried = call.word(1);
+    if queried & FAST_CALL_BIT == 0 {
+        return Reply::error(FfaError::NotSupported);
+    }
+    match introduced_in(queried) {
+        Some(introduced) if introduced <= version => {
+            let properties = match queried {
+                FFA_RXTX_MAP_32 | FFA_RXTX_MAP_64 if version >= Version::V1_2 => {
+                    u64::from(MAXIMUM_PAGE_COUNT) << 16
+                }
+                _ => 0,
+            };
+            Reply::success_32().with(2, properties)
+        }
+        _ => Reply::error(FfaError::NotSupported),
+    }
+}
+
+/// `FFA_ID_GET`: the caller is the non-secure endpoint 0.
+pub(crate) fn id_get() -> Reply {
+    Reply::success_32().with(2, u64::from(NORMAL_WORLD_ENDPOINT_ID))
+}
+
+/// `FFA_SPM_ID_GET` (v1.1): the SPMC's ID.
+pub(crate) fn spm_id_get(version: Version) -> Reply {
+    if version < Version::V1_1 {
+        return Reply::error(FfaError::NotSupported);
+    }
+    Reply::success_32().with(2, u64::from(SPMC_ID))
+}

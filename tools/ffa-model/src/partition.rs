@@ -1,0 +1,231 @@
+//! The secure partitions the model hosts, their properties and their information descriptors.
+//!
+//! | ID | UUID | contexts | state | direct messages | behaviour |
+//! |---|---|---|---|---|---|
+//! | 0x8001 | `fa791f17-febd-4861-81d0-4b5dae9cb9cb` | 4 | AArch64 | REQ 32/64, REQ2 | echoes the payload |
+//! | 0x8002 | `88886b1c-15ad-4435-a3f8-e2919eacb5b7` | 1 | AArch32 | REQ 32 only | adds 1 (wrapping) to each 32-bit payload word |
+//! | 0x8003 | `b4399eff-6a76-400b-bfa8-2c063889c6ee` | 1 | AArch64 | REQ 32/64, REQ2 | answers `FFA_INTERRUPT` then `FFA_YIELD` a configured number of times, then echoes |
+//!
+//! Property bits (DEN0077A partition information descriptor): bit 0 direct
+//! request receive, 1 direct request send, 2 indirect messaging, 3
+//! notifications, `[5:4]` ID type (v1.1), 6/7 VM created/destroyed messages,
+//! 8 AArch64 execution state (v1.1), 9/10 `DIRECT_REQ2` receive/send (v1.2).
+//! Bits a version does not define are cleared in the descriptors given to a
+//! caller of that version.
+
+use crate::uuid::Uuid;
+use crate::version::Version;
+
+/// Partition property bits.
+pub mod properties {
+    /// Bit 0: receives direct requests (`FFA_MSG_SEND_DIRECT_REQ`).
+    pub const DIRECT_REQUEST_RECEIVE: u32 = 1 << 0;
+    /// Bit 1: sends direct requests.
+    pub const DIRECT_REQUEST_SEND: u32 = 1 << 1;
+    /// Bit 2: supports indirect messaging.
+    pub const INDIRECT_MESSAGING: u32 = 1 << 2;
+    /// Bit 3: supports notifications.
+    pub const NOTIFICATIONS: u32 = 1 << 3;
+    /// Bits `[5:4]`: partition ID type (v1.1); 0 = PE endpoint ID.
+    pub const ID_TYPE_MASK: u32 = 0b11 << 4;
+    /// Bit 6: wants VM-created messages.
+    pub const VM_CREATED_MESSAGES: u32 = 1 << 6;
+    /// Bit 7: wants VM-destroyed messages.
+    pub const VM_DESTROYED_MESSAGES: u32 = 1 << 7;
+    /// Bit 8: runs in AArch64 execution state (v1.1); clear = AArch32.
+    pub const AARCH64_EXECUTION_STATE: u32 = 1 << 8;
+    /// Bit 9: receives `FFA_MSG_SEND_DIRECT_REQ2` (v1.2).
+    pub const DIRECT_REQUEST2_RECEIVE: u32 = 1 << 9;
+    /// Bit 10: sends `FFA_MSG_SEND_DIRECT_REQ2` (v1.2).
+    pub const DIRECT_REQUEST2_SEND: u32 = 1 << 10;
+
+    /// Bits defined by FF-A v1.0.
+    pub const DEFINED_IN_V1_0: u32 = 0b1111;
+    /// Bits defined by FF-A v1.1.
+    pub const DEFINED_IN_V1_1: u32 = 0x1FF;
+    /// Bits defined by FF-A v1.2.
+    pub const DEFINED_IN_V1_2: u32 = 0x7FF;
+}
+
+/// Size of a v1.0 partition information descriptor (ID, context count, properties).
+pub const DESCRIPTOR_SIZE_V1_0: usize = 8;
+/// Size of a v1.1 / v1.2 partition information descriptor (v1.0 fields plus the UUID).
+pub const DESCRIPTOR_SIZE_V1_1: usize = 24;
+
+/// A hosted partition, as discovery reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionInfo {
+    /// The partition's FF-A ID.
+    pub id: u16,
+    /// The partition's UUID, bytes in standard order.
+    pub uuid: [u8; 16],
+    /// Number of execution contexts (vCPUs).
+    pub execution_context_count: u16,
+    /// Property bits as defined by v1.2 (see [`properties`]).
+    pub properties: u32,
+}
+
+impl PartitionInfo {
+    /// The UUID as a [`Uuid`].
+    pub const fn uuid(&self) -> Uuid {
+        Uuid::from_bytes(self.uuid)
+    }
+
+    /// Whether the partition runs in AArch64 state.
+    pub const fn is_aarch64(&self) -> bool {
+        self.properties & properties::AARCH64_EXECUTION_STATE != 0
+    }
+
+    /// The properties as a caller of `version` sees them (undefined bits cleared).
+    pub const fn properties_for(&self, version: Version) -> u32 {
+        self.properties & defined_properties(version)
+    }
+
+    /// Encode the partition information descriptor for a caller of `version`
+    /// into `destination` (8 bytes for v1.0, 24 bytes from v1.1). The UUID is
+    /// written only when `include_uuid` (the query used the nil UUID);
+    /// otherwise that field is zero. Returns the number of bytes written.
+    pub fn encode_descriptor(
+        &self,
+        version: Version,
+        include_uuid: bool,
+        destination: &mut [u8],
+    ) -> usize {
+        let size = descriptor_size(version);
+        let descriptor = &mut destination[..size];
+        descriptor[0..2].copy_from_slice(&self.id.to_le_bytes());
+        descriptor[2..4].copy_from_slice(&self.execution_context_count.to_le_bytes());
+        descriptor[4..8].copy_from_slice(&self.properties_for(version).to_le_bytes());
+        if size == DESCRIPTOR_SIZE_V1_1 {
+            let uuid = if include_uuid { self.uuid } else { [0; 16] };
+            descriptor[8..24].copy_from_slice(&uuid);
+        }
+        size
+    }
+
+    /// The first register of this partition in `FFA_PARTITION_INFO_GET_REGS`:
+    /// ID `[15:0]`, execution context count `[31:16]`, properties `[63:32]`.
+    pub const fn register_word(&self, version: Version) -> u64 {
+        self.id as u64
+            | (self.execution_context_count as u64) << 16
+            | (self.properties_for(version) as u64) << 32
+    }
+}
+
+/// The property bits a caller of `version` may see.
+pub const fn defined_properties(version: Version) -> u32 {
+    if version.major == 1 && version.minor == 0 {
+        properties::DEFINED_IN_V1_0
+    } else if version.major == 1 && version.minor == 1 {
+        properties::DEFINED_IN_V1_1
+    } else {
+        properties::DEFINED_IN_V1_2
+    }
+}
+
+/// The descriptor size for a caller of `version`.
+pub const fn descriptor_size(version: Version) -> usize {
+    if version.major == 1 && version.minor == 0 {
+        DESCRIPTOR_SIZE_V1_0
+    } else {
+        DESCRIPTOR_SIZE_V1_1
+    }
+}
+
+const fn uuid_constant(text: &str) -> [u8; 16] {
+    match Uuid::parse(text) {
+        Some(uuid) => uuid.to_bytes(),
+        None => panic!("invalid UUID constant"),
+    }
+}
+
+/// ID of the echo partition.
+pub const ECHO_PARTITION_ID: u16 = 0x8001;
+/// ID of the AArch32-only partition.
+pub const AARCH32_PARTITION_ID: u16 = 0x8002;
+/// ID of the partition that gets preempted (`FFA_INTERRUPT` / `FFA_YIELD`).
+pub const INTERRUPTING_PARTITION_ID: u16 = 0x8003;
+
+/// UUID of the echo partition: `fa791f17-febd-4861-81d0-4b5dae9cb9cb`.
+pub const ECHO_PARTITION_UUID: Uuid =
+    Uuid::from_bytes(uuid_constant("fa791f17-febd-4861-81d0-4b5dae9cb9cb"));
+/// UUID of the AArch32-only partition: `88886b1c-15ad-4435-a3f8-e2919eacb5b7`.
+pub const AARCH32_PARTITION_UUID: Uuid =
+    Uuid::from_bytes(uuid_constant("88886b1c-15ad-4435-a3f8-e2919eacb5b7"));
+/// UUID of the interrupting partition: `b4399eff-6a76-400b-bfa8-2c063889c6ee`.
+pub const INTERRUPTING_PARTITION_UUID: Uuid =
+    Uuid::from_bytes(uuid_constant("b4399eff-6a76-400b-bfa8-2c063889c6ee"));
+
+/// Number of hosted partitions.
+pub const PARTITION_COUNT: usize = 3;
+
+/// The hosted partitions, in the order discovery reports them.
+pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
+    PartitionInfo {
+        id: ECHO_PARTITION_ID,
+        uuid: ECHO_PARTITION_UUID.to_bytes(),
+        execution_context_count: 4,
+        properties: properties::DIRECT_REQUEST_RECEIVE
+            | properties::AARCH64_EXECUTION_STATE
+            | properties::DIRECT_REQUEST2_RECEIVE,
+    },
+    PartitionInfo {
+        id: AARCH32_PARTITION_ID,
+        uuid: AARCH32_PARTITION_UUID.to_bytes(),
+        execution_context_count: 1,
+        properties: properties::DIRECT_REQUEST_RECEIVE,
+    },
+    PartitionInfo {
+        id: INTERRUPTING_PARTITION_ID,
+        uuid: INTERRUPTING_PARTITION_UUID.to_bytes(),
+        execution_context_count: 1,
+        properties: properties::DIRECT_REQUEST_RECEIVE
+            | properties::AARCH64_EXECUTION_STATE
+            | properties::DIRECT_REQUEST2_RECEIVE,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptors_follow_the_version_layout() {
+        let echo = HOSTED_PARTITIONS[0];
+        let mut buffer = [0xAAu8; 32];
+        assert_eq!(echo.encode_descriptor(Version::V1_0, true, &mut buffer), 8);
+        assert_eq!(&buffer[..8], &[0x01, 0x80, 4, 0, 0x01, 0, 0, 0]);
+        assert_eq!(buffer[8], 0xAA, "v1.0 descriptors are 8 bytes");
+
+        assert_eq!(echo.encode_descriptor(Version::V1_1, true, &mut buffer), 24);
+        assert_eq!(&buffer[4..8], &0x101u32.to_le_bytes());
+        assert_eq!(&buffer[8..24], &echo.uuid);
+
+        assert_eq!(
+            echo.encode_descriptor(Version::V1_2, false, &mut buffer),
+            24
+        );
+        assert_eq!(&buffer[4..8], &0x301u32.to_le_bytes());
+        assert_eq!(&buffer[8..24], &[0u8; 16]);
+    }
+
+    #[test]
+    fn register_word_packs_fields() {
+        let partition = HOSTED_PARTITIONS[2];
+        assert_eq!(
+            partition.register_word(Version::V1_2),
+            0x0000_0301_0001_8003
+        );
+    }
+
+    #[test]
+    fn uuids_are_distinct_and_not_nil() {
+        for (index, partition) in HOSTED_PARTITIONS.iter().enumerate() {
+            assert!(!partition.uuid().is_nil());
+            for other in &HOSTED_PARTITIONS[index + 1..] {
+                assert_ne!(partition.uuid, other.uuid);
+                assert_ne!(partition.id, other.id);
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The run-time table of hosted partitions: what each one is, how it behaves and where it stands.
+//!
+//! Each entry keeps the partition's discovery information, its message
+//! behaviour and its execution state (idle, or preempted in the middle of a
+//! direct request). Later features hang off the same entry without changing
+//! the lookups: notification bindings and pending bitmaps become a field of
+//! [`HostedPartition`], and memory transactions live in their own table
+//! (see the `memory_sharing` module) whose borrowers are checked with
+//! [`PartitionTable::find`].
+
+use crate::partition::{
+    PartitionInfo, AARCH32_PARTITION_ID, ECHO_PARTITION_ID, HOSTED_PARTITIONS,
+    INTERRUPTING_PARTITION_ID, PARTITION_COUNT,
+};
+use crate::uuid::Uuid;
+
+/// Number of payload registers of the largest direct message (x4–x17 of `DIRECT_REQ2`).
+pub(crate) const MAXIMUM_PAYLOAD_REGISTERS: usize = 14;
+
+/// How a partition answers a direct request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Behaviour {
+    /// Returns the payload unchanged.
+    Echo,
+    /// Adds 1 (wrapping) to each 32-bit payload word.
+    AddOne,
+    /// Gets preempted (`FFA_INTERRUPT`, then `FFA_YIELD`) the configured
+    /// number of times, then returns the payload unchanged.
+    Interrupting,
+}
+
+impl Behaviour {
+    /// The response payload for `payload` (only the first `length` registers are meaningful).
+    pub(crate) fn respond(self, payload: &mut [u64]) {
+        if self == Behaviour::AddOne {
+            for value in payload.iter_mut() {
+                *value = u64::from((*value as u32).wrapping_add(1));
+            }
+        }
+    }
+}
+
+/// The form of a direct request, which decides the form of its response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestKind {
+    /// `FFA_MSG_SEND_DIRECT_REQ_32`: payload w3–w7.
+    Direct32,
+    /// `FFA_MSG_SEND_DIRECT_REQ_64`: payload x3–x7.
+    Direct64,
+    /// `FFA_MSG_SEND_DIRECT_REQ2`: payload x4–x17.
+    Direct2,
+}
+
+impl RequestKind {
+    /// Number of payload registers.
+    pub(crate) const fn payload_length(self) -> usize {
+        match self {
+            RequestKind::Direct32 | RequestKind::Direct64 => 5,
+            RequestKind::Direct2 => MAXIMUM_PAYLOAD_REGISTERS,
+        }
+    }
+
+    /// Index of the first payload register.
+    pub(crate) const fn first_payload_register(self) -> usize {
+        match self {
+            RequestKind::Direct32 | RequestKind::Direct64 => 3,
+            RequestKind::Direct2 => 4,
+        }
+    }
+}
+
+/// A direct request a partition has accepted but not yet answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PendingRequest {
+    pub(crate) kind: RequestKind,
+    pub(crate) sender: u16,
+    pub(crate) payload: [u64; MAXIMUM_PAYLOAD_REGISTERS],
+    pub(crate) interrupts_remaining: u32,
+    pub(crate) yields_remaining: u32,
+    /// The execution context the request runs on (the model has one PE: 0).
+    pub(crate) execution_context: u16,
+}
+
+/// Where a partition stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Execution {
+    /// Waiting for a direct request.
+    Idle,
+    /// Preempted while handling this request; resumed by `FFA_RUN`.
+    Preempted(PendingRequest),
+}
+
+/// One hosted partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HostedPartition {
+    pub(crate) behaviour: Behaviour,
+    pub(crate) execution: Execution,
+}
+
+/// The hosted partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PartitionTable {
+    information: [PartitionInfo; PARTITION_COUNT],
+    entries: [HostedPartition; PARTITION_COUNT],
+}
+
+const fn behaviour_of(id: u16) -> Behaviour {
+    match id {
+        ECHO_PARTITION_ID => Behaviour::Echo,
+        AARCH32_PARTITION_ID => Behaviour::AddOne,
+        INTERRUPTING_PARTITION_ID => Behaviour::Interrupting,
+        _ => Behaviour::Echo,
+    }
+}
+
+impl PartitionTable {
+    pub(crate) const fn new() -> PartitionTable {
+        let mut entries = [HostedPartition {
+            behaviour: Behaviour::Echo,
+            execution: Execution::Idle,
+        }; PARTITION_COUNT];
+        let mut index = 0;
+        while index < PARTITION_COUNT {
+            entries[index].behaviour = behaviour_of(HOSTED_PARTITIONS[index].id);
+            index += 1;
+        }
+        PartitionTable {
+            information: HOSTED_PARTITIONS,
+            entries,
+        }
+    }
+
+    /// Discovery information of every hosted partition.
+    pub(crate) fn information(&self) -> &[PartitionInfo] {
+        &self.information
+    }
+
+    /// The index of the partition with this ID.
+    pub(crate) fn find(&self, id: u16) -> Option<usize> {
+        self.information
+            .iter()
+            .position(|information| information.id == id)
+    }
+
+    /// Discovery information of the partition at `index`.
+    pub(crate) fn information_at(&self, index: usize) -> &PartitionInfo {
+        &self.information[index]
+    }
+
+    /// Run-time entry of the partition at `index`.
+    pub(crate) fn entry_mut(&mut self, index: usize) -> &mut HostedPartition {
+        &mut self.entries[index]
+    }
+
+    /// The ID of the partition after the one at `index` (wrapping): the
+    /// impostor used by the wrong-responder fault.
+    pub(crate) fn next_id(&self, index: usize) -> u16 {
+        self.information[(index + 1) % PARTITION_COUNT].id
+    }
+
+    /// The partitions matching `uuid` (all of them for the nil UUID), in table order.
+    pub(crate) fn matching(&self, uuid: Uuid) -> impl Iterator<Item = &PartitionInfo> {
+        self.information
+            .iter()
+            .filter(move |information| uuid.is_nil() || information.uuid == uuid.to_bytes())
+    }
+}

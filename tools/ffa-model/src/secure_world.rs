@@ -1,0 +1,183 @@
+//! The secure world as a whole: its state and the dispatch of one SMC.
+//!
+//! Order of handling:
+//! 1. SMCCC and PSCI functions (see [`crate::smccc`]), whatever the FF-A faults.
+//! 2. Anything outside the FF-A range, and every FF-A function when
+//!    [`FaultConfig::ffa_absent`] is set, answers x0 = -1 (64-bit).
+//! 3. While the SPMC is not ready (delayed readiness fault) every FF-A call,
+//!    `FFA_VERSION` included, answers `FFA_ERROR` with the configured error.
+//! 4. `FFA_VERSION` negotiates (see [`crate::version`]); any other FF-A call
+//!    fixes the caller's version. An SPMC whose major version is not 1 answers
+//!    every other call `NOT_SUPPORTED`.
+//! 5. The FF-A call is handled with the negotiated version min(caller, SPMC);
+//!    an FF-A function the model does not implement (or that the normal world
+//!    may not invoke, such as `FFA_MSG_SEND_DIRECT_RESP` or `FFA_MSG_WAIT`)
+//!    answers `FFA_ERROR(NOT_SUPPORTED)`.
+
+use crate::call::{Call, Reply};
+use crate::config::FaultConfig;
+use crate::discovery;
+use crate::error_code::FfaError;
+use crate::function_id::{self, *};
+use crate::mailbox::{BufferPair, Mailbox, ReceiveOwner};
+use crate::memory::NormalWorldMemory;
+use crate::memory_sharing::{self, MemorySharing};
+use crate::messaging::{self, Storms};
+use crate::notifications::{self, Notifications};
+use crate::partition::PartitionInfo;
+use crate::partition_discovery;
+use crate::partition_table::PartitionTable;
+use crate::readiness::Readiness;
+use crate::smccc;
+use crate::version::{Negotiation, Version};
+use crate::{Outcome, Registers};
+
+/// The model of the secure world: fixed-size state, no heap.
+///
+/// `new` is a `const fn`, so firmware can build one in a `static` initialiser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecureWorld {
+    config: FaultConfig,
+    negotiation: Negotiation,
+    readiness: Readiness,
+    mailbox: Mailbox,
+    partitions: PartitionTable,
+    storms: Storms,
+    memory_sharing: MemorySharing,
+    notifications: Notifications,
+}
+
+impl SecureWorld {
+    /// A freshly booted secure world with the given faults.
+    pub const fn new(config: FaultConfig) -> SecureWorld {
+        SecureWorld {
+            config,
+            negotiation: Negotiation::new(),
+            readiness: Readiness::new(),
+            mailbox: Mailbox::new(),
+            partitions: PartitionTable::new(),
+            storms: Storms::new(&config),
+            memory_sharing: MemorySharing,
+            notifications: Notifications,
+        }
+    }
+
+    /// Handle one SMC with registers `call` (x0..x17). `memory` is the
+    /// normal world's physical memory (for the RX/TX buffers) and
+    /// `now_microseconds` a monotonic time used by the delayed-readiness fault.
+    pub fn handle(
+        &mut self,
+        call: &Registers,
+        memory: &mut dyn NormalWorldMemory,
+        now_microseconds: u64,
+    ) -> Outcome {
+        let call = Call::new(call);
+        let function_id = call.function_id();
+        if smccc::handles(function_id) {
+            return smccc::handle(&call);
+        }
+        let reply = if !function_id::is_ffa(function_id) || self.config.ffa_absent {
+            Reply::unknown_function()
+        } else if let Some(error) = self.readiness.check(&self.config, now_microseconds) {
+            Reply::error(error)
+        } else {
+            self.handle_ffa(&call, memory)
+        };
+        Outcome::Return(reply.finish(&call))
+    }
+
+    /// The partitions the model hosts.
+    pub fn partitions(&self) -> &[PartitionInfo] {
+        self.partitions.information()
+    }
+
+    /// The configuration the model was created with.
+    pub fn config(&self) -> &FaultConfig {
+        &self.config
+    }
+
+    /// The SPMC's own FF-A version.
+    pub fn spmc_version(&self) -> Version {
+        Version::new(self.config.spmc_version.0, self.config.spmc_version.1)
+    }
+
+    /// The version the caller asked for (v1.0 if it has not called `FFA_VERSION`).
+    pub fn caller_version(&self) -> Version {
+        self.negotiation.caller_version()
+    }
+
+    /// The version whose rules apply to the caller: min(caller, SPMC).
+    pub fn negotiated_version(&self) -> Version {
+        self.negotiation.negotiated(self.spmc_version())
+    }
+
+    /// The caller's mapped RX/TX buffer pair, if any.
+    pub fn buffer_pair(&self) -> Option<BufferPair> {
+        self.mailbox.pair()
+    }
+
+    /// Who owns the RX buffer (meaningful when a pair is mapped).
+    pub fn receive_owner(&self) -> ReceiveOwner {
+        self.mailbox.receive_owner()
+    }
+
+    fn handle_ffa(&mut self, call: &Call<'_>, memory: &mut dyn NormalWorldMemory) -> Reply {
+        let own = self.spmc_version();
+        let function_id = call.function_id();
+        if function_id == FFA_VERSION {
+            return discovery::version(&mut self.negotiation, own, call);
+        }
+        self.negotiation.fix();
+        if own.major != 1 {
+            return Reply::error(FfaError::NotSupported);
+        }
+        let version = self.negotiation.negotiated(own);
+        let result = |outcome: Result<(), FfaError>| match outcome {
+            Ok(()) => Reply::success_32(),
+            Err(error) => Reply::error(error),
+        };
+        match function_id {
+            FFA_FEATURES => discovery::features(version, call),
+            FFA_ID_GET => discovery::id_get(),
+            FFA_SPM_ID_GET => discovery::spm_id_get(version),
+            FFA_RXTX_MAP_32 | FFA_RXTX_MAP_64 => {
+                if self.config.deny_rxtx_map {
+                    return Reply::error(FfaError::Denied);
+                }
+                result(
+                    self.mailbox
+                        .map(call.register(1), call.register(2), call.word(3), memory),
+                )
+            }
+            FFA_RXTX_UNMAP => result(self.mailbox.unmap(call.word(1))),
+            FFA_RX_RELEASE => result(self.mailbox.release(call.word(1))),
+            FFA_RX_ACQUIRE if version >= Version::V1_1 => {
+                result(self.mailbox.acquire(call.word(1)))
+            }
+            FFA_PARTITION_INFO_GET => partition_discovery::partition_info_get(
+                &self.partitions,
+                &mut self.mailbox,
+                memory,
+                &self.config,
+                version,
+                call,
+            ),
+            FFA_PARTITION_INFO_GET_REGS => {
+                partition_discovery::partition_info_get_registers(&self.partitions, version, call)
+            }
+            FFA_MSG_SEND_DIRECT_REQ_32 | FFA_MSG_SEND_DIRECT_REQ_64 | FFA_MSG_SEND_DIRECT_REQ2 => {
+                messaging::direct_request(
+                    &mut self.partitions,
+                    &mut self.storms,
+                    &self.config,
+                    version,
+                    call,
+                )
+            }
+            FFA_RUN => messaging::run(&mut self.partitions, &self.config, call),
+            _ if memory_sharing::handles(function_id) => self.memory_sharing.handle(call),
+            _ if notifications::handles(function_id) => self.notifications.handle(call),
+            _ => Reply::error(FfaError::NotSupported),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! FFA_PARTITION_INFO_GET_REGS (v1.2): partition information in x2..x17.
+
+mod common;
+
+use common::{expect_error, Harness};
+use ffa_model::function_id::*;
+use ffa_model::partition::{
+    AARCH32_PARTITION_UUID, ECHO_PARTITION_UUID, INTERRUPTING_PARTITION_UUID,
+};
+use ffa_model::{FaultConfig, FfaError, Uuid, Version};
+
+fn query(harness: &mut Harness, uuid: Uuid, start: u64, tag: u64) -> [u64; 18] {
+    let (low, high) = uuid.to_register_pair();
+    harness.call(&[
+        FFA_PARTITION_INFO_GET_REGS as u64,
+        low,
+        high,
+        start | tag << 16,
+    ])
+}
+
+fn v1_2() -> Harness {
+    Harness::negotiated(FaultConfig::default_config(), Version::V1_2)
+}
+
+#[test]
+fn nil_uuid_returns_all_partitions_in_registers() {
+    let mut harness = v1_2();
+    let result = query(&mut harness, Uuid::NIL, 0, 0);
+    assert_eq!(result[0], FFA_SUCCESS_64 as u64);
+    assert_eq!(result[1], 0);
+    let last = result[2] & 0xFFFF;
+    let current = (result[2] >> 16) & 0xFFFF;
+    let tag = (result[2] >> 32) & 0xFFFF;
+    let size = result[2] >> 48;
+    assert_eq!((last, current, tag, size), (2, 2, 0, 24));
+    let uuids = [
+        ECHO_PARTITION_UUID,
+        AARCH32_PARTITION_UUID,
+        INTERRUPTING_PARTITION_UUID,
+    ];
+    let words = [
+        0x0000_0301_0004_8001u64,
+        0x0000_0001_0001_8002,
+        0x0000_0301_0001_8003,
+    ];
+    for index in 0..3 {
+        let first = 3 + index * 3;
+        assert_eq!(result[first], words[index]);
+        let (low, high) = uuids[index].to_register_pair();
+        assert_eq!((result[first + 1], result[first + 2]), (low, high));
+    }
+    assert_eq!(&result[12..], &[0; 6], "unused registers are zero");
+}
+
+#[test]
+fn specific_uuid_returns_one_partition_without_uuid() {
+    let mut harness = v1_2();
+    let mut call = [0u64; 18];
+    let (low, high) = INTERRUPTING_PARTITION_UUID.to_register_pair();
+    call[0] = FFA_PARTITION_INFO_GET_REGS as u64;
+    call[1] = low;
+    call[2] = high;
+    for (index, value) in call.iter_mut().enumerate().skip(4) {
+        *value = 0x7700 + index as u64;
+    }
+    let result = harness.call_registers(&call);
+    assert_eq!(result[0], FFA_SUCCESS_64 as u64);
+    assert_eq!(result[2] & 0xFFFF_FFFF, 0, "last index 0, current index 0");
+    assert_eq!(result[3], 0x0000_0301_0001_8003);
+    assert_eq!((result[4], result[5]), (0, 0));
+    assert_eq!(&result[6..], &[0; 12], "x6..x17 are results, zero");
+}
+
+#[test]
+fn start_index_selects_the_remaining_partitions() {
+    let mut harness = v1_2();
+    let result = query(&mut harness, Uuid::NIL, 1, 0);
+    assert_eq!(result[0], FFA_SUCCESS_64 as u64);
+    assert_eq!(result[2] & 0xFFFF_FFFF, 2 | 2 << 16);
+    assert_eq!(result[3] & 0xFFFF, 0x8002);
+    assert_eq!(result[6] & 0xFFFF, 0x8003);
+    assert_eq!(&result[9..], &[0; 9]);
+}
+
+#[test]
+fn errors() {
+    let mut harness = v1_2();
+    expect_error(
+        &query(&mut harness, Uuid::NIL, 3, 0),
+        FfaError::InvalidParameters,
+    );
+    expect_error(
+        &query(&mut harness, ECHO_PARTITION_UUID, 1, 0),
+        FfaError::InvalidParameters,
+    );
+    expect_error(&query(&mut harness, Uuid::NIL, 0, 1), FfaError::Retry);
+    let unknown = Uuid::parse("17b862a4-1806-4faf-86b3-089a58353861").unwrap();
+    expect_error(
+        &query(&mut harness, unknown, 0, 0),
+        FfaError::InvalidParameters,
+    );
+}
+
+#[test]
+fn only_for_v1_2() {
+    let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_1);
+    expect_error(
+        &query(&mut harness, Uuid::NIL, 0, 0),
+        FfaError::NotSupported,
+    );
+    let config = FaultConfig {
+        spmc_version: (1, 1),
+        ..FaultConfig::default_config()
+    };
+    let mut harness = Harness::negotiated(config, Version::V1_2);
+    expect_error(
+        &query(&mut harness, Uuid::NIL, 0, 0),
+        FfaError::NotSupported,
+    );
+}
+
+#[test]
+fn the_32_bit_function_number_is_not_implemented() {
+    let mut harness = v1_2();
+    expect_error(&harness.call(&[0x8400_008B]), FfaError::NotSupported);
+}
