@@ -11,9 +11,6 @@
 //! assert_eq!(FunctionId::from_raw(0x8400_0061), Some(FunctionId::Success32));
 //! ```
 
-/// `SMCCC_VERSION`, the Arm architecture call that reports the SMCCC version.
-pub const SMCCC_VERSION: u32 = 0x8000_0000;
-
 /// The register width a call uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
 pub enum CallWidth {
@@ -51,6 +48,8 @@ macro_rules! function_ids {
 }
 
 function_ids! {
+    /// `SMCCC_VERSION`: the Arm architecture call reporting the SMCCC version (not FF-A).
+    SmcccVersion = 0x8000_0000,
     /// `FFA_ERROR`: w2 holds the error code.
     Error = 0x8400_0060,
     /// `FFA_SUCCESS`, 32-bit form.

@@ -40,8 +40,8 @@ impl Uuid {
         let high = time_high.to_be_bytes();
         Uuid {
             bytes: [
-                low[0], low[1], low[2], low[3], mid[0], mid[1], high[0], high[1], rest[0],
-                rest[1], rest[2], rest[3], rest[4], rest[5], rest[6], rest[7],
+                low[0], low[1], low[2], low[3], mid[0], mid[1], high[0], high[1], rest[0], rest[1],
+                rest[2], rest[3], rest[4], rest[5], rest[6], rest[7],
             ],
         }
     }

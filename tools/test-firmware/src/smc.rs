@@ -46,25 +46,10 @@ fn now_microseconds() -> u64 {
 }
 
 fn trace_call(call: &Registers, reply: &Registers) {
-    let function = call[0] as u32;
     log!(
-        "[smc] {}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}) -> {} {:#x} {:#x} {:#x}",
-        ffa_model::function_name(function),
-        call[1],
-        call[2],
-        call[3],
-        call[4],
-        call[5],
-        if reply[0] == u64::MAX {
-            "NOT_SUPPORTED(-1)"
-        } else if reply[0] as u32 == 0x8400_0060 {
-            ffa_model::error_name(reply[2] as u32 as i32)
-        } else {
-            ffa_model::function_name(reply[0] as u32)
-        },
-        reply[1],
-        reply[2],
-        reply[3]
+        "[smc] {} -> {}",
+        ffa_model::describe_call(call),
+        ffa_model::describe_result(reply)
     );
 }
 

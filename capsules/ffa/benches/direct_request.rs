@@ -1,0 +1,149 @@
+//! Cost of one direct request through the capsule (marshalling, the call, reply decoding and
+//! validation) over a null conduit that echoes, side by side with `arm-ffa` encoding the same
+//! request and decoding the same response.
+//!
+//! Run with `cargo bench -p capsule-ffa --bench direct_request`. Without `--bench` (as under
+//! `cargo test --benches`) it runs a short smoke pass.
+
+use arm_ffa::interface_args::DirectMsgArgs;
+use arm_ffa::{Interface, Version as OracleVersion};
+use capsule_ffa::conduit::FfaConduit;
+use capsule_ffa::messaging::{self, DirectMessage32, DirectMessage64, RetryPolicy};
+use capsule_ffa::partition::PartitionId;
+use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
+use std::hint::black_box;
+use std::time::Instant;
+
+const DIRECT_REQUEST_32: u32 = 0x8400_006F;
+const DIRECT_RESPONSE_32: u64 = 0x8400_0070;
+const DIRECT_RESPONSE_64: u64 = 0xC400_0070;
+
+/// Answers every direct request with a direct response carrying the same payload,
+/// from the receiver to the sender: the cheapest possible secure world.
+struct EchoConduit;
+
+impl SmcccConduit for EchoConduit {
+    fn kind(&self) -> ConduitKind {
+        ConduitKind::Smc
+    }
+
+    fn call(&self, arguments: &SmcccRegisters) -> SmcccRegisters {
+        let mut reply = *arguments;
+        reply.x[0] = if arguments.x[0] as u32 == DIRECT_REQUEST_32 {
+            DIRECT_RESPONSE_32
+        } else {
+            DIRECT_RESPONSE_64
+        };
+        let endpoints = arguments.x[1] as u32;
+        reply.x[1] = (endpoints.rotate_left(16)) as u64;
+        reply
+    }
+}
+
+fn measure(name: &str, iterations: u64, mut operation: impl FnMut(u64)) -> f64 {
+    for index in 0..iterations / 10 {
+        operation(index);
+    }
+    let start = Instant::now();
+    for index in 0..iterations {
+        operation(index);
+    }
+    let nanoseconds = start.elapsed().as_nanos() as f64 / iterations as f64;
+    println!("{name:<48} {nanoseconds:>8.1} ns/request");
+    nanoseconds
+}
+
+fn main() {
+    let full = std::env::args().any(|argument| argument == "--bench");
+    let iterations: u64 = if full { 5_000_000 } else { 10_000 };
+    let echo = EchoConduit;
+    // Both sides reach the conduit the way a board provides it: as a trait object.
+    let conduit: &dyn SmcccConduit = black_box(&echo);
+    let ffa = FfaConduit::new(conduit);
+    let policy = RetryPolicy::DEFAULT;
+    let sender = PartitionId::new(0);
+    let receiver = PartitionId::new(0x8001);
+    let version = OracleVersion(1, 2);
+
+    println!("direct request round trip over an echoing null conduit, {iterations} iterations");
+    let capsule_32 = measure(
+        "capsule-ffa DIRECT_REQ 32 (encode+call+check)",
+        iterations,
+        |index| {
+            let message = DirectMessage32::new([index as u32, 2, 3, 4, 5]);
+            let reply =
+                messaging::direct_request_32(&ffa, &policy, sender, black_box(receiver), &message);
+            assert_eq!(
+                black_box(reply).map(|reply| reply.payload[0]),
+                Ok(index as u32)
+            );
+        },
+    );
+    let oracle_32 = measure(
+        "arm-ffa DIRECT_REQ 32 (to_regs+call+from_regs)",
+        iterations,
+        |index| {
+            let request = Interface::MsgSendDirectReq {
+                src_id: 0,
+                dst_id: black_box(0x8001),
+                args: DirectMsgArgs::Args32([index as u32, 2, 3, 4, 5]),
+            };
+            let mut registers = SmcccRegisters::default();
+            request.to_regs(version, &mut registers.x);
+            let reply = conduit.call(&registers);
+            let decoded = Interface::from_regs(version, &reply.x).expect("valid response");
+            match black_box(decoded) {
+                Interface::MsgSendDirectResp {
+                    src_id: 0x8001,
+                    dst_id: 0,
+                    args: DirectMsgArgs::Args32(payload),
+                } => {
+                    assert_eq!(payload[0], index as u32)
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        },
+    );
+    let capsule_64 = measure(
+        "capsule-ffa DIRECT_REQ 64 (encode+call+check)",
+        iterations,
+        |index| {
+            let message = DirectMessage64::new([index, 2, 3, 4, 5]);
+            let reply =
+                messaging::direct_request_64(&ffa, &policy, sender, black_box(receiver), &message);
+            assert_eq!(black_box(reply).map(|reply| reply.payload[0]), Ok(index));
+        },
+    );
+    let oracle_64 = measure(
+        "arm-ffa DIRECT_REQ 64 (to_regs+call+from_regs)",
+        iterations,
+        |index| {
+            let mut payload = [0u64; 15];
+            payload[..5].copy_from_slice(&[index, 2, 3, 4, 5]);
+            let request = Interface::MsgSendDirectReq {
+                src_id: 0,
+                dst_id: black_box(0x8001),
+                args: DirectMsgArgs::Args64(payload),
+            };
+            let mut registers = SmcccRegisters::default();
+            request.to_regs(version, &mut registers.x);
+            let reply = conduit.call(&registers);
+            let decoded = Interface::from_regs(version, &reply.x).expect("valid response");
+            match black_box(decoded) {
+                Interface::MsgSendDirectResp {
+                    src_id: 0x8001,
+                    dst_id: 0,
+                    args: DirectMsgArgs::Args64(payload),
+                } => {
+                    assert_eq!(payload[0], index)
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        },
+    );
+    println!(
+        "ratio capsule/arm-ffa: 32-bit {:.2}, 64-bit {:.2}",
+        capsule_32 / oracle_32,
+        capsule_64 / oracle_64
+    );
+}

@@ -1,0 +1,481 @@
+//! The FF-A bus: a root device that sets FF-A up, partition devices as its
+//! children, and partition drivers matched to them by UUID.
+//!
+//! The root ([`FfaBus`]) is an init-queue [`Probe`]: it waits for the board's
+//! prerequisite conditions (for example "the secure monitor answers"), then
+//! runs the client's core set-up and discovery, records one
+//! [`PartitionDevice`] per partition descriptor, and becomes ready; the init
+//! queue then signals the condition the board registered it as providing
+//! ("ffa-root-ready"). Each [`PartitionDriver`] is wrapped in a
+//! [`DriverEntry`], its own init-queue entry, which defers on that condition
+//! and so is probed only once the root is ready. Drivers receive a
+//! [`PartitionHandle`]: it reaches their partition only, and only the bus can
+//! make one.
+//!
+//! v1.0 descriptors carry no UUID. As Linux does, such a partition is matched
+//! by asking `FFA_PARTITION_INFO_GET` for the driver's UUID and checking
+//! whether the partition's ID is among the answers.
+//!
+//! ```ignore
+//! let root_ready = queue.declare_condition("ffa-root-ready")?;
+//! let bus = static_init!(FfaBus<'static, 8>, FfaBus::new(client, queue, ConditionSet::of(monitor_ready)));
+//! queue.add("arm-ffa", bus, Some(root_ready))?;
+//! let echo = static_init!(EchoDriver<'static>, EchoDriver::new());
+//! let entry = static_init!(DriverEntry<'static>, DriverEntry::new(bus, echo, root_ready));
+//! queue.add("ffa-echo", entry, None)?;
+//! ```
+//!
+//! A driver cannot reach the client (and so other partitions) through its handle:
+//!
+//! ```compile_fail
+//! use capsule_ffa::bus::PartitionHandle;
+//! fn widen<'a>(handle: PartitionHandle<'a>) {
+//!     let client = handle.bus.client(); // error: private field of a private trait
+//! }
+//! ```
+//!
+//! Nor forge a handle to someone else's partition:
+//!
+//! ```compile_fail
+//! use capsule_ffa::bus::PartitionHandle;
+//! use capsule_ffa::partition::PartitionId;
+//! fn forge<'a>(info: capsule_ffa::partition::PartitionInfo) -> PartitionHandle<'a> {
+//!     PartitionHandle { bus: todo!(), slot: 0, info }
+//! }
+//! ```
+
+use crate::client::FfaClient;
+use crate::conditions::ConditionStatus;
+use crate::error::FfaError;
+use crate::messaging::{DirectMessage2, DirectMessage32, DirectMessage64};
+use crate::partition::{PartitionId, PartitionInfo};
+use crate::uuid::Uuid;
+use crate::version::{NegotiatedVersion, SupportedVersion};
+use core::cell::Cell;
+use kernel::init_queue::{ConditionId, ConditionSet, Probe, ProbeResult};
+use kernel::ErrorCode;
+
+/// A driver for the partitions that implement one of its UUIDs.
+pub trait PartitionDriver<'a> {
+    /// The driver's name, for logs and the boot report.
+    fn name(&self) -> &'static str;
+
+    /// The partition (service) UUIDs this driver handles.
+    fn uuids(&self) -> &'static [Uuid];
+
+    /// Takes charge of the partition behind `handle`. Called from the init
+    /// queue, once per matching partition.
+    fn bind(&self, handle: PartitionHandle<'a>) -> Result<(), ErrorCode>;
+}
+
+/// A partition device: one discovered descriptor, a child of the root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct PartitionDevice {
+    /// What discovery reported (with the UUID filled in once matched, at v1.0).
+    pub info: PartitionInfo,
+    /// The driver bound to it, if any.
+    pub driver: Option<&'static str>,
+}
+
+/// Where the root device is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum RootState {
+    /// Not probed yet, or waiting for the board's prerequisites.
+    Waiting,
+    /// Set-up and discovery succeeded; partition devices exist.
+    Ready,
+    /// Set-up or discovery failed.
+    Failed(FfaError),
+}
+
+/// What partition drivers and handles need from the bus.
+pub(crate) trait BusAccess<'a> {
+    fn client(&self) -> &'a FfaClient<'a>;
+    fn state(&self) -> RootState;
+    fn conditions(&self) -> &'a dyn ConditionStatus;
+    fn capacity(&self) -> usize;
+    fn device(&self, slot: usize) -> Option<PartitionDevice>;
+    fn set_device(&self, slot: usize, device: PartitionDevice);
+}
+
+/// The FF-A root device and its table of partition devices (at most `PARTITIONS`).
+pub struct FfaBus<'a, const PARTITIONS: usize> {
+    client: &'a FfaClient<'a>,
+    devices: [Cell<Option<PartitionDevice>>; PARTITIONS],
+    state: Cell<RootState>,
+    conditions: &'a dyn ConditionStatus,
+    prerequisites: ConditionSet,
+}
+
+impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
+    /// A root device over `client` that first waits until every condition in
+    /// `prerequisites` is signalled on `conditions` (the init queue); an
+    /// empty set means probe at once.
+    pub fn new(
+        client: &'a FfaClient<'a>,
+        conditions: &'a dyn ConditionStatus,
+        prerequisites: ConditionSet,
+    ) -> FfaBus<'a, PARTITIONS> {
+        FfaBus {
+            client,
+            devices: core::array::from_fn(|_| Cell::new(None)),
+            state: Cell::new(RootState::Waiting),
+            conditions,
+            prerequisites,
+        }
+    }
+
+    /// The client the bus runs on.
+    pub fn client(&self) -> &'a FfaClient<'a> {
+        self.client
+    }
+
+    /// The root device's state.
+    pub fn state(&self) -> RootState {
+        self.state.get()
+    }
+
+    /// Whether the root is ready.
+    pub fn is_ready(&self) -> bool {
+        self.state.get() == RootState::Ready
+    }
+
+    /// Calls `visit` with every partition device, in discovery order.
+    pub fn for_each_device(&self, mut visit: impl FnMut(usize, &PartitionDevice)) {
+        for (slot, cell) in self.devices.iter().enumerate() {
+            if let Some(device) = cell.get() {
+                visit(slot, &device);
+            }
+        }
+    }
+
+    /// Number of partition devices.
+    pub fn device_count(&self) -> usize {
+        self.devices
+            .iter()
+            .filter(|cell| cell.get().is_some())
+            .count()
+    }
+
+    /// Unmaps the buffers and removes every partition device. Handles drivers
+    /// hold stop working (their requests fail with `NotInitialized`); the init
+    /// queue does not probe the root again.
+    pub fn teardown(&self) -> Result<(), FfaError> {
+        for cell in self.devices.iter() {
+            cell.set(None);
+        }
+        self.state.set(RootState::Waiting);
+        self.client.teardown()
+    }
+
+    fn set_up(&self) -> Result<usize, FfaError> {
+        self.client.initialize()?;
+        let mut next = 0usize;
+        let devices = &self.devices;
+        let result = self.client.discover(Uuid::NIL, PARTITIONS, &mut |info| {
+            if let Some(cell) = devices.get(next) {
+                cell.set(Some(PartitionDevice { info, driver: None }));
+                next += 1;
+            }
+        });
+        match result {
+            Ok(count) => Ok(count),
+            Err(error) => {
+                defmt::error!("ffa: partition discovery failed: {}", error);
+                for cell in self.devices.iter() {
+                    cell.set(None);
+                }
+                if let Err(unmap) = self.client.teardown() {
+                    defmt::warn!("ffa: teardown after failed discovery: {}", unmap);
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+impl<const PARTITIONS: usize> Probe for FfaBus<'_, PARTITIONS> {
+    fn probe(&self) -> ProbeResult {
+        match self.state.get() {
+            RootState::Ready => return ProbeResult::Ready,
+            RootState::Failed(error) => return ProbeResult::Failed(error.into()),
+            RootState::Waiting => {}
+        }
+        let missing = self.conditions.missing(self.prerequisites);
+        if !missing.is_empty() {
+            return ProbeResult::Defer(missing);
+        }
+        match self.set_up() {
+            Ok(count) => {
+                self.state.set(RootState::Ready);
+                defmt::info!("ffa: root ready, {=usize} partition devices", count);
+                self.for_each_device(|slot, device| {
+                    defmt::info!(
+                        "ffa: arm-ffa-{=usize}: partition {=u16:#06x} uuid {}",
+                        slot + 1,
+                        device.info.id.raw(),
+                        device.info.uuid
+                    );
+                });
+                ProbeResult::Ready
+            }
+            Err(error) => {
+                self.state.set(RootState::Failed(error));
+                ProbeResult::Failed(error.into())
+            }
+        }
+    }
+}
+
+impl<'a, const PARTITIONS: usize> BusAccess<'a> for FfaBus<'a, PARTITIONS> {
+    fn client(&self) -> &'a FfaClient<'a> {
+        self.client
+    }
+
+    fn state(&self) -> RootState {
+        self.state.get()
+    }
+
+    fn conditions(&self) -> &'a dyn ConditionStatus {
+        self.conditions
+    }
+
+    fn capacity(&self) -> usize {
+        PARTITIONS
+    }
+
+    fn device(&self, slot: usize) -> Option<PartitionDevice> {
+        self.devices.get(slot).and_then(Cell::get)
+    }
+
+    fn set_device(&self, slot: usize, device: PartitionDevice) {
+        if let Some(cell) = self.devices.get(slot) {
+            cell.set(Some(device));
+        }
+    }
+}
+
+/// A driver's narrow view of its own partition. Only the bus creates one.
+#[derive(Clone, Copy)]
+pub struct PartitionHandle<'a> {
+    bus: &'a dyn BusAccess<'a>,
+    slot: usize,
+    info: PartitionInfo,
+}
+
+impl<'a> PartitionHandle<'a> {
+    /// What discovery reported about the partition.
+    pub fn info(&self) -> PartitionInfo {
+        self.info
+    }
+
+    /// The partition's ID.
+    pub fn id(&self) -> PartitionId {
+        self.info.id
+    }
+
+    /// The partition's UUID (the one the driver matched).
+    pub fn uuid(&self) -> Uuid {
+        self.info.uuid
+    }
+
+    /// The device slot on the bus (`arm-ffa-<slot+1>`).
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+
+    /// The negotiated FF-A version.
+    pub fn version(&self) -> Option<NegotiatedVersion> {
+        self.bus.client().session().map(|session| session.version)
+    }
+
+    /// Whether `DIRECT_REQ2` can reach this partition: v1.2, offered by the
+    /// callee, and the partition receives it.
+    pub fn supports_direct_request_2(&self) -> bool {
+        self.bus.client().session().is_some_and(|session| {
+            session.version.at_least(SupportedVersion::V1_2)
+                && session.features.direct_request_2
+                && self.info.properties.receives_direct_requests_2()
+        })
+    }
+
+    /// Whether 64-bit direct requests can reach this partition.
+    pub fn supports_direct_request_64(&self) -> bool {
+        self.info.properties.receives_direct_requests()
+            && self.info.properties.accepts_64_bit_requests()
+    }
+
+    fn require_direct_requests(&self) -> Result<(), FfaError> {
+        if self.info.properties.receives_direct_requests() {
+            Ok(())
+        } else {
+            defmt::warn!(
+                "ffa: partition {=u16:#06x} does not receive direct requests",
+                self.info.id.raw()
+            );
+            Err(FfaError::Unsupported)
+        }
+    }
+
+    /// Sends a 32-bit direct request to this partition.
+    pub fn direct_request_32(
+        &self,
+        message: &DirectMessage32,
+    ) -> Result<DirectMessage32, FfaError> {
+        self.require_direct_requests()?;
+        self.bus.client().direct_request_32(self.info.id, message)
+    }
+
+    /// Sends a 64-bit direct request to this partition (not to AArch32 partitions).
+    pub fn direct_request_64(
+        &self,
+        message: &DirectMessage64,
+    ) -> Result<DirectMessage64, FfaError> {
+        if !self.supports_direct_request_64() {
+            return Err(FfaError::Unsupported);
+        }
+        self.bus.client().direct_request_64(self.info.id, message)
+    }
+
+    /// Sends a `DIRECT_REQ2` to this partition's UUID.
+    pub fn direct_request_2(&self, message: &DirectMessage2) -> Result<DirectMessage2, FfaError> {
+        if !self.supports_direct_request_2() {
+            return Err(FfaError::Unsupported);
+        }
+        self.bus
+            .client()
+            .direct_request_2(self.info.id, self.info.uuid, message)
+    }
+}
+
+/// A partition driver's init-queue entry: defers until the root is ready,
+/// then binds the driver to every unbound partition it matches.
+pub struct DriverEntry<'a> {
+    bus: &'a dyn BusAccess<'a>,
+    driver: &'a dyn PartitionDriver<'a>,
+    root_ready: ConditionId,
+    bound: Cell<usize>,
+}
+
+impl<'a> DriverEntry<'a> {
+    /// An entry for `driver` on `bus`; `root_ready` is the condition the root provides.
+    pub fn new<const PARTITIONS: usize>(
+        bus: &'a FfaBus<'a, PARTITIONS>,
+        driver: &'a dyn PartitionDriver<'a>,
+        root_ready: ConditionId,
+    ) -> DriverEntry<'a> {
+        DriverEntry {
+            bus,
+            driver,
+            root_ready,
+            bound: Cell::new(0),
+        }
+    }
+
+    /// How many partitions the driver is bound to.
+    pub fn bound(&self) -> usize {
+        self.bound.get()
+    }
+
+    /// Whether a v1.0 partition with no UUID in its descriptor implements `uuid`:
+    /// ask `FFA_PARTITION_INFO_GET` for `uuid` and look for the partition's ID.
+    fn provides(&self, id: PartitionId, uuid: Uuid) -> bool {
+        let mut found = false;
+        let result = self
+            .bus
+            .client()
+            .discover(uuid, self.bus.capacity(), &mut |info| {
+                found |= info.id == id
+            });
+        match result {
+            Ok(_) => found,
+            Err(error) => {
+                defmt::debug!(
+                    "ffa: no partition for the driver's UUID {}: {}",
+                    uuid,
+                    error
+                );
+                false
+            }
+        }
+    }
+
+    /// The driver UUID this device matches, resolving nil UUIDs (v1.0) on the way.
+    fn matching_uuid(&self, device: &PartitionDevice) -> Option<Uuid> {
+        let uuids = self.driver.uuids();
+        if device.info.uuid.is_nil() {
+            uuids
+                .iter()
+                .copied()
+                .find(|uuid| !uuid.is_nil() && self.provides(device.info.id, *uuid))
+        } else {
+            uuids.iter().copied().find(|uuid| *uuid == device.info.uuid)
+        }
+    }
+}
+
+impl Probe for DriverEntry<'_> {
+    fn probe(&self) -> ProbeResult {
+        match self.bus.state() {
+            RootState::Ready => {}
+            RootState::Waiting => {
+                if self.bus.conditions().is_signalled(self.root_ready) {
+                    defmt::error!(
+                        "ffa: {=str}: root-ready condition signalled but the root is not ready",
+                        self.driver.name()
+                    );
+                    return ProbeResult::Failed(ErrorCode::NODEVICE);
+                }
+                return ProbeResult::Defer(ConditionSet::of(self.root_ready));
+            }
+            RootState::Failed(_) => return ProbeResult::Failed(ErrorCode::NODEVICE),
+        }
+        let mut last_error = None;
+        for slot in 0..self.bus.capacity() {
+            let Some(mut device) = self.bus.device(slot) else {
+                continue;
+            };
+            if device.driver.is_some() {
+                continue;
+            }
+            let Some(uuid) = self.matching_uuid(&device) else {
+                continue;
+            };
+            device.info.uuid = uuid;
+            let handle = PartitionHandle {
+                bus: self.bus,
+                slot,
+                info: device.info,
+            };
+            match self.driver.bind(handle) {
+                Ok(()) => {
+                    device.driver = Some(self.driver.name());
+                    self.bound.set(self.bound.get() + 1);
+                    defmt::info!(
+                        "ffa: {=str} bound to partition {=u16:#06x}",
+                        self.driver.name(),
+                        device.info.id.raw()
+                    );
+                }
+                Err(error) => {
+                    defmt::error!(
+                        "ffa: {=str} failed to bind partition {=u16:#06x}: {}",
+                        self.driver.name(),
+                        device.info.id.raw(),
+                        error
+                    );
+                    last_error = Some(error);
+                }
+            }
+            self.bus.set_device(slot, device);
+        }
+        if self.bound.get() > 0 {
+            ProbeResult::Ready
+        } else if let Some(error) = last_error {
+            ProbeResult::Failed(error)
+        } else {
+            defmt::info!("ffa: no partition for driver {=str}", self.driver.name());
+            ProbeResult::Failed(ErrorCode::NODEVICE)
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The FF-A client: core set-up in the order the specification requires, and the
+//! operations built on it.
+//!
+//! [`FfaClient::initialize`] runs the set-up once: `SMCCC_VERSION` ≥ 1.2,
+//! `FFA_VERSION` negotiation, `FFA_ID_GET`, `FFA_FEATURES`, then
+//! `FFA_RXTX_MAP` of the board's buffers. Each step needs the proof the
+//! previous one returns, so the order cannot be changed by mistake. The
+//! resulting [`Session`] is kept, and every later operation needs it.
+//!
+//! ```ignore
+//! let client = static_init!(FfaClient<'static>, FfaClient::new(conduit, rx, tx, ClientConfig::DEFAULT));
+//! let session = client.initialize()?;
+//! let reply = client.direct_request_32(partition, &DirectMessage32::new([1, 2, 3, 4, 5]))?;
+//! ```
+
+use crate::conduit::{FfaConduit, Request};
+use crate::discovery;
+use crate::error::FfaError;
+use crate::features::{self, FeatureSet};
+use crate::function::FunctionId;
+use crate::mailbox::{BufferGeometry, Mailbox};
+use crate::messaging::{self, DirectMessage2, DirectMessage32, DirectMessage64, RetryPolicy};
+use crate::partition::{PartitionId, PartitionInfo};
+use crate::uuid::Uuid;
+use crate::version::{self, NegotiatedVersion, SupportedVersion, Version};
+use kernel::cells::OptionalCell;
+use kernel::hil::shared_memory::SharedBuffer;
+use kernel::hil::smccc::SmcccConduit;
+
+/// What the board configures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct ClientConfig {
+    /// The version to request in `FFA_VERSION`.
+    pub requested_version: SupportedVersion,
+    /// Retry and resumption limits for messaging.
+    pub retry: RetryPolicy,
+}
+
+impl ClientConfig {
+    /// Request v1.2 with the default retry policy.
+    pub const DEFAULT: ClientConfig = ClientConfig {
+        requested_version: SupportedVersion::NEWEST,
+        retry: RetryPolicy::DEFAULT,
+    };
+}
+
+impl Default for ClientConfig {
+    fn default() -> ClientConfig {
+        ClientConfig::DEFAULT
+    }
+}
+
+/// What set-up established.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct Session {
+    /// The SMCCC version the conduit reported.
+    pub smccc_version: Version,
+    /// The negotiated FF-A version.
+    pub version: NegotiatedVersion,
+    /// This endpoint's own FF-A ID.
+    pub own_id: PartitionId,
+    /// The optional ABIs the callee offers.
+    pub features: FeatureSet,
+    /// The mapped RX/TX buffers.
+    pub buffers: BufferGeometry,
+}
+
+/// The FF-A client capsule.
+pub struct FfaClient<'a> {
+    conduit: FfaConduit<'a>,
+    mailbox: Mailbox<'a>,
+    config: ClientConfig,
+    session: OptionalCell<Session>,
+}
+
+/// `FFA_ID_GET`: this endpoint's own ID.
+pub fn id_get(
+    conduit: &FfaConduit<'_>,
+    _version: &NegotiatedVersion,
+) -> Result<PartitionId, FfaError> {
+    let registers = conduit.call_expecting_success(&Request::new(FunctionId::IdGet))?;
+    Ok(PartitionId::new(registers.word(2) as u16))
+}
+
+impl<'a> FfaClient<'a> {
+    /// A client over the board's conduit and statically allocated RX/TX buffers.
+    pub fn new(
+        conduit: &'a dyn SmcccConduit,
+        rx: &'a dyn SharedBuffer,
+        tx: &'a dyn SharedBuffer,
+        config: ClientConfig,
+    ) -> FfaClient<'a> {
+        FfaClient {
+            conduit: FfaConduit::new(conduit),
+            mailbox: Mailbox::new(rx, tx),
+            config,
+            session: OptionalCell::empty(),
+        }
+    }
+
+    /// The board's configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The established session, once [`initialize`](FfaClient::initialize) succeeded.
+    pub fn session(&self) -> Option<Session> {
+        self.session.get()
+    }
+
+    fn require_session(&self) -> Result<Session, FfaError> {
+        self.session.get().ok_or(FfaError::NotInitialized)
+    }
+
+    /// The conduit, for components that need raw calls.
+    pub fn conduit(&self) -> &FfaConduit<'a> {
+        &self.conduit
+    }
+
+    /// The RX/TX mailbox.
+    pub fn mailbox(&self) -> &Mailbox<'a> {
+        &self.mailbox
+    }
+
+    /// Runs the core set-up, once; later calls return the same session.
+    pub fn initialize(&self) -> Result<Session, FfaError> {
+        if let Some(session) = self.session.get() {
+            return Ok(session);
+        }
+        let smccc = version::check_smccc(&self.conduit)?;
+        let version = version::negotiate(&self.conduit, &smccc, self.config.requested_version)?;
+        let own_id = id_get(&self.conduit, &version)
+            .inspect_err(|error| defmt::error!("ffa: FFA_ID_GET failed: {}", error))?;
+        let features = features::discover(&self.conduit, &version)?;
+        let buffers = self.mailbox.map(&self.conduit, &version, &features)?;
+        let session = Session {
+            smccc_version: smccc.version(),
+            version,
+            own_id,
+            features,
+            buffers,
+        };
+        defmt::info!(
+            "ffa: set up: v{=u16}.{=u16}, ID {=u16:#06x}, {=usize}-byte RX/TX buffers",
+            version.version().major(),
+            version.version().minor(),
+            own_id.raw(),
+            buffers.size
+        );
+        self.session.set(session);
+        Ok(session)
+    }
+
+    /// Unmaps the RX/TX buffers and forgets the session.
+    pub fn teardown(&self) -> Result<(), FfaError> {
+        self.require_session()?;
+        self.session.clear();
+        self.mailbox.unmap(&self.conduit)
+    }
+
+    /// Discovers the partitions matching `uuid` (nil for all), at most `capacity` of them.
+    pub fn discover(
+        &self,
+        uuid: Uuid,
+        capacity: usize,
+        sink: &mut dyn FnMut(PartitionInfo),
+    ) -> Result<usize, FfaError> {
+        let session = self.require_session()?;
+        discovery::discover(
+            &self.conduit,
+            &self.mailbox,
+            &session.version,
+            &session.features,
+            uuid,
+            capacity,
+            sink,
+        )
+    }
+
+    /// Sends a 32-bit direct request to `receiver`.
+    pub fn direct_request_32(
+        &self,
+        receiver: PartitionId,
+        message: &DirectMessage32,
+    ) -> Result<DirectMessage32, FfaError> {
+        let session = self.require_session()?;
+        messaging::direct_request_32(
+            &self.conduit,
+            &self.config.retry,
+            session.own_id,
+            receiver,
+            message,
+        )
+    }
+
+    /// Sends a 64-bit direct request to `receiver`.
+    pub fn direct_request_64(
+        &self,
+        receiver: PartitionId,
+        message: &DirectMessage64,
+    ) -> Result<DirectMessage64, FfaError> {
+        let session = self.require_session()?;
+        messaging::direct_request_64(
+            &self.conduit,
+            &self.config.retry,
+            session.own_id,
+            receiver,
+            message,
+        )
+    }
+
+    /// Sends a `DIRECT_REQ2` to service `uuid` of `receiver` (v1.2, if the callee offers it).
+    pub fn direct_request_2(
+        &self,
+        receiver: PartitionId,
+        uuid: Uuid,
+        message: &DirectMessage2,
+    ) -> Result<DirectMessage2, FfaError> {
+        let session = self.require_session()?;
+        if !session.version.at_least(SupportedVersion::V1_2) || !session.features.direct_request_2 {
+            return Err(FfaError::Unsupported);
+        }
+        messaging::direct_request_2(
+            &self.conduit,
+            &self.config.retry,
+            session.own_id,
+            receiver,
+            uuid,
+            message,
+        )
+    }
+}

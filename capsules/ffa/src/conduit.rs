@@ -1,0 +1,215 @@
+//! Typed FF-A calls over the raw SMCCC registers, and the decoding of every reply.
+//!
+//! [`FfaConduit`] wraps the board's [`SmcccConduit`]. A [`Request`] names its
+//! [`FunctionId`] so the function ID is never a bare number at call sites;
+//! the reply is decoded into a [`Reply`] whose function ID in w0 has been
+//! checked. Anything else in x0 is an [`FfaError::UnexpectedFunction`], and
+//! `FFA_ERROR` becomes [`FfaError::Status`].
+//!
+//! ```
+//! use capsule_ffa::conduit::{FfaConduit, Reply, Request};
+//! use capsule_ffa::function::FunctionId;
+//! use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
+//!
+//! struct AlwaysSuccess;
+//! impl SmcccConduit for AlwaysSuccess {
+//!     fn kind(&self) -> ConduitKind { ConduitKind::Smc }
+//!     fn call(&self, _: &SmcccRegisters) -> SmcccRegisters {
+//!         SmcccRegisters::from_slice(&[0x8400_0061, 0, 0x8001])
+//!     }
+//! }
+//! let conduit = FfaConduit::new(&AlwaysSuccess);
+//! let reply = conduit.call(&Request::new(FunctionId::IdGet)).unwrap();
+//! assert!(matches!(reply, Reply::Success(registers) if registers.word(2) == 0x8001));
+//! ```
+
+use crate::error::{FfaError, FfaStatus};
+use crate::function::{CallWidth, FunctionId};
+use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
+
+/// The registers of a call about to be made. x0 always holds a known function ID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    function: FunctionId,
+    registers: SmcccRegisters,
+}
+
+impl Request {
+    /// A call of `function` with every argument register zero.
+    pub const fn new(function: FunctionId) -> Request {
+        Request {
+            function,
+            registers: SmcccRegisters::with_function(function.raw()),
+        }
+    }
+
+    /// A call of `function` whose argument registers x1… are `arguments` (at most 17; the rest zero).
+    pub fn with_arguments(function: FunctionId, arguments: &[u64]) -> Request {
+        let mut registers = SmcccRegisters::with_function(function.raw());
+        let count = arguments.len().min(registers.x.len() - 1);
+        registers.x[1..=count].copy_from_slice(&arguments[..count]);
+        Request {
+            function,
+            registers,
+        }
+    }
+
+    /// Sets argument register `index` (1–17) to `value`; out-of-range indices are ignored.
+    pub const fn with(mut self, index: usize, value: u64) -> Request {
+        if index >= 1 && index < self.registers.x.len() {
+            self.registers.x[index] = value;
+        }
+        self
+    }
+
+    /// The function this request calls.
+    pub const fn function(&self) -> FunctionId {
+        self.function
+    }
+
+    /// The raw register file.
+    pub const fn registers(&self) -> &SmcccRegisters {
+        &self.registers
+    }
+}
+
+/// The registers of a reply whose function ID has been checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplyRegisters {
+    registers: SmcccRegisters,
+}
+
+impl ReplyRegisters {
+    /// The full 64-bit register `index` (0–17); 0 if out of range.
+    pub fn register(&self, index: usize) -> u64 {
+        self.registers.x.get(index).copied().unwrap_or(0)
+    }
+
+    /// The low 32 bits of register `index` (a w register).
+    pub fn word(&self, index: usize) -> u32 {
+        self.register(index) as u32
+    }
+
+    /// The raw register file.
+    pub const fn raw(&self) -> &SmcccRegisters {
+        &self.registers
+    }
+}
+
+/// A decoded FF-A reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// `FFA_SUCCESS` (32- or 64-bit).
+    Success(ReplyRegisters),
+    /// `FFA_INTERRUPT`: w1 holds the preempted endpoint and vCPU.
+    Interrupt(ReplyRegisters),
+    /// `FFA_YIELD`: w1 holds the yielding endpoint and vCPU.
+    Yield(ReplyRegisters),
+    /// `FFA_MSG_SEND_DIRECT_RESP` in the given width.
+    DirectResponse(CallWidth, ReplyRegisters),
+    /// `FFA_MSG_SEND_DIRECT_RESP2`.
+    DirectResponse2(ReplyRegisters),
+}
+
+impl Reply {
+    /// Decodes `registers` as an FF-A reply: `FFA_ERROR` and bare negative
+    /// codes become [`FfaError::Status`], unknown function IDs
+    /// [`FfaError::UnexpectedFunction`].
+    pub fn decode(registers: &SmcccRegisters) -> Result<Reply, FfaError> {
+        let w0 = registers.x[0] as u32;
+        let checked = ReplyRegisters {
+            registers: *registers,
+        };
+        match FunctionId::from_raw(w0) {
+            Some(FunctionId::Success32) | Some(FunctionId::Success64) => {
+                Ok(Reply::Success(checked))
+            }
+            Some(FunctionId::Error) => {
+                let code = registers.x[2] as u32 as i32;
+                match FfaStatus::from_code(code) {
+                    Some(status) => Err(FfaError::Status(status)),
+                    None => {
+                        defmt::warn!("ffa: FFA_ERROR with non-negative code {=i32}", code);
+                        Err(FfaError::MalformedReply)
+                    }
+                }
+            }
+            Some(FunctionId::Interrupt) => Ok(Reply::Interrupt(checked)),
+            Some(FunctionId::Yield) => Ok(Reply::Yield(checked)),
+            Some(FunctionId::DirectResponse32) => {
+                Ok(Reply::DirectResponse(CallWidth::Bits32, checked))
+            }
+            Some(FunctionId::DirectResponse64) => {
+                Ok(Reply::DirectResponse(CallWidth::Bits64, checked))
+            }
+            Some(FunctionId::DirectResponse2) => Ok(Reply::DirectResponse2(checked)),
+            _ => {
+                // An SMCCC "unknown function" is -1 in w0 (often all of x0).
+                if w0 as i32 == FfaStatus::NotSupported.code() {
+                    Err(FfaError::Status(FfaStatus::NotSupported))
+                } else {
+                    defmt::warn!("ffa: unexpected function ID {=u32:#010x} in x0", w0);
+                    Err(FfaError::UnexpectedFunction(w0))
+                }
+            }
+        }
+    }
+
+    /// The registers, whatever the kind of reply.
+    pub fn registers(&self) -> &ReplyRegisters {
+        match self {
+            Reply::Success(registers)
+            | Reply::Interrupt(registers)
+            | Reply::Yield(registers)
+            | Reply::DirectResponse(_, registers)
+            | Reply::DirectResponse2(registers) => registers,
+        }
+    }
+
+    /// The registers if this is `FFA_SUCCESS`, otherwise an
+    /// [`FfaError::UnexpectedFunction`] naming what came back.
+    pub fn expect_success(self) -> Result<ReplyRegisters, FfaError> {
+        match self {
+            Reply::Success(registers) => Ok(registers),
+            other => {
+                let w0 = other.registers().word(0);
+                defmt::warn!("ffa: expected FFA_SUCCESS, got {=u32:#010x}", w0);
+                Err(FfaError::UnexpectedFunction(w0))
+            }
+        }
+    }
+}
+
+/// The FF-A view of an SMCCC conduit.
+#[derive(Clone, Copy)]
+pub struct FfaConduit<'a> {
+    smccc: &'a dyn SmcccConduit,
+}
+
+impl<'a> FfaConduit<'a> {
+    /// Wraps the board's conduit (SMC or HVC).
+    pub const fn new(smccc: &'a dyn SmcccConduit) -> FfaConduit<'a> {
+        FfaConduit { smccc }
+    }
+
+    /// Which instruction carries the calls.
+    pub fn kind(&self) -> ConduitKind {
+        self.smccc.kind()
+    }
+
+    /// Issues `request` and returns the raw registers, for the few calls
+    /// (`SMCCC_VERSION`, `FFA_VERSION`) whose reply is a bare value in w0.
+    pub fn call_raw(&self, request: &Request) -> SmcccRegisters {
+        self.smccc.call(request.registers())
+    }
+
+    /// Issues `request` and decodes the reply.
+    pub fn call(&self, request: &Request) -> Result<Reply, FfaError> {
+        Reply::decode(&self.smccc.call(request.registers()))
+    }
+
+    /// Issues `request` and requires `FFA_SUCCESS`.
+    pub fn call_expecting_success(&self, request: &Request) -> Result<ReplyRegisters, FfaError> {
+        self.call(request)?.expect_success()
+    }
+}

@@ -1,0 +1,3 @@
+//! Partition drivers: one module per secure service, each a [`PartitionDriver`](crate::bus::PartitionDriver).
+
+pub mod echo;

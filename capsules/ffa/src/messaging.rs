@@ -1,0 +1,371 @@
+//! Direct messaging: `FFA_MSG_SEND_DIRECT_REQ` (32/64-bit) and `FFA_MSG_SEND_DIRECT_REQ2`.
+//!
+//! A request goes to one partition and the call returns its response. On the
+//! way, the callee may be preempted (`FFA_INTERRUPT`) or yield (`FFA_YIELD`):
+//! the partition is resumed with `FFA_RUN` up to a bounded number of times.
+//! `BUSY` and `RETRY` re-send the request a bounded number of times. The
+//! response must come from the partition that was asked and be addressed to
+//! this endpoint; anything else is an error.
+//!
+//! The payload types fix the width: a [`DirectMessage32`] can only carry
+//! 32-bit words, so a 64-bit value cannot be silently truncated.
+//!
+//! ```compile_fail
+//! use capsule_ffa::messaging::DirectMessage32;
+//! let message = DirectMessage32::new([0x1_0000_0000u64, 0, 0, 0, 0]); // error: expected u32
+//! ```
+
+use crate::conduit::{FfaConduit, Reply, ReplyRegisters, Request};
+use crate::error::{FfaError, FfaStatus};
+use crate::function::{CallWidth, FunctionId};
+use crate::partition::PartitionId;
+use crate::uuid::Uuid;
+
+/// How often to retry and resume; chosen by the board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct RetryPolicy {
+    /// Times a request answered `BUSY` or `RETRY` is sent again.
+    pub busy_retries: u16,
+    /// Times a preempted or yielded partition is resumed with `FFA_RUN`.
+    pub resumptions: u16,
+}
+
+impl RetryPolicy {
+    /// A few retries and resumptions, suitable for boot-time requests.
+    pub const DEFAULT: RetryPolicy = RetryPolicy {
+        busy_retries: 8,
+        resumptions: 32,
+    };
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy::DEFAULT
+    }
+}
+
+/// The payload of a 32-bit direct message: w3–w7.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, defmt::Format)]
+pub struct DirectMessage32 {
+    /// w3 to w7.
+    pub payload: [u32; 5],
+}
+
+impl DirectMessage32 {
+    /// A message carrying `payload` in w3–w7.
+    pub const fn new(payload: [u32; 5]) -> DirectMessage32 {
+        DirectMessage32 { payload }
+    }
+}
+
+/// The payload of a 64-bit direct message: x3–x7.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, defmt::Format)]
+pub struct DirectMessage64 {
+    /// x3 to x7.
+    pub payload: [u64; 5],
+}
+
+impl DirectMessage64 {
+    /// A message carrying `payload` in x3–x7.
+    pub const fn new(payload: [u64; 5]) -> DirectMessage64 {
+        DirectMessage64 { payload }
+    }
+}
+
+/// The payload of a `DIRECT_REQ2`/`DIRECT_RESP2` message: x4–x17.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, defmt::Format)]
+pub struct DirectMessage2 {
+    /// x4 to x17.
+    pub payload: [u64; 14],
+}
+
+impl DirectMessage2 {
+    /// A message carrying `payload` in x4–x17.
+    pub const fn new(payload: [u64; 14]) -> DirectMessage2 {
+        DirectMessage2 { payload }
+    }
+}
+
+/// w1 of a direct message: sender in `[31:16]`, receiver in `[15:0]`.
+pub const fn endpoints(sender: PartitionId, receiver: PartitionId) -> u64 {
+    (((sender.raw() as u32) << 16) | receiver.raw() as u32) as u64
+}
+
+/// The registers of a 32-bit direct request.
+pub fn encode_direct_request_32(
+    sender: PartitionId,
+    receiver: PartitionId,
+    message: &DirectMessage32,
+) -> Request {
+    let payload = &message.payload;
+    Request::with_arguments(
+        FunctionId::DirectRequest32,
+        &[
+            endpoints(sender, receiver),
+            0,
+            payload[0] as u64,
+            payload[1] as u64,
+            payload[2] as u64,
+            payload[3] as u64,
+            payload[4] as u64,
+        ],
+    )
+}
+
+/// The registers of a 64-bit direct request.
+pub fn encode_direct_request_64(
+    sender: PartitionId,
+    receiver: PartitionId,
+    message: &DirectMessage64,
+) -> Request {
+    let payload = &message.payload;
+    Request::with_arguments(
+        FunctionId::DirectRequest64,
+        &[
+            endpoints(sender, receiver),
+            0,
+            payload[0],
+            payload[1],
+            payload[2],
+            payload[3],
+            payload[4],
+        ],
+    )
+}
+
+/// The registers of a `DIRECT_REQ2` to the service `uuid` of `receiver`.
+pub fn encode_direct_request_2(
+    sender: PartitionId,
+    receiver: PartitionId,
+    uuid: Uuid,
+    message: &DirectMessage2,
+) -> Request {
+    let uuid_registers = uuid.to_register_pair();
+    let mut arguments = [0u64; 17];
+    arguments[0] = endpoints(sender, receiver);
+    arguments[1] = uuid_registers[0];
+    arguments[2] = uuid_registers[1];
+    arguments[3..].copy_from_slice(&message.payload);
+    Request::with_arguments(FunctionId::DirectRequest2, &arguments)
+}
+
+/// Which response a request expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+enum Expected {
+    Response(CallWidth),
+    Response2,
+}
+
+/// Checks w1 of a response: from `receiver` to `sender`.
+fn check_endpoints(
+    registers: &ReplyRegisters,
+    sender: PartitionId,
+    receiver: PartitionId,
+) -> Result<(), FfaError> {
+    let w1 = registers.word(1);
+    let source = PartitionId::new((w1 >> 16) as u16);
+    let destination = PartitionId::new(w1 as u16);
+    if source != receiver {
+        defmt::error!(
+            "ffa: response from {=u16:#06x}, expected {=u16:#06x}",
+            source.raw(),
+            receiver.raw()
+        );
+        return Err(FfaError::WrongResponder {
+            expected: receiver,
+            actual: source,
+        });
+    }
+    if destination != sender {
+        defmt::error!(
+            "ffa: response addressed to {=u16:#06x}, this endpoint is {=u16:#06x}",
+            destination.raw(),
+            sender.raw()
+        );
+        return Err(FfaError::WrongResponder {
+            expected: sender,
+            actual: destination,
+        });
+    }
+    Ok(())
+}
+
+/// Sends `request` and drives it to the expected response under `policy`.
+fn exchange(
+    conduit: &FfaConduit<'_>,
+    policy: &RetryPolicy,
+    request: &Request,
+    sender: PartitionId,
+    receiver: PartitionId,
+    expected: Expected,
+) -> Result<ReplyRegisters, FfaError> {
+    let mut retries_left = policy.busy_retries;
+    let mut resumptions_left = policy.resumptions;
+    // The request, or FFA_RUN once the partition was preempted.
+    let mut resume: Option<Request> = None;
+    // Every iteration uses up a retry or a resumption, or returns.
+    let bound = policy.busy_retries as u32 + policy.resumptions as u32 + 1;
+    for _ in 0..bound {
+        match conduit.call(resume.as_ref().unwrap_or(request)) {
+            Ok(Reply::DirectResponse(width, registers))
+                if expected == Expected::Response(width) =>
+            {
+                check_endpoints(&registers, sender, receiver)?;
+                if registers.word(2) & 0x8000_0000 != 0 {
+                    defmt::error!("ffa: framework message where a partition response was due");
+                    return Err(FfaError::MalformedReply);
+                }
+                return Ok(registers);
+            }
+            Ok(Reply::DirectResponse2(registers)) if expected == Expected::Response2 => {
+                check_endpoints(&registers, sender, receiver)?;
+                return Ok(registers);
+            }
+            Ok(Reply::Interrupt(registers)) | Ok(Reply::Yield(registers)) => {
+                if resumptions_left == 0 {
+                    defmt::error!(
+                        "ffa: partition {=u16:#06x} still preempted after {=u16} resumptions",
+                        receiver.raw(),
+                        policy.resumptions
+                    );
+                    return Err(FfaError::ResumptionsExhausted);
+                }
+                resumptions_left -= 1;
+                let target = registers.word(1);
+                let endpoint = (target >> 16) as u16;
+                if endpoint != 0 && endpoint != receiver.raw() {
+                    defmt::error!(
+                        "ffa: {=u16:#06x} preempted while {=u16:#06x} was asked",
+                        endpoint,
+                        receiver.raw()
+                    );
+                    return Err(FfaError::WrongResponder {
+                        expected: receiver,
+                        actual: PartitionId::new(endpoint),
+                    });
+                }
+                let vcpu = target & 0xffff;
+                resume = Some(
+                    Request::new(FunctionId::Run)
+                        .with(1, (((receiver.raw() as u32) << 16) | vcpu) as u64),
+                );
+            }
+            Err(FfaError::Status(status @ (FfaStatus::Busy | FfaStatus::Retry))) => {
+                if retries_left == 0 {
+                    defmt::error!(
+                        "ffa: partition {=u16:#06x} still {} after {=u16} retries",
+                        receiver.raw(),
+                        status,
+                        policy.busy_retries
+                    );
+                    return Err(FfaError::RetriesExhausted);
+                }
+                retries_left -= 1;
+            }
+            Ok(other) => {
+                let w0 = other.registers().word(0);
+                defmt::error!("ffa: unexpected reply {=u32:#010x} to a direct request", w0);
+                return Err(FfaError::UnexpectedFunction(w0));
+            }
+            Err(error) => {
+                defmt::warn!(
+                    "ffa: direct request to {=u16:#06x} failed: {}",
+                    receiver.raw(),
+                    error
+                );
+                return Err(error);
+            }
+        }
+    }
+    Err(FfaError::RetriesExhausted)
+}
+
+/// Sends a 32-bit direct request and returns the 32-bit response.
+pub fn direct_request_32(
+    conduit: &FfaConduit<'_>,
+    policy: &RetryPolicy,
+    sender: PartitionId,
+    receiver: PartitionId,
+    message: &DirectMessage32,
+) -> Result<DirectMessage32, FfaError> {
+    let request = encode_direct_request_32(sender, receiver, message);
+    let registers = exchange(
+        conduit,
+        policy,
+        &request,
+        sender,
+        receiver,
+        Expected::Response(CallWidth::Bits32),
+    )?;
+    Ok(decode_direct_response_32(&registers))
+}
+
+/// Sends a 64-bit direct request and returns the 64-bit response.
+pub fn direct_request_64(
+    conduit: &FfaConduit<'_>,
+    policy: &RetryPolicy,
+    sender: PartitionId,
+    receiver: PartitionId,
+    message: &DirectMessage64,
+) -> Result<DirectMessage64, FfaError> {
+    let request = encode_direct_request_64(sender, receiver, message);
+    let registers = exchange(
+        conduit,
+        policy,
+        &request,
+        sender,
+        receiver,
+        Expected::Response(CallWidth::Bits64),
+    )?;
+    Ok(decode_direct_response_64(&registers))
+}
+
+/// Sends a `DIRECT_REQ2` to service `uuid` of `receiver` and returns the response.
+pub fn direct_request_2(
+    conduit: &FfaConduit<'_>,
+    policy: &RetryPolicy,
+    sender: PartitionId,
+    receiver: PartitionId,
+    uuid: Uuid,
+    message: &DirectMessage2,
+) -> Result<DirectMessage2, FfaError> {
+    let request = encode_direct_request_2(sender, receiver, uuid, message);
+    let registers = exchange(
+        conduit,
+        policy,
+        &request,
+        sender,
+        receiver,
+        Expected::Response2,
+    )?;
+    Ok(decode_direct_response_2(&registers))
+}
+
+/// The payload of a 32-bit direct response (w3–w7).
+pub fn decode_direct_response_32(registers: &ReplyRegisters) -> DirectMessage32 {
+    let x = &registers.raw().x;
+    DirectMessage32 {
+        payload: [
+            x[3] as u32,
+            x[4] as u32,
+            x[5] as u32,
+            x[6] as u32,
+            x[7] as u32,
+        ],
+    }
+}
+
+/// The payload of a 64-bit direct response (x3–x7).
+pub fn decode_direct_response_64(registers: &ReplyRegisters) -> DirectMessage64 {
+    let values = &registers.raw().x;
+    DirectMessage64 {
+        payload: [values[3], values[4], values[5], values[6], values[7]],
+    }
+}
+
+/// The payload of a `DIRECT_RESP2` (x4–x17).
+pub fn decode_direct_response_2(registers: &ReplyRegisters) -> DirectMessage2 {
+    let mut payload = [0u64; 14];
+    payload.copy_from_slice(&registers.raw().x[4..18]);
+    DirectMessage2 { payload }
+}

@@ -1,0 +1,109 @@
+//! The boot report: after the init queue settles, one log line for the FF-A
+//! session and one per partition device.
+//!
+//! ```ignore
+//! impl InitQueueClient for Board {
+//!     fn settled(&self) {
+//!         capsule_ffa::report::log_boot_report(self.ffa_bus);
+//!     }
+//! }
+//! ```
+//!
+//! The same facts are available as a [`BootReport`] value, for tests and
+//! for boards that print them elsewhere.
+
+use crate::bus::{FfaBus, PartitionDevice, RootState};
+use crate::client::Session;
+use crate::partition::{ExecutionState, PartitionProperties};
+use heapless::Vec;
+
+/// Short names of the properties a partition has, for log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PropertySummary(pub PartitionProperties);
+
+impl defmt::Format for PropertySummary {
+    fn format(&self, formatter: defmt::Formatter<'_>) {
+        let properties = &self.0;
+        defmt::write!(formatter, "{=u32:#x}", properties.raw());
+        let flags = [
+            (properties.receives_direct_requests(), " direct-receive"),
+            (properties.sends_direct_requests(), " direct-send"),
+            (properties.indirect_messaging(), " indirect"),
+            (properties.notifications(), " notifications"),
+            (properties.receives_direct_requests_2(), " req2-receive"),
+            (properties.sends_direct_requests_2(), " req2-send"),
+        ];
+        for (present, name) in flags {
+            if present {
+                defmt::write!(formatter, "{=str}", name);
+            }
+        }
+        match properties.execution_state() {
+            ExecutionState::AArch64 => defmt::write!(formatter, " aarch64"),
+            ExecutionState::AArch32 => defmt::write!(formatter, " aarch32"),
+            ExecutionState::Unreported => {}
+        }
+    }
+}
+
+/// Everything the boot report says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BootReport<const PARTITIONS: usize> {
+    /// The root device's state.
+    pub root: RootState,
+    /// The session set-up established, if it did.
+    pub session: Option<Session>,
+    /// The partition devices with their slots.
+    pub partitions: Vec<(usize, PartitionDevice), PARTITIONS>,
+}
+
+impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
+    /// Collects the report from the bus.
+    pub fn collect(bus: &FfaBus<'_, PARTITIONS>) -> BootReport<PARTITIONS> {
+        let mut partitions = Vec::new();
+        bus.for_each_device(|slot, device| {
+            // The bus holds at most PARTITIONS devices, so this always fits.
+            let _ = partitions.push((slot, *device));
+        });
+        BootReport {
+            root: bus.state(),
+            session: bus.client().session(),
+            partitions,
+        }
+    }
+
+    /// Logs the report with `defmt`.
+    pub fn log(&self) {
+        match self.session {
+            Some(session) => defmt::info!(
+                "ffa report: root {}, FF-A v{=u16}.{=u16} (SMCCC {=u16}.{=u16}), own ID {=u16:#06x}, RX/TX {=usize} bytes ({=u32} pages), {=usize} partitions",
+                self.root,
+                session.version.version().major(),
+                session.version.version().minor(),
+                session.smccc_version.major(),
+                session.smccc_version.minor(),
+                session.own_id.raw(),
+                session.buffers.size,
+                session.buffers.pages,
+                self.partitions.len()
+            ),
+            None => defmt::info!("ffa report: root {}, no FF-A session", self.root),
+        }
+        for (slot, device) in self.partitions.iter() {
+            defmt::info!(
+                "ffa report: arm-ffa-{=usize}: ID {=u16:#06x} UUID {} contexts {=u16} properties {} driver {=str}",
+                slot + 1,
+                device.info.id.raw(),
+                device.info.uuid,
+                device.info.execution_contexts,
+                PropertySummary(device.info.properties),
+                device.driver.unwrap_or("(none)")
+            );
+        }
+    }
+}
+
+/// Collects and logs the boot report.
+pub fn log_boot_report<const PARTITIONS: usize>(bus: &FfaBus<'_, PARTITIONS>) {
+    BootReport::collect(bus).log();
+}

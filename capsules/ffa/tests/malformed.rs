@@ -1,0 +1,534 @@
+//! Hand-written replies for malformed and hostile answers: each must give a clear error, never a panic or a hang.
+
+mod common;
+
+use capsule_ffa::client::ClientConfig;
+use capsule_ffa::error::{FfaError, FfaStatus};
+use capsule_ffa::messaging::{DirectMessage2, DirectMessage32, DirectMessage64};
+use capsule_ffa::partition::PartitionId;
+use capsule_ffa::uuid::Uuid;
+use capsule_ffa::version::{SupportedVersion, Version};
+use common::{fixture, ids, scripted, Fixture};
+use ffa_model::FaultConfig;
+use kernel::hil::smccc::SmcccRegisters;
+use kernel::ErrorCode;
+
+const ECHO: PartitionId = PartitionId::new(0x8001);
+const ERROR: u64 = ids::FFA_ERROR as u64;
+const SUCCESS: u64 = ids::FFA_SUCCESS_32 as u64;
+
+fn negative(code: i32) -> u64 {
+    code as u32 as u64
+}
+
+fn ready(version: SupportedVersion) -> Fixture {
+    let fixture = fixture(
+        FaultConfig::default(),
+        ClientConfig {
+            requested_version: version,
+            ..ClientConfig::DEFAULT
+        },
+    );
+    fixture.client.initialize().unwrap();
+    fixture.conduit.clear_calls();
+    fixture
+}
+
+/// Replaces the reply to every call of `function` with `reply`.
+fn forge(fixture: &Fixture, function: u32, reply: &[u64]) {
+    let forged = SmcccRegisters::from_slice(reply);
+    fixture.conduit.rewrite(move |call, original| {
+        if call.x[0] as u32 == function {
+            forged
+        } else {
+            original
+        }
+    });
+}
+
+#[test]
+fn every_ffa_error_code_is_decoded() {
+    let expected = [
+        (-1, FfaStatus::NotSupported, ErrorCode::NOSUPPORT),
+        (-2, FfaStatus::InvalidParameters, ErrorCode::INVAL),
+        (-3, FfaStatus::NoMemory, ErrorCode::NOMEM),
+        (-4, FfaStatus::Busy, ErrorCode::BUSY),
+        (-5, FfaStatus::Interrupted, ErrorCode::CANCEL),
+        (-6, FfaStatus::Denied, ErrorCode::RESERVE),
+        (-7, FfaStatus::Retry, ErrorCode::BUSY),
+        (-8, FfaStatus::Aborted, ErrorCode::CANCEL),
+        (-9, FfaStatus::NoData, ErrorCode::FAIL),
+        (-10, FfaStatus::NotReady, ErrorCode::OFF),
+        (-77, FfaStatus::Unknown(-77), ErrorCode::FAIL),
+    ];
+    for (code, status, error_code) in expected {
+        let (conduit, client) = scripted(&[&[0x1_0002], &[0x1_0002], &[ERROR, 0, negative(code)]]);
+        assert_eq!(
+            client.initialize(),
+            Err(FfaError::Status(status)),
+            "code {code}"
+        );
+        assert_eq!(ErrorCode::from(FfaError::Status(status)), error_code);
+        assert_eq!(status.code(), code);
+        assert_eq!(conduit.functions().last(), Some(&ids::FFA_ID_GET));
+    }
+}
+
+#[test]
+fn an_error_reply_with_a_non_negative_code_is_malformed() {
+    for code in [0u64, 1, 0x7fff_ffff] {
+        let (_, client) = scripted(&[&[0x1_0002], &[0x1_0002], &[ERROR, 0, code]]);
+        assert_eq!(client.initialize(), Err(FfaError::MalformedReply));
+    }
+}
+
+#[test]
+fn smccc_older_than_1_2_is_refused_before_any_ffa_call() {
+    for (reply, major, minor) in [(u64::MAX, 1, 0), (0x1_0001, 1, 1), (0x0_0002, 0, 2)] {
+        let (conduit, client) = scripted(&[&[reply]]);
+        assert_eq!(
+            client.initialize(),
+            Err(FfaError::SmcccTooOld { major, minor })
+        );
+        assert_eq!(conduit.functions(), vec![ids::SMCCC_VERSION]);
+    }
+}
+
+#[test]
+fn version_replies_with_bit_31_or_another_major_are_refused() {
+    let cases: [(u64, FfaError); 5] = [
+        (
+            0x2_0000,
+            FfaError::IncompatibleVersion {
+                requested: Version::new(1, 2),
+                callee: Version::new(2, 0),
+            },
+        ),
+        (
+            0x0_0009,
+            FfaError::IncompatibleVersion {
+                requested: Version::new(1, 2),
+                callee: Version::new(0, 9),
+            },
+        ),
+        (
+            0x8001_0002,
+            FfaError::Status(FfaStatus::Unknown(0x8001_0002u32 as i32)),
+        ),
+        (u64::MAX, FfaError::Status(FfaStatus::NotSupported)),
+        (negative(-10), FfaError::Status(FfaStatus::NotReady)),
+    ];
+    for (reply, error) in cases {
+        let (conduit, client) = scripted(&[&[0x1_0002], &[reply]]);
+        assert_eq!(
+            client.initialize(),
+            Err(error),
+            "FFA_VERSION answered {reply:#x}"
+        );
+        assert_eq!(
+            conduit.functions(),
+            vec![ids::SMCCC_VERSION, ids::FFA_VERSION]
+        );
+    }
+    // FFA_ERROR in reply to FFA_VERSION (a booting callee) carries the status in w2.
+    let (_, client) = scripted(&[&[0x1_0002], &[ERROR, 0, negative(-4)]]);
+    assert_eq!(client.initialize(), Err(FfaError::Status(FfaStatus::Busy)));
+}
+
+#[test]
+fn an_unexpected_function_id_in_x0_is_an_error() {
+    for x0 in [
+        ids::FFA_DIRECT_RESP_32 as u64,
+        ids::FFA_INTERRUPT as u64,
+        0x1234_5678,
+        0x8400_00ff,
+    ] {
+        let (_, client) = scripted(&[&[0x1_0002], &[0x1_0002], &[x0, 0, 0x8000]]);
+        assert_eq!(
+            client.initialize(),
+            Err(FfaError::UnexpectedFunction(x0 as u32)),
+            "x0 = {x0:#x}"
+        );
+    }
+}
+
+#[test]
+fn a_reserved_rxtx_granule_is_refused() {
+    let fixture = fixture(FaultConfig::default(), ClientConfig::DEFAULT);
+    fixture.conduit.rewrite(|call, reply| {
+        if call.x[0] as u32 == ids::FFA_FEATURES && call.x[1] as u32 == ids::FFA_RXTX_MAP_64 {
+            SmcccRegisters::from_slice(&[SUCCESS, 0, 3])
+        } else {
+            reply
+        }
+    });
+    assert_eq!(fixture.client.initialize(), Err(FfaError::MalformedReply));
+}
+
+#[test]
+fn a_64k_granule_needs_64k_aligned_buffers() {
+    let fixture = fixture(FaultConfig::default(), ClientConfig::DEFAULT);
+    fixture.conduit.rewrite(|call, reply| {
+        if call.x[0] as u32 == ids::FFA_FEATURES && call.x[1] as u32 == ids::FFA_RXTX_MAP_64 {
+            SmcccRegisters::from_slice(&[SUCCESS, 0, 1])
+        } else {
+            reply
+        }
+    });
+    // The test buffers are 64 KiB and at 1 MiB-aligned addresses: accepted.
+    assert_eq!(fixture.client.initialize().unwrap().buffers.size, 64 * 1024);
+
+    let memory = std::rc::Rc::new(core::cell::RefCell::new(common::PhysicalMemory::default()));
+    memory.borrow_mut().add_region(0x4000_1000, 0x10000);
+    memory.borrow_mut().add_region(0x4010_0000, 0x10000);
+    let rx = common::leak(common::SharedPage {
+        memory: memory.clone(),
+        base: 0x4000_1000,
+        length: 0x10000,
+    });
+    let tx = common::leak(common::SharedPage {
+        memory: memory.clone(),
+        base: 0x4010_0000,
+        length: 0x10000,
+    });
+    let conduit = common::leak(common::ModelConduit::new(FaultConfig::default(), memory));
+    conduit.rewrite(|call, reply| {
+        if call.x[0] as u32 == ids::FFA_FEATURES && call.x[1] as u32 == ids::FFA_RXTX_MAP_64 {
+            SmcccRegisters::from_slice(&[SUCCESS, 0, 1])
+        } else {
+            reply
+        }
+    });
+    let client = common::leak(capsule_ffa::FfaClient::new(
+        conduit,
+        rx,
+        tx,
+        ClientConfig::DEFAULT,
+    ));
+    assert_eq!(
+        client.initialize(),
+        Err(FfaError::BufferMisaligned {
+            alignment: 64 * 1024
+        })
+    );
+    assert_eq!(conduit.count(ids::FFA_RXTX_MAP_64), 0);
+}
+
+#[test]
+fn unusable_descriptor_sizes_are_refused_and_rx_released() {
+    for size in [0u64, 7, 8, 23, 0x2_0000] {
+        let fixture = ready(SupportedVersion::V1_1);
+        fixture.conduit.rewrite(move |call, mut reply| {
+            if call.x[0] as u32 == ids::FFA_PARTITION_INFO_GET && call.x[5] == 0 {
+                reply.x[3] = size;
+            }
+            reply
+        });
+        let result = fixture.client.discover(Uuid::NIL, 8, &mut |_| {});
+        assert_eq!(
+            result,
+            Err(FfaError::DescriptorSize(size as u32)),
+            "size {size}"
+        );
+        assert_eq!(
+            fixture.conduit.functions().last(),
+            Some(&ids::FFA_RX_RELEASE)
+        );
+        assert!(!fixture.client.mailbox().rx_owned());
+    }
+}
+
+#[test]
+fn a_count_that_overflows_the_rx_buffer_is_refused_and_rx_released() {
+    for count in [2731u64, 0xffff_ffff] {
+        let fixture = ready(SupportedVersion::V1_1);
+        fixture.conduit.rewrite(move |call, mut reply| {
+            if call.x[0] as u32 == ids::FFA_PARTITION_INFO_GET && call.x[5] == 0 {
+                reply.x[2] = count;
+            }
+            reply
+        });
+        assert_eq!(
+            fixture.client.discover(Uuid::NIL, 4096, &mut |_| {}),
+            Err(FfaError::CountOverflow(count as u32))
+        );
+        assert_eq!(
+            fixture.conduit.functions().last(),
+            Some(&ids::FFA_RX_RELEASE)
+        );
+    }
+}
+
+#[test]
+fn a_count_that_grows_between_the_two_calls_is_checked_again() {
+    let fixture = ready(SupportedVersion::V1_1);
+    fixture.conduit.rewrite(|call, mut reply| {
+        if call.x[0] as u32 == ids::FFA_PARTITION_INFO_GET && call.x[5] == 1 {
+            reply.x[2] = 1;
+        }
+        reply
+    });
+    assert_eq!(
+        fixture.client.discover(Uuid::NIL, 2, &mut |_| {}),
+        Err(FfaError::TableFull { capacity: 2 })
+    );
+    assert_eq!(
+        fixture.conduit.functions().last(),
+        Some(&ids::FFA_RX_RELEASE)
+    );
+}
+
+#[test]
+fn a_failing_rx_release_is_reported() {
+    let fixture = ready(SupportedVersion::V1_1);
+    forge(&fixture, ids::FFA_RX_RELEASE, &[ERROR, 0, negative(-6)]);
+    assert_eq!(
+        fixture.client.discover(Uuid::NIL, 8, &mut |_| {}),
+        Err(FfaError::Status(FfaStatus::Denied))
+    );
+    assert!(
+        !fixture.client.mailbox().rx_owned(),
+        "this side stops reading RX anyway"
+    );
+}
+
+#[test]
+fn malformed_register_discovery_replies_are_refused() {
+    let summaries = [
+        // last 2, current 3: current beyond last.
+        2u64 | 3 << 16 | 24 << 48,
+        // six partitions in one call.
+        9 | 5 << 16 | 24 << 48,
+        // descriptor size 0.
+        2 | 2 << 16,
+    ];
+    for summary in summaries {
+        let fixture = ready(SupportedVersion::V1_2);
+        fixture.conduit.rewrite(move |call, mut reply| {
+            if call.x[0] as u32 == ids::FFA_PARTITION_INFO_GET_REGS {
+                reply.x[2] = summary;
+            }
+            reply
+        });
+        assert_eq!(
+            fixture.client.discover(Uuid::NIL, 16, &mut |_| {}),
+            Err(FfaError::MalformedReply),
+            "summary {summary:#x}"
+        );
+    }
+}
+
+#[test]
+fn register_discovery_that_never_ends_is_bounded_by_the_table() {
+    let fixture = ready(SupportedVersion::V1_2);
+    // Claims 65536 partitions, always "current = start".
+    fixture.conduit.rewrite(|call, _| {
+        let start = call.x[3] & 0xffff;
+        SmcccRegisters::from_slice(&[
+            ids::FFA_SUCCESS_64 as u64,
+            0,
+            0xffff | start << 16 | 24 << 48,
+            0x8001,
+        ])
+    });
+    assert_eq!(
+        fixture.client.discover(Uuid::NIL, 8, &mut |_| {}),
+        Err(FfaError::TableFull { capacity: 8 })
+    );
+    assert_eq!(fixture.conduit.functions().len(), 1);
+}
+
+#[test]
+fn register_discovery_falls_back_to_rx_when_refused() {
+    let fixture = ready(SupportedVersion::V1_2);
+    forge(
+        &fixture,
+        ids::FFA_PARTITION_INFO_GET_REGS,
+        &[ERROR, 0, negative(-1)],
+    );
+    let mut count = 0;
+    fixture
+        .client
+        .discover(Uuid::NIL, 8, &mut |_| count += 1)
+        .unwrap();
+    assert_eq!(count, 3);
+    assert_eq!(
+        fixture.conduit.functions(),
+        vec![
+            ids::FFA_PARTITION_INFO_GET_REGS,
+            ids::FFA_PARTITION_INFO_GET,
+            ids::FFA_PARTITION_INFO_GET,
+            ids::FFA_RX_RELEASE
+        ]
+    );
+}
+
+#[test]
+fn direct_responses_from_or_to_the_wrong_endpoint_are_refused() {
+    let fixture = ready(SupportedVersion::V1_2);
+    forge(
+        &fixture,
+        ids::FFA_DIRECT_REQ_32,
+        &[ids::FFA_DIRECT_RESP_32 as u64, 0x8002 << 16],
+    );
+    assert_eq!(
+        fixture
+            .client
+            .direct_request_32(ECHO, &DirectMessage32::default()),
+        Err(FfaError::WrongResponder {
+            expected: ECHO,
+            actual: PartitionId::new(0x8002)
+        })
+    );
+    forge(
+        &fixture,
+        ids::FFA_DIRECT_REQ_32,
+        &[ids::FFA_DIRECT_RESP_32 as u64, 0x8001 << 16 | 0x17],
+    );
+    assert_eq!(
+        fixture
+            .client
+            .direct_request_32(ECHO, &DirectMessage32::default()),
+        Err(FfaError::WrongResponder {
+            expected: PartitionId::new(0),
+            actual: PartitionId::new(0x17)
+        })
+    );
+    forge(
+        &fixture,
+        ids::FFA_DIRECT_REQ2,
+        &[ids::FFA_DIRECT_RESP2 as u64, 0x8003 << 16],
+    );
+    assert!(matches!(
+        fixture
+            .client
+            .direct_request_2(ECHO, Uuid::NIL, &DirectMessage2::default()),
+        Err(FfaError::WrongResponder { .. })
+    ));
+}
+
+#[test]
+fn direct_responses_of_the_wrong_kind_are_refused() {
+    let fixture = ready(SupportedVersion::V1_2);
+    let cases: [(u32, u64); 4] = [
+        (ids::FFA_DIRECT_REQ_32, ids::FFA_DIRECT_RESP_64 as u64),
+        (ids::FFA_DIRECT_REQ_64, ids::FFA_DIRECT_RESP_32 as u64),
+        (ids::FFA_DIRECT_REQ_64, SUCCESS),
+        (ids::FFA_DIRECT_REQ2, ids::FFA_DIRECT_RESP_64 as u64),
+    ];
+    for (request, response) in cases {
+        forge(&fixture, request, &[response, 0x8001 << 16]);
+        let result = match request {
+            ids::FFA_DIRECT_REQ_32 => fixture
+                .client
+                .direct_request_32(ECHO, &DirectMessage32::default())
+                .map(|_| ()),
+            ids::FFA_DIRECT_REQ_64 => fixture
+                .client
+                .direct_request_64(ECHO, &DirectMessage64::default())
+                .map(|_| ()),
+            _ => fixture
+                .client
+                .direct_request_2(ECHO, Uuid::NIL, &DirectMessage2::default())
+                .map(|_| ()),
+        };
+        assert_eq!(
+            result,
+            Err(FfaError::UnexpectedFunction(response as u32)),
+            "{request:#x} answered {response:#x}"
+        );
+    }
+}
+
+#[test]
+fn a_framework_message_in_place_of_a_response_is_refused() {
+    let fixture = ready(SupportedVersion::V1_2);
+    forge(
+        &fixture,
+        ids::FFA_DIRECT_REQ_32,
+        &[ids::FFA_DIRECT_RESP_32 as u64, 0x8001 << 16, 0x8000_0002],
+    );
+    assert_eq!(
+        fixture
+            .client
+            .direct_request_32(ECHO, &DirectMessage32::default()),
+        Err(FfaError::MalformedReply)
+    );
+}
+
+#[test]
+fn preemption_of_another_partition_is_refused() {
+    let fixture = ready(SupportedVersion::V1_2);
+    forge(
+        &fixture,
+        ids::FFA_DIRECT_REQ_32,
+        &[ids::FFA_INTERRUPT as u64, 0x8003 << 16],
+    );
+    assert_eq!(
+        fixture
+            .client
+            .direct_request_32(ECHO, &DirectMessage32::default()),
+        Err(FfaError::WrongResponder {
+            expected: ECHO,
+            actual: PartitionId::new(0x8003)
+        })
+    );
+}
+
+#[test]
+fn an_endless_yield_is_bounded() {
+    let fixture = ready(SupportedVersion::V1_2);
+    fixture
+        .conduit
+        .rewrite(|_, _| SmcccRegisters::from_slice(&[ids::FFA_YIELD as u64, 0x8001 << 16]));
+    assert_eq!(
+        fixture
+            .client
+            .direct_request_64(ECHO, &DirectMessage64::default()),
+        Err(FfaError::ResumptionsExhausted)
+    );
+    let policy = fixture.client.config().retry;
+    assert_eq!(
+        fixture.conduit.functions().len(),
+        policy.resumptions as usize + 1
+    );
+}
+
+#[test]
+fn a_run_refused_by_the_callee_ends_the_request() {
+    let fixture = ready(SupportedVersion::V1_2);
+    fixture
+        .conduit
+        .rewrite(|call, reply| match call.x[0] as u32 {
+            ids::FFA_DIRECT_REQ_32 => {
+                SmcccRegisters::from_slice(&[ids::FFA_INTERRUPT as u64, 0x8001 << 16])
+            }
+            ids::FFA_RUN => SmcccRegisters::from_slice(&[ERROR, 0, negative(-6)]),
+            _ => reply,
+        });
+    assert_eq!(
+        fixture
+            .client
+            .direct_request_32(ECHO, &DirectMessage32::default()),
+        Err(FfaError::Status(FfaStatus::Denied))
+    );
+}
+
+#[test]
+fn direct_request_errors_other_than_busy_are_not_retried() {
+    for code in [-1, -2, -3, -5, -6, -8, -9, -10] {
+        let fixture = ready(SupportedVersion::V1_2);
+        forge(
+            &fixture,
+            ids::FFA_DIRECT_REQ_32,
+            &[ERROR, 0, negative(code)],
+        );
+        assert!(matches!(
+            fixture
+                .client
+                .direct_request_32(ECHO, &DirectMessage32::default()),
+            Err(FfaError::Status(_))
+        ));
+        assert_eq!(fixture.conduit.functions().len(), 1, "code {code}");
+    }
+}
