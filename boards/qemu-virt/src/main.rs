@@ -25,10 +25,10 @@ use armv8a::conduit::SecureMonitorCall;
 use armv8a::shared_page::SharedPages;
 use armv8a::timer::GenericTimer;
 use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
-use capsule_ffa::Uuid;
 use capsule_ffa::readiness::{
     Absence, MonitorReadiness, ReadinessClient, ReadinessConfig, ReadinessState,
 };
+use capsule_ffa::Uuid;
 use capsule_ffa::{ClientConfig, DriverEntry, FfaBus, FfaClient};
 use core::cell::Cell;
 use kernel::init_queue::{ConditionSet, InitQueue, InitQueueClient};
@@ -84,10 +84,10 @@ impl BootCoordinator {
         defmt::info!("boot: init queue settled");
         capsule_ffa::report::log_boot_report(self.bus);
         self.queue.report_pending();
-        #[cfg(feature = "scenario-panic")]
-        panic!("scenario-panic: panicking on purpose after boot");
-        #[cfg(feature = "exit-when-settled")]
-        {
+        if cfg!(feature = "scenario-panic") {
+            panic!("scenario-panic: panicking on purpose after boot");
+        }
+        if cfg!(feature = "exit-when-settled") {
             defmt::info!("boot: exit-when-settled, powering off");
             qemu_virt::psci::system_off(0);
         }
@@ -158,7 +158,10 @@ fn main(boot: armv8a::BootInfo) -> ! {
         setup_failed("adding the FF-A root to the init queue");
     }
     let echo = static_init!(EchoDriver<'static>, EchoDriver::new());
-    let echo_entry = static_init!(DriverEntry<'static>, DriverEntry::new(bus, echo, root_ready));
+    let echo_entry = static_init!(
+        DriverEntry<'static>,
+        DriverEntry::new(bus, echo, root_ready)
+    );
     if queue.add("ffa-echo", echo_entry, None).is_err() {
         setup_failed("adding the echo driver to the init queue");
     }
@@ -216,6 +219,14 @@ fn main(boot: armv8a::BootInfo) -> ! {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    defmt::error!("{}", defmt::Display2Format(info));
+    match info.location() {
+        Some(location) => defmt::error!(
+            "panicked at {=str}:{=u32}: {}",
+            location.file(),
+            location.line(),
+            defmt::Display2Format(&info.message())
+        ),
+        None => defmt::error!("panicked: {}", defmt::Display2Format(&info.message())),
+    }
     qemu_virt::psci::system_off(1)
 }

@@ -138,11 +138,13 @@ impl GicV3 {
         let (index, shift) = ((id / 4) as usize, (id % 4) * 8);
         if id < 32 {
             let register = &self.redistributor_sgi.priority[index];
-            register.set((register.get() & !(0xff << shift)) | ((DEFAULT_PRIORITY as u32) << shift));
+            register
+                .set((register.get() & !(0xff << shift)) | ((DEFAULT_PRIORITY as u32) << shift));
             self.redistributor_sgi.set_enable.set(1 << id);
         } else if id < FIRST_SPECIAL_INTERRUPT {
             let register = &self.distributor.priority[index];
-            register.set((register.get() & !(0xff << shift)) | ((DEFAULT_PRIORITY as u32) << shift));
+            register
+                .set((register.get() & !(0xff << shift)) | ((DEFAULT_PRIORITY as u32) << shift));
             self.distributor.set_enable[(id / 32) as usize].set(1 << (id % 32));
         } else {
             defmt::error!("gicv3: cannot enable special interrupt ID {=u32}", id);

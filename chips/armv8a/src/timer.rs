@@ -9,7 +9,9 @@
 //! timer.set_alarm(timer.now(), timer.ticks_from_ms(5));
 //! ```
 
-use aarch64_cpu::registers::{Readable, Writeable, CNTFRQ_EL0, CNTPCT_EL0, CNTP_CTL_EL0, CNTP_CVAL_EL0};
+use aarch64_cpu::registers::{
+    Readable, Writeable, CNTFRQ_EL0, CNTPCT_EL0, CNTP_CTL_EL0, CNTP_CVAL_EL0,
+};
 use core::cell::Cell;
 use kernel::cells::OptionalCell;
 use kernel::hil::time::{Alarm, AlarmClient, Time};

@@ -52,7 +52,10 @@ impl Chip for QemuVirt<'_> {
             match id {
                 PHYSICAL_TIMER_INTERRUPT => self.timer.handle_interrupt(),
                 other => {
-                    defmt::warn!("qemu-virt: unexpected interrupt {=u32}; disabling it", other);
+                    defmt::warn!(
+                        "qemu-virt: unexpected interrupt {=u32}; disabling it",
+                        other
+                    );
                     self.gic.disable_interrupt(other);
                 }
             }

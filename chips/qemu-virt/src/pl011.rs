@@ -87,9 +87,9 @@ impl<'a> Pl011<'a> {
     pub fn initialise(&self) {
         // SAFETY: `base` is a PL011 of the chip's memory map.
         let registers = unsafe { &*(self.base as *const Pl011Registers) };
-        registers
-            .control
-            .write(Control::Enable::SET + Control::TransmitEnable::SET + Control::ReceiveEnable::SET);
+        registers.control.write(
+            Control::Enable::SET + Control::TransmitEnable::SET + Control::ReceiveEnable::SET,
+        );
     }
 
     /// Writes bytes synchronously.

@@ -53,7 +53,10 @@ pub fn initialise() -> bool {
         DISTRIBUTOR_BASE + DISTRIBUTOR_CONTROL,
         CONTROL_AFFINITY_ROUTING_SECURE | CONTROL_AFFINITY_ROUTING_NON_SECURE,
     );
-    if !wait_while(DISTRIBUTOR_BASE + DISTRIBUTOR_CONTROL, CONTROL_WRITE_PENDING) {
+    if !wait_while(
+        DISTRIBUTOR_BASE + DISTRIBUTOR_CONTROL,
+        CONTROL_WRITE_PENDING,
+    ) {
         crate::log!("gic: distributor write never completed");
         return false;
     }
@@ -70,8 +73,14 @@ pub fn initialise() -> bool {
     );
 
     let waker = read(REDISTRIBUTOR_BASE + REDISTRIBUTOR_WAKER);
-    write(REDISTRIBUTOR_BASE + REDISTRIBUTOR_WAKER, waker & !WAKER_PROCESSOR_SLEEP);
-    if !wait_while(REDISTRIBUTOR_BASE + REDISTRIBUTOR_WAKER, WAKER_CHILDREN_ASLEEP) {
+    write(
+        REDISTRIBUTOR_BASE + REDISTRIBUTOR_WAKER,
+        waker & !WAKER_PROCESSOR_SLEEP,
+    );
+    if !wait_while(
+        REDISTRIBUTOR_BASE + REDISTRIBUTOR_WAKER,
+        WAKER_CHILDREN_ASLEEP,
+    ) {
         crate::log!("gic: redistributor did not wake");
         return false;
     }

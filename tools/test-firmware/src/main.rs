@@ -40,7 +40,10 @@ const PROGRAM_STATUS_EL1: u64 = 0x3c5;
 fn read_config() -> FaultConfig {
     let mut blob = [0u8; FaultConfig::BLOB_SIZE];
     use ffa_model::NormalWorldMemory;
-    if memory::NonSecureDram.read(CONFIG_BLOB_ADDRESS, &mut blob).is_err() {
+    if memory::NonSecureDram
+        .read(CONFIG_BLOB_ADDRESS, &mut blob)
+        .is_err()
+    {
         log!("[fw] config: blob address unreadable; using defaults");
         return FaultConfig::default_config();
     }
@@ -137,7 +140,12 @@ extern "C" fn firmware_main() -> ! {
 /// Reports an exception taken at EL3 itself, or a non-SMC exception from
 /// below, and ends the run with a failure status.
 #[no_mangle]
-extern "C" fn firmware_fatal_exception(kind: u64, syndrome: u64, link: u64, fault_address: u64) -> ! {
+extern "C" fn firmware_fatal_exception(
+    kind: u64,
+    syndrome: u64,
+    link: u64,
+    fault_address: u64,
+) -> ! {
     log!(
         "[fw] fatal exception: vector {} ESR {:#x} (EC {:#x}) ELR {:#x} FAR {:#x}",
         kind,

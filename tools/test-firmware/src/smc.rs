@@ -59,7 +59,9 @@ extern "C" fn firmware_handle_lower_sync(frame: &mut SmcFrame) {
     let syndrome: u64;
     let link: u64;
     // SAFETY: reading EL3 syndrome registers has no side effects.
-    unsafe { core::arch::asm!("mrs {0}, esr_el3", "mrs {1}, elr_el3", out(reg) syndrome, out(reg) link, options(nomem, nostack)) };
+    unsafe {
+        core::arch::asm!("mrs {0}, esr_el3", "mrs {1}, elr_el3", out(reg) syndrome, out(reg) link, options(nomem, nostack))
+    };
     if (syndrome >> 26) & 0x3f != EXCEPTION_CLASS_SMC64 {
         log!(
             "[fw] unexpected exception from the normal world: ESR {:#x} ELR {:#x}",
@@ -75,7 +77,10 @@ extern "C" fn firmware_handle_lower_sync(frame: &mut SmcFrame) {
     };
     let mut call: Registers = [0; SMCCC_REGISTER_COUNT];
     call.copy_from_slice(&frame.registers[..SMCCC_REGISTER_COUNT]);
-    match firmware.world.handle(&call, &mut NonSecureDram, now_microseconds()) {
+    match firmware
+        .world
+        .handle(&call, &mut NonSecureDram, now_microseconds())
+    {
         Outcome::Return(reply) => {
             if firmware.trace {
                 trace_call(&call, &reply);

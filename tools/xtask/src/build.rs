@@ -19,6 +19,11 @@ pub const FIRMWARE_PACKAGE: &str = "test-firmware";
 /// Physical address the kernel image is linked at (lowest loaded address).
 pub const KERNEL_LOAD_ADDRESS: u64 = 0x6000_0000;
 
+/// defmt log filter for image builds when `DEFMT_LOG` is not set. It normally
+/// is (`.cargo/config.toml` sets it, and `cargo xtask` passes it on); without
+/// it defmt keeps only errors, and scenarios read `info` lines.
+pub const DEFAULT_DEFMT_LOG: &str = "info";
+
 /// Physical address of the boot flash that QEMU's `-bios` fills.
 pub const FIRMWARE_LOAD_ADDRESS: u64 = 0x0;
 
@@ -44,10 +49,20 @@ fn build_release(
     features: &[impl AsRef<str>],
 ) -> Result<PathBuf> {
     let mut command = workspace.cargo();
-    command.args(["build", "--release", "--target", TARGET, "--package", package]);
+    command.args([
+        "build",
+        "--release",
+        "--target",
+        TARGET,
+        "--package",
+        package,
+    ]);
     let features = join_features(features);
     if !features.is_empty() {
         command.args(["--features", &features]);
+    }
+    if std::env::var_os("DEFMT_LOG").is_none() {
+        command.env("DEFMT_LOG", DEFAULT_DEFMT_LOG);
     }
     process::run(&mut command)?;
     Ok(release_binary(workspace, package))

@@ -16,11 +16,6 @@ impl Error {
         }
     }
 
-    /// The message, for tests and callers that add context.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
     /// This error with `context` in front: "context: message".
     pub fn context(self, context: impl fmt::Display) -> Self {
         Self::new(format!("{context}: {}", self.message))

@@ -156,7 +156,13 @@ mod tests {
     #[test]
     fn starts_at_a_fixed_address() {
         let raw = flatten(&[segment(3, &[9])], BinaryStart::At(0)).unwrap();
-        assert_eq!(raw, RawBinary { base: 0, bytes: vec![0, 0, 0, 9] });
+        assert_eq!(
+            raw,
+            RawBinary {
+                base: 0,
+                bytes: vec![0, 0, 0, 9]
+            }
+        );
     }
 
     #[test]
@@ -171,7 +177,7 @@ mod tests {
     fn rejects_images_larger_than_the_flash() {
         let far = [segment(0, &[1]), segment(MAXIMUM_BINARY_SIZE, &[2])];
         let error = flatten(&far, BinaryStart::LowestAddress).unwrap_err();
-        assert!(error.message().contains("larger than 64 MiB"));
+        assert!(error.to_string().contains("larger than 64 MiB"));
     }
 
     /// Program header fields of a test ELF: (type, offset, vaddr, paddr, filesz, memsz).
@@ -198,7 +204,14 @@ mod tests {
         for &(kind, offset, virtual_address, physical_address, file_size, memory_size) in headers {
             file.extend_from_slice(&kind.to_le_bytes());
             file.extend_from_slice(&5u32.to_le_bytes()); // p_flags
-            for value in [offset, virtual_address, physical_address, file_size, memory_size, 8] {
+            for value in [
+                offset,
+                virtual_address,
+                physical_address,
+                file_size,
+                memory_size,
+                8,
+            ] {
                 file.extend_from_slice(&value.to_le_bytes());
             }
         }

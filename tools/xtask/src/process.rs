@@ -5,11 +5,22 @@ use std::process::Command;
 
 use crate::error::{Error, Result};
 
-/// The command line of `command` as a user could type it (program and arguments).
+/// The command line of `command` as a user could type it: variables it sets, program, arguments.
 pub fn describe(command: &Command) -> String {
-    std::iter::once(command.get_program())
-        .chain(command.get_args())
-        .map(quote)
+    let variables = command.get_envs().filter_map(|(name, value)| {
+        value.map(|value| {
+            let mut assignment = name.to_os_string();
+            assignment.push("=");
+            assignment.push(value);
+            quote(&assignment)
+        })
+    });
+    variables
+        .chain(
+            std::iter::once(command.get_program())
+                .chain(command.get_args())
+                .map(quote),
+        )
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -66,10 +77,13 @@ mod tests {
     #[test]
     fn describes_with_shell_quoting_only_where_needed() {
         let mut command = Command::new("cargo");
-        command.args(["build", "--features", "a,b", "it's here", ""]);
+        command
+            .args(["build", "--features", "a,b", "it's here", ""])
+            .env("DEFMT_LOG", "info")
+            .env_remove("RUSTUP_TOOLCHAIN");
         assert_eq!(
             describe(&command),
-            r"cargo build --features a,b 'it'\''s here' ''"
+            r"DEFMT_LOG=info cargo build --features a,b 'it'\''s here' ''"
         );
     }
 }

@@ -100,3 +100,14 @@ fn is_executable(path: &Path) -> bool {
     path.metadata()
         .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_programs_on_the_path() {
+        assert!(find_program("sh").is_some_and(|path| path.is_absolute()));
+        assert!(find_program("no-such-program-for-xtask").is_none());
+    }
+}

@@ -22,7 +22,13 @@ impl Workspace {
         let manifest = crate_directory.join("Cargo.toml");
         let output = Command::new("cargo")
             .current_dir(crate_directory)
-            .args(["metadata", "--format-version", "1", "--no-deps", "--manifest-path"])
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--no-deps",
+                "--manifest-path",
+            ])
             .arg(&manifest)
             .output()
             .context("could not run `cargo metadata`")?;
@@ -92,6 +98,6 @@ mod tests {
     #[test]
     fn missing_field_is_an_error() {
         let error = Workspace::from_metadata(br#"{"workspace_root":"/w"}"#).unwrap_err();
-        assert!(error.message().contains("target_directory"));
+        assert!(error.to_string().contains("target_directory"));
     }
 }

@@ -1,0 +1,434 @@
+//! Command-line parsing (by hand) and the help texts.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::faults::{self, Fault};
+use crate::scenarios::{self, SCENARIOS};
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `cargo xtask run`.
+    Run(RunOptions),
+    /// `cargo xtask test`.
+    Test(TestOptions),
+    /// `cargo xtask image`.
+    Image(ImageOptions),
+    /// `cargo xtask size`.
+    Size,
+    /// `cargo xtask bench`.
+    Bench(BenchOptions),
+    /// Print this text and exit successfully.
+    Help(String),
+}
+
+/// Options of `cargo xtask run`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Faults for the test firmware to inject.
+    pub faults: Vec<Fault>,
+    /// The firmware traces every SMC.
+    pub trace: bool,
+    /// The firmware enters the normal world at EL1 instead of EL2.
+    pub enter_normal_world_at_el1: bool,
+    /// Board cargo features.
+    pub features: Vec<String>,
+    /// Boot this TF-A flash image instead of the test firmware.
+    pub tf_a: Option<PathBuf>,
+}
+
+/// Options of `cargo xtask test`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestOptions {
+    /// Go on after a failure instead of stopping at the first.
+    pub keep_going: bool,
+    /// Print every scenario's log as it runs, not only on failure.
+    pub verbose: bool,
+    /// Only these scenarios (all if empty).
+    pub scenarios: Vec<String>,
+    /// Skip formatting, clippy and unit tests; run only QEMU scenarios.
+    pub scenarios_only: bool,
+    /// List the scenarios and exit.
+    pub list: bool,
+}
+
+/// Options of `cargo xtask image`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageOptions {
+    /// Board cargo features.
+    pub features: Vec<String>,
+}
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BenchOptions {
+    /// Arguments after `--`, passed on to every benchmark.
+    pub passed_on: Vec<String>,
+}
+
+/// Overview printed by `cargo xtask help`.
+pub const MAIN_HELP: &str = "\
+Usage: cargo xtask <COMMAND> [OPTIONS]
+
+Commands:
+  run     Build the kernel and the test firmware, boot them in QEMU, show the decoded log
+  test    Everything CI checks: formatting, clippy, unit tests, QEMU scenarios
+  image   Build the board and write the kernel's raw binary (TF-A BL33, flashing)
+  size    Section sizes per image and per crate; kernel .text+.rodata against its budget
+  bench   Run the benchmarks
+  help    Print this text (`cargo xtask COMMAND --help` for a command's options)
+
+Every command first runs `rustup toolchain install` and makes sure QEMU is installed.
+";
+
+const RUN_HELP: &str = "\
+Usage: cargo xtask run [--fault MODE]... [--trace] [--el1] [--features F] [--tf-a FLASH]
+
+Builds the kernel image and the test firmware, writes the firmware's configuration
+blob and boots QEMU. Kernel (defmt) and secure-world logs are decoded as they come.
+Runs until the system powers off or you press Ctrl-C; exits with QEMU's status.
+
+Options:
+  --fault MODE        Inject a fault (repeatable; see below)
+  --trace             The firmware prints a line for every SMC
+  --el1               The firmware enters the normal world at EL1 instead of EL2
+  --features F        Board cargo features (comma-separated, repeatable)
+  --tf-a FLASH        Boot this TF-A flash image instead of the test firmware
+                      (no configuration blob: --fault, --trace and --el1 do not apply)
+  -h, --help          Print this text
+";
+
+const TEST_HELP: &str = "\
+Usage: cargo xtask test [--keep-going] [--verbose] [--scenarios-only] [--scenario NAME]... [--list]
+
+Runs, in order, stopping at the first failure:
+  cargo fmt --all -- --check
+  cargo clippy (host packages, all targets) -- -D warnings
+  cargo clippy --target aarch64-unknown-none (target packages) --release -- -D warnings
+  cargo test
+  the QEMU scenarios, one after another
+and ends with a line `N passed, M failed`.
+
+Options:
+  --keep-going        Go on after a failure
+  --verbose           Show each scenario's log as it runs (always shown on failure)
+  --scenarios-only    Skip formatting, clippy and unit tests
+  --scenario NAME     Run only this scenario (repeatable)
+  --list              List the scenarios and exit
+  -h, --help          Print this text
+";
+
+const IMAGE_HELP: &str = "\
+Usage: cargo xtask image [--features F]
+
+Builds the board and writes the kernel's raw binary (PT_LOAD segments by physical
+address from 0x6000_0000, gaps zero-filled) to target/qemu-virt-board.bin; prints its path.
+
+Options:
+  --features F        Board cargo features (comma-separated, repeatable)
+  -h, --help          Print this text
+";
+
+const SIZE_HELP: &str = "\
+Usage: cargo xtask size
+
+Builds the kernel and the test firmware and prints .text/.rodata/.data/.bss per image
+and per crate, and the kernel's .text+.rodata against its budget (a report, not a test).
+";
+
+const BENCH_HELP: &str = "\
+Usage: cargo xtask bench [-- ARGS]
+
+Runs every benchmark of the project (cargo bench), passing ARGS on to each.
+";
+
+/// Parses the arguments after `cargo xtask`.
+pub fn parse(arguments: &[String]) -> Result<Command> {
+    let Some((command, rest)) = arguments.split_first() else {
+        return Err(usage_error("no command given"));
+    };
+    let mut options = Options::new(rest);
+    match command.as_str() {
+        "run" => parse_run(&mut options),
+        "test" => parse_test(&mut options),
+        "image" => parse_image(&mut options),
+        "size" => parse_size(&mut options),
+        "bench" => parse_bench(&mut options),
+        "help" | "-h" | "--help" => Ok(Command::Help(MAIN_HELP.to_string())),
+        other => Err(usage_error(&format!("unknown command {other:?}"))),
+    }
+}
+
+fn usage_error(problem: &str) -> Error {
+    Error::new(format!("{problem}\n\n{MAIN_HELP}"))
+}
+
+/// The full help of `run`, with the fault modes.
+pub fn run_help() -> String {
+    format!("{RUN_HELP}\n{}", faults::help())
+}
+
+fn test_help() -> String {
+    let mut text = format!("{TEST_HELP}\nScenarios:\n");
+    for scenario in SCENARIOS {
+        text.push_str(&format!(
+            "  {:<20} {}\n",
+            scenario.name, scenario.description
+        ));
+    }
+    text
+}
+
+fn parse_run(options: &mut Options<'_>) -> Result<Command> {
+    let mut run = RunOptions::default();
+    while let Some(option) = options.next_option()? {
+        match option.as_str() {
+            "--fault" => run.faults.push(Fault::parse(&options.value(&option)?)?),
+            "--trace" => run.trace = true,
+            "--el1" => run.enter_normal_world_at_el1 = true,
+            "--features" => push_features(&mut run.features, &options.value(&option)?),
+            "--tf-a" => run.tf_a = Some(PathBuf::from(options.value(&option)?)),
+            "-h" | "--help" => return Ok(Command::Help(run_help())),
+            _ => return Err(options.unknown(&option, "run")),
+        }
+    }
+    if run.tf_a.is_some() && (!run.faults.is_empty() || run.trace || run.enter_normal_world_at_el1)
+    {
+        return Err(Error::new(
+            "--fault, --trace and --el1 configure the test firmware; they do not apply with --tf-a",
+        ));
+    }
+    Ok(Command::Run(run))
+}
+
+fn parse_test(options: &mut Options<'_>) -> Result<Command> {
+    let mut test = TestOptions::default();
+    while let Some(option) = options.next_option()? {
+        match option.as_str() {
+            "--keep-going" => test.keep_going = true,
+            "--verbose" | "-v" => test.verbose = true,
+            "--scenarios-only" => test.scenarios_only = true,
+            "--list" => test.list = true,
+            "--scenario" => {
+                let name = options.value(&option)?;
+                if scenarios::find(&name).is_none() {
+                    let names: Vec<&str> = SCENARIOS.iter().map(|scenario| scenario.name).collect();
+                    return Err(Error::new(format!(
+                        "unknown scenario {name:?}; known scenarios: {}",
+                        names.join(", ")
+                    )));
+                }
+                test.scenarios.push(name);
+            }
+            "-h" | "--help" => return Ok(Command::Help(test_help())),
+            _ => return Err(options.unknown(&option, "test")),
+        }
+    }
+    Ok(Command::Test(test))
+}
+
+fn parse_image(options: &mut Options<'_>) -> Result<Command> {
+    let mut image = ImageOptions::default();
+    while let Some(option) = options.next_option()? {
+        match option.as_str() {
+            "--features" => push_features(&mut image.features, &options.value(&option)?),
+            "-h" | "--help" => return Ok(Command::Help(IMAGE_HELP.to_string())),
+            _ => return Err(options.unknown(&option, "image")),
+        }
+    }
+    Ok(Command::Image(image))
+}
+
+fn parse_size(options: &mut Options<'_>) -> Result<Command> {
+    match options.next_option()? {
+        None => Ok(Command::Size),
+        Some(option) if option == "-h" || option == "--help" => {
+            Ok(Command::Help(SIZE_HELP.to_string()))
+        }
+        Some(option) => Err(options.unknown(&option, "size")),
+    }
+}
+
+fn parse_bench(options: &mut Options<'_>) -> Result<Command> {
+    match options.next_option()? {
+        None => Ok(Command::Bench(BenchOptions {
+            passed_on: options.after_separator.clone(),
+        })),
+        Some(option) if option == "-h" || option == "--help" => {
+            Ok(Command::Help(BENCH_HELP.to_string()))
+        }
+        Some(option) => Err(options.unknown(&option, "bench")),
+    }
+}
+
+/// Board features from `--features`: comma- or space-separated.
+fn push_features(features: &mut Vec<String>, value: &str) {
+    features.extend(
+        value
+            .split([',', ' '])
+            .filter(|feature| !feature.is_empty())
+            .map(str::to_string),
+    );
+}
+
+/// Walks `--name`, `--name value` and `--name=value` options; `--` ends them.
+struct Options<'a> {
+    remaining: std::slice::Iter<'a, String>,
+    /// The value of the last `--name=value` option, until taken by [`Options::value`].
+    inline_value: Option<String>,
+    /// Everything after `--`.
+    after_separator: Vec<String>,
+}
+
+impl<'a> Options<'a> {
+    fn new(arguments: &'a [String]) -> Self {
+        Self {
+            remaining: arguments.iter(),
+            inline_value: None,
+            after_separator: Vec::new(),
+        }
+    }
+
+    /// The next option's name, or `None` at the end.
+    fn next_option(&mut self) -> Result<Option<String>> {
+        if let Some(value) = self.inline_value.take() {
+            return Err(Error::new(format!("unexpected value {value:?}")));
+        }
+        let Some(argument) = self.remaining.next() else {
+            return Ok(None);
+        };
+        if argument == "--" {
+            self.after_separator = self.remaining.by_ref().cloned().collect();
+            return Ok(None);
+        }
+        if !argument.starts_with('-') {
+            return Err(Error::new(format!(
+                "unexpected argument {argument:?} (options start with --)"
+            )));
+        }
+        match argument.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                self.inline_value = Some(value.to_string());
+                Ok(Some(name.to_string()))
+            }
+            _ => Ok(Some(argument.clone())),
+        }
+    }
+
+    /// The value of option `name`: after `=` or the next argument.
+    fn value(&mut self, name: &str) -> Result<String> {
+        if let Some(value) = self.inline_value.take() {
+            return Ok(value);
+        }
+        match self.remaining.next() {
+            Some(value) if !value.starts_with("--") => Ok(value.clone()),
+            _ => Err(Error::new(format!("{name} needs a value"))),
+        }
+    }
+
+    fn unknown(&self, option: &str, command: &str) -> Error {
+        Error::new(format!(
+            "unknown option {option:?} for `{command}` (see `cargo xtask {command} --help`)"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::FaultKind;
+
+    fn parse_words(line: &str) -> Result<Command> {
+        let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        parse(&words)
+    }
+
+    #[test]
+    fn run_with_every_option() {
+        let command = parse_words(
+            "run --fault not-ready --fault=busy-storm=3 --trace --el1 --features a,b --features=c",
+        )
+        .unwrap();
+        assert_eq!(
+            command,
+            Command::Run(RunOptions {
+                faults: vec![
+                    Fault::new(FaultKind::NotReady),
+                    Fault::with_amount(FaultKind::BusyStorm, 3)
+                ],
+                trace: true,
+                enter_normal_world_at_el1: true,
+                features: vec!["a".into(), "b".into(), "c".into()],
+                tf_a: None,
+            })
+        );
+    }
+
+    #[test]
+    fn run_with_tf_a_refuses_firmware_options() {
+        assert_eq!(
+            parse_words("run --tf-a flash.bin").unwrap(),
+            Command::Run(RunOptions {
+                tf_a: Some(PathBuf::from("flash.bin")),
+                ..RunOptions::default()
+            })
+        );
+        assert!(parse_words("run --tf-a flash.bin --trace").is_err());
+    }
+
+    #[test]
+    fn run_help_lists_the_fault_modes() {
+        let Command::Help(text) = parse_words("run --help").unwrap() else {
+            panic!("expected help");
+        };
+        assert!(text.contains("interrupt-loop"));
+        assert!(text.contains("--tf-a"));
+    }
+
+    #[test]
+    fn test_options() {
+        assert_eq!(
+            parse_words("test --keep-going --scenario boot --scenarios-only -v").unwrap(),
+            Command::Test(TestOptions {
+                keep_going: true,
+                verbose: true,
+                scenarios: vec!["boot".into()],
+                scenarios_only: true,
+                list: false,
+            })
+        );
+        assert!(parse_words("test --scenario nonsense").is_err());
+    }
+
+    #[test]
+    fn other_commands() {
+        assert_eq!(parse_words("size").unwrap(), Command::Size);
+        assert_eq!(
+            parse_words("image --features protected-mode").unwrap(),
+            Command::Image(ImageOptions {
+                features: vec!["protected-mode".into()]
+            })
+        );
+        assert_eq!(
+            parse_words("bench -- --quick").unwrap(),
+            Command::Bench(BenchOptions {
+                passed_on: vec!["--quick".into()]
+            })
+        );
+        assert!(matches!(parse_words("help").unwrap(), Command::Help(_)));
+    }
+
+    #[test]
+    fn mistakes_are_errors() {
+        assert!(parse_words("").is_err());
+        assert!(parse_words("frobnicate").is_err());
+        assert!(parse_words("run --fault").is_err());
+        assert!(parse_words("run --fault --trace").is_err());
+        assert!(parse_words("run --fault no-such-mode").is_err());
+        assert!(parse_words("run --bogus").is_err());
+        assert!(parse_words("run stray").is_err());
+        assert!(parse_words("run --trace=yes").is_err());
+        assert!(parse_words("size --verbose").is_err());
+    }
+}

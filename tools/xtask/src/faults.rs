@@ -1,0 +1,421 @@
+//! Fault modes of the test firmware and their mapping onto `ffa_model::FaultConfig`.
+//!
+//! This is the only module that knows the fields of `FaultConfig`: a new fault
+//! of the model needs a [`FaultKind`], a row in [`FAULT_MODES`] and a line in
+//! [`Fault::apply`].
+
+use ffa_model::{FaultConfig, PartitionInfoFault, ReadinessError};
+
+use crate::error::{Error, Result};
+
+/// How long the SPMC stays not ready in `not-ready` and `busy-at-boot`, unless given.
+pub const DEFAULT_NOT_READY_MICROSECONDS: u64 = 200_000;
+/// Length of `busy-storm` and `retry-storm` (direct requests answered BUSY / RETRY), unless given.
+pub const DEFAULT_STORM_LENGTH: u64 = 8;
+/// Length of `interrupt-loop` and `yield-loop` (per direct request), unless given.
+pub const DEFAULT_LOOP_LENGTH: u64 = 100;
+
+/// A kind of fault the test firmware can inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// No FF-A at all.
+    FfaAbsent,
+    /// The SPMC implements FF-A v1.0.
+    SpmcVersion1_0,
+    /// The SPMC implements FF-A v1.1.
+    SpmcVersion1_1,
+    /// The SPMC implements FF-A v2.0 (incompatible major version).
+    SpmcVersion2_0,
+    /// FF-A calls answer NOT_READY for a while after the first call.
+    NotReady,
+    /// FF-A calls answer BUSY for a while after the first call.
+    BusyAtBoot,
+    /// FFA_RXTX_MAP is denied.
+    RxtxMapDenied,
+    /// FFA_PARTITION_INFO_GET reports a count that overflows the RX buffer.
+    PartitionInfoOverflow,
+    /// FFA_PARTITION_INFO_GET reports a descriptor size too small for the descriptors.
+    PartitionInfoWrongSize,
+    /// FFA_PARTITION_INFO_GET uses larger (future-version) descriptors.
+    PartitionInfoExtendedSize,
+    /// Direct responses come from the wrong partition.
+    WrongResponder,
+    /// Direct requests answer BUSY several times.
+    BusyStorm,
+    /// Direct requests answer RETRY several times.
+    RetryStorm,
+    /// The preempted partition answers FFA_INTERRUPT many times per request.
+    InterruptLoop,
+    /// The preempted partition answers FFA_YIELD many times per request.
+    YieldLoop,
+}
+
+/// A fault mode as the user names it.
+#[derive(Debug, Clone, Copy)]
+pub struct FaultMode {
+    /// What it injects.
+    pub kind: FaultKind,
+    /// The name given to `--fault`.
+    pub name: &'static str,
+    /// One line for `cargo xtask run --help`.
+    pub description: &'static str,
+    /// For modes that take `=N`: the unit of N and its default.
+    pub amount: Option<(&'static str, u64)>,
+}
+
+/// Every fault mode, in the order `--help` lists them.
+pub const FAULT_MODES: &[FaultMode] = &[
+    FaultMode {
+        kind: FaultKind::FfaAbsent,
+        name: "ffa-absent",
+        description: "no FF-A: every FF-A call answers SMCCC NOT_SUPPORTED",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::SpmcVersion1_0,
+        name: "spmc-v1.0",
+        description: "the SPMC implements FF-A v1.0 (older than the client)",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::SpmcVersion1_1,
+        name: "spmc-v1.1",
+        description: "the SPMC implements FF-A v1.1",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::SpmcVersion2_0,
+        name: "spmc-v2.0",
+        description: "the SPMC implements FF-A v2.0 (incompatible major version)",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::NotReady,
+        name: "not-ready",
+        description: "FF-A calls answer NOT_READY until N µs after the first call",
+        amount: Some(("microseconds", DEFAULT_NOT_READY_MICROSECONDS)),
+    },
+    FaultMode {
+        kind: FaultKind::BusyAtBoot,
+        name: "busy-at-boot",
+        description: "FF-A calls answer BUSY until N µs after the first call",
+        amount: Some(("microseconds", DEFAULT_NOT_READY_MICROSECONDS)),
+    },
+    FaultMode {
+        kind: FaultKind::RxtxMapDenied,
+        name: "rxtx-map-denied",
+        description: "FFA_RXTX_MAP answers DENIED",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::PartitionInfoOverflow,
+        name: "partition-info-overflow",
+        description: "FFA_PARTITION_INFO_GET reports a count too large for the RX buffer",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::PartitionInfoWrongSize,
+        name: "partition-info-wrong-size",
+        description: "FFA_PARTITION_INFO_GET reports 16-byte descriptors but writes 24-byte ones",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::PartitionInfoExtendedSize,
+        name: "partition-info-extended-size",
+        description: "FFA_PARTITION_INFO_GET uses 32-byte descriptors (legal, future version)",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::WrongResponder,
+        name: "wrong-responder",
+        description: "direct responses name another partition as their source",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::BusyStorm,
+        name: "busy-storm",
+        description: "the next N direct requests answer BUSY",
+        amount: Some(("requests", DEFAULT_STORM_LENGTH)),
+    },
+    FaultMode {
+        kind: FaultKind::RetryStorm,
+        name: "retry-storm",
+        description: "the next N direct requests (after any busy storm) answer RETRY",
+        amount: Some(("requests", DEFAULT_STORM_LENGTH)),
+    },
+    FaultMode {
+        kind: FaultKind::InterruptLoop,
+        name: "interrupt-loop",
+        description: "partition 0x8003 answers FFA_INTERRUPT N times per direct request",
+        amount: Some(("times", DEFAULT_LOOP_LENGTH)),
+    },
+    FaultMode {
+        kind: FaultKind::YieldLoop,
+        name: "yield-loop",
+        description: "partition 0x8003 answers FFA_YIELD N times per direct request",
+        amount: Some(("times", DEFAULT_LOOP_LENGTH)),
+    },
+];
+
+/// One fault to inject: a mode and, for modes that take one, an amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fault {
+    /// What to inject.
+    pub kind: FaultKind,
+    /// `N` of `MODE=N`; `None` means the mode's default.
+    pub amount: Option<u64>,
+}
+
+impl Fault {
+    /// A fault with the mode's default amount.
+    pub const fn new(kind: FaultKind) -> Self {
+        Self { kind, amount: None }
+    }
+
+    /// A fault with an explicit amount.
+    pub const fn with_amount(kind: FaultKind, amount: u64) -> Self {
+        Self {
+            kind,
+            amount: Some(amount),
+        }
+    }
+
+    /// Parses `MODE` or `MODE=N` as given to `--fault`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let (name, amount) = match text.split_once('=') {
+            Some((name, amount)) => (name, Some(amount)),
+            None => (text, None),
+        };
+        let mode = FAULT_MODES
+            .iter()
+            .find(|mode| mode.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = FAULT_MODES.iter().map(|mode| mode.name).collect();
+                Error::new(format!(
+                    "unknown fault mode {name:?}; known modes: {}",
+                    names.join(", ")
+                ))
+            })?;
+        let amount = match (amount, mode.amount) {
+            (None, _) => None,
+            (Some(_), None) => return Err(Error::new(format!("fault mode {name} takes no value"))),
+            (Some(amount), Some((unit, _))) => Some(amount.parse::<u64>().map_err(|_| {
+                Error::new(format!(
+                    "fault mode {name} takes a number of {unit}, not {amount:?}"
+                ))
+            })?),
+        };
+        Ok(match amount {
+            Some(amount) => Self::with_amount(mode.kind, amount),
+            None => Self::new(mode.kind),
+        })
+    }
+
+    /// The table row of this fault's kind.
+    pub fn mode(&self) -> &'static FaultMode {
+        FAULT_MODES
+            .iter()
+            .find(|mode| mode.kind == self.kind)
+            .expect("every fault kind has a row in FAULT_MODES")
+    }
+
+    /// The amount to use: the given one or the mode's default (0 for modes without).
+    fn amount(&self) -> u64 {
+        self.amount
+            .or(self.mode().amount.map(|(_, default)| default))
+            .unwrap_or(0)
+    }
+
+    /// The amount as a 32-bit count.
+    fn count(&self) -> Result<u32> {
+        u32::try_from(self.amount()).map_err(|_| {
+            Error::new(format!(
+                "the amount of fault mode {} is too large",
+                self.mode().name
+            ))
+        })
+    }
+
+    /// Changes `config` to inject this fault.
+    pub fn apply(&self, config: &mut FaultConfig) -> Result<()> {
+        match self.kind {
+            FaultKind::FfaAbsent => config.ffa_absent = true,
+            FaultKind::SpmcVersion1_0 => config.spmc_version = (1, 0),
+            FaultKind::SpmcVersion1_1 => config.spmc_version = (1, 1),
+            FaultKind::SpmcVersion2_0 => config.spmc_version = (2, 0),
+            FaultKind::NotReady | FaultKind::BusyAtBoot => {
+                config.not_ready_calls = 0;
+                config.not_ready_microseconds = self.amount();
+                config.not_ready_error = if self.kind == FaultKind::NotReady {
+                    ReadinessError::NotReady
+                } else {
+                    ReadinessError::Busy
+                };
+            }
+            FaultKind::RxtxMapDenied => config.deny_rxtx_map = true,
+            FaultKind::PartitionInfoOverflow => {
+                config.partition_info_fault = PartitionInfoFault::HugeCount
+            }
+            FaultKind::PartitionInfoWrongSize => {
+                config.partition_info_fault = PartitionInfoFault::WrongDescriptorSize
+            }
+            FaultKind::PartitionInfoExtendedSize => {
+                config.partition_info_fault = PartitionInfoFault::ExtendedDescriptorSize
+            }
+            FaultKind::WrongResponder => config.wrong_responder = true,
+            FaultKind::BusyStorm => config.busy_storm = self.count()?,
+            FaultKind::RetryStorm => config.retry_storm = self.count()?,
+            FaultKind::InterruptLoop => config.interrupt_count = self.count()?,
+            FaultKind::YieldLoop => config.yield_count = self.count()?,
+        }
+        Ok(())
+    }
+}
+
+/// Everything the test firmware's configuration blob says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirmwareSettings<'a> {
+    /// Faults to inject, applied in order (a later one wins where two conflict).
+    pub faults: &'a [Fault],
+    /// The firmware prints a line per SMC on the secure log.
+    pub trace: bool,
+    /// The firmware enters the normal world at EL1 instead of EL2.
+    pub enter_normal_world_at_el1: bool,
+}
+
+impl FirmwareSettings<'static> {
+    /// No faults, no trace, normal world at EL2.
+    pub const HEALTHY: Self = Self {
+        faults: &[],
+        trace: false,
+        enter_normal_world_at_el1: false,
+    };
+}
+
+impl FirmwareSettings<'_> {
+    /// The model configuration these settings stand for.
+    pub fn config(&self) -> Result<FaultConfig> {
+        let mut config = FaultConfig::default_config();
+        for fault in self.faults {
+            fault.apply(&mut config)?;
+        }
+        config.trace = self.trace;
+        config.enter_normal_world_at_el1 = self.enter_normal_world_at_el1;
+        Ok(config)
+    }
+
+    /// The configuration blob the firmware reads at `qemu::FIRMWARE_CONFIG_ADDRESS`.
+    pub fn config_blob(&self) -> Result<Vec<u8>> {
+        Ok(self.config()?.to_bytes().to_vec())
+    }
+}
+
+/// The fault-mode part of `cargo xtask run --help`.
+pub fn help() -> String {
+    let mut text = String::from("Fault modes (--fault MODE, repeatable; MODE=N where shown):\n");
+    for mode in FAULT_MODES {
+        let name = match mode.amount {
+            Some(_) => format!("{}[=N]", mode.name),
+            None => mode.name.to_string(),
+        };
+        text.push_str(&format!("  {name:<30} {}", mode.description));
+        if let Some((_, default)) = mode.amount {
+            text.push_str(&format!(" (default {default})"));
+        }
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_exactly_one_uniquely_named_mode() {
+        for (index, mode) in FAULT_MODES.iter().enumerate() {
+            let same_kind = FAULT_MODES.iter().filter(|other| other.kind == mode.kind);
+            assert_eq!(same_kind.count(), 1, "{}", mode.name);
+            assert!(FAULT_MODES[..index]
+                .iter()
+                .all(|other| other.name != mode.name));
+            assert_eq!(Fault::parse(mode.name).unwrap().mode().name, mode.name);
+        }
+    }
+
+    #[test]
+    fn parses_names_and_amounts() {
+        assert_eq!(
+            Fault::parse("busy-storm=3").unwrap(),
+            Fault::with_amount(FaultKind::BusyStorm, 3)
+        );
+        assert_eq!(
+            Fault::parse("wrong-responder").unwrap(),
+            Fault::new(FaultKind::WrongResponder)
+        );
+        assert!(Fault::parse("wrong-responder=1").is_err());
+        assert!(Fault::parse("busy-storm=many").is_err());
+        let error = Fault::parse("no-such-fault").unwrap_err();
+        assert!(error.to_string().contains("ffa-absent"), "{error}");
+    }
+
+    #[test]
+    fn healthy_settings_are_the_model_default() {
+        assert_eq!(
+            FirmwareSettings::HEALTHY.config().unwrap(),
+            FaultConfig::default_config()
+        );
+        assert_eq!(
+            FirmwareSettings::HEALTHY.config_blob().unwrap(),
+            FaultConfig::default_config().to_bytes()
+        );
+    }
+
+    #[test]
+    fn faults_and_switches_map_onto_the_config() {
+        let faults = [
+            Fault::new(FaultKind::SpmcVersion1_0),
+            Fault::new(FaultKind::BusyAtBoot),
+            Fault::new(FaultKind::PartitionInfoOverflow),
+            Fault::with_amount(FaultKind::YieldLoop, 7),
+            Fault::new(FaultKind::BusyStorm),
+        ];
+        let settings = FirmwareSettings {
+            faults: &faults,
+            trace: true,
+            enter_normal_world_at_el1: true,
+        };
+        let config = settings.config().unwrap();
+        assert_eq!(config.spmc_version, (1, 0));
+        assert_eq!(config.not_ready_error, ReadinessError::Busy);
+        assert_eq!(
+            config.not_ready_microseconds,
+            DEFAULT_NOT_READY_MICROSECONDS
+        );
+        assert_eq!(config.partition_info_fault, PartitionInfoFault::HugeCount);
+        assert_eq!(config.yield_count, 7);
+        assert_eq!(config.busy_storm, DEFAULT_STORM_LENGTH as u32);
+        assert!(config.trace && config.enter_normal_world_at_el1);
+        let blob = settings.config_blob().unwrap();
+        assert_eq!(FaultConfig::from_bytes(&blob), Ok(config));
+    }
+
+    #[test]
+    fn an_amount_too_large_for_the_model_is_an_error() {
+        let faults = [Fault::with_amount(FaultKind::InterruptLoop, u64::MAX)];
+        let settings = FirmwareSettings {
+            faults: &faults,
+            ..FirmwareSettings::HEALTHY
+        };
+        assert!(settings.config().is_err());
+    }
+
+    #[test]
+    fn help_lists_every_mode() {
+        let help = help();
+        for mode in FAULT_MODES {
+            assert!(help.contains(mode.name), "{}", mode.name);
+            assert!(help.contains(mode.description), "{}", mode.name);
+        }
+    }
+}

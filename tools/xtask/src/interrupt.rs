@@ -1,0 +1,54 @@
+//! Ctrl-C while QEMU runs: note it instead of dying, so xtask can collect QEMU's status and logs.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by the signal handler; read (and cleared) by [`take_interrupt`].
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_signal: libc::c_int) {
+    // Only async-signal-safe work here: an atomic store.
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// While alive, SIGINT sets a flag instead of ending xtask; dropping it restores the old handler.
+///
+/// Child processes started meanwhile still get the default SIGINT handling
+/// (handlers are reset on `exec`), so the terminal's Ctrl-C stops QEMU as usual.
+pub struct InterruptGuard {
+    previous: libc::sighandler_t,
+}
+
+impl InterruptGuard {
+    /// Installs the flag-setting SIGINT handler.
+    pub fn install() -> Self {
+        INTERRUPTED.store(false, Ordering::SeqCst);
+        let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        let previous = unsafe { libc::signal(libc::SIGINT, handler) };
+        Self { previous }
+    }
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        // SAFETY: restores the disposition that was in force before `install`.
+        unsafe {
+            libc::signal(libc::SIGINT, self.previous);
+        }
+    }
+}
+
+/// Whether SIGINT arrived since the last call; clears the flag.
+pub fn take_interrupt() -> bool {
+    INTERRUPTED.swap(false, Ordering::SeqCst)
+}
+
+/// Sends SIGINT to the process `process_id` (to pass on a Ctrl-C that only xtask got).
+pub fn forward_interrupt(process_id: u32) {
+    if let Ok(process_id) = libc::pid_t::try_from(process_id) {
+        // SAFETY: kill(2) has no memory-safety preconditions.
+        unsafe {
+            libc::kill(process_id, libc::SIGINT);
+        }
+    }
+}

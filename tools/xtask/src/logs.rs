@@ -1,0 +1,509 @@
+//! Log display: decodes the kernel's defmt frames and tails the secure world's text log.
+
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use defmt_decoder::{DecodeError, Frame, Locations, StreamDecoder, Table};
+
+use crate::error::{Context, Error, Result};
+
+/// Prefix of kernel log lines (serial 0, defmt).
+pub const KERNEL_PREFIX: &str = "[kernel]";
+/// Prefix of secure-world log lines (serial 1, plain text).
+pub const SECURE_PREFIX: &str = "[secure]";
+/// Prefix of lines QEMU wrote to its standard error.
+pub const QEMU_PREFIX: &str = "[qemu]";
+/// Prefix of plain text found on serial 0 before the first defmt frame.
+pub const SERIAL_TEXT_PREFIX: &str = "[serial0]";
+/// Start of the line logged when a defmt frame cannot be decoded.
+pub const MALFORMED_FRAME_WARNING: &str = "[xtask] warning: malformed defmt frame";
+
+/// How often the secure log file is polled for new text.
+const TAIL_INTERVAL: Duration = Duration::from_millis(2);
+
+/// The kernel ELF's defmt table and the source locations of its log statements.
+pub struct KernelLogFormat {
+    table: Table,
+    locations: Locations,
+    workspace_root: PathBuf,
+}
+
+impl KernelLogFormat {
+    /// Reads the defmt table (and locations, if the ELF has debug info) from the kernel ELF.
+    pub fn load(elf_path: &Path, workspace_root: &Path) -> Result<Self> {
+        let elf = std::fs::read(elf_path)
+            .with_context(|| format!("cannot read {}", elf_path.display()))?;
+        Self::parse(&elf, workspace_root)
+            .map_err(|error| error.context(format!("kernel ELF {}", elf_path.display())))
+    }
+
+    /// Reads the defmt table and locations from ELF file contents.
+    pub fn parse(elf: &[u8], workspace_root: &Path) -> Result<Self> {
+        let table = Table::parse(elf)
+            .context("cannot read the defmt table")?
+            .ok_or_else(|| Error::new("no .defmt section: is the kernel built with defmt?"))?;
+        let locations = table.get_locations(elf).unwrap_or_else(|error| {
+            eprintln!("warning: no source locations for the kernel log: {error}");
+            Locations::new()
+        });
+        Ok(Self::from_table(table, locations, workspace_root))
+    }
+
+    /// Wraps an already parsed table.
+    pub fn from_table(table: Table, locations: Locations, workspace_root: &Path) -> Self {
+        Self {
+            table,
+            locations,
+            workspace_root: workspace_root.to_path_buf(),
+        }
+    }
+
+    /// A decoder for one serial byte stream.
+    pub fn decoder(&self) -> KernelLogDecoder<'_> {
+        KernelLogDecoder {
+            format: self,
+            stream: self.table.new_stream_decoder(),
+            pending: Vec::new(),
+            framed: self.table.encoding().can_recover(),
+            seen_frame: false,
+        }
+    }
+
+    /// `[kernel] LEVEL message (file:line)` for one frame.
+    fn format_frame(&self, frame: &Frame<'_>) -> String {
+        let mut line = String::from(KERNEL_PREFIX);
+        if let Some(level) = frame.level() {
+            line.push(' ');
+            line.push_str(&level.as_str().to_uppercase());
+        }
+        line.push(' ');
+        // Multi-line messages (a panic's, for example) keep the prefix on every line.
+        let message = frame.display_message().to_string();
+        line.push_str(&message.replace('\n', &format!("\n{KERNEL_PREFIX}   ")));
+        if let Some(location) = self.locations.get(&frame.index()) {
+            let file = location
+                .file
+                .strip_prefix(&self.workspace_root)
+                .unwrap_or(&location.file);
+            line.push_str(&format!(" ({}:{})", file.display(), location.line));
+        }
+        line
+    }
+}
+
+/// Turns the kernel's serial bytes into log lines, resynchronising after bad frames.
+pub struct KernelLogDecoder<'a> {
+    format: &'a KernelLogFormat,
+    stream: Box<dyn StreamDecoder + Send + Sync + 'a>,
+    /// Bytes of the frame being received (rzCOBS: up to the next zero byte).
+    pending: Vec<u8>,
+    /// Whether frames are zero-delimited (rzCOBS) and so handled one at a time.
+    framed: bool,
+    /// Whether a frame has been decoded yet; before that, text is expected noise.
+    seen_frame: bool,
+}
+
+impl KernelLogDecoder<'_> {
+    /// Feeds received bytes and passes every completed line to `output`.
+    pub fn feed(&mut self, bytes: &[u8], output: &mut impl FnMut(String)) {
+        if !self.framed {
+            self.stream.received(bytes);
+            self.drain_stream(output);
+            return;
+        }
+        for &byte in bytes {
+            if byte == 0 {
+                let frame = std::mem::take(&mut self.pending);
+                if !frame.is_empty() {
+                    self.decode_frame(&frame, output);
+                }
+            } else {
+                self.pending.push(byte);
+            }
+        }
+    }
+
+    /// Reports bytes of a frame that never ended; call when the stream closes.
+    pub fn finish(&mut self, output: &mut impl FnMut(String)) {
+        if !self.pending.is_empty() {
+            let length = self.pending.len();
+            self.pending.clear();
+            if self.seen_frame {
+                output(format!(
+                    "{MALFORMED_FRAME_WARNING}: {length} bytes at the end of the stream without a frame end"
+                ));
+            } else {
+                output(format!(
+                    "{SERIAL_TEXT_PREFIX} (ignored {length} bytes that are not defmt frames)"
+                ));
+            }
+        }
+    }
+
+    /// Decodes one zero-delimited rzCOBS frame.
+    fn decode_frame(&mut self, frame: &[u8], output: &mut impl FnMut(String)) {
+        if let Some(line) = self.try_decode(frame) {
+            self.seen_frame = true;
+            output(line);
+            return;
+        }
+        if !self.seen_frame {
+            // Plain text before the first frame (a boot loader's banner, for
+            // example) runs into the first frame: show the text and try the
+            // bytes after its last line break as a frame.
+            if let Some(newline) = frame.iter().rposition(|&byte| byte == b'\n') {
+                let (text, rest) = frame.split_at(newline + 1);
+                for text_line in String::from_utf8_lossy(text).lines() {
+                    let text_line = text_line.trim_end_matches('\r');
+                    if !text_line.is_empty() {
+                        output(format!("{SERIAL_TEXT_PREFIX} {text_line}"));
+                    }
+                }
+                if !rest.is_empty() {
+                    self.decode_frame(rest, output);
+                }
+                return;
+            }
+            output(format!(
+                "{SERIAL_TEXT_PREFIX} (ignored {} bytes before the first defmt frame)",
+                frame.len()
+            ));
+            return;
+        }
+        output(format!(
+            "{MALFORMED_FRAME_WARNING} ({} bytes) skipped: {}",
+            frame.len(),
+            hex_preview(frame)
+        ));
+    }
+
+    /// The formatted frame, or `None` if the bytes are not a valid frame.
+    fn try_decode(&mut self, frame: &[u8]) -> Option<String> {
+        self.stream.received(frame);
+        self.stream.received(&[0]);
+        match self.stream.decode() {
+            Ok(frame) => Some(self.format.format_frame(&frame)),
+            Err(_) => None,
+        }
+    }
+
+    /// Decodes what the stream decoder holds (raw encoding, no resynchronisation).
+    fn drain_stream(&mut self, output: &mut impl FnMut(String)) {
+        loop {
+            match self.stream.decode() {
+                Ok(frame) => output(self.format.format_frame(&frame)),
+                Err(DecodeError::UnexpectedEof) => return,
+                Err(DecodeError::Malformed) => {
+                    output(format!(
+                        "{MALFORMED_FRAME_WARNING}: raw encoding cannot resynchronise, rest of the log lost"
+                    ));
+                    self.framed = true; // Stop feeding the stream decoder.
+                    self.seen_frame = true;
+                    self.pending.clear();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The first bytes of a frame in hex, for warnings.
+fn hex_preview(bytes: &[u8]) -> String {
+    const SHOWN: usize = 16;
+    let mut text: Vec<String> = bytes
+        .iter()
+        .take(SHOWN)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    if bytes.len() > SHOWN {
+        text.push("..".to_string());
+    }
+    text.join(" ")
+}
+
+/// Splits a growing text stream into lines.
+#[derive(Debug, Default)]
+pub struct LineSplitter {
+    partial: Vec<u8>,
+}
+
+impl LineSplitter {
+    /// Adds bytes; passes every completed line (without its line break) to `output`.
+    pub fn feed(&mut self, bytes: &[u8], output: &mut impl FnMut(String)) {
+        for &byte in bytes {
+            if byte == b'\n' {
+                let line = std::mem::take(&mut self.partial);
+                output(Self::text(&line));
+            } else {
+                self.partial.push(byte);
+            }
+        }
+    }
+
+    /// Passes an unfinished last line, if any, to `output`.
+    pub fn finish(&mut self, output: &mut impl FnMut(String)) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            output(Self::text(&line));
+        }
+    }
+
+    fn text(line: &[u8]) -> String {
+        String::from_utf8_lossy(line)
+            .trim_end_matches('\r')
+            .to_string()
+    }
+}
+
+/// Follows a file that another process appends to (`tail -f`), line by line.
+///
+/// Runs until `stop` is set, then reads what is left and returns. The file
+/// may appear only after the tail starts.
+pub fn tail_file(path: &Path, prefix: &str, stop: &AtomicBool, output: &mut impl FnMut(String)) {
+    let mut splitter = LineSplitter::default();
+    let mut prefixed = |line: String| output(format!("{prefix} {line}"));
+    let mut file: Option<File> = None;
+    let mut buffer = [0u8; 4096];
+    loop {
+        // Read the stop flag before reading, so nothing written before it was set is missed.
+        let stopping = stop.load(Ordering::Acquire);
+        if file.is_none() {
+            file = File::open(path).ok();
+        }
+        if let Some(open) = file.as_mut() {
+            loop {
+                match open.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(count) => splitter.feed(&buffer[..count], &mut prefixed),
+                    Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                    Err(error) => {
+                        prefixed(format!("(cannot read {}: {error})", path.display()));
+                        break;
+                    }
+                }
+            }
+        }
+        if stopping {
+            splitter.finish(&mut prefixed);
+            return;
+        }
+        std::thread::sleep(TAIL_INTERVAL);
+    }
+}
+
+/// Helpers shared by the tests of this module and of `qemu`.
+#[cfg(test)]
+pub mod test_support {
+    use super::*;
+
+    /// rzCOBS-encodes one frame and appends the zero delimiter (the inverse of
+    /// the decoder in defmt-decoder; defmt's encoder lives on the target).
+    pub fn rzcobs_encode(message: &[u8]) -> Vec<u8> {
+        let mut encoded = Vec::new();
+        let mut position = 0;
+        while position < message.len() {
+            let group: Vec<u8> = (0..7)
+                .map(|index| message.get(position + index).copied().unwrap_or(0))
+                .collect();
+            if group.contains(&0) {
+                // Seven bytes: the non-zero ones, then a bit mask of the zeros.
+                let mut mask = 0u8;
+                for (index, &byte) in group.iter().enumerate() {
+                    if byte == 0 {
+                        mask |= 1 << index;
+                    } else {
+                        encoded.push(byte);
+                    }
+                }
+                encoded.push(mask);
+                position += 7;
+                continue;
+            }
+            let run = message[position..]
+                .iter()
+                .take_while(|&&byte| byte != 0)
+                .count();
+            if run >= 134 {
+                encoded.extend_from_slice(&message[position..position + 134]);
+                encoded.push(0xff);
+                position += 134;
+            } else {
+                // 7..=133 non-zero bytes followed by a zero (or the end).
+                encoded.extend_from_slice(&message[position..position + run]);
+                encoded.push(0x80 | (run - 7) as u8);
+                position += run + 1;
+            }
+        }
+        encoded.push(0);
+        encoded
+    }
+
+    /// A defmt table with a few log statements, as `Table::parse` would build it.
+    pub fn table() -> Table {
+        serde_json::from_value(serde_json::json!({
+            "timestamp": null,
+            "entries": {
+                "1": {"string": {"tag": "Info", "string": "main loop"}, "raw_symbol": "a"},
+                "2": {"string": {"tag": "Warn", "string": "retrying after {=u32} calls"},
+                      "raw_symbol": "b"},
+                "3": {"string": {"tag": "Println", "string": "init queue settled"},
+                      "raw_symbol": "c"},
+                "4": {"string": {"tag": "Error", "string": "{=str}"}, "raw_symbol": "d"},
+                "5": {"string": {"tag": "Error", "string": "panicked at a.rs:1:2:\nreason"},
+                      "raw_symbol": "e"}
+            },
+            "bitflags": {},
+            "encoding": "Rzcobs"
+        }))
+        .unwrap()
+    }
+
+    pub fn format() -> KernelLogFormat {
+        let mut locations = Locations::new();
+        locations.insert(
+            1,
+            defmt_decoder::Location {
+                file: PathBuf::from("/work/main/kernel/src/main_loop.rs"),
+                line: 42,
+                module: "kernel::main_loop".to_string(),
+            },
+        );
+        KernelLogFormat::from_table(table(), locations, Path::new("/work/main"))
+    }
+
+    /// A frame: 16-bit index, then the arguments.
+    pub fn frame(index: u16, arguments: &[u8]) -> Vec<u8> {
+        let mut message = index.to_le_bytes().to_vec();
+        message.extend_from_slice(arguments);
+        rzcobs_encode(&message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+
+    fn decode_all(format: &KernelLogFormat, bytes: &[u8]) -> Vec<String> {
+        let mut decoder = format.decoder();
+        let mut lines = Vec::new();
+        decoder.feed(bytes, &mut |line| lines.push(line));
+        decoder.finish(&mut |line| lines.push(line));
+        lines
+    }
+
+    #[test]
+    fn encoder_round_trips_long_runs() {
+        // A long string argument exercises all three rzCOBS group kinds.
+        let text = "x".repeat(300);
+        let mut arguments = (text.len() as u32).to_le_bytes().to_vec();
+        arguments.extend_from_slice(text.as_bytes());
+        let lines = decode_all(&format(), &frame(4, &arguments));
+        assert_eq!(lines, [format!("[kernel] ERROR {text}")]);
+    }
+
+    #[test]
+    fn formats_level_message_and_location() {
+        let mut stream = frame(1, &[]);
+        stream.extend(frame(2, &7u32.to_le_bytes()));
+        stream.extend(frame(3, &[]));
+        assert_eq!(
+            decode_all(&format(), &stream),
+            [
+                "[kernel] INFO main loop (kernel/src/main_loop.rs:42)",
+                "[kernel] WARN retrying after 7 calls",
+                "[kernel] init queue settled",
+            ]
+        );
+    }
+
+    #[test]
+    fn multi_line_messages_keep_the_prefix() {
+        assert_eq!(
+            decode_all(&format(), &frame(5, &[])),
+            ["[kernel] ERROR panicked at a.rs:1:2:\n[kernel]   reason"]
+        );
+    }
+
+    #[test]
+    fn frames_split_across_reads_are_joined() {
+        let format = format();
+        let stream = frame(2, &258u32.to_le_bytes());
+        let mut decoder = format.decoder();
+        let mut lines = Vec::new();
+        for byte in &stream {
+            decoder.feed(std::slice::from_ref(byte), &mut |line| lines.push(line));
+        }
+        assert_eq!(lines, ["[kernel] WARN retrying after 258 calls"]);
+    }
+
+    #[test]
+    fn malformed_frames_warn_and_resynchronise() {
+        let mut stream = frame(1, &[]);
+        stream.extend_from_slice(&[0x13, 0x37, 0x42, 0x00]); // Garbage.
+        stream.extend(frame(99, &[])); // Unknown index.
+        stream.extend(frame(3, &[]));
+        let lines = decode_all(&format(), &stream);
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert!(lines[1].starts_with(MALFORMED_FRAME_WARNING));
+        assert!(lines[2].starts_with(MALFORMED_FRAME_WARNING));
+        assert_eq!(lines[3], "[kernel] init queue settled");
+    }
+
+    #[test]
+    fn text_before_the_first_frame_is_shown_as_text() {
+        let mut stream = b"NOTICE:  Booting Trusted Firmware\r\nNOTICE:  BL31\r\n".to_vec();
+        stream.extend(frame(1, &[]));
+        let lines = decode_all(&format(), &stream);
+        assert_eq!(
+            lines,
+            [
+                "[serial0] NOTICE:  Booting Trusted Firmware",
+                "[serial0] NOTICE:  BL31",
+                "[kernel] INFO main loop (kernel/src/main_loop.rs:42)",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unfinished_frame_is_reported_at_the_end() {
+        let mut stream = frame(1, &[]);
+        stream.extend_from_slice(&[0x21, 0x22]);
+        let lines = decode_all(&format(), &stream);
+        assert!(lines[1].starts_with(MALFORMED_FRAME_WARNING), "{lines:?}");
+    }
+
+    #[test]
+    fn splits_lines_and_keeps_the_unfinished_one_for_the_end() {
+        let mut splitter = LineSplitter::default();
+        let mut lines = Vec::new();
+        splitter.feed(b"one\r\ntw", &mut |line| lines.push(line));
+        splitter.feed(b"o\nthree", &mut |line| lines.push(line));
+        assert_eq!(lines, ["one", "two"]);
+        splitter.finish(&mut |line| lines.push(line));
+        assert_eq!(lines, ["one", "two", "three"]);
+    }
+
+    #[test]
+    fn tails_a_file_until_stopped() {
+        let directory = std::env::temp_dir().join(format!("xtask-tail-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let path = directory.join("secure.log");
+        let _ = std::fs::remove_file(&path);
+        let stop = AtomicBool::new(false);
+        let mut lines = Vec::new();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                std::fs::write(&path, "first\nsecond").unwrap();
+                std::thread::sleep(Duration::from_millis(50));
+                stop.store(true, Ordering::Release);
+            });
+            tail_file(&path, SECURE_PREFIX, &stop, &mut |line| lines.push(line));
+        });
+        assert_eq!(lines, ["[secure] first", "[secure] second"]);
+        std::fs::remove_dir_all(&directory).unwrap();
+    }
+}

@@ -1,0 +1,436 @@
+//! QEMU: the command line for the `virt` board and a supervised boot that collects the decoded log.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::error::{Context, Result};
+use crate::interrupt::{self, InterruptGuard};
+use crate::logs::{self, KernelLogFormat};
+use crate::process;
+use crate::setup::QEMU_PROGRAM;
+
+/// Physical address where QEMU loads the firmware configuration blob
+/// (`ffa_model::FaultConfig::to_bytes()`); the test firmware reads it there.
+/// It lies in non-secure RAM just below the kernel at 0x6000_0000.
+pub const FIRMWARE_CONFIG_ADDRESS: u64 = 0x5FF0_0000;
+
+/// How long QEMU may take to stop after Ctrl-C is passed on before it is killed.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(5);
+
+/// What to boot and where the second serial port's log goes.
+#[derive(Debug, Clone)]
+pub struct QemuInvocation {
+    /// Raw flash image for `-bios`: the test firmware, or TF-A's `flash.bin`.
+    pub bios: PathBuf,
+    /// The kernel ELF, loaded by physical address through `-device loader`.
+    pub kernel: PathBuf,
+    /// The firmware configuration blob, loaded at [`FIRMWARE_CONFIG_ADDRESS`].
+    pub config_blob: Option<PathBuf>,
+    /// File that receives serial 1 (the secure UART).
+    pub secure_log: PathBuf,
+}
+
+impl QemuInvocation {
+    /// The arguments of `qemu-system-aarch64`.
+    ///
+    /// Serial 0 (the non-secure PL011 that carries the kernel's defmt frames)
+    /// goes to QEMU's standard output; serial 1 (the secure UART) to a file.
+    pub fn arguments(&self) -> Vec<OsString> {
+        let mut arguments: Vec<OsString> = [
+            "-machine",
+            "virt,secure=on,virtualization=on,gic-version=3",
+            "-cpu",
+            "max",
+            "-m",
+            "1G",
+            "-smp",
+            "1",
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-no-reboot",
+            "-semihosting",
+            "-bios",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        arguments.push(self.bios.clone().into_os_string());
+        // `-bios` and `-kernel` together do not put the kernel in RAM: use the
+        // generic loader, which loads ELF segments by physical address and
+        // leaves the CPU to start in the firmware.
+        arguments.push("-device".into());
+        arguments.push(format!("loader,file={}", option_value(&self.kernel)).into());
+        if let Some(blob) = &self.config_blob {
+            arguments.push("-device".into());
+            arguments.push(
+                format!(
+                    "loader,file={},addr={FIRMWARE_CONFIG_ADDRESS:#x},force-raw=on",
+                    option_value(blob)
+                )
+                .into(),
+            );
+        }
+        arguments.push("-serial".into());
+        arguments.push("stdio".into());
+        arguments.push("-serial".into());
+        let mut secure = OsString::from("file:");
+        secure.push(&self.secure_log);
+        arguments.push(secure);
+        arguments
+    }
+}
+
+/// A path as the value of a QEMU `key=value,...` option: commas are doubled.
+fn option_value(path: &Path) -> String {
+    path.to_string_lossy().replace(',', ",,")
+}
+
+/// How to supervise a boot.
+#[derive(Debug, Clone, Copy)]
+pub struct BootOptions {
+    /// Kill QEMU after this long and report a hang.
+    pub timeout: Option<Duration>,
+    /// Print log lines as they arrive.
+    pub echo: bool,
+    /// Survive Ctrl-C (passing it on to QEMU) to report QEMU's status and the last lines.
+    pub interactive: bool,
+}
+
+/// How a boot ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// QEMU exited with this status (the kernel's PSCI SYSTEM_OFF status under the test firmware).
+    Exited(i32),
+    /// QEMU was ended by this signal.
+    Signalled(i32),
+    /// QEMU was still running at the timeout and was killed.
+    TimedOut(Duration),
+}
+
+impl Ending {
+    /// The exit code for xtask to pass on (128 + signal for a signal, like a shell).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Ending::Exited(code) => code,
+            Ending::Signalled(signal) => 128 + signal,
+            Ending::TimedOut(_) => 124,
+        }
+    }
+
+    fn from_status(status: ExitStatus) -> Self {
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Ending::Exited(code),
+            (None, Some(signal)) => Ending::Signalled(signal),
+            (None, None) => Ending::Exited(-1),
+        }
+    }
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ending::Exited(code) => write!(formatter, "exit status {code}"),
+            Ending::Signalled(signal) => write!(formatter, "ended by signal {signal}"),
+            Ending::TimedOut(limit) => {
+                write!(formatter, "still running after {} s: hang", limit.as_secs())
+            }
+        }
+    }
+}
+
+/// The result of one boot: how it ended, the whole decoded log, how long it took.
+#[derive(Debug, Clone)]
+pub struct Boot {
+    /// How QEMU ended.
+    pub ending: Ending,
+    /// Decoded kernel lines, secure-world lines and QEMU's messages, in arrival order.
+    pub log: Vec<String>,
+    /// Wall-clock time from start to end.
+    pub duration: Duration,
+}
+
+/// Kills the child process when dropped, unless it already ended.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Boots QEMU and collects its decoded log until it exits (or times out).
+pub fn boot(
+    invocation: &QemuInvocation,
+    kernel_log: &KernelLogFormat,
+    options: BootOptions,
+) -> Result<Boot> {
+    if let Err(error) = std::fs::remove_file(&invocation.secure_log) {
+        if error.kind() != std::io::ErrorKind::NotFound {
+            return Err(error)
+                .context(format!("cannot remove {}", invocation.secure_log.display()));
+        }
+    }
+    let mut command = Command::new(QEMU_PROGRAM);
+    command.args(invocation.arguments());
+    supervise(command, &invocation.secure_log, kernel_log, options)
+}
+
+/// Runs `command` (QEMU, or a stand-in in tests) with serial 0 on its standard
+/// output and serial 1 in the file `secure_log`, and collects the decoded log.
+fn supervise(
+    mut command: Command,
+    secure_log: &Path,
+    kernel_log: &KernelLogFormat,
+    options: BootOptions,
+) -> Result<Boot> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if options.echo {
+        println!("$ {}", process::describe(&command));
+    }
+    let _interrupt_guard = options.interactive.then(InterruptGuard::install);
+    let started = Instant::now();
+    let mut child = KillOnDrop(command.spawn().with_context(|| {
+        format!(
+            "could not start {}",
+            command.get_program().to_string_lossy()
+        )
+    })?);
+    let serial = child.0.stdout.take().expect("stdout is piped");
+    let errors = child.0.stderr.take().expect("stderr is piped");
+    let stop_tail = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::channel::<String>();
+    let mut log = Vec::new();
+    let mut record = |line: String| {
+        if options.echo {
+            println!("{line}");
+        }
+        log.push(line);
+    };
+
+    let ending = std::thread::scope(|scope| -> Result<Ending> {
+        let kernel_sender = sender.clone();
+        scope.spawn(move || read_kernel_log(serial, kernel_log, &kernel_sender));
+        let qemu_sender = sender.clone();
+        scope.spawn(move || {
+            for line in BufReader::new(errors)
+                .lines()
+                .map_while(std::io::Result::ok)
+            {
+                let _ = qemu_sender.send(format!("{} {line}", logs::QEMU_PREFIX));
+            }
+        });
+        let secure_sender = sender;
+        let stop = &stop_tail;
+        scope.spawn(move || {
+            logs::tail_file(secure_log, logs::SECURE_PREFIX, stop, &mut |line| {
+                let _ = secure_sender.send(line);
+            });
+        });
+
+        let mut kill_at: Option<Instant> = None;
+        let mut watch = || -> Result<Ending> {
+            loop {
+                if let Some(status) = child.0.try_wait()? {
+                    return Ok(Ending::from_status(status));
+                }
+                if let Some(limit) = options.timeout {
+                    if started.elapsed() >= limit {
+                        child.0.kill()?;
+                        child.0.wait()?;
+                        return Ok(Ending::TimedOut(limit));
+                    }
+                }
+                if options.interactive && interrupt::take_interrupt() && kill_at.is_none() {
+                    // The terminal sends Ctrl-C to QEMU too; pass it on in case
+                    // only xtask got it, and kill QEMU if it does not stop.
+                    interrupt::forward_interrupt(child.0.id());
+                    kill_at = Some(Instant::now() + INTERRUPT_GRACE);
+                }
+                if kill_at.is_some_and(|deadline| Instant::now() >= deadline) {
+                    child.0.kill()?;
+                }
+                match receiver.recv_timeout(Duration::from_millis(20)) {
+                    Ok(line) => record(line),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                }
+            }
+        };
+        let ending = watch();
+        if ending.is_err() {
+            // Make sure QEMU is gone, or the readers below would wait for it forever.
+            let _ = child.0.kill();
+            let _ = child.0.wait();
+        }
+        // QEMU is gone: its pipes are closed, so the readers finish; the tail
+        // reads what is left of the file and stops.
+        stop.store(true, Ordering::Release);
+        for line in receiver.iter() {
+            record(line);
+        }
+        ending
+    })?;
+    Ok(Boot {
+        ending,
+        log,
+        duration: started.elapsed(),
+    })
+}
+
+/// Reads QEMU's standard output (serial 0) and sends decoded kernel lines.
+fn read_kernel_log(
+    mut serial: impl Read,
+    kernel_log: &KernelLogFormat,
+    sender: &mpsc::Sender<String>,
+) {
+    let mut decoder = kernel_log.decoder();
+    let mut send = |line: String| {
+        let _ = sender.send(line);
+    };
+    let mut buffer = [0u8; 4096];
+    loop {
+        match serial.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(count) => decoder.feed(&buffer[..count], &mut send),
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                send(format!("[xtask] cannot read serial 0: {error}"));
+                break;
+            }
+        }
+    }
+    decoder.finish(&mut send);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_loads_firmware_kernel_and_blob() {
+        let invocation = QemuInvocation {
+            bios: PathBuf::from("/t/test-firmware.bin"),
+            kernel: PathBuf::from("/t/odd,name/qemu-virt-board"),
+            config_blob: Some(PathBuf::from("/t/xtask/config.bin")),
+            secure_log: PathBuf::from("/t/xtask/secure.log"),
+        };
+        let arguments: Vec<String> = invocation
+            .arguments()
+            .into_iter()
+            .map(|argument| argument.into_string().unwrap())
+            .collect();
+        let line = arguments.join(" ");
+        assert!(line.starts_with(
+            "-machine virt,secure=on,virtualization=on,gic-version=3 -cpu max -m 1G -smp 1 "
+        ));
+        assert!(line.contains("-no-reboot -semihosting -bios /t/test-firmware.bin "));
+        assert!(line.contains("-device loader,file=/t/odd,,name/qemu-virt-board "));
+        assert!(
+            line.contains("-device loader,file=/t/xtask/config.bin,addr=0x5ff00000,force-raw=on ")
+        );
+        assert!(line.ends_with("-serial stdio -serial file:/t/xtask/secure.log"));
+    }
+
+    #[test]
+    fn command_line_without_blob_for_tf_a() {
+        let invocation = QemuInvocation {
+            bios: PathBuf::from("flash.bin"),
+            kernel: PathBuf::from("kernel"),
+            config_blob: None,
+            secure_log: PathBuf::from("secure.log"),
+        };
+        let loaders = invocation
+            .arguments()
+            .iter()
+            .filter(|argument| argument.to_string_lossy().starts_with("loader,"))
+            .count();
+        assert_eq!(loaders, 1);
+    }
+
+    /// Runs a shell script standing in for QEMU; `$SERIAL0` names a file
+    /// with serial 0's bytes, `$SECURE` the secure log it should write.
+    fn supervise_script(script: &str, serial0: &[u8], timeout: Duration) -> Boot {
+        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let run = RUNS.fetch_add(1, Ordering::Relaxed);
+        let directory =
+            std::env::temp_dir().join(format!("xtask-supervise-{}-{run}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let serial0_file = directory.join("serial0.bin");
+        std::fs::write(&serial0_file, serial0).unwrap();
+        let secure_log = directory.join("secure.log");
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", script])
+            .env("SERIAL0", &serial0_file)
+            .env("SECURE", &secure_log);
+        let format = logs::test_support::format();
+        let options = BootOptions {
+            timeout: Some(timeout),
+            echo: false,
+            interactive: false,
+        };
+        let boot = supervise(command, &secure_log, &format, options).unwrap();
+        std::fs::remove_dir_all(&directory).unwrap();
+        boot
+    }
+
+    #[test]
+    fn collects_kernel_secure_and_qemu_lines_and_the_exit_status() {
+        let serial0 = logs::test_support::frame(1, &[]);
+        let boot = supervise_script(
+            r#"printf '[fw] up\n[fw] off' > "$SECURE"; cat "$SERIAL0"; echo oops >&2; exit 3"#,
+            &serial0,
+            Duration::from_secs(30),
+        );
+        assert_eq!(boot.ending, Ending::Exited(3));
+        let mut log = boot.log.clone();
+        log.sort();
+        assert_eq!(
+            log,
+            [
+                "[kernel] INFO main loop (kernel/src/main_loop.rs:42)",
+                "[qemu] oops",
+                "[secure] [fw] off",
+                "[secure] [fw] up",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_hang_is_killed_at_the_timeout() {
+        let boot = supervise_script("exec sleep 30", &[], Duration::from_millis(300));
+        assert_eq!(boot.ending, Ending::TimedOut(Duration::from_millis(300)));
+        assert!(
+            boot.duration < Duration::from_secs(10),
+            "{:?}",
+            boot.duration
+        );
+    }
+
+    #[test]
+    fn exit_codes_follow_the_shell_convention() {
+        assert_eq!(Ending::Exited(3).exit_code(), 3);
+        assert_eq!(Ending::Signalled(2).exit_code(), 130);
+        assert_eq!(Ending::TimedOut(Duration::from_secs(1)).exit_code(), 124);
+        assert_eq!(
+            Ending::TimedOut(Duration::from_secs(60)).to_string(),
+            "still running after 60 s: hang"
+        );
+    }
+}

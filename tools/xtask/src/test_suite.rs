@@ -1,0 +1,149 @@
+//! `cargo xtask test`: the checks, then the QEMU scenarios, then the `N passed, M failed` line.
+
+use crate::arguments::TestOptions;
+use crate::build;
+use crate::checks;
+use crate::error::Result;
+use crate::process;
+use crate::scenarios::{self, Scenario, SCENARIOS};
+use crate::workspace::Workspace;
+
+/// Counts of passed and failed steps and scenarios.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// Steps and scenarios that passed.
+    pub passed: usize,
+    /// Steps and scenarios that failed.
+    pub failed: usize,
+}
+
+impl Tally {
+    /// The closing line CI reads: `N passed, M failed`.
+    pub fn summary(&self) -> String {
+        format!("{} passed, {} failed", self.passed, self.failed)
+    }
+}
+
+/// Runs the test suite; returns whether everything passed.
+pub fn command(workspace: &Workspace, options: &TestOptions) -> Result<bool> {
+    if options.list {
+        for scenario in SCENARIOS {
+            println!("{:<20} {}", scenario.name, scenario.description);
+        }
+        return Ok(true);
+    }
+    let mut tally = Tally::default();
+    let completed = run_all(workspace, options, &mut tally);
+    if !completed {
+        println!("\nstopped at the first failure (--keep-going runs everything)");
+    }
+    println!("\n{}", tally.summary());
+    Ok(tally.failed == 0)
+}
+
+/// Runs checks and scenarios; returns false if it stopped early at a failure.
+fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> bool {
+    let record = |tally: &mut Tally, passed: bool| {
+        if passed {
+            tally.passed += 1;
+        } else {
+            tally.failed += 1;
+        }
+        passed || options.keep_going
+    };
+
+    if !options.scenarios_only {
+        let checks = checks::checks();
+        for (number, check) in checks.iter().enumerate() {
+            println!("\n==> [{}/{}] {}", number + 1, checks.len(), check.name);
+            let mut command = workspace.cargo();
+            command.args(&check.cargo_arguments);
+            let passed = match process::run(&mut command) {
+                Ok(()) => true,
+                Err(error) => {
+                    println!("FAILED: {}: {error}", check.name);
+                    false
+                }
+            };
+            if !record(tally, passed) {
+                return false;
+            }
+        }
+    }
+
+    let selected: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|scenario| {
+            options.scenarios.is_empty()
+                || options.scenarios.iter().any(|name| name == scenario.name)
+        })
+        .collect();
+    if selected.is_empty() {
+        return true;
+    }
+    println!("\n==> building the test firmware");
+    let firmware = match build::build_firmware(workspace) {
+        Ok((_, binary)) => binary,
+        Err(error) => {
+            println!("FAILED: test firmware build: {error}");
+            record(tally, false);
+            return false;
+        }
+    };
+    for (number, scenario) in selected.iter().enumerate() {
+        println!(
+            "\n==> scenario {}/{} {}: {}",
+            number + 1,
+            selected.len(),
+            scenario.name,
+            scenario.description
+        );
+        let passed = match scenarios::run(workspace, &firmware, scenario, options.verbose) {
+            Ok(report) if report.problems.is_empty() => {
+                println!(
+                    "scenario {} passed ({:.1} s)",
+                    scenario.name,
+                    report.duration.as_secs_f64()
+                );
+                true
+            }
+            Ok(report) => {
+                println!("FAILED: scenario {}:", scenario.name);
+                for problem in &report.problems {
+                    println!("  - {problem}");
+                }
+                println!("--- decoded log of scenario {} ---", scenario.name);
+                for line in &report.log {
+                    println!("{line}");
+                }
+                println!(
+                    "--- end of log (saved in {}) ---",
+                    workspace.relative(&report.log_file).display()
+                );
+                false
+            }
+            Err(error) => {
+                println!("FAILED: scenario {}: {error}", scenario.name);
+                false
+            }
+        };
+        if !record(tally, passed) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_is_the_line_ci_reads() {
+        let tally = Tally {
+            passed: 6,
+            failed: 0,
+        };
+        assert_eq!(tally.summary(), "6 passed, 0 failed");
+    }
+}
