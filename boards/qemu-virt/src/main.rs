@@ -84,6 +84,9 @@ impl BootCoordinator {
         defmt::info!("boot: init queue settled");
         capsule_ffa::report::log_boot_report(self.bus);
         self.queue.report_pending();
+        if cfg!(feature = "scenario-fault") {
+            armv8a::exceptions::provoke_translation_fault();
+        }
         if cfg!(feature = "scenario-panic") {
             panic!("scenario-panic: panicking on purpose after boot");
         }

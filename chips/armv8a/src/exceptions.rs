@@ -99,3 +99,18 @@ armv8a_exception_common:
     b       armv8a_halt
 "#
 );
+
+/// An address outside the kernel's identity map (it covers 0–4 GiB).
+const UNMAPPED_ADDRESS: usize = 0x10_0000_0000;
+
+/// Reads an unmapped address on purpose, so a test scenario can check the
+/// fault report and the panic path end to end. Never returns.
+pub fn provoke_translation_fault() -> ! {
+    // SAFETY: the read faults (translation fault, level 1) before any value
+    // is produced; the exception handler reports it and never returns here.
+    let value = unsafe { core::ptr::read_volatile(UNMAPPED_ADDRESS as *const u64) };
+    panic!(
+        "reading unmapped address {:#x} returned {:#x}",
+        UNMAPPED_ADDRESS, value
+    );
+}

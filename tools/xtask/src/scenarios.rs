@@ -343,6 +343,22 @@ pub const SCENARIOS: &[Scenario] = &[
         USUALLY_FORBIDDEN,
     ),
     Scenario {
+        name: "fault",
+        description: "a data abort after boot: the fault report decodes ESR/FAR/ELR, then power-off with status 1",
+        board_features: &["exit-when-settled", "scenario-fault"],
+        firmware: FirmwareSettings::HEALTHY,
+        expected_exit_status: 1,
+        expected_lines: &[
+            "fault: synchronous (current EL): Data Abort (same EL)",
+            "fault: Translation fault on read or fetch of address 0x1000000000",
+            "x00",
+            "panicked at chips/armv8a/src/exceptions.rs",
+            "PSCI SYSTEM_OFF, status 1",
+        ],
+        forbidden_lines: &[MALFORMED_FRAME_WARNING],
+        timeout: DEFAULT_TIMEOUT,
+    },
+    Scenario {
         name: "panic",
         description: "panics on purpose after boot; the panic handler powers off with status 1",
         board_features: &["exit-when-settled", "scenario-panic"],
@@ -499,8 +515,19 @@ mod tests {
         lines.iter().map(|line| line.to_string()).collect()
     }
 
+    /// A fixture with two expected lines, independent of the real table.
     fn boot_scenario() -> &'static Scenario {
-        find("boot").unwrap()
+        const FIXTURE: Scenario = Scenario {
+            name: "fixture",
+            description: "two expected lines",
+            board_features: &["exit-when-settled"],
+            firmware: FirmwareSettings::HEALTHY,
+            expected_exit_status: 0,
+            expected_lines: &["main loop", "init queue settled"],
+            forbidden_lines: USUALLY_FORBIDDEN,
+            timeout: DEFAULT_TIMEOUT,
+        };
+        &FIXTURE
     }
 
     #[test]
@@ -594,7 +621,10 @@ mod tests {
     #[test]
     fn the_panic_scenario_expects_status_one_and_allows_the_panic() {
         let panic = find("panic").unwrap();
-        let lines = log(&["[kernel] ERROR panicked at boards/qemu-virt/src/main.rs:9:5"]);
+        let lines = log(&[
+            "[kernel] ERROR panicked at boards/qemu-virt/src/main.rs:9: on purpose",
+            "[secure] [fw] PSCI SYSTEM_OFF, status 1",
+        ]);
         assert!(check(panic, Ending::Exited(1), &lines).is_empty());
         assert!(!check(panic, Ending::Exited(0), &lines).is_empty());
     }
