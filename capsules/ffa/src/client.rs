@@ -151,11 +151,14 @@ impl<'a> FfaClient<'a> {
         Ok(session)
     }
 
-    /// Unmaps the RX/TX buffers and forgets the session.
+    /// Unmaps the RX/TX buffers and forgets the session. If unmapping fails
+    /// the buffers are still mapped, so the session is kept and teardown can
+    /// be tried again.
     pub fn teardown(&self) -> Result<(), FfaError> {
         self.require_session()?;
+        self.mailbox.unmap(&self.conduit)?;
         self.session.clear();
-        self.mailbox.unmap(&self.conduit)
+        Ok(())
     }
 
     /// Discovers the partitions matching `uuid` (nil for all), at most `capacity` of them.

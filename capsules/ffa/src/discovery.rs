@@ -78,7 +78,9 @@ pub fn count(
 }
 
 /// `FFA_PARTITION_INFO_GET` through the RX buffer. Counts first on v1.1+,
-/// rejects more than `capacity` descriptors, and always releases RX.
+/// rejects more than `capacity` descriptors, and always releases RX. A UUID
+/// that matches nothing gives `Ok(0)` when the callee answers success with a
+/// count of 0 (OP-TEE), or the callee's `INVALID_PARAMETERS` (TF-A, Hafnium).
 pub fn partition_info_get(
     conduit: &FfaConduit<'_>,
     mailbox: &Mailbox<'_>,
@@ -88,17 +90,30 @@ pub fn partition_info_get(
     sink: &mut dyn FnMut(PartitionInfo),
 ) -> Result<usize, FfaError> {
     if version.at_least(SupportedVersion::V1_1) {
-        check_capacity(count(conduit, version, uuid)?, capacity)?;
+        let expected = count(conduit, version, uuid)?;
+        if expected == 0 {
+            // A UUID no partition implements: some SPMCs (OP-TEE) answer
+            // success with a count of 0 rather than INVALID_PARAMETERS.
+            // There is nothing to read, so RX is never asked for.
+            return Ok(0);
+        }
+        check_capacity(expected, capacity)?;
     }
     let layout = DescriptorLayout::for_version(version.supported());
     let (registers, rx) = mailbox.call_filling_rx(conduit, &partition_info_request(uuid, 0))?;
     let count = registers.word(2);
+    // From here on RX is ours: every early return drops `rx`, which releases it.
+    if count == 0 {
+        // No descriptors (v1.0, or the partitions went away since the count):
+        // the size field describes nothing, so it is not checked.
+        rx.release()?;
+        return Ok(0);
+    }
     let reported_size = if version.at_least(SupportedVersion::V1_1) {
         registers.word(3)
     } else {
         layout.size() as u32
     };
-    // From here on RX is ours: every early return drops `rx`, which releases it.
     let (stride, copied) = layout.accept_reported_size(reported_size)?;
     let total = (count as usize).checked_mul(stride);
     if total.is_none_or(|total| total > rx.len()) {

@@ -532,3 +532,102 @@ fn direct_request_errors_other_than_busy_are_not_retried() {
         assert_eq!(fixture.conduit.functions().len(), 1, "code {code}");
     }
 }
+
+#[test]
+fn an_unknown_uuid_answered_with_a_count_of_0_leaves_rx_alone() {
+    // OP-TEE answers a UUID no partition implements with success and a count
+    // of 0 (the model answers INVALID_PARAMETERS). The count-only call already
+    // says there is nothing to read, so RX is neither filled nor released.
+    let fixture = ready(SupportedVersion::V1_1);
+    forge(&fixture, ids::FFA_PARTITION_INFO_GET, &[SUCCESS, 0, 0, 0]);
+    let unknown = Uuid::parse("00000000-0000-0000-0000-000000000001").unwrap();
+    assert_eq!(
+        fixture
+            .client
+            .discover(unknown, 8, &mut |_| panic!("no descriptor expected")),
+        Ok(0)
+    );
+    assert_eq!(
+        fixture.conduit.functions(),
+        vec![ids::FFA_PARTITION_INFO_GET]
+    );
+    assert_eq!(fixture.conduit.calls.borrow()[0].x[5], 1, "count only");
+    assert!(!fixture.client.mailbox().rx_owned());
+}
+
+#[test]
+fn a_v1_0_count_of_0_releases_rx_whatever_w3_holds() {
+    // At v1.0 there is no count-only call: OP-TEE fills nothing, hands RX over
+    // and answers a count of 0. RX goes back; w3 (reserved at v1.0) is ignored.
+    let fixture = ready(SupportedVersion::V1_0);
+    fixture
+        .conduit
+        .rewrite(|call, reply| match call.x[0] as u32 {
+            ids::FFA_PARTITION_INFO_GET => SmcccRegisters::from_slice(&[SUCCESS, 0, 0, 0xdead]),
+            ids::FFA_RX_RELEASE => SmcccRegisters::from_slice(&[SUCCESS]),
+            _ => reply,
+        });
+    let unknown = Uuid::parse("00000000-0000-0000-0000-000000000001").unwrap();
+    assert_eq!(
+        fixture
+            .client
+            .discover(unknown, 8, &mut |_| panic!("no descriptor expected")),
+        Ok(0)
+    );
+    assert_eq!(
+        fixture.conduit.functions(),
+        vec![ids::FFA_PARTITION_INFO_GET, ids::FFA_RX_RELEASE]
+    );
+    assert!(!fixture.client.mailbox().rx_owned());
+}
+
+#[test]
+fn a_count_of_0_needs_no_usable_descriptor_size() {
+    // The count-only call promised descriptors, the filling call found none
+    // and reported no size: nothing is read, RX is released, and that is not
+    // an error.
+    let fixture = ready(SupportedVersion::V1_1);
+    fixture
+        .conduit
+        .rewrite(|call, mut reply| match call.x[0] as u32 {
+            ids::FFA_PARTITION_INFO_GET if call.x[5] == 0 => {
+                reply.x[2] = 0;
+                reply.x[3] = 0;
+                reply
+            }
+            _ => reply,
+        });
+    assert_eq!(
+        fixture
+            .client
+            .discover(Uuid::NIL, 8, &mut |_| panic!("no descriptor expected")),
+        Ok(0)
+    );
+    assert_eq!(
+        fixture.conduit.functions().last(),
+        Some(&ids::FFA_RX_RELEASE)
+    );
+    assert!(!fixture.client.mailbox().rx_owned());
+}
+
+#[test]
+fn a_refused_unmap_keeps_the_session_so_teardown_can_be_retried() {
+    let fixture = ready(SupportedVersion::V1_2);
+    // The callee refuses the unmap and keeps the buffers mapped: the model's
+    // state from before the call is put back after it.
+    let before = fixture.conduit.world.borrow().clone();
+    forge(&fixture, ids::FFA_RXTX_UNMAP, &[ERROR, 0, negative(-4)]);
+    assert_eq!(
+        fixture.client.teardown(),
+        Err(FfaError::Status(FfaStatus::Busy))
+    );
+    *fixture.conduit.world.borrow_mut() = before;
+    assert!(fixture.client.session().is_some());
+    assert!(fixture.conduit.world.borrow().buffer_pair().is_some());
+    *fixture.conduit.rewriter.borrow_mut() = None;
+    assert_eq!(fixture.client.teardown(), Ok(()));
+    assert!(fixture.client.session().is_none());
+    assert!(fixture.conduit.world.borrow().buffer_pair().is_none());
+    // Set-up can run again on the unmapped buffers.
+    assert!(fixture.client.initialize().is_ok());
+}

@@ -5,7 +5,7 @@
 //! synchronous by nature: the caller is suspended until the callee returns.
 //!
 //! ```ignore
-//! let mut call = SmcccRegisters::with_function(0x8400_0084); // FFA_VERSION
+//! let mut call = SmcccRegisters::with_function(0x8400_0063); // FFA_VERSION
 //! call.x[1] = 0x0001_0002;
 //! let reply = conduit.call(&call);
 //! ```

@@ -14,10 +14,16 @@ pub struct Benchmark {
 }
 
 /// Every benchmark, in the order they run. Add new ones here.
-pub const BENCHMARKS: &[Benchmark] = &[Benchmark {
-    package: "kernel",
-    name: "init_queue",
-}];
+pub const BENCHMARKS: &[Benchmark] = &[
+    Benchmark {
+        package: "kernel",
+        name: "init_queue",
+    },
+    Benchmark {
+        package: "capsule-ffa",
+        name: "direct_request",
+    },
+];
 
 /// Runs every benchmark, passing `passed_on` to each after `--`.
 pub fn command(workspace: &Workspace, passed_on: &[String]) -> Result<()> {
