@@ -36,6 +36,9 @@ use kernel::main_loop::{LoopService, MainLoop};
 use kernel::static_init;
 use qemu_virt::QemuVirt;
 
+#[cfg(feature = "protected-mode")]
+mod protected;
+
 armv8a::entry!(main);
 
 /// Capacity of the board's init queue.
@@ -148,6 +151,13 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let Ok(root_ready) = queue.declare_condition("ffa-root-ready") else {
         setup_failed("declaring ffa-root-ready")
     };
+    #[cfg(feature = "protected-mode")]
+    let Ok(protected) = protected::ProtectedBoot::set_up(&boot, queue) else {
+        setup_failed("setting up protected mode")
+    };
+    let root_prerequisites = ConditionSet::of(monitor_ready);
+    #[cfg(feature = "protected-mode")]
+    let root_prerequisites = protected.root_prerequisites(root_prerequisites);
 
     let client = static_init!(
         FfaClient<'static>,
@@ -155,10 +165,17 @@ fn main(boot: armv8a::BootInfo) -> ! {
     );
     let bus = static_init!(
         FfaBus<'static, FFA_PARTITIONS>,
-        FfaBus::new(client, queue, ConditionSet::of(monitor_ready))
+        FfaBus::new(client, queue, root_prerequisites)
     );
     if queue.add("arm-ffa", bus, Some(root_ready)).is_err() {
         setup_failed("adding the FF-A root to the init queue");
+    }
+    #[cfg(feature = "protected-mode")]
+    if protected
+        .add_to_queue(ConditionSet::of(monitor_ready))
+        .is_err()
+    {
+        setup_failed("adding the EL2 proxy to the init queue");
     }
     let echo = static_init!(EchoDriver<'static>, EchoDriver::new());
     let echo_entry = static_init!(

@@ -4,7 +4,9 @@
 //! load address with the MMU off, x0 = device tree address (or 0). Entered at
 //! EL2, the boot code configures EL2 for an AArch64 EL1 (timer and GIC system
 //! register access, no FP/SIMD traps), installs a minimal EL2 stub that
-//! answers every HVC with SMCCC `NOT_SUPPORTED`, and drops to EL1. At EL1 it
+//! answers every HVC with SMCCC `NOT_SUPPORTED` (with the `protected-mode`
+//! feature: the resident EL2 FF-A proxy of `crate::el2` and its stack
+//! instead), and drops to EL1. At EL1 it
 //! enables FP/SIMD, sets the stack, zeroes BSS, installs the EL1 exception
 //! vectors, turns the MMU and caches on with an identity map, and calls the
 //! board's entry named with [`entry!`](crate::entry).
@@ -93,9 +95,20 @@ armv8a_from_el2:
     movz    x1, #0x0800
     movk    x1, #0x30d0, lsl #16
     msr     sctlr_el1, x1
+    // EL2 vectors: protected mode's resident proxy (crate::el2, with its
+    // own stack), or the stub.
+    .if {protected_mode}
+    adrp    x1, armv8a_el2_vectors
+    add     x1, x1, :lo12:armv8a_el2_vectors
+    msr     vbar_el2, x1
+    adrp    x1, armv8a_el2_stack_top
+    add     x1, x1, :lo12:armv8a_el2_stack_top
+    mov     sp, x1
+    .else
     adrp    x1, armv8a_el2_stub_vectors
     add     x1, x1, :lo12:armv8a_el2_stub_vectors
     msr     vbar_el2, x1
+    .endif
     // Drop to EL1h with DAIF masked.
     mov     x1, #0x3c5
     msr     spsr_el2, x1
@@ -152,5 +165,9 @@ armv8a_el2_stub_vectors:
     movn    x0, #0
     eret
     .endr
-"#
+"#,
+    protected_mode = const PROTECTED_MODE,
 );
+
+/// 1 when the protected-mode EL2 runtime replaces the EL2 stub.
+const PROTECTED_MODE: u32 = cfg!(feature = "protected-mode") as u32;

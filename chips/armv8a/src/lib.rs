@@ -17,6 +17,8 @@
 pub mod boot;
 pub mod conduit;
 pub mod critical_section_impl;
+#[cfg(feature = "protected-mode")]
+pub mod el2;
 pub mod exceptions;
 pub mod fault_report;
 pub mod gicv3;

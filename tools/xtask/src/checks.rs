@@ -3,18 +3,22 @@
 use crate::build::TARGET;
 
 /// Packages that build and are linted on the host (the workspace default members).
-pub const HOST_PACKAGES: &[&str] = &["kernel", "capsule-ffa", "ffa-model", "xtask"];
+pub const HOST_PACKAGES: &[&str] = &["kernel", "ffa-proxy", "capsule-ffa", "ffa-model", "xtask"];
 
 /// Packages linted for the bare-metal target.
 pub const TARGET_PACKAGES: &[&str] = &[
     "kernel",
     "armv8a",
     "qemu-virt",
+    "ffa-proxy",
     "qemu-virt-board",
     "capsule-ffa",
     "ffa-model",
     "test-firmware",
 ];
+
+/// The board whose feature combinations get their own lint run.
+pub const BOARD_PACKAGE: &str = "qemu-virt-board";
 
 /// One check: a cargo command that must succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +55,21 @@ pub fn checks() -> Vec<Check> {
             .concat(),
         },
         Check {
+            name: "target clippy, board with every feature (protected mode, scenarios)",
+            cargo_arguments: words(&[
+                "clippy",
+                "--target",
+                TARGET,
+                "-p",
+                BOARD_PACKAGE,
+                "--all-features",
+                "--release",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        },
+        Check {
             name: "host unit tests (cargo test)",
             cargo_arguments: words(&["test"]),
         },
@@ -83,10 +102,12 @@ mod tests {
             lines,
             [
                 "fmt --all -- --check",
-                "clippy -p kernel -p capsule-ffa -p ffa-model -p xtask \
+                "clippy -p kernel -p ffa-proxy -p capsule-ffa -p ffa-model -p xtask \
                  --all-targets -- -D warnings",
                 "clippy --target aarch64-unknown-none -p kernel -p armv8a -p qemu-virt \
-                 -p qemu-virt-board -p capsule-ffa -p ffa-model -p test-firmware \
+                 -p ffa-proxy -p qemu-virt-board -p capsule-ffa -p ffa-model -p test-firmware \
+                 --release -- -D warnings",
+                "clippy --target aarch64-unknown-none -p qemu-virt-board --all-features \
                  --release -- -D warnings",
                 "test",
             ]

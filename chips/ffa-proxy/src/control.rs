@@ -1,0 +1,261 @@
+//! The kernel's control interface to the EL2 runtime: HVC function IDs and
+//! how finalisation status travels in registers.
+//!
+//! The calls are SMCCC fast calls (HVC64) in the vendor-specific hypervisor
+//! service range (owner 6, `0xC600_xxxx`). Every other HVC is answered x0 =
+//! -1 (`NOT_SUPPORTED`), as the boot stub answers all of them.
+//!
+//! | x0 | call | arguments | result |
+//! |---|---|---|---|
+//! | [`QUERY`] | is the proxy resident? | — | x0 = 0, x1 = [`INTERFACE_MAGIC`], x2 = [`INTERFACE_VERSION`] |
+//! | [`START_FINALISATION`] | start finalisation | x1/x2 host memory base/size, x3/x4 carve-out base/size | x0 = 0, or [`NOT_REQUIRED`] (already started), [`INVALID_PARAMETER`] (bad layout) |
+//! | [`FINALISATION_STEP`] | perform the next step | — | x0 = 0, status in x1–x6 |
+//! | [`STATUS`] | read the status | — | x0 = 0, status in x1–x6 |
+//!
+//! Status registers ([`encode_status`], [`decode_status`]): x1 phase (0 not
+//! started, 1 in progress, 2 finalised, 3 failed), x2 step number (next or
+//! failed), x3 attempts, x4 failure reason, x5 failure detail, x6 version
+//! (encoded, or [`NO_VERSION`]).
+//!
+//! ```
+//! use ffa_proxy::control::{decode_status, encode_status};
+//! use ffa_proxy::{FinalisationStatus, Version};
+//!
+//! let status = FinalisationStatus::Finalised { version: Some(Version::V1_2) };
+//! let registers = encode_status(&status);
+//! assert_eq!(decode_status(&registers), Ok(status));
+//! ```
+
+use crate::error::FfaError;
+use crate::finalisation::{FailureReason, FinalisationError, FinalisationStatus, FinalisationStep};
+use crate::version::Version;
+
+/// Is the proxy resident?
+pub const QUERY: u32 = 0xC600_0000;
+/// Start finalisation.
+pub const START_FINALISATION: u32 = 0xC600_0001;
+/// Perform the next finalisation step.
+pub const FINALISATION_STEP: u32 = 0xC600_0002;
+/// Read the finalisation status.
+pub const STATUS: u32 = 0xC600_0003;
+
+/// x1 of the [`QUERY`] answer: "FFAPROXY" in ASCII.
+pub const INTERFACE_MAGIC: u64 = 0x4646_4150_524F_5859;
+/// x2 of the [`QUERY`] answer.
+pub const INTERFACE_VERSION: u64 = 1;
+
+/// SMCCC `SUCCESS`.
+pub const SUCCESS: u64 = 0;
+/// SMCCC `NOT_SUPPORTED` (-1).
+pub const NOT_SUPPORTED: u64 = u64::MAX;
+/// SMCCC `NOT_REQUIRED` (-2): finalisation was already started.
+pub const NOT_REQUIRED: u64 = (-2i64) as u64;
+/// SMCCC `INVALID_PARAMETER` (-3): the layout is unusable.
+pub const INVALID_PARAMETER: u64 = (-3i64) as u64;
+
+/// x6 when there is no version (FF-A absent, or not known yet).
+pub const NO_VERSION: u64 = u64::MAX;
+
+/// Status registers, x0 to x6 of the answer.
+pub type StatusRegisters = [u64; 7];
+
+const PHASE_NOT_STARTED: u64 = 0;
+const PHASE_IN_PROGRESS: u64 = 1;
+const PHASE_FINALISED: u64 = 2;
+const PHASE_FAILED: u64 = 3;
+
+const REASON_NONE: u64 = 0;
+const REASON_NOT_SUPPORTED: u64 = 1;
+const REASON_MONITOR_ERROR: u64 = 2;
+const REASON_UNEXPECTED_REPLY: u64 = 3;
+const REASON_INCOMPATIBLE_VERSION: u64 = 4;
+const REASON_VERSION_REFUSED: u64 = 5;
+const REASON_UNEXPECTED_ENDPOINT_ID: u64 = 6;
+const REASON_UNSUPPORTED_GRANULE: u64 = 7;
+const REASON_MAILBOX_TOO_LARGE: u64 = 8;
+
+/// Why status registers could not be decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum DecodeError {
+    /// x0 was not `SUCCESS` (the value is shown).
+    CallFailed(u64),
+    /// A register holds a value the encoding never produces.
+    Malformed,
+}
+
+/// x0–x6 of the answer to [`FINALISATION_STEP`] or [`STATUS`].
+pub fn encode_status(status: &FinalisationStatus) -> StatusRegisters {
+    let mut registers = [SUCCESS, 0, 0, 0, REASON_NONE, 0, NO_VERSION];
+    match status {
+        FinalisationStatus::NotStarted => registers[1] = PHASE_NOT_STARTED,
+        FinalisationStatus::InProgress { next, attempts } => {
+            registers[1] = PHASE_IN_PROGRESS;
+            registers[2] = u64::from(next.number());
+            registers[3] = u64::from(*attempts);
+        }
+        FinalisationStatus::Finalised { version } => {
+            registers[1] = PHASE_FINALISED;
+            registers[6] = version.map_or(NO_VERSION, |version| u64::from(version.encode()));
+        }
+        FinalisationStatus::Failed(error) => {
+            registers[1] = PHASE_FAILED;
+            registers[2] = u64::from(error.step.number());
+            registers[3] = u64::from(error.attempts);
+            let (reason, detail) = match error.reason {
+                FailureReason::NotSupported => (REASON_NOT_SUPPORTED, 0),
+                FailureReason::MonitorError(error) => {
+                    (REASON_MONITOR_ERROR, u64::from(error.code() as u32))
+                }
+                FailureReason::UnexpectedReply(x0) => (REASON_UNEXPECTED_REPLY, u64::from(x0)),
+                FailureReason::IncompatibleVersion(version) => {
+                    (REASON_INCOMPATIBLE_VERSION, u64::from(version.encode()))
+                }
+                FailureReason::VersionRefused => (REASON_VERSION_REFUSED, 0),
+                FailureReason::UnexpectedEndpointId(id) => {
+                    (REASON_UNEXPECTED_ENDPOINT_ID, u64::from(id))
+                }
+                FailureReason::UnsupportedGranule(granule) => {
+                    (REASON_UNSUPPORTED_GRANULE, u64::from(granule))
+                }
+                FailureReason::MailboxTooLarge { maximum_pages } => {
+                    (REASON_MAILBOX_TOO_LARGE, u64::from(maximum_pages))
+                }
+            };
+            registers[4] = reason;
+            registers[5] = detail;
+        }
+    }
+    registers
+}
+
+/// The status from x0–x6 of the answer to [`FINALISATION_STEP`] or [`STATUS`].
+pub fn decode_status(registers: &[u64]) -> Result<FinalisationStatus, DecodeError> {
+    let register = |index: usize| registers.get(index).copied().ok_or(DecodeError::Malformed);
+    let x0 = register(0)?;
+    if x0 != SUCCESS {
+        return Err(DecodeError::CallFailed(x0));
+    }
+    let step = || {
+        u8::try_from(register(2)?)
+            .ok()
+            .and_then(FinalisationStep::from_number)
+            .ok_or(DecodeError::Malformed)
+    };
+    let attempts = || u8::try_from(register(3)?).map_err(|_| DecodeError::Malformed);
+    let version = |value: u64| -> Result<Version, DecodeError> {
+        u32::try_from(value)
+            .ok()
+            .and_then(Version::decode)
+            .ok_or(DecodeError::Malformed)
+    };
+    match register(1)? {
+        PHASE_NOT_STARTED => Ok(FinalisationStatus::NotStarted),
+        PHASE_IN_PROGRESS => Ok(FinalisationStatus::InProgress {
+            next: step()?,
+            attempts: attempts()?,
+        }),
+        PHASE_FINALISED => Ok(FinalisationStatus::Finalised {
+            version: match register(6)? {
+                NO_VERSION => None,
+                value => Some(version(value)?),
+            },
+        }),
+        PHASE_FAILED => {
+            let detail = register(5)?;
+            let narrow = |value: u64| u32::try_from(value).map_err(|_| DecodeError::Malformed);
+            let reason = match register(4)? {
+                REASON_NOT_SUPPORTED => FailureReason::NotSupported,
+                REASON_MONITOR_ERROR => {
+                    FailureReason::MonitorError(FfaError::from_code(narrow(detail)? as i32))
+                }
+                REASON_UNEXPECTED_REPLY => FailureReason::UnexpectedReply(narrow(detail)?),
+                REASON_INCOMPATIBLE_VERSION => FailureReason::IncompatibleVersion(version(detail)?),
+                REASON_VERSION_REFUSED => FailureReason::VersionRefused,
+                REASON_UNEXPECTED_ENDPOINT_ID => FailureReason::UnexpectedEndpointId(
+                    u16::try_from(detail).map_err(|_| DecodeError::Malformed)?,
+                ),
+                REASON_UNSUPPORTED_GRANULE => FailureReason::UnsupportedGranule(narrow(detail)?),
+                REASON_MAILBOX_TOO_LARGE => FailureReason::MailboxTooLarge {
+                    maximum_pages: u16::try_from(detail).map_err(|_| DecodeError::Malformed)?,
+                },
+                _ => return Err(DecodeError::Malformed),
+            };
+            Ok(FinalisationStatus::Failed(FinalisationError {
+                step: step()?,
+                reason,
+                attempts: attempts()?,
+            }))
+        }
+        _ => Err(DecodeError::Malformed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_round_trips() {
+        let reasons = [
+            FailureReason::NotSupported,
+            FailureReason::MonitorError(FfaError::Denied),
+            FailureReason::MonitorError(FfaError::Unknown(-77)),
+            FailureReason::UnexpectedReply(0x8400_0061),
+            FailureReason::IncompatibleVersion(Version::new(2, 0)),
+            FailureReason::VersionRefused,
+            FailureReason::UnexpectedEndpointId(0x8001),
+            FailureReason::UnsupportedGranule(2),
+            FailureReason::MailboxTooLarge { maximum_pages: 0 },
+        ];
+        let mut statuses = std::vec![
+            FinalisationStatus::NotStarted,
+            FinalisationStatus::InProgress {
+                next: FinalisationStep::RxTxMap,
+                attempts: 3
+            },
+            FinalisationStatus::Finalised { version: None },
+            FinalisationStatus::Finalised {
+                version: Some(Version::V1_0)
+            },
+        ];
+        for (index, reason) in reasons.into_iter().enumerate() {
+            statuses.push(FinalisationStatus::Failed(FinalisationError {
+                step: FinalisationStep::from_number(index as u8 % 5 + 1).unwrap(),
+                reason,
+                attempts: 1,
+            }));
+        }
+        for status in statuses {
+            assert_eq!(
+                decode_status(&encode_status(&status)),
+                Ok(status),
+                "{status:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_is_rejected_not_trusted() {
+        assert_eq!(
+            decode_status(&[NOT_SUPPORTED, 0, 0, 0, 0, 0, 0]),
+            Err(DecodeError::CallFailed(NOT_SUPPORTED))
+        );
+        assert_eq!(
+            decode_status(&[0, 9, 0, 0, 0, 0, 0]),
+            Err(DecodeError::Malformed)
+        );
+        assert_eq!(
+            decode_status(&[0, 1, 6, 0, 0, 0, 0]),
+            Err(DecodeError::Malformed)
+        );
+        assert_eq!(
+            decode_status(&[0, 3, 1, 1, 99, 0, 0]),
+            Err(DecodeError::Malformed)
+        );
+        assert_eq!(
+            decode_status(&[0, 2, 0, 0, 0, 0, 0x8000_0000]),
+            Err(DecodeError::Malformed)
+        );
+        assert_eq!(decode_status(&[0, 1]), Err(DecodeError::Malformed));
+    }
+}

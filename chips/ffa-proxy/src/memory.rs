@@ -1,0 +1,350 @@
+//! Memory as the proxy sees it: physical ranges, its own mailbox, the host's
+//! memory, and the one operation it performs on memory (a copy).
+//!
+//! The proxy never dereferences an address itself. It checks, with
+//! [`ProxyLayout`], that every buffer the host names lies in host memory and
+//! outside what the proxy owns (its mailbox, stack, state); then the EL2
+//! runtime performs the copies through [`ProxyMemory`]. Host tests implement
+//! [`ProxyMemory`] over simulated memory.
+//!
+//! ```
+//! use ffa_proxy::memory::{BufferProblem, MemoryRange, ProxyLayout};
+//!
+//! let layout = ProxyLayout::with_mailbox_in(
+//!     MemoryRange::new(0x4000_0000, 0x4000_0000),      // host DRAM
+//!     MemoryRange::new(0x5fe0_0000, 0x1_0000),         // the proxy's carve-out
+//!     [MemoryRange::new(0x6010_0000, 0x4000), MemoryRange::EMPTY], // EL2 stack
+//! );
+//! assert_eq!(layout.mailbox.transmit, 0x5fe0_0000);
+//! assert_eq!(layout.mailbox.receive, 0x5fe0_1000);
+//! assert_eq!(layout.check_host_buffer(0x6020_0000, 0x1000), Ok(()));
+//! assert_eq!(
+//!     layout.check_host_buffer(0x5fe0_1000, 0x1000),
+//!     Err(BufferProblem::InProxyMemory)
+//! );
+//! assert_eq!(
+//!     layout.check_host_buffer(0x1000, 0x1000),
+//!     Err(BufferProblem::OutsideHostMemory)
+//! );
+//! ```
+
+/// The FF-A page: RX/TX addresses and page counts are in 4 KiB units.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// Pages in each of the proxy's own RX and TX buffers.
+pub const MAILBOX_PAGES: u32 = 1;
+
+/// Bytes in each of the proxy's own RX and TX buffers.
+pub const MAILBOX_BYTES: u64 = MAILBOX_PAGES as u64 * PAGE_SIZE;
+
+/// How many extra proxy-owned ranges a layout can name (stack, state, ...).
+pub const RESERVED_RANGES: usize = 2;
+
+/// A range of physical addresses, `[base, base + size)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct MemoryRange {
+    /// First address.
+    pub base: u64,
+    /// Length in bytes (0: the empty range).
+    pub size: u64,
+}
+
+impl MemoryRange {
+    /// The empty range (an unused slot).
+    pub const EMPTY: MemoryRange = MemoryRange::new(0, 0);
+
+    /// The range `[base, base + size)`.
+    pub const fn new(base: u64, size: u64) -> MemoryRange {
+        MemoryRange { base, size }
+    }
+
+    /// The first address after the range, or `None` if it wraps past 2^64.
+    pub const fn end(&self) -> Option<u64> {
+        self.base.checked_add(self.size)
+    }
+
+    /// Whether the range is empty.
+    pub const fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    /// Whether `other` lies entirely inside this range (and neither wraps).
+    pub const fn contains(&self, other: &MemoryRange) -> bool {
+        match (self.end(), other.end()) {
+            (Some(end), Some(other_end)) => other.base >= self.base && other_end <= end,
+            _ => false,
+        }
+    }
+
+    /// Whether the two ranges share an address. Empty ranges overlap nothing;
+    /// a range that wraps overlaps everything (it is never valid).
+    pub const fn overlaps(&self, other: &MemoryRange) -> bool {
+        if self.is_empty() || other.is_empty() {
+            return false;
+        }
+        match (self.end(), other.end()) {
+            (Some(end), Some(other_end)) => self.base < other_end && other.base < end,
+            _ => true,
+        }
+    }
+}
+
+/// A memory access failed: the range is not backed, or not accessible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct MemoryError;
+
+/// The memory operation the proxy needs: copying between physical addresses.
+pub trait ProxyMemory {
+    /// Copies `length` bytes from physical `source` to physical `destination`.
+    /// The ranges were checked by the proxy; the implementation may still
+    /// refuse (a simulated memory that does not back them).
+    fn copy(&mut self, destination: u64, source: u64, length: usize) -> Result<(), MemoryError>;
+}
+
+/// The proxy's own RX/TX pair, mapped at the monitor during finalisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct Mailbox {
+    /// Physical address of the TX buffer (proxy → monitor).
+    pub transmit: u64,
+    /// Physical address of the RX buffer (monitor → proxy).
+    pub receive: u64,
+    /// Size of each buffer in 4 KiB pages.
+    pub page_count: u32,
+}
+
+impl Mailbox {
+    /// Bytes in each buffer.
+    pub const fn size(&self) -> u64 {
+        self.page_count as u64 * PAGE_SIZE
+    }
+
+    /// The TX buffer as a range.
+    pub const fn transmit_range(&self) -> MemoryRange {
+        MemoryRange::new(self.transmit, self.size())
+    }
+
+    /// The RX buffer as a range.
+    pub const fn receive_range(&self) -> MemoryRange {
+        MemoryRange::new(self.receive, self.size())
+    }
+}
+
+/// Why a buffer the host named cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum BufferProblem {
+    /// Not 4 KiB aligned, or at address 0.
+    NotPageAligned,
+    /// Not (entirely) in the memory the host may hand out.
+    OutsideHostMemory,
+    /// Overlaps memory the proxy owns.
+    InProxyMemory,
+}
+
+/// Why a layout is not usable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum LayoutError {
+    /// The mailbox buffers are not page aligned, have no pages, or overlap each other.
+    BadMailbox,
+    /// The mailbox is not inside the host memory range (the monitor only maps
+    /// normal-world memory).
+    MailboxOutsideMemory,
+    /// The carve-out cannot hold the mailbox.
+    CarveOutTooSmall,
+    /// The carve-out overlaps one of the reserved ranges.
+    CarveOutOverlapsReserved,
+}
+
+/// Where everything is: what the host may use, and what the proxy owns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct ProxyLayout {
+    /// Normal-world memory the host may name as RX/TX buffers (DRAM).
+    pub host_memory: MemoryRange,
+    /// The proxy's own RX/TX pair.
+    pub mailbox: Mailbox,
+    /// The proxy's carve-out, holding the mailbox: never accepted from the host.
+    pub carve_out: MemoryRange,
+    /// Other memory the proxy owns (EL2 stack, EL2 state): never accepted
+    /// from the host. Unused slots are [`MemoryRange::EMPTY`].
+    pub reserved: [MemoryRange; RESERVED_RANGES],
+}
+
+impl ProxyLayout {
+    /// A layout with nothing in it (before finalisation starts).
+    pub const EMPTY: ProxyLayout = ProxyLayout {
+        host_memory: MemoryRange::EMPTY,
+        mailbox: Mailbox {
+            transmit: 0,
+            receive: 0,
+            page_count: 0,
+        },
+        carve_out: MemoryRange::EMPTY,
+        reserved: [MemoryRange::EMPTY; RESERVED_RANGES],
+    };
+
+    /// A layout whose mailbox is at the start of `carve_out`: TX first, then
+    /// RX, [`MAILBOX_PAGES`] pages each. Check it with [`ProxyLayout::check`].
+    pub const fn with_mailbox_in(
+        host_memory: MemoryRange,
+        carve_out: MemoryRange,
+        reserved: [MemoryRange; RESERVED_RANGES],
+    ) -> ProxyLayout {
+        ProxyLayout {
+            host_memory,
+            mailbox: Mailbox {
+                transmit: carve_out.base,
+                receive: carve_out.base.wrapping_add(MAILBOX_BYTES),
+                page_count: MAILBOX_PAGES,
+            },
+            carve_out,
+            reserved,
+        }
+    }
+
+    /// Checks the proxy's side of the layout.
+    pub fn check(&self) -> Result<(), LayoutError> {
+        let transmit = self.mailbox.transmit_range();
+        let receive = self.mailbox.receive_range();
+        let aligned = |address: u64| address != 0 && address.is_multiple_of(PAGE_SIZE);
+        if self.mailbox.page_count == 0
+            || !aligned(self.mailbox.transmit)
+            || !aligned(self.mailbox.receive)
+            || transmit.overlaps(&receive)
+            || transmit.end().is_none()
+            || receive.end().is_none()
+        {
+            return Err(LayoutError::BadMailbox);
+        }
+        if !self.carve_out.contains(&transmit) || !self.carve_out.contains(&receive) {
+            return Err(LayoutError::CarveOutTooSmall);
+        }
+        if !self.host_memory.contains(&transmit) || !self.host_memory.contains(&receive) {
+            return Err(LayoutError::MailboxOutsideMemory);
+        }
+        if self
+            .reserved
+            .iter()
+            .any(|range| range.overlaps(&self.carve_out))
+        {
+            return Err(LayoutError::CarveOutOverlapsReserved);
+        }
+        Ok(())
+    }
+
+    /// Whether the host may name `[address, address + size)` as an RX or TX buffer.
+    pub fn check_host_buffer(&self, address: u64, size: u64) -> Result<(), BufferProblem> {
+        if address == 0 || !address.is_multiple_of(PAGE_SIZE) {
+            return Err(BufferProblem::NotPageAligned);
+        }
+        let buffer = MemoryRange::new(address, size);
+        if !self.host_memory.contains(&buffer) {
+            return Err(BufferProblem::OutsideHostMemory);
+        }
+        let owned = [
+            self.carve_out,
+            self.mailbox.transmit_range(),
+            self.mailbox.receive_range(),
+        ];
+        if owned
+            .iter()
+            .chain(self.reserved.iter())
+            .any(|range| range.overlaps(&buffer))
+        {
+            return Err(BufferProblem::InProxyMemory);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOST: MemoryRange = MemoryRange::new(0x4000_0000, 0x4000_0000);
+
+    #[test]
+    fn ranges_contain_and_overlap() {
+        let range = MemoryRange::new(0x1000, 0x2000);
+        assert!(range.contains(&MemoryRange::new(0x1000, 0x2000)));
+        assert!(range.contains(&MemoryRange::new(0x2000, 0x1000)));
+        assert!(!range.contains(&MemoryRange::new(0x2000, 0x1001)));
+        assert!(!range.contains(&MemoryRange::new(u64::MAX, 2)));
+        assert!(range.overlaps(&MemoryRange::new(0x2fff, 1)));
+        assert!(!range.overlaps(&MemoryRange::new(0x3000, 1)));
+        assert!(!range.overlaps(&MemoryRange::EMPTY));
+        assert!(
+            range.overlaps(&MemoryRange::new(u64::MAX, 2)),
+            "wrapping ranges overlap all"
+        );
+    }
+
+    #[test]
+    fn layouts_are_checked() {
+        let carve_out = MemoryRange::new(0x5fe0_0000, 0x1_0000);
+        let reserved = [MemoryRange::EMPTY; RESERVED_RANGES];
+        assert_eq!(
+            ProxyLayout::with_mailbox_in(HOST, carve_out, reserved).check(),
+            Ok(())
+        );
+        assert_eq!(
+            ProxyLayout::with_mailbox_in(HOST, MemoryRange::new(0x5fe0_0000, 0x1000), reserved)
+                .check(),
+            Err(LayoutError::CarveOutTooSmall)
+        );
+        assert_eq!(
+            ProxyLayout::with_mailbox_in(HOST, MemoryRange::new(0x5fe0_0800, 0x1_0000), reserved)
+                .check(),
+            Err(LayoutError::BadMailbox)
+        );
+        assert_eq!(
+            ProxyLayout::with_mailbox_in(HOST, MemoryRange::new(0x1000_0000, 0x1_0000), reserved)
+                .check(),
+            Err(LayoutError::MailboxOutsideMemory)
+        );
+        assert_eq!(ProxyLayout::EMPTY.check(), Err(LayoutError::BadMailbox));
+        assert_eq!(
+            ProxyLayout::with_mailbox_in(
+                HOST,
+                carve_out,
+                [MemoryRange::new(0x5fe0_f000, 0x2000), MemoryRange::EMPTY]
+            )
+            .check(),
+            Err(LayoutError::CarveOutOverlapsReserved)
+        );
+    }
+
+    #[test]
+    fn host_buffers_stay_out_of_proxy_memory() {
+        let stack = MemoryRange::new(0x6010_0000, 0x4000);
+        let layout = ProxyLayout::with_mailbox_in(
+            HOST,
+            MemoryRange::new(0x5fe0_0000, 0x1_0000),
+            [stack, MemoryRange::EMPTY],
+        );
+        assert_eq!(layout.check_host_buffer(0x6000_0000, 0x1000), Ok(()));
+        assert_eq!(
+            layout.check_host_buffer(0x6010_3000, 0x1000),
+            Err(BufferProblem::InProxyMemory)
+        );
+        assert_eq!(layout.check_host_buffer(0x6010_4000, 0x1000), Ok(()));
+        assert_eq!(
+            layout.check_host_buffer(0x5fe0_f000, 0x1000),
+            Err(BufferProblem::InProxyMemory)
+        );
+        assert_eq!(
+            layout.check_host_buffer(0x6000_0800, 0x1000),
+            Err(BufferProblem::NotPageAligned)
+        );
+        assert_eq!(
+            layout.check_host_buffer(0, 0x1000),
+            Err(BufferProblem::NotPageAligned)
+        );
+        assert_eq!(
+            layout.check_host_buffer(0x7fff_f000, 0x2000),
+            Err(BufferProblem::OutsideHostMemory)
+        );
+        assert_eq!(
+            layout.check_host_buffer(0xFFFF_FFFF_FFFF_F000, 0x2000),
+            Err(BufferProblem::OutsideHostMemory)
+        );
+    }
+}
