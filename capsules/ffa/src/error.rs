@@ -1,9 +1,9 @@
 //! Errors: the FF-A status codes the other side reports, and everything this capsule rejects.
 //!
-//! [`FfaStatus`] is what came back in w2 of `FFA_ERROR`. [`FfaError`] is the
-//! error of every operation in this crate: a status from the other side, or a
-//! reply or configuration this capsule refused. It converts to
-//! [`kernel::ErrorCode`] for HIL-style callers.
+//! [`FfaStatus`] (the shared `ffa_abi::Status`, re-exported) is what came
+//! back in w2 of `FFA_ERROR`. [`FfaError`] is the error of every operation in
+//! this crate: a status from the other side, or a reply or configuration this
+//! capsule refused. It converts to [`kernel::ErrorCode`] for HIL-style callers.
 //!
 //! ```
 //! use capsule_ffa::error::{FfaError, FfaStatus};
@@ -14,72 +14,12 @@
 //! ```
 
 use crate::partition::PartitionId;
-use crate::version::Version;
+use crate::version::{InvalidVersion, Version};
 use kernel::ErrorCode;
 
-/// An FF-A error code, as carried in w2 of `FFA_ERROR` (DEN0077A table "Error status codes").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
-pub enum FfaStatus {
-    /// -1: the ABI or feature is not implemented.
-    NotSupported,
-    /// -2: a parameter was invalid.
-    InvalidParameters,
-    /// -3: not enough memory.
-    NoMemory,
-    /// -4: the target or a resource is busy.
-    Busy,
-    /// -5: the operation was interrupted.
-    Interrupted,
-    /// -6: the caller may not perform the operation.
-    Denied,
-    /// -7: the operation should be retried.
-    Retry,
-    /// -8: the operation was aborted.
-    Aborted,
-    /// -9: there is no data to return.
-    NoData,
-    /// -10 (v1.2): the callee is not ready yet.
-    NotReady,
-    /// Any other negative code.
-    Unknown(i32),
-}
-
-impl FfaStatus {
-    /// The status for a raw code, or `None` for 0 (success) and positive values.
-    pub const fn from_code(code: i32) -> Option<FfaStatus> {
-        Some(match code {
-            -1 => FfaStatus::NotSupported,
-            -2 => FfaStatus::InvalidParameters,
-            -3 => FfaStatus::NoMemory,
-            -4 => FfaStatus::Busy,
-            -5 => FfaStatus::Interrupted,
-            -6 => FfaStatus::Denied,
-            -7 => FfaStatus::Retry,
-            -8 => FfaStatus::Aborted,
-            -9 => FfaStatus::NoData,
-            -10 => FfaStatus::NotReady,
-            code if code < 0 => FfaStatus::Unknown(code),
-            _ => return None,
-        })
-    }
-
-    /// The raw code.
-    pub const fn code(self) -> i32 {
-        match self {
-            FfaStatus::NotSupported => -1,
-            FfaStatus::InvalidParameters => -2,
-            FfaStatus::NoMemory => -3,
-            FfaStatus::Busy => -4,
-            FfaStatus::Interrupted => -5,
-            FfaStatus::Denied => -6,
-            FfaStatus::Retry => -7,
-            FfaStatus::Aborted => -8,
-            FfaStatus::NoData => -9,
-            FfaStatus::NotReady => -10,
-            FfaStatus::Unknown(code) => code,
-        }
-    }
-}
+/// An FF-A error code, as carried in w2 of `FFA_ERROR` (DEN0077A table
+/// "Error status codes"); shared with the EL2 proxy through `ffa-abi`.
+pub use ffa_abi::Status as FfaStatus;
 
 /// Why an FF-A operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -152,27 +92,33 @@ pub enum FfaError {
     Memory(ErrorCode),
 }
 
-impl From<FfaStatus> for ErrorCode {
-    fn from(status: FfaStatus) -> ErrorCode {
-        match status {
-            FfaStatus::NotSupported => ErrorCode::NOSUPPORT,
-            FfaStatus::InvalidParameters => ErrorCode::INVAL,
-            FfaStatus::NoMemory => ErrorCode::NOMEM,
-            FfaStatus::Busy | FfaStatus::Retry => ErrorCode::BUSY,
-            FfaStatus::Interrupted | FfaStatus::Aborted => ErrorCode::CANCEL,
-            // Tock has no "permission denied"; RESERVE ("not reserved for you") is closest.
-            FfaStatus::Denied => ErrorCode::RESERVE,
-            FfaStatus::NoData => ErrorCode::FAIL,
-            FfaStatus::NotReady => ErrorCode::OFF,
-            FfaStatus::Unknown(_) => ErrorCode::FAIL,
-        }
+impl From<InvalidVersion> for FfaError {
+    /// A version word with bit 31 set is a malformed reply.
+    fn from(_: InvalidVersion) -> FfaError {
+        FfaError::MalformedReply
+    }
+}
+
+/// The Tock error code closest to an FF-A status.
+fn status_error_code(status: FfaStatus) -> ErrorCode {
+    match status {
+        FfaStatus::NotSupported => ErrorCode::NOSUPPORT,
+        FfaStatus::InvalidParameters => ErrorCode::INVAL,
+        FfaStatus::NoMemory => ErrorCode::NOMEM,
+        FfaStatus::Busy | FfaStatus::Retry => ErrorCode::BUSY,
+        FfaStatus::Interrupted | FfaStatus::Aborted => ErrorCode::CANCEL,
+        // Tock has no "permission denied"; RESERVE ("not reserved for you") is closest.
+        FfaStatus::Denied => ErrorCode::RESERVE,
+        FfaStatus::NoData => ErrorCode::FAIL,
+        FfaStatus::NotReady => ErrorCode::OFF,
+        FfaStatus::Unknown(_) => ErrorCode::FAIL,
     }
 }
 
 impl From<FfaError> for ErrorCode {
     fn from(error: FfaError) -> ErrorCode {
         match error {
-            FfaError::Status(status) => status.into(),
+            FfaError::Status(status) => status_error_code(status),
             FfaError::SmcccTooOld { .. } | FfaError::IncompatibleVersion { .. } => {
                 ErrorCode::NOSUPPORT
             }

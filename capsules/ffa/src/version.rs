@@ -5,7 +5,8 @@
 //! implements, the callee answers with its own, and when the majors match
 //! both use the smaller one. The result is a [`NegotiatedVersion`], which
 //! only [`negotiate`] can create; everything whose layout depends on the
-//! version takes one, so a layout can never be chosen from a guess.
+//! version takes one, so a layout can never be chosen from a guess. The
+//! version word itself, [`Version`], is the shared `ffa_abi::Version`.
 //!
 //! ```
 //! use capsule_ffa::version::{SupportedVersion, Version};
@@ -36,60 +37,12 @@
 use crate::conduit::{FfaConduit, Request};
 use crate::error::{FfaError, FfaStatus};
 use crate::function::FunctionId;
-use core::fmt;
 use kernel::hil::smccc::SmcccRegisters;
 
-/// An FF-A or SMCCC version: `major << 16 | minor`, bit 31 zero.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, defmt::Format)]
-pub struct Version {
-    major: u16,
-    minor: u16,
-}
-
-impl Version {
-    /// A version from its parts. `major` must be below 0x8000 to encode.
-    pub const fn new(major: u16, minor: u16) -> Version {
-        Version { major, minor }
-    }
-
-    /// Decodes a version word; a word with bit 31 set is an error code, not a version.
-    pub const fn from_raw(raw: u32) -> Result<Version, FfaError> {
-        if raw & 0x8000_0000 != 0 {
-            return Err(FfaError::MalformedReply);
-        }
-        Ok(Version {
-            major: (raw >> 16) as u16,
-            minor: raw as u16,
-        })
-    }
-
-    /// The encoded word.
-    pub const fn raw(self) -> u32 {
-        ((self.major as u32 & 0x7fff) << 16) | self.minor as u32
-    }
-
-    /// The major version.
-    pub const fn major(self) -> u16 {
-        self.major
-    }
-
-    /// The minor version.
-    pub const fn minor(self) -> u16 {
-        self.minor
-    }
-}
-
-impl fmt::Debug for Version {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}.{}", self.major, self.minor)
-    }
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}.{}", self.major, self.minor)
-    }
-}
+/// A word that is not a version (bit 31 set); converts to [`FfaError::MalformedReply`].
+pub use ffa_abi::version::InvalidVersion;
+/// An FF-A or SMCCC version: `major << 16 | minor`, bit 31 zero (shared through `ffa-abi`).
+pub use ffa_abi::version::Version;
 
 /// The FF-A versions whose layouts this capsule implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, defmt::Format)]
@@ -226,7 +179,7 @@ pub fn query_version(conduit: &FfaConduit<'_>, requested: SupportedVersion) -> V
 
 /// Chooses the version to use given what the callee reported.
 pub fn agree(requested: SupportedVersion, callee: Version) -> Result<NegotiatedVersion, FfaError> {
-    if callee.major() != 1 {
+    if !callee.is_compatible() {
         defmt::error!(
             "ffa: callee speaks FF-A {=u16}.{=u16}, this capsule only v1.x",
             callee.major(),

@@ -26,9 +26,9 @@
 //! assert_eq!(decode_status(&registers), Ok(status));
 //! ```
 
-use crate::error::FfaError;
 use crate::finalisation::{FailureReason, FinalisationError, FinalisationStatus, FinalisationStep};
 use crate::version::Version;
+use crate::FfaError;
 
 /// Is the proxy resident?
 pub const QUERY: u32 = 0xC600_0000;
@@ -95,7 +95,7 @@ pub fn encode_status(status: &FinalisationStatus) -> StatusRegisters {
         }
         FinalisationStatus::Finalised { version } => {
             registers[1] = PHASE_FINALISED;
-            registers[6] = version.map_or(NO_VERSION, |version| u64::from(version.encode()));
+            registers[6] = version.map_or(NO_VERSION, |version| u64::from(version.raw()));
         }
         FinalisationStatus::Failed(error) => {
             registers[1] = PHASE_FAILED;
@@ -108,7 +108,7 @@ pub fn encode_status(status: &FinalisationStatus) -> StatusRegisters {
                 }
                 FailureReason::UnexpectedReply(x0) => (REASON_UNEXPECTED_REPLY, u64::from(x0)),
                 FailureReason::IncompatibleVersion(version) => {
-                    (REASON_INCOMPATIBLE_VERSION, u64::from(version.encode()))
+                    (REASON_INCOMPATIBLE_VERSION, u64::from(version.raw()))
                 }
                 FailureReason::VersionRefused => (REASON_VERSION_REFUSED, 0),
                 FailureReason::UnexpectedEndpointId(id) => {
@@ -145,7 +145,7 @@ pub fn decode_status(registers: &[u64]) -> Result<FinalisationStatus, DecodeErro
     let version = |value: u64| -> Result<Version, DecodeError> {
         u32::try_from(value)
             .ok()
-            .and_then(Version::decode)
+            .and_then(|word| Version::from_raw(word).ok())
             .ok_or(DecodeError::Malformed)
     };
     match register(1)? {
@@ -165,9 +165,9 @@ pub fn decode_status(registers: &[u64]) -> Result<FinalisationStatus, DecodeErro
             let narrow = |value: u64| u32::try_from(value).map_err(|_| DecodeError::Malformed);
             let reason = match register(4)? {
                 REASON_NOT_SUPPORTED => FailureReason::NotSupported,
-                REASON_MONITOR_ERROR => {
-                    FailureReason::MonitorError(FfaError::from_code(narrow(detail)? as i32))
-                }
+                REASON_MONITOR_ERROR => FailureReason::MonitorError(
+                    FfaError::from_code_or_unknown(narrow(detail)? as i32),
+                ),
                 REASON_UNEXPECTED_REPLY => FailureReason::UnexpectedReply(narrow(detail)?),
                 REASON_INCOMPATIBLE_VERSION => FailureReason::IncompatibleVersion(version(detail)?),
                 REASON_VERSION_REFUSED => FailureReason::VersionRefused,

@@ -24,11 +24,11 @@
 //! to [`MAXIMUM_ATTEMPTS`] times; any other error fails finalisation for
 //! good, with the step and the monitor's answer in the [`FinalisationError`].
 
-use crate::error::FfaError;
 use crate::function::{FFA_FEATURES, FFA_ID_GET, FFA_RXTX_MAP_64, FFA_VERSION};
 use crate::memory::Mailbox;
 use crate::reply::{self, MonitorReply};
-use crate::version::Version;
+use crate::version::{Version, PROXY_HIGHEST};
+use crate::FfaError;
 use crate::{Registers, HOST_ENDPOINT_ID};
 
 /// How many times a step is tried while the monitor answers `BUSY`,
@@ -132,9 +132,17 @@ impl defmt::Format for FailureReason {
             FailureReason::NotSupported => {
                 defmt::write!(formatter, "the monitor answered NOT_SUPPORTED (x0 = -1)")
             }
-            FailureReason::MonitorError(error) => {
-                defmt::write!(formatter, "the monitor answered FFA_ERROR({})", error)
-            }
+            FailureReason::MonitorError(FfaError::Unknown(code)) => defmt::write!(
+                formatter,
+                "the monitor answered FFA_ERROR(unknown error {=i32})",
+                *code
+            ),
+            FailureReason::MonitorError(error) => defmt::write!(
+                formatter,
+                "the monitor answered FFA_ERROR({=str}({=i32}))",
+                error.name(),
+                error.code()
+            ),
             FailureReason::UnexpectedReply(x0) => {
                 defmt::write!(formatter, "the monitor answered x0 = {=u32:#010x}", *x0)
             }
@@ -144,7 +152,7 @@ impl defmt::Format for FailureReason {
             FailureReason::VersionRefused => defmt::write!(
                 formatter,
                 "the monitor refused FFA_VERSION({}) but answers other FF-A calls",
-                Version::PROXY_HIGHEST
+                PROXY_HIGHEST
             ),
             FailureReason::UnexpectedEndpointId(id) => {
                 defmt::write!(formatter, "FFA_ID_GET answered {=u16:#06x}, not 0", *id)
@@ -323,10 +331,7 @@ fn success_or(reply: &Registers) -> Result<(), Verdict> {
 }
 
 fn version_step(monitor: &mut dyn FnMut(&Registers) -> Registers) -> Verdict {
-    let reply = monitor(&reply::call(
-        FFA_VERSION,
-        &[u64::from(Version::PROXY_HIGHEST.encode())],
-    ));
+    let reply = monitor(&reply::call(FFA_VERSION, &[u64::from(PROXY_HIGHEST.raw())]));
     match MonitorReply::classify(&reply) {
         MonitorReply::NotSupported => {
             Verdict::Advance(FinalisationStep::IdGet, MonitorVersion::NotSupported)
@@ -334,10 +339,10 @@ fn version_step(monitor: &mut dyn FnMut(&Registers) -> Registers) -> Verdict {
         MonitorReply::Error(error) if error.is_transient() => Verdict::Transient(error),
         MonitorReply::Error(error) => Verdict::Fail(FailureReason::MonitorError(error)),
         MonitorReply::Success => Verdict::Fail(FailureReason::UnexpectedReply(reply[0] as u32)),
-        MonitorReply::Other(value) => match Version::decode(value) {
+        MonitorReply::Other(value) => match Version::from_raw(value).ok() {
             Some(version) if version.is_compatible() => Verdict::Advance(
                 FinalisationStep::IdGet,
-                MonitorVersion::Negotiated(version.min(Version::PROXY_HIGHEST)),
+                MonitorVersion::Negotiated(version.min(PROXY_HIGHEST)),
             ),
             Some(version) => Verdict::Fail(FailureReason::IncompatibleVersion(version)),
             None => Verdict::Fail(FailureReason::UnexpectedReply(value)),

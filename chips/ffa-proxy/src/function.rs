@@ -1,5 +1,9 @@
 //! SMC function IDs and the proxy's table of what it does with each FF-A call.
 //!
+//! The FF-A function identifiers themselves are the shared `ffa_abi::function`
+//! table, re-exported here; this module adds the SMCCC layout of a function
+//! ID, the FF-A range, and the proxy's mediation table.
+//!
 //! The table follows what Linux pKVM's FF-A proxy does (see the README):
 //!
 //! | mediation | functions |
@@ -38,82 +42,9 @@ pub const FFA_FIRST_FUNCTION_NUMBER: u32 = 0x60;
 /// Last function number SMCCC gives FF-A.
 pub const FFA_LAST_FUNCTION_NUMBER: u32 = 0xEF;
 
-const fn ffa_32(number: u32) -> u32 {
-    FAST_CALL | OWNER_STANDARD_SECURE_SERVICE | number
-}
-
-const fn ffa_64(number: u32) -> u32 {
-    FAST_CALL | SMC64 | OWNER_STANDARD_SECURE_SERVICE | number
-}
-
-/// `FFA_ERROR`.
-pub const FFA_ERROR: u32 = ffa_32(0x60);
-/// `FFA_SUCCESS` (SMC32).
-pub const FFA_SUCCESS_32: u32 = ffa_32(0x61);
-/// `FFA_SUCCESS` (SMC64).
-pub const FFA_SUCCESS_64: u32 = ffa_64(0x61);
-/// `FFA_INTERRUPT`.
-pub const FFA_INTERRUPT: u32 = ffa_32(0x62);
-/// `FFA_VERSION`.
-pub const FFA_VERSION: u32 = ffa_32(0x63);
-/// `FFA_FEATURES`.
-pub const FFA_FEATURES: u32 = ffa_32(0x64);
-/// `FFA_RX_RELEASE`.
-pub const FFA_RX_RELEASE: u32 = ffa_32(0x65);
-/// `FFA_RXTX_MAP` (SMC32).
-pub const FFA_RXTX_MAP_32: u32 = ffa_32(0x66);
-/// `FFA_RXTX_MAP` (SMC64).
-pub const FFA_RXTX_MAP_64: u32 = ffa_64(0x66);
-/// `FFA_RXTX_UNMAP`.
-pub const FFA_RXTX_UNMAP: u32 = ffa_32(0x67);
-/// `FFA_PARTITION_INFO_GET`.
-pub const FFA_PARTITION_INFO_GET: u32 = ffa_32(0x68);
-/// `FFA_ID_GET`.
-pub const FFA_ID_GET: u32 = ffa_32(0x69);
-/// `FFA_MSG_WAIT`.
-pub const FFA_MSG_WAIT: u32 = ffa_32(0x6B);
-/// `FFA_YIELD`.
-pub const FFA_YIELD: u32 = ffa_32(0x6C);
-/// `FFA_RUN`.
-pub const FFA_RUN: u32 = ffa_32(0x6D);
-/// `FFA_MSG_SEND_DIRECT_REQ` (SMC32).
-pub const FFA_MSG_SEND_DIRECT_REQ_32: u32 = ffa_32(0x6F);
-/// `FFA_MSG_SEND_DIRECT_REQ` (SMC64).
-pub const FFA_MSG_SEND_DIRECT_REQ_64: u32 = ffa_64(0x6F);
-/// `FFA_MSG_SEND_DIRECT_RESP` (SMC32).
-pub const FFA_MSG_SEND_DIRECT_RESP_32: u32 = ffa_32(0x70);
-/// `FFA_MSG_SEND_DIRECT_RESP` (SMC64).
-pub const FFA_MSG_SEND_DIRECT_RESP_64: u32 = ffa_64(0x70);
-/// `FFA_MEM_DONATE` (SMC64).
-pub const FFA_MEM_DONATE_64: u32 = ffa_64(0x71);
-/// `FFA_MEM_LEND` (SMC32).
-pub const FFA_MEM_LEND_32: u32 = ffa_32(0x72);
-/// `FFA_MEM_LEND` (SMC64).
-pub const FFA_MEM_LEND_64: u32 = ffa_64(0x72);
-/// `FFA_MEM_SHARE` (SMC32).
-pub const FFA_MEM_SHARE_32: u32 = ffa_32(0x73);
-/// `FFA_MEM_SHARE` (SMC64).
-pub const FFA_MEM_SHARE_64: u32 = ffa_64(0x73);
-/// `FFA_MEM_RECLAIM`.
-pub const FFA_MEM_RECLAIM: u32 = ffa_32(0x77);
-/// `FFA_MEM_FRAG_TX`.
-pub const FFA_MEM_FRAG_TX: u32 = ffa_32(0x7B);
-/// `FFA_NOTIFICATION_BIND`.
-pub const FFA_NOTIFICATION_BIND: u32 = ffa_32(0x7F);
-/// `FFA_NOTIFICATION_GET`.
-pub const FFA_NOTIFICATION_GET: u32 = ffa_32(0x82);
-/// `FFA_RX_ACQUIRE`.
-pub const FFA_RX_ACQUIRE: u32 = ffa_32(0x84);
-/// `FFA_SPM_ID_GET`.
-pub const FFA_SPM_ID_GET: u32 = ffa_32(0x85);
-/// `FFA_MSG_SEND2`.
-pub const FFA_MSG_SEND2: u32 = ffa_32(0x86);
-/// `FFA_CONSOLE_LOG` (SMC64).
-pub const FFA_CONSOLE_LOG_64: u32 = ffa_64(0x8A);
-/// `FFA_PARTITION_INFO_GET_REGS` (SMC64 only).
-pub const FFA_PARTITION_INFO_GET_REGS: u32 = ffa_64(0x8B);
-/// `FFA_MSG_SEND_DIRECT_REQ2` (SMC64 only).
-pub const FFA_MSG_SEND_DIRECT_REQ2: u32 = ffa_64(0x8D);
+/// The FF-A function identifiers, as raw constants (`FFA_VERSION`, ...) and
+/// as [`FunctionId`], shared with the client through `ffa-abi`.
+pub use ffa_abi::function::*;
 
 /// `FFA_FEATURES` feature ID 1: the notification pending interrupt.
 pub const FEATURE_NOTIFICATION_PENDING_INTERRUPT: u32 = 1;
@@ -167,42 +98,10 @@ pub const fn is_success(x0: u64) -> bool {
 
 /// The name of `function_id` for logs (FF-A, plus the common SMCCC and PSCI calls).
 pub const fn name(function_id: u32) -> &'static str {
+    if let Some(function) = FunctionId::from_raw(function_id) {
+        return function.name();
+    }
     match function_id {
-        FFA_ERROR => "FFA_ERROR",
-        FFA_SUCCESS_32 => "FFA_SUCCESS_32",
-        FFA_SUCCESS_64 => "FFA_SUCCESS_64",
-        FFA_INTERRUPT => "FFA_INTERRUPT",
-        FFA_VERSION => "FFA_VERSION",
-        FFA_FEATURES => "FFA_FEATURES",
-        FFA_RX_RELEASE => "FFA_RX_RELEASE",
-        FFA_RXTX_MAP_32 => "FFA_RXTX_MAP_32",
-        FFA_RXTX_MAP_64 => "FFA_RXTX_MAP_64",
-        FFA_RXTX_UNMAP => "FFA_RXTX_UNMAP",
-        FFA_PARTITION_INFO_GET => "FFA_PARTITION_INFO_GET",
-        FFA_ID_GET => "FFA_ID_GET",
-        FFA_MSG_WAIT => "FFA_MSG_WAIT",
-        FFA_YIELD => "FFA_YIELD",
-        FFA_RUN => "FFA_RUN",
-        FFA_MSG_SEND_DIRECT_REQ_32 => "FFA_MSG_SEND_DIRECT_REQ_32",
-        FFA_MSG_SEND_DIRECT_REQ_64 => "FFA_MSG_SEND_DIRECT_REQ_64",
-        FFA_MSG_SEND_DIRECT_RESP_32 => "FFA_MSG_SEND_DIRECT_RESP_32",
-        FFA_MSG_SEND_DIRECT_RESP_64 => "FFA_MSG_SEND_DIRECT_RESP_64",
-        FFA_MEM_DONATE_64 => "FFA_MEM_DONATE_64",
-        FFA_MEM_LEND_32 => "FFA_MEM_LEND_32",
-        FFA_MEM_LEND_64 => "FFA_MEM_LEND_64",
-        FFA_MEM_SHARE_32 => "FFA_MEM_SHARE_32",
-        FFA_MEM_SHARE_64 => "FFA_MEM_SHARE_64",
-        FFA_MEM_RECLAIM => "FFA_MEM_RECLAIM",
-        FFA_MEM_FRAG_TX => "FFA_MEM_FRAG_TX",
-        FFA_NOTIFICATION_BIND => "FFA_NOTIFICATION_BIND",
-        FFA_NOTIFICATION_GET => "FFA_NOTIFICATION_GET",
-        FFA_RX_ACQUIRE => "FFA_RX_ACQUIRE",
-        FFA_SPM_ID_GET => "FFA_SPM_ID_GET",
-        FFA_MSG_SEND2 => "FFA_MSG_SEND2",
-        FFA_CONSOLE_LOG_64 => "FFA_CONSOLE_LOG_64",
-        FFA_PARTITION_INFO_GET_REGS => "FFA_PARTITION_INFO_GET_REGS",
-        FFA_MSG_SEND_DIRECT_REQ2 => "FFA_MSG_SEND_DIRECT_REQ2",
-        0x8000_0000 => "SMCCC_VERSION",
         0x8000_0001 => "SMCCC_ARCH_FEATURES",
         0x8400_0000 => "PSCI_VERSION",
         0x8400_0008 => "PSCI_SYSTEM_OFF",
@@ -215,6 +114,14 @@ pub const fn name(function_id: u32) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const fn ffa_32(number: u32) -> u32 {
+        FAST_CALL | OWNER_STANDARD_SECURE_SERVICE | number
+    }
+
+    const fn ffa_64(number: u32) -> u32 {
+        FAST_CALL | SMC64 | OWNER_STANDARD_SECURE_SERVICE | number
+    }
 
     #[test]
     fn the_ffa_range_is_standard_service_fast_calls_0x60_to_0xef() {

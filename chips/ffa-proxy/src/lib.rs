@@ -75,7 +75,6 @@
 extern crate std;
 
 pub mod control;
-pub mod error;
 pub mod finalisation;
 pub mod function;
 pub mod memory;
@@ -83,7 +82,9 @@ pub mod proxy;
 pub mod reply;
 pub mod version;
 
-pub use error::FfaError;
+/// An FF-A error status code, as `FFA_ERROR` carries it in w2: the shared
+/// `ffa_abi::Status` (`from_code_or_unknown`, `code`, `name`, `is_transient`).
+pub use ffa_abi::Status as FfaError;
 pub use finalisation::{FailureReason, FinalisationError, FinalisationStatus, FinalisationStep};
 pub use proxy::{Disposition, Handled, HostBuffers, HostCallOutcome, Proxy, Refusal, StartError};
 pub use version::Version;

@@ -30,7 +30,6 @@
 //! Bad input never panics: each refusal is a [`Refusal`] with its FF-A error,
 //! for the runtime to log.
 
-use crate::error::FfaError;
 use crate::finalisation::{self, FinalisationError, FinalisationStatus, Progress, StepResult};
 use crate::function::{
     self, Mediation, FEATURE_NOTIFICATION_PENDING_INTERRUPT, FEATURE_SCHEDULE_RECEIVER_INTERRUPT,
@@ -40,6 +39,7 @@ use crate::function::{
 use crate::memory::{BufferProblem, LayoutError, MemoryRange, ProxyLayout, ProxyMemory, PAGE_SIZE};
 use crate::reply::{self, MonitorReply};
 use crate::version::Version;
+use crate::FfaError;
 use crate::Registers;
 
 /// Largest page count `FFA_RXTX_MAP` can carry (w3\[5:0\]).
@@ -506,12 +506,12 @@ impl Proxy {
         monitor: &mut dyn FnMut(&Registers) -> Registers,
     ) -> HostCallOutcome {
         let word = call[1] as u32;
-        let requested = match Version::decode(word) {
+        let requested = match Version::from_raw(word).ok() {
             Some(requested) if requested.is_compatible() => requested,
             _ => return refuse(call, Refusal::IncompatibleVersion(word)),
         };
         if self.host_negotiated {
-            if requested.minor < version.minor {
+            if requested.minor() < version.minor() {
                 return refuse(
                     call,
                     Refusal::DowngradeAfterNegotiation {
@@ -529,12 +529,12 @@ impl Proxy {
             );
         }
         let mut answered = version;
-        if requested.minor < version.minor {
+        if requested.minor() < version.minor() {
             // A host that wants an older version: ask the monitor first.
             let answer = monitor(&reply::call(FFA_VERSION, &[u64::from(word)]));
             let accepted = matches!(
                 MonitorReply::classify(&answer),
-                MonitorReply::Other(value) if Version::decode(value).is_some_and(Version::is_compatible)
+                MonitorReply::Other(value) if Version::from_raw(value).is_ok_and(Version::is_compatible)
             );
             if !accepted {
                 return refuse(call, Refusal::DowngradeRefusedByMonitor { requested });

@@ -15,9 +15,9 @@
 //! assert_eq!(MonitorReply::classify(&error), MonitorReply::Error(FfaError::Denied));
 //! ```
 
-use crate::error::FfaError;
 use crate::function::{self, FFA_ERROR, FFA_SUCCESS_32};
 use crate::version::Version;
+use crate::FfaError;
 use crate::{Registers, REGISTER_COUNT};
 
 /// First register a reply built at EL2 preserves from the call.
@@ -54,7 +54,7 @@ pub fn not_supported(call: &Registers) -> Registers {
 
 /// `FFA_VERSION`'s answer: x0 = the encoded version.
 pub fn version(call: &Registers, version: Version) -> Registers {
-    with_x0(call, u64::from(version.encode()))
+    with_x0(call, u64::from(version.raw()))
 }
 
 /// A call of the proxy's own to the monitor: `function_id` in x0, then
@@ -87,7 +87,7 @@ impl MonitorReply {
         if function::is_success(x0) {
             MonitorReply::Success
         } else if x0 == u64::from(FFA_ERROR) {
-            MonitorReply::Error(FfaError::from_code(reply[2] as u32 as i32))
+            MonitorReply::Error(FfaError::from_code_or_unknown(reply[2] as u32 as i32))
         } else if x0 as u32 == u32::MAX {
             MonitorReply::NotSupported
         } else {

@@ -378,7 +378,7 @@ fn an_older_spmc_sets_the_version_and_descriptor_layout() {
             }
         );
         let (reply, _) = machine.host(&[u64::from(function_id::FFA_VERSION), 0x0001_0002]);
-        assert_eq!(reply[0], u64::from(expected.encode()));
+        assert_eq!(reply[0], u64::from(expected.raw()));
         machine.host(&[
             u64::from(function_id::FFA_RXTX_MAP_64),
             HOST_TRANSMIT,

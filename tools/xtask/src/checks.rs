@@ -3,7 +3,14 @@
 use crate::build::TARGET;
 
 /// Packages that build and are linted on the host (the workspace default members).
-pub const HOST_PACKAGES: &[&str] = &["kernel", "ffa-proxy", "capsule-ffa", "ffa-model", "xtask"];
+pub const HOST_PACKAGES: &[&str] = &[
+    "kernel",
+    "ffa-proxy",
+    "capsule-ffa",
+    "ffa-abi",
+    "ffa-model",
+    "xtask",
+];
 
 /// Packages linted for the bare-metal target.
 pub const TARGET_PACKAGES: &[&str] = &[
@@ -13,6 +20,7 @@ pub const TARGET_PACKAGES: &[&str] = &[
     "ffa-proxy",
     "qemu-virt-board",
     "capsule-ffa",
+    "ffa-abi",
     "ffa-model",
     "test-firmware",
 ];
@@ -102,10 +110,11 @@ mod tests {
             lines,
             [
                 "fmt --all -- --check",
-                "clippy -p kernel -p ffa-proxy -p capsule-ffa -p ffa-model -p xtask \
+                "clippy -p kernel -p ffa-proxy -p capsule-ffa -p ffa-abi -p ffa-model -p xtask \
                  --all-targets -- -D warnings",
                 "clippy --target aarch64-unknown-none -p kernel -p armv8a -p qemu-virt \
-                 -p ffa-proxy -p qemu-virt-board -p capsule-ffa -p ffa-model -p test-firmware \
+                 -p ffa-proxy -p qemu-virt-board -p capsule-ffa -p ffa-abi -p ffa-model \
+                 -p test-firmware \
                  --release -- -D warnings",
                 "clippy --target aarch64-unknown-none -p qemu-virt-board --all-features \
                  --release -- -D warnings",
