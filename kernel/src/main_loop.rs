@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn drives_an_init_queue() {
-        use crate::init_queue::{ConditionSet, EntryState, InitQueue, Probe, ProbeResult};
+        use crate::init_queue::{ConditionSet, EntryState, InitQueue, Probe, ProbeResult, Queue};
 
         struct Waits {
             ready: Cell<bool>,

@@ -31,7 +31,7 @@ use capsule_ffa::readiness::{
 use capsule_ffa::Uuid;
 use capsule_ffa::{ClientConfig, DriverEntry, FfaBus, FfaClient};
 use core::cell::Cell;
-use kernel::init_queue::{ConditionSet, InitQueue, InitQueueClient};
+use kernel::init_queue::{BootLog, ConditionSet, InitQueue, InitQueueClient, Queue};
 use kernel::main_loop::{LoopService, MainLoop};
 use kernel::static_init;
 use qemu_virt::QemuVirt;
@@ -63,6 +63,9 @@ static CONDUIT: SecureMonitorCall = SecureMonitorCall;
 /// Partitions the second echo driver binds: the test firmware's partition
 /// that is preempted (`FFA_INTERRUPT`/`FFA_YIELD`) before it echoes.
 static PREEMPTED_ECHO_UUIDS: [Uuid; 1] = [PREEMPTED_ECHO_PARTITION_UUID];
+
+/// Logs each step of the init queue (deferred, ready, settled).
+static BOOT_LOG: BootLog = BootLog;
 
 /// Decides when boot is over: readiness has finished and the queue settled.
 struct BootCoordinator {
@@ -145,6 +148,7 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let alarm = &chip.timer;
 
     let queue = static_init!(BoardInitQueue, InitQueue::new());
+    queue.set_journal(&BOOT_LOG);
     let Ok(monitor_ready) = queue.declare_condition("secure-monitor-ready") else {
         setup_failed("declaring secure-monitor-ready")
     };

@@ -32,7 +32,7 @@ use core::cell::Cell;
 use armv8a::el2::{FinalisationStatus, MemoryRange, ProtectedMode, ProtectedModeError};
 use armv8a::BootInfo;
 use kernel::deferred_call::{DeferredCall, DeferredCallClient};
-use kernel::init_queue::{ConditionId, ConditionSet, EntryId, InitQueue, Probe, ProbeResult};
+use kernel::init_queue::{ConditionId, ConditionSet, EntryId, Probe, ProbeResult, Queue};
 use kernel::{static_init, ErrorCode};
 
 /// Normal-world memory the kernel may name as RX/TX buffers: the first GiB
@@ -51,48 +51,6 @@ const MAXIMUM_STEPS: u32 = 5 * 8;
 
 /// Whether this is the regression build (the root does not wait for the proxy).
 const EARLY_FFA: bool = cfg!(feature = "protected-mode-early-ffa");
-
-/// What the board needs from its init queue (implemented for the kernel's).
-pub trait BoardQueue {
-    /// Declares a condition.
-    fn declare(&self, name: &'static str) -> Result<ConditionId, ErrorCode>;
-    /// Signals a condition.
-    fn signal_condition(&self, condition: ConditionId);
-    /// Whether a condition was signalled.
-    fn is_condition_signalled(&self, condition: ConditionId) -> bool;
-    /// Adds an entry.
-    fn add_entry(
-        &self,
-        name: &'static str,
-        probe: &'static dyn Probe,
-        provides: Option<ConditionId>,
-    ) -> Result<EntryId, ErrorCode>;
-}
-
-impl<const ENTRIES: usize, const CONDITIONS: usize> BoardQueue
-    for InitQueue<'static, ENTRIES, CONDITIONS>
-{
-    fn declare(&self, name: &'static str) -> Result<ConditionId, ErrorCode> {
-        self.declare_condition(name)
-    }
-
-    fn signal_condition(&self, condition: ConditionId) {
-        self.signal(condition);
-    }
-
-    fn is_condition_signalled(&self, condition: ConditionId) -> bool {
-        self.is_signalled(condition)
-    }
-
-    fn add_entry(
-        &self,
-        name: &'static str,
-        probe: &'static dyn Probe,
-        provides: Option<ConditionId>,
-    ) -> Result<EntryId, ErrorCode> {
-        self.add(name, probe, provides)
-    }
-}
 
 /// Where the finaliser is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,7 +83,7 @@ enum Pace {
 /// the `ffa-proxy` init-queue entry that reports the outcome.
 pub struct ProxyFinaliser {
     protected_mode: Option<ProtectedMode>,
-    queue: &'static dyn BoardQueue,
+    queue: &'static dyn Queue<'static>,
     deferred_call: DeferredCall,
     /// Signalled when stepping stops (finalised, failed or paused): wakes
     /// the entry if it waits.
@@ -257,7 +215,7 @@ impl ProxyFinaliser {
 
     fn stop(&self, state: FinaliserState) {
         self.state.set(state);
-        self.queue.signal_condition(self.stopped);
+        self.queue.signal(self.stopped);
     }
 
     /// The monitor conditions not signalled yet.
@@ -265,7 +223,7 @@ impl ProxyFinaliser {
         self.monitor_ready
             .get()
             .iter()
-            .filter(|condition| !self.queue.is_condition_signalled(*condition))
+            .filter(|condition| !self.queue.is_signalled(*condition))
             .fold(ConditionSet::empty(), ConditionSet::with)
     }
 }
@@ -308,7 +266,7 @@ impl Probe for ProxyFinaliser {
         }
         match self.state.get() {
             FinaliserState::Finalised => ProbeResult::Ready,
-            FinaliserState::Running if !self.queue.is_condition_signalled(self.stopped) => {
+            FinaliserState::Running if !self.queue.is_signalled(self.stopped) => {
                 ProbeResult::Defer(ConditionSet::of(self.stopped))
             }
             FinaliserState::Running | FinaliserState::Failed => {
@@ -325,7 +283,7 @@ impl Probe for ProxyFinaliser {
 /// The board's protected-mode wiring: the finaliser and its conditions.
 pub struct ProtectedBoot {
     finaliser: &'static ProxyFinaliser,
-    queue: &'static dyn BoardQueue,
+    queue: &'static dyn Queue<'static>,
     finalised: ConditionId,
 }
 
@@ -339,10 +297,10 @@ impl ProtectedBoot {
     /// is logged here and reported by the `ffa-proxy` entry.
     pub fn set_up(
         boot: &BootInfo,
-        queue: &'static dyn BoardQueue,
+        queue: &'static dyn Queue<'static>,
     ) -> Result<&'static ProtectedBoot, ErrorCode> {
-        let finalised = queue.declare("proxy-finalised")?;
-        let stopped = queue.declare("proxy-finaliser-stopped")?;
+        let finalised = queue.declare_condition("proxy-finalised")?;
+        let stopped = queue.declare_condition("proxy-finaliser-stopped")?;
         let protected_mode = match ProtectedMode::new(boot) {
             Ok(protected_mode) => Some(protected_mode),
             Err(ProtectedModeError::EnteredAtEl1) => {
@@ -410,7 +368,7 @@ impl ProtectedBoot {
     pub fn add_to_queue(&self, monitor_ready: ConditionSet) -> Result<EntryId, ErrorCode> {
         self.finaliser.monitor_ready.set(monitor_ready);
         self.queue
-            .add_entry("ffa-proxy", self.finaliser, Some(self.finalised))
+            .add("ffa-proxy", self.finaliser, Some(self.finalised))
     }
 }
 

@@ -45,14 +45,13 @@
 //! ```
 
 use crate::client::FfaClient;
-use crate::conditions::ConditionStatus;
 use crate::error::FfaError;
 use crate::messaging::{DirectMessage2, DirectMessage32, DirectMessage64};
 use crate::partition::{PartitionId, PartitionInfo};
 use crate::uuid::Uuid;
 use crate::version::{NegotiatedVersion, SupportedVersion};
 use core::cell::Cell;
-use kernel::init_queue::{ConditionId, ConditionSet, Probe, ProbeResult};
+use kernel::init_queue::{ConditionId, ConditionSet, Probe, ProbeResult, Queue};
 use kernel::ErrorCode;
 
 /// A driver for the partitions that implement one of its UUIDs.
@@ -92,7 +91,7 @@ pub enum RootState {
 pub(crate) trait BusAccess<'a> {
     fn client(&self) -> &'a FfaClient<'a>;
     fn state(&self) -> RootState;
-    fn conditions(&self) -> &'a dyn ConditionStatus;
+    fn conditions(&self) -> &'a dyn Queue<'a>;
     fn capacity(&self) -> usize;
     fn device(&self, slot: usize) -> Option<PartitionDevice>;
     fn set_device(&self, slot: usize, device: PartitionDevice);
@@ -103,7 +102,7 @@ pub struct FfaBus<'a, const PARTITIONS: usize> {
     client: &'a FfaClient<'a>,
     devices: [Cell<Option<PartitionDevice>>; PARTITIONS],
     state: Cell<RootState>,
-    conditions: &'a dyn ConditionStatus,
+    conditions: &'a dyn Queue<'a>,
     prerequisites: ConditionSet,
 }
 
@@ -113,7 +112,7 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
     /// empty set means probe at once.
     pub fn new(
         client: &'a FfaClient<'a>,
-        conditions: &'a dyn ConditionStatus,
+        conditions: &'a dyn Queue<'a>,
         prerequisites: ConditionSet,
     ) -> FfaBus<'a, PARTITIONS> {
         FfaBus {
@@ -236,7 +235,7 @@ impl<'a, const PARTITIONS: usize> BusAccess<'a> for FfaBus<'a, PARTITIONS> {
         self.state.get()
     }
 
-    fn conditions(&self) -> &'a dyn ConditionStatus {
+    fn conditions(&self) -> &'a dyn Queue<'a> {
         self.conditions
     }
 

@@ -4,7 +4,6 @@
 //!
 //! - [`function`], [`error`], [`uuid`], [`partition`]: function IDs, errors, UUIDs and
 //!   partition descriptors, the vocabulary of the layers above;
-//! - [`conditions`]: the init-queue capabilities the bus and readiness use;
 //! - [`conduit`]: typed calls over the raw SMCCC registers, and reply decoding;
 //! - [`version`]: `SMCCC_VERSION` and `FFA_VERSION` negotiation;
 //! - [`features`]: `FFA_FEATURES` and the RX/TX granule;
@@ -43,7 +42,6 @@
 
 pub mod bus;
 pub mod client;
-pub mod conditions;
 pub mod conduit;
 pub mod discovery;
 pub mod drivers;

@@ -23,7 +23,6 @@
 //! ```
 
 use crate::client::ClientConfig;
-use crate::conditions::ConditionSignal;
 use crate::conduit::{FfaConduit, Request};
 use crate::error::{FfaError, FfaStatus};
 use crate::function::FunctionId;
@@ -32,7 +31,7 @@ use core::cell::Cell;
 use kernel::cells::OptionalCell;
 use kernel::hil::smccc::SmcccConduit;
 use kernel::hil::time::{Alarm, AlarmClient};
-use kernel::init_queue::ConditionId;
+use kernel::init_queue::{ConditionId, Queue};
 use kernel::ErrorCode;
 
 /// Why FF-A will never be available.
@@ -117,7 +116,7 @@ pub enum ReadinessState {
 pub struct MonitorReadiness<'a, A: Alarm<'a>> {
     alarm: &'a A,
     conduit: FfaConduit<'a>,
-    queue: &'a dyn ConditionSignal,
+    queue: &'a dyn Queue<'a>,
     condition: ConditionId,
     config: ReadinessConfig,
     client: OptionalCell<&'a dyn ReadinessClient>,
@@ -139,7 +138,7 @@ impl<'a, A: Alarm<'a>> MonitorReadiness<'a, A> {
     pub fn new(
         alarm: &'a A,
         conduit: &'a dyn SmcccConduit,
-        queue: &'a dyn ConditionSignal,
+        queue: &'a dyn Queue<'a>,
         condition: ConditionId,
         config: ReadinessConfig,
     ) -> MonitorReadiness<'a, A> {

@@ -15,7 +15,7 @@ use common::{fixture, ids, leak, FakeAlarm, Fixture};
 use core::cell::Cell;
 use ffa_model::FaultConfig;
 use kernel::hil::time::Alarm;
-use kernel::init_queue::{ConditionId, ConditionSet, EntryId, EntryState, InitQueue};
+use kernel::init_queue::{ConditionId, ConditionSet, EntryId, EntryState, InitQueue, Queue as _};
 use kernel::ErrorCode;
 
 type Queue = InitQueue<'static, 8, 8>;
