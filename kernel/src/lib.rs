@@ -2,7 +2,8 @@
 //!
 //! The kernel owns no hardware. It provides:
 //! - [`ErrorCode`] and the cells capsules use for interior mutability;
-//! - [`static_init!`] for heap-free static allocation;
+//! - [`static_init!`] and [`static_buf!`] for heap-free static allocation;
+//! - [`component`]: the trait boards build and wire capsules with;
 //! - [`deferred_call`]: callbacks are never issued from inside a downcall,
 //!   pending work is serviced by the main loop;
 //! - [`hil`]: the traits chips implement and capsules use;
@@ -18,6 +19,7 @@
 extern crate std;
 
 pub mod cells;
+pub mod component;
 pub mod deferred_call;
 pub mod errorcode;
 pub mod hil;

@@ -1,4 +1,5 @@
-//! Heap-free static allocation: [`StaticSlot`] and the [`static_init!`] macro.
+//! Heap-free static allocation: [`StaticSlot`] and the [`static_init!`] and
+//! [`static_buf!`] macros.
 //!
 //! A board builds its components once, at start-up, and wires them together
 //! with `&'static` references. [`static_init!`] gives each call site its own
@@ -22,6 +23,7 @@
 //! instead.
 //!
 //! [`static_init!`]: crate::static_init
+//! [`static_buf!`]: crate::static_buf
 
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
@@ -110,6 +112,31 @@ macro_rules! static_init {
         static SLOT: $crate::utilities::StaticSlot<$T> = $crate::utilities::StaticSlot::new();
         SLOT.initialise($value)
     }};
+}
+
+/// Allocates uninitialised static memory for a `$T` and evaluates to
+/// `&'static mut MaybeUninit<$T>`: what a component's `finalize` fills in.
+///
+/// Like [`static_init!`](crate::static_init), each expansion declares its
+/// own hidden `static`, and running it twice panics. Components cannot
+/// declare statics of their generic types themselves; a macro expanded in
+/// the board, where every type is concrete, does it for them.
+///
+/// ```
+/// use core::mem::MaybeUninit;
+///
+/// let slot: &'static mut MaybeUninit<u32> = kernel::static_buf!(u32);
+/// let value: &'static mut u32 = slot.write(7);
+/// assert_eq!(*value, 7);
+/// ```
+#[macro_export]
+macro_rules! static_buf {
+    ($T:ty $(,)?) => {
+        $crate::static_init!(
+            ::core::mem::MaybeUninit<$T>,
+            ::core::mem::MaybeUninit::uninit()
+        )
+    };
 }
 
 #[cfg(test)]

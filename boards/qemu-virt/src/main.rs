@@ -1,19 +1,6 @@
-//! The QEMU `virt` board: wires the chip, alarm, init queue and the FF-A
-//! client, then runs the main loop.
-//!
-//! Boot order, as the init queue enforces it:
-//!
-//! 1. the board declares the readiness conditions `secure-monitor-ready`
-//!    and `ffa-root-ready`, and registers the FF-A root (`arm-ffa`, waits on
-//!    `secure-monitor-ready`) and one entry per partition driver (each waits
-//!    on `ffa-root-ready`, which the root provides when it succeeds);
-//! 2. [`MonitorReadiness`] polls the secure monitor with the alarm until it
-//!    answers FF-A, then signals `secure-monitor-ready`;
-//! 3. the main loop probes the root (version, ID, features, RX/TX map,
-//!    discovery), then the drivers;
-//! 4. once readiness has finished (ready, absent or past its deadline) and
-//!    the queue has settled, the board logs the boot report and whatever is
-//!    still waiting.
+//! The QEMU `virt` board: builds the chip and wires the kernel's components
+//! (`boards/components`), then runs the main loop. Wiring only: what each
+//! component does, and the boot order they enforce, is in `ARCHITECTURE.md`.
 //!
 //! The image is a drop-in BL33 for standard TF-A on QEMU (linked at
 //! 0x6000_0000, entered at EL2 or EL1 with the MMU off).
@@ -21,23 +8,25 @@
 #![no_std]
 #![no_main]
 
+mod tests;
+
 use armv8a::conduit::SecureMonitorCall;
 use armv8a::shared_page::SharedPages;
 use armv8a::timer::GenericTimer;
 use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
-use capsule_ffa::readiness::{
-    Absence, MonitorReadiness, ReadinessClient, ReadinessConfig, ReadinessState,
-};
-use capsule_ffa::Uuid;
-use capsule_ffa::{ClientConfig, DriverEntry, FfaBus, FfaClient};
-use core::cell::Cell;
-use kernel::init_queue::{BootLog, ConditionSet, InitQueue, InitQueueClient, Queue};
-use kernel::main_loop::{LoopService, MainLoop};
+use capsule_ffa::readiness::ReadinessConfig;
+use capsule_ffa::{ClientConfig, Uuid};
+use components::boot::BootComponent;
+use components::ffa::FfaComponent;
+use components::init_queue::InitQueueComponent;
+use components::main_loop::MainLoopComponent;
+use components::partition_driver::PartitionDriverComponent;
+use components::readiness::ReadinessComponent;
+use components::SetupError;
+use kernel::component::Component;
+use kernel::init_queue::ConditionSet;
 use kernel::static_init;
 use qemu_virt::QemuVirt;
-
-#[cfg(feature = "protected-mode")]
-mod protected;
 
 armv8a::entry!(main);
 
@@ -50,92 +39,19 @@ const FFA_PARTITIONS: usize = 8;
 /// Size of each FF-A RX/TX buffer (the minimum granule; the client checks
 /// it against what `FFA_FEATURES(RXTX_MAP)` asks for).
 const MAILBOX_SIZE: usize = 4096;
-
-type BoardInitQueue = InitQueue<'static, INIT_ENTRIES, INIT_CONDITIONS>;
-type BoardReadiness = MonitorReadiness<'static, GenericTimer<'static>>;
+/// The FF-A client's configuration (readiness asks for the same version).
+const CLIENT: ClientConfig = ClientConfig::DEFAULT;
 
 /// The buffer the secure world writes into (partition information, messages).
 static RX_BUFFER: SharedPages<MAILBOX_SIZE> = SharedPages::new();
 /// The buffer the kernel writes for the secure world.
 static TX_BUFFER: SharedPages<MAILBOX_SIZE> = SharedPages::new();
-/// The SMCCC conduit: `SMC` (standard TF-A and the test firmware both use it).
+/// The SMCCC conduit: `SMC` (standard TF-A and the test firmware both use
+/// it; in protected mode, EL2 traps it).
 static CONDUIT: SecureMonitorCall = SecureMonitorCall;
 /// Partitions the second echo driver binds: the test firmware's partition
 /// that is preempted (`FFA_INTERRUPT`/`FFA_YIELD`) before it echoes.
 static PREEMPTED_ECHO_UUIDS: [Uuid; 1] = [PREEMPTED_ECHO_PARTITION_UUID];
-
-/// Logs each step of the init queue (deferred, ready, settled).
-static BOOT_LOG: BootLog = BootLog;
-
-/// Decides when boot is over: readiness has finished and the queue settled.
-struct BootCoordinator {
-    queue: &'static BoardInitQueue,
-    bus: &'static FfaBus<'static, FFA_PARTITIONS>,
-    readiness: Cell<Option<&'static BoardReadiness>>,
-    reported: Cell<bool>,
-}
-
-impl BootCoordinator {
-    fn readiness_finished(&self) -> bool {
-        self.readiness
-            .get()
-            .is_none_or(|readiness| readiness.state() != ReadinessState::Polling)
-    }
-
-    /// Logs the boot report once both readiness and the queue are done.
-    fn finish_if_done(&self) {
-        if !self.readiness_finished() || !self.queue.is_settled() || self.reported.replace(true) {
-            return;
-        }
-        defmt::info!("boot: init queue settled");
-        capsule_ffa::report::log_boot_report(self.bus);
-        self.queue.report_pending();
-        if cfg!(feature = "scenario-fault") {
-            armv8a::exceptions::provoke_translation_fault();
-        }
-        if cfg!(feature = "scenario-panic") {
-            panic!("scenario-panic: panicking on purpose after boot");
-        }
-        if cfg!(feature = "exit-when-settled") {
-            defmt::info!("boot: exit-when-settled, powering off");
-            qemu_virt::psci::system_off(0);
-        }
-    }
-}
-
-impl InitQueueClient for BootCoordinator {
-    fn settled(&self) {
-        self.finish_if_done();
-    }
-}
-
-impl ReadinessClient for BootCoordinator {
-    fn monitor_absent(&self, absence: Absence) {
-        match absence {
-            Absence::NotImplemented => {
-                defmt::warn!("boot: FF-A is absent (FFA_VERSION not supported); carrying on without it")
-            }
-            Absence::IncompatibleVersion(version) => defmt::warn!(
-                "boot: the secure monitor implements FF-A v{=u16}.{=u16}, an incompatible major version; carrying on without FF-A",
-                version.major(),
-                version.minor()
-            ),
-        }
-        self.finish_if_done();
-    }
-
-    fn deadline_expired(&self) {
-        defmt::error!("boot: the secure monitor did not become ready before the deadline");
-        self.queue.expire();
-        self.finish_if_done();
-    }
-}
-
-/// A fatal board set-up error: logged, then power off with a failure status.
-fn setup_failed(what: &str) -> ! {
-    defmt::error!("boot: board set-up failed: {=str}", what);
-    qemu_virt::psci::system_off(2)
-}
 
 fn main(boot: armv8a::BootInfo) -> ! {
     defmt::info!(
@@ -145,100 +61,114 @@ fn main(boot: armv8a::BootInfo) -> ! {
     );
     let chip = static_init!(QemuVirt<'static>, QemuVirt::new());
     chip.initialise();
-    let alarm = &chip.timer;
 
-    let queue = static_init!(BoardInitQueue, InitQueue::new());
-    queue.set_journal(&BOOT_LOG);
-    let Ok(monitor_ready) = queue.declare_condition("secure-monitor-ready") else {
-        setup_failed("declaring secure-monitor-ready")
-    };
-    let Ok(root_ready) = queue.declare_condition("ffa-root-ready") else {
-        setup_failed("declaring ffa-root-ready")
-    };
+    let queue = InitQueueComponent::<INIT_ENTRIES, INIT_CONDITIONS>::new().finalize(
+        components::init_queue_component_static!(INIT_ENTRIES, INIT_CONDITIONS),
+    );
+    let readiness = ReadinessComponent::new(
+        queue,
+        &chip.timer,
+        &CONDUIT,
+        ReadinessConfig::matching(&CLIENT),
+    )
+    .finalize(components::readiness_component_static!(
+        GenericTimer<'static>
+    ))
+    .unwrap_or_else(setup_failed);
+    let ffa = FfaComponent::new(
+        queue,
+        &CONDUIT,
+        &RX_BUFFER,
+        &TX_BUFFER,
+        CLIENT,
+        ConditionSet::of(readiness.monitor_ready),
+    )
+    .finalize(components::ffa_component_static!(FFA_PARTITIONS))
+    .unwrap_or_else(setup_failed);
     #[cfg(feature = "protected-mode")]
-    let Ok(protected) = protected::ProtectedBoot::set_up(&boot, queue) else {
-        setup_failed("setting up protected mode")
-    };
-    let root_prerequisites = ConditionSet::of(monitor_ready);
-    #[cfg(feature = "protected-mode")]
-    let root_prerequisites = protected.root_prerequisites(root_prerequisites);
+    protected_mode::finalize(queue, ffa, &boot);
+    PartitionDriverComponent::new(queue, ffa, EchoDriver::new())
+        .finalize(components::partition_driver_component_static!(
+            EchoDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+    PartitionDriverComponent::new(
+        queue,
+        ffa,
+        EchoDriver::for_partitions("ffa-preempted-echo", &PREEMPTED_ECHO_UUIDS),
+    )
+    .finalize(components::partition_driver_component_static!(
+        EchoDriver<'static>
+    ))
+    .unwrap_or_else(setup_failed);
+    BootComponent::new(queue, readiness, ffa, tests::boot_hooks())
+        .finalize(components::boot_component_static!(FFA_PARTITIONS))
+        .unwrap_or_else(setup_failed);
 
-    let client = static_init!(
-        FfaClient<'static>,
-        FfaClient::new(&CONDUIT, &RX_BUFFER, &TX_BUFFER, ClientConfig::DEFAULT)
-    );
-    let bus = static_init!(
-        FfaBus<'static, FFA_PARTITIONS>,
-        FfaBus::new(client, queue, root_prerequisites)
-    );
-    if queue.add("arm-ffa", bus, Some(root_ready)).is_err() {
-        setup_failed("adding the FF-A root to the init queue");
-    }
-    #[cfg(feature = "protected-mode")]
-    if protected
-        .add_to_queue(ConditionSet::of(monitor_ready))
-        .is_err()
-    {
-        setup_failed("adding the EL2 proxy to the init queue");
-    }
-    let echo = static_init!(EchoDriver<'static>, EchoDriver::new());
-    let echo_entry = static_init!(
-        DriverEntry<'static>,
-        DriverEntry::new(bus, echo, root_ready)
-    );
-    if queue.add("ffa-echo", echo_entry, None).is_err() {
-        setup_failed("adding the echo driver to the init queue");
-    }
-    let preempted_echo = static_init!(
-        EchoDriver<'static>,
-        EchoDriver::for_partitions("ffa-preempted-echo", &PREEMPTED_ECHO_UUIDS)
-    );
-    let preempted_echo_entry = static_init!(
-        DriverEntry<'static>,
-        DriverEntry::new(bus, preempted_echo, root_ready)
-    );
-    if queue
-        .add("ffa-preempted-echo", preempted_echo_entry, None)
-        .is_err()
-    {
-        setup_failed("adding the preempted echo driver to the init queue");
-    }
-
-    let coordinator = static_init!(
-        BootCoordinator,
-        BootCoordinator {
-            queue,
-            bus,
-            readiness: Cell::new(None),
-            reported: Cell::new(false),
-        }
-    );
-    queue.set_client(coordinator);
-
-    let readiness = static_init!(
-        BoardReadiness,
-        MonitorReadiness::new(
-            alarm,
-            &CONDUIT,
-            queue,
-            monitor_ready,
-            ReadinessConfig::matching(client.config())
-        )
-    );
-    coordinator.readiness.set(Some(readiness));
-    kernel::hil::time::Alarm::set_alarm_client(alarm, readiness);
-    readiness.set_client(coordinator);
-    if readiness.start().is_err() {
-        setup_failed("starting secure-monitor readiness polling");
-    }
-
-    let services = static_init!([&'static dyn LoopService; 1], [queue]);
-    let main_loop = static_init!(
-        MainLoop<'static, QemuVirt<'static>>,
-        MainLoop::new(chip, services)
-    );
     defmt::info!("boot: entering the main loop");
-    main_loop.run()
+    MainLoopComponent::new(chip, queue)
+        .finalize(components::main_loop_component_static!(QemuVirt<'static>))
+        .run()
+}
+
+/// Protected mode's wiring: the EL2 runtime, the proxy's memory, the order.
+#[cfg(feature = "protected-mode")]
+mod protected_mode {
+    use armv8a::conduit::HypervisorCall;
+    use armv8a::el2::El2Runtime;
+    use capsule_ffa_proxy::finaliser::{FinaliserConfig, Order};
+    use components::ffa::Ffa;
+    use components::protected_mode::ProtectedModeComponent;
+    use kernel::component::Component;
+    use kernel::hil::hypervisor::MemoryRange;
+    use kernel::init_queue::Queue;
+
+    /// `HVC #0`: how the kernel reaches its own EL2.
+    static HYPERVISOR_CALL: HypervisorCall = HypervisorCall;
+
+    /// Where the proxy's memory is. Host memory: the first GiB of DRAM (the
+    /// runner gives QEMU 1 GiB). Carve-out: 64 KiB just below the test
+    /// firmware's configuration blob (0x5FF0_0000), above the device tree
+    /// and below the kernel image; the kernel never uses it.
+    const FINALISER: FinaliserConfig = FinaliserConfig {
+        host_memory: MemoryRange::new(qemu_virt::memory_map::DRAM_BASE as u64, 1 << 30),
+        carve_out: MemoryRange::new(0x5FE0_0000, 0x1_0000),
+        order: if cfg!(feature = "protected-mode-early-ffa") {
+            Order::AfterFfaRoot
+        } else {
+            Order::BeforeFfaRoot
+        },
+    };
+
+    /// Builds protected mode for the FF-A root of `ffa`.
+    pub(super) fn finalize(
+        queue: &'static dyn Queue<'static>,
+        ffa: Ffa<{ super::FFA_PARTITIONS }>,
+        boot: &armv8a::BootInfo,
+    ) {
+        let finaliser = ProtectedModeComponent::new(
+            queue,
+            ffa,
+            &El2Runtime,
+            &HYPERVISOR_CALL,
+            boot.kept_el2(),
+            FINALISER,
+        )
+        .finalize(components::protected_mode_component_static!())
+        .unwrap_or_else(super::setup_failed);
+        super::tests::protected_mode_hooks(finaliser);
+    }
+}
+
+/// A fatal board set-up error: logged, then power off with a failure status
+/// (never returns; generic so that `unwrap_or_else` takes it for any output).
+fn setup_failed<T>(error: SetupError) -> T {
+    defmt::error!(
+        "boot: board set-up failed: {=str}: {}",
+        error.what,
+        error.error
+    );
+    qemu_virt::psci::system_off(2)
 }
 
 #[panic_handler]

@@ -1,14 +1,19 @@
 //! The Arm FF-A (DEN0077A) ABI vocabulary: status codes, function identifiers and version numbers.
 //!
-//! Both of this project's FF-A implementations speak this vocabulary: the
-//! client capsule (`capsule-ffa`) and the EL2 proxy's decision logic
-//! (`ffa-proxy`). It is plain data with no behaviour beyond encoding and
-//! decoding, so it has no `unsafe`, no heap and no dependency of the
-//! project's own. The `defmt` feature adds `defmt::Format` to every type.
+//! Everything in this project that speaks FF-A speaks this vocabulary: the
+//! client capsule (`capsule-ffa`), the EL2 proxy (`capsule-ffa-proxy`) and
+//! the secure-world model (`tools/ffa-model`). It is plain data with no
+//! behaviour beyond encoding and decoding, so it has no `unsafe`, no heap
+//! and no dependency of the project's own. The `defmt` feature adds
+//! `defmt::Format` to every type.
 //!
 //! - [`status`]: the error status codes `FFA_ERROR` carries in w2;
-//! - [`function`]: the function identifiers that go in w0, with their names;
-//! - [`version`]: the `major << 16 | minor` version word.
+//! - [`function`]: the function identifiers that go in w0, with their
+//!   names, and the SMCCC layout of an identifier;
+//! - [`version`]: the `major << 16 | minor` version word;
+//! - [`partition`]: endpoint IDs;
+//! - [`uuid`]: UUIDs in their register and memory encodings;
+//! - [`reply`]: reply classification, the first reading of every reply.
 //!
 //! ```
 //! use ffa_abi::{FunctionId, Status, Version};
@@ -26,9 +31,15 @@
 extern crate std;
 
 pub mod function;
+pub mod partition;
+pub mod reply;
 pub mod status;
+pub mod uuid;
 pub mod version;
 
 pub use function::{CallWidth, FunctionId};
+pub use partition::PartitionId;
+pub use reply::ReplyKind;
 pub use status::Status;
+pub use uuid::Uuid;
 pub use version::{InvalidVersion, Version};

@@ -44,6 +44,20 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status the specification names, in code order (-1 down to -10).
+    pub const KNOWN: [Status; 10] = [
+        Status::NotSupported,
+        Status::InvalidParameters,
+        Status::NoMemory,
+        Status::Busy,
+        Status::Interrupted,
+        Status::Denied,
+        Status::Retry,
+        Status::Aborted,
+        Status::NoData,
+        Status::NotReady,
+    ];
+
     /// The status for a raw code, or `None` for 0 (success) and positive values.
     pub const fn from_code(code: i32) -> Option<Status> {
         if code < 0 {
@@ -88,6 +102,12 @@ impl Status {
         }
     }
 
+    /// The code as w2 of `FFA_ERROR` carries it: the 32-bit two's
+    /// complement value, the upper half of x2 zero.
+    pub const fn register_value(self) -> u64 {
+        self.code() as u32 as u64
+    }
+
     /// The specification's name, for logs.
     pub const fn name(self) -> &'static str {
         match self {
@@ -122,6 +142,10 @@ mod tests {
         }
         assert_eq!(Status::from_code_or_unknown(-99), Status::Unknown(-99));
         assert_eq!(Status::NotReady.name(), "NOT_READY");
+        for (index, status) in Status::KNOWN.into_iter().enumerate() {
+            assert_eq!(status.code(), -1 - index as i32);
+        }
+        assert_eq!(Status::InvalidParameters.register_value(), 0xFFFF_FFFE);
     }
 
     #[test]

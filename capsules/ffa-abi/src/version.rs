@@ -71,6 +71,12 @@ impl Version {
     pub const fn is_compatible(self) -> bool {
         self.major == 1
     }
+
+    /// Whether a caller of this version can talk to a callee of `other`:
+    /// they share the major version.
+    pub const fn is_compatible_with(self, other: Version) -> bool {
+        self.major == other.major
+    }
 }
 
 impl fmt::Debug for Version {

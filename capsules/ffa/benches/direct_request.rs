@@ -9,7 +9,9 @@ use arm_ffa::interface_args::DirectMsgArgs;
 use arm_ffa::{Interface, Version as OracleVersion};
 use capsule_ffa::conduit::FfaConduit;
 use capsule_ffa::messaging::{self, DirectMessage32, DirectMessage64, RetryPolicy};
-use capsule_ffa::partition::PartitionId;
+use ffa_abi::PartitionId;
+use ffa_abi::Uuid;
+
 use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
 use std::hint::black_box;
 use std::time::Instant;
@@ -71,8 +73,14 @@ fn main() {
         iterations,
         |index| {
             let message = DirectMessage32::new([index as u32, 2, 3, 4, 5]);
-            let reply =
-                messaging::direct_request_32(&ffa, &policy, sender, black_box(receiver), &message);
+            let reply = messaging::direct_request(
+                &ffa,
+                &policy,
+                sender,
+                black_box(receiver),
+                Uuid::NIL,
+                &message,
+            );
             assert_eq!(
                 black_box(reply).map(|reply| reply.payload[0]),
                 Ok(index as u32)
@@ -109,8 +117,14 @@ fn main() {
         iterations,
         |index| {
             let message = DirectMessage64::new([index, 2, 3, 4, 5]);
-            let reply =
-                messaging::direct_request_64(&ffa, &policy, sender, black_box(receiver), &message);
+            let reply = messaging::direct_request(
+                &ffa,
+                &policy,
+                sender,
+                black_box(receiver),
+                Uuid::NIL,
+                &message,
+            );
             assert_eq!(black_box(reply).map(|reply| reply.payload[0]), Ok(index));
         },
     );

@@ -27,7 +27,7 @@
 //!
 //! A driver cannot reach the client (and so other partitions) through its handle:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0616
 //! use capsule_ffa::bus::PartitionHandle;
 //! fn widen<'a>(handle: PartitionHandle<'a>) {
 //!     let client = handle.bus.client(); // error: private field of a private trait
@@ -36,21 +36,21 @@
 //!
 //! Nor forge a handle to someone else's partition:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0451
 //! use capsule_ffa::bus::PartitionHandle;
-//! use capsule_ffa::partition::PartitionId;
 //! fn forge<'a>(info: capsule_ffa::partition::PartitionInfo) -> PartitionHandle<'a> {
 //!     PartitionHandle { bus: todo!(), slot: 0, info }
 //! }
 //! ```
 
 use crate::client::FfaClient;
-use crate::error::FfaError;
-use crate::messaging::{DirectMessage2, DirectMessage32, DirectMessage64};
-use crate::partition::{PartitionId, PartitionInfo};
-use crate::uuid::Uuid;
-use crate::version::{NegotiatedVersion, SupportedVersion};
+use crate::error::ClientError;
+use crate::messaging::DirectMessage;
+use crate::partition::PartitionInfo;
+use crate::version::NegotiatedVersion;
 use core::cell::Cell;
+use ffa_abi::Uuid;
+use ffa_abi::{FunctionId, PartitionId};
 use kernel::init_queue::{ConditionId, ConditionSet, Probe, ProbeResult, Queue};
 use kernel::ErrorCode;
 
@@ -84,7 +84,7 @@ pub enum RootState {
     /// Set-up and discovery succeeded; partition devices exist.
     Ready,
     /// Set-up or discovery failed.
-    Failed(FfaError),
+    Failed(ClientError),
 }
 
 /// What partition drivers and handles need from the bus.
@@ -103,7 +103,7 @@ pub struct FfaBus<'a, const PARTITIONS: usize> {
     devices: [Cell<Option<PartitionDevice>>; PARTITIONS],
     state: Cell<RootState>,
     conditions: &'a dyn Queue<'a>,
-    prerequisites: ConditionSet,
+    prerequisites: Cell<ConditionSet>,
 }
 
 impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
@@ -120,8 +120,21 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
             devices: core::array::from_fn(|_| Cell::new(None)),
             state: Cell::new(RootState::Waiting),
             conditions,
-            prerequisites,
+            prerequisites: Cell::new(prerequisites),
         }
+    }
+
+    /// The conditions the root waits on before it sets FF-A up.
+    pub fn prerequisites(&self) -> ConditionSet {
+        self.prerequisites.get()
+    }
+
+    /// Makes the root also wait on `conditions` (for example the EL2 proxy's
+    /// `proxy-finalised`, in protected mode). Call before the root is first
+    /// probed: once it has set FF-A up, waiting on more means nothing.
+    pub fn require(&self, conditions: ConditionSet) {
+        self.prerequisites
+            .set(self.prerequisites.get().union(conditions));
     }
 
     /// The client the bus runs on.
@@ -159,7 +172,7 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
     /// Unmaps the buffers and removes every partition device. Handles drivers
     /// hold stop working (their requests fail with `NotInitialized`); the init
     /// queue does not probe the root again.
-    pub fn teardown(&self) -> Result<(), FfaError> {
+    pub fn teardown(&self) -> Result<(), ClientError> {
         for cell in self.devices.iter() {
             cell.set(None);
         }
@@ -167,7 +180,7 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
         self.client.teardown()
     }
 
-    fn set_up(&self) -> Result<usize, FfaError> {
+    fn set_up(&self) -> Result<usize, ClientError> {
         self.client.initialize()?;
         let mut next = 0usize;
         let devices = &self.devices;
@@ -200,7 +213,7 @@ impl<const PARTITIONS: usize> Probe for FfaBus<'_, PARTITIONS> {
             RootState::Failed(error) => return ProbeResult::Failed(error.into()),
             RootState::Waiting => {}
         }
-        let missing = self.conditions.missing(self.prerequisites);
+        let missing = self.conditions.missing(self.prerequisites.get());
         if !missing.is_empty() {
             return ProbeResult::Defer(missing);
         }
@@ -292,9 +305,7 @@ impl<'a> PartitionHandle<'a> {
     /// callee, and the partition receives it.
     pub fn supports_direct_request_2(&self) -> bool {
         self.bus.client().session().is_some_and(|session| {
-            session.version.at_least(SupportedVersion::V1_2)
-                && session.features.direct_request_2
-                && self.info.properties.receives_direct_requests_2()
+            session.offers_direct_request_2() && self.info.properties.receives_direct_requests_2()
         })
     }
 
@@ -304,46 +315,30 @@ impl<'a> PartitionHandle<'a> {
             && self.info.properties.accepts_64_bit_requests()
     }
 
-    fn require_direct_requests(&self) -> Result<(), FfaError> {
-        if self.info.properties.receives_direct_requests() {
-            Ok(())
-        } else {
+    /// Whether messages of kind `M` can reach this partition.
+    pub fn supports<M: DirectMessage>(&self) -> bool {
+        match M::REQUEST {
+            FunctionId::DirectRequest2 => self.supports_direct_request_2(),
+            FunctionId::DirectRequest64 => self.supports_direct_request_64(),
+            _ => self.info.properties.receives_direct_requests(),
+        }
+    }
+
+    /// Sends `message` to this partition (to its UUID, for a `REQ2`) and
+    /// returns the response; [`ClientError::Unsupported`] if the partition
+    /// does not receive this kind of message.
+    pub fn direct_request<M: DirectMessage>(&self, message: &M) -> Result<M, ClientError> {
+        if !self.supports::<M>() {
             defmt::warn!(
-                "ffa: partition {=u16:#06x} does not receive direct requests",
-                self.info.id.raw()
+                "ffa: partition {=u16:#06x} does not receive {=str}",
+                self.info.id.raw(),
+                M::REQUEST.name()
             );
-            Err(FfaError::Unsupported)
-        }
-    }
-
-    /// Sends a 32-bit direct request to this partition.
-    pub fn direct_request_32(
-        &self,
-        message: &DirectMessage32,
-    ) -> Result<DirectMessage32, FfaError> {
-        self.require_direct_requests()?;
-        self.bus.client().direct_request_32(self.info.id, message)
-    }
-
-    /// Sends a 64-bit direct request to this partition (not to AArch32 partitions).
-    pub fn direct_request_64(
-        &self,
-        message: &DirectMessage64,
-    ) -> Result<DirectMessage64, FfaError> {
-        if !self.supports_direct_request_64() {
-            return Err(FfaError::Unsupported);
-        }
-        self.bus.client().direct_request_64(self.info.id, message)
-    }
-
-    /// Sends a `DIRECT_REQ2` to this partition's UUID.
-    pub fn direct_request_2(&self, message: &DirectMessage2) -> Result<DirectMessage2, FfaError> {
-        if !self.supports_direct_request_2() {
-            return Err(FfaError::Unsupported);
+            return Err(ClientError::Unsupported);
         }
         self.bus
             .client()
-            .direct_request_2(self.info.id, self.info.uuid, message)
+            .direct_request(self.info.id, self.info.uuid, message)
     }
 }
 

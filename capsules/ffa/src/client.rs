@@ -10,19 +10,20 @@
 //! ```ignore
 //! let client = static_init!(FfaClient<'static>, FfaClient::new(conduit, rx, tx, ClientConfig::DEFAULT));
 //! let session = client.initialize()?;
-//! let reply = client.direct_request_32(partition, &DirectMessage32::new([1, 2, 3, 4, 5]))?;
+//! let reply = client.direct_request(partition, Uuid::NIL, &DirectMessage32::new([1, 2, 3, 4, 5]))?;
 //! ```
 
 use crate::conduit::{FfaConduit, Request};
 use crate::discovery;
-use crate::error::FfaError;
+use crate::error::ClientError;
 use crate::features::{self, FeatureSet};
-use crate::function::FunctionId;
 use crate::mailbox::{BufferGeometry, Mailbox};
-use crate::messaging::{self, DirectMessage2, DirectMessage32, DirectMessage64, RetryPolicy};
-use crate::partition::{PartitionId, PartitionInfo};
-use crate::uuid::Uuid;
-use crate::version::{self, NegotiatedVersion, SupportedVersion, Version};
+use crate::messaging::{self, DirectMessage, RetryPolicy};
+use crate::partition::PartitionInfo;
+use crate::version::{self, NegotiatedVersion, SupportedVersion};
+use ffa_abi::FunctionId;
+use ffa_abi::Uuid;
+use ffa_abi::{PartitionId, Version};
 use kernel::cells::OptionalCell;
 use kernel::hil::shared_memory::SharedBuffer;
 use kernel::hil::smccc::SmcccConduit;
@@ -65,6 +66,13 @@ pub struct Session {
     pub buffers: BufferGeometry,
 }
 
+impl Session {
+    /// Whether `FFA_MSG_SEND_DIRECT_REQ2` may be used: v1.2, and the callee offers it.
+    pub fn offers_direct_request_2(&self) -> bool {
+        self.version.at_least(SupportedVersion::V1_2) && self.features.direct_request_2
+    }
+}
+
 /// The FF-A client capsule.
 pub struct FfaClient<'a> {
     conduit: FfaConduit<'a>,
@@ -77,7 +85,7 @@ pub struct FfaClient<'a> {
 pub fn id_get(
     conduit: &FfaConduit<'_>,
     _version: &NegotiatedVersion,
-) -> Result<PartitionId, FfaError> {
+) -> Result<PartitionId, ClientError> {
     let registers = conduit.call_expecting_success(&Request::new(FunctionId::IdGet))?;
     Ok(PartitionId::new(registers.word(2) as u16))
 }
@@ -108,8 +116,8 @@ impl<'a> FfaClient<'a> {
         self.session.get()
     }
 
-    fn require_session(&self) -> Result<Session, FfaError> {
-        self.session.get().ok_or(FfaError::NotInitialized)
+    fn require_session(&self) -> Result<Session, ClientError> {
+        self.session.get().ok_or(ClientError::NotInitialized)
     }
 
     /// The conduit, for components that need raw calls.
@@ -123,7 +131,7 @@ impl<'a> FfaClient<'a> {
     }
 
     /// Runs the core set-up, once; later calls return the same session.
-    pub fn initialize(&self) -> Result<Session, FfaError> {
+    pub fn initialize(&self) -> Result<Session, ClientError> {
         if let Some(session) = self.session.get() {
             return Ok(session);
         }
@@ -154,7 +162,7 @@ impl<'a> FfaClient<'a> {
     /// Unmaps the RX/TX buffers and forgets the session. If unmapping fails
     /// the buffers are still mapped, so the session is kept and teardown can
     /// be tried again.
-    pub fn teardown(&self) -> Result<(), FfaError> {
+    pub fn teardown(&self) -> Result<(), ClientError> {
         self.require_session()?;
         self.mailbox.unmap(&self.conduit)?;
         self.session.clear();
@@ -167,7 +175,7 @@ impl<'a> FfaClient<'a> {
         uuid: Uuid,
         capacity: usize,
         sink: &mut dyn FnMut(PartitionInfo),
-    ) -> Result<usize, FfaError> {
+    ) -> Result<usize, ClientError> {
         let session = self.require_session()?;
         discovery::discover(
             &self.conduit,
@@ -180,55 +188,26 @@ impl<'a> FfaClient<'a> {
         )
     }
 
-    /// Sends a 32-bit direct request to `receiver`.
-    pub fn direct_request_32(
+    /// Sends `message` to `receiver` (to its service `service`, for a
+    /// `REQ2`; the other kinds ignore it) and returns the response.
+    /// `REQ2` needs v1.2 and the callee's support, or it is
+    /// [`ClientError::Unsupported`].
+    pub fn direct_request<M: DirectMessage>(
         &self,
         receiver: PartitionId,
-        message: &DirectMessage32,
-    ) -> Result<DirectMessage32, FfaError> {
+        service: Uuid,
+        message: &M,
+    ) -> Result<M, ClientError> {
         let session = self.require_session()?;
-        messaging::direct_request_32(
-            &self.conduit,
-            &self.config.retry,
-            session.own_id,
-            receiver,
-            message,
-        )
-    }
-
-    /// Sends a 64-bit direct request to `receiver`.
-    pub fn direct_request_64(
-        &self,
-        receiver: PartitionId,
-        message: &DirectMessage64,
-    ) -> Result<DirectMessage64, FfaError> {
-        let session = self.require_session()?;
-        messaging::direct_request_64(
-            &self.conduit,
-            &self.config.retry,
-            session.own_id,
-            receiver,
-            message,
-        )
-    }
-
-    /// Sends a `DIRECT_REQ2` to service `uuid` of `receiver` (v1.2, if the callee offers it).
-    pub fn direct_request_2(
-        &self,
-        receiver: PartitionId,
-        uuid: Uuid,
-        message: &DirectMessage2,
-    ) -> Result<DirectMessage2, FfaError> {
-        let session = self.require_session()?;
-        if !session.version.at_least(SupportedVersion::V1_2) || !session.features.direct_request_2 {
-            return Err(FfaError::Unsupported);
+        if M::REQUEST == FunctionId::DirectRequest2 && !session.offers_direct_request_2() {
+            return Err(ClientError::Unsupported);
         }
-        messaging::direct_request_2(
+        messaging::direct_request(
             &self.conduit,
             &self.config.retry,
             session.own_id,
             receiver,
-            uuid,
+            service,
             message,
         )
     }

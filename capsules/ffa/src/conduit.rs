@@ -3,12 +3,12 @@
 //! [`FfaConduit`] wraps the board's [`SmcccConduit`]. A [`Request`] names its
 //! [`FunctionId`] so the function ID is never a bare number at call sites;
 //! the reply is decoded into a [`Reply`] whose function ID in w0 has been
-//! checked. Anything else in x0 is an [`FfaError::UnexpectedFunction`], and
-//! `FFA_ERROR` becomes [`FfaError::Status`].
+//! checked. Anything else in x0 is an [`ClientError::UnexpectedFunction`], and
+//! `FFA_ERROR` becomes [`ClientError::Status`].
 //!
 //! ```
 //! use capsule_ffa::conduit::{FfaConduit, Reply, Request};
-//! use capsule_ffa::function::FunctionId;
+//! use ffa_abi::FunctionId;
 //! use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
 //!
 //! struct AlwaysSuccess;
@@ -23,8 +23,8 @@
 //! assert!(matches!(reply, Reply::Success(registers) if registers.word(2) == 0x8001));
 //! ```
 
-use crate::error::{FfaError, FfaStatus};
-use crate::function::{CallWidth, FunctionId};
+use crate::error::ClientError;
+use ffa_abi::{CallWidth, FunctionId, ReplyKind, Status};
 use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
 
 /// The registers of a call about to be made. x0 always holds a known function ID.
@@ -112,45 +112,36 @@ pub enum Reply {
 }
 
 impl Reply {
-    /// Decodes `registers` as an FF-A reply: `FFA_ERROR` and bare negative
-    /// codes become [`FfaError::Status`], unknown function IDs
-    /// [`FfaError::UnexpectedFunction`].
-    pub fn decode(registers: &SmcccRegisters) -> Result<Reply, FfaError> {
-        let w0 = registers.x[0] as u32;
+    /// Decodes `registers` as an FF-A reply, after the shared
+    /// classification ([`ReplyKind`]): `FFA_ERROR` and a bare
+    /// `NOT_SUPPORTED` become [`ClientError::Status`] (an `FFA_ERROR` whose
+    /// code is not negative is a [`ClientError::MalformedReply`]), anything
+    /// this capsule does not expect an [`ClientError::UnexpectedFunction`].
+    pub fn decode(registers: &SmcccRegisters) -> Result<Reply, ClientError> {
         let checked = ReplyRegisters {
             registers: *registers,
         };
-        match FunctionId::from_raw(w0) {
-            Some(FunctionId::Success32) | Some(FunctionId::Success64) => {
-                Ok(Reply::Success(checked))
+        match ReplyKind::of(registers.x[0], registers.x[2]) {
+            ReplyKind::Success(_) => Ok(Reply::Success(checked)),
+            ReplyKind::Error(Status::Unknown(code)) if code >= 0 => {
+                defmt::warn!("ffa: FFA_ERROR with non-negative code {=i32}", code);
+                Err(ClientError::MalformedReply)
             }
-            Some(FunctionId::Error) => {
-                let code = registers.x[2] as u32 as i32;
-                match FfaStatus::from_code(code) {
-                    Some(status) => Err(FfaError::Status(status)),
-                    None => {
-                        defmt::warn!("ffa: FFA_ERROR with non-negative code {=i32}", code);
-                        Err(FfaError::MalformedReply)
-                    }
-                }
-            }
-            Some(FunctionId::Interrupt) => Ok(Reply::Interrupt(checked)),
-            Some(FunctionId::Yield) => Ok(Reply::Yield(checked)),
-            Some(FunctionId::DirectResponse32) => {
+            ReplyKind::Error(status) => Err(ClientError::Status(status)),
+            ReplyKind::NotSupported => Err(ClientError::Status(Status::NotSupported)),
+            ReplyKind::Function(FunctionId::Interrupt) => Ok(Reply::Interrupt(checked)),
+            ReplyKind::Function(FunctionId::Yield) => Ok(Reply::Yield(checked)),
+            ReplyKind::Function(FunctionId::DirectResponse32) => {
                 Ok(Reply::DirectResponse(CallWidth::Bits32, checked))
             }
-            Some(FunctionId::DirectResponse64) => {
+            ReplyKind::Function(FunctionId::DirectResponse64) => {
                 Ok(Reply::DirectResponse(CallWidth::Bits64, checked))
             }
-            Some(FunctionId::DirectResponse2) => Ok(Reply::DirectResponse2(checked)),
-            _ => {
-                // An SMCCC "unknown function" is -1 in w0 (often all of x0).
-                if w0 as i32 == FfaStatus::NotSupported.code() {
-                    Err(FfaError::Status(FfaStatus::NotSupported))
-                } else {
-                    defmt::warn!("ffa: unexpected function ID {=u32:#010x} in x0", w0);
-                    Err(FfaError::UnexpectedFunction(w0))
-                }
+            ReplyKind::Function(FunctionId::DirectResponse2) => Ok(Reply::DirectResponse2(checked)),
+            ReplyKind::Function(_) | ReplyKind::Value(_) => {
+                let w0 = registers.x[0] as u32;
+                defmt::warn!("ffa: unexpected function ID {=u32:#010x} in x0", w0);
+                Err(ClientError::UnexpectedFunction(w0))
             }
         }
     }
@@ -167,14 +158,14 @@ impl Reply {
     }
 
     /// The registers if this is `FFA_SUCCESS`, otherwise an
-    /// [`FfaError::UnexpectedFunction`] naming what came back.
-    pub fn expect_success(self) -> Result<ReplyRegisters, FfaError> {
+    /// [`ClientError::UnexpectedFunction`] naming what came back.
+    pub fn expect_success(self) -> Result<ReplyRegisters, ClientError> {
         match self {
             Reply::Success(registers) => Ok(registers),
             other => {
                 let w0 = other.registers().word(0);
                 defmt::warn!("ffa: expected FFA_SUCCESS, got {=u32:#010x}", w0);
-                Err(FfaError::UnexpectedFunction(w0))
+                Err(ClientError::UnexpectedFunction(w0))
             }
         }
     }
@@ -204,12 +195,12 @@ impl<'a> FfaConduit<'a> {
     }
 
     /// Issues `request` and decodes the reply.
-    pub fn call(&self, request: &Request) -> Result<Reply, FfaError> {
+    pub fn call(&self, request: &Request) -> Result<Reply, ClientError> {
         Reply::decode(&self.smccc.call(request.registers()))
     }
 
     /// Issues `request` and requires `FFA_SUCCESS`.
-    pub fn call_expecting_success(&self, request: &Request) -> Result<ReplyRegisters, FfaError> {
+    pub fn call_expecting_success(&self, request: &Request) -> Result<ReplyRegisters, ClientError> {
         self.call(request)?.expect_success()
     }
 }

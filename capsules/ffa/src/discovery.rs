@@ -14,13 +14,14 @@
 //! ```
 
 use crate::conduit::{FfaConduit, Request};
-use crate::error::{FfaError, FfaStatus};
+use crate::error::ClientError;
 use crate::features::FeatureSet;
-use crate::function::FunctionId;
 use crate::mailbox::Mailbox;
 use crate::partition::{DescriptorLayout, PartitionInfo};
-use crate::uuid::Uuid;
 use crate::version::{NegotiatedVersion, SupportedVersion};
+use ffa_abi::FunctionId;
+use ffa_abi::Status;
+use ffa_abi::Uuid;
 
 /// w5 bit 0 of `FFA_PARTITION_INFO_GET` (v1.1+): return the count only.
 const COUNT_ONLY: u64 = 1;
@@ -52,14 +53,14 @@ fn partition_info_request(uuid: Uuid, flags: u64) -> Request {
         .with(5, flags)
 }
 
-fn check_capacity(count: u32, capacity: usize) -> Result<(), FfaError> {
+fn check_capacity(count: u32, capacity: usize) -> Result<(), ClientError> {
     if count as usize > capacity {
         defmt::error!(
             "ffa: {=u32} partitions reported, table holds {=usize}",
             count,
             capacity
         );
-        return Err(FfaError::TableFull { capacity });
+        return Err(ClientError::TableFull { capacity });
     }
     Ok(())
 }
@@ -69,9 +70,9 @@ pub fn count(
     conduit: &FfaConduit<'_>,
     version: &NegotiatedVersion,
     uuid: Uuid,
-) -> Result<u32, FfaError> {
+) -> Result<u32, ClientError> {
     if !version.at_least(SupportedVersion::V1_1) {
-        return Err(FfaError::Unsupported);
+        return Err(ClientError::Unsupported);
     }
     let registers = conduit.call_expecting_success(&partition_info_request(uuid, COUNT_ONLY))?;
     Ok(registers.word(2))
@@ -88,7 +89,7 @@ pub fn partition_info_get(
     uuid: Uuid,
     capacity: usize,
     sink: &mut dyn FnMut(PartitionInfo),
-) -> Result<usize, FfaError> {
+) -> Result<usize, ClientError> {
     if version.at_least(SupportedVersion::V1_1) {
         let expected = count(conduit, version, uuid)?;
         if expected == 0 {
@@ -123,7 +124,7 @@ pub fn partition_info_get(
             stride,
             rx.len()
         );
-        return Err(FfaError::CountOverflow(count));
+        return Err(ClientError::CountOverflow(count));
     }
     check_capacity(count, capacity)?;
     let mut descriptor = [0u8; DescriptorLayout::MAXIMUM_SIZE];
@@ -142,9 +143,9 @@ pub fn partition_info_get_registers(
     uuid: Uuid,
     capacity: usize,
     sink: &mut dyn FnMut(PartitionInfo),
-) -> Result<usize, FfaError> {
+) -> Result<usize, ClientError> {
     if !version.at_least(SupportedVersion::V1_2) {
-        return Err(FfaError::Unsupported);
+        return Err(ClientError::Unsupported);
     }
     let layout = DescriptorLayout::for_version(version.supported());
     let mut start: u16 = 0;
@@ -172,7 +173,7 @@ pub fn partition_info_get_registers(
                 last,
                 size
             );
-            return Err(FfaError::MalformedReply);
+            return Err(ClientError::MalformedReply);
         }
         check_capacity(last as u32 + 1, capacity)?;
         for slot in 0..=(current - start) as usize {
@@ -191,7 +192,7 @@ pub fn partition_info_get_registers(
         tag = reply_tag;
     }
     defmt::error!("ffa: PARTITION_INFO_GET_REGS did not finish");
-    Err(FfaError::MalformedReply)
+    Err(ClientError::MalformedReply)
 }
 
 /// Discovers the partitions matching `uuid` (nil for all), through registers
@@ -204,7 +205,7 @@ pub fn discover(
     uuid: Uuid,
     capacity: usize,
     sink: &mut dyn FnMut(PartitionInfo),
-) -> Result<usize, FfaError> {
+) -> Result<usize, ClientError> {
     if features.partition_info_get_registers {
         let mut emitted = 0usize;
         let mut counting = |info: PartitionInfo| {
@@ -213,7 +214,7 @@ pub fn discover(
         };
         match partition_info_get_registers(conduit, version, uuid, capacity, &mut counting) {
             // Refused before anything was reported: the RX path gives the same answer.
-            Err(FfaError::Status(FfaStatus::NotSupported)) if emitted == 0 => {
+            Err(ClientError::Status(Status::NotSupported)) if emitted == 0 => {
                 defmt::warn!("ffa: PARTITION_INFO_GET_REGS refused; using the RX buffer");
             }
             other => return other,

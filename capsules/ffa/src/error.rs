@@ -1,31 +1,26 @@
-//! Errors: the FF-A status codes the other side reports, and everything this capsule rejects.
+//! [`ClientError`]: why an operation of the FF-A client failed.
 //!
-//! [`FfaStatus`] (the shared `ffa_abi::Status`, re-exported) is what came
-//! back in w2 of `FFA_ERROR`. [`FfaError`] is the error of every operation in
-//! this crate: a status from the other side, or a reply or configuration this
-//! capsule refused. It converts to [`kernel::ErrorCode`] for HIL-style callers.
+//! It is the error of every operation in this crate: a status the other
+//! side reported (an [`ffa_abi::Status`], what w2 of `FFA_ERROR` carries), or
+//! a reply or configuration this capsule refused. It converts to
+//! [`kernel::ErrorCode`] for HIL-style callers.
 //!
 //! ```
-//! use capsule_ffa::error::{FfaError, FfaStatus};
+//! use capsule_ffa::error::ClientError;
+//! use ffa_abi::Status;
 //! use kernel::ErrorCode;
 //!
-//! assert_eq!(FfaStatus::from_code(-4), Some(FfaStatus::Busy));
-//! assert_eq!(ErrorCode::from(FfaError::Status(FfaStatus::Busy)), ErrorCode::BUSY);
+//! assert_eq!(ErrorCode::from(ClientError::Status(Status::Busy)), ErrorCode::BUSY);
 //! ```
 
-use crate::partition::PartitionId;
-use crate::version::{InvalidVersion, Version};
+use ffa_abi::{InvalidVersion, PartitionId, Status, Version};
 use kernel::ErrorCode;
 
-/// An FF-A error code, as carried in w2 of `FFA_ERROR` (DEN0077A table
-/// "Error status codes"); shared with the EL2 proxy through `ffa-abi`.
-pub use ffa_abi::Status as FfaStatus;
-
-/// Why an FF-A operation failed.
+/// Why an operation of the FF-A client failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
-pub enum FfaError {
+pub enum ClientError {
     /// The other side answered `FFA_ERROR` (or a bare negative code) with this status.
-    Status(FfaStatus),
+    Status(Status),
     /// `SMCCC_VERSION` is missing or older than 1.2, so x4–x17 cannot carry FF-A arguments.
     SmcccTooOld {
         /// Reported major version (0 if `SMCCC_VERSION` is not implemented).
@@ -92,50 +87,52 @@ pub enum FfaError {
     Memory(ErrorCode),
 }
 
-impl From<InvalidVersion> for FfaError {
+impl From<InvalidVersion> for ClientError {
     /// A version word with bit 31 set is a malformed reply.
-    fn from(_: InvalidVersion) -> FfaError {
-        FfaError::MalformedReply
+    fn from(_: InvalidVersion) -> ClientError {
+        ClientError::MalformedReply
     }
 }
 
 /// The Tock error code closest to an FF-A status.
-fn status_error_code(status: FfaStatus) -> ErrorCode {
+fn status_error_code(status: Status) -> ErrorCode {
     match status {
-        FfaStatus::NotSupported => ErrorCode::NOSUPPORT,
-        FfaStatus::InvalidParameters => ErrorCode::INVAL,
-        FfaStatus::NoMemory => ErrorCode::NOMEM,
-        FfaStatus::Busy | FfaStatus::Retry => ErrorCode::BUSY,
-        FfaStatus::Interrupted | FfaStatus::Aborted => ErrorCode::CANCEL,
+        Status::NotSupported => ErrorCode::NOSUPPORT,
+        Status::InvalidParameters => ErrorCode::INVAL,
+        Status::NoMemory => ErrorCode::NOMEM,
+        Status::Busy | Status::Retry => ErrorCode::BUSY,
+        Status::Interrupted | Status::Aborted => ErrorCode::CANCEL,
         // Tock has no "permission denied"; RESERVE ("not reserved for you") is closest.
-        FfaStatus::Denied => ErrorCode::RESERVE,
-        FfaStatus::NoData => ErrorCode::FAIL,
-        FfaStatus::NotReady => ErrorCode::OFF,
-        FfaStatus::Unknown(_) => ErrorCode::FAIL,
+        Status::Denied => ErrorCode::RESERVE,
+        Status::NoData => ErrorCode::FAIL,
+        Status::NotReady => ErrorCode::OFF,
+        Status::Unknown(_) => ErrorCode::FAIL,
     }
 }
 
-impl From<FfaError> for ErrorCode {
-    fn from(error: FfaError) -> ErrorCode {
+impl From<ClientError> for ErrorCode {
+    fn from(error: ClientError) -> ErrorCode {
         match error {
-            FfaError::Status(status) => status_error_code(status),
-            FfaError::SmcccTooOld { .. } | FfaError::IncompatibleVersion { .. } => {
+            ClientError::Status(status) => status_error_code(status),
+            ClientError::SmcccTooOld { .. } | ClientError::IncompatibleVersion { .. } => {
                 ErrorCode::NOSUPPORT
             }
-            FfaError::UnexpectedFunction(_)
-            | FfaError::MalformedReply
-            | FfaError::WrongResponder { .. }
-            | FfaError::DescriptorSize(_) => ErrorCode::FAIL,
-            FfaError::BufferTooSmall { .. } | FfaError::CountOverflow(_) => ErrorCode::SIZE,
-            FfaError::BufferMisaligned { .. } => ErrorCode::INVAL,
-            FfaError::TableFull { .. } => ErrorCode::NOMEM,
-            FfaError::RetriesExhausted | FfaError::RxBusy | FfaError::TxBusy => ErrorCode::BUSY,
-            FfaError::ResumptionsExhausted => ErrorCode::CANCEL,
-            FfaError::NotInitialized => ErrorCode::OFF,
-            FfaError::AlreadyDone => ErrorCode::ALREADY,
-            FfaError::Unsupported => ErrorCode::NOSUPPORT,
-            FfaError::NotFound => ErrorCode::NODEVICE,
-            FfaError::Memory(code) => code,
+            ClientError::UnexpectedFunction(_)
+            | ClientError::MalformedReply
+            | ClientError::WrongResponder { .. }
+            | ClientError::DescriptorSize(_) => ErrorCode::FAIL,
+            ClientError::BufferTooSmall { .. } | ClientError::CountOverflow(_) => ErrorCode::SIZE,
+            ClientError::BufferMisaligned { .. } => ErrorCode::INVAL,
+            ClientError::TableFull { .. } => ErrorCode::NOMEM,
+            ClientError::RetriesExhausted | ClientError::RxBusy | ClientError::TxBusy => {
+                ErrorCode::BUSY
+            }
+            ClientError::ResumptionsExhausted => ErrorCode::CANCEL,
+            ClientError::NotInitialized => ErrorCode::OFF,
+            ClientError::AlreadyDone => ErrorCode::ALREADY,
+            ClientError::Unsupported => ErrorCode::NOSUPPORT,
+            ClientError::NotFound => ErrorCode::NODEVICE,
+            ClientError::Memory(code) => code,
         }
     }
 }

@@ -15,9 +15,10 @@
 //! ```
 
 use crate::conduit::{FfaConduit, Request};
-use crate::error::{FfaError, FfaStatus};
-use crate::function::FunctionId;
+use crate::error::ClientError;
 use crate::version::{NegotiatedVersion, SupportedVersion};
+use ffa_abi::FunctionId;
+use ffa_abi::Status;
 
 /// Minimum size and alignment of the RX/TX buffers (`FFA_FEATURES(FFA_RXTX_MAP)` `w2[1:0]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -32,12 +33,12 @@ pub enum RxTxGranule {
 
 impl RxTxGranule {
     /// Decodes w2 of the `FFA_FEATURES(FFA_RXTX_MAP)` reply; 3 is reserved.
-    pub const fn from_properties(properties: u32) -> Result<RxTxGranule, FfaError> {
+    pub const fn from_properties(properties: u32) -> Result<RxTxGranule, ClientError> {
         match properties & 0b11 {
             0 => Ok(RxTxGranule::Size4K),
             1 => Ok(RxTxGranule::Size64K),
             2 => Ok(RxTxGranule::Size16K),
-            _ => Err(FfaError::MalformedReply),
+            _ => Err(ClientError::MalformedReply),
         }
     }
 
@@ -114,14 +115,14 @@ pub fn query(
     conduit: &FfaConduit<'_>,
     _version: &NegotiatedVersion,
     function_or_feature: u32,
-) -> Result<Option<FeatureProperties>, FfaError> {
+) -> Result<Option<FeatureProperties>, ClientError> {
     let request = Request::new(FunctionId::Features).with(1, function_or_feature as u64);
     match conduit.call_expecting_success(&request) {
         Ok(registers) => Ok(Some(FeatureProperties {
             properties: registers.word(2),
             extra: registers.word(3),
         })),
-        Err(FfaError::Status(FfaStatus::NotSupported)) => Ok(None),
+        Err(ClientError::Status(Status::NotSupported)) => Ok(None),
         Err(error) => Err(error),
     }
 }
@@ -149,7 +150,7 @@ fn query_optional(
 pub fn discover(
     conduit: &FfaConduit<'_>,
     version: &NegotiatedVersion,
-) -> Result<FeatureSet, FfaError> {
+) -> Result<FeatureSet, ClientError> {
     let mut features = FeatureSet::MINIMAL;
     match query(conduit, version, FunctionId::RxTxMap64.raw()) {
         Ok(Some(properties)) => {
@@ -165,7 +166,7 @@ pub fn discover(
                 features.rxtx_maximum_pages = Some(maximum);
             }
         }
-        Ok(None) | Err(FfaError::Status(_)) => {
+        Ok(None) | Err(ClientError::Status(_)) => {
             defmt::warn!("ffa: FFA_FEATURES(RXTX_MAP) gave no granule; assuming 4 KiB");
         }
         Err(error) => return Err(error),

@@ -18,7 +18,7 @@
 //!
 //! RX cannot be read after it was released:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0382
 //! fn misuse(rx: capsule_ffa::mailbox::RxGuard<'_, '_>) {
 //!     rx.release();
 //!     let mut byte = [0u8; 1];
@@ -28,7 +28,7 @@
 //!
 //! TX cannot be written once it was handed to a call:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0382
 //! use capsule_ffa::conduit::{FfaConduit, Request};
 //! use capsule_ffa::mailbox::{Mailbox, TxGuard};
 //! fn misuse(mailbox: &Mailbox<'_>, conduit: &FfaConduit<'_>, tx: TxGuard<'_, '_>, request: Request) {
@@ -39,7 +39,7 @@
 //!
 //! A guard cannot outlive the mailbox whose RX it reads:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0515
 //! use capsule_ffa::conduit::{FfaConduit, Request};
 //! use capsule_ffa::mailbox::{Mailbox, RxGuard};
 //! use kernel::hil::shared_memory::SharedBuffer;
@@ -56,7 +56,7 @@
 //!
 //! And a guard cannot be forged to read RX without a call that filled it:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0451
 //! use capsule_ffa::mailbox::{Mailbox, RxGuard};
 //! fn forge<'m, 'a>(mailbox: &'m Mailbox<'a>) -> RxGuard<'m, 'a> {
 //!     RxGuard { mailbox, conduit: todo!(), released: false }
@@ -64,11 +64,11 @@
 //! ```
 
 use crate::conduit::{FfaConduit, Reply, ReplyRegisters, Request};
-use crate::error::FfaError;
+use crate::error::ClientError;
 use crate::features::{FeatureSet, RxTxGranule};
-use crate::function::FunctionId;
 use crate::version::NegotiatedVersion;
 use core::cell::Cell;
+use ffa_abi::FunctionId;
 use kernel::cells::OptionalCell;
 use kernel::hil::shared_memory::SharedBuffer;
 
@@ -126,7 +126,7 @@ impl<'a> Mailbox<'a> {
         &self,
         granule: RxTxGranule,
         maximum_pages: Option<u16>,
-    ) -> Result<BufferGeometry, FfaError> {
+    ) -> Result<BufferGeometry, ClientError> {
         let alignment = granule.bytes();
         let available = self.rx.len().min(self.tx.len());
         let pages =
@@ -139,7 +139,7 @@ impl<'a> Mailbox<'a> {
                 available,
                 alignment
             );
-            return Err(FfaError::BufferTooSmall {
+            return Err(ClientError::BufferTooSmall {
                 required: alignment,
                 available,
             });
@@ -151,7 +151,7 @@ impl<'a> Mailbox<'a> {
                     address,
                     alignment
                 );
-                return Err(FfaError::BufferMisaligned { alignment });
+                return Err(ClientError::BufferMisaligned { alignment });
             }
         }
         Ok(BufferGeometry {
@@ -167,9 +167,9 @@ impl<'a> Mailbox<'a> {
         conduit: &FfaConduit<'_>,
         _version: &NegotiatedVersion,
         features: &FeatureSet,
-    ) -> Result<BufferGeometry, FfaError> {
+    ) -> Result<BufferGeometry, ClientError> {
         if self.mapping.is_some() {
-            return Err(FfaError::AlreadyDone);
+            return Err(ClientError::AlreadyDone);
         }
         let geometry = self.plan(features.rxtx_granule, features.rxtx_maximum_pages)?;
         let request = Request::new(FunctionId::RxTxMap64)
@@ -187,12 +187,12 @@ impl<'a> Mailbox<'a> {
     }
 
     /// Unmaps the buffers with `FFA_RXTX_UNMAP`. The RX buffer must not be held.
-    pub fn unmap(&self, conduit: &FfaConduit<'_>) -> Result<(), FfaError> {
+    pub fn unmap(&self, conduit: &FfaConduit<'_>) -> Result<(), ClientError> {
         if self.mapping.is_none() {
-            return Err(FfaError::NotInitialized);
+            return Err(ClientError::NotInitialized);
         }
         if self.rx_owned.get() || self.tx_lent.get() {
-            return Err(FfaError::RxBusy);
+            return Err(ClientError::RxBusy);
         }
         // w1[31:16] (the ID) must be zero when called by a non-secure physical endpoint.
         conduit
@@ -208,10 +208,10 @@ impl<'a> Mailbox<'a> {
         &'m self,
         conduit: &'m FfaConduit<'a>,
         request: &Request,
-    ) -> Result<(ReplyRegisters, RxGuard<'m, 'a>), FfaError> {
-        let geometry = self.mapping.get().ok_or(FfaError::NotInitialized)?;
+    ) -> Result<(ReplyRegisters, RxGuard<'m, 'a>), ClientError> {
+        let geometry = self.mapping.get().ok_or(ClientError::NotInitialized)?;
         if self.rx_owned.get() {
-            return Err(FfaError::RxBusy);
+            return Err(ClientError::RxBusy);
         }
         let registers = conduit.call_expecting_success(request)?;
         self.rx_owned.set(true);
@@ -227,10 +227,10 @@ impl<'a> Mailbox<'a> {
     }
 
     /// Lends the TX buffer for writing. Fails if it is already lent.
-    pub fn tx(&self) -> Result<TxGuard<'_, 'a>, FfaError> {
-        let geometry = self.mapping.get().ok_or(FfaError::NotInitialized)?;
+    pub fn tx(&self) -> Result<TxGuard<'_, 'a>, ClientError> {
+        let geometry = self.mapping.get().ok_or(ClientError::NotInitialized)?;
         if self.tx_lent.get() {
-            return Err(FfaError::TxBusy);
+            return Err(ClientError::TxBusy);
         }
         self.tx_lent.set(true);
         Ok(TxGuard {
@@ -246,13 +246,13 @@ impl<'a> Mailbox<'a> {
         conduit: &FfaConduit<'_>,
         tx: TxGuard<'_, 'a>,
         request: &Request,
-    ) -> Result<Reply, FfaError> {
+    ) -> Result<Reply, ClientError> {
         let reply = conduit.call(request);
         drop(tx);
         reply
     }
 
-    fn release_rx(&self, conduit: &FfaConduit<'_>) -> Result<(), FfaError> {
+    fn release_rx(&self, conduit: &FfaConduit<'_>) -> Result<(), ClientError> {
         // Whatever the callee answers, this side stops reading RX now.
         self.rx_owned.set(false);
         conduit
@@ -282,12 +282,12 @@ impl RxGuard<'_, '_> {
     }
 
     /// Copies `destination.len()` bytes from RX at `offset`.
-    pub fn read(&self, offset: usize, destination: &mut [u8]) -> Result<(), FfaError> {
+    pub fn read(&self, offset: usize, destination: &mut [u8]) -> Result<(), ClientError> {
         let end = offset
             .checked_add(destination.len())
-            .ok_or(FfaError::CountOverflow(u32::MAX))?;
+            .ok_or(ClientError::CountOverflow(u32::MAX))?;
         if end > self.size {
-            return Err(FfaError::BufferTooSmall {
+            return Err(ClientError::BufferTooSmall {
                 required: end,
                 available: self.size,
             });
@@ -295,11 +295,11 @@ impl RxGuard<'_, '_> {
         self.mailbox
             .rx
             .read(offset, destination)
-            .map_err(FfaError::Memory)
+            .map_err(ClientError::Memory)
     }
 
     /// Releases RX with `FFA_RX_RELEASE` and reports the callee's answer.
-    pub fn release(mut self) -> Result<(), FfaError> {
+    pub fn release(mut self) -> Result<(), ClientError> {
         self.released = true;
         self.mailbox.release_rx(self.conduit)
     }
@@ -335,12 +335,12 @@ impl TxGuard<'_, '_> {
     }
 
     /// Copies `source` into TX at `offset`.
-    pub fn write(&self, offset: usize, source: &[u8]) -> Result<(), FfaError> {
+    pub fn write(&self, offset: usize, source: &[u8]) -> Result<(), ClientError> {
         let end = offset
             .checked_add(source.len())
-            .ok_or(FfaError::CountOverflow(u32::MAX))?;
+            .ok_or(ClientError::CountOverflow(u32::MAX))?;
         if end > self.size {
-            return Err(FfaError::BufferTooSmall {
+            return Err(ClientError::BufferTooSmall {
                 required: end,
                 available: self.size,
             });
@@ -348,7 +348,7 @@ impl TxGuard<'_, '_> {
         self.mailbox
             .tx
             .write(offset, source)
-            .map_err(FfaError::Memory)
+            .map_err(ClientError::Memory)
     }
 }
 

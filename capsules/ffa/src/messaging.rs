@@ -10,16 +10,17 @@
 //! The payload types fix the width: a [`DirectMessage32`] can only carry
 //! 32-bit words, so a 64-bit value cannot be silently truncated.
 //!
-//! ```compile_fail
+//! ```compile_fail,E0308
 //! use capsule_ffa::messaging::DirectMessage32;
 //! let message = DirectMessage32::new([0x1_0000_0000u64, 0, 0, 0, 0]); // error: expected u32
 //! ```
 
 use crate::conduit::{FfaConduit, Reply, ReplyRegisters, Request};
-use crate::error::{FfaError, FfaStatus};
-use crate::function::{CallWidth, FunctionId};
-use crate::partition::PartitionId;
-use crate::uuid::Uuid;
+use crate::error::ClientError;
+use ffa_abi::{CallWidth, FunctionId};
+use ffa_abi::{PartitionId, Status};
+
+use ffa_abi::Uuid;
 
 /// How often to retry and resume; chosen by the board.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -91,62 +92,87 @@ pub const fn endpoints(sender: PartitionId, receiver: PartitionId) -> u64 {
     (((sender.raw() as u32) << 16) | receiver.raw() as u32) as u64
 }
 
-/// The registers of a 32-bit direct request.
-pub fn encode_direct_request_32(
-    sender: PartitionId,
-    receiver: PartitionId,
-    message: &DirectMessage32,
-) -> Request {
-    let payload = &message.payload;
-    Request::with_arguments(
-        FunctionId::DirectRequest32,
-        &[
-            endpoints(sender, receiver),
-            0,
-            payload[0] as u64,
-            payload[1] as u64,
-            payload[2] as u64,
-            payload[3] as u64,
-            payload[4] as u64,
-        ],
-    )
+mod sealed {
+    /// Only this module's message types are direct messages.
+    pub trait Sealed {}
 }
 
-/// The registers of a 64-bit direct request.
-pub fn encode_direct_request_64(
-    sender: PartitionId,
-    receiver: PartitionId,
-    message: &DirectMessage64,
-) -> Request {
-    let payload = &message.payload;
-    Request::with_arguments(
-        FunctionId::DirectRequest64,
-        &[
-            endpoints(sender, receiver),
-            0,
-            payload[0],
-            payload[1],
-            payload[2],
-            payload[3],
-            payload[4],
-        ],
-    )
+/// A direct message type: how it travels in registers, one way and back.
+///
+/// Implemented by [`DirectMessage32`] (`FFA_MSG_SEND_DIRECT_REQ_32`/`RESP_32`),
+/// [`DirectMessage64`] (`_64`) and [`DirectMessage2`] (`REQ2`/`RESP2`);
+/// [`direct_request`] sends any of them.
+pub trait DirectMessage: sealed::Sealed + Copy + PartialEq {
+    /// The request's function ID.
+    const REQUEST: FunctionId;
+
+    /// The registers of the request from `sender` to `receiver`. `service`
+    /// is the UUID a `REQ2` addresses; `DIRECT_REQ` carries none and
+    /// ignores it.
+    fn encode(&self, sender: PartitionId, receiver: PartitionId, service: Uuid) -> Request;
+
+    /// The message a response of this kind carries.
+    fn decode(registers: &ReplyRegisters) -> Self;
 }
 
-/// The registers of a `DIRECT_REQ2` to the service `uuid` of `receiver`.
-pub fn encode_direct_request_2(
-    sender: PartitionId,
-    receiver: PartitionId,
-    uuid: Uuid,
-    message: &DirectMessage2,
-) -> Request {
-    let uuid_registers = uuid.to_register_pair();
-    let mut arguments = [0u64; 17];
-    arguments[0] = endpoints(sender, receiver);
-    arguments[1] = uuid_registers[0];
-    arguments[2] = uuid_registers[1];
-    arguments[3..].copy_from_slice(&message.payload);
-    Request::with_arguments(FunctionId::DirectRequest2, &arguments)
+impl sealed::Sealed for DirectMessage32 {}
+impl sealed::Sealed for DirectMessage64 {}
+impl sealed::Sealed for DirectMessage2 {}
+
+impl DirectMessage for DirectMessage32 {
+    const REQUEST: FunctionId = FunctionId::DirectRequest32;
+
+    fn encode(&self, sender: PartitionId, receiver: PartitionId, _service: Uuid) -> Request {
+        let mut arguments = [0u64; 7];
+        arguments[0] = endpoints(sender, receiver);
+        for (register, word) in arguments[2..].iter_mut().zip(self.payload) {
+            *register = u64::from(word);
+        }
+        Request::with_arguments(Self::REQUEST, &arguments)
+    }
+
+    fn decode(registers: &ReplyRegisters) -> Self {
+        DirectMessage32 {
+            payload: core::array::from_fn(|index| registers.word(3 + index)),
+        }
+    }
+}
+
+impl DirectMessage for DirectMessage64 {
+    const REQUEST: FunctionId = FunctionId::DirectRequest64;
+
+    fn encode(&self, sender: PartitionId, receiver: PartitionId, _service: Uuid) -> Request {
+        let mut arguments = [0u64; 7];
+        arguments[0] = endpoints(sender, receiver);
+        arguments[2..].copy_from_slice(&self.payload);
+        Request::with_arguments(Self::REQUEST, &arguments)
+    }
+
+    fn decode(registers: &ReplyRegisters) -> Self {
+        DirectMessage64 {
+            payload: core::array::from_fn(|index| registers.register(3 + index)),
+        }
+    }
+}
+
+impl DirectMessage for DirectMessage2 {
+    const REQUEST: FunctionId = FunctionId::DirectRequest2;
+
+    fn encode(&self, sender: PartitionId, receiver: PartitionId, service: Uuid) -> Request {
+        let uuid_registers = service.to_register_pair();
+        let mut arguments = [0u64; 17];
+        arguments[0] = endpoints(sender, receiver);
+        arguments[1] = uuid_registers[0];
+        arguments[2] = uuid_registers[1];
+        arguments[3..].copy_from_slice(&self.payload);
+        Request::with_arguments(Self::REQUEST, &arguments)
+    }
+
+    fn decode(registers: &ReplyRegisters) -> Self {
+        DirectMessage2 {
+            payload: core::array::from_fn(|index| registers.register(4 + index)),
+        }
+    }
 }
 
 /// Which response a request expects.
@@ -156,12 +182,22 @@ enum Expected {
     Response2,
 }
 
+impl Expected {
+    /// The response to `request`.
+    const fn to(request: FunctionId) -> Expected {
+        match request {
+            FunctionId::DirectRequest2 => Expected::Response2,
+            other => Expected::Response(other.width()),
+        }
+    }
+}
+
 /// Checks w1 of a response: from `receiver` to `sender`.
 fn check_endpoints(
     registers: &ReplyRegisters,
     sender: PartitionId,
     receiver: PartitionId,
-) -> Result<(), FfaError> {
+) -> Result<(), ClientError> {
     let w1 = registers.word(1);
     let source = PartitionId::new((w1 >> 16) as u16);
     let destination = PartitionId::new(w1 as u16);
@@ -171,7 +207,7 @@ fn check_endpoints(
             source.raw(),
             receiver.raw()
         );
-        return Err(FfaError::WrongResponder {
+        return Err(ClientError::WrongResponder {
             expected: receiver,
             actual: source,
         });
@@ -182,7 +218,7 @@ fn check_endpoints(
             destination.raw(),
             sender.raw()
         );
-        return Err(FfaError::WrongResponder {
+        return Err(ClientError::WrongResponder {
             expected: sender,
             actual: destination,
         });
@@ -198,7 +234,7 @@ fn exchange(
     sender: PartitionId,
     receiver: PartitionId,
     expected: Expected,
-) -> Result<ReplyRegisters, FfaError> {
+) -> Result<ReplyRegisters, ClientError> {
     let mut retries_left = policy.busy_retries;
     let mut resumptions_left = policy.resumptions;
     // The request, or FFA_RUN once the partition was preempted.
@@ -213,7 +249,7 @@ fn exchange(
                 check_endpoints(&registers, sender, receiver)?;
                 if registers.word(2) & 0x8000_0000 != 0 {
                     defmt::error!("ffa: framework message where a partition response was due");
-                    return Err(FfaError::MalformedReply);
+                    return Err(ClientError::MalformedReply);
                 }
                 return Ok(registers);
             }
@@ -228,7 +264,7 @@ fn exchange(
                         receiver.raw(),
                         policy.resumptions
                     );
-                    return Err(FfaError::ResumptionsExhausted);
+                    return Err(ClientError::ResumptionsExhausted);
                 }
                 resumptions_left -= 1;
                 let target = registers.word(1);
@@ -239,7 +275,7 @@ fn exchange(
                         endpoint,
                         receiver.raw()
                     );
-                    return Err(FfaError::WrongResponder {
+                    return Err(ClientError::WrongResponder {
                         expected: receiver,
                         actual: PartitionId::new(endpoint),
                     });
@@ -250,7 +286,7 @@ fn exchange(
                         .with(1, (((receiver.raw() as u32) << 16) | vcpu) as u64),
                 );
             }
-            Err(FfaError::Status(status @ (FfaStatus::Busy | FfaStatus::Retry))) => {
+            Err(ClientError::Status(status @ (Status::Busy | Status::Retry))) => {
                 if retries_left == 0 {
                     defmt::error!(
                         "ffa: partition {=u16:#06x} still {} after {=u16} retries",
@@ -258,14 +294,14 @@ fn exchange(
                         status,
                         policy.busy_retries
                     );
-                    return Err(FfaError::RetriesExhausted);
+                    return Err(ClientError::RetriesExhausted);
                 }
                 retries_left -= 1;
             }
             Ok(other) => {
                 let w0 = other.registers().word(0);
                 defmt::error!("ffa: unexpected reply {=u32:#010x} to a direct request", w0);
-                return Err(FfaError::UnexpectedFunction(w0));
+                return Err(ClientError::UnexpectedFunction(w0));
             }
             Err(error) => {
                 defmt::warn!(
@@ -277,95 +313,22 @@ fn exchange(
             }
         }
     }
-    Err(FfaError::RetriesExhausted)
+    Err(ClientError::RetriesExhausted)
 }
 
-/// Sends a 32-bit direct request and returns the 32-bit response.
-pub fn direct_request_32(
+/// Sends `message` from `sender` to `receiver` (to its service `service`,
+/// for a `REQ2`) and returns the response's message, driving preemption,
+/// `BUSY` and `RETRY` under `policy`.
+pub fn direct_request<M: DirectMessage>(
     conduit: &FfaConduit<'_>,
     policy: &RetryPolicy,
     sender: PartitionId,
     receiver: PartitionId,
-    message: &DirectMessage32,
-) -> Result<DirectMessage32, FfaError> {
-    let request = encode_direct_request_32(sender, receiver, message);
-    let registers = exchange(
-        conduit,
-        policy,
-        &request,
-        sender,
-        receiver,
-        Expected::Response(CallWidth::Bits32),
-    )?;
-    Ok(decode_direct_response_32(&registers))
-}
-
-/// Sends a 64-bit direct request and returns the 64-bit response.
-pub fn direct_request_64(
-    conduit: &FfaConduit<'_>,
-    policy: &RetryPolicy,
-    sender: PartitionId,
-    receiver: PartitionId,
-    message: &DirectMessage64,
-) -> Result<DirectMessage64, FfaError> {
-    let request = encode_direct_request_64(sender, receiver, message);
-    let registers = exchange(
-        conduit,
-        policy,
-        &request,
-        sender,
-        receiver,
-        Expected::Response(CallWidth::Bits64),
-    )?;
-    Ok(decode_direct_response_64(&registers))
-}
-
-/// Sends a `DIRECT_REQ2` to service `uuid` of `receiver` and returns the response.
-pub fn direct_request_2(
-    conduit: &FfaConduit<'_>,
-    policy: &RetryPolicy,
-    sender: PartitionId,
-    receiver: PartitionId,
-    uuid: Uuid,
-    message: &DirectMessage2,
-) -> Result<DirectMessage2, FfaError> {
-    let request = encode_direct_request_2(sender, receiver, uuid, message);
-    let registers = exchange(
-        conduit,
-        policy,
-        &request,
-        sender,
-        receiver,
-        Expected::Response2,
-    )?;
-    Ok(decode_direct_response_2(&registers))
-}
-
-/// The payload of a 32-bit direct response (w3–w7).
-pub fn decode_direct_response_32(registers: &ReplyRegisters) -> DirectMessage32 {
-    let x = &registers.raw().x;
-    DirectMessage32 {
-        payload: [
-            x[3] as u32,
-            x[4] as u32,
-            x[5] as u32,
-            x[6] as u32,
-            x[7] as u32,
-        ],
-    }
-}
-
-/// The payload of a 64-bit direct response (x3–x7).
-pub fn decode_direct_response_64(registers: &ReplyRegisters) -> DirectMessage64 {
-    let values = &registers.raw().x;
-    DirectMessage64 {
-        payload: [values[3], values[4], values[5], values[6], values[7]],
-    }
-}
-
-/// The payload of a `DIRECT_RESP2` (x4–x17).
-pub fn decode_direct_response_2(registers: &ReplyRegisters) -> DirectMessage2 {
-    let mut payload = [0u64; 14];
-    payload.copy_from_slice(&registers.raw().x[4..18]);
-    DirectMessage2 { payload }
+    service: Uuid,
+    message: &M,
+) -> Result<M, ClientError> {
+    let request = message.encode(sender, receiver, service);
+    let expected = Expected::to(M::REQUEST);
+    let registers = exchange(conduit, policy, &request, sender, receiver, expected)?;
+    Ok(M::decode(&registers))
 }

@@ -1,4 +1,5 @@
-//! Partition identity and properties, and the partition information descriptor layouts.
+//! Partition properties and the partition information descriptor layouts
+//! (the partition's ID is the shared [`ffa_abi::PartitionId`]).
 //!
 //! A descriptor is 8 bytes at v1.0 (ID, execution-context count,
 //! properties) and 24 bytes from v1.1 (plus the UUID). The meaning of the
@@ -18,30 +19,9 @@
 //! assert!(!old.receives_direct_requests_2());
 //! ```
 
-use crate::error::FfaError;
-use crate::uuid::Uuid;
+use crate::error::ClientError;
 use crate::version::SupportedVersion;
-
-/// An FF-A endpoint ID (a partition, a VM, or the normal-world kernel itself).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, defmt::Format)]
-pub struct PartitionId(u16);
-
-impl PartitionId {
-    /// An ID from its raw value.
-    pub const fn new(raw: u16) -> PartitionId {
-        PartitionId(raw)
-    }
-
-    /// The raw value.
-    pub const fn raw(self) -> u16 {
-        self.0
-    }
-
-    /// Whether bit 15 is set, which FF-A uses for secure-world endpoints.
-    pub const fn is_secure(self) -> bool {
-        self.0 & 0x8000 != 0
-    }
-}
+use ffa_abi::{PartitionId, Uuid};
 
 /// Which instruction set a partition's execution contexts run in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -201,14 +181,14 @@ impl DescriptorLayout {
     /// bytes to copy from each descriptor: the smaller of the callee's size and ours.
     /// A size below this version's descriptor (24 bytes from v1.1) cannot hold its
     /// fields and is refused; a larger one (a later version) is read in part.
-    pub fn accept_reported_size(&self, reported: u32) -> Result<(usize, usize), FfaError> {
+    pub fn accept_reported_size(&self, reported: u32) -> Result<(usize, usize), ClientError> {
         let reported_size = reported as usize;
         if reported_size < self.size() || reported_size > 0x1_0000 {
             defmt::error!(
                 "ffa: partition descriptor size {=u32} is unusable",
                 reported
             );
-            return Err(FfaError::DescriptorSize(reported));
+            return Err(ClientError::DescriptorSize(reported));
         }
         Ok((reported_size, reported_size.min(self.size())))
     }

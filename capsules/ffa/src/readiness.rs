@@ -24,10 +24,11 @@
 
 use crate::client::ClientConfig;
 use crate::conduit::{FfaConduit, Request};
-use crate::error::{FfaError, FfaStatus};
-use crate::function::FunctionId;
-use crate::version::{self, SupportedVersion, Version, VersionAnswer};
+use crate::error::ClientError;
+use crate::version::{self, SupportedVersion, VersionAnswer};
 use core::cell::Cell;
+use ffa_abi::FunctionId;
+use ffa_abi::{Status, Version};
 use kernel::cells::OptionalCell;
 use kernel::hil::smccc::SmcccConduit;
 use kernel::hil::time::{Alarm, AlarmClient};
@@ -92,7 +93,7 @@ pub enum Observation {
     /// `SMCCC_VERSION` reported a version below 1.2 (major, minor; 1.0 if not implemented).
     SmcccTooOld(u16, u16),
     /// `FFA_VERSION` answered with this status.
-    FfaStatus(FfaStatus),
+    Status(Status),
     /// `FFA_VERSION` answered with a version.
     FfaVersion(Version),
 }
@@ -193,7 +194,7 @@ impl<'a, A: Alarm<'a>> MonitorReadiness<'a, A> {
         let smccc = self
             .conduit
             .call_raw(&Request::new(FunctionId::SmcccVersion));
-        if let Err(FfaError::SmcccTooOld { major, minor }) =
+        if let Err(ClientError::SmcccTooOld { major, minor }) =
             version::decode_smccc_version(smccc.x[0])
         {
             self.last.set(Observation::SmcccTooOld(major, minor));
@@ -209,9 +210,9 @@ impl<'a, A: Alarm<'a>> MonitorReadiness<'a, A> {
                 }
             }
             VersionAnswer::Status(status) => {
-                self.last.set(Observation::FfaStatus(status));
+                self.last.set(Observation::Status(status));
                 match status {
-                    FfaStatus::NotSupported => Verdict::Absent(Absence::NotImplemented),
+                    Status::NotSupported => Verdict::Absent(Absence::NotImplemented),
                     _ => Verdict::NotYet,
                 }
             }

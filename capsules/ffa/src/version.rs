@@ -6,10 +6,11 @@
 //! both use the smaller one. The result is a [`NegotiatedVersion`], which
 //! only [`negotiate`] can create; everything whose layout depends on the
 //! version takes one, so a layout can never be chosen from a guess. The
-//! version word itself, [`Version`], is the shared `ffa_abi::Version`.
+//! version word itself is the shared [`ffa_abi::Version`].
 //!
 //! ```
-//! use capsule_ffa::version::{SupportedVersion, Version};
+//! use capsule_ffa::version::SupportedVersion;
+//! use ffa_abi::Version;
 //!
 //! assert_eq!(Version::from_raw(0x0001_0002), Ok(Version::new(1, 2)));
 //! assert!(Version::from_raw(0x8001_0002).is_err()); // bit 31 set
@@ -18,16 +19,17 @@
 //!
 //! A negotiated version cannot be made up:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0451
 //! use capsule_ffa::version::{NegotiatedVersion, SupportedVersion};
 //! let forged = NegotiatedVersion { version: SupportedVersion::V1_2 };
 //! ```
 //!
 //! and negotiation needs the proof that SMCCC v1.2 was checked first:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0451
 //! use capsule_ffa::conduit::FfaConduit;
-//! use capsule_ffa::version::{self, Smccc12, SupportedVersion, Version};
+//! use capsule_ffa::version::{self, Smccc12, SupportedVersion};
+//! use ffa_abi::Version;
 //! fn skip_the_check(conduit: &FfaConduit<'_>) {
 //!     let unchecked = Smccc12 { version: Version::new(1, 2) };
 //!     let _ = version::negotiate(conduit, &unchecked, SupportedVersion::V1_2);
@@ -35,14 +37,9 @@
 //! ```
 
 use crate::conduit::{FfaConduit, Request};
-use crate::error::{FfaError, FfaStatus};
-use crate::function::FunctionId;
+use crate::error::ClientError;
+use ffa_abi::{FunctionId, Status, Version};
 use kernel::hil::smccc::SmcccRegisters;
-
-/// A word that is not a version (bit 31 set); converts to [`FfaError::MalformedReply`].
-pub use ffa_abi::version::InvalidVersion;
-/// An FF-A or SMCCC version: `major << 16 | minor`, bit 31 zero (shared through `ffa-abi`).
-pub use ffa_abi::version::Version;
 
 /// The FF-A versions whose layouts this capsule implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, defmt::Format)]
@@ -116,15 +113,15 @@ impl NegotiatedVersion {
 }
 
 /// What an `SMCCC_VERSION` reply means.
-pub fn decode_smccc_version(x0: u64) -> Result<Smccc12, FfaError> {
+pub fn decode_smccc_version(x0: u64) -> Result<Smccc12, ClientError> {
     let word = x0 as u32;
     if word & 0x8000_0000 != 0 {
         // NOT_SUPPORTED: the firmware only implements SMCCC v1.0.
-        return Err(FfaError::SmcccTooOld { major: 1, minor: 0 });
+        return Err(ClientError::SmcccTooOld { major: 1, minor: 0 });
     }
     let version = Version::new((word >> 16) as u16, word as u16);
     if version < Version::new(1, 2) {
-        return Err(FfaError::SmcccTooOld {
+        return Err(ClientError::SmcccTooOld {
             major: version.major(),
             minor: version.minor(),
         });
@@ -133,10 +130,10 @@ pub fn decode_smccc_version(x0: u64) -> Result<Smccc12, FfaError> {
 }
 
 /// Calls `SMCCC_VERSION` and requires v1.2 or later.
-pub fn check_smccc(conduit: &FfaConduit<'_>) -> Result<Smccc12, FfaError> {
+pub fn check_smccc(conduit: &FfaConduit<'_>) -> Result<Smccc12, ClientError> {
     let registers = conduit.call_raw(&Request::new(FunctionId::SmcccVersion));
     let result = decode_smccc_version(registers.x[0]);
-    if let Err(FfaError::SmcccTooOld { major, minor }) = result {
+    if let Err(ClientError::SmcccTooOld { major, minor }) = result {
         defmt::error!("ffa: SMCCC {=u16}.{=u16} is older than 1.2", major, minor);
     }
     result
@@ -148,7 +145,7 @@ pub enum VersionAnswer {
     /// The callee's version.
     Version(Version),
     /// A status code: `NOT_SUPPORTED` (FF-A absent), `NOT_READY`, `BUSY`, ...
-    Status(FfaStatus),
+    Status(Status),
 }
 
 /// Decodes an `FFA_VERSION` reply: a version in w0, a bare negative status in
@@ -158,13 +155,11 @@ pub fn decode_version_answer(registers: &SmcccRegisters) -> VersionAnswer {
     let word = registers.x[0] as u32;
     if word == FunctionId::Error.raw() {
         let code = registers.x[2] as u32 as i32;
-        return VersionAnswer::Status(
-            FfaStatus::from_code(code).unwrap_or(FfaStatus::Unknown(code)),
-        );
+        return VersionAnswer::Status(Status::from_code(code).unwrap_or(Status::Unknown(code)));
     }
     if word & 0x8000_0000 != 0 {
         VersionAnswer::Status(
-            FfaStatus::from_code(word as i32).unwrap_or(FfaStatus::Unknown(word as i32)),
+            Status::from_code(word as i32).unwrap_or(Status::Unknown(word as i32)),
         )
     } else {
         VersionAnswer::Version(Version::new((word >> 16) as u16, word as u16))
@@ -178,14 +173,17 @@ pub fn query_version(conduit: &FfaConduit<'_>, requested: SupportedVersion) -> V
 }
 
 /// Chooses the version to use given what the callee reported.
-pub fn agree(requested: SupportedVersion, callee: Version) -> Result<NegotiatedVersion, FfaError> {
+pub fn agree(
+    requested: SupportedVersion,
+    callee: Version,
+) -> Result<NegotiatedVersion, ClientError> {
     if !callee.is_compatible() {
         defmt::error!(
             "ffa: callee speaks FF-A {=u16}.{=u16}, this capsule only v1.x",
             callee.major(),
             callee.minor()
         );
-        return Err(FfaError::IncompatibleVersion {
+        return Err(ClientError::IncompatibleVersion {
             requested: requested.version(),
             callee,
         });
@@ -204,7 +202,7 @@ pub fn negotiate(
     conduit: &FfaConduit<'_>,
     _smccc: &Smccc12,
     requested: SupportedVersion,
-) -> Result<NegotiatedVersion, FfaError> {
+) -> Result<NegotiatedVersion, ClientError> {
     match query_version(conduit, requested) {
         VersionAnswer::Version(callee) => {
             let negotiated = agree(requested, callee)?;
@@ -221,7 +219,7 @@ pub fn negotiate(
         }
         VersionAnswer::Status(status) => {
             defmt::error!("ffa: FFA_VERSION failed: {}", status);
-            Err(FfaError::Status(status))
+            Err(ClientError::Status(status))
         }
     }
 }

@@ -5,14 +5,15 @@ mod common;
 use capsule_ffa::bus::{DriverEntry, FfaBus, PartitionDriver, PartitionHandle, RootState};
 use capsule_ffa::client::ClientConfig;
 use capsule_ffa::drivers::echo::{EchoDriver, EchoResults, RoundTrip, ECHO_PARTITION_UUID};
-use capsule_ffa::error::{FfaError, FfaStatus};
-use capsule_ffa::messaging::DirectMessage32;
+use capsule_ffa::error::ClientError;
+use capsule_ffa::messaging::{DirectMessage2, DirectMessage32, DirectMessage64};
 use capsule_ffa::readiness::{MonitorReadiness, ReadinessClient, ReadinessConfig, ReadinessState};
 use capsule_ffa::report::BootReport;
-use capsule_ffa::uuid::Uuid;
-use capsule_ffa::version::{SupportedVersion, Version};
-use common::{fixture, ids, leak, FakeAlarm, Fixture};
+use capsule_ffa::version::SupportedVersion;
+use common::{fixture, ids, leak, Fixture, ManualAlarm};
 use core::cell::Cell;
+use ffa_abi::Uuid;
+use ffa_abi::{Status, Version};
 use ffa_model::FaultConfig;
 use kernel::hil::time::Alarm;
 use kernel::init_queue::{ConditionId, ConditionSet, EntryId, EntryState, InitQueue, Queue as _};
@@ -126,7 +127,10 @@ fn the_echo_driver_uses_only_32_and_64_bit_requests_at_v1_1() {
     assert_eq!(board.queue.state(board.echo_entry), EntryState::Ready);
     assert_eq!(board.echo.results().direct_2, RoundTrip::Skipped);
     assert_eq!(board.echo.results().direct_64, RoundTrip::Passed);
-    assert_eq!(board.fixture.conduit.count(ids::FFA_DIRECT_REQ2), 0);
+    assert_eq!(
+        board.fixture.conduit.count(ids::FFA_MSG_SEND_DIRECT_REQ2),
+        0
+    );
 }
 
 #[test]
@@ -173,7 +177,7 @@ fn a_failed_root_leaves_drivers_waiting_and_is_reported() {
     );
     assert_eq!(
         board.bus.state(),
-        RootState::Failed(FfaError::Status(FfaStatus::Denied))
+        RootState::Failed(ClientError::Status(Status::Denied))
     );
     assert_eq!(
         board.queue.state(board.echo_entry),
@@ -204,9 +208,9 @@ fn a_failed_discovery_unmaps_the_buffers() {
     board.queue.service();
     assert_eq!(
         board.bus.state(),
-        RootState::Failed(FfaError::DescriptorSize(16))
+        RootState::Failed(ClientError::DescriptorSize(16))
     );
-    assert!(board.fixture.conduit.world.borrow().buffer_pair().is_none());
+    assert!(board.fixture.conduit.world().buffer_pair().is_none());
     assert_eq!(board.bus.device_count(), 0);
 }
 
@@ -303,22 +307,22 @@ fn handles_reach_only_their_partition_and_respect_its_properties() {
     assert_eq!(handle.version().unwrap().version(), Version::new(1, 2));
     board.fixture.conduit.clear_calls();
     assert_eq!(
-        handle.direct_request_64(&Default::default()),
-        Err(FfaError::Unsupported)
+        handle.direct_request(&DirectMessage64::default()),
+        Err(ClientError::Unsupported)
     );
     assert_eq!(
-        handle.direct_request_2(&Default::default()),
-        Err(FfaError::Unsupported)
+        handle.direct_request(&DirectMessage2::default()),
+        Err(ClientError::Unsupported)
     );
     assert!(
         board.fixture.conduit.functions().is_empty(),
         "refused without a call"
     );
     let reply = handle
-        .direct_request_32(&DirectMessage32::new([10, 20, 30, 40, 50]))
+        .direct_request(&DirectMessage32::new([10, 20, 30, 40, 50]))
         .unwrap();
     assert_eq!(reply.payload, [11, 21, 31, 41, 51]);
-    let call = board.fixture.conduit.calls.borrow()[0];
+    let call = board.fixture.conduit.calls()[0];
     assert_eq!(call.x[1] & 0xffff, 0x8002);
 }
 
@@ -354,7 +358,7 @@ fn the_echo_driver_refuses_to_bind_when_the_echo_is_wrong() {
     let board = board(FaultConfig::default(), ClientConfig::DEFAULT);
     // Corrupt one payload word of every 64-bit direct response.
     board.fixture.conduit.rewrite(|_, mut reply| {
-        if reply.x[0] as u32 == ids::FFA_DIRECT_RESP_64 {
+        if reply.x[0] as u32 == ids::FFA_MSG_SEND_DIRECT_RESP_64 {
             reply.x[5] ^= 1;
         }
         reply
@@ -377,7 +381,7 @@ fn the_bus_can_be_torn_down() {
     board.queue.service();
     assert_eq!(board.bus.teardown(), Ok(()));
     assert_eq!(board.bus.device_count(), 0);
-    assert!(board.fixture.conduit.world.borrow().buffer_pair().is_none());
+    assert!(board.fixture.conduit.world().buffer_pair().is_none());
 }
 
 #[derive(Default)]
@@ -403,11 +407,11 @@ fn readiness(
     board: &Board,
     config: ReadinessConfig,
 ) -> (
-    &'static FakeAlarm,
-    &'static MonitorReadiness<'static, FakeAlarm>,
+    &'static ManualAlarm,
+    &'static MonitorReadiness<'static, ManualAlarm>,
     &'static BoardHooks,
 ) {
-    let alarm = leak(FakeAlarm::new());
+    let alarm = leak(ManualAlarm::new());
     let readiness = leak(MonitorReadiness::new(
         alarm,
         board.fixture.conduit,
@@ -451,7 +455,11 @@ fn readiness_polls_until_the_monitor_answers_then_the_whole_tree_comes_up() {
     assert_eq!(readiness.polls(), 6);
     assert_eq!(readiness.state(), ReadinessState::Ready(Version::new(1, 2)));
     assert_eq!(hooks.ready.get(), Some(Version::new(1, 2)));
-    assert_eq!(alarm.now.get(), 50_000, "five 10 ms intervals at 1 MHz");
+    assert_eq!(
+        kernel::hil::time::Time::now(alarm),
+        50_000,
+        "five 10 ms intervals at 1 MHz"
+    );
     assert_eq!(board.queue.state(board.root), EntryState::Ready);
     assert_eq!(board.queue.state(board.echo_entry), EntryState::Ready);
 }
@@ -511,7 +519,7 @@ fn readiness_gives_up_at_the_deadline_and_the_board_expires_the_queue() {
     assert_eq!(readiness.polls(), 11);
     assert_eq!(
         readiness.last_observation(),
-        capsule_ffa::readiness::Observation::FfaStatus(FfaStatus::NotReady)
+        capsule_ffa::readiness::Observation::Status(Status::NotReady)
     );
     assert!(hooks.expired.get());
     board.queue.expire();
@@ -614,8 +622,8 @@ fn readiness_follows_a_monitor_that_becomes_ready_after_a_delay() {
     let (alarm, readiness, _) = readiness(&board, config);
     readiness.start().unwrap();
     // The model's clock follows the alarm's (both in microseconds).
-    while let Some(at) = alarm.armed_at.get() {
-        board.fixture.conduit.clock_us.set(at);
+    while let Some(at) = alarm.armed_at() {
+        board.fixture.conduit.set_clock_us(at);
         alarm.fire();
     }
     assert_eq!(readiness.state(), ReadinessState::Ready(Version::new(1, 2)));

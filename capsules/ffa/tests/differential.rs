@@ -12,12 +12,13 @@ use arm_ffa::partition_info::{
 use arm_ffa::{FfaError as OracleError, Interface, UuidHelper, Version as OracleVersion};
 use capsule_ffa::conduit::{Reply, Request};
 use capsule_ffa::discovery;
-use capsule_ffa::error::{FfaError, FfaStatus};
-use capsule_ffa::function::FunctionId;
-use capsule_ffa::messaging::{self, DirectMessage2, DirectMessage32, DirectMessage64};
-use capsule_ffa::partition::{DescriptorLayout, ExecutionState, PartitionId};
-use capsule_ffa::uuid::Uuid;
-use capsule_ffa::version::{SupportedVersion, Version};
+use capsule_ffa::error::ClientError;
+use capsule_ffa::messaging::{DirectMessage, DirectMessage2, DirectMessage32, DirectMessage64};
+use capsule_ffa::partition::{DescriptorLayout, ExecutionState};
+use capsule_ffa::version::SupportedVersion;
+use ffa_abi::FunctionId;
+use ffa_abi::Uuid;
+use ffa_abi::{PartitionId, Status, Version};
 use kernel::hil::smccc::SmcccRegisters;
 use proptest::prelude::*;
 
@@ -43,14 +44,14 @@ proptest! {
 
     #[test]
     fn direct_request_32_registers_agree(sender in any::<u16>(), receiver in any::<u16>(), payload in prop::array::uniform5(any::<u32>())) {
-        let request = messaging::encode_direct_request_32(PartitionId::new(sender), PartitionId::new(receiver), &DirectMessage32::new(payload));
+        let request = DirectMessage32::new(payload).encode(PartitionId::new(sender), PartitionId::new(receiver), Uuid::NIL);
         let decoded = oracle_decode(&request);
         prop_assert_eq!(decoded, Interface::MsgSendDirectReq { src_id: sender, dst_id: receiver, args: DirectMsgArgs::Args32(payload) });
     }
 
     #[test]
     fn direct_request_64_registers_agree(sender in any::<u16>(), receiver in any::<u16>(), payload in prop::array::uniform5(any::<u64>())) {
-        let request = messaging::encode_direct_request_64(PartitionId::new(sender), PartitionId::new(receiver), &DirectMessage64::new(payload));
+        let request = DirectMessage64::new(payload).encode(PartitionId::new(sender), PartitionId::new(receiver), Uuid::NIL);
         let mut expected = [0u64; 15];
         expected[..5].copy_from_slice(&payload);
         prop_assert_eq!(oracle_decode(&request), Interface::MsgSendDirectReq { src_id: sender, dst_id: receiver, args: DirectMsgArgs::Args64(expected) });
@@ -64,7 +65,7 @@ proptest! {
         payload in prop::array::uniform14(any::<u64>()),
     ) {
         let uuid = Uuid::from_bytes(uuid);
-        let request = messaging::encode_direct_request_2(PartitionId::new(sender), PartitionId::new(receiver), uuid, &DirectMessage2::new(payload));
+        let request = DirectMessage2::new(payload).encode(PartitionId::new(sender), PartitionId::new(receiver), uuid);
         match oracle_decode(&request) {
             Interface::MsgSendDirectReq2 { src_id, dst_id, uuid: theirs, args } => {
                 prop_assert_eq!((src_id, dst_id), (sender, receiver));
@@ -81,7 +82,7 @@ proptest! {
         match Reply::decode(&response) {
             Ok(Reply::DirectResponse(_, registers)) => {
                 prop_assert_eq!(registers.word(1) >> 16, responder as u32);
-                prop_assert_eq!(messaging::decode_direct_response_32(&registers).payload, payload32);
+                prop_assert_eq!(DirectMessage32::decode(&registers).payload, payload32);
             }
             other => prop_assert!(false, "{:?}", other),
         }
@@ -89,12 +90,12 @@ proptest! {
         wide[..5].copy_from_slice(&payload64);
         let response = oracle_encode(&Interface::MsgSendDirectResp { src_id: responder, dst_id: 0, args: DirectMsgArgs::Args64(wide) });
         match Reply::decode(&response) {
-            Ok(Reply::DirectResponse(_, registers)) => prop_assert_eq!(messaging::decode_direct_response_64(&registers).payload, payload64),
+            Ok(Reply::DirectResponse(_, registers)) => prop_assert_eq!(DirectMessage64::decode(&registers).payload, payload64),
             other => prop_assert!(false, "{:?}", other),
         }
         let response = oracle_encode(&Interface::MsgSendDirectResp2 { src_id: responder, dst_id: 0, args: DirectMsg2Args(payload2) });
         match Reply::decode(&response) {
-            Ok(Reply::DirectResponse2(registers)) => prop_assert_eq!(messaging::decode_direct_response_2(&registers).payload, payload2),
+            Ok(Reply::DirectResponse2(registers)) => prop_assert_eq!(DirectMessage2::decode(&registers).payload, payload2),
             other => prop_assert!(false, "{:?}", other),
         }
     }
@@ -236,7 +237,7 @@ fn the_rxtx_map_the_client_sends_decodes_alike() {
         capsule_ffa::ClientConfig::DEFAULT,
     );
     fixture.client.initialize().unwrap();
-    let calls = fixture.conduit.calls.borrow();
+    let calls = fixture.conduit.calls();
     let map = calls
         .iter()
         .find(|call| call.x[0] as u32 == FunctionId::RxTxMap64.raw())
@@ -270,19 +271,19 @@ fn the_rxtx_map_the_client_sends_decodes_alike() {
 #[test]
 fn oracle_error_codes_decode_alike() {
     let codes = [
-        (OracleError::NotSupported, FfaStatus::NotSupported),
-        (OracleError::InvalidParameters, FfaStatus::InvalidParameters),
-        (OracleError::NoMemory, FfaStatus::NoMemory),
-        (OracleError::Busy, FfaStatus::Busy),
-        (OracleError::Interrupted, FfaStatus::Interrupted),
-        (OracleError::Denied, FfaStatus::Denied),
-        (OracleError::Retry, FfaStatus::Retry),
-        (OracleError::Aborted, FfaStatus::Aborted),
-        (OracleError::NoData, FfaStatus::NoData),
+        (OracleError::NotSupported, Status::NotSupported),
+        (OracleError::InvalidParameters, Status::InvalidParameters),
+        (OracleError::NoMemory, Status::NoMemory),
+        (OracleError::Busy, Status::Busy),
+        (OracleError::Interrupted, Status::Interrupted),
+        (OracleError::Denied, Status::Denied),
+        (OracleError::Retry, Status::Retry),
+        (OracleError::Aborted, Status::Aborted),
+        (OracleError::NoData, Status::NoData),
     ];
     for (theirs, ours) in codes {
         let registers = oracle_encode(&Interface::error(theirs, true));
-        assert_eq!(Reply::decode(&registers), Err(FfaError::Status(ours)));
+        assert_eq!(Reply::decode(&registers), Err(ClientError::Status(ours)));
         assert_eq!(i32::from(theirs), ours.code());
     }
     let success = oracle_encode(&Interface::success32_noargs());

@@ -3,12 +3,13 @@
 mod common;
 
 use capsule_ffa::client::ClientConfig;
-use capsule_ffa::error::{FfaError, FfaStatus};
+use capsule_ffa::error::ClientError;
 use capsule_ffa::messaging::{DirectMessage2, DirectMessage32, DirectMessage64};
-use capsule_ffa::partition::PartitionId;
-use capsule_ffa::uuid::Uuid;
-use capsule_ffa::version::{SupportedVersion, Version};
+use ffa_abi::{PartitionId, Status, Version};
+
+use capsule_ffa::version::SupportedVersion;
 use common::{fixture, ids, scripted, Fixture};
+use ffa_abi::Uuid;
 use ffa_model::FaultConfig;
 use kernel::hil::smccc::SmcccRegisters;
 use kernel::ErrorCode;
@@ -49,26 +50,26 @@ fn forge(fixture: &Fixture, function: u32, reply: &[u64]) {
 #[test]
 fn every_ffa_error_code_is_decoded() {
     let expected = [
-        (-1, FfaStatus::NotSupported, ErrorCode::NOSUPPORT),
-        (-2, FfaStatus::InvalidParameters, ErrorCode::INVAL),
-        (-3, FfaStatus::NoMemory, ErrorCode::NOMEM),
-        (-4, FfaStatus::Busy, ErrorCode::BUSY),
-        (-5, FfaStatus::Interrupted, ErrorCode::CANCEL),
-        (-6, FfaStatus::Denied, ErrorCode::RESERVE),
-        (-7, FfaStatus::Retry, ErrorCode::BUSY),
-        (-8, FfaStatus::Aborted, ErrorCode::CANCEL),
-        (-9, FfaStatus::NoData, ErrorCode::FAIL),
-        (-10, FfaStatus::NotReady, ErrorCode::OFF),
-        (-77, FfaStatus::Unknown(-77), ErrorCode::FAIL),
+        (-1, Status::NotSupported, ErrorCode::NOSUPPORT),
+        (-2, Status::InvalidParameters, ErrorCode::INVAL),
+        (-3, Status::NoMemory, ErrorCode::NOMEM),
+        (-4, Status::Busy, ErrorCode::BUSY),
+        (-5, Status::Interrupted, ErrorCode::CANCEL),
+        (-6, Status::Denied, ErrorCode::RESERVE),
+        (-7, Status::Retry, ErrorCode::BUSY),
+        (-8, Status::Aborted, ErrorCode::CANCEL),
+        (-9, Status::NoData, ErrorCode::FAIL),
+        (-10, Status::NotReady, ErrorCode::OFF),
+        (-77, Status::Unknown(-77), ErrorCode::FAIL),
     ];
     for (code, status, error_code) in expected {
         let (conduit, client) = scripted(&[&[0x1_0002], &[0x1_0002], &[ERROR, 0, negative(code)]]);
         assert_eq!(
             client.initialize(),
-            Err(FfaError::Status(status)),
+            Err(ClientError::Status(status)),
             "code {code}"
         );
-        assert_eq!(ErrorCode::from(FfaError::Status(status)), error_code);
+        assert_eq!(ErrorCode::from(ClientError::Status(status)), error_code);
         assert_eq!(status.code(), code);
         assert_eq!(conduit.functions().last(), Some(&ids::FFA_ID_GET));
     }
@@ -78,7 +79,7 @@ fn every_ffa_error_code_is_decoded() {
 fn an_error_reply_with_a_non_negative_code_is_malformed() {
     for code in [0u64, 1, 0x7fff_ffff] {
         let (_, client) = scripted(&[&[0x1_0002], &[0x1_0002], &[ERROR, 0, code]]);
-        assert_eq!(client.initialize(), Err(FfaError::MalformedReply));
+        assert_eq!(client.initialize(), Err(ClientError::MalformedReply));
     }
 }
 
@@ -88,7 +89,7 @@ fn smccc_older_than_1_2_is_refused_before_any_ffa_call() {
         let (conduit, client) = scripted(&[&[reply]]);
         assert_eq!(
             client.initialize(),
-            Err(FfaError::SmcccTooOld { major, minor })
+            Err(ClientError::SmcccTooOld { major, minor })
         );
         assert_eq!(conduit.functions(), vec![ids::SMCCC_VERSION]);
     }
@@ -96,27 +97,27 @@ fn smccc_older_than_1_2_is_refused_before_any_ffa_call() {
 
 #[test]
 fn version_replies_with_bit_31_or_another_major_are_refused() {
-    let cases: [(u64, FfaError); 5] = [
+    let cases: [(u64, ClientError); 5] = [
         (
             0x2_0000,
-            FfaError::IncompatibleVersion {
+            ClientError::IncompatibleVersion {
                 requested: Version::new(1, 2),
                 callee: Version::new(2, 0),
             },
         ),
         (
             0x0_0009,
-            FfaError::IncompatibleVersion {
+            ClientError::IncompatibleVersion {
                 requested: Version::new(1, 2),
                 callee: Version::new(0, 9),
             },
         ),
         (
             0x8001_0002,
-            FfaError::Status(FfaStatus::Unknown(0x8001_0002u32 as i32)),
+            ClientError::Status(Status::Unknown(0x8001_0002u32 as i32)),
         ),
-        (u64::MAX, FfaError::Status(FfaStatus::NotSupported)),
-        (negative(-10), FfaError::Status(FfaStatus::NotReady)),
+        (u64::MAX, ClientError::Status(Status::NotSupported)),
+        (negative(-10), ClientError::Status(Status::NotReady)),
     ];
     for (reply, error) in cases {
         let (conduit, client) = scripted(&[&[0x1_0002], &[reply]]);
@@ -132,13 +133,13 @@ fn version_replies_with_bit_31_or_another_major_are_refused() {
     }
     // FFA_ERROR in reply to FFA_VERSION (a booting callee) carries the status in w2.
     let (_, client) = scripted(&[&[0x1_0002], &[ERROR, 0, negative(-4)]]);
-    assert_eq!(client.initialize(), Err(FfaError::Status(FfaStatus::Busy)));
+    assert_eq!(client.initialize(), Err(ClientError::Status(Status::Busy)));
 }
 
 #[test]
 fn an_unexpected_function_id_in_x0_is_an_error() {
     for x0 in [
-        ids::FFA_DIRECT_RESP_32 as u64,
+        ids::FFA_MSG_SEND_DIRECT_RESP_32 as u64,
         ids::FFA_INTERRUPT as u64,
         0x1234_5678,
         0x8400_00ff,
@@ -146,7 +147,7 @@ fn an_unexpected_function_id_in_x0_is_an_error() {
         let (_, client) = scripted(&[&[0x1_0002], &[0x1_0002], &[x0, 0, 0x8000]]);
         assert_eq!(
             client.initialize(),
-            Err(FfaError::UnexpectedFunction(x0 as u32)),
+            Err(ClientError::UnexpectedFunction(x0 as u32)),
             "x0 = {x0:#x}"
         );
     }
@@ -162,7 +163,10 @@ fn a_reserved_rxtx_granule_is_refused() {
             reply
         }
     });
-    assert_eq!(fixture.client.initialize(), Err(FfaError::MalformedReply));
+    assert_eq!(
+        fixture.client.initialize(),
+        Err(ClientError::MalformedReply)
+    );
 }
 
 #[test]
@@ -178,20 +182,10 @@ fn a_64k_granule_needs_64k_aligned_buffers() {
     // The test buffers are 64 KiB and at 1 MiB-aligned addresses: accepted.
     assert_eq!(fixture.client.initialize().unwrap().buffers.size, 64 * 1024);
 
-    let memory = std::rc::Rc::new(core::cell::RefCell::new(common::PhysicalMemory::default()));
-    memory.borrow_mut().add_region(0x4000_1000, 0x10000);
-    memory.borrow_mut().add_region(0x4010_0000, 0x10000);
-    let rx = common::leak(common::SharedPage {
-        memory: memory.clone(),
-        base: 0x4000_1000,
-        length: 0x10000,
-    });
-    let tx = common::leak(common::SharedPage {
-        memory: memory.clone(),
-        base: 0x4010_0000,
-        length: 0x10000,
-    });
-    let conduit = common::leak(common::ModelConduit::new(FaultConfig::default(), memory));
+    let memory = common::Memory::new();
+    let rx = common::leak(memory.page(0x4000_1000, 0x10000));
+    let tx = common::leak(memory.page(0x4010_0000, 0x10000));
+    let conduit = common::leak(common::ModelMonitor::new(FaultConfig::default(), memory));
     conduit.rewrite(|call, reply| {
         if call.x[0] as u32 == ids::FFA_FEATURES && call.x[1] as u32 == ids::FFA_RXTX_MAP_64 {
             SmcccRegisters::from_slice(&[SUCCESS, 0, 1])
@@ -207,7 +201,7 @@ fn a_64k_granule_needs_64k_aligned_buffers() {
     ));
     assert_eq!(
         client.initialize(),
-        Err(FfaError::BufferMisaligned {
+        Err(ClientError::BufferMisaligned {
             alignment: 64 * 1024
         })
     );
@@ -227,7 +221,7 @@ fn unusable_descriptor_sizes_are_refused_and_rx_released() {
         let result = fixture.client.discover(Uuid::NIL, 8, &mut |_| {});
         assert_eq!(
             result,
-            Err(FfaError::DescriptorSize(size as u32)),
+            Err(ClientError::DescriptorSize(size as u32)),
             "size {size}"
         );
         assert_eq!(
@@ -250,7 +244,7 @@ fn a_count_that_overflows_the_rx_buffer_is_refused_and_rx_released() {
         });
         assert_eq!(
             fixture.client.discover(Uuid::NIL, 4096, &mut |_| {}),
-            Err(FfaError::CountOverflow(count as u32))
+            Err(ClientError::CountOverflow(count as u32))
         );
         assert_eq!(
             fixture.conduit.functions().last(),
@@ -270,7 +264,7 @@ fn a_count_that_grows_between_the_two_calls_is_checked_again() {
     });
     assert_eq!(
         fixture.client.discover(Uuid::NIL, 2, &mut |_| {}),
-        Err(FfaError::TableFull { capacity: 2 })
+        Err(ClientError::TableFull { capacity: 2 })
     );
     assert_eq!(
         fixture.conduit.functions().last(),
@@ -284,7 +278,7 @@ fn a_failing_rx_release_is_reported() {
     forge(&fixture, ids::FFA_RX_RELEASE, &[ERROR, 0, negative(-6)]);
     assert_eq!(
         fixture.client.discover(Uuid::NIL, 8, &mut |_| {}),
-        Err(FfaError::Status(FfaStatus::Denied))
+        Err(ClientError::Status(Status::Denied))
     );
     assert!(
         !fixture.client.mailbox().rx_owned(),
@@ -312,7 +306,7 @@ fn malformed_register_discovery_replies_are_refused() {
         });
         assert_eq!(
             fixture.client.discover(Uuid::NIL, 16, &mut |_| {}),
-            Err(FfaError::MalformedReply),
+            Err(ClientError::MalformedReply),
             "summary {summary:#x}"
         );
     }
@@ -333,7 +327,7 @@ fn register_discovery_that_never_ends_is_bounded_by_the_table() {
     });
     assert_eq!(
         fixture.client.discover(Uuid::NIL, 8, &mut |_| {}),
-        Err(FfaError::TableFull { capacity: 8 })
+        Err(ClientError::TableFull { capacity: 8 })
     );
     assert_eq!(fixture.conduit.functions().len(), 1);
 }
@@ -368,42 +362,42 @@ fn direct_responses_from_or_to_the_wrong_endpoint_are_refused() {
     let fixture = ready(SupportedVersion::V1_2);
     forge(
         &fixture,
-        ids::FFA_DIRECT_REQ_32,
-        &[ids::FFA_DIRECT_RESP_32 as u64, 0x8002 << 16],
+        ids::FFA_MSG_SEND_DIRECT_REQ_32,
+        &[ids::FFA_MSG_SEND_DIRECT_RESP_32 as u64, 0x8002 << 16],
     );
     assert_eq!(
         fixture
             .client
-            .direct_request_32(ECHO, &DirectMessage32::default()),
-        Err(FfaError::WrongResponder {
+            .direct_request(ECHO, Uuid::NIL, &DirectMessage32::default()),
+        Err(ClientError::WrongResponder {
             expected: ECHO,
             actual: PartitionId::new(0x8002)
         })
     );
     forge(
         &fixture,
-        ids::FFA_DIRECT_REQ_32,
-        &[ids::FFA_DIRECT_RESP_32 as u64, 0x8001 << 16 | 0x17],
+        ids::FFA_MSG_SEND_DIRECT_REQ_32,
+        &[ids::FFA_MSG_SEND_DIRECT_RESP_32 as u64, 0x8001 << 16 | 0x17],
     );
     assert_eq!(
         fixture
             .client
-            .direct_request_32(ECHO, &DirectMessage32::default()),
-        Err(FfaError::WrongResponder {
+            .direct_request(ECHO, Uuid::NIL, &DirectMessage32::default()),
+        Err(ClientError::WrongResponder {
             expected: PartitionId::new(0),
             actual: PartitionId::new(0x17)
         })
     );
     forge(
         &fixture,
-        ids::FFA_DIRECT_REQ2,
-        &[ids::FFA_DIRECT_RESP2 as u64, 0x8003 << 16],
+        ids::FFA_MSG_SEND_DIRECT_REQ2,
+        &[ids::FFA_MSG_SEND_DIRECT_RESP2 as u64, 0x8003 << 16],
     );
     assert!(matches!(
         fixture
             .client
-            .direct_request_2(ECHO, Uuid::NIL, &DirectMessage2::default()),
-        Err(FfaError::WrongResponder { .. })
+            .direct_request(ECHO, Uuid::NIL, &DirectMessage2::default()),
+        Err(ClientError::WrongResponder { .. })
     ));
 }
 
@@ -411,30 +405,39 @@ fn direct_responses_from_or_to_the_wrong_endpoint_are_refused() {
 fn direct_responses_of_the_wrong_kind_are_refused() {
     let fixture = ready(SupportedVersion::V1_2);
     let cases: [(u32, u64); 4] = [
-        (ids::FFA_DIRECT_REQ_32, ids::FFA_DIRECT_RESP_64 as u64),
-        (ids::FFA_DIRECT_REQ_64, ids::FFA_DIRECT_RESP_32 as u64),
-        (ids::FFA_DIRECT_REQ_64, SUCCESS),
-        (ids::FFA_DIRECT_REQ2, ids::FFA_DIRECT_RESP_64 as u64),
+        (
+            ids::FFA_MSG_SEND_DIRECT_REQ_32,
+            ids::FFA_MSG_SEND_DIRECT_RESP_64 as u64,
+        ),
+        (
+            ids::FFA_MSG_SEND_DIRECT_REQ_64,
+            ids::FFA_MSG_SEND_DIRECT_RESP_32 as u64,
+        ),
+        (ids::FFA_MSG_SEND_DIRECT_REQ_64, SUCCESS),
+        (
+            ids::FFA_MSG_SEND_DIRECT_REQ2,
+            ids::FFA_MSG_SEND_DIRECT_RESP_64 as u64,
+        ),
     ];
     for (request, response) in cases {
         forge(&fixture, request, &[response, 0x8001 << 16]);
         let result = match request {
-            ids::FFA_DIRECT_REQ_32 => fixture
+            ids::FFA_MSG_SEND_DIRECT_REQ_32 => fixture
                 .client
-                .direct_request_32(ECHO, &DirectMessage32::default())
+                .direct_request(ECHO, Uuid::NIL, &DirectMessage32::default())
                 .map(|_| ()),
-            ids::FFA_DIRECT_REQ_64 => fixture
+            ids::FFA_MSG_SEND_DIRECT_REQ_64 => fixture
                 .client
-                .direct_request_64(ECHO, &DirectMessage64::default())
+                .direct_request(ECHO, Uuid::NIL, &DirectMessage64::default())
                 .map(|_| ()),
             _ => fixture
                 .client
-                .direct_request_2(ECHO, Uuid::NIL, &DirectMessage2::default())
+                .direct_request(ECHO, Uuid::NIL, &DirectMessage2::default())
                 .map(|_| ()),
         };
         assert_eq!(
             result,
-            Err(FfaError::UnexpectedFunction(response as u32)),
+            Err(ClientError::UnexpectedFunction(response as u32)),
             "{request:#x} answered {response:#x}"
         );
     }
@@ -445,14 +448,18 @@ fn a_framework_message_in_place_of_a_response_is_refused() {
     let fixture = ready(SupportedVersion::V1_2);
     forge(
         &fixture,
-        ids::FFA_DIRECT_REQ_32,
-        &[ids::FFA_DIRECT_RESP_32 as u64, 0x8001 << 16, 0x8000_0002],
+        ids::FFA_MSG_SEND_DIRECT_REQ_32,
+        &[
+            ids::FFA_MSG_SEND_DIRECT_RESP_32 as u64,
+            0x8001 << 16,
+            0x8000_0002,
+        ],
     );
     assert_eq!(
         fixture
             .client
-            .direct_request_32(ECHO, &DirectMessage32::default()),
-        Err(FfaError::MalformedReply)
+            .direct_request(ECHO, Uuid::NIL, &DirectMessage32::default()),
+        Err(ClientError::MalformedReply)
     );
 }
 
@@ -461,14 +468,14 @@ fn preemption_of_another_partition_is_refused() {
     let fixture = ready(SupportedVersion::V1_2);
     forge(
         &fixture,
-        ids::FFA_DIRECT_REQ_32,
+        ids::FFA_MSG_SEND_DIRECT_REQ_32,
         &[ids::FFA_INTERRUPT as u64, 0x8003 << 16],
     );
     assert_eq!(
         fixture
             .client
-            .direct_request_32(ECHO, &DirectMessage32::default()),
-        Err(FfaError::WrongResponder {
+            .direct_request(ECHO, Uuid::NIL, &DirectMessage32::default()),
+        Err(ClientError::WrongResponder {
             expected: ECHO,
             actual: PartitionId::new(0x8003)
         })
@@ -484,8 +491,8 @@ fn an_endless_yield_is_bounded() {
     assert_eq!(
         fixture
             .client
-            .direct_request_64(ECHO, &DirectMessage64::default()),
-        Err(FfaError::ResumptionsExhausted)
+            .direct_request(ECHO, Uuid::NIL, &DirectMessage64::default()),
+        Err(ClientError::ResumptionsExhausted)
     );
     let policy = fixture.client.config().retry;
     assert_eq!(
@@ -500,7 +507,7 @@ fn a_run_refused_by_the_callee_ends_the_request() {
     fixture
         .conduit
         .rewrite(|call, reply| match call.x[0] as u32 {
-            ids::FFA_DIRECT_REQ_32 => {
+            ids::FFA_MSG_SEND_DIRECT_REQ_32 => {
                 SmcccRegisters::from_slice(&[ids::FFA_INTERRUPT as u64, 0x8001 << 16])
             }
             ids::FFA_RUN => SmcccRegisters::from_slice(&[ERROR, 0, negative(-6)]),
@@ -509,8 +516,8 @@ fn a_run_refused_by_the_callee_ends_the_request() {
     assert_eq!(
         fixture
             .client
-            .direct_request_32(ECHO, &DirectMessage32::default()),
-        Err(FfaError::Status(FfaStatus::Denied))
+            .direct_request(ECHO, Uuid::NIL, &DirectMessage32::default()),
+        Err(ClientError::Status(Status::Denied))
     );
 }
 
@@ -520,14 +527,14 @@ fn direct_request_errors_other_than_busy_are_not_retried() {
         let fixture = ready(SupportedVersion::V1_2);
         forge(
             &fixture,
-            ids::FFA_DIRECT_REQ_32,
+            ids::FFA_MSG_SEND_DIRECT_REQ_32,
             &[ERROR, 0, negative(code)],
         );
         assert!(matches!(
             fixture
                 .client
-                .direct_request_32(ECHO, &DirectMessage32::default()),
-            Err(FfaError::Status(_))
+                .direct_request(ECHO, Uuid::NIL, &DirectMessage32::default()),
+            Err(ClientError::Status(_))
         ));
         assert_eq!(fixture.conduit.functions().len(), 1, "code {code}");
     }
@@ -551,7 +558,7 @@ fn an_unknown_uuid_answered_with_a_count_of_0_leaves_rx_alone() {
         fixture.conduit.functions(),
         vec![ids::FFA_PARTITION_INFO_GET]
     );
-    assert_eq!(fixture.conduit.calls.borrow()[0].x[5], 1, "count only");
+    assert_eq!(fixture.conduit.calls()[0].x[5], 1, "count only");
     assert!(!fixture.client.mailbox().rx_owned());
 }
 
@@ -615,19 +622,19 @@ fn a_refused_unmap_keeps_the_session_so_teardown_can_be_retried() {
     let fixture = ready(SupportedVersion::V1_2);
     // The callee refuses the unmap and keeps the buffers mapped: the model's
     // state from before the call is put back after it.
-    let before = fixture.conduit.world.borrow().clone();
+    let before = fixture.conduit.world().clone();
     forge(&fixture, ids::FFA_RXTX_UNMAP, &[ERROR, 0, negative(-4)]);
     assert_eq!(
         fixture.client.teardown(),
-        Err(FfaError::Status(FfaStatus::Busy))
+        Err(ClientError::Status(Status::Busy))
     );
-    *fixture.conduit.world.borrow_mut() = before;
+    *fixture.conduit.world_mut() = before;
     assert!(fixture.client.session().is_some());
-    assert!(fixture.conduit.world.borrow().buffer_pair().is_some());
-    *fixture.conduit.rewriter.borrow_mut() = None;
+    assert!(fixture.conduit.world().buffer_pair().is_some());
+    fixture.conduit.stop_rewriting();
     assert_eq!(fixture.client.teardown(), Ok(()));
     assert!(fixture.client.session().is_none());
-    assert!(fixture.conduit.world.borrow().buffer_pair().is_none());
+    assert!(fixture.conduit.world().buffer_pair().is_none());
     // Set-up can run again on the unmapped buffers.
     assert!(fixture.client.initialize().is_ok());
 }

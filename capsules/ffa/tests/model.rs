@@ -3,13 +3,14 @@
 mod common;
 
 use capsule_ffa::client::ClientConfig;
-use capsule_ffa::error::{FfaError, FfaStatus};
+use capsule_ffa::error::ClientError;
 use capsule_ffa::features::RxTxGranule;
 use capsule_ffa::messaging::{DirectMessage2, DirectMessage32, DirectMessage64, RetryPolicy};
-use capsule_ffa::partition::{ExecutionState, PartitionId, PartitionInfo};
-use capsule_ffa::uuid::Uuid;
-use capsule_ffa::version::{SupportedVersion, Version};
+use capsule_ffa::partition::{ExecutionState, PartitionInfo};
+use capsule_ffa::version::SupportedVersion;
 use common::{fixture, fixture_with_buffers, ids};
+use ffa_abi::Uuid;
+use ffa_abi::{PartitionId, Status, Version};
 use ffa_model::config::PartitionInfoFault;
 use ffa_model::mailbox::ReceiveOwner;
 use ffa_model::partition::{
@@ -22,7 +23,7 @@ const AARCH32: PartitionId = PartitionId::new(AARCH32_PARTITION_ID);
 const INTERRUPTING: PartitionId = PartitionId::new(INTERRUPTING_PARTITION_ID);
 
 fn echo_uuid() -> Uuid {
-    Uuid::from_bytes(ECHO_PARTITION_UUID.to_bytes())
+    ECHO_PARTITION_UUID
 }
 
 fn config_requesting(version: SupportedVersion) -> ClientConfig {
@@ -32,7 +33,7 @@ fn config_requesting(version: SupportedVersion) -> ClientConfig {
     }
 }
 
-fn discover_all(client: &capsule_ffa::FfaClient<'_>) -> Result<Vec<PartitionInfo>, FfaError> {
+fn discover_all(client: &capsule_ffa::FfaClient<'_>) -> Result<Vec<PartitionInfo>, ClientError> {
     let mut found = Vec::new();
     client.discover(Uuid::NIL, 8, &mut |info| found.push(info))?;
     Ok(found)
@@ -57,12 +58,7 @@ fn set_up_negotiates_v1_2_and_maps_the_buffers_in_order() {
         &[ids::SMCCC_VERSION, ids::FFA_VERSION, ids::FFA_ID_GET]
     );
     assert_eq!(*functions.last().unwrap(), ids::FFA_RXTX_MAP_64);
-    let pair = fixture
-        .conduit
-        .world
-        .borrow()
-        .buffer_pair()
-        .expect("mapped");
+    let pair = fixture.conduit.world().buffer_pair().expect("mapped");
     assert_eq!(pair.receive_address, common::RX_ADDRESS);
     assert_eq!(pair.transmit_address, common::TX_ADDRESS);
     assert_eq!(pair.page_count, 16);
@@ -84,7 +80,7 @@ fn buffers_smaller_than_the_granule_are_refused_before_mapping() {
     let fixture = fixture_with_buffers(FaultConfig::default(), ClientConfig::DEFAULT, 2048);
     assert_eq!(
         fixture.client.initialize(),
-        Err(FfaError::BufferTooSmall {
+        Err(ClientError::BufferTooSmall {
             required: 4096,
             available: 2048
         })
@@ -110,7 +106,7 @@ fn older_callees_are_accepted_at_their_version() {
         let session = fixture.client.initialize().expect("set-up");
         assert_eq!(session.version.version(), expected, "SPMC {spmc:?}");
         assert_eq!(
-            fixture.conduit.world.borrow().negotiated_version().minor,
+            fixture.conduit.world().negotiated_version().minor(),
             expected.minor()
         );
         if expected < Version::new(1, 2) {
@@ -138,7 +134,7 @@ fn a_v1_0_caller_uses_v1_0_layouts_against_a_v1_2_callee() {
         );
     }
     // No count-only call at v1.0: a single PARTITION_INFO_GET with w5 = 0.
-    let calls = fixture.conduit.calls.borrow();
+    let calls = fixture.conduit.calls();
     let gets: Vec<_> = calls
         .iter()
         .filter(|call| call.x[0] as u32 == ids::FFA_PARTITION_INFO_GET)
@@ -146,7 +142,7 @@ fn a_v1_0_caller_uses_v1_0_layouts_against_a_v1_2_callee() {
     assert_eq!(gets.len(), 1);
     assert_eq!(gets[0].x[5], 0);
     assert_eq!(
-        fixture.conduit.world.borrow().receive_owner(),
+        fixture.conduit.world().receive_owner(),
         ReceiveOwner::Producer
     );
 }
@@ -162,7 +158,7 @@ fn a_different_major_version_is_refused() {
     );
     assert_eq!(
         fixture.client.initialize(),
-        Err(FfaError::IncompatibleVersion {
+        Err(ClientError::IncompatibleVersion {
             requested: Version::new(1, 2),
             callee: Version::new(2, 0)
         })
@@ -185,15 +181,15 @@ fn absent_ffa_is_reported_as_not_supported() {
     );
     assert_eq!(
         fixture.client.initialize(),
-        Err(FfaError::Status(FfaStatus::NotSupported))
+        Err(ClientError::Status(Status::NotSupported))
     );
 }
 
 #[test]
 fn a_callee_not_ready_yet_fails_set_up_with_its_status() {
     for (error, status) in [
-        (ReadinessError::NotReady, FfaStatus::NotReady),
-        (ReadinessError::Busy, FfaStatus::Busy),
+        (ReadinessError::NotReady, Status::NotReady),
+        (ReadinessError::Busy, Status::Busy),
     ] {
         let fixture = fixture(
             FaultConfig {
@@ -203,7 +199,10 @@ fn a_callee_not_ready_yet_fails_set_up_with_its_status() {
             },
             ClientConfig::DEFAULT,
         );
-        assert_eq!(fixture.client.initialize(), Err(FfaError::Status(status)));
+        assert_eq!(
+            fixture.client.initialize(),
+            Err(ClientError::Status(status))
+        );
         // Once ready, set-up succeeds.
         assert!(fixture.client.initialize().is_ok());
     }
@@ -220,7 +219,7 @@ fn a_denied_mapping_fails_set_up() {
     );
     assert_eq!(
         fixture.client.initialize(),
-        Err(FfaError::Status(FfaStatus::Denied))
+        Err(ClientError::Status(Status::Denied))
     );
     assert!(fixture.client.session().is_none());
 }
@@ -230,20 +229,23 @@ fn teardown_unmaps_and_forgets_the_session() {
     let fixture = fixture(FaultConfig::default(), ClientConfig::DEFAULT);
     fixture.client.initialize().unwrap();
     assert_eq!(fixture.client.teardown(), Ok(()));
-    assert!(fixture.conduit.world.borrow().buffer_pair().is_none());
-    assert_eq!(fixture.client.teardown(), Err(FfaError::NotInitialized));
+    assert!(fixture.conduit.world().buffer_pair().is_none());
+    assert_eq!(fixture.client.teardown(), Err(ClientError::NotInitialized));
     assert_eq!(
         fixture
             .client
-            .direct_request_32(ECHO, &DirectMessage32::default()),
-        Err(FfaError::NotInitialized)
+            .direct_request(ECHO, Uuid::NIL, &DirectMessage32::default()),
+        Err(ClientError::NotInitialized)
     );
 }
 
 #[test]
 fn operations_before_set_up_fail_without_a_call() {
     let fixture = fixture(FaultConfig::default(), ClientConfig::DEFAULT);
-    assert_eq!(discover_all(fixture.client), Err(FfaError::NotInitialized));
+    assert_eq!(
+        discover_all(fixture.client),
+        Err(ClientError::NotInitialized)
+    );
     assert!(fixture.conduit.functions().is_empty());
 }
 
@@ -277,13 +279,9 @@ fn discovery_through_rx_at_v1_1_counts_first_and_releases_rx() {
             ids::FFA_RX_RELEASE
         ]
     );
+    assert_eq!(fixture.conduit.calls()[0].x[5], 1, "count only first");
     assert_eq!(
-        fixture.conduit.calls.borrow()[0].x[5],
-        1,
-        "count only first"
-    );
-    assert_eq!(
-        fixture.conduit.world.borrow().receive_owner(),
+        fixture.conduit.world().receive_owner(),
         ReceiveOwner::Producer
     );
     check_hosted_partitions(&partitions, SupportedVersion::V1_1);
@@ -301,7 +299,7 @@ fn check_hosted_partitions(partitions: &[PartitionInfo], version: SupportedVersi
         assert_eq!(info.uuid.as_bytes(), &hosted.uuid);
         assert_eq!(
             info.properties.raw(),
-            hosted.properties_for(ffa_model::Version::new(1, version.version().minor()))
+            hosted.properties_for(ffa_abi::Version::new(1, version.version().minor()))
         );
     }
     assert_eq!(
@@ -337,7 +335,7 @@ fn discovery_by_uuid_finds_one_partition_without_its_uuid() {
         fixture
             .client
             .discover(unknown, 8, &mut |_| panic!("no descriptor expected")),
-        Err(FfaError::Status(FfaStatus::InvalidParameters))
+        Err(ClientError::Status(Status::InvalidParameters))
     );
 }
 
@@ -380,10 +378,10 @@ fn a_descriptor_size_too_small_is_refused_and_rx_released() {
     fixture.client.initialize().unwrap();
     assert_eq!(
         discover_all(fixture.client),
-        Err(FfaError::DescriptorSize(16))
+        Err(ClientError::DescriptorSize(16))
     );
     assert_eq!(
-        fixture.conduit.world.borrow().receive_owner(),
+        fixture.conduit.world().receive_owner(),
         ReceiveOwner::Producer
     );
     assert!(!fixture.client.mailbox().rx_owned());
@@ -403,12 +401,14 @@ fn a_huge_count_is_refused_before_rx_is_read() {
         let result = discover_all(fixture.client);
         match version {
             // v1.1: the count-only call already exceeds the table.
-            SupportedVersion::V1_1 => assert_eq!(result, Err(FfaError::TableFull { capacity: 8 })),
+            SupportedVersion::V1_1 => {
+                assert_eq!(result, Err(ClientError::TableFull { capacity: 8 }))
+            }
             // v1.0 has no count-only call: count × 8 overflows the RX buffer.
-            _ => assert_eq!(result, Err(FfaError::CountOverflow(0x0100_0000))),
+            _ => assert_eq!(result, Err(ClientError::CountOverflow(0x0100_0000))),
         }
         assert_eq!(
-            fixture.conduit.world.borrow().receive_owner(),
+            fixture.conduit.world().receive_owner(),
             ReceiveOwner::Producer
         );
     }
@@ -425,11 +425,11 @@ fn more_partitions_than_the_table_holds_is_an_error() {
         fixture.client.initialize().unwrap();
         assert_eq!(
             fixture.client.discover(Uuid::NIL, 2, &mut |_| {}),
-            Err(FfaError::TableFull { capacity: 2 }),
+            Err(ClientError::TableFull { capacity: 2 }),
             "{version:?}"
         );
         assert_eq!(
-            fixture.conduit.world.borrow().receive_owner(),
+            fixture.conduit.world().receive_owner(),
             ReceiveOwner::Producer
         );
     }
@@ -441,16 +441,16 @@ fn direct_requests_32_and_64_round_trip_to_the_echo_partition() {
     fixture.client.initialize().unwrap();
     let message = DirectMessage32::new([1, 2, 3, 0xffff_ffff, 0x8000_0000]);
     assert_eq!(
-        fixture.client.direct_request_32(ECHO, &message),
+        fixture.client.direct_request(ECHO, Uuid::NIL, &message),
         Ok(message)
     );
     let message = DirectMessage64::new([u64::MAX, 1 << 63, 3, 4, 0x1234_5678_9abc_def0]);
     assert_eq!(
-        fixture.client.direct_request_64(ECHO, &message),
+        fixture.client.direct_request(ECHO, Uuid::NIL, &message),
         Ok(message)
     );
-    let call = *fixture.conduit.calls.borrow().last().unwrap();
-    assert_eq!(call.x[0] as u32, ids::FFA_DIRECT_REQ_64);
+    let call = *fixture.conduit.calls().last().unwrap();
+    assert_eq!(call.x[0] as u32, ids::FFA_MSG_SEND_DIRECT_REQ_64);
     assert_eq!(
         call.x[1], ECHO_PARTITION_ID as u64,
         "w1 = sender 0 << 16 | receiver"
@@ -464,14 +464,18 @@ fn the_aarch32_partition_answers_32_bit_requests_and_refuses_64() {
     fixture.client.initialize().unwrap();
     let reply = fixture
         .client
-        .direct_request_32(AARCH32, &DirectMessage32::new([1, 2, 3, 4, u32::MAX]))
+        .direct_request(
+            AARCH32,
+            Uuid::NIL,
+            &DirectMessage32::new([1, 2, 3, 4, u32::MAX]),
+        )
         .unwrap();
     assert_eq!(reply.payload, [2, 3, 4, 5, 0]);
     assert_eq!(
         fixture
             .client
-            .direct_request_64(AARCH32, &DirectMessage64::default()),
-        Err(FfaError::Status(FfaStatus::InvalidParameters))
+            .direct_request(AARCH32, Uuid::NIL, &DirectMessage64::default()),
+        Err(ClientError::Status(Status::InvalidParameters))
     );
 }
 
@@ -485,17 +489,17 @@ fn direct_request_2_round_trips_with_the_uuid_in_x2_x3() {
     }
     let message = DirectMessage2::new(payload);
     assert_eq!(
-        fixture.client.direct_request_2(ECHO, echo_uuid(), &message),
+        fixture.client.direct_request(ECHO, echo_uuid(), &message),
         Ok(message)
     );
-    let call = *fixture.conduit.calls.borrow().last().unwrap();
-    let (low, high) = ECHO_PARTITION_UUID.to_register_pair();
+    let call = *fixture.conduit.calls().last().unwrap();
+    let [low, high] = ECHO_PARTITION_UUID.to_register_pair();
     assert_eq!((call.x[2], call.x[3]), (low, high));
     // A UUID the partition does not implement is refused by the callee.
     let other = Uuid::parse("88886b1c-15ad-4435-a3f8-e2919eacb5b7").unwrap();
     assert_eq!(
-        fixture.client.direct_request_2(ECHO, other, &message),
-        Err(FfaError::Status(FfaStatus::InvalidParameters))
+        fixture.client.direct_request(ECHO, other, &message),
+        Err(ClientError::Status(Status::InvalidParameters))
     );
 }
 
@@ -510,8 +514,8 @@ fn direct_request_2_is_not_sent_below_v1_2() {
     assert_eq!(
         fixture
             .client
-            .direct_request_2(ECHO, echo_uuid(), &DirectMessage2::default()),
-        Err(FfaError::Unsupported)
+            .direct_request(ECHO, echo_uuid(), &DirectMessage2::default()),
+        Err(ClientError::Unsupported)
     );
     assert!(fixture.conduit.functions().is_empty());
 }
@@ -530,20 +534,20 @@ fn a_preempted_partition_is_resumed_with_run() {
     fixture.conduit.clear_calls();
     let message = DirectMessage64::new([5, 6, 7, 8, 9]);
     assert_eq!(
-        fixture.client.direct_request_64(INTERRUPTING, &message),
+        fixture
+            .client
+            .direct_request(INTERRUPTING, Uuid::NIL, &message),
         Ok(message)
     );
     assert_eq!(fixture.conduit.count(ids::FFA_RUN), 5);
-    for call in fixture.conduit.calls.borrow().iter().skip(1) {
+    for call in fixture.conduit.calls().iter().skip(1) {
         assert_eq!(call.x[1], (INTERRUPTING_PARTITION_ID as u64) << 16);
     }
     // REQ2 goes through the same path.
     let message = DirectMessage2::new([42; 14]);
     let uuid = Uuid::parse("b4399eff-6a76-400b-bfa8-2c063889c6ee").unwrap();
     assert_eq!(
-        fixture
-            .client
-            .direct_request_2(INTERRUPTING, uuid, &message),
+        fixture.client.direct_request(INTERRUPTING, uuid, &message),
         Ok(message)
     );
 }
@@ -569,8 +573,8 @@ fn resumptions_are_bounded() {
     assert_eq!(
         fixture
             .client
-            .direct_request_32(INTERRUPTING, &DirectMessage32::default()),
-        Err(FfaError::ResumptionsExhausted)
+            .direct_request(INTERRUPTING, Uuid::NIL, &DirectMessage32::default()),
+        Err(ClientError::ResumptionsExhausted)
     );
     assert_eq!(fixture.conduit.count(ids::FFA_RUN), 4);
     assert_eq!(fixture.conduit.functions().len(), 5);
@@ -596,10 +600,10 @@ fn busy_and_retry_storms_are_retried_within_the_policy() {
     fixture.conduit.clear_calls();
     let message = DirectMessage32::new([9, 8, 7, 6, 5]);
     assert_eq!(
-        fixture.client.direct_request_32(ECHO, &message),
+        fixture.client.direct_request(ECHO, Uuid::NIL, &message),
         Ok(message)
     );
-    assert_eq!(fixture.conduit.count(ids::FFA_DIRECT_REQ_32), 6);
+    assert_eq!(fixture.conduit.count(ids::FFA_MSG_SEND_DIRECT_REQ_32), 6);
 }
 
 #[test]
@@ -622,10 +626,10 @@ fn a_busy_storm_longer_than_the_policy_gives_up() {
     assert_eq!(
         fixture
             .client
-            .direct_request_32(ECHO, &DirectMessage32::default()),
-        Err(FfaError::RetriesExhausted)
+            .direct_request(ECHO, Uuid::NIL, &DirectMessage32::default()),
+        Err(ClientError::RetriesExhausted)
     );
-    assert_eq!(fixture.conduit.count(ids::FFA_DIRECT_REQ_32), 4);
+    assert_eq!(fixture.conduit.count(ids::FFA_MSG_SEND_DIRECT_REQ_32), 4);
 }
 
 #[test]
@@ -641,8 +645,8 @@ fn a_response_from_the_wrong_partition_is_an_error() {
     assert_eq!(
         fixture
             .client
-            .direct_request_32(ECHO, &DirectMessage32::default()),
-        Err(FfaError::WrongResponder {
+            .direct_request(ECHO, Uuid::NIL, &DirectMessage32::default()),
+        Err(ClientError::WrongResponder {
             expected: ECHO,
             actual: AARCH32
         })
@@ -650,8 +654,8 @@ fn a_response_from_the_wrong_partition_is_an_error() {
     assert!(matches!(
         fixture
             .client
-            .direct_request_2(ECHO, echo_uuid(), &DirectMessage2::default()),
-        Err(FfaError::WrongResponder { .. })
+            .direct_request(ECHO, echo_uuid(), &DirectMessage2::default()),
+        Err(ClientError::WrongResponder { .. })
     ));
 }
 
@@ -660,10 +664,12 @@ fn a_request_to_an_unknown_partition_is_refused_by_the_callee() {
     let fixture = fixture(FaultConfig::default(), ClientConfig::DEFAULT);
     fixture.client.initialize().unwrap();
     assert_eq!(
-        fixture
-            .client
-            .direct_request_32(PartitionId::new(0x8009), &DirectMessage32::default()),
-        Err(FfaError::Status(FfaStatus::InvalidParameters))
+        fixture.client.direct_request(
+            PartitionId::new(0x8009),
+            Uuid::NIL,
+            &DirectMessage32::default()
+        ),
+        Err(ClientError::Status(Status::InvalidParameters))
     );
 }
 
@@ -676,36 +682,35 @@ fn rx_and_tx_guards_follow_ownership() {
     fixture.client.initialize().unwrap();
     let mailbox = fixture.client.mailbox();
     let conduit = fixture.client.conduit();
-    let request =
-        capsule_ffa::conduit::Request::new(capsule_ffa::function::FunctionId::PartitionInfoGet);
+    let request = capsule_ffa::conduit::Request::new(ffa_abi::FunctionId::PartitionInfoGet);
     {
         let (registers, rx) = mailbox.call_filling_rx(conduit, &request).unwrap();
         assert_eq!(registers.word(2), 3);
         assert!(mailbox.rx_owned());
         assert_eq!(
-            fixture.conduit.world.borrow().receive_owner(),
+            fixture.conduit.world().receive_owner(),
             ReceiveOwner::Caller
         );
         // While RX is held, a second call that fills it is refused without a call.
         fixture.conduit.clear_calls();
         assert!(matches!(
             mailbox.call_filling_rx(conduit, &request),
-            Err(FfaError::RxBusy)
+            Err(ClientError::RxBusy)
         ));
         assert!(fixture.conduit.functions().is_empty());
-        assert_eq!(mailbox.unmap(conduit), Err(FfaError::RxBusy));
+        assert_eq!(mailbox.unmap(conduit), Err(ClientError::RxBusy));
         let mut id = [0u8; 2];
         rx.read(0, &mut id).unwrap();
         assert_eq!(u16::from_le_bytes(id), ECHO_PARTITION_ID);
         assert!(matches!(
             rx.read(rx.len() - 1, &mut id),
-            Err(FfaError::BufferTooSmall { .. })
+            Err(ClientError::BufferTooSmall { .. })
         ));
         // Dropped here: released.
     }
     assert!(!mailbox.rx_owned());
     assert_eq!(
-        fixture.conduit.world.borrow().receive_owner(),
+        fixture.conduit.world().receive_owner(),
         ReceiveOwner::Producer
     );
     // Explicit release reports the callee's answer.
@@ -713,17 +718,14 @@ fn rx_and_tx_guards_follow_ownership() {
     assert_eq!(rx.release(), Ok(()));
 
     let tx = mailbox.tx().unwrap();
-    assert!(matches!(mailbox.tx(), Err(FfaError::TxBusy)));
+    assert!(matches!(mailbox.tx(), Err(ClientError::TxBusy)));
     tx.write(0, &[1, 2, 3]).unwrap();
     assert!(matches!(
         tx.write(tx.len(), &[1]),
-        Err(FfaError::BufferTooSmall { .. })
+        Err(ClientError::BufferTooSmall { .. })
     ));
-    let mut written = [0u8; 3];
-    ffa_model::NormalWorldMemory::read(&*fixture.memory.borrow(), common::TX_ADDRESS, &mut written)
-        .unwrap();
-    assert_eq!(written, [1, 2, 3]);
-    let id_get = capsule_ffa::conduit::Request::new(capsule_ffa::function::FunctionId::IdGet);
+    assert_eq!(fixture.memory.read(common::TX_ADDRESS, 3), [1, 2, 3]);
+    let id_get = capsule_ffa::conduit::Request::new(ffa_abi::FunctionId::IdGet);
     assert!(mailbox.call_with_tx(conduit, tx, &id_get).is_ok());
     assert!(mailbox.tx().is_ok(), "TX is free again after the call");
 }
@@ -738,6 +740,6 @@ fn a_mailbox_is_mapped_once() {
             &session.version,
             &session.features
         ),
-        Err(FfaError::AlreadyDone)
+        Err(ClientError::AlreadyDone)
     );
 }

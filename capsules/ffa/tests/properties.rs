@@ -8,11 +8,12 @@ use capsule_ffa::client::ClientConfig;
 use capsule_ffa::conduit::Reply;
 use capsule_ffa::features::RxTxGranule;
 use capsule_ffa::messaging::{DirectMessage2, DirectMessage32, DirectMessage64, RetryPolicy};
-use capsule_ffa::partition::{DescriptorLayout, PartitionId, PartitionProperties};
-use capsule_ffa::uuid::Uuid;
-use capsule_ffa::version::{self, SupportedVersion, Version};
+use capsule_ffa::partition::{DescriptorLayout, PartitionProperties};
+use capsule_ffa::version::{self, SupportedVersion};
 use common::{fixture, ids, RX_ADDRESS};
-use ffa_model::{FaultConfig, NormalWorldMemory};
+use ffa_abi::Uuid;
+use ffa_abi::{PartitionId, Version};
+use ffa_model::FaultConfig;
 use kernel::hil::smccc::SmcccRegisters;
 use proptest::prelude::*;
 use std::cell::RefCell;
@@ -24,9 +25,9 @@ const KNOWN_REPLIES: [u32; 12] = [
     ids::FFA_SUCCESS_64,
     ids::FFA_INTERRUPT,
     ids::FFA_YIELD,
-    ids::FFA_DIRECT_RESP_32,
-    ids::FFA_DIRECT_RESP_64,
-    ids::FFA_DIRECT_RESP2,
+    ids::FFA_MSG_SEND_DIRECT_RESP_32,
+    ids::FFA_MSG_SEND_DIRECT_RESP_64,
+    ids::FFA_MSG_SEND_DIRECT_RESP2,
     ids::FFA_RUN,
     ids::FFA_VERSION,
     0xffff_ffff,
@@ -71,7 +72,7 @@ proptest! {
         match Reply::decode(&registers) {
             Ok(reply) => {
                 let registers = reply.registers();
-                prop_assert!(capsule_ffa::function::FunctionId::from_raw(registers.word(0)).is_some());
+                prop_assert!(ffa_abi::FunctionId::from_raw(registers.word(0)).is_some());
                 let _ = reply.expect_success();
             }
             Err(error) => {
@@ -171,9 +172,9 @@ proptest! {
             prop_assert_eq!(count, found);
         }
         prop_assert!(found <= 4);
-        let _ = fixture.client.direct_request_32(echo, &DirectMessage32::default());
-        let _ = fixture.client.direct_request_64(echo, &DirectMessage64::default());
-        let _ = fixture.client.direct_request_2(echo, Uuid::NIL, &DirectMessage2::default());
+        let _ = fixture.client.direct_request(echo, Uuid::NIL, &DirectMessage32::default());
+        let _ = fixture.client.direct_request(echo, Uuid::NIL, &DirectMessage64::default());
+        let _ = fixture.client.direct_request(echo, Uuid::NIL, &DirectMessage2::default());
         // Bounded: at most 1 + 3 + 3 calls per request, plus discovery's few.
         prop_assert!(fixture.conduit.functions().len() <= 64);
         prop_assert!(!fixture.client.mailbox().rx_owned());
@@ -197,7 +198,7 @@ proptest! {
                 return original;
             }
             if call.x[5] & 1 == 0 {
-                memory.borrow_mut().write(RX_ADDRESS, &rx).unwrap();
+                memory.with(|memory| memory.write(RX_ADDRESS, &rx)).unwrap();
             }
             // Keep the model's RX ownership consistent: it handed RX over in `original`.
             if original.x[0] as u32 != ids::FFA_SUCCESS_32 {
@@ -212,6 +213,6 @@ proptest! {
             prop_assert!(reported <= 16);
         }
         prop_assert!(!fixture.client.mailbox().rx_owned());
-        prop_assert_eq!(fixture.conduit.world.borrow().receive_owner(), ffa_model::mailbox::ReceiveOwner::Producer);
+        prop_assert_eq!(fixture.conduit.world().receive_owner(), ffa_model::mailbox::ReceiveOwner::Producer);
     }
 }

@@ -5,8 +5,8 @@
 //! EL2, the boot code configures EL2 for an AArch64 EL1 (timer and GIC system
 //! register access, no FP/SIMD traps), installs a minimal EL2 stub that
 //! answers every HVC with SMCCC `NOT_SUPPORTED` (with the `protected-mode`
-//! feature: the resident EL2 FF-A proxy of `crate::el2` and its stack
-//! instead), and drops to EL1. At EL1 it
+//! feature: the EL2 runtime of `crate::el2` and its stack instead), and
+//! drops to EL1. At EL1 it
 //! enables FP/SIMD, sets the stack, zeroes BSS, installs the EL1 exception
 //! vectors, turns the MMU and caches on with an identity map, and calls the
 //! board's entry named with [`entry!`](crate::entry).
@@ -20,6 +20,14 @@ pub struct BootInfo {
     pub device_tree_address: u64,
     /// Exception level the image was entered at (1 or 2).
     pub entry_exception_level: u8,
+}
+
+impl BootInfo {
+    /// Whether the kernel was entered at EL2 and so owns it: only then may
+    /// it make `HVC`s to its own EL2 code (protected mode's runtime).
+    pub const fn kept_el2(&self) -> bool {
+        self.entry_exception_level == 2
+    }
 }
 
 /// Names the board's entry function, `fn(BootInfo) -> !`.
@@ -95,8 +103,8 @@ armv8a_from_el2:
     movz    x1, #0x0800
     movk    x1, #0x30d0, lsl #16
     msr     sctlr_el1, x1
-    // EL2 vectors: protected mode's resident proxy (crate::el2, with its
-    // own stack), or the stub.
+    // EL2 vectors: protected mode's runtime (crate::el2, with its own
+    // stack), or the stub.
     .if {protected_mode}
     adrp    x1, armv8a_el2_vectors
     add     x1, x1, :lo12:armv8a_el2_vectors

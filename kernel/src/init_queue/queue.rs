@@ -103,6 +103,13 @@ pub trait Queue<'a> {
     /// Logs each waiting entry by name, with the names of the conditions it
     /// waits on that have not been signalled.
     fn report_pending(&self);
+
+    /// Sets the client told when the queue settles.
+    fn set_client(&self, client: &'a dyn InitQueueClient);
+
+    /// Sets the journal told of each probe's result and of each settling
+    /// (for example [`BootLog`](super::BootLog), which logs them).
+    fn set_journal(&self, journal: &'a dyn Journal);
 }
 
 /// Told when the queue settles.
@@ -204,17 +211,6 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
             client: OptionalCell::empty(),
             journal: OptionalCell::empty(),
         }
-    }
-
-    /// Sets the client told when the queue settles.
-    pub fn set_client(&self, client: &'a dyn InitQueueClient) {
-        self.client.set(client);
-    }
-
-    /// Sets the journal told of each probe's result and of each settling
-    /// (for example [`BootLog`](super::BootLog), which logs them).
-    pub fn set_journal(&self, journal: &'a dyn Journal) {
-        self.journal.set(journal);
     }
 
     /// How many entries have been added.
@@ -624,6 +620,14 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> Queue<'a>
         if pending == 0 {
             defmt::info!("init: no entry is waiting");
         }
+    }
+
+    fn set_client(&self, client: &'a dyn InitQueueClient) {
+        self.client.set(client);
+    }
+
+    fn set_journal(&self, journal: &'a dyn Journal) {
+        self.journal.set(journal);
     }
 }
 

@@ -1,8 +1,9 @@
 //! Reading the caller's registers and building reply register files.
 
-use crate::error_code::{FfaError, SMCCC_NOT_SUPPORTED};
+use crate::error_code::SMCCC_NOT_SUPPORTED;
 use crate::function_id;
 use crate::{Registers, SMCCC_REGISTER_COUNT};
+use ffa_abi::Status;
 
 /// The caller's registers, read according to the calling convention of its function ID.
 #[derive(Clone, Copy)]
@@ -79,7 +80,7 @@ impl Reply {
     }
 
     /// `FFA_ERROR` with w2 = the error code (upper half of x2 zero).
-    pub(crate) fn error(error: FfaError) -> Reply {
+    pub(crate) fn error(error: Status) -> Reply {
         Reply::ffa(function_id::FFA_ERROR).with(2, error.register_value())
     }
 

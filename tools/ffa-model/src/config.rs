@@ -21,7 +21,7 @@
 //! | 52 | 8 | reserved, zero |
 //! | 60 | 4 | FNV-1a 32-bit hash of bytes 0..60 |
 
-use crate::error_code::FfaError;
+use ffa_abi::Status;
 
 /// The error the SPMC answers while it is not ready yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,10 +34,10 @@ pub enum ReadinessError {
 
 impl ReadinessError {
     /// The FF-A error this stands for.
-    pub const fn error(self) -> FfaError {
+    pub const fn error(self) -> Status {
         match self {
-            ReadinessError::NotReady => FfaError::NotReady,
-            ReadinessError::Busy => FfaError::Busy,
+            ReadinessError::NotReady => Status::NotReady,
+            ReadinessError::Busy => Status::Busy,
         }
     }
 }
@@ -296,8 +296,8 @@ impl FaultConfig {
             return Err(ConfigError::UnknownFlags);
         }
         let not_ready_error = match read_u32(bytes, 28) as i32 {
-            code if code == FfaError::NotReady.code() => ReadinessError::NotReady,
-            code if code == FfaError::Busy.code() => ReadinessError::Busy,
+            code if code == Status::NotReady.code() => ReadinessError::NotReady,
+            code if code == Status::Busy.code() => ReadinessError::Busy,
             _ => return Err(ConfigError::InvalidReadinessError),
         };
         let partition_info_fault = PartitionInfoFault::decode(read_u32(bytes, 32))

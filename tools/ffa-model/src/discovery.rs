@@ -17,12 +17,13 @@
 //! `FFA_MSG_SEND_DIRECT_REQ2`.
 
 use crate::call::{Call, Reply};
-use crate::error_code::FfaError;
 use crate::error_code::SMCCC_NOT_SUPPORTED;
 use crate::function_id::*;
 use crate::mailbox::MAXIMUM_PAGE_COUNT;
-use crate::version::{Negotiation, Version, VersionAnswer};
+use crate::version::{Negotiation, VersionAnswer};
 use crate::{NORMAL_WORLD_ENDPOINT_ID, SPMC_ID};
+use ffa_abi::Status;
+use ffa_abi::Version;
 
 /// `FFA_VERSION` for an SPMC of version `own` (rules in [`crate::version`]).
 /// The answer is in w0 alone; `NOT_SUPPORTED` is x0 = -1 as a 64-bit register,
@@ -62,8 +63,8 @@ pub(crate) fn introduced_in(function_id: u32) -> Option<Version> {
 /// `FFA_FEATURES` for a caller whose negotiated version is `version`.
 pub(crate) fn features(version: Version, call: &Call<'_>) -> Reply {
     let queried = call.word(1);
-    if queried & FAST_CALL_BIT == 0 {
-        return Reply::error(FfaError::NotSupported);
+    if queried & FAST_CALL == 0 {
+        return Reply::error(Status::NotSupported);
     }
     match introduced_in(queried) {
         Some(introduced) if introduced <= version => {
@@ -75,7 +76,7 @@ pub(crate) fn features(version: Version, call: &Call<'_>) -> Reply {
             };
             Reply::success_32().with(2, properties)
         }
-        _ => Reply::error(FfaError::NotSupported),
+        _ => Reply::error(Status::NotSupported),
     }
 }
 
@@ -87,7 +88,7 @@ pub(crate) fn id_get() -> Reply {
 /// `FFA_SPM_ID_GET` (v1.1): the SPMC's ID.
 pub(crate) fn spm_id_get(version: Version) -> Reply {
     if version < Version::V1_1 {
-        return Reply::error(FfaError::NotSupported);
+        return Reply::error(Status::NotSupported);
     }
     Reply::success_32().with(2, u64::from(SPMC_ID))
 }

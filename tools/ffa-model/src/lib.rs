@@ -41,7 +41,6 @@ pub mod memory;
 pub mod partition;
 pub mod smccc;
 pub mod trace;
-pub mod uuid;
 pub mod version;
 
 mod call;
@@ -55,7 +54,6 @@ mod readiness;
 mod secure_world;
 
 pub use config::{ConfigError, FaultConfig, PartitionInfoFault, ReadinessError};
-pub use error_code::FfaError;
 pub use memory::{MemoryError, NormalWorldMemory};
 pub use partition::PartitionInfo;
 pub use secure_world::SecureWorld;
@@ -63,8 +61,6 @@ pub use trace::{
     describe_call, describe_outcome, describe_result, error_name, function_name, CallDescription,
     OutcomeDescription, ResultDescription,
 };
-pub use uuid::Uuid;
-pub use version::Version;
 
 /// Number of general-purpose registers (x0..x17) that carry SMCCC v1.2 arguments and results.
 pub const SMCCC_REGISTER_COUNT: usize = 18;

@@ -19,8 +19,8 @@
 //!   `INVALID_PARAMETERS`; already owned by the caller → `DENIED`; otherwise the
 //!   caller owns the RX buffer until it releases it.
 
-use crate::error_code::FfaError;
 use crate::memory::NormalWorldMemory;
+use ffa_abi::Status;
 
 /// The FF-A translation granule for RX/TX buffers and their page counts.
 pub const PAGE_SIZE: u64 = 4096;
@@ -98,33 +98,33 @@ impl Mailbox {
         receive_address: u64,
         page_count_word: u32,
         memory: &dyn NormalWorldMemory,
-    ) -> Result<(), FfaError> {
+    ) -> Result<(), Status> {
         if self.pair.is_some() {
-            return Err(FfaError::Denied);
+            return Err(Status::Denied);
         }
         if page_count_word & !0x3F != 0 {
-            return Err(FfaError::InvalidParameters);
+            return Err(Status::InvalidParameters);
         }
         let page_count = page_count_word;
         if page_count == 0 || page_count > MAXIMUM_PAGE_COUNT {
-            return Err(FfaError::InvalidParameters);
+            return Err(Status::InvalidParameters);
         }
         let size = u64::from(page_count) * PAGE_SIZE;
         let aligned = |address: u64| address != 0 && address.is_multiple_of(PAGE_SIZE);
         if !aligned(transmit_address) || !aligned(receive_address) {
-            return Err(FfaError::InvalidParameters);
+            return Err(Status::InvalidParameters);
         }
         let (Some(transmit_end), Some(receive_end)) = (
             transmit_address.checked_add(size),
             receive_address.checked_add(size),
         ) else {
-            return Err(FfaError::InvalidParameters);
+            return Err(Status::InvalidParameters);
         };
         if transmit_address < receive_end && receive_address < transmit_end {
-            return Err(FfaError::InvalidParameters);
+            return Err(Status::InvalidParameters);
         }
         if !is_backed(memory, transmit_address, size) || !is_backed(memory, receive_address, size) {
-            return Err(FfaError::InvalidParameters);
+            return Err(Status::InvalidParameters);
         }
         self.pair = Some(BufferPair {
             transmit_address,
@@ -136,43 +136,43 @@ impl Mailbox {
     }
 
     /// `FFA_RXTX_UNMAP` with w1 = `id_word`.
-    pub(crate) fn unmap(&mut self, id_word: u32) -> Result<(), FfaError> {
+    pub(crate) fn unmap(&mut self, id_word: u32) -> Result<(), Status> {
         if id_word >> 16 != 0 || self.pair.is_none() {
-            return Err(FfaError::InvalidParameters);
+            return Err(Status::InvalidParameters);
         }
         *self = Mailbox::new();
         Ok(())
     }
 
     /// `FFA_RX_RELEASE` with w1 = `id_word`.
-    pub(crate) fn release(&mut self, id_word: u32) -> Result<(), FfaError> {
+    pub(crate) fn release(&mut self, id_word: u32) -> Result<(), Status> {
         if id_word & 0xFFFF != 0 {
-            return Err(FfaError::InvalidParameters);
+            return Err(Status::InvalidParameters);
         }
         if self.pair.is_none() || self.receive_owner != ReceiveOwner::Caller {
-            return Err(FfaError::Denied);
+            return Err(Status::Denied);
         }
         self.receive_owner = ReceiveOwner::Producer;
         Ok(())
     }
 
     /// `FFA_RX_ACQUIRE` with w1 = `id_word`.
-    pub(crate) fn acquire(&mut self, id_word: u32) -> Result<(), FfaError> {
+    pub(crate) fn acquire(&mut self, id_word: u32) -> Result<(), Status> {
         if id_word & 0xFFFF != 0 || self.pair.is_none() {
-            return Err(FfaError::InvalidParameters);
+            return Err(Status::InvalidParameters);
         }
         if self.receive_owner == ReceiveOwner::Caller {
-            return Err(FfaError::Denied);
+            return Err(Status::Denied);
         }
         self.receive_owner = ReceiveOwner::Caller;
         Ok(())
     }
 
     /// The RX buffer, if the SPMC may write it now (else `BUSY`).
-    pub(crate) fn writable_receive_buffer(&self) -> Result<BufferPair, FfaError> {
+    pub(crate) fn writable_receive_buffer(&self) -> Result<BufferPair, Status> {
         match self.pair {
             Some(pair) if self.receive_owner == ReceiveOwner::Producer => Ok(pair),
-            _ => Err(FfaError::Busy),
+            _ => Err(Status::Busy),
         }
     }
 
@@ -210,45 +210,45 @@ mod tests {
         let base = 0x4000_0000;
         assert_eq!(
             mailbox.map(base, base + 0x800, 1, &memory),
-            Err(FfaError::InvalidParameters)
+            Err(Status::InvalidParameters)
         );
         assert_eq!(
             mailbox.map(base, base + 0x1000, 2, &memory),
-            Err(FfaError::InvalidParameters)
+            Err(Status::InvalidParameters)
         );
         assert_eq!(
             mailbox.map(base, base + 0x2000, 0, &memory),
-            Err(FfaError::InvalidParameters)
+            Err(Status::InvalidParameters)
         );
         assert_eq!(
             mailbox.map(base, base + 0x2000, 0x41, &memory),
-            Err(FfaError::InvalidParameters)
+            Err(Status::InvalidParameters)
         );
         assert_eq!(
             mailbox.map(base, 0x1000, 1, &memory),
-            Err(FfaError::InvalidParameters)
+            Err(Status::InvalidParameters)
         );
         assert_eq!(mailbox.map(base, base + 0x2000, 2, &memory), Ok(()));
         assert_eq!(
             mailbox.map(base, base + 0x2000, 2, &memory),
-            Err(FfaError::Denied)
+            Err(Status::Denied)
         );
     }
 
     #[test]
     fn ownership_moves() {
         let mut mailbox = Mailbox::new();
-        assert_eq!(mailbox.writable_receive_buffer(), Err(FfaError::Busy));
+        assert_eq!(mailbox.writable_receive_buffer(), Err(Status::Busy));
         mailbox.map(0x4000_0000, 0x4000_1000, 1, &Flat).unwrap();
         assert!(mailbox.writable_receive_buffer().is_ok());
         mailbox.hand_receive_buffer_to_caller();
-        assert_eq!(mailbox.writable_receive_buffer(), Err(FfaError::Busy));
+        assert_eq!(mailbox.writable_receive_buffer(), Err(Status::Busy));
         assert_eq!(mailbox.release(0), Ok(()));
-        assert_eq!(mailbox.release(0), Err(FfaError::Denied));
+        assert_eq!(mailbox.release(0), Err(Status::Denied));
         assert_eq!(mailbox.acquire(0), Ok(()));
-        assert_eq!(mailbox.acquire(0), Err(FfaError::Denied));
-        assert_eq!(mailbox.unmap(0x0001_0000), Err(FfaError::InvalidParameters));
+        assert_eq!(mailbox.acquire(0), Err(Status::Denied));
+        assert_eq!(mailbox.unmap(0x0001_0000), Err(Status::InvalidParameters));
         assert_eq!(mailbox.unmap(0), Ok(()));
-        assert_eq!(mailbox.unmap(0), Err(FfaError::InvalidParameters));
+        assert_eq!(mailbox.unmap(0), Err(Status::InvalidParameters));
     }
 }

@@ -8,8 +8,8 @@
 //! [`crate::NormalWorldMemory`]).
 
 use crate::call::{Call, Reply};
-use crate::error_code::FfaError;
 use crate::function_id::*;
+use ffa_abi::Status;
 
 /// Whether `function_id` is a memory-management call.
 pub(crate) fn handles(function_id: u32) -> bool {
@@ -44,6 +44,6 @@ pub(crate) struct MemorySharing;
 impl MemorySharing {
     /// Handle a call for which [`handles`] is true.
     pub(crate) fn handle(&mut self, _call: &Call<'_>) -> Reply {
-        Reply::error(FfaError::NotSupported)
+        Reply::error(Status::NotSupported)
     }
 }

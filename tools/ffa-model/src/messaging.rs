@@ -30,7 +30,6 @@
 
 use crate::call::{Call, Reply};
 use crate::config::FaultConfig;
-use crate::error_code::FfaError;
 use crate::function_id::{
     FFA_INTERRUPT, FFA_MSG_SEND_DIRECT_REQ2, FFA_MSG_SEND_DIRECT_REQ_32,
     FFA_MSG_SEND_DIRECT_REQ_64, FFA_MSG_SEND_DIRECT_RESP2, FFA_MSG_SEND_DIRECT_RESP_32,
@@ -40,9 +39,10 @@ use crate::partition::properties;
 use crate::partition_table::{
     Behaviour, Execution, PartitionTable, PendingRequest, RequestKind, MAXIMUM_PAYLOAD_REGISTERS,
 };
-use crate::uuid::Uuid;
-use crate::version::Version;
 use crate::NORMAL_WORLD_ENDPOINT_ID;
+use ffa_abi::Status;
+use ffa_abi::Uuid;
+use ffa_abi::Version;
 
 /// Remaining injected `BUSY` and `RETRY` answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,13 +59,13 @@ impl Storms {
         }
     }
 
-    fn next(&mut self) -> Option<FfaError> {
+    fn next(&mut self) -> Option<Status> {
         if self.busy_remaining > 0 {
             self.busy_remaining -= 1;
-            Some(FfaError::Busy)
+            Some(Status::Busy)
         } else if self.retry_remaining > 0 {
             self.retry_remaining -= 1;
-            Some(FfaError::Retry)
+            Some(Status::Retry)
         } else {
             None
         }
@@ -101,41 +101,41 @@ fn validate_and_accept(
     config: &FaultConfig,
     version: Version,
     call: &Call<'_>,
-) -> Result<(usize, PendingRequest), FfaError> {
-    let kind = request_kind(call.function_id()).ok_or(FfaError::NotSupported)?;
+) -> Result<(usize, PendingRequest), Status> {
+    let kind = request_kind(call.function_id()).ok_or(Status::NotSupported)?;
     if kind == RequestKind::Direct2 && version < Version::V1_2 {
-        return Err(FfaError::NotSupported);
+        return Err(Status::NotSupported);
     }
     if kind != RequestKind::Direct2 && call.register(2) != 0 {
-        return Err(FfaError::InvalidParameters);
+        return Err(Status::InvalidParameters);
     }
     let endpoints = call.word(1);
     let sender = (endpoints >> 16) as u16;
     let receiver = endpoints as u16;
     if sender != NORMAL_WORLD_ENDPOINT_ID {
-        return Err(FfaError::InvalidParameters);
+        return Err(Status::InvalidParameters);
     }
-    let index = table.find(receiver).ok_or(FfaError::InvalidParameters)?;
+    let index = table.find(receiver).ok_or(Status::InvalidParameters)?;
     let information = *table.information_at(index);
     let receive_bit = match kind {
         RequestKind::Direct2 => properties::DIRECT_REQUEST2_RECEIVE,
         _ => properties::DIRECT_REQUEST_RECEIVE,
     };
     if information.properties & receive_bit == 0 {
-        return Err(FfaError::Denied);
+        return Err(Status::Denied);
     }
     if kind == RequestKind::Direct64 && !information.is_aarch64() {
-        return Err(FfaError::InvalidParameters);
+        return Err(Status::InvalidParameters);
     }
     if kind == RequestKind::Direct2 {
-        let target = Uuid::from_register_pair(call.register(2), call.register(3));
+        let target = Uuid::from_register_pair([call.register(2), call.register(3)]);
         if !target.is_nil() && target != information.uuid() {
-            return Err(FfaError::InvalidParameters);
+            return Err(Status::InvalidParameters);
         }
     }
     let entry = table.entry_mut(index);
     if matches!(entry.execution, Execution::Preempted(_)) {
-        return Err(FfaError::Busy);
+        return Err(Status::Busy);
     }
     if let Some(error) = storms.next() {
         return Err(error);
@@ -224,15 +224,15 @@ pub(crate) fn run(table: &mut PartitionTable, config: &FaultConfig, call: &Call<
     let id = (target >> 16) as u16;
     let execution_context = target as u16;
     let Some(index) = table.find(id) else {
-        return Reply::error(FfaError::InvalidParameters);
+        return Reply::error(Status::InvalidParameters);
     };
     if execution_context >= table.information_at(index).execution_context_count {
-        return Reply::error(FfaError::InvalidParameters);
+        return Reply::error(Status::InvalidParameters);
     }
     match table.entry_mut(index).execution {
-        Execution::Idle => Reply::error(FfaError::Denied),
+        Execution::Idle => Reply::error(Status::Denied),
         Execution::Preempted(pending) if pending.execution_context != execution_context => {
-            Reply::error(FfaError::InvalidParameters)
+            Reply::error(Status::InvalidParameters)
         }
         Execution::Preempted(pending) => advance(table, index, pending, config),
     }

@@ -8,8 +8,8 @@
 //! `BITMAP_CREATE`), per-partition bindings and pending bits.
 
 use crate::call::{Call, Reply};
-use crate::error_code::FfaError;
 use crate::function_id::*;
+use ffa_abi::Status;
 
 /// Whether `function_id` is a notification call.
 pub(crate) fn handles(function_id: u32) -> bool {
@@ -33,6 +33,6 @@ pub(crate) struct Notifications;
 impl Notifications {
     /// Handle a call for which [`handles`] is true.
     pub(crate) fn handle(&mut self, _call: &Call<'_>) -> Reply {
-        Reply::error(FfaError::NotSupported)
+        Reply::error(Status::NotSupported)
     }
 }

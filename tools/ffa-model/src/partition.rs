@@ -13,8 +13,8 @@
 //! Bits a version does not define are cleared in the descriptors given to a
 //! caller of that version.
 
-use crate::uuid::Uuid;
-use crate::version::Version;
+use ffa_abi::Uuid;
+use ffa_abi::Version;
 
 /// Partition property bits.
 pub mod properties {
@@ -114,9 +114,9 @@ impl PartitionInfo {
 
 /// The property bits a caller of `version` may see.
 pub const fn defined_properties(version: Version) -> u32 {
-    if version.major == 1 && version.minor == 0 {
+    if version.major() == 1 && version.minor() == 0 {
         properties::DEFINED_IN_V1_0
-    } else if version.major == 1 && version.minor == 1 {
+    } else if version.major() == 1 && version.minor() == 1 {
         properties::DEFINED_IN_V1_1
     } else {
         properties::DEFINED_IN_V1_2
@@ -125,7 +125,7 @@ pub const fn defined_properties(version: Version) -> u32 {
 
 /// The descriptor size for a caller of `version`.
 pub const fn descriptor_size(version: Version) -> usize {
-    if version.major == 1 && version.minor == 0 {
+    if version.major() == 1 && version.minor() == 0 {
         DESCRIPTOR_SIZE_V1_0
     } else {
         DESCRIPTOR_SIZE_V1_1
@@ -134,7 +134,7 @@ pub const fn descriptor_size(version: Version) -> usize {
 
 const fn uuid_constant(text: &str) -> [u8; 16] {
     match Uuid::parse(text) {
-        Some(uuid) => uuid.to_bytes(),
+        Some(uuid) => *uuid.as_bytes(),
         None => panic!("invalid UUID constant"),
     }
 }
@@ -163,7 +163,7 @@ pub const PARTITION_COUNT: usize = 3;
 pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
     PartitionInfo {
         id: ECHO_PARTITION_ID,
-        uuid: ECHO_PARTITION_UUID.to_bytes(),
+        uuid: *ECHO_PARTITION_UUID.as_bytes(),
         execution_context_count: 4,
         properties: properties::DIRECT_REQUEST_RECEIVE
             | properties::AARCH64_EXECUTION_STATE
@@ -171,13 +171,13 @@ pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
     },
     PartitionInfo {
         id: AARCH32_PARTITION_ID,
-        uuid: AARCH32_PARTITION_UUID.to_bytes(),
+        uuid: *AARCH32_PARTITION_UUID.as_bytes(),
         execution_context_count: 1,
         properties: properties::DIRECT_REQUEST_RECEIVE,
     },
     PartitionInfo {
         id: INTERRUPTING_PARTITION_ID,
-        uuid: INTERRUPTING_PARTITION_UUID.to_bytes(),
+        uuid: *INTERRUPTING_PARTITION_UUID.as_bytes(),
         execution_context_count: 1,
         properties: properties::DIRECT_REQUEST_RECEIVE
             | properties::AARCH64_EXECUTION_STATE

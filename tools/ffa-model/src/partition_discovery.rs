@@ -31,14 +31,14 @@ use crate::config::{
     FaultConfig, PartitionInfoFault, EXTENDED_DESCRIPTOR_SIZE, HUGE_PARTITION_COUNT,
     WRONG_DESCRIPTOR_SIZE,
 };
-use crate::error_code::FfaError;
 use crate::function_id::FFA_SUCCESS_64;
 use crate::mailbox::Mailbox;
 use crate::memory::NormalWorldMemory;
 use crate::partition::{descriptor_size, DESCRIPTOR_SIZE_V1_1};
 use crate::partition_table::PartitionTable;
-use crate::uuid::Uuid;
-use crate::version::Version;
+use ffa_abi::Status;
+use ffa_abi::Uuid;
+use ffa_abi::Version;
 
 /// Most partitions `FFA_PARTITION_INFO_GET_REGS` returns in one call (x3–x17).
 pub(crate) const PARTITIONS_PER_REGISTER_CALL: usize = 5;
@@ -67,16 +67,16 @@ fn write_partition_information(
     config: &FaultConfig,
     version: Version,
     call: &Call<'_>,
-) -> Result<(u32, u32), FfaError> {
+) -> Result<(u32, u32), Status> {
     let uuid = Uuid::from_words([call.word(1), call.word(2), call.word(3), call.word(4)]);
     let flags = call.word(5);
     let allowed_flags = if version == Version::V1_0 { 0 } else { 1 };
     if flags & !allowed_flags != 0 {
-        return Err(FfaError::InvalidParameters);
+        return Err(Status::InvalidParameters);
     }
     let count = table.matching(uuid).count();
     if count == 0 {
-        return Err(FfaError::InvalidParameters);
+        return Err(Status::InvalidParameters);
     }
     let fault = config.partition_info_fault;
     let reported_count = if fault == PartitionInfoFault::HugeCount {
@@ -108,17 +108,17 @@ fn write_partition_information(
         let address = pair.receive_address + (index * stride) as u64;
         memory
             .write(address, &descriptor[..stride])
-            .map_err(|_| FfaError::Aborted)?;
+            .map_err(|_| Status::Aborted)?;
     }
     mailbox.hand_receive_buffer_to_caller();
     Ok((reported_count, reported_size))
 }
 
 /// `NO_MEMORY` unless `count` descriptors `stride` bytes apart fit in `buffer_size` bytes.
-fn check_fits(count: usize, stride: usize, buffer_size: u64) -> Result<(), FfaError> {
+fn check_fits(count: usize, stride: usize, buffer_size: u64) -> Result<(), Status> {
     match count.checked_mul(stride) {
         Some(total) if total as u64 <= buffer_size => Ok(()),
-        _ => Err(FfaError::NoMemory),
+        _ => Err(Status::NoMemory),
     }
 }
 
@@ -129,17 +129,17 @@ pub(crate) fn partition_info_get_registers(
     call: &Call<'_>,
 ) -> Reply {
     if version < Version::V1_2 {
-        return Reply::error(FfaError::NotSupported);
+        return Reply::error(Status::NotSupported);
     }
-    let uuid = Uuid::from_register_pair(call.register(1), call.register(2));
+    let uuid = Uuid::from_register_pair([call.register(1), call.register(2)]);
     let start = (call.register(3) & 0xFFFF) as usize;
     let tag = (call.register(3) >> 16) & 0xFFFF;
     if tag != 0 {
-        return Reply::error(FfaError::Retry);
+        return Reply::error(Status::Retry);
     }
     let count = table.matching(uuid).count();
     if count == 0 || start >= count {
-        return Reply::error(FfaError::InvalidParameters);
+        return Reply::error(Status::InvalidParameters);
     }
     let last = count - 1;
     let current = last.min(start + PARTITIONS_PER_REGISTER_CALL - 1);
@@ -153,10 +153,10 @@ pub(crate) fn partition_info_get_registers(
         .take(current - start + 1)
         .enumerate()
     {
-        let (low, high) = if uuid.is_nil() {
+        let [low, high] = if uuid.is_nil() {
             information.uuid().to_register_pair()
         } else {
-            (0, 0)
+            [0, 0]
         };
         let first = 3 + slot * 3;
         reply = reply
@@ -175,11 +175,8 @@ mod tests {
     fn descriptors_must_fit_the_receive_buffer() {
         assert_eq!(check_fits(3, 24, 4096), Ok(()));
         assert_eq!(check_fits(170, 24, 4096), Ok(()));
-        assert_eq!(check_fits(171, 24, 4096), Err(FfaError::NoMemory));
-        assert_eq!(check_fits(513, 8, 4096), Err(FfaError::NoMemory));
-        assert_eq!(
-            check_fits(usize::MAX, 24, u64::MAX),
-            Err(FfaError::NoMemory)
-        );
+        assert_eq!(check_fits(171, 24, 4096), Err(Status::NoMemory));
+        assert_eq!(check_fits(513, 8, 4096), Err(Status::NoMemory));
+        assert_eq!(check_fits(usize::MAX, 24, u64::MAX), Err(Status::NoMemory));
     }
 }

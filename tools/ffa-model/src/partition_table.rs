@@ -12,7 +12,7 @@ use crate::partition::{
     PartitionInfo, AARCH32_PARTITION_ID, ECHO_PARTITION_ID, HOSTED_PARTITIONS,
     INTERRUPTING_PARTITION_ID, PARTITION_COUNT,
 };
-use crate::uuid::Uuid;
+use ffa_abi::Uuid;
 
 /// Number of payload registers of the largest direct message (x4–x17 of `DIRECT_REQ2`).
 pub(crate) const MAXIMUM_PAYLOAD_REGISTERS: usize = 14;
@@ -162,6 +162,6 @@ impl PartitionTable {
     pub(crate) fn matching(&self, uuid: Uuid) -> impl Iterator<Item = &PartitionInfo> {
         self.information
             .iter()
-            .filter(move |information| uuid.is_nil() || information.uuid == uuid.to_bytes())
+            .filter(move |information| uuid.is_nil() || information.uuid == *uuid.as_bytes())
     }
 }

@@ -1,7 +1,7 @@
 //! Delayed SPMC readiness: FF-A calls answer an error until a call count or a time limit is reached.
 
 use crate::config::FaultConfig;
-use crate::error_code::FfaError;
+use ffa_abi::Status;
 
 /// Tracks whether the SPMC has become ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,11 +21,7 @@ impl Readiness {
     }
 
     /// Called for every FF-A call: `Some(error)` while the SPMC is not ready.
-    pub(crate) fn check(
-        &mut self,
-        config: &FaultConfig,
-        now_microseconds: u64,
-    ) -> Option<FfaError> {
+    pub(crate) fn check(&mut self, config: &FaultConfig, now_microseconds: u64) -> Option<Status> {
         if self.ready {
             return None;
         }
@@ -56,8 +52,8 @@ mod tests {
             ..FaultConfig::default_config()
         };
         let mut readiness = Readiness::new();
-        assert_eq!(readiness.check(&config, 0), Some(FfaError::Busy));
-        assert_eq!(readiness.check(&config, 0), Some(FfaError::Busy));
+        assert_eq!(readiness.check(&config, 0), Some(Status::Busy));
+        assert_eq!(readiness.check(&config, 0), Some(Status::Busy));
         assert_eq!(readiness.check(&config, 0), None);
         assert_eq!(readiness.check(&config, 0), None);
     }
@@ -69,8 +65,8 @@ mod tests {
             ..FaultConfig::default_config()
         };
         let mut readiness = Readiness::new();
-        assert_eq!(readiness.check(&config, 1000), Some(FfaError::NotReady));
-        assert_eq!(readiness.check(&config, 1099), Some(FfaError::NotReady));
+        assert_eq!(readiness.check(&config, 1000), Some(Status::NotReady));
+        assert_eq!(readiness.check(&config, 1099), Some(Status::NotReady));
         assert_eq!(readiness.check(&config, 1100), None);
         assert_eq!(readiness.check(&config, 0), None, "ready stays ready");
     }

@@ -17,7 +17,6 @@
 use crate::call::{Call, Reply};
 use crate::config::FaultConfig;
 use crate::discovery;
-use crate::error_code::FfaError;
 use crate::function_id::{self, *};
 use crate::mailbox::{BufferPair, Mailbox, ReceiveOwner};
 use crate::memory::NormalWorldMemory;
@@ -29,8 +28,10 @@ use crate::partition_discovery;
 use crate::partition_table::PartitionTable;
 use crate::readiness::Readiness;
 use crate::smccc;
-use crate::version::{Negotiation, Version};
+use crate::version::Negotiation;
 use crate::{Outcome, Registers};
+use ffa_abi::Status;
+use ffa_abi::Version;
 
 /// The model of the secure world: fixed-size state, no heap.
 ///
@@ -128,11 +129,11 @@ impl SecureWorld {
             return discovery::version(&mut self.negotiation, own, call);
         }
         self.negotiation.fix();
-        if own.major != 1 {
-            return Reply::error(FfaError::NotSupported);
+        if own.major() != 1 {
+            return Reply::error(Status::NotSupported);
         }
         let version = self.negotiation.negotiated(own);
-        let result = |outcome: Result<(), FfaError>| match outcome {
+        let result = |outcome: Result<(), Status>| match outcome {
             Ok(()) => Reply::success_32(),
             Err(error) => Reply::error(error),
         };
@@ -142,7 +143,7 @@ impl SecureWorld {
             FFA_SPM_ID_GET => discovery::spm_id_get(version),
             FFA_RXTX_MAP_32 | FFA_RXTX_MAP_64 => {
                 if self.config.deny_rxtx_map {
-                    return Reply::error(FfaError::Denied);
+                    return Reply::error(Status::Denied);
                 }
                 result(
                     self.mailbox
@@ -177,7 +178,7 @@ impl SecureWorld {
             FFA_RUN => messaging::run(&mut self.partitions, &self.config, call),
             _ if memory_sharing::handles(function_id) => self.memory_sharing.handle(call),
             _ if notifications::handles(function_id) => self.notifications.handle(call),
-            _ => Reply::error(FfaError::NotSupported),
+            _ => Reply::error(Status::NotSupported),
         }
     }
 }

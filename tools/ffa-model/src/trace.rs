@@ -12,78 +12,13 @@
 
 use core::fmt;
 
-use crate::error_code::{FfaError, SMCCC_NOT_SUPPORTED};
 use crate::function_id::*;
 use crate::{Outcome, Registers};
+use ffa_abi::{FunctionId, ReplyKind, Status};
 
-const NAMES: &[(u32, &str)] = &[
-    (FFA_ERROR, "FFA_ERROR"),
-    (FFA_SUCCESS_32, "FFA_SUCCESS_32"),
-    (FFA_SUCCESS_64, "FFA_SUCCESS_64"),
-    (FFA_INTERRUPT, "FFA_INTERRUPT"),
-    (FFA_VERSION, "FFA_VERSION"),
-    (FFA_FEATURES, "FFA_FEATURES"),
-    (FFA_RX_RELEASE, "FFA_RX_RELEASE"),
-    (FFA_RXTX_MAP_32, "FFA_RXTX_MAP_32"),
-    (FFA_RXTX_MAP_64, "FFA_RXTX_MAP_64"),
-    (FFA_RXTX_UNMAP, "FFA_RXTX_UNMAP"),
-    (FFA_PARTITION_INFO_GET, "FFA_PARTITION_INFO_GET"),
-    (FFA_ID_GET, "FFA_ID_GET"),
-    (FFA_MSG_POLL, "FFA_MSG_POLL"),
-    (FFA_MSG_WAIT, "FFA_MSG_WAIT"),
-    (FFA_YIELD, "FFA_YIELD"),
-    (FFA_RUN, "FFA_RUN"),
-    (FFA_MSG_SEND, "FFA_MSG_SEND"),
-    (FFA_MSG_SEND_DIRECT_REQ_32, "FFA_MSG_SEND_DIRECT_REQ_32"),
-    (FFA_MSG_SEND_DIRECT_REQ_64, "FFA_MSG_SEND_DIRECT_REQ_64"),
-    (FFA_MSG_SEND_DIRECT_RESP_32, "FFA_MSG_SEND_DIRECT_RESP_32"),
-    (FFA_MSG_SEND_DIRECT_RESP_64, "FFA_MSG_SEND_DIRECT_RESP_64"),
-    (FFA_MEM_DONATE_32, "FFA_MEM_DONATE_32"),
-    (FFA_MEM_DONATE_64, "FFA_MEM_DONATE_64"),
-    (FFA_MEM_LEND_32, "FFA_MEM_LEND_32"),
-    (FFA_MEM_LEND_64, "FFA_MEM_LEND_64"),
-    (FFA_MEM_SHARE_32, "FFA_MEM_SHARE_32"),
-    (FFA_MEM_SHARE_64, "FFA_MEM_SHARE_64"),
-    (FFA_MEM_RETRIEVE_REQ_32, "FFA_MEM_RETRIEVE_REQ_32"),
-    (FFA_MEM_RETRIEVE_REQ_64, "FFA_MEM_RETRIEVE_REQ_64"),
-    (FFA_MEM_RETRIEVE_RESP, "FFA_MEM_RETRIEVE_RESP"),
-    (FFA_MEM_RELINQUISH, "FFA_MEM_RELINQUISH"),
-    (FFA_MEM_RECLAIM, "FFA_MEM_RECLAIM"),
-    (FFA_MEM_OP_PAUSE, "FFA_MEM_OP_PAUSE"),
-    (FFA_MEM_OP_RESUME, "FFA_MEM_OP_RESUME"),
-    (FFA_MEM_FRAG_RX, "FFA_MEM_FRAG_RX"),
-    (FFA_MEM_FRAG_TX, "FFA_MEM_FRAG_TX"),
-    (FFA_NORMAL_WORLD_RESUME, "FFA_NORMAL_WORLD_RESUME"),
-    (
-        FFA_NOTIFICATION_BITMAP_CREATE,
-        "FFA_NOTIFICATION_BITMAP_CREATE",
-    ),
-    (
-        FFA_NOTIFICATION_BITMAP_DESTROY,
-        "FFA_NOTIFICATION_BITMAP_DESTROY",
-    ),
-    (FFA_NOTIFICATION_BIND, "FFA_NOTIFICATION_BIND"),
-    (FFA_NOTIFICATION_UNBIND, "FFA_NOTIFICATION_UNBIND"),
-    (FFA_NOTIFICATION_SET, "FFA_NOTIFICATION_SET"),
-    (FFA_NOTIFICATION_GET, "FFA_NOTIFICATION_GET"),
-    (FFA_NOTIFICATION_INFO_GET_32, "FFA_NOTIFICATION_INFO_GET_32"),
-    (FFA_NOTIFICATION_INFO_GET_64, "FFA_NOTIFICATION_INFO_GET_64"),
-    (FFA_RX_ACQUIRE, "FFA_RX_ACQUIRE"),
-    (FFA_SPM_ID_GET, "FFA_SPM_ID_GET"),
-    (FFA_MSG_SEND2, "FFA_MSG_SEND2"),
-    (FFA_SECONDARY_EP_REGISTER_32, "FFA_SECONDARY_EP_REGISTER_32"),
-    (FFA_SECONDARY_EP_REGISTER_64, "FFA_SECONDARY_EP_REGISTER_64"),
-    (FFA_MEM_PERM_GET_32, "FFA_MEM_PERM_GET_32"),
-    (FFA_MEM_PERM_GET_64, "FFA_MEM_PERM_GET_64"),
-    (FFA_MEM_PERM_SET_32, "FFA_MEM_PERM_SET_32"),
-    (FFA_MEM_PERM_SET_64, "FFA_MEM_PERM_SET_64"),
-    (FFA_CONSOLE_LOG_32, "FFA_CONSOLE_LOG_32"),
-    (FFA_CONSOLE_LOG_64, "FFA_CONSOLE_LOG_64"),
-    (FFA_PARTITION_INFO_GET_REGS, "FFA_PARTITION_INFO_GET_REGS"),
-    (FFA_EL3_INTR_HANDLE, "FFA_EL3_INTR_HANDLE"),
-    (FFA_MSG_SEND_DIRECT_REQ2, "FFA_MSG_SEND_DIRECT_REQ2"),
-    (FFA_MSG_SEND_DIRECT_RESP2, "FFA_MSG_SEND_DIRECT_RESP2"),
-    (SMCCC_VERSION, "SMCCC_VERSION"),
+/// Names of the functions the model answers that are not FF-A (the FF-A
+/// names come from the shared table, `ffa_abi::FunctionId::name`).
+const OTHER_NAMES: &[(u32, &str)] = &[
     (SMCCC_ARCH_FEATURES, "SMCCC_ARCH_FEATURES"),
     (SMCCC_ARCH_SOC_ID, "SMCCC_ARCH_SOC_ID"),
     (SMCCC_ARCH_WORKAROUND_1, "SMCCC_ARCH_WORKAROUND_1"),
@@ -109,7 +44,10 @@ const NAMES: &[(u32, &str)] = &[
 
 /// The name of an SMC function ID, for example `"FFA_VERSION"`, or `"UNKNOWN"`.
 pub fn function_name(function_id: u32) -> &'static str {
-    NAMES
+    if let Some(function) = FunctionId::from_raw(function_id) {
+        return function.name();
+    }
+    OTHER_NAMES
         .iter()
         .find(|(id, _)| *id == function_id)
         .map_or("UNKNOWN", |(_, name)| name)
@@ -118,10 +56,10 @@ pub fn function_name(function_id: u32) -> &'static str {
 /// The name of an FF-A error code, for example `"NOT_SUPPORTED"`; 0 is
 /// `"SUCCESS"`; anything else is `"UNKNOWN"`.
 pub fn error_name(code: i32) -> &'static str {
-    match FfaError::from_code(code) {
-        Some(error) => error.name(),
-        None if code == 0 => "SUCCESS",
-        None => "UNKNOWN",
+    match Status::from_code_or_unknown(code) {
+        Status::Unknown(0) => "SUCCESS",
+        Status::Unknown(_) => "UNKNOWN",
+        status => status.name(),
     }
 }
 
@@ -168,7 +106,7 @@ pub enum ResultDescription {
     /// x0 = -1 (64-bit): the function is not supported.
     NotSupported,
     /// `FFA_ERROR` with this code in w2.
-    FfaError {
+    Error {
         /// The signed error code.
         code: i32,
     },
@@ -186,9 +124,12 @@ pub enum ResultDescription {
 
 impl ResultDescription {
     /// The FF-A error, if the result is `FFA_ERROR` with a known code.
-    pub fn error(&self) -> Option<FfaError> {
+    pub fn error(&self) -> Option<Status> {
         match self {
-            ResultDescription::FfaError { code } => FfaError::from_code(*code),
+            ResultDescription::Error { code } => match Status::from_code_or_unknown(*code) {
+                Status::Unknown(_) => None,
+                status => Some(status),
+            },
             _ => None,
         }
     }
@@ -198,7 +139,7 @@ impl fmt::Display for ResultDescription {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ResultDescription::NotSupported => formatter.write_str("NOT_SUPPORTED (-1)"),
-            ResultDescription::FfaError { code } => {
+            ResultDescription::Error { code } => {
                 write!(formatter, "FFA_ERROR {} ({})", error_name(*code), code)
             }
             ResultDescription::Function {
@@ -216,23 +157,25 @@ impl fmt::Display for ResultDescription {
     }
 }
 
-/// Describe the registers of a reply.
+/// Describe the registers of a reply, as the shared reply classification
+/// ([`ReplyKind`]) reads them.
 pub fn describe_result(registers: &Registers) -> ResultDescription {
-    let x0 = registers[0];
-    let w0 = x0 as u32;
-    if x0 == SMCCC_NOT_SUPPORTED {
-        ResultDescription::NotSupported
-    } else if x0 >> 32 == 0 && w0 == FFA_ERROR {
-        ResultDescription::FfaError {
-            code: registers[2] as u32 as i32,
+    match ReplyKind::of(registers[0], registers[2]) {
+        ReplyKind::NotSupported => ResultDescription::NotSupported,
+        ReplyKind::Error(status) => ResultDescription::Error {
+            code: status.code(),
+        },
+        ReplyKind::Success(_) | ReplyKind::Function(FunctionId::SmcccVersion) => {
+            ResultDescription::Function {
+                function_id: registers[0] as u32,
+                arguments: [registers[1], registers[2], registers[3]],
+            }
         }
-    } else if x0 >> 32 == 0 && is_ffa(w0) && function_name(w0) != "UNKNOWN" {
-        ResultDescription::Function {
-            function_id: w0,
+        ReplyKind::Function(function) => ResultDescription::Function {
+            function_id: function.raw(),
             arguments: [registers[1], registers[2], registers[3]],
-        }
-    } else {
-        ResultDescription::Value(x0)
+        },
+        ReplyKind::Value(_) => ResultDescription::Value(registers[0]),
     }
 }
 

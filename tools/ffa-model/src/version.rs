@@ -1,4 +1,4 @@
-//! FF-A version numbers and the version negotiation state of the normal-world caller.
+//! The version negotiation state of the normal-world caller (the version word is the shared [`ffa_abi::Version`]).
 //!
 //! Rules modelled (DEN0077A v1.2 §13.2):
 //! * `FFA_VERSION` returns the callee's own version whatever the caller asks;
@@ -13,55 +13,7 @@
 //!   afterwards an `FFA_VERSION` asking for a different version answers
 //!   `NOT_SUPPORTED`, one asking for the same version succeeds.
 
-use core::fmt;
-
-/// An FF-A version: `major << 16 | minor` with bit 31 zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Version {
-    /// Major version (15 bits).
-    pub major: u16,
-    /// Minor version.
-    pub minor: u16,
-}
-
-impl Version {
-    /// FF-A v1.0.
-    pub const V1_0: Version = Version::new(1, 0);
-    /// FF-A v1.1.
-    pub const V1_1: Version = Version::new(1, 1);
-    /// FF-A v1.2.
-    pub const V1_2: Version = Version::new(1, 2);
-
-    /// A version from its parts.
-    pub const fn new(major: u16, minor: u16) -> Version {
-        Version { major, minor }
-    }
-
-    /// The register encoding `major << 16 | minor` (bit 31 forced to zero).
-    pub const fn encode(self) -> u32 {
-        ((self.major as u32 & 0x7FFF) << 16) | self.minor as u32
-    }
-
-    /// Decode a register value; `None` when bit 31 is set.
-    pub const fn decode(value: u32) -> Option<Version> {
-        if value & (1 << 31) != 0 {
-            None
-        } else {
-            Some(Version::new((value >> 16) as u16, value as u16))
-        }
-    }
-
-    /// Whether a caller of this version can talk to a callee of `other` (same major).
-    pub const fn is_compatible_with(self, other: Version) -> bool {
-        self.major == other.major
-    }
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}.{}", self.major, self.minor)
-    }
-}
+use ffa_abi::Version;
 
 /// What `FFA_VERSION` answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,17 +41,17 @@ impl Negotiation {
 
     /// Handle `FFA_VERSION` with w1 = `requested`, for an SPMC of version `own`.
     pub(crate) fn answer(&mut self, requested: u32, own: Version) -> VersionAnswer {
-        let Some(requested) = Version::decode(requested) else {
+        let Ok(requested) = Version::from_raw(requested) else {
             return VersionAnswer::NotSupported;
         };
         if !requested.is_compatible_with(own) {
-            return VersionAnswer::Version(own.encode());
+            return VersionAnswer::Version(own.raw());
         }
         if self.fixed && requested != self.caller_version() {
             return VersionAnswer::NotSupported;
         }
         self.requested = Some(requested);
-        VersionAnswer::Version(own.encode())
+        VersionAnswer::Version(own.raw())
     }
 
     /// Record that an FF-A call other than `FFA_VERSION` was made: the version is now fixed.
@@ -121,19 +73,6 @@ impl Negotiation {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn encoding_round_trips() {
-        assert_eq!(Version::V1_2.encode(), 0x1_0002);
-        assert_eq!(Version::decode(0x1_0001), Some(Version::V1_1));
-        assert_eq!(Version::decode(0x8001_0000), None);
-    }
-
-    #[test]
-    fn ordering_is_major_then_minor() {
-        assert!(Version::new(1, 9) < Version::new(2, 0));
-        assert_eq!(Version::V1_2.min(Version::V1_0), Version::V1_0);
-    }
 
     #[test]
     fn negotiation_fixes_after_other_calls() {

@@ -3,9 +3,10 @@
 mod common;
 
 use common::{expect_error, Harness};
+use ffa_abi::{Status, Uuid, Version};
 use ffa_model::function_id::*;
 use ffa_model::partition::{ECHO_PARTITION_UUID, INTERRUPTING_PARTITION_UUID};
-use ffa_model::{FaultConfig, FfaError, Registers, Uuid, Version};
+use ffa_model::{FaultConfig, Registers};
 
 fn harness_with(config: FaultConfig) -> Harness {
     Harness::negotiated(config, Version::V1_2)
@@ -36,7 +37,7 @@ fn request(function_id: u32, receiver: u16, payload: [u64; 5]) -> Registers {
 
 fn request2(receiver: u16, uuid: Uuid, payload: [u64; 14]) -> Registers {
     let mut call = [0u64; 18];
-    let (low, high) = uuid.to_register_pair();
+    let [low, high] = uuid.to_register_pair();
     call[0] = FFA_MSG_SEND_DIRECT_REQ2 as u64;
     call[1] = receiver as u64;
     call[2] = low;
@@ -111,11 +112,11 @@ fn aarch32_partition_rejects_64_bit_forms() {
     let mut harness = harness();
     expect_error(
         &harness.call_registers(&request(FFA_MSG_SEND_DIRECT_REQ_64, 0x8002, WIDE)),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     expect_error(
         &harness.call_registers(&request2(0x8002, Uuid::NIL, payload14())),
-        FfaError::Denied,
+        Status::Denied,
     );
 }
 
@@ -124,19 +125,19 @@ fn request_validation() {
     let mut harness = harness();
     let mut call = request(FFA_MSG_SEND_DIRECT_REQ_32, 0x8001, [0; 5]);
     call[1] = 0x0001_8001;
-    expect_error(&harness.call_registers(&call), FfaError::InvalidParameters);
+    expect_error(&harness.call_registers(&call), Status::InvalidParameters);
     call[1] = 0x8001_8001;
-    expect_error(&harness.call_registers(&call), FfaError::InvalidParameters);
+    expect_error(&harness.call_registers(&call), Status::InvalidParameters);
     for receiver in [0x8000u16, 0x8004, 0, 1, 0xFFFF] {
         let call = request(FFA_MSG_SEND_DIRECT_REQ_64, receiver, [0; 5]);
-        expect_error(&harness.call_registers(&call), FfaError::InvalidParameters);
+        expect_error(&harness.call_registers(&call), Status::InvalidParameters);
     }
     let mut call = request(FFA_MSG_SEND_DIRECT_REQ_32, 0x8001, [0; 5]);
     call[2] = 0x8000_0000;
-    expect_error(&harness.call_registers(&call), FfaError::InvalidParameters);
+    expect_error(&harness.call_registers(&call), Status::InvalidParameters);
     let mut call = request(FFA_MSG_SEND_DIRECT_REQ_64, 0x8001, [0; 5]);
     call[2] = 1;
-    expect_error(&harness.call_registers(&call), FfaError::InvalidParameters);
+    expect_error(&harness.call_registers(&call), Status::InvalidParameters);
     // The upper half of w2 does not count for the 32-bit form.
     let mut call = request(FFA_MSG_SEND_DIRECT_REQ_32, 0x8001, [0; 5]);
     call[2] = 0xFFFF_FFFF_0000_0000;
@@ -151,19 +152,19 @@ fn request2_validation() {
     let mut harness = harness();
     expect_error(
         &harness.call_registers(&request2(0x8001, INTERRUPTING_PARTITION_UUID, payload14())),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     let mut call = request2(0x8001, Uuid::NIL, payload14());
     call[1] = 0x0005_8001;
-    expect_error(&harness.call_registers(&call), FfaError::InvalidParameters);
+    expect_error(&harness.call_registers(&call), Status::InvalidParameters);
     expect_error(
         &harness.call_registers(&request2(0x9000, Uuid::NIL, payload14())),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_1);
     expect_error(
         &harness.call_registers(&request2(0x8001, Uuid::NIL, payload14())),
-        FfaError::NotSupported,
+        Status::NotSupported,
     );
 }
 
@@ -251,7 +252,7 @@ fn preempted_partition_is_busy_but_others_answer() {
     );
     expect_error(
         &harness.call_registers(&request(FFA_MSG_SEND_DIRECT_REQ_64, 0x8003, WIDE)),
-        FfaError::Busy,
+        Status::Busy,
     );
     assert_eq!(
         harness.call_registers(&request(FFA_MSG_SEND_DIRECT_REQ_64, 0x8001, WIDE))[0],
@@ -263,12 +264,12 @@ fn preempted_partition_is_busy_but_others_answer() {
 #[test]
 fn run_errors() {
     let mut harness = harness();
-    expect_error(&run(&mut harness, 0x8003_0000), FfaError::Denied);
-    expect_error(&run(&mut harness, 0x8001_0003), FfaError::Denied);
-    expect_error(&run(&mut harness, 0x8001_0004), FfaError::InvalidParameters);
-    expect_error(&run(&mut harness, 0x8003_0001), FfaError::InvalidParameters);
-    expect_error(&run(&mut harness, 0x9000_0000), FfaError::InvalidParameters);
-    expect_error(&run(&mut harness, 0x0000_0000), FfaError::InvalidParameters);
+    expect_error(&run(&mut harness, 0x8003_0000), Status::Denied);
+    expect_error(&run(&mut harness, 0x8001_0003), Status::Denied);
+    expect_error(&run(&mut harness, 0x8001_0004), Status::InvalidParameters);
+    expect_error(&run(&mut harness, 0x8003_0001), Status::InvalidParameters);
+    expect_error(&run(&mut harness, 0x9000_0000), Status::InvalidParameters);
+    expect_error(&run(&mut harness, 0x0000_0000), Status::InvalidParameters);
 }
 
 #[test]

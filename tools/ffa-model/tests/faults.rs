@@ -3,10 +3,11 @@
 mod common;
 
 use common::{expect_error, expect_success, registers, Harness, RECEIVE_ADDRESS, TRANSMIT_ADDRESS};
+use ffa_abi::{Status, Version};
 use ffa_model::config::{EXTENDED_DESCRIPTOR_SIZE, HUGE_PARTITION_COUNT, WRONG_DESCRIPTOR_SIZE};
 use ffa_model::function_id::*;
 use ffa_model::partition::HOSTED_PARTITIONS;
-use ffa_model::{FaultConfig, FfaError, Outcome, PartitionInfoFault, ReadinessError, Version};
+use ffa_model::{FaultConfig, Outcome, PartitionInfoFault, ReadinessError};
 
 fn config() -> FaultConfig {
     FaultConfig::default_config()
@@ -50,7 +51,7 @@ fn not_ready_for_a_number_of_calls() {
     for _ in 0..3 {
         expect_error(
             &harness.call(&[FFA_VERSION as u64, 0x1_0002]),
-            FfaError::NotReady,
+            Status::NotReady,
         );
     }
     assert_eq!(harness.call(&[FFA_VERSION as u64, 0x1_0002])[0], 0x1_0002);
@@ -64,10 +65,10 @@ fn not_ready_answers_other_calls_and_does_not_fix_the_version() {
         not_ready_error: ReadinessError::Busy,
         ..config()
     });
-    expect_error(&harness.call(&[FFA_ID_GET as u64]), FfaError::Busy);
+    expect_error(&harness.call(&[FFA_ID_GET as u64]), Status::Busy);
     expect_error(
         &harness.call(&[FFA_FEATURES as u64, FFA_VERSION as u64]),
-        FfaError::Busy,
+        Status::Busy,
     );
     // SMCCC calls neither wait nor count.
     assert_eq!(harness.call(&[SMCCC_VERSION as u64])[0], 0x1_0002);
@@ -84,11 +85,11 @@ fn not_ready_for_a_time() {
     harness.now = 10_000;
     expect_error(
         &harness.call(&[FFA_VERSION as u64, 0x1_0002]),
-        FfaError::NotReady,
+        Status::NotReady,
     );
     harness.now = 10_499;
     for _ in 0..50 {
-        expect_error(&harness.call(&[FFA_ID_GET as u64]), FfaError::NotReady);
+        expect_error(&harness.call(&[FFA_ID_GET as u64]), Status::NotReady);
     }
     harness.now = 10_500;
     assert_eq!(harness.call(&[FFA_VERSION as u64, 0x1_0002])[0], 0x1_0002);
@@ -101,7 +102,7 @@ fn not_ready_ends_at_whichever_limit_comes_first() {
         not_ready_microseconds: 100,
         ..config()
     });
-    expect_error(&harness.call(&[FFA_ID_GET as u64]), FfaError::NotReady);
+    expect_error(&harness.call(&[FFA_ID_GET as u64]), Status::NotReady);
     harness.now = 100;
     expect_success(&harness.call(&[FFA_ID_GET as u64]));
 
@@ -110,7 +111,7 @@ fn not_ready_ends_at_whichever_limit_comes_first() {
         not_ready_microseconds: 1_000_000,
         ..config()
     });
-    expect_error(&harness.call(&[FFA_ID_GET as u64]), FfaError::NotReady);
+    expect_error(&harness.call(&[FFA_ID_GET as u64]), Status::NotReady);
     expect_success(&harness.call(&[FFA_ID_GET as u64]));
 }
 
@@ -126,7 +127,7 @@ fn deny_rxtx_map() {
     for id in [FFA_RXTX_MAP_32, FFA_RXTX_MAP_64] {
         expect_error(
             &harness.call(&[id as u64, TRANSMIT_ADDRESS, RECEIVE_ADDRESS, 1]),
-            FfaError::Denied,
+            Status::Denied,
         );
     }
     assert_eq!(harness.world.buffer_pair(), None);
@@ -244,16 +245,16 @@ fn busy_then_retry_storm() {
     // Invalid requests do not consume the storm.
     expect_error(
         &harness.call(&[FFA_MSG_SEND_DIRECT_REQ_64 as u64, 0x9999]),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
-    expect_error(&harness.call(&echo), FfaError::Busy);
+    expect_error(&harness.call(&echo), Status::Busy);
     expect_error(
         &harness.call(&[FFA_MSG_SEND_DIRECT_REQ2 as u64, 0x8001]),
-        FfaError::Busy,
+        Status::Busy,
     );
     expect_error(
         &harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, 0x8002]),
-        FfaError::Retry,
+        Status::Retry,
     );
     let result = harness.call(&echo);
     assert_eq!(result[0], FFA_MSG_SEND_DIRECT_RESP_64 as u64);
@@ -270,8 +271,8 @@ fn retry_storm_alone() {
         Version::V1_2,
     );
     let echo = [FFA_MSG_SEND_DIRECT_REQ_32 as u64, 0x8001];
-    expect_error(&harness.call(&echo), FfaError::Retry);
-    expect_error(&harness.call(&echo), FfaError::Retry);
+    expect_error(&harness.call(&echo), Status::Retry);
+    expect_error(&harness.call(&echo), Status::Retry);
     assert_eq!(harness.call(&echo)[0], FFA_MSG_SEND_DIRECT_RESP_32 as u64);
 }
 

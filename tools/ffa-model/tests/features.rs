@@ -3,8 +3,9 @@
 mod common;
 
 use common::{expect_error, expect_success, Harness};
+use ffa_abi::{Status, Version};
 use ffa_model::function_id::*;
-use ffa_model::{FaultConfig, FfaError, Version};
+use ffa_model::FaultConfig;
 
 fn features(harness: &mut Harness, id: u32) -> [u64; 18] {
     harness.call(&[FFA_FEATURES as u64, id as u64])
@@ -60,7 +61,7 @@ fn supported_functions_depend_on_the_negotiated_version() {
             if version >= Version::V1_1 {
                 expect_success(&result);
             } else {
-                expect_error(&result, FfaError::NotSupported);
+                expect_error(&result, Status::NotSupported);
             }
         }
         for id in FROM_V1_2 {
@@ -69,11 +70,11 @@ fn supported_functions_depend_on_the_negotiated_version() {
                 expect_success(&result);
                 assert_eq!(result[2], 0);
             } else {
-                expect_error(&result, FfaError::NotSupported);
+                expect_error(&result, Status::NotSupported);
             }
         }
         for id in NEVER {
-            expect_error(&features(&mut harness, id), FfaError::NotSupported);
+            expect_error(&features(&mut harness, id), Status::NotSupported);
         }
     }
 }
@@ -99,7 +100,7 @@ fn rxtx_map_reports_4k_minimum_and_v1_2_maximum() {
 fn feature_ids_are_not_supported() {
     let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_2);
     for feature in [1u32, 2, 3, 0, 0x100, 0x7FFF_FFFF] {
-        expect_error(&features(&mut harness, feature), FfaError::NotSupported);
+        expect_error(&features(&mut harness, feature), Status::NotSupported);
     }
 }
 
@@ -120,7 +121,7 @@ fn spm_id_get_from_v1_1() {
     let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_0);
     expect_error(
         &harness.call(&[FFA_SPM_ID_GET as u64]),
-        FfaError::NotSupported,
+        Status::NotSupported,
     );
 }
 
@@ -151,6 +152,6 @@ fn unimplemented_ffa_functions_answer_ffa_error() {
         0x8400_0090,
         0xC400_00EF,
     ] {
-        expect_error(&harness.call(&[id as u64]), FfaError::NotSupported);
+        expect_error(&harness.call(&[id as u64]), Status::NotSupported);
     }
 }

@@ -6,9 +6,10 @@ use common::{
     expect_error, expect_success, Harness, MEMORY_BASE, MEMORY_SIZE, RECEIVE_ADDRESS,
     TRANSMIT_ADDRESS,
 };
+use ffa_abi::{Status, Version};
 use ffa_model::function_id::*;
 use ffa_model::mailbox::{BufferPair, ReceiveOwner};
-use ffa_model::{FaultConfig, FfaError, Version};
+use ffa_model::FaultConfig;
 
 fn v1_2() -> Harness {
     Harness::negotiated(FaultConfig::default_config(), Version::V1_2)
@@ -106,10 +107,10 @@ fn map_rejects_invalid_arguments() {
         let result = map(&mut harness, FFA_RXTX_MAP_64, transmit, receive, pages);
         assert_eq!(
             result[2],
-            FfaError::InvalidParameters.code() as u32 as u64,
+            Status::InvalidParameters.code() as u32 as u64,
             "{reason}"
         );
-        expect_error(&result, FfaError::InvalidParameters);
+        expect_error(&result, Status::InvalidParameters);
         assert_eq!(harness.world.buffer_pair(), None, "{reason}");
     }
 }
@@ -138,7 +139,7 @@ fn second_map_is_denied() {
             RECEIVE_ADDRESS + 0x2_0000,
             1,
         ),
-        FfaError::Denied,
+        Status::Denied,
     );
     expect_error(
         &map(
@@ -148,7 +149,7 @@ fn second_map_is_denied() {
             RECEIVE_ADDRESS,
             1,
         ),
-        FfaError::Denied,
+        Status::Denied,
     );
 }
 
@@ -157,18 +158,18 @@ fn unmap_checks_the_id_and_the_mapping() {
     let mut harness = v1_2();
     expect_error(
         &harness.call(&[FFA_RXTX_UNMAP as u64, 0]),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     harness.map(1);
     expect_error(
         &harness.call(&[FFA_RXTX_UNMAP as u64, 0x0001_0000]),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     expect_success(&harness.call(&[FFA_RXTX_UNMAP as u64, 0]));
     assert_eq!(harness.world.buffer_pair(), None);
     expect_error(
         &harness.call(&[FFA_RXTX_UNMAP as u64, 0]),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     // Mapping again works after an unmap.
     harness.map(1);
@@ -177,18 +178,18 @@ fn unmap_checks_the_id_and_the_mapping() {
 #[test]
 fn release_needs_ownership() {
     let mut harness = v1_2();
-    expect_error(&harness.call(&[FFA_RX_RELEASE as u64]), FfaError::Denied);
+    expect_error(&harness.call(&[FFA_RX_RELEASE as u64]), Status::Denied);
     harness.map(1);
-    expect_error(&harness.call(&[FFA_RX_RELEASE as u64]), FfaError::Denied);
+    expect_error(&harness.call(&[FFA_RX_RELEASE as u64]), Status::Denied);
     expect_success(&harness.call(&[FFA_PARTITION_INFO_GET as u64]));
     assert_eq!(harness.world.receive_owner(), ReceiveOwner::Caller);
     expect_error(
         &harness.call(&[FFA_RX_RELEASE as u64, 5]),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     expect_success(&harness.call(&[FFA_RX_RELEASE as u64]));
     assert_eq!(harness.world.receive_owner(), ReceiveOwner::Producer);
-    expect_error(&harness.call(&[FFA_RX_RELEASE as u64]), FfaError::Denied);
+    expect_error(&harness.call(&[FFA_RX_RELEASE as u64]), Status::Denied);
 }
 
 #[test]
@@ -208,26 +209,26 @@ fn acquire_from_v1_1() {
     harness.map(1);
     expect_error(
         &harness.call(&[FFA_RX_ACQUIRE as u64]),
-        FfaError::NotSupported,
+        Status::NotSupported,
     );
 
     let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_1);
     expect_error(
         &harness.call(&[FFA_RX_ACQUIRE as u64]),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     harness.map(1);
     expect_error(
         &harness.call(&[FFA_RX_ACQUIRE as u64, 1]),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     expect_success(&harness.call(&[FFA_RX_ACQUIRE as u64]));
     assert_eq!(harness.world.receive_owner(), ReceiveOwner::Caller);
-    expect_error(&harness.call(&[FFA_RX_ACQUIRE as u64]), FfaError::Denied);
+    expect_error(&harness.call(&[FFA_RX_ACQUIRE as u64]), Status::Denied);
     // The SPMC may not write an RX buffer the caller acquired.
     expect_error(
         &harness.call(&[FFA_PARTITION_INFO_GET as u64]),
-        FfaError::Busy,
+        Status::Busy,
     );
     expect_success(&harness.call(&[FFA_RX_RELEASE as u64]));
     expect_success(&harness.call(&[FFA_PARTITION_INFO_GET as u64]));

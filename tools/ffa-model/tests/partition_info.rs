@@ -3,13 +3,14 @@
 mod common;
 
 use common::{expect_error, expect_success, Harness, RECEIVE_ADDRESS};
+use ffa_abi::{Status, Uuid, Version};
 use ffa_model::function_id::*;
 use ffa_model::mailbox::ReceiveOwner;
 use ffa_model::partition::{
     properties, AARCH32_PARTITION_UUID, ECHO_PARTITION_UUID, HOSTED_PARTITIONS,
     INTERRUPTING_PARTITION_UUID,
 };
-use ffa_model::{FaultConfig, FfaError, Uuid, Version};
+use ffa_model::FaultConfig;
 
 fn mapped(version: Version) -> Harness {
     let mut harness = Harness::negotiated(FaultConfig::default_config(), version);
@@ -58,7 +59,7 @@ fn nil_uuid_lists_every_partition_with_v1_2_descriptors() {
         assert_eq!(u32_at(descriptor, 4), property_bits);
         assert_eq!(
             &descriptor[8..24],
-            &uuid.to_bytes(),
+            uuid.as_bytes(),
             "UUID bytes in standard order"
         );
     }
@@ -137,14 +138,8 @@ fn specific_uuid_returns_one_partition_without_its_uuid() {
 fn unknown_uuid_is_invalid_parameters() {
     let mut harness = mapped(Version::V1_2);
     let unknown = Uuid::parse("486178e0-e7f8-11e3-bc5e-0002a5d5c51b").unwrap();
-    expect_error(
-        &query(&mut harness, unknown, 0),
-        FfaError::InvalidParameters,
-    );
-    expect_error(
-        &query(&mut harness, unknown, 1),
-        FfaError::InvalidParameters,
-    );
+    expect_error(&query(&mut harness, unknown, 0), Status::InvalidParameters);
+    expect_error(&query(&mut harness, unknown, 1), Status::InvalidParameters);
     assert_eq!(harness.world.receive_owner(), ReceiveOwner::Producer);
 }
 
@@ -173,31 +168,31 @@ fn flags_are_checked() {
     let mut harness = mapped(Version::V1_0);
     expect_error(
         &query(&mut harness, Uuid::NIL, 1),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     let mut harness = mapped(Version::V1_2);
     expect_error(
         &query(&mut harness, Uuid::NIL, 2),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     expect_error(
         &query(&mut harness, Uuid::NIL, 0x8000_0001),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
 }
 
 #[test]
 fn no_rx_buffer_is_busy() {
     let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_2);
-    expect_error(&query(&mut harness, Uuid::NIL, 0), FfaError::Busy);
+    expect_error(&query(&mut harness, Uuid::NIL, 0), Status::Busy);
 }
 
 #[test]
 fn owned_rx_buffer_is_busy_until_released() {
     let mut harness = mapped(Version::V1_2);
     expect_success(&query(&mut harness, Uuid::NIL, 0));
-    expect_error(&query(&mut harness, Uuid::NIL, 0), FfaError::Busy);
-    expect_error(&query(&mut harness, ECHO_PARTITION_UUID, 0), FfaError::Busy);
+    expect_error(&query(&mut harness, Uuid::NIL, 0), Status::Busy);
+    expect_error(&query(&mut harness, ECHO_PARTITION_UUID, 0), Status::Busy);
     expect_success(&harness.call(&[FFA_RX_RELEASE as u64]));
     expect_success(&query(&mut harness, Uuid::NIL, 0));
 }
@@ -206,7 +201,7 @@ fn owned_rx_buffer_is_busy_until_released() {
 fn failed_write_is_aborted() {
     let mut harness = mapped(Version::V1_2);
     harness.memory.fail_writes = true;
-    expect_error(&query(&mut harness, Uuid::NIL, 0), FfaError::Aborted);
+    expect_error(&query(&mut harness, Uuid::NIL, 0), Status::Aborted);
     assert_eq!(harness.world.receive_owner(), ReceiveOwner::Producer);
 }
 

@@ -3,14 +3,15 @@
 mod common;
 
 use common::{expect_error, Harness};
+use ffa_abi::{Status, Uuid, Version};
 use ffa_model::function_id::*;
 use ffa_model::partition::{
     AARCH32_PARTITION_UUID, ECHO_PARTITION_UUID, INTERRUPTING_PARTITION_UUID,
 };
-use ffa_model::{FaultConfig, FfaError, Uuid, Version};
+use ffa_model::FaultConfig;
 
 fn query(harness: &mut Harness, uuid: Uuid, start: u64, tag: u64) -> [u64; 18] {
-    let (low, high) = uuid.to_register_pair();
+    let [low, high] = uuid.to_register_pair();
     harness.call(&[
         FFA_PARTITION_INFO_GET_REGS as u64,
         low,
@@ -47,7 +48,7 @@ fn nil_uuid_returns_all_partitions_in_registers() {
     for index in 0..3 {
         let first = 3 + index * 3;
         assert_eq!(result[first], words[index]);
-        let (low, high) = uuids[index].to_register_pair();
+        let [low, high] = uuids[index].to_register_pair();
         assert_eq!((result[first + 1], result[first + 2]), (low, high));
     }
     assert_eq!(&result[12..], &[0; 6], "unused registers are zero");
@@ -57,7 +58,7 @@ fn nil_uuid_returns_all_partitions_in_registers() {
 fn specific_uuid_returns_one_partition_without_uuid() {
     let mut harness = v1_2();
     let mut call = [0u64; 18];
-    let (low, high) = INTERRUPTING_PARTITION_UUID.to_register_pair();
+    let [low, high] = INTERRUPTING_PARTITION_UUID.to_register_pair();
     call[0] = FFA_PARTITION_INFO_GET_REGS as u64;
     call[1] = low;
     call[2] = high;
@@ -88,40 +89,34 @@ fn errors() {
     let mut harness = v1_2();
     expect_error(
         &query(&mut harness, Uuid::NIL, 3, 0),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
     expect_error(
         &query(&mut harness, ECHO_PARTITION_UUID, 1, 0),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
-    expect_error(&query(&mut harness, Uuid::NIL, 0, 1), FfaError::Retry);
+    expect_error(&query(&mut harness, Uuid::NIL, 0, 1), Status::Retry);
     let unknown = Uuid::parse("17b862a4-1806-4faf-86b3-089a58353861").unwrap();
     expect_error(
         &query(&mut harness, unknown, 0, 0),
-        FfaError::InvalidParameters,
+        Status::InvalidParameters,
     );
 }
 
 #[test]
 fn only_for_v1_2() {
     let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_1);
-    expect_error(
-        &query(&mut harness, Uuid::NIL, 0, 0),
-        FfaError::NotSupported,
-    );
+    expect_error(&query(&mut harness, Uuid::NIL, 0, 0), Status::NotSupported);
     let config = FaultConfig {
         spmc_version: (1, 1),
         ..FaultConfig::default_config()
     };
     let mut harness = Harness::negotiated(config, Version::V1_2);
-    expect_error(
-        &query(&mut harness, Uuid::NIL, 0, 0),
-        FfaError::NotSupported,
-    );
+    expect_error(&query(&mut harness, Uuid::NIL, 0, 0), Status::NotSupported);
 }
 
 #[test]
 fn the_32_bit_function_number_is_not_implemented() {
     let mut harness = v1_2();
-    expect_error(&harness.call(&[0x8400_008B]), FfaError::NotSupported);
+    expect_error(&harness.call(&[0x8400_008B]), Status::NotSupported);
 }

@@ -4,10 +4,11 @@
 mod common;
 
 use common::{Harness, MEMORY_BASE};
-use ffa_model::error_code::FfaError;
+use ffa_abi::Status;
+use ffa_abi::Version;
 use ffa_model::function_id::*;
 use ffa_model::partition::{ECHO_PARTITION_UUID, HOSTED_PARTITIONS, INTERRUPTING_PARTITION_UUID};
-use ffa_model::{FaultConfig, Outcome, PartitionInfoFault, ReadinessError, Registers, Version};
+use ffa_model::{FaultConfig, Outcome, PartitionInfoFault, ReadinessError, Registers};
 use proptest::prelude::*;
 
 const FUNCTIONS: &[u32] = &[
@@ -48,8 +49,8 @@ const FUNCTIONS: &[u32] = &[
 /// Values that make calls interesting: versions, partition targets, buffer
 /// addresses and page counts, UUID words, flags.
 fn interesting_value() -> impl Strategy<Value = u64> {
-    let (echo_low, echo_high) = ECHO_PARTITION_UUID.to_register_pair();
-    let (interrupting_low, _) = INTERRUPTING_PARTITION_UUID.to_register_pair();
+    let [echo_low, echo_high] = ECHO_PARTITION_UUID.to_register_pair();
+    let [interrupting_low, _] = INTERRUPTING_PARTITION_UUID.to_register_pair();
     prop_oneof![
         Just(0u64),
         Just(1u64),
@@ -184,7 +185,7 @@ fn check_reply(
         PSCI_VERSION => prop_assert_eq!(x0, 0x1_0001),
         SMCCC_ARCH_FEATURES | PSCI_FEATURES => prop_assert!(x0 == 0 || x0 == u64::MAX),
         FFA_VERSION if x0 != FFA_ERROR as u64 => {
-            let own = Version::new(config.spmc_version.0, config.spmc_version.1).encode();
+            let own = Version::new(config.spmc_version.0, config.spmc_version.1).raw();
             prop_assert!(x0 == u64::from(own) || x0 == u64::MAX, "x0 = {:#x}", x0);
         }
         _ => prop_assert!(
@@ -199,7 +200,7 @@ fn check_reply(
     }
     if x0 == FFA_ERROR as u64 {
         prop_assert_eq!(result[1], 0);
-        prop_assert!(FfaError::from_code(result[2] as u32 as i32).is_some());
+        prop_assert!(Status::KNOWN.contains(&Status::from_code_or_unknown(result[2] as u32 as i32)));
         prop_assert_eq!(result[2] >> 32, 0);
         prop_assert_eq!(&result[3..8], &[0; 5]);
     }

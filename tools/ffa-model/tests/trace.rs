@@ -3,9 +3,10 @@
 mod common;
 
 use common::{registers, Harness};
+use ffa_abi::Status;
 use ffa_model::function_id::*;
 use ffa_model::{
-    describe_call, describe_outcome, describe_result, error_name, function_name, FfaError,
+    describe_call, describe_outcome, describe_result, error_name, function_name,
     OutcomeDescription, ResultDescription,
 };
 
@@ -78,7 +79,7 @@ fn describes_calls_and_results() {
 
     let result = harness.call(&[FFA_RX_RELEASE as u64]);
     let description = describe_result(&result);
-    assert_eq!(description.error(), Some(FfaError::Denied));
+    assert_eq!(description.error(), Some(Status::Denied));
     assert_eq!(description.to_string(), "FFA_ERROR DENIED (-6)");
 
     let result = harness.call(&[FFA_ID_GET as u64]);

@@ -3,8 +3,9 @@
 mod common;
 
 use common::{expect_error, expect_success, Harness};
+use ffa_abi::{Status, Version};
 use ffa_model::function_id::*;
-use ffa_model::{FaultConfig, FfaError, Version};
+use ffa_model::FaultConfig;
 
 fn spmc(major: u16, minor: u16) -> FaultConfig {
     FaultConfig {
@@ -48,7 +49,7 @@ fn negotiated_version_is_the_minimum() {
     for ((major, minor), requested, expected) in cases {
         let mut harness = Harness::new(spmc(major, minor));
         let result = version_call(&mut harness, requested);
-        assert_eq!(result[0], u64::from(Version::new(major, minor).encode()));
+        assert_eq!(result[0], u64::from(Version::new(major, minor).raw()));
         assert_eq!(harness.world.negotiated_version(), expected);
     }
 }
@@ -67,7 +68,7 @@ fn calls_before_version_are_treated_as_v1_0_and_fix_the_version() {
     // v1.0 rules: FFA_SPM_ID_GET does not exist yet.
     expect_error(
         &harness.call(&[FFA_SPM_ID_GET as u64]),
-        FfaError::NotSupported,
+        Status::NotSupported,
     );
     assert_eq!(harness.world.negotiated_version(), Version::V1_0);
     // The version is now fixed at v1.0.
@@ -92,11 +93,11 @@ fn spmc_v1_0_gives_v1_0_rules_to_a_v1_2_caller() {
     let mut harness = Harness::negotiated(spmc(1, 0), Version::V1_2);
     expect_error(
         &harness.call(&[FFA_SPM_ID_GET as u64]),
-        FfaError::NotSupported,
+        Status::NotSupported,
     );
     expect_error(
         &harness.call(&[FFA_FEATURES as u64, FFA_MSG_SEND_DIRECT_REQ2 as u64]),
-        FfaError::NotSupported,
+        Status::NotSupported,
     );
 }
 
@@ -117,14 +118,14 @@ fn spmc_of_major_2_answers_only_version() {
         Version::V1_0,
         "1.2 is incompatible"
     );
-    expect_error(&harness.call(&[FFA_ID_GET as u64]), FfaError::NotSupported);
+    expect_error(&harness.call(&[FFA_ID_GET as u64]), Status::NotSupported);
     expect_error(
         &harness.call(&[FFA_FEATURES as u64, FFA_VERSION as u64]),
-        FfaError::NotSupported,
+        Status::NotSupported,
     );
     let mut harness = Harness::new(spmc(2, 0));
     assert_eq!(version_call(&mut harness, 0x2_0000)[0], 0x2_0000);
-    expect_error(&harness.call(&[FFA_ID_GET as u64]), FfaError::NotSupported);
+    expect_error(&harness.call(&[FFA_ID_GET as u64]), Status::NotSupported);
 }
 
 #[test]

@@ -5,10 +5,12 @@ use crate::build::TARGET;
 /// Packages that build and are linted on the host (the workspace default members).
 pub const HOST_PACKAGES: &[&str] = &[
     "kernel",
-    "ffa-proxy",
+    "components",
     "capsule-ffa",
+    "capsule-ffa-proxy",
     "ffa-abi",
     "ffa-model",
+    "testbed",
     "xtask",
 ];
 
@@ -17,9 +19,10 @@ pub const TARGET_PACKAGES: &[&str] = &[
     "kernel",
     "armv8a",
     "qemu-virt",
-    "ffa-proxy",
+    "components",
     "qemu-virt-board",
     "capsule-ffa",
+    "capsule-ffa-proxy",
     "ffa-abi",
     "ffa-model",
     "test-firmware",
@@ -110,12 +113,11 @@ mod tests {
             lines,
             [
                 "fmt --all -- --check",
-                "clippy -p kernel -p ffa-proxy -p capsule-ffa -p ffa-abi -p ffa-model -p xtask \
-                 --all-targets -- -D warnings",
+                "clippy -p kernel -p components -p capsule-ffa -p capsule-ffa-proxy -p ffa-abi \
+                 -p ffa-model -p testbed -p xtask --all-targets -- -D warnings",
                 "clippy --target aarch64-unknown-none -p kernel -p armv8a -p qemu-virt \
-                 -p ffa-proxy -p qemu-virt-board -p capsule-ffa -p ffa-abi -p ffa-model \
-                 -p test-firmware \
-                 --release -- -D warnings",
+                 -p components -p qemu-virt-board -p capsule-ffa -p capsule-ffa-proxy -p ffa-abi \
+                 -p ffa-model -p test-firmware --release -- -D warnings",
                 "clippy --target aarch64-unknown-none -p qemu-virt-board --all-features \
                  --release -- -D warnings",
                 "test",

@@ -342,7 +342,7 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         USUALLY_FORBIDDEN,
     ),
-    // ---- protected mode (chips/ffa-proxy, chips/armv8a/src/el2, boards/qemu-virt/src/protected.rs)
+    // ---- protected mode (capsules/ffa-proxy, chips/armv8a/src/el2, boards/components/src/protected_mode.rs)
     Scenario {
         name: "protected-mode",
         description: "protected mode: the EL2 proxy finalises first and the FF-A root waits for it; discovery and echo then go through the proxy, and the monitor only ever sees the proxy's RX/TX pair",
@@ -385,7 +385,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "protected-mode-early-ffa",
-        description: "the seed's bug on purpose: the FF-A root probes before the EL2 proxy is finalised; the proxy's FFA_RXTX_MAP is DENIED and the failure is reported with the call, the answer and the cause",
+        description: "the order the Linux FF-A/pKVM readiness patch fixes (lore.kernel.org/all/20260505095409.1948371-3-yeoreum.yun@arm.com), on purpose: the FF-A root probes before the EL2 proxy is finalised; the proxy's FFA_RXTX_MAP is DENIED and the failure is reported with the call, the answer and the cause",
         board_features: &["exit-when-settled", "protected-mode-early-ffa"],
         firmware: FirmwareSettings {
             trace: true,
@@ -531,7 +531,7 @@ pub const SCENARIOS: &[Scenario] = &[
         firmware: FirmwareSettings::HEALTHY,
         expected_exit_status: 1,
         expected_lines: &[
-            "panicked at boards/qemu-virt/src/main.rs",
+            "panicked at boards/qemu-virt/src/tests/mod.rs",
             "PSCI SYSTEM_OFF, status 1",
         ],
         forbidden_lines: &[MALFORMED_FRAME_WARNING],
@@ -788,7 +788,7 @@ mod tests {
     fn the_panic_scenario_expects_status_one_and_allows_the_panic() {
         let panic = find("panic").unwrap();
         let lines = log(&[
-            "[kernel] ERROR panicked at boards/qemu-virt/src/main.rs:9: on purpose",
+            "[kernel] ERROR panicked at boards/qemu-virt/src/tests/mod.rs:9: on purpose",
             "[secure] [fw] PSCI SYSTEM_OFF, status 1",
         ]);
         assert!(check(panic, Ending::Exited(1), &lines).is_empty());

@@ -1,28 +1,27 @@
-//! The EL2 side of protected mode: decodes each exception from EL1, runs the proxy's decision logic, and performs what it decides.
+//! The EL2 side of protected mode: decodes each exception from EL1, hands
+//! it to the installed handler, and performs what the handler asks.
 //!
-//! Everything here runs at EL2, on the EL2 stack, with exceptions masked
-//! and the EL2 MMU off. Decisions come from the `ffa-proxy` crate; this
-//! module only moves registers, issues `SMC #0` to the monitor, copies bytes
-//! with volatile accesses, sets `HCR_EL2.TSC`, and logs.
+//! Everything here but [`El2Runtime::install`] runs at EL2, on the EL2
+//! stack, with exceptions masked and the EL2 MMU off. The decisions come
+//! from the handler (a capsule, through `kernel::hil::hypervisor`); this
+//! module only moves registers, issues `SMC #0` to the monitor, copies
+//! bytes with volatile accesses, sets `HCR_EL2.TSC`, and logs what it
+//! cannot hand on.
 //!
-//! - HVC (EC 0x16): the kernel's control calls (`ffa_proxy::control`):
-//!   query, start finalisation, one finalisation step, status. Anything
-//!   else, or an HVC immediate other than 0, is answered x0 = -1.
-//! - Trapped SMC (EC 0x17, only after finalisation): `ELR_EL2` points at the
-//!   `SMC` instruction, so it is advanced by 4; the call goes to
-//!   `Proxy::handle_host_call`. An SMC immediate other than 0 is answered
-//!   x0 = -1 without reaching the monitor.
+//! - HVC (EC 0x16): [`HostCallHandler::hypervisor_call`], or x0 = -1 while
+//!   no handler is installed (as the boot stub answers).
+//! - Trapped SMC (EC 0x17, only once the handler asked for traps):
+//!   `ELR_EL2` points at the `SMC` instruction, so it is advanced by 4; the
+//!   call goes to [`HostCallHandler::trapped_smc`].
 //! - Any other exception class was never enabled: logged, then power off.
 
 use core::cell::UnsafeCell;
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{ReadWriteable, Readable, ESR_EL2, HCR_EL2};
-use ffa_proxy::control::{self, StatusRegisters};
-use ffa_proxy::memory::{MemoryError, MemoryRange, ProxyLayout, ProxyMemory};
-use ffa_proxy::proxy::{Disposition, Handled};
-use ffa_proxy::{function, Proxy, Registers, StartError, REGISTER_COUNT};
-use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
+use kernel::hil::hypervisor::{El2Services, HostCallHandler, Hypervisor, MemoryRange};
+use kernel::hil::smccc::{SmcccConduit, SmcccRegisters, SMCCC_REGISTER_COUNT};
+use kernel::ErrorCode;
 
 use super::vectors::{self, El2Frame};
 use crate::conduit::SecureMonitorCall;
@@ -35,56 +34,88 @@ const EXCEPTION_CLASS_SMC64: u64 = 0x17;
 const PSCI_SYSTEM_OFF: u64 = 0x8400_0008;
 /// The status the fatal path powers off with (as a panic does).
 const FATAL_STATUS: u64 = 1;
+/// x0 of SMCCC `NOT_SUPPORTED` (-1).
+const NOT_SUPPORTED: u64 = u64::MAX;
 
-/// The proxy, owned by EL2.
-struct El2State(UnsafeCell<Proxy>);
+/// The installed handler, owned by EL2 once installed.
+struct HandlerSlot(UnsafeCell<Option<&'static mut dyn HostCallHandler>>);
 
-// SAFETY: the state is touched only by `with_proxy`, which only the EL2
-// exception handler calls. There is one core, EL2 runs with every exception
-// masked, and the handler never re-enters itself, so accesses never overlap.
-unsafe impl Sync for El2State {}
+// SAFETY: the slot is written only by `El2Runtime::install`, at EL1, which
+// makes no call to EL2 while it holds the reference, and read only by the
+// EL2 exception handler, which runs while EL1 is stopped at its HVC or SMC.
+// There is one core, EL2 runs with every exception masked and never
+// re-enters itself, so the two never overlap, and no two EL2 accesses do.
+unsafe impl Sync for HandlerSlot {}
 
-static STATE: El2State = El2State(UnsafeCell::new(Proxy::new()));
+static HANDLER: HandlerSlot = HandlerSlot(UnsafeCell::new(None));
 
-/// Runs `operation` on the proxy. Call only from the EL2 handler.
-fn with_proxy<R>(operation: impl FnOnce(&mut Proxy) -> R) -> R {
-    // SAFETY: see `El2State`: only the EL2 handler gets here, one exception
-    // at a time, so this is the only reference to the proxy while it lives.
-    operation(unsafe { &mut *STATE.0.get() })
+/// The EL2 runtime, as the board sees it: installs the handler.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct El2Runtime;
+
+impl Hypervisor for El2Runtime {
+    fn install(&self, handler: &'static mut dyn HostCallHandler) -> Result<(), ErrorCode> {
+        // SAFETY: see `HandlerSlot`: at EL1, nothing at EL2 runs while this
+        // reference lives, and it ends before the function returns.
+        let slot = unsafe { &mut *HANDLER.0.get() };
+        if slot.is_some() {
+            return Err(ErrorCode::ALREADY);
+        }
+        *slot = Some(handler);
+        // The handler's state must be visible to EL2 before its first HVC.
+        barrier::dsb(barrier::SY);
+        Ok(())
+    }
 }
 
-/// The proxy's state as a physical range, so the host cannot name it as a buffer.
-fn state_range() -> MemoryRange {
-    MemoryRange::new(
-        STATE.0.get() as u64,
-        core::mem::size_of::<El2State>() as u64,
-    )
+/// Runs `operation` on the installed handler, if there is one. Call only
+/// from the EL2 exception handler.
+fn with_handler<R>(operation: impl FnOnce(&mut dyn HostCallHandler) -> R) -> Option<R> {
+    // SAFETY: see `HandlerSlot`: only the EL2 handler gets here, one
+    // exception at a time, while EL1 (the only writer) is stopped.
+    let slot = unsafe { &mut *HANDLER.0.get() };
+    slot.as_deref_mut().map(operation)
 }
 
 /// One SMC from EL2 to the monitor (EL2's own SMCs are never trapped).
-fn call_monitor(call: &Registers) -> Registers {
-    SecureMonitorCall.call(&SmcccRegisters { x: *call }).x
+fn call_monitor(call: &SmcccRegisters) -> SmcccRegisters {
+    SecureMonitorCall.call(call)
 }
 
-/// Physical memory as EL2 sees it with its MMU off.
-struct PhysicalMemory;
+/// What EL2 does for the handler.
+struct El2Hardware;
 
-impl ProxyMemory for PhysicalMemory {
-    fn copy(&mut self, destination: u64, source: u64, length: usize) -> Result<(), MemoryError> {
+impl El2Services for El2Hardware {
+    fn call_monitor(&mut self, call: &SmcccRegisters) -> SmcccRegisters {
+        call_monitor(call)
+    }
+
+    fn copy(&mut self, destination: u64, source: u64, length: usize) -> Result<(), ErrorCode> {
         for offset in 0..length as u64 {
-            // SAFETY: the proxy checked both ranges before asking: `source`
-            // is in its own RX buffer (its carve-out) and `destination` in
-            // the host's recorded RX buffer, which lies in host memory and
-            // outside everything EL2 owns. With the EL2 MMU off these are
-            // physical addresses; byte accesses are always aligned, as
-            // Device memory requires, and volatile because the monitor and
-            // the host access the same memory behind the compiler's back.
+            // SAFETY: the handler checked both ranges before asking (the FF-A
+            // proxy copies from its own RX buffer, in its carve-out, into the
+            // host's recorded RX buffer, which lies in host memory and outside
+            // everything EL2 owns). With the EL2 MMU off these are physical
+            // addresses; byte accesses are always aligned, as Device memory
+            // requires, and volatile because the monitor and the host access
+            // the same memory behind the compiler's back.
             unsafe {
                 let byte = core::ptr::read_volatile((source + offset) as *const u8);
                 core::ptr::write_volatile((destination + offset) as *mut u8, byte);
             }
         }
         Ok(())
+    }
+
+    fn trap_host_smcs(&mut self) {
+        // From the next return to EL1 on, every SMC of the host traps here.
+        HCR_EL2.modify(HCR_EL2::TSC::EnableTrapEl1SmcToEl2);
+        barrier::isb(barrier::SY);
+    }
+
+    fn el2_memory(&self) -> MemoryRange {
+        let (base, size) = vectors::stack_range();
+        MemoryRange::new(base, size)
     }
 }
 
@@ -93,15 +124,21 @@ impl ProxyMemory for PhysicalMemory {
 extern "C" fn armv8a_el2_handle_lower_sync(frame: &mut El2Frame) {
     let syndrome = ESR_EL2.get();
     let class = (syndrome >> 26) & 0x3F;
-    let immediate = syndrome & 0xFFFF;
-    let mut call: Registers = [0; REGISTER_COUNT];
-    call.copy_from_slice(&frame.general[..REGISTER_COUNT]);
+    let immediate = syndrome as u16;
+    let mut call = SmcccRegisters::default();
+    call.x
+        .copy_from_slice(&frame.general[..SMCCC_REGISTER_COUNT]);
     let reply = match class {
-        EXCEPTION_CLASS_HVC64 => control_call(&call, immediate),
+        EXCEPTION_CLASS_HVC64 => {
+            with_handler(|handler| handler.hypervisor_call(immediate, &call, &mut El2Hardware))
+                .unwrap_or_else(|| not_supported(&call))
+        }
         EXCEPTION_CLASS_SMC64 => {
             // A trapped SMC: ELR_EL2 points at the SMC itself.
             frame.exception_link += 4;
-            trapped_smc(&call, immediate)
+            // Traps are enabled only by a handler, so one is installed.
+            with_handler(|handler| handler.trapped_smc(immediate, &call, &mut El2Hardware))
+                .unwrap_or_else(|| call_monitor(&call))
         }
         _ => {
             defmt::error!(
@@ -113,117 +150,20 @@ extern "C" fn armv8a_el2_handle_lower_sync(frame: &mut El2Frame) {
             power_off(FATAL_STATUS)
         }
     };
-    frame.general[..REGISTER_COUNT].copy_from_slice(&reply);
+    frame.general[..SMCCC_REGISTER_COUNT].copy_from_slice(&reply.x);
 }
 
-/// The kernel's control calls (HVC).
-fn control_call(call: &Registers, immediate: u64) -> Registers {
-    let mut answer: StatusRegisters = [control::NOT_SUPPORTED, 0, 0, 0, 0, 0, 0];
-    if immediate == 0 {
-        match call[0] as u32 {
-            control::QUERY => {
-                answer[..3].copy_from_slice(&[
-                    control::SUCCESS,
-                    control::INTERFACE_MAGIC,
-                    control::INTERFACE_VERSION,
-                ]);
-            }
-            control::START_FINALISATION => answer[0] = start_finalisation(call),
-            control::FINALISATION_STEP => answer = finalisation_step(),
-            control::STATUS => answer = with_proxy(|proxy| control::encode_status(&proxy.status())),
-            _ => {}
-        }
-    }
-    // x0–x7 are results; x8–x17 are preserved.
+/// x0 = -1, x1–x17 as the caller passed them.
+fn not_supported(call: &SmcccRegisters) -> SmcccRegisters {
     let mut reply = *call;
-    reply[..answer.len()].copy_from_slice(&answer);
-    reply[answer.len()] = 0;
+    reply.x[0] = NOT_SUPPORTED;
     reply
-}
-
-fn start_finalisation(call: &Registers) -> u64 {
-    let (stack_base, stack_size) = vectors::stack_range();
-    let layout = ProxyLayout::with_mailbox_in(
-        MemoryRange::new(call[1], call[2]),
-        MemoryRange::new(call[3], call[4]),
-        [MemoryRange::new(stack_base, stack_size), state_range()],
-    );
-    match with_proxy(|proxy| proxy.start_finalisation(layout)) {
-        Ok(()) => {
-            defmt::info!(
-                "el2: proxy finalisation started: mailbox TX {=u64:#x}, RX {=u64:#x} ({=u32} page each); host memory {=u64:#x}+{=u64:#x}",
-                layout.mailbox.transmit,
-                layout.mailbox.receive,
-                layout.mailbox.page_count,
-                layout.host_memory.base,
-                layout.host_memory.size
-            );
-            control::SUCCESS
-        }
-        Err(StartError::AlreadyStarted) => control::NOT_REQUIRED,
-        Err(StartError::Layout(error)) => {
-            defmt::error!("el2: proxy finalisation refused: bad layout ({})", error);
-            control::INVALID_PARAMETER
-        }
-    }
-}
-
-fn finalisation_step() -> StatusRegisters {
-    let (was_finalised, status, now_finalised) = with_proxy(|proxy| {
-        let was_finalised = proxy.is_finalised();
-        let status = proxy.finalise_step(&mut call_monitor);
-        (was_finalised, status, proxy.is_finalised())
-    });
-    if now_finalised && !was_finalised {
-        // From the next return to EL1 on, every SMC of the host traps here.
-        HCR_EL2.modify(HCR_EL2::TSC::EnableTrapEl1SmcToEl2);
-        barrier::isb(barrier::SY);
-        defmt::info!("el2: proxy {}; host SMCs now trap to EL2", status);
-    }
-    control::encode_status(&status)
-}
-
-/// A host SMC trapped after finalisation.
-fn trapped_smc(call: &Registers, immediate: u64) -> Registers {
-    let function_id = call[0] as u32;
-    if immediate != 0 {
-        defmt::warn!(
-            "el2 proxy: SMC #{=u64} ({=str}) refused: SMCCC calls use SMC #0",
-            immediate,
-            function::name(function_id)
-        );
-        let mut reply = *call;
-        reply[0] = control::NOT_SUPPORTED;
-        return reply;
-    }
-    let outcome =
-        with_proxy(|proxy| proxy.handle_host_call(call, &mut PhysicalMemory, &mut call_monitor));
-    match outcome.disposition {
-        Disposition::Refused(refusal) => defmt::warn!(
-            "el2 proxy: {=str} from the host refused with {=str}: {}",
-            function::name(function_id),
-            refusal.error().name(),
-            refusal
-        ),
-        Disposition::Handled(
-            handled @ (Handled::VersionNegotiated { .. }
-            | Handled::HostBuffersRecorded(_)
-            | Handled::HostBuffersForgotten
-            | Handled::PartitionInfoCopied { .. }),
-        ) => defmt::info!("el2 proxy: {}", handled),
-        Disposition::Handled(handled) => defmt::debug!("el2 proxy: {}", handled),
-        Disposition::PassedThrough | Disposition::Forwarded => {}
-    }
-    outcome.reply
 }
 
 /// Powers off through PSCI with `status` (the test firmware's exit status);
 /// halts if that returns.
 fn power_off(status: u64) -> ! {
-    let mut call: Registers = [0; REGISTER_COUNT];
-    call[0] = PSCI_SYSTEM_OFF;
-    call[1] = status;
-    call_monitor(&call);
+    call_monitor(&SmcccRegisters::from_slice(&[PSCI_SYSTEM_OFF, status]));
     loop {
         aarch64_cpu::asm::wfe();
     }

@@ -1,10 +1,9 @@
 //! Shared helpers for the integration tests: a Vec-backed normal-world memory and a call harness.
 #![allow(dead_code)]
 
+use ffa_abi::{Status, Version};
 use ffa_model::function_id::*;
-use ffa_model::{
-    FaultConfig, FfaError, MemoryError, NormalWorldMemory, Outcome, Registers, SecureWorld, Version,
-};
+use ffa_model::{FaultConfig, MemoryError, NormalWorldMemory, Outcome, Registers, SecureWorld};
 
 /// Where the test memory starts.
 pub const MEMORY_BASE: u64 = 0x4000_0000;
@@ -87,7 +86,7 @@ impl Harness {
     /// A harness whose caller negotiated `version` (FF-A v1.2 SPMC unless configured).
     pub fn negotiated(config: FaultConfig, version: Version) -> Harness {
         let mut harness = Harness::new(config);
-        harness.call(&[FFA_VERSION as u64, version.encode() as u64]);
+        harness.call(&[FFA_VERSION as u64, version.raw() as u64]);
         harness
     }
 
@@ -128,7 +127,7 @@ impl Harness {
 
 /// Assert the result is `FFA_ERROR` with `error`, encoded as real firmware does.
 #[track_caller]
-pub fn expect_error(result: &Registers, error: FfaError) {
+pub fn expect_error(result: &Registers, error: Status) {
     assert_eq!(result[0], FFA_ERROR as u64, "x0 of {result:x?}");
     assert_eq!(result[1], 0, "w1 of FFA_ERROR");
     assert_eq!(result[2], error.code() as u32 as u64, "w2 of {result:x?}");

@@ -1,18 +1,20 @@
 //! The proxy between a host and the project's FF-A secure-world model (`ffa-model`), as on QEMU but on the host.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 
+use capsule_ffa_proxy::function as function_id;
+use capsule_ffa_proxy::memory::ProxyLayout;
+use capsule_ffa_proxy::{
+    Disposition, FailureReason, FinalisationStatus, FinalisationStep, Handled, Proxy, Refusal,
+    Registers, REGISTER_COUNT,
+};
+use ffa_abi::{ReplyKind, Status, Version};
 use ffa_model::mailbox::ReceiveOwner;
-use ffa_model::{
-    FaultConfig, MemoryError as ModelMemoryError, NormalWorldMemory, Outcome, PartitionInfoFault,
-    SecureWorld,
-};
-use ffa_proxy::function as function_id;
-use ffa_proxy::memory::{MemoryError, MemoryRange, ProxyLayout, ProxyMemory};
-use ffa_proxy::{
-    Disposition, FailureReason, FfaError, FinalisationStatus, FinalisationStep, Handled, Proxy,
-    Refusal, Registers, Version, REGISTER_COUNT,
-};
+use ffa_model::{FaultConfig, PartitionInfoFault};
+use kernel::hil::hypervisor::MemoryRange;
+use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
+use testbed::el2::ModelServices;
+use testbed::{Memory, ModelMonitor};
 
 const MEMORY_BASE: u64 = 0x4000_0000;
 const MEMORY_SIZE: usize = 4 << 20;
@@ -22,90 +24,34 @@ const PROXY_RECEIVE: u64 = 0x4010_1000;
 const HOST_TRANSMIT: u64 = 0x4020_0000;
 const HOST_RECEIVE: u64 = 0x4020_1000;
 
-/// Normal-world memory shared by the model (which writes the proxy's RX)
-/// and the proxy (which copies into the host's RX).
-struct Memory {
-    bytes: RefCell<Vec<u8>>,
-}
-
-impl Memory {
-    fn new() -> Memory {
-        Memory {
-            bytes: RefCell::new(vec![0xEE; MEMORY_SIZE]),
-        }
-    }
-
-    fn offset(address: u64, length: usize) -> Option<std::ops::Range<usize>> {
-        let start = usize::try_from(address.checked_sub(MEMORY_BASE)?).ok()?;
-        let end = start.checked_add(length)?;
-        (end <= MEMORY_SIZE).then_some(start..end)
-    }
-
-    fn read(&self, address: u64, length: usize) -> Vec<u8> {
-        self.bytes.borrow()[Memory::offset(address, length).unwrap()].to_vec()
-    }
-}
-
-/// A view of [`Memory`] implementing both sides' traits.
-struct View<'m>(&'m Memory);
-
-impl NormalWorldMemory for View<'_> {
-    fn read(&self, address: u64, destination: &mut [u8]) -> Result<(), ModelMemoryError> {
-        let range = Memory::offset(address, destination.len()).ok_or(ModelMemoryError)?;
-        destination.copy_from_slice(&self.0.bytes.borrow()[range]);
-        Ok(())
-    }
-
-    fn write(&mut self, address: u64, source: &[u8]) -> Result<(), ModelMemoryError> {
-        let range = Memory::offset(address, source.len()).ok_or(ModelMemoryError)?;
-        self.0.bytes.borrow_mut()[range].copy_from_slice(source);
-        Ok(())
-    }
-}
-
-impl ProxyMemory for View<'_> {
-    fn copy(&mut self, destination: u64, source: u64, length: usize) -> Result<(), MemoryError> {
-        let from = Memory::offset(source, length).ok_or(MemoryError)?;
-        let to = Memory::offset(destination, length).ok_or(MemoryError)?;
-        self.0.bytes.borrow_mut().copy_within(from, to.start);
-        Ok(())
-    }
-}
-
-/// The machine: model, memory, proxy, and a clock for the readiness fault.
+/// The machine: the model as the monitor (over memory it shares with the
+/// proxy's copies, its clock advancing 1 ms a call, for the readiness
+/// fault), and the proxy.
 struct Machine {
-    world: RefCell<SecureWorld>,
-    memory: Memory,
+    monitor: ModelMonitor,
     proxy: Proxy,
-    now: Cell<u64>,
-    /// Every call the monitor received, in order.
-    monitor_calls: RefCell<Vec<Registers>>,
+    trapping: Cell<bool>,
 }
 
 impl Machine {
     fn new(config: FaultConfig) -> Machine {
+        let memory = Memory::new();
+        memory.add_region(MEMORY_BASE, MEMORY_SIZE);
         Machine {
-            world: RefCell::new(SecureWorld::new(config)),
-            memory: Memory::new(),
+            monitor: ModelMonitor::with_clock_step(config, memory, 1_000),
             proxy: Proxy::new(),
-            now: Cell::new(0),
-            monitor_calls: RefCell::new(Vec::new()),
+            trapping: Cell::new(false),
         }
     }
 
     /// An SMC that reaches the monitor (from the proxy, or from a host that
     /// is not trapped yet).
     fn monitor(&self, call: &Registers) -> Registers {
-        self.monitor_calls.borrow_mut().push(*call);
-        self.now.set(self.now.get() + 1_000);
-        match self
-            .world
-            .borrow_mut()
-            .handle(call, &mut View(&self.memory), self.now.get())
-        {
-            Outcome::Return(reply) => reply,
-            other => panic!("unexpected outcome {other:?}"),
-        }
+        self.monitor.call(&SmcccRegisters { x: *call }).x
+    }
+
+    fn memory(&self) -> &Memory {
+        self.monitor.memory()
     }
 
     fn finalise(&mut self) -> FinalisationStatus {
@@ -116,14 +62,13 @@ impl Machine {
         );
         self.proxy.start_finalisation(layout).unwrap();
         let mut status = self.proxy.status();
-        let mut proxy = self.proxy;
+        let mut services = ModelServices::new(&self.monitor, MemoryRange::EMPTY, &self.trapping);
         for _ in 0..64 {
-            status = proxy.finalise_step(&mut |call| self.monitor(call));
+            status = self.proxy.finalise_step(&mut services);
             if !matches!(status, FinalisationStatus::InProgress { .. }) {
                 break;
             }
         }
-        self.proxy = proxy;
         status
     }
 
@@ -131,23 +76,20 @@ impl Machine {
     fn host(&mut self, values: &[u64]) -> (Registers, Disposition) {
         let mut call = [0u64; REGISTER_COUNT];
         call[..values.len()].copy_from_slice(values);
-        let mut proxy = self.proxy;
-        let outcome = proxy.handle_host_call(&call, &mut View(&self.memory), &mut |call| {
-            self.monitor(call)
-        });
-        self.proxy = proxy;
+        let mut services = ModelServices::new(&self.monitor, MemoryRange::EMPTY, &self.trapping);
+        let outcome = self.proxy.handle_host_call(&call, &mut services);
         (outcome.reply, outcome.disposition)
     }
 }
 
 fn assert_success(reply: &Registers) {
     assert!(
-        function_id::is_success(reply[0]),
+        ReplyKind::of(reply[0], reply[2]).is_success(),
         "not FFA_SUCCESS: {reply:x?}"
     );
 }
 
-fn assert_ffa_error(reply: &Registers, error: FfaError) {
+fn assert_ffa_error(reply: &Registers, error: Status) {
     assert_eq!(reply[0], u64::from(function_id::FFA_ERROR), "{reply:x?}");
     assert_eq!(reply[2] as u32 as i32, error.code(), "{reply:x?}");
 }
@@ -162,7 +104,7 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
         }
     );
     // The monitor holds the proxy's pair.
-    let pair = machine.world.borrow().buffer_pair().unwrap();
+    let pair = machine.monitor.world().buffer_pair().unwrap();
     assert_eq!(
         (pair.transmit_address, pair.receive_address),
         (PROXY_TRANSMIT, PROXY_RECEIVE)
@@ -189,7 +131,7 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
         u64::from(function_id::FFA_FEATURES),
         u64::from(function_id::FFA_MEM_SHARE_64),
     ]);
-    assert_ffa_error(&reply, FfaError::NotSupported);
+    assert_ffa_error(&reply, Status::NotSupported);
     let (reply, disposition) = machine.host(&[
         u64::from(function_id::FFA_RXTX_MAP_64),
         HOST_TRANSMIT,
@@ -201,7 +143,7 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
         disposition,
         Disposition::Handled(Handled::HostBuffersRecorded(_))
     ));
-    let pair = machine.world.borrow().buffer_pair().unwrap();
+    let pair = machine.monitor.world().buffer_pair().unwrap();
     assert_eq!(
         pair.receive_address, PROXY_RECEIVE,
         "the host's map never reached the monitor"
@@ -235,20 +177,23 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
             bytes: 72
         })
     );
-    let host_rx = machine.memory.read(HOST_RECEIVE, 72);
-    assert_eq!(host_rx, machine.memory.read(PROXY_RECEIVE, 72));
+    let host_rx = machine.memory().read(HOST_RECEIVE, 72);
+    assert_eq!(host_rx, machine.memory().read(PROXY_RECEIVE, 72));
     let ids: Vec<u16> = host_rx
         .chunks(24)
         .map(|descriptor| u16::from_le_bytes([descriptor[0], descriptor[1]]))
         .collect();
     assert_eq!(ids, [0x8001, 0x8002, 0x8003]);
-    assert_eq!(machine.world.borrow().receive_owner(), ReceiveOwner::Caller);
+    assert_eq!(
+        machine.monitor.world().receive_owner(),
+        ReceiveOwner::Caller
+    );
     // The host's RX_RELEASE passes through and frees the proxy's RX at the monitor.
     let (reply, disposition) = machine.host(&[u64::from(function_id::FFA_RX_RELEASE)]);
     assert_success(&reply);
     assert_eq!(disposition, Disposition::PassedThrough);
     assert_eq!(
-        machine.world.borrow().receive_owner(),
+        machine.monitor.world().receive_owner(),
         ReceiveOwner::Producer
     );
 
@@ -288,15 +233,15 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
     // Unmap forgets the host's pair; the proxy's stays mapped at the monitor.
     let (reply, _) = machine.host(&[u64::from(function_id::FFA_RXTX_UNMAP), 0]);
     assert_success(&reply);
-    assert!(machine.world.borrow().buffer_pair().is_some());
+    assert!(machine.monitor.world().buffer_pair().is_some());
 
     // In all of this, the monitor saw one RXTX_MAP: the proxy's.
     let maps: Vec<Registers> = machine
-        .monitor_calls
-        .borrow()
+        .monitor
+        .calls()
         .iter()
-        .filter(|call| call[0] as u32 == function_id::FFA_RXTX_MAP_64)
-        .copied()
+        .filter(|call| call.x[0] as u32 == function_id::FFA_RXTX_MAP_64)
+        .map(|call| call.x)
         .collect();
     assert_eq!(maps.len(), 1);
     assert_eq!(&maps[0][1..4], &[PROXY_TRANSMIT, PROXY_RECEIVE, 1]);
@@ -305,7 +250,8 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
 #[test]
 fn a_client_that_runs_before_finalisation_makes_it_fail_at_the_mailbox_map() {
     let mut machine = Machine::new(FaultConfig::default_config());
-    // The seed's bug: the FF-A client sets up while SMCs are not trapped yet.
+    // The order the Linux readiness patch fixes: the FF-A client sets up while
+    // SMCs are not trapped yet.
     let direct = |machine: &Machine, values: &[u64]| {
         let mut call = [0u64; REGISTER_COUNT];
         call[..values.len()].copy_from_slice(values);
@@ -333,10 +279,7 @@ fn a_client_that_runs_before_finalisation_makes_it_fail_at_the_mailbox_map() {
         panic!("expected failure, got {status:?}");
     };
     assert_eq!(failure.step, FinalisationStep::RxTxMap);
-    assert_eq!(
-        failure.reason,
-        FailureReason::MonitorError(FfaError::Denied)
-    );
+    assert_eq!(failure.reason, FailureReason::MonitorError(Status::Denied));
     assert!(failure
         .explanation()
         .contains("mapped its own buffers before the proxy was finalised"));
@@ -403,8 +346,8 @@ fn an_older_spmc_sets_the_version_and_descriptor_layout() {
         );
         let bytes = (3 * descriptor_size) as usize;
         assert_eq!(
-            machine.memory.read(HOST_RECEIVE, bytes),
-            machine.memory.read(PROXY_RECEIVE, bytes)
+            machine.memory().read(HOST_RECEIVE, bytes),
+            machine.memory().read(PROXY_RECEIVE, bytes)
         );
         // A downgrade is put to the monitor, which refuses it now the
         // version is fixed: so does the proxy.
@@ -463,12 +406,7 @@ fn a_monitor_not_ready_at_first_is_retried() {
             version: Some(Version::V1_2)
         }
     );
-    let versions = machine
-        .monitor_calls
-        .borrow()
-        .iter()
-        .filter(|call| call[0] as u32 == function_id::FFA_VERSION)
-        .count();
+    let versions = machine.monitor.count(function_id::FFA_VERSION);
     assert_eq!(versions, 4);
 }
 
@@ -481,7 +419,7 @@ fn a_denied_mailbox_map_is_reported() {
         machine.finalise(),
         FinalisationStatus::Failed(failure)
             if failure.step == FinalisationStep::RxTxMap
-                && failure.reason == FailureReason::MonitorError(FfaError::Denied)
+                && failure.reason == FailureReason::MonitorError(Status::Denied)
     ));
 }
 
@@ -498,7 +436,7 @@ fn an_overflowing_partition_count_is_aborted_and_the_rx_buffer_released() {
         HOST_RECEIVE,
         1,
     ]);
-    let before = machine.memory.read(HOST_RECEIVE, 64);
+    let before = machine.memory().read(HOST_RECEIVE, 64);
     let (reply, disposition) = machine.host(&[
         u64::from(function_id::FFA_PARTITION_INFO_GET),
         0,
@@ -507,18 +445,18 @@ fn an_overflowing_partition_count_is_aborted_and_the_rx_buffer_released() {
         0,
         0,
     ]);
-    assert_ffa_error(&reply, FfaError::Aborted);
+    assert_ffa_error(&reply, Status::Aborted);
     assert!(matches!(
         disposition,
         Disposition::Refused(Refusal::PartitionInfoTooLarge { .. })
     ));
     assert_eq!(
-        machine.memory.read(HOST_RECEIVE, 64),
+        machine.memory().read(HOST_RECEIVE, 64),
         before,
         "nothing copied"
     );
     assert_eq!(
-        machine.world.borrow().receive_owner(),
+        machine.monitor.world().receive_owner(),
         ReceiveOwner::Producer
     );
     // So the next discovery is not stuck on BUSY.

@@ -26,10 +26,10 @@
 
 use crate::function::{FFA_FEATURES, FFA_ID_GET, FFA_RXTX_MAP_64, FFA_VERSION};
 use crate::memory::Mailbox;
-use crate::reply::{self, MonitorReply};
-use crate::version::{Version, PROXY_HIGHEST};
-use crate::FfaError;
-use crate::{Registers, HOST_ENDPOINT_ID};
+use crate::reply;
+use crate::version::PROXY_HIGHEST;
+use crate::Registers;
+use ffa_abi::{PartitionId, ReplyKind, Status, Version};
 
 /// How many times a step is tried while the monitor answers `BUSY`,
 /// `RETRY` or `NOT_READY`.
@@ -107,7 +107,7 @@ pub enum FailureReason {
     /// The monitor answered x0 = -1 (not implemented).
     NotSupported,
     /// The monitor answered `FFA_ERROR` with this code.
-    MonitorError(FfaError),
+    MonitorError(Status),
     /// The monitor answered something this step cannot use (x0 shown).
     UnexpectedReply(u32),
     /// The monitor implements an FF-A major version other than 1.
@@ -132,7 +132,7 @@ impl defmt::Format for FailureReason {
             FailureReason::NotSupported => {
                 defmt::write!(formatter, "the monitor answered NOT_SUPPORTED (x0 = -1)")
             }
-            FailureReason::MonitorError(FfaError::Unknown(code)) => defmt::write!(
+            FailureReason::MonitorError(Status::Unknown(code)) => defmt::write!(
                 formatter,
                 "the monitor answered FFA_ERROR(unknown error {=i32})",
                 *code
@@ -186,7 +186,7 @@ impl FinalisationError {
     /// The likely cause, in words, for the log.
     pub fn explanation(&self) -> &'static str {
         match (self.step, self.reason) {
-            (FinalisationStep::RxTxMap, FailureReason::MonitorError(FfaError::Denied)) => {
+            (FinalisationStep::RxTxMap, FailureReason::MonitorError(Status::Denied)) => {
                 "the monitor already holds an RX/TX pair for endpoint 0, which the proxy shares \
                  with the host: an FF-A client mapped its own buffers before the proxy was \
                  finalised (the FF-A root must wait for proxy finalisation)"
@@ -314,32 +314,36 @@ enum Verdict {
     /// All steps done.
     Finalised(Option<Version>),
     /// Try the same step again.
-    Transient(FfaError),
+    Transient(Status),
     /// Give up.
     Fail(FailureReason),
 }
 
 /// Turns a reply that should be `FFA_SUCCESS` into a verdict-to-be.
 fn success_or(reply: &Registers) -> Result<(), Verdict> {
-    match MonitorReply::classify(reply) {
-        MonitorReply::Success => Ok(()),
-        MonitorReply::Error(error) if error.is_transient() => Err(Verdict::Transient(error)),
-        MonitorReply::Error(error) => Err(Verdict::Fail(FailureReason::MonitorError(error))),
-        MonitorReply::NotSupported => Err(Verdict::Fail(FailureReason::NotSupported)),
-        MonitorReply::Other(x0) => Err(Verdict::Fail(FailureReason::UnexpectedReply(x0))),
+    match reply::kind(reply) {
+        ReplyKind::Success(_) => Ok(()),
+        ReplyKind::Error(error) if error.is_transient() => Err(Verdict::Transient(error)),
+        ReplyKind::Error(error) => Err(Verdict::Fail(FailureReason::MonitorError(error))),
+        ReplyKind::NotSupported => Err(Verdict::Fail(FailureReason::NotSupported)),
+        ReplyKind::Function(_) | ReplyKind::Value(_) => Err(Verdict::Fail(
+            FailureReason::UnexpectedReply(reply[0] as u32),
+        )),
     }
 }
 
 fn version_step(monitor: &mut dyn FnMut(&Registers) -> Registers) -> Verdict {
     let reply = monitor(&reply::call(FFA_VERSION, &[u64::from(PROXY_HIGHEST.raw())]));
-    match MonitorReply::classify(&reply) {
-        MonitorReply::NotSupported => {
+    match reply::kind(&reply) {
+        ReplyKind::NotSupported => {
             Verdict::Advance(FinalisationStep::IdGet, MonitorVersion::NotSupported)
         }
-        MonitorReply::Error(error) if error.is_transient() => Verdict::Transient(error),
-        MonitorReply::Error(error) => Verdict::Fail(FailureReason::MonitorError(error)),
-        MonitorReply::Success => Verdict::Fail(FailureReason::UnexpectedReply(reply[0] as u32)),
-        MonitorReply::Other(value) => match Version::from_raw(value).ok() {
+        ReplyKind::Error(error) if error.is_transient() => Verdict::Transient(error),
+        ReplyKind::Error(error) => Verdict::Fail(FailureReason::MonitorError(error)),
+        ReplyKind::Success(_) | ReplyKind::Function(_) => {
+            Verdict::Fail(FailureReason::UnexpectedReply(reply[0] as u32))
+        }
+        ReplyKind::Value(value) => match Version::from_raw(value).ok() {
             Some(version) if version.is_compatible() => Verdict::Advance(
                 FinalisationStep::IdGet,
                 MonitorVersion::Negotiated(version.min(PROXY_HIGHEST)),
@@ -357,8 +361,8 @@ fn id_get_step(
     let reply = monitor(&reply::call(FFA_ID_GET, &[]));
     if version == MonitorVersion::NotSupported {
         // No FF-A at all, or FF-A that refused our version?
-        return match MonitorReply::classify(&reply) {
-            MonitorReply::NotSupported | MonitorReply::Error(FfaError::NotSupported) => {
+        return match reply::kind(&reply) {
+            ReplyKind::NotSupported | ReplyKind::Error(Status::NotSupported) => {
                 Verdict::Advance(FinalisationStep::SmcTrap, version)
             }
             _ => Verdict::Fail(FailureReason::VersionRefused),
@@ -368,7 +372,7 @@ fn id_get_step(
         return verdict;
     }
     let id = reply[2] as u16;
-    if id != HOST_ENDPOINT_ID {
+    if id != PartitionId::NORMAL_WORLD.raw() {
         return Verdict::Fail(FailureReason::UnexpectedEndpointId(id));
     }
     Verdict::Advance(FinalisationStep::RxTxFeatures, version)
@@ -485,7 +489,7 @@ mod tests {
         registers(&[u64::from(FFA_SUCCESS_32), 0, w2])
     }
 
-    fn error(error: FfaError) -> Registers {
+    fn error(error: Status) -> Registers {
         registers(&[u64::from(FFA_ERROR), 0, u64::from(error.code() as u32)])
     }
 
@@ -599,16 +603,13 @@ mod tests {
             registers(&[0x0001_0002]),
             success(0),
             success(0),
-            error(FfaError::Denied),
+            error(Status::Denied),
         ]);
         let StepResult::Failed(failure) = result else {
             panic!("expected a failure, got {result:?}");
         };
         assert_eq!(failure.step, FinalisationStep::RxTxMap);
-        assert_eq!(
-            failure.reason,
-            FailureReason::MonitorError(FfaError::Denied)
-        );
+        assert_eq!(failure.reason, FailureReason::MonitorError(Status::Denied));
         assert!(failure
             .explanation()
             .contains("before the proxy was finalised"));
@@ -616,7 +617,7 @@ mod tests {
 
     #[test]
     fn busy_and_not_ready_are_retried_a_bounded_number_of_times() {
-        let mut replies = std::vec![error(FfaError::NotReady), error(FfaError::Busy)];
+        let mut replies = std::vec![error(Status::NotReady), error(Status::Busy)];
         replies.extend([
             registers(&[0x0001_0001]),
             success(0),
@@ -632,14 +633,14 @@ mod tests {
         );
         assert_eq!(calls.len(), 6);
 
-        let forever = [error(FfaError::Busy); MAXIMUM_ATTEMPTS as usize];
+        let forever = [error(Status::Busy); MAXIMUM_ATTEMPTS as usize];
         let (result, calls) = run(&forever);
         assert_eq!(calls.len(), MAXIMUM_ATTEMPTS as usize);
         assert_eq!(
             result,
             StepResult::Failed(FinalisationError {
                 step: FinalisationStep::Version,
-                reason: FailureReason::MonitorError(FfaError::Busy),
+                reason: FailureReason::MonitorError(Status::Busy),
                 attempts: MAXIMUM_ATTEMPTS,
             })
         );
@@ -676,11 +677,11 @@ mod tests {
             failure(&[
                 registers(&[0x0001_0002]),
                 success(0),
-                error(FfaError::NotSupported)
+                error(Status::NotSupported)
             ]),
             (
                 FinalisationStep::RxTxFeatures,
-                FailureReason::MonitorError(FfaError::NotSupported)
+                FailureReason::MonitorError(Status::NotSupported)
             )
         );
         assert_eq!(

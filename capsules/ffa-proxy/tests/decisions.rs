@@ -1,11 +1,15 @@
 //! Which host calls the proxy handles, forwards or refuses, and the version rules, against hand-written monitor replies.
 
-use ffa_proxy::function::{self as function_id, Mediation};
-use ffa_proxy::memory::{MemoryError, MemoryRange, ProxyLayout, ProxyMemory};
-use ffa_proxy::{
-    Disposition, FfaError, FinalisationStatus, Handled, HostBuffers, Proxy, Refusal, Registers,
-    StartError, Version, REGISTER_COUNT,
+use capsule_ffa_proxy::function::{self as function_id, Mediation};
+use capsule_ffa_proxy::memory::ProxyLayout;
+use capsule_ffa_proxy::{
+    Disposition, FinalisationStatus, Handled, HostBuffers, Proxy, Refusal, Registers, StartError,
+    REGISTER_COUNT,
 };
+use ffa_abi::{Status, Version};
+use kernel::hil::hypervisor::{El2Services, MemoryRange};
+use kernel::hil::smccc::SmcccRegisters;
+use kernel::ErrorCode;
 
 const HOST_MEMORY: MemoryRange = MemoryRange::new(0x4000_0000, 0x4000_0000);
 const CARVE_OUT: MemoryRange = MemoryRange::new(0x5fe0_0000, 0x1_0000);
@@ -32,21 +36,27 @@ fn function(id: u32) -> Registers {
     call(&[u64::from(id)])
 }
 
-/// A scripted monitor: answers by function ID and records every call.
+/// A scripted monitor: answers by function ID and records every call; and
+/// EL2's copies, recorded (or failed, when told to).
 struct Monitor {
     calls: Vec<Registers>,
+    /// Copies made: (destination, source, length).
+    copies: Vec<(u64, u64, usize)>,
+    fail_copies: bool,
     version: u32,
     partition_count: u32,
     descriptor_size: u32,
     /// `FFA_VERSION` answers -1 when asked for anything but this.
     accepts_only: Option<u32>,
-    partition_info_error: Option<FfaError>,
+    partition_info_error: Option<Status>,
 }
 
 impl Monitor {
     fn new() -> Monitor {
         Monitor {
             calls: Vec::new(),
+            copies: Vec::new(),
+            fail_copies: false,
             version: 0x0001_0002,
             partition_count: 3,
             descriptor_size: 24,
@@ -66,7 +76,7 @@ impl Monitor {
             },
             function_id::FFA_PARTITION_INFO_GET => match self.partition_info_error {
                 Some(error) => {
-                    reply[2] = u64::from(error.code() as u32);
+                    reply[2] = error.register_value();
                     u64::from(function_id::FFA_ERROR)
                 }
                 None => {
@@ -78,7 +88,7 @@ impl Monitor {
             function_id::FFA_ID_GET | function_id::FFA_FEATURES | function_id::FFA_RXTX_MAP_64 => {
                 u64::from(function_id::FFA_SUCCESS_32)
             }
-            _ if function_id::is_ffa_call(function) => {
+            _ if function_id::in_ffa_range(function) => {
                 // A recognisable reply that uses every register.
                 for (index, register) in reply.iter_mut().enumerate().skip(1) {
                     *register = 0xAB00 + index as u64;
@@ -90,37 +100,59 @@ impl Monitor {
         reply
     }
 
-    fn closure(&mut self) -> impl FnMut(&Registers) -> Registers + '_ {
-        move |call| self.answer(call)
-    }
-
     fn functions(&self) -> Vec<u32> {
         self.calls.iter().map(|call| call[0] as u32).collect()
     }
 }
 
-/// Records copies; fails them when told to.
-#[derive(Default)]
-struct Copies {
-    made: Vec<(u64, u64, usize)>,
-    fail: bool,
+impl El2Services for Monitor {
+    fn call_monitor(&mut self, call: &SmcccRegisters) -> SmcccRegisters {
+        SmcccRegisters {
+            x: self.answer(&call.x),
+        }
+    }
+
+    fn copy(&mut self, destination: u64, source: u64, length: usize) -> Result<(), ErrorCode> {
+        if self.fail_copies {
+            return Err(ErrorCode::INVAL);
+        }
+        self.copies.push((destination, source, length));
+        Ok(())
+    }
+
+    fn trap_host_smcs(&mut self) {}
+
+    fn el2_memory(&self) -> MemoryRange {
+        EL2_STACK
+    }
 }
 
-impl ProxyMemory for Copies {
-    fn copy(&mut self, destination: u64, source: u64, length: usize) -> Result<(), MemoryError> {
-        if self.fail {
-            return Err(MemoryError);
+/// A monitor answering from a function: its copies fail.
+struct Answering<F: FnMut(&Registers) -> Registers>(F);
+
+impl<F: FnMut(&Registers) -> Registers> El2Services for Answering<F> {
+    fn call_monitor(&mut self, call: &SmcccRegisters) -> SmcccRegisters {
+        SmcccRegisters {
+            x: (self.0)(&call.x),
         }
-        self.made.push((destination, source, length));
-        Ok(())
+    }
+
+    fn copy(&mut self, _: u64, _: u64, _: usize) -> Result<(), ErrorCode> {
+        Err(ErrorCode::INVAL)
+    }
+
+    fn trap_host_smcs(&mut self) {}
+
+    fn el2_memory(&self) -> MemoryRange {
+        EL2_STACK
     }
 }
 
 fn finalised(monitor: &mut Monitor) -> Proxy {
     let mut proxy = Proxy::new();
     proxy.start_finalisation(layout()).unwrap();
-    for _ in 0..ffa_proxy::FinalisationStep::COUNT {
-        proxy.finalise_step(&mut monitor.closure());
+    for _ in 0..capsule_ffa_proxy::FinalisationStep::COUNT {
+        proxy.finalise_step(monitor);
     }
     assert!(proxy.is_finalised(), "{:?}", proxy.status());
     monitor.calls.clear();
@@ -132,7 +164,7 @@ fn handle(
     monitor: &mut Monitor,
     registers: &Registers,
 ) -> (Registers, Disposition) {
-    let outcome = proxy.handle_host_call(registers, &mut Copies::default(), &mut monitor.closure());
+    let outcome = proxy.handle_host_call(registers, monitor);
     (outcome.reply, outcome.disposition)
 }
 
@@ -148,7 +180,7 @@ fn negotiated(monitor: &mut Monitor) -> Proxy {
     proxy
 }
 
-fn assert_ffa_error(reply: &Registers, error: FfaError) {
+fn assert_ffa_error(reply: &Registers, error: Status) {
     assert_eq!(
         reply[0],
         u64::from(function_id::FFA_ERROR),
@@ -174,7 +206,7 @@ fn finalisation_maps_the_proxy_mailbox_not_the_host_buffers() {
     proxy.start_finalisation(layout()).unwrap();
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        statuses.push(proxy.finalise_step(&mut monitor.closure()));
+        statuses.push(proxy.finalise_step(&mut monitor));
     }
     assert!(matches!(statuses[0], FinalisationStatus::InProgress { .. }));
     assert_eq!(
@@ -195,7 +227,7 @@ fn finalisation_maps_the_proxy_mailbox_not_the_host_buffers() {
     assert_eq!(&monitor.calls[3][1..4], &[PROXY_TRANSMIT, PROXY_RECEIVE, 1]);
     // Further steps change nothing and call nothing.
     assert_eq!(
-        proxy.finalise_step(&mut monitor.closure()),
+        proxy.finalise_step(&mut monitor),
         FinalisationStatus::Finalised {
             version: Some(Version::V1_2)
         }
@@ -269,7 +301,7 @@ fn ffa_calls_before_version_negotiation_get_invalid_parameters() {
         function_id::FFA_MEM_SHARE_64,
     ] {
         let (reply, disposition) = handle(&mut proxy, &mut monitor, &function(id));
-        assert_ffa_error(&reply, FfaError::InvalidParameters);
+        assert_ffa_error(&reply, Status::InvalidParameters);
         assert_eq!(
             disposition,
             Disposition::Refused(Refusal::VersionNotNegotiated)
@@ -423,7 +455,7 @@ fn calls_the_proxy_does_not_mediate_get_not_supported() {
     ] {
         let registers = call(&[u64::from(id), HOST_TRANSMIT, HOST_RECEIVE, 1]);
         let (reply, disposition) = handle(&mut proxy, &mut monitor, &registers);
-        assert_ffa_error(&reply, FfaError::NotSupported);
+        assert_ffa_error(&reply, Status::NotSupported);
         assert_eq!(
             disposition,
             Disposition::Refused(Refusal::NotMediated),
@@ -460,7 +492,7 @@ fn features_are_filtered() {
         2,
     ] {
         let (reply, disposition) = features(&mut proxy, &mut monitor, queried);
-        assert_ffa_error(&reply, FfaError::NotSupported);
+        assert_ffa_error(&reply, Status::NotSupported);
         assert_eq!(
             disposition,
             Disposition::Handled(Handled::FeaturesFiltered { queried })
@@ -506,7 +538,7 @@ fn the_host_pair_is_recorded_once_and_never_forwarded() {
     assert_eq!(proxy.host_buffers(), Some(recorded));
     // Twice: DENIED, and the first pair stays.
     let (reply, disposition) = handle(&mut proxy, &mut monitor, &map(0x6030_0000, 0x6030_1000, 1));
-    assert_ffa_error(&reply, FfaError::Denied);
+    assert_ffa_error(&reply, Status::Denied);
     assert_eq!(disposition, Disposition::Refused(Refusal::AlreadyMapped));
     assert_eq!(proxy.host_buffers(), Some(recorded));
     assert!(
@@ -516,7 +548,7 @@ fn the_host_pair_is_recorded_once_and_never_forwarded() {
     // Unmap, then map again.
     let unmap = |id: u64| call(&[u64::from(function_id::FFA_RXTX_UNMAP), id]);
     let (reply, disposition) = handle(&mut proxy, &mut monitor, &unmap(0x0001_0000));
-    assert_ffa_error(&reply, FfaError::InvalidParameters);
+    assert_ffa_error(&reply, Status::InvalidParameters);
     assert_eq!(
         disposition,
         Disposition::Refused(Refusal::NonZeroEndpointId(0x0001_0000))
@@ -528,7 +560,7 @@ fn the_host_pair_is_recorded_once_and_never_forwarded() {
         Disposition::Handled(Handled::HostBuffersForgotten)
     );
     let (reply, disposition) = handle(&mut proxy, &mut monitor, &unmap(0));
-    assert_ffa_error(&reply, FfaError::InvalidParameters);
+    assert_ffa_error(&reply, Status::InvalidParameters);
     assert_eq!(disposition, Disposition::Refused(Refusal::NothingMapped));
     let (reply, _) = handle(&mut proxy, &mut monitor, &map(0x6030_0000, 0x6030_2000, 2));
     assert_eq!(reply[0], u64::from(function_id::FFA_SUCCESS_32));
@@ -592,7 +624,7 @@ fn bad_host_pairs_are_refused_with_invalid_parameters() {
     ];
     for (registers, refusal) in cases {
         let (reply, disposition) = handle(&mut proxy, &mut monitor, &registers);
-        assert_ffa_error(&reply, FfaError::InvalidParameters);
+        assert_ffa_error(&reply, Status::InvalidParameters);
         assert_eq!(disposition, Disposition::Refused(refusal));
     }
     assert_eq!(proxy.host_buffers(), None);
@@ -616,7 +648,7 @@ fn partition_information_is_copied_from_the_proxy_rx_into_the_host_rx() {
     let mut proxy = negotiated(&mut monitor);
     // No host RX yet: BUSY, and the monitor is not asked.
     let (reply, disposition) = handle(&mut proxy, &mut monitor, &partition_info(0));
-    assert_ffa_error(&reply, FfaError::Busy);
+    assert_ffa_error(&reply, Status::Busy);
     assert_eq!(
         disposition,
         Disposition::Refused(Refusal::NoHostReceiveBuffer)
@@ -628,8 +660,8 @@ fn partition_information_is_copied_from_the_proxy_rx_into_the_host_rx() {
         &mut monitor,
         &map(HOST_TRANSMIT, HOST_RECEIVE, 1),
     );
-    let mut copies = Copies::default();
-    let outcome = proxy.handle_host_call(&partition_info(0), &mut copies, &mut monitor.closure());
+    monitor.copies.clear();
+    let outcome = proxy.handle_host_call(&partition_info(0), &mut monitor);
     assert_eq!(outcome.reply[0], u64::from(function_id::FFA_SUCCESS_32));
     assert_eq!((outcome.reply[2], outcome.reply[3]), (3, 24));
     assert_eq!(
@@ -639,7 +671,7 @@ fn partition_information_is_copied_from_the_proxy_rx_into_the_host_rx() {
             bytes: 72
         })
     );
-    assert_eq!(copies.made, [(HOST_RECEIVE, PROXY_RECEIVE, 72)]);
+    assert_eq!(monitor.copies, [(HOST_RECEIVE, PROXY_RECEIVE, 72)]);
     // The forwarded call carries the UUID and flags as 32-bit words only.
     assert_eq!(
         &monitor.calls[0][..6],
@@ -655,18 +687,18 @@ fn partition_information_is_copied_from_the_proxy_rx_into_the_host_rx() {
     assert_eq!(monitor.calls[0][6..], [0; 12]);
 
     // Count only: nothing copied.
-    let mut copies = Copies::default();
-    let outcome = proxy.handle_host_call(&partition_info(1), &mut copies, &mut monitor.closure());
+    monitor.copies.clear();
+    let outcome = proxy.handle_host_call(&partition_info(1), &mut monitor);
     assert_eq!(
         outcome.disposition,
         Disposition::Handled(Handled::PartitionInfoAnswered)
     );
-    assert!(copies.made.is_empty());
+    assert!(monitor.copies.is_empty());
 
     // The monitor's error goes back unchanged.
-    monitor.partition_info_error = Some(FfaError::InvalidParameters);
+    monitor.partition_info_error = Some(Status::InvalidParameters);
     let (reply, disposition) = handle(&mut proxy, &mut monitor, &partition_info(0));
-    assert_ffa_error(&reply, FfaError::InvalidParameters);
+    assert_ffa_error(&reply, Status::InvalidParameters);
     assert_eq!(
         disposition,
         Disposition::Handled(Handled::PartitionInfoAnswered)
@@ -680,7 +712,7 @@ fn too_much_partition_information_is_aborted_and_the_proxy_rx_released() {
     handle(&mut proxy, &mut monitor, &map(0x6030_0000, 0x6030_4000, 4));
     monitor.partition_count = 0x0100_0000;
     let (reply, disposition) = handle(&mut proxy, &mut monitor, &partition_info(0));
-    assert_ffa_error(&reply, FfaError::Aborted);
+    assert_ffa_error(&reply, Status::Aborted);
     assert_eq!(
         disposition,
         Disposition::Refused(Refusal::PartitionInfoTooLarge {
@@ -710,12 +742,9 @@ fn too_much_partition_information_is_aborted_and_the_proxy_rx_released() {
     // A failed copy also releases the proxy's RX.
     monitor.calls.clear();
     monitor.partition_count = 3;
-    let mut failing = Copies {
-        made: Vec::new(),
-        fail: true,
-    };
-    let outcome = proxy.handle_host_call(&partition_info(0), &mut failing, &mut monitor.closure());
-    assert_ffa_error(&outcome.reply, FfaError::Aborted);
+    monitor.fail_copies = true;
+    let outcome = proxy.handle_host_call(&partition_info(0), &mut monitor);
+    assert_ffa_error(&outcome.reply, Status::Aborted);
     assert_eq!(
         outcome.disposition,
         Disposition::Refused(Refusal::CopyFailed)
@@ -746,8 +775,8 @@ fn at_v1_0_descriptors_are_eight_bytes_and_flags_are_not_read() {
         &map(HOST_TRANSMIT, HOST_RECEIVE, 1),
     );
     monitor.descriptor_size = 0; // v1.0 has no size in w3
-    let mut copies = Copies::default();
-    let outcome = proxy.handle_host_call(&partition_info(1), &mut copies, &mut monitor.closure());
+    monitor.copies.clear();
+    let outcome = proxy.handle_host_call(&partition_info(1), &mut monitor);
     assert_eq!(
         outcome.disposition,
         Disposition::Handled(Handled::PartitionInfoCopied {
@@ -755,7 +784,7 @@ fn at_v1_0_descriptors_are_eight_bytes_and_flags_are_not_read() {
             bytes: 24
         })
     );
-    assert_eq!(copies.made, [(HOST_RECEIVE, PROXY_RECEIVE, 24)]);
+    assert_eq!(monitor.copies, [(HOST_RECEIVE, PROXY_RECEIVE, 24)]);
 }
 
 #[test]
@@ -766,15 +795,15 @@ fn without_ffa_at_the_monitor_every_ffa_call_gets_minus_one() {
     proxy.start_finalisation(layout()).unwrap();
     // VERSION and ID_GET both answer -1 (the scripted monitor answers
     // SUCCESS to ID_GET, so use a monitor without any FF-A).
-    let mut no_ffa = |call: &Registers| {
+    let mut no_ffa = Answering(|call: &Registers| {
         let mut reply = [0u64; REGISTER_COUNT];
-        reply[0] = if function_id::is_ffa_call(call[0] as u32) {
+        reply[0] = if function_id::in_ffa_range(call[0] as u32) {
             u64::MAX
         } else {
             0x0001_0002
         };
         reply
-    };
+    });
     let mut status = proxy.status();
     for _ in 0..3 {
         status = proxy.finalise_step(&mut no_ffa);
@@ -785,19 +814,14 @@ fn without_ffa_at_the_monitor_every_ffa_call_gets_minus_one() {
         function_id::FFA_ID_GET,
         function_id::FFA_RXTX_MAP_64,
     ] {
-        let outcome = proxy.handle_host_call(
-            &call(&[u64::from(id), 0x0001_0002]),
-            &mut Copies::default(),
-            &mut no_ffa,
-        );
+        let outcome = proxy.handle_host_call(&call(&[u64::from(id), 0x0001_0002]), &mut no_ffa);
         assert_eq!(outcome.reply[0], u64::MAX);
         assert_eq!(
             outcome.disposition,
             Disposition::Refused(Refusal::FfaUnavailable)
         );
     }
-    let outcome =
-        proxy.handle_host_call(&function(0x8400_0000), &mut Copies::default(), &mut no_ffa);
+    let outcome = proxy.handle_host_call(&function(0x8400_0000), &mut no_ffa);
     assert_eq!(outcome.disposition, Disposition::Forwarded);
     assert_eq!(outcome.reply[0], 0x0001_0002);
 }
@@ -806,18 +830,18 @@ fn without_ffa_at_the_monitor_every_ffa_call_gets_minus_one() {
 fn a_failed_finalisation_traps_nothing() {
     let mut proxy = Proxy::new();
     proxy.start_finalisation(layout()).unwrap();
-    let mut denied = |call: &Registers| {
+    let mut denied = Answering(|call: &Registers| {
         let mut reply = [0u64; REGISTER_COUNT];
         match call[0] as u32 {
             function_id::FFA_VERSION => reply[0] = 0x0001_0002,
             function_id::FFA_RXTX_MAP_64 => {
                 reply[0] = u64::from(function_id::FFA_ERROR);
-                reply[2] = u64::from(FfaError::Denied.code() as u32);
+                reply[2] = Status::Denied.register_value();
             }
             _ => reply[0] = u64::from(function_id::FFA_SUCCESS_32),
         }
         reply
-    };
+    });
     let mut status = proxy.status();
     for _ in 0..4 {
         status = proxy.finalise_step(&mut denied);
@@ -825,13 +849,9 @@ fn a_failed_finalisation_traps_nothing() {
     let FinalisationStatus::Failed(failure) = status else {
         panic!("expected failure, got {status:?}");
     };
-    assert_eq!(failure.step, ffa_proxy::FinalisationStep::RxTxMap);
+    assert_eq!(failure.step, capsule_ffa_proxy::FinalisationStep::RxTxMap);
     assert!(!proxy.is_finalised());
-    let outcome = proxy.handle_host_call(
-        &function(function_id::FFA_ID_GET),
-        &mut Copies::default(),
-        &mut denied,
-    );
+    let outcome = proxy.handle_host_call(&function(function_id::FFA_ID_GET), &mut denied);
     assert_eq!(outcome.disposition, Disposition::Forwarded);
     assert_eq!(proxy.finalise_step(&mut denied), status, "failure is final");
 }
@@ -885,9 +905,9 @@ fn arbitrary_host_input_never_panics_and_never_reaches_proxy_memory() {
         if round.is_multiple_of(1000) {
             monitor.partition_count = (random.next() % 400) as u32;
         }
-        let mut copies = Copies::default();
-        let outcome = proxy.handle_host_call(&registers, &mut copies, &mut monitor.closure());
-        for (destination, _, length) in copies.made {
+        monitor.copies.clear();
+        let outcome = proxy.handle_host_call(&registers, &mut monitor);
+        for (destination, _, length) in monitor.copies.drain(..) {
             let host = proxy.host_buffers().expect("copies need a host pair");
             assert_eq!(destination, host.receive);
             assert!(length as u64 <= host.size().min(4096));

@@ -1,9 +1,11 @@
-//! The kernel's control interface to the EL2 runtime: HVC function IDs and
-//! how finalisation status travels in registers.
+//! The kernel's control interface to the EL2 proxy: HVC function IDs, how
+//! finalisation status travels in registers, and [`ProxyControl`], the
+//! kernel's (EL1) side of the calls.
 //!
 //! The calls are SMCCC fast calls (HVC64) in the vendor-specific hypervisor
 //! service range (owner 6, `0xC600_xxxx`). Every other HVC is answered x0 =
-//! -1 (`NOT_SUPPORTED`), as the boot stub answers all of them.
+//! -1 (`NOT_SUPPORTED`), as the boot stub answers all of them. The EL2 side
+//! is [`El2Proxy`](crate::el2::El2Proxy).
 //!
 //! | x0 | call | arguments | result |
 //! |---|---|---|---|
@@ -18,8 +20,9 @@
 //! (encoded, or [`NO_VERSION`]).
 //!
 //! ```
-//! use ffa_proxy::control::{decode_status, encode_status};
-//! use ffa_proxy::{FinalisationStatus, Version};
+//! use capsule_ffa_proxy::control::{decode_status, encode_status};
+//! use capsule_ffa_proxy::FinalisationStatus;
+//! use ffa_abi::Version;
 //!
 //! let status = FinalisationStatus::Finalised { version: Some(Version::V1_2) };
 //! let registers = encode_status(&status);
@@ -27,8 +30,9 @@
 //! ```
 
 use crate::finalisation::{FailureReason, FinalisationError, FinalisationStatus, FinalisationStep};
-use crate::version::Version;
-use crate::FfaError;
+use ffa_abi::{Status, Version};
+use kernel::hil::hypervisor::MemoryRange;
+use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
 
 /// Is the proxy resident?
 pub const QUERY: u32 = 0xC600_0000;
@@ -165,9 +169,9 @@ pub fn decode_status(registers: &[u64]) -> Result<FinalisationStatus, DecodeErro
             let narrow = |value: u64| u32::try_from(value).map_err(|_| DecodeError::Malformed);
             let reason = match register(4)? {
                 REASON_NOT_SUPPORTED => FailureReason::NotSupported,
-                REASON_MONITOR_ERROR => FailureReason::MonitorError(
-                    FfaError::from_code_or_unknown(narrow(detail)? as i32),
-                ),
+                REASON_MONITOR_ERROR => FailureReason::MonitorError(Status::from_code_or_unknown(
+                    narrow(detail)? as i32,
+                )),
                 REASON_UNEXPECTED_REPLY => FailureReason::UnexpectedReply(narrow(detail)?),
                 REASON_INCOMPATIBLE_VERSION => FailureReason::IncompatibleVersion(version(detail)?),
                 REASON_VERSION_REFUSED => FailureReason::VersionRefused,
@@ -190,6 +194,87 @@ pub fn decode_status(registers: &[u64]) -> Result<FinalisationStatus, DecodeErro
     }
 }
 
+/// Why a control call to the EL2 proxy failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum ControlError {
+    /// EL2 does not answer the proxy's query (x0 shown): the boot stub is
+    /// there, or another image owns EL2.
+    NotResident(u64),
+    /// Finalisation was already started.
+    AlreadyStarted,
+    /// EL2 refused the layout (its log line says why).
+    InvalidLayout,
+    /// EL2's answer could not be decoded.
+    Malformed(DecodeError),
+}
+
+/// The kernel's (EL1) handle on the resident EL2 proxy: each method is one
+/// `HVC` through the conduit it was made with.
+#[derive(Clone, Copy)]
+pub struct ProxyControl<'a> {
+    hypervisor: &'a dyn SmcccConduit,
+}
+
+impl<'a> ProxyControl<'a> {
+    /// The handle, if the proxy answers the query on `hypervisor` (an `HVC`
+    /// conduit to an EL2 the kernel owns).
+    pub fn new(hypervisor: &'a dyn SmcccConduit) -> Result<ProxyControl<'a>, ControlError> {
+        let control = ProxyControl { hypervisor };
+        let reply = control.call(QUERY, &[]);
+        if reply[0] != SUCCESS || reply[1] != INTERFACE_MAGIC {
+            return Err(ControlError::NotResident(reply[0]));
+        }
+        Ok(control)
+    }
+
+    /// Starts finalisation. `host_memory` is the normal-world memory the
+    /// kernel may name as RX/TX buffers (DRAM); `carve_out` is memory the
+    /// board reserves for the proxy (the kernel must never use it; its
+    /// first two pages become the proxy's TX and RX buffers).
+    pub fn start_finalisation(
+        &self,
+        host_memory: MemoryRange,
+        carve_out: MemoryRange,
+    ) -> Result<(), ControlError> {
+        let reply = self.call(
+            START_FINALISATION,
+            &[
+                host_memory.base,
+                host_memory.size,
+                carve_out.base,
+                carve_out.size,
+            ],
+        );
+        match reply[0] {
+            SUCCESS => Ok(()),
+            NOT_REQUIRED => Err(ControlError::AlreadyStarted),
+            INVALID_PARAMETER => Err(ControlError::InvalidLayout),
+            other => Err(ControlError::NotResident(other)),
+        }
+    }
+
+    /// Performs the next finalisation step (one `HVC`, at most one call from
+    /// EL2 to the monitor) and returns where finalisation is.
+    pub fn step(&self) -> Result<FinalisationStatus, ControlError> {
+        let reply = self.call(FINALISATION_STEP, &[]);
+        decode_status(&reply[..7]).map_err(ControlError::Malformed)
+    }
+
+    /// Where finalisation is, without doing anything.
+    pub fn status(&self) -> Result<FinalisationStatus, ControlError> {
+        let reply = self.call(STATUS, &[]);
+        decode_status(&reply[..7]).map_err(ControlError::Malformed)
+    }
+
+    fn call(&self, function_id: u32, arguments: &[u64]) -> [u64; 18] {
+        let mut call = SmcccRegisters::with_function(function_id);
+        for (register, argument) in call.x[1..].iter_mut().zip(arguments) {
+            *register = *argument;
+        }
+        self.hypervisor.call(&call).x
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,8 +283,8 @@ mod tests {
     fn every_status_round_trips() {
         let reasons = [
             FailureReason::NotSupported,
-            FailureReason::MonitorError(FfaError::Denied),
-            FailureReason::MonitorError(FfaError::Unknown(-77)),
+            FailureReason::MonitorError(Status::Denied),
+            FailureReason::MonitorError(Status::Unknown(-77)),
             FailureReason::UnexpectedReply(0x8400_0061),
             FailureReason::IncompatibleVersion(Version::new(2, 0)),
             FailureReason::VersionRefused,

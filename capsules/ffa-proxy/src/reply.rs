@@ -1,24 +1,24 @@
-//! Building the replies the proxy gives itself, and reading the monitor's.
+//! Building the replies the proxy gives itself, and the calls it makes.
 //!
 //! Replies built at EL2 follow the register conventions of SMCCC v1.2 and
 //! of the monitor the host would otherwise talk to: x0–x7 are defined (what
-//! is not set is zero) and x8–x17 are the caller's, preserved.
+//! is not set is zero) and x8–x17 are the caller's, preserved. The monitor's
+//! replies are read with the shared classification, [`ffa_abi::ReplyKind`].
 //!
 //! ```
-//! use ffa_proxy::reply::{self, MonitorReply};
-//! use ffa_proxy::FfaError;
+//! use capsule_ffa_proxy::reply;
+//! use ffa_abi::{ReplyKind, Status};
 //!
 //! let call = [7u64; 18];
-//! let error = reply::error(&call, FfaError::Denied);
+//! let error = reply::error(&call, Status::Denied);
 //! assert_eq!(&error[..4], &[0x8400_0060, 0, 0xFFFF_FFFA, 0]);
 //! assert_eq!(error[8], 7); // x8–x17 preserved
-//! assert_eq!(MonitorReply::classify(&error), MonitorReply::Error(FfaError::Denied));
+//! assert_eq!(reply::kind(&error), ReplyKind::Error(Status::Denied));
 //! ```
 
-use crate::function::{self, FFA_ERROR, FFA_SUCCESS_32};
-use crate::version::Version;
-use crate::FfaError;
+use crate::function::{FFA_ERROR, FFA_SUCCESS_32};
 use crate::{Registers, REGISTER_COUNT};
+use ffa_abi::{ReplyKind, Status, Version};
 
 /// First register a reply built at EL2 preserves from the call.
 const FIRST_PRESERVED: usize = 8;
@@ -35,10 +35,10 @@ pub fn with_x0(call: &Registers, x0: u64) -> Registers {
     reply
 }
 
-/// `FFA_ERROR` with w2 = `error` (upper half of x2 zero).
-pub fn error(call: &Registers, error: FfaError) -> Registers {
+/// `FFA_ERROR` with w2 = `status` (upper half of x2 zero).
+pub fn error(call: &Registers, status: Status) -> Registers {
     let mut reply = with_x0(call, u64::from(FFA_ERROR));
-    reply[2] = u64::from(error.code() as u32);
+    reply[2] = status.register_value();
     reply
 }
 
@@ -67,33 +67,9 @@ pub fn call(function_id: u32, arguments: &[u64]) -> Registers {
     registers
 }
 
-/// What a monitor's reply says, at the level finalisation needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MonitorReply {
-    /// `FFA_SUCCESS_32` or `FFA_SUCCESS_64`.
-    Success,
-    /// `FFA_ERROR` with this code.
-    Error(FfaError),
-    /// x0 = -1 (in 32 or 64 bits): the function is not implemented at all.
-    NotSupported,
-    /// Anything else: x0 as a 32-bit value (a version, or another function ID).
-    Other(u32),
-}
-
-impl MonitorReply {
-    /// Classifies `reply`.
-    pub fn classify(reply: &Registers) -> MonitorReply {
-        let x0 = reply[0];
-        if function::is_success(x0) {
-            MonitorReply::Success
-        } else if x0 == u64::from(FFA_ERROR) {
-            MonitorReply::Error(FfaError::from_code_or_unknown(reply[2] as u32 as i32))
-        } else if x0 as u32 == u32::MAX {
-            MonitorReply::NotSupported
-        } else {
-            MonitorReply::Other(x0 as u32)
-        }
-    }
+/// What `reply` is, in the shared classification.
+pub const fn kind(reply: &Registers) -> ReplyKind {
+    ReplyKind::of(reply[0], reply[2])
 }
 
 #[cfg(test)]
@@ -107,7 +83,7 @@ mod tests {
             success(&call),
             not_supported(&call),
             version(&call, Version::V1_1),
-            error(&call, FfaError::Busy),
+            error(&call, Status::Busy),
         ] {
             assert!(reply[1..8].iter().enumerate().all(|(index, value)| {
                 *value == 0 || (index + 1 == 2 && reply[0] == u64::from(FFA_ERROR))
@@ -116,28 +92,7 @@ mod tests {
         }
         assert_eq!(version(&call, Version::V1_1)[0], 0x0001_0001);
         assert_eq!(not_supported(&call)[0], u64::MAX);
-    }
-
-    #[test]
-    fn monitor_replies_are_classified() {
-        let mut reply = [0u64; REGISTER_COUNT];
-        reply[0] = 0xC400_0061;
-        assert_eq!(MonitorReply::classify(&reply), MonitorReply::Success);
-        reply[0] = 0xFFFF_FFFF;
-        assert_eq!(MonitorReply::classify(&reply), MonitorReply::NotSupported);
-        reply[0] = u64::MAX;
-        assert_eq!(MonitorReply::classify(&reply), MonitorReply::NotSupported);
-        reply[0] = 0x0001_0002;
-        assert_eq!(
-            MonitorReply::classify(&reply),
-            MonitorReply::Other(0x0001_0002)
-        );
-        reply[0] = u64::from(FFA_ERROR);
-        reply[2] = 0xFFFF_FFF6;
-        assert_eq!(
-            MonitorReply::classify(&reply),
-            MonitorReply::Error(FfaError::NotReady)
-        );
+        assert_eq!(kind(&not_supported(&call)), ReplyKind::NotSupported);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! `w1=0xe0786148, w2=0xe311f8e7, w3=0x02005ebc, w4=0x1bc5d5a5`.
 //!
 //! ```
-//! use capsule_ffa::uuid::Uuid;
+//! use ffa_abi::Uuid;
 //!
 //! const OPTEE: Uuid = Uuid::from_fields(
 //!     0x486178e0, 0xe7f8, 0x11e3, [0xbc, 0x5e, 0x00, 0x02, 0xa5, 0xd5, 0xc5, 0x1b],
@@ -121,7 +121,8 @@ impl Uuid {
     }
 
     /// The two 64-bit registers (x2/x3 of `FFA_MSG_SEND_DIRECT_REQ2`, x1/x2 of
-    /// `FFA_PARTITION_INFO_GET_REGS`).
+    /// `FFA_PARTITION_INFO_GET_REGS`): bytes 0–7, then bytes 8–15, each
+    /// little-endian.
     pub const fn to_register_pair(&self) -> [u64; 2] {
         let words = self.to_words();
         [
@@ -168,6 +169,7 @@ impl fmt::Debug for Uuid {
     }
 }
 
+#[cfg(feature = "defmt")]
 impl defmt::Format for Uuid {
     fn format(&self, formatter: defmt::Formatter<'_>) {
         let b = &self.bytes;

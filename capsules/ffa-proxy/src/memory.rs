@@ -1,14 +1,17 @@
-//! Memory as the proxy sees it: physical ranges, its own mailbox, the host's
-//! memory, and the one operation it performs on memory (a copy).
+//! Memory as the proxy sees it: its own mailbox, the host's memory, and
+//! what the host may name as a buffer.
 //!
 //! The proxy never dereferences an address itself. It checks, with
 //! [`ProxyLayout`], that every buffer the host names lies in host memory and
 //! outside what the proxy owns (its mailbox, stack, state); then the EL2
-//! runtime performs the copies through [`ProxyMemory`]. Host tests implement
-//! [`ProxyMemory`] over simulated memory.
+//! runtime performs the copies ([`El2Services::copy`]). Ranges are the
+//! hypervisor HIL's [`MemoryRange`].
+//!
+//! [`El2Services::copy`]: kernel::hil::hypervisor::El2Services::copy
 //!
 //! ```
-//! use ffa_proxy::memory::{BufferProblem, MemoryRange, ProxyLayout};
+//! use capsule_ffa_proxy::memory::{BufferProblem, ProxyLayout};
+//! use kernel::hil::hypervisor::MemoryRange;
 //!
 //! let layout = ProxyLayout::with_mailbox_in(
 //!     MemoryRange::new(0x4000_0000, 0x4000_0000),      // host DRAM
@@ -28,6 +31,8 @@
 //! );
 //! ```
 
+use kernel::hil::hypervisor::MemoryRange;
+
 /// The FF-A page: RX/TX addresses and page counts are in 4 KiB units.
 pub const PAGE_SIZE: u64 = 4096;
 
@@ -39,67 +44,6 @@ pub const MAILBOX_BYTES: u64 = MAILBOX_PAGES as u64 * PAGE_SIZE;
 
 /// How many extra proxy-owned ranges a layout can name (stack, state, ...).
 pub const RESERVED_RANGES: usize = 2;
-
-/// A range of physical addresses, `[base, base + size)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
-pub struct MemoryRange {
-    /// First address.
-    pub base: u64,
-    /// Length in bytes (0: the empty range).
-    pub size: u64,
-}
-
-impl MemoryRange {
-    /// The empty range (an unused slot).
-    pub const EMPTY: MemoryRange = MemoryRange::new(0, 0);
-
-    /// The range `[base, base + size)`.
-    pub const fn new(base: u64, size: u64) -> MemoryRange {
-        MemoryRange { base, size }
-    }
-
-    /// The first address after the range, or `None` if it wraps past 2^64.
-    pub const fn end(&self) -> Option<u64> {
-        self.base.checked_add(self.size)
-    }
-
-    /// Whether the range is empty.
-    pub const fn is_empty(&self) -> bool {
-        self.size == 0
-    }
-
-    /// Whether `other` lies entirely inside this range (and neither wraps).
-    pub const fn contains(&self, other: &MemoryRange) -> bool {
-        match (self.end(), other.end()) {
-            (Some(end), Some(other_end)) => other.base >= self.base && other_end <= end,
-            _ => false,
-        }
-    }
-
-    /// Whether the two ranges share an address. Empty ranges overlap nothing;
-    /// a range that wraps overlaps everything (it is never valid).
-    pub const fn overlaps(&self, other: &MemoryRange) -> bool {
-        if self.is_empty() || other.is_empty() {
-            return false;
-        }
-        match (self.end(), other.end()) {
-            (Some(end), Some(other_end)) => self.base < other_end && other.base < end,
-            _ => true,
-        }
-    }
-}
-
-/// A memory access failed: the range is not backed, or not accessible.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
-pub struct MemoryError;
-
-/// The memory operation the proxy needs: copying between physical addresses.
-pub trait ProxyMemory {
-    /// Copies `length` bytes from physical `source` to physical `destination`.
-    /// The ranges were checked by the proxy; the implementation may still
-    /// refuse (a simulated memory that does not back them).
-    fn copy(&mut self, destination: u64, source: u64, length: usize) -> Result<(), MemoryError>;
-}
 
 /// The proxy's own RX/TX pair, mapped at the monitor during finalisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -166,6 +110,16 @@ pub struct ProxyLayout {
     /// Other memory the proxy owns (EL2 stack, EL2 state): never accepted
     /// from the host. Unused slots are [`MemoryRange::EMPTY`].
     pub reserved: [MemoryRange; RESERVED_RANGES],
+}
+
+/// The mailbox a layout with `carve_out` has (TX at its start, then RX).
+pub const fn mailbox_for(carve_out: MemoryRange) -> Mailbox {
+    ProxyLayout::with_mailbox_in(
+        MemoryRange::EMPTY,
+        carve_out,
+        [MemoryRange::EMPTY; RESERVED_RANGES],
+    )
+    .mailbox
 }
 
 impl ProxyLayout {
@@ -260,22 +214,6 @@ mod tests {
     use super::*;
 
     const HOST: MemoryRange = MemoryRange::new(0x4000_0000, 0x4000_0000);
-
-    #[test]
-    fn ranges_contain_and_overlap() {
-        let range = MemoryRange::new(0x1000, 0x2000);
-        assert!(range.contains(&MemoryRange::new(0x1000, 0x2000)));
-        assert!(range.contains(&MemoryRange::new(0x2000, 0x1000)));
-        assert!(!range.contains(&MemoryRange::new(0x2000, 0x1001)));
-        assert!(!range.contains(&MemoryRange::new(u64::MAX, 2)));
-        assert!(range.overlaps(&MemoryRange::new(0x2fff, 1)));
-        assert!(!range.overlaps(&MemoryRange::new(0x3000, 1)));
-        assert!(!range.overlaps(&MemoryRange::EMPTY));
-        assert!(
-            range.overlaps(&MemoryRange::new(u64::MAX, 2)),
-            "wrapping ranges overlap all"
-        );
-    }
 
     #[test]
     fn layouts_are_checked() {

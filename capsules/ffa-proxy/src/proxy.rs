@@ -36,11 +36,17 @@ use crate::function::{
     FFA_FEATURES, FFA_PARTITION_INFO_GET, FFA_RXTX_MAP_64, FFA_RXTX_UNMAP, FFA_RX_RELEASE,
     FFA_VERSION,
 };
-use crate::memory::{BufferProblem, LayoutError, MemoryRange, ProxyLayout, ProxyMemory, PAGE_SIZE};
-use crate::reply::{self, MonitorReply};
-use crate::version::Version;
-use crate::FfaError;
+use crate::memory::{BufferProblem, LayoutError, ProxyLayout, PAGE_SIZE};
+use crate::reply;
 use crate::Registers;
+use ffa_abi::{ReplyKind, Status, Version};
+use kernel::hil::hypervisor::{El2Services, MemoryRange};
+use kernel::hil::smccc::SmcccRegisters;
+
+/// Makes one call from EL2 to the monitor.
+fn monitor(el2: &mut dyn El2Services, call: &Registers) -> Registers {
+    el2.call_monitor(&SmcccRegisters { x: *call }).x
+}
 
 /// Largest page count `FFA_RXTX_MAP` can carry (w3\[5:0\]).
 pub const MAXIMUM_HOST_PAGES: u32 = 63;
@@ -221,13 +227,13 @@ pub enum Refusal {
 
 impl Refusal {
     /// The FF-A error the host gets.
-    pub const fn error(&self) -> FfaError {
+    pub const fn error(&self) -> Status {
         match self {
             Refusal::FfaUnavailable
             | Refusal::NotMediated
             | Refusal::IncompatibleVersion(_)
             | Refusal::DowngradeAfterNegotiation { .. }
-            | Refusal::DowngradeRefusedByMonitor { .. } => FfaError::NotSupported,
+            | Refusal::DowngradeRefusedByMonitor { .. } => Status::NotSupported,
             Refusal::VersionNotNegotiated
             | Refusal::InvalidPageCount(_)
             | Refusal::BufferNotPageAligned(_)
@@ -235,10 +241,10 @@ impl Refusal {
             | Refusal::BufferInProxyMemory(_)
             | Refusal::BuffersOverlap
             | Refusal::NothingMapped
-            | Refusal::NonZeroEndpointId(_) => FfaError::InvalidParameters,
-            Refusal::AlreadyMapped => FfaError::Denied,
-            Refusal::NoHostReceiveBuffer => FfaError::Busy,
-            Refusal::PartitionInfoTooLarge { .. } | Refusal::CopyFailed => FfaError::Aborted,
+            | Refusal::NonZeroEndpointId(_) => Status::InvalidParameters,
+            Refusal::AlreadyMapped => Status::Denied,
+            Refusal::NoHostReceiveBuffer => Status::Busy,
+            Refusal::PartitionInfoTooLarge { .. } | Refusal::CopyFailed => Status::Aborted,
         }
     }
 
@@ -399,17 +405,15 @@ impl Proxy {
         Ok(())
     }
 
-    /// Performs the next finalisation step (at most one call to `monitor`)
-    /// and returns where finalisation is. When this returns
-    /// [`FinalisationStatus::Finalised`] for the first time, the runtime must
-    /// start trapping the host's SMCs. Outside finalisation it does nothing
-    /// and returns the status.
-    pub fn finalise_step(
-        &mut self,
-        monitor: &mut dyn FnMut(&Registers) -> Registers,
-    ) -> FinalisationStatus {
+    /// Performs the next finalisation step (at most one call to the
+    /// monitor, through `el2`) and returns where finalisation is. When this
+    /// returns [`FinalisationStatus::Finalised`] for the first time, the
+    /// host's SMCs must start to trap ([`El2Services::trap_host_smcs`]).
+    /// Outside finalisation it does nothing and returns the status.
+    pub fn finalise_step(&mut self, el2: &mut dyn El2Services) -> FinalisationStatus {
         if let Phase::Finalising(progress) = self.phase {
-            match finalisation::run_step(progress, &self.layout.mailbox, monitor) {
+            let mut call_monitor = |call: &Registers| monitor(el2, call);
+            match finalisation::run_step(progress, &self.layout.mailbox, &mut call_monitor) {
                 StepResult::Continue(next) => self.phase = Phase::Finalising(next),
                 StepResult::Finalised { version } => {
                     self.version = version;
@@ -461,18 +465,17 @@ impl Proxy {
     }
 
     /// Handles one SMC of the host: returns the reply and what was done.
-    /// `memory` performs the partition-information copy; `monitor` makes an
-    /// SMC to the monitor.
+    /// `el2` makes the proxy's calls to the monitor and the
+    /// partition-information copy.
     pub fn handle_host_call(
         &mut self,
         call: &Registers,
-        memory: &mut dyn ProxyMemory,
-        monitor: &mut dyn FnMut(&Registers) -> Registers,
+        el2: &mut dyn El2Services,
     ) -> HostCallOutcome {
         let function_id = call[0] as u32;
-        if !self.is_finalised() || !function::is_ffa_call(function_id) {
+        if !self.is_finalised() || !function::in_ffa_range(function_id) {
             return HostCallOutcome {
-                reply: monitor(call),
+                reply: monitor(el2, call),
                 disposition: Disposition::Forwarded,
             };
         }
@@ -484,16 +487,16 @@ impl Proxy {
         }
         match function::mediation(function_id) {
             Mediation::PassedThrough => HostCallOutcome {
-                reply: monitor(call),
+                reply: monitor(el2, call),
                 disposition: Disposition::PassedThrough,
             },
             Mediation::Refused => refuse(call, Refusal::NotMediated),
             Mediation::HandledAtEl2 => match function_id {
-                FFA_VERSION => self.version_call(call, version, monitor),
-                FFA_FEATURES => features_call(call, monitor),
+                FFA_VERSION => self.version_call(call, version, el2),
+                FFA_FEATURES => features_call(call, el2),
                 FFA_RXTX_MAP_64 => self.map_call(call),
                 FFA_RXTX_UNMAP => self.unmap_call(call),
-                FFA_PARTITION_INFO_GET => self.partition_info_call(call, version, memory, monitor),
+                FFA_PARTITION_INFO_GET => self.partition_info_call(call, version, el2),
                 _ => refuse(call, Refusal::NotMediated),
             },
         }
@@ -503,7 +506,7 @@ impl Proxy {
         &mut self,
         call: &Registers,
         version: Version,
-        monitor: &mut dyn FnMut(&Registers) -> Registers,
+        el2: &mut dyn El2Services,
     ) -> HostCallOutcome {
         let word = call[1] as u32;
         let requested = match Version::from_raw(word).ok() {
@@ -531,10 +534,10 @@ impl Proxy {
         let mut answered = version;
         if requested.minor() < version.minor() {
             // A host that wants an older version: ask the monitor first.
-            let answer = monitor(&reply::call(FFA_VERSION, &[u64::from(word)]));
+            let answer = monitor(el2, &reply::call(FFA_VERSION, &[u64::from(word)]));
             let accepted = matches!(
-                MonitorReply::classify(&answer),
-                MonitorReply::Other(value) if Version::from_raw(value).is_ok_and(Version::is_compatible)
+                reply::kind(&answer),
+                ReplyKind::Value(value) if Version::from_raw(value).is_ok_and(Version::is_compatible)
             );
             if !accepted {
                 return refuse(call, Refusal::DowngradeRefusedByMonitor { requested });
@@ -605,8 +608,7 @@ impl Proxy {
         &mut self,
         call: &Registers,
         version: Version,
-        memory: &mut dyn ProxyMemory,
-        monitor: &mut dyn FnMut(&Registers) -> Registers,
+        el2: &mut dyn El2Services,
     ) -> HostCallOutcome {
         let Some(host) = self.host_buffers else {
             return refuse(call, Refusal::NoHostReceiveBuffer);
@@ -614,9 +616,9 @@ impl Proxy {
         let flags = call[5] as u32;
         let arguments =
             [call[1], call[2], call[3], call[4], call[5]].map(|word| word & 0xFFFF_FFFF);
-        let answer = monitor(&reply::call(FFA_PARTITION_INFO_GET, &arguments));
+        let answer = monitor(el2, &reply::call(FFA_PARTITION_INFO_GET, &arguments));
         let unchanged = handled(answer, Handled::PartitionInfoAnswered);
-        if !function::is_success(answer[0]) {
+        if !reply::kind(&answer).is_success() {
             return unchanged;
         }
         let count = answer[2] as u32;
@@ -635,7 +637,7 @@ impl Proxy {
         let room = self.layout.mailbox.size().min(host.size());
         let refusal = if bytes > room {
             Some(Refusal::PartitionInfoTooLarge { bytes })
-        } else if memory
+        } else if el2
             .copy(host.receive, self.layout.mailbox.receive, bytes as usize)
             .is_err()
         {
@@ -646,31 +648,28 @@ impl Proxy {
         if let Some(refusal) = refusal {
             // The monitor handed the proxy's RX buffer over; the host will
             // not release it, since it gets an error: release it here.
-            monitor(&reply::call(FFA_RX_RELEASE, &[]));
+            monitor(el2, &reply::call(FFA_RX_RELEASE, &[]));
             return refuse(call, refusal);
         }
         handled(answer, Handled::PartitionInfoCopied { count, bytes })
     }
 }
 
-fn features_call(
-    call: &Registers,
-    monitor: &mut dyn FnMut(&Registers) -> Registers,
-) -> HostCallOutcome {
+fn features_call(call: &Registers, el2: &mut dyn El2Services) -> HostCallOutcome {
     let queried = call[1] as u32;
     let refused = if queried & function::FAST_CALL != 0 {
-        function::is_ffa_call(queried) && function::mediation(queried) == Mediation::Refused
+        function::in_ffa_range(queried) && function::mediation(queried) == Mediation::Refused
     } else {
         queried == FEATURE_NOTIFICATION_PENDING_INTERRUPT
             || queried == FEATURE_SCHEDULE_RECEIVER_INTERRUPT
     };
     if refused {
         return handled(
-            reply::error(call, FfaError::NotSupported),
+            reply::error(call, Status::NotSupported),
             Handled::FeaturesFiltered { queried },
         );
     }
-    handled(monitor(call), Handled::FeaturesForwarded { queried })
+    handled(monitor(el2, call), Handled::FeaturesForwarded { queried })
 }
 
 fn handled(reply: Registers, what: Handled) -> HostCallOutcome {

@@ -1,0 +1,75 @@
+//! Components: how a board builds and wires the kernel's capsules, one
+//! `finalize` call each (Tock's component pattern, `kernel::component`).
+//!
+//! Each component takes what it needs from the board in `new` (chip
+//! objects as HIL trait objects or generic types, the init queue, the
+//! outputs of other components), and its static memory from a
+//! `..._component_static!` macro expanded in the board. `finalize` builds
+//! the capsules, wires their clients, registers their deferred calls and
+//! init-queue entries, and returns `&'static` references (or a
+//! [`SetupError`] naming what could not be done). Components are generic
+//! over chip types, so every board uses the same ones.
+//!
+//! The components, in the order a board calls them:
+//!
+//! 1. [`init_queue`]: the init queue, with the boot log attached;
+//! 2. [`readiness`]: `secure-monitor-ready`, and the poller that signals it;
+//! 3. [`ffa`]: the FF-A client, the bus and its root entry (`arm-ffa`,
+//!    providing `ffa-root-ready`);
+//! 4. [`protected_mode`]: the EL2 FF-A proxy, installed at EL2, and its
+//!    finaliser (entry `ffa-proxy`, providing `proxy-finalised`, which the
+//!    root then waits on);
+//! 5. [`partition_driver`]: one per partition driver (entry named after the
+//!    driver, waiting on `ffa-root-ready`);
+//! 6. [`boot`]: boot completion, the boot report, the board's hook;
+//! 7. [`main_loop`]: the main loop, servicing the init queue.
+//!
+//! `boards/qemu-virt/src/main.rs` is the example to follow.
+//!
+//! This crate may depend on the kernel and on capsules, never on a chip.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod boot;
+pub mod ffa;
+pub mod init_queue;
+pub mod main_loop;
+pub mod partition_driver;
+pub mod protected_mode;
+pub mod readiness;
+
+use kernel::ErrorCode;
+
+// The crates the `..._component_static!` macros name, so that a board
+// expanding them needs no dependency of its own on them.
+#[doc(hidden)]
+pub use {capsule_ffa, capsule_ffa_proxy, kernel};
+
+/// A board could not be set up: what failed, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct SetupError {
+    /// What the component was doing, for the log line.
+    pub what: &'static str,
+    /// Why it failed.
+    pub error: ErrorCode,
+}
+
+impl SetupError {
+    /// `error`, while doing `what`.
+    pub const fn new(what: &'static str, error: ErrorCode) -> SetupError {
+        SetupError { what, error }
+    }
+}
+
+/// Adds context to a `Result<_, ErrorCode>`.
+trait Context<T> {
+    /// The error, while doing `what`.
+    fn context(self, what: &'static str) -> Result<T, SetupError>;
+}
+
+impl<T> Context<T> for Result<T, ErrorCode> {
+    fn context(self, what: &'static str) -> Result<T, SetupError> {
+        self.map_err(|error| SetupError::new(what, error))
+    }
+}

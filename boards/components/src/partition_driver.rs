@@ -1,0 +1,65 @@
+//! A partition driver: its init-queue entry (named after the driver) waits
+//! for the FF-A root, then binds the driver to every partition whose UUID
+//! it handles. Any driver (`capsule_ffa::PartitionDriver`) on any bus.
+//!
+//! ```ignore
+//! let echo = PartitionDriverComponent::new(queue, ffa, EchoDriver::new())
+//!     .finalize(partition_driver_component_static!(EchoDriver<'static>))?;
+//! ```
+
+use core::mem::MaybeUninit;
+
+use capsule_ffa::{DriverEntry, PartitionDriver};
+use kernel::component::Component;
+use kernel::init_queue::Queue;
+
+use crate::ffa::Ffa;
+use crate::{Context, SetupError};
+
+/// Static memory for [`PartitionDriverComponent`] of driver type `$D`.
+#[macro_export]
+macro_rules! partition_driver_component_static {
+    ($D:ty $(,)?) => {
+        (
+            $crate::kernel::static_buf!($D),
+            $crate::kernel::static_buf!($crate::capsule_ffa::DriverEntry<'static>),
+        )
+    };
+}
+
+/// Builds a partition driver and its entry.
+pub struct PartitionDriverComponent<D: PartitionDriver<'static> + 'static, const PARTITIONS: usize>
+{
+    queue: &'static dyn Queue<'static>,
+    ffa: Ffa<PARTITIONS>,
+    driver: D,
+}
+
+impl<D: PartitionDriver<'static> + 'static, const PARTITIONS: usize>
+    PartitionDriverComponent<D, PARTITIONS>
+{
+    /// `driver`, on the bus of `ffa`.
+    pub fn new(queue: &'static dyn Queue<'static>, ffa: Ffa<PARTITIONS>, driver: D) -> Self {
+        PartitionDriverComponent { queue, ffa, driver }
+    }
+}
+
+impl<D: PartitionDriver<'static> + 'static, const PARTITIONS: usize> Component
+    for PartitionDriverComponent<D, PARTITIONS>
+{
+    type StaticInput = (
+        &'static mut MaybeUninit<D>,
+        &'static mut MaybeUninit<DriverEntry<'static>>,
+    );
+    type Output = Result<&'static D, SetupError>;
+
+    fn finalize(self, (driver, entry): Self::StaticInput) -> Self::Output {
+        let driver: &'static D = driver.write(self.driver);
+        let entry: &'static DriverEntry<'static> =
+            entry.write(DriverEntry::new(self.ffa.bus, driver, self.ffa.root_ready));
+        self.queue
+            .add(driver.name(), entry, None)
+            .context("adding a partition driver to the init queue")?;
+        Ok(driver)
+    }
+}

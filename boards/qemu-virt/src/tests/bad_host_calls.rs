@@ -1,0 +1,155 @@
+//! `scenario-bad-host-calls`: what a misbehaving host gets from the EL2
+//! proxy. Right after finalisation (in the same deferred call, before
+//! anything else can call FF-A), each call is made as the host (an `SMC`,
+//! trapped by EL2) and its answer checked; each check logs one line.
+
+use armv8a::conduit::SecureMonitorCall;
+use capsule_ffa_proxy::finaliser::FinaliserClient;
+use capsule_ffa_proxy::function;
+use capsule_ffa_proxy::memory;
+use ffa_abi::{ReplyKind, Status};
+use kernel::hil::hypervisor::MemoryRange;
+use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
+
+/// The proxy's carve-out, as the board configures it.
+const CARVE_OUT: MemoryRange = MemoryRange::new(0x5FE0_0000, 0x1_0000);
+
+/// A page the checks may name as a host buffer (never written: the checks
+/// make no call that fills RX).
+#[repr(C, align(4096))]
+struct Page([u8; 4096]);
+
+static SCRATCH: [Page; 2] = [Page([0; 4096]), Page([0; 4096])];
+
+/// The checks, run when the proxy is finalised.
+pub(super) struct Checks;
+
+/// The finaliser's client that runs the checks.
+pub(super) static CHECKS: Checks = Checks;
+
+impl FinaliserClient for Checks {
+    fn finalised(&self) {
+        run();
+    }
+}
+
+/// What a check expects back.
+#[derive(Clone, Copy)]
+enum Expected {
+    /// `FFA_ERROR` with this status.
+    Error(Status),
+    /// x0 = -1.
+    MinusOne,
+    /// `FFA_SUCCESS`.
+    Success,
+    /// A v1.x version in x0.
+    Version,
+}
+
+fn matches(expected: Expected, reply: &SmcccRegisters) -> bool {
+    let kind = ReplyKind::of(reply.x[0], reply.x[2]);
+    match expected {
+        Expected::Error(status) => kind == ReplyKind::Error(status),
+        Expected::MinusOne => reply.x[0] == u64::MAX,
+        Expected::Success => kind.is_success(),
+        Expected::Version => reply.x[0] >> 16 == 1,
+    }
+}
+
+fn describe(expected: Expected) -> &'static str {
+    match expected {
+        Expected::Error(status) => status.name(),
+        Expected::MinusOne => "NOT_SUPPORTED (x0 = -1)",
+        Expected::Success => "FFA_SUCCESS",
+        Expected::Version => "a v1.x version",
+    }
+}
+
+/// Makes each call as the host (an SMC, trapped by EL2) and checks the answer.
+fn run() {
+    let first = &SCRATCH[0] as *const Page as u64;
+    let second = &SCRATCH[1] as *const Page as u64;
+    let mailbox = memory::mailbox_for(CARVE_OUT);
+    let map_64 = u64::from(function::FFA_RXTX_MAP_64);
+    let checks: [(&str, [u64; 4], Expected); 10] = [
+        (
+            "FFA_ID_GET before FFA_VERSION",
+            [u64::from(function::FFA_ID_GET), 0, 0, 0],
+            Expected::Error(Status::InvalidParameters),
+        ),
+        (
+            "FFA_VERSION(2.0)",
+            [u64::from(function::FFA_VERSION), 0x0002_0000, 0, 0],
+            Expected::MinusOne,
+        ),
+        (
+            "FFA_VERSION(1.2)",
+            [u64::from(function::FFA_VERSION), 0x0001_0002, 0, 0],
+            Expected::Version,
+        ),
+        (
+            "32-bit FFA_RXTX_MAP",
+            [u64::from(function::FFA_RXTX_MAP_32), first, second, 1],
+            Expected::Error(Status::NotSupported),
+        ),
+        (
+            "FFA_RXTX_MAP_64 of the proxy's own RX/TX pages",
+            [map_64, mailbox.transmit, mailbox.receive, 1],
+            Expected::Error(Status::InvalidParameters),
+        ),
+        (
+            "FFA_RXTX_MAP_64 with a misaligned TX buffer",
+            [map_64, first + 8, second, 1],
+            Expected::Error(Status::InvalidParameters),
+        ),
+        (
+            "FFA_RXTX_MAP_64",
+            [map_64, first, second, 1],
+            Expected::Success,
+        ),
+        (
+            "FFA_RXTX_MAP_64 a second time",
+            [map_64, first, second, 1],
+            Expected::Error(Status::Denied),
+        ),
+        (
+            "FFA_MEM_SHARE_64",
+            [u64::from(function::FFA_MEM_SHARE_64), 0x100, 0x100, 0],
+            Expected::Error(Status::NotSupported),
+        ),
+        (
+            "FFA_RXTX_UNMAP",
+            [u64::from(function::FFA_RXTX_UNMAP), 0, 0, 0],
+            Expected::Success,
+        ),
+    ];
+    let mut passed = 0usize;
+    for (number, (description, registers, expected)) in checks.iter().enumerate() {
+        let reply = SecureMonitorCall.call(&SmcccRegisters::from_slice(registers));
+        if matches(*expected, &reply) {
+            passed += 1;
+            defmt::info!(
+                "protected: bad-host check {=usize}/{=usize}: {=str} -> {=str}: ok",
+                number + 1,
+                checks.len(),
+                *description,
+                describe(*expected)
+            );
+        } else {
+            defmt::error!(
+                "protected: bad-host check {=usize}/{=usize} FAILED: {=str}: expected {=str}, got x0 {=u64:#x} w2 {=u64:#x}",
+                number + 1,
+                checks.len(),
+                *description,
+                describe(*expected),
+                reply.x[0],
+                reply.x[2]
+            );
+        }
+    }
+    defmt::info!(
+        "protected: bad-host checks: {=usize} of {=usize} answered as expected",
+        passed,
+        checks.len()
+    );
+}

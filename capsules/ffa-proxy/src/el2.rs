@@ -1,0 +1,181 @@
+//! The proxy at EL2: [`El2Proxy`] is the [`HostCallHandler`] the chip's EL2
+//! runtime calls for every `HVC` of the kernel and every trapped `SMC`.
+//!
+//! - `HVC #0` is the control interface ([`control`](crate::control)): the
+//!   query, start finalisation (with the layout the kernel names plus the
+//!   memory EL2 owns: the runtime's [`El2Services::el2_memory`] and this
+//!   handler's own state), one finalisation step (and, the first time the
+//!   proxy is finalised, [`El2Services::trap_host_smcs`]), and the status.
+//!   Any other HVC, or an HVC immediate other than 0, gets x0 = -1.
+//! - A trapped `SMC #0` goes to [`Proxy::handle_host_call`]; refusals and
+//!   the calls handled at EL2 are logged (`el2 proxy: ...`). An SMC
+//!   immediate other than 0 gets x0 = -1 without reaching the monitor.
+//!
+//! ```
+//! use capsule_ffa_proxy::control;
+//! use capsule_ffa_proxy::el2::El2Proxy;
+//! use kernel::hil::hypervisor::{El2Services, HostCallHandler, MemoryRange};
+//! use kernel::hil::smccc::SmcccRegisters;
+//! use kernel::ErrorCode;
+//!
+//! /// An EL2 without a monitor behind it.
+//! struct Nothing;
+//! impl El2Services for Nothing {
+//!     fn call_monitor(&mut self, _: &SmcccRegisters) -> SmcccRegisters {
+//!         SmcccRegisters::from_slice(&[u64::MAX])
+//!     }
+//!     fn copy(&mut self, _: u64, _: u64, _: usize) -> Result<(), ErrorCode> {
+//!         Err(ErrorCode::INVAL)
+//!     }
+//!     fn trap_host_smcs(&mut self) {}
+//!     fn el2_memory(&self) -> MemoryRange {
+//!         MemoryRange::EMPTY
+//!     }
+//! }
+//!
+//! let mut proxy = El2Proxy::new();
+//! let query = SmcccRegisters::with_function(control::QUERY);
+//! let answer = proxy.hypervisor_call(0, &query, &mut Nothing);
+//! assert_eq!(answer.x[1], control::INTERFACE_MAGIC);
+//! ```
+
+use kernel::hil::hypervisor::{El2Services, HostCallHandler, MemoryRange};
+use kernel::hil::smccc::SmcccRegisters;
+
+use crate::control::{self, StatusRegisters};
+use crate::function;
+use crate::memory::ProxyLayout;
+use crate::proxy::{Disposition, Handled, Proxy, StartError};
+use crate::{Registers, REGISTER_COUNT};
+
+/// The EL2 FF-A proxy, as the EL2 runtime's handler.
+#[derive(Debug, Default)]
+pub struct El2Proxy {
+    proxy: Proxy,
+}
+
+impl El2Proxy {
+    /// A proxy that has not started finalising: it traps nothing.
+    pub const fn new() -> El2Proxy {
+        El2Proxy {
+            proxy: Proxy::new(),
+        }
+    }
+
+    /// The decisions and state.
+    pub fn proxy(&self) -> &Proxy {
+        &self.proxy
+    }
+
+    /// This handler's own memory, which the host must never name as a buffer.
+    fn own_memory(&self) -> MemoryRange {
+        MemoryRange::new(
+            core::ptr::from_ref(self).addr() as u64,
+            core::mem::size_of::<Self>() as u64,
+        )
+    }
+
+    fn start_finalisation(&mut self, call: &Registers, el2: &mut dyn El2Services) -> u64 {
+        let layout = ProxyLayout::with_mailbox_in(
+            MemoryRange::new(call[1], call[2]),
+            MemoryRange::new(call[3], call[4]),
+            [el2.el2_memory(), self.own_memory()],
+        );
+        match self.proxy.start_finalisation(layout) {
+            Ok(()) => {
+                defmt::info!(
+                    "el2: proxy finalisation started: mailbox TX {=u64:#x}, RX {=u64:#x} ({=u32} page each); host memory {=u64:#x}+{=u64:#x}",
+                    layout.mailbox.transmit,
+                    layout.mailbox.receive,
+                    layout.mailbox.page_count,
+                    layout.host_memory.base,
+                    layout.host_memory.size
+                );
+                control::SUCCESS
+            }
+            Err(StartError::AlreadyStarted) => control::NOT_REQUIRED,
+            Err(StartError::Layout(error)) => {
+                defmt::error!("el2: proxy finalisation refused: bad layout ({})", error);
+                control::INVALID_PARAMETER
+            }
+        }
+    }
+
+    fn finalisation_step(&mut self, el2: &mut dyn El2Services) -> StatusRegisters {
+        let was_finalised = self.proxy.is_finalised();
+        let status = self.proxy.finalise_step(el2);
+        if self.proxy.is_finalised() && !was_finalised {
+            el2.trap_host_smcs();
+            defmt::info!("el2: proxy {}; host SMCs now trap to EL2", status);
+        }
+        control::encode_status(&status)
+    }
+}
+
+impl HostCallHandler for El2Proxy {
+    fn hypervisor_call(
+        &mut self,
+        immediate: u16,
+        call: &SmcccRegisters,
+        el2: &mut dyn El2Services,
+    ) -> SmcccRegisters {
+        let mut answer: StatusRegisters = [control::NOT_SUPPORTED, 0, 0, 0, 0, 0, 0];
+        if immediate == 0 {
+            match call.x[0] as u32 {
+                control::QUERY => answer[..3].copy_from_slice(&[
+                    control::SUCCESS,
+                    control::INTERFACE_MAGIC,
+                    control::INTERFACE_VERSION,
+                ]),
+                control::START_FINALISATION => answer[0] = self.start_finalisation(&call.x, el2),
+                control::FINALISATION_STEP => answer = self.finalisation_step(el2),
+                control::STATUS => answer = control::encode_status(&self.proxy.status()),
+                _ => {}
+            }
+        }
+        // x0–x7 are results; x8–x17 are preserved.
+        let mut reply = *call;
+        reply.x[..answer.len()].copy_from_slice(&answer);
+        reply.x[answer.len()] = 0;
+        reply
+    }
+
+    fn trapped_smc(
+        &mut self,
+        immediate: u16,
+        call: &SmcccRegisters,
+        el2: &mut dyn El2Services,
+    ) -> SmcccRegisters {
+        let function_id = call.x[0] as u32;
+        if immediate != 0 {
+            defmt::warn!(
+                "el2 proxy: SMC #{=u16} ({=str}) refused: SMCCC calls use SMC #0",
+                immediate,
+                function::name(function_id)
+            );
+            let mut reply = *call;
+            reply.x[0] = control::NOT_SUPPORTED;
+            return reply;
+        }
+        let mut registers: Registers = [0; REGISTER_COUNT];
+        registers.copy_from_slice(&call.x);
+        let outcome = self.proxy.handle_host_call(&registers, el2);
+        match outcome.disposition {
+            Disposition::Refused(refusal) => defmt::warn!(
+                "el2 proxy: {=str} from the host refused with {=str}: {}",
+                function::name(function_id),
+                refusal.error().name(),
+                refusal
+            ),
+            Disposition::Handled(
+                handled @ (Handled::VersionNegotiated { .. }
+                | Handled::HostBuffersRecorded(_)
+                | Handled::HostBuffersForgotten
+                | Handled::PartitionInfoCopied { .. }),
+            ) => defmt::info!("el2 proxy: {}", handled),
+            Disposition::Handled(handled) => defmt::debug!("el2 proxy: {}", handled),
+            Disposition::PassedThrough | Disposition::Forwarded => {}
+        }
+        SmcccRegisters { x: outcome.reply }
+    }
+}

@@ -1,0 +1,189 @@
+//! A simulated EL2: the services a chip's EL2 runtime gives its handler
+//! ([`ModelServices`], over the model as the monitor), and the runtime
+//! itself ([`SimulatedEl2`]): a board installs a handler in it, the kernel
+//! reaches it through `HVC` and (trapped or not) `SMC` conduits.
+//!
+//! ```
+//! use kernel::hil::hypervisor::{El2Services, HostCallHandler, Hypervisor, MemoryRange};
+//! use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
+//! use testbed::el2::SimulatedEl2;
+//! use testbed::{leak, Memory, ModelMonitor};
+//!
+//! /// Counts HVCs; asks for traps at the first; answers trapped SMCs itself.
+//! struct Counter(u64);
+//! impl HostCallHandler for Counter {
+//!     fn hypervisor_call(&mut self, _: u16, _: &SmcccRegisters, el2: &mut dyn El2Services) -> SmcccRegisters {
+//!         self.0 += 1;
+//!         el2.trap_host_smcs();
+//!         SmcccRegisters::from_slice(&[self.0])
+//!     }
+//!     fn trapped_smc(&mut self, _: u16, _: &SmcccRegisters, _: &mut dyn El2Services) -> SmcccRegisters {
+//!         SmcccRegisters::from_slice(&[0xE12])
+//!     }
+//! }
+//!
+//! let monitor = leak(ModelMonitor::new(ffa_model::FaultConfig::default_config(), Memory::new()));
+//! let el2 = SimulatedEl2::with_handler(Counter(0), monitor, MemoryRange::EMPTY);
+//! let smc = SmcccRegisters::with_function(0x8400_0063);
+//! assert_ne!(el2.smc().call(&smc).x[0], 0xE12, "not trapped yet: the monitor answers");
+//! assert_eq!(el2.call(&SmcccRegisters::with_function(0xC600_0000)).x[0], 1);
+//! assert_eq!(el2.smc().call(&smc).x[0], 0xE12, "trapped");
+//! ```
+
+use std::cell::{Cell, RefCell};
+
+use kernel::hil::hypervisor::{El2Services, HostCallHandler, Hypervisor, MemoryRange};
+use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
+use kernel::ErrorCode;
+
+use crate::monitor::ModelMonitor;
+
+/// What a simulated EL2 runtime does for its handler: calls to the model,
+/// copies in the model's memory, and a trap switch.
+pub struct ModelServices<'m> {
+    monitor: &'m ModelMonitor,
+    el2_memory: MemoryRange,
+    trapping: &'m Cell<bool>,
+    /// Copies fail while this is set.
+    pub fail_copies: bool,
+}
+
+impl<'m> ModelServices<'m> {
+    /// Services over `monitor` (and its memory); EL2 owns `el2_memory`;
+    /// `trapping` records [`El2Services::trap_host_smcs`].
+    pub fn new(
+        monitor: &'m ModelMonitor,
+        el2_memory: MemoryRange,
+        trapping: &'m Cell<bool>,
+    ) -> ModelServices<'m> {
+        ModelServices {
+            monitor,
+            el2_memory,
+            trapping,
+            fail_copies: false,
+        }
+    }
+}
+
+impl El2Services for ModelServices<'_> {
+    fn call_monitor(&mut self, call: &SmcccRegisters) -> SmcccRegisters {
+        self.monitor.call(call)
+    }
+
+    fn copy(&mut self, destination: u64, source: u64, length: usize) -> Result<(), ErrorCode> {
+        if self.fail_copies {
+            return Err(ErrorCode::INVAL);
+        }
+        self.monitor.memory().copy(destination, source, length)
+    }
+
+    fn trap_host_smcs(&mut self) {
+        self.trapping.set(true);
+    }
+
+    fn el2_memory(&self) -> MemoryRange {
+        self.el2_memory
+    }
+}
+
+/// A CPU's EL2 with the model as the monitor: the chip's runtime, as a
+/// board sees it (`Hypervisor::install`) and as the kernel sees it (as a
+/// conduit, `HVC #0`; [`SimulatedEl2::smc`] is its `SMC #0`). Until a
+/// handler is installed, every HVC gets x0 = -1, as the boot stub answers.
+pub struct SimulatedEl2 {
+    handler: RefCell<Option<&'static mut dyn HostCallHandler>>,
+    monitor: &'static ModelMonitor,
+    el2_memory: MemoryRange,
+    trapping: Cell<bool>,
+}
+
+impl SimulatedEl2 {
+    /// EL2 with no handler yet, over `monitor`; EL2 owns `el2_memory`.
+    pub fn new(monitor: &'static ModelMonitor, el2_memory: MemoryRange) -> SimulatedEl2 {
+        SimulatedEl2 {
+            handler: RefCell::new(None),
+            monitor,
+            el2_memory,
+            trapping: Cell::new(false),
+        }
+    }
+
+    /// EL2 with `handler` installed (leaked for `'static`).
+    pub fn with_handler(
+        handler: impl HostCallHandler + 'static,
+        monitor: &'static ModelMonitor,
+        el2_memory: MemoryRange,
+    ) -> SimulatedEl2 {
+        let el2 = SimulatedEl2::new(monitor, el2_memory);
+        el2.install(Box::leak(Box::new(handler)))
+            .expect("a new EL2 has no handler");
+        el2
+    }
+
+    /// The monitor behind EL2.
+    pub fn monitor(&self) -> &'static ModelMonitor {
+        self.monitor
+    }
+
+    /// Whether the handler asked for the host's SMCs to trap.
+    pub fn is_trapping(&self) -> bool {
+        self.trapping.get()
+    }
+
+    /// The kernel's `SMC #0`: to the handler once it traps SMCs, otherwise
+    /// straight to the monitor.
+    pub fn smc(&self) -> HostSmc<'_> {
+        HostSmc(self)
+    }
+
+    fn services(&self) -> ModelServices<'_> {
+        ModelServices::new(self.monitor, self.el2_memory, &self.trapping)
+    }
+}
+
+impl Hypervisor for SimulatedEl2 {
+    fn install(&self, handler: &'static mut dyn HostCallHandler) -> Result<(), ErrorCode> {
+        let mut slot = self.handler.borrow_mut();
+        if slot.is_some() {
+            return Err(ErrorCode::ALREADY);
+        }
+        *slot = Some(handler);
+        Ok(())
+    }
+}
+
+impl SmcccConduit for SimulatedEl2 {
+    fn kind(&self) -> ConduitKind {
+        ConduitKind::Hvc
+    }
+
+    fn call(&self, arguments: &SmcccRegisters) -> SmcccRegisters {
+        match self.handler.borrow_mut().as_deref_mut() {
+            Some(handler) => handler.hypervisor_call(0, arguments, &mut self.services()),
+            None => {
+                let mut reply = *arguments;
+                reply.x[0] = u64::MAX;
+                reply
+            }
+        }
+    }
+}
+
+/// The kernel's `SMC #0` on a [`SimulatedEl2`].
+pub struct HostSmc<'e>(&'e SimulatedEl2);
+
+impl SmcccConduit for HostSmc<'_> {
+    fn kind(&self) -> ConduitKind {
+        ConduitKind::Smc
+    }
+
+    fn call(&self, arguments: &SmcccRegisters) -> SmcccRegisters {
+        let el2 = self.0;
+        if el2.is_trapping() {
+            if let Some(handler) = el2.handler.borrow_mut().as_deref_mut() {
+                return handler.trapped_smc(0, arguments, &mut el2.services());
+            }
+        }
+        el2.monitor.call(arguments)
+    }
+}

@@ -1,0 +1,41 @@
+//! Host test fixtures shared by the capsules' tests: the FF-A secure-world
+//! model (`ffa-model`) behind the kernel's HILs, as the hardware would put it.
+//!
+//! - [`memory`]: simulated normal-world memory, seen by the model (as
+//!   `NormalWorldMemory`), by a capsule (as `SharedBuffer` pages) and by EL2
+//!   (as copies);
+//! - [`monitor`]: the model behind an SMCCC conduit ([`ModelMonitor`]), and a
+//!   conduit that answers from a script ([`ScriptedConduit`]);
+//! - [`el2`]: a simulated EL2 with a `HostCallHandler` installed
+//!   ([`SimulatedEl2`]): the kernel's `HVC` and `SMC` conduits, and the
+//!   `El2Services` the handler acts with;
+//! - [`alarm`]: an alarm a test advances by hand ([`ManualAlarm`]).
+//!
+//! It depends only on the kernel (the HILs) and the model, never on a
+//! capsule, so any capsule's tests can use it.
+//!
+//! ```
+//! use testbed::memory::Memory;
+//! use testbed::monitor::ModelMonitor;
+//! use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
+//!
+//! let memory = Memory::new();
+//! let monitor = ModelMonitor::new(ffa_model::FaultConfig::default_config(), memory);
+//! let reply = monitor.call(&SmcccRegisters::from_slice(&[0x8400_0063, 0x0001_0002]));
+//! assert_eq!(reply.x[0], 0x0001_0002); // FFA_VERSION: v1.2
+//! ```
+
+pub mod alarm;
+pub mod el2;
+pub mod memory;
+pub mod monitor;
+
+pub use alarm::ManualAlarm;
+pub use el2::SimulatedEl2;
+pub use memory::{Memory, SharedPage};
+pub use monitor::{ModelMonitor, ScriptedConduit};
+
+/// Leaks `value` for the `'static` references kernel components hold.
+pub fn leak<T>(value: T) -> &'static T {
+    Box::leak(Box::new(value))
+}

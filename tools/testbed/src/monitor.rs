@@ -1,0 +1,193 @@
+//! The secure monitor as a conduit: the model ([`ModelMonitor`]), or a
+//! script of hand-written replies ([`ScriptedConduit`]).
+//!
+//! ```
+//! use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
+//! use testbed::monitor::ScriptedConduit;
+//!
+//! let conduit = ScriptedConduit::new(&[&[0x0001_0002]]);
+//! assert_eq!(conduit.call(&SmcccRegisters::with_function(0x8400_0063)).x[0], 0x0001_0002);
+//! assert_eq!(conduit.call(&SmcccRegisters::with_function(0x8400_0063)).x[0], u64::MAX);
+//! assert_eq!(conduit.functions(), [0x8400_0063, 0x8400_0063]);
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+
+use ffa_model::{FaultConfig, Outcome, SecureWorld};
+use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
+
+use crate::memory::Memory;
+
+/// A reply rewriter: given the call and the model's reply, returns the reply to hand back.
+pub type Rewriter = Box<dyn FnMut(&SmcccRegisters, SmcccRegisters) -> SmcccRegisters>;
+
+/// The FF-A model as the secure monitor: every call goes to
+/// `ffa_model::SecureWorld`, over shared simulated memory. The model's
+/// clock (for its readiness faults) is set by the test, and may also
+/// advance by a fixed step before every call.
+pub struct ModelMonitor {
+    world: RefCell<SecureWorld>,
+    memory: Memory,
+    clock_us: Cell<u64>,
+    clock_step_us: u64,
+    calls: RefCell<Vec<SmcccRegisters>>,
+    rewriter: RefCell<Option<Rewriter>>,
+}
+
+impl ModelMonitor {
+    /// The model configured by `config`, over `memory`; its clock stays
+    /// where the test sets it.
+    pub fn new(config: FaultConfig, memory: Memory) -> ModelMonitor {
+        ModelMonitor::with_clock_step(config, memory, 0)
+    }
+
+    /// The same, with a clock that advances `step_us` before every call.
+    pub fn with_clock_step(config: FaultConfig, memory: Memory, step_us: u64) -> ModelMonitor {
+        ModelMonitor {
+            world: RefCell::new(SecureWorld::new(config)),
+            memory,
+            clock_us: Cell::new(0),
+            clock_step_us: step_us,
+            calls: RefCell::new(Vec::new()),
+            rewriter: RefCell::new(None),
+        }
+    }
+
+    /// The model's memory.
+    pub fn memory(&self) -> &Memory {
+        &self.memory
+    }
+
+    /// The model itself, for assertions on its state.
+    pub fn world(&self) -> std::cell::Ref<'_, SecureWorld> {
+        self.world.borrow()
+    }
+
+    /// The model itself, to save or restore its state.
+    pub fn world_mut(&self) -> std::cell::RefMut<'_, SecureWorld> {
+        self.world.borrow_mut()
+    }
+
+    /// Sets the model's clock (microseconds).
+    pub fn set_clock_us(&self, now: u64) {
+        self.clock_us.set(now);
+    }
+
+    /// Rewrites every later reply with `rewriter` (to inject malformed answers).
+    pub fn rewrite(
+        &self,
+        rewriter: impl FnMut(&SmcccRegisters, SmcccRegisters) -> SmcccRegisters + 'static,
+    ) {
+        *self.rewriter.borrow_mut() = Some(Box::new(rewriter));
+    }
+
+    /// Stops rewriting replies.
+    pub fn stop_rewriting(&self) {
+        *self.rewriter.borrow_mut() = None;
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<SmcccRegisters> {
+        self.calls.borrow().clone()
+    }
+
+    /// The function IDs (w0) of every call so far.
+    pub fn functions(&self) -> Vec<u32> {
+        self.calls
+            .borrow()
+            .iter()
+            .map(|call| call.x[0] as u32)
+            .collect()
+    }
+
+    /// How many calls used function `id`.
+    pub fn count(&self, id: u32) -> usize {
+        self.functions()
+            .iter()
+            .filter(|function| **function == id)
+            .count()
+    }
+
+    /// Forgets the calls so far.
+    pub fn clear_calls(&self) {
+        self.calls.borrow_mut().clear();
+    }
+}
+
+impl SmcccConduit for ModelMonitor {
+    fn kind(&self) -> ConduitKind {
+        ConduitKind::Smc
+    }
+
+    fn call(&self, arguments: &SmcccRegisters) -> SmcccRegisters {
+        self.calls.borrow_mut().push(*arguments);
+        self.clock_us.set(self.clock_us.get() + self.clock_step_us);
+        let outcome = self.memory.with(|memory| {
+            self.world
+                .borrow_mut()
+                .handle(&arguments.x, memory, self.clock_us.get())
+        });
+        let reply = match outcome {
+            Outcome::Return(registers) => SmcccRegisters { x: registers },
+            other => panic!("unexpected model outcome {other:?}"),
+        };
+        match self.rewriter.borrow_mut().as_mut() {
+            Some(rewriter) => rewriter(arguments, reply),
+            None => reply,
+        }
+    }
+}
+
+/// A conduit answering from a script of register files (and recording calls).
+pub struct ScriptedConduit {
+    replies: RefCell<VecDeque<SmcccRegisters>>,
+    calls: RefCell<Vec<SmcccRegisters>>,
+    /// Answered once the script runs out: x0 = -1.
+    fallback: SmcccRegisters,
+}
+
+impl ScriptedConduit {
+    /// A conduit that answers `replies` in order (each the first registers
+    /// of a reply, the rest zero), then x0 = -1.
+    pub fn new(replies: &[&[u64]]) -> ScriptedConduit {
+        ScriptedConduit {
+            replies: RefCell::new(
+                replies
+                    .iter()
+                    .map(|reply| SmcccRegisters::from_slice(reply))
+                    .collect(),
+            ),
+            calls: RefCell::new(Vec::new()),
+            fallback: SmcccRegisters::from_slice(&[u64::MAX]),
+        }
+    }
+
+    /// The function IDs (w0) of every call so far.
+    pub fn functions(&self) -> Vec<u32> {
+        self.calls
+            .borrow()
+            .iter()
+            .map(|call| call.x[0] as u32)
+            .collect()
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<SmcccRegisters> {
+        self.calls.borrow().clone()
+    }
+}
+
+impl SmcccConduit for ScriptedConduit {
+    fn kind(&self) -> ConduitKind {
+        ConduitKind::Hvc
+    }
+
+    fn call(&self, arguments: &SmcccRegisters) -> SmcccRegisters {
+        self.calls.borrow_mut().push(*arguments);
+        self.replies
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or(self.fallback)
+    }
+}
