@@ -4,7 +4,6 @@
 
 use std::cell::Cell;
 use std::mem::MaybeUninit;
-use std::sync::{Mutex, MutexGuard};
 
 use capsule_ffa::boot::{BootClient, BootCompletion};
 use capsule_ffa::bus::RootState;
@@ -30,16 +29,6 @@ use testbed::{leak, ManualAlarm, Memory, ModelMonitor, SimulatedEl2};
 
 const PARTITIONS: usize = 8;
 type Queue16 = InitQueue<'static, 16, 16>;
-
-/// Deferred calls are one table per process: these tests run one at a time.
-fn exclusive() -> MutexGuard<'static, ()> {
-    static EXCLUSIVE: Mutex<()> = Mutex::new(());
-    let guard = EXCLUSIVE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    while DeferredCall::service_next_pending() {}
-    guard
-}
 
 /// Static memory for a component, on the heap (the `..._component_static!`
 /// macros give each call site one slot; a test builds many boards).
@@ -176,7 +165,7 @@ fn state(board: &Board, name: &str) -> EntryState {
 
 #[test]
 fn a_direct_mode_board_boots_binds_its_driver_and_reports_once() {
-    let _guard = exclusive();
+    let _guard = testbed::deferred::exclusive();
     let board = board(None);
     run(&board);
     assert_eq!(board.ffa.bus.state(), RootState::Ready);
@@ -189,7 +178,7 @@ fn a_direct_mode_board_boots_binds_its_driver_and_reports_once() {
 
 #[test]
 fn in_protected_mode_the_root_waits_for_the_proxy_and_the_monitor_sees_only_its_pair() {
-    let _guard = exclusive();
+    let _guard = testbed::deferred::exclusive();
     let board = board(Some(Protected {
         kept_el2: true,
         order: Order::BeforeFfaRoot,
@@ -220,7 +209,7 @@ fn in_protected_mode_the_root_waits_for_the_proxy_and_the_monitor_sees_only_its_
 
 #[test]
 fn in_the_regression_order_the_proxy_fails_at_its_mailbox_map_and_nothing_is_trapped() {
-    let _guard = exclusive();
+    let _guard = testbed::deferred::exclusive();
     let board = board(Some(Protected {
         kept_el2: true,
         order: Order::AfterFfaRoot,
@@ -239,7 +228,7 @@ fn in_the_regression_order_the_proxy_fails_at_its_mailbox_map_and_nothing_is_tra
 
 #[test]
 fn protected_mode_without_el2_leaves_the_root_waiting_for_the_proxy() {
-    let _guard = exclusive();
+    let _guard = testbed::deferred::exclusive();
     let board = board(Some(Protected {
         kept_el2: false,
         order: Order::BeforeFfaRoot,

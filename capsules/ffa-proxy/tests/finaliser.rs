@@ -3,7 +3,6 @@
 //! the monitor, as on QEMU.
 
 use std::cell::Cell;
-use std::sync::{Mutex, MutexGuard};
 
 use capsule_ffa_proxy::control;
 use capsule_ffa_proxy::el2::El2Proxy;
@@ -27,16 +26,6 @@ const KERNEL_TRANSMIT: u64 = 0x6020_0000;
 const KERNEL_RECEIVE: u64 = 0x6020_1000;
 
 type TestQueue = InitQueue<'static, 4, 8>;
-
-/// Deferred calls are one table per process: these tests run one at a time.
-fn exclusive() -> MutexGuard<'static, ()> {
-    static EXCLUSIVE: Mutex<()> = Mutex::new(());
-    let guard = EXCLUSIVE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    while DeferredCall::service_next_pending() {}
-    guard
-}
 
 /// Counts finalisations.
 #[derive(Default)]
@@ -123,7 +112,7 @@ fn run(queue: &TestQueue) {
 
 #[test]
 fn finalisation_runs_from_deferred_calls_before_the_queue_and_then_smcs_trap() {
-    let _guard = exclusive();
+    let _guard = testbed::deferred::exclusive();
     let board = board(FaultConfig::default_config(), None, Order::BeforeFfaRoot);
     board.finaliser.start();
     assert_eq!(board.finaliser.state(), FinaliserState::Running);
@@ -155,7 +144,7 @@ fn finalisation_runs_from_deferred_calls_before_the_queue_and_then_smcs_trap() {
 
 #[test]
 fn a_busy_monitor_pauses_finalisation_until_it_answers() {
-    let _guard = exclusive();
+    let _guard = testbed::deferred::exclusive();
     let config = FaultConfig {
         not_ready_calls: 1,
         ..FaultConfig::default_config()
@@ -178,7 +167,7 @@ fn a_busy_monitor_pauses_finalisation_until_it_answers() {
 
 #[test]
 fn a_kernel_entered_at_el1_makes_no_hvc_and_the_entry_fails() {
-    let _guard = exclusive();
+    let _guard = testbed::deferred::exclusive();
     let board = board(FaultConfig::default_config(), None, Order::BeforeFfaRoot);
     let queue: &'static TestQueue = leak(InitQueue::new());
     let finalised = queue.declare_condition("proxy-finalised").unwrap();
@@ -208,7 +197,7 @@ fn a_kernel_entered_at_el1_makes_no_hvc_and_the_entry_fails() {
 
 #[test]
 fn without_a_resident_proxy_the_entry_fails() {
-    let _guard = exclusive();
+    let _guard = testbed::deferred::exclusive();
     // EL2 answers every HVC with -1, as the boot stub does.
     let stub: &'static ScriptedConduit = leak(ScriptedConduit::new(&[]));
     let board = board(
@@ -228,7 +217,7 @@ fn without_a_resident_proxy_the_entry_fails() {
 
 #[test]
 fn finalising_after_the_ffa_client_mapped_its_buffers_fails_at_the_mailbox_map() {
-    let _guard = exclusive();
+    let _guard = testbed::deferred::exclusive();
     let board = board(FaultConfig::default_config(), None, Order::AfterFfaRoot);
     board.finaliser.start();
     // The regression order: nothing happens until the monitor is ready, and

@@ -261,6 +261,20 @@ impl<'a> Mailbox<'a> {
     }
 }
 
+/// Checks that `length` bytes at `offset` fit in a buffer of `size` bytes.
+fn check_range(offset: usize, length: usize, size: usize) -> Result<(), ClientError> {
+    let end = offset
+        .checked_add(length)
+        .ok_or(ClientError::CountOverflow(u32::MAX))?;
+    if end > size {
+        return Err(ClientError::BufferTooSmall {
+            required: end,
+            available: size,
+        });
+    }
+    Ok(())
+}
+
 /// Ownership of the filled RX buffer: read it, then drop or [`release`](RxGuard::release) it.
 #[must_use = "dropping the guard releases the RX buffer at once"]
 pub struct RxGuard<'m, 'a> {
@@ -283,15 +297,7 @@ impl RxGuard<'_, '_> {
 
     /// Copies `destination.len()` bytes from RX at `offset`.
     pub fn read(&self, offset: usize, destination: &mut [u8]) -> Result<(), ClientError> {
-        let end = offset
-            .checked_add(destination.len())
-            .ok_or(ClientError::CountOverflow(u32::MAX))?;
-        if end > self.size {
-            return Err(ClientError::BufferTooSmall {
-                required: end,
-                available: self.size,
-            });
-        }
+        check_range(offset, destination.len(), self.size)?;
         self.mailbox
             .rx
             .read(offset, destination)
@@ -336,15 +342,7 @@ impl TxGuard<'_, '_> {
 
     /// Copies `source` into TX at `offset`.
     pub fn write(&self, offset: usize, source: &[u8]) -> Result<(), ClientError> {
-        let end = offset
-            .checked_add(source.len())
-            .ok_or(ClientError::CountOverflow(u32::MAX))?;
-        if end > self.size {
-            return Err(ClientError::BufferTooSmall {
-                required: end,
-                available: self.size,
-            });
-        }
+        check_range(offset, source.len(), self.size)?;
         self.mailbox
             .tx
             .write(offset, source)

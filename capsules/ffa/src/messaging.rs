@@ -119,22 +119,29 @@ impl sealed::Sealed for DirectMessage32 {}
 impl sealed::Sealed for DirectMessage64 {}
 impl sealed::Sealed for DirectMessage2 {}
 
+/// The registers of a `DIRECT_REQ` (32- or 64-bit): endpoints in w1, w2
+/// zero, the payload in x3–x7.
+fn direct_request_registers(
+    function: FunctionId,
+    sender: PartitionId,
+    receiver: PartitionId,
+    payload: [u64; 5],
+) -> Request {
+    let mut arguments = [0u64; 7];
+    arguments[0] = endpoints(sender, receiver);
+    arguments[2..].copy_from_slice(&payload);
+    Request::with_arguments(function, &arguments)
+}
+
 impl DirectMessage for DirectMessage32 {
     const REQUEST: FunctionId = FunctionId::DirectRequest32;
 
     fn encode(&self, sender: PartitionId, receiver: PartitionId, _service: Uuid) -> Request {
-        let mut arguments = [0u64; 7];
-        arguments[0] = endpoints(sender, receiver);
-        for (register, word) in arguments[2..].iter_mut().zip(self.payload) {
-            *register = u64::from(word);
-        }
-        Request::with_arguments(Self::REQUEST, &arguments)
+        direct_request_registers(Self::REQUEST, sender, receiver, self.payload.map(u64::from))
     }
 
     fn decode(registers: &ReplyRegisters) -> Self {
-        DirectMessage32 {
-            payload: core::array::from_fn(|index| registers.word(3 + index)),
-        }
+        DirectMessage32::new(core::array::from_fn(|index| registers.word(3 + index)))
     }
 }
 
@@ -142,16 +149,11 @@ impl DirectMessage for DirectMessage64 {
     const REQUEST: FunctionId = FunctionId::DirectRequest64;
 
     fn encode(&self, sender: PartitionId, receiver: PartitionId, _service: Uuid) -> Request {
-        let mut arguments = [0u64; 7];
-        arguments[0] = endpoints(sender, receiver);
-        arguments[2..].copy_from_slice(&self.payload);
-        Request::with_arguments(Self::REQUEST, &arguments)
+        direct_request_registers(Self::REQUEST, sender, receiver, self.payload)
     }
 
     fn decode(registers: &ReplyRegisters) -> Self {
-        DirectMessage64 {
-            payload: core::array::from_fn(|index| registers.register(3 + index)),
-        }
+        DirectMessage64::new(core::array::from_fn(|index| registers.register(3 + index)))
     }
 }
 
@@ -169,9 +171,7 @@ impl DirectMessage for DirectMessage2 {
     }
 
     fn decode(registers: &ReplyRegisters) -> Self {
-        DirectMessage2 {
-            payload: core::array::from_fn(|index| registers.register(4 + index)),
-        }
+        DirectMessage2::new(core::array::from_fn(|index| registers.register(4 + index)))
     }
 }
 

@@ -134,20 +134,10 @@ armv8a_at_el1:
     adrp    x1, __stack_top
     add     x1, x1, :lo12:__stack_top
     mov     sp, x1
-    adrp    x1, __bss_start
-    add     x1, x1, :lo12:__bss_start
-    adrp    x2, __bss_end
-    add     x2, x2, :lo12:__bss_end
-2:
-    cmp     x1, x2
-    b.hs    3f
-    str     xzr, [x1], #8
-    b       2b
-3:
-    adrp    x1, armv8a_el1_vectors
-    add     x1, x1, :lo12:armv8a_el1_vectors
-    msr     vbar_el1, x1
-    isb
+"#,
+    armv8a_asm::zero_bss!("x1", "x2"),
+    armv8a_asm::set_vector_base!("vbar_el1", "armv8a_el1_vectors", "x1"),
+    r#"
     mov     x0, x19
     mov     x1, x20
     bl      armv8a_rust_start

@@ -27,6 +27,10 @@ pub struct ExceptionFrame {
     padding: u64,
 }
 
+const _: () = assert!(core::mem::size_of::<ExceptionFrame>() == 288);
+const _: () = assert!(core::mem::offset_of!(ExceptionFrame, exception_link) == 248);
+const _: () = assert!(core::mem::offset_of!(ExceptionFrame, syndrome) == 264);
+
 /// Called by the vector code with the vector index and the saved registers.
 #[no_mangle]
 extern "C" fn armv8a_exception_handler(kind: u64, frame: &ExceptionFrame) -> ! {
@@ -54,8 +58,9 @@ extern "C" fn armv8a_exception_handler(kind: u64, frame: &ExceptionFrame) -> ! {
     panic!("unhandled exception: {}", report.kind.name());
 }
 
-// 16 vectors of 128 bytes; each reserves a frame, saves x0/x1 and jumps to
-// the common code with the vector index in x0.
+// 16 vectors of 128 bytes; each reserves a frame, saves x30 and jumps to
+// the common code with the vector index in x30, which saves x0–x29 (the
+// `armv8a-asm` fragment every vector shares) and the syndrome registers.
 global_asm!(
     r#"
     .section .text.vectors, "ax"
@@ -66,29 +71,19 @@ armv8a_el1_vectors:
     .rept 16
     .balign 128
     sub     sp, sp, #288
-    stp     x0, x1, [sp, #0]
-    mov     x0, #vector_index
+    str     x30, [sp, #240]
+    mov     x30, #vector_index
     b       armv8a_exception_common
     .set vector_index, vector_index + 1
     .endr
 
 armv8a_exception_common:
-    stp     x2, x3, [sp, #16]
-    stp     x4, x5, [sp, #32]
-    stp     x6, x7, [sp, #48]
-    stp     x8, x9, [sp, #64]
-    stp     x10, x11, [sp, #80]
-    stp     x12, x13, [sp, #96]
-    stp     x14, x15, [sp, #112]
-    stp     x16, x17, [sp, #128]
-    stp     x18, x19, [sp, #144]
-    stp     x20, x21, [sp, #160]
-    stp     x22, x23, [sp, #176]
-    stp     x24, x25, [sp, #192]
-    stp     x26, x27, [sp, #208]
-    stp     x28, x29, [sp, #224]
+"#,
+    armv8a_asm::store_x0_to_x29!("sp"),
+    r#"
+    mov     x0, x30
     mrs     x1, elr_el1
-    stp     x30, x1, [sp, #240]
+    str     x1, [sp, #248]
     mrs     x1, spsr_el1
     mrs     x2, esr_el1
     stp     x1, x2, [sp, #256]

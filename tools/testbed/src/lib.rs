@@ -9,7 +9,8 @@
 //! - [`el2`]: a simulated EL2 with a `HostCallHandler` installed
 //!   ([`SimulatedEl2`]): the kernel's `HVC` and `SMC` conduits, and the
 //!   `El2Services` the handler acts with;
-//! - [`alarm`]: an alarm a test advances by hand ([`ManualAlarm`]).
+//! - [`alarm`]: an alarm a test advances by hand ([`ManualAlarm`]);
+//! - [`deferred`]: deferred calls, one test at a time.
 //!
 //! It depends only on the kernel (the HILs) and the model, never on a
 //! capsule, so any capsule's tests can use it.
@@ -26,6 +27,7 @@
 //! ```
 
 pub mod alarm;
+pub mod deferred;
 pub mod el2;
 pub mod memory;
 pub mod monitor;

@@ -19,6 +19,45 @@ use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
 
 use crate::memory::Memory;
 
+/// The calls a conduit received, in order.
+#[derive(Default)]
+pub struct CallLog(RefCell<Vec<SmcccRegisters>>);
+
+impl CallLog {
+    /// Records `call`.
+    fn record(&self, call: &SmcccRegisters) {
+        self.0.borrow_mut().push(*call);
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<SmcccRegisters> {
+        self.0.borrow().clone()
+    }
+
+    /// The function IDs (w0) of every call so far.
+    pub fn functions(&self) -> Vec<u32> {
+        self.0
+            .borrow()
+            .iter()
+            .map(|call| call.x[0] as u32)
+            .collect()
+    }
+
+    /// How many calls used function `id`.
+    pub fn count(&self, id: u32) -> usize {
+        self.0
+            .borrow()
+            .iter()
+            .filter(|call| call.x[0] as u32 == id)
+            .count()
+    }
+
+    /// Forgets the calls so far.
+    pub fn clear(&self) {
+        self.0.borrow_mut().clear();
+    }
+}
+
 /// A reply rewriter: given the call and the model's reply, returns the reply to hand back.
 pub type Rewriter = Box<dyn FnMut(&SmcccRegisters, SmcccRegisters) -> SmcccRegisters>;
 
@@ -31,7 +70,7 @@ pub struct ModelMonitor {
     memory: Memory,
     clock_us: Cell<u64>,
     clock_step_us: u64,
-    calls: RefCell<Vec<SmcccRegisters>>,
+    log: CallLog,
     rewriter: RefCell<Option<Rewriter>>,
 }
 
@@ -49,7 +88,7 @@ impl ModelMonitor {
             memory,
             clock_us: Cell::new(0),
             clock_step_us: step_us,
-            calls: RefCell::new(Vec::new()),
+            log: CallLog::default(),
             rewriter: RefCell::new(None),
         }
     }
@@ -87,31 +126,29 @@ impl ModelMonitor {
         *self.rewriter.borrow_mut() = None;
     }
 
+    /// The calls so far.
+    pub fn log(&self) -> &CallLog {
+        &self.log
+    }
+
     /// Every call so far.
     pub fn calls(&self) -> Vec<SmcccRegisters> {
-        self.calls.borrow().clone()
+        self.log.calls()
     }
 
     /// The function IDs (w0) of every call so far.
     pub fn functions(&self) -> Vec<u32> {
-        self.calls
-            .borrow()
-            .iter()
-            .map(|call| call.x[0] as u32)
-            .collect()
+        self.log.functions()
     }
 
     /// How many calls used function `id`.
     pub fn count(&self, id: u32) -> usize {
-        self.functions()
-            .iter()
-            .filter(|function| **function == id)
-            .count()
+        self.log.count(id)
     }
 
     /// Forgets the calls so far.
     pub fn clear_calls(&self) {
-        self.calls.borrow_mut().clear();
+        self.log.clear();
     }
 }
 
@@ -121,7 +158,7 @@ impl SmcccConduit for ModelMonitor {
     }
 
     fn call(&self, arguments: &SmcccRegisters) -> SmcccRegisters {
-        self.calls.borrow_mut().push(*arguments);
+        self.log.record(arguments);
         self.clock_us.set(self.clock_us.get() + self.clock_step_us);
         let outcome = self.memory.with(|memory| {
             self.world
@@ -142,7 +179,7 @@ impl SmcccConduit for ModelMonitor {
 /// A conduit answering from a script of register files (and recording calls).
 pub struct ScriptedConduit {
     replies: RefCell<VecDeque<SmcccRegisters>>,
-    calls: RefCell<Vec<SmcccRegisters>>,
+    log: CallLog,
     /// Answered once the script runs out: x0 = -1.
     fallback: SmcccRegisters,
 }
@@ -158,23 +195,19 @@ impl ScriptedConduit {
                     .map(|reply| SmcccRegisters::from_slice(reply))
                     .collect(),
             ),
-            calls: RefCell::new(Vec::new()),
+            log: CallLog::default(),
             fallback: SmcccRegisters::from_slice(&[u64::MAX]),
         }
     }
 
     /// The function IDs (w0) of every call so far.
     pub fn functions(&self) -> Vec<u32> {
-        self.calls
-            .borrow()
-            .iter()
-            .map(|call| call.x[0] as u32)
-            .collect()
+        self.log.functions()
     }
 
     /// Every call so far.
     pub fn calls(&self) -> Vec<SmcccRegisters> {
-        self.calls.borrow().clone()
+        self.log.calls()
     }
 }
 
@@ -184,7 +217,7 @@ impl SmcccConduit for ScriptedConduit {
     }
 
     fn call(&self, arguments: &SmcccRegisters) -> SmcccRegisters {
-        self.calls.borrow_mut().push(*arguments);
+        self.log.record(arguments);
         self.replies
             .borrow_mut()
             .pop_front()

@@ -5,7 +5,8 @@
 //! does real work: *lower EL, AArch64, synchronous* (an HVC, or an SMC
 //! trapped by `HCR_EL2.TSC`). It saves the host's x0–x30, ELR/SPSR, q0–q31,
 //! FPCR and FPSR in an [`El2Frame`] on the EL2 stack (the Rust handler may
-//! use FP/SIMD registers: the target has NEON), calls
+//! use FP/SIMD registers: the target has NEON; the register blocks are
+//! saved and restored by the `armv8a-asm` fragments every vector shares), calls
 //! `armv8a_el2_handle_lower_sync`, restores everything (with whatever x0–x17
 //! and ELR the handler wrote) and returns with `eret`.
 //!
@@ -45,6 +46,8 @@ pub struct El2Frame {
 }
 
 const _: () = assert!(core::mem::size_of::<El2Frame>() == FRAME_SIZE);
+const _: () = assert!(core::mem::offset_of!(El2Frame, general) == 0);
+const _: () = assert!(armv8a_asm::X0_TO_X29_BYTES == 240);
 const _: () = assert!(core::mem::offset_of!(El2Frame, exception_link) == 248);
 const _: () = assert!(core::mem::offset_of!(El2Frame, saved_program_status) == 256);
 const _: () = assert!(core::mem::offset_of!(El2Frame, vector) == 272);
@@ -80,67 +83,27 @@ armv8a_el2_fatal_taken:
     .space {guard_size}
 
     .section .text.armv8a_el2_vectors, "ax"
-    .balign 2048
-    .global armv8a_el2_vectors
-armv8a_el2_vectors:
-    // Current EL with SP_EL0, then current EL with SP_EL2: a fault at EL2.
-    .set armv8a_el2_vector_index, 0
-    .rept 8
-    .balign 128
-    mov     x0, #armv8a_el2_vector_index
-    b       armv8a_el2_unexpected
-    .set armv8a_el2_vector_index, armv8a_el2_vector_index + 1
-    .endr
-    // Lower EL, AArch64, synchronous: HVC and trapped SMC.
-    .balign 128
-    b       armv8a_el2_lower_sync
-    // Lower EL AArch64 IRQ/FIQ/SError, then lower EL AArch32: never routed here.
-    .set armv8a_el2_vector_index, 9
-    .rept 7
-    .balign 128
-    mov     x0, #armv8a_el2_vector_index
-    b       armv8a_el2_unexpected
-    .set armv8a_el2_vector_index, armv8a_el2_vector_index + 1
-    .endr
+"#,
+    armv8a_asm::vector_table_for_lower_sync!(
+        "armv8a_el2_vectors",
+        "armv8a_el2_lower_sync",
+        "armv8a_el2_unexpected"
+    ),
+    r#"
 
 armv8a_el2_lower_sync:
     sub     sp, sp, #{frame_size}
-    stp     x0, x1, [sp, #0]
-    stp     x2, x3, [sp, #16]
-    stp     x4, x5, [sp, #32]
-    stp     x6, x7, [sp, #48]
-    stp     x8, x9, [sp, #64]
-    stp     x10, x11, [sp, #80]
-    stp     x12, x13, [sp, #96]
-    stp     x14, x15, [sp, #112]
-    stp     x16, x17, [sp, #128]
-    stp     x18, x19, [sp, #144]
-    stp     x20, x21, [sp, #160]
-    stp     x22, x23, [sp, #176]
-    stp     x24, x25, [sp, #192]
-    stp     x26, x27, [sp, #208]
-    stp     x28, x29, [sp, #224]
+"#,
+    armv8a_asm::store_x0_to_x29!("sp"),
+    r#"
     mrs     x0, elr_el2
     stp     x30, x0, [sp, #240]
     mrs     x0, spsr_el2
     str     x0, [sp, #256]
     add     x0, sp, #272
-    stp     q0, q1, [x0, #0]
-    stp     q2, q3, [x0, #32]
-    stp     q4, q5, [x0, #64]
-    stp     q6, q7, [x0, #96]
-    stp     q8, q9, [x0, #128]
-    stp     q10, q11, [x0, #160]
-    stp     q12, q13, [x0, #192]
-    stp     q14, q15, [x0, #224]
-    stp     q16, q17, [x0, #256]
-    stp     q18, q19, [x0, #288]
-    stp     q20, q21, [x0, #320]
-    stp     q22, q23, [x0, #352]
-    stp     q24, q25, [x0, #384]
-    stp     q26, q27, [x0, #416]
-    stp     q28, q29, [x0, #448]
-    stp     q30, q31, [x0, #480]
+"#,
+    armv8a_asm::store_q0_to_q31!("x0"),
+    r#"
     add     x0, sp, #784
     mrs     x1, fpcr
     mrs     x2, fpsr
@@ -152,41 +115,16 @@ armv8a_el2_lower_sync:
     msr     fpcr, x1
     msr     fpsr, x2
     add     x0, sp, #272
-    ldp     q0, q1, [x0, #0]
-    ldp     q2, q3, [x0, #32]
-    ldp     q4, q5, [x0, #64]
-    ldp     q6, q7, [x0, #96]
-    ldp     q8, q9, [x0, #128]
-    ldp     q10, q11, [x0, #160]
-    ldp     q12, q13, [x0, #192]
-    ldp     q14, q15, [x0, #224]
-    ldp     q16, q17, [x0, #256]
-    ldp     q18, q19, [x0, #288]
-    ldp     q20, q21, [x0, #320]
-    ldp     q22, q23, [x0, #352]
-    ldp     q24, q25, [x0, #384]
-    ldp     q26, q27, [x0, #416]
-    ldp     q28, q29, [x0, #448]
-    ldp     q30, q31, [x0, #480]
+"#,
+    armv8a_asm::load_q0_to_q31!("x0"),
+    r#"
     ldr     x0, [sp, #256]
     msr     spsr_el2, x0
     ldp     x30, x0, [sp, #240]
     msr     elr_el2, x0
-    ldp     x0, x1, [sp, #0]
-    ldp     x2, x3, [sp, #16]
-    ldp     x4, x5, [sp, #32]
-    ldp     x6, x7, [sp, #48]
-    ldp     x8, x9, [sp, #64]
-    ldp     x10, x11, [sp, #80]
-    ldp     x12, x13, [sp, #96]
-    ldp     x14, x15, [sp, #112]
-    ldp     x16, x17, [sp, #128]
-    ldp     x18, x19, [sp, #144]
-    ldp     x20, x21, [sp, #160]
-    ldp     x22, x23, [sp, #176]
-    ldp     x24, x25, [sp, #192]
-    ldp     x26, x27, [sp, #208]
-    ldp     x28, x29, [sp, #224]
+"#,
+    armv8a_asm::load_x0_to_x29!("sp"),
+    r#"
     add     sp, sp, #{frame_size}
     eret
 
