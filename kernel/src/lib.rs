@@ -1,6 +1,7 @@
-//! The core of a Tock-style kernel for Armv8-A.
+#![doc = include_str!("../README.md")]
 //!
-//! The kernel owns no hardware. It provides:
+//! ## Modules
+//!
 //! - [`ErrorCode`] and the cells capsules use for interior mutability;
 //! - [`static_init!`] and [`static_buf!`] for heap-free static allocation;
 //! - [`component`]: the trait boards build and wire capsules with;
@@ -12,7 +13,6 @@
 //! - [`main_loop`]: interrupts, deferred calls, the init queue, then sleep.
 
 #![no_std]
-#![warn(missing_docs)]
 
 // Host unit tests use `std` (threads, `catch_unwind`, collections).
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Components: how a board builds and wires the kernel's capsules, one
-//! `finalize` call each (Tock's component pattern, `kernel::component`).
+#![doc = include_str!("../README.md")]
+//!
+//! ## The pattern
 //!
 //! Each component takes what it needs from the board in `new` (chip
 //! objects as HIL trait objects or generic types, the init queue, the
@@ -25,8 +26,6 @@
 //! 7. [`main_loop`]: the main loop, servicing the init queue.
 //!
 //! `boards/qemu-virt/src/main.rs` is the example to follow.
-//!
-//! This crate may depend on the kernel and on capsules, never on a chip.
 
 #![no_std]
 #![forbid(unsafe_code)]

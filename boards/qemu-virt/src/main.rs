@@ -1,9 +1,7 @@
-//! The QEMU `virt` board: builds the chip and wires the kernel's components
-//! (`boards/components`), then runs the main loop. Wiring only: what each
-//! component does, and the boot order they enforce, is in `ARCHITECTURE.md`.
+#![doc = include_str!("../README.md")]
 //!
-//! The image is a drop-in BL33 for standard TF-A on QEMU (linked at
-//! 0x6000_0000, entered at EL2 or EL1 with the MMU off).
+//! What each component does, and the boot order they enforce, is in
+//! `ARCHITECTURE.md` at the repository's root.
 
 #![no_std]
 #![no_main]

@@ -1,11 +1,6 @@
-//! The Arm FF-A (DEN0077A) ABI vocabulary: status codes, function identifiers and version numbers.
+#![doc = include_str!("../README.md")]
 //!
-//! Everything in this project that speaks FF-A speaks this vocabulary: the
-//! client capsule (`capsule-ffa`), the EL2 proxy (`capsule-ffa-proxy`) and
-//! the secure-world model (`tools/ffa-model`). It is plain data with no
-//! behaviour beyond encoding and decoding, so it has no `unsafe`, no heap
-//! and no dependency of the project's own. The `defmt` feature adds
-//! `defmt::Format` to every type.
+//! ## Modules
 //!
 //! - [`status`]: the error status codes `FFA_ERROR` carries in w2;
 //! - [`function`]: the function identifiers that go in w0, with their
@@ -25,7 +20,6 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
-#![deny(missing_docs)]
 
 #[cfg(test)]
 extern crate std;

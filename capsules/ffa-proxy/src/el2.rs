@@ -1,7 +1,7 @@
 //! The proxy at EL2: [`El2Proxy`] is the [`HostCallHandler`] the chip's EL2
 //! runtime calls for every `HVC` of the kernel and every trapped `SMC`.
 //!
-//! - `HVC #0` is the control interface ([`control`](crate::control)): the
+//! - `HVC #0` is the control interface ([`crate::control`]): the
 //!   query, start finalisation (with the layout the kernel names plus the
 //!   memory EL2 owns: the runtime's [`El2Services::el2_memory`] and this
 //!   handler's own state), one finalisation step (and, the first time the

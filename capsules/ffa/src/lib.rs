@@ -1,4 +1,6 @@
-//! The Arm FF-A (Firmware Framework for A-profile, DEN0077A) client capsule and the FF-A bus.
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
 //!
 //! The layers, bottom up (each module uses only the ones above it in this
 //! list, and the shared vocabulary of `ffa-abi`: IDs, statuses, UUIDs,
@@ -26,7 +28,6 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
 
 pub mod boot;
 pub mod bus;

@@ -1,6 +1,6 @@
-//! Assembly fragments shared by every Armv8-A exception vector of the
-//! project: the kernel's EL1 and EL2 vectors (`chips/armv8a`) and the test
-//! firmware's EL3 vectors (`tools/test-firmware`).
+#![doc = include_str!("../README.md")]
+//!
+//! ## The frame layout
 //!
 //! Each macro expands to a string of instructions, for `global_asm!` or
 //! `asm!`, that saves or restores a block of registers at a base register
@@ -20,8 +20,6 @@
 //! So are the other fragments those vectors and the boot code share: a
 //! vector table that expects only calls from the level below
 //! ([`vector_table_for_lower_sync!`]), [`address_of!`], [`zero_bss!`].
-//!
-//! This crate has no dependency and no code of its own: only the text.
 
 #![no_std]
 

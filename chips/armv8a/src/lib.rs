@@ -1,8 +1,6 @@
-//! Armv8-A support for the kernel: boot, exception vectors, MMU, GICv3,
-//! the generic timer, the SMCCC conduit, shared pages and the critical section.
+#![doc = include_str!("../README.md")]
 //!
-//! All `unsafe` code and assembly of the kernel side lives here (and in the
-//! SoC crates under `chips/`). Each `unsafe` block says why it is sound.
+//! ## Entry
 //!
 //! A board names its entry point with [`entry!`]; the boot code calls it at
 //! EL1 with the MMU and caches on, a stack, zeroed BSS and FP/SIMD enabled:

@@ -1,5 +1,6 @@
-//! The QEMU `virt` SoC (Armv8-A, GICv3): memory map, PL011 UART, interrupt
-//! dispatch, PSCI power-off and the defmt logger on the non-secure UART.
+#![doc = include_str!("../README.md")]
+//!
+//! ## Use
 //!
 //! ```ignore
 //! let chip = kernel::static_init!(QemuVirt, QemuVirt::new());

@@ -1,4 +1,6 @@
-//! A host-testable model of the Arm FF-A secure world (SPMD + SPMC) as the normal world sees it through SMC.
+#![doc = include_str!("../README.md")]
+//!
+//! ## What it answers
 //!
 //! The model answers SMC calls made by a non-secure FF-A endpoint (ID 0, the
 //! kernel or hypervisor) the way an EL3 SPMD with an SPMC behind it would:
@@ -28,7 +30,6 @@
 //!   `NOT_SUPPORTED`, -1), like real firmware.
 #![no_std]
 #![forbid(unsafe_code)]
-#![deny(missing_docs)]
 
 #[cfg(test)]
 extern crate std;

@@ -1,5 +1,6 @@
-//! EL3 test firmware for QEMU `virt`: PSCI, SMCCC and an FF-A SPMD+SPMC
-//! model with secure partitions and fault injection.
+#![doc = include_str!("../README.md")]
+//!
+//! ## Hand-off
 //!
 //! It behaves like TF-A's hand-off to BL33: it sets up the secure state,
 //! then enters the normal-world image at 0x6000_0000 at EL2 (or EL1 when the

@@ -1,5 +1,6 @@
-//! Host test fixtures shared by the capsules' tests: the FF-A secure-world
-//! model (`ffa-model`) behind the kernel's HILs, as the hardware would put it.
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
 //!
 //! - [`memory`]: simulated normal-world memory, seen by the model (as
 //!   `NormalWorldMemory`), by a capsule (as `SharedBuffer` pages) and by EL2
@@ -11,9 +12,6 @@
 //!   `El2Services` the handler acts with;
 //! - [`alarm`]: an alarm a test advances by hand ([`ManualAlarm`]);
 //! - [`deferred`]: deferred calls, one test at a time.
-//!
-//! It depends only on the kernel (the HILs) and the model, never on a
-//! capsule, so any capsule's tests can use it.
 //!
 //! ```
 //! use testbed::memory::Memory;

@@ -1,4 +1,4 @@
-//! `cargo xtask`: set-up, build, boot, test, image and size tooling for the project.
+#![doc = include_str!("../README.md")]
 //!
 //! Run `cargo xtask help` for the commands. Every command first installs the
 //! pinned toolchain (`rustup toolchain install`) and makes sure QEMU is there.

@@ -41,6 +41,37 @@ pub fn command(workspace: &Workspace, options: &TestOptions) -> Result<bool> {
     Ok(tally.failed == 0)
 }
 
+/// Runs the structure checks (layering, READMEs); returns false if it
+/// stopped at a failure.
+fn run_structure_checks(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> bool {
+    let members = match checks::members(workspace) {
+        Ok(members) => members,
+        Err(error) => {
+            println!("FAILED: reading the workspace members: {error}");
+            tally.failed += 1;
+            return options.keep_going;
+        }
+    };
+    for check in checks::STRUCTURE_CHECKS {
+        println!("\n==> {}", check.name);
+        let problems = (check.problems)(workspace, &members);
+        if problems.is_empty() {
+            println!("ok: {} crates", members.len());
+            tally.passed += 1;
+            continue;
+        }
+        println!("FAILED: {}:", check.name);
+        for problem in &problems {
+            println!("  - {problem}");
+        }
+        tally.failed += 1;
+        if !options.keep_going {
+            return false;
+        }
+    }
+    true
+}
+
 /// Runs checks and scenarios; returns false if it stopped early at a failure.
 fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> bool {
     let record = |tally: &mut Tally, passed: bool| {
@@ -53,6 +84,9 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
     };
 
     if !options.scenarios_only {
+        if !run_structure_checks(workspace, options, tally) {
+            return false;
+        }
         let checks = checks::checks();
         for (number, check) in checks.iter().enumerate() {
             println!("\n==> [{}/{}] {}", number + 1, checks.len(), check.name);
