@@ -250,8 +250,9 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
 #[test]
 fn a_client_that_runs_before_finalisation_makes_it_fail_at_the_mailbox_map() {
     let mut machine = Machine::new(FaultConfig::default_config());
-    // The order the Linux readiness patch fixes: the FF-A client sets up while
-    // SMCs are not trapped yet.
+    // The order https://lore.kernel.org/all/20260505095409.1948371-3-yeoreum.yun@arm.com/
+    // fixes (Linux's FF-A driver initialised before pKVM was finalised): the
+    // FF-A client sets up while SMCs are not trapped yet.
     let direct = |machine: &Machine, values: &[u64]| {
         let mut call = [0u64; REGISTER_COUNT];
         call[..values.len()].copy_from_slice(values);

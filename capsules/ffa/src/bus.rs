@@ -16,14 +16,8 @@
 //! by asking `FFA_PARTITION_INFO_GET` for the driver's UUID and checking
 //! whether the partition's ID is among the answers.
 //!
-//! ```ignore
-//! let root_ready = queue.declare_condition("ffa-root-ready")?;
-//! let bus = static_init!(FfaBus<'static, 8>, FfaBus::new(client, queue, ConditionSet::of(monitor_ready)));
-//! queue.add("arm-ffa", bus, Some(root_ready))?;
-//! let echo = static_init!(EchoDriver<'static>, EchoDriver::new());
-//! let entry = static_init!(DriverEntry<'static>, DriverEntry::new(bus, echo, root_ready));
-//! queue.add("ffa-echo", entry, None)?;
-//! ```
+//! Boards wire the bus with `components::ffa` (the client, the bus, the
+//! root entry) and `components::partition_driver` (one per driver).
 //!
 //! A driver cannot reach the client (and so other partitions) through its handle:
 //!

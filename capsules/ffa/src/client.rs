@@ -8,7 +8,7 @@
 //! resulting [`Session`] is kept, and every later operation needs it.
 //!
 //! ```ignore
-//! let client = static_init!(FfaClient<'static>, FfaClient::new(conduit, rx, tx, ClientConfig::DEFAULT));
+//! let client = FfaClient::new(conduit, rx, tx, ClientConfig::DEFAULT);
 //! let session = client.initialize()?;
 //! let reply = client.direct_request(partition, Uuid::NIL, &DirectMessage32::new([1, 2, 3, 4, 5]))?;
 //! ```

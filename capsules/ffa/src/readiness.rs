@@ -11,16 +11,8 @@
 //! passes it logs and tells its [`ReadinessClient`], so the board can
 //! `expire()` the init queue.
 //!
-//! ```ignore
-//! let monitor_ready = queue.declare_condition("secure-monitor-ready")?;
-//! let readiness = static_init!(
-//!     MonitorReadiness<'static, VirtualAlarm>,
-//!     MonitorReadiness::new(alarm, conduit, queue, monitor_ready, ReadinessConfig::DEFAULT),
-//! );
-//! alarm.set_alarm_client(readiness);
-//! readiness.set_client(board); // board.deadline_expired() calls queue.expire()
-//! readiness.start()?;
-//! ```
+//! Boards wire it with `components::readiness`; `components::boot` starts
+//! it and expires the queue at the deadline.
 
 use crate::client::ClientConfig;
 use crate::conduit::{FfaConduit, Request};

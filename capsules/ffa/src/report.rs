@@ -1,16 +1,9 @@
 //! The boot report: after the init queue settles, one log line for the FF-A
 //! session and one per partition device.
 //!
-//! ```ignore
-//! impl InitQueueClient for Board {
-//!     fn settled(&self) {
-//!         capsule_ffa::report::log_boot_report(self.ffa_bus);
-//!     }
-//! }
-//! ```
-//!
-//! The same facts are available as a [`BootReport`] value, for tests and
-//! for boards that print them elsewhere.
+//! [`crate::boot::BootCompletion`] logs it once boot is complete (wired by
+//! `components::boot`). The same facts are available as a [`BootReport`]
+//! value, for tests and for boards that print them elsewhere.
 
 use crate::bus::{FfaBus, PartitionDevice, RootState};
 use crate::client::Session;

@@ -6,11 +6,7 @@
 //! logged and kept for the boot report and tests. Binding fails if any round
 //! trip fails.
 //!
-//! ```ignore
-//! let echo = static_init!(EchoDriver<'static>, EchoDriver::new());
-//! let entry = static_init!(DriverEntry<'static>, DriverEntry::new(bus, echo, root_ready));
-//! queue.add("ffa-echo", entry, None)?;
-//! ```
+//! Boards add it to the bus with `components::partition_driver`.
 
 use crate::bus::{PartitionDriver, PartitionHandle};
 use crate::error::ClientError;

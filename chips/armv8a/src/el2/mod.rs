@@ -6,14 +6,10 @@
 //! EL2 vectors and stack instead of the EL2 stub, then drops to EL1 as
 //! usual. EL2 then traps nothing, and answers every `HVC` with x0 = -1,
 //! until the board installs a handler ([`El2Runtime`], which implements
-//! `kernel::hil::hypervisor::Hypervisor`):
-//!
-//! ```ignore
-//! let proxy = static_init!(El2Proxy, El2Proxy::new());   // a capsule
-//! El2Runtime.install(proxy)?;                             // EL2's from now on
-//! // HVCs of the kernel now reach the handler; once it asks for it
-//! // (El2Services::trap_host_smcs), so do the kernel's SMCs.
-//! ```
+//! `kernel::hil::hypervisor::Hypervisor`; `components::protected_mode`
+//! installs the FF-A proxy capsule). From then on the handler is EL2's: the
+//! kernel's HVCs reach it and, once it asks for it
+//! (`El2Services::trap_host_smcs`), so do the kernel's SMCs.
 //!
 //! The layers:
 //!
