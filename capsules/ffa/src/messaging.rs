@@ -201,27 +201,19 @@ fn check_endpoints(
     let w1 = registers.word(1);
     let source = PartitionId::new((w1 >> 16) as u16);
     let destination = PartitionId::new(w1 as u16);
-    if source != receiver {
-        defmt::error!(
-            "ffa: response from {=u16:#06x}, expected {=u16:#06x}",
-            source.raw(),
-            receiver.raw()
-        );
-        return Err(ClientError::WrongResponder {
-            expected: receiver,
-            actual: source,
-        });
-    }
-    if destination != sender {
-        defmt::error!(
-            "ffa: response addressed to {=u16:#06x}, this endpoint is {=u16:#06x}",
-            destination.raw(),
-            sender.raw()
-        );
-        return Err(ClientError::WrongResponder {
-            expected: sender,
-            actual: destination,
-        });
+    for (actual, expected, which) in [
+        (source, receiver, "from"),
+        (destination, sender, "addressed to"),
+    ] {
+        if actual != expected {
+            defmt::error!(
+                "ffa: response {=str} {=u16:#06x}, expected {=u16:#06x}",
+                which,
+                actual.raw(),
+                expected.raw()
+            );
+            return Err(ClientError::WrongResponder { expected, actual });
+        }
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::build::TARGET;
 use crate::error::{Context, Error, Result};
-use crate::workspace::Workspace;
+use crate::workspace::{self, Workspace};
 
 /// Packages that build and are linted on the host (the workspace default members).
 pub const HOST_PACKAGES: &[&str] = &[
@@ -77,19 +77,7 @@ pub struct Member {
 
 /// The workspace members, from `cargo metadata`.
 pub fn members(workspace: &Workspace) -> Result<Vec<Member>> {
-    let output = workspace
-        .cargo()
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .output()
-        .context("could not run `cargo metadata`")?;
-    if !output.status.success() {
-        return Err(Error::new(format!(
-            "`cargo metadata` failed ({}):\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        )));
-    }
-    members_from_metadata(&output.stdout)
+    members_from_metadata(&workspace::metadata(workspace.cargo(), None)?)
 }
 
 /// The workspace members described by `cargo metadata` JSON.

@@ -14,32 +14,33 @@ pub struct Workspace {
     pub target_directory: PathBuf,
 }
 
+/// The JSON of `cargo metadata --format-version 1 --no-deps`, run by the
+/// `cargo` command given, for `manifest` if given.
+pub fn metadata(mut cargo: Command, manifest: Option<&Path>) -> Result<Vec<u8>> {
+    cargo.args(["metadata", "--format-version", "1", "--no-deps"]);
+    if let Some(manifest) = manifest {
+        cargo.arg("--manifest-path").arg(manifest);
+    }
+    let output = cargo.output().context("could not run `cargo metadata`")?;
+    if !output.status.success() {
+        return Err(Error::new(format!(
+            "`cargo metadata` failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    Ok(output.stdout)
+}
+
 impl Workspace {
     /// Asks cargo where the workspace and its target directory are.
     pub fn locate() -> Result<Self> {
         // Start from this crate's manifest so xtask works from any directory.
         let crate_directory = Path::new(env!("CARGO_MANIFEST_DIR"));
         let manifest = crate_directory.join("Cargo.toml");
-        let output = Command::new("cargo")
-            .current_dir(crate_directory)
-            .args([
-                "metadata",
-                "--format-version",
-                "1",
-                "--no-deps",
-                "--manifest-path",
-            ])
-            .arg(&manifest)
-            .output()
-            .context("could not run `cargo metadata`")?;
-        if !output.status.success() {
-            return Err(Error::new(format!(
-                "`cargo metadata` failed ({}):\n{}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            )));
-        }
-        Self::from_metadata(&output.stdout)
+        let mut command = Command::new("cargo");
+        command.current_dir(crate_directory);
+        Self::from_metadata(&metadata(command, Some(&manifest))?)
     }
 
     /// Reads the workspace root and target directory out of `cargo metadata` JSON.
