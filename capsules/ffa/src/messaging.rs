@@ -137,11 +137,20 @@ impl DirectMessage for DirectMessage32 {
     const REQUEST: FunctionId = FunctionId::DirectRequest32;
 
     fn encode(&self, sender: PartitionId, receiver: PartitionId, _service: Uuid) -> Request {
-        direct_request_registers(Self::REQUEST, sender, receiver, self.payload.map(u64::from))
+        let [a, b, c, d, e] = self.payload;
+        let payload = [a as u64, b as u64, c as u64, d as u64, e as u64];
+        direct_request_registers(Self::REQUEST, sender, receiver, payload)
     }
 
     fn decode(registers: &ReplyRegisters) -> Self {
-        DirectMessage32::new(core::array::from_fn(|index| registers.word(3 + index)))
+        let x = &registers.raw().x;
+        DirectMessage32::new([
+            x[3] as u32,
+            x[4] as u32,
+            x[5] as u32,
+            x[6] as u32,
+            x[7] as u32,
+        ])
     }
 }
 
@@ -153,7 +162,8 @@ impl DirectMessage for DirectMessage64 {
     }
 
     fn decode(registers: &ReplyRegisters) -> Self {
-        DirectMessage64::new(core::array::from_fn(|index| registers.register(3 + index)))
+        let x = &registers.raw().x;
+        DirectMessage64::new([x[3], x[4], x[5], x[6], x[7]])
     }
 }
 
@@ -201,21 +211,26 @@ fn check_endpoints(
     let w1 = registers.word(1);
     let source = PartitionId::new((w1 >> 16) as u16);
     let destination = PartitionId::new(w1 as u16);
-    for (actual, expected, which) in [
-        (source, receiver, "from"),
-        (destination, sender, "addressed to"),
-    ] {
-        if actual != expected {
-            defmt::error!(
-                "ffa: response {=str} {=u16:#06x}, expected {=u16:#06x}",
-                which,
-                actual.raw(),
-                expected.raw()
-            );
-            return Err(ClientError::WrongResponder { expected, actual });
-        }
+    if source != receiver {
+        return Err(wrong_endpoint("from", source, receiver));
+    }
+    if destination != sender {
+        return Err(wrong_endpoint("addressed to", destination, sender));
     }
     Ok(())
+}
+
+/// Logs a response's wrong endpoint (`which`: "from" or "addressed to").
+#[cold]
+#[inline(never)]
+fn wrong_endpoint(which: &'static str, actual: PartitionId, expected: PartitionId) -> ClientError {
+    defmt::error!(
+        "ffa: response {=str} {=u16:#06x}, expected {=u16:#06x}",
+        which,
+        actual.raw(),
+        expected.raw()
+    );
+    ClientError::WrongResponder { expected, actual }
 }
 
 /// Sends `request` and drives it to the expected response under `policy`.
@@ -321,6 +336,6 @@ pub fn direct_request<M: DirectMessage>(
 ) -> Result<M, ClientError> {
     let request = message.encode(sender, receiver, service);
     let expected = Expected::to(M::REQUEST);
-    let registers = exchange(conduit, policy, &request, sender, receiver, expected)?;
-    Ok(M::decode(&registers))
+    exchange(conduit, policy, &request, sender, receiver, expected)
+        .map(|registers| M::decode(&registers))
 }
