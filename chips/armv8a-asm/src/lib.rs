@@ -2,7 +2,7 @@
 //!
 //! ## The frame layout
 //!
-//! Each macro expands to a string of instructions, for `global_asm!` or
+//! [`registers!`] expands to a string of instructions, for `global_asm!` or
 //! `asm!`, that saves or restores a block of registers at a base register
 //! (`sp`, or a scratch register), in the layout the frames of those vectors
 //! share: x0 at offset 0, x1 at 8, ... x29 at 232 (x30 and the system
@@ -10,11 +10,11 @@
 //! vector block, ... q31 at 496.
 //!
 //! ```
-//! let save = armv8a_asm::store_x0_to_x29!("sp");
+//! let save = armv8a_asm::registers!("stp", x0..x29, "sp");
 //! assert!(save.starts_with("stp x0, x1, [sp, #0]\n"));
 //! assert!(save.ends_with("stp x28, x29, [sp, #224]\n"));
 //! assert_eq!(save.lines().count(), 15);
-//! assert_eq!(armv8a_asm::load_q0_to_q31!("x0").lines().count(), 16);
+//! assert_eq!(armv8a_asm::registers!("ldp", q0..q31, "x0").lines().count(), 16);
 //! ```
 //!
 //! So are the other fragments those vectors and the boot code share: a
@@ -23,35 +23,23 @@
 
 #![no_std]
 
-/// Stores x0–x29 in pairs at `[$base, #0]` … `[$base, #224]`.
+/// Stores (`"stp"`) or loads (`"ldp"`) a block of registers in pairs at
+/// `$base`: x0–x29 at `[$base, #0]` … `[$base, #224]` (240 bytes), or
+/// q0–q31 at `[$base, #0]` … `[$base, #480]` (512 bytes).
+///
+/// ```
+/// let save = armv8a_asm::registers!("stp", x0..x29, "sp");
+/// assert_eq!(save.lines().next(), Some("stp x0, x1, [sp, #0]"));
+/// let restore = armv8a_asm::registers!("ldp", q0..q31, "x0");
+/// assert_eq!(restore.lines().last(), Some("ldp q30, q31, [x0, #480]"));
+/// ```
 #[macro_export]
-macro_rules! store_x0_to_x29 {
-    ($base:literal) => {
-        $crate::pairs!("stp", "x", $base, 16)
+macro_rules! registers {
+    ($op:literal, x0..x29, $base:literal) => {
+        $crate::pairs!($op, "x", $base, 16)
     };
-}
-
-/// Loads x0–x29 in pairs from `[$base, #0]` … `[$base, #224]`.
-#[macro_export]
-macro_rules! load_x0_to_x29 {
-    ($base:literal) => {
-        $crate::pairs!("ldp", "x", $base, 16)
-    };
-}
-
-/// Stores q0–q31 in pairs at `[$base, #0]` … `[$base, #480]` (512 bytes).
-#[macro_export]
-macro_rules! store_q0_to_q31 {
-    ($base:literal) => {
-        $crate::pairs!("stp", "q", $base, 32)
-    };
-}
-
-/// Loads q0–q31 in pairs from `[$base, #0]` … `[$base, #480]`.
-#[macro_export]
-macro_rules! load_q0_to_q31 {
-    ($base:literal) => {
-        $crate::pairs!("ldp", "q", $base, 32)
+    ($op:literal, q0..q31, $base:literal) => {
+        $crate::pairs!($op, "q", $base, 32)
     };
 }
 
@@ -209,24 +197,28 @@ macro_rules! vector_table_for_lower_sync {
             "\n",
             $table,
             ":\n",
-            ".irp index, 0, 1, 2, 3, 4, 5, 6, 7\n",
-            ".balign 128\n",
-            "mov x0, #\\index\n",
-            "b ",
-            $unexpected,
-            "\n",
-            ".endr\n",
+            $crate::unexpected_entries!("0, 1, 2, 3, 4, 5, 6, 7", $unexpected),
             ".balign 128\n",
             "b ",
             $lower_sync,
             "\n",
-            ".irp index, 9, 10, 11, 12, 13, 14, 15\n",
-            ".balign 128\n",
-            "mov x0, #\\index\n",
-            "b ",
+            $crate::unexpected_entries!("9, 10, 11, 12, 13, 14, 15", $unexpected),
+        )
+    };
+}
+
+/// Vector entries `$indices` (128 bytes each), each branching to
+/// `$unexpected` with its index in x0.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! unexpected_entries {
+    ($indices:literal, $unexpected:literal) => {
+        concat!(
+            ".irp index, ",
+            $indices,
+            "\n.balign 128\nmov x0, #\\index\nb ",
             $unexpected,
-            "\n",
-            ".endr\n",
+            "\n.endr\n",
         )
     };
 }

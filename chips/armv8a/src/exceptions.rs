@@ -79,7 +79,7 @@ armv8a_el1_vectors:
 
 armv8a_exception_common:
 "#,
-    armv8a_asm::store_x0_to_x29!("sp"),
+    armv8a_asm::registers!("stp", x0..x29, "sp"),
     r#"
     mov     x0, x30
     mrs     x1, elr_el1

@@ -93,13 +93,13 @@ firmware_unexpected:
 firmware_lower_sync:
     sub     sp, sp, #256
 "#,
-    armv8a_asm::store_x0_to_x29!("sp"),
+    armv8a_asm::registers!("stp", x0..x29, "sp"),
     r#"
     str     x30, [sp, #240]
     mov     x0, sp
     bl      firmware_handle_lower_sync
 "#,
-    armv8a_asm::load_x0_to_x29!("sp"),
+    armv8a_asm::registers!("ldp", x0..x29, "sp"),
     r#"
     ldr     x30, [sp, #240]
     add     sp, sp, #256

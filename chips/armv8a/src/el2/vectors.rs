@@ -94,7 +94,7 @@ armv8a_el2_fatal_taken:
 armv8a_el2_lower_sync:
     sub     sp, sp, #{frame_size}
 "#,
-    armv8a_asm::store_x0_to_x29!("sp"),
+    armv8a_asm::registers!("stp", x0..x29, "sp"),
     r#"
     mrs     x0, elr_el2
     stp     x30, x0, [sp, #240]
@@ -102,7 +102,7 @@ armv8a_el2_lower_sync:
     str     x0, [sp, #256]
     add     x0, sp, #272
 "#,
-    armv8a_asm::store_q0_to_q31!("x0"),
+    armv8a_asm::registers!("stp", q0..q31, "x0"),
     r#"
     add     x0, sp, #784
     mrs     x1, fpcr
@@ -116,14 +116,14 @@ armv8a_el2_lower_sync:
     msr     fpsr, x2
     add     x0, sp, #272
 "#,
-    armv8a_asm::load_q0_to_q31!("x0"),
+    armv8a_asm::registers!("ldp", q0..q31, "x0"),
     r#"
     ldr     x0, [sp, #256]
     msr     spsr_el2, x0
     ldp     x30, x0, [sp, #240]
     msr     elr_el2, x0
 "#,
-    armv8a_asm::load_x0_to_x29!("sp"),
+    armv8a_asm::registers!("ldp", x0..x29, "sp"),
     r#"
     add     sp, sp, #{frame_size}
     eret
