@@ -19,7 +19,7 @@
 //! assert_eq!(ReplyKind::of(0x0001_0002, 0), ReplyKind::Value(0x0001_0002));
 //! ```
 
-use crate::function::{CallWidth, FunctionId};
+use crate::function::{self, CallWidth, FunctionId};
 use crate::status::Status;
 
 /// What a reply is, read from x0 (and w2 for `FFA_ERROR`).
@@ -43,16 +43,28 @@ pub enum ReplyKind {
 impl ReplyKind {
     /// Classifies a reply from its x0 and x2.
     pub const fn of(x0: u64, x2: u64) -> ReplyKind {
-        let w0 = x0 as u32;
-        if w0 == u32::MAX {
-            return ReplyKind::NotSupported;
-        }
-        match FunctionId::from_raw(w0) {
-            Some(FunctionId::Success32) => ReplyKind::Success(CallWidth::Bits32),
-            Some(FunctionId::Success64) => ReplyKind::Success(CallWidth::Bits64),
-            Some(FunctionId::Error) => {
-                ReplyKind::Error(Status::from_code_or_unknown(x2 as u32 as i32))
+        // The replies that answer most calls are matched here; the rest of
+        // the function table is searched out of line, which keeps this
+        // small enough to inline into every caller.
+        match x0 as u32 {
+            u32::MAX => ReplyKind::NotSupported,
+            function::FFA_SUCCESS_32 => ReplyKind::Success(CallWidth::Bits32),
+            function::FFA_SUCCESS_64 => ReplyKind::Success(CallWidth::Bits64),
+            function::FFA_ERROR => ReplyKind::Error(Status::from_code_or_unknown(x2 as u32 as i32)),
+            function::FFA_MSG_SEND_DIRECT_RESP_32 => {
+                ReplyKind::Function(FunctionId::DirectResponse32)
             }
+            function::FFA_MSG_SEND_DIRECT_RESP_64 => {
+                ReplyKind::Function(FunctionId::DirectResponse64)
+            }
+            w0 => ReplyKind::of_other(w0),
+        }
+    }
+
+    /// Any other w0: a function from the table, or a value.
+    #[inline(never)]
+    const fn of_other(w0: u32) -> ReplyKind {
+        match FunctionId::from_raw(w0) {
             Some(function) => ReplyKind::Function(function),
             None => ReplyKind::Value(w0),
         }
