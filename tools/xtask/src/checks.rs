@@ -1,6 +1,7 @@
 //! The static checks of `cargo xtask test` (format, lints, host unit tests) and their package lists.
 
 use crate::build::TARGET;
+use crate::peer::PARTITION_TARGET;
 
 /// Packages that build and are linted on the host (the workspace default members).
 pub const HOST_PACKAGES: &[&str] = &[
@@ -9,6 +10,7 @@ pub const HOST_PACKAGES: &[&str] = &[
     "capsule-ffa",
     "ffa-abi",
     "ffa-model",
+    "test-partition",
     "xtask",
 ];
 
@@ -24,6 +26,9 @@ pub const TARGET_PACKAGES: &[&str] = &[
     "ffa-model",
     "test-firmware",
 ];
+
+/// Packages linted for the secure partition's target (no FP/SIMD).
+pub const PARTITION_PACKAGES: &[&str] = &["test-partition"];
 
 /// The board whose feature combinations get their own lint run.
 pub const BOARD_PACKAGE: &str = "qemu-virt-board";
@@ -58,6 +63,15 @@ pub fn checks() -> Vec<Check> {
             cargo_arguments: [
                 words(&["clippy", "--target", TARGET]),
                 package_arguments(TARGET_PACKAGES),
+                words(&["--release", "--", "-D", "warnings"]),
+            ]
+            .concat(),
+        },
+        Check {
+            name: "target clippy, secure partition (aarch64-unknown-none-softfloat)",
+            cargo_arguments: [
+                words(&["clippy", "--target", PARTITION_TARGET]),
+                package_arguments(PARTITION_PACKAGES),
                 words(&["--release", "--", "-D", "warnings"]),
             ]
             .concat(),
@@ -110,11 +124,13 @@ mod tests {
             lines,
             [
                 "fmt --all -- --check",
-                "clippy -p kernel -p ffa-proxy -p capsule-ffa -p ffa-abi -p ffa-model -p xtask \
-                 --all-targets -- -D warnings",
+                "clippy -p kernel -p ffa-proxy -p capsule-ffa -p ffa-abi -p ffa-model \
+                 -p test-partition -p xtask --all-targets -- -D warnings",
                 "clippy --target aarch64-unknown-none -p kernel -p armv8a -p qemu-virt \
                  -p ffa-proxy -p qemu-virt-board -p capsule-ffa -p ffa-abi -p ffa-model \
                  -p test-firmware \
+                 --release -- -D warnings",
+                "clippy --target aarch64-unknown-none-softfloat -p test-partition \
                  --release -- -D warnings",
                 "clippy --target aarch64-unknown-none -p qemu-virt-board --all-features \
                  --release -- -D warnings",

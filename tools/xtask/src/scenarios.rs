@@ -557,16 +557,32 @@ pub fn source(line: &str) -> &str {
 /// Expected lines must appear in order among the lines of the same source
 /// (kernel, secure world); across sources their order is not checked.
 pub fn check(scenario: &Scenario, ending: Ending, log: &[String]) -> Vec<String> {
+    check_log(
+        scenario.expected_exit_status,
+        scenario.expected_lines,
+        scenario.forbidden_lines,
+        ending,
+        log,
+    )
+}
+
+/// [`check`] for any boot: the exit status, the expected lines (in order per
+/// source) and the forbidden lines.
+pub fn check_log(
+    expected_exit_status: i32,
+    expected_lines: &[&str],
+    forbidden_lines: &[&str],
+    ending: Ending,
+    log: &[String],
+) -> Vec<String> {
     let mut problems = Vec::new();
     match ending {
-        Ending::Exited(status) if status == scenario.expected_exit_status => {}
+        Ending::Exited(status) if status == expected_exit_status => {}
         Ending::Exited(status) => problems.push(format!(
-            "exit status {status}, expected {}",
-            scenario.expected_exit_status
+            "exit status {status}, expected {expected_exit_status}"
         )),
         other => problems.push(format!(
-            "{other}, expected exit status {}",
-            scenario.expected_exit_status
+            "{other}, expected exit status {expected_exit_status}"
         )),
     }
     // The kernel and the secure world log through two UARTs, so how their
@@ -574,7 +590,7 @@ pub fn check(scenario: &Scenario, ending: Ending, log: &[String]) -> Vec<String>
     // of one source. `searched_up_to[source]` is the index after the line
     // that matched the previous expectation from that source.
     let mut searched_up_to: HashMap<&str, usize> = HashMap::new();
-    for (index, expected) in scenario.expected_lines.iter().enumerate() {
+    for (index, expected) in expected_lines.iter().enumerate() {
         let found = log.iter().enumerate().find(|(number, line)| {
             line.contains(expected)
                 && *number >= searched_up_to.get(source(line)).copied().unwrap_or(0)
@@ -592,13 +608,13 @@ pub fn check(scenario: &Scenario, ending: Ending, log: &[String]) -> Vec<String>
                 problems.push(format!(
                     "missing expected line {} of {}: {expected:?}{elsewhere}",
                     index + 1,
-                    scenario.expected_lines.len()
+                    expected_lines.len()
                 ));
                 break;
             }
         }
     }
-    for forbidden in scenario.forbidden_lines {
+    for forbidden in forbidden_lines {
         if let Some((number, line)) = log
             .iter()
             .enumerate()

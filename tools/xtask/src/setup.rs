@@ -83,7 +83,7 @@ fn ensure_qemu() -> Result<()> {
 }
 
 /// Whether `id -u` says 0.
-fn running_as_root() -> bool {
+pub fn running_as_root() -> bool {
     process::output(Command::new("id").arg("-u")).is_ok_and(|user| user.trim() == "0")
 }
 
