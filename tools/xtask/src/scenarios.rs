@@ -342,6 +342,35 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         USUALLY_FORBIDDEN,
     ),
+    scenario(
+        "spmc-tf-a-el3",
+        "the model answering as TF-A's EL3 SPMC: no REQ2 or PARTITION_INFO_GET_REGS, the caller's values left in reserved registers; the kernel discovers and echoes as under real TF-A (compare tf-a-spmc-echo)",
+        FirmwareSettings {
+            faults: &[Fault::new(FaultKind::TfAEl3Spmc)],
+            trace: true,
+            enter_normal_world_at_el1: false,
+        },
+        &[
+            // TF-A leaves the caller's x1 in place in FFA_FEATURES' answer.
+            "[smc] FFA_FEATURES x1=0xc4000066 x2=0x0 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0xc4000066 x2=0x0",
+            "[smc] FFA_FEATURES x1=0xc400008d x2=0x0 x3=0x0 x4=0x0 -> FFA_ERROR NOT_SUPPORTED",
+            "[smc] FFA_FEATURES x1=0xc400008b x2=0x0 x3=0x0 x4=0x0 -> FFA_ERROR NOT_SUPPORTED",
+            "[smc] FFA_RXTX_MAP_64 x1=0x6",
+            "[smc] FFA_PARTITION_INFO_GET ",
+            "ffa: set up: v1.2, ID 0x0000, 4096-byte RX/TX buffers",
+            "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
+            "ffa-preempted-echo: partition 0x8003: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
+            "init: settled: 3 ready, 0 failed, 0 waiting",
+            "arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x101 direct-receive aarch64 driver ffa-echo",
+        ],
+        &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            "[smc] FFA_PARTITION_INFO_GET_REGS",
+            "[smc] FFA_MSG_SEND_DIRECT_REQ2",
+        ],
+    ),
     // ---- protected mode (chips/ffa-proxy, chips/armv8a/src/el2, boards/qemu-virt/src/protected.rs)
     Scenario {
         name: "protected-mode",
