@@ -266,9 +266,14 @@ pub fn source(cache: &Path) -> Result<Source> {
     }
     let version = dsc_version(&staging)?;
     let target = sources.join(&version);
-    let _ = fs::remove_dir_all(&target);
-    fs::rename(&staging, &target)
-        .with_context(|| format!("cannot move the source to {}", target.display()))?;
+    if unpacked_tree(&target)?.is_some() {
+        // Another xtask fetched the same version meanwhile: use that one.
+        let _ = fs::remove_dir_all(&staging);
+    } else {
+        let _ = fs::remove_dir_all(&target);
+        fs::rename(&staging, &target)
+            .with_context(|| format!("cannot move the source to {}", target.display()))?;
+    }
     cached_source(&sources)?
         .filter(|found| found.version == version)
         .ok_or_else(|| {
@@ -374,9 +379,11 @@ pub fn build(cache: &Path, source: &Source, configuration: Configuration) -> Res
     let key = cache_key(&source.version, configuration, &compiler);
     let directory = cache.join("build").join(&key);
     let stamp = stamp_text(&source.version, configuration, &compiler);
-    let complete = fs::read_to_string(directory.join(STAMP)).is_ok_and(|text| text == stamp)
-        && ARTIFACTS.iter().all(|name| directory.join(name).is_file());
-    if complete {
+    let complete = |directory: &Path| {
+        fs::read_to_string(directory.join(STAMP)).is_ok_and(|text| text == stamp)
+            && ARTIFACTS.iter().all(|name| directory.join(name).is_file())
+    };
+    if complete(&directory) {
         return Ok(Build {
             configuration,
             directory,
@@ -413,25 +420,32 @@ pub fn build(cache: &Path, source: &Source, configuration: Configuration) -> Res
     command.args(["bl1", "bl2", "bl31", "fiptool"]);
     // A MAKEFLAGS from an outer make or cargo would change TF-A's build.
     command.env_remove("MAKEFLAGS").env_remove("MFLAGS");
-    process::run(&mut command)?;
-    let images = objects.join("qemu").join("release");
-    for name in ["bl1.bin", "bl2.bin", "bl31.bin"] {
-        fs::copy(images.join(name), staging.join(name))
-            .with_context(|| format!("cannot copy {}", images.join(name).display()))?;
+    let collected = process::run(&mut command).and_then(|()| {
+        let images = objects.join("qemu").join("release");
+        for name in ["bl1.bin", "bl2.bin", "bl31.bin"] {
+            fs::copy(images.join(name), staging.join(name))
+                .with_context(|| format!("cannot copy {}", images.join(name).display()))?;
+        }
+        let fiptool = source.directory.join("tools/fiptool/fiptool");
+        fs::copy(&fiptool, staging.join("fiptool"))
+            .with_context(|| format!("cannot copy {}", fiptool.display()))?;
+        fs::remove_dir_all(&objects)
+            .with_context(|| format!("cannot remove {}", objects.display()))?;
+        fs::write(staging.join(STAMP), &stamp)
+            .with_context(|| format!("cannot write the stamp in {}", staging.display()))
+    });
+    if let Err(error) = collected {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(error);
     }
-    let fiptool = source
-        .directory
-        .join("tools")
-        .join("fiptool")
-        .join("fiptool");
-    fs::copy(&fiptool, staging.join("fiptool"))
-        .with_context(|| format!("cannot copy {}", fiptool.display()))?;
-    fs::remove_dir_all(&objects).with_context(|| format!("cannot remove {}", objects.display()))?;
-    fs::write(staging.join(STAMP), &stamp)
-        .with_context(|| format!("cannot write the stamp in {}", staging.display()))?;
-    let _ = fs::remove_dir_all(&directory);
-    fs::rename(&staging, &directory)
-        .with_context(|| format!("cannot move the build to {}", directory.display()))?;
+    if complete(&directory) {
+        // Another xtask finished the same build meanwhile: use that one.
+        let _ = fs::remove_dir_all(&staging);
+    } else {
+        let _ = fs::remove_dir_all(&directory);
+        fs::rename(&staging, &directory)
+            .with_context(|| format!("cannot move the build to {}", directory.display()))?;
+    }
     Ok(Build {
         configuration,
         directory,
