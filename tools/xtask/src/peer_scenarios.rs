@@ -20,14 +20,12 @@
 //! with the board feature that runs that driver; the partition logs
 //! `[sp] memory check of handle ...: passed` for each.
 
-use std::fs;
 use std::time::Duration;
 
-use crate::build;
-use crate::error::{Context, Result};
-use crate::logs::{KernelLogFormat, MALFORMED_FRAME_WARNING};
+use crate::error::Result;
+use crate::logs::MALFORMED_FRAME_WARNING;
 use crate::peer::Peer;
-use crate::qemu::{self, BootOptions, QemuInvocation};
+use crate::qemu::QemuInvocation;
 use crate::scenarios::{self, ScenarioReport, DEFAULT_TIMEOUT};
 use crate::tf_a::Configuration;
 use crate::workspace::Workspace;
@@ -205,45 +203,29 @@ pub fn run(
     scenario: &PeerScenario,
     echo: bool,
 ) -> Result<ScenarioReport> {
-    let directory = workspace
-        .xtask_directory()
-        .join("scenarios")
-        .join(scenario.name);
-    fs::create_dir_all(&directory)
-        .with_context(|| format!("cannot create {}", directory.display()))?;
-    let log_file = directory.join("log.txt");
-    let built = build::build_kernel(workspace, scenario.board_features)?;
-    let kernel = directory.join(build::BOARD_PACKAGE);
-    fs::copy(&built, &kernel).with_context(|| format!("cannot copy {}", built.display()))?;
-    let flash = peer.flash_image(scenario.configuration, &kernel, &directory)?;
+    let (directory, kernel) =
+        scenarios::prepare_kernel(workspace, scenario.name, scenario.board_features)?;
     let invocation = QemuInvocation {
-        bios: flash,
-        kernel: kernel.clone(),
+        bios: peer.flash_image(scenario.configuration, &kernel, &directory)?,
+        kernel,
         config_blob: None,
         secure_log: directory.join("secure.log"),
     };
-    let kernel_log = KernelLogFormat::load(&kernel, &workspace.root)?;
-    let options = BootOptions {
-        timeout: Some(scenario.timeout),
+    scenarios::boot_and_check(
+        workspace,
+        &invocation,
+        scenario.timeout,
         echo,
-        interactive: false,
-    };
-    let boot = qemu::boot(&invocation, &kernel_log, options)?;
-    let mut saved = boot.log.join("\n");
-    saved.push('\n');
-    fs::write(&log_file, saved).with_context(|| format!("cannot write {}", log_file.display()))?;
-    Ok(ScenarioReport {
-        problems: scenarios::check_log(
-            0,
-            scenario.expected_lines,
-            scenario.forbidden_lines,
-            boot.ending,
-            &boot.log,
-        ),
-        log: boot.log,
-        log_file,
-        duration: boot.duration,
-    })
+        |ending, log| {
+            scenarios::check_log(
+                0,
+                scenario.expected_lines,
+                scenario.forbidden_lines,
+                ending,
+                log,
+            )
+        },
+    )
 }
 
 #[cfg(test)]
@@ -296,7 +278,7 @@ mod tests {
             0,
             scenario.expected_lines,
             scenario.forbidden_lines,
-            qemu::Ending::Exited(0),
+            crate::qemu::Ending::Exited(0),
             &log,
         );
         assert_eq!(problems.len(), 2, "{problems:?}");

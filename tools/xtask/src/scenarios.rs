@@ -680,38 +680,64 @@ pub fn run(
     scenario: &Scenario,
     echo: bool,
 ) -> Result<ScenarioReport> {
-    let directory = workspace
-        .xtask_directory()
-        .join("scenarios")
-        .join(scenario.name);
-    fs::create_dir_all(&directory)
-        .with_context(|| format!("cannot create {}", directory.display()))?;
-    let log_file = directory.join("log.txt");
-    let built = build::build_kernel(workspace, scenario.board_features)?;
-    // Keep this scenario's kernel: the next scenario's build overwrites cargo's copy.
-    let kernel = directory.join(build::BOARD_PACKAGE);
-    fs::copy(&built, &kernel).with_context(|| format!("cannot copy {}", built.display()))?;
+    let (directory, kernel) = prepare_kernel(workspace, scenario.name, scenario.board_features)?;
     let config_blob = directory.join("firmware-config.bin");
     fs::write(&config_blob, scenario.firmware.config_blob()?)
         .with_context(|| format!("cannot write {}", config_blob.display()))?;
     let invocation = QemuInvocation {
         bios: firmware_binary.to_path_buf(),
-        kernel: kernel.clone(),
+        kernel,
         config_blob: Some(config_blob),
         secure_log: directory.join("secure.log"),
     };
-    let kernel_log = KernelLogFormat::load(&kernel, &workspace.root)?;
+    boot_and_check(
+        workspace,
+        &invocation,
+        scenario.timeout,
+        echo,
+        |ending, log| check(scenario, ending, log),
+    )
+}
+
+/// Creates `target/xtask/scenarios/NAME/` and builds the board with
+/// `features` into it; returns the directory and the kernel ELF there (kept:
+/// the next scenario's build overwrites cargo's copy).
+pub fn prepare_kernel(
+    workspace: &Workspace,
+    name: &str,
+    features: &[&str],
+) -> Result<(PathBuf, PathBuf)> {
+    let directory = workspace.xtask_directory().join("scenarios").join(name);
+    fs::create_dir_all(&directory)
+        .with_context(|| format!("cannot create {}", directory.display()))?;
+    let built = build::build_kernel(workspace, features)?;
+    let kernel = directory.join(build::BOARD_PACKAGE);
+    fs::copy(&built, &kernel).with_context(|| format!("cannot copy {}", built.display()))?;
+    Ok((directory, kernel))
+}
+
+/// Boots `invocation`, saves the decoded log as `log.txt` beside its secure
+/// log, and judges it with `judge` (see [`check_log`]).
+pub fn boot_and_check(
+    workspace: &Workspace,
+    invocation: &QemuInvocation,
+    timeout: Duration,
+    echo: bool,
+    judge: impl FnOnce(Ending, &[String]) -> Vec<String>,
+) -> Result<ScenarioReport> {
+    let log_file = invocation.secure_log.with_file_name("log.txt");
+    let kernel_log = KernelLogFormat::load(&invocation.kernel, &workspace.root)?;
     let options = BootOptions {
-        timeout: Some(scenario.timeout),
+        timeout: Some(timeout),
         echo,
         interactive: false,
     };
-    let boot = qemu::boot(&invocation, &kernel_log, options)?;
+    let boot = qemu::boot(invocation, &kernel_log, options)?;
     let mut saved = boot.log.join("\n");
     saved.push('\n');
     fs::write(&log_file, saved).with_context(|| format!("cannot write {}", log_file.display()))?;
     Ok(ScenarioReport {
-        problems: check(scenario, boot.ending, &boot.log),
+        problems: judge(boot.ending, &boot.log),
         log: boot.log,
         log_file,
         duration: boot.duration,

@@ -64,6 +64,17 @@ fn ensure_qemu() -> Result<()> {
         )));
     }
     println!("{QEMU_PROGRAM} is not on PATH; installing {QEMU_DEBIAN_PACKAGE}");
+    install_debian_packages(&[QEMU_DEBIAN_PACKAGE])?;
+    if find_program(QEMU_PROGRAM).is_none() {
+        return Err(Error::new(format!(
+            "{QEMU_PROGRAM} is still not on PATH after installing {QEMU_DEBIAN_PACKAGE}"
+        )));
+    }
+    Ok(())
+}
+
+/// `apt-get update`, then `apt-get install -y PACKAGES` (as root).
+pub fn install_debian_packages(packages: &[&str]) -> Result<()> {
     process::run(
         Command::new("apt-get")
             .arg("update")
@@ -71,15 +82,10 @@ fn ensure_qemu() -> Result<()> {
     )?;
     process::run(
         Command::new("apt-get")
-            .args(["install", "-y", QEMU_DEBIAN_PACKAGE])
+            .args(["install", "-y"])
+            .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
-    if find_program(QEMU_PROGRAM).is_none() {
-        return Err(Error::new(format!(
-            "{QEMU_PROGRAM} is still not on PATH after installing {QEMU_DEBIAN_PACKAGE}"
-        )));
-    }
-    Ok(())
+    )
 }
 
 /// Whether `id -u` says 0.

@@ -173,17 +173,7 @@ pub fn ensure_build_tools() -> Result<()> {
         )));
     }
     println!("missing {}: installing {packages}", missing.join(", "));
-    process::run(
-        Command::new("apt-get")
-            .arg("update")
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
-    process::run(
-        Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends"])
-            .args(BUILD_PACKAGES)
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
+    crate::setup::install_debian_packages(BUILD_PACKAGES)?;
     match BUILD_PROGRAMS
         .iter()
         .find(|program| find_program(program).is_none())
