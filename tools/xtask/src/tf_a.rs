@@ -115,14 +115,34 @@ impl Configuration {
 
 /// The directory xtask caches TF-A in, outside the clone.
 pub fn cache_root() -> Result<PathBuf> {
-    if let Some(directory) = env::var_os("FFA_KERNEL_CACHE").filter(|value| !value.is_empty()) {
+    cache_root_from(
+        env::var_os("FFA_KERNEL_CACHE"),
+        env::var_os("XDG_CACHE_HOME"),
+        env::var_os("HOME"),
+    )
+}
+
+fn cache_root_from(
+    override_directory: Option<std::ffi::OsString>,
+    xdg_cache_home: Option<std::ffi::OsString>,
+    home: Option<std::ffi::OsString>,
+) -> Result<PathBuf> {
+    if let Some(directory) = override_directory.filter(|value| !value.is_empty()) {
         return Ok(PathBuf::from(directory).join("tf-a"));
     }
-    let base = match env::var_os("XDG_CACHE_HOME").filter(|value| !value.is_empty()) {
+    let base = match xdg_cache_home.filter(|value| !value.is_empty()) {
         Some(directory) => PathBuf::from(directory),
-        None => env::var_os("HOME")
-            .map(|home| PathBuf::from(home).join(".cache"))
-            .ok_or_else(|| Error::new("neither XDG_CACHE_HOME nor HOME is set"))?,
+        None => match home.filter(|value| !value.is_empty()) {
+            Some(home) => PathBuf::from(home).join(".cache"),
+            None => {
+                let directory = env::temp_dir();
+                eprintln!(
+                    "warning: neither XDG_CACHE_HOME nor HOME is set; caching TF-A in {}",
+                    directory.display()
+                );
+                directory
+            }
+        },
     };
     Ok(base.join("ffa-kernel").join("tf-a"))
 }
@@ -578,6 +598,26 @@ mod tests {
         assert_eq!(&flash[..4], &[1, 2, 3, 0]);
         assert_eq!(&flash[FIP_OFFSET..], &[9, 9]);
         assert!(assemble_flash(&vec![0; FIP_OFFSET + 1], &[]).is_err());
+    }
+
+    #[test]
+    fn the_cache_lives_outside_the_clone() {
+        let root = |o: Option<&str>, x: Option<&str>, h: Option<&str>| {
+            cache_root_from(o.map(Into::into), x.map(Into::into), h.map(Into::into)).unwrap()
+        };
+        assert_eq!(
+            root(None, None, Some("/root")),
+            Path::new("/root/.cache/ffa-kernel/tf-a")
+        );
+        assert_eq!(
+            root(None, Some("/x"), Some("/root")),
+            Path::new("/x/ffa-kernel/tf-a")
+        );
+        assert_eq!(
+            root(Some("/c"), Some("/x"), Some("/root")),
+            Path::new("/c/tf-a")
+        );
+        assert!(root(None, None, None).ends_with("ffa-kernel/tf-a"));
     }
 
     #[test]
