@@ -19,7 +19,8 @@
 //!
 //! So are the other fragments those vectors and the boot code share: a
 //! vector table that expects only calls from the level below
-//! ([`vector_table_for_lower_sync!`]), [`address_of!`], [`zero_bss!`].
+//! ([`vector_table_for_lower_sync!`]), entries that are all unexpected
+//! ([`unexpected_entries!`]), [`address_of!`], [`zero_bss!`].
 
 #![no_std]
 
@@ -208,8 +209,9 @@ macro_rules! vector_table_for_lower_sync {
 }
 
 /// Vector entries `$indices` (128 bytes each), each branching to
-/// `$unexpected` with its index in x0.
-#[doc(hidden)]
+/// `$unexpected` with its index in x0. With all of 0–15 after a 2 KiB
+/// aligned label, it is a table in which every exception is unexpected
+/// (the test partition's).
 #[macro_export]
 macro_rules! unexpected_entries {
     ($indices:literal, $unexpected:literal) => {

@@ -9,7 +9,7 @@
 //! | 6 | 2 | blob size (64) |
 //! | 8 | 2 | SPMC major version |
 //! | 10 | 2 | SPMC minor version |
-//! | 12 | 4 | flags: bit 0 `ffa_absent`, 1 `deny_rxtx_map`, 2 `wrong_responder`, 3 `trace`, 4 `enter_normal_world_at_el1`; other bits zero |
+//! | 12 | 4 | flags: bit 0 `ffa_absent`, 1 `deny_rxtx_map`, 2 `wrong_responder`, 3 `trace`, 4 `enter_normal_world_at_el1`, 5 `tf_a_el3_spmc`; other bits zero |
 //! | 16 | 4 | `not_ready_calls` |
 //! | 20 | 8 | `not_ready_microseconds` |
 //! | 28 | 4 | `not_ready_error` as its FF-A error code (i32: -10 `NOT_READY` or -4 `BUSY`) |
@@ -127,6 +127,9 @@ pub struct FaultConfig {
     pub trace: bool,
     /// The firmware enters the normal world at EL1 instead of EL2 (carried only).
     pub enter_normal_world_at_el1: bool,
+    /// Behave as TF-A's EL3 SPMC where it differs from the model's defaults
+    /// (reserved registers, version fixing, no v1.2 messaging ABIs; see `tf_a_el3.rs`).
+    pub tf_a_el3_spmc: bool,
 }
 
 /// Why a blob was rejected by [`FaultConfig::from_bytes`].
@@ -159,11 +162,13 @@ const FLAG_DENY_RXTX_MAP: u32 = 1 << 1;
 const FLAG_WRONG_RESPONDER: u32 = 1 << 2;
 const FLAG_TRACE: u32 = 1 << 3;
 const FLAG_ENTER_NORMAL_WORLD_AT_EL1: u32 = 1 << 4;
+const FLAG_TF_A_EL3_SPMC: u32 = 1 << 5;
 const KNOWN_FLAGS: u32 = FLAG_FFA_ABSENT
     | FLAG_DENY_RXTX_MAP
     | FLAG_WRONG_RESPONDER
     | FLAG_TRACE
-    | FLAG_ENTER_NORMAL_WORLD_AT_EL1;
+    | FLAG_ENTER_NORMAL_WORLD_AT_EL1
+    | FLAG_TF_A_EL3_SPMC;
 
 const CHECKSUM_OFFSET: usize = 60;
 
@@ -221,6 +226,7 @@ impl FaultConfig {
             yield_count: 1,
             trace: false,
             enter_normal_world_at_el1: false,
+            tf_a_el3_spmc: false,
         }
     }
 
@@ -245,6 +251,9 @@ impl FaultConfig {
         }
         if self.enter_normal_world_at_el1 {
             flags |= FLAG_ENTER_NORMAL_WORLD_AT_EL1;
+        }
+        if self.tf_a_el3_spmc {
+            flags |= FLAG_TF_A_EL3_SPMC;
         }
         flags
     }
@@ -320,6 +329,7 @@ impl FaultConfig {
             yield_count: read_u32(bytes, 48),
             trace: flags & FLAG_TRACE != 0,
             enter_normal_world_at_el1: flags & FLAG_ENTER_NORMAL_WORLD_AT_EL1 != 0,
+            tf_a_el3_spmc: flags & FLAG_TF_A_EL3_SPMC != 0,
         };
         if !config.has_valid_spmc_version() {
             return Err(ConfigError::InvalidSpmcVersion);

@@ -53,6 +53,7 @@ mod partition_discovery;
 mod partition_table;
 mod readiness;
 mod secure_world;
+mod tf_a_el3;
 
 pub use config::{ConfigError, FaultConfig, PartitionInfoFault, ReadinessError};
 pub use memory::{MemoryError, NormalWorldMemory};

@@ -8,7 +8,7 @@
 //!
 //! Property bits (DEN0077A partition information descriptor): bit 0 direct
 //! request receive, 1 direct request send, 2 indirect messaging, 3
-//! notifications, `[5:4]` ID type (v1.1), 6/7 VM created/destroyed messages,
+//! notifications (v1.1), `[5:4]` ID type (v1.1), 6/7 VM created/destroyed messages,
 //! 8 AArch64 execution state (v1.1), 9/10 `DIRECT_REQ2` receive/send (v1.2).
 //! Bits a version does not define are cleared in the descriptors given to a
 //! caller of that version.
@@ -39,8 +39,9 @@ pub mod properties {
     /// Bit 10: sends `FFA_MSG_SEND_DIRECT_REQ2` (v1.2).
     pub const DIRECT_REQUEST2_SEND: u32 = 1 << 10;
 
-    /// Bits defined by FF-A v1.0.
-    pub const DEFINED_IN_V1_0: u32 = 0b1111;
+    /// Bits defined by FF-A v1.0: 0–2 (bit 3, notifications, came with v1.1;
+    /// TF-A's EL3 SPMC masks v1.0 answers with 0x7 too).
+    pub const DEFINED_IN_V1_0: u32 = 0b111;
     /// Bits defined by FF-A v1.1.
     pub const DEFINED_IN_V1_1: u32 = 0x1FF;
     /// Bits defined by FF-A v1.2.

@@ -104,6 +104,11 @@ fn write_partition_information(
     let mut descriptor = [0u8; EXTENDED_DESCRIPTOR_SIZE as usize];
     for (index, information) in table.matching(uuid).enumerate() {
         descriptor.fill(0);
+        let information = if config.tf_a_el3_spmc {
+            crate::tf_a_el3::as_described(information)
+        } else {
+            *information
+        };
         information.encode_descriptor(version, uuid.is_nil(), &mut descriptor);
         let address = pair.receive_address + (index * stride) as u64;
         memory

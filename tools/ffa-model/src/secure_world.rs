@@ -10,6 +10,9 @@
 //!    fixes the caller's version. An SPMC whose major version is not 1 answers
 //!    every other call `NOT_SUPPORTED`.
 //! 5. The FF-A call is handled with the negotiated version min(caller, SPMC);
+//!    with [`FaultConfig::tf_a_el3_spmc`], as TF-A's EL3 SPMC does (see
+//!    `tf_a_el3.rs`: the version is never fixed, no v1.2 messaging ABIs, the
+//!    caller's values left in reserved registers);
 //!    an FF-A function the model does not implement (or that the normal world
 //!    may not invoke, such as `FFA_MSG_SEND_DIRECT_RESP` or `FFA_MSG_WAIT`)
 //!    answers `FFA_ERROR(NOT_SUPPORTED)`.
@@ -28,6 +31,7 @@ use crate::partition_discovery;
 use crate::partition_table::PartitionTable;
 use crate::readiness::Readiness;
 use crate::smccc;
+use crate::tf_a_el3;
 use crate::version::Negotiation;
 use crate::{Outcome, Registers};
 use ffa_abi::Status;
@@ -84,7 +88,12 @@ impl SecureWorld {
         } else {
             self.handle_ffa(&call, memory)
         };
-        Outcome::Return(reply.finish(&call))
+        let registers = reply.finish(&call);
+        if self.config.tf_a_el3_spmc && function_id::is_ffa(function_id) && !self.config.ffa_absent
+        {
+            return Outcome::Return(tf_a_el3::finish(&call, registers));
+        }
+        Outcome::Return(registers)
     }
 
     /// The partitions the model hosts.
@@ -109,6 +118,9 @@ impl SecureWorld {
 
     /// The version whose rules apply to the caller: min(caller, SPMC).
     pub fn negotiated_version(&self) -> Version {
+        if self.config.tf_a_el3_spmc {
+            return tf_a_el3::negotiated(self.negotiation.requested(), self.spmc_version());
+        }
         self.negotiation.negotiated(self.spmc_version())
     }
 
@@ -128,17 +140,23 @@ impl SecureWorld {
         if function_id == FFA_VERSION {
             return discovery::version(&mut self.negotiation, own, call);
         }
-        self.negotiation.fix();
-        if own.major() != 1 {
+        let tf_a = self.config.tf_a_el3_spmc;
+        if !tf_a {
+            self.negotiation.fix();
+        }
+        if own.major() != 1 || (tf_a && !tf_a_el3::implements(function_id)) {
             return Reply::error(Status::NotSupported);
         }
-        let version = self.negotiation.negotiated(own);
+        let version = self.negotiated_version();
         let result = |outcome: Result<(), Status>| match outcome {
             Ok(()) => Reply::success_32(),
             Err(error) => Reply::error(error),
         };
         match function_id {
-            FFA_FEATURES => discovery::features(version, call),
+            FFA_FEATURES => match tf_a.then(|| tf_a_el3::features(call)).flatten() {
+                Some(reply) => reply,
+                None => discovery::features(version, call),
+            },
             FFA_ID_GET => discovery::id_get(),
             FFA_SPM_ID_GET => discovery::spm_id_get(version),
             FFA_RXTX_MAP_32 | FFA_RXTX_MAP_64 => {

@@ -59,6 +59,11 @@ impl Negotiation {
         self.fixed = true;
     }
 
+    /// The version the caller last asked for, if it ever asked.
+    pub(crate) fn requested(&self) -> Option<Version> {
+        self.requested
+    }
+
     /// The version the caller asked for, or v1.0 if it never asked.
     pub(crate) fn caller_version(&self) -> Version {
         self.requested.unwrap_or(Version::V1_0)

@@ -31,6 +31,7 @@ fn everything() -> FaultConfig {
         yield_count: 14,
         trace: true,
         enter_normal_world_at_el1: true,
+        tf_a_el3_spmc: true,
     }
 }
 
@@ -53,7 +54,7 @@ fn layout_is_as_documented() {
     assert_eq!(&bytes[8..12], &[1, 0, 1, 0]);
     assert_eq!(
         u32::from_le_bytes(bytes[12..16].try_into().unwrap()),
-        0b1_1111
+        0b11_1111
     );
     assert_eq!(&bytes[16..20], &[4, 3, 2, 1]);
     assert_eq!(&bytes[20..28], &[0x0C, 0x0B, 0x0A, 9, 8, 7, 6, 5]);
@@ -136,7 +137,7 @@ fn rejects_bad_blobs() {
     );
 
     let mut bytes = good;
-    bytes[12] = 0x20;
+    bytes[12] = 0x40;
     assert_eq!(
         FaultConfig::from_bytes(&reseal(bytes)),
         Err(ConfigError::UnknownFlags)

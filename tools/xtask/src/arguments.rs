@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::faults::{self, Fault};
+use crate::peer_scenarios::{self, PEER_SCENARIOS};
 use crate::scenarios::{self, SCENARIOS};
 
 /// What the user asked for.
@@ -15,6 +16,8 @@ pub enum Command {
     Test(TestOptions),
     /// `cargo xtask image`.
     Image(ImageOptions),
+    /// `cargo xtask peer`.
+    Peer(ImageOptions),
     /// `cargo xtask size`.
     Size,
     /// `cargo xtask bench`.
@@ -75,6 +78,7 @@ Commands:
   run     Build the kernel and the test firmware, boot them in QEMU, show the decoded log
   test    Everything CI checks: formatting, clippy, unit tests, QEMU scenarios
   image   Build the board and write the kernel's raw binary (TF-A BL33, flashing)
+  peer    Build real TF-A (EL3 SPMC with our test partition, and plain) and flash images for the kernel
   size    Section sizes per image and per crate; kernel .text+.rodata against its budget
   bench   Run the benchmarks
   help    Print this text (`cargo xtask COMMAND --help` for a command's options)
@@ -107,7 +111,8 @@ Runs, in order, stopping at the first failure:
   cargo clippy (host packages, all targets) -- -D warnings
   cargo clippy --target aarch64-unknown-none (target packages) --release -- -D warnings
   cargo test
-  the QEMU scenarios, one after another
+  the QEMU scenarios against the FF-A model, one after another
+  real TF-A (as `cargo xtask peer`: cached builds), then the scenarios against it
 and ends with a line `N passed, M failed`.
 
 Options:
@@ -124,6 +129,21 @@ Usage: cargo xtask image [--features F]
 
 Builds the board and writes the kernel's raw binary (PT_LOAD segments by physical
 address from 0x6000_0000, gaps zero-filled) to target/qemu-virt-board.bin; prints its path.
+
+Options:
+  --features F        Board cargo features (comma-separated, repeatable)
+  -h, --help          Print this text
+";
+
+const PEER_HELP: &str = "\
+Usage: cargo xtask peer [--features F]
+
+Prepares real TF-A as the kernel's peer, everything cached: installs the build tools
+(Debian: gcc-aarch64-linux-gnu, device-tree-compiler, ...), fetches Debian's
+arm-trusted-firmware source package from trixie with an apt configuration of its own,
+builds BL1/BL2/BL31 for PLAT=qemu twice (SPD=spmd SPMC_AT_EL3=1, and without an SPD)
+into ~/.cache/ffa-kernel/tf-a, builds tools/test-partition and its manifest, then packs
+flash images around the kernel built with F and prints how to boot them.
 
 Options:
   --features F        Board cargo features (comma-separated, repeatable)
@@ -153,6 +173,7 @@ pub fn parse(arguments: &[String]) -> Result<Command> {
         "run" => parse_run(&mut options),
         "test" => parse_test(&mut options),
         "image" => parse_image(&mut options),
+        "peer" => parse_peer(&mut options),
         "size" => parse_size(&mut options),
         "bench" => parse_bench(&mut options),
         "help" | "-h" | "--help" => Ok(Command::Help(MAIN_HELP.to_string())),
@@ -174,6 +195,15 @@ fn test_help() -> String {
     for scenario in SCENARIOS {
         text.push_str(&format!(
             "  {:<20} {}\n",
+            scenario.name, scenario.description
+        ));
+    }
+    text.push_str(
+        "\nScenarios against real TF-A (built by the same steps as `cargo xtask peer`):\n",
+    );
+    for scenario in PEER_SCENARIOS {
+        text.push_str(&format!(
+            "  {:<26} {}\n",
             scenario.name, scenario.description
         ));
     }
@@ -212,8 +242,12 @@ fn parse_test(options: &mut Options<'_>) -> Result<Command> {
             "--list" => test.list = true,
             "--scenario" => {
                 let name = options.value(&option)?;
-                if scenarios::find(&name).is_none() {
-                    let names: Vec<&str> = SCENARIOS.iter().map(|scenario| scenario.name).collect();
+                if scenarios::find(&name).is_none() && peer_scenarios::find(&name).is_none() {
+                    let names: Vec<&str> = SCENARIOS
+                        .iter()
+                        .map(|scenario| scenario.name)
+                        .chain(PEER_SCENARIOS.iter().map(|scenario| scenario.name))
+                        .collect();
                     return Err(Error::new(format!(
                         "unknown scenario {name:?}; known scenarios: {}",
                         names.join(", ")
@@ -238,6 +272,18 @@ fn parse_image(options: &mut Options<'_>) -> Result<Command> {
         }
     }
     Ok(Command::Image(image))
+}
+
+fn parse_peer(options: &mut Options<'_>) -> Result<Command> {
+    let mut peer = ImageOptions::default();
+    while let Some(option) = options.next_option()? {
+        match option.as_str() {
+            "--features" => push_features(&mut peer.features, &options.value(&option)?),
+            "-h" | "--help" => return Ok(Command::Help(PEER_HELP.to_string())),
+            _ => return Err(options.unknown(&option, "peer")),
+        }
+    }
+    Ok(Command::Peer(peer))
 }
 
 fn parse_size(options: &mut Options<'_>) -> Result<Command> {
@@ -417,6 +463,14 @@ mod tests {
             })
         );
         assert!(matches!(parse_words("help").unwrap(), Command::Help(_)));
+        assert_eq!(
+            parse_words("peer --features exit-when-settled").unwrap(),
+            Command::Peer(ImageOptions {
+                features: vec!["exit-when-settled".into()]
+            })
+        );
+        assert!(parse_words("peer --fault not-ready").is_err());
+        assert!(parse_words("test --scenario tf-a-plain").is_ok());
     }
 
     #[test]

@@ -6,17 +6,20 @@ use std::path::{Path, PathBuf};
 
 use crate::build::TARGET;
 use crate::error::{Context, Error, Result};
+use crate::peer::PARTITION_TARGET;
 use crate::workspace::{self, Workspace};
 
 /// Packages that build and are linted on the host (the workspace default members).
 pub const HOST_PACKAGES: &[&str] = &[
     "kernel",
     "armv8a-asm",
+    "pl011-console",
     "components",
     "capsule-ffa",
     "capsule-ffa-proxy",
     "ffa-abi",
     "ffa-model",
+    "test-partition",
     "testbed",
     "xtask",
 ];
@@ -25,6 +28,7 @@ pub const HOST_PACKAGES: &[&str] = &[
 pub const TARGET_PACKAGES: &[&str] = &[
     "kernel",
     "armv8a",
+    "pl011-console",
     "qemu-virt",
     "components",
     "qemu-virt-board",
@@ -34,6 +38,9 @@ pub const TARGET_PACKAGES: &[&str] = &[
     "ffa-model",
     "test-firmware",
 ];
+
+/// Packages linted for the secure partition's target (no FP/SIMD).
+pub const PARTITION_PACKAGES: &[&str] = &["test-partition"];
 
 /// The board whose feature combinations get their own lint run.
 pub const BOARD_PACKAGE: &str = "qemu-virt-board";
@@ -240,6 +247,15 @@ pub fn checks() -> Vec<Check> {
             .concat(),
         },
         Check {
+            name: "target clippy, secure partition (aarch64-unknown-none-softfloat)",
+            cargo_arguments: [
+                words(&["clippy", "--target", PARTITION_TARGET]),
+                package_arguments(PARTITION_PACKAGES),
+                words(&["--release", "--", "-D", "warnings"]),
+            ]
+            .concat(),
+        },
+        Check {
             name: "target clippy, board with every feature (protected mode, scenarios)",
             cargo_arguments: words(&[
                 "clippy",
@@ -427,11 +443,14 @@ mod tests {
             lines,
             [
                 "fmt --all -- --check",
-                "clippy -p kernel -p armv8a-asm -p components -p capsule-ffa -p capsule-ffa-proxy -p ffa-abi \
-                 -p ffa-model -p testbed -p xtask --all-targets -- -D warnings",
-                "clippy --target aarch64-unknown-none -p kernel -p armv8a -p qemu-virt \
+                "clippy -p kernel -p armv8a-asm -p pl011-console -p components -p capsule-ffa \
+                 -p capsule-ffa-proxy -p ffa-abi -p ffa-model -p test-partition -p testbed -p xtask \
+                 --all-targets -- -D warnings",
+                "clippy --target aarch64-unknown-none -p kernel -p armv8a -p pl011-console -p qemu-virt \
                  -p components -p qemu-virt-board -p capsule-ffa -p capsule-ffa-proxy -p ffa-abi \
                  -p ffa-model -p test-firmware --release -- -D warnings",
+                "clippy --target aarch64-unknown-none-softfloat -p test-partition \
+                 --release -- -D warnings",
                 "clippy --target aarch64-unknown-none -p qemu-virt-board --all-features \
                  --release -- -D warnings",
                 "test",

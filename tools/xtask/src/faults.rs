@@ -48,6 +48,8 @@ pub enum FaultKind {
     InterruptLoop,
     /// The preempted partition answers FFA_YIELD many times per request.
     YieldLoop,
+    /// The SPMC behaves as TF-A's EL3 SPMC where it differs from the model.
+    TfAEl3Spmc,
 }
 
 /// A fault mode as the user names it.
@@ -154,6 +156,12 @@ pub const FAULT_MODES: &[FaultMode] = &[
         name: "yield-loop",
         description: "partition 0x8003 answers FFA_YIELD N times per direct request",
         amount: Some(("times", DEFAULT_LOOP_LENGTH)),
+    },
+    FaultMode {
+        kind: FaultKind::TfAEl3Spmc,
+        name: "spmc-tf-a-el3",
+        description: "answer as TF-A's EL3 SPMC: no REQ2/PARTITION_INFO_GET_REGS, caller's values in reserved registers, version never fixed",
+        amount: None,
     },
 ];
 
@@ -267,6 +275,7 @@ impl Fault {
             FaultKind::RetryStorm => config.retry_storm = self.count()?,
             FaultKind::InterruptLoop => config.interrupt_count = self.count()?,
             FaultKind::YieldLoop => config.yield_count = self.count()?,
+            FaultKind::TfAEl3Spmc => config.tf_a_el3_spmc = true,
         }
         Ok(())
     }

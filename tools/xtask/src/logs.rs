@@ -130,7 +130,12 @@ impl KernelLogDecoder<'_> {
     pub fn finish(&mut self, output: &mut impl FnMut(String)) {
         if !self.pending.is_empty() {
             let length = self.pending.len();
-            self.pending.clear();
+            let pending = std::mem::take(&mut self.pending);
+            if is_text(&pending) && pending.ends_with(b"\n") {
+                // Whole lines of firmware text after the last frame (TF-A's power-off message).
+                output_text(&pending, output);
+                return;
+            }
             if self.seen_frame {
                 output(format!(
                     "{MALFORMED_FRAME_WARNING}: {length} bytes at the end of the stream without a frame end"
@@ -173,11 +178,34 @@ impl KernelLogDecoder<'_> {
             ));
             return;
         }
+        // Firmware text between frames (TF-A prints on this UART while the
+        // kernel is in an SMC) runs into the next frame: show the text lines
+        // and decode what follows them.
+        if let Some(split) = self.split_text_prefix(frame) {
+            let (text, rest) = frame.split_at(split);
+            output_text(text, output);
+            if let Some(line) = self.try_decode(rest) {
+                output(line);
+                return;
+            }
+        }
         output(format!(
             "{MALFORMED_FRAME_WARNING} ({} bytes) skipped: {}",
             frame.len(),
             hex_preview(frame)
         ));
+    }
+
+    /// The length of the shortest run of whole text lines at the start of
+    /// `frame` after which the rest decodes as a frame, if any.
+    fn split_text_prefix(&mut self, frame: &[u8]) -> Option<usize> {
+        frame
+            .iter()
+            .enumerate()
+            .filter(|(_, &byte)| byte == b'\n')
+            .map(|(index, _)| index + 1)
+            .take_while(|&end| is_text(&frame[..end]))
+            .find(|&end| end < frame.len() && self.try_decode(&frame[end..]).is_some())
     }
 
     /// The formatted frame, or `None` if the bytes are not a valid frame.
@@ -206,6 +234,24 @@ impl KernelLogDecoder<'_> {
                     return;
                 }
             }
+        }
+    }
+}
+
+/// Whether `bytes` look like firmware text: printable ASCII, tabs and line breaks.
+fn is_text(bytes: &[u8]) -> bool {
+    !bytes.is_empty()
+        && bytes
+            .iter()
+            .all(|&byte| matches!(byte, b' '..=b'~' | b'\t' | b'\r' | b'\n'))
+}
+
+/// Passes each non-empty line of `text` to `output` as a `[serial0]` line.
+fn output_text(text: &[u8], output: &mut impl FnMut(String)) {
+    for line in String::from_utf8_lossy(text).lines() {
+        let line = line.trim_end_matches('\r');
+        if !line.is_empty() {
+            output(format!("{SERIAL_TEXT_PREFIX} {line}"));
         }
     }
 }
@@ -466,6 +512,34 @@ mod tests {
                 "[kernel] INFO main loop (kernel/src/main_loop.rs:42)",
             ]
         );
+    }
+
+    #[test]
+    fn firmware_text_between_and_after_frames_is_shown_as_text() {
+        let mut stream = frame(1, &[]);
+        stream.extend_from_slice(b"ERROR:   Unknown partition ID (0x8003).\r\nNOTICE:  x\r\n");
+        stream.extend(frame(3, &[]));
+        stream.extend_from_slice(b"ERROR:   QEMU System Power off: with GPIO.\r\n");
+        let lines = decode_all(&format(), &stream);
+        assert_eq!(
+            lines,
+            [
+                "[kernel] INFO main loop (kernel/src/main_loop.rs:42)",
+                "[serial0] ERROR:   Unknown partition ID (0x8003).",
+                "[serial0] NOTICE:  x",
+                "[kernel] init queue settled",
+                "[serial0] ERROR:   QEMU System Power off: with GPIO.",
+            ]
+        );
+    }
+
+    #[test]
+    fn text_followed_by_garbage_is_still_a_malformed_frame() {
+        let mut stream = frame(1, &[]);
+        stream.extend_from_slice(b"text\n\x13\x37\x00");
+        let lines = decode_all(&format(), &stream);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[1].starts_with(MALFORMED_FRAME_WARNING));
     }
 
     #[test]

@@ -12,6 +12,8 @@ mod faults;
 mod image;
 mod interrupt;
 mod logs;
+mod peer;
+mod peer_scenarios;
 mod process;
 mod qemu;
 mod run;
@@ -19,6 +21,7 @@ mod scenarios;
 mod setup;
 mod size;
 mod test_suite;
+mod tf_a;
 mod workspace;
 
 use std::process::ExitCode;
@@ -67,6 +70,7 @@ fn execute(command: &Command) -> Result<u8> {
             1
         }),
         Command::Image(options) => image::command(&workspace, &options.features).map(|()| 0),
+        Command::Peer(options) => peer::command(&workspace, &options.features).map(|()| 0),
         Command::Size => size::command(&workspace).map(|()| 0),
         Command::Bench(options) => bench::command(&workspace, &options.passed_on).map(|()| 0),
         Command::Help(text) => {

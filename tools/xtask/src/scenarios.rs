@@ -342,6 +342,35 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         USUALLY_FORBIDDEN,
     ),
+    scenario(
+        "spmc-tf-a-el3",
+        "the model answering as TF-A's EL3 SPMC: no REQ2 or PARTITION_INFO_GET_REGS, the caller's values left in reserved registers; the kernel discovers and echoes as under real TF-A (compare tf-a-spmc-echo)",
+        FirmwareSettings {
+            faults: &[Fault::new(FaultKind::TfAEl3Spmc)],
+            trace: true,
+            enter_normal_world_at_el1: false,
+        },
+        &[
+            // TF-A leaves the caller's x1 in place in FFA_FEATURES' answer.
+            "[smc] FFA_FEATURES x1=0xc4000066 x2=0x0 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0xc4000066 x2=0x0",
+            "[smc] FFA_FEATURES x1=0xc400008d x2=0x0 x3=0x0 x4=0x0 -> FFA_ERROR NOT_SUPPORTED",
+            "[smc] FFA_FEATURES x1=0xc400008b x2=0x0 x3=0x0 x4=0x0 -> FFA_ERROR NOT_SUPPORTED",
+            "[smc] FFA_RXTX_MAP_64 x1=0x6",
+            "[smc] FFA_PARTITION_INFO_GET ",
+            "ffa: set up: v1.2, ID 0x0000, 4096-byte RX/TX buffers",
+            "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
+            "ffa-preempted-echo: partition 0x8003: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
+            "init: settled: 3 ready, 0 failed, 0 waiting",
+            "arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x101 direct-receive aarch64 driver ffa-echo",
+        ],
+        &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            "[smc] FFA_PARTITION_INFO_GET_REGS",
+            "[smc] FFA_MSG_SEND_DIRECT_REQ2",
+        ],
+    ),
     // ---- protected mode (capsules/ffa-proxy, chips/armv8a/src/el2, boards/components/src/protected_mode.rs)
     Scenario {
         name: "protected-mode",
@@ -557,16 +586,32 @@ pub fn source(line: &str) -> &str {
 /// Expected lines must appear in order among the lines of the same source
 /// (kernel, secure world); across sources their order is not checked.
 pub fn check(scenario: &Scenario, ending: Ending, log: &[String]) -> Vec<String> {
+    check_log(
+        scenario.expected_exit_status,
+        scenario.expected_lines,
+        scenario.forbidden_lines,
+        ending,
+        log,
+    )
+}
+
+/// [`check`] for any boot: the exit status, the expected lines (in order per
+/// source) and the forbidden lines.
+pub fn check_log(
+    expected_exit_status: i32,
+    expected_lines: &[&str],
+    forbidden_lines: &[&str],
+    ending: Ending,
+    log: &[String],
+) -> Vec<String> {
     let mut problems = Vec::new();
     match ending {
-        Ending::Exited(status) if status == scenario.expected_exit_status => {}
+        Ending::Exited(status) if status == expected_exit_status => {}
         Ending::Exited(status) => problems.push(format!(
-            "exit status {status}, expected {}",
-            scenario.expected_exit_status
+            "exit status {status}, expected {expected_exit_status}"
         )),
         other => problems.push(format!(
-            "{other}, expected exit status {}",
-            scenario.expected_exit_status
+            "{other}, expected exit status {expected_exit_status}"
         )),
     }
     // The kernel and the secure world log through two UARTs, so how their
@@ -574,7 +619,7 @@ pub fn check(scenario: &Scenario, ending: Ending, log: &[String]) -> Vec<String>
     // of one source. `searched_up_to[source]` is the index after the line
     // that matched the previous expectation from that source.
     let mut searched_up_to: HashMap<&str, usize> = HashMap::new();
-    for (index, expected) in scenario.expected_lines.iter().enumerate() {
+    for (index, expected) in expected_lines.iter().enumerate() {
         let found = log.iter().enumerate().find(|(number, line)| {
             line.contains(expected)
                 && *number >= searched_up_to.get(source(line)).copied().unwrap_or(0)
@@ -592,13 +637,13 @@ pub fn check(scenario: &Scenario, ending: Ending, log: &[String]) -> Vec<String>
                 problems.push(format!(
                     "missing expected line {} of {}: {expected:?}{elsewhere}",
                     index + 1,
-                    scenario.expected_lines.len()
+                    expected_lines.len()
                 ));
                 break;
             }
         }
     }
-    for forbidden in scenario.forbidden_lines {
+    for forbidden in forbidden_lines {
         if let Some((number, line)) = log
             .iter()
             .enumerate()
@@ -635,38 +680,64 @@ pub fn run(
     scenario: &Scenario,
     echo: bool,
 ) -> Result<ScenarioReport> {
-    let directory = workspace
-        .xtask_directory()
-        .join("scenarios")
-        .join(scenario.name);
-    fs::create_dir_all(&directory)
-        .with_context(|| format!("cannot create {}", directory.display()))?;
-    let log_file = directory.join("log.txt");
-    let built = build::build_kernel(workspace, scenario.board_features)?;
-    // Keep this scenario's kernel: the next scenario's build overwrites cargo's copy.
-    let kernel = directory.join(build::BOARD_PACKAGE);
-    fs::copy(&built, &kernel).with_context(|| format!("cannot copy {}", built.display()))?;
+    let (directory, kernel) = prepare_kernel(workspace, scenario.name, scenario.board_features)?;
     let config_blob = directory.join("firmware-config.bin");
     fs::write(&config_blob, scenario.firmware.config_blob()?)
         .with_context(|| format!("cannot write {}", config_blob.display()))?;
     let invocation = QemuInvocation {
         bios: firmware_binary.to_path_buf(),
-        kernel: kernel.clone(),
+        kernel,
         config_blob: Some(config_blob),
         secure_log: directory.join("secure.log"),
     };
-    let kernel_log = KernelLogFormat::load(&kernel, &workspace.root)?;
+    boot_and_check(
+        workspace,
+        &invocation,
+        scenario.timeout,
+        echo,
+        |ending, log| check(scenario, ending, log),
+    )
+}
+
+/// Creates `target/xtask/scenarios/NAME/` and builds the board with
+/// `features` into it; returns the directory and the kernel ELF there (kept:
+/// the next scenario's build overwrites cargo's copy).
+pub fn prepare_kernel(
+    workspace: &Workspace,
+    name: &str,
+    features: &[&str],
+) -> Result<(PathBuf, PathBuf)> {
+    let directory = workspace.xtask_directory().join("scenarios").join(name);
+    fs::create_dir_all(&directory)
+        .with_context(|| format!("cannot create {}", directory.display()))?;
+    let built = build::build_kernel(workspace, features)?;
+    let kernel = directory.join(build::BOARD_PACKAGE);
+    fs::copy(&built, &kernel).with_context(|| format!("cannot copy {}", built.display()))?;
+    Ok((directory, kernel))
+}
+
+/// Boots `invocation`, saves the decoded log as `log.txt` beside its secure
+/// log, and judges it with `judge` (see [`check_log`]).
+pub fn boot_and_check(
+    workspace: &Workspace,
+    invocation: &QemuInvocation,
+    timeout: Duration,
+    echo: bool,
+    judge: impl FnOnce(Ending, &[String]) -> Vec<String>,
+) -> Result<ScenarioReport> {
+    let log_file = invocation.secure_log.with_file_name("log.txt");
+    let kernel_log = KernelLogFormat::load(&invocation.kernel, &workspace.root)?;
     let options = BootOptions {
-        timeout: Some(scenario.timeout),
+        timeout: Some(timeout),
         echo,
         interactive: false,
     };
-    let boot = qemu::boot(&invocation, &kernel_log, options)?;
+    let boot = qemu::boot(invocation, &kernel_log, options)?;
     let mut saved = boot.log.join("\n");
     saved.push('\n');
     fs::write(&log_file, saved).with_context(|| format!("cannot write {}", log_file.display()))?;
     Ok(ScenarioReport {
-        problems: check(scenario, boot.ending, &boot.log),
+        problems: judge(boot.ending, &boot.log),
         log: boot.log,
         log_file,
         duration: boot.duration,

@@ -64,16 +64,7 @@ fn ensure_qemu() -> Result<()> {
         )));
     }
     println!("{QEMU_PROGRAM} is not on PATH; installing {QEMU_DEBIAN_PACKAGE}");
-    process::run(
-        Command::new("apt-get")
-            .arg("update")
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
-    process::run(
-        Command::new("apt-get")
-            .args(["install", "-y", QEMU_DEBIAN_PACKAGE])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
+    install_debian_packages(&[QEMU_DEBIAN_PACKAGE])?;
     if find_program(QEMU_PROGRAM).is_none() {
         return Err(Error::new(format!(
             "{QEMU_PROGRAM} is still not on PATH after installing {QEMU_DEBIAN_PACKAGE}"
@@ -82,8 +73,23 @@ fn ensure_qemu() -> Result<()> {
     Ok(())
 }
 
+/// `apt-get update`, then `apt-get install -y PACKAGES` (as root).
+pub fn install_debian_packages(packages: &[&str]) -> Result<()> {
+    process::run(
+        Command::new("apt-get")
+            .arg("update")
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    process::run(
+        Command::new("apt-get")
+            .args(["install", "-y"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
 /// Whether `id -u` says 0.
-fn running_as_root() -> bool {
+pub fn running_as_root() -> bool {
     process::output(Command::new("id").arg("-u")).is_ok_and(|user| user.trim() == "0")
 }
 

@@ -4,8 +4,10 @@ use crate::arguments::TestOptions;
 use crate::build;
 use crate::checks;
 use crate::error::Result;
+use crate::peer;
+use crate::peer_scenarios::{self, PeerScenario, PEER_SCENARIOS};
 use crate::process;
-use crate::scenarios::{self, Scenario, SCENARIOS};
+use crate::scenarios::{self, Scenario, ScenarioReport, SCENARIOS};
 use crate::workspace::Workspace;
 
 /// Counts of passed and failed steps and scenarios.
@@ -28,6 +30,9 @@ impl Tally {
 pub fn command(workspace: &Workspace, options: &TestOptions) -> Result<bool> {
     if options.list {
         for scenario in SCENARIOS {
+            println!("{:<20} {}", scenario.name, scenario.description);
+        }
+        for scenario in PEER_SCENARIOS {
             println!("{:<20} {}", scenario.name, scenario.description);
         }
         return Ok(true);
@@ -107,65 +112,98 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
 
     let selected: Vec<&Scenario> = SCENARIOS
         .iter()
-        .filter(|scenario| {
-            options.scenarios.is_empty()
-                || options.scenarios.iter().any(|name| name == scenario.name)
-        })
+        .filter(|scenario| is_selected(options, scenario.name))
         .collect();
-    if selected.is_empty() {
+    let selected_peer: Vec<&PeerScenario> = PEER_SCENARIOS
+        .iter()
+        .filter(|scenario| is_selected(options, scenario.name))
+        .collect();
+    let total = selected.len() + selected_peer.len();
+    if !selected.is_empty() {
+        println!("\n==> building the test firmware");
+        let firmware = match build::build_firmware(workspace) {
+            Ok((_, binary)) => binary,
+            Err(error) => {
+                println!("FAILED: test firmware build: {error}");
+                record(tally, false);
+                return false;
+            }
+        };
+        for (number, scenario) in selected.iter().enumerate() {
+            println!(
+                "\n==> scenario {}/{total} {}: {}",
+                number + 1,
+                scenario.name,
+                scenario.description
+            );
+            let report = scenarios::run(workspace, &firmware, scenario, options.verbose);
+            if !record(tally, judge(workspace, scenario.name, report)) {
+                return false;
+            }
+        }
+    }
+    if selected_peer.is_empty() {
         return true;
     }
-    println!("\n==> building the test firmware");
-    let firmware = match build::build_firmware(workspace) {
-        Ok((_, binary)) => binary,
+    println!("\n==> preparing real TF-A (cargo xtask peer)");
+    let peer = match peer::prepare(workspace) {
+        Ok(peer) => peer,
         Err(error) => {
-            println!("FAILED: test firmware build: {error}");
+            println!("FAILED: real TF-A preparation: {error}");
             record(tally, false);
             return false;
         }
     };
-    for (number, scenario) in selected.iter().enumerate() {
+    for (number, scenario) in selected_peer.iter().enumerate() {
         println!(
-            "\n==> scenario {}/{} {}: {}",
-            number + 1,
-            selected.len(),
+            "\n==> scenario {}/{total} {}: {}",
+            selected.len() + number + 1,
             scenario.name,
             scenario.description
         );
-        let passed = match scenarios::run(workspace, &firmware, scenario, options.verbose) {
-            Ok(report) if report.problems.is_empty() => {
-                println!(
-                    "scenario {} passed ({:.1} s)",
-                    scenario.name,
-                    report.duration.as_secs_f64()
-                );
-                true
-            }
-            Ok(report) => {
-                println!("FAILED: scenario {}:", scenario.name);
-                for problem in &report.problems {
-                    println!("  - {problem}");
-                }
-                println!("--- decoded log of scenario {} ---", scenario.name);
-                for line in &report.log {
-                    println!("{line}");
-                }
-                println!(
-                    "--- end of log (saved in {}) ---",
-                    workspace.relative(&report.log_file).display()
-                );
-                false
-            }
-            Err(error) => {
-                println!("FAILED: scenario {}: {error}", scenario.name);
-                false
-            }
-        };
-        if !record(tally, passed) {
+        let report = peer_scenarios::run(workspace, &peer, scenario, options.verbose);
+        if !record(tally, judge(workspace, scenario.name, report)) {
             return false;
         }
     }
     true
+}
+
+/// Whether the scenario called `name` runs: all do unless `--scenario` names some.
+fn is_selected(options: &TestOptions, name: &str) -> bool {
+    options.scenarios.is_empty() || options.scenarios.iter().any(|selected| selected == name)
+}
+
+/// Prints a scenario's result (with its whole log on failure); returns whether it passed.
+fn judge(workspace: &Workspace, name: &str, report: Result<ScenarioReport>) -> bool {
+    match report {
+        Ok(report) if report.problems.is_empty() => {
+            println!(
+                "scenario {name} passed ({:.1} s)",
+                report.duration.as_secs_f64()
+            );
+            true
+        }
+        Ok(report) => {
+            println!("FAILED: scenario {name}:");
+            for problem in &report.problems {
+                println!("  - {problem}");
+            }
+            println!("--- decoded log of scenario {name} ---");
+            for line in &report.log {
+                println!("{line}");
+            }
+            println!(
+                "--- end of log (saved in {}) ---",
+                workspace.relative(&report.log_file).display()
+            );
+            false
+        }
+        Err(error) => {
+            println!("FAILED: scenario {name}: {error}");
+            false
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,288 @@
+//! QEMU scenarios against real TF-A: the SPMD with TF-A's EL3 SPMC and our partition, and plain TF-A.
+//!
+//! Each scenario builds the board with its features, packs a flash image
+//! around it ([`crate::peer::Peer::flash_image`]), boots it, and checks the
+//! decoded log: the kernel's defmt log (`[kernel]`), TF-A's text on the same
+//! UART (`[serial0]`) and the partition's log on the secure UART
+//! (`[secure] [sp] ...`), with the same rules as the model's scenarios (in
+//! order per source, forbidden lines nowhere). A failure prints all three.
+//!
+//! Under TF-A, PSCI `SYSTEM_OFF` always ends QEMU with status 0 (TF-A powers
+//! off through the secure GPIO and ignores the kernel's status), so these
+//! scenarios judge by the log alone; a panic is caught by its line.
+//!
+//! Memory sharing scenarios (share, lend, reclaim, a fragmented descriptor,
+//! each descriptor layout the EL3 SPMC accepts) come with the kernel's
+//! memory-sharing client: a driver shares a region filled with pattern P and
+//! sends the partition the memory check command of
+//! `tools/test-partition/src/protocol.rs` (retrieve, check P, write Q,
+//! relinquish), then checks Q and reclaims. Add them to [`PEER_SCENARIOS`]
+//! with the board feature that runs that driver; the partition logs
+//! `[sp] memory check of handle ...: passed` for each.
+
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::logs::MALFORMED_FRAME_WARNING;
+use crate::peer::Peer;
+use crate::qemu::QemuInvocation;
+use crate::scenarios::{self, ScenarioReport, DEFAULT_TIMEOUT};
+use crate::tf_a::Configuration;
+use crate::workspace::Workspace;
+
+/// One boot of the board under real TF-A, with what its log must (not) show.
+#[derive(Debug, Clone)]
+pub struct PeerScenario {
+    /// Name used on the command line and in reports.
+    pub name: &'static str,
+    /// One line saying what the scenario shows.
+    pub description: &'static str,
+    /// Cargo features of the board package.
+    pub board_features: &'static [&'static str],
+    /// Which TF-A build to boot.
+    pub configuration: Configuration,
+    /// Substrings that must appear, in order per source.
+    pub expected_lines: &'static [&'static str],
+    /// Substrings that must appear on no line.
+    pub forbidden_lines: &'static [&'static str],
+    /// After this long QEMU is killed and the scenario fails as a hang.
+    pub timeout: Duration,
+}
+
+/// Lines no real-TF-A boot may show: panics of the kernel or the partition,
+/// broken frames, the partition failing to start, TF-A failing to load or
+/// to set up the partition.
+///
+/// Not TF-A's `PANIC at PC`: its QEMU power-off drives the secure GPIO and
+/// then calls `panic()`, so when QEMU is slow to exit the crash console (the
+/// secure UART) sometimes shows `PANIC at PC : 0x...` after a clean
+/// `SYSTEM_OFF`. A real TF-A panic stops the boot before the expected lines.
+const TF_A_FORBIDDEN: &[&str] = &[
+    "panicked",
+    MALFORMED_FRAME_WARNING,
+    "[sp] FATAL",
+    "[sp] set-up failed",
+    "[sp] giving up",
+    "failed to initialize",
+    "Failed to load",
+    "Error in SP",
+];
+
+/// Every real-TF-A scenario, in the order `cargo xtask test` runs them.
+pub const PEER_SCENARIOS: &[PeerScenario] = &[
+    PeerScenario {
+        name: "tf-a-spmc-boot",
+        description: "real TF-A (SPMD + EL3 SPMC): BL2 loads our partition and its manifest, the SPMC starts it at S-EL1 with the FF-A boot information; the kernel boots as BL33 at EL2 and discovery finds the partition",
+        board_features: &["exit-when-settled"],
+        configuration: Configuration::Spmc,
+        expected_lines: &[
+            "[serial0] NOTICE:  BL1: v2.12",
+            "[serial0] NOTICE:  BL31: v2.12",
+            "[secure] [sp] test-partition entered at EL1 on core 0, boot information at 0x",
+            "[secure] [sp] boot information: FF-A v1.2, ",
+            "[secure] [sp] manifest: device tree at 0x",
+            "[secure] [sp] test-partition 0x8001: SPMC FF-A v1.2, using v1.2, RX/TX mapped (1 page(s)",
+            "[secure] [sp] FFA_MEM_RETRIEVE_REQ_64 offered",
+            "[secure] [sp] ready; FFA_MSG_WAIT",
+            "[kernel] INFO boot: qemu-virt kernel entered at EL2",
+            "secure monitor answers FF-A v1.2",
+            "ffa: requested v1.2, callee v1.2, using v1.2",
+            "ffa: set up: v1.2, ID 0x0000, 4096-byte RX/TX buffers",
+            "ffa: root ready, 1 partition devices",
+            "arm-ffa-1: partition 0x8001 uuid fa791f17-febd-4861-81d0-4b5dae9cb9cb",
+            "init: arm-ffa ready",
+            "ffa report: root Ready, FF-A v1.2 (SMCCC 1.5), own ID 0x0000, RX/TX 4096 bytes (1 pages), 1 partitions",
+            "arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 32 properties 0x101 direct-receive aarch64 driver ffa-echo",
+            "boot: exit-when-settled, powering off",
+        ],
+        forbidden_lines: TF_A_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    PeerScenario {
+        name: "tf-a-spmc-echo",
+        description: "real TF-A (SPMD + EL3 SPMC): the kernel's echo driver binds to our partition by UUID; 32- and 64-bit direct request round trips pass, REQ2 is skipped (the EL3 SPMC does not offer it)",
+        board_features: &["exit-when-settled"],
+        configuration: Configuration::Spmc,
+        expected_lines: &[
+            "[secure] [sp] ready; FFA_MSG_WAIT",
+            "[secure] [sp] DIRECT_REQ_32 from 0x0000: echo",
+            "[secure] [sp] DIRECT_REQ_64 from 0x0000: echo",
+            "init: arm-ffa ready",
+            "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
+            "ffa: ffa-echo bound to partition 0x8001",
+            "init: ffa-echo ready",
+            // The EL3 SPMC hosts a single partition: the model's preempting one is not there.
+            "ffa: no partition for driver ffa-preempted-echo",
+            "init: settled: 2 ready, 1 failed, 0 waiting",
+            "boot: exit-when-settled, powering off",
+        ],
+        forbidden_lines: TF_A_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    PeerScenario {
+        name: "tf-a-spmc-protected-mode",
+        description: "real TF-A (SPMD + EL3 SPMC) in protected mode: the EL2 proxy finalises against the real SPMC, then discovery and echo go through the proxy",
+        board_features: &["exit-when-settled", "protected-mode"],
+        configuration: Configuration::Spmc,
+        expected_lines: &[
+            "[secure] [sp] ready; FFA_MSG_WAIT",
+            "[secure] [sp] DIRECT_REQ_32 from 0x0000: echo",
+            "[secure] [sp] DIRECT_REQ_64 from 0x0000: echo",
+            "protected: finalising the EL2 proxy (its RX/TX pair: TX 0x5fe00000, RX 0x5fe01000)",
+            "protected: finalisation HVC 1 done, next step 2/5",
+            "protected: finalisation HVC 4 done, next step 5/5",
+            "el2: proxy finalised with FF-A v1.2; host SMCs now trap to EL2",
+            "protected: EL2 proxy finalised after 5 HVCs: FF-A v1.2",
+            "init: ffa-proxy ready",
+            "el2 proxy: host negotiated FF-A: asked v1.2, answered v1.2",
+            "el2 proxy: host RX/TX recorded at EL2",
+            "el2 proxy: FFA_PARTITION_INFO_GET: 1 descriptor(s), 24 bytes copied from the proxy's RX into the host's RX",
+            "init: arm-ffa ready",
+            "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
+            "init: settled: 3 ready, 1 failed, 0 waiting",
+            "boot: exit-when-settled, powering off",
+        ],
+        forbidden_lines: TF_A_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    PeerScenario {
+        name: "tf-a-plain",
+        description: "plain TF-A (no SPMD): FFA_VERSION is an unknown SMC, the kernel reports FF-A absent once, the FF-A root and drivers stay pending, clean power-off",
+        board_features: &["exit-when-settled"],
+        configuration: Configuration::Plain,
+        expected_lines: &[
+            "[serial0] NOTICE:  BL31: v2.12",
+            "[kernel] INFO boot: qemu-virt kernel entered at EL2",
+            "FF-A is not available (NotImplemented); not polling further",
+            "boot: FF-A is absent (FFA_VERSION not supported); carrying on without it",
+            "init: settled: 0 ready, 0 failed, 3 waiting",
+            "ffa report: root Waiting, no FF-A session",
+            "init: arm-ffa waits on secure-monitor-ready",
+            "boot: exit-when-settled, powering off",
+            "[serial0] ERROR:   QEMU System Power off: with GPIO.",
+        ],
+        forbidden_lines: &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            "[secure] [sp]",
+        ],
+        timeout: DEFAULT_TIMEOUT,
+    },
+    PeerScenario {
+        name: "tf-a-plain-protected-mode",
+        description: "plain TF-A in protected mode: the EL2 proxy finalises without FF-A, PSCI still passes through, the FF-A root stays pending",
+        board_features: &["exit-when-settled", "protected-mode"],
+        configuration: Configuration::Plain,
+        expected_lines: &[
+            "protected: EL2 proxy finalised after 3 HVCs without FF-A",
+            "init: ffa-proxy ready",
+            "init: arm-ffa waits on secure-monitor-ready",
+            "boot: exit-when-settled, powering off",
+            "[serial0] ERROR:   QEMU System Power off: with GPIO.",
+        ],
+        forbidden_lines: &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            "[secure] [sp]",
+        ],
+        timeout: DEFAULT_TIMEOUT,
+    },
+];
+
+/// The real-TF-A scenario called `name`.
+pub fn find(name: &str) -> Option<&'static PeerScenario> {
+    PEER_SCENARIOS.iter().find(|scenario| scenario.name == name)
+}
+
+/// Builds the kernel with the scenario's features, packs its flash image, boots it and checks the log.
+pub fn run(
+    workspace: &Workspace,
+    peer: &Peer,
+    scenario: &PeerScenario,
+    echo: bool,
+) -> Result<ScenarioReport> {
+    let (directory, kernel) =
+        scenarios::prepare_kernel(workspace, scenario.name, scenario.board_features)?;
+    let invocation = QemuInvocation {
+        bios: peer.flash_image(scenario.configuration, &kernel, &directory)?,
+        kernel,
+        config_blob: None,
+        secure_log: directory.join("secure.log"),
+    };
+    scenarios::boot_and_check(
+        workspace,
+        &invocation,
+        scenario.timeout,
+        echo,
+        |ending, log| {
+            scenarios::check_log(
+                0,
+                scenario.expected_lines,
+                scenario.forbidden_lines,
+                ending,
+                log,
+            )
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::SCENARIOS;
+
+    #[test]
+    fn names_are_unique_across_both_tables() {
+        for (index, scenario) in PEER_SCENARIOS.iter().enumerate() {
+            assert!(PEER_SCENARIOS[..index]
+                .iter()
+                .all(|other| other.name != scenario.name));
+            assert!(SCENARIOS.iter().all(|other| other.name != scenario.name));
+            assert_eq!(
+                find(scenario.name).map(|found| found.name),
+                Some(scenario.name)
+            );
+        }
+    }
+
+    #[test]
+    fn every_scenario_forbids_panics_and_broken_frames() {
+        for scenario in PEER_SCENARIOS {
+            assert!(
+                scenario.forbidden_lines.contains(&"panicked"),
+                "{}",
+                scenario.name
+            );
+            assert!(
+                scenario.forbidden_lines.contains(&MALFORMED_FRAME_WARNING),
+                "{}",
+                scenario.name
+            );
+        }
+    }
+
+    #[test]
+    fn a_partition_that_never_starts_fails_the_boot_scenario() {
+        let scenario = find("tf-a-spmc-boot").unwrap();
+        let log: Vec<String> = [
+            "[serial0] NOTICE:  BL1: v2.12.1(release):",
+            "[serial0] NOTICE:  BL31: v2.12.1(release):",
+            "[serial0] ERROR:   SP (0x8001) failed to initialize (8).",
+        ]
+        .iter()
+        .map(|line| line.to_string())
+        .collect();
+        let problems = scenarios::check_log(
+            0,
+            scenario.expected_lines,
+            scenario.forbidden_lines,
+            crate::qemu::Ending::Exited(0),
+            &log,
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("missing expected line 3 of 18"));
+        assert!(problems[1].starts_with("forbidden \"failed to initialize\""));
+    }
+}
