@@ -18,9 +18,12 @@
 //! | 40 | 4 | `retry_storm` |
 //! | 44 | 4 | `interrupt_count` |
 //! | 48 | 4 | `yield_count` |
-//! | 52 | 8 | reserved, zero |
+//! | 52 | 1 | `memory_fault` ([`MemoryFault`]: 0 none, 1 no memory, 2 denied reclaim, 3 aborted fragment, 4 bad attributes) |
+//! | 53 | 1 | `memory_rules` ([`MemoryRules`]: 0 specification, 1 Hafnium, 2 OP-TEE, 3 TF-A EL3) |
+//! | 54 | 6 | reserved, zero |
 //! | 60 | 4 | FNV-1a 32-bit hash of bytes 0..60 |
 
+pub use crate::memory_rules::{MemoryFault, MemoryRules};
 use ffa_abi::Status;
 
 /// The error the SPMC answers while it is not ready yet.
@@ -130,6 +133,11 @@ pub struct FaultConfig {
     /// Behave as TF-A's EL3 SPMC where it differs from the model's defaults
     /// (reserved registers, version fixing, no v1.2 messaging ABIs; see `tf_a_el3.rs`).
     pub tf_a_el3_spmc: bool,
+    /// A memory-management fault to inject once.
+    pub memory_fault: MemoryFault,
+    /// Whose memory-management rules the SPMC follows (with
+    /// [`FaultConfig::tf_a_el3_spmc`] and `Specification` here, TF-A's).
+    pub memory_rules: MemoryRules,
 }
 
 /// Why a blob was rejected by [`FaultConfig::from_bytes`].
@@ -153,6 +161,8 @@ pub enum ConfigError {
     InvalidReadinessError,
     /// Unknown partition information fault.
     InvalidPartitionInfoFault,
+    /// Unknown memory fault or memory rules.
+    InvalidMemorySetting,
     /// Reserved bytes are not zero.
     ReservedNotZero,
 }
@@ -227,6 +237,17 @@ impl FaultConfig {
             trace: false,
             enter_normal_world_at_el1: false,
             tf_a_el3_spmc: false,
+            memory_fault: MemoryFault::None,
+            memory_rules: MemoryRules::Specification,
+        }
+    }
+
+    /// The memory-management rules in force: [`FaultConfig::memory_rules`],
+    /// or TF-A's when [`FaultConfig::tf_a_el3_spmc`] is set and no other was chosen.
+    pub const fn memory_rules(&self) -> MemoryRules {
+        match self.memory_rules {
+            MemoryRules::Specification if self.tf_a_el3_spmc => MemoryRules::TfAEl3,
+            rules => rules,
         }
     }
 
@@ -275,6 +296,8 @@ impl FaultConfig {
         bytes[40..44].copy_from_slice(&self.retry_storm.to_le_bytes());
         bytes[44..48].copy_from_slice(&self.interrupt_count.to_le_bytes());
         bytes[48..52].copy_from_slice(&self.yield_count.to_le_bytes());
+        bytes[52] = self.memory_fault.encode();
+        bytes[53] = self.memory_rules.encode();
         let checksum = fnv1a(&bytes[..CHECKSUM_OFFSET]);
         bytes[CHECKSUM_OFFSET..].copy_from_slice(&checksum.to_le_bytes());
         bytes
@@ -311,7 +334,11 @@ impl FaultConfig {
         };
         let partition_info_fault = PartitionInfoFault::decode(read_u32(bytes, 32))
             .ok_or(ConfigError::InvalidPartitionInfoFault)?;
-        if bytes[52..60].iter().any(|&byte| byte != 0) {
+        let memory_fault =
+            MemoryFault::decode(bytes[52]).ok_or(ConfigError::InvalidMemorySetting)?;
+        let memory_rules =
+            MemoryRules::decode(bytes[53]).ok_or(ConfigError::InvalidMemorySetting)?;
+        if bytes[54..60].iter().any(|&byte| byte != 0) {
             return Err(ConfigError::ReservedNotZero);
         }
         let config = FaultConfig {
@@ -330,6 +357,8 @@ impl FaultConfig {
             trace: flags & FLAG_TRACE != 0,
             enter_normal_world_at_el1: flags & FLAG_ENTER_NORMAL_WORLD_AT_EL1 != 0,
             tf_a_el3_spmc: flags & FLAG_TF_A_EL3_SPMC != 0,
+            memory_fault,
+            memory_rules,
         };
         if !config.has_valid_spmc_version() {
             return Err(ConfigError::InvalidSpmcVersion);

@@ -1,6 +1,8 @@
 //! The serialised FaultConfig: layout, round trips and rejection of bad blobs.
 
-use ffa_model::{ConfigError, FaultConfig, PartitionInfoFault, ReadinessError};
+use ffa_model::{
+    ConfigError, FaultConfig, MemoryFault, MemoryRules, PartitionInfoFault, ReadinessError,
+};
 
 fn fnv1a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811C_9DC5u32, |hash, &byte| {
@@ -32,6 +34,8 @@ fn everything() -> FaultConfig {
         trace: true,
         enter_normal_world_at_el1: true,
         tf_a_el3_spmc: true,
+        memory_fault: MemoryFault::AbortedFragment,
+        memory_rules: MemoryRules::OpTee,
     }
 }
 
@@ -64,7 +68,7 @@ fn layout_is_as_documented() {
         &bytes[36..52],
         &[11, 0, 0, 0, 12, 0, 0, 0, 13, 0, 0, 0, 14, 0, 0, 0]
     );
-    assert_eq!(&bytes[52..60], &[0; 8]);
+    assert_eq!(&bytes[52..60], &[3, 2, 0, 0, 0, 0, 0, 0]);
     assert_eq!(
         u32::from_le_bytes(bytes[60..64].try_into().unwrap()),
         fnv1a(&bytes[..60])
@@ -156,6 +160,15 @@ fn rejects_bad_blobs() {
         FaultConfig::from_bytes(&reseal(bytes)),
         Err(ConfigError::InvalidPartitionInfoFault)
     );
+
+    for (offset, value) in [(52, 5), (53, 4)] {
+        let mut bytes = good;
+        bytes[offset] = value;
+        assert_eq!(
+            FaultConfig::from_bytes(&reseal(bytes)),
+            Err(ConfigError::InvalidMemorySetting)
+        );
+    }
 
     let mut bytes = good;
     bytes[55] = 1;

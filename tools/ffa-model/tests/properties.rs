@@ -8,7 +8,9 @@ use ffa_abi::Status;
 use ffa_abi::Version;
 use ffa_model::function_id::*;
 use ffa_model::partition::{ECHO_PARTITION_UUID, HOSTED_PARTITIONS, INTERRUPTING_PARTITION_UUID};
-use ffa_model::{FaultConfig, Outcome, PartitionInfoFault, ReadinessError, Registers};
+use ffa_model::{
+    FaultConfig, MemoryFault, MemoryRules, Outcome, PartitionInfoFault, ReadinessError, Registers,
+};
 use proptest::prelude::*;
 
 const FUNCTIONS: &[u32] = &[
@@ -148,6 +150,12 @@ fn fault_config() -> impl Strategy<Value = FaultConfig> {
                 // Checked against the specification's register rules, which
                 // TF-A's profile breaks on purpose (tests/tf_a_el3.rs).
                 tf_a_el3_spmc: false,
+                memory_fault: MemoryFault::None,
+                memory_rules: match busy_storm {
+                    0 => MemoryRules::Specification,
+                    1 => MemoryRules::Hafnium,
+                    _ => MemoryRules::OpTee,
+                },
             },
         )
 }
