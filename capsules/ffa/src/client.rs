@@ -18,6 +18,7 @@ use crate::discovery;
 use crate::error::ClientError;
 use crate::features::{self, FeatureSet};
 use crate::mailbox::{BufferGeometry, Mailbox};
+use crate::memory::{MemoryConfig, MemoryState};
 use crate::messaging::{self, DirectMessage, RetryPolicy};
 use crate::partition::PartitionInfo;
 use crate::version::{self, NegotiatedVersion, SupportedVersion};
@@ -35,6 +36,8 @@ pub struct ClientConfig {
     pub requested_version: SupportedVersion,
     /// Retry and resumption limits for messaging.
     pub retry: RetryPolicy,
+    /// How memory is shared, lent and donated.
+    pub memory: MemoryConfig,
 }
 
 impl ClientConfig {
@@ -42,6 +45,7 @@ impl ClientConfig {
     pub const DEFAULT: ClientConfig = ClientConfig {
         requested_version: SupportedVersion::NEWEST,
         retry: RetryPolicy::DEFAULT,
+        memory: MemoryConfig::DEFAULT,
     };
 }
 
@@ -79,6 +83,7 @@ pub struct FfaClient<'a> {
     mailbox: Mailbox<'a>,
     config: ClientConfig,
     session: OptionalCell<Session>,
+    memory: MemoryState,
 }
 
 /// `FFA_ID_GET`: this endpoint's own ID.
@@ -103,6 +108,7 @@ impl<'a> FfaClient<'a> {
             mailbox: Mailbox::new(rx, tx),
             config,
             session: OptionalCell::empty(),
+            memory: MemoryState::new(),
         }
     }
 
@@ -128,6 +134,11 @@ impl<'a> FfaClient<'a> {
     /// The RX/TX mailbox.
     pub fn mailbox(&self) -> &Mailbox<'a> {
         &self.mailbox
+    }
+
+    /// Memory management's state (what the callee offers, the transactions made).
+    pub fn memory(&self) -> &MemoryState {
+        &self.memory
     }
 
     /// Runs the core set-up, once; later calls return the same session.
@@ -166,6 +177,7 @@ impl<'a> FfaClient<'a> {
         self.require_session()?;
         self.mailbox.unmap(&self.conduit)?;
         self.session.clear();
+        self.memory.forget_offers();
         Ok(())
     }
 

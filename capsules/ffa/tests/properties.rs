@@ -159,7 +159,7 @@ proptest! {
     ) {
         let fixture = fixture(
             FaultConfig::default(),
-            ClientConfig { requested_version: version, retry: RetryPolicy { busy_retries: 3, resumptions: 3 } },
+            ClientConfig { requested_version: version, retry: RetryPolicy { busy_retries: 3, resumptions: 3 }, ..ClientConfig::DEFAULT },
         );
         fixture.client.initialize().unwrap();
         let replies = Rc::new(RefCell::new(replies.into_iter()));
