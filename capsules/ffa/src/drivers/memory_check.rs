@@ -85,7 +85,7 @@ pub enum CheckFailure {
 }
 
 /// How one check ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckOutcome {
     /// Not in the plan, or not run yet.
     NotRun,
@@ -100,6 +100,22 @@ pub enum CheckOutcome {
     },
     /// It failed.
     Failed(CheckFailure),
+}
+
+impl defmt::Format for CheckOutcome {
+    fn format(&self, formatter: defmt::Formatter<'_>) {
+        match self {
+            CheckOutcome::NotRun => defmt::write!(formatter, "not run"),
+            CheckOutcome::Skipped(error) => defmt::write!(formatter, "skipped ({})", error),
+            CheckOutcome::Passed { handle, fragments } => defmt::write!(
+                formatter,
+                "passed (handle {=u64:#x}, {=u32} fragment(s))",
+                handle,
+                fragments
+            ),
+            CheckOutcome::Failed(failure) => defmt::write!(formatter, "FAILED ({})", failure),
+        }
+    }
 }
 
 impl CheckOutcome {
@@ -244,7 +260,7 @@ impl<'a> MemoryChecks<'a> {
             if pages == 0 {
                 return CheckOutcome::NotRun;
             }
-            if !offered && kind != Kind::Donate {
+            if !offered {
                 return CheckOutcome::Skipped(ClientError::Status(Status::NotSupported));
             }
             let outcome = self.check(handle, kind, pages);
@@ -275,6 +291,16 @@ impl<'a> MemoryChecks<'a> {
 
     fn log(&self, handle: &PartitionHandle<'a>, kind: Kind, pages: usize, outcome: CheckOutcome) {
         match outcome {
+            CheckOutcome::Passed {
+                handle: memory,
+                fragments,
+            } if kind == Kind::Donate => defmt::info!(
+                "memory-check: donate of {=usize} page(s) to {=u16:#06x}, handle {=u64:#x}, {=u32} fragment(s): the partition checked pattern P, wrote pattern Q and keeps the pages",
+                pages,
+                handle.id().raw(),
+                memory,
+                fragments
+            ),
             CheckOutcome::Passed { handle: memory, fragments } => defmt::info!(
                 "memory-check: {=str} of {=usize} page(s) with {=u16:#06x}, handle {=u64:#x}, {=u32} fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
                 kind.name(),

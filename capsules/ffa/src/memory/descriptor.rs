@@ -25,7 +25,7 @@
 //! descriptor is a sequence of 16-byte units; it is generated unit by unit
 //! for any byte range, which is how a fragment is written at TX offset 0
 //! without building the whole descriptor anywhere else (units reach TX in
-//! bursts of up to 256 bytes, one `SharedBuffer::write` each).
+//! bursts of up to 512 bytes, one `SharedBuffer::write` each).
 //!
 //! The layout follows the negotiated version ([`Layout::of`]); nothing in the
 //! descriptor says which it is, so a guessed layout is parsed as garbage.
@@ -42,7 +42,7 @@
 //! let descriptor = Descriptor::new(Layout::V1_1, PartitionId::new(0), Operation::Share, &receivers, &options, &ranges[..]).unwrap();
 //! assert_eq!(descriptor.total_length(), 96);
 //! let mut bytes = [0u8; 96];
-//! descriptor.write_range(0, 96, &mut |offset, piece| { bytes[offset..offset + piece.len()].copy_from_slice(piece); Ok(()) }).unwrap();
+//! descriptor.write_range(0, 96, |offset: usize, piece: &[u8]| { bytes[offset..offset + piece.len()].copy_from_slice(piece); Ok(()) }).unwrap();
 //! assert_eq!(&bytes[0x30..0x38], &[0x01, 0x80, 0x02, 0x00, 0x40, 0, 0, 0]); // receiver 0x8001 RW, composite at 0x40
 //! assert_eq!(&bytes[0x50..0x5C], &[0x00, 0x10, 0x00, 0x40, 0, 0, 0, 0, 1, 0, 0, 0]);
 //! ```
@@ -64,11 +64,12 @@ pub const CONSTITUENT_SIZE: usize = 16;
 /// Bytes of the largest fixed part: a v1.1+ header, the most receivers with
 /// 32-byte access descriptors, and the composite header.
 const MAXIMUM_FIXED_SIZE: usize = 48 + MAXIMUM_RECEIVERS * 32 + COMPOSITE_HEADER_SIZE;
-/// The write-combining block between unit generation and TX.
-const BURST: usize = 256;
-
-/// Where descriptor bytes go: called with each piece and its offset.
-pub type Sink<'s> = dyn FnMut(usize, &[u8]) -> Result<(), ClientError> + 's;
+/// The write-combining block between unit generation and TX (holds the
+/// largest fixed part).
+const BURST: usize = 512;
+/// The staging block of small descriptors (one receiver, a few ranges).
+const SMALL_BURST: usize = 128;
+const _: () = assert!(MAXIMUM_FIXED_SIZE <= BURST);
 
 /// Which descriptor layout: the negotiated version decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, defmt::Format)]
@@ -247,77 +248,138 @@ impl<'d, C: Constituents + ?Sized> Descriptor<'d, C> {
 
     /// Writes the fixed part into `bytes` (at least [`Self::fixed_length`] long).
     fn fixed_part(&self, bytes: &mut [u8]) {
-        let put = |bytes: &mut [u8], offset: usize, value: &[u8]| {
-            bytes[offset..offset + value.len()].copy_from_slice(value)
+        // Every field is written as part of a whole 16-byte unit (reserved
+        // bytes as zeros), one store each.
+        let mut put = |at: usize, unit: u128| {
+            if let Some(target) = bytes.get_mut(at..at + UNIT) {
+                target.copy_from_slice(&unit.to_le_bytes());
+            }
         };
-        put(bytes, 0, &self.sender.raw().to_le_bytes());
-        match self.layout {
-            Layout::V1_0 => bytes[2] = self.attributes as u8,
-            Layout::V1_1 | Layout::V1_2 => put(bytes, 2, &self.attributes.to_le_bytes()),
-        }
-        put(bytes, 4, &self.flags.to_le_bytes());
-        put(bytes, 16, &self.tag.to_le_bytes());
-        let count = self.receivers.len() as u32;
-        put(bytes, 28, &count.to_le_bytes());
+        let sender = u128::from(self.sender.raw());
+        let flags = u128::from(self.flags) << 32;
+        let tag = u128::from(self.tag);
+        let count = u128::from(self.receivers.len() as u32) << 96;
         let access_size = self.layout.access_descriptor_size();
-        if self.layout != Layout::V1_0 {
-            put(bytes, 24, &(access_size as u32).to_le_bytes());
-            put(bytes, 32, &(self.layout.header_size() as u32).to_le_bytes());
+        let header = self.layout.header_size();
+        match self.layout {
+            Layout::V1_0 => {
+                let attributes = u128::from(self.attributes as u8) << 16;
+                put(0, sender | attributes | flags);
+                put(16, tag | count);
+            }
+            Layout::V1_1 | Layout::V1_2 => {
+                let attributes = u128::from(self.attributes) << 16;
+                put(0, sender | attributes | flags);
+                put(16, tag | (access_size as u128) << 64 | count);
+                put(32, header as u128);
+            }
         }
         let composite = self.composite_offset();
         for (index, receiver) in self.receivers.iter().enumerate() {
-            let at = self.layout.header_size() + index * access_size;
-            put(bytes, at, &receiver.id.raw().to_le_bytes());
-            bytes[at + 2] = receiver.permissions.bits();
-            put(bytes, at + 4, &(composite as u32).to_le_bytes());
+            let at = header + index * access_size;
+            let first = u128::from(receiver.id.raw())
+                | u128::from(receiver.permissions.bits()) << 16
+                | (composite as u128) << 32;
             if self.layout == Layout::V1_2 {
-                put(bytes, at + 8, &receiver.impdef);
+                let impdef = u128::from_le_bytes(receiver.impdef);
+                // The 16-byte value sits at offset 8: half in each unit.
+                put(at, first | impdef << 64);
+                put(at + UNIT, impdef >> 64);
+            } else {
+                put(at, first);
             }
         }
-        put(bytes, composite, &self.total_pages.to_le_bytes());
-        put(bytes, composite + 4, &self.range_count.to_le_bytes());
+        put(
+            composite,
+            u128::from(self.total_pages) | u128::from(self.range_count) << 32,
+        );
     }
 
     /// Writes descriptor bytes `[start, end)` through `sink`, which receives
     /// each piece with its offset relative to `start` (a fragment goes to TX
     /// offset 0). `end` is clamped to the descriptor's length.
-    pub fn write_range(
-        &self,
-        start: usize,
-        end: usize,
-        sink: &mut Sink<'_>,
-    ) -> Result<(), ClientError> {
+    pub fn write_range<S>(&self, start: usize, end: usize, sink: S) -> Result<(), ClientError>
+    where
+        S: FnMut(usize, &[u8]) -> Result<(), ClientError>,
+    {
         let end = end.min(self.total_length());
         if start >= end {
             return Ok(());
         }
+        // A small descriptor (one receiver, a few ranges) needs no more
+        // than a small staging block, which is cheaper to set up.
+        if end - start <= SMALL_BURST && self.fixed_length() <= SMALL_BURST {
+            self.write_through::<SMALL_BURST, S>(start, end, sink)
+        } else {
+            self.write_through::<BURST, S>(start, end, sink)
+        }
+    }
+
+    fn write_through<const SIZE: usize, S>(
+        &self,
+        start: usize,
+        end: usize,
+        sink: S,
+    ) -> Result<(), ClientError>
+    where
+        S: FnMut(usize, &[u8]) -> Result<(), ClientError>,
+    {
         let mut burst = Burst {
-            bytes: [0; BURST],
+            bytes: [0; SIZE],
             length: 0,
             at: 0,
             sink,
         };
         let fixed = self.fixed_length();
         if start < fixed {
-            let mut bytes = [0u8; MAXIMUM_FIXED_SIZE];
-            self.fixed_part(&mut bytes);
-            burst.put(0, &bytes[start..end.min(fixed)])?;
+            // The fixed part is generated in place in the (zeroed) burst.
+            self.fixed_part(&mut burst.bytes[..fixed]);
+            let stop = end.min(fixed);
+            if start > 0 {
+                burst.bytes.copy_within(start..stop, 0);
+            }
+            burst.length = stop - start;
         }
         let mut position = start.max(fixed);
+        if position >= end {
+            return burst.flush();
+        }
+        let unit_of = |range: PageRange| {
+            (u128::from(range.address) | u128::from(range.pages) << 64).to_le_bytes()
+        };
+        let mut ranges = self
+            .constituents
+            .ranges()
+            .skip((position - fixed) / CONSTITUENT_SIZE);
+        // A fragment that starts inside a constituent (a relayer that
+        // acknowledged part of one) begins with the rest of it.
+        let within = (position - fixed) % CONSTITUENT_SIZE;
+        if within != 0 {
+            let Some(range) = ranges.next() else {
+                return burst.flush();
+            };
+            let take = (CONSTITUENT_SIZE - within).min(end - position);
+            burst.put(position - start, &unit_of(range)[within..within + take])?;
+            position += take;
+        }
+        // Whole constituents, each one 16-byte store into the burst.
+        while position + CONSTITUENT_SIZE <= end {
+            let Some(range) = ranges.next() else {
+                break;
+            };
+            if burst.length + CONSTITUENT_SIZE > SIZE {
+                burst.flush()?;
+                burst.at = position - start;
+            }
+            burst.bytes[burst.length..burst.length + CONSTITUENT_SIZE]
+                .copy_from_slice(&unit_of(range));
+            burst.length += CONSTITUENT_SIZE;
+            position += CONSTITUENT_SIZE;
+        }
+        // A fragment that ends inside a constituent ends with its start.
         if position < end {
-            let first = (position - fixed) / CONSTITUENT_SIZE;
-            for range in self.constituents.ranges().skip(first) {
-                let unit_start = fixed + (position - fixed) / CONSTITUENT_SIZE * CONSTITUENT_SIZE;
-                let mut unit = [0u8; CONSTITUENT_SIZE];
-                unit[..8].copy_from_slice(&range.address.to_le_bytes());
-                unit[8..12].copy_from_slice(&range.pages.to_le_bytes());
-                let from = position - unit_start;
-                let to = (end - unit_start).min(CONSTITUENT_SIZE);
-                burst.put(position - start, &unit[from..to])?;
-                position = unit_start + to;
-                if position >= end {
-                    break;
-                }
+            if let Some(range) = ranges.next() {
+                burst.put(position - start, &unit_of(range)[..end - position])?;
             }
         }
         burst.flush()
@@ -325,20 +387,19 @@ impl<'d, C: Constituents + ?Sized> Descriptor<'d, C> {
 }
 
 /// Collects consecutive pieces and hands them to the sink in one call.
-struct Burst<'s> {
-    bytes: [u8; BURST],
+struct Burst<S, const SIZE: usize> {
+    bytes: [u8; SIZE],
     length: usize,
     at: usize,
-    sink: &'s mut Sink<'s>,
+    sink: S,
 }
 
-impl Burst<'_> {
+impl<S: FnMut(usize, &[u8]) -> Result<(), ClientError>, const SIZE: usize> Burst<S, SIZE> {
+    /// Appends `piece`, which belongs at sink offset `offset` (consecutive
+    /// with what the burst holds).
     fn put(&mut self, offset: usize, piece: &[u8]) -> Result<(), ClientError> {
-        if self.length + piece.len() > BURST {
+        if self.length + piece.len() > SIZE {
             self.flush()?;
-        }
-        if piece.len() > BURST {
-            return (self.sink)(offset, piece);
         }
         if self.length == 0 {
             self.at = offset;
@@ -373,7 +434,7 @@ mod tests {
     fn bytes_of<C: Constituents + ?Sized>(descriptor: &Descriptor<'_, C>) -> Vec<u8> {
         let mut bytes = vec![0xEE; descriptor.total_length()];
         descriptor
-            .write_range(0, bytes.len(), &mut |offset, piece| {
+            .write_range(0, bytes.len(), |offset: usize, piece: &[u8]| {
                 bytes[offset..offset + piece.len()].copy_from_slice(piece);
                 Ok(())
             })
@@ -454,7 +515,7 @@ mod tests {
         ] {
             let mut piece = vec![0u8; end.min(whole.len()) - start];
             descriptor
-                .write_range(start, end, &mut |offset, bytes| {
+                .write_range(start, end, |offset: usize, bytes: &[u8]| {
                     piece[offset..offset + bytes.len()].copy_from_slice(bytes);
                     Ok(())
                 })

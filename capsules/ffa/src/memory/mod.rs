@@ -316,8 +316,9 @@ impl<'a> FfaClient<'a> {
         };
         let width = self.width_for(operation).map_err(|error| {
             defmt::warn!(
-                "ffa: {=str}: {=str} is not offered by the callee (FFA_FEATURES); memory cannot be given this way",
+                "ffa: {=str}: FFA_FEATURES: the callee offers neither {=str} nor {=str} (an EL2 proxy that does not mediate memory sharing, or an SPMC without the operation); the region stays the kernel's",
                 operation.name(),
+                operation.function(CallWidth::Bits64).name(),
                 operation.function(CallWidth::Bits32).name()
             );
             refuse(error)

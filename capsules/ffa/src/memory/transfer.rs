@@ -193,7 +193,7 @@ pub fn send<C: Constituents + ?Sized>(
         )));
     }
     let first = total.min(tx_size);
-    let registers = transmit(
+    let reply = transmit(
         conduit,
         mailbox,
         descriptor,
@@ -204,7 +204,6 @@ pub fn send<C: Constituents + ?Sized>(
             .with(2, first as u64),
     )
     .map_err(SendFailure::Refused)?;
-    let reply = decode_send_reply(&registers).map_err(SendFailure::Refused)?;
     let (handle, mut offset) = match reply {
         SendReply::Complete(handle) if first == total => {
             return Ok(Sent {
@@ -258,7 +257,7 @@ pub fn send<C: Constituents + ?Sized>(
         }
         let length = (total - offset).min(tx_size);
         fragments += 1;
-        let registers = transmit(
+        let reply = transmit(
             conduit,
             mailbox,
             descriptor,
@@ -271,7 +270,7 @@ pub fn send<C: Constituents + ?Sized>(
         )
         .map_err(|error| abort(error, fragments))?;
         sent_end = offset + length;
-        match decode_send_reply(&registers).map_err(|error| abort(error, fragments))? {
+        match reply {
             SendReply::Complete(done) if done == handle && sent_end == total => {
                 return Ok(Sent { handle, fragments })
             }
@@ -317,7 +316,7 @@ pub fn send<C: Constituents + ?Sized>(
 }
 
 /// Writes descriptor bytes `[start, end)` at TX offset 0 and makes `request`
-/// while holding TX; returns the raw answer.
+/// while holding TX; returns the decoded answer.
 fn transmit<C: Constituents + ?Sized>(
     conduit: &FfaConduit<'_>,
     mailbox: &Mailbox<'_>,
@@ -325,12 +324,12 @@ fn transmit<C: Constituents + ?Sized>(
     start: usize,
     end: usize,
     request: Request,
-) -> Result<SmcccRegisters, ClientError> {
+) -> Result<SendReply, ClientError> {
     let tx = mailbox.tx()?;
-    descriptor.write_range(start, end, &mut |offset, bytes| tx.write(offset, bytes))?;
-    let registers = conduit.call_raw(&request);
+    descriptor.write_range(start, end, |offset, bytes| tx.write(offset, bytes))?;
+    let reply = decode_send_reply(&conduit.call_raw(&request));
     drop(tx);
-    Ok(registers)
+    reply
 }
 
 /// `FFA_MEM_RECLAIM` of `handle`; flags bit 0 asks the relayer to zero the
