@@ -4,7 +4,7 @@
 //! of the model needs a [`FaultKind`], a row in [`FAULT_MODES`] and a line in
 //! [`Fault::apply`].
 
-use ffa_model::{FaultConfig, PartitionInfoFault, ReadinessError};
+use ffa_model::{FaultConfig, MemoryFault, MemoryRules, PartitionInfoFault, ReadinessError};
 
 use crate::error::{Error, Result};
 
@@ -50,6 +50,18 @@ pub enum FaultKind {
     YieldLoop,
     /// The SPMC behaves as TF-A's EL3 SPMC where it differs from the model.
     TfAEl3Spmc,
+    /// The first memory share/lend/donate answers NO_MEMORY.
+    MemoryNoMemory,
+    /// The first FFA_MEM_RECLAIM answers DENIED.
+    MemoryReclaimDenied,
+    /// The first FFA_MEM_FRAG_TX answers ABORTED.
+    MemoryAbortedFragment,
+    /// The first memory share/lend/donate answers INVALID_PARAMETERS (bad attributes).
+    MemoryBadAttributes,
+    /// Memory management follows Hafnium's rules.
+    MemoryRulesHafnium,
+    /// Memory management follows OP-TEE's (S-EL1 SPMC) rules.
+    MemoryRulesOpTee,
 }
 
 /// A fault mode as the user names it.
@@ -161,6 +173,42 @@ pub const FAULT_MODES: &[FaultMode] = &[
         kind: FaultKind::TfAEl3Spmc,
         name: "spmc-tf-a-el3",
         description: "answer as TF-A's EL3 SPMC: no REQ2/PARTITION_INFO_GET_REGS, caller's values in reserved registers, version never fixed",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::MemoryNoMemory,
+        name: "memory-no-memory",
+        description: "the first FFA_MEM_SHARE/LEND/DONATE answers NO_MEMORY",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::MemoryReclaimDenied,
+        name: "memory-reclaim-denied",
+        description: "the first FFA_MEM_RECLAIM answers DENIED, as if a borrower still held the memory",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::MemoryAbortedFragment,
+        name: "memory-aborted-fragment",
+        description: "the first FFA_MEM_FRAG_TX answers ABORTED and the transaction is dropped",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::MemoryBadAttributes,
+        name: "memory-bad-attributes",
+        description: "the first FFA_MEM_SHARE/LEND/DONATE answers INVALID_PARAMETERS, as for bad memory attributes",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::MemoryRulesHafnium,
+        name: "memory-rules-hafnium",
+        description: "memory management follows Hafnium's rules (strict attributes, whole-constituent fragments)",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::MemoryRulesOpTee,
+        name: "memory-rules-op-tee",
+        description: "memory management follows OP-TEE's rules (no donate, exact attributes, one receiver)",
         amount: None,
     },
 ];
@@ -276,6 +324,12 @@ impl Fault {
             FaultKind::InterruptLoop => config.interrupt_count = self.count()?,
             FaultKind::YieldLoop => config.yield_count = self.count()?,
             FaultKind::TfAEl3Spmc => config.tf_a_el3_spmc = true,
+            FaultKind::MemoryNoMemory => config.memory_fault = MemoryFault::NoMemory,
+            FaultKind::MemoryReclaimDenied => config.memory_fault = MemoryFault::DeniedReclaim,
+            FaultKind::MemoryAbortedFragment => config.memory_fault = MemoryFault::AbortedFragment,
+            FaultKind::MemoryBadAttributes => config.memory_fault = MemoryFault::BadAttributes,
+            FaultKind::MemoryRulesHafnium => config.memory_rules = MemoryRules::Hafnium,
+            FaultKind::MemoryRulesOpTee => config.memory_rules = MemoryRules::OpTee,
         }
         Ok(())
     }
