@@ -407,8 +407,10 @@ pub enum TransactionError {
     ZeroingNotAllowed,
     /// An implementation-defined value needs the v1.2 layout.
     ImpdefNeedsV1_2,
-    /// The region has no pages.
+    /// The region has no pages, or a range of it has none.
     EmptyRegion,
+    /// A range does not start on a 4 KiB page (its address).
+    Misaligned(u64),
     /// The descriptor would exceed 32-bit lengths or page counts.
     TooLarge,
     /// The header, access descriptors and composite header do not fit one TX

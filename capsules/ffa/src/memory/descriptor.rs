@@ -55,6 +55,8 @@ use crate::version::{NegotiatedVersion, SupportedVersion};
 use ffa_abi::PartitionId;
 use kernel::page_pool::{PageRange, Region};
 
+/// The page size descriptors count in.
+const PAGE_BYTES: u64 = 4096;
 /// Size of a descriptor unit: every structure is a multiple of it.
 pub const UNIT: usize = 16;
 /// Size of the composite memory region descriptor's header.
@@ -167,8 +169,10 @@ impl<'d, C: Constituents + ?Sized> Descriptor<'d, C> {
     /// The descriptor of `operation` from `sender` to `receivers` of the
     /// ranges in `constituents`, in `layout`. Checks what the layout can
     /// hold (counts and lengths in 32 bits, implementation-defined values
-    /// only from v1.2); the operation's rules are
-    /// [`validate`](super::attributes::validate)'s.
+    /// only from v1.2) and that every range is whole, non-empty pages; the
+    /// operation's rules are [`validate`](super::attributes::validate)'s.
+    /// Ranges of one [`Region`] never overlap; a caller describing its own
+    /// list of ranges must keep them apart (relayers refuse overlaps).
     pub fn new(
         layout: Layout,
         sender: PartitionId,
@@ -189,6 +193,13 @@ impl<'d, C: Constituents + ?Sized> Descriptor<'d, C> {
         let mut range_count = 0u64;
         let mut total_pages = 0u64;
         for range in constituents.ranges() {
+            // Regions are always whole pages; a caller's own list may not be.
+            if range.address % PAGE_BYTES != 0 {
+                return Err(TransactionError::Misaligned(range.address));
+            }
+            if range.pages == 0 {
+                return Err(TransactionError::EmptyRegion);
+            }
             range_count += 1;
             total_pages += u64::from(range.pages);
         }
@@ -549,6 +560,16 @@ mod tests {
         assert_eq!(make(Layout::V1_2, &[]), Err(TransactionError::EmptyRegion));
         let huge = [PageRange::new(0, u32::MAX), PageRange::new(0, 1)];
         assert_eq!(make(Layout::V1_2, &huge), Err(TransactionError::TooLarge));
+        let misaligned = [PageRange::new(0x4000_0800, 1)];
+        assert_eq!(
+            make(Layout::V1_2, &misaligned),
+            Err(TransactionError::Misaligned(0x4000_0800))
+        );
+        let empty = [PageRange::new(0x4000_0000, 0)];
+        assert_eq!(
+            make(Layout::V1_2, &empty),
+            Err(TransactionError::EmptyRegion)
+        );
         assert_eq!(minimum_fragments(4097, 4096), 2);
         assert_eq!(minimum_fragments(4096, 4096), 1);
     }
