@@ -21,7 +21,7 @@ use components::readiness::ReadinessComponent;
 use ffa_model::FaultConfig;
 use kernel::component::Component;
 use kernel::deferred_call::DeferredCall;
-use kernel::hil::hypervisor::MemoryRange;
+use kernel::hil::hypervisor::{El2Memory, MemoryRange};
 use kernel::hil::smccc::SmcccConduit;
 use kernel::init_queue::{ConditionSet, EntryState, InitQueue};
 use kernel::ErrorCode;
@@ -73,7 +73,9 @@ fn board(protected: Option<Protected>) -> Board {
     let monitor = leak(ModelMonitor::new(FaultConfig::default_config(), memory));
     let el2 = leak(SimulatedEl2::new(
         monitor,
-        MemoryRange::new(0x6030_0000, 0x4000),
+        El2Memory::EMPTY
+            .with(MemoryRange::new(0x6030_0000, 0x4000))
+            .unwrap(),
     ));
     // The kernel's SMC: through EL2 (trapped once the proxy asks), as on hardware.
     let conduit: &'static dyn SmcccConduit = match protected {

@@ -2,6 +2,15 @@
 //! proxy. Right after finalisation (in the same deferred call, before
 //! anything else can call FF-A), each call is made as the host (an `SMC`,
 //! trapped by EL2) and its answer checked; each check logs one line.
+//! Answers are read from w0, as SMC32 results are (TF-A's SPMD, for one,
+//! answers a refused `FFA_VERSION` with a 32-bit -1).
+//!
+//! Checks 4 and 5 are the sequence issue 9 reported: after
+//! `FFA_VERSION(1.2)`, `FFA_RXTX_MAP_64(TX = 0x6000_f000, RX = 0x6000_2000, 1)`
+//! named EL2's own code as the host's buffers and was accepted, and the next
+//! `FFA_PARTITION_INFO_GET` copied descriptors over EL2's exception-entry
+//! code: EL2 died on the way back. Now the map is refused and the partition
+//! information has nowhere to go.
 
 use armv8a::conduit::SecureMonitorCall;
 use capsule_ffa_proxy::finaliser::FinaliserClient;
@@ -50,9 +59,9 @@ fn matches(expected: Expected, reply: &SmcccRegisters) -> bool {
     let kind = ReplyKind::of(reply.x[0], reply.x[2]);
     match expected {
         Expected::Error(status) => kind == ReplyKind::Error(status),
-        Expected::MinusOne => reply.x[0] == u64::MAX,
+        Expected::MinusOne => reply.x[0] as u32 == u32::MAX,
         Expected::Success => kind.is_success(),
-        Expected::Version => reply.x[0] >> 16 == 1,
+        Expected::Version => (reply.x[0] as u32) >> 16 == 1,
     }
 }
 
@@ -71,7 +80,7 @@ fn run() {
     let second = &SCRATCH[1] as *const Page as u64;
     let mailbox = memory::mailbox_for(CARVE_OUT);
     let map_64 = u64::from(function::FFA_RXTX_MAP_64);
-    let checks: [(&str, [u64; 4], Expected); 10] = [
+    let checks: [(&str, [u64; 4], Expected); 12] = [
         (
             "FFA_ID_GET before FFA_VERSION",
             [u64::from(function::FFA_ID_GET), 0, 0, 0],
@@ -86,6 +95,16 @@ fn run() {
             "FFA_VERSION(1.2)",
             [u64::from(function::FFA_VERSION), 0x0001_0002, 0, 0],
             Expected::Version,
+        ),
+        (
+            "FFA_RXTX_MAP_64 naming EL2's code (TX 0x6000f000, RX 0x60002000)",
+            [map_64, 0x6000_f000, 0x6000_2000, 1],
+            Expected::Error(Status::InvalidParameters),
+        ),
+        (
+            "FFA_PARTITION_INFO_GET with no RX buffer recorded",
+            [u64::from(function::FFA_PARTITION_INFO_GET), 0, 0, 0],
+            Expected::Error(Status::Busy),
         ),
         (
             "32-bit FFA_RXTX_MAP",
