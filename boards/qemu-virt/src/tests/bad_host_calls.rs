@@ -13,22 +13,23 @@
 //! information has nowhere to go.
 
 use armv8a::conduit::SecureMonitorCall;
+use armv8a::shared_page::SharedPages;
 use capsule_ffa_proxy::finaliser::FinaliserClient;
 use capsule_ffa_proxy::function;
 use capsule_ffa_proxy::memory;
 use ffa_abi::{ReplyKind, Status};
 use kernel::hil::hypervisor::MemoryRange;
+use kernel::hil::shared_memory::SharedBuffer;
 use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
 
 /// The proxy's carve-out, as the board configures it.
 const CARVE_OUT: MemoryRange = MemoryRange::new(0x5FE0_0000, 0x1_0000);
 
-/// A page the checks may name as a host buffer (never written: the checks
-/// make no call that fills RX).
-#[repr(C, align(4096))]
-struct Page([u8; 4096]);
-
-static SCRATCH: [Page; 2] = [Page([0; 4096]), Page([0; 4096])];
+/// Pages the checks may name as a host buffer (never written: the checks
+/// make no call that fills RX). Writable memory of the kernel's, as host
+/// buffers are: an immutable `static` would sit in read-only data, which
+/// EL2 executes from and the proxy refuses.
+static SCRATCH: [SharedPages<4096>; 2] = [SharedPages::new(), SharedPages::new()];
 
 /// The checks, run when the proxy is finalised.
 pub(super) struct Checks;
@@ -74,13 +75,53 @@ fn describe(expected: Expected) -> &'static str {
     }
 }
 
-/// Makes each call as the host (an SMC, trapped by EL2) and checks the answer.
+/// One check: what it is, the call's x0–x3, the answer expected.
+type Check = (&'static str, [u64; 4], Expected);
+
+/// Runs the checks the scenario's feature asks for.
 fn run() {
-    let first = &SCRATCH[0] as *const Page as u64;
-    let second = &SCRATCH[1] as *const Page as u64;
+    if cfg!(feature = "scenario-el2-overwrite") {
+        run_checks(&el2_overwrite());
+    } else {
+        run_checks(&bad_host_calls());
+    }
+}
+
+/// `scenario-el2-overwrite`: the sequence issue 9 reported, nothing else.
+/// Before, the map was accepted and the partition information copied over
+/// EL2's exception-entry code at 0x6000_2000; EL2 died on the way back.
+fn el2_overwrite() -> [Check; 3] {
+    [
+        (
+            "FFA_VERSION(1.2)",
+            [u64::from(function::FFA_VERSION), 0x0001_0002, 0, 0],
+            Expected::Version,
+        ),
+        (
+            "FFA_RXTX_MAP_64(TX 0x6000f000, RX 0x60002000, 1 page): EL2's code",
+            [
+                u64::from(function::FFA_RXTX_MAP_64),
+                0x6000_f000,
+                0x6000_2000,
+                1,
+            ],
+            Expected::Error(Status::InvalidParameters),
+        ),
+        (
+            "FFA_PARTITION_INFO_GET: nowhere to copy",
+            [u64::from(function::FFA_PARTITION_INFO_GET), 0, 0, 0],
+            Expected::Error(Status::Busy),
+        ),
+    ]
+}
+
+/// `scenario-bad-host-calls`: what a misbehaving host tries.
+fn bad_host_calls() -> [Check; 12] {
+    let first = SCRATCH[0].physical_address();
+    let second = SCRATCH[1].physical_address();
     let mailbox = memory::mailbox_for(CARVE_OUT);
     let map_64 = u64::from(function::FFA_RXTX_MAP_64);
-    let checks: [(&str, [u64; 4], Expected); 12] = [
+    [
         (
             "FFA_ID_GET before FFA_VERSION",
             [u64::from(function::FFA_ID_GET), 0, 0, 0],
@@ -141,7 +182,11 @@ fn run() {
             [u64::from(function::FFA_RXTX_UNMAP), 0, 0, 0],
             Expected::Success,
         ),
-    ];
+    ]
+}
+
+/// Makes each call as the host (an SMC, trapped by EL2) and checks the answer.
+fn run_checks(checks: &[Check]) {
     let mut passed = 0usize;
     for (number, (description, registers, expected)) in checks.iter().enumerate() {
         let reply = SecureMonitorCall.call(&SmcccRegisters::from_slice(registers));

@@ -10,12 +10,17 @@
 //!   after boot (checks the panic path and the fault report);
 //! - `scenario-bad-host-calls` ([`bad_host_calls`]): right after the EL2
 //!   proxy is finalised, make the calls a misbehaving host would make and
-//!   check each answer.
+//!   check each answer; `scenario-el2-overwrite`: the same, with only the
+//!   sequence issue 9 reported (a host naming EL2's code as its buffers);
+//! - `scenario-ffa-v1-1`: the FF-A client asks for v1.1 (see `main.rs`).
 //!
 //! Without these features nothing here runs, and the board boots and stays
 //! up.
 
-#[cfg(feature = "scenario-bad-host-calls")]
+#[cfg(any(
+    feature = "scenario-bad-host-calls",
+    feature = "scenario-el2-overwrite"
+))]
 mod bad_host_calls;
 
 use capsule_ffa::boot::{BootClient, BootOutcome};
@@ -68,8 +73,14 @@ pub fn boot_hooks() -> Option<&'static dyn BootClient> {
 pub fn protected_mode_hooks(
     finaliser: &'static capsule_ffa_proxy::finaliser::ProxyFinaliser<'static>,
 ) {
-    #[cfg(feature = "scenario-bad-host-calls")]
+    #[cfg(any(
+        feature = "scenario-bad-host-calls",
+        feature = "scenario-el2-overwrite"
+    ))]
     finaliser.set_client(&bad_host_calls::CHECKS);
-    #[cfg(not(feature = "scenario-bad-host-calls"))]
+    #[cfg(not(any(
+        feature = "scenario-bad-host-calls",
+        feature = "scenario-el2-overwrite"
+    )))]
     let _ = finaliser;
 }
