@@ -14,6 +14,8 @@ use armv8a::shared_page::SharedPages;
 use armv8a::timer::GenericTimer;
 use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
 use capsule_ffa::drivers::memory_check::MemoryCheckPlan;
+use capsule_ffa::memory::rules::SpmcRules;
+use capsule_ffa::memory::MemoryConfig;
 use capsule_ffa::readiness::ReadinessConfig;
 use capsule_ffa::version::SupportedVersion;
 use capsule_ffa::{ClientConfig, Uuid};
@@ -42,8 +44,17 @@ const FFA_PARTITIONS: usize = 8;
 /// it against what `FFA_FEATURES(RXTX_MAP)` asks for).
 const MAILBOX_SIZE: usize = 4096;
 /// The FF-A client's configuration (readiness asks for the same version):
-/// v1.2, or an older version with `ffa-v1-1`/`ffa-v1-0` (TF-A 2.12's EL3
-/// SPMC takes memory transactions only from v1.0 and v1.1 callers).
+/// v1.2, or an older version with `ffa-v1-1`/`ffa-v1-0` (a v1.1 host; TF-A
+/// 2.12's EL3 SPMC takes memory transactions only from v1.0 and v1.1
+/// callers).
+///
+/// The SPMC rules the client checks before giving memory
+/// ([`SpmcRules`]) are a board setting: FF-A gives a caller no way to learn
+/// which SPMC answers, so only whoever builds the board for one can say.
+/// This board boots under the test firmware in every personality and under
+/// real TF-A, so it checks the specification's rules only and lets each
+/// SPMC's own refusal speak (the client names the likely cause). A board
+/// built for one SPMC sets its rules here, e.g. `SpmcRules::TfAEl3`.
 const CLIENT: ClientConfig = ClientConfig {
     requested_version: if cfg!(feature = "ffa-v1-0") {
         SupportedVersion::V1_0
@@ -51,6 +62,10 @@ const CLIENT: ClientConfig = ClientConfig {
         SupportedVersion::V1_1
     } else {
         SupportedVersion::NEWEST
+    },
+    memory: MemoryConfig {
+        rules: SpmcRules::Specification,
+        ..MemoryConfig::DEFAULT
     },
     ..ClientConfig::DEFAULT
 };

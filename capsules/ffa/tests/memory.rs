@@ -26,7 +26,7 @@ use capsule_ffa::FfaClient;
 use common::{fixture, fixture_with_buffers, ids, leak, Fixture, Memory, ScriptedConduit};
 use ffa_abi::memory_check::{pattern, Flags, MemoryCheck, Outcome, Report};
 use ffa_abi::{CallWidth, PartitionId, Status, Uuid};
-use ffa_model::{FaultConfig, MemoryFault, MemoryPhase, MemoryRules};
+use ffa_model::{FaultConfig, MemoryFault, MemoryPhase, Personality};
 use kernel::init_queue::{ConditionSet, InitQueue, Queue as _};
 use kernel::page_pool::{PagePool, Region};
 
@@ -438,10 +438,7 @@ fn what_the_specification_forbids_is_refused_before_any_call() {
 
 #[test]
 fn tf_a_refuses_v1_2_callers_and_the_client_can_say_so_first() {
-    let tf_a = FaultConfig {
-        tf_a_el3_spmc: true,
-        ..FaultConfig::default()
-    };
+    let tf_a = FaultConfig::as_personality(Personality::TfAEl3Spmc);
     // Without the rules: the SPMC's INVALID_PARAMETERS.
     let fixture = fixture(tf_a, ClientConfig::DEFAULT);
     let pool = new_pool(&fixture.memory, 4);
@@ -807,10 +804,7 @@ fn the_memory_check_driver_reports_refusals_and_retries_a_denied_reclaim() {
     );
     assert!(matches!(checks.results().lend, CheckOutcome::Passed { .. }));
     assert_eq!(pool.free_pages(), 599);
-    let tf_a = FaultConfig {
-        tf_a_el3_spmc: true,
-        ..FaultConfig::default()
-    };
+    let tf_a = FaultConfig::as_personality(Personality::TfAEl3Spmc);
     let (_, _, checks, _) = boot_with_checks(tf_a, ClientConfig::DEFAULT, MemoryCheckPlan::BOOT);
     assert_eq!(
         checks.results().share,
@@ -832,5 +826,4 @@ fn the_memory_check_driver_reports_refusals_and_retries_a_denied_reclaim() {
         CheckOutcome::Passed { .. }
     ));
     assert!(matches!(checks.results().lend, CheckOutcome::Passed { .. }));
-    let _ = MemoryRules::TfAEl3;
 }

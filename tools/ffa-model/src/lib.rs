@@ -46,6 +46,7 @@ pub mod function_id;
 pub mod mailbox;
 pub mod memory;
 pub mod partition;
+pub mod personality;
 pub mod smccc;
 pub mod trace;
 pub mod version;
@@ -66,12 +67,13 @@ mod tf_a_el3;
 
 pub use config::{ConfigError, FaultConfig, PartitionInfoFault, ReadinessError};
 pub use memory::{MemoryError, NormalWorldMemory};
-pub use memory_rules::{MemoryFault, MemoryRules};
+pub use memory_rules::MemoryFault;
 pub use memory_sharing::{
     Phase as MemoryPhase, TransactionInfo as MemoryTransactionInfo,
     TransactionType as MemoryTransactionType,
 };
 pub use partition::PartitionInfo;
+pub use personality::Personality;
 pub use secure_world::SecureWorld;
 pub use trace::{
     describe_call, describe_outcome, describe_result, error_name, function_name, CallDescription,

@@ -27,9 +27,9 @@ use crate::memory::NormalWorldMemory;
 use crate::memory_descriptor::{
     put, read_access, read_composite, read_constituent, read_header, Layout, PAGE_SIZE,
 };
-use crate::memory_rules::MemoryRules;
 use crate::memory_sharing::{MemorySharing, DESCRIPTOR_CAPACITY};
 use crate::partition::ECHO_PARTITION_ID;
+use crate::personality::Personality;
 use crate::NORMAL_WORLD_ENDPOINT_ID;
 use ffa_abi::memory_check::{pattern, Flags, MemoryCheck, Outcome, Report, Request};
 use ffa_abi::{Status, Version};
@@ -67,7 +67,7 @@ pub(crate) fn intercept(
         Request::MemoryCheck(check) => serve(
             sharing,
             memory,
-            config.memory_rules(),
+            config.personality,
             ECHO_PARTITION_ID,
             partition_layout(config),
             sender,
@@ -108,7 +108,7 @@ pub(crate) struct Received {
 pub(crate) fn retrieve_into(
     sharing: &mut MemorySharing,
     memory: &mut dyn NormalWorldMemory,
-    rules: MemoryRules,
+    rules: Personality,
     partition: u16,
     layout: Layout,
     retrieval: &Retrieval,
@@ -175,7 +175,7 @@ pub(crate) fn retrieve_into(
 pub(crate) fn serve(
     sharing: &mut MemorySharing,
     memory: &mut dyn NormalWorldMemory,
-    rules: MemoryRules,
+    rules: Personality,
     partition: u16,
     layout: Layout,
     sender: u16,
@@ -257,7 +257,7 @@ pub(crate) fn serve(
 #[allow(clippy::too_many_arguments)]
 fn check_region(
     memory: &mut dyn NormalWorldMemory,
-    rules: MemoryRules,
+    rules: Personality,
     partition: u16,
     layout: Layout,
     check: &MemoryCheck,

@@ -1,7 +1,9 @@
-//! Where SPMCs differ in memory management: the model answers as the
-//! configured one ([`MemoryRules`]), and the faults it can inject ([`MemoryFault`]).
+//! Where SPMCs differ in memory management: the model answers as the SPMC
+//! its [`Personality`] names (the same setting that chooses its version and
+//! discovery answers, so one setting selects a peer), and the faults it can
+//! inject ([`MemoryFault`]).
 //!
-//! | behaviour | `Specification` (default) | `Hafnium` | `OpTee` | `TfAEl3` |
+//! | behaviour | `Specification` (default) | `Hafnium` | `OpTee` | `TfAEl3Spmc` |
 //! |---|---|---|---|---|
 //! | `FFA_MEM_DONATE` from the normal world | yes | yes | `NOT_SUPPORTED` | `NOT_SUPPORTED` |
 //! | callers that may send | any | any | any | v1.0, v1.1 (else `INVALID_PARAMETERS`) |
@@ -16,6 +18,7 @@
 //! | `FFA_MEM_FRAG_RX` w4 | 0 | sender << 16 on the first answer | 0 | sender << 16 |
 //! | handles | counter from 0xffff_fffe | index, bit 63 clear | index \| bit 44 | counter from 0xffff_ffc0 |
 //! | pages named twice, not backed, or the caller's RX/TX | `DENIED` | `DENIED` | `INVALID_PARAMETERS` | `INVALID_PARAMETERS` |
+//! | descriptor in a buffer named by address (w3/w4 ≠ 0) | `INVALID_PARAMETERS` | `INVALID_PARAMETERS` | `INVALID_PARAMETERS` (real OP-TEE accepts such buffers; not modelled) | `INVALID_PARAMETERS` |
 //! | constituent addresses not 4 KiB aligned | `INVALID_PARAMETERS` | same | same | accepted |
 //! | reclaim flags | bit 0 zeroes | bit 0 zeroes | w3–w7 must be 0 | w3 must be 0 |
 //! | relinquish flags | bit 0 (not share) | same | same | must be 0 |
@@ -26,20 +29,8 @@
 //! the model's own answers where the specification leaves a choice.
 
 use crate::memory_descriptor::Layout;
+use crate::personality::Personality;
 use ffa_abi::{Status, Version};
-
-/// Which SPMC's memory-management rules the model follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemoryRules {
-    /// The specification's rules, with the model's choices where it leaves one.
-    Specification,
-    /// Hafnium as the SPMC.
-    Hafnium,
-    /// OP-TEE as the SPMC at S-EL1.
-    OpTee,
-    /// TF-A's EL3 SPMC.
-    TfAEl3,
-}
 
 /// A memory-management fault to inject, once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,36 +85,16 @@ pub(crate) enum FragmentRule {
     ByteStream,
 }
 
-impl MemoryRules {
-    /// The blob encoding.
-    pub const fn encode(self) -> u8 {
-        match self {
-            MemoryRules::Specification => 0,
-            MemoryRules::Hafnium => 1,
-            MemoryRules::OpTee => 2,
-            MemoryRules::TfAEl3 => 3,
-        }
-    }
-
-    /// Decodes the blob encoding.
-    pub const fn decode(value: u8) -> Option<MemoryRules> {
-        Some(match value {
-            0 => MemoryRules::Specification,
-            1 => MemoryRules::Hafnium,
-            2 => MemoryRules::OpTee,
-            3 => MemoryRules::TfAEl3,
-            _ => return None,
-        })
-    }
-
+/// Memory management as each SPMC does it.
+impl Personality {
     /// Whether the normal world may donate.
     pub(crate) const fn offers_donate(self) -> bool {
-        matches!(self, MemoryRules::Specification | MemoryRules::Hafnium)
+        matches!(self, Personality::Specification | Personality::Hafnium)
     }
 
     /// Whether a caller of `version` may send memory.
     pub(crate) fn accepts_caller(self, version: Version) -> bool {
-        self != MemoryRules::TfAEl3 || version <= Version::V1_1
+        self != Personality::TfAEl3Spmc || version <= Version::V1_1
     }
 
     /// Whether access descriptors of `size` bytes are acceptable from a caller using `layout`.
@@ -131,11 +102,11 @@ impl MemoryRules {
         match layout {
             Layout::V1_0 => size == 16,
             _ => match self {
-                MemoryRules::Specification | MemoryRules::Hafnium => {
+                Personality::Specification | Personality::Hafnium => {
                     size == 16 || (size == 32 && matches!(layout, Layout::V1_2))
                 }
-                MemoryRules::OpTee => size >= 16 && size <= 255 && size.is_multiple_of(16),
-                MemoryRules::TfAEl3 => size >= 16 && size.is_multiple_of(16),
+                Personality::OpTee => size >= 16 && size <= 255 && size.is_multiple_of(16),
+                Personality::TfAEl3Spmc => size >= 16 && size.is_multiple_of(16),
             },
         }
     }
@@ -143,9 +114,9 @@ impl MemoryRules {
     /// Whether access descriptors may start at `offset` (v1.1+ headers).
     pub(crate) const fn access_offset_ok(self, offset: usize) -> bool {
         match self {
-            MemoryRules::Hafnium => offset == 48,
-            MemoryRules::OpTee => offset >= 48 && offset <= 0xFFFF,
-            MemoryRules::Specification | MemoryRules::TfAEl3 => {
+            Personality::Hafnium => offset == 48,
+            Personality::OpTee => offset >= 48 && offset <= 0xFFFF,
+            Personality::Specification | Personality::TfAEl3Spmc => {
                 offset >= 48 && offset.is_multiple_of(16)
             }
         }
@@ -164,14 +135,14 @@ impl MemoryRules {
         let memory_type = (bits >> 4) & 0b11;
         let must_specify = operation == 1 || (operation == 2 && receivers > 1);
         match self {
-            MemoryRules::TfAEl3 => Ok(()),
-            MemoryRules::OpTee => match operation {
+            Personality::TfAEl3Spmc => Ok(()),
+            Personality::OpTee => match operation {
                 1 if bits != 0x2F => Err(Status::InvalidParameters),
                 2 if bits != 0 => Err(Status::InvalidParameters),
                 _ => Ok(()),
             },
-            MemoryRules::Hafnium if operation == 1 && bits != 0x2F => Err(Status::Denied),
-            MemoryRules::Hafnium | MemoryRules::Specification => {
+            Personality::Hafnium if operation == 1 && bits != 0x2F => Err(Status::Denied),
+            Personality::Hafnium | Personality::Specification => {
                 let reserved = memory_type == 0b11;
                 let misplaced = must_specify == (memory_type == 0);
                 let stray = memory_type == 0 && bits != 0;
@@ -189,10 +160,10 @@ impl MemoryRules {
         let data = permissions & 0b11;
         let instruction = (permissions >> 2) & 0b11;
         match self {
-            MemoryRules::TfAEl3 => Ok(()),
-            MemoryRules::OpTee if permissions != 0x02 => Err(Status::InvalidParameters),
-            MemoryRules::OpTee => Ok(()),
-            MemoryRules::Hafnium | MemoryRules::Specification => {
+            Personality::TfAEl3Spmc => Ok(()),
+            Personality::OpTee if permissions != 0x02 => Err(Status::InvalidParameters),
+            Personality::OpTee => Ok(()),
+            Personality::Hafnium | Personality::Specification => {
                 let malformed = permissions >> 4 != 0 || instruction != 0 || data == 0b11;
                 // Donate leaves data access unspecified; share and lend specify it.
                 let misplaced = (operation == 3) != (data == 0);
@@ -208,11 +179,11 @@ impl MemoryRules {
     /// Checks a send's flags.
     pub(crate) const fn send_flags(self, operation: u32, flags: u32) -> Result<(), Status> {
         let ok = match self {
-            MemoryRules::Specification | MemoryRules::Hafnium => {
+            Personality::Specification | Personality::Hafnium => {
                 flags & !1 == 0 && !(operation == 1 && flags & 1 != 0)
             }
-            MemoryRules::OpTee => flags <= 0xFF,
-            MemoryRules::TfAEl3 => flags == 0 || flags == operation << 3,
+            Personality::OpTee => flags <= 0xFF,
+            Personality::TfAEl3Spmc => flags == 0 || flags == operation << 3,
         };
         if ok {
             Ok(())
@@ -224,8 +195,8 @@ impl MemoryRules {
     /// The most receivers of one transaction.
     pub(crate) const fn maximum_receivers(self) -> usize {
         match self {
-            MemoryRules::Hafnium => 2,
-            MemoryRules::OpTee => 1,
+            Personality::Hafnium => 2,
+            Personality::OpTee => 1,
             _ => 4,
         }
     }
@@ -233,30 +204,30 @@ impl MemoryRules {
     /// How fragments after the first are taken.
     pub(crate) const fn fragment_rule(self) -> FragmentRule {
         match self {
-            MemoryRules::Specification | MemoryRules::Hafnium => FragmentRule::WholeConstituents,
-            MemoryRules::OpTee => FragmentRule::ConsumedPrefix,
-            MemoryRules::TfAEl3 => FragmentRule::ByteStream,
+            Personality::Specification | Personality::Hafnium => FragmentRule::WholeConstituents,
+            Personality::OpTee => FragmentRule::ConsumedPrefix,
+            Personality::TfAEl3Spmc => FragmentRule::ByteStream,
         }
     }
 
     /// The most fragments of one descriptor.
     pub(crate) const fn maximum_fragments(self) -> u32 {
         match self {
-            MemoryRules::Hafnium => 20,
+            Personality::Hafnium => 20,
             _ => u32::MAX,
         }
     }
 
     /// Whether the first fragment must hold the composite header.
     pub(crate) const fn composite_in_first_fragment(self) -> bool {
-        matches!(self, MemoryRules::Specification | MemoryRules::Hafnium)
+        matches!(self, Personality::Specification | Personality::Hafnium)
     }
 
     /// w4 of `FFA_MEM_FRAG_RX`.
     pub(crate) const fn fragment_answer_w4(self, first: bool, sender: u16) -> u64 {
         match self {
-            MemoryRules::Hafnium if first => (sender as u64) << 16,
-            MemoryRules::TfAEl3 => (sender as u64) << 16,
+            Personality::Hafnium if first => (sender as u64) << 16,
+            Personality::TfAEl3Spmc => (sender as u64) << 16,
             _ => 0,
         }
     }
@@ -264,31 +235,31 @@ impl MemoryRules {
     /// The handle of the `serial`th transaction (from 0) in `slot`.
     pub(crate) const fn handle(self, serial: u64, slot: usize) -> u64 {
         match self {
-            MemoryRules::Specification => 0xFFFF_FFFE + serial,
-            MemoryRules::Hafnium => slot as u64,
-            MemoryRules::OpTee => slot as u64 | 1 << 44,
-            MemoryRules::TfAEl3 => 0xFFFF_FFC0 + serial,
+            Personality::Specification => 0xFFFF_FFFE + serial,
+            Personality::Hafnium => slot as u64,
+            Personality::OpTee => slot as u64 | 1 << 44,
+            Personality::TfAEl3Spmc => 0xFFFF_FFC0 + serial,
         }
     }
 
     /// The error for pages the sender does not own exclusively.
     pub(crate) const fn not_owned(self) -> Status {
         match self {
-            MemoryRules::Specification | MemoryRules::Hafnium => Status::Denied,
-            MemoryRules::OpTee | MemoryRules::TfAEl3 => Status::InvalidParameters,
+            Personality::Specification | Personality::Hafnium => Status::Denied,
+            Personality::OpTee | Personality::TfAEl3Spmc => Status::InvalidParameters,
         }
     }
 
     /// Whether a constituent address that is not 4 KiB aligned is accepted.
     pub(crate) const fn accepts_misaligned(self) -> bool {
-        matches!(self, MemoryRules::TfAEl3)
+        matches!(self, Personality::TfAEl3Spmc)
     }
 
     /// Checks a reclaim's w3 (flags) and w4–w7; `Ok(true)` to zero the memory.
     pub(crate) const fn reclaim_flags(self, flags: u32, rest_zero: bool) -> Result<bool, Status> {
         match self {
-            MemoryRules::OpTee if flags != 0 || !rest_zero => Err(Status::InvalidParameters),
-            MemoryRules::TfAEl3 if flags != 0 => Err(Status::InvalidParameters),
+            Personality::OpTee if flags != 0 || !rest_zero => Err(Status::InvalidParameters),
+            Personality::TfAEl3Spmc if flags != 0 => Err(Status::InvalidParameters),
             _ if flags & !1 != 0 => Err(Status::InvalidParameters),
             _ => Ok(flags & 1 != 0),
         }
@@ -297,7 +268,7 @@ impl MemoryRules {
     /// Checks a relinquish's flags for a transaction of `operation`; `Ok(true)` to zero.
     pub(crate) const fn relinquish_flags(self, operation: u32, flags: u32) -> Result<bool, Status> {
         match self {
-            MemoryRules::TfAEl3 if flags != 0 => Err(Status::InvalidParameters),
+            Personality::TfAEl3Spmc if flags != 0 => Err(Status::InvalidParameters),
             _ if flags & !1 != 0 => Err(Status::InvalidParameters),
             _ if operation == 1 && flags & 1 != 0 => Err(Status::InvalidParameters),
             _ => Ok(flags & 1 != 0),
@@ -307,7 +278,7 @@ impl MemoryRules {
     /// The layout of a retrieve response to a borrower using `layout`.
     pub(crate) const fn response_layout(self, layout: Layout) -> Layout {
         match (self, layout) {
-            (MemoryRules::TfAEl3, Layout::V1_2) => Layout::V1_1,
+            (Personality::TfAEl3Spmc, Layout::V1_2) => Layout::V1_1,
             _ => layout,
         }
     }
@@ -315,9 +286,9 @@ impl MemoryRules {
     /// Checks the sender ID of a descriptor from the normal world (ID 0).
     pub(crate) const fn sender(self, sender: u16) -> Result<(), Status> {
         match self {
-            MemoryRules::OpTee => Ok(()),
-            MemoryRules::TfAEl3 if sender & 0x8000 != 0 => Err(Status::Denied),
-            MemoryRules::TfAEl3 => Ok(()),
+            Personality::OpTee => Ok(()),
+            Personality::TfAEl3Spmc if sender & 0x8000 != 0 => Err(Status::Denied),
+            Personality::TfAEl3Spmc => Ok(()),
             _ if sender != 0 => Err(Status::Denied),
             _ => Ok(()),
         }
@@ -329,15 +300,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn encodings_round_trip() {
-        for rules in [
-            MemoryRules::Specification,
-            MemoryRules::Hafnium,
-            MemoryRules::OpTee,
-            MemoryRules::TfAEl3,
-        ] {
-            assert_eq!(MemoryRules::decode(rules.encode()), Some(rules));
-        }
+    fn memory_fault_encodings_round_trip() {
         for fault in [
             MemoryFault::None,
             MemoryFault::NoMemory,
@@ -347,13 +310,12 @@ mod tests {
         ] {
             assert_eq!(MemoryFault::decode(fault.encode()), Some(fault));
         }
-        assert_eq!(MemoryRules::decode(4), None);
         assert_eq!(MemoryFault::decode(5), None);
     }
 
     #[test]
     fn attributes_per_personality() {
-        use MemoryRules::*;
+        use Personality::*;
         assert_eq!(Specification.attributes(1, 1, 0x2F), Ok(()));
         assert_eq!(
             Specification.attributes(1, 1, 0x00),
@@ -370,24 +332,24 @@ mod tests {
         );
         assert_eq!(Hafnium.attributes(1, 1, 0x2E), Err(Status::Denied));
         assert_eq!(OpTee.attributes(1, 1, 0x2E), Err(Status::InvalidParameters));
-        assert_eq!(TfAEl3.attributes(1, 1, 0x2E), Ok(()));
+        assert_eq!(TfAEl3Spmc.attributes(1, 1, 0x2E), Ok(()));
         assert_eq!(
-            TfAEl3.attributes(1, 1, 0x6F),
+            TfAEl3Spmc.attributes(1, 1, 0x6F),
             Err(Status::InvalidParameters)
         );
         assert_eq!(
             Specification.permissions(1, 0x06),
             Err(Status::InvalidParameters)
         );
-        assert_eq!(TfAEl3.permissions(1, 0x06), Ok(()));
+        assert_eq!(TfAEl3Spmc.permissions(1, 0x06), Ok(()));
         assert_eq!(Specification.permissions(3, 0x00), Ok(()));
         assert_eq!(
             Specification.send_flags(1, 1),
             Err(Status::InvalidParameters)
         );
-        assert_eq!(TfAEl3.send_flags(1, 0x08), Ok(()));
-        assert_eq!(TfAEl3.send_flags(2, 1), Err(Status::InvalidParameters));
-        assert!(!TfAEl3.accepts_caller(Version::V1_2));
+        assert_eq!(TfAEl3Spmc.send_flags(1, 0x08), Ok(()));
+        assert_eq!(TfAEl3Spmc.send_flags(2, 1), Err(Status::InvalidParameters));
+        assert!(!TfAEl3Spmc.accepts_caller(Version::V1_2));
         assert_eq!(OpTee.handle(0, 3), 0x1000_0000_0003);
     }
 }

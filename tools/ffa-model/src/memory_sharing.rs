@@ -20,7 +20,7 @@
 //! length), and the sender's ownership of every page: backed by non-secure
 //! memory, not its RX/TX pair, not already in a live transaction (so a page
 //! cannot be shared twice, nor shared after it was donated). Where SPMCs
-//! differ the model follows [`crate::MemoryRules`] (see `memory_rules.rs`);
+//! differ the model follows [`crate::Personality`] (see `memory_rules.rs`);
 //! it can inject one fault ([`crate::MemoryFault`]).
 //!
 //! Capacity: [`MAXIMUM_TRANSACTIONS`] live transactions,
@@ -43,8 +43,9 @@ use crate::memory_descriptor::{
     put, read_access, read_composite, read_constituent, read_header, read_relinquish, Composite,
     Layout, ATTRIBUTE_NON_SECURE, COMPOSITE_HEADER_SIZE, CONSTITUENT_SIZE, PAGE_SIZE,
 };
-use crate::memory_rules::{FragmentRule, MemoryFault, MemoryRules};
+use crate::memory_rules::{FragmentRule, MemoryFault};
 use crate::partition_table::PartitionTable;
+use crate::personality::Personality;
 use ffa_abi::{Status, Version};
 
 /// Live transactions the model holds at most.
@@ -84,7 +85,7 @@ pub(crate) fn handles(function_id: u32) -> bool {
 
 /// `FFA_FEATURES` for the memory-management IDs the normal world may call
 /// (from v1.0), under `rules`; `None` for any other ID.
-pub(crate) fn features(rules: MemoryRules, queried: u32) -> Option<Reply> {
+pub(crate) fn features(rules: Personality, queried: u32) -> Option<Reply> {
     match queried {
         FFA_MEM_DONATE_32 | FFA_MEM_DONATE_64 if !rules.offers_donate() => {
             Some(Reply::error(Status::NotSupported))
@@ -312,7 +313,7 @@ impl MemorySharing {
         config: &FaultConfig,
         version: Version,
     ) -> Reply {
-        let rules = config.memory_rules();
+        let rules = config.personality;
         let function_id = call.function_id();
         let result = if let Some(kind) = TransactionType::of(function_id) {
             self.send(kind, call, memory, mailbox, partitions, rules, version)
@@ -323,7 +324,7 @@ impl MemorySharing {
                     .reclaim(call, memory, rules)
                     .map(|()| Reply::success_32()),
                 FFA_MEM_RETRIEVE_REQ_32 | FFA_MEM_RETRIEVE_REQ_64
-                    if rules == MemoryRules::TfAEl3 =>
+                    if rules == Personality::TfAEl3Spmc =>
                 {
                     Err(Status::InvalidParameters)
                 }
@@ -341,7 +342,7 @@ impl MemorySharing {
         memory: &mut dyn NormalWorldMemory,
         mailbox: &Mailbox,
         partitions: &PartitionTable,
-        rules: MemoryRules,
+        rules: Personality,
         version: Version,
     ) -> Result<Reply, Status> {
         if kind == TransactionType::Donate && !rules.offers_donate() {
@@ -360,13 +361,13 @@ impl MemorySharing {
         if length == 0 || length > total || length as u64 > pair.size() {
             return Err(Status::InvalidParameters);
         }
-        if rules == MemoryRules::Hafnium
+        if rules == Personality::Hafnium
             && (!total.is_multiple_of(16) || !length.is_multiple_of(16))
         {
             return Err(Status::InvalidParameters);
         }
         if total > DESCRIPTOR_CAPACITY
-            || (rules == MemoryRules::TfAEl3 && !total.is_multiple_of(16))
+            || (rules == Personality::TfAEl3Spmc && !total.is_multiple_of(16))
         {
             return Err(Status::NoMemory);
         }
@@ -453,7 +454,7 @@ impl MemorySharing {
         memory: &mut dyn NormalWorldMemory,
         mailbox: &Mailbox,
         partitions: &PartitionTable,
-        rules: MemoryRules,
+        rules: Personality,
         version: Version,
     ) -> Result<Reply, Status> {
         let handle = u64::from(call.word(1)) | u64::from(call.word(2)) << 32;
@@ -465,7 +466,7 @@ impl MemorySharing {
         if transaction.phase != Phase::Receiving || !rules.accepts_caller(version) {
             return Err(Status::InvalidParameters);
         }
-        if rules == MemoryRules::TfAEl3 && call.word(4) != u32::from(transaction.sender) << 16 {
+        if rules == Personality::TfAEl3Spmc && call.word(4) != u32::from(transaction.sender) << 16 {
             return Err(Status::InvalidParameters);
         }
         // From here on, an error drops the transaction (as TF-A and Hafnium do).
@@ -531,7 +532,7 @@ impl MemorySharing {
         memory: &mut dyn NormalWorldMemory,
         mailbox: &Mailbox,
         partitions: &PartitionTable,
-        rules: MemoryRules,
+        rules: Personality,
     ) -> Result<Reply, Status> {
         let result = self.check_and_store(slot, memory, mailbox, partitions, rules);
         self.assembling = false;
@@ -552,7 +553,7 @@ impl MemorySharing {
         memory: &mut dyn NormalWorldMemory,
         mailbox: &Mailbox,
         partitions: &PartitionTable,
-        rules: MemoryRules,
+        rules: Personality,
     ) -> Result<u64, Status> {
         let mut transaction = self.transactions[slot].ok_or(Status::InvalidParameters)?;
         let bytes = &self.assembly[..transaction.total];
@@ -666,7 +667,7 @@ impl MemorySharing {
         &mut self,
         call: &Call<'_>,
         memory: &mut dyn NormalWorldMemory,
-        rules: MemoryRules,
+        rules: Personality,
     ) -> Result<(), Status> {
         let handle = u64::from(call.word(1)) | u64::from(call.word(2)) << 32;
         let rest_zero = (4..8).all(|index| call.word(index) == 0);
@@ -713,7 +714,7 @@ impl MemorySharing {
     pub(crate) fn retrieve(
         &mut self,
         memory: &mut dyn NormalWorldMemory,
-        rules: MemoryRules,
+        rules: Personality,
         borrower: u16,
         layout: Layout,
         request: &[u8],
@@ -798,7 +799,7 @@ impl MemorySharing {
     /// into `rx`; returns their length.
     pub(crate) fn fragment_to_borrower(
         &self,
-        rules: MemoryRules,
+        rules: Personality,
         borrower: u16,
         layout: Layout,
         handle: u64,
@@ -827,7 +828,7 @@ impl MemorySharing {
     pub(crate) fn relinquish(
         &mut self,
         memory: &mut dyn NormalWorldMemory,
-        rules: MemoryRules,
+        rules: Personality,
         borrower: u16,
         request: &[u8],
     ) -> Result<(), Status> {
@@ -983,7 +984,7 @@ fn check_descriptor(
     layout: Layout,
     kind: TransactionType,
     partitions: &PartitionTable,
-    rules: MemoryRules,
+    rules: Personality,
 ) -> Result<Checked, Status> {
     let invalid = Status::InvalidParameters;
     let header = read_header(bytes, layout).map_err(|_| invalid)?;
@@ -1033,7 +1034,7 @@ fn check_descriptor(
         };
     }
     let composite_offset = composite_offset as usize;
-    let alignment = if rules == MemoryRules::OpTee { 8 } else { 16 };
+    let alignment = if rules == Personality::OpTee { 8 } else { 16 };
     if composite_offset < header.access_offset + count * header.access_size
         || !composite_offset.is_multiple_of(alignment)
     {
@@ -1044,7 +1045,7 @@ fn check_descriptor(
         return Err(invalid);
     }
     let described = composite.constituents_offset + composite.range_count * CONSTITUENT_SIZE;
-    if rules != MemoryRules::OpTee && described != bytes.len() {
+    if rules != Personality::OpTee && described != bytes.len() {
         return Err(invalid);
     }
     Ok(Checked {

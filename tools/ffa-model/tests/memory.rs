@@ -10,7 +10,7 @@ use common::*;
 use ffa_abi::memory_check::{pattern, Flags, MemoryCheck, Outcome, Report};
 use ffa_abi::{Status, Version};
 use ffa_model::function_id::*;
-use ffa_model::{FaultConfig, MemoryFault, MemoryPhase, MemoryRules, MemoryTransactionType};
+use ffa_model::{FaultConfig, MemoryFault, MemoryPhase, MemoryTransactionType, Personality};
 use proptest::prelude::*;
 
 /// Where test regions live (inside the test memory, clear of RX/TX).
@@ -583,19 +583,16 @@ fn v1_2_impdef_values_must_be_repeated() {
 
 #[test]
 fn personalities_answer_as_their_spmcs() {
-    let with = |rules| FaultConfig {
-        memory_rules: rules,
-        ..FaultConfig::default_config()
-    };
+    let with = FaultConfig::as_personality;
     let outer = Desc {
         attributes: 0x2E,
         ..Desc::share(Version::V1_1, &[(REGION, 1)])
     };
     for (rules, expected) in [
-        (MemoryRules::Hafnium, Some(Status::Denied)),
-        (MemoryRules::OpTee, Some(Status::InvalidParameters)),
-        (MemoryRules::TfAEl3, None),
-        (MemoryRules::Specification, None),
+        (Personality::Hafnium, Some(Status::Denied)),
+        (Personality::OpTee, Some(Status::InvalidParameters)),
+        (Personality::TfAEl3Spmc, None),
+        (Personality::Specification, None),
     ] {
         let mut harness = world(with(rules), Version::V1_1);
         let result = send(&mut harness, FFA_MEM_SHARE_64, &outer.bytes());
@@ -605,15 +602,25 @@ fn personalities_answer_as_their_spmcs() {
         }
     }
     // TF-A: v1.2 callers may not send, donate is not offered, handles count from 0xffff_ffc0.
-    let mut harness = world(with(MemoryRules::TfAEl3), Version::V1_2);
-    expect_error(
-        &send(
-            &mut harness,
-            FFA_MEM_SHARE_64,
-            &Desc::share(Version::V1_2, &[(REGION, 1)]).bytes(),
-        ),
-        Status::InvalidParameters,
+    let mut harness = world(with(Personality::TfAEl3Spmc), Version::V1_2);
+    let refused = send(
+        &mut harness,
+        FFA_MEM_SHARE_64,
+        &Desc::share(Version::V1_2, &[(REGION, 1)]).bytes(),
     );
+    assert_eq!(
+        (refused[0], refused[2] as u32),
+        (FFA_ERROR as u64, Status::InvalidParameters.code() as u32),
+        "TF-A's personality sign-extends w2"
+    );
+    // Hafnium takes descriptors in TX only: a buffer named by address
+    // (w3/w4) is INVALID_PARAMETERS, and FFA_FEATURES says so (w2 bit 0 clear).
+    let mut harness = world(with(Personality::Hafnium), Version::V1_1);
+    write_tx(&mut harness, &outer.bytes());
+    let by_address = harness.call(&[FFA_MEM_SHARE_64 as u64, 0x60, 0x60, REGION + 0x20000, 1]);
+    expect_error(&by_address, Status::InvalidParameters);
+    let features = harness.call(&[FFA_FEATURES as u64, FFA_MEM_SHARE_64 as u64]);
+    assert_eq!((features[0], features[2] & 1), (FFA_SUCCESS_32 as u64, 0));
     let mut harness = harness_tf_a();
     let handle = handle_of(&send(
         &mut harness,
@@ -667,7 +674,7 @@ fn personalities_answer_as_their_spmcs() {
         0x1B,
     ]));
     // OP-TEE acknowledges whole constituents only, and handles carry bit 44.
-    let mut harness = world(with(MemoryRules::OpTee), Version::V1_1);
+    let mut harness = world(with(Personality::OpTee), Version::V1_1);
     write_tx(&mut harness, &descriptor[..0x58]);
     let answer = harness.call(&[FFA_MEM_LEND_64 as u64, 0x70, 0x58]);
     assert_eq!(answer[3], 0x50, "the partial constituent is not taken");
@@ -681,7 +688,7 @@ fn personalities_answer_as_their_spmcs() {
         0x20,
     ]));
     // Hafnium wants whole constituents in later fragments, and w4 = sender << 16 first.
-    let mut harness = world(with(MemoryRules::Hafnium), Version::V1_1);
+    let mut harness = world(with(Personality::Hafnium), Version::V1_1);
     write_tx(&mut harness, &descriptor[..0x60]);
     let answer = harness.call(&[FFA_MEM_LEND_64 as u64, 0x70, 0x60]);
     assert_eq!(answer[0], FFA_MEM_FRAG_RX as u64);
@@ -694,10 +701,7 @@ fn personalities_answer_as_their_spmcs() {
 
 fn harness_tf_a() -> Harness {
     world(
-        FaultConfig {
-            tf_a_el3_spmc: true,
-            ..FaultConfig::default_config()
-        },
+        FaultConfig::as_personality(Personality::TfAEl3Spmc),
         Version::V1_1,
     )
 }
@@ -814,9 +818,9 @@ proptest! {
         caller in 0u16..3,
         split in 1usize..400,
         function in prop::sample::select(vec![FFA_MEM_SHARE_64, FFA_MEM_LEND_32, FFA_MEM_DONATE_64]),
-        rules in prop::sample::select(vec![MemoryRules::Specification, MemoryRules::Hafnium, MemoryRules::OpTee, MemoryRules::TfAEl3]),
+        rules in prop::sample::select(vec![Personality::Specification, Personality::Hafnium, Personality::OpTee, Personality::TfAEl3Spmc]),
     ) {
-        let config = FaultConfig { memory_rules: rules, ..FaultConfig::default_config() };
+        let config = FaultConfig::as_personality(rules);
         let mut harness = world(config, Version::new(1, caller));
         let total = bytes.len().max(1);
         let first = split.min(total);

@@ -4,7 +4,7 @@
 //! of the model needs a [`FaultKind`], a row in [`FAULT_MODES`] and a line in
 //! [`Fault::apply`].
 
-use ffa_model::{FaultConfig, MemoryFault, MemoryRules, PartitionInfoFault, ReadinessError};
+use ffa_model::{FaultConfig, MemoryFault, PartitionInfoFault, Personality, ReadinessError};
 
 use crate::error::{Error, Result};
 
@@ -50,6 +50,10 @@ pub enum FaultKind {
     YieldLoop,
     /// The SPMC behaves as TF-A's EL3 SPMC where it differs from the model.
     TfAEl3Spmc,
+    /// The SPMC behaves as Hafnium (FF-A v1.3) where it differs from the model.
+    Hafnium,
+    /// The SPMC behaves as OP-TEE's S-EL1 SPMC (FF-A v1.1) where it differs from the model.
+    OpTee,
     /// The first memory share/lend/donate answers NO_MEMORY.
     MemoryNoMemory,
     /// The first FFA_MEM_RECLAIM answers DENIED.
@@ -58,10 +62,6 @@ pub enum FaultKind {
     MemoryAbortedFragment,
     /// The first memory share/lend/donate answers INVALID_PARAMETERS (bad attributes).
     MemoryBadAttributes,
-    /// Memory management follows Hafnium's rules.
-    MemoryRulesHafnium,
-    /// Memory management follows OP-TEE's (S-EL1 SPMC) rules.
-    MemoryRulesOpTee,
 }
 
 /// A fault mode as the user names it.
@@ -172,7 +172,19 @@ pub const FAULT_MODES: &[FaultMode] = &[
     FaultMode {
         kind: FaultKind::TfAEl3Spmc,
         name: "spmc-tf-a-el3",
-        description: "answer as TF-A's EL3 SPMC: no REQ2/PARTITION_INFO_GET_REGS, caller's values in reserved registers, version never fixed",
+        description: "answer as TF-A's EL3 SPMC: no REQ2/PARTITION_INFO_GET_REGS, caller's values in reserved registers, version never fixed; TF-A's memory rules (memory transactions from v1.0/v1.1 callers only, no DONATE, handles from 0xffffffc0)",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::Hafnium,
+        name: "spmc-hafnium",
+        description: "answer as Hafnium: FF-A v1.3, 48-byte partition descriptors (also in PARTITION_INFO_GET_REGS), RX/TX of 1 page at most, no version change after other calls; Hafnium's memory rules (strict share attributes, whole-constituent fragments, slot-index handles)",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::OpTee,
+        name: "spmc-op-tee",
+        description: "answer as OP-TEE's S-EL1 SPMC: FF-A v1.1 whatever is asked, 24-byte descriptors, an unknown UUID counts 0, version never fixed; OP-TEE's memory rules (no DONATE, exact attributes, one receiver, handles with bit 44)",
         amount: None,
     },
     FaultMode {
@@ -197,18 +209,6 @@ pub const FAULT_MODES: &[FaultMode] = &[
         kind: FaultKind::MemoryBadAttributes,
         name: "memory-bad-attributes",
         description: "the first FFA_MEM_SHARE/LEND/DONATE answers INVALID_PARAMETERS, as for bad memory attributes",
-        amount: None,
-    },
-    FaultMode {
-        kind: FaultKind::MemoryRulesHafnium,
-        name: "memory-rules-hafnium",
-        description: "memory management follows Hafnium's rules (strict attributes, whole-constituent fragments)",
-        amount: None,
-    },
-    FaultMode {
-        kind: FaultKind::MemoryRulesOpTee,
-        name: "memory-rules-op-tee",
-        description: "memory management follows OP-TEE's rules (no donate, exact attributes, one receiver)",
         amount: None,
     },
 ];
@@ -323,13 +323,20 @@ impl Fault {
             FaultKind::RetryStorm => config.retry_storm = self.count()?,
             FaultKind::InterruptLoop => config.interrupt_count = self.count()?,
             FaultKind::YieldLoop => config.yield_count = self.count()?,
-            FaultKind::TfAEl3Spmc => config.tf_a_el3_spmc = true,
+            FaultKind::TfAEl3Spmc => config.personality = Personality::TfAEl3Spmc,
+            FaultKind::Hafnium | FaultKind::OpTee => {
+                let personality = if self.kind == FaultKind::Hafnium {
+                    Personality::Hafnium
+                } else {
+                    Personality::OpTee
+                };
+                config.personality = personality;
+                config.spmc_version = personality.spmc_version();
+            }
             FaultKind::MemoryNoMemory => config.memory_fault = MemoryFault::NoMemory,
             FaultKind::MemoryReclaimDenied => config.memory_fault = MemoryFault::DeniedReclaim,
             FaultKind::MemoryAbortedFragment => config.memory_fault = MemoryFault::AbortedFragment,
             FaultKind::MemoryBadAttributes => config.memory_fault = MemoryFault::BadAttributes,
-            FaultKind::MemoryRulesHafnium => config.memory_rules = MemoryRules::Hafnium,
-            FaultKind::MemoryRulesOpTee => config.memory_rules = MemoryRules::OpTee,
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ mod arguments;
 mod bench;
 mod build;
 mod checks;
+mod el2_layout;
 mod error;
 mod faults;
 mod image;

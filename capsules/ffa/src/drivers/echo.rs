@@ -7,6 +7,9 @@
 //! trip fails. Given [`MemoryChecks`] (and a page pool), it then also runs
 //! the memory checks of the same test partition's protocol
 //! ([`super::memory_check`]); their outcome does not decide the binding.
+//! A driver that does not bind runs none (their results stay `NotRun`): it
+//! says so when its round trips fail, and the bus says why when the FF-A
+//! root failed (failed, `NODEVICE`) or no partition matched (unbound).
 //!
 //! Boards add it to the bus with `components::partition_driver`.
 
@@ -216,6 +219,13 @@ impl<'a> PartitionDriver<'a> for EchoDriver<'a> {
             self.memory_checks.map(|checks| checks.run(&handle));
             Ok(())
         } else {
+            if self.memory_checks.is_some() {
+                defmt::warn!(
+                    "memory-check: not run with partition {=u16:#06x}: {=str} does not bind it (its echo round trips failed)",
+                    handle.id().raw(),
+                    self.name
+                );
+            }
             Err(ErrorCode::FAIL)
         }
     }

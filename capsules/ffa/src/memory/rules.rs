@@ -19,6 +19,13 @@
 //! [`SpmcRules::Specification`] (the default) checks nothing beyond the
 //! specification.
 //!
+//! The rules are a board setting (`ClientConfig::memory`), never guessed:
+//! nothing in FF-A tells a caller which SPMC answers it (`FFA_VERSION` and
+//! `FFA_FEATURES` describe what it offers, not who it is), so only a board
+//! built for one SPMC can name it. A board that boots under several keeps
+//! the specification's rules, and each SPMC's own refusal comes back as an
+//! error the client logs with its likely cause.
+//!
 //! ```
 //! use capsule_ffa::memory::attributes::{DataAccess, MemoryType, Operation, Receiver, TransferOptions};
 //! use capsule_ffa::memory::rules::{Rule, SpmcRules};
