@@ -30,5 +30,6 @@ pub mod main_loop;
 pub mod page_pool;
 pub mod platform;
 pub mod utilities;
+pub mod virtual_alarm;
 
 pub use errorcode::ErrorCode;

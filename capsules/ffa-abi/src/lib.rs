@@ -10,7 +10,9 @@
 //! - [`uuid`]: UUIDs in their register and memory encodings;
 //! - [`reply`]: reply classification, the first reading of every reply;
 //! - [`memory_check`]: the direct-request protocol of the project's test
-//!   partitions (echo, and the memory check), with its byte patterns.
+//!   partitions (echo, and the memory check), with its byte patterns;
+//! - [`optee`]: OP-TEE's ABI over FF-A, spoken by the kernel's OP-TEE driver
+//!   and the model's OP-TEE.
 //!
 //! ```
 //! use ffa_abi::{FunctionId, Status, Version};
@@ -28,6 +30,7 @@ extern crate std;
 
 pub mod function;
 pub mod memory_check;
+pub mod optee;
 pub mod partition;
 pub mod reply;
 pub mod status;

@@ -4,5 +4,6 @@ pub mod hypervisor;
 pub mod page_pool;
 pub mod shared_memory;
 pub mod smccc;
+pub mod tee;
 pub mod time;
 pub mod uart;
