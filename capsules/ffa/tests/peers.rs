@@ -38,10 +38,14 @@ fn discover_all(fixture: &Fixture) -> Result<Vec<PartitionInfo>, ClientError> {
 }
 
 fn check_ids_and_uuids(partitions: &[PartitionInfo]) {
+    check_table(partitions, &HOSTED_PARTITIONS);
+}
+
+fn check_table(partitions: &[PartitionInfo], table: &[ffa_model::PartitionInfo]) {
     let ids: Vec<u16> = partitions.iter().map(|info| info.id.raw()).collect();
-    let expected: Vec<u16> = HOSTED_PARTITIONS.iter().map(|hosted| hosted.id).collect();
+    let expected: Vec<u16> = table.iter().map(|hosted| hosted.id).collect();
     assert_eq!(ids, expected);
-    for (info, hosted) in partitions.iter().zip(HOSTED_PARTITIONS.iter()) {
+    for (info, hosted) in partitions.iter().zip(table.iter()) {
         assert_eq!(info.uuid.as_bytes(), &hosted.uuid);
         assert_eq!(
             info.kind,
@@ -326,7 +330,11 @@ fn op_tee_is_set_up_at_v1_1_and_an_unknown_uuid_finds_nothing() {
     let session = fixture.client.initialize().unwrap();
     assert_eq!(session.version.supported(), SupportedVersion::V1_1);
     assert!(!session.features.partition_info_get_registers);
-    check_ids_and_uuids(&discover_all(&fixture).unwrap());
+    // OP-TEE itself first (0x8001), then the partitions it hosts.
+    check_table(
+        &discover_all(&fixture).unwrap(),
+        &ffa_model::partition::OP_TEE_PARTITIONS,
+    );
     let unknown = Uuid::parse("01234567-89ab-cdef-0123-456789abcdef").unwrap();
     let mut found = 0;
     assert_eq!(

@@ -17,6 +17,11 @@
 //!   overlap checks, per-SPMC rules and injected faults; the echo partition
 //!   checks and answers shared memory on request
 //!   ([`ffa_abi::memory_check`], see `memory_partition.rs`);
+//! * answering as OP-TEE's S-EL1 SPMC, OP-TEE itself as partition 0x8001
+//!   (see `optee/`): OP-TEE's FF-A ABI ([`ffa_abi::optee`]), argument
+//!   structs read from the memory it retrieves, sessions with a
+//!   device-enumeration and a test pseudo TA, RPCs issued on purpose, and
+//!   faults ([`OpteeFault`]);
 //! * fault injection selected by [`FaultConfig`], which also has a fixed-size
 //!   little-endian serialised form so a test harness can hand it to firmware.
 //!
@@ -45,6 +50,7 @@ pub mod error_code;
 pub mod function_id;
 pub mod mailbox;
 pub mod memory;
+pub mod optee;
 pub mod partition;
 pub mod personality;
 pub mod smccc;
@@ -72,6 +78,7 @@ pub use memory_sharing::{
     Phase as MemoryPhase, TransactionInfo as MemoryTransactionInfo,
     TransactionType as MemoryTransactionType,
 };
+pub use optee::{OpteeFault, OpteeSummary};
 pub use partition::PartitionInfo;
 pub use personality::Personality;
 pub use secure_world::SecureWorld;

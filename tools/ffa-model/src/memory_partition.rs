@@ -3,7 +3,7 @@
 //! partition for real TF-A speaks too.
 //!
 //! A 64-bit direct request from the normal world to the echo partition
-//! (0x8001) whose x3 carries the command magic is a memory check; anything
+//! (0x8001; 0x8002 under OP-TEE's SPMC) whose x3 carries the command magic is a memory check; anything
 //! else reaches the echo behaviour as before. The partition, at the SPMC's
 //! own version (v1.2 at most, so its layout may differ from the sender's):
 //!
@@ -28,7 +28,7 @@ use crate::memory_descriptor::{
     put, read_access, read_composite, read_constituent, read_header, Layout, PAGE_SIZE,
 };
 use crate::memory_sharing::{MemorySharing, DESCRIPTOR_CAPACITY};
-use crate::partition::ECHO_PARTITION_ID;
+use crate::partition::echo_partition_id;
 use crate::personality::Personality;
 use crate::NORMAL_WORLD_ENDPOINT_ID;
 use ffa_abi::memory_check::{pattern, Flags, MemoryCheck, Outcome, Report, Request};
@@ -57,7 +57,8 @@ pub(crate) fn intercept(
     }
     let endpoints = call.word(1);
     let (sender, receiver) = ((endpoints >> 16) as u16, endpoints as u16);
-    if sender != NORMAL_WORLD_ENDPOINT_ID || receiver != ECHO_PARTITION_ID {
+    let echo = echo_partition_id(config.personality);
+    if sender != NORMAL_WORLD_ENDPOINT_ID || receiver != echo {
         return None;
     }
     let payload = [3, 4, 5, 6, 7].map(|index| call.register(index));
@@ -68,7 +69,7 @@ pub(crate) fn intercept(
             sharing,
             memory,
             config.personality,
-            ECHO_PARTITION_ID,
+            echo,
             partition_layout(config),
             sender,
             &check,

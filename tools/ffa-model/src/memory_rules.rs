@@ -14,6 +14,7 @@
 //! | permissions | data RO/RW (donate: none), instruction unspecified | same | exactly 0x02 | not checked |
 //! | send flags | bit 0 (not share) | bit 0 (not share) | ≤ 0xFF | 0 or the type bits |
 //! | receivers | ≤ 4 | ≤ 2 | 1 | ≤ 4 |
+//! | lend to a partition other than OP-TEE | yes | yes | `DENIED` (only shares go to the partitions it hosts) | yes |
 //! | fragments | whole constituents after the first | same, ≤ 20 | a fragment's partial constituent is not taken (offset acknowledges whole ones) | any byte split |
 //! | `FFA_MEM_FRAG_RX` w4 | 0 | sender << 16 on the first answer | 0 | sender << 16 |
 //! | handles | counter from 0xffff_fffe | index, bit 63 clear | index \| bit 44 | counter from 0xffff_ffc0 |

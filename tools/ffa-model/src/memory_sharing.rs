@@ -279,6 +279,13 @@ impl MemorySharing {
         })
     }
 
+    /// The sender and tag of the complete transaction `handle`: what an
+    /// SPMC that is also a borrower (OP-TEE's) knows without being told.
+    pub(crate) fn sender_and_tag(&self, handle: u64) -> Option<(u16, u64)> {
+        let transaction = self.transactions[self.find(handle)?]?;
+        (transaction.phase == Phase::Complete).then_some((transaction.sender, transaction.tag))
+    }
+
     /// Injects the configured fault if it is `fault` and has not fired yet.
     fn fire(&mut self, fault: MemoryFault) -> bool {
         if self.fault == fault && fault != MemoryFault::None {
@@ -1032,6 +1039,14 @@ fn check_descriptor(
             impdef: access.impdef,
             retrieved: 0,
         };
+    }
+    // OP-TEE takes a lend only for itself; one for a partition it hosts is
+    // DENIED (`thread_spmc.c`: `is_sp_op`, only shares go to partitions).
+    if rules == Personality::OpTee
+        && kind == TransactionType::Lend
+        && receivers[0].id != crate::partition::OPTEE_PARTITION_ID
+    {
+        return Err(Status::Denied);
     }
     let composite_offset = composite_offset as usize;
     let alignment = if rules == Personality::OpTee { 8 } else { 16 };

@@ -6,6 +6,15 @@
 //! | 0x8002 | `88886b1c-15ad-4435-a3f8-e2919eacb5b7` | 1 | AArch32 | REQ 32 only | adds 1 (wrapping) to each 32-bit payload word |
 //! | 0x8003 | `b4399eff-6a76-400b-bfa8-2c063889c6ee` | 1 | AArch64 | REQ 32/64, REQ2 | answers `FFA_INTERRUPT` then `FFA_YIELD` a configured number of times, then echoes |
 //!
+//! Answering as OP-TEE's S-EL1 SPMC ([`crate::Personality::OpTee`]), the
+//! table is the one OP-TEE presents: OP-TEE itself first, as the logical
+//! partition it runs as beside the SPMC, with the first secure ID that is
+//! neither the SPMD's nor the SPMC's (0x8001; the SPMC is 0x8000), its UUID
+//! `486178e0-e7f8-11e3-bc5e-0002a5d5c51b`, one context per core and the
+//! properties `thread_spmc.c` gives it (direct requests both ways,
+//! AArch64); then the partitions it hosts, numbered after it (0x8002,
+//! 0x8003, 0x8004). See [`OP_TEE_PARTITIONS`] and `src/optee/`.
+//!
 //! Property bits (DEN0077A partition information descriptor): bit 0 direct
 //! request receive, 1 direct request send, 2 indirect messaging, 3
 //! notifications (v1.1), `[5:4]` ID type (v1.1), 6/7 VM created/destroyed messages,
@@ -213,8 +222,15 @@ pub const AARCH32_PARTITION_UUID: Uuid =
 pub const INTERRUPTING_PARTITION_UUID: Uuid =
     Uuid::from_bytes(uuid_constant("b4399eff-6a76-400b-bfa8-2c063889c6ee"));
 
-/// Number of hosted partitions.
+/// Number of hosted partitions (of the specification's, TF-A's and Hafnium's tables).
 pub const PARTITION_COUNT: usize = 3;
+/// The most partitions any personality's table has (OP-TEE's: itself and three).
+pub const MAXIMUM_PARTITION_COUNT: usize = PARTITION_COUNT + 1;
+
+/// OP-TEE's ID as the S-EL1 SPMC presents it: the first secure ID after the SPMC's.
+pub const OPTEE_PARTITION_ID: u16 = 0x8001;
+/// OP-TEE's contexts: one per core (`CFG_TEE_CORE_NB_CORE`; 4 on QEMU's virt).
+pub const OPTEE_CONTEXTS: u16 = 4;
 
 /// The hosted partitions, in the order discovery reports them.
 pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
@@ -242,9 +258,65 @@ pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
     },
 ];
 
+/// OP-TEE as a partition: what OP-TEE's S-EL1 SPMC reports for itself.
+pub const OPTEE_PARTITION: PartitionInfo = PartitionInfo {
+    id: OPTEE_PARTITION_ID,
+    uuid: *ffa_abi::optee::OPTEE_UUID.as_bytes(),
+    execution_context_count: OPTEE_CONTEXTS,
+    properties: properties::DIRECT_REQUEST_RECEIVE
+        | properties::DIRECT_REQUEST_SEND
+        | properties::AARCH64_EXECUTION_STATE,
+};
+
+/// The table OP-TEE's S-EL1 SPMC presents: itself, then the hosted
+/// partitions, numbered after it.
+pub const OP_TEE_PARTITIONS: [PartitionInfo; MAXIMUM_PARTITION_COUNT] = [
+    OPTEE_PARTITION,
+    renumbered(HOSTED_PARTITIONS[0], 0x8002),
+    renumbered(HOSTED_PARTITIONS[1], 0x8003),
+    renumbered(HOSTED_PARTITIONS[2], 0x8004),
+];
+
+const fn renumbered(partition: PartitionInfo, id: u16) -> PartitionInfo {
+    PartitionInfo { id, ..partition }
+}
+
+/// The partitions a secure world answering as `personality` hosts, in
+/// discovery order.
+pub const fn partitions_of(personality: crate::Personality) -> &'static [PartitionInfo] {
+    match personality {
+        crate::Personality::OpTee => &OP_TEE_PARTITIONS,
+        _ => &HOSTED_PARTITIONS,
+    }
+}
+
+/// The echo partition's ID under `personality`.
+pub const fn echo_partition_id(personality: crate::Personality) -> u16 {
+    match personality {
+        crate::Personality::OpTee => OP_TEE_PARTITIONS[1].id,
+        _ => ECHO_PARTITION_ID,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn op_tee_comes_first_under_its_own_spmc() {
+        let table = partitions_of(crate::Personality::OpTee);
+        assert_eq!(table[0].id, 0x8001);
+        assert_eq!(table[0].uuid(), ffa_abi::optee::OPTEE_UUID);
+        assert_eq!(table[0].properties, 0x103);
+        let ids: [u16; 4] = core::array::from_fn(|index| table[index].id);
+        assert_eq!(ids, [0x8001, 0x8002, 0x8003, 0x8004]);
+        assert_eq!(table[1].uuid(), ECHO_PARTITION_UUID);
+        assert_eq!(echo_partition_id(crate::Personality::OpTee), 0x8002);
+        assert_eq!(
+            partitions_of(crate::Personality::Hafnium),
+            &HOSTED_PARTITIONS
+        );
+    }
 
     #[test]
     fn descriptors_follow_the_version_layout() {

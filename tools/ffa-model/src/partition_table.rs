@@ -9,9 +9,10 @@
 //! [`PartitionTable::find`].
 
 use crate::partition::{
-    PartitionInfo, AARCH32_PARTITION_ID, ECHO_PARTITION_ID, HOSTED_PARTITIONS,
-    INTERRUPTING_PARTITION_ID, PARTITION_COUNT,
+    partitions_of, PartitionInfo, AARCH32_PARTITION_UUID, INTERRUPTING_PARTITION_UUID,
+    MAXIMUM_PARTITION_COUNT,
 };
+use crate::personality::Personality;
 use ffa_abi::Uuid;
 
 /// Number of payload registers of the largest direct message (x4–x17 of `DIRECT_REQ2`).
@@ -100,44 +101,66 @@ pub(crate) struct HostedPartition {
 /// The hosted partitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PartitionTable {
-    information: [PartitionInfo; PARTITION_COUNT],
-    entries: [HostedPartition; PARTITION_COUNT],
+    information: [PartitionInfo; MAXIMUM_PARTITION_COUNT],
+    entries: [HostedPartition; MAXIMUM_PARTITION_COUNT],
+    count: usize,
 }
 
-const fn behaviour_of(id: u16) -> Behaviour {
-    match id {
-        ECHO_PARTITION_ID => Behaviour::Echo,
-        AARCH32_PARTITION_ID => Behaviour::AddOne,
-        INTERRUPTING_PARTITION_ID => Behaviour::Interrupting,
-        _ => Behaviour::Echo,
+/// How the partition with `uuid` answers (OP-TEE's own partition is
+/// answered by `src/optee/` before direct messaging sees it).
+const fn behaviour_of(uuid: [u8; 16]) -> Behaviour {
+    let uuid = Uuid::from_bytes(uuid);
+    if same(&uuid, &AARCH32_PARTITION_UUID) {
+        Behaviour::AddOne
+    } else if same(&uuid, &INTERRUPTING_PARTITION_UUID) {
+        Behaviour::Interrupting
+    } else {
+        Behaviour::Echo
     }
 }
 
+const fn same(left: &Uuid, right: &Uuid) -> bool {
+    let (left, right) = (left.as_bytes(), right.as_bytes());
+    let mut index = 0;
+    while index < 16 {
+        if left[index] != right[index] {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
 impl PartitionTable {
-    pub(crate) const fn new() -> PartitionTable {
+    /// The partitions of a secure world answering as `personality`.
+    pub(crate) const fn new(personality: Personality) -> PartitionTable {
+        let hosted = partitions_of(personality);
+        let mut information = [hosted[0]; MAXIMUM_PARTITION_COUNT];
         let mut entries = [HostedPartition {
             behaviour: Behaviour::Echo,
             execution: Execution::Idle,
-        }; PARTITION_COUNT];
+        }; MAXIMUM_PARTITION_COUNT];
         let mut index = 0;
-        while index < PARTITION_COUNT {
-            entries[index].behaviour = behaviour_of(HOSTED_PARTITIONS[index].id);
+        while index < hosted.len() {
+            information[index] = hosted[index];
+            entries[index].behaviour = behaviour_of(hosted[index].uuid);
             index += 1;
         }
         PartitionTable {
-            information: HOSTED_PARTITIONS,
+            information,
             entries,
+            count: hosted.len(),
         }
     }
 
     /// Discovery information of every hosted partition.
     pub(crate) fn information(&self) -> &[PartitionInfo] {
-        &self.information
+        &self.information[..self.count]
     }
 
     /// The index of the partition with this ID.
     pub(crate) fn find(&self, id: u16) -> Option<usize> {
-        self.information
+        self.information()
             .iter()
             .position(|information| information.id == id)
     }
@@ -155,12 +178,12 @@ impl PartitionTable {
     /// The ID of the partition after the one at `index` (wrapping): the
     /// impostor used by the wrong-responder fault.
     pub(crate) fn next_id(&self, index: usize) -> u16 {
-        self.information[(index + 1) % PARTITION_COUNT].id
+        self.information[(index + 1) % self.count].id
     }
 
     /// The partitions matching `uuid` (all of them for the nil UUID), in table order.
     pub(crate) fn matching(&self, uuid: Uuid) -> impl Iterator<Item = &PartitionInfo> {
-        self.information
+        self.information()
             .iter()
             .filter(move |information| uuid.is_nil() || information.uuid == *uuid.as_bytes())
     }

@@ -28,6 +28,7 @@ use crate::memory_partition;
 use crate::memory_sharing::{self, MemorySharing, TransactionInfo};
 use crate::messaging::{self, Storms};
 use crate::notifications::{self, Notifications};
+use crate::optee::{OpTee, OpteeSummary};
 use crate::partition::PartitionInfo;
 use crate::partition_discovery;
 use crate::partition_table::PartitionTable;
@@ -53,6 +54,7 @@ pub struct SecureWorld {
     storms: Storms,
     memory_sharing: MemorySharing,
     notifications: Notifications,
+    optee: OpTee,
 }
 
 impl SecureWorld {
@@ -63,10 +65,11 @@ impl SecureWorld {
             negotiation: Negotiation::new(),
             readiness: Readiness::new(),
             mailbox: Mailbox::new(),
-            partitions: PartitionTable::new(),
+            partitions: PartitionTable::new(config.personality),
             storms: Storms::new(&config),
             memory_sharing: MemorySharing::new(&config),
             notifications: Notifications,
+            optee: OpTee::new(&config),
         }
     }
 
@@ -134,6 +137,11 @@ impl SecureWorld {
     /// Who owns the RX buffer (meaningful when a pair is mapped).
     pub fn receive_owner(&self) -> ReceiveOwner {
         self.mailbox.receive_owner()
+    }
+
+    /// OP-TEE's state (when the model answers as OP-TEE's SPMC; for tests).
+    pub fn optee(&self) -> OpteeSummary {
+        self.optee.summary()
     }
 
     /// The live memory transactions (for tests).
@@ -209,6 +217,13 @@ impl SecureWorld {
             return Reply::error(Status::NotSupported);
         }
         let version = self.negotiated_version();
+        // OP-TEE's own partition, when the model is OP-TEE's SPMC.
+        if let Some(reply) =
+            self.optee
+                .intercept(call, &mut self.memory_sharing, memory, &self.config)
+        {
+            return reply;
+        }
         // The echo partition's memory checks (ffa_abi::memory_check).
         if let Some(reply) =
             memory_partition::intercept(call, &mut self.memory_sharing, memory, &self.config)

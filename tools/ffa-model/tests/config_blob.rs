@@ -1,7 +1,8 @@
 //! The serialised FaultConfig: layout, round trips and rejection of bad blobs.
 
 use ffa_model::{
-    ConfigError, FaultConfig, MemoryFault, PartitionInfoFault, Personality, ReadinessError,
+    ConfigError, FaultConfig, MemoryFault, OpteeFault, PartitionInfoFault, Personality,
+    ReadinessError,
 };
 
 fn fnv1a(bytes: &[u8]) -> u32 {
@@ -35,6 +36,7 @@ fn everything() -> FaultConfig {
         enter_normal_world_at_el1: true,
         personality: Personality::Hafnium,
         memory_fault: MemoryFault::AbortedFragment,
+        optee_fault: OpteeFault::UnknownRpc,
     }
 }
 
@@ -52,7 +54,7 @@ fn layout_is_as_documented() {
     let bytes = everything().to_bytes();
     assert_eq!(FaultConfig::BLOB_SIZE, 64);
     assert_eq!(&bytes[0..4], b"FFAM");
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 3);
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 4);
     assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 64);
     assert_eq!(&bytes[8..12], &[1, 0, 1, 0]);
     assert_eq!(
@@ -69,7 +71,8 @@ fn layout_is_as_documented() {
     );
     assert_eq!(&bytes[52..56], &[2, 0, 0, 0], "Hafnium");
     assert_eq!(bytes[56], 3, "aborted fragment");
-    assert_eq!(&bytes[57..60], &[0; 3]);
+    assert_eq!(bytes[57], 4, "unknown RPC");
+    assert_eq!(&bytes[58..60], &[0; 2]);
     assert_eq!(
         u32::from_le_bytes(bytes[60..64].try_into().unwrap()),
         fnv1a(&bytes[..60])
@@ -176,7 +179,14 @@ fn rejects_bad_blobs() {
         Err(ConfigError::InvalidPersonality)
     );
 
-    for reserved in 57..60 {
+    let mut bytes = good;
+    bytes[57] = 8;
+    assert_eq!(
+        FaultConfig::from_bytes(&reseal(bytes)),
+        Err(ConfigError::InvalidOpteeFault)
+    );
+
+    for reserved in 58..60 {
         let mut bytes = good;
         bytes[reserved] = 1;
         assert_eq!(

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use ffa_abi::{Status, Uuid, Version};
 use ffa_model::function_id::*;
-use ffa_model::partition::{HOSTED_PARTITIONS, PARTITION_COUNT};
+use ffa_model::partition::{HOSTED_PARTITIONS, OP_TEE_PARTITIONS, PARTITION_COUNT};
 use ffa_model::{FaultConfig, Personality};
 
 fn hafnium() -> FaultConfig {
@@ -155,16 +155,30 @@ fn op_tee_gives_24_byte_descriptors_and_8_at_v1_0() {
     harness.map(1);
     let reply = harness.call(&[FFA_PARTITION_INFO_GET as u64]);
     expect_success(&reply);
-    assert_eq!((reply[2], reply[3]), (PARTITION_COUNT as u64, 24));
+    // OP-TEE itself, then the three partitions it hosts.
+    assert_eq!((reply[2], reply[3]), (OP_TEE_PARTITIONS.len() as u64, 24));
+    let rx = harness.read(RECEIVE_ADDRESS, 24 * OP_TEE_PARTITIONS.len());
+    for (index, partition) in OP_TEE_PARTITIONS.iter().enumerate() {
+        assert_eq!(read_u16(&rx, index * 24), partition.id);
+        assert_eq!(&rx[index * 24 + 8..index * 24 + 24], &partition.uuid);
+    }
+    assert_eq!(read_u16(&rx, 0), 0x8001, "OP-TEE first, at 0x8001");
+    assert_eq!(
+        u32::from_le_bytes(rx[4..8].try_into().unwrap()),
+        0x103,
+        "direct requests both ways, AArch64"
+    );
     expect_success(&harness.call(&[FFA_RX_RELEASE as u64]));
+    // The SPMC itself is 0x8000.
+    assert_eq!(harness.call(&[FFA_SPM_ID_GET as u64])[2], 0x8000);
 
     let mut harness = Harness::negotiated(op_tee(), Version::V1_0);
     harness.map(1);
     let reply = harness.call(&[FFA_PARTITION_INFO_GET as u64]);
     expect_success(&reply);
-    assert_eq!((reply[2], reply[3]), (PARTITION_COUNT as u64, 0));
+    assert_eq!((reply[2], reply[3]), (OP_TEE_PARTITIONS.len() as u64, 0));
     let rx = harness.read(RECEIVE_ADDRESS, 16);
-    assert_eq!(read_u16(&rx, 8), HOSTED_PARTITIONS[1].id, "8 bytes apart");
+    assert_eq!(read_u16(&rx, 8), OP_TEE_PARTITIONS[1].id, "8 bytes apart");
 }
 
 #[test]
