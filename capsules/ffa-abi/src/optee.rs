@@ -606,6 +606,8 @@ pub mod device_pta {
 /// | [`SLEEP`] | value in (milliseconds) | RPC suspend; answers [`TeeResult::CANCEL`](super::TeeResult::CANCEL) if the call was cancelled meanwhile |
 /// | [`SHM_ROUND_TRIP`] | value in (size), value out | RPC shared-memory allocation (kernel type), writes [`pattern`] in it, reads it back, RPC free; out.a = the sum of its bytes |
 /// | [`UNKNOWN_RPC`] | value out | issues an RPC the normal world cannot know; out.a = the result it answered |
+/// | [`WAIT`] | value in (key, timeout ms) | RPC notification wait(key) alone: the result is the answer (`TEE_ERROR_TIMEOUT` if nobody sends the key) |
+/// | [`WAKE`] | value in (key) | RPC notification send(key) alone |
 pub mod test_pta {
     /// The pseudo TA's UUID.
     pub const UUID: crate::Uuid = super::uuid("5ce0c0de-0b7e-4e5a-9f3c-7e57ba5e0001");
@@ -623,6 +625,10 @@ pub mod test_pta {
     pub const SHM_ROUND_TRIP: u32 = 5;
     /// An RPC the normal world does not know.
     pub const UNKNOWN_RPC: u32 = 6;
+    /// A wait-queue wait alone.
+    pub const WAIT: u32 = 7;
+    /// A wait-queue send alone.
+    pub const WAKE: u32 = 8;
     /// The RPC command [`UNKNOWN_RPC`] issues.
     pub const UNKNOWN_RPC_COMMAND: u32 = 0x4F50_5421;
 

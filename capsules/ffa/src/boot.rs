@@ -1,6 +1,8 @@
 //! Boot completion: once readiness has finished (the monitor answered, FF-A
-//! is absent, or the deadline passed) and the init queue has settled, log
-//! the boot report and what is still pending, then tell the board.
+//! is absent, or the deadline passed), the init queue has settled and the
+//! FF-A bus has no work under way (work drivers hold open), log the boot
+//! report (with the sections drivers add: [`ReportSection`]) and what is
+//! still pending, then tell the board.
 //!
 //! [`BootCompletion`] is the init queue's client and the readiness poller's
 //! client at once; the board only supplies a [`BootClient`] for what it
@@ -16,7 +18,7 @@
 
 use core::cell::Cell;
 
-use crate::bus::{FfaBus, RootState};
+use crate::bus::{BusIdleClient, FfaBus, RootState};
 use crate::readiness::{Absence, ReadinessClient};
 use crate::report;
 use ffa_abi::Version;
@@ -53,6 +55,15 @@ pub trait BootClient {
     fn boot_complete(&self, outcome: BootOutcome);
 }
 
+/// A part of the boot report a driver adds (logged after the FF-A report).
+pub trait ReportSection {
+    /// Logs the section.
+    fn log_report(&self);
+}
+
+/// Sections the boot report takes from drivers.
+pub const REPORT_SECTIONS: usize = 4;
+
 /// How readiness finished.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Readiness {
@@ -69,6 +80,7 @@ pub struct BootCompletion<'a, const PARTITIONS: usize> {
     readiness: Cell<Readiness>,
     reported: Cell<bool>,
     client: OptionalCell<&'a dyn BootClient>,
+    sections: [OptionalCell<&'a dyn ReportSection>; REPORT_SECTIONS],
 }
 
 impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
@@ -81,7 +93,20 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
             readiness: Cell::new(Readiness::Polling),
             reported: Cell::new(false),
             client: OptionalCell::empty(),
+            sections: [const { OptionalCell::empty() }; REPORT_SECTIONS],
         }
+    }
+
+    /// Adds a driver's section to the boot report; `NOMEM` past
+    /// [`REPORT_SECTIONS`].
+    pub fn add_section(&self, section: &'a dyn ReportSection) -> Result<(), kernel::ErrorCode> {
+        let free = self
+            .sections
+            .iter()
+            .find(|cell| cell.is_none())
+            .ok_or(kernel::ErrorCode::NOMEM)?;
+        free.set(section);
+        Ok(())
     }
 
     /// Sets the client told when boot is over.
@@ -105,16 +130,20 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
         }
     }
 
-    /// Reports boot once both readiness and the queue are done.
+    /// Reports boot once readiness and the queue are done and the bus has
+    /// no work under way.
     fn finish_if_done(&self) {
         let Some(outcome) = self.outcome() else {
             return;
         };
-        if !self.queue.is_settled() || self.reported.replace(true) {
+        if !self.queue.is_settled() || self.bus.is_busy() || self.reported.replace(true) {
             return;
         }
         defmt::info!("boot: init queue settled");
         report::log_boot_report(self.bus);
+        for section in &self.sections {
+            section.map(|section| section.log_report());
+        }
         self.queue.report_pending();
         match outcome {
             BootOutcome::FfaReady | BootOutcome::FfaAbsent => {
@@ -125,6 +154,12 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
             }
         }
         self.client.map(|client| client.boot_complete(outcome));
+    }
+}
+
+impl<const PARTITIONS: usize> BusIdleClient for BootCompletion<'_, PARTITIONS> {
+    fn bus_idle(&self) {
+        self.finish_if_done();
     }
 }
 

@@ -17,6 +17,12 @@
 //! receive a [`PartitionHandle`]: it reaches their partition only, and only
 //! the bus can make one.
 //!
+//! A driver whose work goes on after `bind` (split-phase calls to its
+//! partition, say) holds the bus busy with [`PartitionHandle::work_started`]
+//! until [`PartitionHandle::work_finished`]; boot completion waits for the
+//! bus to be idle ([`FfaBus::is_busy`], [`BusIdleClient`]), so the boot
+//! report includes what that work found.
+//!
 //! v1.0 descriptors carry no UUID. As Linux does, such a partition is matched
 //! by asking `FFA_PARTITION_INFO_GET` for the driver's UUID and checking
 //! whether the partition's ID is among the answers.
@@ -51,6 +57,7 @@ use crate::version::NegotiatedVersion;
 use core::cell::Cell;
 use ffa_abi::Uuid;
 use ffa_abi::{FunctionId, PartitionId};
+use kernel::cells::OptionalCell;
 use kernel::init_queue::{ConditionId, ConditionSet, Probe, ProbeResult, Queue};
 use kernel::page_pool::Region;
 use kernel::ErrorCode;
@@ -88,6 +95,12 @@ pub enum RootState {
     Failed(ClientError),
 }
 
+/// Told when the bus has no work under way any more (see [`FfaBus::is_busy`]).
+pub trait BusIdleClient {
+    /// No driver holds work open.
+    fn bus_idle(&self);
+}
+
 /// What partition drivers and handles need from the bus.
 pub(crate) trait BusAccess<'a> {
     fn client(&self) -> &'a FfaClient<'a>;
@@ -96,6 +109,8 @@ pub(crate) trait BusAccess<'a> {
     fn capacity(&self) -> usize;
     fn device(&self, slot: usize) -> Option<PartitionDevice>;
     fn set_device(&self, slot: usize, device: PartitionDevice);
+    fn work_started(&self);
+    fn work_finished(&self);
 }
 
 /// The FF-A root device and its table of partition devices (at most `PARTITIONS`).
@@ -106,6 +121,8 @@ pub struct FfaBus<'a, const PARTITIONS: usize> {
     conditions: &'a dyn Queue<'a>,
     prerequisites: Cell<ConditionSet>,
     outcome: Cell<Option<ConditionId>>,
+    work: Cell<u16>,
+    idle_client: OptionalCell<&'a dyn BusIdleClient>,
 }
 
 impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
@@ -124,7 +141,21 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
             conditions,
             prerequisites: Cell::new(prerequisites),
             outcome: Cell::new(None),
+            work: Cell::new(0),
+            idle_client: OptionalCell::empty(),
         }
+    }
+
+    /// Sets the client told when the bus has no work under way any more
+    /// (boot completion waits for it).
+    pub fn set_idle_client(&self, client: &'a dyn BusIdleClient) {
+        self.idle_client.set(client);
+    }
+
+    /// Whether work a driver holds open is under way
+    /// ([`PartitionHandle::work_started`]).
+    pub fn is_busy(&self) -> bool {
+        self.work.get() > 0
     }
 
     /// Signals `condition` on the queue once the root's set-up has an
@@ -283,6 +314,17 @@ impl<'a, const PARTITIONS: usize> BusAccess<'a> for FfaBus<'a, PARTITIONS> {
             cell.set(Some(device));
         }
     }
+
+    fn work_started(&self) {
+        self.work.set(self.work.get().saturating_add(1));
+    }
+
+    fn work_finished(&self) {
+        self.work.set(self.work.get().saturating_sub(1));
+        if !self.is_busy() {
+            self.idle_client.map(|client| client.bus_idle());
+        }
+    }
 }
 
 /// A driver's narrow view of its own partition. Only the bus creates one.
@@ -340,6 +382,18 @@ impl<'a> PartitionHandle<'a> {
             FunctionId::DirectRequest64 => self.supports_direct_request_64(),
             _ => self.info.properties.receives_direct_requests(),
         }
+    }
+
+    /// Holds the bus busy (boot completion waits) until the matching
+    /// [`PartitionHandle::work_finished`]: for work a driver goes on with
+    /// after `bind`.
+    pub fn work_started(&self) {
+        self.bus.work_started();
+    }
+
+    /// Ends what [`PartitionHandle::work_started`] began.
+    pub fn work_finished(&self) {
+        self.bus.work_finished();
     }
 
     /// Sends `message` to this partition (to its UUID, for a `REQ2`) and

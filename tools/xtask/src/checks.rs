@@ -18,6 +18,7 @@ pub const HOST_PACKAGES: &[&str] = &[
     "components",
     "capsule-ffa",
     "capsule-ffa-proxy",
+    "capsule-optee",
     "ffa-abi",
     "ffa-model",
     "test-partition",
@@ -35,6 +36,7 @@ pub const TARGET_PACKAGES: &[&str] = &[
     "qemu-virt-board",
     "capsule-ffa",
     "capsule-ffa-proxy",
+    "capsule-optee",
     "ffa-abi",
     "ffa-model",
     "test-firmware",
@@ -445,10 +447,10 @@ mod tests {
             [
                 "fmt --all -- --check",
                 "clippy -p kernel -p armv8a-asm -p armv8a-mmu -p pl011-console -p components \
-                 -p capsule-ffa -p capsule-ffa-proxy -p ffa-abi -p ffa-model -p test-partition -p testbed -p xtask \
+                 -p capsule-ffa -p capsule-ffa-proxy -p capsule-optee -p ffa-abi -p ffa-model -p test-partition -p testbed -p xtask \
                  --all-targets -- -D warnings",
                 "clippy --target aarch64-unknown-none -p kernel -p armv8a -p pl011-console -p qemu-virt \
-                 -p components -p qemu-virt-board -p capsule-ffa -p capsule-ffa-proxy -p ffa-abi \
+                 -p components -p qemu-virt-board -p capsule-ffa -p capsule-ffa-proxy -p capsule-optee -p ffa-abi \
                  -p ffa-model -p test-firmware --release -- -D warnings",
                 "clippy --target aarch64-unknown-none-softfloat -p test-partition \
                  --release -- -D warnings",

@@ -209,6 +209,24 @@ fn test(
         (test_pta::WAIT_QUEUE, _) => done(TeeResult(
             answer.map_or(TeeResult::GENERIC.0, |answer| answer.result),
         )),
+        (test_pta::WAIT, 0) => {
+            if kinds != [IN, 0, 0, 0] {
+                return done(TeeResult::BAD_PARAMETERS);
+            }
+            let (key, timeout) = value(context, 0);
+            state.step = 1;
+            PtaProgress::Rpc(notification(rpc::NOTIFICATION_WAIT, key, timeout))
+        }
+        (test_pta::WAKE, 0) => {
+            if kinds != [IN, 0, 0, 0] {
+                return done(TeeResult::BAD_PARAMETERS);
+            }
+            state.step = 1;
+            PtaProgress::Rpc(notification(rpc::NOTIFICATION_SEND, value(context, 0).0, 0))
+        }
+        (test_pta::WAIT | test_pta::WAKE, _) => done(TeeResult(
+            answer.map_or(TeeResult::GENERIC.0, |answer| answer.result),
+        )),
         (test_pta::SLEEP, 0) => {
             if kinds != [IN, 0, 0, 0] {
                 return done(TeeResult::BAD_PARAMETERS);
