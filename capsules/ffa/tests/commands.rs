@@ -1,0 +1,253 @@
+//! The console's `ffa` commands against the FF-A model: what each one
+//! calls, and each error (bad number, unknown partition, not supported by
+//! the partition or the negotiated version, no session) before any call.
+
+mod common;
+
+use capsule_console::command::{Arguments, CommandError, CommandGroup};
+use capsule_ffa::bus::FfaBus;
+use capsule_ffa::client::ClientConfig;
+use capsule_ffa::commands::FfaCommands;
+use common::{fixture, ids, leak, Fixture, ManualAlarm};
+use ffa_model::FaultConfig;
+use kernel::init_queue::{ConditionSet, InitQueue, Queue};
+
+struct Board {
+    fixture: Fixture,
+    commands: &'static FfaCommands<'static, 4>,
+}
+
+/// The commands over a bus whose root has set FF-A up (or not, if `probe`
+/// is false).
+fn board(config: FaultConfig, probe: bool) -> Board {
+    let fixture = fixture(config, ClientConfig::DEFAULT);
+    let queue: &'static InitQueue<'static, 4, 4> = leak(InitQueue::new());
+    let root_ready = queue.declare_condition("ffa-root-ready").unwrap();
+    let bus = leak(FfaBus::<'static, 4>::new(
+        fixture.client,
+        queue,
+        ConditionSet::empty(),
+    ));
+    queue.add("arm-ffa", bus, Some(root_ready)).unwrap();
+    if probe {
+        queue.service();
+        assert!(bus.is_ready());
+    }
+    let commands = leak(FfaCommands::new(bus, queue, leak(ManualAlarm::new())));
+    fixture.conduit.log().clear();
+    Board { fixture, commands }
+}
+
+impl Board {
+    /// Runs the command line `line`; the result, with borrowed words leaked.
+    fn run(&self, line: &'static str) -> Result<(), CommandError<'static>> {
+        let words: &'static [&'static str] =
+            leak(line.split_whitespace().collect::<Vec<_>>()).as_slice();
+        let (command, name_words) = self
+            .commands
+            .commands()
+            .iter()
+            .filter_map(|command| {
+                let length = command.name_words().count();
+                command
+                    .name_words()
+                    .eq(words.iter().copied().take(length))
+                    .then_some((command, length))
+            })
+            .max_by_key(|(_, length)| *length)
+            .expect("an ffa command");
+        self.commands
+            .run(command, &Arguments::new(&words[name_words..]))
+    }
+
+    fn calls(&self, id: u32) -> usize {
+        self.fixture.conduit.log().count(id)
+    }
+
+    fn no_calls(&self) -> bool {
+        self.fixture.conduit.log().functions().is_empty()
+    }
+}
+
+#[test]
+fn listing_and_info_read_the_bus_without_calling_the_secure_world() {
+    let board = board(FaultConfig::default(), true);
+    for line in [
+        "ffa",
+        "ffa status",
+        "ffa list",
+        "ffa info 0x8001",
+        "ffa info 32770",
+        "ffa info fa791f17-febd-4861-81d0-4b5dae9cb9cb",
+    ] {
+        assert_eq!(board.run(line), Ok(()), "{line}");
+    }
+    assert!(
+        board.no_calls(),
+        "{:?}",
+        board.fixture.conduit.log().functions()
+    );
+}
+
+#[test]
+fn ping_and_send_make_one_direct_request_each() {
+    let board = board(FaultConfig::default(), true);
+    assert_eq!(board.run("ffa ping 0x8001"), Ok(()));
+    assert_eq!(board.run("ffa send 0x8001 1 2 3 4 0xffffffff"), Ok(()));
+    assert_eq!(board.calls(ids::FFA_MSG_SEND_DIRECT_REQ_32), 2);
+    assert_eq!(board.run("ffa send64 0x8001 0x1_0000_0000"), Ok(()));
+    assert_eq!(board.calls(ids::FFA_MSG_SEND_DIRECT_REQ_64), 1);
+    assert_eq!(
+        board.run("ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1 2 3 4 5 6 7 8 9 10 11 12 13 14"),
+        Ok(())
+    );
+    assert_eq!(board.calls(ids::FFA_MSG_SEND_DIRECT_REQ2), 1);
+    // The preempted partition is resumed with FFA_RUN, within the retry policy.
+    assert_eq!(board.run("ffa ping 0x8003"), Ok(()));
+    assert!(board.calls(ids::FFA_RUN) >= 1);
+}
+
+#[test]
+fn discovery_asks_the_secure_world_again() {
+    let board = board(FaultConfig::default(), true);
+    assert_eq!(board.run("ffa discover"), Ok(()));
+    assert_eq!(board.run("ffa discover --count"), Ok(()));
+    assert_eq!(
+        board.run("ffa discover b4399eff-6a76-400b-bfa8-2c063889c6ee"),
+        Ok(())
+    );
+    assert!(board.calls(ids::FFA_PARTITION_INFO_GET_REGS) >= 2);
+    assert_eq!(board.calls(ids::FFA_PARTITION_INFO_GET), 1);
+}
+
+#[test]
+fn bad_input_is_refused_before_any_call() {
+    let board = board(FaultConfig::default(), true);
+    assert!(matches!(
+        board.run("ffa ping banana"),
+        Err(CommandError::BadNumber {
+            argument: "banana",
+            ..
+        })
+    ));
+    assert!(matches!(
+        board.run("ffa ping 0x10000"),
+        Err(CommandError::BadNumber { .. })
+    ));
+    assert!(matches!(
+        board.run("ffa ping 0x9999"),
+        Err(CommandError::Unknown {
+            argument: "0x9999",
+            ..
+        })
+    ));
+    assert!(matches!(
+        board.run("ffa info 00000000-0000-0000-0000-00000000beef"),
+        Err(CommandError::Unknown { .. })
+    ));
+    assert!(matches!(
+        board.run("ffa info not-a-partition"),
+        Err(CommandError::BadArgument { .. })
+    ));
+    assert!(matches!(
+        board.run("ffa send 0x8001 0x1_0000_0000"),
+        Err(CommandError::BadNumber { .. })
+    ));
+    assert_eq!(board.run("ffa send 0x8001"), Err(CommandError::Usage));
+    assert_eq!(
+        board.run("ffa send 0x8001 1 2 3 4 5 6"),
+        Err(CommandError::Usage)
+    );
+    assert_eq!(board.run("ffa ping"), Err(CommandError::Usage));
+    assert_eq!(board.run("ffa list extra"), Err(CommandError::Usage));
+    assert!(matches!(
+        board.run("ffa send2 0x8001 not-a-uuid 1"),
+        Err(CommandError::BadArgument { .. })
+    ));
+    assert!(matches!(
+        board.run("ffa discover --count --count"),
+        Err(CommandError::BadArgument { .. })
+    ));
+    assert!(board.no_calls());
+}
+
+#[test]
+fn what_the_partition_does_not_receive_is_refused_before_any_call() {
+    let board = board(FaultConfig::default(), true);
+    // 0x8002 runs AArch32 and does not receive DIRECT_REQ2.
+    assert_eq!(
+        board.run("ffa send64 0x8002 1"),
+        Err(CommandError::Reported)
+    );
+    assert_eq!(
+        board.run("ffa send2 0x8002 88886b1c-15ad-4435-a3f8-e2919eacb5b7 1"),
+        Err(CommandError::Reported)
+    );
+    assert!(board.no_calls());
+    assert_eq!(board.run("ffa send 0x8002 1"), Ok(()));
+}
+
+#[test]
+fn what_the_negotiated_version_lacks_is_refused_before_any_call() {
+    let v1_0 = board(
+        FaultConfig {
+            spmc_version: (1, 0),
+            ..FaultConfig::default()
+        },
+        true,
+    );
+    assert_eq!(
+        v1_0.run("ffa discover --count"),
+        Err(CommandError::Reported)
+    );
+    assert_eq!(
+        v1_0.run("ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1"),
+        Err(CommandError::Reported)
+    );
+    assert!(v1_0.no_calls());
+    let v1_1 = board(
+        FaultConfig {
+            spmc_version: (1, 1),
+            ..FaultConfig::default()
+        },
+        true,
+    );
+    assert_eq!(
+        v1_1.run("ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1"),
+        Err(CommandError::Reported)
+    );
+    assert!(v1_1.no_calls());
+    assert_eq!(v1_1.run("ffa discover --count"), Ok(()));
+}
+
+#[test]
+fn without_a_session_calls_are_refused_and_listing_says_why() {
+    let board = board(FaultConfig::default(), false);
+    assert_eq!(board.run("ffa list"), Ok(()));
+    assert_eq!(board.run("ffa status"), Ok(()));
+    assert_eq!(board.run("ffa discover"), Err(CommandError::Reported));
+    // No partition is on the bus yet.
+    assert!(matches!(
+        board.run("ffa ping 0x8001"),
+        Err(CommandError::Unknown { .. })
+    ));
+    assert!(board.no_calls());
+}
+
+#[test]
+fn a_partition_that_stays_busy_costs_a_bounded_number_of_calls() {
+    let board = board(
+        FaultConfig {
+            busy_storm: 1000,
+            ..FaultConfig::default()
+        },
+        true,
+    );
+    board.fixture.conduit.log().clear();
+    assert_eq!(board.run("ffa ping 0x8001"), Err(CommandError::Reported));
+    let policy = ClientConfig::DEFAULT.retry;
+    assert_eq!(
+        board.calls(ids::FFA_MSG_SEND_DIRECT_REQ_32),
+        policy.busy_retries as usize + 1
+    );
+}
