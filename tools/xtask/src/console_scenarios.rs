@@ -1,0 +1,979 @@
+//! Scenarios that drive the kernel console through scripts: every command,
+//! every error message, line editing, a line longer than the buffer, binary
+//! garbage, a burst of input faster than the console drains it; against the
+//! FF-A model and against real TF-A. And one check across every fault
+//! scenario of [`crate::scenarios`]: the console's `ffa list`, `ffa info`
+//! and `ffa status` agree with the boot report.
+//!
+//! These boot the board with its default features (the console is in; no
+//! `exit-when-settled`), type their script once the console prompts
+//! ([`crate::script`]), and end with `poweroff`, whose status QEMU exits
+//! with under the test firmware. Expected lines are checked as for every
+//! scenario: in order among the kernel's lines.
+
+use std::collections::VecDeque;
+use std::fs;
+
+use crate::error::{Context, Result};
+use crate::faults::{Fault, FaultKind, FirmwareSettings};
+use crate::logs::MALFORMED_FRAME_WARNING;
+use crate::peer::Peer;
+use crate::qemu::{Input, QemuInvocation};
+use crate::scenarios::{self, ScenarioReport, DEFAULT_TIMEOUT, SCENARIOS};
+use crate::script::{LineScript, Next, Script, Step, BOOT_OVER};
+use crate::tf_a::Configuration;
+use crate::timeline::kernel_message;
+use crate::workspace::Workspace;
+
+/// Which secure world a console scenario boots on.
+#[derive(Debug, Clone, Copy)]
+pub enum SecureWorld {
+    /// The test firmware with the FF-A model, so configured.
+    Model(FirmwareSettings<'static>),
+    /// Real TF-A in this configuration (`cargo xtask peer`).
+    TfA(Configuration),
+}
+
+/// A scripted console session and what its log must (not) show.
+#[derive(Debug, Clone)]
+pub struct ConsoleScenario {
+    /// Name used on the command line and in reports.
+    pub name: &'static str,
+    /// One line saying what the scenario shows.
+    pub description: &'static str,
+    /// Board features besides the default ones (the console is a default).
+    pub board_features: &'static [&'static str],
+    /// What the kernel talks to.
+    pub secure_world: SecureWorld,
+    /// The script.
+    pub script: fn() -> Vec<Step>,
+    /// Substrings that must appear, in order per source.
+    pub expected_lines: fn() -> Vec<String>,
+    /// Substrings that must appear on no line.
+    pub forbidden_lines: &'static [&'static str],
+    /// QEMU's exit status: what the script's `poweroff` asks for (under
+    /// real TF-A always 0).
+    pub exit_status: i32,
+}
+
+/// No console session may show these.
+const CONSOLE_FORBIDDEN: &[&str] = &["panicked", MALFORMED_FRAME_WARNING, " ERROR "];
+
+/// A session without a single error message.
+const CLEAN_SESSION: &[&str] = &["panicked", MALFORMED_FRAME_WARNING, " ERROR ", "] error: "];
+
+fn lines(lines: &[&str]) -> Vec<String> {
+    lines.iter().map(|line| line.to_string()).collect()
+}
+
+/// `WaitFor(boot over)`, then each line as a step, then `poweroff`.
+fn session(commands: &[&str]) -> Vec<Step> {
+    std::iter::once(Step::WaitFor(BOOT_OVER.into()))
+        .chain(commands.iter().map(|command| Step::line(command)))
+        .chain(std::iter::once(Step::line("poweroff")))
+        .collect()
+}
+
+/// Every command, against a healthy model.
+const COMMANDS: &[&str] = &[
+    "help",
+    "help ffa send",
+    "version",
+    "init",
+    "ffa",
+    "ffa status",
+    "ffa list",
+    "ffa info 0x8001",
+    "ffa info b4399eff-6a76-400b-bfa8-2c063889c6ee",
+    "ffa discover",
+    "ffa discover --count",
+    "ffa discover fa791f17-febd-4861-81d0-4b5dae9cb9cb",
+    "ffa ping 0x8001",
+    "ffa ping 0x8003",
+    "ffa send 0x8001 1 2 3 4 0xffffffff",
+    "ffa send 0x8002 7",
+    "ffa send64 0x8001 0x1_0000_0001 2",
+    "ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1 2 3",
+    "console",
+];
+
+fn commands_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console: 15 commands; type help",
+        "[kernel] console: ready",
+        "[kernel] console> help",
+        "[kernel] help: help [command] - lists the commands",
+        "[kernel] help: console - what the console received",
+        "[kernel] help: version - the kernel image",
+        "[kernel] help: poweroff [status] - switches the system off",
+        "[kernel] help: ffa - the FF-A session and partitions again",
+        "[kernel] help: ffa send2 <id> <uuid> <x4> [x5..x17] - a DIRECT_REQ2",
+        "[kernel] help: numbers are decimal or 0x-hexadecimal",
+        "[kernel] console> help ffa send",
+        "[kernel] help: ffa send <id> <w3> [w4..w7] - a 32-bit direct request",
+        "[kernel] console: ready",
+        "[kernel] console> version",
+        "[kernel] version: qemu-virt-board 0.1.0, direct mode; console 0.1.0",
+        "[kernel] console> init",
+        "[kernel] init: arm-ffa: ready, provides ffa-root-ready",
+        "[kernel] init: ffa-echo: ready",
+        "[kernel] init: ffa-preempted-echo: ready",
+        "[kernel] init: condition secure-monitor-ready: signalled",
+        "[kernel] init: condition ffa-root-ready: signalled",
+        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 not probed; settled",
+        "[kernel] console> ffa",
+        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 3 partitions",
+        "[kernel] console> ffa status",
+        "[kernel] ffa status: the client asks for v1.2; calls go through Smc",
+        "[kernel] ffa status: the root waits on secure-monitor-ready: signalled",
+        "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MSG_SEND_DIRECT_REQ2 FFA_PARTITION_INFO_GET_REGS; RX/TX granule 4096 bytes",
+        "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301 direct-receive req2-receive aarch64 driver ffa-echo",
+        "[kernel] console> ffa list",
+        "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301 direct-receive req2-receive aarch64 driver ffa-echo",
+        "[kernel] arm-ffa-2: ID 0x8002 UUID 88886b1c-15ad-4435-a3f8-e2919eacb5b7 contexts 1 properties 0x1 direct-receive aarch32 driver (none)",
+        "[kernel] arm-ffa-3: ID 0x8003 UUID b4399eff-6a76-400b-bfa8-2c063889c6ee contexts 1 properties 0x301 direct-receive req2-receive aarch64 driver ffa-preempted-echo",
+        "[kernel] console> ffa info 0x8001",
+        "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17",
+        "[kernel] arm-ffa-1: ID type PeEndpoint, execution state AArch64, sends direct requests false",
+        "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 yes",
+        "[kernel] console> ffa info b4399eff-6a76-400b-bfa8-2c063889c6ee",
+        "[kernel] arm-ffa-3: ID 0x8003 UUID b4399eff-6a76-400b-bfa8-2c063889c6ee",
+        "[kernel] console> ffa discover",
+        "[kernel] ffa discover: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301",
+        "[kernel] ffa discover: ID 0x8003 UUID b4399eff-6a76-400b-bfa8-2c063889c6ee",
+        "[kernel] ffa discover: the SPMC reports 3 partition descriptors for UUID 00000000-0000-0000-0000-000000000000 now (3 of them on the bus, which holds 3 from boot)",
+        "[kernel] console> ffa discover --count",
+        "[kernel] ffa discover: the SPMC counts 3 partition descriptors for UUID 00000000-0000-0000-0000-000000000000 (the bus holds 3)",
+        "[kernel] console> ffa discover fa791f17-febd-4861-81d0-4b5dae9cb9cb",
+        "[kernel] ffa discover: the SPMC reports 1 partition descriptors for UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb now",
+        "[kernel] console> ffa ping 0x8001",
+        "[kernel] ffa ping: 0x8001 answered in ",
+        "[kernel] console> ffa ping 0x8003",
+        "[kernel] ffa ping: 0x8003 answered in ",
+        "[kernel] console> ffa send 0x8001 1 2 3 4 0xffffffff",
+        " w3=0x1 w4=0x2 w5=0x3 w6=0x4 w7=0xffffffff",
+        "[kernel] console> ffa send 0x8002 7",
+        "[kernel] ffa send: 0x8002 answered in ",
+        "[kernel] console> ffa send64 0x8001 0x1_0000_0001 2",
+        "us: x0=0xc4000070 x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2 x5=0x0",
+        "[kernel] console> ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1 2 3",
+        "x0=0xc400008e x1=0x80010000 x2=0x0 x3=0x0 x4=0x1 x5=0x2 x6=0x3 x7=0x0 x8=0x0",
+        "[kernel] ffa send2: x9=0x0",
+        "[kernel] console> console",
+        " commands; discarded 0 too long, 0 not text (0 bytes), 0 cancelled, 0 with lost input; UART: 0 overruns, 0 garbled bytes",
+        "[kernel] console> poweroff",
+        "[kernel] poweroff: switching the system off, status 0",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+/// Every error message a user can get from a healthy system.
+const ERRORS: &[&str] = &[
+    "bogus",
+    "ffa bogus",
+    "help bogus",
+    "version now",
+    "ffa list extra",
+    "ffa ping",
+    "ffa ping banana",
+    "ffa ping 0x10000",
+    "ffa ping 0x9999",
+    "ffa info 00000000-0000-0000-0000-00000000beef",
+    "ffa info nonsense",
+    "ffa send 0x8001 0x1_0000_0000",
+    "ffa send 0x8001 1 2 3 4 5 6",
+    "ffa send64 0x8002 1",
+    "ffa send2 0x8002 88886b1c-15ad-4435-a3f8-e2919eacb5b7 1",
+    "ffa send2 0x8001 not-a-uuid 1",
+    "ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb",
+    "ffa discover --count --count",
+    "poweroff 0x1_0000_0000",
+    "w x y z a b c d e f g h i j k l m n o p q r s t u",
+];
+
+fn errors_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console> bogus",
+        "[kernel] error: unknown command 'bogus'; help lists the commands",
+        "[kernel] error: unknown command 'ffa bogus'; help ffa lists the ffa commands",
+        "[kernel] error: no command starts with 'bogus'; help lists the commands",
+        "[kernel] error: usage: version",
+        "[kernel] error: usage: ffa list",
+        "[kernel] error: usage: ffa ping <id>",
+        "[kernel] error: bad number 'banana': expected a 16-bit partition ID such as 0x8001",
+        "[kernel] error: bad number '0x10000': expected a 16-bit partition ID such as 0x8001",
+        "[kernel] error: unknown partition '0x9999'",
+        "[kernel] error: unknown partition '00000000-0000-0000-0000-00000000beef'",
+        "[kernel] error: bad argument 'nonsense': expected a partition ID (0x8001) or a UUID",
+        "[kernel] error: bad number '0x1_0000_0000': expected a 32-bit value",
+        "[kernel] error: usage: ffa send <id> <w3> [w4..w7]",
+        "[kernel] error: not supported by partition 0x8002: it runs in AArch32, so 64-bit direct requests do not reach it",
+        "[kernel] error: not supported by partition 0x8002: it does not receive DIRECT_REQ2 (properties bit 9)",
+        "[kernel] error: bad argument 'not-a-uuid': expected a UUID such as fa791f17-febd-4861-81d0-4b5dae9cb9cb",
+        "[kernel] error: usage: ffa send2 <id> <uuid> <x4> [x5..x17]",
+        "[kernel] error: bad argument '--count': expected --count or a UUID",
+        "[kernel] error: bad number '0x1_0000_0000': expected a 32-bit exit status",
+        "[kernel] error: too many words (at most 24); discarded",
+        "[kernel] console> poweroff",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+/// What an older SPMC cannot do.
+const OLDER_SPMC: &[&str] = &[
+    "ffa status",
+    "ffa info 0x8001",
+    "ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1",
+    "ffa discover --count",
+    "ffa discover",
+    "ffa ping 0x8001",
+];
+
+fn older_spmc_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] ffa status: root Ready, FF-A v1.0 (SMCCC 1.2)",
+        "[kernel] ffa status: the SPMC offers 0 optional ABIs",
+        "[kernel] arm-ffa-1: ID type Unreported, execution state Unreported",
+        "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 DIRECT_REQ2 needs FF-A v1.2",
+        "[kernel] arm-ffa-1: v1.0 descriptors carry no UUID",
+        "[kernel] error: not supported at the negotiated version: FFA_MSG_SEND_DIRECT_REQ2 needs FF-A v1.2, this session negotiated v1.0",
+        "[kernel] error: not supported at the negotiated version: count-only discovery (FFA_PARTITION_INFO_GET, flag 1) needs FF-A v1.1, this session negotiated v1.0",
+        "[kernel] ffa discover: ID 0x8001 UUID 00000000-0000-0000-0000-000000000000",
+        "[kernel] ffa discover: the SPMC reports 3 partition descriptors",
+        "[kernel] ffa ping: 0x8001 answered in ",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+/// Without FF-A, and with a secure world that stays busy.
+const NO_FFA: &[&str] = &[
+    "init",
+    "ffa status",
+    "ffa list",
+    "ffa discover",
+    "ffa ping 0x8001",
+    "poweroff 7",
+];
+
+fn no_ffa_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] init: arm-ffa: waiting on secure-monitor-ready",
+        "[kernel] init: condition secure-monitor-ready: not signalled",
+        "[kernel] ffa status: root Waiting, no FF-A session",
+        "[kernel] ffa status: the root waits on secure-monitor-ready: not signalled yet",
+        "[kernel] ffa list: no partitions (root Waiting)",
+        "[kernel] error: FF-A is not set up (the FF-A root is Waiting); see ffa status and init",
+        "[kernel] error: unknown partition '0x8001'",
+        "[kernel] poweroff: switching the system off, status 7",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 7",
+    ])
+}
+
+const BUSY: &[&str] = &["ffa ping 0x8001", "ffa ping 0x8001"];
+
+fn busy_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console> ffa ping 0x8001",
+        "still Busy after 8 retries",
+        " us: RetriesExhausted",
+        "[kernel] console> ffa ping 0x8001",
+        "[kernel] error: ffa ping: partition 0x8001 failed after ",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+/// Line editing, an overlong line, Ctrl-C and binary garbage.
+fn editing_script() -> Vec<Step> {
+    let garbage = garbage(3000);
+    let overlong = "x".repeat(500);
+    vec![
+        Step::WaitFor(BOOT_OVER.into()),
+        Step::bytes(b"versiox\x7fn\r", 1),
+        Step::bytes(b"ffa lisx\x08t\r\n", 1),
+        Step::bytes(b"junk\x15init\r", 1),
+        Step::bytes(b"in\x1b[A\x1b[1;5D\x1bOPit\r", 1),
+        Step::bytes(b"\r", 1),
+        Step::bytes(b"poweroff\x03", 1),
+        Step::bytes(format!("{overlong}\r").as_bytes(), 1),
+        Step::bytes(
+            format!("{overlong}{}version\r", "\x7f".repeat(500)).as_bytes(),
+            1,
+        ),
+        Step::bytes(&garbage, lines_ended(&garbage)),
+        Step::bytes(b"\r", 1),
+        Step::line("ffa ping 0x8001"),
+        Step::line("console"),
+        Step::line("poweroff"),
+    ]
+}
+
+fn editing_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console> version",
+        "[kernel] version: qemu-virt-board",
+        "[kernel] console> ffa list",
+        "[kernel] arm-ffa-1: ID 0x8001",
+        "[kernel] console> init",
+        "[kernel] init: arm-ffa: ready",
+        "[kernel] console> init",
+        "[kernel] console: line cancelled",
+        "[kernel] error: line too long (500 characters, at most 384); discarded",
+        "[kernel] console> version",
+        " bytes that are not text (printable ASCII)",
+        "[kernel] console> ffa ping 0x8001",
+        "[kernel] ffa ping: 0x8001 answered in ",
+        " cancelled, 0 with lost input; UART: 0 overruns, 0 garbled bytes",
+        "[kernel] console> poweroff",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+/// Deterministic pseudo-random bytes, all 256 values (xorshift).
+pub fn garbage(length: usize) -> Vec<u8> {
+    let mut state: u32 = 0x2545_f491;
+    (0..length)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+/// How many lines `bytes` end in the console's line editor (so how many
+/// prompts it answers them with): each CR, each LF not right after a CR,
+/// each Ctrl-C.
+pub fn lines_ended(bytes: &[u8]) -> usize {
+    let mut ended = 0;
+    let mut after_carriage_return = false;
+    for &byte in bytes {
+        match byte {
+            b'\r' | 0x03 => ended += 1,
+            b'\n' if !after_carriage_return => ended += 1,
+            _ => {}
+        }
+        after_carriage_return = byte == b'\r';
+    }
+    ended
+}
+
+/// Lines of the burst: distinct unknown commands between real ones.
+fn burst_lines() -> Vec<String> {
+    (0..300)
+        .map(|index| match index % 3 {
+            0 => "ffa ping 0x8001".to_string(),
+            1 => format!("burst-{index:04}"),
+            _ => "ffa list".to_string(),
+        })
+        .collect()
+}
+
+fn burst_script() -> Vec<Step> {
+    vec![
+        Step::WaitFor(BOOT_OVER.into()),
+        Step::burst(&burst_lines()),
+        Step::line("console"),
+        Step::line("poweroff"),
+    ]
+}
+
+fn burst_expected() -> Vec<String> {
+    let lines = burst_lines();
+    let typed: usize = lines.iter().map(|line| line.len() + 1).sum::<usize>() + "console\r".len();
+    let mut expected: Vec<String> = lines
+        .iter()
+        .map(|line| format!("[kernel] console> {line}"))
+        .collect();
+    expected.push(format!(
+        "[kernel] console: received {typed} bytes, {} commands; discarded 0 too long, 0 not text (0 bytes), 0 cancelled, 0 with lost input; UART: 0 overruns, 0 garbled bytes",
+        lines.len() + 1
+    ));
+    expected.push("[secure] [fw] PSCI SYSTEM_OFF, status 0".into());
+    expected
+}
+
+const PROTECTED: &[&str] = &[
+    "version",
+    "init",
+    "ffa status",
+    "ffa ping 0x8001",
+    "ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 5",
+    "ffa discover",
+];
+
+fn protected_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] version: qemu-virt-board 0.1.0, protected mode (EL2 FF-A proxy)",
+        "[kernel] init: ffa-proxy: ready, provides proxy-finalised",
+        "[kernel] init: condition proxy-finalised: signalled",
+        "[kernel] ffa status: the root waits on proxy-finalised: signalled",
+        "[kernel] ffa ping: 0x8001 answered in ",
+        "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
+        "[kernel] ffa discover: the SPMC reports 3 partition descriptors",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+const TF_A: &[&str] = &[
+    "ffa status",
+    "ffa list",
+    "ffa info 0x8001",
+    "ffa discover",
+    "ffa discover --count",
+    "ffa ping 0x8001",
+    "ffa send 0x8001 1 2 3 4 5",
+    "ffa send64 0x8001 0x1_0000_0000 7",
+    "ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1",
+];
+
+fn tf_a_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.5), own ID 0x0000, RX/TX 4096 bytes (1 pages), 1 partitions",
+        "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MEM_SHARE FFA_MEM_LEND; RX/TX granule 4096 bytes",
+        "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 32 properties 0x101 direct-receive aarch64 driver ffa-echo",
+        "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 the SPMC does not offer FFA_MSG_SEND_DIRECT_REQ2",
+        "[kernel] ffa discover: the SPMC reports 1 partition descriptors",
+        "[kernel] ffa discover: the SPMC counts 1 partition descriptors",
+        "[kernel] ffa ping: 0x8001 answered in ",
+        "w1=0x80010000 w2=0x0 w3=0x1 w4=0x2 w5=0x3 w6=0x4 w7=0x5",
+        "x1=0x80010000 x2=0x0 x3=0x100000000 x4=0x7",
+        "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
+        "[kernel] poweroff: switching the system off, status 0",
+        "[secure] [sp] DIRECT_REQ_32 from 0x0000: echo",
+    ])
+}
+
+/// The console scenarios, in the order `cargo xtask test` runs them.
+pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
+    ConsoleScenario {
+        name: "console-commands",
+        description: "every console command once against a healthy model: help, version, init, ffa status/list/info/discover/ping/send/send64/send2, console, poweroff",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
+        script: || session(COMMANDS),
+        expected_lines: commands_expected,
+        forbidden_lines: CLEAN_SESSION,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-errors",
+        description: "every error a user can make: unknown command and subcommand, usage, bad number, bad argument, unknown partition, not supported by the partition, too many words",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
+        script: || session(ERRORS),
+        expected_lines: errors_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-older-spmc",
+        description: "a v1.0 SPMC: what the negotiated version lacks (REQ2, count-only discovery) is refused with the version named; descriptors without UUIDs",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings {
+            faults: &[Fault {
+                kind: FaultKind::SpmcVersion1_0,
+                amount: None,
+            }],
+            trace: false,
+            enter_normal_world_at_el1: false,
+        }),
+        script: || session(OLDER_SPMC),
+        expected_lines: older_spmc_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-without-ffa",
+        description: "no FF-A: init and ffa status say what waits on what, calls are refused clearly, poweroff passes its status",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings {
+            faults: &[Fault {
+                kind: FaultKind::FfaAbsent,
+                amount: None,
+            }],
+            trace: false,
+            enter_normal_world_at_el1: false,
+        }),
+        script: || session(NO_FFA),
+        expected_lines: no_ffa_expected,
+        forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING],
+        exit_status: 7,
+    },
+    ConsoleScenario {
+        name: "console-busy-partition",
+        description: "a partition that stays BUSY: ffa ping gives up after the retry bound with a clear error, and the console carries on",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings {
+            faults: &[Fault {
+                kind: FaultKind::BusyStorm,
+                amount: Some(1000),
+            }],
+            trace: false,
+            enter_normal_world_at_el1: false,
+        }),
+        script: || session(BUSY),
+        expected_lines: busy_expected,
+        forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING],
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-line-editing",
+        description: "backspace/DEL, Ctrl-U, arrow keys, CR LF, an empty line, Ctrl-C, a line longer than the buffer, 3000 bytes of binary garbage: the console recovers each time",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
+        script: editing_script,
+        expected_lines: editing_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-burst",
+        description: "300 lines typed at once, faster than the console runs them: input waits in the UART ring and FIFO, every line runs in order, nothing is lost",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
+        script: burst_script,
+        expected_lines: burst_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-protected-mode",
+        description: "protected mode: init shows the proxy's entry and condition, and the console's FF-A calls go through the EL2 proxy (which does not pass REQ2 on)",
+        board_features: &["protected-mode"],
+        secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
+        script: || session(PROTECTED),
+        expected_lines: protected_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "tf-a-spmc-console",
+        description: "real TF-A (SPMD + EL3 SPMC): the console lists, discovers and pings our partition, sends 32- and 64-bit requests; REQ2 is refused as not offered",
+        board_features: &[],
+        secure_world: SecureWorld::TfA(Configuration::Spmc),
+        script: || session(TF_A),
+        expected_lines: tf_a_expected,
+        forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, "[sp] FATAL"],
+        exit_status: 0,
+    },
+];
+
+/// The check across the fault scenarios.
+pub const AGREEMENT: &str = "console-agrees-with-boot-report";
+/// What it shows.
+pub const AGREEMENT_DESCRIPTION: &str = "for every fault scenario's secure world: ffa status, ffa list and ffa info show what the boot report shows";
+
+/// The console scenario called `name` (or the agreement check).
+pub fn find(name: &str) -> Option<&'static str> {
+    CONSOLE_SCENARIOS
+        .iter()
+        .map(|scenario| scenario.name)
+        .chain(std::iter::once(AGREEMENT))
+        .find(|known| *known == name)
+}
+
+/// Whether the scenario needs real TF-A.
+pub fn needs_tf_a(scenario: &ConsoleScenario) -> bool {
+    matches!(scenario.secure_world, SecureWorld::TfA(_))
+}
+
+/// Builds the board, boots the scenario's secure world and types its script.
+pub fn run(
+    workspace: &Workspace,
+    firmware_binary: &std::path::Path,
+    peer: Option<&Peer>,
+    scenario: &ConsoleScenario,
+    echo: bool,
+) -> Result<ScenarioReport> {
+    let (directory, kernel) =
+        scenarios::prepare_kernel(workspace, scenario.name, scenario.board_features)?;
+    let (bios, config_blob) = match scenario.secure_world {
+        SecureWorld::Model(settings) => {
+            let blob = directory.join("firmware-config.bin");
+            fs::write(&blob, settings.config_blob()?)
+                .with_context(|| format!("cannot write {}", blob.display()))?;
+            (firmware_binary.to_path_buf(), Some(blob))
+        }
+        SecureWorld::TfA(configuration) => {
+            let peer = peer.ok_or_else(|| {
+                crate::error::Error::new("this console scenario needs real TF-A (cargo xtask peer)")
+            })?;
+            (peer.flash_image(configuration, &kernel, &directory)?, None)
+        }
+    };
+    let invocation = QemuInvocation {
+        bios,
+        kernel,
+        config_blob,
+        secure_log: directory.join("secure.log"),
+    };
+    let expected = (scenario.expected_lines)();
+    let script = LineScript::new((scenario.script)());
+    scenarios::boot_typing_and_check(
+        workspace,
+        &invocation,
+        DEFAULT_TIMEOUT,
+        echo,
+        Input::Script(Box::new(script)),
+        |ending, log| {
+            let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+            scenarios::check_log(
+                scenario.exit_status,
+                &expected,
+                scenario.forbidden_lines,
+                ending,
+                log,
+            )
+        },
+    )
+}
+
+/// A script that lists the partitions, asks for each one the boot report
+/// names, and the status, then powers off.
+struct AgreementScript {
+    stage: usize,
+    infos: VecDeque<String>,
+}
+
+impl Script for AgreementScript {
+    fn next(&mut self, log: &[String]) -> Next {
+        self.stage += 1;
+        match self.stage {
+            1 => Next::Step(Step::WaitFor(BOOT_OVER.into())),
+            2 => Next::Step(Step::line("ffa list")),
+            3 => {
+                // The report came before `ffa list` ran: it is all in the log.
+                self.infos = boot_report(log)
+                    .partitions
+                    .iter()
+                    .filter_map(|fields| fields.split_whitespace().nth(2).map(str::to_string))
+                    .map(|id| format!("ffa info {id}"))
+                    .collect();
+                Next::Step(Step::line("ffa status"))
+            }
+            _ => match self.infos.pop_front() {
+                Some(line) => Next::Step(Step::line(&line)),
+                None if self.stage < 1000 => {
+                    self.stage = 1000;
+                    Next::Step(Step::line("poweroff"))
+                }
+                None => Next::Done,
+            },
+        }
+    }
+}
+
+/// What the boot report says: its session line (after `root`) and one
+/// entry per partition (`arm-ffa-N: ID ... driver ...`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ReportFacts {
+    /// `Ready, FF-A v1.2 (SMCCC 1.2), own ID ...` or `Waiting, no FF-A session`.
+    pub root: Option<String>,
+    /// `arm-ffa-1: ID 0x8001 UUID ... driver ffa-echo`.
+    pub partitions: Vec<String>,
+}
+
+/// The boot report's facts in `log`.
+pub fn boot_report(log: &[String]) -> ReportFacts {
+    let mut facts = ReportFacts::default();
+    for message in log.iter().filter_map(|line| kernel_message(line)) {
+        if let Some(rest) = message.strip_prefix("ffa report: ") {
+            match rest.strip_prefix("root ") {
+                Some(root) => facts.root = Some(root.to_string()),
+                None => facts.partitions.push(rest.to_string()),
+            }
+        }
+    }
+    facts
+}
+
+/// Where the console's output of `command` is: the lines after its echo up
+/// to the next prompt.
+fn console_output<'l>(log: &'l [String], command: &str) -> Vec<Vec<&'l str>> {
+    let echo = format!("[kernel] console> {command}");
+    let mut outputs = Vec::new();
+    let mut lines = log.iter();
+    while lines.any(|line| *line == echo) {
+        let output: Vec<&str> = lines
+            .by_ref()
+            .take_while(|line| !crate::script::is_prompt(line))
+            .filter_map(|line| line.strip_prefix("[kernel] "))
+            .collect();
+        outputs.push(output);
+    }
+    outputs
+}
+
+/// What is wrong with the console's account of the bus, against the boot
+/// report (an empty list if they agree).
+pub fn disagreements(log: &[String]) -> Vec<String> {
+    let report = boot_report(log);
+    let mut problems = Vec::new();
+    let Some(root) = &report.root else {
+        return vec!["no boot report in the log".into()];
+    };
+    let list = console_output(log, "ffa list");
+    let Some(list) = list.first() else {
+        return vec!["no output of `ffa list`".into()];
+    };
+    let listed: Vec<&str> = list
+        .iter()
+        .copied()
+        .filter(|line| line.starts_with("arm-ffa-"))
+        .collect();
+    if listed != report.partitions {
+        problems.push(format!(
+            "ffa list shows {listed:?}, the boot report {:?}",
+            report.partitions
+        ));
+    }
+    if report.partitions.is_empty()
+        && !list
+            .iter()
+            .any(|line| line.starts_with("ffa list: no partitions"))
+    {
+        problems.push(format!(
+            "ffa list does not say there are no partitions: {list:?}"
+        ));
+    }
+    match console_output(log, "ffa status").first() {
+        Some(status) if status.first() == Some(&format!("ffa status: root {root}").as_str()) => {}
+        Some(status) => problems.push(format!(
+            "ffa status begins {:?}, the boot report says root {root}",
+            status.first()
+        )),
+        None => problems.push("no output of `ffa status`".into()),
+    }
+    for partition in &report.partitions {
+        let Some(id) = partition.split_whitespace().nth(2) else {
+            continue;
+        };
+        let outputs = console_output(log, &format!("ffa info {id}"));
+        match outputs.first() {
+            Some(info) if info.first() == Some(&partition.as_str()) => {}
+            Some(info) => problems.push(format!(
+                "ffa info {id} begins {:?}, the boot report says {partition:?}",
+                info.first()
+            )),
+            None => problems.push(format!("no output of `ffa info {id}`")),
+        }
+    }
+    problems
+}
+
+/// The fault scenarios the agreement check boots: every model scenario
+/// whose image is the plain or the protected-mode board.
+pub fn agreement_scenarios() -> impl Iterator<Item = &'static scenarios::Scenario> {
+    SCENARIOS.iter().filter(|scenario| {
+        scenario
+            .board_features
+            .iter()
+            .all(|feature| ["exit-when-settled", "protected-mode"].contains(feature))
+    })
+}
+
+/// Boots every fault scenario's secure world with the console and checks
+/// that the console agrees with the boot report; one report for all.
+pub fn run_agreement(
+    workspace: &Workspace,
+    firmware_binary: &std::path::Path,
+    echo: bool,
+) -> Result<ScenarioReport> {
+    let started = std::time::Instant::now();
+    let mut problems = Vec::new();
+    let mut log = Vec::new();
+    let mut timestamps = Vec::new();
+    let mut last = None;
+    let mut checked = 0usize;
+    for fault_scenario in agreement_scenarios() {
+        let features: Vec<&str> = fault_scenario
+            .board_features
+            .iter()
+            .copied()
+            .filter(|feature| *feature != "exit-when-settled")
+            .collect();
+        let name = format!("{AGREEMENT}/{}", fault_scenario.name);
+        let (directory, kernel) = scenarios::prepare_kernel(workspace, &name, &features)?;
+        let blob = directory.join("firmware-config.bin");
+        fs::write(&blob, fault_scenario.firmware.config_blob()?)
+            .with_context(|| format!("cannot write {}", blob.display()))?;
+        let invocation = QemuInvocation {
+            bios: firmware_binary.to_path_buf(),
+            kernel,
+            config_blob: Some(blob),
+            secure_log: directory.join("secure.log"),
+        };
+        let script = AgreementScript {
+            stage: 0,
+            infos: VecDeque::new(),
+        };
+        let report = scenarios::boot_typing_and_check(
+            workspace,
+            &invocation,
+            DEFAULT_TIMEOUT,
+            echo,
+            Input::Script(Box::new(script)),
+            |ending, log| {
+                let mut problems = scenarios::check_log(
+                    0,
+                    &[],
+                    &["panicked", MALFORMED_FRAME_WARNING],
+                    ending,
+                    log,
+                );
+                problems.extend(disagreements(log));
+                problems
+            },
+        )?;
+        checked += 1;
+        problems.extend(
+            report
+                .problems
+                .iter()
+                .map(|problem| format!("{}: {problem}", fault_scenario.name)),
+        );
+        if !report.problems.is_empty() {
+            log.push(format!("--- {} ---", fault_scenario.name));
+            log.extend(report.log.iter().cloned());
+            timestamps.extend(report.timestamps.iter().copied());
+            timestamps.push(None);
+        }
+        last = Some(report);
+    }
+    let last = last.ok_or_else(|| crate::error::Error::new("no fault scenario to check"))?;
+    if problems.is_empty() {
+        log.push(format!(
+            "[xtask] the console agrees with the boot report in {checked} fault scenarios"
+        ));
+        timestamps.push(None);
+    }
+    Ok(ScenarioReport {
+        problems,
+        log,
+        timestamps,
+        timeline_file: last.timeline_file,
+        log_file: last.log_file,
+        duration: started.elapsed(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(lines: &[&str]) -> Vec<String> {
+        lines.iter().map(|line| line.to_string()).collect()
+    }
+
+    #[test]
+    fn names_are_unique_across_every_table() {
+        let mut names: Vec<&str> = CONSOLE_SCENARIOS
+            .iter()
+            .map(|scenario| scenario.name)
+            .collect();
+        names.push(AGREEMENT);
+        names.extend(SCENARIOS.iter().map(|scenario| scenario.name));
+        names.extend(
+            crate::peer_scenarios::PEER_SCENARIOS
+                .iter()
+                .map(|scenario| scenario.name),
+        );
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count);
+        assert_eq!(find(AGREEMENT), Some(AGREEMENT));
+        assert_eq!(find("console-burst"), Some("console-burst"));
+    }
+
+    #[test]
+    fn scripts_end_with_poweroff_after_waiting_for_the_boot() {
+        for scenario in CONSOLE_SCENARIOS {
+            let steps = (scenario.script)();
+            assert_eq!(
+                steps.first(),
+                Some(&Step::WaitFor(BOOT_OVER.into())),
+                "{}",
+                scenario.name
+            );
+            assert_eq!(
+                steps.last(),
+                Some(&Step::line("poweroff")),
+                "{}",
+                scenario.name
+            );
+            assert!(!(scenario.expected_lines)().is_empty());
+        }
+    }
+
+    #[test]
+    fn garbage_holds_every_kind_of_byte_and_its_line_ends_are_counted() {
+        let garbage = garbage(3000);
+        for byte in [0u8, b'\r', b'\n', 0x03, 0x1b, 0x7f, 0xff, b'a'] {
+            assert!(garbage.contains(&byte), "{byte:#x}");
+        }
+        assert_eq!(lines_ended(b"a\rb\r\nc\nd\x03\r\r\n"), 6);
+        assert!(lines_ended(&garbage) > 10);
+    }
+
+    const REPORT: &[&str] = &[
+        "[kernel] INFO ffa report: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, 2 partitions (capsules/ffa/src/report.rs:71)",
+        "[kernel] INFO ffa report: arm-ffa-1: ID 0x8001 UUID a contexts 4 properties 0x1 direct-receive driver ffa-echo (capsules/ffa/src/report.rs:86)",
+        "[kernel] INFO ffa report: arm-ffa-2: ID 0x8002 UUID b contexts 1 properties 0x1 direct-receive driver (none) (capsules/ffa/src/report.rs:86)",
+        "[kernel] console: ready",
+        "[kernel] console> ffa list",
+        "[kernel] arm-ffa-1: ID 0x8001 UUID a contexts 4 properties 0x1 direct-receive driver ffa-echo",
+        "[kernel] arm-ffa-2: ID 0x8002 UUID b contexts 1 properties 0x1 direct-receive driver (none)",
+        "[kernel] console: ready",
+        "[kernel] console> ffa status",
+        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, 2 partitions",
+        "[kernel] console: ready",
+        "[kernel] console> ffa info 0x8001",
+        "[kernel] arm-ffa-1: ID 0x8001 UUID a contexts 4 properties 0x1 direct-receive driver ffa-echo",
+        "[kernel] arm-ffa-1: ID type PeEndpoint",
+        "[kernel] console: ready",
+        "[kernel] console> ffa info 0x8002",
+        "[kernel] arm-ffa-2: ID 0x8002 UUID b contexts 1 properties 0x1 direct-receive driver (none)",
+        "[kernel] console: ready",
+    ];
+
+    #[test]
+    fn agreement_holds_when_the_console_repeats_the_report() {
+        assert_eq!(disagreements(&log(REPORT)), Vec::<String>::new());
+        let facts = boot_report(&log(REPORT));
+        assert_eq!(facts.partitions.len(), 2);
+        assert!(facts.root.unwrap().starts_with("Ready, FF-A v1.2"));
+    }
+
+    #[test]
+    fn disagreement_is_found_in_list_info_and_status() {
+        let mut changed = log(REPORT);
+        changed[6] = "[kernel] arm-ffa-2: ID 0x8002 UUID b contexts 2 properties 0x1 direct-receive driver (none)".into();
+        changed[9] = "[kernel] ffa status: root Waiting, no FF-A session".into();
+        changed[16] = "[kernel] arm-ffa-2: ID 0x8002 UUID c".into();
+        let problems = disagreements(&changed);
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        let missing = log(&REPORT[..3]);
+        assert_eq!(disagreements(&missing), ["no output of `ffa list`"]);
+    }
+
+    #[test]
+    fn the_agreement_script_asks_for_each_partition_of_the_report() {
+        let mut script = AgreementScript {
+            stage: 0,
+            infos: VecDeque::new(),
+        };
+        let log = log(REPORT);
+        assert_eq!(
+            script.next(&log),
+            Next::Step(Step::WaitFor(BOOT_OVER.into()))
+        );
+        assert_eq!(script.next(&log), Next::Step(Step::line("ffa list")));
+        assert_eq!(script.next(&log), Next::Step(Step::line("ffa status")));
+        assert_eq!(script.next(&log), Next::Step(Step::line("ffa info 0x8001")));
+        assert_eq!(script.next(&log), Next::Step(Step::line("ffa info 0x8002")));
+        assert_eq!(script.next(&log), Next::Step(Step::line("poweroff")));
+        assert_eq!(script.next(&log), Next::Done);
+    }
+}
