@@ -198,18 +198,8 @@ impl<'a> FfaClient<'a> {
         service: Uuid,
         message: &M,
     ) -> Result<M, ClientError> {
-        let session = self.require_session()?;
-        if M::REQUEST == FunctionId::DirectRequest2 && !session.offers_direct_request_2() {
-            return Err(ClientError::Unsupported);
-        }
-        messaging::direct_request(
-            &self.conduit,
-            &self.config.retry,
-            session.own_id,
-            receiver,
-            service,
-            message,
-        )
+        self.direct_request_reply(receiver, service, message)
+            .map(|registers| M::decode(&registers))
     }
 
     /// [`direct_request`](FfaClient::direct_request), returning every

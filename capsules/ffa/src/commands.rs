@@ -13,9 +13,9 @@
 //!
 //! ```text
 //! console> ffa ping 0x8001
-//! ffa ping: 0x8001 answered in 34 us: w0=0x84000070 w1=0x80010000 w2=0x0 w3=0x0 w4=0x0 w5=0x0 w6=0x0 w7=0x0
+//! ffa ping: 0x8001 answered in 62 us: w0=0x84000070 w1=0x80010000 w2=0x0 w3=0x0 w4=0x0 w5=0x0 w6=0x0 w7=0x0
 //! console> ffa send2 0x8002 88886b1c-15ad-4435-a3f8-e2919eacb5b7 1
-//! error: not supported: partition 0x8002 does not receive DIRECT_REQ2
+//! error: not supported by partition 0x8002: it does not receive DIRECT_REQ2 (properties bit 9)
 //! ```
 //!
 //! Commands of other FF-A features (memory, notifications, indirect
@@ -530,23 +530,10 @@ fn print_reply<M: DirectMessage>(
             x[6] as u32,
             x[7] as u32
         ),
-        ffa_abi::FunctionId::DirectRequest64 => defmt::println!(
-            "{=str}: {=u16:#06x} answered in {=u64} us: x0={=u64:#x} x1={=u64:#x} x2={=u64:#x} x3={=u64:#x} x4={=u64:#x} x5={=u64:#x} x6={=u64:#x} x7={=u64:#x}",
-            command,
-            id.raw(),
-            microseconds,
-            x[0],
-            x[1],
-            x[2],
-            x[3],
-            x[4],
-            x[5],
-            x[6],
-            x[7]
-        ),
         _ => {
+            // DIRECT_REQ_64 and DIRECT_REQ2: x0 to x7, and for REQ2 the rest of its payload.
             defmt::println!(
-                "{=str}: {=u16:#06x} answered in {=u64} us: x0={=u64:#x} x1={=u64:#x} x2={=u64:#x} x3={=u64:#x} x4={=u64:#x} x5={=u64:#x} x6={=u64:#x} x7={=u64:#x} x8={=u64:#x}",
+                "{=str}: {=u16:#06x} answered in {=u64} us: x0={=u64:#x} x1={=u64:#x} x2={=u64:#x} x3={=u64:#x} x4={=u64:#x} x5={=u64:#x} x6={=u64:#x} x7={=u64:#x}",
                 command,
                 id.raw(),
                 microseconds,
@@ -557,22 +544,24 @@ fn print_reply<M: DirectMessage>(
                 x[4],
                 x[5],
                 x[6],
-                x[7],
-                x[8]
+                x[7]
             );
-            defmt::println!(
-                "{=str}: x9={=u64:#x} x10={=u64:#x} x11={=u64:#x} x12={=u64:#x} x13={=u64:#x} x14={=u64:#x} x15={=u64:#x} x16={=u64:#x} x17={=u64:#x}",
-                command,
-                x[9],
-                x[10],
-                x[11],
-                x[12],
-                x[13],
-                x[14],
-                x[15],
-                x[16],
-                x[17]
-            );
+            if M::REQUEST == ffa_abi::FunctionId::DirectRequest2 {
+                defmt::println!(
+                    "{=str}: x8={=u64:#x} x9={=u64:#x} x10={=u64:#x} x11={=u64:#x} x12={=u64:#x} x13={=u64:#x} x14={=u64:#x} x15={=u64:#x} x16={=u64:#x} x17={=u64:#x}",
+                    command,
+                    x[8],
+                    x[9],
+                    x[10],
+                    x[11],
+                    x[12],
+                    x[13],
+                    x[14],
+                    x[15],
+                    x[16],
+                    x[17]
+                );
+            }
         }
     }
 }

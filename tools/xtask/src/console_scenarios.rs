@@ -157,8 +157,8 @@ fn commands_expected() -> Vec<String> {
         "[kernel] console> ffa send64 0x8001 0x1_0000_0001 2",
         "us: x0=0xc4000070 x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2 x5=0x0",
         "[kernel] console> ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1 2 3",
-        "x0=0xc400008e x1=0x80010000 x2=0x0 x3=0x0 x4=0x1 x5=0x2 x6=0x3 x7=0x0 x8=0x0",
-        "[kernel] ffa send2: x9=0x0",
+        "x0=0xc400008e x1=0x80010000 x2=0x0 x3=0x0 x4=0x1 x5=0x2 x6=0x3 x7=0x0",
+        "[kernel] ffa send2: x8=0x0 x9=0x0",
         "[kernel] console> console",
         " commands; discarded 0 too long, 0 not text (0 bytes), 0 cancelled, 0 with lost input; UART: 0 overruns, 0 garbled bytes",
         "[kernel] console> poweroff",
@@ -279,6 +279,24 @@ fn busy_expected() -> Vec<String> {
         "[kernel] console> ffa ping 0x8001",
         "[kernel] error: ffa ping: partition 0x8001 failed after ",
         "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+/// `reboot`, the one command a session cannot go on after.
+fn reboot_script() -> Vec<Step> {
+    vec![
+        Step::WaitFor(BOOT_OVER.into()),
+        Step::line("reboot now"),
+        Step::line("reboot"),
+    ]
+}
+
+fn reboot_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] error: usage: reboot",
+        "[kernel] console> reboot",
+        "[kernel] reboot: resetting the system",
+        "[secure] [fw] PSCI SYSTEM_RESET: ending the run",
     ])
 }
 
@@ -515,6 +533,16 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
         script: || session(BUSY),
         expected_lines: busy_expected,
         forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING],
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-reboot",
+        description: "reboot resets the system through PSCI SYSTEM_RESET (the test firmware ends the run, as QEMU runs with -no-reboot)",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
+        script: reboot_script,
+        expected_lines: reboot_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
         exit_status: 0,
     },
     ConsoleScenario {
@@ -888,7 +916,7 @@ mod tests {
     }
 
     #[test]
-    fn scripts_end_with_poweroff_after_waiting_for_the_boot() {
+    fn scripts_end_the_run_after_waiting_for_the_boot() {
         for scenario in CONSOLE_SCENARIOS {
             let steps = (scenario.script)();
             assert_eq!(
@@ -897,9 +925,8 @@ mod tests {
                 "{}",
                 scenario.name
             );
-            assert_eq!(
-                steps.last(),
-                Some(&Step::line("poweroff")),
+            assert!(
+                [Step::line("poweroff"), Step::line("reboot")].contains(steps.last().unwrap()),
                 "{}",
                 scenario.name
             );
