@@ -13,6 +13,7 @@ use armv8a::shared_page::SharedPages;
 use armv8a::timer::GenericTimer;
 use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
 use capsule_ffa::readiness::ReadinessConfig;
+use capsule_ffa::version::SupportedVersion;
 use capsule_ffa::{ClientConfig, Uuid};
 use components::boot::BootComponent;
 use components::ffa::FfaComponent;
@@ -37,8 +38,16 @@ const FFA_PARTITIONS: usize = 8;
 /// Size of each FF-A RX/TX buffer (the minimum granule; the client checks
 /// it against what `FFA_FEATURES(RXTX_MAP)` asks for).
 const MAILBOX_SIZE: usize = 4096;
-/// The FF-A client's configuration (readiness asks for the same version).
-const CLIENT: ClientConfig = ClientConfig::DEFAULT;
+/// The FF-A client's configuration (readiness asks for the same version);
+/// the `scenario-ffa-v1-1` test build asks for v1.1, as an older host would.
+const CLIENT: ClientConfig = if cfg!(feature = "scenario-ffa-v1-1") {
+    ClientConfig {
+        requested_version: SupportedVersion::V1_1,
+        ..ClientConfig::DEFAULT
+    }
+} else {
+    ClientConfig::DEFAULT
+};
 
 /// The buffer the secure world writes into (partition information, messages).
 static RX_BUFFER: SharedPages<MAILBOX_SIZE> = SharedPages::new();

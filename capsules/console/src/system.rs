@@ -8,7 +8,7 @@
 //! init: arm-ffa: ready, provides ffa-root-ready
 //! init: ffa-echo: waiting on ffa-root-ready
 //! init: condition secure-monitor-ready: signalled
-//! init: 1 ready, 0 failed, 1 waiting, 0 timed out, 0 not probed; settled
+//! init: 1 ready, 0 failed, 1 waiting, 0 timed out, 0 unbound, 0 not probed; settled
 //! ```
 
 use kernel::hil::power::SystemPower;
@@ -90,6 +90,9 @@ impl<'a> SystemCommands<'a> {
                         );
                     }
                 }
+                EntryState::Unbound => {
+                    defmt::println!("init: {=str}: unbound: nothing to drive", name)
+                }
                 EntryState::Failed(error) => {
                     defmt::println!("init: {=str}: failed ({})", name, error)
                 }
@@ -117,11 +120,12 @@ impl<'a> SystemCommands<'a> {
         }
         let counts = queue.counts();
         defmt::println!(
-            "init: {=usize} ready, {=usize} failed, {=usize} waiting, {=usize} timed out, {=usize} not probed; {=str}",
+            "init: {=usize} ready, {=usize} failed, {=usize} waiting, {=usize} timed out, {=usize} unbound, {=usize} not probed; {=str}",
             counts.ready,
             counts.failed,
             counts.waiting,
             counts.timed_out,
+            counts.unbound,
             counts.not_probed,
             if queue.is_settled() { "settled" } else { "still probing" }
         );

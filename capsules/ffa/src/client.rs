@@ -17,6 +17,7 @@ use crate::conduit::{FfaConduit, ReplyRegisters, Request};
 use crate::discovery;
 use crate::error::ClientError;
 use crate::features::{self, FeatureSet};
+pub use crate::mailbox::RxTxSize;
 use crate::mailbox::{BufferGeometry, Mailbox};
 use crate::messaging::{self, DirectMessage, RetryPolicy};
 use crate::partition::PartitionInfo;
@@ -35,13 +36,16 @@ pub struct ClientConfig {
     pub requested_version: SupportedVersion,
     /// Retry and resumption limits for messaging.
     pub retry: RetryPolicy,
+    /// How much of the board's RX/TX buffers to map.
+    pub rxtx_size: RxTxSize,
 }
 
 impl ClientConfig {
-    /// Request v1.2 with the default retry policy.
+    /// Request v1.2 with the default retry policy; map the minimum granule.
     pub const DEFAULT: ClientConfig = ClientConfig {
         requested_version: SupportedVersion::NEWEST,
         retry: RetryPolicy::DEFAULT,
+        rxtx_size: RxTxSize::Minimum,
     };
 }
 
@@ -140,7 +144,9 @@ impl<'a> FfaClient<'a> {
         let own_id = id_get(&self.conduit, &version)
             .inspect_err(|error| defmt::error!("ffa: FFA_ID_GET failed: {}", error))?;
         let features = features::discover(&self.conduit, &version)?;
-        let buffers = self.mailbox.map(&self.conduit, &version, &features)?;
+        let buffers =
+            self.mailbox
+                .map(&self.conduit, &version, &features, self.config.rxtx_size)?;
         let session = Session {
             smccc_version: smccc.version(),
             version,

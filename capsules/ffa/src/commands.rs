@@ -5,8 +5,12 @@
 //! narrow view: the session, the partition devices, the client's discovery
 //! and direct requests) and the time HIL (for round-trip times). Listing
 //! and `info` read the bus and print each partition in the boot report's
-//! words, so their output can be compared with it; `discover`, `ping` and
-//! `send*` call the secure world now. Every call is bounded by the client's
+//! words, so their output can be compared with it; `info` adds what the ID
+//! names ([`PartitionKind`]: a PE endpoint, or a SEPID, which takes no
+//! message) and the properties at the revision they were read (v1.3's
+//! bits when the SPMC gave v1.3 descriptors, as Hafnium does); `status`
+//! adds the RX/TX size asked for and the one set-up chose. `discover`,
+//! `ping` and `send*` call the secure world now. Every call is bounded by the client's
 //! retry policy (`BUSY`/`RETRY` retries, `FFA_RUN` resumptions), so a
 //! partition that never answers costs a bounded number of calls, and the
 //! console gets its prompt back.
@@ -29,13 +33,14 @@ use kernel::hil::time::Time;
 use kernel::init_queue::Queue;
 
 use crate::bus::{FfaBus, PartitionDevice};
+use crate::client::RxTxSize;
 use crate::client::Session;
 use crate::conduit::ReplyRegisters;
 use crate::discovery;
 use crate::error::ClientError;
 use crate::messaging::{DirectMessage, DirectMessage2, DirectMessage32, DirectMessage64};
-use crate::partition::{PartitionIdType, PartitionInfo};
-use crate::report::PropertySummary;
+use crate::partition::{PartitionIdType, PartitionInfo, PartitionKind, PropertiesRevision};
+use crate::report::{KindSummary, PropertySummary};
 use crate::version::SupportedVersion;
 
 /// Most descriptors `ffa discover` takes from one answer.
@@ -60,17 +65,17 @@ static FFA_COMMANDS: [Command; 9] = [
     Command::new(
         "ffa status",
         "",
-        "the boot report again: version, own ID, buffers, readiness, offered ABIs, partitions, drivers",
+        "the boot report again: version, own ID, buffers and their size, readiness, offered ABIs, partitions, drivers",
     ),
     Command::new(
         "ffa list",
         "",
-        "the partitions on the FF-A bus: ID, UUID, contexts, properties, bound driver",
+        "the partitions on the FF-A bus: ID, UUID, contexts or kind of ID, properties, bound driver",
     ),
     Command::new(
         "ffa info",
         "<id|uuid>",
-        "one partition in full, and which direct requests reach it at this version",
+        "one partition in full (kind of ID, SEPIDs, v1.3 properties), and which direct requests reach it",
     ),
     Command::new(
         "ffa discover",
@@ -222,6 +227,19 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
                 state
             );
         }
+        if let Some(condition) = self.bus.outcome_condition() {
+            let state = if self.queue.is_signalled(condition) {
+                "signalled"
+            } else {
+                "not signalled yet"
+            };
+            defmt::println!(
+                "ffa status: the root signals {=str} once set up or failed (partition drivers wait on it): {=str}",
+                self.queue.condition_name(condition),
+                state
+            );
+        }
+        self.rxtx_size();
         if let Some(session) = self.bus.client().session() {
             let features = session.features;
             let offered = [
@@ -235,8 +253,9 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
             ];
             let count = offered.iter().filter(|(present, _)| *present).count();
             defmt::println!(
-                "ffa status: the SPMC offers {=usize} optional ABIs:{=str}{=str}{=str}{=str}; RX/TX granule {=usize} bytes",
+                "ffa status: the SPMC offers {=usize} optional ABIs{=str}{=str}{=str}{=str}{=str}; RX/TX granule {=usize} bytes",
                 count,
+                if count > 0 { ":" } else { "" },
                 if offered[0].0 { offered[0].1 } else { "" },
                 if offered[1].0 { offered[1].1 } else { "" },
                 if offered[2].0 { offered[2].1 } else { "" },
@@ -245,6 +264,59 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
             );
         }
         self.list();
+    }
+
+    /// The RX/TX size the board asked for, and the one set-up chose.
+    fn rxtx_size(&self) {
+        let client = self.bus.client();
+        let capacity = client.mailbox().capacity();
+        match client.config().rxtx_size {
+            RxTxSize::Minimum => defmt::println!(
+                "ffa status: RX/TX size asked for: the minimum (the SPMC's granule); the buffers hold {=usize} bytes",
+                capacity
+            ),
+            RxTxSize::AtMost(bytes) => defmt::println!(
+                "ffa status: RX/TX size asked for: at most {=usize} bytes; the buffers hold {=usize} bytes",
+                bytes,
+                capacity
+            ),
+        }
+        let Some(session) = client.session() else {
+            defmt::println!("ffa status: RX/TX size chosen: none, not mapped");
+            return;
+        };
+        let buffers = session.buffers;
+        let granule = session.features.rxtx_granule.bytes();
+        let (maximum, maximum_pages) = match session.features.rxtx_maximum_pages {
+            Some(pages) => ("the SPMC maps at most ", pages),
+            None => ("the SPMC states no maximum", 0),
+        };
+        match client.mailbox().refused_pages() {
+            Some(refused) => defmt::println!(
+                "ffa status: RX/TX size chosen: {=usize} bytes ({=u32} pages): the {=usize}-byte granule, after the SPMC refused {=u32} pages (INVALID_PARAMETERS); {=str}{=u16} pages",
+                buffers.size,
+                buffers.pages,
+                granule,
+                refused,
+                maximum,
+                maximum_pages
+            ),
+            None if maximum_pages != 0 => defmt::println!(
+                "ffa status: RX/TX size chosen: {=usize} bytes ({=u32} pages): granule {=usize} bytes, {=str}{=u16} pages",
+                buffers.size,
+                buffers.pages,
+                granule,
+                maximum,
+                maximum_pages
+            ),
+            None => defmt::println!(
+                "ffa status: RX/TX size chosen: {=usize} bytes ({=u32} pages): granule {=usize} bytes, {=str}",
+                buffers.size,
+                buffers.pages,
+                granule,
+                maximum
+            ),
+        }
     }
 
     /// `ffa list`: each partition in the boot report's words.
@@ -272,17 +344,8 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
             }
             shown += 1;
             print_device(slot, device);
-            let properties = device.info.properties;
-            defmt::println!(
-                "arm-ffa-{=usize}: ID type {}, execution state {}, sends direct requests {=bool}, sends REQ2 {=bool}, indirect messaging {=bool}, notifications {=bool}",
-                slot + 1,
-                properties.id_type(),
-                properties.execution_state(),
-                properties.sends_direct_requests(),
-                properties.sends_direct_requests_2(),
-                properties.indirect_messaging(),
-                properties.notifications()
-            );
+            print_kind(slot, &device.info, self.bus);
+            print_properties(slot, &device.info, session.as_ref());
             defmt::println!(
                 "arm-ffa-{=usize}: reaches it: DIRECT_REQ_32 {=str}, DIRECT_REQ_64 {=str}, DIRECT_REQ2 {=str}",
                 slot + 1,
@@ -292,7 +355,7 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
                     direct_request_2_obstacle(&session, &device.info)
                 }))
             );
-            if matches!(properties.id_type(), PartitionIdType::Unreported) {
+            if matches!(device.info.properties.id_type(), PartitionIdType::Unreported) {
                 defmt::println!(
                     "arm-ffa-{=usize}: v1.0 descriptors carry no UUID; the bus matched it by asking for the drivers' UUIDs",
                     slot + 1
@@ -357,10 +420,10 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
             bus.for_each_device(|_, device| on_bus |= device.info.id == info.id);
             known += usize::from(on_bus);
             defmt::println!(
-                "ffa discover: ID {=u16:#06x} UUID {} contexts {=u16} properties {}{=str}",
+                "ffa discover: ID {=u16:#06x} UUID {} {} properties {}{=str}",
                 info.id.raw(),
                 info.uuid,
-                info.execution_contexts,
+                KindSummary(info.kind),
                 PropertySummary(info.properties),
                 if on_bus { "" } else { " (not on the bus)" }
             );
@@ -497,14 +560,129 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
 /// One partition device, in the boot report's words.
 fn print_device(slot: usize, device: &PartitionDevice) {
     defmt::println!(
-        "arm-ffa-{=usize}: ID {=u16:#06x} UUID {} contexts {=u16} properties {} driver {=str}",
+        "arm-ffa-{=usize}: ID {=u16:#06x} UUID {} {} properties {} driver {=str}",
         slot + 1,
         device.info.id.raw(),
         device.info.uuid,
-        device.info.execution_contexts,
+        KindSummary(device.info.kind),
         PropertySummary(device.info.properties),
         device.driver.unwrap_or("(none)")
     );
+}
+
+/// What the partition's ID names (`ffa info`): a PE endpoint and its
+/// execution contexts, or a SEPID (for a dependent peripheral device, with
+/// its proxy partition and where that is on the bus), or an auxiliary ID.
+fn print_kind<const PARTITIONS: usize>(
+    slot: usize,
+    info: &PartitionInfo,
+    bus: &FfaBus<'_, PARTITIONS>,
+) {
+    match info.kind {
+        PartitionKind::Endpoint { execution_contexts } => defmt::println!(
+            "arm-ffa-{=usize}: kind: a PE endpoint (a partition that runs) with {=u16} execution contexts",
+            slot + 1,
+            execution_contexts
+        ),
+        PartitionKind::IndependentPeripheral => defmt::println!(
+            "arm-ffa-{=usize}: kind: a SEPID (stream endpoint ID) of an independent peripheral device; it runs nothing, so no message reaches it",
+            slot + 1
+        ),
+        PartitionKind::DependentPeripheral { proxy } => {
+            let mut proxy_slot = None;
+            bus.for_each_device(|slot, device| {
+                if proxy_slot.is_none() && device.info.id == proxy {
+                    proxy_slot = Some(slot + 1);
+                }
+            });
+            match proxy_slot {
+                Some(proxy_slot) => defmt::println!(
+                    "arm-ffa-{=usize}: kind: a SEPID (stream endpoint ID) of a dependent peripheral device, reached through its proxy partition {=u16:#06x} (arm-ffa-{=usize})",
+                    slot + 1,
+                    proxy.raw(),
+                    proxy_slot
+                ),
+                None => defmt::println!(
+                    "arm-ffa-{=usize}: kind: a SEPID (stream endpoint ID) of a dependent peripheral device, reached through its proxy partition {=u16:#06x} (not on the bus)",
+                    slot + 1,
+                    proxy.raw()
+                ),
+            }
+        }
+        PartitionKind::Auxiliary => defmt::println!(
+            "arm-ffa-{=usize}: kind: an auxiliary ID; it runs nothing, so no message reaches it",
+            slot + 1
+        ),
+    }
+}
+
+/// The properties word (`ffa info`), at the revision it was read: what a
+/// PE endpoint does, and from v1.3 (Hafnium's 48-byte descriptors) live
+/// activation and the CPU cycle management ABIs.
+fn print_properties(slot: usize, info: &PartitionInfo, session: Option<&Session>) {
+    let properties = info.properties;
+    let revision = properties.revision();
+    let (major, minor) = match revision {
+        PropertiesRevision::V1_0 => (1u16, 0u16),
+        PropertiesRevision::V1_1 => (1, 1),
+        PropertiesRevision::V1_2 => (1, 2),
+        PropertiesRevision::V1_3 => (1, 3),
+    };
+    let beyond_session = session
+        .is_some_and(|session| PropertiesRevision::from(session.version.supported()) < revision);
+    defmt::println!(
+        "arm-ffa-{=usize}: properties {=u32:#x} read as FF-A v{=u16}.{=u16} defines them{=str}",
+        slot + 1,
+        properties.raw(),
+        major,
+        minor,
+        if beyond_session {
+            " (the SPMC gave v1.3's 48-byte descriptors, newer than the negotiated version)"
+        } else {
+            ""
+        }
+    );
+    if !properties.describes_an_endpoint() {
+        defmt::println!(
+            "arm-ffa-{=usize}: ID type {}, execution state {}; the other bits describe PE endpoints only, so are not read",
+            slot + 1,
+            properties.id_type(),
+            properties.execution_state()
+        );
+        return;
+    }
+    defmt::println!(
+        "arm-ffa-{=usize}: ID type {}, execution state {}, sends direct requests {=bool}, sends REQ2 {=bool}, indirect messaging {=bool}, notifications {=bool}",
+        slot + 1,
+        properties.id_type(),
+        properties.execution_state(),
+        properties.sends_direct_requests(),
+        properties.sends_direct_requests_2(),
+        properties.indirect_messaging(),
+        properties.notifications()
+    );
+    defmt::println!(
+        "arm-ffa-{=usize}: told of VM creation {=bool}, of VM destruction {=bool}",
+        slot + 1,
+        properties.told_of_vm_creation(),
+        properties.told_of_vm_destruction()
+    );
+    if revision >= PropertiesRevision::V1_3 {
+        defmt::println!(
+            "arm-ffa-{=usize}: v1.3: live activation {=bool}, needs a CPU rendezvous for it {=bool}, SMC64 CPU cycle management ABIs {=bool}",
+            slot + 1,
+            properties.supports_live_activation(),
+            properties.requires_cpu_rendezvous_for_live_activation(),
+            properties.supports_smc64_cpu_cycle_management()
+        );
+    } else {
+        defmt::println!(
+            "arm-ffa-{=usize}: v1.3: live activation, CPU rendezvous, SMC64 CPU cycle management: not reported (properties read as v{=u16}.{=u16})",
+            slot + 1,
+            major,
+            minor
+        );
+    }
 }
 
 /// Prints the response of a direct request of kind `M`.
@@ -566,10 +744,26 @@ fn print_reply<M: DirectMessage>(
     }
 }
 
+/// Why the ID takes no message at all, if it names no PE endpoint.
+fn not_an_endpoint(info: &PartitionInfo) -> Option<&'static str> {
+    match info.kind {
+        PartitionKind::Endpoint { .. } => None,
+        PartitionKind::IndependentPeripheral => {
+            Some("it is a SEPID of a peripheral device, not a partition")
+        }
+        PartitionKind::DependentPeripheral { .. } => Some(
+            "it is a SEPID of a peripheral device, not a partition (message its proxy partition)",
+        ),
+        PartitionKind::Auxiliary => Some("it is an auxiliary ID, not a partition"),
+    }
+}
+
 /// Why 32-bit direct requests do not reach the partition, if they do not.
 fn direct_request_obstacle(info: &PartitionInfo) -> Option<&'static str> {
-    (!info.properties.receives_direct_requests())
-        .then_some("it does not receive direct requests (properties bit 0)")
+    not_an_endpoint(info).or_else(|| {
+        (!info.properties.receives_direct_requests())
+            .then_some("it does not receive direct requests (properties bit 0)")
+    })
 }
 
 /// Why 64-bit direct requests do not reach the partition, if they do not.
@@ -586,6 +780,8 @@ fn direct_request_2_obstacle(session: &Session, info: &PartitionInfo) -> Option<
         Some("DIRECT_REQ2 needs FF-A v1.2")
     } else if !session.features.direct_request_2 {
         Some("the SPMC does not offer FFA_MSG_SEND_DIRECT_REQ2")
+    } else if let Some(why) = not_an_endpoint(info) {
+        Some(why)
     } else if !info.properties.receives_direct_requests_2() {
         Some("it does not receive DIRECT_REQ2 (properties bit 9)")
     } else {

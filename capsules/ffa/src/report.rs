@@ -7,7 +7,7 @@
 
 use crate::bus::{FfaBus, PartitionDevice, RootState};
 use crate::client::Session;
-use crate::partition::{ExecutionState, PartitionProperties};
+use crate::partition::{ExecutionState, PartitionKind, PartitionProperties};
 use heapless::Vec;
 
 /// Short names of the properties a partition has, for log lines.
@@ -25,6 +25,17 @@ impl defmt::Format for PropertySummary {
             (properties.notifications(), " notifications"),
             (properties.receives_direct_requests_2(), " req2-receive"),
             (properties.sends_direct_requests_2(), " req2-send"),
+            (properties.told_of_vm_creation(), " vm-created"),
+            (properties.told_of_vm_destruction(), " vm-destroyed"),
+            (properties.supports_live_activation(), " live-activation"),
+            (
+                properties.requires_cpu_rendezvous_for_live_activation(),
+                " cpu-rendezvous",
+            ),
+            (
+                properties.supports_smc64_cpu_cycle_management(),
+                " smc64-cpu-cycles",
+            ),
         ];
         for (present, name) in flags {
             if present {
@@ -35,6 +46,29 @@ impl defmt::Format for PropertySummary {
             ExecutionState::AArch64 => defmt::write!(formatter, " aarch64"),
             ExecutionState::AArch32 => defmt::write!(formatter, " aarch32"),
             ExecutionState::Unreported => {}
+        }
+    }
+}
+
+/// What a partition ID names, for log lines: `contexts 4`, or the kind of SEPID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KindSummary(pub PartitionKind);
+
+impl defmt::Format for KindSummary {
+    fn format(&self, formatter: defmt::Formatter<'_>) {
+        match self.0 {
+            PartitionKind::Endpoint { execution_contexts } => {
+                defmt::write!(formatter, "contexts {=u16}", execution_contexts)
+            }
+            PartitionKind::IndependentPeripheral => {
+                defmt::write!(formatter, "SEPID of an independent peripheral device")
+            }
+            PartitionKind::DependentPeripheral { proxy } => defmt::write!(
+                formatter,
+                "SEPID of a dependent peripheral device, proxy {=u16:#06x}",
+                proxy.raw()
+            ),
+            PartitionKind::Auxiliary => defmt::write!(formatter, "auxiliary ID"),
         }
     }
 }
@@ -84,11 +118,11 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
         }
         for (slot, device) in self.partitions.iter() {
             defmt::info!(
-                "ffa report: arm-ffa-{=usize}: ID {=u16:#06x} UUID {} contexts {=u16} properties {} driver {=str}",
+                "ffa report: arm-ffa-{=usize}: ID {=u16:#06x} UUID {} {} properties {} driver {=str}",
                 slot + 1,
                 device.info.id.raw(),
                 device.info.uuid,
-                device.info.execution_contexts,
+                KindSummary(device.info.kind),
                 PropertySummary(device.info.properties),
                 device.driver.unwrap_or("(none)")
             );

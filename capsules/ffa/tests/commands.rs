@@ -1,6 +1,7 @@
 //! The console's `ffa` commands against the FF-A model: what each one
 //! calls, and each error (bad number, unknown partition, not supported by
-//! the partition or the negotiated version, no session) before any call.
+//! the partition or the negotiated version, no session, an ID that names
+//! no partition) before any call; against each SPMC personality.
 
 mod common;
 
@@ -9,7 +10,9 @@ use capsule_ffa::bus::FfaBus;
 use capsule_ffa::client::ClientConfig;
 use capsule_ffa::commands::FfaCommands;
 use common::{fixture, ids, leak, Fixture, ManualAlarm};
-use ffa_model::FaultConfig;
+use ffa_abi::Uuid;
+use ffa_model::{FaultConfig, Personality};
+use kernel::hil::smccc::SmcccRegisters;
 use kernel::init_queue::{ConditionSet, InitQueue, Queue};
 
 struct Board {
@@ -20,7 +23,12 @@ struct Board {
 /// The commands over a bus whose root has set FF-A up (or not, if `probe`
 /// is false).
 fn board(config: FaultConfig, probe: bool) -> Board {
-    let fixture = fixture(config, ClientConfig::DEFAULT);
+    board_over(fixture(config, ClientConfig::DEFAULT), probe)
+}
+
+/// The commands over a bus on `fixture` (whose replies a test may have
+/// forged), its root probed if `probe`.
+fn board_over(fixture: Fixture, probe: bool) -> Board {
     let queue: &'static InitQueue<'static, 4, 4> = leak(InitQueue::new());
     let root_ready = queue.declare_condition("ffa-root-ready").unwrap();
     let bus = leak(FfaBus::<'static, 4>::new(
@@ -250,4 +258,96 @@ fn a_partition_that_stays_busy_costs_a_bounded_number_of_calls() {
         board.calls(ids::FFA_MSG_SEND_DIRECT_REQ_32),
         policy.busy_retries as usize + 1
     );
+}
+
+#[test]
+fn every_personality_s_session_is_shown_without_calling_the_secure_world() {
+    for personality in [
+        Personality::TfAEl3Spmc,
+        Personality::Hafnium,
+        Personality::OpTee,
+    ] {
+        let board = board(FaultConfig::as_personality(personality), true);
+        for line in [
+            "ffa status",
+            "ffa list",
+            "ffa info 0x8001",
+            "ffa info 0x8002",
+        ] {
+            assert_eq!(board.run(line), Ok(()), "{personality:?}: {line}");
+        }
+        assert!(board.no_calls(), "{personality:?}");
+        assert_eq!(board.run("ffa ping 0x8001"), Ok(()), "{personality:?}");
+    }
+}
+
+#[test]
+fn op_tee_discovers_nothing_for_an_unknown_uuid_where_the_others_refuse_it() {
+    let unknown = "ffa discover 00000000-0000-0000-0000-00000000beef";
+    let op_tee = board(FaultConfig::as_personality(Personality::OpTee), true);
+    assert_eq!(op_tee.run(unknown), Ok(()));
+    let hafnium = board(FaultConfig::as_personality(Personality::Hafnium), true);
+    assert_eq!(hafnium.run(unknown), Err(CommandError::Reported));
+    // Hafnium's 48-byte descriptors, through registers, two per call.
+    assert_eq!(hafnium.run("ffa discover"), Ok(()));
+    assert!(hafnium.calls(ids::FFA_PARTITION_INFO_GET_REGS) >= 2);
+}
+
+/// `FFA_SUCCESS_64`, as a register value.
+const SUCCESS_64: u64 = ids::FFA_SUCCESS_64 as u64;
+
+#[test]
+fn ids_that_name_no_partition_take_no_message() {
+    let fixture = fixture(FaultConfig::default(), ClientConfig::DEFAULT);
+    let echo = Uuid::parse("fa791f17-febd-4861-81d0-4b5dae9cb9cb").unwrap();
+    let [low, high] = echo.to_register_pair();
+    // The echo partition, a SEPID of a dependent peripheral device whose
+    // proxy it is, one of an independent device, and an auxiliary ID.
+    fixture.conduit.rewrite(move |call, original| {
+        if call.x[0] as u32 != ids::FFA_PARTITION_INFO_GET_REGS {
+            return original;
+        }
+        SmcccRegisters::from_slice(&[
+            SUCCESS_64,
+            0,
+            24 << 48 | 3 << 16 | 3,
+            0x0000_0301_0004_8001,
+            low,
+            high,
+            0x0000_0020_8001_8101,
+            0,
+            0,
+            0x0000_0010_0000_8100,
+            0,
+            0,
+            0x0000_0030_0000_8102,
+            0,
+            0,
+        ])
+    });
+    let board = board_over(fixture, true);
+    for line in [
+        "ffa list",
+        "ffa info 0x8101",
+        "ffa info 0x8100",
+        "ffa info 0x8102",
+    ] {
+        assert_eq!(board.run(line), Ok(()), "{line}");
+    }
+    for line in [
+        "ffa ping 0x8101",
+        "ffa send 0x8100 1",
+        "ffa send64 0x8102 1",
+        "ffa send2 0x8101 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1",
+    ] {
+        assert_eq!(board.run(line), Err(CommandError::Reported), "{line}");
+    }
+    assert!(
+        board.no_calls(),
+        "{:?}",
+        board.fixture.conduit.log().functions()
+    );
+    // The proxy partition itself takes messages.
+    assert_eq!(board.run("ffa ping 0x8001"), Ok(()));
+    assert_eq!(board.calls(ids::FFA_MSG_SEND_DIRECT_REQ_32), 1);
 }

@@ -7,7 +7,9 @@
 //! answers every HVC with SMCCC `NOT_SUPPORTED` (with the `protected-mode`
 //! feature: the EL2 runtime of `crate::el2` and its stack instead), and
 //! drops to EL1. At EL1 it
-//! enables FP/SIMD, sets the stack, zeroes BSS, installs the EL1 exception
+//! enables FP/SIMD, sets the stack, zeroes BSS (the kernel's, and EL2's:
+//! the board's linker script must define `__el2_bss_start` and
+//! `__el2_bss_end`, see `crate::el2`), installs the EL1 exception
 //! vectors, turns the MMU and caches on with an identity map, and calls the
 //! board's entry named with [`entry!`](crate::entry).
 
@@ -136,6 +138,9 @@ armv8a_at_el1:
     mov     sp, x1
 "#,
     armv8a_asm::zero_bss!("x1", "x2"),
+    // EL2's BSS (the EL2 stack, the handler slot, the logger's flag), which
+    // the board's linker script keeps apart from the kernel's.
+    armv8a_asm::zero_symbol_range!("x1", "x2", "__el2_bss_start", "__el2_bss_end"),
     armv8a_asm::set_vector_base!("vbar_el1", "armv8a_el1_vectors", "x1"),
     r#"
     mov     x0, x19

@@ -3,10 +3,14 @@
 //! The first GiB (flash, GIC, UART and other devices on QEMU `virt` and most
 //! Arm boards) is Device-nGnRnE and never executable; 1–4 GiB (DRAM) is
 //! Normal write-back cacheable, inner shareable. With the MMU on, unaligned
-//! accesses and exclusives (atomics) work as on real hardware.
+//! accesses and exclusives (atomics) work as on real hardware. The values
+//! written (the block descriptors, `SCTLR_EL1`'s read-modify-write) come
+//! from `armv8a-mmu`, where the host tests them; this module only touches
+//! the registers.
 
 use aarch64_cpu::asm::barrier;
-use aarch64_cpu::registers::{Writeable, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1};
+use aarch64_cpu::registers::{Readable, Writeable, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1};
+use armv8a_mmu::{block_descriptor, sctlr_el1_with_mmu_on};
 use core::cell::UnsafeCell;
 
 /// Number of entries in a 4 KiB translation table.
@@ -21,41 +25,6 @@ struct TranslationTable(UnsafeCell<[u64; TABLE_ENTRIES]>);
 unsafe impl Sync for TranslationTable {}
 
 static LEVEL_ONE_TABLE: TranslationTable = TranslationTable(UnsafeCell::new([0; TABLE_ENTRIES]));
-
-/// MAIR index of Device-nGnRnE memory.
-const ATTRIBUTE_DEVICE: u64 = 0;
-/// MAIR index of Normal write-back memory.
-const ATTRIBUTE_NORMAL: u64 = 1;
-
-const DESCRIPTOR_BLOCK: u64 = 0b01;
-const ACCESS_FLAG: u64 = 1 << 10;
-const INNER_SHAREABLE: u64 = 0b11 << 8;
-const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
-const UNPRIVILEGED_EXECUTE_NEVER: u64 = 1 << 54;
-
-/// The level-1 block descriptor for gigabyte `index` of the identity map.
-const fn block_descriptor(index: usize) -> u64 {
-    let output_address = (index as u64) << 30;
-    match index {
-        0 => {
-            output_address
-                | DESCRIPTOR_BLOCK
-                | ACCESS_FLAG
-                | (ATTRIBUTE_DEVICE << 2)
-                | PRIVILEGED_EXECUTE_NEVER
-                | UNPRIVILEGED_EXECUTE_NEVER
-        }
-        1..=3 => {
-            output_address
-                | DESCRIPTOR_BLOCK
-                | ACCESS_FLAG
-                | INNER_SHAREABLE
-                | (ATTRIBUTE_NORMAL << 2)
-                | UNPRIVILEGED_EXECUTE_NEVER
-        }
-        _ => 0,
-    }
-}
 
 /// Builds the identity map and turns the MMU, data and instruction caches on.
 ///
@@ -92,13 +61,9 @@ pub fn enable_identity_map() {
     unsafe { core::arch::asm!("tlbi vmalle1", options(nostack)) };
     barrier::dsb(barrier::ISH);
     barrier::isb(barrier::SY);
-    SCTLR_EL1.write(
-        SCTLR_EL1::M::Enable
-            + SCTLR_EL1::C::Cacheable
-            + SCTLR_EL1::I::Cacheable
-            + SCTLR_EL1::SA::Enable
-            + SCTLR_EL1::SA0::Enable
-            + SCTLR_EL1::A::Disable,
-    );
+    // Read-modify-write: the RES1 bits boot set (and whatever else the
+    // firmware or boot chose) stay; the value is computed by `armv8a-mmu`,
+    // host-tested.
+    SCTLR_EL1.set(sctlr_el1_with_mmu_on(SCTLR_EL1.get()));
     barrier::isb(barrier::SY);
 }

@@ -29,7 +29,12 @@ struct LoggerState {
 // section (interrupts masked on a single core), guarded by `TAKEN`.
 unsafe impl Sync for LoggerState {}
 
+// Protected mode's EL2 logs through this logger too, so its state lies in
+// EL2's data (`.bss.el2.*`/`.data.el2.*`, kept out of what the host may
+// name as a buffer by the board's linker script).
+#[link_section = ".bss.el2.logger"]
 static TAKEN: AtomicBool = AtomicBool::new(false);
+#[link_section = ".data.el2.logger"]
 static STATE: LoggerState = LoggerState {
     encoder: UnsafeCell::new(defmt::Encoder::new()),
     restore: UnsafeCell::new(critical_section::RestoreState::invalid()),

@@ -101,6 +101,68 @@ impl MemoryRange {
     }
 }
 
+/// How many ranges [`El2Memory`] holds.
+pub const EL2_MEMORY_RANGES: usize = 4;
+
+/// Every range of memory EL2 owns or executes: its code and read-only data,
+/// its data, BSS and stack, and the handler's state. The host must never be
+/// able to name any byte of it as a buffer (EL2 writes into the host's
+/// buffers). Unused slots are [`MemoryRange::EMPTY`].
+///
+/// ```
+/// use kernel::hil::hypervisor::{El2Memory, MemoryRange};
+///
+/// let code = MemoryRange::new(0x6000_0000, 0x2_0000);
+/// let data = MemoryRange::new(0x6002_0000, 0x5000);
+/// let el2 = El2Memory::EMPTY.with(code).unwrap().with(data).unwrap();
+/// assert!(el2.overlaps(&MemoryRange::new(0x6000_2000, 0x1000)));
+/// assert!(!el2.overlaps(&MemoryRange::new(0x6002_5000, 0x1000)));
+/// assert_eq!(el2.ranges().count(), 2);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct El2Memory {
+    slots: [MemoryRange; EL2_MEMORY_RANGES],
+}
+
+impl El2Memory {
+    /// No memory at all.
+    pub const EMPTY: El2Memory = El2Memory {
+        slots: [MemoryRange::EMPTY; EL2_MEMORY_RANGES],
+    };
+
+    /// The memory in `slots` (empty ones unused).
+    pub const fn from_slots(slots: [MemoryRange; EL2_MEMORY_RANGES]) -> El2Memory {
+        El2Memory { slots }
+    }
+
+    /// `range` added in the first unused slot; `None` if every slot is used.
+    /// An empty range changes nothing.
+    pub const fn with(mut self, range: MemoryRange) -> Option<El2Memory> {
+        if range.is_empty() {
+            return Some(self);
+        }
+        let mut index = 0;
+        while index < EL2_MEMORY_RANGES {
+            if self.slots[index].is_empty() {
+                self.slots[index] = range;
+                return Some(self);
+            }
+            index += 1;
+        }
+        None
+    }
+
+    /// The ranges (non-empty ones only).
+    pub fn ranges(&self) -> impl Iterator<Item = MemoryRange> + '_ {
+        self.slots.iter().copied().filter(|range| !range.is_empty())
+    }
+
+    /// Whether `range` shares an address with any of the ranges.
+    pub fn overlaps(&self, range: &MemoryRange) -> bool {
+        self.ranges().any(|owned| owned.overlaps(range))
+    }
+}
+
 /// What the EL2 runtime does for the handler, with EL2's privileges.
 pub trait El2Services {
     /// Makes one `SMC #0` from EL2 to the secure monitor (EL2's own calls are
@@ -117,9 +179,11 @@ pub trait El2Services {
     /// back: a host that could untrap itself would not be mediated.
     fn trap_host_smcs(&mut self);
 
-    /// Memory that EL2 itself owns (its stack and state): the host must
-    /// never be allowed to name it as a buffer.
-    fn el2_memory(&self) -> MemoryRange;
+    /// All the memory EL2 owns or executes (its whole image: vectors, code,
+    /// read-only data, data, BSS, stack, and the state it shares with the
+    /// kernel's logger), from the board's linker script: the host must never
+    /// be allowed to name any of it as a buffer.
+    fn el2_memory(&self) -> El2Memory;
 }
 
 /// Decides what EL2 does with the host's calls. Implemented by a capsule;

@@ -47,7 +47,8 @@ pub trait Journal {
 /// init: condition secure-monitor-ready signalled
 /// init: arm-ffa ready
 /// init: condition ffa-root-ready signalled
-/// init: settled: 3 ready, 0 failed, 0 waiting, 0 timed out
+/// init: ffa-tpm unbound: nothing to drive
+/// init: settled: 3 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound
 /// ```
 ///
 /// Failures are not repeated here: the queue always logs them as errors.
@@ -64,6 +65,7 @@ impl Journal for BootLog {
                 name,
                 ConditionNames::new(queue, queue.missing(conditions))
             ),
+            EntryState::Unbound => defmt::info!("init: {=str} unbound: nothing to drive", name),
             EntryState::NotProbed | EntryState::Failed(_) | EntryState::TimedOut(_) => {}
         }
     }
@@ -78,11 +80,12 @@ impl Journal for BootLog {
     fn settled(&self, queue: &dyn Queue<'_>) {
         let counts = queue.counts();
         defmt::info!(
-            "init: settled: {=usize} ready, {=usize} failed, {=usize} waiting, {=usize} timed out",
+            "init: settled: {=usize} ready, {=usize} failed, {=usize} waiting, {=usize} timed out, {=usize} unbound",
             counts.ready,
             counts.failed,
             counts.waiting,
-            counts.timed_out
+            counts.timed_out,
+            counts.unbound
         );
     }
 }

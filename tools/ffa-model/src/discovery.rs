@@ -6,7 +6,8 @@
 //! * a function ID the caller may invoke at its negotiated version →
 //!   `FFA_SUCCESS_32` with w2 = 0, except `FFA_RXTX_MAP_32/64`: w2 bits `[1:0]` = 0
 //!   (minimum size and alignment 4 KiB) and, for v1.2 callers, bits `[31:16]` =
-//!   the maximum page count ([`crate::mailbox::MAXIMUM_PAGE_COUNT`]);
+//!   the maximum page count the personality states
+//!   ([`crate::Personality::reported_maximum_rxtx_pages`]);
 //! * anything else → `NOT_SUPPORTED`.
 //!
 //! Supported function IDs: from v1.0 `FFA_ERROR`, `FFA_SUCCESS_32/64`,
@@ -19,7 +20,7 @@
 use crate::call::{Call, Reply};
 use crate::error_code::SMCCC_NOT_SUPPORTED;
 use crate::function_id::*;
-use crate::mailbox::MAXIMUM_PAGE_COUNT;
+use crate::personality::Personality;
 use crate::version::{Negotiation, VersionAnswer};
 use crate::{NORMAL_WORLD_ENDPOINT_ID, SPMC_ID};
 use ffa_abi::Status;
@@ -61,7 +62,7 @@ pub(crate) fn introduced_in(function_id: u32) -> Option<Version> {
 }
 
 /// `FFA_FEATURES` for a caller whose negotiated version is `version`.
-pub(crate) fn features(version: Version, call: &Call<'_>) -> Reply {
+pub(crate) fn features(version: Version, personality: Personality, call: &Call<'_>) -> Reply {
     let queried = call.word(1);
     if queried & FAST_CALL == 0 {
         return Reply::error(Status::NotSupported);
@@ -69,8 +70,8 @@ pub(crate) fn features(version: Version, call: &Call<'_>) -> Reply {
     match introduced_in(queried) {
         Some(introduced) if introduced <= version => {
             let properties = match queried {
-                FFA_RXTX_MAP_32 | FFA_RXTX_MAP_64 if version >= Version::V1_2 => {
-                    u64::from(MAXIMUM_PAGE_COUNT) << 16
+                FFA_RXTX_MAP_32 | FFA_RXTX_MAP_64 => {
+                    u64::from(personality.reported_maximum_rxtx_pages(version)) << 16
                 }
                 _ => 0,
             };

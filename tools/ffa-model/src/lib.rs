@@ -40,6 +40,7 @@ pub mod function_id;
 pub mod mailbox;
 pub mod memory;
 pub mod partition;
+pub mod personality;
 pub mod smccc;
 pub mod trace;
 pub mod version;
@@ -58,6 +59,7 @@ mod tf_a_el3;
 pub use config::{ConfigError, FaultConfig, PartitionInfoFault, ReadinessError};
 pub use memory::{MemoryError, NormalWorldMemory};
 pub use partition::PartitionInfo;
+pub use personality::Personality;
 pub use secure_world::SecureWorld;
 pub use trace::{
     describe_call, describe_outcome, describe_result, error_name, function_name, CallDescription,

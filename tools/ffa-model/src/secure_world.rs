@@ -9,10 +9,11 @@
 //! 4. `FFA_VERSION` negotiates (see [`crate::version`]); any other FF-A call
 //!    fixes the caller's version. An SPMC whose major version is not 1 answers
 //!    every other call `NOT_SUPPORTED`.
-//! 5. The FF-A call is handled with the negotiated version min(caller, SPMC);
-//!    with [`FaultConfig::tf_a_el3_spmc`], as TF-A's EL3 SPMC does (see
-//!    `tf_a_el3.rs`: the version is never fixed, no v1.2 messaging ABIs, the
-//!    caller's values left in reserved registers);
+//! 5. The FF-A call is handled with the negotiated version min(caller, SPMC),
+//!    and as [`FaultConfig::personality`] says where real SPMCs differ (see
+//!    [`crate::Personality`]; TF-A's EL3 SPMC in `tf_a_el3.rs`: the version
+//!    is never fixed, no v1.2 messaging ABIs, the caller's values left in
+//!    reserved registers);
 //!    an FF-A function the model does not implement (or that the normal world
 //!    may not invoke, such as `FFA_MSG_SEND_DIRECT_RESP` or `FFA_MSG_WAIT`)
 //!    answers `FFA_ERROR(NOT_SUPPORTED)`.
@@ -29,6 +30,7 @@ use crate::notifications::{self, Notifications};
 use crate::partition::PartitionInfo;
 use crate::partition_discovery;
 use crate::partition_table::PartitionTable;
+use crate::personality::Personality;
 use crate::readiness::Readiness;
 use crate::smccc;
 use crate::tf_a_el3;
@@ -89,8 +91,7 @@ impl SecureWorld {
             self.handle_ffa(&call, memory)
         };
         let registers = reply.finish(&call);
-        if self.config.tf_a_el3_spmc && function_id::is_ffa(function_id) && !self.config.ffa_absent
-        {
+        if self.is_tf_a() && function_id::is_ffa(function_id) && !self.config.ffa_absent {
             return Outcome::Return(tf_a_el3::finish(&call, registers));
         }
         Outcome::Return(registers)
@@ -118,7 +119,7 @@ impl SecureWorld {
 
     /// The version whose rules apply to the caller: min(caller, SPMC).
     pub fn negotiated_version(&self) -> Version {
-        if self.config.tf_a_el3_spmc {
+        if self.is_tf_a() {
             return tf_a_el3::negotiated(self.negotiation.requested(), self.spmc_version());
         }
         self.negotiation.negotiated(self.spmc_version())
@@ -134,14 +135,19 @@ impl SecureWorld {
         self.mailbox.receive_owner()
     }
 
+    fn is_tf_a(&self) -> bool {
+        self.config.personality == Personality::TfAEl3Spmc
+    }
+
     fn handle_ffa(&mut self, call: &Call<'_>, memory: &mut dyn NormalWorldMemory) -> Reply {
         let own = self.spmc_version();
         let function_id = call.function_id();
         if function_id == FFA_VERSION {
             return discovery::version(&mut self.negotiation, own, call);
         }
-        let tf_a = self.config.tf_a_el3_spmc;
-        if !tf_a {
+        let personality = self.config.personality;
+        let tf_a = self.is_tf_a();
+        if personality.fixes_the_version() {
             self.negotiation.fix();
         }
         if own.major() != 1 || (tf_a && !tf_a_el3::implements(function_id)) {
@@ -155,7 +161,7 @@ impl SecureWorld {
         match function_id {
             FFA_FEATURES => match tf_a.then(|| tf_a_el3::features(call)).flatten() {
                 Some(reply) => reply,
-                None => discovery::features(version, call),
+                None => discovery::features(version, personality, call),
             },
             FFA_ID_GET => discovery::id_get(),
             FFA_SPM_ID_GET => discovery::spm_id_get(version),
@@ -163,10 +169,13 @@ impl SecureWorld {
                 if self.config.deny_rxtx_map {
                     return Reply::error(Status::Denied);
                 }
-                result(
-                    self.mailbox
-                        .map(call.register(1), call.register(2), call.word(3), memory),
-                )
+                result(self.mailbox.map(
+                    call.register(1),
+                    call.register(2),
+                    call.word(3),
+                    personality.maximum_rxtx_pages(),
+                    memory,
+                ))
             }
             FFA_RXTX_UNMAP => result(self.mailbox.unmap(call.word(1))),
             FFA_RX_RELEASE => result(self.mailbox.release(call.word(1))),
@@ -181,9 +190,12 @@ impl SecureWorld {
                 version,
                 call,
             ),
-            FFA_PARTITION_INFO_GET_REGS => {
-                partition_discovery::partition_info_get_registers(&self.partitions, version, call)
-            }
+            FFA_PARTITION_INFO_GET_REGS => partition_discovery::partition_info_get_registers(
+                &self.partitions,
+                personality,
+                version,
+                call,
+            ),
             FFA_MSG_SEND_DIRECT_REQ_32 | FFA_MSG_SEND_DIRECT_REQ_64 | FFA_MSG_SEND_DIRECT_REQ2 => {
                 messaging::direct_request(
                     &mut self.partitions,

@@ -1,6 +1,6 @@
 //! TF-A's EL3 SPMC as the normal world sees it, where it differs from the model's defaults.
 //!
-//! Selected by [`crate::FaultConfig::tf_a_el3_spmc`]. Each rule was read in
+//! Selected by [`crate::Personality::TfAEl3Spmc`]. Each rule was read in
 //! TF-A 2.12.1 (`services/std_svc/spm/el3_spmc/spmc_main.c`,
 //! `services/std_svc/spmd/spmd_main.c`) and seen on QEMU with TF-A built
 //! `SPD=spmd SPMC_AT_EL3=1` by `cargo xtask peer`:

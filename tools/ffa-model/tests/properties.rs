@@ -147,7 +147,7 @@ fn fault_config() -> impl Strategy<Value = FaultConfig> {
                 enter_normal_world_at_el1: el1,
                 // Checked against the specification's register rules, which
                 // TF-A's profile breaks on purpose (tests/tf_a_el3.rs).
-                tf_a_el3_spmc: false,
+                personality: ffa_model::Personality::Specification,
             },
         )
 }

@@ -50,7 +50,13 @@ fn read_config() -> FaultConfig {
     }
     match FaultConfig::from_bytes(&blob) {
         Ok(config) => {
-            log!("[fw] config: loaded from {:#x}", CONFIG_BLOB_ADDRESS);
+            log!(
+                "[fw] config: loaded from {:#x}; the SPMC answers as {}, FF-A v{}.{}",
+                CONFIG_BLOB_ADDRESS,
+                config.personality.name(),
+                config.spmc_version.0,
+                config.spmc_version.1
+            );
             config
         }
         Err(error) => {

@@ -13,6 +13,7 @@ use crate::workspace::{self, Workspace};
 pub const HOST_PACKAGES: &[&str] = &[
     "kernel",
     "armv8a-asm",
+    "armv8a-mmu",
     "pl011-console",
     "components",
     "capsule-console",
@@ -445,9 +446,9 @@ mod tests {
             lines,
             [
                 "fmt --all -- --check",
-                "clippy -p kernel -p armv8a-asm -p pl011-console -p components -p capsule-console \
-                 -p capsule-ffa -p capsule-ffa-proxy -p ffa-abi -p ffa-model -p test-partition \
-                 -p testbed -p xtask --all-targets -- -D warnings",
+                "clippy -p kernel -p armv8a-asm -p armv8a-mmu -p pl011-console -p components \
+                 -p capsule-console -p capsule-ffa -p capsule-ffa-proxy -p ffa-abi -p ffa-model \
+                 -p test-partition -p testbed -p xtask --all-targets -- -D warnings",
                 "clippy --target aarch64-unknown-none -p kernel -p armv8a -p pl011-console -p qemu-virt \
                  -p components -p qemu-virt-board -p capsule-console -p capsule-ffa \
                  -p capsule-ffa-proxy -p ffa-abi -p ffa-model -p test-firmware --release -- -D warnings",

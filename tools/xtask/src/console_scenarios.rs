@@ -1,15 +1,21 @@
 //! Scenarios that drive the kernel console through scripts: every command,
 //! every error message, line editing, a line longer than the buffer, binary
 //! garbage, a burst of input faster than the console drains it; against the
-//! FF-A model and against real TF-A. And one check across every fault
-//! scenario of [`crate::scenarios`]: the console's `ffa list`, `ffa info`
-//! and `ffa status` agree with the boot report.
+//! FF-A model (also as each real SPMC it can answer as: TF-A's EL3 SPMC,
+//! Hafnium, OP-TEE) and against real TF-A. And one check across every
+//! fault and personality scenario of [`crate::scenarios`]: the console's
+//! `ffa list`, `ffa info`, `ffa status` and `init` agree with the boot
+//! report and the init queue's boot log.
 //!
 //! These boot the board with its default features (the console is in; no
 //! `exit-when-settled`), type their script once the console prompts
 //! ([`crate::script`]), and end with `poweroff`, whose status QEMU exits
-//! with under the test firmware. Expected lines are checked as for every
-//! scenario: in order among the kernel's lines.
+//! with under the test firmware. Without `exit-when-settled` a boot whose
+//! FF-A root is down does not exit with status 3 by itself: the console
+//! stays up to say why, and the script's `poweroff` chooses the status.
+//! Expected lines are checked as for every scenario: in order among the
+//! kernel's lines. Protected-mode images also get the EL2 image check
+//! ([`crate::el2_layout`]), as every scenario's do.
 
 use std::collections::VecDeque;
 use std::fs;
@@ -58,6 +64,15 @@ pub struct ConsoleScenario {
 
 /// No console session may show these.
 const CONSOLE_FORBIDDEN: &[&str] = &["panicked", MALFORMED_FRAME_WARNING, " ERROR "];
+
+/// A personality session: errors are expected (an unknown UUID), a root that
+/// is down is not.
+const PERSONALITY_FORBIDDEN: &[&str] = &[
+    "panicked",
+    MALFORMED_FRAME_WARNING,
+    "boot: over, but the FF-A root is not up",
+    "FFA_RXTX_MAP failed",
+];
 
 /// A session without a single error message.
 const CLEAN_SESSION: &[&str] = &["panicked", MALFORMED_FRAME_WARNING, " ERROR ", "] error: "];
@@ -120,12 +135,16 @@ fn commands_expected() -> Vec<String> {
         "[kernel] init: ffa-preempted-echo: ready",
         "[kernel] init: condition secure-monitor-ready: signalled",
         "[kernel] init: condition ffa-root-ready: signalled",
-        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 not probed; settled",
+        "[kernel] init: condition ffa-root-probed: signalled",
+        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
         "[kernel] console> ffa",
         "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 3 partitions",
         "[kernel] console> ffa status",
         "[kernel] ffa status: the client asks for v1.2; calls go through Smc",
         "[kernel] ffa status: the root waits on secure-monitor-ready: signalled",
+        "[kernel] ffa status: the root signals ffa-root-probed once set up or failed (partition drivers wait on it): signalled",
+        "[kernel] ffa status: RX/TX size asked for: the minimum (the SPMC's granule); the buffers hold 4096 bytes",
+        "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC maps at most 16 pages",
         "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MSG_SEND_DIRECT_REQ2 FFA_PARTITION_INFO_GET_REGS; RX/TX granule 4096 bytes",
         "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301 direct-receive req2-receive aarch64 driver ffa-echo",
         "[kernel] console> ffa list",
@@ -134,7 +153,11 @@ fn commands_expected() -> Vec<String> {
         "[kernel] arm-ffa-3: ID 0x8003 UUID b4399eff-6a76-400b-bfa8-2c063889c6ee contexts 1 properties 0x301 direct-receive req2-receive aarch64 driver ffa-preempted-echo",
         "[kernel] console> ffa info 0x8001",
         "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17",
+        "[kernel] arm-ffa-1: kind: a PE endpoint (a partition that runs) with 4 execution contexts",
+        "[kernel] arm-ffa-1: properties 0x301 read as FF-A v1.2 defines them",
         "[kernel] arm-ffa-1: ID type PeEndpoint, execution state AArch64, sends direct requests false",
+        "[kernel] arm-ffa-1: told of VM creation false, of VM destruction false",
+        "[kernel] arm-ffa-1: v1.3: live activation, CPU rendezvous, SMC64 CPU cycle management: not reported (properties read as v1.2)",
         "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 yes",
         "[kernel] console> ffa info b4399eff-6a76-400b-bfa8-2c063889c6ee",
         "[kernel] arm-ffa-3: ID 0x8003 UUID b4399eff-6a76-400b-bfa8-2c063889c6ee",
@@ -232,7 +255,10 @@ const OLDER_SPMC: &[&str] = &[
 fn older_spmc_expected() -> Vec<String> {
     lines(&[
         "[kernel] ffa status: root Ready, FF-A v1.0 (SMCCC 1.2)",
-        "[kernel] ffa status: the SPMC offers 0 optional ABIs",
+        "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC states no maximum",
+        "[kernel] ffa status: the SPMC offers 0 optional ABIs; RX/TX granule 4096 bytes",
+        "[kernel] arm-ffa-1: kind: a PE endpoint (a partition that runs) with 4 execution contexts",
+        "[kernel] arm-ffa-1: properties 0x1 read as FF-A v1.0 defines them",
         "[kernel] arm-ffa-1: ID type Unreported, execution state Unreported",
         "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 DIRECT_REQ2 needs FF-A v1.2",
         "[kernel] arm-ffa-1: v1.0 descriptors carry no UUID",
@@ -258,15 +284,149 @@ const NO_FFA: &[&str] = &[
 fn no_ffa_expected() -> Vec<String> {
     lines(&[
         "[kernel] init: arm-ffa: waiting on secure-monitor-ready",
+        "[kernel] init: ffa-echo: waiting on ffa-root-probed",
         "[kernel] init: condition secure-monitor-ready: not signalled",
+        "[kernel] init: condition ffa-root-probed: not signalled",
+        "[kernel] init: 0 ready, 0 failed, 3 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
         "[kernel] ffa status: root Waiting, no FF-A session",
         "[kernel] ffa status: the root waits on secure-monitor-ready: not signalled yet",
+        "[kernel] ffa status: the root signals ffa-root-probed once set up or failed (partition drivers wait on it): not signalled yet",
+        "[kernel] ffa status: RX/TX size chosen: none, not mapped",
         "[kernel] ffa list: no partitions (root Waiting)",
         "[kernel] error: FF-A is not set up (the FF-A root is Waiting); see ffa status and init",
         "[kernel] error: unknown partition '0x8001'",
         "[kernel] poweroff: switching the system off, status 7",
         "[secure] [fw] PSCI SYSTEM_OFF, status 7",
     ])
+}
+
+/// With an FF-A root that failed (`FFA_RXTX_MAP` denied): what `init` and
+/// `ffa status` say, and that the console stays up. Under
+/// `exit-when-settled` this boot exits with status 3; here the script
+/// powers off with that status itself.
+const ROOT_DOWN: &[&str] = &[
+    "init",
+    "ffa status",
+    "ffa discover",
+    "ffa ping 0x8001",
+    "poweroff 3",
+];
+
+fn root_down_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] ERROR boot: over, but the FF-A root is not up: RootDown(Failed(Status(Denied)))",
+        "[kernel] console> init",
+        "[kernel] init: arm-ffa: failed (RESERVE)",
+        "[kernel] init: ffa-echo: failed (NODEVICE)",
+        "[kernel] init: ffa-preempted-echo: failed (NODEVICE)",
+        "[kernel] init: condition ffa-root-ready: not signalled",
+        "[kernel] init: condition ffa-root-probed: signalled",
+        "[kernel] init: 0 ready, 3 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[kernel] console> ffa status",
+        "[kernel] ffa status: root Failed(Status(Denied)), no FF-A session",
+        "[kernel] ffa status: the root signals ffa-root-probed once set up or failed (partition drivers wait on it): signalled",
+        "[kernel] ffa status: RX/TX size chosen: none, not mapped",
+        "[kernel] ffa list: no partitions (root Failed(Status(Denied)))",
+        "[kernel] console> ffa discover",
+        "[kernel] error: FF-A is not set up (the FF-A root is Failed(Status(Denied))); see ffa status and init",
+        "[kernel] console> ffa ping 0x8001",
+        "[kernel] error: unknown partition '0x8001'",
+        "[kernel] poweroff: switching the system off, status 3",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 3",
+    ])
+}
+
+/// What each SPMC personality of the model shows through the console.
+const PERSONALITY: &[&str] = &[
+    "ffa status",
+    "ffa info 0x8001",
+    "ffa discover",
+    "ffa discover --count",
+    "ffa discover 00000000-0000-0000-0000-00000000beef",
+    "ffa ping 0x8001",
+    "ffa send64 0x8001 0x1_0000_0001 2",
+    "ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1",
+    "init",
+];
+
+fn hafnium_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console> ffa status",
+        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 3 partitions",
+        "[kernel] ffa status: RX/TX size asked for: the minimum (the SPMC's granule); the buffers hold 4096 bytes",
+        "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC maps at most 1 pages",
+        "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MSG_SEND_DIRECT_REQ2 FFA_PARTITION_INFO_GET_REGS",
+        "[kernel] console> ffa info 0x8001",
+        "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301 direct-receive req2-receive aarch64 driver ffa-echo",
+        "[kernel] arm-ffa-1: kind: a PE endpoint (a partition that runs) with 4 execution contexts",
+        "[kernel] arm-ffa-1: properties 0x301 read as FF-A v1.3 defines them (the SPMC gave v1.3's 48-byte descriptors, newer than the negotiated version)",
+        "[kernel] arm-ffa-1: v1.3: live activation false, needs a CPU rendezvous for it false, SMC64 CPU cycle management ABIs false",
+        "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 yes",
+        "[kernel] console> ffa discover",
+        "[kernel] ffa discover: ID 0x8003 UUID b4399eff-6a76-400b-bfa8-2c063889c6ee contexts 1 properties 0x301",
+        "[kernel] ffa discover: the SPMC reports 3 partition descriptors for UUID 00000000-0000-0000-0000-000000000000 now (3 of them on the bus, which holds 3 from boot)",
+        "[kernel] ffa discover: the SPMC counts 3 partition descriptors",
+        "[kernel] console> ffa discover 00000000-0000-0000-0000-00000000beef",
+        "[kernel] error: ffa discover failed: Status(InvalidParameters)",
+        "[kernel] ffa ping: 0x8001 answered in ",
+        "x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2",
+        "[kernel] ffa send2: 0x8001 answered in ",
+        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+fn op_tee_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console> ffa status",
+        "[kernel] ffa status: root Ready, FF-A v1.1 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 3 partitions",
+        "[kernel] ffa status: the client asks for v1.2",
+        "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC states no maximum",
+        "[kernel] ffa status: the SPMC offers 0 optional ABIs; RX/TX granule 4096 bytes",
+        "[kernel] console> ffa info 0x8001",
+        "[kernel] arm-ffa-1: kind: a PE endpoint (a partition that runs) with 4 execution contexts",
+        "[kernel] arm-ffa-1: properties 0x101 read as FF-A v1.1 defines them",
+        "[kernel] arm-ffa-1: v1.3: live activation, CPU rendezvous, SMC64 CPU cycle management: not reported (properties read as v1.1)",
+        "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 DIRECT_REQ2 needs FF-A v1.2",
+        "[kernel] ffa discover: the SPMC reports 3 partition descriptors",
+        "[kernel] ffa discover: the SPMC counts 3 partition descriptors",
+        // OP-TEE answers a UUID it does not know with none, not an error.
+        "[kernel] ffa discover: the SPMC reports 0 partition descriptors for UUID 00000000-0000-0000-0000-00000000beef now",
+        "[kernel] ffa ping: 0x8001 answered in ",
+        "x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2",
+        "[kernel] error: not supported at the negotiated version: FFA_MSG_SEND_DIRECT_REQ2 needs FF-A v1.2, this session negotiated v1.1",
+        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+fn tf_a_el3_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console> ffa status",
+        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 3 partitions",
+        "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC states no maximum",
+        "[kernel] ffa status: the SPMC offers 0 optional ABIs; RX/TX granule 4096 bytes",
+        "[kernel] console> ffa info 0x8001",
+        "[kernel] arm-ffa-1: properties 0x101 read as FF-A v1.2 defines them",
+        "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 the SPMC does not offer FFA_MSG_SEND_DIRECT_REQ2",
+        "[kernel] ffa discover: the SPMC reports 3 partition descriptors",
+        "[kernel] ffa discover: the SPMC counts 3 partition descriptors",
+        "[kernel] error: ffa discover failed: Status(InvalidParameters)",
+        "[kernel] ffa ping: 0x8001 answered in ",
+        "x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2",
+        "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
+        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+/// The model answering as the personality `kind` names.
+const fn personality(kind: &'static [Fault]) -> SecureWorld {
+    SecureWorld::Model(FirmwareSettings {
+        faults: kind,
+        trace: false,
+        enter_normal_world_at_el1: false,
+    })
 }
 
 const BUSY: &[&str] = &["ffa ping 0x8001", "ffa ping 0x8001"];
@@ -424,7 +584,9 @@ fn protected_expected() -> Vec<String> {
     lines(&[
         "[kernel] version: qemu-virt-board 0.1.0, protected mode (EL2 FF-A proxy)",
         "[kernel] init: ffa-proxy: ready, provides proxy-finalised",
+        "[kernel] init: condition ffa-root-probed: signalled",
         "[kernel] init: condition proxy-finalised: signalled",
+        "[kernel] init: 4 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
         "[kernel] ffa status: the root waits on proxy-finalised: signalled",
         "[kernel] ffa ping: 0x8001 answered in ",
         "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
@@ -434,6 +596,7 @@ fn protected_expected() -> Vec<String> {
 }
 
 const TF_A: &[&str] = &[
+    "init",
     "ffa status",
     "ffa list",
     "ffa info 0x8001",
@@ -447,6 +610,10 @@ const TF_A: &[&str] = &[
 
 fn tf_a_expected() -> Vec<String> {
     lines(&[
+        // Real TF-A hosts one partition: the second echo driver has nothing to drive.
+        "[kernel] init: ffa-echo: ready",
+        "[kernel] init: ffa-preempted-echo: unbound: nothing to drive",
+        "[kernel] init: 2 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
         "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.5), own ID 0x0000, RX/TX 4096 bytes (1 pages), 1 partitions",
         "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MEM_SHARE FFA_MEM_LEND; RX/TX granule 4096 bytes",
         "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 32 properties 0x101 direct-receive aarch64 driver ffa-echo",
@@ -517,6 +684,62 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
         expected_lines: no_ffa_expected,
         forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING],
         exit_status: 7,
+    },
+    ConsoleScenario {
+        name: "console-root-down",
+        description: "an FF-A root that failed (FFA_RXTX_MAP denied): init shows every driver failed with the root and ffa-root-probed signalled, ffa status says why, FF-A commands are refused; the console stays up and poweroff passes status 3",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings {
+            faults: &[Fault {
+                kind: FaultKind::RxtxMapDenied,
+                amount: None,
+            }],
+            trace: false,
+            enter_normal_world_at_el1: false,
+        }),
+        script: || session(ROOT_DOWN),
+        expected_lines: root_down_expected,
+        forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING],
+        exit_status: 3,
+    },
+    ConsoleScenario {
+        name: "console-spmc-hafnium",
+        description: "the model answering as Hafnium (v1.3): ffa status shows the 1-page RX/TX maximum, ffa info reads the properties as v1.3 (48-byte descriptors), discovery through registers, REQ2 works",
+        board_features: &[],
+        secure_world: personality(&[Fault {
+            kind: FaultKind::Hafnium,
+            amount: None,
+        }]),
+        script: || session(PERSONALITY),
+        expected_lines: hafnium_expected,
+        forbidden_lines: PERSONALITY_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-spmc-op-tee",
+        description: "the model answering as OP-TEE (v1.1 whatever is asked): no RX/TX maximum stated, v1.1 properties, an unknown UUID discovers nothing instead of an error, REQ2 refused at the version",
+        board_features: &[],
+        secure_world: personality(&[Fault {
+            kind: FaultKind::OpTee,
+            amount: None,
+        }]),
+        script: || session(PERSONALITY),
+        expected_lines: op_tee_expected,
+        forbidden_lines: PERSONALITY_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-spmc-tf-a-el3",
+        description: "the model answering as TF-A's EL3 SPMC: no optional ABIs (discovery through RX), REQ2 refused as not offered, 64-bit requests echo",
+        board_features: &[],
+        secure_world: personality(&[Fault {
+            kind: FaultKind::TfAEl3Spmc,
+            amount: None,
+        }]),
+        script: || session(PERSONALITY),
+        expected_lines: tf_a_el3_expected,
+        forbidden_lines: PERSONALITY_FORBIDDEN,
+        exit_status: 0,
     },
     ConsoleScenario {
         name: "console-busy-partition",
@@ -590,7 +813,7 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
 /// The check across the fault scenarios.
 pub const AGREEMENT: &str = "console-agrees-with-boot-report";
 /// What it shows.
-pub const AGREEMENT_DESCRIPTION: &str = "for every fault scenario's secure world: ffa status, ffa list and ffa info show what the boot report shows";
+pub const AGREEMENT_DESCRIPTION: &str = "for every fault and SPMC personality scenario's secure world: ffa status, ffa list and ffa info show what the boot report shows (RX/TX size included), init what the init queue's boot log shows (unbound drivers, ffa-root-probed)";
 
 /// The console scenario called `name` (or the agreement check).
 pub fn find(name: &str) -> Option<&'static str> {
@@ -616,6 +839,7 @@ pub fn run(
 ) -> Result<ScenarioReport> {
     let (directory, kernel) =
         scenarios::prepare_kernel(workspace, scenario.name, scenario.board_features)?;
+    let layout_problems = scenarios::el2_layout_problems(&kernel)?;
     let (bios, config_blob) = match scenario.secure_world {
         SecureWorld::Model(settings) => {
             let blob = directory.join("firmware-config.bin");
@@ -646,19 +870,21 @@ pub fn run(
         Input::Script(Box::new(script)),
         |ending, log| {
             let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
-            scenarios::check_log(
+            let mut problems = layout_problems;
+            problems.extend(scenarios::check_log(
                 scenario.exit_status,
                 &expected,
                 scenario.forbidden_lines,
                 ending,
                 log,
-            )
+            ));
+            problems
         },
     )
 }
 
-/// A script that lists the partitions, asks for each one the boot report
-/// names, and the status, then powers off.
+/// A script that lists the partitions, asks for the status and each
+/// partition the boot report names, shows the init queue, then powers off.
 struct AgreementScript {
     stage: usize,
     infos: VecDeque<String>,
@@ -684,8 +910,9 @@ impl Script for AgreementScript {
                 Some(line) => Next::Step(Step::line(&line)),
                 None if self.stage < 1000 => {
                     self.stage = 1000;
-                    Next::Step(Step::line("poweroff"))
+                    Next::Step(Step::line("init"))
                 }
+                None if self.stage == 1001 => Next::Step(Step::line("poweroff")),
                 None => Next::Done,
             },
         }
@@ -700,6 +927,9 @@ pub struct ReportFacts {
     pub root: Option<String>,
     /// `arm-ffa-1: ID 0x8001 UUID ... driver ffa-echo`.
     pub partitions: Vec<String>,
+    /// The init queue's counts when it last settled (`3 ready, 0 failed,
+    /// 0 waiting, 0 timed out, 0 unbound`).
+    pub settled: Option<String>,
 }
 
 /// The boot report's facts in `log`.
@@ -710,6 +940,11 @@ pub fn boot_report(log: &[String]) -> ReportFacts {
             match rest.strip_prefix("root ") {
                 Some(root) => facts.root = Some(root.to_string()),
                 None => facts.partitions.push(rest.to_string()),
+            }
+        } else if let Some(counts) = message.strip_prefix("init: settled: ") {
+            // Before the console runs `init` (whose lines carry no level).
+            if facts.root.is_none() {
+                facts.settled = Some(counts.to_string());
             }
         }
     }
@@ -773,13 +1008,37 @@ pub fn disagreements(log: &[String]) -> Vec<String> {
         )),
         None => problems.push("no output of `ffa status`".into()),
     }
+    if let Some(status) = console_output(log, "ffa status").first() {
+        // The size set-up chose: the report's `RX/TX N bytes (P pages)`.
+        let chosen = match root.split_once("RX/TX ") {
+            Some((_, rest)) => rest
+                .split_once(')')
+                .map(|(size, _)| format!("ffa status: RX/TX size chosen: {size})")),
+            None => Some("ffa status: RX/TX size chosen: none".to_string()),
+        };
+        if let Some(chosen) = chosen {
+            if !status.iter().any(|line| line.starts_with(&chosen)) {
+                problems.push(format!(
+                    "ffa status does not say {chosen:?}, as the boot report's root {root:?} does: {status:?}"
+                ));
+            }
+        }
+    }
     for partition in &report.partitions {
         let Some(id) = partition.split_whitespace().nth(2) else {
             continue;
         };
         let outputs = console_output(log, &format!("ffa info {id}"));
         match outputs.first() {
-            Some(info) if info.first() == Some(&partition.as_str()) => {}
+            Some(info) if info.first() == Some(&partition.as_str()) => {
+                let slot = partition.split(':').next().unwrap_or_default();
+                if !info
+                    .iter()
+                    .any(|line| line.starts_with(&format!("{slot}: kind: ")))
+                {
+                    problems.push(format!("ffa info {id} does not say what kind of ID it is"));
+                }
+            }
             Some(info) => problems.push(format!(
                 "ffa info {id} begins {:?}, the boot report says {partition:?}",
                 info.first()
@@ -787,17 +1046,69 @@ pub fn disagreements(log: &[String]) -> Vec<String> {
             None => problems.push(format!("no output of `ffa info {id}`")),
         }
     }
+    problems.extend(init_disagreements(log, &report));
     problems
 }
 
+/// What is wrong with the console's `init` against the boot log: its
+/// counts must be those the queue settled with, and the FF-A root's
+/// conditions signalled as the report's root state says.
+fn init_disagreements(log: &[String], report: &ReportFacts) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some(init) = console_output(log, "init").into_iter().next() else {
+        return vec!["no output of `init`".into()];
+    };
+    match &report.settled {
+        Some(counts) => {
+            let expected = format!("init: {counts}, ");
+            if !init.iter().any(|line| line.starts_with(&expected)) {
+                problems.push(format!(
+                    "init does not count {counts:?} as the boot log did: {init:?}"
+                ));
+            }
+        }
+        None => problems.push("the boot log has no `init: settled:` line".into()),
+    }
+    let root = report.root.as_deref().unwrap_or_default();
+    let (ready, probed) = if root.starts_with("Ready") {
+        (true, true)
+    } else if root.starts_with("Failed") {
+        (false, true)
+    } else {
+        (false, false)
+    };
+    for (condition, signalled) in [("ffa-root-ready", ready), ("ffa-root-probed", probed)] {
+        let expected = format!(
+            "init: condition {condition}: {}",
+            if signalled {
+                "signalled"
+            } else {
+                "not signalled"
+            }
+        );
+        if !init.contains(&expected.as_str()) {
+            problems.push(format!(
+                "init does not say {expected:?} for root {root:?}: {init:?}"
+            ));
+        }
+    }
+    problems
+}
+
+/// Board features an agreement boot may keep from a fault scenario: the
+/// image is the plain or the protected-mode board, the client perhaps
+/// asking for v1.1 (`exit-when-settled` is dropped for the console).
+const AGREEMENT_FEATURES: &[&str] = &["exit-when-settled", "protected-mode", "scenario-ffa-v1-1"];
+
 /// The fault scenarios the agreement check boots: every model scenario
-/// whose image is the plain or the protected-mode board.
+/// whose image is one [`AGREEMENT_FEATURES`] allows; among them every SPMC
+/// personality of the model (TF-A's EL3 SPMC, Hafnium, OP-TEE).
 pub fn agreement_scenarios() -> impl Iterator<Item = &'static scenarios::Scenario> {
     SCENARIOS.iter().filter(|scenario| {
         scenario
             .board_features
             .iter()
-            .all(|feature| ["exit-when-settled", "protected-mode"].contains(feature))
+            .all(|feature| AGREEMENT_FEATURES.contains(feature))
     })
 }
 
@@ -823,6 +1134,7 @@ pub fn run_agreement(
             .collect();
         let name = format!("{AGREEMENT}/{}", fault_scenario.name);
         let (directory, kernel) = scenarios::prepare_kernel(workspace, &name, &features)?;
+        let layout_problems = scenarios::el2_layout_problems(&kernel)?;
         let blob = directory.join("firmware-config.bin");
         fs::write(&blob, fault_scenario.firmware.config_blob()?)
             .with_context(|| format!("cannot write {}", blob.display()))?;
@@ -843,13 +1155,14 @@ pub fn run_agreement(
             echo,
             Input::Script(Box::new(script)),
             |ending, log| {
-                let mut problems = scenarios::check_log(
+                let mut problems = layout_problems;
+                problems.extend(scenarios::check_log(
                     0,
                     &[],
                     &["panicked", MALFORMED_FRAME_WARNING],
                     ending,
                     log,
-                );
+                ));
                 problems.extend(disagreements(log));
                 problems
             },
@@ -872,7 +1185,7 @@ pub fn run_agreement(
     let last = last.ok_or_else(|| crate::error::Error::new("no fault scenario to check"))?;
     if problems.is_empty() {
         log.push(format!(
-            "[xtask] the console agrees with the boot report in {checked} fault scenarios"
+            "[xtask] the console agrees with the boot report in {checked} fault and personality scenarios"
         ));
         timestamps.push(None);
     }
@@ -945,23 +1258,34 @@ mod tests {
     }
 
     const REPORT: &[&str] = &[
-        "[kernel] INFO ffa report: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, 2 partitions (capsules/ffa/src/report.rs:71)",
+        "[kernel] INFO init: settled: 2 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound (kernel/src/init_queue/report.rs:80)",
+        "[kernel] INFO ffa report: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 2 partitions (capsules/ffa/src/report.rs:71)",
         "[kernel] INFO ffa report: arm-ffa-1: ID 0x8001 UUID a contexts 4 properties 0x1 direct-receive driver ffa-echo (capsules/ffa/src/report.rs:86)",
-        "[kernel] INFO ffa report: arm-ffa-2: ID 0x8002 UUID b contexts 1 properties 0x1 direct-receive driver (none) (capsules/ffa/src/report.rs:86)",
+        "[kernel] INFO ffa report: arm-ffa-2: ID 0x8100 UUID b SEPID of an independent peripheral device properties 0x10 driver (none) (capsules/ffa/src/report.rs:86)",
         "[kernel] console: ready",
         "[kernel] console> ffa list",
         "[kernel] arm-ffa-1: ID 0x8001 UUID a contexts 4 properties 0x1 direct-receive driver ffa-echo",
-        "[kernel] arm-ffa-2: ID 0x8002 UUID b contexts 1 properties 0x1 direct-receive driver (none)",
+        "[kernel] arm-ffa-2: ID 0x8100 UUID b SEPID of an independent peripheral device properties 0x10 driver (none)",
         "[kernel] console: ready",
         "[kernel] console> ffa status",
-        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, 2 partitions",
+        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 2 partitions",
+        "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC maps at most 16 pages",
         "[kernel] console: ready",
         "[kernel] console> ffa info 0x8001",
         "[kernel] arm-ffa-1: ID 0x8001 UUID a contexts 4 properties 0x1 direct-receive driver ffa-echo",
+        "[kernel] arm-ffa-1: kind: a PE endpoint (a partition that runs) with 4 execution contexts",
         "[kernel] arm-ffa-1: ID type PeEndpoint",
         "[kernel] console: ready",
-        "[kernel] console> ffa info 0x8002",
-        "[kernel] arm-ffa-2: ID 0x8002 UUID b contexts 1 properties 0x1 direct-receive driver (none)",
+        "[kernel] console> ffa info 0x8100",
+        "[kernel] arm-ffa-2: ID 0x8100 UUID b SEPID of an independent peripheral device properties 0x10 driver (none)",
+        "[kernel] arm-ffa-2: kind: a SEPID (stream endpoint ID) of an independent peripheral device; it runs nothing, so no message reaches it",
+        "[kernel] console: ready",
+        "[kernel] console> init",
+        "[kernel] init: arm-ffa: ready, provides ffa-root-ready",
+        "[kernel] init: ffa-tpm: unbound: nothing to drive",
+        "[kernel] init: condition ffa-root-ready: signalled",
+        "[kernel] init: condition ffa-root-probed: signalled",
+        "[kernel] init: 2 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
         "[kernel] console: ready",
     ];
 
@@ -973,16 +1297,113 @@ mod tests {
         assert!(facts.root.unwrap().starts_with("Ready, FF-A v1.2"));
     }
 
+    /// `REPORT` with line `index` replaced by `line`.
+    fn changed(index: usize, line: &str) -> Vec<String> {
+        let mut changed = log(REPORT);
+        changed[index] = line.into();
+        changed
+    }
+
     #[test]
     fn disagreement_is_found_in_list_info_and_status() {
         let mut changed = log(REPORT);
-        changed[6] = "[kernel] arm-ffa-2: ID 0x8002 UUID b contexts 2 properties 0x1 direct-receive driver (none)".into();
-        changed[9] = "[kernel] ffa status: root Waiting, no FF-A session".into();
-        changed[16] = "[kernel] arm-ffa-2: ID 0x8002 UUID c".into();
+        changed[7] = "[kernel] arm-ffa-2: ID 0x8100 UUID b contexts 2 properties 0x1 direct-receive driver (none)".into();
+        changed[10] = "[kernel] ffa status: root Waiting, no FF-A session".into();
+        changed[19] = "[kernel] arm-ffa-2: ID 0x8100 UUID c".into();
         let problems = disagreements(&changed);
         assert_eq!(problems.len(), 3, "{problems:#?}");
-        let missing = log(&REPORT[..3]);
+        let missing = log(&REPORT[..4]);
         assert_eq!(disagreements(&missing), ["no output of `ffa list`"]);
+    }
+
+    #[test]
+    fn disagreement_is_found_in_the_rx_tx_size_and_the_kind_of_id() {
+        let problems = disagreements(&changed(
+            11,
+            "[kernel] ffa status: RX/TX size chosen: 8192 bytes (2 pages): granule 4096 bytes",
+        ));
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(problems[0].contains("RX/TX size chosen: 4096 bytes (1 pages)"));
+        let problems = disagreements(&changed(
+            20,
+            "[kernel] arm-ffa-2: ID type IndependentPeripheral",
+        ));
+        assert_eq!(
+            problems,
+            ["ffa info 0x8100 does not say what kind of ID it is"]
+        );
+    }
+
+    #[test]
+    fn disagreement_is_found_in_init_counts_and_the_root_s_conditions() {
+        // Unbound counted as failed, say.
+        let problems = disagreements(&changed(
+            27,
+            "[kernel] init: 2 ready, 1 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        ));
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(problems[0].contains("1 unbound"));
+        // The drivers' condition not signalled although the root is ready.
+        let problems = disagreements(&changed(
+            26,
+            "[kernel] init: condition ffa-root-probed: not signalled",
+        ));
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(problems[0].contains("ffa-root-probed: signalled"));
+        let without_init = log(&REPORT[..22]);
+        assert_eq!(disagreements(&without_init), ["no output of `init`"]);
+    }
+
+    #[test]
+    fn a_failed_root_has_probed_but_is_not_ready() {
+        let failed = log(&[
+            "[kernel] INFO init: settled: 0 ready, 3 failed, 0 waiting, 0 timed out, 0 unbound (kernel/src/init_queue/report.rs:80)",
+            "[kernel] INFO ffa report: root Failed(Status(Denied)), no FF-A session (capsules/ffa/src/report.rs:71)",
+            "[kernel] console> ffa list",
+            "[kernel] ffa list: no partitions (root Failed(Status(Denied)))",
+            "[kernel] console: ready",
+            "[kernel] console> ffa status",
+            "[kernel] ffa status: root Failed(Status(Denied)), no FF-A session",
+            "[kernel] ffa status: RX/TX size chosen: none, not mapped",
+            "[kernel] console: ready",
+            "[kernel] console> init",
+            "[kernel] init: condition ffa-root-ready: not signalled",
+            "[kernel] init: condition ffa-root-probed: signalled",
+            "[kernel] init: 0 ready, 3 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+            "[kernel] console: ready",
+        ]);
+        assert_eq!(disagreements(&failed), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_personality_of_the_model_is_in_the_agreement_check() {
+        let personalities: Vec<FaultKind> = agreement_scenarios()
+            .flat_map(|scenario| scenario.firmware.faults.iter().map(|fault| fault.kind))
+            .filter(|kind| {
+                matches!(
+                    kind,
+                    FaultKind::TfAEl3Spmc | FaultKind::Hafnium | FaultKind::OpTee
+                )
+            })
+            .collect();
+        for personality in [FaultKind::TfAEl3Spmc, FaultKind::Hafnium, FaultKind::OpTee] {
+            assert!(
+                personalities.contains(&personality),
+                "{personality:?} is not checked"
+            );
+        }
+        // Hafnium also through the proxy, with a v1.1 host.
+        assert!(
+            agreement_scenarios().any(|scenario| scenario.name == "protected-mode-hafnium-v1-1")
+        );
+        // And the console scenarios boot each personality too.
+        for personality in [FaultKind::TfAEl3Spmc, FaultKind::Hafnium, FaultKind::OpTee] {
+            assert!(CONSOLE_SCENARIOS.iter().any(|scenario| matches!(
+                scenario.secure_world,
+                SecureWorld::Model(settings)
+                    if settings.faults.iter().any(|fault| fault.kind == personality)
+            )));
+        }
     }
 
     #[test]
@@ -999,7 +1420,8 @@ mod tests {
         assert_eq!(script.next(&log), Next::Step(Step::line("ffa list")));
         assert_eq!(script.next(&log), Next::Step(Step::line("ffa status")));
         assert_eq!(script.next(&log), Next::Step(Step::line("ffa info 0x8001")));
-        assert_eq!(script.next(&log), Next::Step(Step::line("ffa info 0x8002")));
+        assert_eq!(script.next(&log), Next::Step(Step::line("ffa info 0x8100")));
+        assert_eq!(script.next(&log), Next::Step(Step::line("init")));
         assert_eq!(script.next(&log), Next::Step(Step::line("poweroff")));
         assert_eq!(script.next(&log), Next::Done);
     }

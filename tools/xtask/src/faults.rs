@@ -4,7 +4,7 @@
 //! of the model needs a [`FaultKind`], a row in [`FAULT_MODES`] and a line in
 //! [`Fault::apply`].
 
-use ffa_model::{FaultConfig, PartitionInfoFault, ReadinessError};
+use ffa_model::{FaultConfig, PartitionInfoFault, Personality, ReadinessError};
 
 use crate::error::{Error, Result};
 
@@ -50,6 +50,10 @@ pub enum FaultKind {
     YieldLoop,
     /// The SPMC behaves as TF-A's EL3 SPMC where it differs from the model.
     TfAEl3Spmc,
+    /// The SPMC behaves as Hafnium (FF-A v1.3) where it differs from the model.
+    Hafnium,
+    /// The SPMC behaves as OP-TEE's S-EL1 SPMC (FF-A v1.1) where it differs from the model.
+    OpTee,
 }
 
 /// A fault mode as the user names it.
@@ -161,6 +165,18 @@ pub const FAULT_MODES: &[FaultMode] = &[
         kind: FaultKind::TfAEl3Spmc,
         name: "spmc-tf-a-el3",
         description: "answer as TF-A's EL3 SPMC: no REQ2/PARTITION_INFO_GET_REGS, caller's values in reserved registers, version never fixed",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::Hafnium,
+        name: "spmc-hafnium",
+        description: "answer as Hafnium: FF-A v1.3, 48-byte partition descriptors (also in PARTITION_INFO_GET_REGS), RX/TX of 1 page at most, no version change after other calls",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::OpTee,
+        name: "spmc-op-tee",
+        description: "answer as OP-TEE's S-EL1 SPMC: FF-A v1.1 whatever is asked, 24-byte descriptors, an unknown UUID counts 0, version never fixed",
         amount: None,
     },
 ];
@@ -275,7 +291,16 @@ impl Fault {
             FaultKind::RetryStorm => config.retry_storm = self.count()?,
             FaultKind::InterruptLoop => config.interrupt_count = self.count()?,
             FaultKind::YieldLoop => config.yield_count = self.count()?,
-            FaultKind::TfAEl3Spmc => config.tf_a_el3_spmc = true,
+            FaultKind::TfAEl3Spmc => config.personality = Personality::TfAEl3Spmc,
+            FaultKind::Hafnium | FaultKind::OpTee => {
+                let personality = if self.kind == FaultKind::Hafnium {
+                    Personality::Hafnium
+                } else {
+                    Personality::OpTee
+                };
+                config.personality = personality;
+                config.spmc_version = personality.spmc_version();
+            }
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ mod bench;
 mod build;
 mod checks;
 mod console_scenarios;
+mod el2_layout;
 mod error;
 mod faults;
 mod image;

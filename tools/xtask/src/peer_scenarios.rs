@@ -111,12 +111,25 @@ pub const PEER_SCENARIOS: &[PeerScenario] = &[
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
             "ffa: ffa-echo bound to partition 0x8001",
             "init: ffa-echo ready",
-            // The EL3 SPMC hosts a single partition: the model's preempting one is not there.
-            "ffa: no partition for driver ffa-preempted-echo",
-            "init: settled: 2 ready, 1 failed, 0 waiting",
-            "boot: exit-when-settled, powering off",
+            // The EL3 SPMC hosts a single partition: the model's preempting
+            // one is not there, which is normal: unbound, not an error.
+            "ffa: ffa-preempted-echo unbound: no partition implements its UUIDs",
+            "init: ffa-preempted-echo unbound: nothing to drive",
+            "init: settled: 2 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
         ],
-        forbidden_lines: TF_A_FORBIDDEN,
+        forbidden_lines: &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            "[sp] FATAL",
+            "[sp] set-up failed",
+            "[sp] giving up",
+            "failed to initialize",
+            "Failed to load",
+            "Error in SP",
+            "[kernel] ERROR",
+        ],
         timeout: DEFAULT_TIMEOUT,
     },
     PeerScenario {
@@ -129,17 +142,17 @@ pub const PEER_SCENARIOS: &[PeerScenario] = &[
             "[secure] [sp] DIRECT_REQ_32 from 0x0000: echo",
             "[secure] [sp] DIRECT_REQ_64 from 0x0000: echo",
             "protected: finalising the EL2 proxy (its RX/TX pair: TX 0x5fe00000, RX 0x5fe01000)",
-            "protected: finalisation HVC 1 done, next step 2/5",
-            "protected: finalisation HVC 4 done, next step 5/5",
+            "protected: finalisation HVC 1 done, next step 3/4",
+            "protected: finalisation HVC 2 done, next step 4/4",
             "el2: proxy finalised with FF-A v1.2; host SMCs now trap to EL2",
-            "protected: EL2 proxy finalised after 5 HVCs: FF-A v1.2",
+            "protected: EL2 proxy finalised after 3 HVCs: FF-A v1.2",
             "init: ffa-proxy ready",
             "el2 proxy: host negotiated FF-A: asked v1.2, answered v1.2",
             "el2 proxy: host RX/TX recorded at EL2",
             "el2 proxy: FFA_PARTITION_INFO_GET: 1 descriptor(s), 24 bytes copied from the proxy's RX into the host's RX",
             "init: arm-ffa ready",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
-            "init: settled: 3 ready, 1 failed, 0 waiting",
+            "init: settled: 3 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
             "boot: exit-when-settled, powering off",
         ],
         forbidden_lines: TF_A_FORBIDDEN,
@@ -205,6 +218,7 @@ pub fn run(
 ) -> Result<ScenarioReport> {
     let (directory, kernel) =
         scenarios::prepare_kernel(workspace, scenario.name, scenario.board_features)?;
+    let layout_problems = scenarios::el2_layout_problems(&kernel)?;
     let invocation = QemuInvocation {
         bios: peer.flash_image(scenario.configuration, &kernel, &directory)?,
         kernel,
@@ -217,13 +231,15 @@ pub fn run(
         scenario.timeout,
         echo,
         |ending, log| {
-            scenarios::check_log(
+            let mut problems = layout_problems;
+            problems.extend(scenarios::check_log(
                 0,
                 scenario.expected_lines,
                 scenario.forbidden_lines,
                 ending,
                 log,
-            )
+            ));
+            problems
         },
     )
 }

@@ -4,15 +4,17 @@
 //! Every kernel line carries the generic timer's timestamp (defmt's, in
 //! microseconds). The init queue's boot log says when each entry was
 //! probed and what came of it (`init: X deferred, waits on Y`, `init: X
-//! ready`, `failed`, `timed out`) and when each condition was signalled
-//! (`init: condition Y signalled`); the FF-A client logs every call at
+//! ready`, `failed`, `timed out`, `unbound`: a driver with nothing to
+//! drive) and when each condition was signalled (`init: condition Y
+//! signalled`, among them `ffa-root-probed`, which the FF-A root signals
+//! whether it comes up or fails, and on which partition drivers wait); the FF-A client logs every call at
 //! `debug` level (`ffa call: FFA_VERSION -> ...`, kept when the kernel is
 //! built with `capsule_ffa::conduit=debug` in `DEFMT_LOG`, as `--timeline`
 //! does) and its milestones at `info`; protected mode logs each
 //! finalisation step. [`Timeline::from_log`] reads these into one lane per
 //! init-queue entry and per condition, a lane of FF-A calls, one of proxy
 //! steps and one of boot milestones; [`Timeline::to_svg`] draws them: a bar
-//! per state (waiting, ready, failed; not signalled, signalled) and a mark
+//! per state (waiting, ready, failed, unbound; not signalled, signalled) and a mark
 //! per event, each with its log line as a tooltip. Marks carry
 //! `data-lane`, `data-kind` and `data-time-us` so the picture can be read
 //! back (the tests do).
@@ -64,6 +66,8 @@ pub enum MarkKind {
     Failed,
     /// The entry timed out.
     TimedOut,
+    /// The entry found nothing to drive (a driver whose partition is absent).
+    Unbound,
     /// The condition was signalled.
     Signalled,
     /// One FF-A call.
@@ -82,6 +86,7 @@ impl MarkKind {
             MarkKind::Ready => "ready",
             MarkKind::Failed => "failed",
             MarkKind::TimedOut => "timed-out",
+            MarkKind::Unbound => "unbound",
             MarkKind::Signalled => "signalled",
             MarkKind::Call => "call",
             MarkKind::Step => "step",
@@ -96,6 +101,7 @@ impl MarkKind {
             MarkKind::Ready => "#3c9a48",
             MarkKind::Failed => "#d43d2a",
             MarkKind::TimedOut => "#8e1f20",
+            MarkKind::Unbound => "#8a8f98",
             MarkKind::Signalled => "#2f78c4",
             MarkKind::Call => "#555555",
             MarkKind::Step => "#7b4fb0",
@@ -110,6 +116,7 @@ impl MarkKind {
             MarkKind::Ready => Some("#b9e0bd"),
             MarkKind::Failed => Some("#f2b4aa"),
             MarkKind::TimedOut => Some("#d9a0a0"),
+            MarkKind::Unbound => Some("#dfe2e6"),
             MarkKind::Signalled => Some("#b7d3f0"),
             _ => None,
         }
@@ -223,6 +230,9 @@ fn event(message: &str) -> Option<Event<'_>> {
         }
         if what.starts_with("failed") || what.ends_with("marked failed") {
             return Some(Event::Entry(name, MarkKind::Failed, Vec::new()));
+        }
+        if what.starts_with("unbound") {
+            return Some(Event::Entry(name, MarkKind::Unbound, Vec::new()));
         }
         if let Some(list) = what.strip_prefix("timed out waiting on ") {
             return Some(Event::Entry(
@@ -505,13 +515,14 @@ impl Timeline {
             MarkKind::Ready,
             MarkKind::Failed,
             MarkKind::TimedOut,
+            MarkKind::Unbound,
             MarkKind::Signalled,
             MarkKind::Call,
             MarkKind::Step,
             MarkKind::Note,
         ];
         for (index, kind) in kinds.iter().enumerate() {
-            let left = 12.0 + 140.0 * index as f64;
+            let left = 12.0 + 130.0 * index as f64;
             legend = legend
                 .add(
                     Circle::new()
@@ -543,6 +554,7 @@ fn state_text(mark: &Mark) -> String {
             .split_once("failed")
             .map_or("failed".into(), |(_, why)| format!("failed{why}")),
         MarkKind::TimedOut => "timed out".into(),
+        MarkKind::Unbound => "unbound: nothing to drive".into(),
         MarkKind::Signalled => "signalled".into(),
         _ => String::new(),
     }
@@ -665,8 +677,9 @@ mod tests {
     use super::*;
 
     /// A protected-mode boot with a monitor that is not ready at first, as
-    /// the runner decodes it (FF-A calls logged), then a console command
-    /// after the boot: (timestamp, line).
+    /// the runner decodes it (FF-A calls logged): the drivers wait on
+    /// `ffa-root-probed`, one binds, one fails, one has nothing to drive;
+    /// then a console command after the boot: (timestamp, line).
     const BOOT: &[(Option<u64>, &str)] = &[
         (None, "[secure] [fw] EL3 test firmware: PSCI, SMCCC, FF-A SPMD+SPMC model"),
         (Some(1_000), "[kernel] INFO boot: qemu-virt kernel entered at EL2, device tree at 0x40000000 (boards/qemu-virt/src/main.rs:55)"),
@@ -675,7 +688,8 @@ mod tests {
         (Some(1_400), "[kernel] INFO protected: the monitor is busy or not ready at step 1/5 (capsules/ffa-proxy/src/finaliser.rs:200)"),
         (Some(1_500), "[kernel] WARN init: ffa-proxy deferred, waits on secure-monitor-ready (kernel/src/init_queue/report.rs:53)"),
         (Some(1_600), "[kernel] WARN init: arm-ffa deferred, waits on secure-monitor-ready, proxy-finalised (kernel/src/init_queue/report.rs:53)"),
-        (Some(1_700), "[kernel] WARN init: ffa-echo deferred, waits on ffa-root-ready (kernel/src/init_queue/report.rs:53)"),
+        (Some(1_700), "[kernel] WARN init: ffa-echo deferred, waits on ffa-root-probed (kernel/src/init_queue/report.rs:53)"),
+        (Some(1_750), "[kernel] WARN init: ffa-tpm deferred, waits on ffa-root-probed (kernel/src/init_queue/report.rs:53)"),
         (Some(2_000), "[kernel] DEBUG ffa call: FFA_VERSION -> Error(NotReady) (capsules/ffa/src/conduit.rs:199)"),
         (Some(12_000), "[kernel] DEBUG ffa call: FFA_VERSION -> Value(65538) (capsules/ffa/src/conduit.rs:199)"),
         (Some(12_100), "[kernel] INFO ffa: secure monitor answers FF-A v1.2 after 2 polls (capsules/ffa/src/readiness.rs:224)"),
@@ -685,12 +699,16 @@ mod tests {
         (Some(13_000), "[kernel] INFO init: ffa-proxy ready (kernel/src/init_queue/report.rs:61)"),
         (Some(13_100), "[kernel] INFO init: condition proxy-finalised signalled (kernel/src/init_queue/report.rs:72)"),
         (Some(13_200), "[kernel] DEBUG ffa call: FFA_ID_GET -> Success(Bits32) (capsules/ffa/src/conduit.rs:199)"),
+        (Some(13_300), "[kernel] INFO init: condition ffa-root-probed signalled (kernel/src/init_queue/report.rs:72)"),
         (Some(13_400), "[kernel] INFO init: arm-ffa ready (kernel/src/init_queue/report.rs:61)"),
         (Some(13_500), "[kernel] INFO init: condition ffa-root-ready signalled (kernel/src/init_queue/report.rs:72)"),
         (Some(13_600), "[kernel] INFO ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped (capsules/ffa/src/drivers/echo.rs:195)"),
         (Some(13_700), "[kernel] ERROR init: ffa-echo failed: NODEVICE (kernel/src/init_queue/queue.rs:463)"),
-        (Some(13_800), "[kernel] INFO init: settled: 2 ready, 1 failed, 0 waiting, 0 timed out (kernel/src/init_queue/report.rs:80)"),
+        (Some(13_750), "[kernel] INFO ffa: ffa-tpm unbound: no partition implements its UUIDs (capsules/ffa/src/bus.rs:498)"),
+        (Some(13_760), "[kernel] INFO init: ffa-tpm unbound: nothing to drive (kernel/src/init_queue/report.rs:63)"),
+        (Some(13_800), "[kernel] INFO init: settled: 2 ready, 1 failed, 0 waiting, 0 timed out, 1 unbound (kernel/src/init_queue/report.rs:80)"),
         (Some(13_900), "[kernel] INFO boot: init queue settled (capsules/ffa/src/boot.rs:70)"),
+        (Some(13_950), "[kernel] INFO boot: over: FfaReady (capsules/ffa/src/boot.rs:121)"),
         (Some(900_000), "[kernel] console> ffa ping 0x8001"),
         (Some(900_100), "[kernel] DEBUG ffa call: FFA_MSG_SEND_DIRECT_REQ_32 -> Function(DirectResponse32) (capsules/ffa/src/conduit.rs:199)"),
     ];
@@ -745,8 +763,10 @@ mod tests {
                 ("ffa-proxy", LaneKind::Entry),
                 ("arm-ffa", LaneKind::Entry),
                 ("ffa-echo", LaneKind::Entry),
+                ("ffa-tpm", LaneKind::Entry),
                 ("secure-monitor-ready", LaneKind::Condition),
                 ("proxy-finalised", LaneKind::Condition),
+                ("ffa-root-probed", LaneKind::Condition),
                 ("ffa-root-ready", LaneKind::Condition),
                 (FFA_LANE, LaneKind::Ffa),
                 (PROXY_LANE, LaneKind::Proxy),
@@ -755,7 +775,7 @@ mod tests {
         );
         assert_eq!(timeline.start_us, 1_000);
         assert_eq!(
-            timeline.end_us, 13_900,
+            timeline.end_us, 13_950,
             "the console's call is after the boot"
         );
         let echo = &timeline.lanes[2];
@@ -772,7 +792,26 @@ mod tests {
                 (MarkKind::Failed, 13_700)
             ]
         );
-        let calls: Vec<u64> = timeline.lanes[6]
+        let tpm: Vec<(MarkKind, u64)> = timeline.lanes[3]
+            .marks
+            .iter()
+            .map(|mark| (mark.kind, mark.time_us))
+            .collect();
+        assert_eq!(
+            tpm,
+            [(MarkKind::Deferred, 1_750), (MarkKind::Unbound, 13_760)],
+            "unbound is a state of its own, not a failure"
+        );
+        // The drivers' condition: signalled once the root had an outcome,
+        // before the root's own ready.
+        let probed = &timeline.lanes[6];
+        assert_eq!(probed.first_seen_us, 1_700);
+        assert_eq!(probed.marks.len(), 1);
+        assert_eq!(
+            (probed.marks[0].kind, probed.marks[0].time_us),
+            (MarkKind::Signalled, 13_300)
+        );
+        let calls: Vec<u64> = timeline.lanes[8]
             .marks
             .iter()
             .filter(|mark| mark.kind == MarkKind::Call)
@@ -820,6 +859,8 @@ mod tests {
                 (message.split(' ').next().unwrap(), "ready")
             } else if message.contains(" failed: ") {
                 (message.split(' ').next().unwrap(), "failed")
+            } else if message.contains(" unbound: ") {
+                (message.split(' ').next().unwrap(), "unbound")
             } else {
                 continue;
             };

@@ -14,12 +14,20 @@
 //!   `ELR_EL2` points at the `SMC` instruction, so it is advanced by 4; the
 //!   call goes to [`HostCallHandler::trapped_smc`].
 //! - Any other exception class was never enabled: logged, then power off.
+//!
+//! EL2's memory, as [`El2Services::el2_memory`] reports it to the handler,
+//! is its whole image as the board's linker script lays it out (see
+//! `boards/qemu-virt/link.x`): `__el2_text_start` to `__el2_text_end`
+//! (all code and read-only data: EL2 runs code it shares with the kernel)
+//! and `__el2_data_start` to `__el2_data_end` (EL2's data and BSS: this
+//! module's handler slot, the handler's state, the EL2 stack and the
+//! logger state, placed in `.data.el2.*`/`.bss.el2.*` input sections).
 
 use core::cell::UnsafeCell;
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{ReadWriteable, Readable, ESR_EL2, HCR_EL2};
-use kernel::hil::hypervisor::{El2Services, HostCallHandler, Hypervisor, MemoryRange};
+use kernel::hil::hypervisor::{El2Memory, El2Services, HostCallHandler, Hypervisor, MemoryRange};
 use kernel::hil::smccc::{SmcccConduit, SmcccRegisters, SMCCC_REGISTER_COUNT};
 use kernel::ErrorCode;
 
@@ -47,7 +55,49 @@ struct HandlerSlot(UnsafeCell<Option<&'static mut dyn HostCallHandler>>);
 // re-enters itself, so the two never overlap, and no two EL2 accesses do.
 unsafe impl Sync for HandlerSlot {}
 
+/// In EL2's data: the host must never name it as a buffer.
+#[link_section = ".bss.el2.handler"]
 static HANDLER: HandlerSlot = HandlerSlot(UnsafeCell::new(None));
+
+extern "C" {
+    /// The first byte of the code and read-only data (board linker script).
+    static __el2_text_start: u8;
+    /// The first byte after them, page aligned.
+    static __el2_text_end: u8;
+    /// The first byte of EL2's data, BSS and stack (board linker script).
+    static __el2_data_start: u8;
+    /// The first byte after them, page aligned.
+    static __el2_data_end: u8;
+}
+
+/// `[start, end)` between two linker symbols, as a range.
+fn symbol_range(start: *const u8, end: *const u8) -> MemoryRange {
+    let start = start as u64;
+    MemoryRange::new(start, (end as u64).saturating_sub(start))
+}
+
+/// EL2's whole image, from the board's linker script.
+fn image() -> El2Memory {
+    // Taking the address of an extern static is safe; the memory behind
+    // them is never read or written through these pointers.
+    let text = symbol_range(
+        core::ptr::addr_of!(__el2_text_start),
+        core::ptr::addr_of!(__el2_text_end),
+    );
+    let data = symbol_range(
+        core::ptr::addr_of!(__el2_data_start),
+        core::ptr::addr_of!(__el2_data_end),
+    );
+    // The stack is in the data range (its section is `.bss.el2.stack`);
+    // named again, so that a linker script that forgot it cannot expose it.
+    let (stack_base, stack_size) = vectors::stack_range();
+    El2Memory::from_slots([
+        text,
+        data,
+        MemoryRange::new(stack_base, stack_size),
+        MemoryRange::EMPTY,
+    ])
+}
 
 /// The EL2 runtime, as the board sees it: installs the handler.
 #[derive(Clone, Copy, Debug, Default)]
@@ -113,9 +163,8 @@ impl El2Services for El2Hardware {
         barrier::isb(barrier::SY);
     }
 
-    fn el2_memory(&self) -> MemoryRange {
-        let (base, size) = vectors::stack_range();
-        MemoryRange::new(base, size)
+    fn el2_memory(&self) -> El2Memory {
+        image()
     }
 }
 
