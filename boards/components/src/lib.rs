@@ -20,12 +20,14 @@
 //! 4. [`protected_mode`]: the EL2 FF-A proxy, installed at EL2, and its
 //!    finaliser (entry `ffa-proxy`, providing `proxy-finalised`, which the
 //!    root then waits on);
-//! 5. [`partition_driver`]: one per partition driver (entry named after the
+//! 5. [`memory`]: the page pool of kernel-owned pages to share, and the
+//!    memory checks a test-partition driver runs with it;
+//! 6. [`partition_driver`]: one per partition driver (entry named after the
 //!    driver, waiting on `ffa-root-ready`);
-//! 6. [`boot`]: boot completion, the boot report, the board's hook;
-//! 7. [`console`]: the command groups, then the console on the UART (a
+//! 7. [`boot`]: boot completion, the boot report, the board's hook;
+//! 8. [`console`]: the command groups, then the console on the UART (a
 //!    board feature: it prints its prompt and takes input from here on);
-//! 8. [`main_loop`]: the main loop, servicing the init queue.
+//! 9. [`main_loop`]: the main loop, servicing the init queue.
 //!
 //! `boards/qemu-virt/src/main.rs` is the example to follow.
 
@@ -37,6 +39,7 @@ pub mod console;
 pub mod ffa;
 pub mod init_queue;
 pub mod main_loop;
+pub mod memory;
 pub mod partition_driver;
 pub mod protected_mode;
 pub mod readiness;

@@ -19,6 +19,7 @@ use crate::error::ClientError;
 use crate::features::{self, FeatureSet};
 pub use crate::mailbox::RxTxSize;
 use crate::mailbox::{BufferGeometry, Mailbox};
+use crate::memory::{MemoryConfig, MemoryState};
 use crate::messaging::{self, DirectMessage, RetryPolicy};
 use crate::partition::PartitionInfo;
 use crate::version::{self, NegotiatedVersion, SupportedVersion};
@@ -36,6 +37,8 @@ pub struct ClientConfig {
     pub requested_version: SupportedVersion,
     /// Retry and resumption limits for messaging.
     pub retry: RetryPolicy,
+    /// How memory is shared, lent and donated.
+    pub memory: MemoryConfig,
     /// How much of the board's RX/TX buffers to map.
     pub rxtx_size: RxTxSize,
 }
@@ -45,6 +48,7 @@ impl ClientConfig {
     pub const DEFAULT: ClientConfig = ClientConfig {
         requested_version: SupportedVersion::NEWEST,
         retry: RetryPolicy::DEFAULT,
+        memory: MemoryConfig::DEFAULT,
         rxtx_size: RxTxSize::Minimum,
     };
 }
@@ -83,6 +87,7 @@ pub struct FfaClient<'a> {
     mailbox: Mailbox<'a>,
     config: ClientConfig,
     session: OptionalCell<Session>,
+    memory: MemoryState,
 }
 
 /// `FFA_ID_GET`: this endpoint's own ID.
@@ -107,6 +112,7 @@ impl<'a> FfaClient<'a> {
             mailbox: Mailbox::new(rx, tx),
             config,
             session: OptionalCell::empty(),
+            memory: MemoryState::new(),
         }
     }
 
@@ -132,6 +138,11 @@ impl<'a> FfaClient<'a> {
     /// The RX/TX mailbox.
     pub fn mailbox(&self) -> &Mailbox<'a> {
         &self.mailbox
+    }
+
+    /// Memory management's state (what the callee offers, the transactions made).
+    pub fn memory(&self) -> &MemoryState {
+        &self.memory
     }
 
     /// Runs the core set-up, once; later calls return the same session.
@@ -172,6 +183,7 @@ impl<'a> FfaClient<'a> {
         self.require_session()?;
         self.mailbox.unmap(&self.conduit)?;
         self.session.clear();
+        self.memory.forget_offers();
         Ok(())
     }
 

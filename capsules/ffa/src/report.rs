@@ -1,5 +1,6 @@
 //! The boot report: after the init queue settles, one log line for the FF-A
-//! session and one per partition device.
+//! session, one per partition device, and one per memory transaction made
+//! at boot (handle, operation, receiver, pages, state).
 //!
 //! [`crate::boot::BootCompletion`] logs it once boot is complete (wired by
 //! `components::boot`). The same facts are available as a [`BootReport`]
@@ -7,6 +8,7 @@
 
 use crate::bus::{FfaBus, PartitionDevice, RootState};
 use crate::client::Session;
+use crate::memory::record::{MemoryRecord, RECORDS};
 use crate::partition::{ExecutionState, PartitionKind, PartitionProperties};
 use heapless::Vec;
 
@@ -82,6 +84,10 @@ pub struct BootReport<const PARTITIONS: usize> {
     pub session: Option<Session>,
     /// The partition devices with their slots.
     pub partitions: Vec<(usize, PartitionDevice), PARTITIONS>,
+    /// The memory transactions made (the first few).
+    pub memory: Vec<MemoryRecord, RECORDS>,
+    /// How many memory transactions were made in all.
+    pub memory_total: usize,
 }
 
 impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
@@ -92,10 +98,17 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
             // The bus holds at most PARTITIONS devices, so this always fits.
             let _ = partitions.push((slot, *device));
         });
+        let mut memory = Vec::new();
+        bus.client().for_each_memory_record(|record| {
+            // The client keeps at most RECORDS records, so this always fits.
+            let _ = memory.push(*record);
+        });
         BootReport {
             root: bus.state(),
             session: bus.client().session(),
             partitions,
+            memory,
+            memory_total: bus.client().memory().log.total(),
         }
     }
 
@@ -125,6 +138,42 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
                 KindSummary(device.info.kind),
                 PropertySummary(device.info.properties),
                 device.driver.unwrap_or("(none)")
+            );
+        }
+        if self.session.is_some() {
+            defmt::info!(
+                "ffa report: {=usize} memory transaction(s)",
+                self.memory_total
+            );
+        }
+        for record in self.memory.iter() {
+            match record.handle {
+                Some(handle) => defmt::info!(
+                    "ffa report: memory handle {=u64:#x}: {=str} to {=u16:#06x} ({=u8} receiver(s)), {=u32} pages in {=u32} range(s), {=str} layout, {=u32} fragment(s): {}",
+                    handle.0,
+                    record.operation.name(),
+                    record.receiver.raw(),
+                    record.receivers,
+                    record.pages,
+                    record.ranges,
+                    record.layout.name(),
+                    record.fragments,
+                    record.state
+                ),
+                None => defmt::info!(
+                    "ffa report: memory (no handle): {=str} to {=u16:#06x}, {=u32} pages in {=u32} range(s): {}",
+                    record.operation.name(),
+                    record.receiver.raw(),
+                    record.pages,
+                    record.ranges,
+                    record.state
+                ),
+            }
+        }
+        if self.memory_total > self.memory.len() {
+            defmt::info!(
+                "ffa report: ... and {=usize} more memory transaction(s)",
+                self.memory_total - self.memory.len()
             );
         }
     }

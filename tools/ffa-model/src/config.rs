@@ -5,7 +5,7 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `b"FFAM"` |
-//! | 4 | 2 | format version, currently 2 |
+//! | 4 | 2 | format version, currently 3 |
 //! | 6 | 2 | blob size (64) |
 //! | 8 | 2 | SPMC major version |
 //! | 10 | 2 | SPMC minor version |
@@ -18,10 +18,15 @@
 //! | 40 | 4 | `retry_storm` |
 //! | 44 | 4 | `interrupt_count` |
 //! | 48 | 4 | `yield_count` |
-//! | 52 | 4 | `personality`: 0 the specification, 1 TF-A's EL3 SPMC, 2 Hafnium, 3 OP-TEE |
-//! | 56 | 4 | reserved, zero |
+//! | 52 | 4 | `personality` ([`Personality`]): 0 the specification, 1 TF-A's EL3 SPMC, 2 Hafnium, 3 OP-TEE; also selects whose memory-management rules apply (see `memory_rules.rs`) |
+//! | 56 | 1 | `memory_fault` ([`MemoryFault`]): 0 none, 1 no memory, 2 denied reclaim, 3 aborted fragment, 4 bad attributes |
+//! | 57 | 3 | reserved, zero |
 //! | 60 | 4 | FNV-1a 32-bit hash of bytes 0..60 |
+//!
+//! Format history: 1 (TF-A's EL3 SPMC as flag bit 5, bytes 52..60
+//! reserved); 2 (the flag became `personality`); 3 (`memory_fault`).
 
+pub use crate::memory_rules::MemoryFault;
 use crate::personality::Personality;
 use ffa_abi::Status;
 
@@ -131,8 +136,11 @@ pub struct FaultConfig {
     pub enter_normal_world_at_el1: bool,
     /// The real SPMC the model answers as where they differ (see
     /// [`Personality`]; TF-A's EL3 SPMC's register conventions are in
-    /// `tf_a_el3.rs`). [`FaultConfig::as_personality`] also sets its version.
+    /// `tf_a_el3.rs`), memory management included (`memory_rules.rs`).
+    /// [`FaultConfig::as_personality`] also sets its version.
     pub personality: Personality,
+    /// A memory-management fault to inject once.
+    pub memory_fault: MemoryFault,
 }
 
 /// Why a blob was rejected by [`FaultConfig::from_bytes`].
@@ -158,6 +166,8 @@ pub enum ConfigError {
     InvalidPartitionInfoFault,
     /// Unknown personality.
     InvalidPersonality,
+    /// Unknown memory fault.
+    InvalidMemoryFault,
     /// Reserved bytes are not zero.
     ReservedNotZero,
 }
@@ -209,7 +219,7 @@ impl FaultConfig {
     /// Magic at the start of the serialised form.
     pub const MAGIC: [u8; 4] = *b"FFAM";
     /// Format version of the serialised form.
-    pub const FORMAT_VERSION: u16 = 2;
+    pub const FORMAT_VERSION: u16 = 3;
 
     /// The well-behaved configuration: FF-A v1.2, no faults, partition 0x8003
     /// interrupts once and yields once per request, no trace, normal world at EL2.
@@ -230,6 +240,7 @@ impl FaultConfig {
             trace: false,
             enter_normal_world_at_el1: false,
             personality: Personality::Specification,
+            memory_fault: MemoryFault::None,
         }
     }
 
@@ -286,6 +297,7 @@ impl FaultConfig {
         bytes[44..48].copy_from_slice(&self.interrupt_count.to_le_bytes());
         bytes[48..52].copy_from_slice(&self.yield_count.to_le_bytes());
         bytes[52..56].copy_from_slice(&self.personality.encode().to_le_bytes());
+        bytes[56] = self.memory_fault.encode();
         let checksum = fnv1a(&bytes[..CHECKSUM_OFFSET]);
         bytes[CHECKSUM_OFFSET..].copy_from_slice(&checksum.to_le_bytes());
         bytes
@@ -324,7 +336,8 @@ impl FaultConfig {
             .ok_or(ConfigError::InvalidPartitionInfoFault)?;
         let personality =
             Personality::decode(read_u32(bytes, 52)).ok_or(ConfigError::InvalidPersonality)?;
-        if bytes[56..60].iter().any(|&byte| byte != 0) {
+        let memory_fault = MemoryFault::decode(bytes[56]).ok_or(ConfigError::InvalidMemoryFault)?;
+        if bytes[57..60].iter().any(|&byte| byte != 0) {
             return Err(ConfigError::ReservedNotZero);
         }
         let config = FaultConfig {
@@ -343,6 +356,7 @@ impl FaultConfig {
             trace: flags & FLAG_TRACE != 0,
             enter_normal_world_at_el1: flags & FLAG_ENTER_NORMAL_WORLD_AT_EL1 != 0,
             personality,
+            memory_fault,
         };
         if !config.has_valid_spmc_version() {
             return Err(ConfigError::InvalidSpmcVersion);
@@ -365,7 +379,7 @@ mod tests {
     fn default_round_trips_and_has_the_documented_header() {
         let bytes = FaultConfig::default_config().to_bytes();
         assert_eq!(&bytes[0..4], b"FFAM");
-        assert_eq!(&bytes[4..8], &[2, 0, 64, 0]);
+        assert_eq!(&bytes[4..8], &[3, 0, 64, 0]);
         assert_eq!(&bytes[8..12], &[1, 0, 2, 0]);
         assert_eq!(
             FaultConfig::from_bytes(&bytes),

@@ -24,7 +24,8 @@ use crate::discovery;
 use crate::function_id::{self, *};
 use crate::mailbox::{BufferPair, Mailbox, ReceiveOwner};
 use crate::memory::NormalWorldMemory;
-use crate::memory_sharing::{self, MemorySharing};
+use crate::memory_partition;
+use crate::memory_sharing::{self, MemorySharing, TransactionInfo};
 use crate::messaging::{self, Storms};
 use crate::notifications::{self, Notifications};
 use crate::partition::PartitionInfo;
@@ -64,7 +65,7 @@ impl SecureWorld {
             mailbox: Mailbox::new(),
             partitions: PartitionTable::new(),
             storms: Storms::new(&config),
-            memory_sharing: MemorySharing,
+            memory_sharing: MemorySharing::new(&config),
             notifications: Notifications,
         }
     }
@@ -135,6 +136,60 @@ impl SecureWorld {
         self.mailbox.receive_owner()
     }
 
+    /// The live memory transactions (for tests).
+    pub fn memory_transactions(&self) -> impl Iterator<Item = TransactionInfo> + '_ {
+        self.memory_sharing.transactions()
+    }
+
+    /// Hosted partition `partition` retrieves transaction `handle` (sent by
+    /// `sender` with `tag`) asking for the `permissions` byte, as its memory
+    /// check would, but keeps it: a test's borrower that holds on. Returns
+    /// the response's length and fragments.
+    pub fn partition_retrieve(
+        &mut self,
+        memory: &mut dyn NormalWorldMemory,
+        partition: u16,
+        handle: u64,
+        sender: u16,
+        tag: u64,
+        permissions: u8,
+    ) -> Result<(usize, u16), Status> {
+        let mut descriptor = [0u8; memory_sharing::DESCRIPTOR_CAPACITY];
+        let retrieval = memory_partition::Retrieval {
+            sender,
+            handle,
+            tag,
+            transaction_type: 0,
+            permissions,
+        };
+        memory_partition::retrieve_into(
+            &mut self.memory_sharing,
+            memory,
+            self.config.personality,
+            partition,
+            memory_partition::partition_layout(&self.config),
+            &retrieval,
+            &mut descriptor,
+        )
+        .map(|received| (received.length, received.fragments))
+        .map_err(|(_, status)| status)
+    }
+
+    /// Hosted partition `partition` relinquishes transaction `handle`.
+    pub fn partition_relinquish(
+        &mut self,
+        memory: &mut dyn NormalWorldMemory,
+        partition: u16,
+        handle: u64,
+    ) -> Result<(), Status> {
+        let mut relinquish = [0u8; 18];
+        relinquish[..8].copy_from_slice(&handle.to_le_bytes());
+        relinquish[12..16].copy_from_slice(&1u32.to_le_bytes());
+        relinquish[16..].copy_from_slice(&partition.to_le_bytes());
+        self.memory_sharing
+            .relinquish(memory, self.config.personality, partition, &relinquish)
+    }
+
     fn is_tf_a(&self) -> bool {
         self.config.personality == Personality::TfAEl3Spmc
     }
@@ -154,12 +209,22 @@ impl SecureWorld {
             return Reply::error(Status::NotSupported);
         }
         let version = self.negotiated_version();
+        // The echo partition's memory checks (ffa_abi::memory_check).
+        if let Some(reply) =
+            memory_partition::intercept(call, &mut self.memory_sharing, memory, &self.config)
+        {
+            return reply;
+        }
         let result = |outcome: Result<(), Status>| match outcome {
             Ok(()) => Reply::success_32(),
             Err(error) => Reply::error(error),
         };
         match function_id {
-            FFA_FEATURES => match tf_a.then(|| tf_a_el3::features(call)).flatten() {
+            FFA_FEATURES => match tf_a
+                .then(|| tf_a_el3::features(call))
+                .flatten()
+                .or_else(|| memory_sharing::features(personality, call.word(1)))
+            {
                 Some(reply) => reply,
                 None => discovery::features(version, personality, call),
             },
@@ -206,7 +271,14 @@ impl SecureWorld {
                 )
             }
             FFA_RUN => messaging::run(&mut self.partitions, &self.config, call),
-            _ if memory_sharing::handles(function_id) => self.memory_sharing.handle(call),
+            _ if memory_sharing::handles(function_id) => self.memory_sharing.handle(
+                call,
+                memory,
+                &self.mailbox,
+                &self.partitions,
+                &self.config,
+                version,
+            ),
             _ if notifications::handles(function_id) => self.notifications.handle(call),
             _ => Reply::error(Status::NotSupported),
         }

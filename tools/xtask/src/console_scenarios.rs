@@ -145,7 +145,7 @@ fn commands_expected() -> Vec<String> {
         "[kernel] ffa status: the root signals ffa-root-probed once set up or failed (partition drivers wait on it): signalled",
         "[kernel] ffa status: RX/TX size asked for: the minimum (the SPMC's granule); the buffers hold 4096 bytes",
         "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC maps at most 16 pages",
-        "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MSG_SEND_DIRECT_REQ2 FFA_PARTITION_INFO_GET_REGS; RX/TX granule 4096 bytes",
+        "[kernel] ffa status: the SPMC offers 4 optional ABIs: FFA_MSG_SEND_DIRECT_REQ2 FFA_PARTITION_INFO_GET_REGS FFA_MEM_SHARE FFA_MEM_LEND; RX/TX granule 4096 bytes",
         "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301 direct-receive req2-receive aarch64 driver ffa-echo",
         "[kernel] console> ffa list",
         "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301 direct-receive req2-receive aarch64 driver ffa-echo",
@@ -256,7 +256,7 @@ fn older_spmc_expected() -> Vec<String> {
     lines(&[
         "[kernel] ffa status: root Ready, FF-A v1.0 (SMCCC 1.2)",
         "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC states no maximum",
-        "[kernel] ffa status: the SPMC offers 0 optional ABIs; RX/TX granule 4096 bytes",
+        "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MEM_SHARE FFA_MEM_LEND; RX/TX granule 4096 bytes",
         "[kernel] arm-ffa-1: kind: a PE endpoint (a partition that runs) with 4 execution contexts",
         "[kernel] arm-ffa-1: properties 0x1 read as FF-A v1.0 defines them",
         "[kernel] arm-ffa-1: ID type Unreported, execution state Unreported",
@@ -355,7 +355,7 @@ fn hafnium_expected() -> Vec<String> {
         "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 3 partitions",
         "[kernel] ffa status: RX/TX size asked for: the minimum (the SPMC's granule); the buffers hold 4096 bytes",
         "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC maps at most 1 pages",
-        "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MSG_SEND_DIRECT_REQ2 FFA_PARTITION_INFO_GET_REGS",
+        "[kernel] ffa status: the SPMC offers 4 optional ABIs: FFA_MSG_SEND_DIRECT_REQ2 FFA_PARTITION_INFO_GET_REGS FFA_MEM_SHARE FFA_MEM_LEND",
         "[kernel] console> ffa info 0x8001",
         "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301 direct-receive req2-receive aarch64 driver ffa-echo",
         "[kernel] arm-ffa-1: kind: a PE endpoint (a partition that runs) with 4 execution contexts",
@@ -382,7 +382,7 @@ fn op_tee_expected() -> Vec<String> {
         "[kernel] ffa status: root Ready, FF-A v1.1 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 3 partitions",
         "[kernel] ffa status: the client asks for v1.2",
         "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC states no maximum",
-        "[kernel] ffa status: the SPMC offers 0 optional ABIs; RX/TX granule 4096 bytes",
+        "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MEM_SHARE FFA_MEM_LEND; RX/TX granule 4096 bytes",
         "[kernel] console> ffa info 0x8001",
         "[kernel] arm-ffa-1: kind: a PE endpoint (a partition that runs) with 4 execution contexts",
         "[kernel] arm-ffa-1: properties 0x101 read as FF-A v1.1 defines them",
@@ -405,7 +405,7 @@ fn tf_a_el3_expected() -> Vec<String> {
         "[kernel] console> ffa status",
         "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 3 partitions",
         "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC states no maximum",
-        "[kernel] ffa status: the SPMC offers 0 optional ABIs; RX/TX granule 4096 bytes",
+        "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MEM_SHARE FFA_MEM_LEND; RX/TX granule 4096 bytes",
         "[kernel] console> ffa info 0x8001",
         "[kernel] arm-ffa-1: properties 0x101 read as FF-A v1.2 defines them",
         "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 the SPMC does not offer FFA_MSG_SEND_DIRECT_REQ2",
@@ -730,7 +730,7 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
     },
     ConsoleScenario {
         name: "console-spmc-tf-a-el3",
-        description: "the model answering as TF-A's EL3 SPMC: no optional ABIs (discovery through RX), REQ2 refused as not offered, 64-bit requests echo",
+        description: "the model answering as TF-A's EL3 SPMC: no REQ2 or PARTITION_INFO_GET_REGS (discovery through RX), REQ2 refused as not offered, 64-bit requests echo",
         board_features: &[],
         secure_world: personality(&[Fault {
             kind: FaultKind::TfAEl3Spmc,
@@ -927,6 +927,9 @@ pub struct ReportFacts {
     pub root: Option<String>,
     /// `arm-ffa-1: ID 0x8001 UUID ... driver ffa-echo`.
     pub partitions: Vec<String>,
+    /// The memory transactions made at boot: `3 memory transaction(s)`,
+    /// then `memory handle 0xfffffffe: share to 0x8001 ...: Reclaimed` each.
+    pub memory: Vec<String>,
     /// The init queue's counts when it last settled (`3 ready, 0 failed,
     /// 0 waiting, 0 timed out, 0 unbound`).
     pub settled: Option<String>,
@@ -937,9 +940,12 @@ pub fn boot_report(log: &[String]) -> ReportFacts {
     let mut facts = ReportFacts::default();
     for message in log.iter().filter_map(|line| kernel_message(line)) {
         if let Some(rest) = message.strip_prefix("ffa report: ") {
-            match rest.strip_prefix("root ") {
-                Some(root) => facts.root = Some(root.to_string()),
-                None => facts.partitions.push(rest.to_string()),
+            if let Some(root) = rest.strip_prefix("root ") {
+                facts.root = Some(root.to_string());
+            } else if rest.starts_with("arm-ffa-") {
+                facts.partitions.push(rest.to_string());
+            } else if is_memory_line(rest) {
+                facts.memory.push(rest.to_string());
             }
         } else if let Some(counts) = message.strip_prefix("init: settled: ") {
             // Before the console runs `init` (whose lines carry no level).
@@ -949,6 +955,12 @@ pub fn boot_report(log: &[String]) -> ReportFacts {
         }
     }
     facts
+}
+
+/// Whether a boot report line (after `ffa report: `) or an `ffa mem` line
+/// (after `ffa mem: `) is one of the memory transaction lines they share.
+fn is_memory_line(line: &str) -> bool {
+    line.starts_with("memory ") || line.ends_with(" memory transaction(s)")
 }
 
 /// Where the console's output of `command` is: the lines after its echo up
@@ -1098,7 +1110,13 @@ fn init_disagreements(log: &[String], report: &ReportFacts) -> Vec<String> {
 /// Board features an agreement boot may keep from a fault scenario: the
 /// image is the plain or the protected-mode board, the client perhaps
 /// asking for v1.1 (`exit-when-settled` is dropped for the console).
-const AGREEMENT_FEATURES: &[&str] = &["exit-when-settled", "protected-mode", "scenario-ffa-v1-1"];
+const AGREEMENT_FEATURES: &[&str] = &[
+    "exit-when-settled",
+    "protected-mode",
+    "ffa-v1-1",
+    "ffa-v1-0",
+    "memory-fragments",
+];
 
 /// The fault scenarios the agreement check boots: every model scenario
 /// whose image is one [`AGREEMENT_FEATURES`] allows; among them every SPMC
