@@ -1,8 +1,10 @@
 //! The kernel console and its command groups.
 //!
-//! [`SystemCommandsComponent`] (`version`, `init`, `reboot`, `poweroff`) and
-//! [`FfaCommandsComponent`] (the `ffa` commands) each build a command group;
-//! any capsule's group is built the same way. [`ConsoleComponent`] takes the
+//! [`SystemCommandsComponent`] (`version`, `init`, `reboot`, `poweroff`),
+//! [`FfaCommandsComponent`] (the `ffa` commands) and
+//! [`FfaMemoryCommandsComponent`] (`ffa share`, `lend`, `reclaim`,
+//! `memcheck`, `mem`, with scratch regions from the page pool) each build a
+//! command group; any capsule's group is built the same way. [`ConsoleComponent`] takes the
 //! board's list of groups, makes the console the UART's receive client,
 //! registers its deferred call and starts it (it prints its prompt).
 //!
@@ -11,11 +13,16 @@
 //!     .finalize(system_commands_component_static!());
 //! let ffa_commands = FfaCommandsComponent::new(ffa, queue, &chip.timer)
 //!     .finalize(ffa_commands_component_static!(8));
-//! let groups = static_init!([&'static dyn CommandGroup; 2], [system, ffa_commands]);
+//! let memory_commands = FfaMemoryCommandsComponent::new(ffa, pool)
+//!     .finalize(ffa_memory_commands_component_static!(8));
+//! let groups = static_init!(
+//!     [&'static dyn CommandGroup; 3],
+//!     [system, ffa_commands, memory_commands]
+//! );
 //! ConsoleComponent::new(&chip.uart0, groups).finalize(console_component_static!())?;
 //! ```
 //!
-//! A feature that brings commands (memory sharing, a TPM, OP-TEE) adds its
+//! A feature that brings commands (notifications, a TPM, OP-TEE) adds its
 //! group to that list; neither the console nor its parser changes.
 
 use core::mem::MaybeUninit;
@@ -23,6 +30,7 @@ use core::mem::MaybeUninit;
 use capsule_console::command::CommandGroup;
 use capsule_console::console::{Console, RECEIVE_BUFFER_SIZE};
 use capsule_console::system::SystemCommands;
+use capsule_ffa::commands::memory::MemoryCommands;
 use capsule_ffa::commands::FfaCommands;
 use kernel::component::Component;
 use kernel::deferred_call::DeferredCallClient;
@@ -30,6 +38,7 @@ use kernel::hil::power::SystemPower;
 use kernel::hil::time::Time;
 use kernel::hil::uart::Receive;
 use kernel::init_queue::Queue;
+use kernel::page_pool::PagePool;
 
 use crate::ffa::Ffa;
 use crate::{Context, SetupError};
@@ -61,6 +70,16 @@ macro_rules! ffa_commands_component_static {
     ($partitions:expr $(,)?) => {
         $crate::kernel::static_buf!(
             $crate::capsule_ffa::commands::FfaCommands<'static, $partitions>
+        )
+    };
+}
+
+/// Static memory for [`FfaMemoryCommandsComponent`] on a bus of `$partitions` partition devices.
+#[macro_export]
+macro_rules! ffa_memory_commands_component_static {
+    ($partitions:expr $(,)?) => {
+        $crate::kernel::static_buf!(
+            $crate::capsule_ffa::commands::memory::MemoryCommands<'static, $partitions>
         )
     };
 }
@@ -156,5 +175,28 @@ impl<const PARTITIONS: usize> Component for FfaCommandsComponent<PARTITIONS> {
 
     fn finalize(self, memory: Self::StaticInput) -> Self::Output {
         memory.write(FfaCommands::new(self.ffa.bus, self.queue, self.time))
+    }
+}
+
+/// Builds the `ffa` memory commands.
+pub struct FfaMemoryCommandsComponent<const PARTITIONS: usize> {
+    ffa: Ffa<PARTITIONS>,
+    pool: &'static PagePool<'static>,
+}
+
+impl<const PARTITIONS: usize> FfaMemoryCommandsComponent<PARTITIONS> {
+    /// The memory commands over the bus of `ffa`, with scratch regions
+    /// from `pool` (the page pool the board's drivers share from).
+    pub fn new(ffa: Ffa<PARTITIONS>, pool: &'static PagePool<'static>) -> Self {
+        FfaMemoryCommandsComponent { ffa, pool }
+    }
+}
+
+impl<const PARTITIONS: usize> Component for FfaMemoryCommandsComponent<PARTITIONS> {
+    type StaticInput = &'static mut MaybeUninit<MemoryCommands<'static, PARTITIONS>>;
+    type Output = &'static MemoryCommands<'static, PARTITIONS>;
+
+    fn finalize(self, memory: Self::StaticInput) -> Self::Output {
+        memory.write(MemoryCommands::new(self.ffa.bus, self.pool))
     }
 }

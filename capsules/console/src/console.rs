@@ -17,7 +17,7 @@
 //! console output, not log lines: no level, and no log filter removes it.
 //!
 //! ```text
-//! console: 15 commands; type help
+//! console: 20 commands; type help
 //! console: ready
 //! console> ffa list
 //! arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301 direct-receive req2-receive aarch64 driver ffa-echo

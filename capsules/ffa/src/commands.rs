@@ -22,9 +22,13 @@
 //! error: not supported by partition 0x8002: it does not receive DIRECT_REQ2 (properties bit 9)
 //! ```
 //!
-//! Commands of other FF-A features (memory, notifications, indirect
-//! messages) are groups of their own, registered beside this one:
-//! `ffa share` in another group coexists with `ffa list` here.
+//! Commands of other FF-A features are groups of their own, registered
+//! beside this one: [`memory::MemoryCommands`] (`ffa share`, `ffa lend`,
+//! `ffa reclaim`, `ffa memcheck`, `ffa mem`, on scratch regions of the
+//! kernel's page pool) coexists with `ffa list` here; notifications and
+//! indirect messages would add theirs the same way.
+
+pub mod memory;
 
 use capsule_console::command::{Arguments, Command, CommandError, CommandGroup};
 use capsule_console::words::parse_number;
@@ -127,67 +131,6 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
         time: &'a dyn Time,
     ) -> FfaCommands<'a, PARTITIONS> {
         FfaCommands { bus, queue, time }
-    }
-
-    /// The session, or an error saying FF-A is not set up.
-    fn session<'l>(&self) -> Result<Session, CommandError<'l>> {
-        self.bus.client().session().ok_or_else(|| {
-            defmt::println!(
-                "error: FF-A is not set up (the FF-A root is {}); see ffa status and init",
-                self.bus.state()
-            );
-            CommandError::Reported
-        })
-    }
-
-    /// The partition argument `index` names (an ID or, if `uuids`, a UUID).
-    fn selector<'l>(
-        &self,
-        arguments: &Arguments<'l>,
-        index: usize,
-        uuids: bool,
-    ) -> Result<Selector, CommandError<'l>> {
-        let argument = arguments.get(index).ok_or(CommandError::Usage)?;
-        if let Some(number) = parse_number(argument) {
-            return u16::try_from(number)
-                .map(|raw| Selector::Id(PartitionId::new(raw)))
-                .map_err(|_| CommandError::BadNumber {
-                    argument,
-                    expected: PARTITION_ID,
-                });
-        }
-        match Uuid::parse(argument) {
-            Some(uuid) if uuids => Ok(Selector::Uuid(uuid)),
-            _ if uuids => Err(CommandError::BadArgument {
-                argument,
-                expected: "a partition ID (0x8001) or a UUID",
-            }),
-            _ => Err(CommandError::BadNumber {
-                argument,
-                expected: PARTITION_ID,
-            }),
-        }
-    }
-
-    /// The one device with the ID argument `index` names.
-    fn device<'l>(
-        &self,
-        arguments: &Arguments<'l>,
-        index: usize,
-    ) -> Result<(usize, PartitionDevice), CommandError<'l>> {
-        let Selector::Id(id) = self.selector(arguments, index, false)? else {
-            return Err(CommandError::Usage);
-        };
-        let mut found = None;
-        self.bus.for_each_device(|slot, device| {
-            if found.is_none() && device.info.id == id {
-                found = Some((slot, *device));
-            }
-        });
-        found.ok_or(CommandError::Unknown {
-            what: "partition",
-            argument: arguments.get(index).unwrap_or(""),
-        })
     }
 
     /// `ffa` and `ffa status`.
@@ -331,7 +274,7 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
     /// `ffa info <id|uuid>`.
     fn info<'l>(&self, arguments: &Arguments<'l>) -> Result<(), CommandError<'l>> {
         arguments.expect_count(1, 1)?;
-        let selector = self.selector(arguments, 0, true)?;
+        let selector = selector(arguments, 0, true)?;
         let session = self.bus.client().session();
         let mut shown = 0usize;
         self.bus.for_each_device(|slot, device| {
@@ -388,7 +331,7 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
                 });
             }
         }
-        let session = self.session()?;
+        let session = session_of(self.bus)?;
         let client = self.bus.client();
         if count_only {
             if !session.version.at_least(SupportedVersion::V1_1) {
@@ -446,8 +389,8 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
     /// `ffa ping <id>`.
     fn ping<'l>(&self, arguments: &Arguments<'l>) -> Result<(), CommandError<'l>> {
         arguments.expect_count(1, 1)?;
-        let (_, device) = self.device(arguments, 0)?;
-        self.session()?;
+        let (_, device) = device(self.bus, arguments, 0)?;
+        session_of(self.bus)?;
         if let Some(why) = direct_request_obstacle(&device.info) {
             return not_supported_by(device.info.id, why);
         }
@@ -462,10 +405,10 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
     /// `ffa send <id> <w3> [w4..w7]`.
     fn send<'l>(&self, arguments: &Arguments<'l>) -> Result<(), CommandError<'l>> {
         arguments.expect_count(2, 6)?;
-        let (_, device) = self.device(arguments, 0)?;
+        let (_, device) = device(self.bus, arguments, 0)?;
         let mut payload = [0u64; 5];
         arguments.numbers_into(1, &mut payload, u32::MAX as u64, WORD_32)?;
-        self.session()?;
+        session_of(self.bus)?;
         if let Some(why) = direct_request_obstacle(&device.info) {
             return not_supported_by(device.info.id, why);
         }
@@ -476,10 +419,10 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
     /// `ffa send64 <id> <x3> [x4..x7]`.
     fn send64<'l>(&self, arguments: &Arguments<'l>) -> Result<(), CommandError<'l>> {
         arguments.expect_count(2, 6)?;
-        let (_, device) = self.device(arguments, 0)?;
+        let (_, device) = device(self.bus, arguments, 0)?;
         let mut payload = [0u64; 5];
         arguments.numbers_into(1, &mut payload, u64::MAX, WORD_64)?;
-        self.session()?;
+        session_of(self.bus)?;
         if let Some(why) = direct_request_64_obstacle(&device.info) {
             return not_supported_by(device.info.id, why);
         }
@@ -494,7 +437,7 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
     /// `ffa send2 <id> <uuid> <x4> [x5..x17]`.
     fn send2<'l>(&self, arguments: &Arguments<'l>) -> Result<(), CommandError<'l>> {
         arguments.expect_count(3, 16)?;
-        let (_, device) = self.device(arguments, 0)?;
+        let (_, device) = device(self.bus, arguments, 0)?;
         let uuid_argument = arguments.get(1).ok_or(CommandError::Usage)?;
         let uuid = Uuid::parse(uuid_argument).ok_or(CommandError::BadArgument {
             argument: uuid_argument,
@@ -502,7 +445,7 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
         })?;
         let mut payload = [0u64; 14];
         arguments.numbers_into(2, &mut payload, u64::MAX, WORD_64)?;
-        let session = self.session()?;
+        let session = session_of(self.bus)?;
         if !session.version.at_least(SupportedVersion::V1_2) {
             return not_supported("FFA_MSG_SEND_DIRECT_REQ2", "v1.2", &session);
         }
@@ -555,6 +498,68 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
             }
         }
     }
+}
+
+/// The session on `bus`, or an error saying FF-A is not set up.
+fn session_of<'l, const PARTITIONS: usize>(
+    bus: &FfaBus<'_, PARTITIONS>,
+) -> Result<Session, CommandError<'l>> {
+    bus.client().session().ok_or_else(|| {
+        defmt::println!(
+            "error: FF-A is not set up (the FF-A root is {}); see ffa status and init",
+            bus.state()
+        );
+        CommandError::Reported
+    })
+}
+
+/// The partition argument `index` names (an ID or, if `uuids`, a UUID).
+fn selector<'l>(
+    arguments: &Arguments<'l>,
+    index: usize,
+    uuids: bool,
+) -> Result<Selector, CommandError<'l>> {
+    let argument = arguments.get(index).ok_or(CommandError::Usage)?;
+    if let Some(number) = parse_number(argument) {
+        return u16::try_from(number)
+            .map(|raw| Selector::Id(PartitionId::new(raw)))
+            .map_err(|_| CommandError::BadNumber {
+                argument,
+                expected: PARTITION_ID,
+            });
+    }
+    match Uuid::parse(argument) {
+        Some(uuid) if uuids => Ok(Selector::Uuid(uuid)),
+        _ if uuids => Err(CommandError::BadArgument {
+            argument,
+            expected: "a partition ID (0x8001) or a UUID",
+        }),
+        _ => Err(CommandError::BadNumber {
+            argument,
+            expected: PARTITION_ID,
+        }),
+    }
+}
+
+/// The one device on `bus` with the ID argument `index` names.
+fn device<'l, const PARTITIONS: usize>(
+    bus: &FfaBus<'_, PARTITIONS>,
+    arguments: &Arguments<'l>,
+    index: usize,
+) -> Result<(usize, PartitionDevice), CommandError<'l>> {
+    let Selector::Id(id) = selector(arguments, index, false)? else {
+        return Err(CommandError::Usage);
+    };
+    let mut found = None;
+    bus.for_each_device(|slot, device| {
+        if found.is_none() && device.info.id == id {
+            found = Some((slot, *device));
+        }
+    });
+    found.ok_or(CommandError::Unknown {
+        what: "partition",
+        argument: arguments.get(index).unwrap_or(""),
+    })
 }
 
 /// One partition device, in the boot report's words.

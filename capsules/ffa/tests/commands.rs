@@ -5,15 +5,13 @@
 
 mod common;
 
-use capsule_console::command::{Arguments, CommandError, CommandGroup};
-use capsule_ffa::bus::FfaBus;
+use capsule_console::command::CommandError;
 use capsule_ffa::client::ClientConfig;
 use capsule_ffa::commands::FfaCommands;
-use common::{fixture, ids, leak, Fixture, ManualAlarm};
+use common::{bus, fixture, ids, leak, run_line, Fixture, ManualAlarm};
 use ffa_abi::Uuid;
 use ffa_model::{FaultConfig, Personality};
 use kernel::hil::smccc::SmcccRegisters;
-use kernel::init_queue::{ConditionSet, InitQueue, Queue};
 
 struct Board {
     fixture: Fixture,
@@ -29,43 +27,16 @@ fn board(config: FaultConfig, probe: bool) -> Board {
 /// The commands over a bus on `fixture` (whose replies a test may have
 /// forged), its root probed if `probe`.
 fn board_over(fixture: Fixture, probe: bool) -> Board {
-    let queue: &'static InitQueue<'static, 4, 4> = leak(InitQueue::new());
-    let root_ready = queue.declare_condition("ffa-root-ready").unwrap();
-    let bus = leak(FfaBus::<'static, 4>::new(
-        fixture.client,
-        queue,
-        ConditionSet::empty(),
-    ));
-    queue.add("arm-ffa", bus, Some(root_ready)).unwrap();
-    if probe {
-        queue.service();
-        assert!(bus.is_ready());
-    }
+    let (queue, bus) = bus(fixture.client, probe);
     let commands = leak(FfaCommands::new(bus, queue, leak(ManualAlarm::new())));
     fixture.conduit.log().clear();
     Board { fixture, commands }
 }
 
 impl Board {
-    /// Runs the command line `line`; the result, with borrowed words leaked.
+    /// Runs the command line `line`.
     fn run(&self, line: &'static str) -> Result<(), CommandError<'static>> {
-        let words: &'static [&'static str] =
-            leak(line.split_whitespace().collect::<Vec<_>>()).as_slice();
-        let (command, name_words) = self
-            .commands
-            .commands()
-            .iter()
-            .filter_map(|command| {
-                let length = command.name_words().count();
-                command
-                    .name_words()
-                    .eq(words.iter().copied().take(length))
-                    .then_some((command, length))
-            })
-            .max_by_key(|(_, length)| *length)
-            .expect("an ffa command");
-        self.commands
-            .run(command, &Arguments::new(&words[name_words..]))
+        run_line(&[self.commands], line)
     }
 
     fn calls(&self, id: u32) -> usize {
