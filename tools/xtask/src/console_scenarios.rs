@@ -109,12 +109,18 @@ const COMMANDS: &[&str] = &[
     "ffa send 0x8002 7",
     "ffa send64 0x8001 0x1_0000_0001 2",
     "ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1 2 3",
+    "ffa share 0x8001 1",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa lend 0x8001 1",
+    "ffa reclaim $handle",
+    "ffa mem",
     "console",
 ];
 
 fn commands_expected() -> Vec<String> {
     lines(&[
-        "[kernel] console: 15 commands; type help",
+        "[kernel] console: 20 commands; type help",
         "[kernel] console: ready",
         "[kernel] console> help",
         "[kernel] help: help [command] - lists the commands",
@@ -182,6 +188,19 @@ fn commands_expected() -> Vec<String> {
         "[kernel] console> ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1 2 3",
         "x0=0xc400008e x1=0x80010000 x2=0x0 x3=0x0 x4=0x1 x5=0x2 x6=0x3 x7=0x0",
         "[kernel] ffa send2: x8=0x0 x9=0x0",
+        "[kernel] console> ffa share 0x8001 1",
+        "[kernel] ffa share: handle 0x100000001: 1 pages at 0x",
+        "[kernel] console> ffa memcheck 0x100000001",
+        "[kernel] ffa memcheck: the kernel read pattern Q back from the shared pages",
+        "[kernel] console> ffa reclaim 0x100000001",
+        " are the kernel's again, holding pattern Q (the partition's reply); back in the pool (15 of 16 pages free)",
+        "[kernel] console> ffa lend 0x8001 1",
+        "[kernel] ffa lend: handle 0x100000002: 1 pages at 0x",
+        "[kernel] console> ffa reclaim 0x100000002",
+        " are the kernel's again, holding pattern P; back in the pool (15 of 16 pages free)",
+        "[kernel] console> ffa mem",
+        "[kernel] ffa mem: 5 memory transaction(s)",
+        "[kernel] ffa mem: scratch regions: 0 of 4 held",
         "[kernel] console> console",
         " commands; discarded 0 too long, 0 not text (0 bytes), 0 cancelled, 0 with lost input; UART: 0 overruns, 0 garbled bytes",
         "[kernel] console> poweroff",
@@ -347,6 +366,10 @@ const PERSONALITY: &[&str] = &[
     "ffa send64 0x8001 0x1_0000_0001 2",
     "ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1",
     "init",
+    "ffa share 0x8001 1",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa mem",
 ];
 
 fn hafnium_expected() -> Vec<String> {
@@ -372,6 +395,11 @@ fn hafnium_expected() -> Vec<String> {
         "x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2",
         "[kernel] ffa send2: 0x8001 answered in ",
         "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        // Hafnium's handles are slot indices; the boot's donation keeps slot 0.
+        "[kernel] ffa share: handle 0x1: 1 pages at 0x",
+        "[kernel] ffa memcheck: handle 0x1: partition 0x8001 retrieved 4096 bytes (1 constituent(s), 1 fragment(s)), found pattern P, wrote pattern Q and relinquished them",
+        "[kernel] ffa reclaim: handle 0x1: 1 pages at 0x",
+        "[kernel] ffa mem: memory handle 0x1: share to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
         "[secure] [fw] PSCI SYSTEM_OFF, status 0",
     ])
 }
@@ -396,6 +424,11 @@ fn op_tee_expected() -> Vec<String> {
         "x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2",
         "[kernel] error: not supported at the negotiated version: FFA_MSG_SEND_DIRECT_REQ2 needs FF-A v1.2, this session negotiated v1.1",
         "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        // OP-TEE's handles carry bit 44; v1.1 descriptors.
+        "[kernel] ffa share: handle 0x100000000000: 1 pages at 0x",
+        "[kernel] ffa memcheck: handle 0x100000000000: partition 0x8001 retrieved 4096 bytes",
+        "[kernel] ffa reclaim: handle 0x100000000000: 1 pages at 0x",
+        "[kernel] ffa mem: memory handle 0x100000000000: share to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
         "[secure] [fw] PSCI SYSTEM_OFF, status 0",
     ])
 }
@@ -416,6 +449,12 @@ fn tf_a_el3_expected() -> Vec<String> {
         "x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2",
         "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
         "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        // TF-A 2.12's EL3 SPMC takes memory transactions only from v1.0/v1.1 callers.
+        "[kernel] console> ffa share 0x8001 1",
+        "[kernel] WARN ffa: FFA_MEM_SHARE_64 refused: INVALID_PARAMETERS (an SPMC that takes memory transactions only from v1.0/v1.1 callers, as TF-A 2.12's EL3 SPMC, answers this at v1.2: request v1.1 for it)",
+        "[kernel] error: ffa share: refused: Status(InvalidParameters); the pages are back in the pool",
+        ", 16 free, the longest free run 16 pages",
+        "[kernel] ffa mem: memory (no handle): share to 0x8001, 1 pages in 1 range(s): Refused(Status(InvalidParameters))",
         "[secure] [fw] PSCI SYSTEM_OFF, status 0",
     ])
 }
@@ -578,6 +617,8 @@ const PROTECTED: &[&str] = &[
     "ffa ping 0x8001",
     "ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 5",
     "ffa discover",
+    "ffa share 0x8001 1",
+    "ffa mem",
 ];
 
 fn protected_expected() -> Vec<String> {
@@ -591,6 +632,10 @@ fn protected_expected() -> Vec<String> {
         "[kernel] ffa ping: 0x8001 answered in ",
         "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
         "[kernel] ffa discover: the SPMC reports 3 partition descriptors",
+        // The proxy does not mediate memory sharing: not offered, nothing sent.
+        "[kernel] error: not supported by the callee: it offers neither FFA_MEM_SHARE_64 nor FFA_MEM_SHARE_32 (FFA_FEATURES); the pages stay the kernel's",
+        "[kernel] ffa mem: 0 memory transaction(s)",
+        "[kernel] ffa mem: scratch regions: 0 of 4 held",
         "[secure] [fw] PSCI SYSTEM_OFF, status 0",
     ])
 }
@@ -606,6 +651,8 @@ const TF_A: &[&str] = &[
     "ffa send 0x8001 1 2 3 4 5",
     "ffa send64 0x8001 0x1_0000_0000 7",
     "ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1",
+    "ffa share 0x8001 1",
+    "ffa mem",
 ];
 
 fn tf_a_expected() -> Vec<String> {
@@ -624,8 +671,198 @@ fn tf_a_expected() -> Vec<String> {
         "w1=0x80010000 w2=0x0 w3=0x1 w4=0x2 w5=0x3 w6=0x4 w7=0x5",
         "x1=0x80010000 x2=0x0 x3=0x100000000 x4=0x7",
         "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
+        // The real EL3 SPMC refuses memory from a v1.2 caller (tf-a-spmc-console-memory asks for v1.1).
+        "[kernel] console> ffa share 0x8001 1",
+        "[kernel] error: ffa share: refused: Status(InvalidParameters); the pages are back in the pool",
+        "[kernel] ffa mem: memory (no handle): share to 0x8001, 1 pages in 1 range(s): Refused(Status(InvalidParameters))",
         "[kernel] poweroff: switching the system off, status 0",
         "[secure] [sp] DIRECT_REQ_32 from 0x0000: echo",
+    ])
+}
+
+/// Memory from the console against a healthy model: share, check,
+/// reclaim, share again; lend, check, reclaim; every memory error.
+const MEMORY: &[&str] = &[
+    "ffa mem",
+    "ffa share 0x8001 2",
+    "ffa mem",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa share 0x8001 2",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa lend 0x8001 3",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa reclaim 0xfffffffe",
+    "ffa reclaim 0x1234",
+    "ffa memcheck 0x1234",
+    "ffa share 0x8001 16",
+    "ffa share 0x8001 0",
+    "ffa lend 0x8001 lots",
+    "ffa share 0x9999 1",
+    "ffa reclaim not-a-handle",
+    "ffa share 0x8002 1",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa mem",
+];
+
+fn memory_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console> ffa mem",
+        "[kernel] ffa mem: page pool: 16 pages at 0x",
+        // The boot's transactions (the echo driver's memory checks), as the report lists them.
+        "[kernel] ffa mem: 3 memory transaction(s)",
+        "[kernel] ffa mem: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+        "[kernel] ffa mem: memory handle 0x100000000: donate to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Donated",
+        "[kernel] ffa mem: scratch regions: 0 of 4 held",
+        "[kernel] console> ffa share 0x8001 2",
+        " shared with 0x8001 (read-write), 1 fragment(s), holding pattern P; scratch 1 of 4",
+        "[kernel] console> ffa mem",
+        "[kernel] ffa mem: 4 memory transaction(s)",
+        "[kernel] ffa mem: memory handle 0x100000001: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Shared",
+        "[kernel] ffa mem: scratch regions: 1 of 4 held",
+        " shared with 0x8001, 1 fragment(s); the kernel may read and write them, holding pattern P",
+        "[kernel] console> ffa memcheck 0x100000001",
+        "[kernel] ffa memcheck: handle 0x100000001: partition 0x8001 retrieved 8192 bytes (1 constituent(s), 1 fragment(s)), found pattern P, wrote pattern Q and relinquished them",
+        "[kernel] ffa memcheck: the kernel read pattern Q back from the shared pages",
+        "[kernel] console> ffa reclaim 0x100000001",
+        "[kernel] INFO ffa: FFA_MEM_RECLAIM of handle 0x100000001: the shared region is the kernel's again",
+        " are the kernel's again, holding pattern Q (the partition's reply); back in the pool (15 of 16 pages free)",
+        // The same pages again, with a new handle.
+        "[kernel] console> ffa share 0x8001 2",
+        "[kernel] ffa share: handle 0x100000002: 2 pages at 0x",
+        "[kernel] console> ffa memcheck 0x100000002",
+        "[kernel] ffa memcheck: the kernel read pattern Q back from the shared pages",
+        "[kernel] console> ffa reclaim 0x100000002",
+        "[kernel] ffa reclaim: handle 0x100000002: 2 pages at 0x",
+        "[kernel] console> ffa lend 0x8001 3",
+        " lent to 0x8001 (read-write), 1 fragment(s), holding pattern P; scratch 1 of 4",
+        "[kernel] ffa lend: the kernel cannot touch the pages until ffa reclaim 0x100000003 succeeds",
+        "[kernel] console> ffa memcheck 0x100000003",
+        "[kernel] ffa memcheck: handle 0x100000003: partition 0x8001 retrieved 12288 bytes (1 constituent(s), 1 fragment(s)), found pattern P, wrote pattern Q and relinquished them",
+        "[kernel] ffa memcheck: the kernel cannot read lent pages; ffa reclaim 0x100000003 shows what they hold",
+        "[kernel] console> ffa reclaim 0x100000003",
+        "[kernel] INFO ffa: FFA_MEM_RECLAIM of handle 0x100000003: the lent region is the kernel's again",
+        " are the kernel's again, holding pattern Q (the partition's reply); back in the pool (15 of 16 pages free)",
+        "[kernel] console> ffa reclaim 0xfffffffe",
+        "[kernel] error: unknown memory handle '0xfffffffe': not a scratch region of the console's (the client's record: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed); ffa mem lists them",
+        "[kernel] error: unknown memory handle '0x1234': the console holds no scratch region with it; ffa mem lists them",
+        "[kernel] error: unknown memory handle '0x1234': the console holds no scratch region with it; ffa mem lists them",
+        "[kernel] error: ffa share: page pool exhausted: no run of 16 free pages (15 of 16 pages free, the longest run 15)",
+        "[kernel] error: bad number '0': expected a page count from 1 to 64",
+        "[kernel] error: bad number 'lots': expected a page count from 1 to 64",
+        "[kernel] error: unknown partition '0x9999'",
+        "[kernel] error: bad number 'not-a-handle': expected a 64-bit memory handle such as 0xfffffffe",
+        "[kernel] console> ffa share 0x8002 1",
+        " shared with 0x8002 (read-write)",
+        "[kernel] error: not supported by partition 0x8002: it runs in AArch32, so 64-bit direct requests do not reach it",
+        "[kernel] console> ffa reclaim 0x100000004",
+        " are the kernel's again, holding pattern P; back in the pool (15 of 16 pages free)",
+        "[kernel] console> ffa mem",
+        "[kernel] ffa mem: 7 memory transaction(s)",
+        "[kernel] ffa mem: memory handle 0x100000003: lend to 0x8001 (1 receiver(s)), 3 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+        "[kernel] ffa mem: memory handle 0x100000004: share to 0x8002 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+        "[kernel] ffa mem: scratch regions: 0 of 4 held",
+        "[kernel] poweroff: switching the system off, status 0",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+/// A lent region whose first reclaim the relayer denies.
+const MEMORY_DENIED: &[&str] = &[
+    "ffa lend 0x8001 2",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa mem",
+    "ffa reclaim $handle",
+    "ffa mem",
+];
+
+fn memory_denied_expected() -> Vec<String> {
+    lines(&[
+        // The boot's two reclaims go through (the fault lets them).
+        "[kernel] INFO ffa: FFA_MEM_RECLAIM of handle 0xfffffffe: the shared region is the kernel's again",
+        "[kernel] INFO ffa: FFA_MEM_RECLAIM of handle 0xffffffff: the lent region is the kernel's again",
+        "[kernel] console> ffa lend 0x8001 2",
+        "[kernel] ffa lend: handle 0x100000001: 2 pages at 0x",
+        "[kernel] console> ffa memcheck 0x100000001",
+        "found pattern P, wrote pattern Q and relinquished them",
+        "[kernel] console> ffa reclaim 0x100000001",
+        "[kernel] WARN ffa: FFA_MEM_RECLAIM of handle 0x100000001: DENIED, a borrower still holds it; it stays lent",
+        "[kernel] error: ffa reclaim: handle 0x100000001: DENIED: a borrower still holds the memory; it stays lent (scratch 1); reclaim it once the partition relinquishes it",
+        "[kernel] console> ffa mem",
+        ", 13 free, the longest free run 13 pages",
+        "[kernel] ffa mem: memory handle 0x100000001: lend to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Lent",
+        "[kernel] ffa mem: scratch regions: 1 of 4 held",
+        " lent to 0x8001, 1 fragment(s); the kernel cannot touch them until ffa reclaim succeeds, expected to hold pattern Q",
+        "[kernel] ffa mem: scratch 1: the last reclaim was refused: Status(Denied)",
+        "[kernel] console> ffa reclaim 0x100000001",
+        "[kernel] INFO ffa: FFA_MEM_RECLAIM of handle 0x100000001: the lent region is the kernel's again",
+        " are the kernel's again, holding pattern Q (the partition's reply); back in the pool (15 of 16 pages free)",
+        "[kernel] console> ffa mem",
+        "[kernel] ffa mem: memory handle 0x100000001: lend to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+        "[kernel] ffa mem: scratch regions: 0 of 4 held",
+        "[kernel] poweroff: switching the system off, status 0",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
+/// Memory from the console against real TF-A, the kernel asking for v1.1
+/// (TF-A 2.12's EL3 SPMC takes memory transactions only from v1.0/v1.1
+/// callers).
+const TF_A_MEMORY: &[&str] = &[
+    "ffa status",
+    "ffa mem",
+    "ffa share 0x8001 2",
+    "ffa mem",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa share 0x8001 2",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa lend 0x8001 1",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa mem",
+];
+
+fn tf_a_memory_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] ffa status: root Ready, FF-A v1.1 (SMCCC 1.5), own ID 0x0000, RX/TX 4096 bytes (1 pages), 1 partitions",
+        "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MEM_SHARE FFA_MEM_LEND",
+        // The boot's share and lend (the echo driver's checks), from TF-A's first handles.
+        "[kernel] ffa mem: 2 memory transaction(s)",
+        "[kernel] ffa mem: memory handle 0xffffffc0: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+        "[kernel] ffa mem: memory handle 0xffffffc1: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+        "[kernel] console> ffa share 0x8001 2",
+        "[kernel] ffa share: handle 0xffffffc2: 2 pages at 0x",
+        "[kernel] ffa mem: memory handle 0xffffffc2: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.1 layout, 1 fragment(s): Shared",
+        "[kernel] console> ffa memcheck 0xffffffc2",
+        "[kernel] ffa memcheck: handle 0xffffffc2: partition 0x8001 retrieved 8192 bytes (1 constituent(s), 1 fragment(s)), found pattern P, wrote pattern Q and relinquished them",
+        "[kernel] ffa memcheck: the kernel read pattern Q back from the shared pages",
+        "[kernel] console> ffa reclaim 0xffffffc2",
+        " are the kernel's again, holding pattern Q (the partition's reply); back in the pool (16 of 16 pages free)",
+        "[kernel] console> ffa share 0x8001 2",
+        "[kernel] ffa share: handle 0xffffffc3: 2 pages at 0x",
+        "[kernel] ffa memcheck: the kernel read pattern Q back from the shared pages",
+        "[kernel] console> ffa reclaim 0xffffffc3",
+        "[kernel] console> ffa lend 0x8001 1",
+        "[kernel] ffa lend: handle 0xffffffc4: 1 pages at 0x",
+        "[kernel] ffa memcheck: handle 0xffffffc4: partition 0x8001 retrieved 4096 bytes (1 constituent(s), 1 fragment(s)), found pattern P, wrote pattern Q and relinquished them",
+        "[kernel] console> ffa reclaim 0xffffffc4",
+        " are the kernel's again, holding pattern Q (the partition's reply)",
+        "[kernel] ffa mem: 5 memory transaction(s)",
+        "[kernel] ffa mem: memory handle 0xffffffc4: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+        "[kernel] ffa mem: scratch regions: 0 of 4 held",
+        "[kernel] poweroff: switching the system off, status 0",
+        // Our partition saw the console's patterns (P of scratch regions 1 to 3) and tags.
+        "[secure] [sp] FFA_MEM_RETRIEVE_REQ_64: handle 0xffffffc2, sender 0x0000, tag 0xc0de0001, type share, read-write access",
+        "[secure] [sp] 8192 bytes hold pattern 0x5eedc0de00000001",
+        "[secure] [sp] FFA_MEM_RELINQUISH of handle 0xffffffc2: done",
+        "[secure] [sp] FFA_MEM_RETRIEVE_REQ_64: handle 0xffffffc4, sender 0x0000, tag 0xc0de0003, type lend, read-write access",
+        "[secure] [sp] 4096 bytes hold pattern 0x5eedc0de00000003",
     ])
 }
 
@@ -633,7 +870,7 @@ fn tf_a_expected() -> Vec<String> {
 pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
     ConsoleScenario {
         name: "console-commands",
-        description: "every console command once against a healthy model: help, version, init, ffa status/list/info/discover/ping/send/send64/send2, console, poweroff",
+        description: "every console command once against a healthy model: help, version, init, ffa status/list/info/discover/ping/send/send64/send2, ffa share/memcheck/reclaim/lend/mem, console, poweroff",
         board_features: &[],
         secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
         script: || session(COMMANDS),
@@ -704,7 +941,7 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
     },
     ConsoleScenario {
         name: "console-spmc-hafnium",
-        description: "the model answering as Hafnium (v1.3): ffa status shows the 1-page RX/TX maximum, ffa info reads the properties as v1.3 (48-byte descriptors), discovery through registers, REQ2 works",
+        description: "the model answering as Hafnium (v1.3): ffa status shows the 1-page RX/TX maximum, ffa info reads the properties as v1.3 (48-byte descriptors), discovery through registers, REQ2 works; share, memcheck and reclaim with a slot-index handle",
         board_features: &[],
         secure_world: personality(&[Fault {
             kind: FaultKind::Hafnium,
@@ -717,7 +954,7 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
     },
     ConsoleScenario {
         name: "console-spmc-op-tee",
-        description: "the model answering as OP-TEE (v1.1 whatever is asked): no RX/TX maximum stated, v1.1 properties, an unknown UUID discovers nothing instead of an error, REQ2 refused at the version",
+        description: "the model answering as OP-TEE (v1.1 whatever is asked): no RX/TX maximum stated, v1.1 properties, an unknown UUID discovers nothing instead of an error, REQ2 refused at the version; share, memcheck and reclaim in the v1.1 layout with a bit-44 handle",
         board_features: &[],
         secure_world: personality(&[Fault {
             kind: FaultKind::OpTee,
@@ -730,7 +967,7 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
     },
     ConsoleScenario {
         name: "console-spmc-tf-a-el3",
-        description: "the model answering as TF-A's EL3 SPMC: no REQ2 or PARTITION_INFO_GET_REGS (discovery through RX), REQ2 refused as not offered, 64-bit requests echo",
+        description: "the model answering as TF-A's EL3 SPMC: no REQ2 or PARTITION_INFO_GET_REGS (discovery through RX), REQ2 refused as not offered, 64-bit requests echo; a share from a v1.2 caller refused (INVALID_PARAMETERS) with the reason",
         board_features: &[],
         secure_world: personality(&[Fault {
             kind: FaultKind::TfAEl3Spmc,
@@ -790,7 +1027,7 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
     },
     ConsoleScenario {
         name: "console-protected-mode",
-        description: "protected mode: init shows the proxy's entry and condition, and the console's FF-A calls go through the EL2 proxy (which does not pass REQ2 on)",
+        description: "protected mode: init shows the proxy's entry and condition, and the console's FF-A calls go through the EL2 proxy (which does not pass REQ2 on, nor mediate memory sharing: ffa share is refused as not offered, nothing sent)",
         board_features: &["protected-mode"],
         secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
         script: || session(PROTECTED),
@@ -799,8 +1036,45 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
         exit_status: 0,
     },
     ConsoleScenario {
+        name: "console-memory",
+        description: "memory from the console against a healthy model: ffa share, ffa mem, ffa memcheck (the partition retrieves, checks pattern P, writes Q, relinquishes), ffa reclaim, share again; lend, check, reclaim; every memory error (unknown handle, a boot handle, pool exhausted, bad numbers, unknown partition, a partition without 64-bit requests)",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
+        script: || session(MEMORY),
+        expected_lines: memory_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-memory-reclaim-denied",
+        description: "a lent region whose reclaim the model denies (memory-reclaim-denied after the boot's two reclaims): it stays lent, ffa mem says so, the next reclaim brings it back holding the partition's pattern Q",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings {
+            faults: &[Fault {
+                kind: FaultKind::MemoryReclaimDenied,
+                amount: Some(2),
+            }],
+            trace: false,
+            enter_normal_world_at_el1: false,
+        }),
+        script: || session(MEMORY_DENIED),
+        expected_lines: memory_denied_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "tf-a-spmc-console-memory",
+        description: "real TF-A (SPMD + EL3 SPMC), the kernel asking for v1.1: the console shares pool pages with our partition, which retrieves them, checks the pattern, writes the other and relinquishes; reclaim, share again, lend, check, reclaim",
+        board_features: &["ffa-v1-1"],
+        secure_world: SecureWorld::TfA(Configuration::Spmc),
+        script: || session(TF_A_MEMORY),
+        expected_lines: tf_a_memory_expected,
+        forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, "[sp] FATAL", " ERROR "],
+        exit_status: 0,
+    },
+    ConsoleScenario {
         name: "tf-a-spmc-console",
-        description: "real TF-A (SPMD + EL3 SPMC): the console lists, discovers and pings our partition, sends 32- and 64-bit requests; REQ2 is refused as not offered",
+        description: "real TF-A (SPMD + EL3 SPMC): the console lists, discovers and pings our partition, sends 32- and 64-bit requests; REQ2 is refused as not offered, and a share from this v1.2 caller is refused by the SPMC (INVALID_PARAMETERS), its pages back in the pool",
         board_features: &[],
         secure_world: SecureWorld::TfA(Configuration::Spmc),
         script: || session(TF_A),
@@ -813,7 +1087,7 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
 /// The check across the fault scenarios.
 pub const AGREEMENT: &str = "console-agrees-with-boot-report";
 /// What it shows.
-pub const AGREEMENT_DESCRIPTION: &str = "for every fault and SPMC personality scenario's secure world: ffa status, ffa list and ffa info show what the boot report shows (RX/TX size included), init what the init queue's boot log shows (unbound drivers, ffa-root-probed)";
+pub const AGREEMENT_DESCRIPTION: &str = "for every fault and SPMC personality scenario's secure world: ffa status, ffa list and ffa info show what the boot report shows (RX/TX size included), ffa mem its memory transactions (handles, states), init what the init queue's boot log shows (unbound drivers, ffa-root-probed)";
 
 /// The console scenario called `name` (or the agreement check).
 pub fn find(name: &str) -> Option<&'static str> {
@@ -884,7 +1158,8 @@ pub fn run(
 }
 
 /// A script that lists the partitions, asks for the status and each
-/// partition the boot report names, shows the init queue, then powers off.
+/// partition the boot report names, shows the init queue and the memory
+/// transactions, then powers off.
 struct AgreementScript {
     stage: usize,
     infos: VecDeque<String>,
@@ -912,7 +1187,8 @@ impl Script for AgreementScript {
                     self.stage = 1000;
                     Next::Step(Step::line("init"))
                 }
-                None if self.stage == 1001 => Next::Step(Step::line("poweroff")),
+                None if self.stage == 1001 => Next::Step(Step::line("ffa mem")),
+                None if self.stage == 1002 => Next::Step(Step::line("poweroff")),
                 None => Next::Done,
             },
         }
@@ -1059,7 +1335,29 @@ pub fn disagreements(log: &[String]) -> Vec<String> {
         }
     }
     problems.extend(init_disagreements(log, &report));
+    problems.extend(memory_disagreements(log, &report));
     problems
+}
+
+/// What is wrong with the console's `ffa mem` against the boot report: the
+/// memory transactions it lists (before the console made any) must be the
+/// report's, line for line.
+fn memory_disagreements(log: &[String], report: &ReportFacts) -> Vec<String> {
+    let Some(mem) = console_output(log, "ffa mem").into_iter().next() else {
+        return vec!["no output of `ffa mem`".into()];
+    };
+    let shown: Vec<&str> = mem
+        .iter()
+        .filter_map(|line| line.strip_prefix("ffa mem: "))
+        .filter(|line| is_memory_line(line))
+        .collect();
+    if shown != report.memory {
+        return vec![format!(
+            "ffa mem shows the memory transactions {shown:?}, the boot report {:?}",
+            report.memory
+        )];
+    }
+    Vec::new()
 }
 
 /// What is wrong with the console's `init` against the boot log: its
@@ -1280,6 +1578,9 @@ mod tests {
         "[kernel] INFO ffa report: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 2 partitions (capsules/ffa/src/report.rs:71)",
         "[kernel] INFO ffa report: arm-ffa-1: ID 0x8001 UUID a contexts 4 properties 0x1 direct-receive driver ffa-echo (capsules/ffa/src/report.rs:86)",
         "[kernel] INFO ffa report: arm-ffa-2: ID 0x8100 UUID b SEPID of an independent peripheral device properties 0x10 driver (none) (capsules/ffa/src/report.rs:86)",
+        "[kernel] INFO ffa report: 2 memory transaction(s) (capsules/ffa/src/report.rs:181)",
+        "[kernel] INFO ffa report: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed (capsules/ffa/src/report.rs:186)",
+        "[kernel] INFO ffa report: memory (no handle): lend to 0x8001, 1 pages in 1 range(s): Refused(Status(NoMemory)) (capsules/ffa/src/report.rs:186)",
         "[kernel] console: ready",
         "[kernel] console> ffa list",
         "[kernel] arm-ffa-1: ID 0x8001 UUID a contexts 4 properties 0x1 direct-receive driver ffa-echo",
@@ -1305,6 +1606,13 @@ mod tests {
         "[kernel] init: condition ffa-root-probed: signalled",
         "[kernel] init: 2 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
         "[kernel] console: ready",
+        "[kernel] console> ffa mem",
+        "[kernel] ffa mem: page pool: 16 pages at 0x60020000, 15 free, the longest free run 15 pages",
+        "[kernel] ffa mem: 2 memory transaction(s)",
+        "[kernel] ffa mem: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+        "[kernel] ffa mem: memory (no handle): lend to 0x8001, 1 pages in 1 range(s): Refused(Status(NoMemory))",
+        "[kernel] ffa mem: scratch regions: 0 of 4 held",
+        "[kernel] console: ready",
     ];
 
     #[test]
@@ -1325,9 +1633,9 @@ mod tests {
     #[test]
     fn disagreement_is_found_in_list_info_and_status() {
         let mut changed = log(REPORT);
-        changed[7] = "[kernel] arm-ffa-2: ID 0x8100 UUID b contexts 2 properties 0x1 direct-receive driver (none)".into();
-        changed[10] = "[kernel] ffa status: root Waiting, no FF-A session".into();
-        changed[19] = "[kernel] arm-ffa-2: ID 0x8100 UUID c".into();
+        changed[10] = "[kernel] arm-ffa-2: ID 0x8100 UUID b contexts 2 properties 0x1 direct-receive driver (none)".into();
+        changed[13] = "[kernel] ffa status: root Waiting, no FF-A session".into();
+        changed[22] = "[kernel] arm-ffa-2: ID 0x8100 UUID c".into();
         let problems = disagreements(&changed);
         assert_eq!(problems.len(), 3, "{problems:#?}");
         let missing = log(&REPORT[..4]);
@@ -1337,13 +1645,13 @@ mod tests {
     #[test]
     fn disagreement_is_found_in_the_rx_tx_size_and_the_kind_of_id() {
         let problems = disagreements(&changed(
-            11,
+            14,
             "[kernel] ffa status: RX/TX size chosen: 8192 bytes (2 pages): granule 4096 bytes",
         ));
         assert_eq!(problems.len(), 1, "{problems:#?}");
         assert!(problems[0].contains("RX/TX size chosen: 4096 bytes (1 pages)"));
         let problems = disagreements(&changed(
-            20,
+            23,
             "[kernel] arm-ffa-2: ID type IndependentPeripheral",
         ));
         assert_eq!(
@@ -1356,20 +1664,42 @@ mod tests {
     fn disagreement_is_found_in_init_counts_and_the_root_s_conditions() {
         // Unbound counted as failed, say.
         let problems = disagreements(&changed(
-            27,
+            30,
             "[kernel] init: 2 ready, 1 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
         ));
         assert_eq!(problems.len(), 1, "{problems:#?}");
         assert!(problems[0].contains("1 unbound"));
         // The drivers' condition not signalled although the root is ready.
         let problems = disagreements(&changed(
-            26,
+            29,
             "[kernel] init: condition ffa-root-probed: not signalled",
         ));
         assert_eq!(problems.len(), 1, "{problems:#?}");
         assert!(problems[0].contains("ffa-root-probed: signalled"));
-        let without_init = log(&REPORT[..22]);
-        assert_eq!(disagreements(&without_init), ["no output of `init`"]);
+        let without_init = log(&REPORT[..25]);
+        assert_eq!(
+            disagreements(&without_init),
+            ["no output of `init`", "no output of `ffa mem`"]
+        );
+    }
+
+    #[test]
+    fn disagreement_is_found_in_the_memory_transactions() {
+        // A state the report does not say.
+        let problems = disagreements(&changed(
+            35,
+            "[kernel] ffa mem: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Shared",
+        ));
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(problems[0].contains("ffa mem shows"), "{problems:#?}");
+        // A transaction left out, and a count that differs.
+        let mut fewer = log(REPORT);
+        fewer.remove(36);
+        assert_eq!(disagreements(&fewer).len(), 1);
+        let problems = disagreements(&changed(34, "[kernel] ffa mem: 3 memory transaction(s)"));
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        // The report's memory lines are not partitions.
+        assert_eq!(boot_report(&log(REPORT)).memory.len(), 3);
     }
 
     #[test]
@@ -1388,6 +1718,11 @@ mod tests {
             "[kernel] init: condition ffa-root-ready: not signalled",
             "[kernel] init: condition ffa-root-probed: signalled",
             "[kernel] init: 0 ready, 3 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+            "[kernel] console: ready",
+            "[kernel] console> ffa mem",
+            "[kernel] ffa mem: page pool: 16 pages at 0x60020000, 16 free, the longest free run 16 pages",
+            "[kernel] ffa mem: no FF-A session (the FF-A root is Failed(Status(Denied))): nothing was shared",
+            "[kernel] ffa mem: scratch regions: 0 of 4 held",
             "[kernel] console: ready",
         ]);
         assert_eq!(disagreements(&failed), Vec::<String>::new());
@@ -1440,6 +1775,7 @@ mod tests {
         assert_eq!(script.next(&log), Next::Step(Step::line("ffa info 0x8001")));
         assert_eq!(script.next(&log), Next::Step(Step::line("ffa info 0x8100")));
         assert_eq!(script.next(&log), Next::Step(Step::line("init")));
+        assert_eq!(script.next(&log), Next::Step(Step::line("ffa mem")));
         assert_eq!(script.next(&log), Next::Step(Step::line("poweroff")));
         assert_eq!(script.next(&log), Next::Done);
     }

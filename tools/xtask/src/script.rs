@@ -8,7 +8,9 @@
 //! many prompts; or a wait for some log line (the boot report) before
 //! going on. [`LineScript`] is a fixed list (`cargo xtask run --script
 //! FILE`, the scenarios), [`PipeScript`] reads lines from standard input as
-//! they come (commands on a pipe).
+//! they come (commands on a pipe). In both, [`LAST_HANDLE`] (`$handle`)
+//! stands for the memory handle of the console's last `ffa share` or
+//! `ffa lend`, so a script can reclaim what it shared.
 
 use std::collections::VecDeque;
 use std::io::BufRead;
@@ -78,6 +80,38 @@ impl Step {
     }
 }
 
+/// What a script's line may say instead of a memory handle: the handle
+/// the console printed for the last `ffa share` or `ffa lend`.
+pub const LAST_HANDLE: &str = "$handle";
+
+/// The handle of the console's last `ffa share` or `ffa lend` in `log`.
+pub fn last_handle(log: &[String]) -> Option<&str> {
+    log.iter().rev().find_map(|line| {
+        let rest = line
+            .strip_prefix("[kernel] ffa share: handle ")
+            .or_else(|| line.strip_prefix("[kernel] ffa lend: handle "))?;
+        rest.split(':').next()
+    })
+}
+
+/// `step` with [`LAST_HANDLE`] replaced by the last handle in `log` (left
+/// as it is if there is none: the console then says it is no number).
+fn with_last_handle(step: Step, log: &[String]) -> Step {
+    match step {
+        Step::Type { bytes, prompts } => {
+            let text = String::from_utf8_lossy(&bytes);
+            match last_handle(log) {
+                Some(handle) if text.contains(LAST_HANDLE) => Step::Type {
+                    bytes: text.replace(LAST_HANDLE, handle).into_bytes(),
+                    prompts,
+                },
+                _ => Step::Type { bytes, prompts },
+            }
+        }
+        other => other,
+    }
+}
+
 /// What comes next in a script.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
@@ -137,8 +171,10 @@ impl LineScript {
 }
 
 impl Script for LineScript {
-    fn next(&mut self, _log: &[String]) -> Next {
-        self.steps.pop_front().map_or(Next::Done, Next::Step)
+    fn next(&mut self, log: &[String]) -> Next {
+        self.steps
+            .pop_front()
+            .map_or(Next::Done, |step| Next::Step(with_last_handle(step, log)))
     }
 }
 
@@ -164,12 +200,12 @@ impl PipeScript {
 }
 
 impl Script for PipeScript {
-    fn next(&mut self, _log: &[String]) -> Next {
+    fn next(&mut self, log: &[String]) -> Next {
         match self.lines.try_recv() {
             Ok(line) if line.trim_start().starts_with('#') => Next::NotYet,
             Ok(line) => {
                 self.typed += 1;
-                Next::Step(Step::line(&line))
+                Next::Step(with_last_handle(Step::line(&line), log))
             }
             Err(mpsc::TryRecvError::Empty) => Next::NotYet,
             Err(mpsc::TryRecvError::Disconnected) if self.typed == 0 => Next::Nothing,
@@ -376,6 +412,29 @@ mod tests {
         );
         assert_eq!(script.next(&[]), Next::Step(Step::line("init")));
         assert_eq!(script.next(&[]), Next::Done);
+    }
+
+    #[test]
+    fn a_line_may_name_the_last_shared_or_lent_handle() {
+        let mut script = LineScript::parse("ffa reclaim $handle\nffa reclaim $handle\n");
+        let before = log(&["[kernel] console: ready"]);
+        assert_eq!(
+            script.next(&before),
+            Next::Step(Step::line("ffa reclaim $handle")),
+            "no handle yet: left for the console to refuse"
+        );
+        let after = log(&[
+            "[kernel] ffa share: handle 0xfffffffe: 2 pages at 0x60021000 shared with 0x8001",
+            "[kernel] INFO ffa: lend of 1 pages (1 ranges) to 0x8001: handle 0x5",
+            "[kernel] ffa lend: handle 0x100000003: 3 pages at 0x60025000 lent to 0x8001",
+            "[kernel] console: ready",
+        ]);
+        assert_eq!(last_handle(&after), Some("0x100000003"));
+        assert_eq!(
+            script.next(&after),
+            Next::Step(Step::line("ffa reclaim 0x100000003"))
+        );
+        assert_eq!(last_handle(&after[..2]), Some("0xfffffffe"));
     }
 
     #[test]
