@@ -102,6 +102,33 @@ static MEMORY_COMMANDS: [Command; 5] = [
     ),
 ];
 
+/// What `ffa share` and `ffa lend` do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Giving {
+    /// `FFA_MEM_SHARE`.
+    Share,
+    /// `FFA_MEM_LEND`.
+    Lend,
+}
+
+impl Giving {
+    /// The command's name.
+    fn command(self) -> &'static str {
+        match self {
+            Giving::Share => "ffa share",
+            Giving::Lend => "ffa lend",
+        }
+    }
+
+    /// The client's operation.
+    fn operation(self) -> Operation {
+        match self {
+            Giving::Share => Operation::Share,
+            Giving::Lend => Operation::Lend,
+        }
+    }
+}
+
 /// What the console gave: the client's typed handle on the region.
 enum Given<'a> {
     /// Shared: the kernel may still read and write it.
@@ -308,16 +335,12 @@ impl<'a, const PARTITIONS: usize> MemoryCommands<'a, PARTITIONS> {
     }
 
     /// `ffa share <id> <pages>` and `ffa lend <id> <pages>`.
-    fn give<'l>(
-        &self,
-        operation: Operation,
-        arguments: &Arguments<'l>,
-    ) -> Result<(), CommandError<'l>> {
+    fn give<'l>(&self, giving: Giving, arguments: &Arguments<'l>) -> Result<(), CommandError<'l>> {
         arguments.expect_count(2, 2)?;
         let (_, device) = device(self.bus, arguments, 0)?;
         let pages = arguments.number(1, 1, MAXIMUM_SCRATCH_PAGES, PAGE_COUNT)? as usize;
         session_of(self.bus)?;
-        let command = command_name(operation);
+        let command = giving.command();
         let Some(slot) = (0..SCRATCH_REGIONS).find(|slot| self.with_slot(*slot, |s| s.is_none()))
         else {
             defmt::println!(
@@ -357,11 +380,11 @@ impl<'a, const PARTITIONS: usize> MemoryCommands<'a, PARTITIONS> {
         let client = self.bus.client();
         let receivers = [Receiver::new(device.info.id, DataAccess::ReadWrite)];
         let options = TransferOptions::tagged(TAG | u64::from(serial));
-        let given = match operation {
-            Operation::Lend => client.lend(region, &receivers, &options).map(Given::Lent),
-            _ => client
+        let given = match giving {
+            Giving::Share => client
                 .share(region, &receivers, &options)
                 .map(Given::Shared),
+            Giving::Lend => client.lend(region, &receivers, &options).map(Given::Lent),
         };
         let scratch = match given {
             Ok(given) => Scratch {
@@ -374,7 +397,7 @@ impl<'a, const PARTITIONS: usize> MemoryCommands<'a, PARTITIONS> {
             },
             Err(MemoryFailure::Refused { error, region }) => {
                 drop(region);
-                return refused(command, operation, error);
+                return refused(command, giving.operation(), error);
             }
             Err(MemoryFailure::Stranded { error, lent }) => {
                 defmt::println!(
@@ -710,15 +733,6 @@ fn holding(region: &Region<'_>, serial: u32, expected: Pattern) -> &'static str 
     "holding neither pattern P nor Q (someone else wrote them)"
 }
 
-/// `ffa share` or `ffa lend`.
-fn command_name(operation: Operation) -> &'static str {
-    match operation {
-        Operation::Share => "ffa share",
-        Operation::Lend => "ffa lend",
-        Operation::Donate => "ffa donate",
-    }
-}
-
 /// A share or lend that did not go through; the pages are back in the pool.
 fn refused<'l>(
     command: &'static str,
@@ -756,8 +770,8 @@ impl<const PARTITIONS: usize> CommandGroup for MemoryCommands<'_, PARTITIONS> {
         arguments: &Arguments<'l>,
     ) -> Result<(), CommandError<'l>> {
         match command.name {
-            "ffa share" => self.give(Operation::Share, arguments),
-            "ffa lend" => self.give(Operation::Lend, arguments),
+            "ffa share" => self.give(Giving::Share, arguments),
+            "ffa lend" => self.give(Giving::Lend, arguments),
             "ffa reclaim" => self.reclaim(arguments),
             "ffa memcheck" => self.memcheck(arguments),
             "ffa mem" => {
