@@ -36,6 +36,7 @@ fn everything() -> FaultConfig {
         enter_normal_world_at_el1: true,
         personality: Personality::Hafnium,
         memory_fault: MemoryFault::AbortedFragment,
+        memory_fault_after: 9,
         optee_fault: OpteeFault::UnknownRpc,
     }
 }
@@ -54,7 +55,7 @@ fn layout_is_as_documented() {
     let bytes = everything().to_bytes();
     assert_eq!(FaultConfig::BLOB_SIZE, 64);
     assert_eq!(&bytes[0..4], b"FFAM");
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 4);
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 5);
     assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 64);
     assert_eq!(&bytes[8..12], &[1, 0, 1, 0]);
     assert_eq!(
@@ -71,8 +72,9 @@ fn layout_is_as_documented() {
     );
     assert_eq!(&bytes[52..56], &[2, 0, 0, 0], "Hafnium");
     assert_eq!(bytes[56], 3, "aborted fragment");
-    assert_eq!(bytes[57], 4, "unknown RPC");
-    assert_eq!(&bytes[58..60], &[0; 2]);
+    assert_eq!(bytes[57], 9, "memory fault after 9 calls");
+    assert_eq!(bytes[58], 4, "unknown RPC");
+    assert_eq!(bytes[59], 0);
     assert_eq!(
         u32::from_le_bytes(bytes[60..64].try_into().unwrap()),
         fnv1a(&bytes[..60])
@@ -180,13 +182,13 @@ fn rejects_bad_blobs() {
     );
 
     let mut bytes = good;
-    bytes[57] = 8;
+    bytes[58] = 8;
     assert_eq!(
         FaultConfig::from_bytes(&reseal(bytes)),
         Err(ConfigError::InvalidOpteeFault)
     );
 
-    for reserved in 58..60 {
+    for reserved in 59..60 {
         let mut bytes = good;
         bytes[reserved] = 1;
         assert_eq!(

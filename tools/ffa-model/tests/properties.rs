@@ -7,7 +7,7 @@ use common::{Harness, MEMORY_BASE};
 use ffa_abi::Status;
 use ffa_abi::Version;
 use ffa_model::function_id::*;
-use ffa_model::partition::{ECHO_PARTITION_UUID, HOSTED_PARTITIONS, INTERRUPTING_PARTITION_UUID};
+use ffa_model::partition::{ECHO_PARTITION_UUID, INTERRUPTING_PARTITION_UUID};
 use ffa_model::{
     FaultConfig, MemoryFault, Outcome, PartitionInfoFault, Personality, ReadinessError, Registers,
 };
@@ -156,6 +156,7 @@ fn fault_config() -> impl Strategy<Value = FaultConfig> {
                     _ => Personality::OpTee,
                 },
                 memory_fault: MemoryFault::None,
+                memory_fault_after: 0,
                 optee_fault: ffa_model::OpteeFault::None,
             },
         )
@@ -253,7 +254,10 @@ proptest! {
             let outcome = harness.outcome_of(call);
             check_reply(&config, call, &outcome)?;
         }
-        prop_assert_eq!(harness.world.partitions(), &HOSTED_PARTITIONS[..]);
+        prop_assert_eq!(
+            harness.world.partitions(),
+            ffa_model::partition::partitions_of(config.personality)
+        );
     }
 
     #[test]
