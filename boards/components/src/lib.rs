@@ -23,7 +23,9 @@
 //! 5. [`memory`]: the page pool of kernel-owned pages to share, and the
 //!    memory checks a test-partition driver runs with it;
 //! 6. [`partition_driver`]: one per partition driver (entry named after the
-//!    driver, waiting on `ffa-root-ready`);
+//!    driver, waiting on `ffa-root-ready`); [`optee`]: the OP-TEE driver
+//!    (its entry `optee`, device enumeration, console commands, self-test),
+//!    on a virtual alarm of [`alarm`]'s mux;
 //! 7. [`boot`]: boot completion, the boot report, the board's hook;
 //! 8. [`console`]: the command groups, then the console on the UART (a
 //!    board feature: it prints its prompt and takes input from here on);
@@ -34,12 +36,14 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod alarm;
 pub mod boot;
 pub mod console;
 pub mod ffa;
 pub mod init_queue;
 pub mod main_loop;
 pub mod memory;
+pub mod optee;
 pub mod partition_driver;
 pub mod protected_mode;
 pub mod readiness;
@@ -49,7 +53,7 @@ use kernel::ErrorCode;
 // The crates the `..._component_static!` macros name, so that a board
 // expanding them needs no dependency of its own on them.
 #[doc(hidden)]
-pub use {capsule_console, capsule_ffa, capsule_ffa_proxy, kernel};
+pub use {capsule_console, capsule_ffa, capsule_ffa_proxy, capsule_optee, kernel};
 
 /// A board could not be set up: what failed, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]

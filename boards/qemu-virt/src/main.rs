@@ -19,17 +19,20 @@ use capsule_ffa::memory::MemoryConfig;
 use capsule_ffa::readiness::ReadinessConfig;
 use capsule_ffa::version::SupportedVersion;
 use capsule_ffa::{ClientConfig, Uuid};
+use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
 use components::boot::BootComponent;
 use components::ffa::FfaComponent;
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
 use components::memory::{MemoryCheckComponent, PagePoolComponent};
+use components::optee::{OpteeComponent, SelfTestChoice};
 use components::partition_driver::PartitionDriverComponent;
 use components::readiness::ReadinessComponent;
 use components::SetupError;
 use kernel::component::Component;
 use kernel::init_queue::ConditionSet;
 use kernel::static_init;
+use kernel::virtual_alarm::VirtualAlarm;
 use qemu_virt::QemuVirt;
 
 armv8a::entry!(main);
@@ -110,14 +113,26 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let queue = InitQueueComponent::<INIT_ENTRIES, INIT_CONDITIONS>::new().finalize(
         components::init_queue_component_static!(INIT_ENTRIES, INIT_CONDITIONS),
     );
+    // The chip's one alarm, shared: each capsule that waits gets its own.
+    let alarms = AlarmMuxComponent::new(&chip.timer).finalize(
+        components::alarm_mux_component_static!(GenericTimer<'static>),
+    );
+    // A macro, not a closure: each virtual alarm needs static memory of its own.
+    macro_rules! virtual_alarm {
+        () => {
+            VirtualAlarmComponent::new(alarms).finalize(
+                components::virtual_alarm_component_static!(GenericTimer<'static>),
+            )
+        };
+    }
     let readiness = ReadinessComponent::new(
         queue,
-        &chip.timer,
+        virtual_alarm!(),
         &CONDUIT,
         ReadinessConfig::matching(&CLIENT),
     )
     .finalize(components::readiness_component_static!(
-        GenericTimer<'static>
+        VirtualAlarm<'static, GenericTimer<'static>>
     ))
     .unwrap_or_else(setup_failed);
     let ffa = FfaComponent::new(
@@ -156,11 +171,34 @@ fn main(boot: armv8a::BootInfo) -> ! {
         EchoDriver<'static>
     ))
     .unwrap_or_else(setup_failed);
-    BootComponent::new(queue, readiness, ffa, tests::boot_hooks())
+    // OP-TEE (bound by its UUID when the secure world has it), with its
+    // device enumeration, console commands and, for the scenarios, the
+    // self-test against the model's test pseudo TA.
+    let optee = OpteeComponent::new(
+        queue,
+        ffa,
+        pool,
+        virtual_alarm!(),
+        if cfg!(feature = "optee-self-test") {
+            SelfTestChoice::Run
+        } else {
+            SelfTestChoice::Skip
+        },
+    )
+    .finalize(components::optee_component_static!())
+    .unwrap_or_else(setup_failed);
+    let boot_completion = BootComponent::new(queue, readiness, ffa, tests::boot_hooks())
         .finalize(components::boot_component_static!(FFA_PARTITIONS))
         .unwrap_or_else(setup_failed);
+    boot_completion
+        .add_section(optee.driver)
+        .unwrap_or_else(|error| {
+            setup_failed(SetupError::new("adding OP-TEE to the boot report", error))
+        });
     #[cfg(all(feature = "console", not(feature = "exit-when-settled")))]
-    console::finalize(chip, queue, ffa, pool);
+    console::finalize(chip, queue, ffa, pool, optee);
+    #[cfg(not(all(feature = "console", not(feature = "exit-when-settled"))))]
+    let _ = optee;
 
     defmt::info!("boot: entering the main loop");
     MainLoopComponent::new(chip, queue)
@@ -169,7 +207,8 @@ fn main(boot: armv8a::BootInfo) -> ! {
 }
 
 /// The console on UART0, with the system, `ffa` and `ffa` memory commands
-/// (scratch regions from the page pool the echo driver shares from). Not in
+/// (scratch regions from the page pool the echo driver shares from), and
+/// the `optee` commands. Not in
 /// `exit-when-settled` images: those power off once booted, and their
 /// scenarios judge the boot alone.
 #[cfg(all(feature = "console", not(feature = "exit-when-settled")))]
@@ -179,6 +218,7 @@ mod console {
         ConsoleComponent, FfaCommandsComponent, FfaMemoryCommandsComponent, SystemCommandsComponent,
     };
     use components::ffa::Ffa;
+    use components::optee::Optee;
     use kernel::component::Component;
     use kernel::init_queue::Queue;
     use kernel::page_pool::PagePool;
@@ -212,6 +252,7 @@ mod console {
         queue: &'static dyn Queue<'static>,
         ffa: Ffa<{ super::FFA_PARTITIONS }>,
         pool: &'static PagePool<'static>,
+        optee: Optee,
     ) {
         let system = SystemCommandsComponent::new(queue, &PSCI, ABOUT)
             .finalize(components::system_commands_component_static!());
@@ -222,8 +263,8 @@ mod console {
             components::ffa_memory_commands_component_static!({ super::FFA_PARTITIONS }),
         );
         let groups = static_init!(
-            [&'static dyn CommandGroup; 3],
-            [system, ffa_commands, memory_commands]
+            [&'static dyn CommandGroup; 4],
+            [system, ffa_commands, memory_commands, optee.commands]
         );
         ConsoleComponent::new(&chip.uart0, groups)
             .finalize(components::console_component_static!())

@@ -1,22 +1,28 @@
 //! The `optee` console command group: `optee version`, `optee devices`,
 //! `optee invoke <uuid> <command> <a> <b>`.
 //!
-//! The kernel console (its command-group registry) is not on this branch's
-//! main yet; this group is ready for it. It keeps to what a console command
-//! group needs: a table of commands with usage and help ([`COMMANDS`]), a
-//! `run` that takes the words after the group's name and starts the
-//! command, and output through `defmt::println!`. An invocation is
-//! split-phase like every TEE call: `run` opens a session to the UUID
-//! (REE-kernel login) and returns; the result is printed when OP-TEE
-//! answers, and the session is closed. Registering it is one adapter that
-//! maps the console's command type onto [`OpteeCommands::run`].
+//! A `capsule_console` [`CommandGroup`]: the board lists it beside the
+//! other groups (`components::optee` builds it). `version` and `devices`
+//! print what probing learnt. `invoke` is split-phase like every TEE call:
+//! it opens a session to the UUID (REE-kernel login), invokes the command
+//! with `a` and `b` as a value input and a value output, prints the result
+//! and closes the session. The command returns once the session is asked
+//! for, so its result comes after the console's prompt, as soon as OP-TEE
+//! has answered (every wait the driver makes for OP-TEE is bounded).
 //!
-//! `optee invoke` passes `a` and `b` as a value input and reads a value
-//! output: the shape of the test pseudo TA's `ADD` (command 0), which
-//! answers `a + b`.
+//! ```text
+//! console> optee invoke 5ce0c0de-0b7e-4e5a-9f3c-7e57ba5e0001 0 2 3
+//! console: ready
+//! optee invoke: command 0 of 5ce0c0de-0b7e-4e5a-9f3c-7e57ba5e0001: success, out a=5 (0x5) b=1
+//! ```
+//!
+//! The shape of `invoke` is the test pseudo TA's `ADD` (command 0, which
+//! answers `a + b` and `a ^ b`); any TA taking a value in and a value out
+//! fits.
 
 use core::cell::Cell;
 
+use capsule_console::command::{Arguments, Command, CommandError, CommandGroup};
 use ffa_abi::Uuid;
 use kernel::cells::OptionalCell;
 use kernel::hil::tee::{Login, Parameter, Parameters, SessionId, TaUuid, Tee, TeeClient, TeeError};
@@ -24,60 +30,34 @@ use kernel::hil::tee::{Login, Parameter, Parameters, SessionId, TaUuid, Tee, Tee
 use crate::client::OpteeClient;
 use crate::driver::{DriverState, EnumerationState, OpteeDriver};
 
-/// One command of the group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CommandInfo {
-    /// The word after `optee`.
-    pub name: &'static str,
-    /// Its arguments.
-    pub usage: &'static str,
-    /// One line of help.
-    pub help: &'static str,
-}
-
 /// The group's commands, in the order help lists them.
-pub const COMMANDS: [CommandInfo; 3] = [
-    CommandInfo {
-        name: "version",
-        usage: "",
-        help: "OP-TEE's partition, API and OS version, build ID and capabilities",
-    },
-    CommandInfo {
-        name: "devices",
-        usage: "",
-        help: "the trusted applications OP-TEE's device enumeration listed",
-    },
-    CommandInfo {
-        name: "invoke",
-        usage: "<uuid> <command> <a> <b>",
-        help:
-            "open a session to <uuid>, invoke <command> with value (a, b) and a value output, close",
-    },
+static COMMANDS: [Command; 3] = [
+    Command::new(
+        "optee version",
+        "",
+        "OP-TEE's partition, API and OS versions, build ID and capabilities",
+    ),
+    Command::new(
+        "optee devices",
+        "",
+        "the trusted applications OP-TEE's device enumeration listed",
+    ),
+    Command::new(
+        "optee invoke",
+        "<uuid> <command> <a> <b>",
+        "open a session to <uuid>, invoke <command> with value (a, b) and a value output, close",
+    ),
 ];
 
-/// Why a command did not start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
-pub enum CommandError {
-    /// No such command in the group.
-    UnknownCommand,
-    /// Wrong number of words: the usage.
-    Usage(&'static str),
-    /// A word is not a UUID.
-    BadUuid,
-    /// Word `index` is not a number (decimal, or hex with `0x`).
-    BadNumber(usize),
-    /// OP-TEE is not bound, or cannot be driven.
-    NotReady,
-    /// An invocation is still running.
-    Busy,
-}
+/// What `optee invoke` takes as its first argument.
+const UUID: &str = "a TA UUID such as 5ce0c0de-0b7e-4e5a-9f3c-7e57ba5e0001";
 
 /// Where an invocation from the console is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
     Idle,
     Opening { command: u32, a: u64, b: u64 },
-    Invoking,
+    Invoking { command: u32 },
     Closing,
 }
 
@@ -87,14 +67,6 @@ pub struct OpteeCommands<'a> {
     tee: &'a OpteeClient<'a>,
     step: Cell<Step>,
     target: OptionalCell<TaUuid>,
-}
-
-/// A number in decimal or `0x` hex.
-pub fn parse_number(word: &str) -> Option<u64> {
-    match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16).ok(),
-        None => word.parse().ok(),
-    }
 }
 
 impl<'a> OpteeCommands<'a> {
@@ -108,37 +80,14 @@ impl<'a> OpteeCommands<'a> {
         }
     }
 
-    /// The group's name in the console.
-    pub const fn name(&self) -> &'static str {
-        "optee"
-    }
-
-    /// The commands, for help.
-    pub fn commands(&self) -> &'static [CommandInfo] {
-        &COMMANDS
-    }
-
-    /// Runs the command in `words` (the words after `optee`).
-    pub fn run(&self, words: &[&str]) -> Result<(), CommandError> {
-        match words {
-            ["version"] => {
-                self.version();
-                Ok(())
-            }
-            ["devices"] => {
-                self.devices();
-                Ok(())
-            }
-            ["invoke", uuid, command, a, b] => self.invoke(uuid, command, a, b),
-            ["invoke", ..] => Err(CommandError::Usage(COMMANDS[2].usage)),
-            ["version" | "devices", ..] => Err(CommandError::Usage("")),
-            _ => Err(CommandError::UnknownCommand),
-        }
+    /// Whether an invocation is under way.
+    pub fn is_busy(&self) -> bool {
+        self.step.get() != Step::Idle
     }
 
     fn version(&self) {
         let Some(info) = self.driver.info() else {
-            defmt::println!("optee: no OP-TEE bound");
+            defmt::println!("optee: no OP-TEE partition is bound");
             return;
         };
         defmt::println!(
@@ -152,12 +101,13 @@ impl<'a> OpteeCommands<'a> {
         );
         match info.capabilities {
             Some(capabilities) => defmt::println!(
-                "optee: capabilities {=u32:#x}, {=u8} RPC parameters; state {}",
+                "optee: capabilities {=u32:#x}, {=u8} RPC parameters, {=usize} call slot(s); {}",
                 capabilities.bits,
                 capabilities.rpc_parameters,
+                info.layout.map_or(0, |layout| layout.entries),
                 self.driver.state()
             ),
-            None => defmt::println!("optee: state {}", self.driver.state()),
+            None => defmt::println!("optee: {}", self.driver.state()),
         }
     }
 
@@ -166,29 +116,39 @@ impl<'a> OpteeCommands<'a> {
             EnumerationState::Listed(count) => {
                 defmt::println!("optee: {=usize} device(s)", count);
                 self.driver
-                    .for_each_device(|device| defmt::println!("optee:   optee-ta-{}", device));
+                    .for_each_device(|device| defmt::println!("optee: optee-ta-{}", device));
             }
             other => defmt::println!("optee: devices: {}", other),
         }
     }
 
-    fn invoke(&self, uuid: &str, command: &str, a: &str, b: &str) -> Result<(), CommandError> {
-        let ta = Uuid::parse(uuid).ok_or(CommandError::BadUuid)?;
-        let command = parse_number(command)
-            .and_then(|value| u32::try_from(value).ok())
-            .ok_or(CommandError::BadNumber(2))?;
-        let a = parse_number(a).ok_or(CommandError::BadNumber(3))?;
-        let b = parse_number(b).ok_or(CommandError::BadNumber(4))?;
+    fn invoke<'l>(&self, arguments: &Arguments<'l>) -> Result<(), CommandError<'l>> {
+        arguments.expect_count(4, 4)?;
+        let word = arguments.get(0).ok_or(CommandError::Usage)?;
+        let ta = Uuid::parse(word).ok_or(CommandError::BadArgument {
+            argument: word,
+            expected: UUID,
+        })?;
+        let command = arguments.number(1, 0, u64::from(u32::MAX), "a 32-bit command ID")? as u32;
+        let a = arguments.number(2, 0, u64::MAX, "a 64-bit value")?;
+        let b = arguments.number(3, 0, u64::MAX, "a 64-bit value")?;
         if self.driver.state() != DriverState::Ready {
-            return Err(CommandError::NotReady);
+            return Err(CommandError::NotSupported(
+                "no OP-TEE that can be driven (optee version says why)",
+            ));
         }
-        if self.step.get() != Step::Idle {
-            return Err(CommandError::Busy);
+        if self.is_busy() {
+            defmt::println!("error: an optee invoke is still running");
+            return Err(CommandError::Reported);
         }
         let ta = TaUuid(*ta.as_bytes());
-        self.tee
-            .open_session(ta, Login::ReeKernel, kernel::hil::tee::NO_PARAMETERS, None)
-            .map_err(|_| CommandError::Busy)?;
+        if let Err((error, _)) =
+            self.tee
+                .open_session(ta, Login::ReeKernel, kernel::hil::tee::NO_PARAMETERS, None)
+        {
+            defmt::println!("error: optee invoke not started: {}", error);
+            return Err(CommandError::Reported);
+        }
         self.target.set(ta);
         self.step.set(Step::Opening { command, a, b });
         Ok(())
@@ -199,6 +159,32 @@ impl<'a> OpteeCommands<'a> {
             self.step.set(Step::Closing);
         } else {
             self.step.set(Step::Idle);
+        }
+    }
+}
+
+impl CommandGroup for OpteeCommands<'_> {
+    fn commands(&self) -> &'static [Command] {
+        &COMMANDS
+    }
+
+    fn run<'l>(
+        &self,
+        command: &Command,
+        arguments: &Arguments<'l>,
+    ) -> Result<(), CommandError<'l>> {
+        match command.name {
+            "optee version" => {
+                arguments.expect_count(0, 0)?;
+                self.version();
+                Ok(())
+            }
+            "optee devices" => {
+                arguments.expect_count(0, 0)?;
+                self.devices();
+                Ok(())
+            }
+            _ => self.invoke(arguments),
         }
     }
 }
@@ -216,7 +202,7 @@ impl TeeClient for OpteeCommands<'_> {
         let session = match result {
             Ok(session) => session,
             Err(error) => {
-                defmt::println!("optee: open session failed: {}", error);
+                defmt::println!("optee invoke: open session failed: {}", error);
                 self.step.set(Step::Idle);
                 return;
             }
@@ -225,9 +211,9 @@ impl TeeClient for OpteeCommands<'_> {
         parameters[0] = Parameter::value_input(a, b);
         parameters[1] = Parameter::value_output();
         match self.tee.invoke(session, command, parameters, None) {
-            Ok(()) => self.step.set(Step::Invoking),
+            Ok(()) => self.step.set(Step::Invoking { command }),
             Err((error, _)) => {
-                defmt::println!("optee: invoke not started: {}", error);
+                defmt::println!("optee invoke: not started: {}", error);
                 self.close(session);
             }
         }
@@ -240,37 +226,35 @@ impl TeeClient for OpteeCommands<'_> {
         parameters: Parameters,
         _buffer: Option<&'static mut [u8]>,
     ) {
+        let command = match self.step.get() {
+            Step::Invoking { command } => command,
+            _ => 0,
+        };
+        let target = self.target.get().unwrap_or_default();
         let (a, b) = parameters[1].values();
         match result {
             Ok(()) => defmt::println!(
-                "optee: invoke {=u32}: success, out a={=u64} ({=u64:#x}) b={=u64}",
-                session.0,
+                "optee invoke: command {=u32} of {}: success, out a={=u64} ({=u64:#x}) b={=u64}",
+                command,
+                target,
                 a,
                 a,
                 b
             ),
-            Err(error) => defmt::println!("optee: invoke {=u32}: {}", session.0, error),
+            Err(error) => defmt::println!(
+                "optee invoke: command {=u32} of {}: {}",
+                command,
+                target,
+                error
+            ),
         }
         self.close(session);
     }
 
     fn session_closed(&self, _session: SessionId, result: Result<(), TeeError>) {
         if let Err(error) = result {
-            defmt::println!("optee: close session failed: {}", error);
+            defmt::println!("optee invoke: close session failed: {}", error);
         }
         self.step.set(Step::Idle);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_in_both_bases() {
-        assert_eq!(parse_number("42"), Some(42));
-        assert_eq!(parse_number("0x2a"), Some(42));
-        assert_eq!(parse_number("x2a"), None);
-        assert_eq!(parse_number(""), None);
     }
 }

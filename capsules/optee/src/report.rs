@@ -5,7 +5,7 @@
 //! optee report: partition 0x8001: API v1.0, OP-TEE 4.4 (build ID 0x4d4f444c), capabilities 0x1, 4 RPC parameters, 4 call slot(s), argument page 0x100000000000
 //! optee report: devices: 1
 //! optee report: device optee-ta-5ce0c0de-0b7e-4e5a-9f3c-7e57ba5e0001
-//! optee report: 5 call(s), 2 RPC(s), 0 busy retries, 3 region(s) shared, 3 reclaimed, 0 given up
+//! optee report: 5 call(s), 2 RPC(s), 0 busy retries, 0 interrupt(s), 3 region(s) shared, 3 reclaimed, 0 given up
 //! ```
 
 use capsule_ffa::boot::ReportSection;
@@ -50,10 +50,11 @@ impl ReportSection for OpteeDriver<'_> {
         }
         let counters = self.counters();
         defmt::info!(
-            "optee report: {=u32} call(s), {=u32} RPC(s), {=u32} busy retries, {=u32} region(s) shared, {=u32} reclaimed, {=u32} given up",
+            "optee report: {=u32} call(s), {=u32} RPC(s), {=u32} busy retries, {=u32} interrupt(s), {=u32} region(s) shared, {=u32} reclaimed, {=u32} given up",
             counters.calls,
             counters.rpcs,
             counters.busy_retries,
+            counters.interrupts,
             counters.shares,
             counters.reclaims,
             counters.abandoned

@@ -14,6 +14,7 @@
 //! | descriptor size, v1.1+ callers | 24 (48 for v1.3 callers) | 24 | 48: the v1.3 descriptor for every caller from v1.1 | 24 (`sizeof(ffa_partition_info_x)` + UUID) |
 //! | `PARTITION_INFO_GET_REGS` | 24-byte descriptors, 5 per call | not implemented | 48-byte descriptors, 2 per call | not implemented (a v1.1 SPMC) |
 //! | unknown UUID | `INVALID_PARAMETERS` | `INVALID_PARAMETERS` | `INVALID_PARAMETERS` | success, count 0 (the RX buffer handed over when not count-only) |
+//! | partitions | the three hosted ones, 0x8001–0x8003 | same | same | OP-TEE itself first (0x8001, the first secure ID after the SPMC's 0x8000; `spmc_init`), answering its own ABI (`src/optee/`), then the hosted ones from 0x8002 |
 //!
 //! The rest of TF-A's differences (registers left as the caller passed
 //! them, sign-extended errors) are in `tf_a_el3.rs`. All personalities

@@ -120,7 +120,7 @@ const COMMANDS: &[&str] = &[
 
 fn commands_expected() -> Vec<String> {
     lines(&[
-        "[kernel] console: 20 commands; type help",
+        "[kernel] console: 23 commands; type help",
         "[kernel] console: ready",
         "[kernel] console> help",
         "[kernel] help: help [command] - lists the commands",
@@ -142,7 +142,7 @@ fn commands_expected() -> Vec<String> {
         "[kernel] init: condition secure-monitor-ready: signalled",
         "[kernel] init: condition ffa-root-ready: signalled",
         "[kernel] init: condition ffa-root-probed: signalled",
-        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
         "[kernel] console> ffa",
         "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 3 partitions",
         "[kernel] console> ffa status",
@@ -306,7 +306,7 @@ fn no_ffa_expected() -> Vec<String> {
         "[kernel] init: ffa-echo: waiting on ffa-root-probed",
         "[kernel] init: condition secure-monitor-ready: not signalled",
         "[kernel] init: condition ffa-root-probed: not signalled",
-        "[kernel] init: 0 ready, 0 failed, 3 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[kernel] init: 0 ready, 0 failed, 4 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
         "[kernel] ffa status: root Waiting, no FF-A session",
         "[kernel] ffa status: the root waits on secure-monitor-ready: not signalled yet",
         "[kernel] ffa status: the root signals ffa-root-probed once set up or failed (partition drivers wait on it): not signalled yet",
@@ -340,7 +340,7 @@ fn root_down_expected() -> Vec<String> {
         "[kernel] init: ffa-preempted-echo: failed (NODEVICE)",
         "[kernel] init: condition ffa-root-ready: not signalled",
         "[kernel] init: condition ffa-root-probed: signalled",
-        "[kernel] init: 0 ready, 3 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[kernel] init: 0 ready, 4 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
         "[kernel] console> ffa status",
         "[kernel] ffa status: root Failed(Status(Denied)), no FF-A session",
         "[kernel] ffa status: the root signals ffa-root-probed once set up or failed (partition drivers wait on it): signalled",
@@ -394,7 +394,7 @@ fn hafnium_expected() -> Vec<String> {
         "[kernel] ffa ping: 0x8001 answered in ",
         "x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2",
         "[kernel] ffa send2: 0x8001 answered in ",
-        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
         // Hafnium's handles are slot indices; the boot's donation keeps slot 0.
         "[kernel] ffa share: handle 0x1: 1 pages at 0x",
         "[kernel] ffa memcheck: handle 0x1: partition 0x8001 retrieved 4096 bytes (1 constituent(s), 1 fragment(s)), found pattern P, wrote pattern Q and relinquished them",
@@ -404,31 +404,52 @@ fn hafnium_expected() -> Vec<String> {
     ])
 }
 
+/// Under OP-TEE's SPMC, OP-TEE itself is 0x8001 and the echo partition 0x8002.
+const OP_TEE_PERSONALITY: &[&str] = &[
+    "ffa status",
+    "ffa info 0x8001",
+    "ffa discover",
+    "ffa discover --count",
+    "ffa discover 00000000-0000-0000-0000-00000000beef",
+    "ffa ping 0x8002",
+    "ffa send64 0x8002 0x1_0000_0001 2",
+    "ffa send2 0x8002 fa791f17-febd-4861-81d0-4b5dae9cb9cb 1",
+    "init",
+    "ffa share 0x8002 1",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa mem",
+];
+
 fn op_tee_expected() -> Vec<String> {
     lines(&[
         "[kernel] console> ffa status",
-        "[kernel] ffa status: root Ready, FF-A v1.1 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 3 partitions",
+        "[kernel] ffa status: root Ready, FF-A v1.1 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 4 partitions",
         "[kernel] ffa status: the client asks for v1.2",
         "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC states no maximum",
         "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MEM_SHARE FFA_MEM_LEND; RX/TX granule 4096 bytes",
+        // OP-TEE itself: first, at 0x8001, direct requests both ways.
         "[kernel] console> ffa info 0x8001",
         "[kernel] arm-ffa-1: kind: a PE endpoint (a partition that runs) with 4 execution contexts",
-        "[kernel] arm-ffa-1: properties 0x101 read as FF-A v1.1 defines them",
+        "[kernel] arm-ffa-1: properties 0x103 read as FF-A v1.1 defines them",
         "[kernel] arm-ffa-1: v1.3: live activation, CPU rendezvous, SMC64 CPU cycle management: not reported (properties read as v1.1)",
         "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 DIRECT_REQ2 needs FF-A v1.2",
-        "[kernel] ffa discover: the SPMC reports 3 partition descriptors",
-        "[kernel] ffa discover: the SPMC counts 3 partition descriptors",
+        "[kernel] ffa discover: ID 0x8001 UUID 486178e0-e7f8-11e3-bc5e-0002a5d5c51b contexts 4 properties 0x103",
+        "[kernel] ffa discover: the SPMC reports 4 partition descriptors",
+        "[kernel] ffa discover: the SPMC counts 4 partition descriptors",
         // OP-TEE answers a UUID it does not know with none, not an error.
         "[kernel] ffa discover: the SPMC reports 0 partition descriptors for UUID 00000000-0000-0000-0000-00000000beef now",
-        "[kernel] ffa ping: 0x8001 answered in ",
-        "x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2",
+        "[kernel] ffa ping: 0x8002 answered in ",
+        "x1=0x80020000 x2=0x0 x3=0x100000001 x4=0x2",
         "[kernel] error: not supported at the negotiated version: FFA_MSG_SEND_DIRECT_REQ2 needs FF-A v1.2, this session negotiated v1.1",
-        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
-        // OP-TEE's handles carry bit 44; v1.1 descriptors.
-        "[kernel] ffa share: handle 0x100000000000: 1 pages at 0x",
-        "[kernel] ffa memcheck: handle 0x100000000000: partition 0x8001 retrieved 4096 bytes",
-        "[kernel] ffa reclaim: handle 0x100000000000: 1 pages at 0x",
-        "[kernel] ffa mem: memory handle 0x100000000000: share to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+        "[kernel] init: 4 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        // OP-TEE's handles carry bit 44; v1.1 descriptors. Handle 0 is the
+        // OP-TEE driver's argument page, still shared.
+        "[kernel] ffa share: handle 0x100000000001: 1 pages at 0x",
+        "[kernel] ffa memcheck: handle 0x100000000001: partition 0x8002 retrieved 4096 bytes",
+        "[kernel] ffa reclaim: handle 0x100000000001: 1 pages at 0x",
+        "[kernel] ffa mem: memory handle 0x100000000000: share to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Shared",
+        "[kernel] ffa mem: memory handle 0x100000000001: share to 0x8002 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
         "[secure] [fw] PSCI SYSTEM_OFF, status 0",
     ])
 }
@@ -448,7 +469,7 @@ fn tf_a_el3_expected() -> Vec<String> {
         "[kernel] ffa ping: 0x8001 answered in ",
         "x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2",
         "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
-        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[kernel] init: 3 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
         // TF-A 2.12's EL3 SPMC takes memory transactions only from v1.0/v1.1 callers.
         "[kernel] console> ffa share 0x8001 1",
         "[kernel] WARN ffa: FFA_MEM_SHARE_64 refused: INVALID_PARAMETERS (an SPMC that takes memory transactions only from v1.0/v1.1 callers, as TF-A 2.12's EL3 SPMC, answers this at v1.2: request v1.1 for it)",
@@ -627,7 +648,7 @@ fn protected_expected() -> Vec<String> {
         "[kernel] init: ffa-proxy: ready, provides proxy-finalised",
         "[kernel] init: condition ffa-root-probed: signalled",
         "[kernel] init: condition proxy-finalised: signalled",
-        "[kernel] init: 4 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[kernel] init: 4 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
         "[kernel] ffa status: the root waits on proxy-finalised: signalled",
         "[kernel] ffa ping: 0x8001 answered in ",
         "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
@@ -660,7 +681,7 @@ fn tf_a_expected() -> Vec<String> {
         // Real TF-A hosts one partition: the second echo driver has nothing to drive.
         "[kernel] init: ffa-echo: ready",
         "[kernel] init: ffa-preempted-echo: unbound: nothing to drive",
-        "[kernel] init: 2 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
+        "[kernel] init: 2 ready, 0 failed, 0 waiting, 0 timed out, 2 unbound, 0 not probed; settled",
         "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.5), own ID 0x0000, RX/TX 4096 bytes (1 pages), 1 partitions",
         "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MEM_SHARE FFA_MEM_LEND; RX/TX granule 4096 bytes",
         "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 32 properties 0x101 direct-receive aarch64 driver ffa-echo",
@@ -867,6 +888,53 @@ fn tf_a_memory_expected() -> Vec<String> {
 }
 
 /// The console scenarios, in the order `cargo xtask test` runs them.
+/// The test pseudo TA of the model's OP-TEE.
+const TEST_PTA: &str = "5ce0c0de-0b7e-4e5a-9f3c-7e57ba5e0001";
+
+/// The `optee` commands against the model as OP-TEE's SPMC. An invocation
+/// answers after the prompt (it is split-phase), so the script waits for
+/// its result before it types on.
+fn optee_script() -> Vec<Step> {
+    let invoke = format!("optee invoke {TEST_PTA} 0 2 3");
+    vec![
+        Step::WaitFor(BOOT_OVER.into()),
+        Step::line("help optee"),
+        Step::line("optee version"),
+        Step::line("optee devices"),
+        Step::line(&invoke),
+        Step::WaitFor("optee invoke: command 0 of".into()),
+        Step::line("optee invoke 01234567-89ab-cdef-0123-456789abcdef 0 1 1"),
+        Step::WaitFor("optee invoke: open session failed".into()),
+        Step::line("optee invoke not-a-uuid 0 1 2"),
+        Step::line(&format!("optee invoke {TEST_PTA} 0 2")),
+        Step::line(&format!("optee invoke {TEST_PTA} 0x1_0000_0000 1 2")),
+        Step::line("poweroff"),
+    ]
+}
+
+fn optee_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console> help optee",
+        "[kernel] help: optee version - OP-TEE's partition, API and OS versions",
+        "[kernel] help: optee invoke <uuid> <command> <a> <b> - open a session to <uuid>",
+        "[kernel] console> optee version",
+        "[kernel] optee: partition 0x8001: API v1.0, OP-TEE 4.4, build ID 0x4d4f444c",
+        "[kernel] optee: capabilities 0x1, 4 RPC parameters, 4 call slot(s); Ready",
+        "[kernel] console> optee devices",
+        "[kernel] optee: 1 device(s)",
+        "[kernel] optee: optee-ta-5ce0c0de-0b7e-4e5a-9f3c-7e57ba5e0001",
+        "[kernel] console> optee invoke 5ce0c0de-0b7e-4e5a-9f3c-7e57ba5e0001 0 2 3",
+        "[kernel] optee invoke: command 0 of 5ce0c0de-0b7e-4e5a-9f3c-7e57ba5e0001: success, out a=5 (0x5) b=1",
+        "[kernel] console> optee invoke 01234567-89ab-cdef-0123-456789abcdef 0 1 1",
+        "[kernel] optee invoke: open session failed: Tee { code: 4294901768, origin: Tee }",
+        "[kernel] console> optee invoke not-a-uuid 0 1 2",
+        "[kernel] error: bad argument 'not-a-uuid': expected a TA UUID such as 5ce0c0de-0b7e-4e5a-9f3c-7e57ba5e0001",
+        "[kernel] error: usage: optee invoke <uuid> <command> <a> <b>",
+        "[kernel] error: bad number '0x1_0000_0000': expected a 32-bit command ID",
+        "[kernel] console> poweroff",
+    ])
+}
+
 pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
     ConsoleScenario {
         name: "console-commands",
@@ -954,13 +1022,13 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
     },
     ConsoleScenario {
         name: "console-spmc-op-tee",
-        description: "the model answering as OP-TEE (v1.1 whatever is asked): no RX/TX maximum stated, v1.1 properties, an unknown UUID discovers nothing instead of an error, REQ2 refused at the version; share, memcheck and reclaim in the v1.1 layout with a bit-44 handle",
+        description: "the model answering as OP-TEE (v1.1 whatever is asked): no RX/TX maximum stated, OP-TEE itself at 0x8001 and the echo partition at 0x8002, v1.1 properties, an unknown UUID discovers nothing instead of an error, REQ2 refused at the version; share, memcheck and reclaim in the v1.1 layout with a bit-44 handle (handle 0 is the OP-TEE driver's argument page)",
         board_features: &[],
         secure_world: personality(&[Fault {
             kind: FaultKind::OpTee,
             amount: None,
         }]),
-        script: || session(PERSONALITY),
+        script: || session(OP_TEE_PERSONALITY),
         expected_lines: op_tee_expected,
         forbidden_lines: PERSONALITY_FORBIDDEN,
         exit_status: 0,
@@ -1032,6 +1100,20 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
         secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
         script: || session(PROTECTED),
         expected_lines: protected_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-optee",
+        description: "the optee commands against the model as OP-TEE's SPMC: help, version (partition, API and OS versions, build ID, capabilities), devices (what enumeration found), an invocation of the test pseudo TA's ADD (session opened, value in and out, session closed; its result comes after the prompt), an unknown TA, a bad UUID, a missing argument, a command ID out of range",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings {
+            faults: &[Fault::new(FaultKind::OpTee)],
+            trace: false,
+            enter_normal_world_at_el1: false,
+        }),
+        script: optee_script,
+        expected_lines: optee_expected,
         forbidden_lines: CONSOLE_FORBIDDEN,
         exit_status: 0,
     },

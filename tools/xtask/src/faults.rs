@@ -4,7 +4,9 @@
 //! of the model needs a [`FaultKind`], a row in [`FAULT_MODES`] and a line in
 //! [`Fault::apply`].
 
-use ffa_model::{FaultConfig, MemoryFault, PartitionInfoFault, Personality, ReadinessError};
+use ffa_model::{
+    FaultConfig, MemoryFault, OpteeFault, PartitionInfoFault, Personality, ReadinessError,
+};
 
 use crate::error::{Error, Result};
 
@@ -62,6 +64,20 @@ pub enum FaultKind {
     MemoryAbortedFragment,
     /// The first memory share/lend/donate answers INVALID_PARAMETERS (bad attributes).
     MemoryBadAttributes,
+    /// OP-TEE (under its own SPMC) answers its first yielding calls TEE_ERROR_BUSY.
+    OpteeBusy,
+    /// OP-TEE answers every yielding call TEE_ERROR_BUSY (its threads are all taken).
+    OpteeThreadsExhausted,
+    /// OP-TEE cannot find the memory of any argument struct (TEE_ERROR_BAD_PARAMETERS in w3).
+    OpteeBadParameters,
+    /// OP-TEE issues an RPC the driver does not know in every yielding call.
+    OpteeUnknownRpc,
+    /// OP-TEE's FF-A ABI answers major version 2.
+    OpteeApiMajor2,
+    /// OP-TEE's threads are preempted by foreign interrupts in every yielding call.
+    OpteeInterrupts,
+    /// OP-TEE's device enumeration lists no device.
+    OpteeNoDevices,
 }
 
 /// A fault mode as the user names it.
@@ -211,6 +227,48 @@ pub const FAULT_MODES: &[FaultMode] = &[
         description: "the first FFA_MEM_SHARE/LEND/DONATE (after N that go through) answers INVALID_PARAMETERS, as for bad memory attributes",
         amount: Some(("calls let through first", 0)),
     },
+    FaultMode {
+        kind: FaultKind::OpteeBusy,
+        name: "optee-busy",
+        description: "OP-TEE under its own SPMC (as spmc-op-tee) answers its first 3 yielding calls TEE_ERROR_BUSY: no thread free",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::OpteeThreadsExhausted,
+        name: "optee-threads-exhausted",
+        description: "OP-TEE (as spmc-op-tee) answers every yielding call TEE_ERROR_BUSY: its thread pool never frees (ETHREAD_LIMIT)",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::OpteeBadParameters,
+        name: "optee-bad-parameters",
+        description: "OP-TEE (as spmc-op-tee) cannot find the memory of any argument struct: every yielding call answers TEE_ERROR_BAD_PARAMETERS in w3",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::OpteeUnknownRpc,
+        name: "optee-unknown-rpc",
+        description: "OP-TEE (as spmc-op-tee) asks for an RPC the driver does not know in every yielding call, then goes on",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::OpteeApiMajor2,
+        name: "optee-api-v2",
+        description: "OP-TEE (as spmc-op-tee) reports its FF-A ABI as v2.0, an incompatible major version",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::OpteeInterrupts,
+        name: "optee-interrupts",
+        description: "OP-TEE's threads (as spmc-op-tee) are preempted by normal-world interrupts twice in every yielding call",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::OpteeNoDevices,
+        name: "optee-no-devices",
+        description: "OP-TEE's device enumeration (as spmc-op-tee) lists no device",
+        amount: None,
+    },
 ];
 
 /// One fault to inject: a mode and, for modes that take one, an amount.
@@ -352,9 +410,24 @@ impl Fault {
                 self.memory(config, MemoryFault::AbortedFragment)?
             }
             FaultKind::MemoryBadAttributes => self.memory(config, MemoryFault::BadAttributes)?,
+            FaultKind::OpteeBusy => optee(config, OpteeFault::Busy),
+            FaultKind::OpteeThreadsExhausted => optee(config, OpteeFault::ThreadsExhausted),
+            FaultKind::OpteeBadParameters => optee(config, OpteeFault::BadParameters),
+            FaultKind::OpteeUnknownRpc => optee(config, OpteeFault::UnknownRpc),
+            FaultKind::OpteeApiMajor2 => optee(config, OpteeFault::ApiMajor2),
+            FaultKind::OpteeInterrupts => optee(config, OpteeFault::Interrupts),
+            FaultKind::OpteeNoDevices => optee(config, OpteeFault::NoDevices),
         }
         Ok(())
     }
+}
+
+/// OP-TEE's `fault`: OP-TEE exists only under its own SPMC, so the model
+/// answers as OP-TEE too.
+fn optee(config: &mut FaultConfig, fault: OpteeFault) {
+    config.personality = Personality::OpTee;
+    config.spmc_version = Personality::OpTee.spmc_version();
+    config.optee_fault = fault;
 }
 
 /// Everything the test firmware's configuration blob says.
