@@ -1235,7 +1235,8 @@ impl<'a> OpteeDriver<'a> {
     /// Reads slot `index`'s results back.
     fn done(&self, index: usize) {
         let slot = &self.slots[index];
-        let (Some(layout), Some(outgoing), Some(request)) =
+        // A slot without a request has nobody to answer: treat as a fault.
+        let (Some(layout), Some(outgoing), Some(_)) =
             (self.layout(), slot.outgoing.get(), slot.request.get())
         else {
             self.finish_with(index, Err(TeeError::Transport(ErrorCode::FAIL)));
@@ -1276,7 +1277,6 @@ impl<'a> OpteeDriver<'a> {
                 origin: origin_of(incoming.origin),
             })
         };
-        let _ = request;
         self.finish_with(index, result);
     }
 
