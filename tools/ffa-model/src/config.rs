@@ -5,7 +5,7 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `b"FFAM"` |
-//! | 4 | 2 | format version, currently 2 |
+//! | 4 | 2 | format version, currently 3 |
 //! | 6 | 2 | blob size (64) |
 //! | 8 | 2 | SPMC major version |
 //! | 10 | 2 | SPMC minor version |
@@ -19,7 +19,7 @@
 //! | 44 | 4 | `interrupt_count` |
 //! | 48 | 4 | `yield_count` |
 //! | 52 | 4 | `personality`: 0 the specification, 1 TF-A's EL3 SPMC, 2 Hafnium, 3 OP-TEE |
-//! | 56 | 4 | reserved, zero |
+//! | 56 | 4 | `setup_busy_calls` |
 //! | 60 | 4 | FNV-1a 32-bit hash of bytes 0..60 |
 
 use crate::personality::Personality;
@@ -125,6 +125,11 @@ pub struct FaultConfig {
     pub interrupt_count: u32,
     /// How many times partition 0x8003 then answers `FFA_YIELD` before responding.
     pub yield_count: u32,
+    /// Once the SPMC is ready, the first this many calls of the normal
+    /// world's set-up and discovery (`FFA_ID_GET`, `FFA_FEATURES`,
+    /// `FFA_RXTX_MAP`, `FFA_PARTITION_INFO_GET` and `_GET_REGS`) answer
+    /// `BUSY`: a transient refusal the client must retry.
+    pub setup_busy_calls: u32,
     /// The firmware prints a trace line per SMC (carried only).
     pub trace: bool,
     /// The firmware enters the normal world at EL1 instead of EL2 (carried only).
@@ -158,8 +163,6 @@ pub enum ConfigError {
     InvalidPartitionInfoFault,
     /// Unknown personality.
     InvalidPersonality,
-    /// Reserved bytes are not zero.
-    ReservedNotZero,
 }
 
 const FLAG_FFA_ABSENT: u32 = 1 << 0;
@@ -209,7 +212,7 @@ impl FaultConfig {
     /// Magic at the start of the serialised form.
     pub const MAGIC: [u8; 4] = *b"FFAM";
     /// Format version of the serialised form.
-    pub const FORMAT_VERSION: u16 = 2;
+    pub const FORMAT_VERSION: u16 = 3;
 
     /// The well-behaved configuration: FF-A v1.2, no faults, partition 0x8003
     /// interrupts once and yields once per request, no trace, normal world at EL2.
@@ -227,6 +230,7 @@ impl FaultConfig {
             retry_storm: 0,
             interrupt_count: 1,
             yield_count: 1,
+            setup_busy_calls: 0,
             trace: false,
             enter_normal_world_at_el1: false,
             personality: Personality::Specification,
@@ -286,6 +290,7 @@ impl FaultConfig {
         bytes[44..48].copy_from_slice(&self.interrupt_count.to_le_bytes());
         bytes[48..52].copy_from_slice(&self.yield_count.to_le_bytes());
         bytes[52..56].copy_from_slice(&self.personality.encode().to_le_bytes());
+        bytes[56..60].copy_from_slice(&self.setup_busy_calls.to_le_bytes());
         let checksum = fnv1a(&bytes[..CHECKSUM_OFFSET]);
         bytes[CHECKSUM_OFFSET..].copy_from_slice(&checksum.to_le_bytes());
         bytes
@@ -324,9 +329,6 @@ impl FaultConfig {
             .ok_or(ConfigError::InvalidPartitionInfoFault)?;
         let personality =
             Personality::decode(read_u32(bytes, 52)).ok_or(ConfigError::InvalidPersonality)?;
-        if bytes[56..60].iter().any(|&byte| byte != 0) {
-            return Err(ConfigError::ReservedNotZero);
-        }
         let config = FaultConfig {
             ffa_absent: flags & FLAG_FFA_ABSENT != 0,
             spmc_version: (read_u16(bytes, 8), read_u16(bytes, 10)),
@@ -340,6 +342,7 @@ impl FaultConfig {
             retry_storm: read_u32(bytes, 40),
             interrupt_count: read_u32(bytes, 44),
             yield_count: read_u32(bytes, 48),
+            setup_busy_calls: read_u32(bytes, 56),
             trace: flags & FLAG_TRACE != 0,
             enter_normal_world_at_el1: flags & FLAG_ENTER_NORMAL_WORLD_AT_EL1 != 0,
             personality,
@@ -365,7 +368,7 @@ mod tests {
     fn default_round_trips_and_has_the_documented_header() {
         let bytes = FaultConfig::default_config().to_bytes();
         assert_eq!(&bytes[0..4], b"FFAM");
-        assert_eq!(&bytes[4..8], &[2, 0, 64, 0]);
+        assert_eq!(&bytes[4..8], &[3, 0, 64, 0]);
         assert_eq!(&bytes[8..12], &[1, 0, 2, 0]);
         assert_eq!(
             FaultConfig::from_bytes(&bytes),

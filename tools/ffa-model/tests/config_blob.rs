@@ -29,6 +29,7 @@ fn everything() -> FaultConfig {
         retry_storm: 12,
         interrupt_count: 13,
         yield_count: 14,
+        setup_busy_calls: 2,
         trace: true,
         enter_normal_world_at_el1: true,
         personality: Personality::Hafnium,
@@ -49,7 +50,7 @@ fn layout_is_as_documented() {
     let bytes = everything().to_bytes();
     assert_eq!(FaultConfig::BLOB_SIZE, 64);
     assert_eq!(&bytes[0..4], b"FFAM");
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 2);
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 3);
     assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 64);
     assert_eq!(&bytes[8..12], &[1, 0, 1, 0]);
     assert_eq!(
@@ -65,7 +66,7 @@ fn layout_is_as_documented() {
         &[11, 0, 0, 0, 12, 0, 0, 0, 13, 0, 0, 0, 14, 0, 0, 0]
     );
     assert_eq!(&bytes[52..56], &[2, 0, 0, 0], "Hafnium");
-    assert_eq!(&bytes[56..60], &[0; 4]);
+    assert_eq!(&bytes[56..60], &[2, 0, 0, 0], "setup_busy_calls");
     assert_eq!(
         u32::from_le_bytes(bytes[60..64].try_into().unwrap()),
         fnv1a(&bytes[..60])
@@ -166,10 +167,10 @@ fn rejects_bad_blobs() {
     );
 
     let mut bytes = good;
-    bytes[59] = 1;
+    bytes[56] = 3;
     assert_eq!(
-        FaultConfig::from_bytes(&reseal(bytes)),
-        Err(ConfigError::ReservedNotZero)
+        FaultConfig::from_bytes(&reseal(bytes)).map(|config| config.setup_busy_calls),
+        Ok(3)
     );
 
     for major in [0u16, 0x8000, 0xFFFF] {
