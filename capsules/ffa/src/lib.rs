@@ -13,7 +13,12 @@
 //! - [`features`]: `FFA_FEATURES` and the RX/TX granule;
 //! - [`mailbox`]: the RX/TX buffers, with ownership as guards;
 //! - [`discovery`]: `FFA_PARTITION_INFO_GET` and `_GET_REGS`;
-//! - [`messaging`]: direct requests, 32/64-bit and `REQ2`, with bounded retries;
+//! - [`messaging`]: direct requests, 32/64-bit and `REQ2`: encoding, and the
+//!   state machine of one request (retries, resumptions, back-off);
+//! - [`requests`]: split-phase direct requests, one vCPU's engine;
+//! - [`notification_info`]: the answer of `FFA_NOTIFICATION_INFO_GET`;
+//! - [`indirect`]: indirect message headers, by version;
+//! - [`notifications`]: notifications and indirect messages for drivers, and the SRI;
 //! - [`client`]: the core set-up and the operations, in one capsule;
 //! - [`bus`]: the root device, partition devices and partition drivers on the init queue;
 //! - [`readiness`]: polls until the secure monitor answers, then signals the init queue;
@@ -37,11 +42,15 @@ pub mod discovery;
 pub mod drivers;
 pub mod error;
 pub mod features;
+pub mod indirect;
 pub mod mailbox;
 pub mod messaging;
+pub mod notification_info;
+pub mod notifications;
 pub mod partition;
 pub mod readiness;
 pub mod report;
+pub mod requests;
 pub mod version;
 
 pub use bus::{DriverEntry, FfaBus, PartitionDriver, PartitionHandle};
