@@ -12,11 +12,15 @@ use armv8a::conduit::SecureMonitorCall;
 use armv8a::shared_page::SharedPages;
 use armv8a::timer::GenericTimer;
 use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
+use capsule_ffa::drivers::notifier::NotifierDriver;
+use capsule_ffa::drivers::scheduling::SchedulingDriver;
 use capsule_ffa::readiness::ReadinessConfig;
 use capsule_ffa::version::SupportedVersion;
 use capsule_ffa::{ClientConfig, Uuid};
+use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
 use components::boot::BootComponent;
 use components::ffa::FfaComponent;
+use components::ffa_async::AsyncFfaComponent;
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
 use components::partition_driver::PartitionDriverComponent;
@@ -25,6 +29,7 @@ use components::SetupError;
 use kernel::component::Component;
 use kernel::init_queue::ConditionSet;
 use kernel::static_init;
+use kernel::virtual_alarm::VirtualAlarm;
 use qemu_virt::QemuVirt;
 
 armv8a::entry!(main);
@@ -38,6 +43,13 @@ const FFA_PARTITIONS: usize = 8;
 /// Size of each FF-A RX/TX buffer (the minimum granule; the client checks
 /// it against what `FFA_FEATURES(RXTX_MAP)` asks for).
 const MAILBOX_SIZE: usize = 4096;
+/// Notification bindings (and partitions sending indirect messages) the
+/// kernel keeps track of.
+const NOTIFICATION_BINDINGS: usize = 8;
+/// The largest indirect message the kernel receives (the rest are refused).
+const MESSAGE_BUFFER: usize = 512;
+/// The interrupt the scheduling partition rings while it works: a spare SPI.
+const SCHEDULING_DOORBELL: u32 = 130;
 /// The FF-A client's configuration (readiness asks for the same version);
 /// the `scenario-ffa-v1-1` test build asks for v1.1, as an older host would.
 const CLIENT: ClientConfig = if cfg!(feature = "scenario-ffa-v1-1") {
@@ -72,14 +84,26 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let queue = InitQueueComponent::<INIT_ENTRIES, INIT_CONDITIONS>::new().finalize(
         components::init_queue_component_static!(INIT_ENTRIES, INIT_CONDITIONS),
     );
+    let alarms = AlarmMuxComponent::new(&chip.timer).finalize(
+        components::alarm_mux_component_static!(GenericTimer<'static>),
+    );
+    // A macro, not a closure: each virtual alarm needs static memory of
+    // its own, and each expansion of the `static_buf!` inside has its own.
+    macro_rules! virtual_alarm {
+        () => {
+            VirtualAlarmComponent::new(alarms).finalize(
+                components::virtual_alarm_component_static!(GenericTimer<'static>),
+            )
+        };
+    }
     let readiness = ReadinessComponent::new(
         queue,
-        &chip.timer,
+        virtual_alarm!(),
         &CONDUIT,
         ReadinessConfig::matching(&CLIENT),
     )
     .finalize(components::readiness_component_static!(
-        GenericTimer<'static>
+        VirtualAlarm<'static, GenericTimer<'static>>
     ))
     .unwrap_or_else(setup_failed);
     let ffa = FfaComponent::new(
@@ -94,6 +118,14 @@ fn main(boot: armv8a::BootInfo) -> ! {
     .unwrap_or_else(setup_failed);
     #[cfg(feature = "protected-mode")]
     protected_mode::finalize(queue, ffa, &boot);
+    let message_buffer = static_init!([u8; MESSAGE_BUFFER], [0; MESSAGE_BUFFER]);
+    AsyncFfaComponent::new(queue, ffa, alarms, chip, message_buffer)
+        .finalize(components::async_ffa_component_static!(
+            GenericTimer<'static>,
+            FFA_PARTITIONS,
+            NOTIFICATION_BINDINGS
+        ))
+        .unwrap_or_else(setup_failed);
     PartitionDriverComponent::new(queue, ffa, EchoDriver::new())
         .finalize(components::partition_driver_component_static!(
             EchoDriver<'static>
@@ -106,6 +138,20 @@ fn main(boot: armv8a::BootInfo) -> ! {
     )
     .finalize(components::partition_driver_component_static!(
         EchoDriver<'static>
+    ))
+    .unwrap_or_else(setup_failed);
+    PartitionDriverComponent::new(queue, ffa, NotifierDriver::new(virtual_alarm!()))
+        .finalize(components::partition_driver_component_static!(
+            NotifierDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+    PartitionDriverComponent::new(
+        queue,
+        ffa,
+        SchedulingDriver::new(virtual_alarm!(), chip, SCHEDULING_DOORBELL),
+    )
+    .finalize(components::partition_driver_component_static!(
+        SchedulingDriver<'static>
     ))
     .unwrap_or_else(setup_failed);
     BootComponent::new(queue, readiness, ffa, tests::boot_hooks())
