@@ -3,7 +3,7 @@
 //! split-phase request engine the partition handles send through (on
 //! another alarm, one slot per partition device), and the notification and
 //! indirect-message service (init-queue entry `ffa-notifications`, after
-//! `ffa-root-ready`; it claims the schedule receiver interrupt from the
+//! `ffa-root-probed`; it claims the schedule receiver interrupt from the
 //! chip's lent interrupt lines).
 //!
 //! Call it after [`ffa`](crate::ffa) and before the partition drivers.
@@ -134,7 +134,7 @@ impl<A: Alarm<'static> + 'static, const PARTITIONS: usize, const BINDINGS: usize
                 bus.client(),
                 component.lines,
                 component.queue,
-                component.ffa.root_ready,
+                component.ffa.root_probed,
                 component.scratch,
             ));
         notifications.setup();

@@ -3,11 +3,12 @@
 //! notifications, sending and receiving indirect messages, and the
 //! schedule receiver interrupt (SRI) that says something is pending.
 //!
-//! [`Notifications`] is an init-queue entry after the FF-A root: once the
-//! root is up, it claims the SRI that `FFA_FEATURES` reported (feature ID
-//! 2) from the chip's interrupt lines ([`InterruptLines`]); without
-//! notifications in the session (v1.0, or an SPMC without them) it ends
-//! unbound. When the SRI fires (from the main loop), a deferred call runs:
+//! [`Notifications`] is an init-queue entry after the FF-A root (it waits
+//! on the root's outcome, as the drivers do): once the root is up, it
+//! claims the SRI that `FFA_FEATURES` reported (feature ID 2) from the
+//! chip's interrupt lines ([`InterruptLines`]); without notifications in
+//! the session (v1.0, or an SPMC without them) it ends unbound, and with a
+//! failed root it fails (`NODEVICE`). When the SRI fires (from the main loop), a deferred call runs:
 //!
 //! 1. `FFA_NOTIFICATION_INFO_GET` (64-bit if offered), at most
 //!    [`MAXIMUM_INFO_ROUNDS`] times while it says more is pending; a list
@@ -157,7 +158,7 @@ pub struct Notifications<'a, const BINDINGS: usize> {
     client: &'a FfaClient<'a>,
     lines: &'a dyn InterruptLines<'a>,
     queue: &'a dyn Queue<'a>,
-    root_ready: ConditionId,
+    root_probed: ConditionId,
     vcpu: Vcpu,
     scratch: TakeCell<'a, [u8]>,
     deferred_call: DeferredCall,
@@ -170,8 +171,8 @@ pub struct Notifications<'a, const BINDINGS: usize> {
 }
 
 impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
-    /// The service of `client`, started once `root_ready` is signalled on
-    /// `queue`, taking the SRI from `lines` (make it the SRI's client by
+    /// The service of `client`, started once `root_probed` (the root's
+    /// outcome) is signalled on `queue`, taking the SRI from `lines` (make it the SRI's client by
     /// claiming: done at probe). Indirect messages are copied into
     /// `scratch` (its size is the largest message received). Register the
     /// deferred call once it is in its final place.
@@ -179,14 +180,14 @@ impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
         client: &'a FfaClient<'a>,
         lines: &'a dyn InterruptLines<'a>,
         queue: &'a dyn Queue<'a>,
-        root_ready: ConditionId,
+        root_probed: ConditionId,
         scratch: &'a mut [u8],
     ) -> Self {
         Notifications {
             client,
             lines,
             queue,
-            root_ready,
+            root_probed,
             vcpu: Vcpu::BOOT,
             scratch: TakeCell::new(scratch),
             deferred_call: DeferredCall::new(),
@@ -672,8 +673,12 @@ impl<const BINDINGS: usize> DeferredCallClient for Notifications<'static, BINDIN
 
 impl<const BINDINGS: usize> Probe for Notifications<'_, BINDINGS> {
     fn probe(&self) -> ProbeResult {
-        if !self.queue.is_signalled(self.root_ready) {
-            return ProbeResult::Defer(ConditionSet::of(self.root_ready));
+        if !self.queue.is_signalled(self.root_probed) {
+            return ProbeResult::Defer(ConditionSet::of(self.root_probed));
+        }
+        if self.client.session().is_none() {
+            defmt::warn!("ffa: notifications not started: the FF-A root is not up");
+            return ProbeResult::Failed(kernel::ErrorCode::NODEVICE);
         }
         let Ok(session) = self.notification_session() else {
             defmt::info!("ffa: notifications not offered (v1.0, or the callee has none)");
