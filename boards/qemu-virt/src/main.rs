@@ -145,10 +145,15 @@ fn main(boot: armv8a::BootInfo) -> ! {
             NotifierDriver<'static>
         ))
         .unwrap_or_else(setup_failed);
+    let scheduling = if cfg!(feature = "scenario-blocking-client") {
+        SchedulingDriver::blocking
+    } else {
+        SchedulingDriver::new
+    };
     PartitionDriverComponent::new(
         queue,
         ffa,
-        SchedulingDriver::new(virtual_alarm!(), chip, SCHEDULING_DOORBELL),
+        scheduling(virtual_alarm!(), chip, SCHEDULING_DOORBELL),
     )
     .finalize(components::partition_driver_component_static!(
         SchedulingDriver<'static>

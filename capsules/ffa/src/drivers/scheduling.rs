@@ -17,6 +17,12 @@
 //! came before the timeout (there must be none).
 //!
 //! The driver holds the bus's work open until both are done.
+//!
+//! [`SchedulingDriver::blocking`] makes the same work request with the
+//! blocking helper instead, as a client that never returns to the main
+//! loop would: the doorbell is never served, every `FFA_RUN` finds it
+//! pending, and the request ends when the resumption bound is reached (a
+//! test build shows that the partition really livelocks such a client).
 
 use core::cell::Cell;
 
@@ -88,6 +94,9 @@ pub struct YieldResults {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
+    /// Blocking mode: waiting (on the alarm) for the vCPU to be free of
+    /// split-phase requests, this many tries left.
+    WaitingToBlock(u16),
     Work,
     Yield,
     Done,
@@ -105,6 +114,7 @@ pub struct SchedulingDriver<'a> {
     next_heartbeat: Cell<u64>,
     work: Cell<WorkResults>,
     yields: Cell<YieldResults>,
+    blocking: bool,
 }
 
 impl<'a> SchedulingDriver<'a> {
@@ -128,6 +138,20 @@ impl<'a> SchedulingDriver<'a> {
             next_heartbeat: Cell::new(0),
             work: Cell::new(WorkResults::default()),
             yields: Cell::new(YieldResults::default()),
+            blocking: false,
+        }
+    }
+
+    /// The same driver, making its work request blocking (see the module
+    /// documentation): for a test that shows the livelock it avoids.
+    pub fn blocking(
+        alarm: &'a dyn Alarm<'a>,
+        lines: &'a dyn InterruptLines<'a>,
+        doorbell: u32,
+    ) -> SchedulingDriver<'a> {
+        SchedulingDriver {
+            blocking: true,
+            ..SchedulingDriver::new(alarm, lines, doorbell)
         }
     }
 
@@ -216,6 +240,14 @@ impl<'a> PartitionDriver<'a> for SchedulingDriver<'a> {
             u64::from(DOORBELL_PERIOD_US),
             0,
         ]);
+        if self.blocking {
+            // A blocking request may not start while a split-phase one
+            // holds the vCPU: wait for the others on the alarm.
+            handle.work_started();
+            self.stage.set(Stage::WaitingToBlock(BLOCKING_TRIES));
+            self.heartbeat_from(self.alarm.now());
+            return Ok(());
+        }
         handle.send(&message)?;
         handle.work_started();
         self.stage.set(Stage::Work);
@@ -258,12 +290,18 @@ impl DirectRequestClient for SchedulingDriver<'_> {
                         work.doorbells_raised,
                         work.unserved_resumptions
                     );
-                    defmt::info!(
-                        "ffa-scheduling: the heartbeat fired {=u32} times during the request (every {=u64} us), at worst {=u64} us late",
-                        work.heartbeats,
-                        HEARTBEAT_US,
-                        work.worst_lateness_us
-                    );
+                    if work.heartbeats > 0 {
+                        defmt::info!(
+                            "ffa-scheduling: the main loop ran during the request: the heartbeat fired {=u32} times (every {=u64} us), at worst {=u64} us late",
+                            work.heartbeats,
+                            HEARTBEAT_US,
+                            work.worst_lateness_us
+                        );
+                    } else {
+                        defmt::error!(
+                            "ffa-scheduling: the heartbeat never fired during the request"
+                        );
+                    }
                 }
                 self.work.set(work);
                 self.send_yield(&handle);
@@ -294,13 +332,67 @@ impl DirectRequestClient for SchedulingDriver<'_> {
                 self.yields.set(yields);
                 self.done(&handle);
             }
-            Stage::Done => {}
+            Stage::Done | Stage::WaitingToBlock(_) => {}
         }
     }
 }
 
+impl SchedulingDriver<'_> {
+    /// Blocking mode: the work request, made with the blocking helper.
+    fn block(&self, handle: &PartitionHandle<'_>) -> Result<(), ClientError> {
+        let doorbell = if self.doorbell_claimed.get() {
+            self.doorbell
+        } else {
+            0
+        };
+        let message = DirectMessage64::new([
+            u64::from(scheduling::WORK),
+            u64::from(WORK_US),
+            u64::from(doorbell),
+            u64::from(DOORBELL_PERIOD_US),
+            0,
+        ]);
+        self.stage.set(Stage::Work);
+        self.heartbeat_from(self.alarm.now());
+        let outcome = handle.direct_request(&message);
+        let work = self.work.get();
+        match outcome {
+            Ok(_) => defmt::info!(
+                "ffa-scheduling: blocking: the work request ended; the heartbeat fired {=u32} times during it",
+                work.heartbeats
+            ),
+            Err(ClientError::InFlight) => return Err(ClientError::InFlight),
+            Err(error) => defmt::warn!(
+                "ffa-scheduling: blocking: the work request failed ({}): the doorbell was never served, {=u32} of it served and {=u32} heartbeats during the request",
+                error,
+                work.doorbells_served,
+                work.heartbeats
+            ),
+        }
+        self.done(handle);
+        Ok(())
+    }
+}
+
+/// Blocking mode: how many times (every heartbeat) the driver looks for a
+/// free vCPU before it gives up.
+const BLOCKING_TRIES: u16 = 400;
+
 impl AlarmClient for SchedulingDriver<'_> {
     fn alarm(&self) {
+        if let Stage::WaitingToBlock(tries) = self.stage.get() {
+            let Some(handle) = self.handle.get() else {
+                return;
+            };
+            if tries == 0 {
+                defmt::error!("ffa-scheduling: blocking: the vCPU never came free");
+                self.done(&handle);
+            } else if self.block(&handle).is_err() {
+                self.stage.set(Stage::WaitingToBlock(tries - 1));
+                self.heartbeat_from(self.alarm.now());
+            }
+            return;
+        }
         if self.stage.get() != Stage::Work {
             return;
         }
