@@ -11,7 +11,9 @@
 //! - [`test_services`]: the protocols of the model's test partitions;
 //! - [`partition`]: endpoint IDs;
 //! - [`uuid`]: UUIDs in their register and memory encodings;
-//! - [`reply`]: reply classification, the first reading of every reply.
+//! - [`reply`]: reply classification, the first reading of every reply;
+//! - [`memory_check`]: the direct-request protocol of the project's test
+//!   partitions (echo, and the memory check), with its byte patterns.
 //!
 //! ```
 //! use ffa_abi::{FunctionId, Status, Version};
@@ -29,6 +31,7 @@ extern crate std;
 
 pub mod function;
 pub mod indirect;
+pub mod memory_check;
 pub mod notification;
 pub mod partition;
 pub mod reply;

@@ -58,6 +58,7 @@
 
 use crate::client::FfaClient;
 use crate::error::ClientError;
+use crate::memory::{DataAccess, Donated, Lent, MemoryFailure, Receiver, Shared, TransferOptions};
 use crate::messaging::{DirectMessage, Exchange, Vcpu};
 use crate::notifications::{MessageClient, NotificationClient, NotificationService};
 use crate::partition::PartitionInfo;
@@ -70,6 +71,7 @@ use ffa_abi::{FunctionId, PartitionId};
 use kernel::cells::OptionalCell;
 use kernel::hil::time::{Alarm, AlarmClient};
 use kernel::init_queue::{ConditionId, ConditionSet, Probe, ProbeResult, Queue};
+use kernel::page_pool::Region;
 use kernel::ErrorCode;
 
 /// A driver for the partitions that implement one of its UUIDs.
@@ -672,6 +674,43 @@ impl<'a> PartitionHandle<'a> {
         self.bus
             .requests()
             .map_or(RequestState::Idle, |requests| requests.state(self.slot))
+    }
+}
+
+/// Memory operations: the partition is the only receiver a driver can name.
+impl<'a> PartitionHandle<'a> {
+    /// Shares `region` with this partition, with `access` to it; the kernel
+    /// keeps access (see [`crate::memory`]).
+    pub fn share(
+        &self,
+        region: Region<'a>,
+        access: DataAccess,
+        options: &TransferOptions,
+    ) -> Result<Shared<'a>, MemoryFailure<'a>> {
+        let receivers = [Receiver::new(self.info.id, access)];
+        self.bus.client().share(region, &receivers, options)
+    }
+
+    /// Lends `region` to this partition, with `access` to it; the kernel
+    /// has none until it reclaims the region.
+    pub fn lend(
+        &self,
+        region: Region<'a>,
+        access: DataAccess,
+        options: &TransferOptions,
+    ) -> Result<Lent<'a>, MemoryFailure<'a>> {
+        let receivers = [Receiver::new(self.info.id, access)];
+        self.bus.client().lend(region, &receivers, options)
+    }
+
+    /// Donates `region` to this partition: its pages leave the kernel for good.
+    pub fn donate(
+        &self,
+        region: Region<'a>,
+        options: &TransferOptions,
+    ) -> Result<Donated, MemoryFailure<'a>> {
+        let receiver = Receiver::new(self.info.id, DataAccess::Unspecified);
+        self.bus.client().donate(region, receiver, options)
     }
 }
 

@@ -24,6 +24,7 @@ use crate::error::ClientError;
 use crate::features::{self, FeatureSet};
 pub use crate::mailbox::RxTxSize;
 use crate::mailbox::{BufferGeometry, Mailbox};
+use crate::memory::{MemoryConfig, MemoryState};
 use crate::messaging::{self, DirectMessage, RetryPolicy};
 use crate::partition::PartitionInfo;
 use crate::version::{self, NegotiatedVersion, Smccc12, SupportedVersion};
@@ -41,6 +42,8 @@ pub struct ClientConfig {
     pub requested_version: SupportedVersion,
     /// Retry and resumption limits for messaging.
     pub retry: RetryPolicy,
+    /// How memory is shared, lent and donated.
+    pub memory: MemoryConfig,
     /// How much of the board's RX/TX buffers to map.
     pub rxtx_size: RxTxSize,
 }
@@ -50,6 +53,7 @@ impl ClientConfig {
     pub const DEFAULT: ClientConfig = ClientConfig {
         requested_version: SupportedVersion::NEWEST,
         retry: RetryPolicy::DEFAULT,
+        memory: MemoryConfig::DEFAULT,
         rxtx_size: RxTxSize::Minimum,
     };
 }
@@ -97,6 +101,7 @@ pub struct FfaClient<'a> {
     config: ClientConfig,
     session: OptionalCell<Session>,
     progress: Progress,
+    memory: MemoryState,
 }
 
 /// The value of `cell`, or what `step` makes (then kept in `cell`).
@@ -140,6 +145,7 @@ impl<'a> FfaClient<'a> {
                 own_id: OptionalCell::empty(),
                 features: OptionalCell::empty(),
             },
+            memory: MemoryState::new(),
         }
     }
 
@@ -165,6 +171,11 @@ impl<'a> FfaClient<'a> {
     /// The RX/TX mailbox.
     pub fn mailbox(&self) -> &Mailbox<'a> {
         &self.mailbox
+    }
+
+    /// Memory management's state (what the callee offers, the transactions made).
+    pub fn memory(&self) -> &MemoryState {
+        &self.memory
     }
 
     /// Runs the core set-up, once; later calls return the same session. A
@@ -223,6 +234,7 @@ impl<'a> FfaClient<'a> {
         self.progress.version.clear();
         self.progress.own_id.clear();
         self.progress.features.clear();
+        self.memory.forget_offers();
         Ok(())
     }
 

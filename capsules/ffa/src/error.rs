@@ -96,6 +96,8 @@ pub enum ClientError {
     /// A caller's argument is unusable (an empty notification bitmap, an ID
     /// bound already, a message too large): the reason, for the log.
     InvalidArgument(&'static str),
+    /// A memory transaction cannot be sent as described.
+    Transaction(crate::memory::attributes::TransactionError),
 }
 
 impl ClientError {
@@ -159,6 +161,7 @@ impl From<ClientError> for ErrorCode {
             ClientError::InFlight => ErrorCode::BUSY,
             ClientError::Malformed(_) => ErrorCode::FAIL,
             ClientError::InvalidArgument(_) => ErrorCode::INVAL,
+            ClientError::Transaction(_) => ErrorCode::INVAL,
         }
     }
 }

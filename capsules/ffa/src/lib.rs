@@ -20,6 +20,10 @@
 //! - [`indirect`]: indirect message headers, by version;
 //! - [`notifications`]: notifications and indirect messages for drivers, and the SRI;
 //! - [`client`]: the core set-up and the operations, in one capsule;
+//! - [`memory`]: the client's memory operations: sharing, lending and
+//!   donating kernel-owned pages, in fragments when needed, and reclaiming
+//!   them, with the ownership in types (the client holds its configuration
+//!   and state);
 //! - [`bus`]: the root device, partition devices and partition drivers on the init queue;
 //! - [`readiness`]: polls until the secure monitor answers, then signals the init queue;
 //! - [`report`]: the boot report;
@@ -34,6 +38,9 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+#[cfg(test)]
+extern crate std;
+
 pub mod boot;
 pub mod bus;
 pub mod client;
@@ -44,6 +51,7 @@ pub mod error;
 pub mod features;
 pub mod indirect;
 pub mod mailbox;
+pub mod memory;
 pub mod messaging;
 pub mod notification_info;
 pub mod notifications;

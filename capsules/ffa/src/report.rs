@@ -1,8 +1,9 @@
 //! The boot report: after the init queue settles, one log line for the FF-A
-//! session, one per partition device, and, where the board has them, one
-//! for the split-phase requests (sent, answered, interrupts served, yields,
-//! back-offs) and one for notifications and indirect messages (the SRI,
-//! the bindings, what was delivered and sent).
+//! session, one per partition device, one per memory transaction made at
+//! boot (handle, operation, receiver, pages, state), and, where the board
+//! has them, one for the split-phase requests (sent, answered, interrupts
+//! served, yields, back-offs) and one for notifications and indirect
+//! messages (the SRI, the bindings, what was delivered and sent).
 //!
 //! [`crate::boot::BootCompletion`] logs it once boot is complete (wired by
 //! `components::boot`). The same facts are available as a [`BootReport`]
@@ -10,6 +11,7 @@
 
 use crate::bus::{FfaBus, PartitionDevice, RootState};
 use crate::client::Session;
+use crate::memory::record::{MemoryRecord, RECORDS};
 use crate::notifications::{BindingSummary, NotificationCounters};
 use crate::partition::{ExecutionState, PartitionKind, PartitionProperties};
 use crate::requests::RequestCounters;
@@ -92,6 +94,10 @@ pub struct BootReport<const PARTITIONS: usize> {
     /// Notifications and indirect messages, if the board has the service:
     /// the SRI, the counters, and the bindings (at most 8 listed).
     pub notifications: Option<(Option<u32>, NotificationCounters, Vec<BindingSummary, 8>)>,
+    /// The memory transactions made (the first few).
+    pub memory: Vec<MemoryRecord, RECORDS>,
+    /// How many memory transactions were made in all.
+    pub memory_total: usize,
 }
 
 impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
@@ -114,12 +120,19 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
                 bindings,
             )
         });
+        let mut memory = Vec::new();
+        bus.client().for_each_memory_record(|record| {
+            // The client keeps at most RECORDS records, so this always fits.
+            let _ = memory.push(*record);
+        });
         BootReport {
             root: bus.state(),
             session: bus.client().session(),
             partitions,
             requests: bus.requests().map(|requests| requests.counters()),
             notifications,
+            memory,
+            memory_total: bus.client().memory().log.total(),
         }
     }
 
@@ -165,7 +178,7 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
         if let Some((sri, counters, bindings)) = &self.notifications {
             match sri {
                 Some(id) => defmt::info!(
-                    "ffa report: notifications: SRI {=u32}, {=u32} taken, {=u32} INFO_GET; {=u32} delivered, {=u32} unbound, {=u32} set; indirect messages {=u32} received, {=u32} sent, {=u32} refused",
+                    "ffa report: notifications: SRI {=u32}, {=u32} taken, {=u32} INFO_GET; {=u32} delivered, {=u32} unbound, {=u32} set; indirect messages {=u32} received, {=u32} sent, {=u32} dropped",
                     *id,
                     counters.sri,
                     counters.info_rounds,
@@ -196,6 +209,42 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
                     }
                 );
             }
+        }
+        if self.session.is_some() {
+            defmt::info!(
+                "ffa report: {=usize} memory transaction(s)",
+                self.memory_total
+            );
+        }
+        for record in self.memory.iter() {
+            match record.handle {
+                Some(handle) => defmt::info!(
+                    "ffa report: memory handle {=u64:#x}: {=str} to {=u16:#06x} ({=u8} receiver(s)), {=u32} pages in {=u32} range(s), {=str} layout, {=u32} fragment(s): {}",
+                    handle.0,
+                    record.operation.name(),
+                    record.receiver.raw(),
+                    record.receivers,
+                    record.pages,
+                    record.ranges,
+                    record.layout.name(),
+                    record.fragments,
+                    record.state
+                ),
+                None => defmt::info!(
+                    "ffa report: memory (no handle): {=str} to {=u16:#06x}, {=u32} pages in {=u32} range(s): {}",
+                    record.operation.name(),
+                    record.receiver.raw(),
+                    record.pages,
+                    record.ranges,
+                    record.state
+                ),
+            }
+        }
+        if self.memory_total > self.memory.len() {
+            defmt::info!(
+                "ffa report: ... and {=usize} more memory transaction(s)",
+                self.memory_total - self.memory.len()
+            );
         }
     }
 }

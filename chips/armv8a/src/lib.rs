@@ -21,6 +21,7 @@ pub mod exceptions;
 pub mod fault_report;
 pub mod gicv3;
 pub mod mmu;
+pub mod page_pool;
 pub mod shared_page;
 pub mod timer;
 

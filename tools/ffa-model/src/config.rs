@@ -18,10 +18,17 @@
 //! | 40 | 4 | `retry_storm` |
 //! | 44 | 4 | `interrupt_count` |
 //! | 48 | 4 | `yield_count` |
-//! | 52 | 4 | `personality`: 0 the specification, 1 TF-A's EL3 SPMC, 2 Hafnium, 3 OP-TEE |
-//! | 56 | 4 | `setup_busy_calls` |
+//! | 52 | 4 | `personality` ([`Personality`]): 0 the specification, 1 TF-A's EL3 SPMC, 2 Hafnium, 3 OP-TEE; also selects whose memory-management rules apply (see `memory_rules.rs`) |
+//! | 56 | 1 | `memory_fault` ([`MemoryFault`]): 0 none, 1 no memory, 2 denied reclaim, 3 aborted fragment, 4 bad attributes |
+//! | 57 | 1 | reserved, zero |
+//! | 58 | 2 | `setup_busy_calls` |
 //! | 60 | 4 | FNV-1a 32-bit hash of bytes 0..60 |
+//!
+//! Format history: 1 (TF-A's EL3 SPMC as flag bit 5, bytes 52..60
+//! reserved); 2 (the flag became `personality`); 3 (`memory_fault`); 4
+//! (`setup_busy_calls`).
 
+pub use crate::memory_rules::MemoryFault;
 use crate::personality::Personality;
 use ffa_abi::Status;
 
@@ -129,15 +136,18 @@ pub struct FaultConfig {
     /// world's set-up and discovery (`FFA_ID_GET`, `FFA_FEATURES`,
     /// `FFA_RXTX_MAP`, `FFA_PARTITION_INFO_GET` and `_GET_REGS`) answer
     /// `BUSY`: a transient refusal the client must retry.
-    pub setup_busy_calls: u32,
+    pub setup_busy_calls: u16,
     /// The firmware prints a trace line per SMC (carried only).
     pub trace: bool,
     /// The firmware enters the normal world at EL1 instead of EL2 (carried only).
     pub enter_normal_world_at_el1: bool,
     /// The real SPMC the model answers as where they differ (see
     /// [`Personality`]; TF-A's EL3 SPMC's register conventions are in
-    /// `tf_a_el3.rs`). [`FaultConfig::as_personality`] also sets its version.
+    /// `tf_a_el3.rs`), memory management included (`memory_rules.rs`).
+    /// [`FaultConfig::as_personality`] also sets its version.
     pub personality: Personality,
+    /// A memory-management fault to inject once.
+    pub memory_fault: MemoryFault,
 }
 
 /// Why a blob was rejected by [`FaultConfig::from_bytes`].
@@ -163,6 +173,10 @@ pub enum ConfigError {
     InvalidPartitionInfoFault,
     /// Unknown personality.
     InvalidPersonality,
+    /// Unknown memory fault.
+    InvalidMemoryFault,
+    /// Reserved bytes are not zero.
+    ReservedNotZero,
 }
 
 const FLAG_FFA_ABSENT: u32 = 1 << 0;
@@ -212,7 +226,7 @@ impl FaultConfig {
     /// Magic at the start of the serialised form.
     pub const MAGIC: [u8; 4] = *b"FFAM";
     /// Format version of the serialised form.
-    pub const FORMAT_VERSION: u16 = 3;
+    pub const FORMAT_VERSION: u16 = 4;
 
     /// The well-behaved configuration: FF-A v1.2, no faults, partition 0x8003
     /// interrupts once and yields once per request, no trace, normal world at EL2.
@@ -234,6 +248,7 @@ impl FaultConfig {
             trace: false,
             enter_normal_world_at_el1: false,
             personality: Personality::Specification,
+            memory_fault: MemoryFault::None,
         }
     }
 
@@ -290,7 +305,8 @@ impl FaultConfig {
         bytes[44..48].copy_from_slice(&self.interrupt_count.to_le_bytes());
         bytes[48..52].copy_from_slice(&self.yield_count.to_le_bytes());
         bytes[52..56].copy_from_slice(&self.personality.encode().to_le_bytes());
-        bytes[56..60].copy_from_slice(&self.setup_busy_calls.to_le_bytes());
+        bytes[56] = self.memory_fault.encode();
+        bytes[58..60].copy_from_slice(&self.setup_busy_calls.to_le_bytes());
         let checksum = fnv1a(&bytes[..CHECKSUM_OFFSET]);
         bytes[CHECKSUM_OFFSET..].copy_from_slice(&checksum.to_le_bytes());
         bytes
@@ -329,6 +345,10 @@ impl FaultConfig {
             .ok_or(ConfigError::InvalidPartitionInfoFault)?;
         let personality =
             Personality::decode(read_u32(bytes, 52)).ok_or(ConfigError::InvalidPersonality)?;
+        let memory_fault = MemoryFault::decode(bytes[56]).ok_or(ConfigError::InvalidMemoryFault)?;
+        if bytes[57] != 0 {
+            return Err(ConfigError::ReservedNotZero);
+        }
         let config = FaultConfig {
             ffa_absent: flags & FLAG_FFA_ABSENT != 0,
             spmc_version: (read_u16(bytes, 8), read_u16(bytes, 10)),
@@ -342,10 +362,11 @@ impl FaultConfig {
             retry_storm: read_u32(bytes, 40),
             interrupt_count: read_u32(bytes, 44),
             yield_count: read_u32(bytes, 48),
-            setup_busy_calls: read_u32(bytes, 56),
+            setup_busy_calls: read_u16(bytes, 58),
             trace: flags & FLAG_TRACE != 0,
             enter_normal_world_at_el1: flags & FLAG_ENTER_NORMAL_WORLD_AT_EL1 != 0,
             personality,
+            memory_fault,
         };
         if !config.has_valid_spmc_version() {
             return Err(ConfigError::InvalidSpmcVersion);
@@ -368,7 +389,7 @@ mod tests {
     fn default_round_trips_and_has_the_documented_header() {
         let bytes = FaultConfig::default_config().to_bytes();
         assert_eq!(&bytes[0..4], b"FFAM");
-        assert_eq!(&bytes[4..8], &[3, 0, 64, 0]);
+        assert_eq!(&bytes[4..8], &[4, 0, 64, 0]);
         assert_eq!(&bytes[8..12], &[1, 0, 2, 0]);
         assert_eq!(
             FaultConfig::from_bytes(&bytes),

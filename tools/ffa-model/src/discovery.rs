@@ -19,8 +19,12 @@
 //! `FFA_RXTX_MAP_32/64`, `FFA_RXTX_UNMAP`, `FFA_PARTITION_INFO_GET`,
 //! `FFA_ID_GET`, `FFA_RUN`, `FFA_MSG_SEND_DIRECT_REQ_32/64`; from v1.1
 //! `FFA_SPM_ID_GET`, `FFA_RX_ACQUIRE`, the notification calls (Hafnium:
-//! not `FFA_NOTIFICATION_INFO_GET_32`), `FFA_MSG_SEND2` (not OP-TEE); from v1.2 `FFA_PARTITION_INFO_GET_REGS`,
-//! `FFA_MSG_SEND_DIRECT_REQ2`.
+//! not `FFA_NOTIFICATION_INFO_GET_32`), `FFA_MSG_SEND2` (not OP-TEE); from
+//! v1.2 `FFA_PARTITION_INFO_GET_REGS`, `FFA_MSG_SEND_DIRECT_REQ2`. The
+//! memory-management IDs the normal world may call (`FFA_MEM_SHARE`/`LEND`/
+//! `DONATE` 32/64, `FFA_MEM_FRAG_TX`, `FFA_MEM_RECLAIM`, from v1.0) are
+//! answered by `memory_sharing::features`, which knows the SPMC's memory
+//! rules (no donations under OP-TEE's or TF-A's).
 
 use crate::call::{Call, Reply};
 use crate::error_code::SMCCC_NOT_SUPPORTED;

@@ -17,6 +17,12 @@
 //!   [`notifications`]) and indirect messaging (`FFA_MSG_SEND2`), on a
 //!   [`Platform`] that gives time, the normal world's interrupts and a
 //!   secure timer;
+//! * memory management (see `memory_sharing.rs`): sharing, lending and
+//!   donating from the normal world in every layout and in fragments,
+//!   retrieve/relinquish by the hosted partitions, reclaim, ownership and
+//!   overlap checks, per-SPMC rules and injected faults; the echo partition
+//!   checks and answers shared memory on request
+//!   ([`ffa_abi::memory_check`], see `memory_partition.rs`);
 //! * fault injection selected by [`FaultConfig`], which also has a fixed-size
 //!   little-endian serialised form so a test harness can hand it to firmware.
 //!
@@ -55,6 +61,9 @@ pub mod version;
 mod call;
 mod discovery;
 mod indirect;
+mod memory_descriptor;
+mod memory_partition;
+mod memory_rules;
 mod memory_sharing;
 mod messaging;
 pub mod notifications;
@@ -68,6 +77,11 @@ mod tf_a_el3;
 
 pub use config::{ConfigError, FaultConfig, PartitionInfoFault, ReadinessError};
 pub use memory::{MemoryError, NormalWorldMemory};
+pub use memory_rules::MemoryFault;
+pub use memory_sharing::{
+    Phase as MemoryPhase, TransactionInfo as MemoryTransactionInfo,
+    TransactionType as MemoryTransactionType,
+};
 pub use partition::PartitionInfo;
 pub use personality::Personality;
 pub use platform::{FixedClock, Platform};

@@ -35,7 +35,8 @@ use crate::function_id::{self, *};
 use crate::indirect::{IndirectMessaging, Message};
 use crate::mailbox::{BufferPair, Mailbox, ReceiveOwner};
 use crate::memory::NormalWorldMemory;
-use crate::memory_sharing::{self, MemorySharing};
+use crate::memory_partition;
+use crate::memory_sharing::{self, MemorySharing, TransactionInfo};
 use crate::messaging::{self, Progress, Storms};
 use crate::notifications::{self, Notifications, PartitionBitmaps};
 use crate::notifier::{self, Command, Notifier, Timed};
@@ -99,7 +100,7 @@ impl SecureWorld {
             mailbox: Mailbox::new(),
             partitions: PartitionTable::new(),
             storms: Storms::new(&config),
-            memory_sharing: MemorySharing,
+            memory_sharing: MemorySharing::new(&config),
             notifications: Notifications::new(),
             partition_notifications: boot_partition_notifications(),
             indirect: IndirectMessaging::new(),
@@ -185,6 +186,60 @@ impl SecureWorld {
     /// Who owns the RX buffer (meaningful when a pair is mapped).
     pub fn receive_owner(&self) -> ReceiveOwner {
         self.mailbox.receive_owner()
+    }
+
+    /// The live memory transactions (for tests).
+    pub fn memory_transactions(&self) -> impl Iterator<Item = TransactionInfo> + '_ {
+        self.memory_sharing.transactions()
+    }
+
+    /// Hosted partition `partition` retrieves transaction `handle` (sent by
+    /// `sender` with `tag`) asking for the `permissions` byte, as its memory
+    /// check would, but keeps it: a test's borrower that holds on. Returns
+    /// the response's length and fragments.
+    pub fn partition_retrieve(
+        &mut self,
+        memory: &mut dyn NormalWorldMemory,
+        partition: u16,
+        handle: u64,
+        sender: u16,
+        tag: u64,
+        permissions: u8,
+    ) -> Result<(usize, u16), Status> {
+        let mut descriptor = [0u8; memory_sharing::DESCRIPTOR_CAPACITY];
+        let retrieval = memory_partition::Retrieval {
+            sender,
+            handle,
+            tag,
+            transaction_type: 0,
+            permissions,
+        };
+        memory_partition::retrieve_into(
+            &mut self.memory_sharing,
+            memory,
+            self.config.personality,
+            partition,
+            memory_partition::partition_layout(&self.config),
+            &retrieval,
+            &mut descriptor,
+        )
+        .map(|received| (received.length, received.fragments))
+        .map_err(|(_, status)| status)
+    }
+
+    /// Hosted partition `partition` relinquishes transaction `handle`.
+    pub fn partition_relinquish(
+        &mut self,
+        memory: &mut dyn NormalWorldMemory,
+        partition: u16,
+        handle: u64,
+    ) -> Result<(), Status> {
+        let mut relinquish = [0u8; 18];
+        relinquish[..8].copy_from_slice(&handle.to_le_bytes());
+        relinquish[12..16].copy_from_slice(&1u32.to_le_bytes());
+        relinquish[16..].copy_from_slice(&partition.to_le_bytes());
+        self.memory_sharing
+            .relinquish(memory, self.config.personality, partition, &relinquish)
     }
 
     fn is_tf_a(&self) -> bool {
@@ -343,16 +398,26 @@ impl SecureWorld {
                 | FFA_PARTITION_INFO_GET
                 | FFA_PARTITION_INFO_GET_REGS
         );
-        if set_up && self.setup_busy_answered < self.config.setup_busy_calls {
+        if set_up && self.setup_busy_answered < u32::from(self.config.setup_busy_calls) {
             self.setup_busy_answered += 1;
             return Reply::error(Status::Busy);
+        }
+        // The echo partition's memory checks (ffa_abi::memory_check).
+        if let Some(reply) =
+            memory_partition::intercept(call, &mut self.memory_sharing, memory, &self.config)
+        {
+            return reply;
         }
         let result = |outcome: Result<(), Status>| match outcome {
             Ok(()) => Reply::success_32(),
             Err(error) => Reply::error(error),
         };
         match function_id {
-            FFA_FEATURES => match tf_a.then(|| tf_a_el3::features(call)).flatten() {
+            FFA_FEATURES => match tf_a
+                .then(|| tf_a_el3::features(call))
+                .flatten()
+                .or_else(|| memory_sharing::features(personality, call.word(1)))
+            {
                 Some(reply) => reply,
                 None => discovery::features(version, personality, call),
             },
@@ -470,7 +535,14 @@ impl SecureWorld {
                     Err(error) => Reply::error(error),
                 }
             }
-            _ if memory_sharing::handles(function_id) => self.memory_sharing.handle(call),
+            _ if memory_sharing::handles(function_id) => self.memory_sharing.handle(
+                call,
+                memory,
+                &self.mailbox,
+                &self.partitions,
+                &self.config,
+                version,
+            ),
             _ if notifications::handles(function_id) => {
                 match self.notifications.handle(
                     call,

@@ -34,10 +34,11 @@
 //!    manifest's `messaging-method` may only hold bits 0 and 1).
 //!    `FFA_FEATURES(FFA_RXTX_MAP)` states no maximum buffer size (w2 = 0).
 //!
-//! Not modelled here: memory management (the model has none yet; the EL3
-//! SPMC refuses `FFA_MEM_SHARE`/`LEND` from a caller of v1.2 — see the
-//! README's table), and the SPMC's single partition (the model's partitions
-//! stay the model's).
+//! Memory management's differences (v1.0/v1.1 callers only, no donation,
+//! byte-stream fragments, handles from 0xffff_ffc0, ...) are TF-A's
+//! [`crate::Personality`], which this mode selects (see `memory_rules.rs`).
+//! Not modelled: the SPMC's single partition (the model's partitions stay
+//! the model's).
 
 use crate::call::{Call, Reply};
 use crate::function_id::*;

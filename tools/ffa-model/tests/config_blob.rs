@@ -1,6 +1,8 @@
 //! The serialised FaultConfig: layout, round trips and rejection of bad blobs.
 
-use ffa_model::{ConfigError, FaultConfig, PartitionInfoFault, Personality, ReadinessError};
+use ffa_model::{
+    ConfigError, FaultConfig, MemoryFault, PartitionInfoFault, Personality, ReadinessError,
+};
 
 fn fnv1a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811C_9DC5u32, |hash, &byte| {
@@ -33,6 +35,7 @@ fn everything() -> FaultConfig {
         trace: true,
         enter_normal_world_at_el1: true,
         personality: Personality::Hafnium,
+        memory_fault: MemoryFault::AbortedFragment,
     }
 }
 
@@ -50,7 +53,7 @@ fn layout_is_as_documented() {
     let bytes = everything().to_bytes();
     assert_eq!(FaultConfig::BLOB_SIZE, 64);
     assert_eq!(&bytes[0..4], b"FFAM");
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 3);
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 4);
     assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 64);
     assert_eq!(&bytes[8..12], &[1, 0, 1, 0]);
     assert_eq!(
@@ -66,7 +69,9 @@ fn layout_is_as_documented() {
         &[11, 0, 0, 0, 12, 0, 0, 0, 13, 0, 0, 0, 14, 0, 0, 0]
     );
     assert_eq!(&bytes[52..56], &[2, 0, 0, 0], "Hafnium");
-    assert_eq!(&bytes[56..60], &[2, 0, 0, 0], "setup_busy_calls");
+    assert_eq!(bytes[56], 3, "aborted fragment");
+    assert_eq!(bytes[57], 0);
+    assert_eq!(&bytes[58..60], &[2, 0], "setup_busy_calls");
     assert_eq!(
         u32::from_le_bytes(bytes[60..64].try_into().unwrap()),
         fnv1a(&bytes[..60])
@@ -160,6 +165,13 @@ fn rejects_bad_blobs() {
     );
 
     let mut bytes = good;
+    bytes[56] = 5;
+    assert_eq!(
+        FaultConfig::from_bytes(&reseal(bytes)),
+        Err(ConfigError::InvalidMemoryFault)
+    );
+
+    let mut bytes = good;
     bytes[52] = 4;
     assert_eq!(
         FaultConfig::from_bytes(&reseal(bytes)),
@@ -167,7 +179,14 @@ fn rejects_bad_blobs() {
     );
 
     let mut bytes = good;
-    bytes[56] = 3;
+    bytes[57] = 1;
+    assert_eq!(
+        FaultConfig::from_bytes(&reseal(bytes)),
+        Err(ConfigError::ReservedNotZero)
+    );
+
+    let mut bytes = good;
+    bytes[58] = 3;
     assert_eq!(
         FaultConfig::from_bytes(&reseal(bytes)).map(|config| config.setup_busy_calls),
         Ok(3)

@@ -11,7 +11,15 @@ fn features(harness: &mut Harness, id: u32) -> [u64; 18] {
     harness.call(&[FFA_FEATURES as u64, id as u64])
 }
 
-const BASE: [u32; 15] = [
+const BASE: [u32; 23] = [
+    FFA_MEM_SHARE_32,
+    FFA_MEM_SHARE_64,
+    FFA_MEM_LEND_32,
+    FFA_MEM_LEND_64,
+    FFA_MEM_DONATE_32,
+    FFA_MEM_DONATE_64,
+    FFA_MEM_FRAG_TX,
+    FFA_MEM_RECLAIM,
     FFA_ERROR,
     FFA_SUCCESS_32,
     FFA_SUCCESS_64,
@@ -50,9 +58,9 @@ const NEVER: [u32; 13] = [
     FFA_YIELD,
     FFA_MSG_POLL,
     FFA_MSG_SEND,
-    FFA_MEM_SHARE_64,
-    FFA_MEM_LEND_32,
-    FFA_MEM_RECLAIM,
+    FFA_MEM_RETRIEVE_REQ_64,
+    FFA_MEM_RELINQUISH,
+    FFA_MEM_FRAG_RX,
     FFA_CONSOLE_LOG_64,
     SMCCC_VERSION,
     PSCI_SYSTEM_OFF,
@@ -143,14 +151,10 @@ fn spm_id_get_from_v1_1() {
 fn unimplemented_ffa_functions_answer_ffa_error() {
     let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_2);
     for id in [
-        FFA_MEM_SHARE_32,
-        FFA_MEM_SHARE_64,
-        FFA_MEM_LEND_64,
-        FFA_MEM_DONATE_32,
         FFA_MEM_RETRIEVE_REQ_64,
         FFA_MEM_RELINQUISH,
-        FFA_MEM_RECLAIM,
-        FFA_MEM_FRAG_TX,
+        FFA_MEM_FRAG_RX,
+        FFA_MEM_OP_PAUSE,
         FFA_MSG_WAIT,
         FFA_MSG_SEND_DIRECT_RESP_32,
         FFA_YIELD,

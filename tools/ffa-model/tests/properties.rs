@@ -8,7 +8,9 @@ use ffa_abi::Status;
 use ffa_abi::Version;
 use ffa_model::function_id::*;
 use ffa_model::partition::{ECHO_PARTITION_UUID, HOSTED_PARTITIONS, INTERRUPTING_PARTITION_UUID};
-use ffa_model::{FaultConfig, Outcome, PartitionInfoFault, ReadinessError, Registers};
+use ffa_model::{
+    FaultConfig, MemoryFault, Outcome, PartitionInfoFault, Personality, ReadinessError, Registers,
+};
 use proptest::prelude::*;
 
 const FUNCTIONS: &[u32] = &[
@@ -143,12 +145,18 @@ fn fault_config() -> impl Strategy<Value = FaultConfig> {
                 retry_storm,
                 interrupt_count: interrupts,
                 yield_count: yields,
-                setup_busy_calls: busy_storm,
+                setup_busy_calls: busy_storm as u16,
                 trace,
                 enter_normal_world_at_el1: el1,
                 // Checked against the specification's register rules, which
-                // TF-A's profile breaks on purpose (tests/tf_a_el3.rs).
-                personality: ffa_model::Personality::Specification,
+                // TF-A's profile breaks on purpose (tests/tf_a_el3.rs); the
+                // other personalities keep them, memory rules included.
+                personality: match busy_storm {
+                    0 => Personality::Specification,
+                    1 => Personality::Hafnium,
+                    _ => Personality::OpTee,
+                },
+                memory_fault: MemoryFault::None,
             },
         )
 }
@@ -264,7 +272,7 @@ proptest! {
             retry_storm: counts[2],
             interrupt_count: counts[3],
             yield_count: counts[4],
-            setup_busy_calls: counts[5],
+            setup_busy_calls: counts[5] as u16,
             ..config
         };
         prop_assert_eq!(FaultConfig::from_bytes(&config.to_bytes()), Ok(config));

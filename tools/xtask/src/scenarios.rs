@@ -71,6 +71,36 @@ const HEALTHY_FFA_LINES: &[&str] = &[
     "boot: exit-when-settled, powering off",
 ];
 
+/// What the healthy memory checks log, in order (kernel lines and the firmware's trace).
+const MEMORY_LINES: &[&str] = &[
+    "[smc] FFA_MEM_SHARE_64 x1=0x70 x2=0x70 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0xfffffffe x3=0x0",
+    "[smc] FFA_MSG_SEND_DIRECT_REQ_64 x1=0x8001 x2=0x0 x3=0x5450434d00030001",
+    "[smc] FFA_MEM_RECLAIM x1=0xfffffffe x2=0x0 x3=0x0",
+    "[smc] FFA_MEM_LEND_64",
+    "[smc] FFA_MEM_DONATE_64",
+    "ffa: share of 2 pages (1 ranges) to 0x8001: handle 0xfffffffe, v1.2 layout, 112 bytes in 1 fragment(s) (FFA_MEM_SHARE_64)",
+    "ffa: FFA_MEM_RECLAIM of handle 0xfffffffe: the shared region is the kernel's again",
+    "memory-check: share of 2 page(s) with 0x8001, handle 0xfffffffe, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+    "memory-check: lend of 1 page(s) with 0x8001, handle 0xffffffff, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+    "memory-check: donate of 1 page(s) to 0x8001, handle 0x100000000, 1 fragment(s): the partition checked pattern P, wrote pattern Q and keeps the pages",
+    "ffa: ffa-echo bound to partition 0x8001",
+    "ffa report: 3 memory transaction(s)",
+    "ffa report: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+    "ffa report: memory handle 0xffffffff: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+    "ffa report: memory handle 0x100000000: donate to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Donated",
+    "boot: exit-when-settled, powering off",
+];
+
+/// What no healthy memory scenario may show.
+const MEMORY_FORBIDDEN: &[&str] = &[
+    "panicked",
+    MALFORMED_FRAME_WARNING,
+    " ERROR ",
+    "FAILED",
+    "skipped",
+    "refused",
+];
+
 /// A scenario with the usual board features, exit status 0 and timeout.
 const fn scenario(
     name: &'static str,
@@ -457,7 +487,7 @@ pub const SCENARIOS: &[Scenario] = &[
         &[
             "indirect messages: echo Passed, on request Passed",
             "ffa-notify: the partition counts 1 messages received, 2 sent",
-            "indirect messages 2 received, 1 sent, 0 refused",
+            "indirect messages 2 received, 1 sent, 0 dropped",
             "[smc] FFA_MSG_SEND2 x1=0x0 x2=0x0",
             "[smc] FFA_NOTIFICATION_GET",
             "[smc] FFA_RX_RELEASE",
@@ -525,9 +555,171 @@ pub const SCENARIOS: &[Scenario] = &[
             "[smc] FFA_NOTIFICATION_BIND",
         ],
     ),
+    // ---- memory management (capsules/ffa/src/memory, tools/ffa-model/src/memory_*.rs,
+    // the echo driver's memory checks in capsules/ffa/src/drivers/memory_check.rs)
+    scenario(
+        "memory",
+        "the echo driver shares, lends and donates kernel pages to the model's partition, which retrieves them, checks pattern P, writes pattern Q and relinquishes; the kernel reads Q back and reclaims; the boot report lists each transaction",
+        FirmwareSettings {
+            trace: true,
+            ..FirmwareSettings::HEALTHY
+        },
+        MEMORY_LINES,
+        MEMORY_FORBIDDEN,
+    ),
+    Scenario {
+        name: "memory-fragments",
+        description: "a share of 256 single-page ranges: its 4192-byte descriptor goes out in the minimum of 2 fragments (FFA_MEM_FRAG_RX/FFA_MEM_FRAG_TX), the partition retrieves it in fragments too, and the bytes go there and back",
+        board_features: &["exit-when-settled", "memory-fragments"],
+        firmware: FirmwareSettings {
+            trace: true,
+            ..FirmwareSettings::HEALTHY
+        },
+        expected_exit_status: 0,
+        expected_lines: &[
+            "[smc] FFA_MEM_SHARE_64 x1=0x1060 x2=0x1000 x3=0x0 x4=0x0 -> FFA_MEM_FRAG_RX x1=0x0 x2=0x1 x3=0x1000",
+            "[smc] FFA_MEM_FRAG_TX x1=0x0 x2=0x1 x3=0x60 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x1",
+            "ffa: share of 256 pages (256 ranges) to 0x8001: handle 0x100000000, v1.2 layout, 4192 bytes in 2 fragment(s) (FFA_MEM_SHARE_64)",
+            "memory-check: scattered share of 256 page(s) with 0x8001, handle 0x100000000, 2 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "ffa report: memory handle 0x100000000: share to 0x8001 (1 receiver(s)), 256 pages in 256 range(s), v1.2 layout, 2 fragment(s): Reclaimed",
+            "boot: exit-when-settled, powering off",
+        ],
+        forbidden_lines: MEMORY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    scenario(
+        "memory-no-memory",
+        "injected: the first FFA_MEM_SHARE answers NO_MEMORY; the region comes back to the kernel, the failure is reported, the lend and donation that follow work",
+        faults(&[Fault::new(FaultKind::MemoryNoMemory)]),
+        &[
+            "ffa: FFA_MEM_SHARE_64 refused: Status(NoMemory)",
+            "memory-check: share with 0x8001 failed: Give(Status(NoMemory))",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "ffa report: memory (no handle): share to 0x8001, 2 pages in 1 range(s): Refused(Status(NoMemory))",
+            "ffa report: memory handle 0xfffffffe: lend to 0x8001",
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        USUALLY_FORBIDDEN,
+    ),
+    scenario(
+        "memory-reclaim-denied",
+        "injected: the first FFA_MEM_RECLAIM answers DENIED (as while the partition holds the memory): the region stays shared, the retry reclaims it",
+        faults(&[Fault::new(FaultKind::MemoryReclaimDenied)]),
+        &[
+            "ffa: FFA_MEM_RECLAIM of handle 0xfffffffe: DENIED, a borrower still holds it; it stays shared",
+            "memory-check: the reclaim was DENIED; the region stays given; retrying once",
+            "ffa: FFA_MEM_RECLAIM of handle 0xfffffffe: the shared region is the kernel's again",
+            "memory-check: share of 2 page(s) with 0x8001, handle 0xfffffffe, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "ffa report: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+        ],
+        USUALLY_FORBIDDEN,
+    ),
+    Scenario {
+        name: "memory-aborted-fragment",
+        description: "injected: the SPMC answers the first FFA_MEM_FRAG_TX with ABORTED in the middle of a fragmented share: the transaction ends, the region comes back, the failure is reported",
+        board_features: &["exit-when-settled", "memory-fragments"],
+        firmware: faults(&[Fault::new(FaultKind::MemoryAbortedFragment)]),
+        expected_exit_status: 0,
+        expected_lines: &[
+            "ffa: share: transaction 0x100000000 ended at fragment 2: Status(Aborted)",
+            "memory-check: scattered share with 0x8001 failed: Give(Status(Aborted))",
+            "memory-check: donate of 1 page(s) to 0x8001",
+            "ffa report: memory handle 0x100000000: share to 0x8001 (1 receiver(s)), 256 pages in 256 range(s), v1.2 layout, 2 fragment(s): Refused(Status(Aborted))",
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        forbidden_lines: USUALLY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    scenario(
+        "memory-bad-attributes",
+        "injected: the first FFA_MEM_SHARE answers INVALID_PARAMETERS as for bad memory attributes: the region comes back, the failure is reported",
+        faults(&[Fault::new(FaultKind::MemoryBadAttributes)]),
+        &[
+            "ffa: FFA_MEM_SHARE_64 refused: INVALID_PARAMETERS",
+            "memory-check: share with 0x8001 failed: Give(Status(InvalidParameters))",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "ffa report: memory (no handle): share to 0x8001, 2 pages in 1 range(s): Refused(Status(InvalidParameters))",
+        ],
+        USUALLY_FORBIDDEN,
+    ),
+    scenario(
+        "memory-spmc-v1.0",
+        "a v1.0 SPMC: descriptors in the v1.0 layout (32-byte header, 80 bytes for one range); share, lend and donation go there and back",
+        faults(&[Fault::new(FaultKind::SpmcVersion1_0)]),
+        &[
+            "using v1.0",
+            "ffa: share of 2 pages (1 ranges) to 0x8001: handle 0xfffffffe, v1.0 layout, 80 bytes in 1 fragment(s)",
+            "memory-check: share of 2 page(s) with 0x8001",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "memory-check: donate of 1 page(s) to 0x8001",
+            "ffa report: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.0 layout, 1 fragment(s): Reclaimed",
+        ],
+        MEMORY_FORBIDDEN,
+    ),
+    scenario(
+        "memory-spmc-v1.1",
+        "a v1.1 SPMC: descriptors in the v1.1 layout (16-byte access descriptors, 96 bytes for one range); share, lend and donation go there and back",
+        faults(&[Fault::new(FaultKind::SpmcVersion1_1)]),
+        &[
+            "using v1.1",
+            "ffa: share of 2 pages (1 ranges) to 0x8001: handle 0xfffffffe, v1.1 layout, 96 bytes in 1 fragment(s)",
+            "memory-check: share of 2 page(s) with 0x8001",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "memory-check: donate of 1 page(s) to 0x8001",
+            "ffa report: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+        ],
+        MEMORY_FORBIDDEN,
+    ),
+    Scenario {
+        name: "memory-caller-v1.0",
+        description: "the kernel asks for v1.0 from a v1.2 SPMC: it sends v1.0 descriptors, the partition (v1.2) retrieves them in the v1.2 layout; bytes go there and back",
+        board_features: &["exit-when-settled", "ffa-v1-0"],
+        firmware: FirmwareSettings::HEALTHY,
+        expected_exit_status: 0,
+        expected_lines: &[
+            "requested v1.0, callee v1.2, using v1.0",
+            "v1.0 layout, 80 bytes in 1 fragment(s)",
+            "memory-check: share of 2 page(s) with 0x8001",
+            "memory-check: donate of 1 page(s) to 0x8001",
+        ],
+        forbidden_lines: MEMORY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    scenario(
+        "memory-tf-a-el3-v1.2",
+        "the model as TF-A's EL3 SPMC with a v1.2 caller: it refuses memory transactions (as TF-A 2.12.1 does); the kernel says why and what to do, and boots on",
+        faults(&[Fault::new(FaultKind::TfAEl3Spmc)]),
+        &[
+            "ffa: FFA_MEM_SHARE_64 refused: INVALID_PARAMETERS (an SPMC that takes memory transactions only from v1.0/v1.1 callers, as TF-A 2.12's EL3 SPMC, answers this at v1.2: request v1.1 for it)",
+            "memory-check: share with 0x8001 failed: Give(Status(InvalidParameters))",
+            "memory-check: donate skipped: the callee does not offer it",
+            "init: settled: 5 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            // A refused share is the driver's finding, not a failed FF-A root.
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        &["panicked", MALFORMED_FRAME_WARNING, " ERROR "],
+    ),
+    Scenario {
+        name: "memory-tf-a-el3-v1.1",
+        description: "the model as TF-A's EL3 SPMC with the kernel asking for v1.1: share and lend work (handles from 0xffffffc0), donation is not offered",
+        board_features: &["exit-when-settled", "ffa-v1-1"],
+        firmware: faults(&[Fault::new(FaultKind::TfAEl3Spmc)]),
+        expected_exit_status: 0,
+        expected_lines: &[
+            "using v1.1",
+            "memory-check: share of 2 page(s) with 0x8001, handle 0xffffffc0",
+            "memory-check: lend of 1 page(s) with 0x8001, handle 0xffffffc1",
+            "memory-check: donate skipped: the callee does not offer it",
+        ],
+        forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, " ERROR ", "FAILED"],
+        timeout: DEFAULT_TIMEOUT,
+    },
     scenario(
         "spmc-hafnium",
-        "the model answering as Hafnium (FF-A v1.3): 48-byte descriptors, two per PARTITION_INFO_GET_REGS call, a 1-page RX/TX maximum; the kernel maps one page and reads every partition right",
+        "the model answering as Hafnium (FF-A v1.3): 48-byte descriptors, two per PARTITION_INFO_GET_REGS call, a 1-page RX/TX maximum; the kernel maps one page and reads every partition right; under Hafnium's memory rules share, lend and donation go there and back (handles are slot indices)",
         FirmwareSettings {
             faults: &[Fault::new(FaultKind::Hafnium)],
             trace: true,
@@ -540,6 +732,9 @@ pub const SCENARIOS: &[Scenario] = &[
             "[smc] FFA_RXTX_MAP_64 x1=0x6",
             "[smc] FFA_PARTITION_INFO_GET_REGS",
             "[smc] FFA_PARTITION_INFO_GET_REGS",
+            // Hafnium's handles are slot indices (bit 63 clear: the SPMC allocated them).
+            "[smc] FFA_MEM_SHARE_64 x1=0x70 x2=0x70 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x0",
+            "[smc] FFA_MEM_DONATE_64 x1=0x70 x2=0x70 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x0",
             "ffa: requested v1.2, callee v1.3, using v1.2",
             "ffa: set up: v1.2, ID 0x0000, 4096-byte RX/TX buffers",
             "arm-ffa-1: partition 0x8001 uuid fa791f17-febd-4861-81d0-4b5dae9cb9cb",
@@ -547,16 +742,25 @@ pub const SCENARIOS: &[Scenario] = &[
             "arm-ffa-3: partition 0x8003 uuid b4399eff-6a76-400b-bfa8-2c063889c6ee",
             // Hafnium wants the normal world's bitmap made, which this
             // kernel does only as the hypervisor (protected mode).
+            // Memory under Hafnium's rules: slot-index handles, all three
+            // operations (blocking, at the echo driver's bind).
+            "memory-check: share of 2 page(s) with 0x8001, handle 0x0,",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "memory-check: donate of 1 page(s) to 0x8001",
             "ffa-notify: partition 0x8004: notifications unavailable (Status(NotSupported)); nothing to exercise",
             "init: settled: 6 ready, 0 failed, 0 waiting",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Passed",
             "arm-ffa-2: ID 0x8002 UUID 88886b1c-15ad-4435-a3f8-e2919eacb5b7 contexts 1 properties 0x1 direct-receive aarch32",
+            "ffa report: 3 memory transaction(s)",
+            "ffa report: memory handle 0x0: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+            "ffa report: memory handle 0x0: donate to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Donated",
+            "boot: exit-when-settled, powering off with status 0",
         ],
-        HEALTHY_FORBIDDEN,
+        MEMORY_FORBIDDEN,
     ),
     scenario(
         "spmc-op-tee",
-        "the model answering as OP-TEE's S-EL1 SPMC: v1.1 whatever is asked, discovery through RX with 24-byte descriptors after a count-only query, no REQ2",
+        "the model answering as OP-TEE's S-EL1 SPMC: v1.1 whatever is asked, discovery through RX with 24-byte descriptors after a count-only query, no REQ2; under OP-TEE's memory rules share and lend go there and back in the v1.1 layout (handles carry bit 44), and donation, which OP-TEE does not take from the normal world (NOT_SUPPORTED), is skipped with the reason logged",
         FirmwareSettings {
             faults: &[Fault::new(FaultKind::OpTee)],
             trace: true,
@@ -567,19 +771,36 @@ pub const SCENARIOS: &[Scenario] = &[
             "[smc] FFA_VERSION x1=0x10002 x2=0x0 x3=0x0 x4=0x0 -> 0x10001",
             "[smc] FFA_PARTITION_INFO_GET ",
             "[smc] FFA_RX_RELEASE",
+            // OP-TEE's handles carry bit 44 (w3 = 0x1000); it offers no donation.
+            "[smc] FFA_MEM_SHARE_64 x1=0x60 x2=0x60 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x1000",
+            "[smc] FFA_MEM_LEND_64 x1=0x60 x2=0x60 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x1000",
+            "[smc] FFA_FEATURES x1=0xc4000071 x2=0x0 x3=0x0 x4=0x0 -> FFA_ERROR NOT_SUPPORTED (-1)",
+            "[smc] FFA_FEATURES x1=0x84000071 x2=0x0 x3=0x0 x4=0x0 -> FFA_ERROR NOT_SUPPORTED (-1)",
             "ffa: requested v1.2, callee v1.1, using v1.1",
             "ffa: set up: v1.1, ID 0x0000, 4096-byte RX/TX buffers",
             "arm-ffa-3: partition 0x8003 uuid b4399eff-6a76-400b-bfa8-2c063889c6ee",
+            // Memory under OP-TEE's rules: handles carry bit 44, no donation
+            // (blocking, at the echo driver's bind).
+            "memory-check: share of 2 page(s) with 0x8001, handle 0x100000000000,",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "ffa: donate: FFA_FEATURES: the callee offers neither FFA_MEM_DONATE_64 nor FFA_MEM_DONATE_32",
+            "memory-check: donate skipped: the callee does not offer it (Status(NotSupported))",
             "ffa-notify: partition 0x8004: notifications unavailable (Status(InvalidParameters)); nothing to exercise",
             "init: settled: 6 ready, 0 failed, 0 waiting",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
             "ffa report: root Ready, FF-A v1.1",
+            "ffa report: 2 memory transaction(s)",
+            "ffa report: memory handle 0x100000000000: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+            "ffa report: memory handle 0x100000000000: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+            "boot: exit-when-settled, powering off with status 0",
         ],
         &[
             "panicked",
             MALFORMED_FRAME_WARNING,
             " ERROR ",
+            "FAILED",
             "[smc] FFA_PARTITION_INFO_GET_REGS",
+            "[smc] FFA_MEM_DONATE",
         ],
     ),
     // ---- protected mode (capsules/ffa-proxy, chips/armv8a/src/el2, boards/components/src/protected_mode.rs)
@@ -659,6 +880,32 @@ pub const SCENARIOS: &[Scenario] = &[
             MALFORMED_FRAME_WARNING,
             " ERROR ",
             "[smc] FFA_RXTX_MAP_64 x1=0x6",
+        ],
+        timeout: DEFAULT_TIMEOUT,
+    },
+    Scenario {
+        name: "protected-mode-memory",
+        description: "protected mode: the EL2 proxy does not mediate memory sharing yet, so FFA_FEATURES offers none; the client says so, keeps the regions and sends nothing, and the rest of FF-A works through the proxy",
+        board_features: &["exit-when-settled", "protected-mode"],
+        firmware: FirmwareSettings {
+            trace: true,
+            ..FirmwareSettings::HEALTHY
+        },
+        expected_exit_status: 0,
+        expected_lines: &[
+            "el2: proxy finalised with FF-A v1.2; host SMCs now trap to EL2",
+            "ffa: share: FFA_FEATURES: the callee offers neither FFA_MEM_SHARE_64 nor FFA_MEM_SHARE_32 (an EL2 proxy that does not mediate memory sharing, or an SPMC without the operation); the region stays the kernel's",
+            "memory-check: share skipped: the callee does not offer it (Status(NotSupported))",
+            "memory-check: partition 0x8001: share skipped (Status(NotSupported)), lend skipped (Status(NotSupported)), scattered share not run, donate skipped (Status(NotSupported))",
+            "init: settled: 7 ready, 0 failed, 0 waiting",
+            "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
+            "ffa report: 0 memory transaction(s)",
+        ],
+        forbidden_lines: &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            "[smc] FFA_MEM_",
         ],
         timeout: DEFAULT_TIMEOUT,
     },
@@ -784,7 +1031,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "protected-mode-hafnium-v1-1",
         description: "protected mode against the model answering as Hafnium (no version change after other calls) with a v1.1 host: the proxy negotiates only the version at finalisation, so the host's v1.1 is put to the monitor and accepted; ID_GET, FEATURES and the proxy's map come after; discovery copies Hafnium's 48-byte descriptors",
-        board_features: &["exit-when-settled", "protected-mode", "scenario-ffa-v1-1"],
+        board_features: &["exit-when-settled", "protected-mode", "ffa-v1-1"],
         firmware: FirmwareSettings {
             faults: &[Fault::new(FaultKind::Hafnium)],
             trace: true,

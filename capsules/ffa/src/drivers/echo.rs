@@ -10,9 +10,20 @@
 //! results are logged when the last one is in, an error if one failed.
 //! Without an engine they run blocking, in bind, which then fails if one
 //! failed. Results are kept for the boot report and tests.
+//! Given [`MemoryChecks`] (and a page pool), it also runs the memory checks
+//! of the same test partition's protocol ([`super::memory_check`]); their
+//! outcome does not decide the binding. They make blocking requests, so
+//! with split-phase round trips they run at bind, before the driver's own
+//! requests start, while no split-phase request holds the vCPU (the echo
+//! driver binds first); without an engine they run after the round trips,
+//! and only if the driver binds. A driver that does not bind runs none
+//! (their results stay `NotRun`): it says so when its round trips fail,
+//! and the bus says why when the FF-A root failed (failed, `NODEVICE`) or
+//! no partition matched (unbound).
 //!
 //! Boards add it to the bus with `components::partition_driver`.
 
+use super::memory_check::MemoryChecks;
 use crate::bus::{PartitionDriver, PartitionHandle};
 use crate::error::ClientError;
 use crate::messaging::{
@@ -161,6 +172,7 @@ pub struct EchoDriver<'a> {
     step: OptionalCell<Step>,
     /// The driver itself, as its handle's request client (set by `setup`).
     as_client: OptionalCell<&'a dyn DirectRequestClient>,
+    memory_checks: OptionalCell<&'a MemoryChecks<'a>>,
 }
 
 impl<'a> EchoDriver<'a> {
@@ -180,7 +192,14 @@ impl<'a> EchoDriver<'a> {
             results: Cell::new(EchoResults::NOT_RUN),
             step: OptionalCell::empty(),
             as_client: OptionalCell::empty(),
+            memory_checks: OptionalCell::empty(),
         }
+    }
+
+    /// The same driver, also running `checks` (see the module documentation for when).
+    pub fn with_memory_checks(self, checks: &'a MemoryChecks<'a>) -> EchoDriver<'a> {
+        self.memory_checks.set(checks);
+        self
     }
 
     /// The results of the last bind.
@@ -230,6 +249,7 @@ impl<'a> PartitionDriver<'a> for EchoDriver<'a> {
         if split_phase {
             self.handle.set(handle);
             self.results.set(EchoResults::NOT_RUN);
+            self.memory_checks.map(|checks| checks.run(&handle));
             self.start(Step::Direct32);
             return Ok(());
         }
@@ -238,8 +258,16 @@ impl<'a> PartitionDriver<'a> for EchoDriver<'a> {
         self.log_results(&handle, results);
         if results.all_acceptable() {
             self.handle.set(handle);
+            self.memory_checks.map(|checks| checks.run(&handle));
             Ok(())
         } else {
+            if self.memory_checks.is_some() {
+                defmt::warn!(
+                    "memory-check: not run with partition {=u16:#06x}: {=str} does not bind it (its echo round trips failed)",
+                    handle.id().raw(),
+                    self.name
+                );
+            }
             Err(ErrorCode::FAIL)
         }
     }
