@@ -121,9 +121,8 @@ impl<A: Alarm<'static> + 'static, const PARTITIONS: usize, const BINDINGS: usize
         let request_alarm: &'static VirtualAlarm<'static, A> =
             request_alarm.write(VirtualAlarm::new(component.mux));
         request_alarm.setup();
-        let requests: &'static DirectRequests<'static, PARTITIONS> = requests.write(
-            DirectRequests::new(bus.client().conduit().clone(), request_alarm),
-        );
+        let requests: &'static DirectRequests<'static, PARTITIONS> =
+            requests.write(DirectRequests::new(*bus.client().conduit(), request_alarm));
         request_alarm.set_alarm_client(requests);
         requests.register();
         requests.set_idle_client(bus);

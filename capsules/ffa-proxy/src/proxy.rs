@@ -963,7 +963,7 @@ impl Proxy {
     /// Makes the host's notification bitmap (the hypervisor's job), when
     /// the host negotiated v1.1 or later and the monitor offers it.
     fn make_host_bitmap(&mut self, el2: &mut dyn El2Services) {
-        if self.host_bitmap || !self.host_version().is_some_and(|v| v >= Version::V1_1) {
+        if self.host_bitmap || self.host_version().is_none_or(|v| v < Version::V1_1) {
             return;
         }
         match messages::create_host_bitmap(el2) {

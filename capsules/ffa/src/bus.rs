@@ -57,6 +57,7 @@
 //! ```
 
 use crate::client::FfaClient;
+use crate::conduit::ReplyRegisters;
 use crate::error::ClientError;
 use crate::memory::{DataAccess, Donated, Lent, MemoryFailure, Receiver, Shared, TransferOptions};
 use crate::messaging::{DirectMessage, Exchange, Vcpu};
@@ -234,6 +235,12 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
         self.outcome.set(Some(condition));
     }
 
+    /// The condition signalled once the root's set-up has an outcome (see
+    /// [`FfaBus::signal_on_outcome`]), if the board gave one.
+    pub fn outcome_condition(&self) -> Option<ConditionId> {
+        self.outcome.get()
+    }
+
     fn signal_outcome(&self) {
         if let Some(condition) = self.outcome.get() {
             self.conditions.signal(condition);
@@ -256,6 +263,23 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
     /// The client the bus runs on.
     pub fn client(&self) -> &'a FfaClient<'a> {
         self.client
+    }
+
+    /// Sends `message` to `receiver` and returns every register of the
+    /// checked response, blocking (the console's `ffa send`, boot-time
+    /// tools): [`FfaClient::direct_request_reply`], refused with
+    /// [`ClientError::InFlight`] while a split-phase request holds the vCPU,
+    /// so that no two requests are ever in flight on it.
+    pub fn direct_request_reply<M: DirectMessage>(
+        &self,
+        receiver: PartitionId,
+        service: Uuid,
+        message: &M,
+    ) -> Result<ReplyRegisters, ClientError> {
+        if self.requests().is_some_and(|requests| requests.running()) {
+            return Err(ClientError::InFlight);
+        }
+        self.client.direct_request_reply(receiver, service, message)
     }
 
     /// The root device's state.

@@ -589,6 +589,20 @@ pub fn direct_request<M: DirectMessage>(
     service: Uuid,
     message: &M,
 ) -> Result<M, ClientError> {
+    direct_request_reply(conduit, policy, sender, receiver, service, message)
+        .map(|registers| M::decode(&registers))
+}
+
+/// [`direct_request`], returning every register of the checked response
+/// (for tools that show them: the console's `ffa send`).
+pub fn direct_request_reply<M: DirectMessage>(
+    conduit: &FfaConduit<'_>,
+    policy: &RetryPolicy,
+    sender: PartitionId,
+    receiver: PartitionId,
+    service: Uuid,
+    message: &M,
+) -> Result<ReplyRegisters, ClientError> {
     let request = message.encode(sender, receiver, service);
     let mut exchange = Exchange::new::<M>(policy, sender, receiver, Vcpu::BOOT);
     // Fast path: the response to the request itself.
@@ -597,7 +611,7 @@ pub fn direct_request<M: DirectMessage>(
     let bound = u32::from(policy.busy_retries) + u32::from(policy.resumptions) + 1;
     for _ in 0..bound {
         let call = match next {
-            Next::Done(result) => return result.map(|registers| M::decode(&registers)),
+            Next::Done(result) => return result,
             Next::ResumeAfterInterrupt(target) | Next::ResumeAfterYield { target, .. } => {
                 target.request()
             }
@@ -606,7 +620,7 @@ pub fn direct_request<M: DirectMessage>(
         next = exchange.on_reply(conduit.call(&call));
     }
     match next {
-        Next::Done(result) => result.map(|registers| M::decode(&registers)),
+        Next::Done(result) => result,
         _ => Err(ClientError::RetriesExhausted),
     }
 }

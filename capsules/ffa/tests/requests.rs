@@ -9,8 +9,7 @@ use capsule_ffa::client::{ClientConfig, FfaClient};
 use capsule_ffa::conduit::FfaConduit;
 use capsule_ffa::error::ClientError;
 use capsule_ffa::messaging::{
-    AnyDirectMessage, DirectMessage, DirectMessage32, DirectMessage64, Exchange, RetryPolicy,
-    Vcpu,
+    AnyDirectMessage, DirectMessage, DirectMessage32, DirectMessage64, Exchange, RetryPolicy, Vcpu,
 };
 use capsule_ffa::requests::{
     DirectRequestClient, DirectRequests, RequestState, RequestsIdleClient, SplitPhaseRequests,
@@ -71,7 +70,10 @@ struct Engine {
 
 fn engine_over(conduit: &'static dyn SmcccConduit, fixture: Fixture) -> Engine {
     let alarm = leak(ManualAlarm::new());
-    let engine = leak(DirectRequests::<'static, 4>::new(FfaConduit::new(conduit), alarm));
+    let engine = leak(DirectRequests::<'static, 4>::new(
+        FfaConduit::new(conduit),
+        alarm,
+    ));
     engine.register();
     alarm.set_alarm_client(engine);
     let clients = [(); 4].map(|_| leak(Recorder::default()));
@@ -112,7 +114,12 @@ fn exchange<M: DirectMessage>(client: &FfaClient<'_>, receiver: PartitionId) -> 
 }
 
 impl Engine {
-    fn send32(&self, slot: usize, receiver: PartitionId, payload: [u32; 5]) -> Result<(), ErrorCode> {
+    fn send32(
+        &self,
+        slot: usize,
+        receiver: PartitionId,
+        payload: [u32; 5],
+    ) -> Result<(), ErrorCode> {
         let message = DirectMessage32::new(payload);
         self.engine.send(
             slot,
@@ -121,7 +128,12 @@ impl Engine {
         )
     }
 
-    fn send64(&self, slot: usize, receiver: PartitionId, payload: [u64; 5]) -> Result<(), ErrorCode> {
+    fn send64(
+        &self,
+        slot: usize,
+        receiver: PartitionId,
+        payload: [u64; 5],
+    ) -> Result<(), ErrorCode> {
         let message = DirectMessage64::new(payload);
         self.engine.send(
             slot,
@@ -162,7 +174,10 @@ fn send_returns_at_once_and_the_response_comes_from_the_deferred_call() {
     let engine = engine(no_preemption(), policy());
     engine.send32(0, ECHO, [1, 2, 3, 4, 5]).unwrap();
     // The call was made, but the client is not told inside send.
-    assert_eq!(engine.fixture.conduit.functions(), [ids::FFA_MSG_SEND_DIRECT_REQ_32]);
+    assert_eq!(
+        engine.fixture.conduit.functions(),
+        [ids::FFA_MSG_SEND_DIRECT_REQ_32]
+    );
     assert_eq!(engine.engine.state(0), RequestState::Completed);
     assert_eq!(engine.clients[0].count(), 0);
     assert!(engine.engine.busy());
@@ -170,12 +185,21 @@ fn send_returns_at_once_and_the_response_comes_from_the_deferred_call() {
     assert_eq!(run_pending(), 1);
     assert_eq!(
         engine.clients[0].last(),
-        Some(Ok(AnyDirectMessage::Bits32(DirectMessage32::new([1, 2, 3, 4, 5]))))
+        Some(Ok(AnyDirectMessage::Bits32(DirectMessage32::new([
+            1, 2, 3, 4, 5
+        ]))))
     );
     assert_eq!(engine.engine.state(0), RequestState::Idle);
-    assert_eq!(engine.idle.0.get(), 1, "told once that nothing is in flight");
+    assert_eq!(
+        engine.idle.0.get(),
+        1,
+        "told once that nothing is in flight"
+    );
     let counters = engine.engine.counters();
-    assert_eq!((counters.sent, counters.answered, counters.failed), (1, 1, 0));
+    assert_eq!(
+        (counters.sent, counters.answered, counters.failed),
+        (1, 1, 0)
+    );
 }
 
 #[test]
@@ -218,13 +242,19 @@ fn an_interrupt_returns_to_the_main_loop_and_ffa_run_comes_from_the_deferred_cal
         endpoint: INTERRUPTING,
         vcpu: 0,
     };
-    assert_eq!(engine.engine.state(0), RequestState::ResumeAfterInterrupt(target));
+    assert_eq!(
+        engine.engine.state(0),
+        RequestState::ResumeAfterInterrupt(target)
+    );
     assert!(engine.engine.running());
     assert_eq!(engine.runs(), 0, "nothing resumed inside send");
     // One FFA_RUN per deferred call: the main loop serves interrupts between.
     assert!(kernel::deferred_call::DeferredCall::service_next_pending());
     assert_eq!(engine.runs(), 1);
-    assert_eq!(engine.engine.state(0), RequestState::ResumeAfterInterrupt(target));
+    assert_eq!(
+        engine.engine.state(0),
+        RequestState::ResumeAfterInterrupt(target)
+    );
     assert!(kernel::deferred_call::DeferredCall::service_next_pending());
     assert_eq!(engine.runs(), 2);
     assert_eq!(
@@ -290,7 +320,11 @@ fn a_yield_without_a_timeout_waits_the_board_default_and_a_huge_one_is_capped() 
     engine.alarm.fire();
     run_pending();
     engine
-        .send64(0, SCHEDULING, [u64::from(scheduling::YIELD), u64::MAX / 1000, 1, 0, 0])
+        .send64(
+            0,
+            SCHEDULING,
+            [u64::from(scheduling::YIELD), u64::MAX / 1000, 1, 0, 0],
+        )
         .unwrap();
     assert_eq!(
         engine.alarm.armed_at(),
@@ -314,9 +348,18 @@ fn busy_and_retry_back_off_on_the_alarm_doubling_each_time() {
     );
     let start = engine.alarm.now();
     engine.send32(0, ECHO, [5; 5]).unwrap();
-    assert_eq!(engine.engine.state(0), RequestState::BackingOff { until: start + 100 });
+    assert_eq!(
+        engine.engine.state(0),
+        RequestState::BackingOff { until: start + 100 }
+    );
     run_pending();
-    assert_eq!(engine.fixture.conduit.count(ids::FFA_MSG_SEND_DIRECT_REQ_32), 1);
+    assert_eq!(
+        engine
+            .fixture
+            .conduit
+            .count(ids::FFA_MSG_SEND_DIRECT_REQ_32),
+        1
+    );
     assert!(engine.alarm.fire());
     assert_eq!(
         engine.engine.state(0),
@@ -335,7 +378,13 @@ fn busy_and_retry_back_off_on_the_alarm_doubling_each_time() {
     assert_eq!(engine.engine.state(0), RequestState::Completed);
     run_pending();
     assert!(matches!(engine.clients[0].last(), Some(Ok(_))));
-    assert_eq!(engine.fixture.conduit.count(ids::FFA_MSG_SEND_DIRECT_REQ_32), 4);
+    assert_eq!(
+        engine
+            .fixture
+            .conduit
+            .count(ids::FFA_MSG_SEND_DIRECT_REQ_32),
+        4
+    );
     assert_eq!(engine.engine.counters().backoffs, 3);
 }
 
@@ -358,7 +407,10 @@ fn retries_and_resumptions_are_bounded() {
     }
     assert!(!engine.alarm.fire(), "no fourth back-off");
     run_pending();
-    assert_eq!(engine.clients[0].last(), Some(Err(ClientError::RetriesExhausted)));
+    assert_eq!(
+        engine.clients[0].last(),
+        Some(Err(ClientError::RetriesExhausted))
+    );
 
     let engine = self::engine(
         FaultConfig {
@@ -397,7 +449,10 @@ fn other_handles_wait_while_one_request_holds_the_vcpu_then_go_in_turn() {
     assert_eq!(engine.engine.state(1), RequestState::Queued);
     assert_eq!(engine.engine.state(2), RequestState::Queued);
     assert_eq!(
-        engine.fixture.conduit.count(ids::FFA_MSG_SEND_DIRECT_REQ_32),
+        engine
+            .fixture
+            .conduit
+            .count(ids::FFA_MSG_SEND_DIRECT_REQ_32),
         1,
         "nothing else reaches the secure world while 0x8003 is preempted"
     );
@@ -406,7 +461,13 @@ fn other_handles_wait_while_one_request_holds_the_vcpu_then_go_in_turn() {
         assert_eq!(engine.clients[slot].count(), 1, "slot {slot}");
         assert_eq!(engine.engine.state(slot), RequestState::Idle);
     }
-    assert_eq!(engine.fixture.conduit.count(ids::FFA_MSG_SEND_DIRECT_REQ_32), 3);
+    assert_eq!(
+        engine
+            .fixture
+            .conduit
+            .count(ids::FFA_MSG_SEND_DIRECT_REQ_32),
+        3
+    );
 }
 
 #[test]
@@ -420,7 +481,11 @@ fn cancelling_completes_every_unfinished_request_once_and_stale_alarms_do_nothin
     assert_eq!(engine.engine.state(1), RequestState::Queued);
     let calls = engine.fixture.conduit.functions().len();
     engine.engine.cancel_all();
-    assert_eq!(engine.clients[0].count(), 0, "never from inside the downcall");
+    assert_eq!(
+        engine.clients[0].count(),
+        0,
+        "never from inside the downcall"
+    );
     run_pending();
     assert_eq!(engine.clients[0].last(), Some(Err(ClientError::Cancelled)));
     assert_eq!(engine.clients[1].last(), Some(Err(ClientError::Cancelled)));
@@ -428,7 +493,11 @@ fn cancelling_completes_every_unfinished_request_once_and_stale_alarms_do_nothin
     engine.alarm.set_alarm(engine.alarm.now(), 1);
     engine.alarm.fire();
     run_pending();
-    assert_eq!(engine.fixture.conduit.functions().len(), calls, "no call after cancel");
+    assert_eq!(
+        engine.fixture.conduit.functions().len(),
+        calls,
+        "no call after cancel"
+    );
     assert_eq!(engine.clients[0].count(), 1);
     assert_eq!(engine.clients[1].count(), 1);
     assert!(!engine.engine.busy());

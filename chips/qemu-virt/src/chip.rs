@@ -4,11 +4,13 @@
 
 use armv8a::gicv3::GicV3;
 use armv8a::timer::{GenericTimer, PHYSICAL_TIMER_INTERRUPT};
+use kernel::deferred_call::DeferredCallClient;
 use kernel::hil::interrupt::{InterruptClient, InterruptLines, LentLines};
 use kernel::platform::chip::Chip;
 use kernel::ErrorCode;
 
 use crate::memory_map;
+use crate::pl011::Pl011;
 
 /// Most interrupts handled in one main-loop turn, so that a storm cannot
 /// starve deferred calls and the init queue.
@@ -25,11 +27,14 @@ pub struct QemuVirt<'a> {
     pub timer: GenericTimer<'a>,
     /// Interrupt lines capsules claimed.
     lent: LentLines<'a, LENT_LINES>,
+    /// The non-secure PL011 (serial 0): the defmt log goes out on it, and
+    /// the console's input comes in on it.
+    pub uart0: Pl011<'a>,
 }
 
 impl<'a> QemuVirt<'a> {
     /// The chip with its devices at their `virt` addresses.
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         QemuVirt {
             gic: GicV3::new(
                 memory_map::GIC_DISTRIBUTOR_BASE,
@@ -37,13 +42,19 @@ impl<'a> QemuVirt<'a> {
             ),
             timer: GenericTimer::new(),
             lent: LentLines::new(),
+            uart0: Pl011::new(memory_map::UART0_BASE),
         }
     }
 
-    /// Enables the GIC and the timer interrupt.
-    pub fn initialise(&self) {
+    /// Enables the GIC, the timer interrupt and UART0 (whose receive
+    /// interrupts stay masked at the UART until a client receives), and
+    /// registers the devices' deferred calls.
+    pub fn initialise(&'static self) {
         self.gic.initialise();
         self.gic.enable_interrupt(PHYSICAL_TIMER_INTERRUPT);
+        self.uart0.initialise();
+        self.uart0.register();
+        self.gic.enable_interrupt(memory_map::UART0_INTERRUPT);
     }
 }
 
@@ -61,6 +72,7 @@ impl Chip for QemuVirt<'_> {
             };
             match id {
                 PHYSICAL_TIMER_INTERRUPT => self.timer.handle_interrupt(),
+                memory_map::UART0_INTERRUPT => self.uart0.handle_interrupt(),
                 other if self.lent.dispatch(other) => {}
                 other => {
                     defmt::warn!(
@@ -85,7 +97,10 @@ impl Chip for QemuVirt<'_> {
 
 impl<'a> InterruptLines<'a> for QemuVirt<'a> {
     fn claim(&self, id: u32, client: &'a dyn InterruptClient) -> Result<(), ErrorCode> {
-        if id == PHYSICAL_TIMER_INTERRUPT || id >= self.gic.line_count().min(1020) {
+        if id == PHYSICAL_TIMER_INTERRUPT
+            || id == memory_map::UART0_INTERRUPT
+            || id >= self.gic.line_count().min(1020)
+        {
             defmt::error!("qemu-virt: interrupt {=u32} cannot be lent", id);
             return Err(ErrorCode::INVAL);
         }

@@ -157,6 +157,7 @@ fn fault_config() -> impl Strategy<Value = FaultConfig> {
                     _ => Personality::OpTee,
                 },
                 memory_fault: MemoryFault::None,
+                memory_fault_after: 0,
             },
         )
 }

@@ -426,7 +426,7 @@ impl NotificationClient for NotifierDriver<'_> {
     fn notified(&self, _partition: PartitionId, bitmap: Bitmap, vcpu: Option<u16>) {
         let mut waiting = self.waiting.get();
         let expected = bitmap.intersection(waiting.notifications);
-        let per_vcpu_ok = !expected.intersection(PER_VCPU).is_empty() == vcpu.is_some();
+        let per_vcpu_ok = expected.intersection(PER_VCPU).is_empty() != vcpu.is_some();
         let unexpected = bitmap.without(expected).ids().count() as u32;
         if unexpected > 0 || !per_vcpu_ok {
             let mut results = self.results.get();
