@@ -10,7 +10,8 @@
 //!
 //! Every one of the slots is read, the last one included (Linux's parser
 //! stops one short of it). A count of lists or IDs that does not fit the
-//! slots is refused, as malformed. Reserved flag bits are ignored.
+//! slots is refused, as malformed. Reserved flag bits are ignored, and so
+//! are the upper halves of x2-x7 in a 32-bit answer.
 //!
 //! ```
 //! use capsule_ffa::notification_info::NotificationInfo;
@@ -62,10 +63,16 @@ impl NotificationInfo {
     /// Decodes x2–x7 of a successful answer, whose IDs are packed as `width`
     /// says (`FFA_SUCCESS_32`: two per register; `_64`: four).
     pub fn decode(registers: [u64; 6], width: CallWidth) -> Result<NotificationInfo, ClientError> {
-        let flags = registers[0];
         let (slots, per_register, register_bits) = match width {
             CallWidth::Bits32 => (info::SLOTS_32, 2, 32),
             CallWidth::Bits64 => (info::SLOTS_64, 4, 64),
+        };
+        // A 32-bit answer's registers are its w registers: the upper halves
+        // of x2-x7 are not part of it.
+        let flags = if register_bits == 32 {
+            registers[0] & 0xFFFF_FFFF
+        } else {
+            registers[0]
         };
         let count = ((flags >> info::LIST_COUNT_SHIFT) & info::LIST_COUNT_MASK) as usize;
         if count > slots {

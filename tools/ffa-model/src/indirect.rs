@@ -205,6 +205,7 @@ impl IndirectMessaging {
         mailbox: &mut Mailbox,
         memory: &mut dyn NormalWorldMemory,
         notifications: &mut Notifications,
+        personality: Personality,
         platform: &mut dyn Platform,
     ) -> bool {
         let Some(message) = self.outbound else {
@@ -238,7 +239,7 @@ impl IndirectMessaging {
         }
         mailbox.hand_receive_buffer_to_caller();
         self.counters.sent = self.counters.sent.saturating_add(1);
-        notifications.signal_receive_buffer_full(platform);
+        notifications.signal_receive_buffer_full(personality, platform);
         true
     }
 }

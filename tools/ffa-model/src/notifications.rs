@@ -545,9 +545,14 @@ impl Notifications {
 
     /// An indirect message is in the normal world's RX buffer: the SPM's
     /// framework notification, and the schedule receiver interrupt. Without
-    /// bitmaps, nobody can be told (`false`).
-    pub(crate) fn signal_receive_buffer_full(&mut self, platform: &mut dyn Platform) -> bool {
-        let Some(bitmaps) = self.normal_world.as_mut() else {
+    /// bitmaps (none created, nor implicit in this personality), nobody can
+    /// be told (`false`).
+    pub(crate) fn signal_receive_buffer_full(
+        &mut self,
+        personality: Personality,
+        platform: &mut dyn Platform,
+    ) -> bool {
+        let Ok(bitmaps) = self.bitmaps(personality) else {
             return false;
         };
         bitmaps.spm_framework |= notification::FRAMEWORK_RX_BUFFER_FULL;

@@ -265,6 +265,7 @@ impl SecureWorld {
             &mut self.mailbox,
             memory,
             &mut self.notifications,
+            self.config.personality,
             platform,
         );
         platform.set_secure_timer(self.notifier.next_deadline());
@@ -336,6 +337,7 @@ impl SecureWorld {
                     &mut self.mailbox,
                     memory,
                     &mut self.notifications,
+                    self.config.personality,
                     platform,
                 );
                 [notifier::status_word(status), 0, 0, 0, 0]
@@ -447,6 +449,7 @@ impl SecureWorld {
                         &mut self.mailbox,
                         memory,
                         &mut self.notifications,
+                        self.config.personality,
                         platform,
                     );
                 }
@@ -507,6 +510,7 @@ impl SecureWorld {
                                 &mut self.mailbox,
                                 memory,
                                 &mut self.notifications,
+                                self.config.personality,
                                 platform,
                             );
                         }

@@ -61,10 +61,10 @@ fn work_is_preempted_by_its_doorbell_until_it_is_served() {
 #[test]
 fn yields_carry_the_timeout_in_nanoseconds() {
     let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_2);
-    let reply = request(&mut harness, &[u64::from(scheduling::YIELD), 0x1_0000_0, 2]);
+    let reply = request(&mut harness, &[u64::from(scheduling::YIELD), 0x0010_0000, 2]);
     assert_eq!(reply[0], FFA_YIELD as u64);
     assert_eq!(reply[1], SCHEDULING << 16);
-    let nanoseconds = 0x1_0000_0u64 * 1000;
+    let nanoseconds = 0x0010_0000_u64 * 1000;
     assert_eq!(
         (reply[2], reply[3]),
         (nanoseconds & 0xFFFF_FFFF, nanoseconds >> 32)
@@ -72,7 +72,7 @@ fn yields_carry_the_timeout_in_nanoseconds() {
     // Resumed too early, then on time.
     harness.now += 10;
     assert_eq!(run(&mut harness)[0], FFA_YIELD as u64);
-    harness.now += 0x1_0000_0;
+    harness.now += 0x0010_0000;
     let reply = run(&mut harness);
     assert_eq!(reply[0], FFA_MSG_SEND_DIRECT_RESP_64 as u64);
     assert_eq!((reply[4], reply[5], reply[6]), (1, 10, 2));
