@@ -61,7 +61,10 @@ fn work_is_preempted_by_its_doorbell_until_it_is_served() {
 #[test]
 fn yields_carry_the_timeout_in_nanoseconds() {
     let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_2);
-    let reply = request(&mut harness, &[u64::from(scheduling::YIELD), 0x0010_0000, 2]);
+    let reply = request(
+        &mut harness,
+        &[u64::from(scheduling::YIELD), 0x0010_0000, 2],
+    );
     assert_eq!(reply[0], FFA_YIELD as u64);
     assert_eq!(reply[1], SCHEDULING << 16);
     let nanoseconds = 0x0010_0000_u64 * 1000;
