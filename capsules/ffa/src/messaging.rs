@@ -27,6 +27,7 @@
 use crate::conduit::{FfaConduit, Reply, ReplyRegisters, Request};
 use crate::error::ClientError;
 use ffa_abi::{CallWidth, FunctionId};
+use kernel::hil::smccc::SmcccRegisters;
 
 use ffa_abi::{PartitionId, Status};
 
@@ -222,7 +223,13 @@ pub trait DirectMessage: sealed::Sealed + Copy + PartialEq {
     fn encode(&self, sender: PartitionId, receiver: PartitionId, service: Uuid) -> Request;
 
     /// The message a response of this kind carries.
-    fn decode(registers: &ReplyRegisters) -> Self;
+    fn decode(registers: &ReplyRegisters) -> Self {
+        Self::from_response(registers.raw())
+    }
+
+    /// The message in the registers of a response of this kind, which the
+    /// caller checked (as [`Exchange::is_plain_response`] does).
+    fn from_response(registers: &SmcccRegisters) -> Self;
 
     /// The message as one of any kind.
     fn into_any(self) -> AnyDirectMessage;
@@ -284,8 +291,8 @@ impl DirectMessage for DirectMessage32 {
         direct_request_registers(Self::REQUEST, sender, receiver, payload)
     }
 
-    fn decode(registers: &ReplyRegisters) -> Self {
-        let x = &registers.raw().x;
+    fn from_response(registers: &SmcccRegisters) -> Self {
+        let x = &registers.x;
         DirectMessage32::new([
             x[3] as u32,
             x[4] as u32,
@@ -314,8 +321,8 @@ impl DirectMessage for DirectMessage64 {
         direct_request_registers(Self::REQUEST, sender, receiver, self.payload)
     }
 
-    fn decode(registers: &ReplyRegisters) -> Self {
-        let x = &registers.raw().x;
+    fn from_response(registers: &SmcccRegisters) -> Self {
+        let x = &registers.x;
         DirectMessage64::new([x[3], x[4], x[5], x[6], x[7]])
     }
 
@@ -344,8 +351,8 @@ impl DirectMessage for DirectMessage2 {
         Request::with_arguments(Self::REQUEST, &arguments)
     }
 
-    fn decode(registers: &ReplyRegisters) -> Self {
-        DirectMessage2::new(core::array::from_fn(|index| registers.register(4 + index)))
+    fn from_response(registers: &SmcccRegisters) -> Self {
+        DirectMessage2::new(core::array::from_fn(|index| registers.x[4 + index]))
     }
 
     fn into_any(self) -> AnyDirectMessage {
@@ -375,6 +382,30 @@ impl Expected {
             other => Expected::Response(other.width()),
         }
     }
+
+    /// The response's function ID.
+    const fn function_id(self) -> u32 {
+        match self {
+            Expected::Response(CallWidth::Bits32) => FunctionId::DirectResponse32.raw(),
+            Expected::Response(CallWidth::Bits64) => FunctionId::DirectResponse64.raw(),
+            Expected::Response2 => FunctionId::DirectResponse2.raw(),
+        }
+    }
+}
+
+/// Whether `raw` is the `expected` response from `receiver` to `sender`,
+/// and (for `DIRECT_RESP`) no framework message.
+#[inline]
+fn is_plain_response(
+    expected: Expected,
+    sender: PartitionId,
+    receiver: PartitionId,
+    raw: &SmcccRegisters,
+) -> bool {
+    let endpoints = u32::from(receiver.raw()) << 16 | u32::from(sender.raw());
+    raw.x[0] as u32 == expected.function_id()
+        && raw.x[1] as u32 == endpoints
+        && (expected == Expected::Response2 || raw.x[2] as u32 & 0x8000_0000 == 0)
 }
 
 /// Checks w1 of a response: from `receiver` to `sender`.
@@ -488,6 +519,40 @@ impl Exchange {
         self.retries
     }
 
+    /// The message of a response this exchange accepted.
+    pub fn response_message(&self, registers: &ReplyRegisters) -> AnyDirectMessage {
+        match self.expected {
+            Expected::Response(CallWidth::Bits32) => {
+                AnyDirectMessage::Bits32(DirectMessage32::decode(registers))
+            }
+            Expected::Response(CallWidth::Bits64) => {
+                AnyDirectMessage::Bits64(DirectMessage64::decode(registers))
+            }
+            Expected::Response2 => AnyDirectMessage::Two(DirectMessage2::decode(registers)),
+        }
+    }
+
+    /// Whether `raw` is the response due, as it most often is: the
+    /// expected function ID, from the receiver to the sender, and (for
+    /// `DIRECT_RESP`) no framework message. Then it needs no more decoding
+    /// or checking ([`ReplyRegisters::checked`]); anything else goes
+    /// through [`Exchange::on_reply`], which says what it is.
+    #[inline]
+    pub fn is_plain_response(&self, raw: &SmcccRegisters) -> bool {
+        is_plain_response(self.expected, self.sender, self.receiver, raw)
+    }
+
+    /// Follows the raw reply to the request or to its last `FFA_RUN`: the
+    /// fast path for the plain response, [`Exchange::on_reply`] otherwise.
+    #[inline]
+    pub fn on_raw_reply(&mut self, raw: SmcccRegisters) -> Next {
+        if self.is_plain_response(&raw) {
+            Next::Done(Ok(ReplyRegisters::checked(raw)))
+        } else {
+            self.on_reply(Reply::decode(&raw))
+        }
+    }
+
     /// Reads the reply to the request or to its last `FFA_RUN`, and says what comes next.
     #[inline]
     pub fn on_reply(&mut self, reply: Result<Reply, ClientError>) -> Next {
@@ -589,8 +654,15 @@ pub fn direct_request<M: DirectMessage>(
     service: Uuid,
     message: &M,
 ) -> Result<M, ClientError> {
-    direct_request_reply(conduit, policy, sender, receiver, service, message)
-        .map(|registers| M::decode(&registers))
+    let request = message.encode(sender, receiver, service);
+    let mut exchange = Exchange::new::<M>(policy, sender, receiver, Vcpu::BOOT);
+    let raw = conduit.call_raw(&request);
+    // Fast path: the response to the request itself.
+    if exchange.is_plain_response(&raw) {
+        return Ok(M::from_response(&raw));
+    }
+    let next = exchange.on_reply(Reply::decode(&raw));
+    finish_blocking(conduit, &mut exchange, &request, next).map(|registers| M::decode(&registers))
 }
 
 /// [`direct_request`], returning every register of the checked response
@@ -605,9 +677,23 @@ pub fn direct_request_reply<M: DirectMessage>(
 ) -> Result<ReplyRegisters, ClientError> {
     let request = message.encode(sender, receiver, service);
     let mut exchange = Exchange::new::<M>(policy, sender, receiver, Vcpu::BOOT);
-    // Fast path: the response to the request itself.
-    let mut next = exchange.on_reply(conduit.call(&request));
+    let next = exchange.on_raw_reply(conduit.call_raw(&request));
+    finish_blocking(conduit, &mut exchange, &request, next)
+}
+
+/// The blocking helper after the first reply: resumes after `FFA_INTERRUPT`
+/// and `FFA_YIELD`, sends `request` again after `BUSY`/`RETRY`, at once,
+/// until the exchange is done or its bounds are used up.
+#[cold]
+#[inline(never)]
+fn finish_blocking(
+    conduit: &FfaConduit<'_>,
+    exchange: &mut Exchange,
+    request: &Request,
+    mut next: Next,
+) -> Result<ReplyRegisters, ClientError> {
     // Every turn uses up a retry or a resumption, or ends.
+    let policy = exchange.policy();
     let bound = u32::from(policy.busy_retries) + u32::from(policy.resumptions) + 1;
     for _ in 0..bound {
         let call = match next {
@@ -615,9 +701,9 @@ pub fn direct_request_reply<M: DirectMessage>(
             Next::ResumeAfterInterrupt(target) | Next::ResumeAfterYield { target, .. } => {
                 target.request()
             }
-            Next::Resend { .. } => request,
+            Next::Resend { .. } => *request,
         };
-        next = exchange.on_reply(conduit.call(&call));
+        next = exchange.on_raw_reply(conduit.call_raw(&call));
     }
     match next {
         Next::Done(result) => result,

@@ -217,9 +217,9 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
         let Some(mut exchange) = slot.exchange.get() else {
             return;
         };
-        let next = exchange.on_reply(self.conduit.call(call));
+        let next = exchange.on_raw_reply(self.conduit.call_raw(call));
         slot.exchange.set(exchange);
-        self.follow(index, next);
+        self.follow(index, &exchange, next);
     }
 
     /// Starts the request of slot `index` on the vCPU.
@@ -233,18 +233,14 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
     }
 
     /// Does what the exchange says after a reply.
-    fn follow(&self, index: usize, next: Next) {
+    #[inline]
+    fn follow(&self, index: usize, exchange: &Exchange, next: Next) {
         let Some(slot) = self.slots.get(index) else {
             return;
         };
         match next {
             Next::Done(result) => {
-                let function = slot
-                    .request
-                    .get()
-                    .map(|request| request.function())
-                    .unwrap_or(ffa_abi::FunctionId::DirectRequest32);
-                let result = result.map(|registers| AnyDirectMessage::decode(function, &registers));
+                let result = result.map(|registers| exchange.response_message(&registers));
                 self.count(|counters| match result {
                     Ok(_) => counters.answered += 1,
                     Err(_) => counters.failed += 1,
@@ -261,9 +257,8 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
             }
             Next::ResumeAfterYield { target, timeout_ns } => {
                 self.count(|counters| counters.yields += 1);
-                let policy = slot.exchange.get().map(|exchange| exchange.policy());
                 let wait_us = match timeout_ns {
-                    0 => policy.map_or(0, |policy| u64::from(policy.yield_default_us)),
+                    0 => u64::from(exchange.policy().yield_default_us),
                     nanoseconds => nanoseconds.div_ceil(1000),
                 }
                 .min(MAXIMUM_YIELD_WAIT_US);
@@ -273,15 +268,10 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
             }
             Next::Resend { status, attempt } => {
                 self.count(|counters| counters.backoffs += 1);
-                let wait_us = slot
-                    .exchange
-                    .get()
-                    .map_or(0, |exchange| exchange.policy().backoff.delay_us(attempt));
+                let wait_us = exchange.policy().backoff.delay_us(attempt);
                 defmt::debug!(
                     "ffa: request to {=u16:#06x} answered {}; again in {=u64} us",
-                    slot.exchange
-                        .get()
-                        .map_or(0, |exchange| exchange.receiver().raw()),
+                    exchange.receiver().raw(),
                     status,
                     wait_us
                 );
@@ -342,15 +332,29 @@ impl<'a, const SLOTS: usize> SplitPhaseRequests<'a> for DirectRequests<'a, SLOTS
         if slot.state.get() != RequestState::Idle {
             return Err(ErrorCode::BUSY);
         }
-        slot.request.set(request);
-        slot.exchange.set(exchange);
         slot.state.set(RequestState::Queued);
         self.count(|counters| counters.sent += 1);
         if self.active.is_none() && !self.any_other_queued(index) {
             // The vCPU is free and nobody waits longer: the first call now.
-            // Its outcome still arrives from the deferred call.
-            self.start(index);
+            // Its outcome still arrives from the deferred call. The request
+            // is kept only if it may be sent again (BUSY/RETRY); resuming
+            // needs the exchange alone.
+            self.active.set(index);
+            self.was_busy.set(true);
+            let mut exchange = exchange;
+            let next = exchange.on_raw_reply(self.conduit.call_raw(&request));
+            match next {
+                Next::Done(_) => {}
+                Next::Resend { .. } => {
+                    slot.request.set(request);
+                    slot.exchange.set(exchange);
+                }
+                _ => slot.exchange.set(exchange),
+            }
+            self.follow(index, &exchange, next);
         } else {
+            slot.request.set(request);
+            slot.exchange.set(exchange);
             self.deferred_call.set();
         }
         Ok(())
