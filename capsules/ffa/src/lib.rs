@@ -29,11 +29,12 @@
 //! - [`report`]: the boot report;
 //! - [`boot`]: boot completion: readiness and the queue done, the report logged;
 //! - [`commands`]: the console's `ffa` commands (a `capsule_console` command group);
-//! - [`drivers`]: partition drivers (the test firmware's echo partition).
+//! - [`drivers`]: partition drivers (the echo partitions, the notifier, the
+//!   scheduling partition, memory checks).
 //!
 //! A board does not wire these by hand: `boards/components` has the
-//! components that do (`components::ffa`, `components::partition_driver`,
-//! `components::readiness`), and `boards/qemu-virt/src/main.rs` shows them
+//! components that do (`components::ffa`, `components::ffa_async`,
+//! `components::partition_driver`, `components::readiness`), and `boards/qemu-virt/src/main.rs` shows them
 //! in use.
 
 #![no_std]
