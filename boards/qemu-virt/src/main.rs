@@ -14,6 +14,8 @@ use armv8a::shared_page::SharedPages;
 use armv8a::timer::GenericTimer;
 use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
 use capsule_ffa::drivers::memory_check::MemoryCheckPlan;
+use capsule_ffa::drivers::notifier::NotifierDriver;
+use capsule_ffa::drivers::scheduling::SchedulingDriver;
 use capsule_ffa::memory::rules::SpmcRules;
 use capsule_ffa::memory::MemoryConfig;
 use capsule_ffa::readiness::ReadinessConfig;
@@ -22,6 +24,7 @@ use capsule_ffa::{ClientConfig, Uuid};
 use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
 use components::boot::BootComponent;
 use components::ffa::FfaComponent;
+use components::ffa_async::AsyncFfaComponent;
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
 use components::memory::{MemoryCheckComponent, PagePoolComponent};
@@ -46,6 +49,13 @@ const FFA_PARTITIONS: usize = 8;
 /// Size of each FF-A RX/TX buffer (the minimum granule; the client checks
 /// it against what `FFA_FEATURES(RXTX_MAP)` asks for).
 const MAILBOX_SIZE: usize = 4096;
+/// Notification bindings (and partitions sending indirect messages) the
+/// kernel keeps track of.
+const NOTIFICATION_BINDINGS: usize = 8;
+/// The largest indirect message the kernel receives (the rest are refused).
+const MESSAGE_BUFFER: usize = 512;
+/// The interrupt the scheduling partition rings while it works: a spare SPI.
+const SCHEDULING_DOORBELL: u32 = 130;
 /// The FF-A client's configuration (readiness asks for the same version):
 /// v1.2, or an older version with `ffa-v1-1`/`ffa-v1-0` (a v1.1 host; TF-A
 /// 2.12's EL3 SPMC takes memory transactions only from v1.0 and v1.1
@@ -113,11 +123,11 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let queue = InitQueueComponent::<INIT_ENTRIES, INIT_CONDITIONS>::new().finalize(
         components::init_queue_component_static!(INIT_ENTRIES, INIT_CONDITIONS),
     );
-    // The chip's one alarm, shared: each capsule that waits gets its own.
     let alarms = AlarmMuxComponent::new(&chip.timer).finalize(
         components::alarm_mux_component_static!(GenericTimer<'static>),
     );
-    // A macro, not a closure: each virtual alarm needs static memory of its own.
+    // A macro, not a closure: each virtual alarm needs static memory of
+    // its own, and each expansion of the `static_buf!` inside has its own.
     macro_rules! virtual_alarm {
         () => {
             VirtualAlarmComponent::new(alarms).finalize(
@@ -147,6 +157,14 @@ fn main(boot: armv8a::BootInfo) -> ! {
     .unwrap_or_else(setup_failed);
     #[cfg(feature = "protected-mode")]
     protected_mode::finalize(queue, ffa, &boot);
+    let message_buffer = static_init!([u8; MESSAGE_BUFFER], [0; MESSAGE_BUFFER]);
+    AsyncFfaComponent::new(queue, ffa, alarms, chip, message_buffer)
+        .finalize(components::async_ffa_component_static!(
+            GenericTimer<'static>,
+            FFA_PARTITIONS,
+            NOTIFICATION_BINDINGS
+        ))
+        .unwrap_or_else(setup_failed);
     let pool = PagePoolComponent::new(&POOL)
         .finalize(components::page_pool_component_static!())
         .unwrap_or_else(setup_failed);
@@ -169,6 +187,25 @@ fn main(boot: armv8a::BootInfo) -> ! {
     )
     .finalize(components::partition_driver_component_static!(
         EchoDriver<'static>
+    ))
+    .unwrap_or_else(setup_failed);
+    PartitionDriverComponent::new(queue, ffa, NotifierDriver::new(virtual_alarm!()))
+        .finalize(components::partition_driver_component_static!(
+            NotifierDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+    let scheduling = if cfg!(feature = "scenario-blocking-client") {
+        SchedulingDriver::blocking
+    } else {
+        SchedulingDriver::new
+    };
+    PartitionDriverComponent::new(
+        queue,
+        ffa,
+        scheduling(virtual_alarm!(), chip, SCHEDULING_DOORBELL),
+    )
+    .finalize(components::partition_driver_component_static!(
+        SchedulingDriver<'static>
     ))
     .unwrap_or_else(setup_failed);
     // OP-TEE (bound by its UUID when the secure world has it), with its
@@ -197,8 +234,6 @@ fn main(boot: armv8a::BootInfo) -> ! {
         });
     #[cfg(all(feature = "console", not(feature = "exit-when-settled")))]
     console::finalize(chip, queue, ffa, pool, optee);
-    #[cfg(not(all(feature = "console", not(feature = "exit-when-settled"))))]
-    let _ = optee;
 
     defmt::info!("boot: entering the main loop");
     MainLoopComponent::new(chip, queue)

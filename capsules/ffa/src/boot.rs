@@ -1,8 +1,8 @@
 //! Boot completion: once readiness has finished (the monitor answered, FF-A
 //! is absent, or the deadline passed), the init queue has settled and the
-//! FF-A bus has no work under way (work drivers hold open), log the boot
-//! report (with the sections drivers add: [`ReportSection`]) and what is
-//! still pending, then tell the board.
+//! FF-A bus has no work under way (drivers' split-phase requests and the
+//! work they hold open), log the boot report (with the sections drivers
+//! add: [`ReportSection`]) and what is still pending, then tell the board.
 //!
 //! [`BootCompletion`] is the init queue's client and the readiness poller's
 //! client at once; the board only supplies a [`BootClient`] for what it
@@ -131,7 +131,8 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
     }
 
     /// Reports boot once readiness and the queue are done and the bus has
-    /// no work under way.
+    /// no work under way (set-up retrying, requests in flight, drivers'
+    /// work).
     fn finish_if_done(&self) {
         let Some(outcome) = self.outcome() else {
             return;

@@ -1,6 +1,7 @@
 //! Hardware interface layers: the traits that chips implement and capsules use.
 
 pub mod hypervisor;
+pub mod interrupt;
 pub mod page_pool;
 pub mod power;
 pub mod shared_memory;

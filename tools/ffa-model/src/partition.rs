@@ -5,6 +5,8 @@
 //! | 0x8001 | `fa791f17-febd-4861-81d0-4b5dae9cb9cb` | 4 | AArch64 | REQ 32/64, REQ2 | echoes the payload |
 //! | 0x8002 | `88886b1c-15ad-4435-a3f8-e2919eacb5b7` | 1 | AArch32 | REQ 32 only | adds 1 (wrapping) to each 32-bit payload word |
 //! | 0x8003 | `b4399eff-6a76-400b-bfa8-2c063889c6ee` | 1 | AArch64 | REQ 32/64, REQ2 | answers `FFA_INTERRUPT` then `FFA_YIELD` a configured number of times, then echoes |
+//! | 0x8004 | `5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd` | 4 | AArch64 | REQ 32/64 | the notifier: notifications and indirect messages (`crate::notifier`) |
+//! | 0x8005 | `09d90fb6-cd9b-41f4-9613-8aeffa5e310f` | 1 | AArch64 | REQ 32/64 | the scheduling partition: long preemptible work, yields with a timeout (`crate::scheduling`) |
 //!
 //! Answering as OP-TEE's S-EL1 SPMC ([`crate::Personality::OpTee`]), the
 //! table is the one OP-TEE presents: OP-TEE itself first, as the logical
@@ -12,8 +14,8 @@
 //! neither the SPMD's nor the SPMC's (0x8001; the SPMC is 0x8000), its UUID
 //! `486178e0-e7f8-11e3-bc5e-0002a5d5c51b`, one context per core and the
 //! properties `thread_spmc.c` gives it (direct requests both ways,
-//! AArch64); then the partitions it hosts, numbered after it (0x8002,
-//! 0x8003, 0x8004). See [`OP_TEE_PARTITIONS`] and `src/optee/`.
+//! AArch64); then the partitions it hosts, in the same order, numbered
+//! after it (0x8002 to 0x8006). See [`OP_TEE_PARTITIONS`] and `src/optee/`.
 //!
 //! Property bits (DEN0077A partition information descriptor): bit 0 direct
 //! request receive, 1 direct request send, 2 indirect messaging, 3
@@ -95,6 +97,16 @@ impl PartitionInfo {
     /// The UUID as a [`Uuid`].
     pub const fn uuid(&self) -> Uuid {
         Uuid::from_bytes(self.uuid)
+    }
+
+    /// Whether the partition sends and receives indirect messages.
+    pub const fn indirect_messaging(&self) -> bool {
+        self.properties & properties::INDIRECT_MESSAGING != 0
+    }
+
+    /// Whether the partition receives (and sends) notifications.
+    pub const fn notifications(&self) -> bool {
+        self.properties & properties::NOTIFICATIONS != 0
     }
 
     /// Whether the partition runs in AArch64 state.
@@ -211,6 +223,10 @@ pub const ECHO_PARTITION_ID: u16 = 0x8001;
 pub const AARCH32_PARTITION_ID: u16 = 0x8002;
 /// ID of the partition that gets preempted (`FFA_INTERRUPT` / `FFA_YIELD`).
 pub const INTERRUPTING_PARTITION_ID: u16 = 0x8003;
+/// ID of the notifier partition (notifications and indirect messages).
+pub const NOTIFIER_PARTITION_ID: u16 = 0x8004;
+/// ID of the scheduling partition (preemptible work, yields with a timeout).
+pub const SCHEDULING_PARTITION_ID: u16 = 0x8005;
 
 /// UUID of the echo partition: `fa791f17-febd-4861-81d0-4b5dae9cb9cb`.
 pub const ECHO_PARTITION_UUID: Uuid =
@@ -222,9 +238,17 @@ pub const AARCH32_PARTITION_UUID: Uuid =
 pub const INTERRUPTING_PARTITION_UUID: Uuid =
     Uuid::from_bytes(uuid_constant("b4399eff-6a76-400b-bfa8-2c063889c6ee"));
 
-/// Number of hosted partitions (of the specification's, TF-A's and Hafnium's tables).
-pub const PARTITION_COUNT: usize = 3;
-/// The most partitions any personality's table has (OP-TEE's: itself and three).
+/// UUID of the notifier partition: `5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd`.
+pub const NOTIFIER_PARTITION_UUID: Uuid =
+    Uuid::from_bytes(uuid_constant("5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd"));
+/// UUID of the scheduling partition: `09d90fb6-cd9b-41f4-9613-8aeffa5e310f`.
+pub const SCHEDULING_PARTITION_UUID: Uuid =
+    Uuid::from_bytes(uuid_constant("09d90fb6-cd9b-41f4-9613-8aeffa5e310f"));
+
+/// Number of hosted partitions.
+pub const PARTITION_COUNT: usize = 5;
+/// The most partitions any personality's table has (OP-TEE's: itself and
+/// the hosted ones).
 pub const MAXIMUM_PARTITION_COUNT: usize = PARTITION_COUNT + 1;
 
 /// OP-TEE's ID as the S-EL1 SPMC presents it: the first secure ID after the SPMC's.
@@ -256,6 +280,21 @@ pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
             | properties::AARCH64_EXECUTION_STATE
             | properties::DIRECT_REQUEST2_RECEIVE,
     },
+    PartitionInfo {
+        id: NOTIFIER_PARTITION_ID,
+        uuid: *NOTIFIER_PARTITION_UUID.as_bytes(),
+        execution_context_count: 4,
+        properties: properties::DIRECT_REQUEST_RECEIVE
+            | properties::INDIRECT_MESSAGING
+            | properties::NOTIFICATIONS
+            | properties::AARCH64_EXECUTION_STATE,
+    },
+    PartitionInfo {
+        id: SCHEDULING_PARTITION_ID,
+        uuid: *SCHEDULING_PARTITION_UUID.as_bytes(),
+        execution_context_count: 1,
+        properties: properties::DIRECT_REQUEST_RECEIVE | properties::AARCH64_EXECUTION_STATE,
+    },
 ];
 
 /// OP-TEE as a partition: what OP-TEE's S-EL1 SPMC reports for itself.
@@ -275,6 +314,8 @@ pub const OP_TEE_PARTITIONS: [PartitionInfo; MAXIMUM_PARTITION_COUNT] = [
     renumbered(HOSTED_PARTITIONS[0], 0x8002),
     renumbered(HOSTED_PARTITIONS[1], 0x8003),
     renumbered(HOSTED_PARTITIONS[2], 0x8004),
+    renumbered(HOSTED_PARTITIONS[3], 0x8005),
+    renumbered(HOSTED_PARTITIONS[4], 0x8006),
 ];
 
 const fn renumbered(partition: PartitionInfo, id: u16) -> PartitionInfo {
@@ -298,6 +339,15 @@ pub const fn echo_partition_id(personality: crate::Personality) -> u16 {
     }
 }
 
+/// The notifier's ID under `personality` (it sends notifications and
+/// messages as this ID).
+pub const fn notifier_partition_id(personality: crate::Personality) -> u16 {
+    match personality {
+        crate::Personality::OpTee => OP_TEE_PARTITIONS[4].id,
+        _ => NOTIFIER_PARTITION_ID,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,10 +358,16 @@ mod tests {
         assert_eq!(table[0].id, 0x8001);
         assert_eq!(table[0].uuid(), ffa_abi::optee::OPTEE_UUID);
         assert_eq!(table[0].properties, 0x103);
-        let ids: [u16; 4] = core::array::from_fn(|index| table[index].id);
-        assert_eq!(ids, [0x8001, 0x8002, 0x8003, 0x8004]);
+        let ids: [u16; 6] = core::array::from_fn(|index| table[index].id);
+        assert_eq!(ids, [0x8001, 0x8002, 0x8003, 0x8004, 0x8005, 0x8006]);
         assert_eq!(table[1].uuid(), ECHO_PARTITION_UUID);
+        assert_eq!(table[4].uuid(), NOTIFIER_PARTITION_UUID);
         assert_eq!(echo_partition_id(crate::Personality::OpTee), 0x8002);
+        assert_eq!(notifier_partition_id(crate::Personality::OpTee), 0x8005);
+        assert_eq!(
+            notifier_partition_id(crate::Personality::Hafnium),
+            NOTIFIER_PARTITION_ID
+        );
         assert_eq!(
             partitions_of(crate::Personality::Hafnium),
             &HOSTED_PARTITIONS

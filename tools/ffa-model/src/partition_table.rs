@@ -10,9 +10,10 @@
 
 use crate::partition::{
     partitions_of, PartitionInfo, AARCH32_PARTITION_UUID, INTERRUPTING_PARTITION_UUID,
-    MAXIMUM_PARTITION_COUNT,
+    MAXIMUM_PARTITION_COUNT, NOTIFIER_PARTITION_UUID, SCHEDULING_PARTITION_UUID,
 };
 use crate::personality::Personality;
+use crate::scheduling::Job;
 use ffa_abi::Uuid;
 
 /// Number of payload registers of the largest direct message (x4–x17 of `DIRECT_REQ2`).
@@ -28,6 +29,10 @@ pub(crate) enum Behaviour {
     /// Gets preempted (`FFA_INTERRUPT`, then `FFA_YIELD`) the configured
     /// number of times, then returns the payload unchanged.
     Interrupting,
+    /// The notifier: its commands (`crate::notifier`).
+    Notifier,
+    /// The scheduling partition: preemptible work and yields (`crate::scheduling`).
+    Scheduling,
 }
 
 impl Behaviour {
@@ -80,6 +85,8 @@ pub(crate) struct PendingRequest {
     pub(crate) yields_remaining: u32,
     /// The execution context the request runs on (the model has one PE: 0).
     pub(crate) execution_context: u16,
+    /// What the scheduling partition is doing for the request.
+    pub(crate) job: Job,
 }
 
 /// Where a partition stands.
@@ -106,14 +113,19 @@ pub(crate) struct PartitionTable {
     count: usize,
 }
 
-/// How the partition with `uuid` answers (OP-TEE's own partition is
-/// answered by `src/optee/` before direct messaging sees it).
+/// How the partition with `uuid` answers (by UUID: OP-TEE's SPMC numbers
+/// the same partitions differently; OP-TEE's own partition is answered by
+/// `src/optee/` before direct messaging sees it).
 const fn behaviour_of(uuid: [u8; 16]) -> Behaviour {
     let uuid = Uuid::from_bytes(uuid);
     if same(&uuid, &AARCH32_PARTITION_UUID) {
         Behaviour::AddOne
     } else if same(&uuid, &INTERRUPTING_PARTITION_UUID) {
         Behaviour::Interrupting
+    } else if same(&uuid, &NOTIFIER_PARTITION_UUID) {
+        Behaviour::Notifier
+    } else if same(&uuid, &SCHEDULING_PARTITION_UUID) {
+        Behaviour::Scheduling
     } else {
         Behaviour::Echo
     }

@@ -32,6 +32,7 @@ fn everything() -> FaultConfig {
         retry_storm: 12,
         interrupt_count: 13,
         yield_count: 14,
+        setup_busy_calls: 2,
         trace: true,
         enter_normal_world_at_el1: true,
         personality: Personality::Hafnium,
@@ -55,7 +56,7 @@ fn layout_is_as_documented() {
     let bytes = everything().to_bytes();
     assert_eq!(FaultConfig::BLOB_SIZE, 64);
     assert_eq!(&bytes[0..4], b"FFAM");
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 5);
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 6);
     assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 64);
     assert_eq!(&bytes[8..12], &[1, 0, 1, 0]);
     assert_eq!(
@@ -70,11 +71,12 @@ fn layout_is_as_documented() {
         &bytes[36..52],
         &[11, 0, 0, 0, 12, 0, 0, 0, 13, 0, 0, 0, 14, 0, 0, 0]
     );
-    assert_eq!(&bytes[52..56], &[2, 0, 0, 0], "Hafnium");
+    assert_eq!(bytes[52], 2, "Hafnium");
+    assert_eq!(bytes[53], 4, "unknown RPC");
+    assert_eq!(&bytes[54..56], &[0, 0], "reserved");
     assert_eq!(bytes[56], 3, "aborted fragment");
     assert_eq!(bytes[57], 9, "memory fault after 9 calls");
-    assert_eq!(bytes[58], 4, "unknown RPC");
-    assert_eq!(bytes[59], 0);
+    assert_eq!(&bytes[58..60], &[2, 0], "setup_busy_calls");
     assert_eq!(
         u32::from_le_bytes(bytes[60..64].try_into().unwrap()),
         fnv1a(&bytes[..60])
@@ -182,13 +184,13 @@ fn rejects_bad_blobs() {
     );
 
     let mut bytes = good;
-    bytes[58] = 8;
+    bytes[53] = 8;
     assert_eq!(
         FaultConfig::from_bytes(&reseal(bytes)),
         Err(ConfigError::InvalidOpteeFault)
     );
 
-    for reserved in 59..60 {
+    for reserved in 54..56 {
         let mut bytes = good;
         bytes[reserved] = 1;
         assert_eq!(
@@ -196,6 +198,13 @@ fn rejects_bad_blobs() {
             Err(ConfigError::ReservedNotZero)
         );
     }
+
+    let mut bytes = good;
+    bytes[58] = 3;
+    assert_eq!(
+        FaultConfig::from_bytes(&reseal(bytes)).map(|config| config.setup_busy_calls),
+        Ok(3)
+    );
 
     for major in [0u16, 0x8000, 0xFFFF] {
         let mut bytes = good;
