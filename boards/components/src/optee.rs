@@ -15,7 +15,7 @@
 
 use core::mem::MaybeUninit;
 
-use capsule_ffa::DriverEntry;
+use capsule_ffa::{DriverEntry, PartitionDriver};
 use capsule_optee::client::OpteeClient;
 use capsule_optee::console::OpteeCommands;
 use capsule_optee::driver::OpteeDriver;
@@ -157,6 +157,8 @@ impl<const PARTITIONS: usize> Component for OpteeComponent<PARTITIONS> {
         let (driver_memory, entry_memory, enumeration_memory, console_memory, test_memory) = memory;
         let driver: &'static OpteeDriver<'static> =
             driver_memory.write(OpteeDriver::new(self.pool, self.alarm));
+        // Its own request client: split-phase when the bus has a request engine.
+        driver.setup();
         driver.register();
         self.alarm.set_alarm_client(driver);
 

@@ -4,15 +4,15 @@
 //! ## Probe ([`OpteeDriver::bind`])
 //!
 //! As Linux's `optee_ffa_probe`: `GET_API_VERSION` (a major other than 1
-//! is refused: not bound), `GET_OS_VERSION` (logged with the build ID),
+//! is refused: not driven), `GET_OS_VERSION` (logged with the build ID),
 //! `EXCHANGE_CAPABILITIES` (the RPC parameter count OP-TEE wants reserved,
 //! the capability bits), then one page of the kernel's page pool shared
 //! with OP-TEE (`FFA_MEM_SHARE`, read-write) for the argument structs: cut
 //! into one entry per call slot when OP-TEE grants `ARG_OFFSET`, else one
 //! entry. If the share is refused (an EL2 proxy that does not mediate
 //! memory sharing answers `NOT_SUPPORTED`), OP-TEE's versions are known but
-//! it cannot be driven: the driver says so and does not bind. Once bound it
-//! enumerates devices ([`crate::enumeration`]) through its own user, holding
+//! it cannot be driven: the driver says so (and, blocking, does not bind;
+//! see Messaging). Once probed it enumerates devices ([`crate::enumeration`]) through its own user, holding
 //! the bus busy until that is over so the boot report includes them.
 //!
 //! ## Calls
@@ -32,16 +32,33 @@
 //! | any other w3 | failed with that code (origin: communication) |
 //!
 //! Every loop is bounded: RPCs and interrupts per call, busy retries, sleep
-//! and wait lengths. Each exchange goes through [`OpteeDriver::exchange`],
-//! today the FF-A client's blocking direct request; when split-phase
-//! messaging comes, only it and the call to [`OpteeDriver::on_reply`] move.
+//! and wait lengths.
+//!
+//! ## Messaging
+//!
+//! Every call of OP-TEE's ABI (the probe's, a slot's yielding call or
+//! resumption, an `UNREGISTER_SHM`) goes through one function,
+//! `OpteeDriver::exchange`, and its answer comes back to one,
+//! `OpteeDriver::on_exchange`, which knows what it was for. The driver has
+//! at most one exchange in flight (the FF-A bus allows one split-phase
+//! request per handle). When the board gave the bus a request engine (as
+//! qemu-virt does), an exchange is a split-phase `FFA_MSG_SEND_DIRECT_REQ`
+//! ([`PartitionHandle::send`]) and the answer arrives through
+//! [`DirectRequestClient::response`], from a deferred call: the probe
+//! itself runs that way, so `bind` returns at once (holding the bus busy
+//! until the probe is over, so the boot report includes it) and a probe
+//! that fails later leaves the driver bound but not driven, said in the log
+//! and the report. Without an engine the exchange is the client's blocking
+//! direct request, the answer handled at once, and the probe runs inside
+//! `bind`, which then fails if the probe does.
 
 use core::cell::Cell;
 
 use capsule_ffa::bus::{PartitionDriver, PartitionHandle};
 use capsule_ffa::error::ClientError;
 use capsule_ffa::memory::{DataAccess, MemoryFailure, Shared, TransferOptions};
-use capsule_ffa::messaging::DirectMessage32;
+use capsule_ffa::messaging::{AnyDirectMessage, DirectMessage32};
+use capsule_ffa::requests::DirectRequestClient;
 use ffa_abi::optee::message::{Header, RawParameter, FMEM_NULL_HANDLE, MAXIMUM_PARAMETERS};
 use ffa_abi::optee::{attribute, command, login, origin, TeeResult, OPTEE_UUID};
 use ffa_abi::{PartitionId, Uuid};
@@ -123,6 +140,8 @@ pub enum NotDriven {
 pub enum DriverState {
     /// No OP-TEE bound.
     Unbound,
+    /// Bound, the probe's calls under way (split-phase).
+    Probing,
     /// Bound: calls can be made.
     Ready,
     /// OP-TEE answered, but cannot be driven.
@@ -177,6 +196,35 @@ pub struct Counters {
 enum Next {
     WithArgument,
     Resume(u32),
+    /// `UNREGISTER_SHM` of the slot's region being released, then
+    /// `FFA_MEM_RECLAIM`, then `After`.
+    Unregister(After),
+}
+
+/// What follows the release of a slot's region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum After {
+    /// The call is over: its outcome goes to the user.
+    Complete,
+    /// An RPC `SHM_FREE`: answered, and OP-TEE's thread resumed.
+    AnswerRpc(u32),
+}
+
+/// A call of the probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProbeStep {
+    ApiVersion,
+    OsVersion,
+    Capabilities,
+}
+
+/// What the exchange in flight is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    Probe(ProbeStep),
+    Slot(usize, Next),
+    /// `UNREGISTER_SHM` before the kept region in this cell is reclaimed again.
+    Retry(usize),
 }
 
 /// Where a call slot is.
@@ -185,6 +233,8 @@ enum SlotState {
     Free,
     /// An exchange is due.
     Ready(Next),
+    /// Its exchange is in flight.
+    InFlight,
     /// OP-TEE was busy: try again at `until` (or when another call ends).
     BackingOff {
         until: u64,
@@ -213,6 +263,8 @@ struct CallSlot<'a> {
     /// The user's parameters (windows of the user's buffer).
     parameters: Cell<Parameters>,
     payload: MapCell<Shared<'a>>,
+    /// A region on its way back (`Next::Unregister`).
+    releasing: MapCell<Shared<'a>>,
     buffer: TakeCell<'static, [u8]>,
     outcome: OptionalCell<Outcome>,
     rpcs: Cell<u16>,
@@ -229,6 +281,7 @@ impl CallSlot<'_> {
             outgoing: OptionalCell::empty(),
             parameters: Cell::new(kernel::hil::tee::NO_PARAMETERS),
             payload: MapCell::empty(),
+            releasing: MapCell::empty(),
             buffer: TakeCell::empty(),
             outcome: OptionalCell::empty(),
             rpcs: Cell::new(0),
@@ -256,6 +309,14 @@ pub struct OpteeDriver<'a> {
     alarm: &'a dyn Alarm<'a>,
     deferred_call: DeferredCall,
     handle: OptionalCell<PartitionHandle<'a>>,
+    /// The driver itself, as its handle's request client (set by `setup`).
+    as_client: OptionalCell<&'a dyn DirectRequestClient>,
+    /// Exchanges are split-phase (the bus has a request engine).
+    split_phase: Cell<bool>,
+    /// The exchange in flight.
+    in_flight: OptionalCell<Purpose>,
+    /// The probe holds the bus busy.
+    probe_work: Cell<bool>,
     state: Cell<DriverState>,
     info: OptionalCell<OpteeInfo>,
     arguments: MapCell<Shared<'a>>,
@@ -267,6 +328,8 @@ pub struct OpteeDriver<'a> {
     pending_reclaims: [MapCell<PendingReclaim<'a>>; PENDING_RECLAIMS],
     /// A call ended since the kept reclaims were last tried.
     reclaims_due: Cell<bool>,
+    /// Kept reclaims to try again this round (bit per cell).
+    retry_mask: Cell<u8>,
     /// Probing ended without enumeration: the probe client is still to be told.
     probe_due: Cell<bool>,
     /// Wait-queue keys sent before anyone waited on them (bit per key).
@@ -290,6 +353,10 @@ impl<'a> OpteeDriver<'a> {
             alarm,
             deferred_call: DeferredCall::new(),
             handle: OptionalCell::empty(),
+            as_client: OptionalCell::empty(),
+            split_phase: Cell::new(false),
+            in_flight: OptionalCell::empty(),
+            probe_work: Cell::new(false),
             state: Cell::new(DriverState::Unbound),
             info: OptionalCell::empty(),
             arguments: MapCell::empty(),
@@ -300,6 +367,7 @@ impl<'a> OpteeDriver<'a> {
             allocations: [const { MapCell::empty() }; RPC_ALLOCATIONS],
             pending_reclaims: [const { MapCell::empty() }; PENDING_RECLAIMS],
             reclaims_due: Cell::new(false),
+            retry_mask: Cell::new(0),
             probe_due: Cell::new(false),
             notifications: [const { Cell::new(0) }; 4],
             counters: Cell::new(Counters {
@@ -398,6 +466,11 @@ impl<'a> OpteeDriver<'a> {
         self.handle.map(|handle| handle.work_finished());
     }
 
+    /// Whether its exchanges are split-phase (the bus has a request engine).
+    pub fn is_split_phase(&self) -> bool {
+        self.split_phase.get()
+    }
+
     /// Whether the argument page is shared.
     pub fn has_argument_page(&self) -> bool {
         self.arguments.is_some()
@@ -421,24 +494,61 @@ impl<'a> OpteeDriver<'a> {
         id
     }
 
-    // ---- probe ---------------------------------------------------------------
+    // ---- messaging -----------------------------------------------------------
 
-    /// One blocking call of OP-TEE's ABI: w3–w7 of the answer.
-    ///
-    /// This is where the driver meets FF-A messaging: today the client's
-    /// blocking direct request; split-phase messaging replaces it (and the
-    /// call of [`OpteeDriver::on_reply`] after it) without touching the
-    /// slots' state machines.
-    pub fn exchange(&self, words: [u32; 5]) -> Result<[u32; 5], ClientError> {
-        let handle = self.handle.get().ok_or(ClientError::NotInitialized)?;
-        handle
-            .direct_request(&DirectMessage32::new(words))
-            .map(|response| response.payload)
+    /// Sends one call of OP-TEE's ABI (w3–w7) for `purpose`: split-phase
+    /// when the bus has a request engine (the answer comes to
+    /// [`DirectRequestClient::response`]), else blocking, the answer
+    /// handled at once. Either way it ends in `on_exchange`.
+    fn exchange(&self, words: [u32; 5], purpose: Purpose) {
+        let Some(handle) = self.handle.get() else {
+            self.on_exchange(purpose, Err(ClientError::NotInitialized));
+            return;
+        };
+        if self.split_phase.get() {
+            // Set first: the answer never comes from inside `send`, but
+            // the driver must not start a second exchange meanwhile.
+            self.in_flight.set(purpose);
+            if let Err(code) = handle.send(&DirectMessage32::new(words)) {
+                self.in_flight.clear();
+                defmt::warn!("optee: the request engine refused a request: {}", code);
+                self.on_exchange(purpose, Err(refusal(code)));
+            }
+        } else {
+            let reply = handle
+                .direct_request(&DirectMessage32::new(words))
+                .map(|response| response.payload);
+            self.on_exchange(purpose, reply);
+        }
     }
 
-    fn fail_probe(&self, reason: NotDriven) -> Result<(), ErrorCode> {
+    /// Whether an exchange may be sent now.
+    fn can_exchange(&self) -> bool {
+        self.in_flight.is_none()
+    }
+
+    /// The answer to the exchange made for `purpose`.
+    fn on_exchange(&self, purpose: Purpose, reply: Result<[u32; 5], ClientError>) {
+        match purpose {
+            Purpose::Probe(step) => self.probe_step(step, reply),
+            Purpose::Slot(index, Next::Unregister(after)) => self.unregistered(index, after, reply),
+            Purpose::Slot(index, next) => self.on_reply(index, next, reply),
+            Purpose::Retry(cell) => self.retried(cell, reply),
+        }
+    }
+
+    // ---- probe ---------------------------------------------------------------
+
+    fn fail_probe(&self, reason: NotDriven) {
         self.state.set(DriverState::NotDriven(reason));
-        Err(match reason {
+        self.end_probe();
+        self.probe_due.set(true);
+        self.kick();
+    }
+
+    /// The error `bind` returns for a probe that failed for `reason`.
+    fn bind_error(reason: NotDriven) -> ErrorCode {
+        match reason {
             NotDriven::Transport(error) => error.into(),
             NotDriven::IncompatibleApi(_) | NotDriven::MemorySharingRefused(_) => {
                 ErrorCode::NOSUPPORT
@@ -447,42 +557,93 @@ impl<'a> OpteeDriver<'a> {
                 ErrorCode::FAIL
             }
             NotDriven::NoMemory(code) => code,
-        })
+        }
     }
 
-    fn probe(&self, handle: PartitionHandle<'a>) -> Result<(), ErrorCode> {
+    /// The probe no longer holds the bus busy.
+    fn end_probe(&self) {
+        if self.probe_work.replace(false) {
+            self.handle.map(|handle| handle.work_finished());
+        }
+    }
+
+    /// Starts the probe on `handle`: `GET_API_VERSION`, then (from each
+    /// answer) `GET_OS_VERSION`, `EXCHANGE_CAPABILITIES` and the argument
+    /// page's share.
+    fn start_probe(&self, handle: PartitionHandle<'a>) {
         self.handle.set(handle);
+        let split_phase = self
+            .as_client
+            .get()
+            .is_some_and(|client| handle.set_request_client(client).is_ok());
+        self.split_phase.set(split_phase);
+        self.state.set(DriverState::Probing);
+        if split_phase {
+            handle.work_started();
+            self.probe_work.set(true);
+        }
+        self.exchange(
+            abi::request::api_version(),
+            Purpose::Probe(ProbeStep::ApiVersion),
+        );
+    }
+
+    fn probe_step(&self, step: ProbeStep, reply: Result<[u32; 5], ClientError>) {
+        let Some(handle) = self.handle.get() else {
+            return;
+        };
         let partition = handle.id();
-        let api = match self.exchange(abi::request::api_version()) {
-            Ok(words) => ApiVersion::decode(words),
+        let words = match reply {
+            Ok(words) => words,
             Err(error) => {
+                let call = match step {
+                    ProbeStep::ApiVersion => "GET_API_VERSION",
+                    ProbeStep::OsVersion => "GET_OS_VERSION",
+                    ProbeStep::Capabilities => "EXCHANGE_CAPABILITIES",
+                };
                 defmt::error!(
-                    "optee: partition {=u16:#06x}: GET_API_VERSION failed: {}",
+                    "optee: partition {=u16:#06x}: {=str} failed: {}",
                     partition.raw(),
+                    call,
                     error
                 );
                 return self.fail_probe(NotDriven::Transport(error));
             }
         };
-        let os = match self.exchange(abi::request::os_version()) {
-            Ok(words) => OsVersion::decode(words),
-            Err(error) => {
-                defmt::error!("optee: GET_OS_VERSION failed: {}", error);
-                return self.fail_probe(NotDriven::Transport(error));
+        match step {
+            ProbeStep::ApiVersion => {
+                self.info.set(OpteeInfo {
+                    partition,
+                    api: ApiVersion::decode(words),
+                    os: OsVersion {
+                        major: 0,
+                        minor: 0,
+                        build: 0,
+                    },
+                    capabilities: None,
+                    layout: None,
+                    argument_handle: None,
+                });
+                self.exchange(
+                    abi::request::os_version(),
+                    Purpose::Probe(ProbeStep::OsVersion),
+                );
             }
+            ProbeStep::OsVersion => self.os_version(partition, OsVersion::decode(words)),
+            ProbeStep::Capabilities => self.capabilities(handle, words),
+        }
+    }
+
+    fn os_version(&self, partition: PartitionId, os: OsVersion) {
+        let Some(mut info) = self.info.get() else {
+            return;
         };
-        let mut info = OpteeInfo {
-            partition,
-            api,
-            os,
-            capabilities: None,
-            layout: None,
-            argument_handle: None,
-        };
+        info.os = os;
         self.info.set(info);
+        let api = info.api;
         if !api.is_compatible() {
             defmt::error!(
-                "optee: partition {=u16:#06x} speaks OP-TEE's FF-A ABI v{=u32}.{=u32}: an incompatible major version (the driver speaks v{=u32}.x); not bound",
+                "optee: partition {=u16:#06x} speaks OP-TEE's FF-A ABI v{=u32}.{=u32}: an incompatible major version (the driver speaks v{=u32}.x); not driven",
                 partition.raw(),
                 api.major,
                 api.minor,
@@ -510,24 +671,28 @@ impl<'a> OpteeDriver<'a> {
                 os.minor
             );
         }
-        let capabilities = match self.exchange(abi::request::exchange_capabilities()) {
-            Ok(words) => match Capabilities::decode(words) {
-                Ok(Ok(capabilities)) => capabilities,
-                Ok(Err(error)) => {
-                    defmt::error!(
-                        "optee: EXCHANGE_CAPABILITIES answered something unusable: {}",
-                        error
-                    );
-                    return self.fail_probe(NotDriven::CapabilitiesMalformed(error));
-                }
-                Err(result) => {
-                    defmt::error!("optee: EXCHANGE_CAPABILITIES refused: {}", result);
-                    return self.fail_probe(NotDriven::CapabilitiesRefused(result));
-                }
-            },
-            Err(error) => {
-                defmt::error!("optee: EXCHANGE_CAPABILITIES failed: {}", error);
-                return self.fail_probe(NotDriven::Transport(error));
+        self.exchange(
+            abi::request::exchange_capabilities(),
+            Purpose::Probe(ProbeStep::Capabilities),
+        );
+    }
+
+    fn capabilities(&self, handle: PartitionHandle<'a>, words: [u32; 5]) {
+        let Some(mut info) = self.info.get() else {
+            return;
+        };
+        let capabilities = match Capabilities::decode(words) {
+            Ok(Ok(capabilities)) => capabilities,
+            Ok(Err(error)) => {
+                defmt::error!(
+                    "optee: EXCHANGE_CAPABILITIES answered something unusable: {}",
+                    error
+                );
+                return self.fail_probe(NotDriven::CapabilitiesMalformed(error));
+            }
+            Err(result) => {
+                defmt::error!("optee: EXCHANGE_CAPABILITIES refused: {}", result);
+                return self.fail_probe(NotDriven::CapabilitiesRefused(result));
             }
         };
         info.capabilities = Some(capabilities);
@@ -558,7 +723,10 @@ impl<'a> OpteeDriver<'a> {
                 return self.fail_probe(NotDriven::NoMemory(error));
             }
         };
-        let _ = region.write(0, &[0u8; 64]);
+        // A fresh page from the pool; the structs are written before use.
+        if region.write(0, &[0u8; 64]).is_err() {
+            defmt::warn!("optee: the argument page could not be cleared");
+        }
         match handle.share(region, DataAccess::ReadWrite, &TransferOptions::DEFAULT) {
             Ok(shared) => {
                 self.count(|counters| counters.shares += 1);
@@ -587,7 +755,28 @@ impl<'a> OpteeDriver<'a> {
             }
         }
         self.state.set(DriverState::Ready);
-        Ok(())
+        self.enumerate(handle);
+        self.end_probe();
+    }
+
+    /// Once probed: device enumeration (holding the bus busy until it is
+    /// over), or the probe client told at once.
+    fn enumerate(&self, handle: PartitionHandle<'a>) {
+        match self.enumerator.get() {
+            Some(enumeration) => {
+                handle.work_started();
+                self.enumeration.set(EnumerationState::Running);
+                if let Err(error) = enumeration.start() {
+                    defmt::warn!("optee: device enumeration could not start: {}", error);
+                    self.enumeration
+                        .set(EnumerationState::Failed(TeeError::Transport(error)));
+                    handle.work_finished();
+                    self.probe_due.set(true);
+                }
+            }
+            None => self.probe_due.set(true),
+        }
+        self.kick();
     }
 
     /// What the share of a region left: the region back to the pool, or a
@@ -640,48 +829,57 @@ impl<'a> OpteeDriver<'a> {
         }
     }
 
-    /// Gives `shared` back: `UNREGISTER_SHM` (if OP-TEE may hold it), then
-    /// `FFA_MEM_RECLAIM`; a refused reclaim is kept and tried again once
-    /// another call has ended (OP-TEE may have been using it).
-    fn release(&self, shared: Shared<'a>, unregister: bool) {
-        if let Err((kept, error)) = self.give_back(shared, unregister) {
-            self.keep_for_later(kept, 1, error);
-        }
-    }
-
-    fn give_back(
-        &self,
-        shared: Shared<'a>,
-        unregister: bool,
-    ) -> Result<(), (Shared<'a>, ClientError)> {
-        let handle = shared.handle().0;
-        if unregister {
-            match self.exchange(abi::request::unregister(handle)) {
-                Ok(words) => {
-                    if let Err(code) = abi::unregistered(words) {
-                        defmt::warn!(
-                            "optee: UNREGISTER_SHM of {=u64:#x}: OP-TEE answered {=u32:#x} (still in use?)",
-                            handle,
-                            code
-                        );
-                    }
-                }
-                Err(error) => {
-                    defmt::warn!(
-                        "optee: UNREGISTER_SHM of {=u64:#x} failed: {}",
-                        handle,
-                        error
-                    )
-                }
-            }
-        }
+    /// Reclaims `shared` (`UNREGISTER_SHM` answered, or not needed); a
+    /// refused reclaim is kept and tried again once another call has ended
+    /// (OP-TEE may have been using it), `attempts` counting this one.
+    fn reclaim(&self, shared: Shared<'a>, attempts: u8) {
         match shared.reclaim() {
             Ok(region) => {
                 self.count(|counters| counters.reclaims += 1);
                 drop(region);
-                Ok(())
             }
-            Err(refused) => Err((refused.kept, refused.error)),
+            Err(refused) => self.keep_for_later(refused.kept, attempts, refused.error),
+        }
+    }
+
+    /// Logs what OP-TEE answered `UNREGISTER_SHM` of `handle`.
+    fn log_unregistered(handle: u64, reply: Result<[u32; 5], ClientError>) {
+        match reply {
+            Ok(words) => {
+                if let Err(code) = abi::unregistered(words) {
+                    defmt::warn!(
+                        "optee: UNREGISTER_SHM of {=u64:#x}: OP-TEE answered {=u32:#x} (still in use?)",
+                        handle,
+                        code
+                    );
+                }
+            }
+            Err(error) => defmt::warn!(
+                "optee: UNREGISTER_SHM of {=u64:#x} failed: {}",
+                handle,
+                error
+            ),
+        }
+    }
+
+    /// Slot `index`'s region was unregistered (or that failed): reclaimed,
+    /// then the slot goes on as `after` says.
+    fn unregistered(&self, index: usize, after: After, reply: Result<[u32; 5], ClientError>) {
+        let slot = &self.slots[index];
+        if let Some(shared) = slot.releasing.take() {
+            let handle = shared.handle().0;
+            Self::log_unregistered(handle, reply);
+            self.reclaim(shared, 1);
+            if let After::AnswerRpc(_) = after {
+                defmt::info!(
+                    "optee: RPC SHM_FREE: {=u64:#x} unregistered and reclaimed",
+                    handle
+                );
+            }
+        }
+        match after {
+            After::Complete => slot.state.set(SlotState::Completed),
+            After::AnswerRpc(thread) => self.answer_rpc(index, thread, TeeResult::SUCCESS, &[]),
         }
     }
 
@@ -713,18 +911,41 @@ impl<'a> OpteeDriver<'a> {
         }
     }
 
-    /// Tries the kept reclaims again (after a call ended).
-    fn retry_reclaims(&self) {
-        if !self.reclaims_due.replace(false) {
-            return;
+    /// Starts the next kept reclaim's retry (`UNREGISTER_SHM` again, then
+    /// the reclaim), once a call has ended; whether it sent one.
+    fn retry_next(&self) -> bool {
+        if self.reclaims_due.replace(false) {
+            let mask = self
+                .pending_reclaims
+                .iter()
+                .enumerate()
+                .filter(|(_, cell)| cell.is_some())
+                .fold(0u8, |mask, (cell, _)| mask | 1 << cell);
+            self.retry_mask.set(mask);
         }
-        for cell in &self.pending_reclaims {
-            if let Some(pending) = cell.take() {
-                if let Err((kept, error)) = self.give_back(pending.shared, true) {
-                    self.keep_for_later(kept, pending.attempts + 1, error);
-                }
+        loop {
+            let mask = self.retry_mask.get();
+            if mask == 0 {
+                return false;
+            }
+            let cell = mask.trailing_zeros() as usize;
+            self.retry_mask.set(mask & !(1 << cell));
+            if let Some(handle) =
+                self.pending_reclaims[cell].map(|pending| pending.shared.handle().0)
+            {
+                self.exchange(abi::request::unregister(handle), Purpose::Retry(cell));
+                return true;
             }
         }
+    }
+
+    /// A kept region's `UNREGISTER_SHM` was answered: reclaimed again.
+    fn retried(&self, cell: usize, reply: Result<[u32; 5], ClientError>) {
+        let Some(pending) = self.pending_reclaims[cell].take() else {
+            return;
+        };
+        Self::log_unregistered(pending.shared.handle().0, reply);
+        self.reclaim(pending.shared, pending.attempts.saturating_add(1));
     }
 
     // ---- calls ---------------------------------------------------------------
@@ -898,6 +1119,7 @@ impl<'a> OpteeDriver<'a> {
 
     fn advance(&self, index: usize, next: Next) {
         self.next_slot.set((index + 1) % CALL_SLOTS);
+        let slot = &self.slots[index];
         let (Some(layout), Some(info)) = (self.layout(), self.info.get()) else {
             self.finish_with(index, Err(TeeError::Transport(ErrorCode::OFF)));
             return;
@@ -908,9 +1130,16 @@ impl<'a> OpteeDriver<'a> {
                 layout.offset(index) as u32,
             ),
             Next::Resume(thread) => abi::request::resume(thread),
+            Next::Unregister(after) => {
+                match slot.releasing.map(|shared| shared.handle().0) {
+                    Some(handle) => abi::request::unregister(handle),
+                    // Nothing to release after all: go on.
+                    None => return self.unregistered(index, after, Ok([0; 5])),
+                }
+            }
         };
-        let reply = self.exchange(words);
-        self.on_reply(index, next, reply);
+        slot.state.set(SlotState::InFlight);
+        self.exchange(words, Purpose::Slot(index, next));
     }
 
     /// What OP-TEE answered slot `index`'s exchange.
@@ -975,6 +1204,7 @@ impl<'a> OpteeDriver<'a> {
                         thread,
                         result
                     ),
+                    Next::Unregister(_) => {}
                 }
                 self.finish_with(
                     index,
@@ -1226,10 +1456,16 @@ impl<'a> OpteeDriver<'a> {
         }
         // Linux skips UNREGISTER_SHM for application memory: OP-TEE
         // already dropped it before asking.
-        let unregister = allocation.kind != ffa_abi::optee::rpc::SHM_TYPE_APPLICATION;
-        self.release(allocation.shared, unregister);
-        defmt::info!("optee: RPC SHM_FREE: {=u64:#x} reclaimed", handle);
-        self.answer_rpc(index, thread, TeeResult::SUCCESS, &[]);
+        if allocation.kind == ffa_abi::optee::rpc::SHM_TYPE_APPLICATION {
+            self.reclaim(allocation.shared, 1);
+            defmt::info!("optee: RPC SHM_FREE: {=u64:#x} reclaimed", handle);
+            self.answer_rpc(index, thread, TeeResult::SUCCESS, &[]);
+        } else {
+            let slot = &self.slots[index];
+            slot.releasing.put(allocation.shared);
+            slot.state
+                .set(SlotState::Ready(Next::Unregister(After::AnswerRpc(thread))));
+        }
     }
 
     /// Reads slot `index`'s results back.
@@ -1321,9 +1557,6 @@ impl<'a> OpteeDriver<'a> {
     /// Ends slot `index` with `result` (a session ID for open session).
     fn finish_with(&self, index: usize, result: Result<u32, TeeError>) {
         let slot = &self.slots[index];
-        if let Some(payload) = slot.payload.take() {
-            self.release(payload, true);
-        }
         let parameters = slot.parameters.get();
         let outcome = match slot.request.get() {
             Some(Request::Open { .. }) => Outcome::Opened(result.map(SessionId), parameters),
@@ -1337,7 +1570,15 @@ impl<'a> OpteeDriver<'a> {
             None => Outcome::Closed(SessionId(0), result.map(|_| ())),
         };
         slot.outcome.set(outcome);
-        slot.state.set(SlotState::Completed);
+        // The bounce region goes back before the user hears.
+        match slot.payload.take() {
+            Some(payload) => {
+                slot.releasing.put(payload);
+                slot.state
+                    .set(SlotState::Ready(Next::Unregister(After::Complete)));
+            }
+            None => slot.state.set(SlotState::Completed),
+        }
         self.reclaims_due.set(true);
         // A call that ends frees an OP-TEE thread: whoever backs off may go now.
         for other in &self.slots {
@@ -1410,9 +1651,19 @@ impl<'a> OpteeDriver<'a> {
     }
 
     fn has_work(&self) -> bool {
-        self.slots
-            .iter()
-            .any(|slot| matches!(slot.state.get(), SlotState::Ready(_) | SlotState::Completed))
+        let exchange_due = self.can_exchange()
+            && (self.reclaims_due.get()
+                || self.retry_mask.get() != 0
+                || self
+                    .slots
+                    .iter()
+                    .any(|slot| matches!(slot.state.get(), SlotState::Ready(_))));
+        exchange_due
+            || self.probe_due.get()
+            || self
+                .slots
+                .iter()
+                .any(|slot| slot.state.get() == SlotState::Completed)
             || self.users_waiting()
     }
 
@@ -1432,16 +1683,18 @@ impl<'a> OpteeDriver<'a> {
         false
     }
 
-    /// One turn: queued requests start, one exchange, outcomes delivered.
+    /// One turn: queued requests start, one exchange (unless one is in
+    /// flight), outcomes delivered.
     fn pump(&self) {
         if self.probe_due.replace(false) {
             self.probe_client
                 .map(|client| client.probed(self.state.get()));
         }
-        self.retry_reclaims();
         self.start_requests();
-        if let Some((index, next)) = self.ready_slot() {
-            self.advance(index, next);
+        if self.can_exchange() && !self.retry_next() {
+            if let Some((index, next)) = self.ready_slot() {
+                self.advance(index, next);
+            }
         }
         self.deliver();
         self.rearm();
@@ -1487,33 +1740,50 @@ impl<'a> PartitionDriver<'a> for OpteeDriver<'a> {
     }
 
     fn bind(&self, handle: PartitionHandle<'a>) -> Result<(), ErrorCode> {
-        if self.state.get() == DriverState::Ready {
+        if matches!(self.state.get(), DriverState::Ready | DriverState::Probing) {
             defmt::warn!(
                 "optee: already bound; partition {=u16:#06x} is a second OP-TEE, left alone",
                 handle.id().raw()
             );
             return Err(ErrorCode::ALREADY);
         }
-        self.probe(handle)?;
-        match self.enumerator.get() {
-            Some(enumeration) => {
-                handle.work_started();
-                self.enumeration.set(EnumerationState::Running);
-                if let Err(error) = enumeration.start() {
-                    defmt::warn!("optee: device enumeration could not start: {}", error);
-                    self.enumeration
-                        .set(EnumerationState::Failed(TeeError::Transport(error)));
-                    handle.work_finished();
-                    self.probe_due.set(true);
-                    self.kick();
-                }
-            }
-            None => {
-                self.probe_due.set(true);
-                self.kick();
-            }
+        self.start_probe(handle);
+        match self.state.get() {
+            // Blocking, or a split-phase send refused at once.
+            DriverState::NotDriven(reason) => Err(Self::bind_error(reason)),
+            _ => Ok(()),
         }
-        Ok(())
+    }
+
+    fn setup(&'a self) {
+        self.as_client.set(self);
+    }
+}
+
+impl DirectRequestClient for OpteeDriver<'_> {
+    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+        let Some(purpose) = self.in_flight.take() else {
+            defmt::warn!("optee: a response with no request of the driver's in flight");
+            return;
+        };
+        let reply = match result {
+            Ok(AnyDirectMessage::Bits32(message)) => Ok(message.payload),
+            // The driver sends 32-bit requests only.
+            Ok(_) => Err(ClientError::MalformedReply),
+            Err(error) => Err(error),
+        };
+        self.on_exchange(purpose, reply);
+        self.kick();
+    }
+}
+
+/// The FF-A client's error closest to the request engine's refusal.
+fn refusal(code: ErrorCode) -> ClientError {
+    match code {
+        ErrorCode::BUSY => ClientError::InFlight,
+        ErrorCode::OFF => ClientError::NotInitialized,
+        ErrorCode::NOSUPPORT => ClientError::Unsupported,
+        _ => ClientError::InvalidArgument("the request engine refused the request"),
     }
 }
 

@@ -37,6 +37,10 @@ impl ReportSection for OpteeDriver<'_> {
                 defmt::warn!("optee report: not driven: {}", reason);
                 return;
             }
+            DriverState::Probing => {
+                defmt::warn!("optee report: still probing");
+                return;
+            }
             DriverState::Unbound => return,
         }
         match self.enumeration() {

@@ -5,7 +5,7 @@ mod common;
 
 use capsule_optee::driver::{DriverState, EnumerationState, NotDriven, CALL_SLOTS};
 use common::{boot, boot_with, buffer, op_tee, Event, POOL_PAGES};
-use ffa_abi::optee::{origin, test_pta, TeeResult, OPTEE_UUID};
+use ffa_abi::optee::{test_pta, TeeResult};
 use ffa_model::optee::{BUILD_ID, OS_VERSION};
 use ffa_model::OpteeFault;
 use kernel::hil::tee::{
@@ -261,7 +261,6 @@ fn tee_errors_carry_their_origin() {
             Err(tee_error(TeeResult::ITEM_NOT_FOUND, Origin::Tee))
         )]
     );
-    let _ = origin::TEE;
 }
 
 #[test]
@@ -313,5 +312,46 @@ fn the_self_test_passes_every_check() {
     assert_eq!(summary.open_sessions, 0);
     assert_eq!(summary.suspended_threads, 0);
     assert!(summary.rpcs >= 6, "{summary:?}");
-    let _ = OPTEE_UUID;
+}
+
+#[test]
+fn bind_returns_at_once_and_the_probe_runs_split_phase_through_the_request_engine() {
+    let _guard = testbed::deferred::exclusive();
+    let optee = common::boot_unsettled(op_tee(OpteeFault::None));
+    // Bound, its first call (GET_API_VERSION) sent, not answered yet.
+    assert!(optee.driver.is_split_phase());
+    assert_eq!(optee.driver.state(), DriverState::Probing);
+    assert!(optee.bus.is_busy(), "the probe holds boot completion");
+    assert!(optee.driver.info().is_none());
+    optee.settle();
+    assert_eq!(optee.driver.state(), DriverState::Ready);
+    assert_eq!(optee.driver.enumeration(), EnumerationState::Listed(1));
+    assert!(!optee.bus.is_busy());
+    let (engine, _) = optee.requests.unwrap();
+    let counters = capsule_ffa::requests::SplitPhaseRequests::counters(engine);
+    // 3 probe calls; open, size, list and close (each a yielding call
+    // answered at once); one UNREGISTER_SHM for the list's bounce region.
+    assert_eq!(counters.sent, 3 + 4 + 1);
+    assert_eq!(counters.answered, counters.sent);
+    assert_eq!(counters.failed, 0);
+}
+
+#[test]
+fn without_a_request_engine_the_same_calls_run_blocking() {
+    let _guard = testbed::deferred::exclusive();
+    let optee = common::boot_blocking_with(op_tee(OpteeFault::None), true, |_| {});
+    assert!(!optee.driver.is_split_phase());
+    assert_eq!(optee.driver.state(), DriverState::Ready);
+    assert_eq!(optee.driver.enumeration(), EnumerationState::Listed(1));
+    let results = optee.self_test.unwrap().results();
+    assert!(results.finished);
+    assert_eq!((results.passed, results.failed), (14, 0), "{results:?}");
+    assert_eq!(optee.driver.outstanding_regions(), (0, 0));
+    assert_eq!(optee.transactions(), 1, "only the argument page");
+    // A probe that fails in bind fails the binding.
+    let refused = common::boot_blocking_with(op_tee(OpteeFault::ApiMajor2), false, |_| {});
+    assert!(matches!(
+        refused.driver.state(),
+        DriverState::NotDriven(NotDriven::IncompatibleApi(_))
+    ));
 }

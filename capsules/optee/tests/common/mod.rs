@@ -8,6 +8,8 @@ use std::cell::RefCell;
 
 use capsule_ffa::bus::{DriverEntry, FfaBus};
 use capsule_ffa::client::{ClientConfig, FfaClient};
+use capsule_ffa::requests::DirectRequests;
+use capsule_ffa::PartitionDriver;
 use capsule_optee::client::OpteeClient;
 use capsule_optee::driver::OpteeDriver;
 use capsule_optee::enumeration::{self, Enumeration};
@@ -38,6 +40,8 @@ pub struct Optee {
     pub driver: &'static OpteeDriver<'static>,
     pub pool: &'static PagePool<'static>,
     pub alarm: &'static ManualAlarm,
+    /// The split-phase request engine (absent when booted blocking).
+    pub requests: Option<(&'static DirectRequests<'static, 8>, &'static ManualAlarm)>,
     pub memory: Memory,
     pub self_test: Option<&'static SelfTest<'static>>,
 }
@@ -56,10 +60,41 @@ pub fn buffer(length: usize) -> &'static mut [u8] {
 }
 
 /// Boots the bus with the OP-TEE driver (and its device enumeration) on
-/// `config`'s model; with `self_test`, the self-test runs after the probe.
+/// `config`'s model, its exchanges split-phase through the bus's request
+/// engine (as on the board); with `self_test`, the self-test runs after
+/// the probe.
 pub fn boot_with(
     config: FaultConfig,
     self_test: bool,
+    before: impl FnOnce(&ModelMonitor),
+) -> Optee {
+    let optee = boot_on(config, self_test, true, before);
+    optee.settle();
+    optee
+}
+
+/// Boots split-phase on `config`'s model, but stops once the init queue
+/// has run: deferred calls (the request engine's, the driver's) not run.
+pub fn boot_unsettled(config: FaultConfig) -> Optee {
+    boot_on(config, false, true, |_| {})
+}
+
+/// As [`boot_with`], without a request engine: the driver's exchanges
+/// are the client's blocking direct requests.
+pub fn boot_blocking_with(
+    config: FaultConfig,
+    self_test: bool,
+    before: impl FnOnce(&ModelMonitor),
+) -> Optee {
+    let optee = boot_on(config, self_test, false, before);
+    optee.settle();
+    optee
+}
+
+fn boot_on(
+    config: FaultConfig,
+    self_test: bool,
+    split_phase: bool,
     before: impl FnOnce(&ModelMonitor),
 ) -> Optee {
     let memory = Memory::new();
@@ -79,7 +114,20 @@ pub fn boot_with(
         ConditionSet::of(monitor_ready),
     ));
     bus.signal_on_outcome(root_probed);
+    let requests = split_phase.then(|| {
+        let engine_alarm = leak(ManualAlarm::new());
+        let engine = leak(DirectRequests::<'static, 8>::new(
+            *client.conduit(),
+            engine_alarm,
+        ));
+        kernel::deferred_call::DeferredCallClient::register(engine);
+        engine_alarm.set_alarm_client(engine);
+        engine.set_idle_client(bus);
+        bus.set_requests(engine);
+        (engine, engine_alarm)
+    });
     let driver = leak(OpteeDriver::new(pool, alarm));
+    driver.setup();
     kernel::deferred_call::DeferredCallClient::register(driver);
     alarm.set_alarm_client(driver);
     let enumeration_user = leak(OpteeClient::new(driver, "enumeration"));
@@ -109,18 +157,17 @@ pub fn boot_with(
         .unwrap();
     queue.signal(monitor_ready);
     queue.service();
-    let optee = Optee {
+    Optee {
         monitor,
         client,
         bus,
         driver,
         pool,
         alarm,
+        requests,
         memory,
         self_test: test,
-    };
-    optee.settle();
-    optee
+    }
 }
 
 /// Boots on `config`'s model, without the self-test.
@@ -137,6 +184,9 @@ impl Optee {
                 continue;
             }
             if self.alarm.fire() {
+                continue;
+            }
+            if self.requests.is_some_and(|(_, alarm)| alarm.fire()) {
                 continue;
             }
             return turn;
