@@ -101,3 +101,74 @@ fn a_denied_reclaim_is_tried_again_once_a_call_ends() {
     // when the close call ended.
     nothing_left_behind(&optee);
 }
+
+#[test]
+fn the_bus_torn_down_mid_call_ends_the_call_once_and_strands_nothing_silently() {
+    use capsule_ffa::requests::SplitPhaseRequests;
+    use ffa_abi::optee::test_pta;
+    use kernel::deferred_call::DeferredCall;
+    use kernel::hil::tee::{Direction, Login, Parameter, TaUuid, Tee, NO_PARAMETERS};
+
+    let _guard = testbed::deferred::exclusive();
+    let optee = boot(op_tee(OpteeFault::None));
+    let (user, recorder) = optee.user("teardown");
+    user.open_session(
+        TaUuid(*test_pta::UUID.as_bytes()),
+        Login::ReeKernel,
+        NO_PARAMETERS,
+        None,
+    )
+    .unwrap();
+    optee.settle();
+    let session = match recorder.take().as_slice() {
+        [common::Event::Opened(Ok(session), ..)] => *session,
+        other => panic!("{other:?}"),
+    };
+    // A FILL with a memory reference: its bounce region is shared, its
+    // yielding call sent; the bus is torn down before the answer is read.
+    let (engine, _) = optee.requests.unwrap();
+    let sent = engine.counters().sent;
+    let mut parameters = NO_PARAMETERS;
+    parameters[0] = Parameter::memref(Direction::Output, 0, 64);
+    parameters[1] = Parameter::value_input(0x5a, 64);
+    user.invoke(
+        session,
+        test_pta::FILL,
+        parameters,
+        Some(common::buffer(64)),
+    )
+    .unwrap();
+    while engine.counters().sent == sent {
+        assert!(
+            DeferredCall::service_next_pending(),
+            "the call was never sent"
+        );
+    }
+    optee.bus.teardown().unwrap();
+    optee.settle();
+    let events = recorder.take();
+    assert_eq!(events.len(), 1, "one outcome: {events:?}");
+    // The answer was in before the teardown: the call succeeded and its
+    // output came back.
+    assert!(matches!(
+        &events[0],
+        common::Event::Completed(_, Ok(()), _, Some(bytes))
+            if bytes.iter().enumerate().all(|(index, byte)| *byte == test_pta::pattern(0x5a, index as u64))
+    ));
+    assert_eq!(optee.driver.busy_slots(), 0);
+    // Its region's UNREGISTER_SHM and reclaim found no FF-A session: the
+    // region is kept (said so in the log), not forgotten.
+    assert_eq!(optee.driver.outstanding_regions(), (1, 0));
+    // Every region shared is reclaimed, kept for later or given up (and
+    // said so): none is forgotten.
+    let counters = optee.driver.counters();
+    let (pending, allocations) = optee.driver.outstanding_regions();
+    assert_eq!(
+        u64::from(counters.shares),
+        u64::from(counters.reclaims + counters.abandoned)
+            + 1 // the argument page
+            + pending as u64
+            + allocations as u64,
+        "{counters:?}"
+    );
+}
