@@ -542,7 +542,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa: set up: v1.2, ID 0x0000, 4096-byte RX/TX buffers",
             "ffa: notifications not offered",
             "ffa-notify: partition 0x8004: notifications unavailable (Unsupported); nothing to exercise",
-            "init: settled: 5 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "init: settled: 5 ready, 0 failed, 0 waiting, 0 timed out, 2 unbound",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
             "ffa-preempted-echo: partition 0x8003: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
             "arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x101 direct-receive aarch64 driver ffa-echo",
@@ -696,7 +696,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa: FFA_MEM_SHARE_64 refused: INVALID_PARAMETERS (an SPMC that takes memory transactions only from v1.0/v1.1 callers, as TF-A 2.12's EL3 SPMC, answers this at v1.2: request v1.1 for it)",
             "memory-check: share with 0x8001 failed: Give(Status(InvalidParameters))",
             "memory-check: donate skipped: the callee does not offer it",
-            "init: settled: 5 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "init: settled: 5 ready, 0 failed, 0 waiting, 0 timed out, 2 unbound",
             // A refused share is the driver's finding, not a failed FF-A root.
             "boot: over: FfaReady",
             "boot: exit-when-settled, powering off with status 0",
