@@ -5,6 +5,7 @@
 //! | 0x8001 | `fa791f17-febd-4861-81d0-4b5dae9cb9cb` | 4 | AArch64 | REQ 32/64, REQ2 | echoes the payload |
 //! | 0x8002 | `88886b1c-15ad-4435-a3f8-e2919eacb5b7` | 1 | AArch32 | REQ 32 only | adds 1 (wrapping) to each 32-bit payload word |
 //! | 0x8003 | `b4399eff-6a76-400b-bfa8-2c063889c6ee` | 1 | AArch64 | REQ 32/64, REQ2 | answers `FFA_INTERRUPT` then `FFA_YIELD` a configured number of times, then echoes |
+//! | 0x8010 | `17b862a4-1806-4faf-86b3-089a58353861` | 1 | AArch64 | REQ 32/64, REQ2 | the TPM service over FF-A (`crate::tpm`) |
 //!
 //! Property bits (DEN0077A partition information descriptor): bit 0 direct
 //! request receive, 1 direct request send, 2 indirect messaging, 3
@@ -214,7 +215,7 @@ pub const INTERRUPTING_PARTITION_UUID: Uuid =
     Uuid::from_bytes(uuid_constant("b4399eff-6a76-400b-bfa8-2c063889c6ee"));
 
 /// Number of hosted partitions.
-pub const PARTITION_COUNT: usize = 3;
+pub const PARTITION_COUNT: usize = 4;
 
 /// The hosted partitions, in the order discovery reports them.
 pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
@@ -240,6 +241,7 @@ pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
             | properties::AARCH64_EXECUTION_STATE
             | properties::DIRECT_REQUEST2_RECEIVE,
     },
+    crate::tpm::TPM_PARTITION,
 ];
 
 #[cfg(test)]

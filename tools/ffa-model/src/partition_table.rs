@@ -27,6 +27,8 @@ pub(crate) enum Behaviour {
     /// Gets preempted (`FFA_INTERRUPT`, then `FFA_YIELD`) the configured
     /// number of times, then returns the payload unchanged.
     Interrupting,
+    /// The TPM service (`crate::tpm`), which answers before direct messaging.
+    TpmService,
 }
 
 impl Behaviour {
@@ -102,6 +104,9 @@ pub(crate) struct HostedPartition {
 pub(crate) struct PartitionTable {
     information: [PartitionInfo; PARTITION_COUNT],
     entries: [HostedPartition; PARTITION_COUNT],
+    /// A partition that is not there this boot (a fault): neither
+    /// discovered nor reachable.
+    absent: Option<u16>,
 }
 
 const fn behaviour_of(id: u16) -> Behaviour {
@@ -109,6 +114,7 @@ const fn behaviour_of(id: u16) -> Behaviour {
         ECHO_PARTITION_ID => Behaviour::Echo,
         AARCH32_PARTITION_ID => Behaviour::AddOne,
         INTERRUPTING_PARTITION_ID => Behaviour::Interrupting,
+        crate::tpm::TPM_PARTITION_ID => Behaviour::TpmService,
         _ => Behaviour::Echo,
     }
 }
@@ -127,7 +133,13 @@ impl PartitionTable {
         PartitionTable {
             information: HOSTED_PARTITIONS,
             entries,
+            absent: None,
         }
+    }
+
+    /// Partition `id` is not there this boot.
+    pub(crate) fn remove(&mut self, id: u16) {
+        self.absent = Some(id);
     }
 
     /// Discovery information of every hosted partition.
@@ -137,6 +149,9 @@ impl PartitionTable {
 
     /// The index of the partition with this ID.
     pub(crate) fn find(&self, id: u16) -> Option<usize> {
+        if self.absent == Some(id) {
+            return None;
+        }
         self.information
             .iter()
             .position(|information| information.id == id)
@@ -160,8 +175,10 @@ impl PartitionTable {
 
     /// The partitions matching `uuid` (all of them for the nil UUID), in table order.
     pub(crate) fn matching(&self, uuid: Uuid) -> impl Iterator<Item = &PartitionInfo> {
-        self.information
-            .iter()
-            .filter(move |information| uuid.is_nil() || information.uuid == *uuid.as_bytes())
+        let absent = self.absent;
+        self.information.iter().filter(move |information| {
+            Some(information.id) != absent
+                && (uuid.is_nil() || information.uuid == *uuid.as_bytes())
+        })
     }
 }

@@ -35,6 +35,8 @@ use crate::personality::Personality;
 use crate::readiness::Readiness;
 use crate::smccc;
 use crate::tf_a_el3;
+use crate::tpm::config::TpmConfig;
+use crate::tpm::{TpmPartition, TPM_PARTITION_ID};
 use crate::version::Negotiation;
 use crate::{Outcome, Registers};
 use ffa_abi::Status;
@@ -53,6 +55,9 @@ pub struct SecureWorld {
     storms: Storms,
     memory_sharing: MemorySharing,
     notifications: Notifications,
+    tpm: TpmPartition,
+    /// The time of the call being handled (the TPM's lateness fault).
+    clock_microseconds: u64,
 }
 
 impl SecureWorld {
@@ -67,7 +72,31 @@ impl SecureWorld {
             storms: Storms::new(&config),
             memory_sharing: MemorySharing::new(&config),
             notifications: Notifications,
+            tpm: TpmPartition::new(TpmConfig::healthy()),
+            clock_microseconds: 0,
         }
+    }
+
+    /// The TPM partition gets `config` (its faults; an absent TPM is
+    /// neither discovered nor reachable). Call before the first SMC.
+    pub fn configure_tpm(&mut self, config: TpmConfig) {
+        self.tpm = TpmPartition::new(config);
+        if config.absent {
+            self.partitions.remove(TPM_PARTITION_ID);
+        }
+    }
+
+    /// Boots the hosted partitions that keep state in normal-world memory
+    /// (the TPM's CRB), as an SPMC boots its partitions before the normal
+    /// world runs. Returns whether they found their memory (if not, they
+    /// try again at their first request).
+    pub fn boot_partitions(&mut self, memory: &mut dyn NormalWorldMemory) -> bool {
+        self.tpm.config().absent || self.tpm.boot(memory)
+    }
+
+    /// The TPM partition (for tests and the firmware's log).
+    pub fn tpm(&self) -> &TpmPartition {
+        &self.tpm
     }
 
     /// Handle one SMC with registers `call` (x0..x17). `memory` is the
@@ -81,6 +110,7 @@ impl SecureWorld {
     ) -> Outcome {
         let call = Call::new(call);
         let function_id = call.function_id();
+        self.clock_microseconds = now_microseconds;
         if smccc::handles(function_id) {
             return smccc::handle(&call);
         }
@@ -262,13 +292,17 @@ impl SecureWorld {
                 call,
             ),
             FFA_MSG_SEND_DIRECT_REQ_32 | FFA_MSG_SEND_DIRECT_REQ_64 | FFA_MSG_SEND_DIRECT_REQ2 => {
-                messaging::direct_request(
-                    &mut self.partitions,
-                    &mut self.storms,
-                    &self.config,
-                    version,
-                    call,
-                )
+                self.tpm
+                    .intercept(call, version, memory, self.clock_microseconds)
+                    .unwrap_or_else(|| {
+                        messaging::direct_request(
+                            &mut self.partitions,
+                            &mut self.storms,
+                            &self.config,
+                            version,
+                            call,
+                        )
+                    })
             }
             FFA_RUN => messaging::run(&mut self.partitions, &self.config, call),
             _ if memory_sharing::handles(function_id) => self.memory_sharing.handle(

@@ -43,14 +43,15 @@ fn nil_uuid_lists_every_partition_with_v1_2_descriptors() {
     let mut harness = mapped(Version::V1_2);
     let result = query(&mut harness, Uuid::NIL, 0);
     expect_success(&result);
-    assert_eq!(result[2], 3, "count");
+    assert_eq!(result[2], 4, "count");
     assert_eq!(result[3], 24, "descriptor size");
     assert_eq!(&result[4..8], &[0; 4]);
-    let bytes = harness.read(RECEIVE_ADDRESS, 3 * 24);
+    let bytes = harness.read(RECEIVE_ADDRESS, 4 * 24);
     let expected = [
         (0x8001, 4, 0x301, ECHO_PARTITION_UUID),
         (0x8002, 1, 0x001, AARCH32_PARTITION_UUID),
         (0x8003, 1, 0x301, INTERRUPTING_PARTITION_UUID),
+        (0x8010, 1, 0x301, ffa_abi::tpm_service::TPM_SERVICE_UUID),
     ];
     for (index, (id, contexts, property_bits, uuid)) in expected.into_iter().enumerate() {
         let descriptor = &bytes[index * 24..index * 24 + 24];
@@ -85,7 +86,7 @@ fn v1_1_descriptors_hide_v1_2_properties() {
     let mut harness = mapped(Version::V1_1);
     let result = query(&mut harness, Uuid::NIL, 0);
     expect_success(&result);
-    assert_eq!((result[2], result[3]), (3, 24));
+    assert_eq!((result[2], result[3]), (4, 24));
     let bytes = harness.read(RECEIVE_ADDRESS, 72);
     assert_eq!(
         u32_at(&bytes, 4),
@@ -100,14 +101,15 @@ fn v1_0_descriptors_are_8_bytes_without_size() {
     let mut harness = mapped(Version::V1_0);
     let result = query(&mut harness, Uuid::NIL, 0);
     expect_success(&result);
-    assert_eq!(result[2], 3);
+    assert_eq!(result[2], 4);
     assert_eq!(result[3], 0, "w3 is reserved in v1.0");
-    let bytes = harness.read(RECEIVE_ADDRESS, 3 * 8 + 4);
+    let bytes = harness.read(RECEIVE_ADDRESS, 4 * 8 + 4);
     assert_eq!(&bytes[0..8], &[0x01, 0x80, 4, 0, 0x01, 0, 0, 0]);
     assert_eq!(&bytes[8..16], &[0x02, 0x80, 1, 0, 0x01, 0, 0, 0]);
     assert_eq!(&bytes[16..24], &[0x03, 0x80, 1, 0, 0x01, 0, 0, 0]);
+    assert_eq!(&bytes[24..32], &[0x10, 0x80, 1, 0, 0x01, 0, 0, 0]);
     assert_eq!(
-        &bytes[24..28],
+        &bytes[32..36],
         &[0xEE; 4],
         "nothing written past the descriptors"
     );
@@ -149,7 +151,7 @@ fn count_only_leaves_the_rx_buffer_alone() {
     // No RX buffer needed.
     let result = query(&mut harness, Uuid::NIL, 1);
     expect_success(&result);
-    assert_eq!((result[2], result[3]), (3, 0));
+    assert_eq!((result[2], result[3]), (4, 0));
     harness.map(1);
     let result = query(&mut harness, ECHO_PARTITION_UUID, 1);
     expect_success(&result);
@@ -160,7 +162,7 @@ fn count_only_leaves_the_rx_buffer_alone() {
     expect_success(&query(&mut harness, Uuid::NIL, 0));
     let result = query(&mut harness, Uuid::NIL, 1);
     expect_success(&result);
-    assert_eq!(result[2], 3);
+    assert_eq!(result[2], 4);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! PSCI power-off ends QEMU through semihosting with the kernel's status.
 
 use core::cell::UnsafeCell;
+use ffa_model::tpm::config::TpmConfig;
 use ffa_model::{FaultConfig, Outcome, Registers, SecureWorld, SMCCC_REGISTER_COUNT};
 
 use crate::entry::SmcFrame;
@@ -24,16 +25,17 @@ unsafe impl Sync for FirmwareCell {}
 
 static FIRMWARE: FirmwareCell = FirmwareCell(UnsafeCell::new(None));
 
-/// Installs the model with its configuration before the normal world runs.
-pub fn install(config: FaultConfig) {
+/// Installs the model with its configuration and boots its partitions
+/// (the TPM sets its CRB up) before the normal world runs.
+pub fn install(config: FaultConfig, tpm: TpmConfig) {
     let trace = config.trace;
+    let mut world = SecureWorld::new(config);
+    world.configure_tpm(tpm);
+    if !world.boot_partitions(&mut NonSecureDram) {
+        log!("[fw] the TPM partition could not set its CRB up; it tries again when called");
+    }
     // SAFETY: called once from `firmware_main`, before any SMC can arrive.
-    unsafe {
-        *FIRMWARE.0.get() = Some(Firmware {
-            world: SecureWorld::new(config),
-            trace,
-        })
-    };
+    unsafe { *FIRMWARE.0.get() = Some(Firmware { world, trace }) };
 }
 
 fn now_microseconds() -> u64 {
