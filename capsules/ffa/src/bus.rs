@@ -68,6 +68,14 @@ pub trait PartitionDriver<'a> {
     fn bind(&self, handle: PartitionHandle<'a>) -> Result<(), ErrorCode>;
 }
 
+/// Told of every partition the root discovers (measured boot measures
+/// their discovery data).
+pub trait DiscoveryObserver {
+    /// The root discovered `info` as device `arm-ffa-<slot+1>`. Called from
+    /// the root's probe, once per device, in discovery order.
+    fn partition_discovered(&self, slot: usize, info: &PartitionInfo);
+}
+
 /// A partition device: one discovered descriptor, a child of the root.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
 pub struct PartitionDevice {
@@ -106,6 +114,7 @@ pub struct FfaBus<'a, const PARTITIONS: usize> {
     conditions: &'a dyn Queue<'a>,
     prerequisites: Cell<ConditionSet>,
     outcome: Cell<Option<ConditionId>>,
+    observer: Cell<Option<&'a dyn DiscoveryObserver>>,
 }
 
 impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
@@ -124,7 +133,13 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
             conditions,
             prerequisites: Cell::new(prerequisites),
             outcome: Cell::new(None),
+            observer: Cell::new(None),
         }
+    }
+
+    /// Tells `observer` of every partition discovered.
+    pub fn set_discovery_observer(&self, observer: &'a dyn DiscoveryObserver) {
+        self.observer.set(Some(observer));
     }
 
     /// Signals `condition` on the queue once the root's set-up has an
@@ -247,6 +262,11 @@ impl<const PARTITIONS: usize> Probe for FfaBus<'_, PARTITIONS> {
                         device.info.uuid
                     );
                 });
+                if let Some(observer) = self.observer.get() {
+                    self.for_each_device(|slot, device| {
+                        observer.partition_discovered(slot, &device.info)
+                    });
+                }
                 ProbeResult::Ready
             }
             Err(error) => {
@@ -406,6 +426,7 @@ pub struct DriverEntry<'a> {
     driver: &'a dyn PartitionDriver<'a>,
     root_outcome: ConditionId,
     bound: Cell<usize>,
+    outcome: Cell<Option<ConditionId>>,
 }
 
 impl<'a> DriverEntry<'a> {
@@ -422,7 +443,14 @@ impl<'a> DriverEntry<'a> {
             driver,
             root_outcome,
             bound: Cell::new(0),
+            outcome: Cell::new(None),
         }
+    }
+
+    /// Signals `condition` once the entry has an outcome: bound, unbound or
+    /// failed (what depends on the driver waits on it, so it learns either).
+    pub fn signal_on_outcome(&self, condition: ConditionId) {
+        self.outcome.set(Some(condition));
     }
 
     /// How many partitions the driver is bound to.
@@ -469,6 +497,20 @@ impl<'a> DriverEntry<'a> {
 
 impl Probe for DriverEntry<'_> {
     fn probe(&self) -> ProbeResult {
+        let result = self.bind_matching();
+        if !matches!(result, ProbeResult::Defer(_)) {
+            if let Some(condition) = self.outcome.get() {
+                self.bus.conditions().signal(condition);
+            }
+        }
+        result
+    }
+}
+
+impl DriverEntry<'_> {
+    /// Binds the driver to every unbound partition it matches, once the
+    /// root has an outcome.
+    fn bind_matching(&self) -> ProbeResult {
         match self.bus.state() {
             RootState::Ready => {}
             RootState::Waiting => {

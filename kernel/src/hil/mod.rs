@@ -1,8 +1,11 @@
 //! Hardware interface layers: the traits that chips implement and capsules use.
 
 pub mod hypervisor;
+pub mod image;
+pub mod mmio_window;
 pub mod page_pool;
 pub mod shared_memory;
 pub mod smccc;
 pub mod time;
+pub mod tpm;
 pub mod uart;

@@ -154,30 +154,52 @@ impl TpmPartition {
     }
 
     /// Sets the CRB up in `memory` (every locality's page: registers valid,
-    /// idle, the buffers in the page's data buffer). Returns whether the
-    /// memory was there.
+    /// idle, the buffers in the page's data buffer, the software-written
+    /// registers cleared). Returns whether the memory was there.
     pub fn boot(&mut self, memory: &mut dyn NormalWorldMemory) -> bool {
+        self.set_up_crb(memory, true)
+    }
+
+    /// Writes the TPM's registers of every page; the registers software
+    /// writes (`LOC_CTRL`, `CTRL_REQ`, `CTRL_CANCEL`, `CTRL_START`) are
+    /// cleared at boot, and kept when the CRB is set up late, at a first
+    /// request (they hold that request).
+    fn set_up_crb(&mut self, memory: &mut dyn NormalWorldMemory, clear_requests: bool) -> bool {
         if self.config.absent {
             return false;
         }
         for locality in 0..LOCALITY_COUNT {
             let base = QEMU_VIRT_CRB.locality_base(locality);
-            let mut page = [0u8; crb::DATA_BUFFER];
             let data = base + crb::DATA_BUFFER as u64;
-            let mut put = |offset: usize, value: u32| {
-                page[offset..offset + 4].copy_from_slice(&value.to_le_bytes())
+            let mut registers = [
+                (crb::LOC_STATE, crb::loc_state::VALID),
+                (crb::LOC_STS, 0),
+                (crb::INTF_ID, INTERFACE_ID),
+                (crb::INTF_ID_HIGH, VENDOR_DEVICE_ID),
+                (crb::CTRL_EXT, 0),
+                (crb::CTRL_STS, crb::ctrl_sts::IDLE),
+                (crb::CTRL_INT_ENABLE, 0),
+                (crb::CTRL_INT_STS, 0),
+                (crb::CTRL_CMD_SIZE, crb::DATA_BUFFER_SIZE as u32),
+                (crb::CTRL_CMD_PA_LOW, data as u32),
+                (crb::CTRL_CMD_PA_HIGH, (data >> 32) as u32),
+                (crb::CTRL_RSP_SIZE, crb::DATA_BUFFER_SIZE as u32),
+                (crb::CTRL_RSP_PA, data as u32),
+                (crb::CTRL_RSP_PA + 4, (data >> 32) as u32),
+                (crb::LOC_CTRL, 0),
+                (crb::CTRL_REQ, 0),
+                (crb::CTRL_CANCEL, 0),
+                (crb::CTRL_START, 0),
+            ];
+            let count = if clear_requests {
+                registers.len()
+            } else {
+                registers.len() - 4
             };
-            put(crb::LOC_STATE, crb::loc_state::VALID);
-            put(crb::INTF_ID, INTERFACE_ID);
-            put(crb::INTF_ID_HIGH, VENDOR_DEVICE_ID);
-            put(crb::CTRL_STS, crb::ctrl_sts::IDLE);
-            put(crb::CTRL_CMD_SIZE, crb::DATA_BUFFER_SIZE as u32);
-            put(crb::CTRL_CMD_PA_LOW, data as u32);
-            put(crb::CTRL_CMD_PA_HIGH, (data >> 32) as u32);
-            put(crb::CTRL_RSP_SIZE, crb::DATA_BUFFER_SIZE as u32);
-            page[crb::CTRL_RSP_PA..crb::CTRL_RSP_PA + 8].copy_from_slice(&data.to_le_bytes());
-            if memory.write(base, &page).is_err() {
-                return false;
+            for (offset, value) in registers.iter_mut().take(count) {
+                if write_u32(memory, base + *offset as u64, *value).is_err() {
+                    return false;
+                }
             }
         }
         self.crb_ready = true;
@@ -315,7 +337,7 @@ impl TpmPartition {
         let Some(qualifier) = StartQualifier::from_raw(qualifier) else {
             return status(ServiceStatus::InvalidArgument);
         };
-        if !self.crb_ready && !self.boot(memory) {
+        if !self.crb_ready && !self.set_up_crb(memory, false) {
             return status(ServiceStatus::InvalidCrbControlData);
         }
         let locality = locality as u8;
