@@ -25,7 +25,9 @@
 //! 6. [`partition_driver`]: one per partition driver (entry named after the
 //!    driver, waiting on `ffa-root-ready`);
 //! 7. [`boot`]: boot completion, the boot report, the board's hook;
-//! 8. [`main_loop`]: the main loop, servicing the init queue.
+//! 8. [`console`]: the command groups, then the console on the UART (a
+//!    board feature: it prints its prompt and takes input from here on);
+//! 9. [`main_loop`]: the main loop, servicing the init queue.
 //!
 //! `boards/qemu-virt/src/main.rs` is the example to follow.
 
@@ -33,6 +35,7 @@
 #![forbid(unsafe_code)]
 
 pub mod boot;
+pub mod console;
 pub mod ffa;
 pub mod init_queue;
 pub mod main_loop;
@@ -46,7 +49,7 @@ use kernel::ErrorCode;
 // The crates the `..._component_static!` macros name, so that a board
 // expanding them needs no dependency of its own on them.
 #[doc(hidden)]
-pub use {capsule_ffa, capsule_ffa_proxy, kernel};
+pub use {capsule_console, capsule_ffa, capsule_ffa_proxy, kernel};
 
 /// A board could not be set up: what failed, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]

@@ -5,6 +5,7 @@
 //! how test scenarios see a failure.
 
 use armv8a::conduit::SecureMonitorCall;
+use kernel::hil::power::SystemPower;
 use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
 
 /// PSCI_VERSION.
@@ -29,6 +30,21 @@ pub fn system_reset() -> ! {
     let reply = SecureMonitorCall.call(&SmcccRegisters::with_function(PSCI_SYSTEM_RESET));
     defmt::error!("psci: SYSTEM_RESET returned {=u64:#x}; halting", reply.x[0]);
     halt()
+}
+
+/// PSCI as the kernel's [`SystemPower`] (the console's `poweroff` and
+/// `reboot`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Psci;
+
+impl SystemPower for Psci {
+    fn power_off(&self, status: u32) -> ! {
+        system_off(status)
+    }
+
+    fn reset(&self) -> ! {
+        system_reset()
+    }
 }
 
 fn halt() -> ! {

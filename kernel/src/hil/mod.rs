@@ -4,6 +4,7 @@ pub mod hypervisor;
 pub mod image;
 pub mod mmio_window;
 pub mod page_pool;
+pub mod power;
 pub mod shared_memory;
 pub mod smccc;
 pub mod time;

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::console_scenarios::{self, CONSOLE_SCENARIOS};
 use crate::error::{Error, Result};
 use crate::faults::{self, Fault};
 use crate::peer_scenarios::{self, PEER_SCENARIOS};
@@ -39,6 +40,12 @@ pub struct RunOptions {
     pub features: Vec<String>,
     /// Boot this TF-A flash image instead of the test firmware.
     pub tf_a: Option<PathBuf>,
+    /// Type this script into the console, then stop.
+    pub script: Option<PathBuf>,
+    /// Start QEMU halted with a gdb server.
+    pub gdb: bool,
+    /// Draw the boot timeline into this SVG file.
+    pub timeline: Option<PathBuf>,
 }
 
 /// Options of `cargo xtask test`.
@@ -54,6 +61,8 @@ pub struct TestOptions {
     pub scenarios_only: bool,
     /// List the scenarios and exit.
     pub list: bool,
+    /// Draw the timeline of the (one) selected scenario into this SVG file.
+    pub timeline: Option<PathBuf>,
 }
 
 /// Options of `cargo xtask image`.
@@ -88,10 +97,17 @@ Every command first runs `rustup toolchain install` and makes sure QEMU is insta
 
 const RUN_HELP: &str = "\
 Usage: cargo xtask run [--fault MODE]... [--trace] [--el1] [--features F] [--tf-a FLASH]
+                       [--script FILE] [--gdb] [--timeline SVG]
 
 Builds the kernel image and the test firmware, writes the firmware's configuration
 blob and boots QEMU. Kernel (defmt) and secure-world logs are decoded as they come.
 Runs until the system powers off or you press Ctrl-C; exits with QEMU's status.
+
+The kernel console (`help` lists its commands) reads the terminal: keys go to the
+kernel's UART as typed (raw mode, with a local echo of the line), Ctrl-C stops QEMU.
+Lines on a pipe (`echo 'ffa list' | cargo xtask run`) or in --script FILE are typed
+one by one, each once the console has answered the last; xtask stops QEMU after the
+last one's output.
 
 Options:
   --fault MODE        Inject a fault (repeatable; see below)
@@ -100,11 +116,16 @@ Options:
   --features F        Board cargo features (comma-separated, repeatable)
   --tf-a FLASH        Boot this TF-A flash image instead of the test firmware
                       (no configuration blob: --fault, --trace and --el1 do not apply)
+  --script FILE       Type FILE's lines into the console (# starts a comment), then stop
+  --gdb               Start QEMU halted with a gdb server; prints the gdb command to attach
+  --timeline SVG      Draw the boot timeline (init-queue lanes, FF-A calls, proxy steps)
+                      into SVG once QEMU stops (builds with FF-A calls logged at debug)
   -h, --help          Print this text
 ";
 
 const TEST_HELP: &str = "\
 Usage: cargo xtask test [--keep-going] [--verbose] [--scenarios-only] [--scenario NAME]... [--list]
+                        [--timeline SVG]
 
 Runs, in order, stopping at the first failure:
   cargo fmt --all -- --check
@@ -121,6 +142,8 @@ Options:
   --scenarios-only    Skip formatting, clippy and unit tests
   --scenario NAME     Run only this scenario (repeatable)
   --list              List the scenarios and exit
+  --timeline SVG      With one --scenario: draw its boot timeline into SVG (built with
+                      FF-A calls logged at debug)
   -h, --help          Print this text
 ";
 
@@ -198,6 +221,13 @@ fn test_help() -> String {
             scenario.name, scenario.description
         ));
     }
+    text.push_str("\nConsole scenarios (scripts typed into the kernel console):\n");
+    for scenario in CONSOLE_SCENARIOS {
+        text.push_str(&format!(
+            "  {:<26} {}\n",
+            scenario.name, scenario.description
+        ));
+    }
     text.push_str(
         "\nScenarios against real TF-A (built by the same steps as `cargo xtask peer`):\n",
     );
@@ -219,6 +249,9 @@ fn parse_run(options: &mut Options<'_>) -> Result<Command> {
             "--el1" => run.enter_normal_world_at_el1 = true,
             "--features" => push_features(&mut run.features, &options.value(&option)?),
             "--tf-a" => run.tf_a = Some(PathBuf::from(options.value(&option)?)),
+            "--script" => run.script = Some(PathBuf::from(options.value(&option)?)),
+            "--gdb" => run.gdb = true,
+            "--timeline" => run.timeline = Some(PathBuf::from(options.value(&option)?)),
             "-h" | "--help" => return Ok(Command::Help(run_help())),
             _ => return Err(options.unknown(&option, "run")),
         }
@@ -240,12 +273,17 @@ fn parse_test(options: &mut Options<'_>) -> Result<Command> {
             "--verbose" | "-v" => test.verbose = true,
             "--scenarios-only" => test.scenarios_only = true,
             "--list" => test.list = true,
+            "--timeline" => test.timeline = Some(PathBuf::from(options.value(&option)?)),
             "--scenario" => {
                 let name = options.value(&option)?;
-                if scenarios::find(&name).is_none() && peer_scenarios::find(&name).is_none() {
+                if scenarios::find(&name).is_none()
+                    && peer_scenarios::find(&name).is_none()
+                    && console_scenarios::find(&name).is_none()
+                {
                     let names: Vec<&str> = SCENARIOS
                         .iter()
                         .map(|scenario| scenario.name)
+                        .chain(CONSOLE_SCENARIOS.iter().map(|scenario| scenario.name))
                         .chain(PEER_SCENARIOS.iter().map(|scenario| scenario.name))
                         .collect();
                     return Err(Error::new(format!(
@@ -258,6 +296,11 @@ fn parse_test(options: &mut Options<'_>) -> Result<Command> {
             "-h" | "--help" => return Ok(Command::Help(test_help())),
             _ => return Err(options.unknown(&option, "test")),
         }
+    }
+    if test.timeline.is_some() && test.scenarios.len() != 1 {
+        return Err(Error::new(
+            "--timeline draws one scenario: give exactly one --scenario NAME",
+        ));
     }
     Ok(Command::Test(test))
 }
@@ -406,9 +449,33 @@ mod tests {
                 trace: true,
                 enter_normal_world_at_el1: true,
                 features: vec!["a".into(), "b".into(), "c".into()],
-                tf_a: None,
+                ..RunOptions::default()
             })
         );
+    }
+
+    #[test]
+    fn run_with_a_script_gdb_and_a_timeline() {
+        assert_eq!(
+            parse_words("run --script s.txt --gdb --timeline=boot.svg").unwrap(),
+            Command::Run(RunOptions {
+                script: Some(PathBuf::from("s.txt")),
+                gdb: true,
+                timeline: Some(PathBuf::from("boot.svg")),
+                ..RunOptions::default()
+            })
+        );
+        assert!(parse_words("run --script").is_err());
+        assert!(parse_words("test --timeline t.svg").is_err());
+        assert!(parse_words("test --scenario boot --scenario not-ready --timeline t.svg").is_err());
+        assert!(matches!(
+            parse_words("test --scenario boot --timeline t.svg").unwrap(),
+            Command::Test(TestOptions {
+                timeline: Some(_),
+                ..
+            })
+        ));
+        assert!(parse_words("test --scenario console-commands").is_ok());
     }
 
     #[test]
@@ -442,6 +509,7 @@ mod tests {
                 scenarios: vec!["boot".into()],
                 scenarios_only: true,
                 list: false,
+                timeline: None,
             })
         );
         assert!(parse_words("test --scenario nonsense").is_err());
