@@ -173,7 +173,7 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
         disposition,
         Disposition::Handled(Handled::PartitionInfoCopied {
             count: PARTITIONS as u32,
-            bytes: 24 * PARTITIONS as u32
+            bytes: 24 * PARTITIONS as u64
         })
     );
     let host_rx = machine.memory().read(HOST_RECEIVE, 72);
@@ -327,7 +327,7 @@ fn a_v1_0_or_v1_1_host_is_served_by_an_spmc_that_fixes_the_version() {
             disposition,
             Disposition::Handled(Handled::PartitionInfoCopied {
                 count: PARTITIONS as u32,
-                bytes: PARTITIONS as u32 * descriptor_size
+                bytes: PARTITIONS as u64 * descriptor_size
             })
         );
     }
@@ -451,10 +451,10 @@ fn an_older_spmc_sets_the_version_and_descriptor_layout() {
             disposition,
             Disposition::Handled(Handled::PartitionInfoCopied {
                 count: PARTITIONS as u32,
-                bytes: PARTITIONS as u32 * descriptor_size
+                bytes: PARTITIONS as u64 * descriptor_size
             })
         );
-        let bytes = (PARTITIONS as u32 * descriptor_size) as usize;
+        let bytes = (PARTITIONS as u64 * descriptor_size) as usize;
         assert_eq!(
             machine.memory().read(HOST_RECEIVE, bytes),
             machine.memory().read(PROXY_RECEIVE, bytes)

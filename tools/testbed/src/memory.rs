@@ -189,7 +189,7 @@ impl MmioWindow for SharedPage {
     }
 
     fn read_u32(&self, offset: usize) -> Result<u32, ErrorCode> {
-        if offset % 4 != 0 {
+        if !offset.is_multiple_of(4) {
             return Err(ErrorCode::INVAL);
         }
         let mut bytes = [0u8; 4];
@@ -198,7 +198,7 @@ impl MmioWindow for SharedPage {
     }
 
     fn write_u32(&self, offset: usize, value: u32) -> Result<(), ErrorCode> {
-        if offset % 4 != 0 {
+        if !offset.is_multiple_of(4) {
             return Err(ErrorCode::INVAL);
         }
         SharedBuffer::write(self, offset, &value.to_le_bytes())
