@@ -256,16 +256,18 @@ impl<'a> MeasuredBoot<'a> {
                 offset += take;
             }
             let digest: Sha256Digest = hasher.finalize().into();
+            // "kernel .text" and its NUL (UEFI firmware counts the NUL in
+            // BlobDescriptionSize; tpm2_eventlog prints it as a string).
             let mut description = [0u8; 32];
             let prefix = b"kernel ";
             let name = segment.name.as_bytes();
-            let name_length = name.len().min(description.len() - prefix.len());
+            let name_length = name.len().min(description.len() - prefix.len() - 1);
             description[..prefix.len()].copy_from_slice(prefix);
             description[prefix.len()..prefix.len() + name_length]
                 .copy_from_slice(&name[..name_length]);
             let mut data = [0u8; 64];
             let size = event_log::firmware_blob2(
-                &description[..prefix.len() + name_length],
+                &description[..prefix.len() + name_length + 1],
                 segment.base,
                 segment.length as u64,
                 &mut data,

@@ -390,10 +390,10 @@ fn measured_boot_extends_in_order_and_the_replay_matches() {
         ],
         "in the order asked: image at set-up, partitions at discovery, then the separators"
     );
-    assert_eq!(events[0].data[0] as usize, b"kernel .text".len());
-    assert_eq!(&events[0].data[1..13], b"kernel .text");
-    assert_eq!(&events[0].data[13..21], &0x6000_0000u64.to_le_bytes());
-    assert_eq!(&events[0].data[21..29], &5000u64.to_le_bytes());
+    assert_eq!(events[0].data[0] as usize, b"kernel .text\0".len());
+    assert_eq!(&events[0].data[1..14], b"kernel .text\0");
+    assert_eq!(&events[0].data[14..22], &0x6000_0000u64.to_le_bytes());
+    assert_eq!(&events[0].data[22..30], &5000u64.to_le_bytes());
     for event in &events[2..] {
         assert_eq!(
             event.digest,
