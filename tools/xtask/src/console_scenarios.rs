@@ -867,7 +867,90 @@ fn tf_a_memory_expected() -> Vec<String> {
 }
 
 /// The console scenarios, in the order `cargo xtask test` runs them.
+/// The `tpm` commands against the model's TPM: each answer comes after the
+/// prompt (the TPM answers from the driver's alarm), so the script waits
+/// for it before the next command.
+fn tpm_session() -> Vec<Step> {
+    vec![
+        Step::WaitFor(BOOT_OVER.into()),
+        Step::line("tpm"),
+        Step::line("tpm pcrread 0"),
+        Step::WaitFor("tpm pcrread: PCR 0 =".into()),
+        Step::line("tpm pcrread"),
+        Step::WaitFor("tpm pcrread: PCR 23 =".into()),
+        Step::line("tpm random 40"),
+        Step::WaitFor("tpm random: 40 bytes:".into()),
+        Step::line("tpm random 65"),
+        Step::line("tpm pcrread 24"),
+        Step::line("tpm log"),
+        Step::line("poweroff"),
+    ]
+}
+
+fn tpm_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] tpm: measured boot Verified, 8 events logged, 8 extended, 0 lost",
+        "[kernel] tpm: PCR 0: TPM ",
+        "[kernel] tpm: PCR 1: TPM ",
+        "[kernel] tpm pcrread: PCR 0 = ",
+        "[kernel] tpm pcrread: PCR 1 = d54ea606a9699898e13f527f88b3862ac2be73a6d27afebb95b10c6e59ec8dd9 (update counter 8)",
+        "[kernel] tpm pcrread: PCR 17 = ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "[kernel] tpm pcrread: PCR 23 = 0000000000000000000000000000000000000000000000000000000000000000",
+        // The model's documented DRBG: SHA-256("ffa-model TPM2_GetRandom DRBG v1" || 0 || ...).
+        "[kernel] tpm random: 40 bytes: ",
+        "[kernel] error: bad number '65': expected a count from 1 to 64",
+        "[kernel] error: bad number '24': expected a PCR from 0 to 23",
+        "[kernel] tpm log: 631 bytes",
+        "[kernel] tpm log: event 0: PCR 0 EV_EFI_PLATFORM_FIRMWARE_BLOB2 sha256 ",
+        "[kernel] tpm log: event 5: PCR 1 EV_NONHOST_CONFIG sha256 af81121d9476c8aaf2c3796b58627f8341ba8a249e723a581e6d2a6f826b52c3 data 108001000103000017b862a418064faf86b3089a58353861",
+        "[kernel] tpm log: 0260: ",
+        "[kernel] poweroff: switching the system off, status 0",
+    ])
+}
+
+/// Without a TPM partition, the `tpm` commands say so.
+fn tpm_absent_session() -> Vec<Step> {
+    session(&["tpm", "tpm pcrread 0", "tpm random 4", "tpm log"])
+}
+
+fn tpm_absent_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] tpm: measured boot Failed(NoTpm(NoPartition)), 5 events logged, 0 extended, 0 lost",
+        "[kernel] error: not supported: there is no TPM",
+        "[kernel] error: not supported: there is no TPM",
+        "[kernel] tpm log: 449 bytes",
+        "[kernel] poweroff: switching the system off, status 0",
+    ])
+}
+
 pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
+    ConsoleScenario {
+        name: "console-tpm",
+        description: "the tpm commands against the model's TPM: measured boot's state and PCRs compared, PCR 0 and all 24 PCRs read from the TPM, 40 random bytes (two TPM2_GetRandom), the event log decoded and in hex; numbers out of range refused",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
+        script: tpm_session,
+        expected_lines: tpm_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-tpm-absent",
+        description: "no TPM partition: tpm says measured boot had no TPM, tpm pcrread and tpm random are refused clearly, tpm log shows what was logged but never extended",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings {
+            faults: &[Fault {
+                kind: FaultKind::TpmAbsent,
+                amount: None,
+            }],
+            trace: false,
+            enter_normal_world_at_el1: false,
+        }),
+        script: tpm_absent_session,
+        expected_lines: tpm_absent_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
+        exit_status: 0,
+    },
     ConsoleScenario {
         name: "console-commands",
         description: "every console command once against a healthy model: help, version, init, ffa status/list/info/discover/ping/send/send64/send2, ffa share/memcheck/reclaim/lend/mem, console, poweroff",
