@@ -106,7 +106,13 @@ impl CommandCode {
     }
 }
 
-/// A PCR index (0–23).
+/// A PCR index (0–23): made only by [`PcrIndex::new`], which refuses the
+/// PCRs a TPM does not have, so a command can never name PCR 24.
+///
+/// ```compile_fail,E0423
+/// use capsule_tpm::tpm2::PcrIndex;
+/// let pcr = PcrIndex(30); // error: the field is private
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, defmt::Format)]
 pub struct PcrIndex(u8);
 

@@ -20,6 +20,22 @@
 use crate::ErrorCode;
 
 /// A TPM locality (0–4): who is asking, as the TPM's PCR policies see it.
+/// Made only by [`Locality::new`], which refuses 5 and above.
+///
+/// ```compile_fail,E0423
+/// use kernel::hil::tpm::Locality;
+/// let locality = Locality(7); // error: the field is private
+/// ```
+///
+/// A buffer sent is the driver's until it comes back:
+///
+/// ```compile_fail
+/// use kernel::hil::tpm::{Locality, Tpm};
+/// fn send(tpm: &dyn Tpm<'static>, buffer: &'static mut [u8]) {
+///     let _ = tpm.send_command(buffer, 12, Locality::ZERO);
+///     buffer[0] = 0x80; // error: `*buffer` was moved into the driver
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, defmt::Format)]
 pub struct Locality(u8);
 
