@@ -369,26 +369,18 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
                 self.enter(Stage::Locality);
                 Ok(true)
             }
-            Stage::Locality => {
-                let page = self.page().map_err(crb_fault)?;
-                page.write(crb::LOC_CTRL, crb::loc_ctrl::REQUEST_ACCESS)
-                    .map_err(access)?;
-                if !self.start(stage, StartQualifier::LocalityRequest)? {
-                    return Ok(false);
-                }
-                self.wait_for(self.timing.control_ms);
-                Ok(true)
-            }
-            Stage::Ready => {
-                let page = self.page().map_err(crb_fault)?;
-                page.write(crb::CTRL_REQ, crb::ctrl_req::COMMAND_READY)
-                    .map_err(access)?;
-                if !self.start(stage, StartQualifier::Command)? {
-                    return Ok(false);
-                }
-                self.wait_for(self.timing.control_ms);
-                Ok(true)
-            }
+            Stage::Locality => self.request(
+                stage,
+                crb::LOC_CTRL,
+                crb::loc_ctrl::REQUEST_ACCESS,
+                StartQualifier::LocalityRequest,
+            ),
+            Stage::Ready => self.request(
+                stage,
+                crb::CTRL_REQ,
+                crb::ctrl_req::COMMAND_READY,
+                StartQualifier::Command,
+            ),
             Stage::Execute => {
                 if self.cancel.get() {
                     return Err(TransportFault::Cancelled);
@@ -418,27 +410,41 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
                 self.wait_for(duration_ms(command.flatten()));
                 Ok(true)
             }
-            Stage::Idle => {
-                let page = self.page().map_err(crb_fault)?;
-                page.write(crb::CTRL_REQ, crb::ctrl_req::GO_IDLE)
-                    .map_err(access)?;
-                if !self.start(stage, StartQualifier::Command)? {
-                    return Ok(false);
-                }
-                self.wait_for(self.timing.control_ms);
-                Ok(true)
-            }
-            Stage::Relinquish => {
-                let page = self.page().map_err(crb_fault)?;
-                page.write(crb::LOC_CTRL, crb::loc_ctrl::RELINQUISH)
-                    .map_err(access)?;
-                if !self.start(stage, StartQualifier::LocalityRequest)? {
-                    return Ok(false);
-                }
-                self.wait_for(self.timing.control_ms);
-                Ok(true)
-            }
+            Stage::Idle => self.request(
+                stage,
+                crb::CTRL_REQ,
+                crb::ctrl_req::GO_IDLE,
+                StartQualifier::Command,
+            ),
+            Stage::Relinquish => self.request(
+                stage,
+                crb::LOC_CTRL,
+                crb::loc_ctrl::RELINQUISH,
+                StartQualifier::LocalityRequest,
+            ),
         }
+    }
+
+    /// The act of a control step: `value` into `register` of the
+    /// locality's page, then `START(qualifier)`, then wait for the TPM
+    /// (`TIMEOUT_C`). `Ok(false)` if the service was busy: the act runs again.
+    fn request(
+        &self,
+        stage: Stage,
+        register: usize,
+        value: u32,
+        qualifier: StartQualifier,
+    ) -> Result<bool, TransportFault> {
+        let page = self
+            .page()
+            .map_err(|fault| TransportFault::Crb(stage, fault))?;
+        page.write(register, value)
+            .map_err(|error| TransportFault::Crb(stage, CrbFault::Access(error)))?;
+        if !self.start(stage, qualifier)? {
+            return Ok(false);
+        }
+        self.wait_for(self.timing.control_ms);
+        Ok(true)
     }
 
     fn buffers_of_locality(&self) -> Option<Buffers> {

@@ -20,6 +20,7 @@
 //! | 24 | 4 | the command code whose first response is malformed |
 //! | 28 | 4 | FNV-1a 32-bit hash of bytes 0..28 |
 
+use crate::config::fnv1a;
 use ffa_abi::Status;
 
 /// How the response to one command is broken.
@@ -92,18 +93,6 @@ pub enum TpmConfigError {
     BadChecksum,
     /// Unknown flags, kind or error, or reserved bytes not zero.
     InvalidField,
-}
-
-/// FNV-1a, 32-bit (as the SPMC's blob).
-const fn fnv1a(bytes: &[u8]) -> u32 {
-    let mut hash: u32 = 0x811C_9DC5;
-    let mut index = 0;
-    while index < bytes.len() {
-        hash ^= bytes[index] as u32;
-        hash = hash.wrapping_mul(0x0100_0193);
-        index += 1;
-    }
-    hash
 }
 
 const CHECKSUM_OFFSET: usize = 28;
