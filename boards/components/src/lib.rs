@@ -13,10 +13,13 @@
 //!
 //! The components, in the order a board calls them:
 //!
-//! 1. [`init_queue`]: the init queue, with the boot log attached;
+//! 1. [`init_queue`]: the init queue, with the boot log attached, and
+//!    [`alarm`]: the alarm mux, and a virtual alarm per capsule that waits;
 //! 2. [`readiness`]: `secure-monitor-ready`, and the poller that signals it;
 //! 3. [`ffa`]: the FF-A client, the bus and its root entry (`arm-ffa`,
 //!    providing `ffa-root-ready`);
+//!    then [`ffa_async`]: set-up retries, split-phase requests and the
+//!    notification service (entry `ffa-notifications`);
 //! 4. [`protected_mode`]: the EL2 FF-A proxy, installed at EL2, and its
 //!    finaliser (entry `ffa-proxy`, providing `proxy-finalised`, which the
 //!    root then waits on);
@@ -36,9 +39,11 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod alarm;
 pub mod boot;
 pub mod console;
 pub mod ffa;
+pub mod ffa_async;
 pub mod init_queue;
 pub mod main_loop;
 pub mod memory;

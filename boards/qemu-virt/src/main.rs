@@ -16,13 +16,17 @@ use armv8a::shared_page::SharedPages;
 use armv8a::timer::GenericTimer;
 use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
 use capsule_ffa::drivers::memory_check::MemoryCheckPlan;
+use capsule_ffa::drivers::notifier::NotifierDriver;
+use capsule_ffa::drivers::scheduling::SchedulingDriver;
 use capsule_ffa::memory::rules::SpmcRules;
 use capsule_ffa::memory::MemoryConfig;
 use capsule_ffa::readiness::ReadinessConfig;
 use capsule_ffa::version::SupportedVersion;
 use capsule_ffa::{ClientConfig, Uuid};
+use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
 use components::boot::BootComponent;
 use components::ffa::FfaComponent;
+use components::ffa_async::AsyncFfaComponent;
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
 use components::memory::{MemoryCheckComponent, PagePoolComponent};
@@ -32,10 +36,9 @@ use components::tpm::{MeasuredBootComponent, TpmComponent};
 use components::SetupError;
 use ffa_abi::tpm_service::{CrbRegion, QEMU_VIRT_CRB};
 use kernel::component::Component;
-use kernel::hil::time::Alarm;
 use kernel::init_queue::ConditionSet;
 use kernel::static_init;
-use kernel::virtual_alarm::{MuxAlarm, VirtualAlarm};
+use kernel::virtual_alarm::VirtualAlarm;
 use qemu_virt::QemuVirt;
 
 armv8a::entry!(main);
@@ -49,6 +52,13 @@ const FFA_PARTITIONS: usize = 8;
 /// Size of each FF-A RX/TX buffer (the minimum granule; the client checks
 /// it against what `FFA_FEATURES(RXTX_MAP)` asks for).
 const MAILBOX_SIZE: usize = 4096;
+/// Notification bindings (and partitions sending indirect messages) the
+/// kernel keeps track of.
+const NOTIFICATION_BINDINGS: usize = 8;
+/// The largest indirect message the kernel receives (the rest are refused).
+const MESSAGE_BUFFER: usize = 512;
+/// The interrupt the scheduling partition rings while it works: a spare SPI.
+const SCHEDULING_DOORBELL: u32 = 130;
 /// The FF-A client's configuration (readiness asks for the same version):
 /// v1.2, or an older version with `ffa-v1-1`/`ffa-v1-0` (a v1.1 host; TF-A
 /// 2.12's EL3 SPMC takes memory transactions only from v1.0 and v1.1
@@ -100,7 +110,7 @@ const TPM_CRB: CrbRegion = QEMU_VIRT_CRB;
 // 64 KiB) and the test firmware's configuration blobs (0x5FF0_0000).
 const _: () = assert!(TPM_CRB.base + TPM_CRB.size() <= 0x5FE0_0000);
 
-/// An alarm of the kernel's own, shared by readiness and the TPM driver.
+/// The virtual alarm each capsule that waits gets of its own.
 type KernelAlarm = VirtualAlarm<'static, GenericTimer<'static>>;
 
 /// The buffer the secure world writes into (partition information, messages).
@@ -128,18 +138,21 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let queue = InitQueueComponent::<INIT_ENTRIES, INIT_CONDITIONS>::new().finalize(
         components::init_queue_component_static!(INIT_ENTRIES, INIT_CONDITIONS),
     );
-    let alarms = static_init!(
-        MuxAlarm<'static, GenericTimer<'static>>,
-        MuxAlarm::new(&chip.timer)
+    let alarms = AlarmMuxComponent::new(&chip.timer).finalize(
+        components::alarm_mux_component_static!(GenericTimer<'static>),
     );
-    chip.timer.set_alarm_client(alarms);
-    let readiness_alarm = static_init!(KernelAlarm, VirtualAlarm::new(alarms));
-    readiness_alarm.setup();
-    let tpm_alarm = static_init!(KernelAlarm, VirtualAlarm::new(alarms));
-    tpm_alarm.setup();
+    // A macro, not a closure: each virtual alarm needs static memory of
+    // its own, and each expansion of the `static_buf!` inside has its own.
+    macro_rules! virtual_alarm {
+        () => {
+            VirtualAlarmComponent::new(alarms).finalize(
+                components::virtual_alarm_component_static!(GenericTimer<'static>),
+            )
+        };
+    }
     let readiness = ReadinessComponent::new(
         queue,
-        readiness_alarm,
+        virtual_alarm!(),
         &CONDUIT,
         ReadinessConfig::matching(&CLIENT),
     )
@@ -157,6 +170,14 @@ fn main(boot: armv8a::BootInfo) -> ! {
     .unwrap_or_else(setup_failed);
     #[cfg(feature = "protected-mode")]
     protected_mode::finalize(queue, ffa, &boot);
+    let message_buffer = static_init!([u8; MESSAGE_BUFFER], [0; MESSAGE_BUFFER]);
+    AsyncFfaComponent::new(queue, ffa, alarms, chip, message_buffer)
+        .finalize(components::async_ffa_component_static!(
+            GenericTimer<'static>,
+            FFA_PARTITIONS,
+            NOTIFICATION_BINDINGS
+        ))
+        .unwrap_or_else(setup_failed);
     let pool = PagePoolComponent::new(&POOL)
         .finalize(components::page_pool_component_static!())
         .unwrap_or_else(setup_failed);
@@ -181,11 +202,30 @@ fn main(boot: armv8a::BootInfo) -> ! {
         EchoDriver<'static>
     ))
     .unwrap_or_else(setup_failed);
+    PartitionDriverComponent::new(queue, ffa, NotifierDriver::new(virtual_alarm!()))
+        .finalize(components::partition_driver_component_static!(
+            NotifierDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+    let scheduling = if cfg!(feature = "scenario-blocking-client") {
+        SchedulingDriver::blocking
+    } else {
+        SchedulingDriver::new
+    };
+    PartitionDriverComponent::new(
+        queue,
+        ffa,
+        scheduling(virtual_alarm!(), chip, SCHEDULING_DOORBELL),
+    )
+    .finalize(components::partition_driver_component_static!(
+        SchedulingDriver<'static>
+    ))
+    .unwrap_or_else(setup_failed);
     let crb = CarveOutWindow::claim(TPM_CRB.base, TPM_CRB.size() as usize)
         .map_err(|error| SetupError::new("claiming the TPM's CRB", error))
         .unwrap_or_else(setup_failed);
     let crb = static_init!(CarveOutWindow, crb);
-    let tpm = TpmComponent::new(queue, ffa, crb, tpm_alarm)
+    let tpm = TpmComponent::new(queue, ffa, crb, virtual_alarm!())
         .finalize(components::tpm_component_static!(KernelAlarm))
         .unwrap_or_else(setup_failed);
     let measured_boot = MeasuredBootComponent::new(queue, tpm, ffa, &KernelImage)

@@ -24,7 +24,7 @@ type Queue = InitQueue<'static, 8, 8>;
 struct Board {
     fixture: Fixture,
     queue: &'static Queue,
-    bus: &'static FfaBus<'static, 4>,
+    bus: &'static FfaBus<'static, 8>,
     echo: &'static EchoDriver<'static>,
     root: EntryId,
     echo_entry: EntryId,
@@ -39,7 +39,7 @@ fn board(config: FaultConfig, client_config: ClientConfig) -> Board {
     let monitor_ready = queue.declare_condition("secure-monitor-ready").unwrap();
     let root_ready = queue.declare_condition("ffa-root-ready").unwrap();
     let root_probed = queue.declare_condition("ffa-root-probed").unwrap();
-    let bus = leak(FfaBus::<'static, 4>::new(
+    let bus = leak(FfaBus::<'static, 8>::new(
         fixture.client,
         queue,
         ConditionSet::of(monitor_ready),

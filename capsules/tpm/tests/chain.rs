@@ -31,6 +31,12 @@ use testbed::{leak, ManualAlarm, Memory, ModelMonitor, SharedPage};
 
 type Queue = InitQueue<'static, 16, 16>;
 
+/// The partitions the model hosts: each one is measured when discovered.
+const PARTITIONS: usize = ffa_model::partition::HOSTED_PARTITIONS.len();
+/// The events a healthy measured boot extends: the image's two segments,
+/// every partition, and the separators of PCRs 0 and 1.
+const EXTENDED: usize = 2 + PARTITIONS + 2;
+
 /// A kernel image of two segments, in host memory.
 struct FakeImage {
     text: Vec<u8>,
@@ -376,18 +382,11 @@ fn measured_boot_extends_in_order_and_the_replay_matches() {
         .iter()
         .map(|event| (event.pcr, event.event_type))
         .collect();
+    let mut expected = vec![(0, 0x8000_000A), (0, 0x8000_000A)];
+    expected.extend([(1, 0x10); PARTITIONS]);
+    expected.extend([(0, 4), (1, 4)]);
     assert_eq!(
-        kinds,
-        [
-            (0, 0x8000_000A),
-            (0, 0x8000_000A),
-            (1, 0x10),
-            (1, 0x10),
-            (1, 0x10),
-            (1, 0x10),
-            (0, 4),
-            (1, 4)
-        ],
+        kinds, expected,
         "in the order asked: image at set-up, partitions at discovery, then the separators"
     );
     assert_eq!(events[0].data[0] as usize, b"kernel .text\0".len());
@@ -401,7 +400,7 @@ fn measured_boot_extends_in_order_and_the_replay_matches() {
             "digest of the event data"
         );
     }
-    assert_eq!(board.measured.extended_count(), 8);
+    assert_eq!(board.measured.extended_count(), EXTENDED);
 }
 
 #[test]
@@ -426,7 +425,7 @@ fn a_late_tpm_delays_measurement_and_loses_nothing() {
         assert!(board.alarm.now() >= 300_000, "waited on the alarm");
         let statistics = board.driver.statistics();
         assert!(statistics.busy_answers > 1, "{statistics:?}");
-        assert_eq!(board.measured.extended_count(), 8);
+        assert_eq!(board.measured.extended_count(), EXTENDED);
         assert_eq!(
             board.settled.get(),
             2,
@@ -484,7 +483,11 @@ fn without_a_tpm_partition_measurement_is_unavailable_and_says_why() {
         MeasurementState::Failed(MeasurementFailure::NoTpm(Absence::NoPartition))
     );
     assert_eq!(board.queue.state(board.measured_entry), EntryState::Unbound);
-    assert_eq!(board.measured.event_count(), 5, "logged, never extended");
+    assert_eq!(
+        board.measured.event_count(),
+        2 + PARTITIONS - 1,
+        "the image and every partition but the TPM's: logged, never extended"
+    );
     assert_eq!(board.measured.extended_count(), 0);
 
     let down = board_with_root_down();
@@ -522,7 +525,11 @@ fn malformed_responses_are_refused_never_trusted() {
         first.measured.state(),
         MeasurementState::Failed(MeasurementFailure::ReadTransport(ErrorCode::FAIL))
     );
-    assert_eq!(first.measured.extended_count(), 8, "the extends were done");
+    assert_eq!(
+        first.measured.extended_count(),
+        EXTENDED,
+        "the extends were done"
+    );
     assert!(first.queue.is_settled());
     // The driver goes on: the next command works.
     assert!(first.driver.is_available());

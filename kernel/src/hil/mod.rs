@@ -2,6 +2,7 @@
 
 pub mod hypervisor;
 pub mod image;
+pub mod interrupt;
 pub mod mmio_window;
 pub mod page_pool;
 pub mod power;

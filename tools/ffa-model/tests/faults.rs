@@ -222,7 +222,7 @@ fn wrong_responder() {
         },
         Version::V1_2,
     );
-    for (receiver, impostor) in [(0x8001u64, 0x8002u64), (0x8002, 0x8003), (0x8003, 0x8010)] {
+    for (receiver, impostor) in [(0x8001u64, 0x8002u64), (0x8002, 0x8003), (0x8003, 0x8004)] {
         let result = harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, receiver, 0, 5]);
         assert_eq!(result[0], FFA_MSG_SEND_DIRECT_RESP_32 as u64);
         assert_eq!(responder(&result), impostor);
@@ -232,7 +232,9 @@ fn wrong_responder() {
     assert_eq!(responder(&result), 0x8002);
     let result = harness.call(&[FFA_MSG_SEND_DIRECT_REQ2 as u64, 0x8003]);
     assert_eq!(result[0], FFA_MSG_SEND_DIRECT_RESP2 as u64);
-    assert_eq!(responder(&result), 0x8010);
+    assert_eq!(responder(&result), 0x8004);
+    let result = harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, 0x8005]);
+    assert_eq!(responder(&result), 0x8010, "the next one in the table");
 }
 
 #[test]
@@ -323,4 +325,22 @@ fn carried_flags_do_not_change_behaviour() {
         harness.outcome_of(&registers(&[PSCI_SYSTEM_OFF as u64, 1])),
         Outcome::SystemOff { status: 1 }
     );
+}
+
+#[test]
+fn set_up_answers_busy_for_the_configured_calls_then_works() {
+    let mut harness = Harness::negotiated(
+        FaultConfig {
+            setup_busy_calls: 2,
+            ..config()
+        },
+        Version::V1_2,
+    );
+    expect_error(&harness.call(&[FFA_ID_GET as u64]), Status::Busy);
+    expect_error(
+        &harness.call(&[FFA_FEATURES as u64, FFA_RXTX_MAP_64 as u64]),
+        Status::Busy,
+    );
+    expect_success(&harness.call(&[FFA_ID_GET as u64]));
+    expect_success(&harness.call(&[FFA_FEATURES as u64, FFA_RXTX_MAP_64 as u64]));
 }

@@ -1,20 +1,41 @@
 //! Secure-side GICv3 set-up, done by EL3 firmware before the normal world
 //! runs, as TF-A does: system-register access at every EL, affinity routing,
 //! the redistributor woken, and every interrupt assigned to Group 1
-//! non-secure so the kernel can use it.
+//! non-secure so the kernel can use it — except the secure physical timer
+//! (PPI 29), Group 0, which the partitions' timers use: it is taken as a
+//! FIQ at EL3 (SCR_EL3.FIQ) whatever the normal world masks.
 
-const DISTRIBUTOR_BASE: usize = 0x0800_0000;
+/// The distributor.
+pub const DISTRIBUTOR_BASE: usize = 0x0800_0000;
 const REDISTRIBUTOR_BASE: usize = 0x080a_0000;
-const SGI_FRAME: usize = REDISTRIBUTOR_BASE + 0x1_0000;
+/// This core's SGI/PPI frame of the redistributor.
+pub const SGI_FRAME: usize = REDISTRIBUTOR_BASE + 0x1_0000;
 
 const DISTRIBUTOR_CONTROL: usize = 0x0000;
 const DISTRIBUTOR_TYPE: usize = 0x0004;
-const DISTRIBUTOR_GROUP: usize = 0x0080;
+/// GICD_IGROUPR<n>.
+pub const DISTRIBUTOR_GROUP: usize = 0x0080;
+/// GICD_ISENABLER<n>.
+pub const DISTRIBUTOR_ENABLE: usize = 0x0100;
+/// GICD_ISPENDR<n>.
+pub const DISTRIBUTOR_PENDING: usize = 0x0200;
 const DISTRIBUTOR_GROUP_MODIFIER: usize = 0x0d00;
 const REDISTRIBUTOR_WAKER: usize = 0x0014;
-const SGI_GROUP: usize = 0x0080;
+/// GICR_IGROUPR0.
+pub const SGI_GROUP: usize = 0x0080;
+/// GICR_ISENABLER0.
+pub const SGI_ENABLE: usize = 0x0100;
+/// GICR_ISPENDR0.
+pub const SGI_PENDING: usize = 0x0200;
+const SGI_PRIORITY: usize = 0x0400;
 const SGI_GROUP_MODIFIER: usize = 0x0d00;
 
+/// The secure physical timer's PPI.
+pub const SECURE_TIMER_INTERRUPT: u32 = 29;
+/// Its priority: above anything the normal world uses (lower is more urgent).
+const SECURE_TIMER_PRIORITY: u32 = 0x40;
+
+const CONTROL_ENABLE_GROUP0: u32 = 1 << 0;
 const CONTROL_ENABLE_GROUP1_NON_SECURE: u32 = 1 << 1;
 const CONTROL_AFFINITY_ROUTING_SECURE: u32 = 1 << 4;
 const CONTROL_AFFINITY_ROUTING_NON_SECURE: u32 = 1 << 5;
@@ -42,9 +63,9 @@ fn wait_while(address: usize, mask: u32) -> bool {
     false
 }
 
-/// Configures the GIC for a non-secure kernel. Returns false (after logging)
-/// if the GIC does not respond.
-pub fn initialise() -> bool {
+/// Configures the GIC for a non-secure kernel. Returns the number of
+/// interrupt lines, or `None` (after logging) if the GIC does not respond.
+pub fn initialise() -> Option<u32> {
     // ICC_SRE_EL3: SRE, DFB, DIB and Enable (lower ELs may use SRE).
     // SAFETY: system-register write at EL3 with no memory effects.
     unsafe { core::arch::asm!("msr S3_6_C12_C12_5, {0}", "isb", in(reg) 0xfu64, options(nostack)) };
@@ -58,7 +79,7 @@ pub fn initialise() -> bool {
         CONTROL_WRITE_PENDING,
     ) {
         crate::log!("gic: distributor write never completed");
-        return false;
+        return None;
     }
     let lines = ((read(DISTRIBUTOR_BASE + DISTRIBUTOR_TYPE) & 0x1f) + 1) * 32;
     for index in 1..(lines / 32) as usize {
@@ -69,6 +90,7 @@ pub fn initialise() -> bool {
         DISTRIBUTOR_BASE + DISTRIBUTOR_CONTROL,
         CONTROL_AFFINITY_ROUTING_SECURE
             | CONTROL_AFFINITY_ROUTING_NON_SECURE
+            | CONTROL_ENABLE_GROUP0
             | CONTROL_ENABLE_GROUP1_NON_SECURE,
     );
 
@@ -82,9 +104,49 @@ pub fn initialise() -> bool {
         WAKER_CHILDREN_ASLEEP,
     ) {
         crate::log!("gic: redistributor did not wake");
-        return false;
+        return None;
     }
-    write(SGI_FRAME + SGI_GROUP, u32::MAX);
+    let timer = 1 << SECURE_TIMER_INTERRUPT;
+    write(SGI_FRAME + SGI_GROUP, !timer);
     write(SGI_FRAME + SGI_GROUP_MODIFIER, 0);
-    true
+    let priority = SGI_FRAME + SGI_PRIORITY + (SECURE_TIMER_INTERRUPT as usize / 4) * 4;
+    let shift = (SECURE_TIMER_INTERRUPT % 4) * 8;
+    write(
+        priority,
+        (read(priority) & !(0xff << shift)) | SECURE_TIMER_PRIORITY << shift,
+    );
+    write(SGI_FRAME + SGI_ENABLE, timer);
+    // ICC_IGRPEN0_EL1: Group 0 on. ICC_PMR_EL1: every priority through,
+    // set here as TF-A does: with FIQs routed to EL3 (SCR_EL3.FIQ), the
+    // normal world may not lower a mask that is in the Secure half (its
+    // reset value, 0, is), so its own write would be ignored.
+    // SAFETY: system-register writes at EL3 with no memory effects.
+    unsafe {
+        core::arch::asm!(
+            "msr S3_0_C12_C12_6, {0}",
+            "msr S3_0_C4_C6_0, {1}",
+            "isb",
+            in(reg) 1u64,
+            in(reg) 0xffu64,
+            options(nostack)
+        )
+    };
+    Some(lines)
+}
+
+/// Acknowledges the highest-priority Group 0 interrupt (ICC_IAR0_EL1).
+pub fn acknowledge_group0() -> u32 {
+    let id: u64;
+    // SAFETY: reading the acknowledge register at EL3 only changes the
+    // interrupt's state; no memory effects.
+    unsafe { core::arch::asm!("mrs {0}, S3_0_C12_C8_0", out(reg) id, options(nomem, nostack)) };
+    id as u32 & 0x00ff_ffff
+}
+
+/// Ends a Group 0 interrupt (ICC_EOIR0_EL1).
+pub fn end_group0(id: u32) {
+    // SAFETY: as above.
+    unsafe {
+        core::arch::asm!("msr S3_0_C12_C8_1, {0}", "isb", in(reg) u64::from(id), options(nostack))
+    };
 }

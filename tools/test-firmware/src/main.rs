@@ -18,6 +18,7 @@
 mod console;
 mod entry;
 mod gic;
+mod machine;
 mod memory;
 mod semihosting;
 mod smc;
@@ -33,8 +34,9 @@ const NORMAL_WORLD_ENTRY: u64 = 0x6000_0000;
 /// Where QEMU places the device tree when booting with `-bios`.
 const DEVICE_TREE_ADDRESS: u64 = 0x4000_0000;
 
-/// SCR_EL3: lower ELs non-secure, HVC enabled, EL2 (and so EL1) AArch64.
-const SECURE_CONFIGURATION: u64 = (1 << 0) | (1 << 8) | (1 << 10);
+/// SCR_EL3: lower ELs non-secure, FIQs to EL3 (the secure timer, Group 0),
+/// HVC enabled, EL2 (and so EL1) AArch64.
+const SECURE_CONFIGURATION: u64 = (1 << 0) | (1 << 2) | (1 << 8) | (1 << 10);
 /// SPSR for EL2h (or EL1h) with D, A, I and F masked.
 const PROGRAM_STATUS_EL2: u64 = 0x3c9;
 const PROGRAM_STATUS_EL1: u64 = 0x3c5;
@@ -141,12 +143,12 @@ fn write_system_registers_for_el1_entry() {
 extern "C" fn firmware_main() -> ! {
     console::initialise();
     log!("[fw] EL3 test firmware: PSCI, SMCCC, FF-A SPMD+SPMC model");
-    if !gic::initialise() {
+    let Some(lines) = gic::initialise() else {
         semihosting::exit(3);
-    }
+    };
     let config = read_config();
     let at_el1 = config.enter_normal_world_at_el1;
-    smc::install(config, read_tpm_config());
+    smc::install(config, read_tpm_config(), lines);
     if at_el1 {
         write_system_registers_for_el1_entry();
     } else {

@@ -1,11 +1,15 @@
-//! SMC dispatch: every SMC from the normal world goes to the FF-A model;
-//! PSCI power-off ends QEMU through semihosting with the kernel's status.
+//! SMC dispatch: every SMC from the normal world goes to the FF-A model, on
+//! the [`Machine`] (time, the GIC, the secure timer); PSCI power-off ends
+//! QEMU through semihosting with the kernel's status. The secure timer's
+//! FIQ goes to the model too.
 
 use core::cell::UnsafeCell;
 use ffa_model::tpm::config::TpmConfig;
 use ffa_model::{FaultConfig, Outcome, Registers, SecureWorld, SMCCC_REGISTER_COUNT};
 
 use crate::entry::SmcFrame;
+use crate::gic;
+use crate::machine::Machine;
 use crate::memory::NonSecureDram;
 use crate::{log, semihosting};
 
@@ -14,6 +18,7 @@ const EXCEPTION_CLASS_SMC64: u64 = 0x17;
 
 struct Firmware {
     world: SecureWorld,
+    machine: Machine,
     trace: bool,
 }
 
@@ -26,8 +31,9 @@ unsafe impl Sync for FirmwareCell {}
 static FIRMWARE: FirmwareCell = FirmwareCell(UnsafeCell::new(None));
 
 /// Installs the model with its configuration and boots its partitions
-/// (the TPM sets its CRB up) before the normal world runs.
-pub fn install(config: FaultConfig, tpm: TpmConfig) {
+/// (the TPM sets its CRB up) before the normal world runs, on a GIC of
+/// `lines` interrupt lines.
+pub fn install(config: FaultConfig, tpm: TpmConfig, lines: u32) {
     let trace = config.trace;
     let mut world = SecureWorld::new(config);
     world.configure_tpm(tpm);
@@ -35,16 +41,13 @@ pub fn install(config: FaultConfig, tpm: TpmConfig) {
         log!("[fw] the TPM partition could not set its CRB up; it tries again when called");
     }
     // SAFETY: called once from `firmware_main`, before any SMC can arrive.
-    unsafe { *FIRMWARE.0.get() = Some(Firmware { world, trace }) };
-}
-
-fn now_microseconds() -> u64 {
-    let (count, frequency): (u64, u64);
-    // SAFETY: reading the generic counter has no side effects.
     unsafe {
-        core::arch::asm!("mrs {0}, cntpct_el0", "mrs {1}, cntfrq_el0", out(reg) count, out(reg) frequency, options(nomem, nostack))
+        *FIRMWARE.0.get() = Some(Firmware {
+            world,
+            machine: Machine::new(lines),
+            trace,
+        })
     };
-    ((count as u128 * 1_000_000) / frequency.max(1) as u128) as u64
 }
 
 fn trace_call(call: &Registers, reply: &Registers) {
@@ -81,7 +84,7 @@ extern "C" fn firmware_handle_lower_sync(frame: &mut SmcFrame) {
     call.copy_from_slice(&frame.registers[..SMCCC_REGISTER_COUNT]);
     match firmware
         .world
-        .handle(&call, &mut NonSecureDram, now_microseconds())
+        .handle_on(&call, &mut NonSecureDram, &mut firmware.machine)
     {
         Outcome::Return(reply) => {
             if firmware.trace {
@@ -98,4 +101,34 @@ extern "C" fn firmware_handle_lower_sync(frame: &mut SmcFrame) {
             semihosting::exit(0);
         }
     }
+}
+
+/// Called by the EL3 vector for a FIQ from a lower EL: a Group 0 interrupt,
+/// the secure timer. The normal world's registers (x0–x30, q0–q31) were
+/// saved by the vector, which restores them after.
+#[no_mangle]
+extern "C" fn firmware_handle_lower_fiq() {
+    let id = gic::acknowledge_group0();
+    if id >= 1020 {
+        return; // Spurious.
+    }
+    if id == gic::SECURE_TIMER_INTERRUPT {
+        // SAFETY: installed before the normal world ran; one exception at a time.
+        match unsafe { (*FIRMWARE.0.get()).as_mut() } {
+            Some(firmware) => {
+                // The timer is re-armed, or disabled, by the model.
+                firmware.machine.set_secure_timer_off();
+                firmware
+                    .world
+                    .secure_timer_expired(&mut NonSecureDram, &mut firmware.machine);
+                if firmware.trace {
+                    log!("[fiq] secure timer: the partitions' timers ran");
+                }
+            }
+            None => log!("[fw] secure timer before the model was installed"),
+        }
+    } else {
+        log!("[fw] unexpected Group 0 interrupt {}", id);
+    }
+    gic::end_group0(id);
 }

@@ -12,6 +12,9 @@
 //!   proxy is finalised, make the calls a misbehaving host would make and
 //!   check each answer; `scenario-el2-overwrite`: the same, with only the
 //!   sequence issue 9 reported (a host naming EL2's code as its buffers);
+//! - `scenario-blocking-client`: the scheduling driver's work request is
+//!   made blocking (see `main.rs`), to show the livelock the split-phase
+//!   requests avoid;
 //! - `ffa-v1-1`, `ffa-v1-0` (not test hooks, but scenarios use them): the
 //!   FF-A client asks for v1.1 or v1.0 (see `main.rs`).
 //!

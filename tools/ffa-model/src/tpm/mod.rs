@@ -55,6 +55,7 @@ use crate::function_id::{
 };
 use crate::memory::NormalWorldMemory;
 use crate::partition::{properties, PartitionInfo};
+use crate::platform::Platform;
 use crate::NORMAL_WORLD_ENDPOINT_ID;
 use config::{MalformedResponse, TpmConfig};
 use engine::Tpm2;
@@ -213,7 +214,7 @@ impl TpmPartition {
         call: &Call<'_>,
         version: Version,
         memory: &mut dyn NormalWorldMemory,
-        now_microseconds: u64,
+        platform: &mut dyn Platform,
     ) -> Option<Reply> {
         let form = match call.function_id() {
             FFA_MSG_SEND_DIRECT_REQ_32 => Form::Direct32,
@@ -229,6 +230,8 @@ impl TpmPartition {
         if let Err(error) = Self::check_request(call, form, version, sender) {
             return Some(Reply::error(error));
         }
+        // Read only for the TPM's own requests: a reading may move the clock.
+        let now_microseconds = platform.now_microseconds();
         let first = *self
             .first_request_microseconds
             .get_or_insert(now_microseconds);
