@@ -253,6 +253,33 @@ pub const fn start(qualifier: StartQualifier, locality: u8) -> ServiceRequest {
     }
 }
 
+/// The notification type of `REGISTER_FOR_NOTIFICATION` (w5 `[31:16]`):
+/// a global notification, not one per vCPU.
+pub const NOTIFICATION_TYPE_GLOBAL: u16 = 0;
+
+/// `GET_FEATURE_INFO` of `feature` (`OK`: supported; `NOTSUP`: not).
+pub const fn get_feature_info(feature: u32) -> ServiceRequest {
+    ServiceRequest {
+        function: function::GET_FEATURE_INFO,
+        arguments: [feature as u64, 0, 0],
+    }
+}
+
+/// `REGISTER_FOR_NOTIFICATION`: the service sets FF-A notification `id`
+/// (< 64, global) for the caller when it has completed what a `START`
+/// asked; the caller acknowledges each with [`finish_notified`].
+pub const fn register_for_notification(id: u8) -> ServiceRequest {
+    ServiceRequest {
+        function: function::REGISTER_FOR_NOTIFICATION,
+        arguments: [(NOTIFICATION_TYPE_GLOBAL as u64) << 16, id as u64, 0],
+    }
+}
+
+/// `FINISH_NOTIFIED`: the caller has taken the service's notification.
+pub const fn finish_notified() -> ServiceRequest {
+    ServiceRequest::new(function::FINISH_NOTIFIED)
+}
+
 /// The status and results of a response (w4–w7 / x4–x7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -151,6 +151,16 @@ impl PartitionTable {
         self.absent = Some(id);
     }
 
+    /// Partition `id` does not have `properties` this boot (a personality
+    /// or fault turned a feature off).
+    pub(crate) fn clear_properties(&mut self, id: u16, properties: u32) {
+        for information in self.information.iter_mut() {
+            if information.id == id {
+                information.properties &= !properties;
+            }
+        }
+    }
+
     /// Discovery information of every hosted partition.
     pub(crate) fn information(&self) -> &[PartitionInfo] {
         &self.information

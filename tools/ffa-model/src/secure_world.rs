@@ -40,7 +40,7 @@ use crate::memory_sharing::{self, MemorySharing, TransactionInfo};
 use crate::messaging::{self, Progress, Storms};
 use crate::notifications::{self, Notifications, PartitionBitmaps};
 use crate::notifier::{self, Command, Notifier, Timed};
-use crate::partition::{PartitionInfo, NOTIFIER_PARTITION_ID, PARTITION_COUNT};
+use crate::partition::{properties, PartitionInfo, NOTIFIER_PARTITION_ID, PARTITION_COUNT};
 use crate::partition_discovery;
 use crate::partition_table::PartitionTable;
 use crate::partition_table::PendingRequest;
@@ -119,6 +119,10 @@ impl SecureWorld {
         self.tpm = TpmPartition::new(config);
         if config.absent {
             self.partitions.remove(TPM_PARTITION_ID);
+        }
+        if !config.notifications {
+            self.partitions
+                .clear_properties(TPM_PARTITION_ID, properties::NOTIFICATIONS);
         }
     }
 
@@ -285,6 +289,18 @@ impl SecureWorld {
             // An ID the normal world did not bind is skipped.
             let _ = self.notify_normal_world(due, None, platform);
         }
+        if let Some(id) = self.tpm.expire(now, memory) {
+            let notified = self.notifications.signal_normal_world(
+                TPM_PARTITION_ID,
+                Bitmap::of(id),
+                None,
+                self.config.personality,
+                platform,
+            );
+            if notified.is_err() {
+                self.tpm.notification_failed();
+            }
+        }
         let version = self.negotiated_version();
         self.indirect.deliver(
             version,
@@ -294,7 +310,16 @@ impl SecureWorld {
             self.config.personality,
             platform,
         );
-        platform.set_secure_timer(self.notifier.next_deadline());
+        platform.set_secure_timer(self.next_secure_deadline());
+    }
+
+    /// When the secure timer is next wanted: the notifier's timed
+    /// notifications, the TPM's background command.
+    fn next_secure_deadline(&self) -> Option<u64> {
+        match (self.notifier.next_deadline(), self.tpm.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Whether the normal world's notification bitmaps exist.
@@ -351,7 +376,7 @@ impl SecureWorld {
                     deadline_us,
                     bitmap,
                 });
-                platform.set_secure_timer(self.notifier.next_deadline());
+                platform.set_secure_timer(self.next_secure_deadline());
                 [notifier::status_word(status), 0, 0, 0, 0]
             }
             Command::SendMessage { length, first } => {
@@ -500,6 +525,8 @@ impl SecureWorld {
             ),
             FFA_MSG_SEND_DIRECT_REQ_32 | FFA_MSG_SEND_DIRECT_REQ_64 | FFA_MSG_SEND_DIRECT_REQ2 => {
                 if let Some(reply) = self.tpm.intercept(call, version, memory, platform) {
+                    // The command it may have started runs on the secure timer.
+                    platform.set_secure_timer(self.next_secure_deadline());
                     return reply;
                 }
                 let progress = messaging::direct_request(

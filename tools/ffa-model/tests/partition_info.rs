@@ -53,7 +53,7 @@ fn nil_uuid_lists_every_partition_with_v1_2_descriptors() {
         (0x8003, 1, 0x301, INTERRUPTING_PARTITION_UUID),
         (0x8004, 4, 0x10d, NOTIFIER_PARTITION_UUID),
         (0x8005, 1, 0x101, SCHEDULING_PARTITION_UUID),
-        (0x8010, 1, 0x301, ffa_abi::tpm_service::TPM_SERVICE_UUID),
+        (0x8010, 1, 0x309, ffa_abi::tpm_service::TPM_SERVICE_UUID),
     ];
     for (index, (id, contexts, property_bits, uuid)) in expected.into_iter().enumerate() {
         let descriptor = &bytes[index * 24..index * 24 + 24];
@@ -246,7 +246,7 @@ fn property_bits_match_the_table() {
     for partition in HOSTED_PARTITIONS {
         assert_eq!(
             partition.properties & properties::NOTIFICATIONS != 0,
-            partition.id == 0x8004
+            partition.id == 0x8004 || partition.id == 0x8010
         );
         assert_eq!(
             partition.properties & properties::ID_TYPE_MASK,

@@ -86,7 +86,7 @@ fn start_index_selects_the_remaining_partitions() {
     assert_eq!(result[3] & 0xFFFF, 0x8002);
     assert_eq!(result[6] & 0xFFFF, 0x8003);
     assert_eq!(result[12] & 0xFFFF, 0x8005);
-    assert_eq!(result[15], 0x0000_0301_0001_8010);
+    assert_eq!(result[15], 0x0000_0309_0001_8010);
     let [low, high] = ffa_abi::tpm_service::TPM_SERVICE_UUID.to_register_pair();
     assert_eq!((result[16], result[17]), (low, high));
 }

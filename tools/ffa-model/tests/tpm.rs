@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{expect_error, registers, MEMORY_BASE, MEMORY_SIZE};
+use common::{expect_error, registers, TestPlatform, MEMORY_BASE, MEMORY_SIZE};
 use ffa_abi::tpm_service::{crb, function, ServiceStatus, QEMU_VIRT_CRB, TPM_SERVICE_UUID};
 use ffa_abi::{Status, Version};
 use ffa_model::function_id::*;
@@ -22,6 +22,14 @@ fn hex(text: &str) -> Vec<u8> {
         .step_by(2)
         .map(|index| u8::from_str_radix(&text[index..index + 2], 16).unwrap())
         .collect()
+}
+
+/// A healthy TPM whose commands complete within `START`.
+fn in_start() -> TpmConfig {
+    TpmConfig {
+        background_microseconds: 0,
+        ..TpmConfig::healthy()
+    }
 }
 
 /// SHA-256("abc"), as FIPS 180-2 gives it.
@@ -284,7 +292,7 @@ impl NormalWorldMemory for CrbMemory {
 struct TpmHarness {
     world: SecureWorld,
     memory: CrbMemory,
-    now: u64,
+    platform: TestPlatform,
 }
 
 impl TpmHarness {
@@ -300,7 +308,7 @@ impl TpmHarness {
         let mut harness = TpmHarness {
             world,
             memory,
-            now: 0,
+            platform: TestPlatform::default(),
         };
         harness.call(&[FFA_VERSION as u64, Version::V1_2.raw() as u64]);
         harness
@@ -309,7 +317,7 @@ impl TpmHarness {
     fn call(&mut self, values: &[u64]) -> Registers {
         match self
             .world
-            .handle(&registers(values), &mut self.memory, self.now)
+            .handle_on(&registers(values), &mut self.memory, &mut self.platform)
         {
             Outcome::Return(result) => result,
             other => panic!("expected a return, got {other:?}"),
@@ -335,6 +343,17 @@ impl TpmHarness {
         self.service(function::START, [qualifier, locality, 0]).1
     }
 
+    /// Lets the secure timer expire, if armed (time moves to its deadline).
+    fn expire_timer(&mut self) -> bool {
+        let Some(deadline) = self.platform.timer.take() else {
+            return false;
+        };
+        self.platform.now = self.platform.now.max(deadline);
+        self.world
+            .secure_timer_expired(&mut self.memory, &mut self.platform);
+        true
+    }
+
     /// Requests `locality`, runs `command` through the CRB, returns the response.
     fn run(&mut self, locality: u8, command: &[u8]) -> Vec<u8> {
         self.memory
@@ -346,6 +365,9 @@ impl TpmHarness {
         self.memory.data(locality)[..command.len()].copy_from_slice(command);
         self.memory.set_register(locality, crb::CTRL_START, 1);
         assert_eq!(self.start(0, u64::from(locality)), ServiceStatus::Ok.code());
+        if self.memory.register(locality, crb::CTRL_START) != 0 {
+            assert!(self.expire_timer(), "a command in the background");
+        }
         assert_eq!(self.memory.register(locality, crb::CTRL_START), 0, "done");
         let size = u32::from_be_bytes(self.memory.data(locality)[2..6].try_into().unwrap());
         let response = self.memory.data(locality)[..(size as usize).min(64)].to_vec();
@@ -407,15 +429,17 @@ fn service_arguments_are_checked_as_arm_s_acs_expects() {
         harness.service(0x0F00_0601, [0; 3]).1,
         ServiceStatus::NoFunction.code()
     );
+    let feature =
+        |harness: &mut TpmHarness, id| harness.service(function::GET_FEATURE_INFO, [id, 0, 0]).1;
+    assert_eq!(feature(&mut harness, 0xFEA7_0000), ServiceStatus::Ok.code());
     assert_eq!(
-        harness
-            .service(function::GET_FEATURE_INFO, [0xFEA7_0000, 0, 0])
-            .1,
-        ServiceStatus::NotSupported.code()
+        feature(&mut harness, 0xFEA7_0001),
+        invalid,
+        "unknown feature"
     );
-    let register = |harness: &mut TpmHarness, id| {
+    let register = |harness: &mut TpmHarness, kind, id| {
         harness
-            .service(function::REGISTER_FOR_NOTIFICATION, [0, id, 0])
+            .service(function::REGISTER_FOR_NOTIFICATION, [kind, id, 0])
             .1
     };
     assert_eq!(
@@ -424,18 +448,15 @@ fn service_arguments_are_checked_as_arm_s_acs_expects() {
             .1,
         ServiceStatus::Denied.code()
     );
-    assert_eq!(register(&mut harness, 64), invalid);
-    assert_eq!(register(&mut harness, 5), ServiceStatus::Ok.code());
-    assert_eq!(register(&mut harness, 5), ServiceStatus::Already.code());
+    assert_eq!(register(&mut harness, 0, 64), invalid, "ID of 64");
+    assert_eq!(register(&mut harness, 1 << 16, 5), invalid, "not global");
+    assert_eq!(register(&mut harness, 1, 5), invalid, "low bits set");
+    assert_eq!(register(&mut harness, 0, 5), ServiceStatus::Ok.code());
+    assert_eq!(register(&mut harness, 0, 5), ServiceStatus::Already.code());
     assert_eq!(
         harness.service(function::FINISH_NOTIFIED, [0; 3]).1,
         ServiceStatus::Denied.code(),
-        "nothing completed yet"
-    );
-    harness.run(0, &hex("8001 0000000c 00000144 0000"));
-    assert_eq!(
-        harness.service(function::FINISH_NOTIFIED, [0; 3]).1,
-        ServiceStatus::Ok.code()
+        "nothing outstanding"
     );
     assert_eq!(
         harness
@@ -443,6 +464,133 @@ fn service_arguments_are_checked_as_arm_s_acs_expects() {
             .1,
         ServiceStatus::Ok.code()
     );
+
+    // A partition that does not offer notifications says so to each of them.
+    let mut harness = TpmHarness::new(TpmConfig {
+        notifications: false,
+        ..TpmConfig::healthy()
+    });
+    let not_supported = ServiceStatus::NotSupported.code();
+    assert_eq!(feature(&mut harness, 0xFEA7_0000), not_supported);
+    assert_eq!(register(&mut harness, 0, 5), not_supported);
+    for function in [
+        function::UNREGISTER_FROM_NOTIFICATION,
+        function::FINISH_NOTIFIED,
+    ] {
+        assert_eq!(harness.service(function, [0; 3]).1, not_supported);
+    }
+    let tpm = harness.world.partitions().iter().find(|p| p.id == 0x8010);
+    assert!(!tpm.unwrap().notifications(), "nor has the property");
+}
+
+/// Binds notification `id` of the normal world to the TPM partition.
+fn bind_to_tpm(harness: &mut TpmHarness, id: u32) {
+    let reply = harness.call(&[
+        FFA_NOTIFICATION_BIND as u64,
+        u64::from(TPM_PARTITION_ID) << 16,
+        0,
+        1 << id,
+    ]);
+    assert_eq!(reply[0], FFA_SUCCESS_32 as u64, "{reply:x?}");
+}
+
+#[test]
+fn a_registered_caller_is_notified_when_its_command_completes() {
+    let mut harness = TpmHarness::new(TpmConfig::healthy());
+    bind_to_tpm(&mut harness, 5);
+    let registered = harness.service(function::REGISTER_FOR_NOTIFICATION, [0, 5, 0]);
+    assert_eq!(registered.1, ServiceStatus::Ok.code());
+    assert_eq!(harness.world.tpm().registered_notification(), Some(5));
+    harness
+        .memory
+        .set_register(0, crb::LOC_CTRL, crb::loc_ctrl::REQUEST_ACCESS);
+    assert_eq!(harness.start(1, 0), ServiceStatus::Ok.code());
+    assert_eq!(
+        harness.memory.register(0, crb::LOC_STS),
+        crb::loc_sts::GRANTED,
+        "control requests complete within START"
+    );
+    harness.memory.data(0)[..12].copy_from_slice(&hex("8001 0000000c 00000144 0000"));
+    harness.memory.set_register(0, crb::CTRL_START, 1);
+    assert_eq!(harness.start(0, 0), ServiceStatus::Ok.code());
+    assert_eq!(
+        harness.memory.register(0, crb::CTRL_START),
+        1,
+        "runs in the background"
+    );
+    assert_eq!(
+        harness.platform.timer,
+        Some(200),
+        "200 us later, on the secure timer"
+    );
+    assert!(harness.platform.serve().is_empty(), "nothing told yet");
+    // A START while it runs changes nothing.
+    assert_eq!(harness.start(0, 0), ServiceStatus::Ok.code());
+    assert!(harness.expire_timer());
+    assert_eq!(harness.memory.register(0, crb::CTRL_START), 0, "completed");
+    assert_eq!(&harness.memory.data(0)[..10], hex("8001 0000000a 00000000"));
+    assert_eq!(
+        harness.platform.serve(),
+        [8],
+        "the schedule receiver interrupt"
+    );
+    let got = harness.call(&[FFA_NOTIFICATION_GET as u64, 0, 0b1]);
+    assert_eq!(got[0], FFA_SUCCESS_32 as u64);
+    assert_eq!(got[2], 1 << 5, "notification 5 from the partition");
+    // One outstanding at a time: the next completion is not notified
+    // until the caller finished with this one.
+    harness.memory.data(0)[..12].copy_from_slice(&hex("8001 0000000c 00000144 0000"));
+    harness.memory.set_register(0, crb::CTRL_START, 1);
+    assert_eq!(harness.start(0, 0), ServiceStatus::Ok.code());
+    assert!(harness.expire_timer());
+    assert!(harness.platform.serve().is_empty(), "one outstanding");
+    let finish = |harness: &mut TpmHarness| harness.service(function::FINISH_NOTIFIED, [0; 3]).1;
+    assert_eq!(finish(&mut harness), ServiceStatus::Ok.code());
+    assert_eq!(finish(&mut harness), ServiceStatus::Denied.code());
+    // A cancel ends a background command at once.
+    harness.memory.data(0)[..12].copy_from_slice(&hex("8001 0000000c 00000144 0000"));
+    harness.memory.set_register(0, crb::CTRL_START, 1);
+    assert_eq!(harness.start(0, 0), ServiceStatus::Ok.code());
+    harness.memory.set_register(0, crb::CTRL_CANCEL, 1);
+    assert_eq!(harness.start(0, 0), ServiceStatus::Ok.code());
+    assert_eq!(harness.memory.register(0, crb::CTRL_START), 0);
+    assert_eq!(
+        &harness.memory.data(0)[6..10],
+        &0x909u32.to_be_bytes(),
+        "CANCELED"
+    );
+    assert_eq!(harness.platform.timer, None, "nothing left to run");
+}
+
+#[test]
+fn an_unregistered_caller_polls_a_slow_command() {
+    let mut harness = TpmHarness::new(TpmConfig {
+        notifications: false,
+        background_microseconds: 3_000,
+        ..TpmConfig::healthy()
+    });
+    harness
+        .memory
+        .set_register(0, crb::LOC_CTRL, crb::loc_ctrl::REQUEST_ACCESS);
+    assert_eq!(harness.start(1, 0), ServiceStatus::Ok.code());
+    harness.memory.data(0)[..12].copy_from_slice(&hex("8001 0000000c 00000144 0000"));
+    harness.memory.set_register(0, crb::CTRL_START, 1);
+    harness.platform.now = 1_000;
+    assert_eq!(harness.start(0, 0), ServiceStatus::Ok.code());
+    assert_eq!(harness.platform.timer, Some(4_000));
+    assert_eq!(
+        harness.memory.register(0, crb::CTRL_START),
+        1,
+        "still running"
+    );
+    assert!(harness.expire_timer());
+    assert_eq!(
+        harness.memory.register(0, crb::CTRL_START),
+        0,
+        "done, untold"
+    );
+    assert!(harness.platform.serve().is_empty());
+    assert!(harness.world.tpm().engine().is_started());
 }
 
 #[test]
@@ -493,7 +641,7 @@ fn localities_are_granted_one_at_a_time() {
 
 #[test]
 fn commands_run_through_the_crb() {
-    let mut harness = TpmHarness::new(TpmConfig::healthy());
+    let mut harness = TpmHarness::new(in_start());
     assert_eq!(
         harness.run(0, &hex("8001 0000000c 00000144 0000")),
         hex("8001 0000000a 00000000")
@@ -542,7 +690,7 @@ fn commands_run_through_the_crb() {
 fn faults_absent_late_and_malformed() {
     let absent = TpmConfig {
         absent: true,
-        ..TpmConfig::healthy()
+        ..in_start()
     };
     let mut harness = TpmHarness::new(absent);
     expect_error(
@@ -557,18 +705,18 @@ fn faults_absent_late_and_malformed() {
     let late = TpmConfig {
         late_microseconds: 1000,
         late_error: Status::NotReady,
-        ..TpmConfig::healthy()
+        ..in_start()
     };
     let mut harness = TpmHarness::new(late);
-    harness.now = 5_000;
+    harness.platform.now = 5_000;
     let result = harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, 0x8010, 0, 0, 0x0F00_0001]);
     expect_error(&result, Status::NotReady);
-    harness.now = 5_999;
+    harness.platform.now = 5_999;
     expect_error(
         &harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, 0x8010, 0, 0, 0x0F00_0001]),
         Status::NotReady,
     );
-    harness.now = 6_000;
+    harness.platform.now = 6_000;
     assert_eq!(
         harness.service(function::GET_INTERFACE_VERSION, [0; 3]).1,
         ServiceStatus::OkResultsReturned.code()
@@ -582,7 +730,7 @@ fn faults_absent_late_and_malformed() {
         let mut harness = TpmHarness::new(TpmConfig {
             malformed: kind,
             malformed_command: 0x144,
-            ..TpmConfig::healthy()
+            ..in_start()
         });
         harness
             .memory
@@ -596,7 +744,7 @@ fn faults_absent_late_and_malformed() {
     let mut harness = TpmHarness::new(TpmConfig {
         malformed: MalformedResponse::FatalError,
         malformed_command: 0x144,
-        ..TpmConfig::healthy()
+        ..in_start()
     });
     let response = {
         harness
@@ -618,7 +766,7 @@ fn the_tpm_partition_is_discovered_with_its_uuid() {
     let [low, high] = TPM_SERVICE_UUID.to_register_pair();
     let result = harness.call(&[FFA_PARTITION_INFO_GET_REGS as u64, low, high]);
     assert_eq!(result[0], FFA_SUCCESS_64 as u64);
-    assert_eq!(result[3], 0x0000_0301_0001_8010);
+    assert_eq!(result[3], 0x0000_0309_0001_8010, "notifications offered");
     assert!(MEMORY_BASE + MEMORY_SIZE as u64 <= QEMU_VIRT_CRB.base);
 }
 

@@ -81,11 +81,13 @@ fn read_tpm_config() -> TpmConfig {
     match TpmConfig::from_bytes(&blob) {
         Ok(config) => {
             log!(
-                "[fw] config: TPM partition {}, late {} us, malformed {:?} for command {:#x}",
+                "[fw] config: TPM partition {}, late {} us, malformed {:?} for command {:#x}, completion notifications {}, commands run {} us",
                 if config.absent { "absent" } else { "present" },
                 config.late_microseconds,
                 config.malformed,
-                config.malformed_command
+                config.malformed_command,
+                if config.notifications { "offered" } else { "not offered" },
+                config.background_microseconds
             );
             config
         }

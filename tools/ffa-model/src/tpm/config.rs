@@ -10,11 +10,11 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `b"TPMC"` |
-//! | 4 | 2 | format version, 1 |
+//! | 4 | 2 | format version, 2 |
 //! | 6 | 2 | blob size (32) |
-//! | 8 | 1 | flags: bit 0 `absent` |
+//! | 8 | 1 | flags: bit 0 `absent`, bit 1 no completion notifications (`!notifications`) |
 //! | 9 | 1 | `malformed` kind ([`MalformedResponse`]): 0 none, 1 size beyond the buffer, 2 size below a header, 3 wrong tag, 4 fatal error status |
-//! | 10 | 2 | reserved, zero |
+//! | 10 | 2 | `background_microseconds` (u16) |
 //! | 12 | 4 | the error answered while late, as its FF-A code (i32: -4 `BUSY`, -10 `NOT_READY`) |
 //! | 16 | 8 | `late_microseconds`: answer that error until this long after the first request (0: never late) |
 //! | 24 | 4 | the command code whose first response is malformed |
@@ -63,6 +63,10 @@ impl MalformedResponse {
     }
 }
 
+/// How long a healthy TPM's command runs: 200 µs, in the background
+/// (`START` returns first), as a TPM that takes time does.
+pub const HEALTHY_BACKGROUND_MICROSECONDS: u16 = 200;
+
 /// The TPM partition's faults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TpmConfig {
@@ -78,6 +82,15 @@ pub struct TpmConfig {
     pub malformed: MalformedResponse,
     /// The command code whose first response is broken.
     pub malformed_command: u32,
+    /// The partition offers completion notifications (`GET_FEATURE_INFO`,
+    /// the notifications property): real services differ (Microsoft's
+    /// answers `NOTSUP`; Linux polls whatever the answer).
+    pub notifications: bool,
+    /// How long a command runs after the `START` that gave it, in the
+    /// background ([`HEALTHY_BACKGROUND_MICROSECONDS`] when healthy); 0 for
+    /// within `START` (for a caller registered for notifications: at once
+    /// after it, in the background).
+    pub background_microseconds: u16,
 }
 
 /// Why a TPM blob was rejected.
@@ -97,6 +110,8 @@ pub enum TpmConfigError {
 
 const CHECKSUM_OFFSET: usize = 28;
 const FLAG_ABSENT: u8 = 1;
+const FLAG_NO_NOTIFICATIONS: u8 = 2;
+const FLAGS: u8 = FLAG_ABSENT | FLAG_NO_NOTIFICATIONS;
 
 impl TpmConfig {
     /// Size of the serialised form.
@@ -104,7 +119,7 @@ impl TpmConfig {
     /// Magic at its start.
     pub const MAGIC: [u8; 4] = *b"TPMC";
     /// Its format version.
-    pub const FORMAT_VERSION: u16 = 1;
+    pub const FORMAT_VERSION: u16 = 2;
 
     /// A present, healthy TPM.
     pub const fn healthy() -> TpmConfig {
@@ -114,6 +129,8 @@ impl TpmConfig {
             late_error: Status::Busy,
             malformed: MalformedResponse::None,
             malformed_command: 0,
+            notifications: true,
+            background_microseconds: HEALTHY_BACKGROUND_MICROSECONDS,
         }
     }
 
@@ -123,8 +140,14 @@ impl TpmConfig {
         bytes[0..4].copy_from_slice(&Self::MAGIC);
         bytes[4..6].copy_from_slice(&Self::FORMAT_VERSION.to_le_bytes());
         bytes[6..8].copy_from_slice(&(Self::BLOB_SIZE as u16).to_le_bytes());
-        bytes[8] = if self.absent { FLAG_ABSENT } else { 0 };
+        bytes[8] = if self.absent { FLAG_ABSENT } else { 0 }
+            | if self.notifications {
+                0
+            } else {
+                FLAG_NO_NOTIFICATIONS
+            };
         bytes[9] = self.malformed.encode();
+        bytes[10..12].copy_from_slice(&self.background_microseconds.to_le_bytes());
         bytes[12..16].copy_from_slice(&self.late_error.code().to_le_bytes());
         bytes[16..24].copy_from_slice(&self.late_microseconds.to_le_bytes());
         bytes[24..28].copy_from_slice(&self.malformed_command.to_le_bytes());
@@ -157,7 +180,7 @@ impl TpmConfig {
         if word(CHECKSUM_OFFSET) != fnv1a(&bytes[..CHECKSUM_OFFSET]) {
             return Err(TpmConfigError::BadChecksum);
         }
-        if bytes[8] & !FLAG_ABSENT != 0 || bytes[10] != 0 || bytes[11] != 0 {
+        if bytes[8] & !FLAGS != 0 {
             return Err(TpmConfigError::InvalidField);
         }
         let malformed = MalformedResponse::decode(bytes[9]).ok_or(TpmConfigError::InvalidField)?;
@@ -174,6 +197,8 @@ impl TpmConfig {
             late_error,
             malformed,
             malformed_command: word(24),
+            notifications: bytes[8] & FLAG_NO_NOTIFICATIONS == 0,
+            background_microseconds: u16::from_le_bytes([bytes[10], bytes[11]]),
         })
     }
 }
@@ -196,9 +221,12 @@ mod tests {
             late_error: Status::NotReady,
             malformed: MalformedResponse::WrongTag,
             malformed_command: 0x17E,
+            notifications: false,
+            background_microseconds: 3_000,
         };
         let bytes = config.to_bytes();
-        assert_eq!(&bytes[0..8], b"TPMC\x01\x00\x20\x00");
+        assert_eq!(&bytes[0..8], b"TPMC\x02\x00\x20\x00");
+        assert_eq!(&bytes[8..12], &[0b11, 3, 0xB8, 0x0B]);
         assert_eq!(TpmConfig::from_bytes(&bytes), Ok(config));
         let mut broken = bytes;
         broken[16] ^= 1;

@@ -16,15 +16,17 @@
 //! the nil UUID); then:
 //!
 //! - `GET_INTERFACE_VERSION` → `OK_RESULTS_RETURNED`, w5 = 1.0;
-//! - `GET_FEATURE_INFO` → `NOTSUP` for every feature: completion
-//!   notifications need FF-A notifications, which this model's SPMC does
-//!   not deliver;
+//! - `GET_FEATURE_INFO` of the notification feature (`0xFEA70000`) → `OK`
+//!   when the partition offers completion notifications (its discovery
+//!   properties then have the notifications bit, as Arm's ACS checks),
+//!   `NOTSUP` when it does not ([`TpmConfig::notifications`]); any other
+//!   feature → `INVARG`;
 //! - `REGISTER_FOR_NOTIFICATION` (type `[31:16]` must be 0, global; low
-//!   bits zero; ID < 64) → `OK`, `ALREADY` if registered, `INVARG`
-//!   otherwise; `UNREGISTER_FROM_NOTIFICATION` → `OK`, `DENIED` if not
-//!   registered; `FINISH_NOTIFIED` → `OK` when a completion is pending for
-//!   a registered caller, else `DENIED` (the bookkeeping Arm's ACS checks;
-//!   Linux polls instead);
+//!   bits zero; ID < 64, else `INVARG`) → `OK`, `NOTSUP` without the
+//!   feature, `ALREADY` if registered; `UNREGISTER_FROM_NOTIFICATION` →
+//!   `OK`, `DENIED` if not registered; `FINISH_NOTIFIED` → `OK` when a
+//!   notification is outstanding, else `DENIED` (the bookkeeping Arm's ACS
+//!   checks; Linux polls instead);
 //! - `START`: a qualifier above 0xFF, an unknown qualifier or a locality
 //!   above 4 → `INVARG`. Qualifier 1 reads that locality's `LOC_CTRL`:
 //!   `requestAccess` is granted if no other locality is active (else it
@@ -36,8 +38,20 @@
 //!   and response addresses must lie in this locality's data buffer (else
 //!   `INV_CRB_CTRL_DATA`); the command runs (or, with `CTRL_CANCEL` set, is
 //!   answered `TPM_RC_CANCELED`), the response is written and `CTRL_START`
-//!   cleared before `START` returns;
+//!   cleared: before `START` returns, or in the background (see below);
 //! - anything else → `NOFUNC`.
+//!
+//! A command runs in the background when the caller registered for
+//! notifications, or when [`TpmConfig::background_microseconds`] is set:
+//! `START` returns `OK` with `CTRL_START` still set, and the command
+//! completes that long later (at once for 0), from the secure timer
+//! ([`TpmPartition::next_deadline`], [`TpmPartition::expire`]); a
+//! registered caller is then notified (`FFA_NOTIFICATION_SET` from the
+//! partition, one notification outstanding at a time, until the caller's
+//! `FINISH_NOTIFIED`), an unregistered one polls. A `START` with
+//! `CTRL_CANCEL` set while the command runs ends it at once (cancelled).
+//! Control requests (locality, `cmdReady`, `goIdle`) always complete within
+//! `START`.
 //!
 //! The partition sets its CRB up when the SPMC boots it
 //! ([`crate::SecureWorld::boot_partitions`]), or at its first request if
@@ -60,8 +74,8 @@ use crate::NORMAL_WORLD_ENDPOINT_ID;
 use config::{MalformedResponse, TpmConfig};
 use engine::Tpm2;
 use ffa_abi::tpm_service::{
-    crb, function, ServiceStatus, StartQualifier, INTERFACE_VERSION, LOCALITY_COUNT, QEMU_VIRT_CRB,
-    TPM_SERVICE_UUID,
+    crb, function, ServiceStatus, StartQualifier, FEATURE_NOTIFICATION, INTERFACE_VERSION,
+    LOCALITY_COUNT, QEMU_VIRT_CRB, TPM_SERVICE_UUID,
 };
 use ffa_abi::{Status, Uuid, Version};
 
@@ -74,6 +88,7 @@ pub const TPM_PARTITION: PartitionInfo = PartitionInfo {
     uuid: *TPM_SERVICE_UUID.as_bytes(),
     execution_context_count: 1,
     properties: properties::DIRECT_REQUEST_RECEIVE
+        | properties::NOTIFICATIONS
         | properties::AARCH64_EXECUTION_STATE
         | properties::DIRECT_REQUEST2_RECEIVE,
 };
@@ -94,12 +109,23 @@ pub struct TpmPartition {
     crb_ready: bool,
     active: Option<u8>,
     idle: bool,
+    /// The FF-A notification ID the caller registered.
     notification: Option<u8>,
-    notification_pending: bool,
+    /// A notification was set and not yet acknowledged (`FINISH_NOTIFIED`).
+    outstanding: bool,
+    /// The command running in the background, if any.
+    background: Option<Background>,
     first_request_microseconds: Option<u64>,
     malformed_done: bool,
     commands: u32,
     engine: Tpm2,
+}
+
+/// A command running in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Background {
+    locality: u8,
+    deadline_microseconds: u64,
 }
 
 /// What a service call answers: a status and up to three results.
@@ -126,7 +152,8 @@ impl TpmPartition {
             active: None,
             idle: true,
             notification: None,
-            notification_pending: false,
+            outstanding: false,
+            background: None,
             first_request_microseconds: None,
             malformed_done: false,
             commands: 0,
@@ -152,6 +179,49 @@ impl TpmPartition {
     /// How many TPM commands ran.
     pub fn commands(&self) -> u32 {
         self.commands
+    }
+
+    /// The notification ID the caller registered, if any.
+    pub fn registered_notification(&self) -> Option<u8> {
+        self.notification
+    }
+
+    /// When the command running in the background completes, if one runs.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.background
+            .map(|background| background.deadline_microseconds)
+    }
+
+    /// The secure timer expired at `now_microseconds`: a background command
+    /// whose time has come completes. Returns the notification ID to set
+    /// for the caller, if it registered one and none is outstanding.
+    pub fn expire(
+        &mut self,
+        now_microseconds: u64,
+        memory: &mut dyn NormalWorldMemory,
+    ) -> Option<u8> {
+        let background = self.background?;
+        if now_microseconds < background.deadline_microseconds {
+            return None;
+        }
+        self.background = None;
+        let page = QEMU_VIRT_CRB.locality_base(background.locality);
+        // The CRB is normal-world memory: if it vanished, nothing completes.
+        self.execute(page, background.locality, memory).ok()?;
+        self.notify()
+    }
+
+    /// The caller is to be told of a completion: the ID to set, if it
+    /// registered one and none is outstanding.
+    fn notify(&mut self) -> Option<u8> {
+        let id = self.notification.filter(|_| !self.outstanding)?;
+        self.outstanding = true;
+        Some(id)
+    }
+
+    /// A notification the caller was to be told could not be set.
+    pub(crate) fn notification_failed(&mut self) {
+        self.outstanding = false;
     }
 
     /// Sets the CRB up in `memory` (every locality's page: registers valid,
@@ -241,7 +311,7 @@ impl TpmPartition {
         // w4/x4 in every form: DIRECT_REQ has w3 zero, REQ2 the UUID in x2/x3.
         let function = call.register(4) as u32;
         let arguments = [call.register(5), call.register(6), call.register(7)];
-        let (service_status, results) = self.serve(function, arguments, memory);
+        let (service_status, results) = self.serve(function, arguments, memory, now_microseconds);
         let (response, mask) = match form {
             Form::Direct32 => (FFA_MSG_SEND_DIRECT_RESP_32, 0xFFFF_FFFF),
             Form::Direct64 => (FFA_MSG_SEND_DIRECT_RESP_64, u64::MAX),
@@ -289,43 +359,59 @@ impl TpmPartition {
         function: u32,
         arguments: [u64; 3],
         memory: &mut dyn NormalWorldMemory,
+        now_microseconds: u64,
     ) -> Answer {
-        match function {
-            function::GET_INTERFACE_VERSION => (
-                ServiceStatus::OkResultsReturned,
-                [u64::from(INTERFACE_VERSION), 0, 0],
-            ),
-            function::GET_FEATURE_INFO => status(ServiceStatus::NotSupported),
+        let offered = self.config.notifications;
+        let answer = match function {
+            function::GET_INTERFACE_VERSION => {
+                return (
+                    ServiceStatus::OkResultsReturned,
+                    [u64::from(INTERFACE_VERSION), 0, 0],
+                )
+            }
+            function::GET_FEATURE_INFO if arguments[0] != u64::from(FEATURE_NOTIFICATION) => {
+                ServiceStatus::InvalidArgument
+            }
+            function::GET_FEATURE_INFO if offered => ServiceStatus::Ok,
             function::REGISTER_FOR_NOTIFICATION => {
-                let kind = arguments[0];
-                let id = arguments[1];
-                if self.notification.is_some() {
-                    status(ServiceStatus::Already)
-                } else if kind != 0 || id >= 64 {
-                    status(ServiceStatus::InvalidArgument)
+                let (kind, id) = (arguments[0], arguments[1]);
+                if kind != 0 || id >= 64 {
+                    ServiceStatus::InvalidArgument
+                } else if !offered {
+                    ServiceStatus::NotSupported
+                } else if self.notification.is_some() {
+                    ServiceStatus::Already
                 } else {
                     self.notification = Some(id as u8);
-                    status(ServiceStatus::Ok)
+                    self.outstanding = false;
+                    ServiceStatus::Ok
                 }
             }
-            function::UNREGISTER_FROM_NOTIFICATION => match self.notification.take() {
-                Some(_) => {
-                    self.notification_pending = false;
-                    status(ServiceStatus::Ok)
-                }
-                None => status(ServiceStatus::Denied),
-            },
-            function::FINISH_NOTIFIED => {
-                if self.notification.is_some() && self.notification_pending {
-                    self.notification_pending = false;
-                    status(ServiceStatus::Ok)
-                } else {
-                    status(ServiceStatus::Denied)
-                }
+            function::GET_FEATURE_INFO
+            | function::UNREGISTER_FROM_NOTIFICATION
+            | function::FINISH_NOTIFIED
+                if !offered =>
+            {
+                ServiceStatus::NotSupported
             }
-            function::START => self.start(arguments[0], arguments[1], memory),
-            _ => status(ServiceStatus::NoFunction),
-        }
+            function::UNREGISTER_FROM_NOTIFICATION if self.notification.is_some() => {
+                self.notification = None;
+                self.outstanding = false;
+                ServiceStatus::Ok
+            }
+            function::FINISH_NOTIFIED if self.notification.is_some() && self.outstanding => {
+                self.outstanding = false;
+                ServiceStatus::Ok
+            }
+            function::UNREGISTER_FROM_NOTIFICATION | function::FINISH_NOTIFIED => {
+                ServiceStatus::Denied
+            }
+            function::START => {
+                return self.start(arguments[0], arguments[1], memory, now_microseconds)
+            }
+            _ => ServiceStatus::NoFunction,
+        };
+        status(answer)
     }
 
     fn start(
@@ -333,6 +419,7 @@ impl TpmPartition {
         qualifier: u64,
         locality: u64,
         memory: &mut dyn NormalWorldMemory,
+        now_microseconds: u64,
     ) -> Answer {
         if qualifier > 0xFF || locality >= u64::from(LOCALITY_COUNT) {
             return status(ServiceStatus::InvalidArgument);
@@ -347,7 +434,7 @@ impl TpmPartition {
         let page = QEMU_VIRT_CRB.locality_base(locality);
         let result = match qualifier {
             StartQualifier::LocalityRequest => self.locality_request(page, locality, memory),
-            StartQualifier::Command => self.command(page, locality, memory),
+            StartQualifier::Command => self.command(page, locality, memory, now_microseconds),
         };
         match result {
             Ok(answer) => answer,
@@ -399,6 +486,7 @@ impl TpmPartition {
         page: u64,
         locality: u8,
         memory: &mut dyn NormalWorldMemory,
+        now_microseconds: u64,
     ) -> Result<Answer, crate::MemoryError> {
         if self.active != Some(locality) {
             return Ok(status(ServiceStatus::Denied));
@@ -424,9 +512,42 @@ impl TpmPartition {
         if read_u32(memory, register(crb::CTRL_START))? & 1 == 0 {
             return Ok(status(ServiceStatus::Ok));
         }
+        if let Some(background) = self.background {
+            // The command runs: a cancel ends it now, anything else waits.
+            if background.locality == locality
+                && read_u32(memory, register(crb::CTRL_CANCEL))? & 1 != 0
+            {
+                self.background = None;
+                self.execute(page, locality, memory)?;
+            }
+            return Ok(status(ServiceStatus::Ok));
+        }
         // A command: a TPM that was idle wakes up for it (Linux before its
         // 2025 idle support never sent cmdReady over FF-A).
         self.idle = false;
+        if !self.buffers_valid(page, memory)? {
+            return Ok(status(ServiceStatus::InvalidCrbControlData));
+        }
+        let background = u64::from(self.config.background_microseconds);
+        if self.notification.is_some() || background > 0 {
+            self.background = Some(Background {
+                locality,
+                deadline_microseconds: now_microseconds.saturating_add(background),
+            });
+            return Ok(status(ServiceStatus::Ok));
+        }
+        self.execute(page, locality, memory)?;
+        Ok(status(ServiceStatus::Ok))
+    }
+
+    /// Whether the command and response addresses lie in the page's data
+    /// buffer and hold at least a header.
+    fn buffers_valid(
+        &self,
+        page: u64,
+        memory: &mut dyn NormalWorldMemory,
+    ) -> Result<bool, crate::MemoryError> {
+        let register = |offset: usize| page + offset as u64;
         let command_size = read_u32(memory, register(crb::CTRL_CMD_SIZE))? as usize;
         let command_address = u64::from(read_u32(memory, register(crb::CTRL_CMD_PA_LOW))?)
             | u64::from(read_u32(memory, register(crb::CTRL_CMD_PA_HIGH))?) << 32;
@@ -440,9 +561,27 @@ impl TpmPartition {
                     .checked_add(size as u64)
                     .is_some_and(|end| end <= data + crb::DATA_BUFFER_SIZE as u64)
         };
-        if !inside(command_address, command_size) || !inside(response_address, response_size) {
-            return Ok(status(ServiceStatus::InvalidCrbControlData));
+        Ok(inside(command_address, command_size) && inside(response_address, response_size))
+    }
+
+    /// Runs the command in locality `locality`'s page (checked by
+    /// [`Self::buffers_valid`]), writes the response and clears `CTRL_START`.
+    fn execute(
+        &mut self,
+        page: u64,
+        locality: u8,
+        memory: &mut dyn NormalWorldMemory,
+    ) -> Result<(), crate::MemoryError> {
+        let register = |offset: usize| page + offset as u64;
+        if !self.buffers_valid(page, memory)? {
+            // Changed under a running command: it ends without a response.
+            return write_u32(memory, register(crb::CTRL_START), 0);
         }
+        let command_size = read_u32(memory, register(crb::CTRL_CMD_SIZE))? as usize;
+        let command_address = u64::from(read_u32(memory, register(crb::CTRL_CMD_PA_LOW))?)
+            | u64::from(read_u32(memory, register(crb::CTRL_CMD_PA_HIGH))?) << 32;
+        let response_size = read_u32(memory, register(crb::CTRL_RSP_SIZE))? as usize;
+        let response_address = read_u64(memory, register(crb::CTRL_RSP_PA))?;
         let mut command = [0u8; crb::DATA_BUFFER_SIZE];
         let mut header = [0u8; engine::HEADER_SIZE];
         memory.read(command_address, &mut header)?;
@@ -488,11 +627,7 @@ impl TpmPartition {
             }
         }
         memory.write(response_address, &response[..written])?;
-        write_u32(memory, register(crb::CTRL_START), 0)?;
-        if self.notification.is_some() {
-            self.notification_pending = true;
-        }
-        Ok(status(ServiceStatus::Ok))
+        write_u32(memory, register(crb::CTRL_START), 0)
     }
 }
 
