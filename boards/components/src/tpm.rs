@@ -13,14 +13,16 @@
 //! ```ignore
 //! let window = static_init!(CarveOutWindow, CarveOutWindow::claim(CRB.base, CRB.size() as usize)?);
 //! let tpm = TpmComponent::new(queue, ffa, window, tpm_alarm)
-//!     .finalize(components::tpm_component_static!(VirtualAlarm<'static, GenericTimer<'static>>))?;
+//!     .finalize(components::tpm_component_static!())?;
 //! let measured = MeasuredBootComponent::new(queue, tpm, ffa, &KernelImage)
 //!     .finalize(components::measured_boot_component_static!())?;
+//! boot.add_report_section(tpm.driver)?;
 //! boot.add_report_section(measured)?;
 //! ```
 
 use core::mem::MaybeUninit;
 
+use capsule_ffa::bus::PartitionDriver as _;
 use capsule_ffa::DriverEntry;
 use capsule_tpm::driver::{Timing, TpmCrbFfa};
 use capsule_tpm::measured_boot::{MeasuredBoot, COMMAND_BUFFER_SIZE};
@@ -40,12 +42,12 @@ use crate::{Context, SetupError};
 /// Size of measured boot's event log.
 pub const EVENT_LOG_SIZE: usize = 4096;
 
-/// Static memory for [`TpmComponent`] on alarm type `$A`.
+/// Static memory for [`TpmComponent`].
 #[macro_export]
 macro_rules! tpm_component_static {
-    ($A:ty $(,)?) => {
+    () => {
         (
-            $crate::kernel::static_buf!($crate::capsule_tpm::driver::TpmCrbFfa<'static, $A>),
+            $crate::kernel::static_buf!($crate::capsule_tpm::driver::TpmCrbFfa<'static>),
             $crate::kernel::static_buf!($crate::capsule_tpm::mux::TpmMux<'static>),
             $crate::kernel::static_buf!($crate::capsule_ffa::DriverEntry<'static>),
             $crate::kernel::static_buf!($crate::capsule_tpm::mux::TpmUser<'static>),
@@ -71,9 +73,10 @@ macro_rules! measured_boot_component_static {
 }
 
 /// What the TPM component gives the board.
-pub struct Tpm<A: Alarm<'static> + 'static> {
-    /// The driver.
-    pub driver: &'static TpmCrbFfa<'static, A>,
+#[derive(Clone, Copy)]
+pub struct Tpm {
+    /// The driver (also a boot report section).
+    pub driver: &'static TpmCrbFfa<'static>,
     /// The mux its users share.
     pub mux: &'static TpmMux<'static>,
     /// The bring-up (the `tpm` entry).
@@ -84,30 +87,22 @@ pub struct Tpm<A: Alarm<'static> + 'static> {
     pub probed: ConditionId,
 }
 
-impl<A: Alarm<'static> + 'static> Clone for Tpm<A> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<A: Alarm<'static> + 'static> Copy for Tpm<A> {}
-
 /// Builds the TPM driver, its mux and bring-up.
-pub struct TpmComponent<A: Alarm<'static> + 'static, const PARTITIONS: usize> {
+pub struct TpmComponent<const PARTITIONS: usize> {
     queue: &'static dyn Queue<'static>,
     ffa: Ffa<PARTITIONS>,
     window: &'static dyn MmioWindow,
-    alarm: &'static A,
+    alarm: &'static dyn Alarm<'static>,
 }
 
-impl<A: Alarm<'static> + 'static, const PARTITIONS: usize> TpmComponent<A, PARTITIONS> {
+impl<const PARTITIONS: usize> TpmComponent<PARTITIONS> {
     /// The TPM behind the FF-A bus of `ffa`, its CRB in `window` (the region
     /// firmware describes), waiting on `alarm` (the driver's own).
     pub fn new(
         queue: &'static dyn Queue<'static>,
         ffa: Ffa<PARTITIONS>,
         window: &'static dyn MmioWindow,
-        alarm: &'static A,
+        alarm: &'static dyn Alarm<'static>,
     ) -> Self {
         TpmComponent {
             queue,
@@ -118,18 +113,16 @@ impl<A: Alarm<'static> + 'static, const PARTITIONS: usize> TpmComponent<A, PARTI
     }
 }
 
-impl<A: Alarm<'static> + 'static, const PARTITIONS: usize> Component
-    for TpmComponent<A, PARTITIONS>
-{
+impl<const PARTITIONS: usize> Component for TpmComponent<PARTITIONS> {
     type StaticInput = (
-        &'static mut MaybeUninit<TpmCrbFfa<'static, A>>,
+        &'static mut MaybeUninit<TpmCrbFfa<'static>>,
         &'static mut MaybeUninit<TpmMux<'static>>,
         &'static mut MaybeUninit<DriverEntry<'static>>,
         &'static mut MaybeUninit<TpmUser<'static>>,
         &'static mut MaybeUninit<TpmStartup<'static>>,
         &'static mut MaybeUninit<[u8; STARTUP_BUFFER_SIZE]>,
     );
-    type Output = Result<Tpm<A>, SetupError>;
+    type Output = Result<Tpm, SetupError>;
 
     fn finalize(self, memory: Self::StaticInput) -> Self::Output {
         let (driver, mux, entry, user, startup, buffer) = memory;
@@ -142,9 +135,9 @@ impl<A: Alarm<'static> + 'static, const PARTITIONS: usize> Component
         let started = declare("tpm-started")?;
         let ready = declare("tpm-ready")?;
         let probed = declare("tpm-probed")?;
-        let driver: &'static TpmCrbFfa<'static, A> =
+        let driver: &'static TpmCrbFfa<'static> =
             driver.write(TpmCrbFfa::new(self.window, self.alarm, Timing::LINUX));
-        self.alarm.set_alarm_client(driver);
+        driver.setup();
         driver.register();
         let mux: &'static TpmMux<'static> = mux.write(TpmMux::new(driver));
         driver.set_client(mux);
@@ -184,19 +177,19 @@ impl<A: Alarm<'static> + 'static, const PARTITIONS: usize> Component
 }
 
 /// Builds measured boot.
-pub struct MeasuredBootComponent<A: Alarm<'static> + 'static, const PARTITIONS: usize> {
+pub struct MeasuredBootComponent<const PARTITIONS: usize> {
     queue: &'static dyn Queue<'static>,
-    tpm: Tpm<A>,
+    tpm: Tpm,
     ffa: Ffa<PARTITIONS>,
     image: &'static dyn LoadedImage,
 }
 
-impl<A: Alarm<'static> + 'static, const PARTITIONS: usize> MeasuredBootComponent<A, PARTITIONS> {
+impl<const PARTITIONS: usize> MeasuredBootComponent<PARTITIONS> {
     /// Measured boot on `tpm`, measuring `image` and the partitions the
     /// root of `ffa` discovers.
     pub fn new(
         queue: &'static dyn Queue<'static>,
-        tpm: Tpm<A>,
+        tpm: Tpm,
         ffa: Ffa<PARTITIONS>,
         image: &'static dyn LoadedImage,
     ) -> Self {
@@ -209,9 +202,7 @@ impl<A: Alarm<'static> + 'static, const PARTITIONS: usize> MeasuredBootComponent
     }
 }
 
-impl<A: Alarm<'static> + 'static, const PARTITIONS: usize> Component
-    for MeasuredBootComponent<A, PARTITIONS>
-{
+impl<const PARTITIONS: usize> Component for MeasuredBootComponent<PARTITIONS> {
     type StaticInput = (
         &'static mut MaybeUninit<TpmUser<'static>>,
         &'static mut MaybeUninit<MeasuredBoot<'static>>,
@@ -262,19 +253,19 @@ macro_rules! tpm_commands_component_static {
 
 /// Builds the console's `tpm` commands (a command group for
 /// `components::console`).
-pub struct TpmCommandsComponent<A: Alarm<'static> + 'static> {
-    tpm: Tpm<A>,
+pub struct TpmCommandsComponent {
+    tpm: Tpm,
     measured: &'static MeasuredBoot<'static>,
 }
 
-impl<A: Alarm<'static> + 'static> TpmCommandsComponent<A> {
+impl TpmCommandsComponent {
     /// The commands over `tpm` and `measured`.
-    pub fn new(tpm: Tpm<A>, measured: &'static MeasuredBoot<'static>) -> Self {
+    pub fn new(tpm: Tpm, measured: &'static MeasuredBoot<'static>) -> Self {
         TpmCommandsComponent { tpm, measured }
     }
 }
 
-impl<A: Alarm<'static> + 'static> Component for TpmCommandsComponent<A> {
+impl Component for TpmCommandsComponent {
     type StaticInput = (
         &'static mut MaybeUninit<TpmUser<'static>>,
         &'static mut MaybeUninit<capsule_tpm::commands::TpmCommands<'static>>,

@@ -110,9 +110,6 @@ const TPM_CRB: CrbRegion = QEMU_VIRT_CRB;
 // 64 KiB) and the test firmware's configuration blobs (0x5FF0_0000).
 const _: () = assert!(TPM_CRB.base + TPM_CRB.size() <= 0x5FE0_0000);
 
-/// The virtual alarm each capsule that waits gets of its own.
-type KernelAlarm = VirtualAlarm<'static, GenericTimer<'static>>;
-
 /// The buffer the secure world writes into (partition information, messages).
 static RX_BUFFER: SharedPages<MAILBOX_SIZE> = SharedPages::new();
 /// The buffer the kernel writes for the secure world.
@@ -156,7 +153,9 @@ fn main(boot: armv8a::BootInfo) -> ! {
         &CONDUIT,
         ReadinessConfig::matching(&CLIENT),
     )
-    .finalize(components::readiness_component_static!(KernelAlarm))
+    .finalize(components::readiness_component_static!(
+        VirtualAlarm<'static, GenericTimer<'static>>
+    ))
     .unwrap_or_else(setup_failed);
     let ffa = FfaComponent::new(
         queue,
@@ -226,13 +225,17 @@ fn main(boot: armv8a::BootInfo) -> ! {
         .unwrap_or_else(setup_failed);
     let crb = static_init!(CarveOutWindow, crb);
     let tpm = TpmComponent::new(queue, ffa, crb, virtual_alarm!())
-        .finalize(components::tpm_component_static!(KernelAlarm))
+        .finalize(components::tpm_component_static!())
         .unwrap_or_else(setup_failed);
     let measured_boot = MeasuredBootComponent::new(queue, tpm, ffa, &KernelImage)
         .finalize(components::measured_boot_component_static!())
         .unwrap_or_else(setup_failed);
     let boot_completion = BootComponent::new(queue, readiness, ffa, tests::boot_hooks())
         .finalize(components::boot_component_static!(FFA_PARTITIONS))
+        .unwrap_or_else(setup_failed);
+    boot_completion
+        .add_report_section(tpm.driver)
+        .map_err(|error| SetupError::new("adding the TPM to the boot report", error))
         .unwrap_or_else(setup_failed);
     boot_completion
         .add_report_section(measured_boot)
@@ -295,7 +298,7 @@ mod console {
         queue: &'static dyn Queue<'static>,
         ffa: Ffa<{ super::FFA_PARTITIONS }>,
         pool: &'static PagePool<'static>,
-        tpm: Tpm<super::KernelAlarm>,
+        tpm: Tpm,
         measured_boot: &'static MeasuredBoot<'static>,
     ) {
         let system = SystemCommandsComponent::new(queue, &PSCI, ABOUT)

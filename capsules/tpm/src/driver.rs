@@ -7,6 +7,9 @@
 //!
 //! ```text
 //! Version      GET_INTERFACE_VERSION (first command only): major 1
+//! Features     GET_FEATURE_INFO(notification) (first command only)
+//! Register     if offered: bind an FF-A notification ID to the partition,
+//!              REGISTER_FOR_NOTIFICATION (first command only)
 //! Locality     LOC_CTRL.requestAccess, START(locality request); wait for
 //!              LOC_STATE valid+assigned+active and LOC_STS.granted;
 //!              first time per locality: check INTF_ID and the buffers
@@ -20,29 +23,64 @@
 //! ```
 //!
 //! Each step is an *act* (register writes and one service call) and a
-//! *wait* (a register condition, checked at once and then on the alarm
-//! every poll interval, up to the step's deadline: `TIMEOUT_C` = 200 ms, or
-//! the command's duration class from Linux's `tpm.h`). Acts and waits run
-//! from the driver's deferred call and its alarm, never inside a caller's
-//! downcall, and the client is called back from there.
+//! *wait* (a register condition, up to the step's deadline: `TIMEOUT_C` =
+//! 200 ms, or the command's duration class from Linux's `tpm.h`). Every
+//! service call is a split-phase direct request
+//! ([`PartitionHandle::send`]): the act returns at once, and the step goes
+//! on from the response, which the request engine delivers from the main
+//! loop (the engine backs off `BUSY`/`RETRY` and resumes a preempted
+//! partition itself). Nothing here blocks: acts, responses, waits and the
+//! client's callback all run from the driver's deferred call, its alarm, or
+//! the engine's and the notification service's callbacks.
 //!
-//! A service call the partition answers `BUSY` or `NOT_READY` (the client's
-//! own bounded `BUSY` retries included) is tried again on the alarm every
-//! [`Timing::busy_retry_ms`] for up to [`Timing::busy_timeout_ms`] (2 s,
-//! as Linux). A command still running at its deadline is cancelled
-//! (`CTRL_CANCEL`, `START`) and completes with `TIMEOUT`; [`Tpm::cancel`]
-//! does the same at once and completes with `CANCEL`. A response that is
-//! not one (its size below a header or beyond the response buffer, or the
-//! CRB's `tpmSts` error bit) completes with `FAIL`; the driver goes on.
+//! How a wait learns that the TPM is done:
+//!
+//! - **notifications**, when the service offers them (`GET_FEATURE_INFO`
+//!   answers `OK`) and an ID can be bound to the partition: the service
+//!   sets the notification when it has completed what a `START` asked; the
+//!   driver acknowledges it with `FINISH_NOTIFIED` (the service notifies
+//!   again only after that), then looks at the CRB. The alarm only guards
+//!   the deadline;
+//! - **polling** otherwise (as Linux always does): the CRB is read at once
+//!   and then on the alarm every [`Timing::poll_ms`].
+//!
+//! A service call the partition answers `BUSY` or `NOT_READY` (after the
+//! engine's own bounded `BUSY` back-off) is sent again from the alarm every
+//! [`Timing::busy_retry_ms`] for up to [`Timing::busy_timeout_ms`] (2 s, as
+//! Linux). A command still running at its deadline is cancelled
+//! (`CTRL_CANCEL`, `START`); [`Tpm::cancel`] does the same at once. A
+//! response that is not one (its size below a header or beyond the
+//! response buffer, or the CRB's `tpmSts` error bit) fails; the driver goes
+//! on.
+//!
+//! Tock's [`ErrorCode`] has no time-out code; the kernel keeps Tock's set,
+//! and the client sees ([`TransportFault::error_code`]):
+//!
+//! | what happened | `ErrorCode` |
+//! |---|---|
+//! | a wait passed its deadline (the TPM did not acknowledge in time) | `NOACK` |
+//! | the service stayed busy or not ready past the busy timeout | `BUSY` |
+//! | the command was cancelled ([`Tpm::cancel`]) | `CANCEL` |
+//! | a response that is not one, the TPM's fatal-error bit, an unusable CRB | `FAIL` |
+//! | a service call failed, another major interface version | `NODEVICE` |
 //!
 //! The driver binds one partition (as Linux supports one TPM): a second
 //! one is refused.
 
 use core::cell::Cell;
 
+use capsule_ffa::boot::ReportSection;
 use capsule_ffa::bus::{PartitionDriver, PartitionHandle};
-use capsule_ffa::Uuid;
-use ffa_abi::tpm_service::{self, crb, StartQualifier, TPM_SERVICE_UUID};
+
+use capsule_ffa::messaging::AnyDirectMessage;
+use capsule_ffa::notifications::NotificationClient;
+use capsule_ffa::requests::DirectRequestClient;
+use capsule_ffa::{ClientError, PartitionId, Uuid};
+use ffa_abi::notification::Bitmap;
+use ffa_abi::tpm_service::{
+    self, crb, ServiceRequest, ServiceResponse, StartQualifier, FEATURE_NOTIFICATION,
+    TPM_SERVICE_UUID,
+};
 use kernel::cells::{OptionalCell, TakeCell};
 use kernel::deferred_call::{DeferredCall, DeferredCallClient};
 use kernel::hil::mmio_window::MmioWindow;
@@ -57,12 +95,16 @@ use crate::tpm2::{CommandCode, HEADER_SIZE};
 /// The UUIDs the driver binds.
 static TPM_UUIDS: [Uuid; 1] = [TPM_SERVICE_UUID];
 
+/// The notification ID the driver asks for first; if another driver holds
+/// it (the SPMC answers `DENIED`, or this side bound it), the next ones.
+pub const PREFERRED_NOTIFICATION_ID: u8 = 16;
+
 /// How long the driver waits, and how often it looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
 pub struct Timing {
     /// `TIMEOUT_C`: locality, cmdReady, goIdle.
     pub control_ms: u64,
-    /// How often a wait looks again.
+    /// How often a polled wait looks again.
     pub poll_ms: u64,
     /// How often a busy service call is tried again.
     pub busy_retry_ms: u64,
@@ -95,23 +137,47 @@ pub fn duration_ms(command: Option<CommandCode>) -> u64 {
 pub enum Stage {
     /// `GET_INTERFACE_VERSION`.
     Version,
+    /// `GET_FEATURE_INFO` of completion notifications.
+    Features,
+    /// `REGISTER_FOR_NOTIFICATION`.
+    Register,
     /// Locality request.
     Locality,
     /// `cmdReady`.
     Ready,
     /// The command runs.
     Execute,
+    /// `CTRL_CANCEL`: the TPM is told to stop a command.
+    Cancel,
     /// `goIdle`.
     Idle,
     /// Locality relinquish.
     Relinquish,
 }
 
-/// Whether a stage's act is done.
+/// Where a stage is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
+    /// The act is due.
     Act,
+    /// The act's service call is in flight.
+    Call,
+    /// The service was busy: the act runs again when the alarm fires.
+    Retry,
+    /// Waiting for the TPM, until the deadline.
     Wait,
+}
+
+/// How the driver learns that the TPM has done what a `START` asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum Completion {
+    /// Not known yet (before the first command).
+    Unknown,
+    /// Reading the CRB on the alarm.
+    Polled,
+    /// FF-A notification `id`, bound to the partition and registered with
+    /// the service.
+    Notified(u8),
 }
 
 /// What went wrong in the transport, for logs and tests.
@@ -134,7 +200,7 @@ pub enum TransportFault {
 }
 
 impl TransportFault {
-    /// The error code the client gets.
+    /// The error code the client gets (Tock's codes: see the module's table).
     pub const fn error_code(&self) -> ErrorCode {
         match self {
             TransportFault::Service(..) | TransportFault::InterfaceVersion(_) => {
@@ -159,16 +225,19 @@ pub struct Statistics {
     pub service_calls: u32,
     /// Service calls answered busy or not ready.
     pub busy_answers: u32,
-    /// Alarm polls.
+    /// Alarm polls of the CRB.
     pub polls: u32,
+    /// Notifications taken (each acknowledged with `FINISH_NOTIFIED`).
+    pub notifications: u32,
 }
 
 /// The driver.
-pub struct TpmCrbFfa<'a, A: Alarm<'a>> {
+pub struct TpmCrbFfa<'a> {
     window: &'a dyn MmioWindow,
-    alarm: &'a A,
+    alarm: &'a dyn Alarm<'a>,
     timing: Timing,
     deferred_call: DeferredCall,
+    me: OptionalCell<&'a TpmCrbFfa<'a>>,
     handle: OptionalCell<PartitionHandle<'a>>,
     carrier: Cell<Carrier>,
     client: OptionalCell<&'a dyn TpmClient>,
@@ -184,19 +253,29 @@ pub struct TpmCrbFfa<'a, A: Alarm<'a>> {
     /// The outcome to report once the locality is given back.
     outcome: Cell<Result<usize, TransportFault>>,
     interface_version: Cell<Option<u32>>,
+    completion: Cell<Completion>,
+    /// The notification ID bound while `REGISTER_FOR_NOTIFICATION` is asked.
+    candidate: Cell<Option<u8>>,
+    /// A notification came and is not acknowledged yet.
+    notified: Cell<bool>,
+    /// `FINISH_NOTIFIED` is in flight.
+    acknowledging: Cell<bool>,
     buffers: [Cell<Option<Buffers>>; tpm_service::LOCALITY_COUNT as usize],
     last_fault: Cell<Option<TransportFault>>,
     statistics: Cell<Statistics>,
 }
 
-impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
-    /// A driver reaching the CRB through `window`, timing with `alarm`.
-    pub fn new(window: &'a dyn MmioWindow, alarm: &'a A, timing: Timing) -> TpmCrbFfa<'a, A> {
+impl<'a> TpmCrbFfa<'a> {
+    /// A driver reaching the CRB through `window`, timing with `alarm` (a
+    /// virtual alarm of its own; [`PartitionDriver::setup`] makes the
+    /// driver its client).
+    pub fn new(window: &'a dyn MmioWindow, alarm: &'a dyn Alarm<'a>, timing: Timing) -> Self {
         TpmCrbFfa {
             window,
             alarm,
             timing,
             deferred_call: DeferredCall::new(),
+            me: OptionalCell::empty(),
             handle: OptionalCell::empty(),
             carrier: Cell::new(Carrier::DirectRequest32),
             client: OptionalCell::empty(),
@@ -210,6 +289,10 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
             cancel: Cell::new(false),
             outcome: Cell::new(Ok(0)),
             interface_version: Cell::new(None),
+            completion: Cell::new(Completion::Unknown),
+            candidate: Cell::new(None),
+            notified: Cell::new(false),
+            acknowledging: Cell::new(false),
             buffers: [const { Cell::new(None) }; tpm_service::LOCALITY_COUNT as usize],
             last_fault: Cell::new(None),
             statistics: Cell::new(Statistics::default()),
@@ -229,6 +312,11 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
     /// The service's interface version, once asked.
     pub fn interface_version(&self) -> Option<u32> {
         self.interface_version.get()
+    }
+
+    /// How completions are learnt.
+    pub fn completion(&self) -> Completion {
+        self.completion.get()
     }
 
     /// The last transport fault, if any.
@@ -256,61 +344,10 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
         Page::of(self.window, self.locality.get().value())
     }
 
-    /// One service call; `Ok(None)` when the service is busy and the call
-    /// will be tried again from the alarm.
-    fn call(
-        &self,
-        stage: Stage,
-        request: &tpm_service::ServiceRequest,
-    ) -> Result<Option<tpm_service::ServiceResponse>, TransportFault> {
-        let Some(handle) = self.handle.get() else {
-            return Err(TransportFault::Service(
-                stage,
-                ServiceFailure::Ffa(capsule_ffa::ClientError::NotInitialized),
-            ));
-        };
-        self.count(|statistics| statistics.service_calls += 1);
-        match service::call(&handle, self.carrier.get(), request) {
-            Ok(response) => {
-                self.busy_deadline.set(None);
-                Ok(Some(response))
-            }
-            Err(failure) if failure.is_transient() => {
-                self.count(|statistics| statistics.busy_answers += 1);
-                let now = self.alarm.now();
-                let deadline = match self.busy_deadline.get() {
-                    Some(deadline) => deadline,
-                    None => {
-                        defmt::warn!(
-                            "tpm: the TPM partition is busy or not ready ({}) at {}; trying again for up to {=u64} ms",
-                            failure,
-                            stage,
-                            self.timing.busy_timeout_ms
-                        );
-                        let deadline = now + self.alarm.ticks_from_ms(self.timing.busy_timeout_ms);
-                        self.busy_deadline.set(Some(deadline));
-                        deadline
-                    }
-                };
-                if now >= deadline {
-                    self.busy_deadline.set(None);
-                    return Err(TransportFault::Busy(stage));
-                }
-                self.alarm.set_alarm(
-                    now,
-                    self.alarm.ticks_from_ms(self.timing.busy_retry_ms).max(1),
-                );
-                Ok(None)
-            }
-            Err(failure) => Err(TransportFault::Service(stage, failure)),
-        }
-    }
-
-    /// `START(qualifier)` for the command's locality.
-    fn start(&self, stage: Stage, qualifier: StartQualifier) -> Result<bool, TransportFault> {
-        let request = tpm_service::start(qualifier, self.locality.get().value());
-        self.call(stage, &request)
-            .map(|response| response.is_some())
+    fn buffers_of_locality(&self) -> Option<Buffers> {
+        self.buffers
+            .get(usize::from(self.locality.get().value()))
+            .and_then(Cell::get)
     }
 
     fn enter(&self, stage: Stage) {
@@ -324,17 +361,55 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
             .set(self.alarm.now() + self.alarm.ticks_from_ms(milliseconds));
     }
 
-    /// Runs the command as far as it goes now; arms the alarm if it waits.
+    /// Hands `request` to the request engine (the response comes to
+    /// [`DirectRequestClient::response`]).
+    fn send(&self, request: &ServiceRequest) -> Result<(), ServiceFailure> {
+        let handle = self
+            .handle
+            .get()
+            .ok_or(ServiceFailure::NotSent(ErrorCode::NODEVICE))?;
+        service::send(&handle, self.carrier.get(), request).map_err(ServiceFailure::NotSent)?;
+        self.count(|statistics| statistics.service_calls += 1);
+        Ok(())
+    }
+
+    /// The act of `stage`'s service call: sent, now in flight.
+    fn call(&self, stage: Stage, request: &ServiceRequest) -> Result<bool, TransportFault> {
+        self.send(request)
+            .map_err(|failure| TransportFault::Service(stage, failure))?;
+        self.step.set(Step::Call);
+        Ok(false)
+    }
+
+    /// Runs the command as far as it goes now: until a call is in flight,
+    /// a wait goes on, or the command completes.
     fn advance(&self) {
-        // Each pass either moves to the next step or returns; a command has
-        // at most twelve steps.
-        for _ in 0..16 {
+        // Each pass acts, moves to the next step or returns; a command has
+        // at most fourteen steps.
+        for _ in 0..24 {
+            if self.acknowledging.get() || self.step.get() == Step::Call {
+                return;
+            }
+            if self.notified.get() {
+                // Acknowledged first: the service notifies again only after.
+                match self.send(&tpm_service::finish_notified()) {
+                    Ok(()) => {
+                        self.acknowledging.set(true);
+                        return;
+                    }
+                    Err(failure) => {
+                        defmt::warn!("tpm: FINISH_NOTIFIED not sent: {}", failure);
+                        self.notified.set(false);
+                    }
+                }
+            }
             let Some(stage) = self.stage.get() else {
                 return;
             };
             let result = match self.step.get() {
                 Step::Act => self.act(stage),
                 Step::Wait => self.wait(stage),
+                Step::Call | Step::Retry => return,
             };
             match result {
                 Ok(true) => continue,
@@ -344,18 +419,124 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
         }
     }
 
-    /// The act of `stage`; `Ok(true)` if done (now waiting), `Ok(false)` if
-    /// it will be tried again from the alarm.
+    /// The act of `stage`; `Ok(true)` if it moved on without a call,
+    /// `Ok(false)` once its call is in flight.
     fn act(&self, stage: Stage) -> Result<bool, TransportFault> {
         let crb_fault = |fault: CrbFault| TransportFault::Crb(stage, fault);
-        let access = |error: ErrorCode| TransportFault::Crb(stage, CrbFault::Access(error));
+        let access = |error: ErrorCode| crb_fault(CrbFault::Access(error));
+        let (register, value, qualifier) = match stage {
+            Stage::Version => return self.call(stage, &tpm_service::get_interface_version()),
+            Stage::Features => {
+                return self.call(stage, &tpm_service::get_feature_info(FEATURE_NOTIFICATION))
+            }
+            Stage::Register => return self.register(),
+            Stage::Locality => (
+                crb::LOC_CTRL,
+                crb::loc_ctrl::REQUEST_ACCESS,
+                StartQualifier::LocalityRequest,
+            ),
+            Stage::Ready => (
+                crb::CTRL_REQ,
+                crb::ctrl_req::COMMAND_READY,
+                StartQualifier::Command,
+            ),
+            Stage::Execute => {
+                if self.cancel.get() {
+                    return Err(TransportFault::Cancelled);
+                }
+                let buffers = self
+                    .buffers_of_locality()
+                    .ok_or(crb_fault(CrbFault::NoPage))?;
+                let length = self.length.get();
+                if length > buffers.command_size {
+                    return Err(crb_fault(CrbFault::ResponseSize(length as u32)));
+                }
+                self.page()
+                    .map_err(crb_fault)?
+                    .write(crb::CTRL_CANCEL, 0)
+                    .map_err(access)?;
+                self.buffer
+                    .map(|buffer| self.window.write(buffers.command, &buffer[..length]))
+                    .unwrap_or(Err(ErrorCode::FAIL))
+                    .map_err(access)?;
+                self.window.fence();
+                (crb::CTRL_START, 1, StartQualifier::Command)
+            }
+            Stage::Cancel => (crb::CTRL_CANCEL, 1, StartQualifier::Command),
+            Stage::Idle => (
+                crb::CTRL_REQ,
+                crb::ctrl_req::GO_IDLE,
+                StartQualifier::Command,
+            ),
+            Stage::Relinquish => (
+                crb::LOC_CTRL,
+                crb::loc_ctrl::RELINQUISH,
+                StartQualifier::LocalityRequest,
+            ),
+        };
+        self.page()
+            .map_err(crb_fault)?
+            .write(register, value)
+            .map_err(access)?;
+        self.call(
+            stage,
+            &tpm_service::start(qualifier, self.locality.get().value()),
+        )
+    }
+
+    /// The act of [`Stage::Register`]: binds a free notification ID to the
+    /// partition, then asks the service to set it. Without one, polls.
+    fn register(&self) -> Result<bool, TransportFault> {
+        let (Some(handle), Some(me)) = (self.handle.get(), self.me.get()) else {
+            return Err(TransportFault::Service(
+                Stage::Register,
+                ServiceFailure::NotSent(ErrorCode::NODEVICE),
+            ));
+        };
+        let mut last = ClientError::Unsupported;
+        for offset in 0..64u8 {
+            let id = (PREFERRED_NOTIFICATION_ID + offset) % 64;
+            match handle.bind_notifications(Bitmap::of(id), false, me) {
+                Ok(()) => {
+                    self.candidate.set(Some(id));
+                    return self.call(Stage::Register, &tpm_service::register_for_notification(id));
+                }
+                // Held by another driver here, or by another endpoint at the SPMC.
+                Err(
+                    error @ (ClientError::InvalidArgument(_)
+                    | ClientError::Status(capsule_ffa::Status::Denied)),
+                ) => last = error,
+                Err(error) => {
+                    last = error;
+                    break;
+                }
+            }
+        }
+        self.poll_instead(ServiceFailure::Ffa(last));
+        self.enter(Stage::Locality);
+        Ok(true)
+    }
+
+    /// Completion notifications are not to be had: poll.
+    fn poll_instead(&self, why: ServiceFailure) {
+        self.completion.set(Completion::Polled);
+        defmt::info!(
+            "tpm: completion notifications unavailable ({}); polling the CRB every {=u64} ms",
+            why,
+            self.timing.poll_ms
+        );
+    }
+
+    /// `stage`'s call was answered (not busy): what follows.
+    fn answered(
+        &self,
+        stage: Stage,
+        answer: Result<ServiceResponse, ServiceFailure>,
+    ) -> Result<(), TransportFault> {
+        let failed = |failure| TransportFault::Service(stage, failure);
         match stage {
             Stage::Version => {
-                let Some(response) = self.call(stage, &tpm_service::get_interface_version())?
-                else {
-                    return Ok(false);
-                };
-                let version = response.results[0] as u32;
+                let version = answer.map_err(failed)?.results[0] as u32;
                 if tpm_service::version_major(version) != 1 {
                     return Err(TransportFault::InterfaceVersion(version));
                 }
@@ -366,110 +547,97 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
                     tpm_service::version_minor(version),
                     self.carrier.get().name()
                 );
+                self.enter(Stage::Features);
+            }
+            Stage::Features => match answer {
+                Ok(_) => self.enter(Stage::Register),
+                // NOTSUP (or a service without the function): not offered.
+                Err(failure @ ServiceFailure::Status(_)) => {
+                    self.poll_instead(failure);
+                    self.enter(Stage::Locality);
+                }
+                Err(failure) => return Err(failed(failure)),
+            },
+            Stage::Register => {
+                let id = self.candidate.take().unwrap_or(PREFERRED_NOTIFICATION_ID);
+                match answer {
+                    Ok(_) => {
+                        self.completion.set(Completion::Notified(id));
+                        defmt::info!(
+                            "tpm: completion notifications: ID {=u8} bound to the TPM partition and registered",
+                            id
+                        );
+                    }
+                    Err(failure) => {
+                        if let Some(handle) = self.handle.get() {
+                            let _ = handle.unbind_notifications(Bitmap::of(id));
+                        }
+                        self.poll_instead(failure);
+                    }
+                }
                 self.enter(Stage::Locality);
-                Ok(true)
             }
-            Stage::Locality => self.request(
-                stage,
-                crb::LOC_CTRL,
-                crb::loc_ctrl::REQUEST_ACCESS,
-                StartQualifier::LocalityRequest,
-            ),
-            Stage::Ready => self.request(
-                stage,
-                crb::CTRL_REQ,
-                crb::ctrl_req::COMMAND_READY,
-                StartQualifier::Command,
-            ),
+            // The TPM was told to stop; the locality goes back whatever it says.
+            Stage::Cancel => self.enter(Stage::Idle),
             Stage::Execute => {
-                if self.cancel.get() {
-                    return Err(TransportFault::Cancelled);
-                }
-                let page = self.page().map_err(crb_fault)?;
-                let buffers = self
-                    .buffers_of_locality()
-                    .ok_or(crb_fault(CrbFault::NoPage))?;
-                let length = self.length.get();
-                if length > buffers.command_size {
-                    return Err(crb_fault(CrbFault::ResponseSize(length as u32)));
-                }
-                page.write(crb::CTRL_CANCEL, 0).map_err(access)?;
-                let mut command = None;
-                self.buffer
-                    .map(|buffer| {
-                        command = Some(CommandCode::of_command(&buffer[..length]));
-                        self.window.write(buffers.command, &buffer[..length])
-                    })
-                    .unwrap_or(Err(ErrorCode::FAIL))
-                    .map_err(access)?;
-                self.window.fence();
-                page.write(crb::CTRL_START, 1).map_err(access)?;
-                if !self.start(stage, StartQualifier::Command)? {
-                    return Ok(false);
-                }
-                self.wait_for(duration_ms(command.flatten()));
-                Ok(true)
+                answer.map_err(failed)?;
+                let command = self
+                    .buffer
+                    .map(|buffer| CommandCode::of_command(&buffer[..self.length.get()]))
+                    .flatten();
+                self.wait_for(duration_ms(command));
             }
-            Stage::Idle => self.request(
-                stage,
-                crb::CTRL_REQ,
-                crb::ctrl_req::GO_IDLE,
-                StartQualifier::Command,
-            ),
-            Stage::Relinquish => self.request(
-                stage,
-                crb::LOC_CTRL,
-                crb::loc_ctrl::RELINQUISH,
-                StartQualifier::LocalityRequest,
-            ),
+            Stage::Locality | Stage::Ready | Stage::Idle | Stage::Relinquish => {
+                answer.map_err(failed)?;
+                self.wait_for(self.timing.control_ms);
+            }
         }
+        Ok(())
     }
 
-    /// The act of a control step: `value` into `register` of the
-    /// locality's page, then `START(qualifier)`, then wait for the TPM
-    /// (`TIMEOUT_C`). `Ok(false)` if the service was busy: the act runs again.
-    fn request(
-        &self,
-        stage: Stage,
-        register: usize,
-        value: u32,
-        qualifier: StartQualifier,
-    ) -> Result<bool, TransportFault> {
-        let page = self
-            .page()
-            .map_err(|fault| TransportFault::Crb(stage, fault))?;
-        page.write(register, value)
-            .map_err(|error| TransportFault::Crb(stage, CrbFault::Access(error)))?;
-        if !self.start(stage, qualifier)? {
-            return Ok(false);
+    /// The service was busy or not ready: the act again from the alarm,
+    /// until the busy timeout.
+    fn back_off(&self, stage: Stage, failure: ServiceFailure) -> Result<(), TransportFault> {
+        self.count(|statistics| statistics.busy_answers += 1);
+        let now = self.alarm.now();
+        let deadline = match self.busy_deadline.get() {
+            Some(deadline) => deadline,
+            None => {
+                defmt::warn!(
+                    "tpm: the TPM partition is busy or not ready ({}) at {}; trying again for up to {=u64} ms",
+                    failure,
+                    stage,
+                    self.timing.busy_timeout_ms
+                );
+                let deadline = now + self.alarm.ticks_from_ms(self.timing.busy_timeout_ms);
+                self.busy_deadline.set(Some(deadline));
+                deadline
+            }
+        };
+        if now >= deadline {
+            self.busy_deadline.set(None);
+            return Err(TransportFault::Busy(stage));
         }
-        self.wait_for(self.timing.control_ms);
-        Ok(true)
-    }
-
-    fn buffers_of_locality(&self) -> Option<Buffers> {
-        self.buffers
-            .get(usize::from(self.locality.get().value()))
-            .and_then(Cell::get)
+        self.step.set(Step::Retry);
+        self.alarm.set_alarm(
+            now,
+            self.alarm.ticks_from_ms(self.timing.busy_retry_ms).max(1),
+        );
+        Ok(())
     }
 
     /// The wait of `stage`; `Ok(true)` if it is over (moved on).
     fn wait(&self, stage: Stage) -> Result<bool, TransportFault> {
         let crb_fault = |fault: CrbFault| TransportFault::Crb(stage, fault);
-        let access = |error: ErrorCode| TransportFault::Crb(stage, CrbFault::Access(error));
+        let access = |error: ErrorCode| crb_fault(CrbFault::Access(error));
         let page = self.page().map_err(crb_fault)?;
         let locality = self.locality.get().value();
         let done = match stage {
-            Stage::Version => true,
             Stage::Locality => page.granted(locality).map_err(access)?,
-            Stage::Ready | Stage::Idle => {
-                let bit = if stage == Stage::Ready {
-                    crb::ctrl_req::COMMAND_READY
-                } else {
-                    crb::ctrl_req::GO_IDLE
-                };
-                page.read(crb::CTRL_REQ).map_err(access)? & bit == 0
+            Stage::Ready => {
+                page.read(crb::CTRL_REQ).map_err(access)? & crb::ctrl_req::COMMAND_READY == 0
             }
+            Stage::Idle => page.read(crb::CTRL_REQ).map_err(access)? & crb::ctrl_req::GO_IDLE == 0,
             Stage::Execute => {
                 if self.cancel.get() {
                     return Err(TransportFault::Cancelled);
@@ -477,13 +645,16 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
                 page.read(crb::CTRL_START).map_err(access)? & 1 == 0
             }
             Stage::Relinquish => page.released(locality).map_err(access)?,
+            // No wait: their calls move on.
+            Stage::Version | Stage::Features | Stage::Register | Stage::Cancel => true,
         };
         if done {
             self.finish(stage, &page)?;
             return Ok(true);
         }
         let now = self.alarm.now();
-        if now >= self.deadline.get() {
+        let deadline = self.deadline.get();
+        if now >= deadline {
             return match stage {
                 Stage::Idle => {
                     defmt::warn!(
@@ -500,22 +671,28 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
                 _ => Err(TransportFault::Timeout(stage)),
             };
         }
-        self.count(|statistics| statistics.polls += 1);
-        self.alarm
-            .set_alarm(now, self.alarm.ticks_from_ms(self.timing.poll_ms).max(1));
+        let wait = match self.completion.get() {
+            // The notification wakes the wait; the alarm guards the deadline.
+            Completion::Notified(_) => deadline - now,
+            _ => {
+                self.count(|statistics| statistics.polls += 1);
+                self.alarm
+                    .ticks_from_ms(self.timing.poll_ms)
+                    .clamp(1, deadline - now)
+            }
+        };
+        self.alarm.set_alarm(now, wait);
         Ok(false)
     }
 
     /// `stage`'s wait is over: what follows.
     fn finish(&self, stage: Stage, page: &Page<'_>) -> Result<(), TransportFault> {
+        let crb_fault = |fault: CrbFault| TransportFault::Crb(stage, fault);
         match stage {
-            Stage::Version => self.enter(Stage::Locality),
             Stage::Locality => {
                 let index = usize::from(self.locality.get().value());
                 if self.buffers[index].get().is_none() {
-                    let buffers = page
-                        .buffers()
-                        .map_err(|fault| TransportFault::Crb(stage, fault))?;
+                    let buffers = page.buffers().map_err(crb_fault)?;
                     defmt::debug!("tpm: locality {=usize}: CRB buffers {}", index, buffers);
                     self.buffers[index].set(Some(buffers));
                 }
@@ -525,17 +702,17 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
             Stage::Execute => {
                 let status = page
                     .read(crb::CTRL_STS)
-                    .map_err(|error| TransportFault::Crb(stage, CrbFault::Access(error)))?;
+                    .map_err(|error| crb_fault(CrbFault::Access(error)))?;
                 let outcome = if status & crb::ctrl_sts::ERROR != 0 {
                     Err(TransportFault::TpmError)
                 } else {
                     let buffers = self
                         .buffers_of_locality()
-                        .ok_or(TransportFault::Crb(stage, CrbFault::NoPage))?;
+                        .ok_or(crb_fault(CrbFault::NoPage))?;
                     self.buffer
                         .map(|buffer| page.read_response(&buffers, buffer))
                         .unwrap_or(Err(CrbFault::Access(ErrorCode::FAIL)))
-                        .map_err(|fault| TransportFault::Crb(stage, fault))
+                        .map_err(crb_fault)
                 };
                 if let Err(fault) = outcome {
                     self.note(fault);
@@ -545,6 +722,7 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
             }
             Stage::Idle => self.enter(Stage::Relinquish),
             Stage::Relinquish => self.complete(),
+            Stage::Version | Stage::Features | Stage::Register | Stage::Cancel => {}
         }
         Ok(())
     }
@@ -554,22 +732,18 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
         defmt::error!("tpm: command failed: {}", fault);
     }
 
-    /// A fault at `stage`: give the locality back if it was taken, then complete.
+    /// A fault at `stage`: stop the TPM and give the locality back if it
+    /// was taken, then complete.
     fn fault(&self, stage: Stage, fault: TransportFault) {
         self.note(fault);
         self.outcome.set(Err(fault));
         match (stage, fault) {
             (Stage::Execute, TransportFault::Timeout(_) | TransportFault::Cancelled) => {
-                // Tell the TPM to stop, then give the locality back.
-                let cancelled = self
-                    .page()
-                    .is_ok_and(|page| page.write(crb::CTRL_CANCEL, 1).is_ok());
-                if cancelled {
-                    let _ = self.start(stage, StartQualifier::Command);
-                }
-                self.enter(Stage::Idle);
+                self.cancel.set(false);
+                self.enter(Stage::Cancel);
             }
             (Stage::Ready | Stage::Execute, _) => self.enter(Stage::Relinquish),
+            (Stage::Cancel, _) => self.enter(Stage::Idle),
             _ => self.complete(),
         }
     }
@@ -577,6 +751,7 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
     /// Hands the buffer back to the client with the outcome.
     fn complete(&self) {
         self.stage.set(None);
+        self.step.set(Step::Act);
         self.cancel.set(false);
         self.busy_deadline.set(None);
         let outcome = self.outcome.replace(Ok(0));
@@ -594,15 +769,58 @@ impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
         self.client
             .map(|client| client.command_complete(buffer, length, result));
     }
+
+    /// Acts on a cancel, then runs the command as far as it goes.
+    fn run(&self) {
+        if self.cancel.get() && self.step.get() != Step::Call {
+            let cancelled = || {
+                self.note(TransportFault::Cancelled);
+                self.outcome.set(Err(TransportFault::Cancelled));
+                self.cancel.set(false);
+            };
+            match (self.stage.get(), self.step.get()) {
+                // Nothing taken yet: done. (A notification ID bound for a
+                // registration still being asked is given back.)
+                (Some(Stage::Version | Stage::Features | Stage::Register), _)
+                | (Some(Stage::Locality), Step::Act | Step::Retry) => {
+                    if let (Some(id), Some(handle)) = (self.candidate.take(), self.handle.get()) {
+                        let _ = handle.unbind_notifications(Bitmap::of(id));
+                    }
+                    cancelled();
+                    self.complete();
+                    return;
+                }
+                // The locality is held, the command not given yet: give it back.
+                (Some(Stage::Locality | Stage::Ready), _) => {
+                    cancelled();
+                    self.enter(Stage::Relinquish);
+                }
+                // The command runs: `act`/`wait` stop it through the CRB.
+                (Some(Stage::Execute), _) => {
+                    if self.step.get() == Step::Retry {
+                        self.step.set(Step::Act);
+                    }
+                }
+                // Too late: it completed; the response stands.
+                _ => self.cancel.set(false),
+            }
+        }
+        self.advance();
+    }
 }
 
-impl<'a, A: Alarm<'a>> PartitionDriver<'a> for TpmCrbFfa<'a, A> {
+impl<'a> PartitionDriver<'a> for TpmCrbFfa<'a> {
     fn name(&self) -> &'static str {
         "tpm-crb-ffa"
     }
 
     fn uuids(&self) -> &'static [Uuid] {
         &TPM_UUIDS
+    }
+
+    fn setup(&'a self) {
+        self.me.set(self);
+        self.alarm.set_alarm_client(self);
     }
 
     fn bind(&self, handle: PartitionHandle<'a>) -> Result<(), ErrorCode> {
@@ -623,6 +841,10 @@ impl<'a, A: Alarm<'a>> PartitionDriver<'a> for TpmCrbFfa<'a, A> {
             );
             return Err(ErrorCode::NOSUPPORT);
         }
+        let me = self.me.get().ok_or(ErrorCode::FAIL)?;
+        handle.set_request_client(me).inspect_err(|_| {
+            defmt::error!("tpm: this board gives the FF-A bus no split-phase requests");
+        })?;
         let carrier = Carrier::for_partition(&handle);
         self.carrier.set(carrier);
         self.handle.set(handle);
@@ -637,7 +859,44 @@ impl<'a, A: Alarm<'a>> PartitionDriver<'a> for TpmCrbFfa<'a, A> {
     }
 }
 
-impl<'a, A: Alarm<'a>> Tpm<'a> for TpmCrbFfa<'a, A> {
+impl DirectRequestClient for TpmCrbFfa<'_> {
+    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+        let answer = service::decode(result);
+        if self.acknowledging.take() {
+            self.notified.set(false);
+            match answer {
+                Ok(_) => self.count(|statistics| statistics.notifications += 1),
+                Err(failure) => defmt::warn!("tpm: FINISH_NOTIFIED refused: {}", failure),
+            }
+        } else if let (Some(stage), Step::Call) = (self.stage.get(), self.step.get()) {
+            self.step.set(Step::Act);
+            let next = match answer {
+                Err(failure) if failure.is_transient() => self.back_off(stage, failure),
+                answer => {
+                    self.busy_deadline.set(None);
+                    self.answered(stage, answer)
+                }
+            };
+            if let Err(fault) = next {
+                self.fault(stage, fault);
+            }
+        }
+        self.run();
+    }
+}
+
+impl NotificationClient for TpmCrbFfa<'_> {
+    fn notified(&self, _partition: PartitionId, bitmap: Bitmap, _vcpu: Option<u16>) {
+        if let Completion::Notified(id) = self.completion.get() {
+            if bitmap.contains(id) {
+                self.notified.set(true);
+                self.deferred_call.set();
+            }
+        }
+    }
+}
+
+impl<'a> Tpm<'a> for TpmCrbFfa<'a> {
     fn set_client(&self, client: &'a dyn TpmClient) {
         self.client.set(client);
     }
@@ -683,11 +942,13 @@ impl<'a, A: Alarm<'a>> Tpm<'a> for TpmCrbFfa<'a, A> {
         self.locality.set(locality);
         self.cancel.set(false);
         self.outcome.set(Ok(0));
-        self.enter(if self.interface_version.get().is_some() {
-            Stage::Locality
-        } else {
-            Stage::Version
-        });
+        self.enter(
+            match (self.interface_version.get(), self.completion.get()) {
+                (None, _) => Stage::Version,
+                (Some(_), Completion::Unknown) => Stage::Features,
+                _ => Stage::Locality,
+            },
+        );
         self.deferred_call.set();
         Ok(())
     }
@@ -697,54 +958,47 @@ impl<'a, A: Alarm<'a>> Tpm<'a> for TpmCrbFfa<'a, A> {
             return Err(ErrorCode::ALREADY);
         }
         self.cancel.set(true);
-        let _ = self.alarm.disarm();
         self.deferred_call.set();
         Ok(())
     }
 }
 
-impl<'a, A: Alarm<'a>> TpmCrbFfa<'a, A> {
-    /// Acts on a cancel, then runs the command as far as it goes.
-    fn run(&self) {
-        if self.cancel.get() {
-            match (self.stage.get(), self.step.get()) {
-                // Nothing taken yet: done.
-                (Some(Stage::Version), _) | (Some(Stage::Locality), Step::Act) => {
-                    self.note(TransportFault::Cancelled);
-                    self.outcome.set(Err(TransportFault::Cancelled));
-                    self.complete();
-                    return;
-                }
-                // The locality is held, the command not given yet: give it back.
-                (Some(Stage::Locality | Stage::Ready), _) => {
-                    self.note(TransportFault::Cancelled);
-                    self.outcome.set(Err(TransportFault::Cancelled));
-                    self.cancel.set(false);
-                    self.enter(Stage::Relinquish);
-                }
-                // The command runs: `act`/`wait` stop it through the CRB.
-                (Some(Stage::Execute), _) => {}
-                // Too late: it completed; the response stands.
-                _ => self.cancel.set(false),
-            }
-        }
-        self.advance();
-    }
-}
-
-impl<'a, A: Alarm<'a>> AlarmClient for TpmCrbFfa<'a, A> {
+impl AlarmClient for TpmCrbFfa<'_> {
     fn alarm(&self) {
+        if self.step.get() == Step::Retry {
+            self.step.set(Step::Act);
+        }
         self.run();
     }
 }
 
-impl<'a, A: Alarm<'a>> DeferredCallClient for TpmCrbFfa<'a, A> {
+impl<'a> DeferredCallClient for TpmCrbFfa<'a> {
     fn handle_deferred_call(&self) {
-        let _ = self.alarm.disarm();
         self.run();
     }
 
     fn register(&'static self) {
         self.deferred_call.register(self);
+    }
+}
+
+impl ReportSection for TpmCrbFfa<'_> {
+    fn log_report(&self) {
+        let Some(handle) = self.handle.get() else {
+            return;
+        };
+        let statistics = self.statistics.get();
+        defmt::info!(
+            "tpm report: partition {=u16:#06x} over {=str}, completion {}: {=u32} commands, {=u32} failed, {=u32} service calls, {=u32} notifications, {=u32} polls, {=u32} busy answers",
+            handle.id().raw(),
+            self.carrier.get().name(),
+            self.completion.get(),
+            statistics.commands,
+            statistics.failures,
+            statistics.service_calls,
+            statistics.notifications,
+            statistics.polls,
+            statistics.busy_answers
+        );
     }
 }

@@ -5,7 +5,7 @@
 //! - [`tpm2`]: TPM 2.0 commands and strictly parsed responses (pure);
 //! - [`event_log`]: the TCG crypto-agile event log, written and read back,
 //!   and its replay (pure);
-//! - [`service`]: the TPM service over FF-A (DEN0138), one direct request a call;
+//! - [`service`]: the TPM service over FF-A (DEN0138), one split-phase direct request a call;
 //! - [`crb`]: the CRB in the chip's MMIO window, and what is checked in it;
 //! - [`driver`]: [`TpmCrbFfa`], the partition driver and the TPM HIL;
 //! - [`mux`]: several users of one TPM, each a TPM on the HIL;

@@ -1,5 +1,5 @@
 //! The TPM service over FF-A (Arm DEN0138) as the driver calls it: one
-//! direct request per call, through the partition's handle.
+//! split-phase direct request per call, through the partition's handle.
 //!
 //! As Linux's `tpm_crb_ffa.c` does, a call goes out as
 //! `FFA_MSG_SEND_DIRECT_REQ2` when the partition receives it (properties
@@ -7,16 +7,17 @@
 //! `REQ2` on does not offer it), else as the 64-bit `DIRECT_REQ` to an
 //! AArch64 partition, else the 32-bit one. The status comes back in w4/x4.
 //!
-//! Every call is one direct request, which today blocks until the partition
-//! answers (the FF-A client's bounded `BUSY` retries and `FFA_RUN`
-//! resumptions included). The driver makes calls only from its deferred
-//! call and alarm, never from a client's downcall, so when direct requests
-//! become split-phase the change stays in this module and the driver's
-//! `Act` steps.
+//! [`send`] hands the request to the bus's request engine and returns at
+//! once; the response arrives through the driver's
+//! [`DirectRequestClient`](capsule_ffa::requests::DirectRequestClient),
+//! from the main loop, and [`decode`] reads the service's answer out of it.
+//! The engine backs off `BUSY`/`RETRY` and resumes a preempted or yielded
+//! partition on its own, within its retry policy.
 
-use capsule_ffa::messaging::{DirectMessage2, DirectMessage32, DirectMessage64};
+use capsule_ffa::messaging::{AnyDirectMessage, DirectMessage2, DirectMessage32, DirectMessage64};
 use capsule_ffa::{ClientError, PartitionHandle, Status};
 use ffa_abi::tpm_service::{ServiceRequest, ServiceResponse, ServiceStatus};
+use kernel::ErrorCode;
 
 /// Which direct request carries the calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -54,6 +55,8 @@ impl Carrier {
 /// Why a call failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
 pub enum ServiceFailure {
+    /// The request could not be handed to the request engine.
+    NotSent(ErrorCode),
     /// The direct request failed (FF-A's error).
     Ffa(ClientError),
     /// The service answered a status other than success.
@@ -64,7 +67,7 @@ pub enum ServiceFailure {
 
 impl ServiceFailure {
     /// Whether trying again later may succeed: the partition is busy or not
-    /// ready yet (`BUSY`, `NOT_READY`, `RETRY`, or the client's `BUSY`
+    /// ready yet (`BUSY`, `NOT_READY`, `RETRY`, or the engine's `BUSY`
     /// retries ran out). Linux retries these for up to 2 s.
     pub const fn is_transient(&self) -> bool {
         matches!(
@@ -77,49 +80,50 @@ impl ServiceFailure {
     }
 }
 
-/// Makes one call to the service behind `handle` with `carrier`.
-pub fn call(
+/// Sends `request` to the service behind `handle` with `carrier`,
+/// split-phase: the answer comes to the handle's request client.
+pub fn send(
     handle: &PartitionHandle<'_>,
     carrier: Carrier,
     request: &ServiceRequest,
-) -> Result<ServiceResponse, ServiceFailure> {
-    let registers = match carrier {
+) -> Result<(), ErrorCode> {
+    match carrier {
         Carrier::DirectRequest2 => {
             let mut payload = [0u64; 14];
             payload[..4].copy_from_slice(&request.direct2_payload());
-            let response = handle
-                .direct_request(&DirectMessage2::new(payload))
-                .map_err(ServiceFailure::Ffa)?;
-            [
-                response.payload[0],
-                response.payload[1],
-                response.payload[2],
-                response.payload[3],
-            ]
+            handle.send(&DirectMessage2::new(payload))
         }
-        Carrier::DirectRequest64 => {
-            let response = handle
-                .direct_request(&DirectMessage64::new(request.direct_payload()))
-                .map_err(ServiceFailure::Ffa)?;
-            [
-                response.payload[1],
-                response.payload[2],
-                response.payload[3],
-                response.payload[4],
-            ]
-        }
-        Carrier::DirectRequest32 => {
-            let payload = request.direct_payload().map(|value| value as u32);
-            let response = handle
-                .direct_request(&DirectMessage32::new(payload))
-                .map_err(ServiceFailure::Ffa)?;
-            [
-                u64::from(response.payload[1]),
-                u64::from(response.payload[2]),
-                u64::from(response.payload[3]),
-                u64::from(response.payload[4]),
-            ]
-        }
+        Carrier::DirectRequest64 => handle.send(&DirectMessage64::new(request.direct_payload())),
+        Carrier::DirectRequest32 => handle.send(&DirectMessage32::new(
+            request.direct_payload().map(|value| value as u32),
+        )),
+    }
+}
+
+/// The service's answer in the outcome of a request [`send`] made: the
+/// status and results in w4–w7 (x4–x7), whatever carried them.
+pub fn decode(
+    result: Result<AnyDirectMessage, ClientError>,
+) -> Result<ServiceResponse, ServiceFailure> {
+    let registers = match result.map_err(ServiceFailure::Ffa)? {
+        AnyDirectMessage::Two(message) => [
+            message.payload[0],
+            message.payload[1],
+            message.payload[2],
+            message.payload[3],
+        ],
+        AnyDirectMessage::Bits64(message) => [
+            message.payload[1],
+            message.payload[2],
+            message.payload[3],
+            message.payload[4],
+        ],
+        AnyDirectMessage::Bits32(message) => [
+            u64::from(message.payload[1]),
+            u64::from(message.payload[2]),
+            u64::from(message.payload[3]),
+            u64::from(message.payload[4]),
+        ],
     };
     let response = ServiceResponse::from_registers(registers);
     match response.status() {
