@@ -78,11 +78,17 @@ pub enum FaultKind {
     TpmMalformedResponse,
     /// The TPM's response to TPM2_Startup carries a tag that is not one.
     TpmMalformedStartup,
+    /// The TPM partition offers no completion notifications and its
+    /// commands run a given time: the driver polls.
+    TpmPolled,
 }
 
 /// How long the TPM partition answers BUSY or NOT_READY in `tpm-late` and
 /// `tpm-not-ready`, unless given.
 pub const DEFAULT_TPM_LATE_MICROSECONDS: u64 = 300_000;
+
+/// How long a command of the TPM partition runs in `tpm-polled`, unless given.
+pub const DEFAULT_TPM_POLLED_MICROSECONDS: u64 = 3_000;
 
 /// A fault mode as the user names it.
 #[derive(Debug, Clone, Copy)]
@@ -267,6 +273,12 @@ pub const FAULT_MODES: &[FaultMode] = &[
         description: "the TPM's TPM2_Startup response has the tag 0x1234: the TPM is refused, measurement is unavailable",
         amount: None,
     },
+    FaultMode {
+        kind: FaultKind::TpmPolled,
+        name: "tpm-polled",
+        description: "the TPM partition offers no completion notifications (GET_FEATURE_INFO: NOTSUP) and its commands run N µs after START (0: within it): the driver polls the CRB",
+        amount: Some(("microseconds, at most 65535", DEFAULT_TPM_POLLED_MICROSECONDS)),
+    },
 ];
 
 /// One fault to inject: a mode and, for modes that take one, an amount.
@@ -418,6 +430,11 @@ impl Fault {
             | FaultKind::TpmNotReady
             | FaultKind::TpmMalformedResponse
             | FaultKind::TpmMalformedStartup => {}
+            FaultKind::TpmPolled => {
+                u16::try_from(self.amount()).map_err(|_| {
+                    Error::new("the amount of fault mode tpm-polled is too large (at most 65535)")
+                })?;
+            }
         }
         Ok(())
     }
@@ -442,6 +459,11 @@ impl Fault {
             FaultKind::TpmMalformedStartup => {
                 tpm.malformed = MalformedResponse::WrongTag;
                 tpm.malformed_command = 0x144;
+            }
+            FaultKind::TpmPolled => {
+                tpm.notifications = false;
+                // Checked in `apply`.
+                tpm.background_microseconds = u16::try_from(self.amount()).unwrap_or(u16::MAX);
             }
             _ => {}
         }
