@@ -67,9 +67,42 @@ pub const SPEC_ID_EVENT_SIZE: usize = 32 + SPEC_ID_DATA_SIZE;
 /// Size of a `TCG_PCR_EVENT2` with one SHA-256 digest, before its data.
 pub const EVENT2_HEADER_SIZE: usize = 4 + 4 + 4 + 2 + SHA256_SIZE + 4;
 
+/// SHA-256 in pieces, for every hash the capsule computes (the image's
+/// segments, events, the replay): one copy of the hash's code, not one
+/// inlined at each use.
+pub struct Hasher(Sha256);
+
+impl Hasher {
+    /// A hash of nothing yet.
+    #[inline(never)]
+    pub fn new() -> Hasher {
+        Hasher(Sha256::new())
+    }
+
+    /// Hashes `data` next.
+    #[inline(never)]
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    /// The digest of everything given.
+    #[inline(never)]
+    pub fn finish(self) -> Sha256Digest {
+        self.0.finalize().into()
+    }
+}
+
+impl Default for Hasher {
+    fn default() -> Self {
+        Hasher::new()
+    }
+}
+
 /// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> Sha256Digest {
-    Sha256::digest(data).into()
+    let mut hasher = Hasher::new();
+    hasher.update(data);
+    hasher.finish()
 }
 
 /// Why the log could not take an event.
@@ -311,10 +344,10 @@ pub fn replay(log: &[u8]) -> Result<Replay, LogError> {
             continue;
         }
         let value = &mut values[usize::from(event.pcr.index())];
-        let mut hasher = Sha256::new();
-        hasher.update(*value);
-        hasher.update(event.digest);
-        *value = hasher.finalize().into();
+        let mut hasher = Hasher::new();
+        hasher.update(value);
+        hasher.update(&event.digest);
+        *value = hasher.finish();
         extended = extended.with(event.pcr);
     }
     Ok(Replay {

@@ -35,7 +35,6 @@ use kernel::hil::image::LoadedImage;
 use kernel::hil::tpm::{Locality, Tpm, TpmClient};
 use kernel::init_queue::{ConditionId, ConditionSet, Probe, ProbeResult, Queue};
 use kernel::ErrorCode;
-use sha2::{Digest, Sha256};
 
 use crate::event_log::{
     self, EventLog, LogError, EV_EFI_PLATFORM_FIRMWARE_BLOB2, EV_NONHOST_CONFIG, EV_SEPARATOR,
@@ -246,7 +245,7 @@ impl<'a> MeasuredBoot<'a> {
         let pcr = PcrIndex::new(IMAGE_PCR).ok_or(ErrorCode::FAIL)?;
         for index in 0..image.segment_count() {
             let segment = image.segment(index).ok_or(ErrorCode::FAIL)?;
-            let mut hasher = Sha256::new();
+            let mut hasher = event_log::Hasher::new();
             let mut chunk = [0u8; IMAGE_CHUNK];
             let mut offset = 0;
             while offset < segment.length {
@@ -255,7 +254,7 @@ impl<'a> MeasuredBoot<'a> {
                 hasher.update(&chunk[..take]);
                 offset += take;
             }
-            let digest: Sha256Digest = hasher.finalize().into();
+            let digest = hasher.finish();
             // "kernel .text" and its NUL (UEFI firmware counts the NUL in
             // BlobDescriptionSize; tpm2_eventlog prints it as a string).
             let mut description = [0u8; 32];
