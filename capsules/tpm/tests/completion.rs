@@ -116,3 +116,46 @@ fn without_notifications_a_tpm_done_within_start_needs_no_poll() {
     );
     assert_eq!(board.alarm.now(), 0, "no time spent waiting");
 }
+
+#[test]
+fn a_notification_id_held_by_another_sender_is_skipped() {
+    let _guard = testbed::deferred::exclusive();
+    let board = board(
+        FaultConfig::default(),
+        TpmConfig::healthy(),
+        ClientConfig::DEFAULT,
+    );
+    // Before the kernel runs, the normal world's ID 16 is bound to the
+    // notifier partition (as another driver would hold it): the SPMC
+    // answers the TPM driver's BIND of 16 with DENIED.
+    let call = |values: &[u64]| {
+        let mut registers = [0u64; 18];
+        registers[..values.len()].copy_from_slice(values);
+        board
+            .monitor
+            .memory()
+            .with(|memory| board.monitor.world_mut().handle(&registers, memory, 0))
+    };
+    call(&[u64::from(ffa_abi::function::FFA_VERSION), 0x1_0002]);
+    let bound = call(&[
+        u64::from(FFA_NOTIFICATION_BIND),
+        0x8004 << 16,
+        0,
+        1 << PREFERRED_NOTIFICATION_ID,
+    ]);
+    assert!(
+        matches!(bound, ffa_model::Outcome::Return(reply) if reply[0] == u64::from(ffa_abi::function::FFA_SUCCESS_32)),
+        "{bound:?}"
+    );
+    board.boot();
+    assert_eq!(board.measured.state(), MeasurementState::Verified);
+    let next = PREFERRED_NOTIFICATION_ID + 1;
+    assert_eq!(board.driver.completion(), Completion::Notified(next));
+    assert_eq!(
+        board.monitor.world().tpm().registered_notification(),
+        Some(next)
+    );
+    assert_eq!(board.monitor.count(FFA_NOTIFICATION_BIND), 2, "16, then 17");
+    let statistics = board.driver.statistics();
+    assert_eq!(statistics.notifications, statistics.commands);
+}
