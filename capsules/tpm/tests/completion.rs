@@ -21,12 +21,7 @@ use testbed::leak;
 #[test]
 fn an_offered_notification_completes_every_command() {
     let _guard = testbed::deferred::exclusive();
-    let board = board(
-        FaultConfig::default(),
-        TpmConfig::healthy(),
-        ClientConfig::DEFAULT,
-    );
-    board.boot();
+    let board = booted(TpmConfig::healthy());
     assert_eq!(board.measured.state(), MeasurementState::Verified);
     assert_eq!(
         board.driver.completion(),
@@ -65,16 +60,11 @@ fn an_offered_notification_completes_every_command() {
 #[test]
 fn without_notifications_a_slow_tpm_is_polled() {
     let _guard = testbed::deferred::exclusive();
-    let board = board(
-        FaultConfig::default(),
-        TpmConfig {
-            notifications: false,
-            background_microseconds: 3_000,
-            ..TpmConfig::healthy()
-        },
-        ClientConfig::DEFAULT,
-    );
-    board.boot();
+    let board = booted(TpmConfig {
+        notifications: false,
+        background_microseconds: 3_000,
+        ..TpmConfig::healthy()
+    });
     assert_eq!(board.measured.state(), MeasurementState::Verified);
     assert_eq!(board.driver.completion(), Completion::Polled);
     assert_eq!(board.monitor.world().tpm().registered_notification(), None);
@@ -96,16 +86,11 @@ fn without_notifications_a_slow_tpm_is_polled() {
 #[test]
 fn without_notifications_a_tpm_done_within_start_needs_no_poll() {
     let _guard = testbed::deferred::exclusive();
-    let board = board(
-        FaultConfig::default(),
-        TpmConfig {
-            notifications: false,
-            background_microseconds: 0,
-            ..TpmConfig::healthy()
-        },
-        ClientConfig::DEFAULT,
-    );
-    board.boot();
+    let board = booted(TpmConfig {
+        notifications: false,
+        background_microseconds: 0,
+        ..TpmConfig::healthy()
+    });
     assert_eq!(board.measured.state(), MeasurementState::Verified);
     assert_eq!(board.driver.completion(), Completion::Polled);
     let statistics = board.driver.statistics();

@@ -4,14 +4,12 @@
 
 mod common;
 
-use capsule_ffa::client::ClientConfig;
 use capsule_tpm::measured_boot::{MeasurementFailure, MeasurementState};
 use capsule_tpm::service::Carrier;
 use capsule_tpm::startup::{Absence, StartupStep, TpmState};
 use common::*;
 use ffa_abi::Status;
 use ffa_model::tpm::config::TpmConfig;
-use ffa_model::FaultConfig;
 use kernel::hil::time::Time;
 use kernel::init_queue::{EntryState, Queue as _};
 use kernel::ErrorCode;
@@ -19,12 +17,7 @@ use kernel::ErrorCode;
 #[test]
 fn measured_boot_extends_in_order_and_the_replay_matches() {
     let _guard = testbed::deferred::exclusive();
-    let board = board(
-        FaultConfig::default(),
-        TpmConfig::healthy(),
-        ClientConfig::DEFAULT,
-    );
-    board.boot();
+    let board = booted(TpmConfig::healthy());
     assert_eq!(board.driver.last_fault(), None);
     assert_eq!(board.measured.state(), MeasurementState::Verified);
     assert_eq!(board.queue.state(board.measured_entry), EntryState::Ready);
@@ -98,16 +91,11 @@ fn measured_boot_extends_in_order_and_the_replay_matches() {
 fn a_late_tpm_delays_measurement_and_loses_nothing() {
     for error in [Status::Busy, Status::NotReady] {
         let _guard = testbed::deferred::exclusive();
-        let board = board(
-            FaultConfig::default(),
-            TpmConfig {
-                late_microseconds: 300_000,
-                late_error: error,
-                ..TpmConfig::healthy()
-            },
-            ClientConfig::DEFAULT,
-        );
-        board.boot();
+        let board = booted(TpmConfig {
+            late_microseconds: 300_000,
+            late_error: error,
+            ..TpmConfig::healthy()
+        });
         assert_eq!(
             board.measured.state(),
             MeasurementState::Verified,
@@ -128,15 +116,10 @@ fn a_late_tpm_delays_measurement_and_loses_nothing() {
 #[test]
 fn a_tpm_that_stays_busy_fails_after_two_seconds() {
     let _guard = testbed::deferred::exclusive();
-    let board = board(
-        FaultConfig::default(),
-        TpmConfig {
-            late_microseconds: 60_000_000,
-            ..TpmConfig::healthy()
-        },
-        ClientConfig::DEFAULT,
-    );
-    board.boot();
+    let board = booted(TpmConfig {
+        late_microseconds: 60_000_000,
+        ..TpmConfig::healthy()
+    });
     assert_eq!(
         board.startup.state(),
         TpmState::Failed(
@@ -156,15 +139,10 @@ fn a_tpm_that_stays_busy_fails_after_two_seconds() {
 #[test]
 fn without_a_tpm_partition_measurement_is_unavailable_and_says_why() {
     let _guard = testbed::deferred::exclusive();
-    let board = board(
-        FaultConfig::default(),
-        TpmConfig {
-            absent: true,
-            ..TpmConfig::healthy()
-        },
-        ClientConfig::DEFAULT,
-    );
-    board.boot();
+    let board = booted(TpmConfig {
+        absent: true,
+        ..TpmConfig::healthy()
+    });
     assert_eq!(
         board.startup.state(),
         TpmState::Absent(Absence::NoPartition)

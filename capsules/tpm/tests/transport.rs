@@ -22,16 +22,11 @@ use testbed::leak;
 fn malformed_responses_are_refused_never_trusted() {
     let _guard = testbed::deferred::exclusive();
     // A PCR_Read whose size field runs past the response buffer.
-    let first = board(
-        FaultConfig::default(),
-        TpmConfig {
-            malformed: MalformedResponse::SizeBeyondBuffer,
-            malformed_command: 0x17E,
-            ..TpmConfig::healthy()
-        },
-        ClientConfig::DEFAULT,
-    );
-    first.boot();
+    let first = booted(TpmConfig {
+        malformed: MalformedResponse::SizeBeyondBuffer,
+        malformed_command: 0x17E,
+        ..TpmConfig::healthy()
+    });
     assert_eq!(
         first.measured.state(),
         MeasurementState::Failed(MeasurementFailure::ReadTransport(ErrorCode::FAIL))
@@ -51,16 +46,11 @@ fn malformed_responses_are_refused_never_trusted() {
         (MalformedResponse::FatalError, 0x143, "Transport"),
     ] {
         let _ = &_guard;
-        let broken = board(
-            FaultConfig::default(),
-            TpmConfig {
-                malformed: kind,
-                malformed_command: command,
-                ..TpmConfig::healthy()
-            },
-            ClientConfig::DEFAULT,
-        );
-        broken.boot();
+        let broken = booted(TpmConfig {
+            malformed: kind,
+            malformed_command: command,
+            ..TpmConfig::healthy()
+        });
         let state = broken.startup.state();
         let text = format!("{state:?}");
         assert!(text.contains(expected), "{kind:?}: {text}");
@@ -96,12 +86,7 @@ fn a_v1_1_host_calls_the_service_with_64_bit_direct_requests() {
 #[test]
 fn commands_time_out_and_cancel_through_the_crb() {
     let _guard = testbed::deferred::exclusive();
-    let board = board(
-        FaultConfig::default(),
-        TpmConfig::healthy(),
-        ClientConfig::DEFAULT,
-    );
-    board.boot();
+    let board = booted(TpmConfig::healthy());
     let recorder = leak(Recorder::default());
     board.console.set_client(recorder);
 

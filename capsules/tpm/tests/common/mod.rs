@@ -145,6 +145,14 @@ impl kernel::init_queue::InitQueueClient for SettleCounter {
     }
 }
 
+/// A board with the SPMC healthy and the client's defaults, booted, its
+/// TPM partition as `tpm` says.
+pub fn booted(tpm: TpmConfig) -> Board {
+    let board = board(FaultConfig::default(), tpm, ClientConfig::DEFAULT);
+    board.boot();
+    board
+}
+
 pub fn board(config: FaultConfig, tpm: TpmConfig, client_config: ClientConfig) -> Board {
     let memory = Memory::new();
     let rx = leak(memory.page(0x4010_0000, 4096));
