@@ -9,7 +9,7 @@
 //! ```ignore
 //! let optee = OpteeComponent::new(queue, ffa, pool, optee_alarm, SelfTestChoice::Skip)
 //!     .finalize(optee_component_static!())?;
-//! boot.add_section(optee.driver)?;          // its part of the boot report
+//! boot.add_report_section(optee.driver)?;   // its part of the boot report
 //! // the console's groups: [..., optee.commands]
 //! ```
 

@@ -15,7 +15,9 @@
 //! - [`memory_check`]: the direct-request protocol of the project's test
 //!   partitions (echo, and the memory check), with its byte patterns;
 //! - [`optee`]: OP-TEE's ABI over FF-A, spoken by the kernel's OP-TEE driver
-//!   and the model's OP-TEE.
+//!   and the model's OP-TEE;
+//! - [`tpm_service`]: the TPM service over FF-A (Arm DEN0138) and the CRB
+//!   register layout, shared by the kernel's TPM driver and the model's TPM.
 //!
 //! ```
 //! use ffa_abi::{FunctionId, Status, Version};
@@ -40,6 +42,7 @@ pub mod partition;
 pub mod reply;
 pub mod status;
 pub mod test_services;
+pub mod tpm_service;
 pub mod uuid;
 pub mod version;
 

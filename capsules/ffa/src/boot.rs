@@ -1,8 +1,8 @@
 //! Boot completion: once readiness has finished (the monitor answered, FF-A
 //! is absent, or the deadline passed), the init queue has settled and the
 //! FF-A bus has no work under way (drivers' split-phase requests and the
-//! work they hold open), log the boot report (with the sections drivers
-//! add: [`ReportSection`]) and what is still pending, then tell the board.
+//! work they hold open), log the boot report and what is still pending,
+//! then tell the board.
 //!
 //! [`BootCompletion`] is the init queue's client and the readiness poller's
 //! client at once; the board only supplies a [`BootClient`] for what it
@@ -24,6 +24,7 @@ use crate::report;
 use ffa_abi::Version;
 use kernel::cells::OptionalCell;
 use kernel::init_queue::{InitQueueClient, Queue};
+use kernel::ErrorCode;
 
 /// How boot ended for FF-A.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -48,21 +49,22 @@ impl BootOutcome {
     }
 }
 
+/// A part of the boot report another capsule contributes (measured boot:
+/// what was measured, or why measurement is unavailable).
+pub trait ReportSection {
+    /// Logs the section's lines. Called once, after the FF-A report.
+    fn log_report(&self);
+}
+
+/// How many report sections a boot completion holds.
+pub const REPORT_SECTIONS: usize = 4;
+
 /// Told when boot is over.
 pub trait BootClient {
     /// Readiness has finished and the init queue settled; the boot report
     /// has been logged. Called once, with how boot ended.
     fn boot_complete(&self, outcome: BootOutcome);
 }
-
-/// A part of the boot report a driver adds (logged after the FF-A report).
-pub trait ReportSection {
-    /// Logs the section.
-    fn log_report(&self);
-}
-
-/// Sections the boot report takes from drivers.
-pub const REPORT_SECTIONS: usize = 4;
 
 /// How readiness finished.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,15 +99,15 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
         }
     }
 
-    /// Adds a driver's section to the boot report; `NOMEM` past
-    /// [`REPORT_SECTIONS`].
-    pub fn add_section(&self, section: &'a dyn ReportSection) -> Result<(), kernel::ErrorCode> {
-        let free = self
+    /// Adds `section` to the boot report, after the FF-A lines.
+    /// `Err(NOMEM)` once [`REPORT_SECTIONS`] are added.
+    pub fn add_report_section(&self, section: &'a dyn ReportSection) -> Result<(), ErrorCode> {
+        let slot = self
             .sections
             .iter()
-            .find(|cell| cell.is_none())
-            .ok_or(kernel::ErrorCode::NOMEM)?;
-        free.set(section);
+            .find(|slot| slot.is_none())
+            .ok_or(ErrorCode::NOMEM)?;
+        slot.set(section);
         Ok(())
     }
 
@@ -142,7 +144,7 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
         }
         defmt::info!("boot: init queue settled");
         report::log_boot_report(self.bus);
-        for section in &self.sections {
+        for section in self.sections.iter() {
             section.map(|section| section.log_report());
         }
         self.queue.report_pending();

@@ -28,6 +28,10 @@
 //!   structs read from the memory it retrieves, sessions with a
 //!   device-enumeration and a test pseudo TA, RPCs issued on purpose, and
 //!   faults ([`OpteeFault`]);
+//! * a TPM partition (see [`tpm`]): the TPM service over FF-A (Arm DEN0138)
+//!   with its CRB in normal-world memory, in front of a small TPM 2.0 that
+//!   computes (SHA-256 PCRs, a deterministic GetRandom), with its own
+//!   faults ([`tpm::config::TpmConfig`]);
 //! * fault injection selected by [`FaultConfig`], which also has a fixed-size
 //!   little-endian serialised form so a test harness can hand it to firmware.
 //!
@@ -61,6 +65,7 @@ pub mod partition;
 pub mod personality;
 pub mod platform;
 pub mod smccc;
+pub mod tpm;
 pub mod trace;
 pub mod version;
 

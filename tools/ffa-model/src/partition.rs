@@ -7,6 +7,7 @@
 //! | 0x8003 | `b4399eff-6a76-400b-bfa8-2c063889c6ee` | 1 | AArch64 | REQ 32/64, REQ2 | answers `FFA_INTERRUPT` then `FFA_YIELD` a configured number of times, then echoes |
 //! | 0x8004 | `5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd` | 4 | AArch64 | REQ 32/64 | the notifier: notifications and indirect messages (`crate::notifier`) |
 //! | 0x8005 | `09d90fb6-cd9b-41f4-9613-8aeffa5e310f` | 1 | AArch64 | REQ 32/64 | the scheduling partition: long preemptible work, yields with a timeout (`crate::scheduling`) |
+//! | 0x8010 | `17b862a4-1806-4faf-86b3-089a58353861` | 1 | AArch64 | REQ 32/64, REQ2 | the TPM service over FF-A (`crate::tpm`) |
 //!
 //! Answering as OP-TEE's S-EL1 SPMC ([`crate::Personality::OpTee`]), the
 //! table is the one OP-TEE presents: OP-TEE itself first, as the logical
@@ -15,7 +16,8 @@
 //! `486178e0-e7f8-11e3-bc5e-0002a5d5c51b`, one context per core and the
 //! properties `thread_spmc.c` gives it (direct requests both ways,
 //! AArch64); then the partitions it hosts, in the same order, numbered
-//! after it (0x8002 to 0x8006). See [`OP_TEE_PARTITIONS`] and `src/optee/`.
+//! after it (0x8002 to 0x8006; the TPM keeps 0x8010). See
+//! [`OP_TEE_PARTITIONS`] and `src/optee/`.
 //!
 //! Property bits (DEN0077A partition information descriptor): bit 0 direct
 //! request receive, 1 direct request send, 2 indirect messaging, 3
@@ -246,7 +248,7 @@ pub const SCHEDULING_PARTITION_UUID: Uuid =
     Uuid::from_bytes(uuid_constant("09d90fb6-cd9b-41f4-9613-8aeffa5e310f"));
 
 /// Number of hosted partitions.
-pub const PARTITION_COUNT: usize = 5;
+pub const PARTITION_COUNT: usize = 6;
 /// The most partitions any personality's table has (OP-TEE's: itself and
 /// the hosted ones).
 pub const MAXIMUM_PARTITION_COUNT: usize = PARTITION_COUNT + 1;
@@ -295,6 +297,7 @@ pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
         execution_context_count: 1,
         properties: properties::DIRECT_REQUEST_RECEIVE | properties::AARCH64_EXECUTION_STATE,
     },
+    crate::tpm::TPM_PARTITION,
 ];
 
 /// OP-TEE as a partition: what OP-TEE's S-EL1 SPMC reports for itself.
@@ -316,6 +319,8 @@ pub const OP_TEE_PARTITIONS: [PartitionInfo; MAXIMUM_PARTITION_COUNT] = [
     renumbered(HOSTED_PARTITIONS[2], 0x8004),
     renumbered(HOSTED_PARTITIONS[3], 0x8005),
     renumbered(HOSTED_PARTITIONS[4], 0x8006),
+    // The TPM keeps its ID (0x8010): no other partition has it.
+    HOSTED_PARTITIONS[5],
 ];
 
 const fn renumbered(partition: PartitionInfo, id: u16) -> PartitionInfo {
@@ -358,8 +363,11 @@ mod tests {
         assert_eq!(table[0].id, 0x8001);
         assert_eq!(table[0].uuid(), ffa_abi::optee::OPTEE_UUID);
         assert_eq!(table[0].properties, 0x103);
-        let ids: [u16; 6] = core::array::from_fn(|index| table[index].id);
-        assert_eq!(ids, [0x8001, 0x8002, 0x8003, 0x8004, 0x8005, 0x8006]);
+        let ids: [u16; 7] = core::array::from_fn(|index| table[index].id);
+        assert_eq!(
+            ids,
+            [0x8001, 0x8002, 0x8003, 0x8004, 0x8005, 0x8006, 0x8010]
+        );
         assert_eq!(table[1].uuid(), ECHO_PARTITION_UUID);
         assert_eq!(table[4].uuid(), NOTIFIER_PARTITION_UUID);
         assert_eq!(echo_partition_id(crate::Personality::OpTee), 0x8002);

@@ -33,6 +33,8 @@ pub(crate) enum Behaviour {
     Notifier,
     /// The scheduling partition: preemptible work and yields (`crate::scheduling`).
     Scheduling,
+    /// The TPM service (`crate::tpm`), which answers before direct messaging.
+    TpmService,
 }
 
 impl Behaviour {
@@ -111,6 +113,9 @@ pub(crate) struct PartitionTable {
     information: [PartitionInfo; MAXIMUM_PARTITION_COUNT],
     entries: [HostedPartition; MAXIMUM_PARTITION_COUNT],
     count: usize,
+    /// A partition that is not there this boot (a fault): neither
+    /// discovered nor reachable.
+    absent: Option<u16>,
 }
 
 /// How the partition with `uuid` answers (by UUID: OP-TEE's SPMC numbers
@@ -126,6 +131,8 @@ const fn behaviour_of(uuid: [u8; 16]) -> Behaviour {
         Behaviour::Notifier
     } else if same(&uuid, &SCHEDULING_PARTITION_UUID) {
         Behaviour::Scheduling
+    } else if same(&uuid, &ffa_abi::tpm_service::TPM_SERVICE_UUID) {
+        Behaviour::TpmService
     } else {
         Behaviour::Echo
     }
@@ -162,6 +169,22 @@ impl PartitionTable {
             information,
             entries,
             count: hosted.len(),
+            absent: None,
+        }
+    }
+
+    /// Partition `id` is not there this boot.
+    pub(crate) fn remove(&mut self, id: u16) {
+        self.absent = Some(id);
+    }
+
+    /// Partition `id` does not have `properties` this boot (a personality
+    /// or fault turned a feature off).
+    pub(crate) fn clear_properties(&mut self, id: u16, properties: u32) {
+        for information in self.information.iter_mut() {
+            if information.id == id {
+                information.properties &= !properties;
+            }
         }
     }
 
@@ -172,6 +195,9 @@ impl PartitionTable {
 
     /// The index of the partition with this ID.
     pub(crate) fn find(&self, id: u16) -> Option<usize> {
+        if self.absent == Some(id) {
+            return None;
+        }
         self.information()
             .iter()
             .position(|information| information.id == id)
@@ -195,8 +221,10 @@ impl PartitionTable {
 
     /// The partitions matching `uuid` (all of them for the nil UUID), in table order.
     pub(crate) fn matching(&self, uuid: Uuid) -> impl Iterator<Item = &PartitionInfo> {
-        self.information()
-            .iter()
-            .filter(move |information| uuid.is_nil() || information.uuid == *uuid.as_bytes())
+        let absent = self.absent;
+        self.information().iter().filter(move |information| {
+            Some(information.id) != absent
+                && (uuid.is_nil() || information.uuid == *uuid.as_bytes())
+        })
     }
 }
