@@ -4,7 +4,7 @@
 mod common;
 
 use capsule_optee::driver::{DriverState, EnumerationState, NotDriven, CALL_SLOTS};
-use common::{boot, boot_with, buffer, op_tee, Event, POOL_PAGES};
+use common::{boot, boot_with, buffer, op_tee, Event, POOL_PAGES, TEST_PTA};
 use ffa_abi::optee::{test_pta, TeeResult};
 use ffa_model::optee::{BUILD_ID, OS_VERSION};
 use ffa_model::OpteeFault;
@@ -12,8 +12,6 @@ use kernel::hil::tee::{
     Direction, Login, Origin, Parameter, SessionId, TaUuid, Tee, TeeError, NO_PARAMETERS,
 };
 use kernel::ErrorCode;
-
-const TEST_PTA: TaUuid = TaUuid(*test_pta::UUID.as_bytes());
 
 fn tee_error(code: TeeResult, origin: Origin) -> TeeError {
     TeeError::Tee {
@@ -125,14 +123,7 @@ fn a_refused_share_leaves_the_versions_known_and_the_driver_unbound() {
 fn sessions_values_and_memory_references_go_there_and_back() {
     let _guard = testbed::deferred::exclusive();
     let optee = boot(op_tee(OpteeFault::None));
-    let (user, recorder) = optee.user("test");
-    user.open_session(TEST_PTA, Login::ReeKernel, NO_PARAMETERS, None)
-        .unwrap();
-    optee.settle();
-    let session = match recorder.take().as_slice() {
-        [Event::Opened(Ok(session), ..)] => *session,
-        other => panic!("{other:?}"),
-    };
+    let (user, recorder, session) = optee.open_test_session("test");
     assert_eq!(optee.monitor.world().optee().open_sessions, 1);
 
     let mut parameters = NO_PARAMETERS;

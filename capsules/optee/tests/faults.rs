@@ -107,23 +107,11 @@ fn the_bus_torn_down_mid_call_ends_the_call_once_and_strands_nothing_silently() 
     use capsule_ffa::requests::SplitPhaseRequests;
     use ffa_abi::optee::test_pta;
     use kernel::deferred_call::DeferredCall;
-    use kernel::hil::tee::{Direction, Login, Parameter, TaUuid, Tee, NO_PARAMETERS};
+    use kernel::hil::tee::{Direction, Parameter, Tee, NO_PARAMETERS};
 
     let _guard = testbed::deferred::exclusive();
     let optee = boot(op_tee(OpteeFault::None));
-    let (user, recorder) = optee.user("teardown");
-    user.open_session(
-        TaUuid(*test_pta::UUID.as_bytes()),
-        Login::ReeKernel,
-        NO_PARAMETERS,
-        None,
-    )
-    .unwrap();
-    optee.settle();
-    let session = match recorder.take().as_slice() {
-        [common::Event::Opened(Ok(session), ..)] => *session,
-        other => panic!("{other:?}"),
-    };
+    let (user, recorder, session) = optee.open_test_session("teardown");
     // A FILL with a memory reference: its bounce region is shared, its
     // yielding call sent; the bus is torn down before the answer is read.
     let (engine, _) = optee.requests.unwrap();

@@ -10,7 +10,7 @@ use common::{boot_with, op_tee, Event, POOL_PAGES};
 use ffa_abi::optee::{function, test_pta};
 use ffa_model::OpteeFault;
 use kernel::hil::smccc::SmcccRegisters;
-use kernel::hil::tee::{Login, Parameter, TaUuid, Tee, TeeError, NO_PARAMETERS};
+use kernel::hil::tee::{Login, Parameter, Tee, TeeError, NO_PARAMETERS};
 use kernel::ErrorCode;
 
 const DIRECT_REQ_32: u32 = 0x8400_006F;
@@ -93,13 +93,8 @@ fn without_arg_offset_one_slot_serves_every_user_in_turn() {
     assert_eq!(optee.driver.enumeration(), EnumerationState::Listed(1));
     let users: Vec<_> = (0..3).map(|_| optee.user("turn")).collect();
     for (user, _) in &users {
-        user.open_session(
-            TaUuid(*test_pta::UUID.as_bytes()),
-            Login::Public,
-            NO_PARAMETERS,
-            None,
-        )
-        .unwrap();
+        user.open_session(common::TEST_PTA, Login::Public, NO_PARAMETERS, None)
+            .unwrap();
     }
     optee.settle();
     for (_, recorder) in &users {
@@ -122,19 +117,7 @@ fn without_arg_offset_one_slot_serves_every_user_in_turn() {
 fn a_results_struct_whose_shape_changed_is_refused_and_its_memory_reclaimed() {
     let _guard = testbed::deferred::exclusive();
     let optee = boot_with(op_tee(OpteeFault::None), false, |_| {});
-    let (user, recorder) = optee.user("test");
-    user.open_session(
-        TaUuid(*test_pta::UUID.as_bytes()),
-        Login::ReeKernel,
-        NO_PARAMETERS,
-        None,
-    )
-    .unwrap();
-    optee.settle();
-    let session = match recorder.take().as_slice() {
-        [Event::Opened(Ok(session), ..)] => *session,
-        other => panic!("{other:?}"),
-    };
+    let (user, recorder, session) = optee.open_test_session("test");
     // OP-TEE "answers" with num_params = 6 in the struct of a 2-parameter call.
     let memory = optee.memory.clone();
     optee.monitor.rewrite(move |call, reply| {

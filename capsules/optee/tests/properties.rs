@@ -15,7 +15,7 @@ use common::{boot_with, buffer, op_tee, Event, Optee};
 use ffa_abi::optee::message::{Header, RawParameter, MAXIMUM_PARAMETERS};
 use ffa_abi::optee::test_pta;
 use ffa_model::OpteeFault;
-use kernel::hil::tee::{Direction, Login, Parameter, TaUuid, Tee, NO_PARAMETERS};
+use kernel::hil::tee::{Direction, Login, Parameter, Tee, NO_PARAMETERS};
 use kernel::ErrorCode;
 use proptest::prelude::*;
 
@@ -215,7 +215,7 @@ fn a_lying_op_tee_never_breaks_the_driver() {
         *optee.monitor.world_mut() = snapshot.clone();
         recorder.take();
         // A session, made before the lie starts.
-        user.open_session(TaUuid(*test_pta::UUID.as_bytes()), Login::ReeKernel, NO_PARAMETERS, None).unwrap();
+        user.open_session(common::TEST_PTA, Login::ReeKernel, NO_PARAMETERS, None).unwrap();
         optee.settle();
         let session = match recorder.take().as_slice() {
             [Event::Opened(Ok(session), ..)] => *session,

@@ -6,33 +6,11 @@
 mod common;
 
 use capsule_optee::driver::{MAXIMUM_SLEEP_MS, MAXIMUM_WAIT_MS};
-use common::{boot, op_tee, Event, Optee, Recorder, POOL_PAGES};
+use common::{boot, op_tee, Event, Recorder, POOL_PAGES};
 use ffa_abi::optee::{test_pta, TeeResult};
 use ffa_model::OpteeFault;
-use kernel::hil::tee::{
-    Login, Origin, Parameter, Parameters, SessionId, TaUuid, Tee, TeeError, NO_PARAMETERS,
-};
+use kernel::hil::tee::{Origin, Parameter, Parameters, Tee, TeeError, NO_PARAMETERS};
 use kernel::hil::time::Time;
-
-const TEST_PTA: TaUuid = TaUuid(*test_pta::UUID.as_bytes());
-
-fn open(
-    optee: &Optee,
-    name: &'static str,
-) -> (
-    &'static capsule_optee::OpteeClient<'static>,
-    &'static Recorder,
-    SessionId,
-) {
-    let (user, recorder) = optee.user(name);
-    user.open_session(TEST_PTA, Login::ReeKernel, NO_PARAMETERS, None)
-        .unwrap();
-    optee.settle();
-    match recorder.take().as_slice() {
-        [Event::Opened(Ok(session), ..)] => (user, recorder, *session),
-        other => panic!("{other:?}"),
-    }
-}
 
 fn value(a: u64, b: u64) -> Parameters {
     let mut parameters = NO_PARAMETERS;
@@ -58,7 +36,7 @@ fn tee(code: TeeResult) -> TeeError {
 fn a_wait_queue_send_then_wait_completes_at_once() {
     let _guard = testbed::deferred::exclusive();
     let optee = boot(op_tee(OpteeFault::None));
-    let (user, recorder, session) = open(&optee, "test");
+    let (user, recorder, session) = optee.open_test_session("test");
     user.invoke(session, test_pta::WAIT_QUEUE, value(3, 0), None)
         .unwrap();
     optee.settle();
@@ -70,8 +48,8 @@ fn a_wait_queue_send_then_wait_completes_at_once() {
 fn a_wait_ends_when_another_call_sends_the_key_or_times_out() {
     let _guard = testbed::deferred::exclusive();
     let optee = boot(op_tee(OpteeFault::None));
-    let (waiter, waited, first) = open(&optee, "waiter");
-    let (waker, woke, second) = open(&optee, "waker");
+    let (waiter, waited, first) = optee.open_test_session("waiter");
+    let (waker, woke, second) = optee.open_test_session("waker");
     waiter
         .invoke(first, test_pta::WAIT, value(9, 1000), None)
         .unwrap();
@@ -109,7 +87,7 @@ fn a_wait_ends_when_another_call_sends_the_key_or_times_out() {
 fn a_suspend_sleeps_on_the_alarm_and_a_long_one_is_cut() {
     let _guard = testbed::deferred::exclusive();
     let optee = boot(op_tee(OpteeFault::None));
-    let (user, recorder, session) = open(&optee, "test");
+    let (user, recorder, session) = optee.open_test_session("test");
     user.invoke(session, test_pta::SLEEP, value(20, 0), None)
         .unwrap();
     optee.settle();
@@ -126,7 +104,7 @@ fn a_suspend_sleeps_on_the_alarm_and_a_long_one_is_cut() {
 fn shared_memory_allocated_through_an_rpc_is_freed_and_reclaimed() {
     let _guard = testbed::deferred::exclusive();
     let optee = boot(op_tee(OpteeFault::None));
-    let (user, recorder, session) = open(&optee, "test");
+    let (user, recorder, session) = optee.open_test_session("test");
     let mut parameters = value(10_000, 0);
     parameters[1] = Parameter::value_output();
     user.invoke(session, test_pta::SHM_ROUND_TRIP, parameters, None)
@@ -157,7 +135,7 @@ fn shared_memory_allocated_through_an_rpc_is_freed_and_reclaimed() {
 fn an_unknown_rpc_gets_not_implemented() {
     let _guard = testbed::deferred::exclusive();
     let optee = boot(op_tee(OpteeFault::None));
-    let (user, recorder, session) = open(&optee, "test");
+    let (user, recorder, session) = optee.open_test_session("test");
     let mut parameters = NO_PARAMETERS;
     parameters[0] = Parameter::value_output();
     user.invoke(session, test_pta::UNKNOWN_RPC, parameters, None)
@@ -175,7 +153,7 @@ fn an_unknown_rpc_gets_not_implemented() {
 fn a_cancellation_reaches_the_running_invocation() {
     let _guard = testbed::deferred::exclusive();
     let optee = boot(op_tee(OpteeFault::None));
-    let (user, recorder, session) = open(&optee, "test");
+    let (user, recorder, session) = optee.open_test_session("test");
     user.invoke(session, test_pta::SLEEP, value(500, 0), None)
         .unwrap();
     user.cancel(session).unwrap();
@@ -201,7 +179,7 @@ fn more_calls_than_op_tee_threads_wait_for_a_free_one() {
     let optee = boot(op_tee(OpteeFault::None));
     let users: Vec<_> = ["first", "second", "third"]
         .into_iter()
-        .map(|name| open(&optee, name))
+        .map(|name| optee.open_test_session(name))
         .collect();
     // The model's OP-TEE has two threads; three sleep at once.
     for (user, _, session) in &users {

@@ -14,8 +14,11 @@ use capsule_optee::client::OpteeClient;
 use capsule_optee::driver::OpteeDriver;
 use capsule_optee::enumeration::{self, Enumeration};
 use capsule_optee::self_test::{self, SelfTest};
+use ffa_abi::optee::test_pta;
 use ffa_model::{FaultConfig, OpteeFault, Personality};
-use kernel::hil::tee::{Parameters, SessionId, Tee, TeeClient, TeeError};
+use kernel::hil::tee::{
+    Login, Parameters, SessionId, TaUuid, Tee, TeeClient, TeeError, NO_PARAMETERS,
+};
 use kernel::hil::time::Alarm;
 use kernel::init_queue::{ConditionSet, InitQueue, Queue as _};
 use kernel::page_pool::PagePool;
@@ -29,6 +32,8 @@ pub const TX_ADDRESS: u64 = 0x4020_0000;
 pub const POOL_BASE: u64 = 0x4100_0000;
 /// Pages in the pool.
 pub const POOL_PAGES: usize = 32;
+/// The model's test pseudo TA.
+pub const TEST_PTA: TaUuid = TaUuid(*test_pta::UUID.as_bytes());
 
 type Queue = InitQueue<'static, 8, 8>;
 
@@ -201,6 +206,22 @@ impl Optee {
         let recorder = leak(Recorder::default());
         user.set_client(recorder);
         (user, recorder)
+    }
+
+    /// A user `name` with a session open to the test pseudo TA (REE-kernel
+    /// login, no parameters), its recorder emptied.
+    pub fn open_test_session(
+        &self,
+        name: &'static str,
+    ) -> (&'static OpteeClient<'static>, &'static Recorder, SessionId) {
+        let (user, recorder) = self.user(name);
+        user.open_session(TEST_PTA, Login::ReeKernel, NO_PARAMETERS, None)
+            .unwrap();
+        self.settle();
+        match recorder.take().as_slice() {
+            [Event::Opened(Ok(session), ..)] => (user, recorder, *session),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// The memory transactions the model holds.
