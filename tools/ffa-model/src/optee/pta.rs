@@ -87,23 +87,12 @@ fn devices(context: &mut PtaContext<'_, '_>, command: u32) -> TeeResult {
         device_pta::GET_DEVICES_SUPPLICANT | device_pta::GET_DEVICES_RPMB => &[],
         _ => return TeeResult::NOT_IMPLEMENTED,
     };
-    let TaParameter::Memory {
-        kind,
-        cookie,
-        offset,
-        size,
-    } = context.parameters[0]
-    else {
+    let Some((cookie, offset, size)) = memory(context, 0) else {
         return TeeResult::BAD_PARAMETERS;
     };
     let needed = (listed.len() * device_pta::UUID_SIZE) as u64;
+    set_memory_size(context, 0, needed);
     if size < needed {
-        context.parameters[0] = TaParameter::Memory {
-            kind,
-            cookie,
-            offset,
-            size: needed,
-        };
         return TeeResult::SHORT_BUFFER;
     }
     for (index, uuid) in listed.iter().enumerate() {
@@ -112,12 +101,6 @@ fn devices(context: &mut PtaContext<'_, '_>, command: u32) -> TeeResult {
             return TeeResult::BAD_PARAMETERS;
         }
     }
-    context.parameters[0] = TaParameter::Memory {
-        kind,
-        cookie,
-        offset,
-        size: needed,
-    };
     TeeResult::SUCCESS
 }
 
@@ -158,6 +141,27 @@ fn value(context: &PtaContext<'_, '_>, index: usize) -> (u64, u64) {
 fn set_value(context: &mut PtaContext<'_, '_>, index: usize, a: u64, b: u64) {
     if let TaParameter::Value { kind, .. } = context.parameters[index] {
         context.parameters[index] = TaParameter::Value { kind, a, b };
+    }
+}
+
+/// The memory reference in parameter `index`: its handle, offset and size.
+fn memory(context: &PtaContext<'_, '_>, index: usize) -> Option<(u64, u64, u64)> {
+    match context.parameters[index] {
+        TaParameter::Memory {
+            cookie,
+            offset,
+            size,
+            ..
+        } => Some((cookie, offset, size)),
+        _ => None,
+    }
+}
+
+/// Tells the normal world the size of memory reference `index`: what was
+/// written, or what is needed.
+fn set_memory_size(context: &mut PtaContext<'_, '_>, index: usize, size: u64) {
+    if let TaParameter::Memory { size: old, .. } = &mut context.parameters[index] {
+        *old = size;
     }
 }
 
@@ -341,21 +345,10 @@ fn fill(context: &mut PtaContext<'_, '_>, kinds: [u64; TA_PARAMETERS]) -> TeeRes
     if length > TEST_BUFFER_LIMIT {
         return TeeResult::BAD_PARAMETERS;
     }
-    let TaParameter::Memory {
-        kind,
-        cookie,
-        offset,
-        size,
-    } = context.parameters[0]
-    else {
+    let Some((cookie, offset, size)) = memory(context, 0) else {
         return TeeResult::BAD_PARAMETERS;
     };
-    context.parameters[0] = TaParameter::Memory {
-        kind,
-        cookie,
-        offset,
-        size: length,
-    };
+    set_memory_size(context, 0, length);
     if size < length {
         return TeeResult::SHORT_BUFFER;
     }
@@ -379,13 +372,7 @@ fn checksum(context: &mut PtaContext<'_, '_>, kinds: [u64; TA_PARAMETERS]) -> Te
     if kinds != [MEM_IN, OUT, 0, 0] {
         return TeeResult::BAD_PARAMETERS;
     }
-    let TaParameter::Memory {
-        cookie,
-        offset,
-        size,
-        ..
-    } = context.parameters[0]
-    else {
+    let Some((cookie, offset, size)) = memory(context, 0) else {
         return TeeResult::BAD_PARAMETERS;
     };
     let mut chunk = [0u8; 256];
