@@ -246,32 +246,21 @@ impl OpTee {
             FFA_MSG_SEND_DIRECT_RESP_32
         };
         let swapped = u64::from(receiver) << 16 | u64::from(sender);
-        let w3 = call.word(3);
-        let results = if w3 & function::YIELDING_CALL_BIT != 0 {
-            let mut view = MemoryView {
-                sharing,
-                memory,
-                rules: config.personality,
-                layout: partition_layout(config),
-                own_id: OPTEE_PARTITION_ID,
-            };
-            // Yielding calls always answer in the 32-bit form (`thread_spmc_a64.S`).
-            return Some(reply(
-                FFA_MSG_SEND_DIRECT_RESP_32,
-                swapped,
-                self.yielding(&mut view, call),
-            ));
-        } else {
-            let mut view = MemoryView {
-                sharing,
-                memory,
-                rules: config.personality,
-                layout: partition_layout(config),
-                own_id: OPTEE_PARTITION_ID,
-            };
-            self.blocking(&mut view, call)
+        let mut view = MemoryView {
+            sharing,
+            memory,
+            rules: config.personality,
+            layout: partition_layout(config),
+            own_id: OPTEE_PARTITION_ID,
         };
-        Some(reply(blocking_function, swapped, results))
+        if call.word(3) & function::YIELDING_CALL_BIT != 0 {
+            // Yielding calls always answer in the 32-bit form (`thread_spmc_a64.S`).
+            let results = self.yielding(&mut view, call);
+            Some(reply(FFA_MSG_SEND_DIRECT_RESP_32, swapped, results))
+        } else {
+            let results = self.blocking(&mut view, call);
+            Some(reply(blocking_function, swapped, results))
+        }
     }
 
     /// A blocking call: w3–w7 of the answer.

@@ -149,18 +149,11 @@ impl SharedObjects {
         offset: u64,
         destination: &mut [u8],
     ) -> Result<(), OutOfBounds> {
-        let mut done = 0usize;
-        while done < destination.len() {
-            let at = offset + done as u64;
-            let in_page = (PAGE_SIZE - at % PAGE_SIZE) as usize;
-            let take = in_page.min(destination.len() - done);
-            let address = self.locate(slot, at, take as u64)?;
+        self.in_pieces(slot, offset, destination.len(), |address, range| {
             memory
-                .read(address, &mut destination[done..done + take])
-                .map_err(|_| OutOfBounds)?;
-            done += take;
-        }
-        Ok(())
+                .read(address, &mut destination[range])
+                .map_err(|_| OutOfBounds)
+        })
     }
 
     /// Copies `source` to byte `offset` of `slot`, across ranges; refused
@@ -172,15 +165,29 @@ impl SharedObjects {
         offset: u64,
         source: &[u8],
     ) -> Result<(), OutOfBounds> {
+        self.in_pieces(slot, offset, source.len(), |address, range| {
+            memory
+                .write(address, &source[range])
+                .map_err(|_| OutOfBounds)
+        })
+    }
+
+    /// Cuts `length` bytes from byte `offset` of `slot` into pieces that do
+    /// not cross a page, and hands `act` each piece's address and its range
+    /// in the caller's buffer; refused outside the handle.
+    fn in_pieces(
+        &self,
+        slot: usize,
+        offset: u64,
+        length: usize,
+        mut act: impl FnMut(u64, core::ops::Range<usize>) -> Result<(), OutOfBounds>,
+    ) -> Result<(), OutOfBounds> {
         let mut done = 0usize;
-        while done < source.len() {
+        while done < length {
             let at = offset + done as u64;
             let in_page = (PAGE_SIZE - at % PAGE_SIZE) as usize;
-            let take = in_page.min(source.len() - done);
-            let address = self.locate(slot, at, take as u64)?;
-            memory
-                .write(address, &source[done..done + take])
-                .map_err(|_| OutOfBounds)?;
+            let take = in_page.min(length - done);
+            act(self.locate(slot, at, take as u64)?, done..done + take)?;
             done += take;
         }
         Ok(())
