@@ -67,7 +67,13 @@ pub const fn mediation(function_id: u32) -> Mediation {
         | FFA_NOTIFICATION_UNBIND
         | FFA_NOTIFICATION_SET
         | FFA_NOTIFICATION_GET
-        | FFA_MSG_SEND2 => Mediation::HandledAtEl2,
+        | FFA_MSG_SEND2
+        | FFA_MEM_SHARE_32
+        | FFA_MEM_SHARE_64
+        | FFA_MEM_LEND_32
+        | FFA_MEM_LEND_64
+        | FFA_MEM_FRAG_TX
+        | FFA_MEM_RECLAIM => Mediation::HandledAtEl2,
         FFA_ID_GET
         | FFA_RX_RELEASE
         | FFA_MSG_SEND_DIRECT_REQ_32
@@ -120,6 +126,12 @@ mod tests {
             FFA_NOTIFICATION_SET,
             FFA_NOTIFICATION_GET,
             FFA_MSG_SEND2,
+            FFA_MEM_SHARE_32,
+            FFA_MEM_SHARE_64,
+            FFA_MEM_LEND_32,
+            FFA_MEM_LEND_64,
+            FFA_MEM_FRAG_TX,
+            FFA_MEM_RECLAIM,
         ];
         let passed_through = [
             FFA_ID_GET,
@@ -140,13 +152,15 @@ mod tests {
             FFA_YIELD,
             FFA_MSG_SEND_DIRECT_RESP_32,
             FFA_MSG_SEND_DIRECT_RESP_64,
+            FFA_MEM_DONATE_32,
             FFA_MEM_DONATE_64,
-            FFA_MEM_LEND_32,
-            FFA_MEM_LEND_64,
-            FFA_MEM_SHARE_32,
-            FFA_MEM_SHARE_64,
-            FFA_MEM_RECLAIM,
-            FFA_MEM_FRAG_TX,
+            FFA_MEM_RETRIEVE_REQ_32,
+            FFA_MEM_RETRIEVE_REQ_64,
+            FFA_MEM_RETRIEVE_RESP,
+            FFA_MEM_RELINQUISH,
+            FFA_MEM_OP_PAUSE,
+            FFA_MEM_OP_RESUME,
+            FFA_MEM_FRAG_RX,
             FFA_NOTIFICATION_BITMAP_CREATE,
             FFA_NOTIFICATION_BITMAP_DESTROY,
             FFA_RX_ACQUIRE,

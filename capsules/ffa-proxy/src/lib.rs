@@ -79,14 +79,17 @@
 extern crate std;
 
 pub mod control;
+pub mod descriptor;
 pub mod el2;
 pub mod finalisation;
 pub mod finaliser;
 pub mod function;
 pub mod memory;
 pub mod messages;
+pub mod ownership;
 pub mod proxy;
 pub mod reply;
+pub mod sharing;
 pub mod version;
 
 pub use finalisation::{FailureReason, FinalisationError, FinalisationStatus, FinalisationStep};

@@ -122,6 +122,11 @@ pub struct ProxyLayout {
     /// Everything EL2 owns or executes (its image, from the linker script,
     /// and the proxy's state): never accepted from the host.
     pub el2: El2Memory,
+    /// The part of `el2` the host may read and execute (EL2 runs code it
+    /// shares with the kernel); the rest of `el2` is EL2's alone.
+    pub el2_code: MemoryRange,
+    /// The devices the host drives, mapped for it as device memory.
+    pub devices: MemoryRange,
 }
 
 /// The mailbox a layout with `carve_out` has (TX at its start, then RX).
@@ -140,6 +145,8 @@ impl ProxyLayout {
         },
         carve_out: MemoryRange::EMPTY,
         el2: El2Memory::EMPTY,
+        el2_code: MemoryRange::EMPTY,
+        devices: MemoryRange::EMPTY,
     };
 
     /// A layout whose mailbox is at the start of `carve_out`: TX first, then
@@ -158,7 +165,35 @@ impl ProxyLayout {
             },
             carve_out,
             el2,
+            el2_code: MemoryRange::EMPTY,
+            devices: MemoryRange::EMPTY,
         }
+    }
+
+    /// The same layout, where the host may read and execute `code` (a
+    /// range of EL2's memory: the code EL2 shares with the kernel).
+    pub const fn with_el2_code(mut self, code: MemoryRange) -> ProxyLayout {
+        self.el2_code = code;
+        self
+    }
+
+    /// The same layout, where the host drives the devices in `devices`.
+    pub const fn with_devices(mut self, devices: MemoryRange) -> ProxyLayout {
+        self.devices = devices;
+        self
+    }
+
+    /// EL2's private memory: every range of EL2's memory but its shared
+    /// code, and the carve-out. `None` if it takes more ranges than an
+    /// [`El2Memory`] holds.
+    pub fn private(&self) -> Option<El2Memory> {
+        let mut private = El2Memory::EMPTY;
+        for range in self.el2.ranges() {
+            if !self.el2_code.contains(&range) {
+                private = private.with(range)?;
+            }
+        }
+        private.with(self.carve_out)
     }
 
     /// Checks the proxy's side of the layout.

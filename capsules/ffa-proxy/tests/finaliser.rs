@@ -78,6 +78,7 @@ fn board(config: FaultConfig, access: Option<&'static dyn SmcccConduit>, order: 
         FinaliserConfig {
             host_memory: HOST_MEMORY,
             carve_out: CARVE_OUT,
+            devices: MemoryRange::new(0, 0x4000_0000),
             order,
         },
     ));
@@ -184,6 +185,7 @@ fn a_kernel_entered_at_el1_makes_no_hvc_and_the_entry_fails() {
         FinaliserConfig {
             host_memory: HOST_MEMORY,
             carve_out: CARVE_OUT,
+            devices: MemoryRange::new(0, 0x4000_0000),
             order: Order::BeforeFfaRoot,
         },
     ));

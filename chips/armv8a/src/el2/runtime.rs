@@ -96,6 +96,8 @@ fn image() -> El2Memory {
         data,
         MemoryRange::new(stack_base, stack_size),
         MemoryRange::EMPTY,
+        MemoryRange::EMPTY,
+        MemoryRange::EMPTY,
     ])
 }
 
