@@ -214,6 +214,18 @@ impl<'t> Stage2<'t> {
         }
     }
 
+    /// The tables in `pool` as an earlier [`Stage2`] left them, `used` of
+    /// them in use: how a runtime that keeps only the count between calls
+    /// takes them up again.
+    pub fn from_parts(pool: &'t mut [Table], pool_address: u64, used: usize) -> Stage2<'t> {
+        let used = used.clamp(1, pool.len().max(1));
+        Stage2 {
+            pool,
+            pool_address,
+            used,
+        }
+    }
+
     /// Tables already in use (the root included).
     pub fn tables_used(&self) -> usize {
         self.used

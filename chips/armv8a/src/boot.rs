@@ -114,6 +114,16 @@ armv8a_from_el2:
     adrp    x1, armv8a_el2_stack_top
     add     x1, x1, :lo12:armv8a_el2_stack_top
     mov     sp, x1
+    // EL2's own MMU and caches (crate::el2::memory; its table is in EL2's
+    // data), then EL2's BSS zeroed with the caches on: nothing of EL2's
+    // state is live yet, the stack included.
+    bl      armv8a_el2_mmu_on
+"#,
+    armv8a_asm::zero_symbol_range!("x1", "x2", "__el2_bss_start", "__el2_bss_end"),
+    r#"
+    adrp    x1, armv8a_el2_stack_top
+    add     x1, x1, :lo12:armv8a_el2_stack_top
+    mov     sp, x1
     .else
     adrp    x1, armv8a_el2_stub_vectors
     add     x1, x1, :lo12:armv8a_el2_stub_vectors
@@ -138,9 +148,18 @@ armv8a_at_el1:
     mov     sp, x1
 "#,
     armv8a_asm::zero_bss!("x1", "x2"),
-    // EL2's BSS (the EL2 stack, the handler slot, the logger's flag), which
-    // the board's linker script keeps apart from the kernel's.
+    // EL2's BSS (the EL2 stack, the handler slot, EL2's logger state), which
+    // the board's linker script keeps apart from the kernel's; protected
+    // mode's EL2 zeroed its own already (and runs on it).
+    r#"
+    .if {protected_mode}
+    cmp     x20, #2
+    b.eq    7f
+    .endif
+"#,
     armv8a_asm::zero_symbol_range!("x1", "x2", "__el2_bss_start", "__el2_bss_end"),
+    "7:
+",
     armv8a_asm::set_vector_base!("vbar_el1", "armv8a_el1_vectors", "x1"),
     r#"
     mov     x0, x19

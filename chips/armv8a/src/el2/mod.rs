@@ -36,6 +36,7 @@
 //! real isolation needs a host stage-2 that unmaps EL2's memory and the
 //! carve-out, as pKVM does.
 
+pub mod memory;
 mod runtime;
 mod vectors;
 
