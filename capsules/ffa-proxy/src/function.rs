@@ -8,9 +8,9 @@
 //!
 //! | mediation | functions |
 //! |---|---|
-//! | handled at EL2 | `FFA_VERSION`, `FFA_FEATURES` (filtered), `FFA_RXTX_MAP_64`, `FFA_RXTX_UNMAP`, `FFA_PARTITION_INFO_GET`, `FFA_NOTIFICATION_BIND/UNBIND/SET/GET` (the IDs checked; `GET` carries the indirect message into the host's RX), `FFA_MSG_SEND2` (the message copied into the proxy's TX) |
+//! | handled at EL2 | `FFA_VERSION`, `FFA_FEATURES` (filtered), `FFA_RXTX_MAP_64`, `FFA_RXTX_UNMAP`, `FFA_PARTITION_INFO_GET`, `FFA_NOTIFICATION_BIND/UNBIND/SET/GET` (the IDs checked; `GET` carries the indirect message into the host's RX), `FFA_MSG_SEND2` (the message copied into the proxy's TX), `FFA_MEM_SHARE`/`FFA_MEM_LEND` (32/64), `FFA_MEM_FRAG_TX`, `FFA_MEM_RECLAIM` (copied, checked, the pages' ownership moved: `crate::sharing`) |
 //! | passed through | `FFA_ID_GET`, `FFA_RX_RELEASE`, `FFA_MSG_SEND_DIRECT_REQ_32/64`, `FFA_RUN`, `FFA_SPM_ID_GET`, `FFA_NOTIFICATION_INFO_GET` (32/64) |
-//! | refused (`NOT_SUPPORTED`) | everything else in the FF-A range: the 32-bit `FFA_RXTX_MAP`, all memory sharing, `FFA_NOTIFICATION_BITMAP_CREATE/DESTROY` and `FFA_RX_ACQUIRE` (the hypervisor's calls: the proxy makes the host's bitmap), `FFA_MSG_SEND_DIRECT_REQ2`, `FFA_PARTITION_INFO_GET_REGS`, `FFA_CONSOLE_LOG`, responses and calls only partitions make, unknown numbers |
+//! | refused (`NOT_SUPPORTED`) | everything else in the FF-A range: the 32-bit `FFA_RXTX_MAP`, `FFA_MEM_DONATE` and the borrower's memory calls, `FFA_NOTIFICATION_BITMAP_CREATE/DESTROY` and `FFA_RX_ACQUIRE` (the hypervisor's calls: the proxy makes the host's bitmap), `FFA_MSG_SEND_DIRECT_REQ2`, `FFA_PARTITION_INFO_GET_REGS`, `FFA_CONSOLE_LOG`, responses and calls only partitions make, unknown numbers |
 //!
 //! `crate::messages` says what the proxy checks and copies for
 //! notifications and indirect messages, and why.

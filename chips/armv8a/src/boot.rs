@@ -5,11 +5,12 @@
 //! EL2, the boot code configures EL2 for an AArch64 EL1 (timer and GIC system
 //! register access, no FP/SIMD traps), installs a minimal EL2 stub that
 //! answers every HVC with SMCCC `NOT_SUPPORTED` (with the `protected-mode`
-//! feature: the EL2 runtime of `crate::el2` and its stack instead), and
-//! drops to EL1. At EL1 it
-//! enables FP/SIMD, sets the stack, zeroes BSS (the kernel's, and EL2's:
-//! the board's linker script must define `__el2_bss_start` and
-//! `__el2_bss_end`, see `crate::el2`), installs the EL1 exception
+//! feature: the EL2 runtime of `crate::el2` and its stack instead, EL2's
+//! own MMU turned on and EL2's BSS zeroed, at EL2), and drops to EL1. At
+//! EL1 it enables FP/SIMD, sets the stack, zeroes BSS (the kernel's, and
+//! EL2's unless protected mode's EL2 did: the board's linker script must
+//! define `__el2_bss_start` and `__el2_bss_end`, see `crate::el2`),
+//! installs the EL1 exception
 //! vectors, turns the MMU and caches on with an identity map, and calls the
 //! board's entry named with [`entry!`](crate::entry).
 

@@ -65,7 +65,7 @@ fn state() -> &'static LoggerState {
         &KERNEL
     };
     // SAFETY: an empty instruction sequence; the pointer is unchanged.
-    unsafe { core::arch::asm!("/* {0} */", inout(reg) chosen, options(pure, nomem, nostack)) };
+    unsafe { core::arch::asm!("/* {0} */", inout(reg) chosen, options(nostack, preserves_flags)) };
     // SAFETY: `chosen` is one of the two statics, unchanged by the asm.
     unsafe { &*chosen }
 }

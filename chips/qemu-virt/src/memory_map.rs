@@ -61,7 +61,7 @@ pub fn dram(device_tree_address: u64) -> (MemoryRange, DramSource) {
 fn device_tree(address: u64) -> Option<&'static [u8]> {
     let dram = DEFAULT_DRAM;
     let header_range = MemoryRange::new(address, 8);
-    if !dram.contains(&header_range) || address % 8 != 0 {
+    if !dram.contains(&header_range) || !address.is_multiple_of(8) {
         return None;
     }
     // SAFETY: the 8 bytes lie in DRAM, which the kernel's identity map

@@ -164,7 +164,8 @@ impl El2Services for ModelServices<'_> {
     fn set_host_access(&mut self, range: MemoryRange, access: HostAccess) -> Result<(), ErrorCode> {
         let stage2 = self.stage2.ok_or(ErrorCode::NOSUPPORT)?;
         let mut stage2 = stage2.borrow_mut();
-        if range.is_empty() || range.base % 4096 != 0 || range.size % 4096 != 0 {
+        if range.is_empty() || !range.base.is_multiple_of(4096) || !range.size.is_multiple_of(4096)
+        {
             return Err(ErrorCode::INVAL);
         }
         if let Some(left) = stage2.tables_left.as_mut() {

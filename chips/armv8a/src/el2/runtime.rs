@@ -2,17 +2,22 @@
 //! it to the installed handler, and performs what the handler asks.
 //!
 //! Everything here but [`El2Runtime::install`] runs at EL2, on the EL2
-//! stack, with exceptions masked and the EL2 MMU off. The decisions come
-//! from the handler (a capsule, through `kernel::hil::hypervisor`); this
-//! module only moves registers, issues `SMC #0` to the monitor, copies
-//! bytes with volatile accesses, sets `HCR_EL2.TSC`, and logs what it
-//! cannot hand on.
+//! stack, with exceptions masked and EL2's MMU on (an identity map,
+//! `super::memory`). The decisions come from the handler (a capsule,
+//! through `kernel::hil::hypervisor`); this module only moves registers,
+//! issues `SMC #0` to the monitor, copies bytes with volatile accesses,
+//! sets `HCR_EL2.TSC`, builds and changes the host's stage 2, injects the
+//! host's stage-2 aborts, and logs what it cannot hand on.
 //!
 //! - HVC (EC 0x16): [`HostCallHandler::hypervisor_call`], or x0 = -1 while
 //!   no handler is installed (as the boot stub answers).
 //! - Trapped SMC (EC 0x17, only once the handler asked for traps):
 //!   `ELR_EL2` points at the `SMC` instruction, so it is advanced by 4; the
 //!   call goes to [`HostCallHandler::trapped_smc`].
+//! - A data or instruction abort from EL1 (EC 0x24/0x20): the host's stage
+//!   2 refused an access. Reported (IPA from `HPFAR_EL2`, `ESR_EL2`), then
+//!   [`HostCallHandler::host_stage2_fault`] decides: retry, or inject into
+//!   the host's synchronous vector.
 //! - Any other exception class was never enabled: logged, then power off.
 //!
 //! EL2's memory, as [`El2Services::el2_memory`] reports it to the handler,
@@ -174,9 +179,8 @@ impl El2Services for El2Hardware {
             // SAFETY: the handler checked both ranges before asking (the FF-A
             // proxy copies from its own RX buffer, in its carve-out, into the
             // host's recorded RX buffer, which lies in host memory and outside
-            // everything EL2 owns). With the EL2 MMU off these are physical
-            // addresses; byte accesses are always aligned, as Device memory
-            // requires, and volatile because the monitor and the host access
+            // everything EL2 owns). EL2's identity map makes these physical
+            // addresses; volatile because the monitor and the host access
             // the same memory behind the compiler's back.
             unsafe {
                 let byte = core::ptr::read_volatile((source + offset) as *const u8);
@@ -189,9 +193,9 @@ impl El2Services for El2Hardware {
     fn read(&mut self, source: u64, destination: &mut [u8]) -> Result<(), ErrorCode> {
         for (offset, byte) in destination.iter_mut().enumerate() {
             // SAFETY: the handler checked the range (the proxy reads headers
-            // from its own buffers, in its carve-out). With the EL2 MMU off
-            // this is a physical address; byte reads are aligned, and
-            // volatile because the monitor writes the same memory.
+            // from its own buffers, in its carve-out). EL2's identity map
+            // makes this a physical address; volatile because the monitor
+            // writes the same memory.
             *byte = unsafe { core::ptr::read_volatile((source + offset as u64) as *const u8) };
         }
         Ok(())
