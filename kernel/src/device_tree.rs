@@ -186,7 +186,7 @@ mod tests {
             word(structure, BEGIN_NODE);
             structure.extend_from_slice(text.as_bytes());
             structure.push(0);
-            while structure.len() % 4 != 0 {
+            while !structure.len().is_multiple_of(4) {
                 structure.push(0);
             }
         };

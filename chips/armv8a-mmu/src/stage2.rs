@@ -474,7 +474,6 @@ mod tests {
             .unwrap();
         assert_eq!(tables.tables_used(), 3);
         assert_eq!(tables.access(0x6000_4000), HostAccess::ReadWrite);
-        drop(tables);
         assert_eq!(flushes, 2, "one break-before-make per split");
     }
 
