@@ -934,3 +934,84 @@ fn fuzzing_host_calls_never_panics_nor_breaks_ownership() {
         "{given} {rolled_back} {reclaimed}"
     );
 }
+
+/// A stage-2 fault on a page the host may touch that way (a race with a
+/// change of the table) is retried, a bounded number of times; any other is
+/// injected.
+#[test]
+fn stage2_faults_are_retried_only_where_the_host_may_touch() {
+    use kernel::hil::hypervisor::{FaultDecision, Stage2Fault};
+    let mut world = World::new();
+    let mut proxy = ready(&mut world);
+    let fault = |ipa: u64, write: bool, fetch: bool| Stage2Fault {
+        ipa,
+        syndrome: 0,
+        host_address: 0,
+        write,
+        fetch,
+    };
+    let decide =
+        |proxy: &mut Proxy, ipa, write, fetch| proxy.host_stage2_fault(&fault(ipa, write, fetch)).0;
+    // The host's own page: read or write, retried (three times in a row at most).
+    let own = BASE + 20 * PAGE;
+    assert_eq!(decide(&mut proxy, own, true, false), FaultDecision::Retry);
+    assert_eq!(
+        decide(&mut proxy, own + 8, false, false),
+        FaultDecision::Retry
+    );
+    assert_eq!(decide(&mut proxy, own, true, false), FaultDecision::Retry);
+    assert_eq!(
+        decide(&mut proxy, own, true, false),
+        FaultDecision::Inject,
+        "the stage 2 disagrees for good"
+    );
+    // Never executable: the host's data.
+    assert_eq!(
+        decide(&mut proxy, BASE + 21 * PAGE, false, true),
+        FaultDecision::Inject
+    );
+    // EL2's code: read and fetch are the host's, writes are not.
+    assert_eq!(
+        decide(&mut proxy, CODE.base, false, true),
+        FaultDecision::Retry
+    );
+    assert_eq!(
+        decide(&mut proxy, CODE.base, true, false),
+        FaultDecision::Inject
+    );
+    // EL2's data, the carve-out, memory past host memory: never.
+    for ipa in [DATA.base, CARVE_OUT.base, BASE + PAGES * PAGE] {
+        assert_eq!(
+            decide(&mut proxy, ipa, false, false),
+            FaultDecision::Inject,
+            "{ipa:#x}"
+        );
+    }
+    // A lent page: injected until reclaimed.
+    let lend = descriptor(0x8001, true, &[(30, 1)]);
+    world.write(HOST_TX, &lend);
+    let length = lend.len() as u64;
+    let reply = host(
+        &mut proxy,
+        &mut world,
+        &[u64::from(FFA_MEM_LEND_64), length, length],
+    );
+    let handle = reply[2] | reply[3] << 32;
+    assert_eq!(
+        decide(&mut proxy, BASE + 30 * PAGE, false, false),
+        FaultDecision::Inject
+    );
+    host(
+        &mut proxy,
+        &mut world,
+        &[
+            u64::from(FFA_MEM_RECLAIM),
+            handle & 0xFFFF_FFFF,
+            handle >> 32,
+        ],
+    );
+    assert_eq!(
+        decide(&mut proxy, BASE + 30 * PAGE, false, false),
+        FaultDecision::Retry
+    );
+}
