@@ -93,6 +93,14 @@ pub trait PartitionDriver<'a> {
     fn setup(&'a self) {}
 }
 
+/// Told of every partition the root discovers (measured boot measures
+/// their discovery data).
+pub trait DiscoveryObserver {
+    /// The root discovered `info` as device `arm-ffa-<slot+1>`. Called from
+    /// the root's probe, once per device, in discovery order.
+    fn partition_discovered(&self, slot: usize, info: &PartitionInfo);
+}
+
 /// A partition device: one discovered descriptor, a child of the root.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
 pub struct PartitionDevice {
@@ -152,6 +160,7 @@ pub struct FfaBus<'a, const PARTITIONS: usize> {
     retry_condition: OptionalCell<ConditionId>,
     work: Cell<u16>,
     idle_client: OptionalCell<&'a dyn BusIdleClient>,
+    observer: OptionalCell<&'a dyn DiscoveryObserver>,
 }
 
 impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
@@ -176,7 +185,13 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
             retry_condition: OptionalCell::empty(),
             work: Cell::new(0),
             idle_client: OptionalCell::empty(),
+            observer: OptionalCell::empty(),
         }
+    }
+
+    /// Tells `observer` of every partition discovered.
+    pub fn set_discovery_observer(&self, observer: &'a dyn DiscoveryObserver) {
+        self.observer.set(observer);
     }
 
     /// Sets the client told when the bus has no work under way any more
@@ -402,6 +417,11 @@ impl<const PARTITIONS: usize> FfaBus<'_, PARTITIONS> {
                         device.info.id.raw(),
                         device.info.uuid
                     );
+                });
+                self.observer.map(|observer| {
+                    self.for_each_device(|slot, device| {
+                        observer.partition_discovered(slot, &device.info)
+                    })
                 });
                 RootState::Ready
             }
@@ -747,6 +767,7 @@ pub struct DriverEntry<'a> {
     driver: &'a dyn PartitionDriver<'a>,
     root_outcome: ConditionId,
     bound: Cell<usize>,
+    outcome: Cell<Option<ConditionId>>,
 }
 
 impl<'a> DriverEntry<'a> {
@@ -763,7 +784,14 @@ impl<'a> DriverEntry<'a> {
             driver,
             root_outcome,
             bound: Cell::new(0),
+            outcome: Cell::new(None),
         }
+    }
+
+    /// Signals `condition` once the entry has an outcome: bound, unbound or
+    /// failed (what depends on the driver waits on it, so it learns either).
+    pub fn signal_on_outcome(&self, condition: ConditionId) {
+        self.outcome.set(Some(condition));
     }
 
     /// How many partitions the driver is bound to.
@@ -810,6 +838,20 @@ impl<'a> DriverEntry<'a> {
 
 impl Probe for DriverEntry<'_> {
     fn probe(&self) -> ProbeResult {
+        let result = self.bind_matching();
+        if !matches!(result, ProbeResult::Defer(_)) {
+            if let Some(condition) = self.outcome.get() {
+                self.bus.conditions().signal(condition);
+            }
+        }
+        result
+    }
+}
+
+impl DriverEntry<'_> {
+    /// Binds the driver to every unbound partition it matches, once the
+    /// root has an outcome.
+    fn bind_matching(&self) -> ProbeResult {
         match self.bus.state() {
             RootState::Ready => {}
             RootState::Waiting | RootState::Retrying(_) => {

@@ -13,6 +13,7 @@
 #![no_std]
 
 pub mod boot;
+pub mod carve_out;
 pub mod conduit;
 pub mod critical_section_impl;
 #[cfg(feature = "protected-mode")]
@@ -20,6 +21,7 @@ pub mod el2;
 pub mod exceptions;
 pub mod fault_report;
 pub mod gicv3;
+pub mod image;
 pub mod mmu;
 pub mod page_pool;
 pub mod shared_page;

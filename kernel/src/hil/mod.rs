@@ -1,10 +1,13 @@
 //! Hardware interface layers: the traits that chips implement and capsules use.
 
 pub mod hypervisor;
+pub mod image;
 pub mod interrupt;
+pub mod mmio_window;
 pub mod page_pool;
 pub mod power;
 pub mod shared_memory;
 pub mod smccc;
 pub mod time;
+pub mod tpm;
 pub mod uart;

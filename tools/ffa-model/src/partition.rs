@@ -7,6 +7,7 @@
 //! | 0x8003 | `b4399eff-6a76-400b-bfa8-2c063889c6ee` | 1 | AArch64 | REQ 32/64, REQ2 | answers `FFA_INTERRUPT` then `FFA_YIELD` a configured number of times, then echoes |
 //! | 0x8004 | `5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd` | 4 | AArch64 | REQ 32/64 | the notifier: notifications and indirect messages (`crate::notifier`) |
 //! | 0x8005 | `09d90fb6-cd9b-41f4-9613-8aeffa5e310f` | 1 | AArch64 | REQ 32/64 | the scheduling partition: long preemptible work, yields with a timeout (`crate::scheduling`) |
+//! | 0x8010 | `17b862a4-1806-4faf-86b3-089a58353861` | 1 | AArch64 | REQ 32/64, REQ2 | the TPM service over FF-A (`crate::tpm`) |
 //!
 //! Property bits (DEN0077A partition information descriptor): bit 0 direct
 //! request receive, 1 direct request send, 2 indirect messaging, 3
@@ -237,7 +238,7 @@ pub const SCHEDULING_PARTITION_UUID: Uuid =
     Uuid::from_bytes(uuid_constant("09d90fb6-cd9b-41f4-9613-8aeffa5e310f"));
 
 /// Number of hosted partitions.
-pub const PARTITION_COUNT: usize = 5;
+pub const PARTITION_COUNT: usize = 6;
 
 /// The hosted partitions, in the order discovery reports them.
 pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
@@ -278,6 +279,7 @@ pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
         execution_context_count: 1,
         properties: properties::DIRECT_REQUEST_RECEIVE | properties::AARCH64_EXECUTION_STATE,
     },
+    crate::tpm::TPM_PARTITION,
 ];
 
 #[cfg(test)]

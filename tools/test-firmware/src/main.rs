@@ -23,6 +23,7 @@ mod memory;
 mod semihosting;
 mod smc;
 
+use ffa_model::tpm::config::TpmConfig;
 use ffa_model::FaultConfig;
 
 /// Where the runner loads the fault-configuration blob (non-secure DRAM,
@@ -65,6 +66,32 @@ fn read_config() -> FaultConfig {
             log!("[fw] config: no valid blob ({:?}); using defaults", error);
             FaultConfig::default_config()
         }
+    }
+}
+
+/// The TPM partition's faults: a blob right after the SPMC's; without a
+/// valid one, the TPM is present and healthy.
+fn read_tpm_config() -> TpmConfig {
+    use ffa_model::NormalWorldMemory;
+    let mut blob = [0u8; TpmConfig::BLOB_SIZE];
+    let address = CONFIG_BLOB_ADDRESS + FaultConfig::BLOB_SIZE as u64;
+    if memory::NonSecureDram.read(address, &mut blob).is_err() {
+        return TpmConfig::healthy();
+    }
+    match TpmConfig::from_bytes(&blob) {
+        Ok(config) => {
+            log!(
+                "[fw] config: TPM partition {}, late {} us, malformed {:?} for command {:#x}, completion notifications {}, commands run {} us",
+                if config.absent { "absent" } else { "present" },
+                config.late_microseconds,
+                config.malformed,
+                config.malformed_command,
+                if config.notifications { "offered" } else { "not offered" },
+                config.background_microseconds
+            );
+            config
+        }
+        Err(_) => TpmConfig::healthy(),
     }
 }
 
@@ -123,7 +150,7 @@ extern "C" fn firmware_main() -> ! {
     };
     let config = read_config();
     let at_el1 = config.enter_normal_world_at_el1;
-    smc::install(config, lines);
+    smc::install(config, read_tpm_config(), lines);
     if at_el1 {
         write_system_registers_for_el1_entry();
     } else {

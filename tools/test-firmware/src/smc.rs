@@ -4,6 +4,7 @@
 //! FIQ goes to the model too.
 
 use core::cell::UnsafeCell;
+use ffa_model::tpm::config::TpmConfig;
 use ffa_model::{FaultConfig, Outcome, Registers, SecureWorld, SMCCC_REGISTER_COUNT};
 
 use crate::entry::SmcFrame;
@@ -29,14 +30,20 @@ unsafe impl Sync for FirmwareCell {}
 
 static FIRMWARE: FirmwareCell = FirmwareCell(UnsafeCell::new(None));
 
-/// Installs the model with its configuration before the normal world runs,
-/// on a GIC of `lines` interrupt lines.
-pub fn install(config: FaultConfig, lines: u32) {
+/// Installs the model with its configuration and boots its partitions
+/// (the TPM sets its CRB up) before the normal world runs, on a GIC of
+/// `lines` interrupt lines.
+pub fn install(config: FaultConfig, tpm: TpmConfig, lines: u32) {
     let trace = config.trace;
+    let mut world = SecureWorld::new(config);
+    world.configure_tpm(tpm);
+    if !world.boot_partitions(&mut NonSecureDram) {
+        log!("[fw] the TPM partition could not set its CRB up; it tries again when called");
+    }
     // SAFETY: called once from `firmware_main`, before any SMC can arrive.
     unsafe {
         *FIRMWARE.0.get() = Some(Firmware {
-            world: SecureWorld::new(config),
+            world,
             machine: Machine::new(lines),
             trace,
         })

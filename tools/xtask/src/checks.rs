@@ -19,6 +19,7 @@ pub const HOST_PACKAGES: &[&str] = &[
     "capsule-console",
     "capsule-ffa",
     "capsule-ffa-proxy",
+    "capsule-tpm",
     "ffa-abi",
     "ffa-model",
     "test-partition",
@@ -37,6 +38,7 @@ pub const TARGET_PACKAGES: &[&str] = &[
     "capsule-console",
     "capsule-ffa",
     "capsule-ffa-proxy",
+    "capsule-tpm",
     "ffa-abi",
     "ffa-model",
     "test-firmware",
@@ -447,11 +449,12 @@ mod tests {
             [
                 "fmt --all -- --check",
                 "clippy -p kernel -p armv8a-asm -p armv8a-mmu -p pl011-console -p components \
-                 -p capsule-console -p capsule-ffa -p capsule-ffa-proxy -p ffa-abi -p ffa-model \
-                 -p test-partition -p testbed -p xtask --all-targets -- -D warnings",
+                 -p capsule-console -p capsule-ffa -p capsule-ffa-proxy -p capsule-tpm -p ffa-abi \
+                 -p ffa-model -p test-partition -p testbed -p xtask --all-targets -- -D warnings",
                 "clippy --target aarch64-unknown-none -p kernel -p armv8a -p pl011-console -p qemu-virt \
                  -p components -p qemu-virt-board -p capsule-console -p capsule-ffa \
-                 -p capsule-ffa-proxy -p ffa-abi -p ffa-model -p test-firmware --release -- -D warnings",
+                 -p capsule-ffa-proxy -p capsule-tpm -p ffa-abi -p ffa-model -p test-firmware \
+                 --release -- -D warnings",
                 "clippy --target aarch64-unknown-none-softfloat -p test-partition \
                  --release -- -D warnings",
                 "clippy --target aarch64-unknown-none -p qemu-virt-board --all-features \

@@ -10,6 +10,7 @@ mod checks;
 mod console_scenarios;
 mod el2_layout;
 mod error;
+mod event_log_check;
 mod faults;
 mod image;
 mod interrupt;
