@@ -541,6 +541,52 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Any well-formed transaction, in any layout, split into any
+        /// whole-constituent first fragment: the validator reads back
+        /// exactly the receivers and ranges written, and rejects the same
+        /// bytes with one header field changed (sender, handle, receiver
+        /// count or range count).
+        #[test]
+        fn well_formed_transactions_read_back_exactly(
+            version in 0usize..3,
+            receivers in proptest::collection::btree_set(0x8000u16..0x8010, 1..=MAX_RECEIVERS),
+            ranges in proptest::collection::vec((0u64..0x10_0000, 1u32..64), 1..12),
+            split in 0usize..12,
+            broken in 0usize..4,
+        ) {
+            let version = [Version::V1_0, Version::V1_1, Version::V1_2][version];
+            let receivers: Vec<u16> = receivers.into_iter().collect();
+            let ranges: Vec<(u64, u32)> = ranges
+                .into_iter()
+                .map(|(page, pages)| (0x4000_0000 + page * PAGE_SIZE, pages))
+                .collect();
+            let bytes = descriptor(version, &receivers, &ranges);
+            let total = bytes.len() as u32;
+            let whole_in_first = 1 + split % ranges.len();
+            let first_constituent = total - 16 * ranges.len() as u32;
+            let fragment = first_constituent + 16 * whole_in_first as u32;
+            let header = parse_first_fragment(version, total, fragment, &mut &bytes[..]).unwrap();
+            proptest::prop_assert_eq!(header.receivers(), &receivers[..]);
+            proptest::prop_assert_eq!(header.first_constituent, first_constituent);
+            proptest::prop_assert_eq!(header.range_count as usize, ranges.len());
+            let pages: u32 = ranges.iter().map(|range| range.1).sum();
+            proptest::prop_assert_eq!(header.total_pages, pages);
+            for (index, (address, pages)) in ranges.iter().enumerate() {
+                let read = Constituent::read(&mut &bytes[..], first_constituent + 16 * index as u32).unwrap();
+                proptest::prop_assert_eq!(read, Constituent { address: *address, pages: *pages });
+            }
+            let mut mutated = bytes.clone();
+            match broken {
+                0 => mutated[0] = 1,
+                1 => mutated[15] = 0x80,
+                2 => mutated[28] = (MAX_RECEIVERS + 1) as u8,
+                _ => mutated[first_constituent as usize - 12] ^= 0x01,
+            }
+            proptest::prop_assert!(
+                parse_first_fragment(version, total, fragment, &mut &mutated[..]).is_err()
+            );
+        }
+
         /// Any bytes at all: a problem or a header whose offsets lie inside
         /// the fragment, never a panic.
         #[test]

@@ -520,4 +520,92 @@ mod tests {
             Err(SetupError::BadHostMemory)
         );
     }
+
+    /// What a page is in the reference model: the state the table must
+    /// report, kept by hand from the transitions that succeeded.
+    fn model_state(model: &[PageState], address: u64) -> PageState {
+        model[((address - HOST.base) / PAGE_SIZE) as usize]
+    }
+
+    const TRANSITIONS: [Transition; 6] = [
+        Transition::ShareWithEl2,
+        Transition::UnshareFromEl2,
+        Transition::ShareWithSecure,
+        Transition::ReclaimShared,
+        Transition::LendToSecure,
+        Transition::ReclaimLent,
+    ];
+
+    proptest::proptest! {
+        /// Random page states (reached by random transitions on random,
+        /// sometimes misaligned or out-of-range, ranges): the table always
+        /// agrees with a per-page reference model, so every page is in
+        /// exactly one state (one owner, at most one borrower); a
+        /// transition happens only from its own starting state, on every
+        /// page of the range; a refused one changes no page at all; EL2's
+        /// pages never move.
+        #[test]
+        fn random_transitions_keep_one_owner_per_page(
+            steps in proptest::collection::vec(
+                (0u64..1100, 0u64..6, 0usize..6, 0u64..3),
+                1..120,
+            )
+        ) {
+            let table = ownership();
+            let pages = (HOST.size / PAGE_SIZE) as usize;
+            let mut model: Vec<PageState> = (0..pages)
+                .map(|index| table.state(HOST.base + index as u64 * PAGE_SIZE).unwrap())
+                .collect();
+            for (first, count, transition, skew) in steps {
+                let transition = TRANSITIONS[transition];
+                // Mostly whole pages; sometimes misaligned or empty.
+                let base = HOST.base + first * PAGE_SIZE + if skew == 2 { 0x800 } else { 0 };
+                let size = count * PAGE_SIZE;
+                let range = MemoryRange::new(base, size);
+                let before: Vec<_> = (0..pages)
+                    .map(|index| table.state(HOST.base + index as u64 * PAGE_SIZE))
+                    .collect();
+                let expected_ok = size != 0
+                    && skew != 2
+                    && base + size <= HOST.base + HOST.size
+                    && (0..count).all(|page| {
+                        model_state(&model, base + page * PAGE_SIZE) == transition.from()
+                    });
+                let result = table.apply(range, transition);
+                proptest::prop_assert_eq!(result.is_ok(), expected_ok, "{:?} {:?}", range, result);
+                if result.is_ok() {
+                    for page in 0..count {
+                        let index = ((base - HOST.base) / PAGE_SIZE + page) as usize;
+                        model[index] = transition.to();
+                    }
+                } else {
+                    let after: Vec<_> = (0..pages)
+                        .map(|index| table.state(HOST.base + index as u64 * PAGE_SIZE))
+                        .collect();
+                    let changed = before.iter().zip(&after).position(|(was, is)| was != is);
+                    proptest::prop_assert_eq!(changed, None, "a refused change changed a page (index)");
+                }
+                for (index, expected) in model.iter().enumerate() {
+                    let address = HOST.base + index as u64 * PAGE_SIZE;
+                    let state = table.state(address).unwrap();
+                    proptest::prop_assert_eq!(state, *expected, "page {:#x}", address);
+                    if CODE.overlaps(&MemoryRange::new(address, PAGE_SIZE)) {
+                        proptest::prop_assert_eq!(state, PageState::El2Code);
+                    }
+                }
+            }
+            let total: u64 = [
+                PageState::Owned,
+                PageState::SharedWithEl2,
+                PageState::SharedWithSecure,
+                PageState::LentToSecure,
+                PageState::El2Code,
+                PageState::El2Private,
+            ]
+            .iter()
+            .map(|state| table.count(*state))
+            .sum();
+            proptest::prop_assert_eq!(total, pages as u64, "every page counted in exactly one state");
+        }
+    }
 }

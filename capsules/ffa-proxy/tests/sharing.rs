@@ -295,11 +295,7 @@ fn ready(world: &mut World) -> Proxy {
     }
     assert!(proxy.is_finalised());
     host(&mut proxy, world, &[u64::from(FFA_VERSION), 0x0001_0002]);
-    let map = host(
-        &mut proxy,
-        world,
-        &[u64::from(FFA_RXTX_MAP_64), HOST_TX, HOST_RX, 1],
-    );
+    let map = map_mailbox(&mut proxy, world);
     assert_eq!(map[0], u64::from(FFA_SUCCESS_32));
     proxy
 }
@@ -308,6 +304,54 @@ fn host(proxy: &mut Proxy, world: &mut World, x: &[u64]) -> Registers {
     let mut call = [0u64; 18];
     call[..x.len()].copy_from_slice(x);
     proxy.handle_host_call(&call, world).reply
+}
+
+/// The host's `FFA_RXTX_MAP_64` of its pair (TX page 0, RX page 1).
+fn map_mailbox(proxy: &mut Proxy, world: &mut World) -> Registers {
+    host(
+        proxy,
+        world,
+        &[u64::from(FFA_RXTX_MAP_64), HOST_TX, HOST_RX, 1],
+    )
+}
+
+/// The host's `FFA_MEM_SHARE_64`/`FFA_MEM_LEND_64` of a descriptor already
+/// in its TX: `total` bytes, `fragment` of them in this call.
+fn send(
+    proxy: &mut Proxy,
+    world: &mut World,
+    function: u32,
+    total: u64,
+    fragment: u64,
+) -> Registers {
+    host(proxy, world, &[u64::from(function), total, fragment])
+}
+
+/// The host's `FFA_MEM_RECLAIM` of `handle`.
+fn reclaim(proxy: &mut Proxy, world: &mut World, handle: u64) -> Registers {
+    host(
+        proxy,
+        world,
+        &[
+            u64::from(FFA_MEM_RECLAIM),
+            handle & 0xFFFF_FFFF,
+            handle >> 32,
+        ],
+    )
+}
+
+/// The host's `FFA_MEM_FRAG_TX` of `length` bytes (already in its TX) for `handle`.
+fn frag_tx(proxy: &mut Proxy, world: &mut World, handle: u64, length: u64) -> Registers {
+    host(
+        proxy,
+        world,
+        &[
+            u64::from(FFA_MEM_FRAG_TX),
+            handle & 0xFFFF_FFFF,
+            handle >> 32,
+            length,
+        ],
+    )
 }
 
 /// A v1.2 descriptor to `receiver` of `ranges` (page index, pages).
@@ -519,16 +563,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 if mapped {
                     world.write(HOST_TX, &bytes[sent..sent + length]);
                 }
-                host(
-                    &mut proxy,
-                    &mut world,
-                    &[
-                        u64::from(FFA_MEM_FRAG_TX),
-                        handle & 0xFFFF_FFFF,
-                        handle >> 32,
-                        length as u64,
-                    ],
-                );
+                frag_tx(&mut proxy, &mut world, handle, length as u64);
                 if sent + length < bytes.len() && proxy.sharing().in_flight() == Some(handle) {
                     pending = Some((bytes, sent + length));
                 }
@@ -542,15 +577,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 let handles: Vec<u64> = proxy.sharing().handles().collect();
                 let handle = handles.get(which).copied().unwrap_or(0x1234 + which as u64);
                 let before = snapshot(&proxy, &world);
-                let reply = host(
-                    &mut proxy,
-                    &mut world,
-                    &[
-                        u64::from(FFA_MEM_RECLAIM),
-                        handle & 0xFFFF_FFFF,
-                        handle >> 32,
-                    ],
-                );
+                let reply = reclaim(&mut proxy, &mut world, handle);
                 if reply[0] != u64::from(FFA_SUCCESS_32) {
                     prop_assert_eq!(&before, &snapshot(&proxy, &world));
                 }
@@ -560,11 +587,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     host(&mut proxy, &mut world, &[u64::from(FFA_RXTX_UNMAP)]);
                     mapped = false;
                 } else {
-                    let reply = host(
-                        &mut proxy,
-                        &mut world,
-                        &[u64::from(FFA_RXTX_MAP_64), HOST_TX, HOST_RX, 1],
-                    );
+                    let reply = map_mailbox(&mut proxy, &mut world);
                     mapped = reply[0] == u64::from(FFA_SUCCESS_32);
                 }
             }
@@ -615,11 +638,7 @@ fn share_reclaim_share_again_and_a_lend_that_faults_until_reclaimed() {
     let share = descriptor(0x8001, false, &[(4, 2)]);
     world.write(HOST_TX, &share);
     let length = share.len() as u64;
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_SHARE_64), length, length],
-    );
+    let reply = send(&mut proxy, &mut world, FFA_MEM_SHARE_64, length, length);
     assert_eq!(reply[0], u64::from(FFA_SUCCESS_32));
     let handle = reply[2] | reply[3] << 32;
     let table = proxy.sharing().ownership().unwrap();
@@ -628,42 +647,18 @@ fn share_reclaim_share_again_and_a_lend_that_faults_until_reclaimed() {
         Ok(PageState::SharedWithSecure)
     );
     // Sharing it again is refused; reclaiming a handle never given too.
-    let again = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_SHARE_64), length, length],
-    );
+    let again = send(&mut proxy, &mut world, FFA_MEM_SHARE_64, length, length);
     assert_eq!(again[2] as u32 as i32, -6);
-    let unknown = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_RECLAIM), 0x77, 0],
-    );
+    let unknown = reclaim(&mut proxy, &mut world, 0x77);
     assert_eq!(unknown[2] as u32 as i32, -2);
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[
-            u64::from(FFA_MEM_RECLAIM),
-            handle & 0xFFFF_FFFF,
-            handle >> 32,
-        ],
-    );
+    let reply = reclaim(&mut proxy, &mut world, handle);
     assert_eq!(reply[0], u64::from(FFA_SUCCESS_32));
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_SHARE_64), length, length],
-    );
+    let reply = send(&mut proxy, &mut world, FFA_MEM_SHARE_64, length, length);
     assert_eq!(reply[0], u64::from(FFA_SUCCESS_32));
     let lend = descriptor(0x8001, true, &[(10, 1)]);
     world.write(HOST_TX, &lend);
     let length = lend.len() as u64;
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_LEND_64), length, length],
-    );
+    let reply = send(&mut proxy, &mut world, FFA_MEM_LEND_64, length, length);
     let lent = reply[2] | reply[3] << 32;
     assert_eq!(
         world.stage2.get(&(BASE + 10 * PAGE)),
@@ -671,22 +666,14 @@ fn share_reclaim_share_again_and_a_lend_that_faults_until_reclaimed() {
     );
     // The monitor refuses the first reclaim: still lent, still unmapped.
     world.answer = Answer::Refuse;
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_RECLAIM), lent & 0xFFFF_FFFF, lent >> 32],
-    );
+    let reply = reclaim(&mut proxy, &mut world, lent);
     assert_eq!(reply[0], u64::from(FFA_ERROR));
     assert_eq!(
         world.stage2.get(&(BASE + 10 * PAGE)),
         Some(&HostAccess::None)
     );
     world.answer = Answer::Accept;
-    host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_RECLAIM), lent & 0xFFFF_FFFF, lent >> 32],
-    );
+    reclaim(&mut proxy, &mut world, lent);
     assert_eq!(
         world.stage2.get(&(BASE + 10 * PAGE)),
         Some(&HostAccess::ReadWrite)
@@ -702,59 +689,29 @@ fn a_fragmented_share_is_checked_fragment_by_fragment() {
     let bytes = descriptor(0x8001, false, &ranges);
     world.write(HOST_TX, &bytes[..128]);
     let total = bytes.len() as u64;
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_SHARE_64), total, 128],
-    );
+    let reply = send(&mut proxy, &mut world, FFA_MEM_SHARE_64, total, 128);
     assert_eq!(reply[0] as u32, FFA_MEM_FRAG_RX);
     let handle = reply[1] | reply[2] << 32;
     assert_eq!(proxy.sharing().in_flight(), Some(handle));
     // A second transaction waits for this one.
-    let busy = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_SHARE_64), total, 128],
-    );
+    let busy = send(&mut proxy, &mut world, FFA_MEM_SHARE_64, total, 128);
     assert_eq!(busy[2] as u32 as i32, -4);
     // The next fragment names EL2's code: refused, and the whole
     // transaction's pages are the host's again.
     let mut bad = bytes[128..160].to_vec();
     bad[..8].copy_from_slice(&CODE.base.to_le_bytes());
     world.write(HOST_TX, &bad);
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[
-            u64::from(FFA_MEM_FRAG_TX),
-            handle & 0xFFFF_FFFF,
-            handle >> 32,
-            32,
-        ],
-    );
+    let reply = frag_tx(&mut proxy, &mut world, handle, 32);
     assert_eq!(reply[2] as u32 as i32, -6);
     assert_eq!(proxy.sharing().in_flight(), None);
     let table = *proxy.sharing().ownership().unwrap();
     assert_eq!(table.count(PageState::SharedWithSecure), 0);
     // Done right, fragment by fragment.
     world.write(HOST_TX, &bytes[..128]);
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_SHARE_64), total, 128],
-    );
+    let reply = send(&mut proxy, &mut world, FFA_MEM_SHARE_64, total, 128);
     let handle = reply[1] | reply[2] << 32;
     world.write(HOST_TX, &bytes[128..]);
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[
-            u64::from(FFA_MEM_FRAG_TX),
-            handle & 0xFFFF_FFFF,
-            handle >> 32,
-            total - 128,
-        ],
-    );
+    let reply = frag_tx(&mut proxy, &mut world, handle, total - 128);
     assert_eq!(reply[0], u64::from(FFA_SUCCESS_32));
     assert_eq!(table.count(PageState::SharedWithSecure), 6);
     check_invariants(&proxy, &world, true).unwrap();
@@ -767,32 +724,16 @@ fn the_host_s_rx_tx_cannot_be_shared_and_shared_pages_cannot_be_its_rx_tx() {
     let share = descriptor(0x8001, false, &[(0, 1)]);
     world.write(HOST_TX, &share);
     let length = share.len() as u64;
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_SHARE_64), length, length],
-    );
+    let reply = send(&mut proxy, &mut world, FFA_MEM_SHARE_64, length, length);
     assert_eq!(reply[2] as u32 as i32, -6, "the host's own TX");
     host(&mut proxy, &mut world, &[u64::from(FFA_RXTX_UNMAP)]);
     world.write(HOST_TX, &descriptor(0x8001, false, &[(8, 1)]));
     // Now the pair is unmapped, the descriptor cannot be read from it.
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_SHARE_64), length, length],
-    );
+    let reply = send(&mut proxy, &mut world, FFA_MEM_SHARE_64, length, length);
     assert_eq!(reply[2] as u32 as i32, -2);
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_RXTX_MAP_64), HOST_TX, HOST_RX, 1],
-    );
+    let reply = map_mailbox(&mut proxy, &mut world);
     assert_eq!(reply[0], u64::from(FFA_SUCCESS_32));
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_SHARE_64), length, length],
-    );
+    let reply = send(&mut proxy, &mut world, FFA_MEM_SHARE_64, length, length);
     assert_eq!(reply[0], u64::from(FFA_SUCCESS_32));
     host(&mut proxy, &mut world, &[u64::from(FFA_RXTX_UNMAP)]);
     // A shared page as RX: refused.
@@ -917,11 +858,7 @@ fn fuzzing_host_calls_never_panics_nor_breaks_ownership() {
             }
         }
         if !mapped && round % 50 == 0 {
-            let reply = host(
-                &mut proxy,
-                &mut world,
-                &[u64::from(FFA_RXTX_MAP_64), HOST_TX, HOST_RX, 1],
-            );
+            let reply = map_mailbox(&mut proxy, &mut world);
             mapped = reply[0] == u64::from(FFA_SUCCESS_32);
         }
         check_invariants(&proxy, &world, mapped)
@@ -991,25 +928,13 @@ fn stage2_faults_are_retried_only_where_the_host_may_touch() {
     let lend = descriptor(0x8001, true, &[(30, 1)]);
     world.write(HOST_TX, &lend);
     let length = lend.len() as u64;
-    let reply = host(
-        &mut proxy,
-        &mut world,
-        &[u64::from(FFA_MEM_LEND_64), length, length],
-    );
+    let reply = send(&mut proxy, &mut world, FFA_MEM_LEND_64, length, length);
     let handle = reply[2] | reply[3] << 32;
     assert_eq!(
         decide(&mut proxy, BASE + 30 * PAGE, false, false),
         FaultDecision::Inject
     );
-    host(
-        &mut proxy,
-        &mut world,
-        &[
-            u64::from(FFA_MEM_RECLAIM),
-            handle & 0xFFFF_FFFF,
-            handle >> 32,
-        ],
-    );
+    reclaim(&mut proxy, &mut world, handle);
     assert_eq!(
         decide(&mut proxy, BASE + 30 * PAGE, false, false),
         FaultDecision::Retry
