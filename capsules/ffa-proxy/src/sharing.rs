@@ -22,9 +22,11 @@
 //! - **Fragments** (`FFA_MEM_FRAG_TX`) are whole constituents, checked and
 //!   given as they arrive; one fragmented transaction at a time, tracked by
 //!   its handle, the offset the monitor acknowledges checked against the
-//!   bytes sent. A fragment the proxy refuses ends the transaction: its
-//!   pages go back to the host, and since only the proxy can complete the
-//!   transaction at the monitor, no partition can ever retrieve them.
+//!   bytes sent. A fragment the proxy refuses ends the transaction: the
+//!   proxy makes the monitor drop it (a fragment longer than any mailbox,
+//!   which TF-A's EL3 SPMC and the model refuse by freeing the
+//!   transaction) and gives its pages back to the host; since only the
+//!   proxy could complete it at the monitor, no partition can retrieve them.
 //! - **Reclaim by handle, from the proxy's own record.** Every transaction
 //!   the monitor completed is kept with its ranges (bounded: at most
 //!   [`MAX_TRANSACTIONS`] transactions and [`MAX_RANGES`] ranges). The host
@@ -290,6 +292,7 @@ fn handle_of(registers: &Registers) -> u64 {
 }
 
 /// How the monitor answered a fragment.
+#[derive(PartialEq, Eq)]
 enum Answer {
     Complete(u64),
     MoreFrom { handle: u64, offset: u32 },
@@ -511,12 +514,51 @@ impl Sharing {
             SlotState::Sending { .. }
         );
         if result.is_err() && sending {
-            // The host's fragment is refused: the transaction ends here, and
-            // since only the proxy could complete it at the monitor, its
-            // pages are the host's again.
-            self.undo(slot, el2);
+            // The host's fragment is refused: the transaction ends here.
+            // Only the proxy could complete it at the monitor, so its pages
+            // are the host's again, once the monitor has dropped it too.
+            self.abort_at_monitor(slot, handle, mailbox, el2);
         }
         result
+    }
+
+    /// Ends the incomplete transaction in `slot` at the monitor, which
+    /// otherwise keeps its partial descriptor (and, as the model does, may
+    /// take no other until it is complete). No ABI aborts a transmission
+    /// (pKVM's `FFA_MEM_RECLAIM` of the handle is refused by every SPMC
+    /// while it is incomplete), but TF-A's EL3 SPMC and the model drop a
+    /// transaction whose fragment they refuse, so the proxy sends one
+    /// longer than its mailbox, which no monitor can take. An error answer
+    /// gives the pages back to the host; anything else would mean the
+    /// monitor took a descriptor it never had: the pages stay given,
+    /// quarantined, never reclaimable.
+    fn abort_at_monitor(
+        &mut self,
+        slot: u8,
+        handle: u64,
+        mailbox: Mailbox,
+        el2: &mut dyn El2Services,
+    ) {
+        let too_long = mailbox.size() + u64::from(CONSTITUENT_SIZE);
+        let call = reply::call(
+            FFA_MEM_FRAG_TX,
+            &[handle & 0xFFFF_FFFF, handle >> 32, too_long, 0],
+        );
+        let answer = monitor(el2, &call);
+        if classify(&answer) == Answer::Refused {
+            defmt::info!(
+                "el2 proxy: transaction {=u64:#x} ended at the monitor (its over-long fragment refused); its pages are the host's again",
+                handle
+            );
+            self.undo(slot, el2);
+        } else {
+            defmt::error!(
+                "el2 proxy: the monitor took an over-long fragment of {=u64:#x}: its pages stay given, quarantined",
+                handle
+            );
+            self.slots[usize::from(slot)].state = SlotState::Quarantined;
+            self.in_flight = None;
+        }
     }
 
     fn next_fragment(

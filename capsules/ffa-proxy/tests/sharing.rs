@@ -158,6 +158,12 @@ impl World {
             }
             FFA_MEM_FRAG_TX => {
                 let length = call.x[3] as usize;
+                if length as u64 > PAGE && !matches!(self.answer, Answer::Garbage) {
+                    // Longer than the proxy's TX: refused, and the
+                    // transaction dropped (as TF-A's EL3 SPMC does).
+                    self.receiving = None;
+                    return World::reply(&[u64::from(FFA_ERROR), 0, (-2i32) as u32 as u64]);
+                }
                 let fragment = self.bytes(self.mailbox_tx(), length).unwrap_or_default();
                 let Some((handle, mut bytes, total)) = self.receiving.take() else {
                     return World::reply(&[u64::from(FFA_ERROR), 0, (-2i32) as u32 as u64]);
@@ -704,6 +710,10 @@ fn a_fragmented_share_is_checked_fragment_by_fragment() {
     let reply = frag_tx(&mut proxy, &mut world, handle, 32);
     assert_eq!(reply[2] as u32 as i32, -6);
     assert_eq!(proxy.sharing().in_flight(), None);
+    assert!(
+        world.receiving.is_none(),
+        "the monitor dropped the incomplete transaction"
+    );
     let table = *proxy.sharing().ownership().unwrap();
     assert_eq!(table.count(PageState::SharedWithSecure), 0);
     // Done right, fragment by fragment.

@@ -1230,7 +1230,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "protected-mode-host-memory",
-        description: "protected mode takes memory away from the kernel: its writes to EL2's code, and its reads and writes of EL2's data and the proxy's TX, are stage-2 aborts EL2 reports (IPA, ESR) and injects (the kernel's fault report shows them, EL2 runs on); sharing EL2's pages, the carve-out, its own TX, memory past DRAM or overlapping ranges is refused; a share the monitor refuses gives the page back; share, reclaim, share again; a lent page faults until reclaimed",
+        description: "protected mode takes memory away from the kernel: its writes to EL2's code, and its reads and writes of EL2's data and the proxy's TX, are stage-2 aborts EL2 reports (IPA, ESR) and injects (the kernel's fault report shows them, EL2 runs on); sharing EL2's pages, the carve-out, its own TX, memory past DRAM or overlapping ranges is refused; a share the monitor refuses gives the page back; share, reclaim, share again; a fragment naming EL2's code is refused, the transaction ended at the monitor too (an over-long fragment it refuses), so the next share goes through; a lent page faults until reclaimed",
         board_features: &["exit-when-settled", "scenario-host-memory"],
         firmware: FirmwareSettings {
             faults: &[Fault::new(FaultKind::MemoryBadAttributes)],
@@ -1276,14 +1276,19 @@ pub const SCENARIOS: &[Scenario] = &[
             "protected: host-memory check 19: FFA_MEM_RECLAIM of the share: ok",
             "protected: host-memory check 20: FFA_MEM_SHARE after the reclaim: accepted: ok",
             "protected: host-memory check 21: FFA_MEM_RECLAIM of the second share: ok",
+            "protected: host-memory check 22: FFA_MEM_SHARE in 2 fragments, the first naming the kernel's page: FFA_MEM_FRAG_RX: ok",
+            "el2 proxy: transaction 0x100000000 ended at the monitor (its over-long fragment refused); its pages are the host's again",
+            "protected: host-memory check 23: FFA_MEM_FRAG_TX naming EL2's code: DENIED, the transaction ended at the monitor too: ok",
+            "protected: host-memory check 24: FFA_MEM_SHARE after the refused fragment: accepted (the page is the kernel's, the monitor holds no partial descriptor): ok",
+            "protected: host-memory check 25: FFA_MEM_RECLAIM of that share: ok",
             "(unmapped from the host's stage 2)",
-            "protected: host-memory check 22: FFA_MEM_LEND of the page: accepted, unmapped from the kernel: ok",
+            "protected: host-memory check 26: FFA_MEM_LEND of the page: accepted, unmapped from the kernel: ok",
             "(lent to the secure world): the fault goes to the host",
-            "protected: host-memory check 23: the lent page: read and write are stage-2 faults, injected: ok",
-            "protected: host-memory check 24: FFA_MEM_RECLAIM of the lend: ok",
-            "protected: host-memory check 25: the reclaimed page: read and write work again: ok",
-            "protected: host-memory check 26: FFA_RXTX_UNMAP: ok",
-            "protected: host-memory checks: 26 of 26 as expected",
+            "protected: host-memory check 27: the lent page: read and write are stage-2 faults, injected: ok",
+            "protected: host-memory check 28: FFA_MEM_RECLAIM of the lend: ok",
+            "protected: host-memory check 29: the reclaimed page: read and write work again: ok",
+            "protected: host-memory check 30: FFA_RXTX_UNMAP: ok",
+            "protected: host-memory checks: 30 of 30 as expected",
             // EL2 survived every fault: FF-A comes up through it.
             "init: arm-ffa ready",
             "memory-check: share of 2 page(s) with 0x8001",
@@ -1293,6 +1298,8 @@ pub const SCENARIOS: &[Scenario] = &[
             // share did, once.
             "[smc] FFA_MEM_SHARE_64 x1=0x70 x2=0x70 x3=0x0 x4=0x0 -> FFA_ERROR INVALID_PARAMETERS",
             "[smc] FFA_MEM_SHARE_64 x1=0x70 x2=0x70 x3=0x0 x4=0x0 -> FFA_SUCCESS_32",
+            "[smc] FFA_MEM_SHARE_64 x1=0x80 x2=0x70 x3=0x0 x4=0x0 -> FFA_MEM_FRAG_RX x1=0x0 x2=0x1 x3=0x70",
+            "[smc] FFA_MEM_FRAG_TX x1=0x0 x2=0x1 x3=0x1010 x4=0x0 -> FFA_ERROR INVALID_PARAMETERS (-2)",
         ],
         forbidden_lines: &[
             "panicked",

@@ -86,6 +86,8 @@ enum Expected {
     Error(Status),
     /// A v1.x version in w0 (`FFA_VERSION`'s answer).
     Version,
+    /// `FFA_MEM_FRAG_RX`: the monitor waits for the next fragment.
+    MoreFragments,
 }
 
 fn call(registers: &[u64]) -> SmcccRegisters {
@@ -156,6 +158,7 @@ impl Run {
             Expected::Success => kind.is_success(),
             Expected::Error(status) => kind == ReplyKind::Error(status),
             Expected::Version => (reply.x[0] as u32) >> 16 == 1,
+            Expected::MoreFragments => reply.x[0] as u32 == function::FFA_MEM_FRAG_RX,
         };
         if !passed {
             defmt::error!(
@@ -247,6 +250,46 @@ impl Run {
             true,
             true,
         );
+    }
+
+    /// A share in two fragments whose second names EL2's code: refused,
+    /// the kernel's page given back, and the monitor's partial descriptor
+    /// dropped, so the next share goes through (the model, like an SPMC
+    /// assembling a descriptor, would otherwise answer it BUSY).
+    fn refused_fragment(&mut self, page: u64, code: u64) {
+        let share = function::FFA_MEM_SHARE_64;
+        let total = write_descriptor(share, PARTITION, &[(page, 1), (code, 1)]);
+        let reply = self.expect(
+            "FFA_MEM_SHARE in 2 fragments, the first naming the kernel's page: FFA_MEM_FRAG_RX",
+            &[u64::from(share), total, total - 16, 0, 0],
+            Expected::MoreFragments,
+        );
+        let handle = (reply.x[1] & 0xFFFF_FFFF) | (reply.x[2] & 0xFFFF_FFFF) << 32;
+        let mut constituent = [0u8; 16];
+        constituent[..8].copy_from_slice(&code.to_le_bytes());
+        constituent[8] = 1;
+        if MAILBOX[0].write(0, &constituent).is_err() {
+            defmt::error!("protected: host-memory checks: cannot write the fragment");
+        }
+        self.expect(
+            "FFA_MEM_FRAG_TX naming EL2's code: DENIED, the transaction ended at the monitor too",
+            &[
+                u64::from(function::FFA_MEM_FRAG_TX),
+                handle & 0xFFFF_FFFF,
+                handle >> 32,
+                16,
+                0,
+            ],
+            Expected::Error(Status::Denied),
+        );
+        let again = self.send(
+            "FFA_MEM_SHARE after the refused fragment: accepted (the page is the kernel's, the monitor holds no partial descriptor)",
+            share,
+            PARTITION,
+            &[(page, 1)],
+            Expected::Success,
+        );
+        self.reclaim("FFA_MEM_RECLAIM of that share", again, Expected::Success);
     }
 
     fn sharing(&mut self) {
@@ -364,6 +407,7 @@ impl Run {
             second,
             Expected::Success,
         );
+        self.refused_fragment(page, code);
         let lent = self.send(
             "FFA_MEM_LEND of the page: accepted, unmapped from the kernel",
             lend,
