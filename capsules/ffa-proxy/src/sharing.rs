@@ -725,6 +725,13 @@ impl Sharing {
             return Err(MemoryRefusal::UnknownHandle(record.handle.unwrap_or(0)));
         };
         let complete = sent == total;
+        let sent_event = |handle: u64, complete: bool| MemoryEvent::Sent {
+            operation: record.operation,
+            handle: Some(handle),
+            pages,
+            ranges,
+            complete,
+        };
         match classify(&answer) {
             Answer::Complete(handle)
                 if complete
@@ -735,16 +742,7 @@ impl Sharing {
                 record.state = SlotState::Given;
                 record.handle = Some(handle);
                 self.in_flight = None;
-                Ok((
-                    answer,
-                    MemoryEvent::Sent {
-                        operation: record.operation,
-                        handle: Some(handle),
-                        pages,
-                        ranges,
-                        complete: true,
-                    },
-                ))
+                Ok((answer, sent_event(handle, true)))
             }
             Answer::MoreFrom { handle, offset }
                 if !complete
@@ -754,16 +752,7 @@ impl Sharing {
             {
                 self.slots[usize::from(slot)].handle = Some(handle);
                 self.in_flight = Some(slot);
-                Ok((
-                    answer,
-                    MemoryEvent::Sent {
-                        operation: record.operation,
-                        handle: Some(handle),
-                        pages,
-                        ranges,
-                        complete: false,
-                    },
-                ))
+                Ok((answer, sent_event(handle, false)))
             }
             Answer::Refused => {
                 let pages = record.pages;

@@ -21,7 +21,7 @@ use ffa_model::FaultConfig;
 use kernel::hil::hypervisor::{El2Memory, HostAccess, HostCallHandler, MemoryRange, Stage2Fault};
 use kernel::hil::smccc::SmcccRegisters;
 use testbed::el2::{ModelServices, SimulatedStage2};
-use testbed::{leak, Memory, ModelMonitor};
+use testbed::{leak, Memory, ModelMonitor, Random};
 
 const HOST_MEMORY: MemoryRange = MemoryRange::new(0x4000_0000, 0x4000_0000);
 const CARVE_OUT: MemoryRange = MemoryRange::new(0x5fe0_0000, 0x1_0000);
@@ -31,27 +31,6 @@ const HOST_TX: u64 = 0x6020_0000;
 const HOST_RX: u64 = 0x6020_1000;
 /// Pages the host's well-formed transactions name: 0x6021_0000 onwards.
 const SHARED_BASE: u64 = 0x6021_0000;
-
-/// A small deterministic generator (xorshift64*), so the fuzzer needs no
-/// dependency and every run is the same.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-
-    fn pick<T: Copy>(&mut self, choices: &[T]) -> T {
-        choices[self.below(choices.len() as u64) as usize]
-    }
-}
 
 /// A v1.2 share or lend of `pages` single pages from [`SHARED_BASE`] to 0x8001.
 fn descriptor(lend: bool, first: u64, pages: u64) -> Vec<u8> {
@@ -102,7 +81,7 @@ fn epoch(seed: u64, rounds: u32, start: bool) -> Seen {
     let stage2 = RefCell::new(SimulatedStage2::default());
     let el2_memory = El2Memory::EMPTY.with(EL2_STACK).unwrap();
     let mut services = ModelServices::new(monitor, el2_memory, &trapping).with_stage2(&stage2);
-    let mut random = Random(seed);
+    let mut random = Random::new(seed);
     let mut seen = Seen::default();
     // The fragments of a split transaction not yet sent.
     let mut rest: Option<Vec<u8>> = None;

@@ -70,7 +70,8 @@ const TF_A_FORBIDDEN: &[&str] = &[
 ];
 
 /// What no healthy real-TF-A memory scenario may show: [`TF_A_FORBIDDEN`],
-/// and a failed or skipped share or lend.
+/// a failed or skipped share or lend, a kernel error, and (in protected
+/// mode) a stage-2 fault.
 const TF_A_MEMORY_FORBIDDEN: &[&str] = &[
     "panicked",
     MALFORMED_FRAME_WARNING,
@@ -84,6 +85,8 @@ const TF_A_MEMORY_FORBIDDEN: &[&str] = &[
     "share skipped",
     "lend skipped",
     "refused",
+    "[kernel] ERROR",
+    "stage-2 fault",
 ];
 
 /// Every real-TF-A scenario, in the order `cargo xtask test` runs them.
@@ -203,21 +206,7 @@ pub const PEER_SCENARIOS: &[PeerScenario] = &[
             "ffa report: memory handle 0xffffffc1: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
             "boot: exit-when-settled, powering off",
         ],
-        forbidden_lines: &[
-            "panicked",
-            MALFORMED_FRAME_WARNING,
-            "[sp] FATAL",
-            "[sp] set-up failed",
-            "[sp] giving up",
-            "failed to initialize",
-            "Failed to load",
-            "Error in SP",
-            "FAILED",
-            "share skipped",
-            "lend skipped",
-            "stage-2 fault",
-            "[kernel] ERROR",
-        ],
+        forbidden_lines: TF_A_MEMORY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
     },
     PeerScenario {

@@ -131,6 +131,42 @@ const fn scenario(
     }
 }
 
+/// What the protected-mode memory scenarios under an SPMC personality may
+/// not show: the proxy refuses donation and reclaims from its own record.
+const PROTECTED_MEMORY_FORBIDDEN: &[&str] = &[
+    "panicked",
+    MALFORMED_FRAME_WARNING,
+    " ERROR ",
+    "FAILED",
+    "stage-2 fault",
+    "[smc] FFA_MEM_DONATE",
+    "[smc] FFA_MEM_RETRIEVE_REQ",
+];
+
+/// The client's memory checks in protected mode, against the model
+/// answering as another SPMC (`faults`), with the trace on.
+const fn protected_memory_under(
+    name: &'static str,
+    description: &'static str,
+    faults: &'static [Fault],
+    expected_lines: &'static [&'static str],
+) -> Scenario {
+    Scenario {
+        name,
+        description,
+        board_features: &["exit-when-settled", "protected-mode"],
+        firmware: FirmwareSettings {
+            faults,
+            trace: true,
+            enter_normal_world_at_el1: false,
+        },
+        expected_exit_status: 0,
+        expected_lines,
+        forbidden_lines: PROTECTED_MEMORY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    }
+}
+
 /// The exit status under `exit-when-settled` of a boot whose FF-A root is
 /// down (failed, timed out, or never started although the monitor answers
 /// FF-A): `boards/qemu-virt/src/tests/mod.rs`'s `EXIT_FFA_ROOT_DOWN`.
@@ -1149,17 +1185,11 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         timeout: DEFAULT_TIMEOUT,
     },
-    Scenario {
-        name: "protected-mode-memory-op-tee",
-        description: "protected mode against the model answering as OP-TEE (v1.1 whatever is asked): the client's memory checks run unchanged through the proxy, which reads the v1.1 layout the host negotiated, gives and takes back the pages of the share and the lend (bit-44 handles, reclaimed from the proxy's record, which OP-TEE needs: it has no hypervisor retrieve); measured boot goes on beside it",
-        board_features: &["exit-when-settled", "protected-mode"],
-        firmware: FirmwareSettings {
-            faults: &[Fault::new(FaultKind::OpTee)],
-            trace: true,
-            enter_normal_world_at_el1: false,
-        },
-        expected_exit_status: 0,
-        expected_lines: &[
+    protected_memory_under(
+        "protected-mode-memory-op-tee",
+        "protected mode against the model answering as OP-TEE (v1.1 whatever is asked): the client's memory checks run unchanged through the proxy, which reads the v1.1 layout the host negotiated, gives and takes back the pages of the share and the lend (bit-44 handles, reclaimed from the proxy's record, which OP-TEE needs: it has no hypervisor retrieve); measured boot goes on beside it",
+        &[Fault::new(FaultKind::OpTee)],
+        &[
             "el2 proxy: host negotiated FF-A: asked v1.2, answered v1.1",
             "el2 proxy: share of 2 page(s) in 1 range(s) checked and given, forwarded from the proxy's TX: handle 0x100000000000, complete",
             "[smc] FFA_MEM_SHARE_64 x1=0x60 x2=0x60 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x1000",
@@ -1177,29 +1207,12 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa report: memory handle 0x100000000000: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
             "boot: exit-when-settled, powering off with status 0",
         ],
-        forbidden_lines: &[
-            "panicked",
-            MALFORMED_FRAME_WARNING,
-            " ERROR ",
-            "FAILED",
-            "stage-2 fault",
-            // The proxy refuses donation; it reclaims from its own record.
-            "[smc] FFA_MEM_DONATE",
-            "[smc] FFA_MEM_RETRIEVE_REQ",
-        ],
-        timeout: DEFAULT_TIMEOUT,
-    },
-    Scenario {
-        name: "protected-mode-memory-hafnium",
-        description: "protected mode against the model answering as Hafnium (v1.3; the host settles on v1.2): the client's memory checks run unchanged through the proxy, whose record follows Hafnium's slot-index handles (handle 0 given, reclaimed, and given again); donation is refused by the proxy, which Hafnium would take",
-        board_features: &["exit-when-settled", "protected-mode"],
-        firmware: FirmwareSettings {
-            faults: &[Fault::new(FaultKind::Hafnium)],
-            trace: true,
-            enter_normal_world_at_el1: false,
-        },
-        expected_exit_status: 0,
-        expected_lines: &[
+    ),
+    protected_memory_under(
+        "protected-mode-memory-hafnium",
+        "protected mode against the model answering as Hafnium (v1.3; the host settles on v1.2): the client's memory checks run unchanged through the proxy, whose record follows Hafnium's slot-index handles (handle 0 given, reclaimed, and given again); donation is refused by the proxy, which Hafnium would take",
+        &[Fault::new(FaultKind::Hafnium)],
+        &[
             "el2 proxy: host negotiated FF-A: asked v1.2, answered v1.2",
             "el2 proxy: share of 2 page(s) in 1 range(s) checked and given, forwarded from the proxy's TX: handle 0x0, complete",
             "[smc] FFA_MEM_SHARE_64 x1=0x70 x2=0x70 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x0",
@@ -1216,18 +1229,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa report: memory handle 0x0: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
             "boot: exit-when-settled, powering off with status 0",
         ],
-        forbidden_lines: &[
-            "panicked",
-            MALFORMED_FRAME_WARNING,
-            " ERROR ",
-            "FAILED",
-            "stage-2 fault",
-            // The proxy refuses donation; it reclaims from its own record.
-            "[smc] FFA_MEM_DONATE",
-            "[smc] FFA_MEM_RETRIEVE_REQ",
-        ],
-        timeout: DEFAULT_TIMEOUT,
-    },
+    ),
     Scenario {
         name: "protected-mode-host-memory",
         description: "protected mode takes memory away from the kernel: its writes to EL2's code, and its reads and writes of EL2's data and the proxy's TX, are stage-2 aborts EL2 reports (IPA, ESR) and injects (the kernel's fault report shows them, EL2 runs on); sharing EL2's pages, the carve-out, its own TX, memory past DRAM or overlapping ranges is refused; a share the monitor refuses gives the page back; share, reclaim, share again; a fragment naming EL2's code is refused, the transaction ended at the monitor too (an over-long fragment it refuses), so the next share goes through; a lent page faults until reclaimed",
