@@ -11,7 +11,8 @@
 //! ```ignore
 //! let finaliser = ProtectedModeComponent::new(queue, ffa, &El2Runtime, &HYPERVISOR_CALL,
 //!     boot.kept_el2(),
-//!     FinaliserConfig { host_memory, carve_out, devices, order: Order::BeforeFfaRoot })
+//!     FinaliserConfig { host_memory, carve_out, devices, firmware_shared: tpm_crb,
+//!         order: Order::BeforeFfaRoot })
 //!     .finalize(protected_mode_component_static!(1 << 30))?;
 //! ```
 

@@ -368,6 +368,9 @@ mod protected_mode {
             host_memory,
             carve_out: CARVE_OUT,
             devices: qemu_virt::memory_map::DEVICES,
+            // The TPM partition reads and writes its CRB too: the kernel
+            // may use it, never give it away.
+            firmware_shared: MemoryRange::new(super::TPM_CRB.base, super::TPM_CRB.size()),
             order: if cfg!(feature = "protected-mode-early-ffa") {
                 Order::AfterFfaRoot
             } else {

@@ -106,7 +106,8 @@ impl El2Proxy {
             el2_memory,
         )
         .with_el2_code(el2.el2_shared_code())
-        .with_devices(MemoryRange::new(call[5], call[6]));
+        .with_devices(MemoryRange::new(call[5], call[6]))
+        .with_firmware_shared(MemoryRange::new(call[7], call[8]));
         match self.proxy.start_finalisation(layout) {
             Ok(()) => {
                 if let Err(code) = self.protect_host(&layout, el2) {
@@ -126,6 +127,13 @@ impl El2Proxy {
                         "el2: EL2 owns {=u64:#x}+{=u64:#x}: never a host buffer",
                         range.base,
                         range.size
+                    );
+                }
+                if !layout.firmware_shared.is_empty() {
+                    defmt::info!(
+                        "el2: the firmware shares {=u64:#x}+{=u64:#x} with the secure world: the host's to use, never to give",
+                        layout.firmware_shared.base,
+                        layout.firmware_shared.size
                     );
                 }
                 control::SUCCESS

@@ -74,6 +74,10 @@ pub struct FinaliserConfig {
     pub carve_out: MemoryRange,
     /// The devices the kernel drives: its stage 2 maps them as device memory.
     pub devices: MemoryRange,
+    /// Host memory the platform's firmware shares with the secure world (a
+    /// TPM's CRB; empty: none): the kernel uses it, but may never share,
+    /// lend or map it as RX/TX.
+    pub firmware_shared: MemoryRange,
     /// When to finalise.
     pub order: Order,
 }
@@ -246,6 +250,7 @@ impl<'a> ProxyFinaliser<'a> {
             self.config.host_memory,
             self.config.carve_out,
             self.config.devices,
+            self.config.firmware_shared,
         ) {
             refused_to_start(error);
             self.stop(FinaliserState::Failed);

@@ -27,8 +27,10 @@
 //!                                                  +-------------------------+
 //!
 //!   fixed at finalisation, never transitioned:
-//!   El2Code     the kernel text EL2 runs: host read/execute only
-//!   El2Private  EL2's data, stack, state, tables and the proxy's RX/TX: no host access
+//!   El2Code         the kernel text EL2 runs: host read/execute only
+//!   El2Private      EL2's data, stack, state, tables and the proxy's RX/TX: no host access
+//!   FirmwareShared  what the firmware shares with the secure world (a TPM's CRB):
+//!                   host read/write, never the host's to give
 //! ```
 //!
 //! A transaction the monitor refuses goes back the way it came (the arrows
@@ -94,15 +96,20 @@ pub enum PageState {
     El2Code,
     /// EL2's own: its data, stack, state, tables, the proxy's mailbox.
     El2Private,
+    /// Host memory the platform's firmware shares with the secure world (a
+    /// TPM's CRB): the host reads and writes it, and so does a partition,
+    /// so the host may not give it to anyone else.
+    FirmwareShared,
 }
 
 impl PageState {
     /// What the host's stage 2 grants for a page in this state.
     pub const fn host_access(self) -> HostAccess {
         match self {
-            PageState::Owned | PageState::SharedWithEl2 | PageState::SharedWithSecure => {
-                HostAccess::ReadWrite
-            }
+            PageState::Owned
+            | PageState::SharedWithEl2
+            | PageState::SharedWithSecure
+            | PageState::FirmwareShared => HostAccess::ReadWrite,
             PageState::El2Code => HostAccess::ReadExecute,
             PageState::LentToSecure | PageState::El2Private => HostAccess::None,
         }
@@ -115,7 +122,7 @@ impl PageState {
             PageState::SharedWithEl2 => Some(1),
             PageState::SharedWithSecure => Some(2),
             PageState::LentToSecure => Some(3),
-            PageState::El2Code | PageState::El2Private => None,
+            PageState::El2Code | PageState::El2Private | PageState::FirmwareShared => None,
         }
     }
 
@@ -137,6 +144,7 @@ impl PageState {
             PageState::LentToSecure => "lent to the secure world",
             PageState::El2Code => "EL2's code",
             PageState::El2Private => "EL2's private memory",
+            PageState::FirmwareShared => "shared with the secure world by the firmware",
         }
     }
 }
@@ -234,6 +242,7 @@ pub struct Ownership {
     host_memory: MemoryRange,
     code: MemoryRange,
     private: El2Memory,
+    firmware_shared: MemoryRange,
 }
 
 impl PartialEq for Ownership {
@@ -242,6 +251,7 @@ impl PartialEq for Ownership {
             && self.host_memory == other.host_memory
             && self.code == other.code
             && self.private == other.private
+            && self.firmware_shared == other.firmware_shared
     }
 }
 
@@ -277,7 +287,15 @@ impl Ownership {
             host_memory,
             code,
             private,
+            firmware_shared: MemoryRange::EMPTY,
         })
+    }
+
+    /// The same table, where the firmware shares `range` with the secure
+    /// world: [`PageState::FirmwareShared`], never transitioned.
+    pub fn with_firmware_shared(mut self, range: MemoryRange) -> Ownership {
+        self.firmware_shared = range;
+        self
     }
 
     /// The host memory the table covers.
@@ -302,6 +320,9 @@ impl Ownership {
         }
         if self.code.overlaps(&page) {
             return Ok(PageState::El2Code);
+        }
+        if self.firmware_shared.overlaps(&page) {
+            return Ok(PageState::FirmwareShared);
         }
         let index = (page.base - self.host_memory.base) / PAGE_SIZE;
         let byte = self.storage[(index / PAGES_PER_BYTE) as usize].load(Ordering::Relaxed);
@@ -389,6 +410,7 @@ mod tests {
     const HOST: MemoryRange = MemoryRange::new(0x4000_0000, 0x40_0000);
     const CODE: MemoryRange = MemoryRange::new(0x4010_0000, 0x2_0000);
     const PRIVATE: MemoryRange = MemoryRange::new(0x4012_0000, 0x1_0000);
+    const FIRMWARE: MemoryRange = MemoryRange::new(0x4020_0000, 0x5000);
 
     fn storage(bytes: usize) -> &'static [AtomicU8] {
         Box::leak(
@@ -407,6 +429,7 @@ mod tests {
             El2Memory::EMPTY.with(PRIVATE).unwrap(),
         )
         .unwrap()
+        .with_firmware_shared(FIRMWARE)
     }
 
     #[test]
@@ -416,11 +439,13 @@ mod tests {
         assert_eq!(table.state(0x4000_0000), Ok(PageState::Owned));
         assert_eq!(table.state(0x4010_1234), Ok(PageState::El2Code));
         assert_eq!(table.state(0x4012_f000), Ok(PageState::El2Private));
+        assert_eq!(table.state(0x4020_4fff), Ok(PageState::FirmwareShared));
+        assert_eq!(table.state(0x4020_5000), Ok(PageState::Owned));
         assert_eq!(
             table.state(0x3fff_f000),
             Err(OwnershipError::OutsideHostMemory(0x3fff_f000))
         );
-        assert_eq!(table.count(PageState::Owned), 1024 - 32 - 16);
+        assert_eq!(table.count(PageState::Owned), 1024 - 32 - 16 - 5);
     }
 
     #[test]
@@ -450,7 +475,7 @@ mod tests {
             assert!(table.apply(page, transition).is_err(), "{transition:?}");
         }
         table.apply(page, Transition::UnshareFromEl2).unwrap();
-        assert_eq!(table.count(PageState::Owned), 1024 - 48);
+        assert_eq!(table.count(PageState::Owned), 1024 - 48 - 5);
     }
 
     #[test]
@@ -460,6 +485,7 @@ mod tests {
             MemoryRange::new(CODE.base, 0x1000),
             MemoryRange::new(PRIVATE.base + 0x1000, 0x1000),
             MemoryRange::new(CODE.base - 0x1000, 0x2000),
+            MemoryRange::new(FIRMWARE.base + 0x1000, 0x1000),
         ] {
             for transition in [
                 Transition::ShareWithEl2,
@@ -589,8 +615,12 @@ mod tests {
                     let address = HOST.base + index as u64 * PAGE_SIZE;
                     let state = table.state(address).unwrap();
                     proptest::prop_assert_eq!(state, *expected, "page {:#x}", address);
-                    if CODE.overlaps(&MemoryRange::new(address, PAGE_SIZE)) {
+                    let page = MemoryRange::new(address, PAGE_SIZE);
+                    if CODE.overlaps(&page) {
                         proptest::prop_assert_eq!(state, PageState::El2Code);
+                    }
+                    if FIRMWARE.overlaps(&page) {
+                        proptest::prop_assert_eq!(state, PageState::FirmwareShared);
                     }
                 }
             }
@@ -601,6 +631,7 @@ mod tests {
                 PageState::LentToSecure,
                 PageState::El2Code,
                 PageState::El2Private,
+                PageState::FirmwareShared,
             ]
             .iter()
             .map(|state| table.count(*state))

@@ -681,7 +681,8 @@ impl Proxy {
         if let Some(PageStorage(storage)) = self.page_states {
             let private = layout.private().ok_or(StartError::TooManyPrivateRanges)?;
             let table = Ownership::new(storage, layout.host_memory, layout.el2_code, private)
-                .map_err(StartError::Ownership)?;
+                .map_err(StartError::Ownership)?
+                .with_firmware_shared(layout.firmware_shared);
             self.sharing.start(table);
         }
         self.layout = layout;

@@ -311,6 +311,9 @@ fn check(proxy: &El2Proxy, stage2: &SimulatedStage2, round: u32) {
                 )
             }
             PageState::El2Code => {}
+            PageState::FirmwareShared => {
+                assert_eq!(access, HostAccess::ReadWrite, "round {round}: {page:#x}")
+            }
         }
     }
     for page in (EL2_STACK.base..EL2_STACK.end().unwrap()).step_by(4096) {

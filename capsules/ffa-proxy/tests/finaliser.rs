@@ -79,6 +79,7 @@ fn board(config: FaultConfig, access: Option<&'static dyn SmcccConduit>, order: 
             host_memory: HOST_MEMORY,
             carve_out: CARVE_OUT,
             devices: MemoryRange::new(0, 0x4000_0000),
+            firmware_shared: MemoryRange::EMPTY,
             order,
         },
     ));
@@ -186,6 +187,7 @@ fn a_kernel_entered_at_el1_makes_no_hvc_and_the_entry_fails() {
             host_memory: HOST_MEMORY,
             carve_out: CARVE_OUT,
             devices: MemoryRange::new(0, 0x4000_0000),
+            firmware_shared: MemoryRange::EMPTY,
             order: Order::BeforeFfaRoot,
         },
     ));

@@ -46,6 +46,8 @@ const HOST: MemoryRange = MemoryRange::new(BASE, PAGES * PAGE);
 const CODE: MemoryRange = MemoryRange::new(BASE + 48 * PAGE, 4 * PAGE);
 const DATA: MemoryRange = MemoryRange::new(BASE + 52 * PAGE, 4 * PAGE);
 const CARVE_OUT: MemoryRange = MemoryRange::new(BASE + 56 * PAGE, 2 * PAGE);
+/// What the firmware shares with the secure world (a TPM's CRB): pages 60–61.
+const FIRMWARE: MemoryRange = MemoryRange::new(BASE + 60 * PAGE, 2 * PAGE);
 /// The host's RX/TX pair while mapped: pages 0 and 1.
 const HOST_TX: u64 = BASE;
 const HOST_RX: u64 = BASE + PAGE;
@@ -287,8 +289,9 @@ fn page_states() -> &'static [AtomicU8] {
 
 /// A finalised proxy whose host negotiated v1.2 and mapped pages 0/1.
 fn ready(world: &mut World) -> Proxy {
-    let layout =
-        ProxyLayout::with_mailbox_in(HOST, CARVE_OUT, world.el2_memory()).with_el2_code(CODE);
+    let layout = ProxyLayout::with_mailbox_in(HOST, CARVE_OUT, world.el2_memory())
+        .with_el2_code(CODE)
+        .with_firmware_shared(FIRMWARE);
     let mut proxy = Proxy::with_page_states(page_states());
     proxy.start_finalisation(layout).unwrap();
     for _ in 0..8 {
@@ -433,6 +436,14 @@ fn check_invariants(proxy: &Proxy, world: &World, mapped: bool) -> Result<(), Te
             }
             PageState::El2Code | PageState::El2Private => {
                 prop_assert!(!seen.contains(&address), "EL2's page {:#x} given", address)
+            }
+            PageState::FirmwareShared => {
+                prop_assert_eq!(access, HostAccess::ReadWrite, "page {:#x}", address);
+                prop_assert!(
+                    !seen.contains(&address),
+                    "the firmware's page {:#x} given",
+                    address
+                )
             }
         }
         let is_mailbox = mapped && (address == HOST_TX || address == HOST_RX);
@@ -725,6 +736,45 @@ fn a_fragmented_share_is_checked_fragment_by_fragment() {
     assert_eq!(reply[0], u64::from(FFA_SUCCESS_32));
     assert_eq!(table.count(PageState::SharedWithSecure), 6);
     check_invariants(&proxy, &world, true).unwrap();
+}
+
+/// What the firmware shares with the secure world (a TPM's CRB) is the
+/// host's to use, never to give: a share, a lend or an RX/TX map of it is
+/// refused, and it stays mapped.
+#[test]
+fn the_firmware_s_shared_pages_are_never_the_host_s_to_give() {
+    let mut world = World::new();
+    let mut proxy = ready(&mut world);
+    for (function, lend) in [(FFA_MEM_SHARE_64, false), (FFA_MEM_LEND_64, true)] {
+        let bytes = descriptor(0x8001, lend, &[(59, 2)]);
+        world.write(HOST_TX, &bytes);
+        let length = bytes.len() as u64;
+        let reply = send(&mut proxy, &mut world, function, length, length);
+        assert_eq!(reply[2] as u32 as i32, -6, "{function:#x}");
+    }
+    let table = *proxy.sharing().ownership().unwrap();
+    assert_eq!(table.state(FIRMWARE.base), Ok(PageState::FirmwareShared));
+    assert_eq!(table.state(BASE + 59 * PAGE), Ok(PageState::Owned));
+    assert_eq!(world.stage2.get(&FIRMWARE.base), None, "still mapped");
+    host(&mut proxy, &mut world, &[u64::from(FFA_RXTX_UNMAP)]);
+    let reply = host(
+        &mut proxy,
+        &mut world,
+        &[u64::from(FFA_RXTX_MAP_64), FIRMWARE.base, HOST_RX, 1],
+    );
+    assert_eq!(reply[0], u64::from(FFA_ERROR), "the CRB as TX");
+    let write = kernel::hil::hypervisor::Stage2Fault {
+        ipa: FIRMWARE.base,
+        syndrome: 0,
+        host_address: 0,
+        write: true,
+        fetch: false,
+    };
+    assert_eq!(
+        proxy.host_stage2_fault(&write).0,
+        kernel::hil::hypervisor::FaultDecision::Retry,
+        "the host may write it"
+    );
 }
 
 #[test]

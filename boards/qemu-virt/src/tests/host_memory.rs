@@ -335,6 +335,13 @@ impl Run {
             denied,
         );
         self.send(
+            "FFA_MEM_LEND of the TPM's CRB (the firmware shares it with the secure world): DENIED",
+            lend,
+            PARTITION,
+            &[(crate::TPM_CRB.base, 1)],
+            denied,
+        );
+        self.send(
             "FFA_MEM_SHARE of the kernel's own TX buffer (EL2's while mapped): DENIED",
             share,
             PARTITION,
