@@ -131,30 +131,40 @@ const fn scenario(
     }
 }
 
-/// What the protected-mode memory scenarios under an SPMC personality may
-/// not show: the proxy refuses donation and reclaims from its own record.
-const PROTECTED_MEMORY_FORBIDDEN: &[&str] = &[
+/// What no healthy protected-mode memory scenario may show: a failed
+/// memory check (last, so that [`PROTECTED_MEMORY_FORBIDDEN`] can leave it
+/// out), donation or pKVM's retrieve reaching the monitor (the proxy
+/// refuses donation and reclaims from its own record), a stage-2 fault.
+const PROTECTED_MEMORY_HEALTHY: &[&str] = &[
     "panicked",
     MALFORMED_FRAME_WARNING,
     " ERROR ",
-    "FAILED",
     "stage-2 fault",
     "[smc] FFA_MEM_DONATE",
     "[smc] FFA_MEM_RETRIEVE_REQ",
+    "FAILED",
 ];
 
-/// The client's memory checks in protected mode, against the model
-/// answering as another SPMC (`faults`), with the trace on.
+/// [`PROTECTED_MEMORY_HEALTHY`] where a memory check fails on purpose.
+const PROTECTED_MEMORY_FORBIDDEN: &[&str] = PROTECTED_MEMORY_HEALTHY
+    .split_at(PROTECTED_MEMORY_HEALTHY.len() - 1)
+    .0;
+
+/// The client's memory checks in protected mode (the board's
+/// `protected-mode` build, or `board_features`), against the model with
+/// `faults` (another SPMC, or an injected failure), with the trace on.
 const fn protected_memory_under(
     name: &'static str,
     description: &'static str,
+    board_features: &'static [&'static str],
     faults: &'static [Fault],
     expected_lines: &'static [&'static str],
+    forbidden_lines: &'static [&'static str],
 ) -> Scenario {
     Scenario {
         name,
         description,
-        board_features: &["exit-when-settled", "protected-mode"],
+        board_features,
         firmware: FirmwareSettings {
             faults,
             trace: true,
@@ -162,7 +172,7 @@ const fn protected_memory_under(
         },
         expected_exit_status: 0,
         expected_lines,
-        forbidden_lines: PROTECTED_MEMORY_FORBIDDEN,
+        forbidden_lines,
         timeout: DEFAULT_TIMEOUT,
     }
 }
@@ -1188,6 +1198,7 @@ pub const SCENARIOS: &[Scenario] = &[
     protected_memory_under(
         "protected-mode-memory-op-tee",
         "protected mode against the model answering as OP-TEE (v1.1 whatever is asked): the client's memory checks run unchanged through the proxy, which reads the v1.1 layout the host negotiated, gives and takes back the pages of the share and the lend (bit-44 handles, reclaimed from the proxy's record, which OP-TEE needs: it has no hypervisor retrieve); measured boot goes on beside it",
+        &["exit-when-settled", "protected-mode"],
         &[Fault::new(FaultKind::OpTee)],
         &[
             "el2 proxy: host negotiated FF-A: asked v1.2, answered v1.1",
@@ -1207,10 +1218,12 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa report: memory handle 0x100000000000: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
             "boot: exit-when-settled, powering off with status 0",
         ],
+        PROTECTED_MEMORY_HEALTHY,
     ),
     protected_memory_under(
         "protected-mode-memory-hafnium",
         "protected mode against the model answering as Hafnium (v1.3; the host settles on v1.2): the client's memory checks run unchanged through the proxy, whose record follows Hafnium's slot-index handles (handle 0 given, reclaimed, and given again); donation is refused by the proxy, which Hafnium would take",
+        &["exit-when-settled", "protected-mode"],
         &[Fault::new(FaultKind::Hafnium)],
         &[
             "el2 proxy: host negotiated FF-A: asked v1.2, answered v1.2",
@@ -1229,6 +1242,42 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa report: memory handle 0x0: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
             "boot: exit-when-settled, powering off with status 0",
         ],
+        PROTECTED_MEMORY_HEALTHY,
+    ),
+    protected_memory_under(
+        "protected-mode-memory-reclaim-denied",
+        "protected mode: the monitor denies the first FFA_MEM_RECLAIM (as while the partition holds the memory): the proxy passes DENIED on and keeps the share's pages given; the client's retry is forwarded, the monitor agrees, and only then are the pages the host's again",
+        &["exit-when-settled", "protected-mode"],
+        &[Fault::new(FaultKind::MemoryReclaimDenied)],
+        &[
+            "el2 proxy: share of 2 page(s) in 1 range(s) checked and given, forwarded from the proxy's TX: handle 0xfffffffe, complete",
+            "el2 proxy: FFA_MEM_RECLAIM of handle 0xfffffffe: the monitor answered Error(Denied); the pages stay given",
+            "ffa: FFA_MEM_RECLAIM of handle 0xfffffffe: DENIED, a borrower still holds it; it stays shared",
+            "memory-check: the reclaim was DENIED; the region stays given; retrying once",
+            "el2 proxy: FFA_MEM_RECLAIM of handle 0xfffffffe: the monitor agreed; the share's 2 page(s) are the host's again",
+            "memory-check: share of 2 page(s) with 0x8001, handle 0xfffffffe, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "ffa report: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+            "boot: exit-when-settled, powering off with status 0",
+            "[smc] FFA_MEM_RECLAIM x1=0xfffffffe x2=0x0 x3=0x0 x4=0x0 -> FFA_ERROR DENIED (-6)",
+            "[smc] FFA_MEM_RECLAIM x1=0xfffffffe x2=0x0 x3=0x0 x4=0x0 -> FFA_SUCCESS_32",
+        ],
+        PROTECTED_MEMORY_HEALTHY,
+    ),
+    protected_memory_under(
+        "protected-mode-memory-aborted-fragment",
+        "protected mode: the monitor answers the second fragment of the client's 256-range share with ABORTED: the proxy gives all 256 pages back (the monitor ended the transaction), the client reports the failure, and the boot goes on",
+        &["exit-when-settled", "protected-mode", "memory-fragments"],
+        &[Fault::new(FaultKind::MemoryAbortedFragment)],
+        &[
+            "el2 proxy: share of 250 page(s) in 250 range(s) checked and given, forwarded from the proxy's TX: handle 0x100000000, more fragments to come",
+            "el2 proxy: the monitor refused the share (Error(Aborted)): its 256 page(s) are the host's again",
+            "ffa: share: transaction 0x100000000 ended at fragment 2: Status(Aborted)",
+            "memory-check: scattered share with 0x8001 failed: Give(Status(Aborted))",
+            "ffa report: memory handle 0x100000000: share to 0x8001 (1 receiver(s)), 256 pages in 256 range(s), v1.2 layout, 2 fragment(s): Refused(Status(Aborted))",
+            "boot: exit-when-settled, powering off with status 0",
+            "[smc] FFA_MEM_FRAG_TX x1=0x0 x2=0x1 x3=0x60 x4=0x0 -> FFA_ERROR ABORTED (-8)",
+        ],
+        PROTECTED_MEMORY_FORBIDDEN,
     ),
     Scenario {
         name: "protected-mode-host-memory",
