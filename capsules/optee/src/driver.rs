@@ -9,8 +9,8 @@
 //! the capability bits), then one page of the kernel's page pool shared
 //! with OP-TEE (`FFA_MEM_SHARE`, read-write) for the argument structs: cut
 //! into one entry per call slot when OP-TEE grants `ARG_OFFSET`, else one
-//! entry. If the share is refused (an EL2 proxy that does not mediate
-//! memory sharing answers `NOT_SUPPORTED`), OP-TEE's versions are known but
+//! entry. If the share is refused (an SPMC or EL2 proxy without
+//! `FFA_MEM_SHARE` answers `NOT_SUPPORTED`), OP-TEE's versions are known but
 //! it cannot be driven: the driver says so (and, blocking, does not bind;
 //! see Messaging). Once probed it enumerates devices ([`crate::enumeration`]) through its own user, holding
 //! the bus busy until that is over so the boot report includes them.
@@ -745,7 +745,7 @@ impl<'a> OpteeDriver<'a> {
                     "optee: OP-TEE cannot be driven: sharing the argument page failed ({}); its versions are known, but every session needs shared memory{=str}",
                     error,
                     if error == ClientError::Status(ffa_abi::Status::NotSupported) {
-                        " (the EL2 proxy in protected mode does not mediate FFA_MEM_SHARE yet)"
+                        " (the FF-A layer below, an SPMC or an EL2 proxy, does not offer FFA_MEM_SHARE)"
                     } else {
                         ""
                     }

@@ -5,11 +5,12 @@
 //! EL2, the boot code configures EL2 for an AArch64 EL1 (timer and GIC system
 //! register access, no FP/SIMD traps), installs a minimal EL2 stub that
 //! answers every HVC with SMCCC `NOT_SUPPORTED` (with the `protected-mode`
-//! feature: the EL2 runtime of `crate::el2` and its stack instead), and
-//! drops to EL1. At EL1 it
-//! enables FP/SIMD, sets the stack, zeroes BSS (the kernel's, and EL2's:
-//! the board's linker script must define `__el2_bss_start` and
-//! `__el2_bss_end`, see `crate::el2`), installs the EL1 exception
+//! feature: the EL2 runtime of `crate::el2` and its stack instead, EL2's
+//! own MMU turned on and EL2's BSS zeroed, at EL2), and drops to EL1. At
+//! EL1 it enables FP/SIMD, sets the stack, zeroes BSS (the kernel's, and
+//! EL2's unless protected mode's EL2 did: the board's linker script must
+//! define `__el2_bss_start` and `__el2_bss_end`, see `crate::el2`),
+//! installs the EL1 exception
 //! vectors, turns the MMU and caches on with an identity map, and calls the
 //! board's entry named with [`entry!`](crate::entry).
 
@@ -114,6 +115,16 @@ armv8a_from_el2:
     adrp    x1, armv8a_el2_stack_top
     add     x1, x1, :lo12:armv8a_el2_stack_top
     mov     sp, x1
+    // EL2's own MMU and caches (crate::el2::memory; its table is in EL2's
+    // data), then EL2's BSS zeroed with the caches on: nothing of EL2's
+    // state is live yet, the stack included.
+    bl      armv8a_el2_mmu_on
+"#,
+    armv8a_asm::zero_symbol_range!("x1", "x2", "__el2_bss_start", "__el2_bss_end"),
+    r#"
+    adrp    x1, armv8a_el2_stack_top
+    add     x1, x1, :lo12:armv8a_el2_stack_top
+    mov     sp, x1
     .else
     adrp    x1, armv8a_el2_stub_vectors
     add     x1, x1, :lo12:armv8a_el2_stub_vectors
@@ -138,9 +149,18 @@ armv8a_at_el1:
     mov     sp, x1
 "#,
     armv8a_asm::zero_bss!("x1", "x2"),
-    // EL2's BSS (the EL2 stack, the handler slot, the logger's flag), which
-    // the board's linker script keeps apart from the kernel's.
+    // EL2's BSS (the EL2 stack, the handler slot, EL2's logger state), which
+    // the board's linker script keeps apart from the kernel's; protected
+    // mode's EL2 zeroed its own already (and runs on it).
+    r#"
+    .if {protected_mode}
+    cmp     x20, #2
+    b.eq    7f
+    .endif
+"#,
     armv8a_asm::zero_symbol_range!("x1", "x2", "__el2_bss_start", "__el2_bss_end"),
+    "7:
+",
     armv8a_asm::set_vector_base!("vbar_el1", "armv8a_el1_vectors", "x1"),
     r#"
     mov     x0, x19

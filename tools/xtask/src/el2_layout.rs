@@ -19,8 +19,10 @@
 //! 3. Every writable allocated section lies entirely inside the data range
 //!    (EL2's own) or entirely outside both ranges (the kernel's).
 //! 4. EL2's objects lie in the data range: its stack (`armv8a_el2_stack_*`),
-//!    the handler slot (`el2::runtime::HANDLER`), the logger state it shares
-//!    with the kernel (`logger::STATE`, `logger::TAKEN`), and in protected
+//!    the handler slot (`el2::runtime::HANDLER`), its logger state
+//!    (`logger::EL2`; the kernel's is its own), its translation tables
+//!    (`el2::memory::EL2_TABLE`, the host's stage 2 `el2::memory::STAGE2`),
+//!    the page-state table (`PAGE_STATES`), and in protected
 //!    mode the proxy's state (a `protected_mode::...::SLOT` of the board).
 //! 5. Objects the host names as its buffers (the board's `RX_BUFFER`,
 //!    `TX_BUFFER`, the bad-host checks' `SCRATCH`) lie outside both ranges.
@@ -162,8 +164,10 @@ const EL2_OBJECTS: &[&str] = &[
     "armv8a_el2_stack_bottom",
     "armv8a_el2_stack_top",
     "el2::runtime::HANDLER",
-    "logger::STATE",
-    "logger::TAKEN",
+    "logger::EL2",
+    "el2::memory::EL2_TABLE",
+    "el2::memory::STAGE2",
+    "protected_mode::finalize::PAGE_STATES",
 ];
 
 /// The host's buffers that must lie outside EL2's ranges (rule 5).
@@ -335,8 +339,14 @@ mod tests {
                 symbol("armv8a_el2_stack_bottom", text_end + 0x10, 0),
                 symbol("armv8a_el2_stack_top", text_end + 0x4010, 0),
                 symbol("armv8a::el2::runtime::HANDLER", text_end + 0x4020, 8),
-                symbol("qemu_virt::logger::STATE", text_end, 16),
-                symbol("qemu_virt::logger::TAKEN", text_end + 0x4028, 1),
+                symbol("qemu_virt::logger::EL2", text_end, 16),
+                symbol("armv8a::el2::memory::EL2_TABLE", text_end + 0x4040, 8),
+                symbol("armv8a::el2::memory::STAGE2", text_end + 0x4048, 8),
+                symbol(
+                    "qemu_virt_board::protected_mode::finalize::PAGE_STATES",
+                    text_end + 0x4050,
+                    8,
+                ),
                 symbol(
                     "qemu_virt_board::protected_mode::finalize::SLOT",
                     text_end + 0x4030,
@@ -374,13 +384,13 @@ mod tests {
             problems(&image, true)
         };
         // The proxy's state among the kernel's data.
-        let problems = breach(&|image| image.symbols[10].address = 0x6002_0000);
+        let problems = breach(&|image| image.symbols[12].address = 0x6002_0000);
         assert!(
             problems.iter().any(|p| p.contains("proxy's state")),
             "{problems:?}"
         );
         // The host's RX buffer in EL2's data.
-        let problems = breach(&|image| image.symbols[11].address = 0x6001_2000);
+        let problems = breach(&|image| image.symbols[13].address = 0x6001_2000);
         assert!(
             problems.iter().any(|p| p.contains("RX_BUFFER")),
             "{problems:?}"
@@ -391,7 +401,7 @@ mod tests {
         // The logger state in the kernel's data.
         let problems = breach(&|image| image.symbols[8].address = 0x6002_0100);
         assert!(
-            problems.iter().any(|p| p.contains("logger::STATE")),
+            problems.iter().any(|p| p.contains("logger::EL2")),
             "{problems:?}"
         );
         // No range symbols at all.
@@ -414,7 +424,7 @@ mod tests {
             base_page in 0x4_0000u64..0x8_0000,
             text_pages in 2u64..64,
             data_pages in 6u64..16,
-            moved in 0usize..13,
+            moved in 0usize..15,
             to_page in 0u64..128,
         ) {
             let good = image(base_page * PAGE, text_pages, data_pages);
@@ -426,8 +436,8 @@ mod tests {
             let new = Range::of(symbol.address, symbol.size.max(1));
             let text = Range { start: base_page * PAGE, end: (base_page + text_pages) * PAGE };
             let data = Range { start: text.end, end: text.end + data_pages * PAGE };
-            let el2_object = (5..11).contains(&moved);
-            let host_buffer = moved >= 11;
+            let el2_object = (5..13).contains(&moved);
+            let host_buffer = moved >= 13;
             let broken = (el2_object && !data.contains(&new) && !(symbol.size == 0 && symbol.address == data.end))
                 || (host_buffer && (text.overlaps(&new) || data.overlaps(&new)));
             let found = !problems(&moved_image, true).is_empty();

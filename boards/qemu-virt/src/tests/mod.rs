@@ -12,6 +12,10 @@
 //!   proxy is finalised, make the calls a misbehaving host would make and
 //!   check each answer; `scenario-el2-overwrite`: the same, with only the
 //!   sequence issue 9 reported (a host naming EL2's code as its buffers);
+//! - `scenario-host-memory` ([`host_memory`]): right after finalisation,
+//!   touch and share memory that is not the kernel's (EL2's code and data,
+//!   the proxy's buffers, lent pages) and check the stage-2 faults EL2
+//!   injects and the proxy's refusals, then share, reclaim and lend;
 //! - `scenario-blocking-client`: the scheduling driver's work request is
 //!   made blocking (see `main.rs`), to show the livelock the split-phase
 //!   requests avoid;
@@ -26,6 +30,8 @@
     feature = "scenario-el2-overwrite"
 ))]
 mod bad_host_calls;
+#[cfg(feature = "scenario-host-memory")]
+mod host_memory;
 
 use capsule_ffa::boot::{BootClient, BootOutcome};
 
@@ -82,9 +88,12 @@ pub fn protected_mode_hooks(
         feature = "scenario-el2-overwrite"
     ))]
     finaliser.set_client(&bad_host_calls::CHECKS);
+    #[cfg(feature = "scenario-host-memory")]
+    finaliser.set_client(&host_memory::CHECKS);
     #[cfg(not(any(
         feature = "scenario-bad-host-calls",
-        feature = "scenario-el2-overwrite"
+        feature = "scenario-el2-overwrite",
+        feature = "scenario-host-memory"
     )))]
     let _ = finaliser;
 }
