@@ -140,9 +140,7 @@ fn sessions_values_and_memory_references_go_there_and_back() {
     }
 
     // A memref window in the middle of the buffer; the rest is untouched.
-    let mut parameters = NO_PARAMETERS;
-    parameters[0] = Parameter::memref(Direction::Output, 100, 300);
-    parameters[1] = Parameter::value_input(9, 300);
+    let parameters = common::fill(100, 300, 9, 300);
     let bytes = buffer(5000);
     bytes.fill(0xAB);
     user.invoke(session, test_pta::FILL, parameters, Some(bytes))
@@ -185,9 +183,7 @@ fn sessions_values_and_memory_references_go_there_and_back() {
     // Too small a window: SHORT_BUFFER and the size needed, nothing copied past it.
     let bytes = recorder.buffer().unwrap();
     bytes.fill(0);
-    let mut parameters = NO_PARAMETERS;
-    parameters[0] = Parameter::memref(Direction::Output, 0, 8);
-    parameters[1] = Parameter::value_input(1, 64);
+    let parameters = common::fill(0, 8, 1, 64);
     user.invoke(session, test_pta::FILL, parameters, Some(bytes))
         .unwrap();
     optee.settle();

@@ -107,7 +107,7 @@ fn the_bus_torn_down_mid_call_ends_the_call_once_and_strands_nothing_silently() 
     use capsule_ffa::requests::SplitPhaseRequests;
     use ffa_abi::optee::test_pta;
     use kernel::deferred_call::DeferredCall;
-    use kernel::hil::tee::{Direction, Parameter, Tee, NO_PARAMETERS};
+    use kernel::hil::tee::Tee;
 
     let _guard = testbed::deferred::exclusive();
     let optee = boot(op_tee(OpteeFault::None));
@@ -116,9 +116,7 @@ fn the_bus_torn_down_mid_call_ends_the_call_once_and_strands_nothing_silently() 
     // yielding call sent; the bus is torn down before the answer is read.
     let (engine, _) = optee.requests.unwrap();
     let sent = engine.counters().sent;
-    let mut parameters = NO_PARAMETERS;
-    parameters[0] = Parameter::memref(Direction::Output, 0, 64);
-    parameters[1] = Parameter::value_input(0x5a, 64);
+    let parameters = common::fill(0, 64, 0x5a, 64);
     user.invoke(
         session,
         test_pta::FILL,

@@ -10,7 +10,7 @@ use common::{boot_with, op_tee, Event, POOL_PAGES};
 use ffa_abi::optee::{function, test_pta};
 use ffa_model::OpteeFault;
 use kernel::hil::smccc::SmcccRegisters;
-use kernel::hil::tee::{Login, Parameter, Tee, TeeError, NO_PARAMETERS};
+use kernel::hil::tee::{Login, Tee, TeeError, NO_PARAMETERS};
 use kernel::ErrorCode;
 
 const DIRECT_REQ_32: u32 = 0x8400_006F;
@@ -128,9 +128,7 @@ fn a_results_struct_whose_shape_changed_is_refused_and_its_memory_reclaimed() {
         }
         reply
     });
-    let mut parameters = NO_PARAMETERS;
-    parameters[0] = Parameter::memref(kernel::hil::tee::Direction::Output, 0, 64);
-    parameters[1] = Parameter::value_input(1, 64);
+    let parameters = common::fill(0, 64, 1, 64);
     user.invoke(
         session,
         test_pta::FILL,

@@ -17,7 +17,8 @@ use capsule_optee::self_test::{self, SelfTest};
 use ffa_abi::optee::test_pta;
 use ffa_model::{FaultConfig, OpteeFault, Personality};
 use kernel::hil::tee::{
-    Login, Parameters, SessionId, TaUuid, Tee, TeeClient, TeeError, NO_PARAMETERS,
+    Direction, Login, Parameter, Parameters, SessionId, TaUuid, Tee, TeeClient, TeeError,
+    NO_PARAMETERS,
 };
 use kernel::hil::time::Alarm;
 use kernel::init_queue::{ConditionSet, InitQueue, Queue as _};
@@ -228,6 +229,16 @@ impl Optee {
     pub fn transactions(&self) -> usize {
         self.monitor.world().memory_transactions().count()
     }
+}
+
+/// The parameters of the test pseudo TA's `FILL`: `length` bytes of
+/// `seed`'s pattern into the output window `size` bytes long at `offset` of
+/// the buffer.
+pub fn fill(offset: usize, size: usize, seed: u64, length: u64) -> Parameters {
+    let mut parameters = NO_PARAMETERS;
+    parameters[0] = Parameter::memref(Direction::Output, offset, size);
+    parameters[1] = Parameter::value_input(seed, length);
+    parameters
 }
 
 /// An outcome a user was told.
