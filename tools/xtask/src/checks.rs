@@ -28,6 +28,7 @@ pub const HOST_PACKAGES: &[&str] = &[
 pub const TARGET_PACKAGES: &[&str] = &[
     "kernel",
     "armv8a",
+    "pl011",
     "pl011-console",
     "qemu-virt",
     "components",
@@ -446,7 +447,7 @@ mod tests {
                 "clippy -p kernel -p armv8a-asm -p pl011-console -p components -p capsule-ffa \
                  -p capsule-ffa-proxy -p ffa-abi -p ffa-model -p test-partition -p testbed -p xtask \
                  --all-targets -- -D warnings",
-                "clippy --target aarch64-unknown-none -p kernel -p armv8a -p pl011-console -p qemu-virt \
+                "clippy --target aarch64-unknown-none -p kernel -p armv8a -p pl011 -p pl011-console -p qemu-virt \
                  -p components -p qemu-virt-board -p capsule-ffa -p capsule-ffa-proxy -p ffa-abi \
                  -p ffa-model -p test-firmware --release -- -D warnings",
                 "clippy --target aarch64-unknown-none-softfloat -p test-partition \

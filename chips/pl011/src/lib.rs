@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## Use
+//!
+//! ```ignore
+//! // In the chip crate, once per image: defmt frames go to this UART.
+//! pl011::defmt_global_logger!(memory_map::UART0_BASE);
+//! // A driver for capsules (the transmit HIL):
+//! let uart = static_init!(Pl011, Pl011::new(memory_map::UART0_BASE));
+//! ```
+
+#![no_std]
+
+pub mod logger;
+pub mod uart;
+
+pub use uart::{write_bytes_polled, Pl011};
+
+// What `defmt_global_logger!` names, so the chip crate needs nothing more.
+#[doc(hidden)]
+pub use {aarch64_cpu, defmt};

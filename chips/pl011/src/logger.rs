@@ -1,0 +1,118 @@
+//! The defmt global logger: frames go to a PL011, polled.
+//!
+//! Frames are rzcobs-encoded (defmt's default); the host runner decodes
+//! them with the kernel ELF's string table. Logging works from any context,
+//! including early boot and panics, because it writes the UART directly
+//! inside a critical section. Timestamps are microseconds since boot from
+//! the generic counter.
+//!
+//! A chip crate expands [`defmt_global_logger!`](crate::defmt_global_logger)
+//! once with the address of the UART its logs go to; the state and the
+//! encoding live here.
+
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::uart::write_bytes_polled;
+
+/// Defines the image's defmt global logger (and timestamp) on the PL011 at
+/// `$base`. Expand it exactly once, in the chip crate.
+#[macro_export]
+macro_rules! defmt_global_logger {
+    ($base:expr) => {
+        $crate::defmt::timestamp!("{=u64:us}", $crate::logger::timestamp_microseconds());
+
+        #[$crate::defmt::global_logger]
+        struct Pl011Logger;
+
+        // SAFETY: every method forwards to `$crate::logger`, whose `acquire`
+        // enters a critical section and marks the logger taken; defmt calls
+        // `write`, `flush` and `release` only between `acquire` and
+        // `release`, so the state is never accessed concurrently.
+        unsafe impl $crate::defmt::Logger for Pl011Logger {
+            fn acquire() {
+                $crate::logger::acquire($base);
+            }
+
+            unsafe fn flush() {}
+
+            unsafe fn release() {
+                // SAFETY: defmt calls `release` only after `acquire`.
+                unsafe { $crate::logger::release($base) };
+            }
+
+            unsafe fn write(bytes: &[u8]) {
+                // SAFETY: defmt calls `write` only after `acquire`.
+                unsafe { $crate::logger::write($base, bytes) };
+            }
+        }
+    };
+}
+
+/// Microseconds since the generic counter started.
+pub fn timestamp_microseconds() -> u64 {
+    use aarch64_cpu::registers::{Readable, CNTFRQ_EL0, CNTPCT_EL0};
+    let frequency = CNTFRQ_EL0.get().max(1);
+    ((CNTPCT_EL0.get() as u128 * 1_000_000) / frequency as u128) as u64
+}
+
+/// The logger's state, touched only while `TAKEN` is held inside a
+/// critical section.
+struct LoggerState {
+    encoder: UnsafeCell<defmt::Encoder>,
+    restore: UnsafeCell<critical_section::RestoreState>,
+}
+
+// SAFETY: accessed only between `acquire` and `release`, inside a critical
+// section (interrupts masked on a single core), guarded by `TAKEN`.
+unsafe impl Sync for LoggerState {}
+
+static TAKEN: AtomicBool = AtomicBool::new(false);
+static STATE: LoggerState = LoggerState {
+    encoder: UnsafeCell::new(defmt::Encoder::new()),
+    restore: UnsafeCell::new(critical_section::RestoreState::invalid()),
+};
+
+/// Starts a frame on the PL011 at `base` (defmt's `Logger::acquire`).
+pub fn acquire(base: usize) {
+    let write_to_uart = |bytes: &[u8]| write_bytes_polled(base, bytes);
+    // SAFETY: paired with the `critical_section::release` in `release`.
+    let restore = unsafe { critical_section::acquire() };
+    if TAKEN.load(Ordering::Relaxed) {
+        // Re-entered (a fault or panic while logging): end the broken
+        // frame so the host decoder resynchronises, then start afresh.
+        write_to_uart(&[0]);
+    }
+    TAKEN.store(true, Ordering::Relaxed);
+    // SAFETY: we hold the critical section and the `TAKEN` flag.
+    unsafe {
+        *STATE.restore.get() = restore;
+        (*STATE.encoder.get()) = defmt::Encoder::new();
+        (*STATE.encoder.get()).start_frame(write_to_uart);
+    }
+}
+
+/// Ends the frame (defmt's `Logger::release`).
+///
+/// # Safety
+///
+/// Only after [`acquire`], with the same `base`.
+pub unsafe fn release(base: usize) {
+    // SAFETY: the caller called `acquire`, so we hold the critical section
+    // and the `TAKEN` flag.
+    unsafe {
+        (*STATE.encoder.get()).end_frame(|bytes| write_bytes_polled(base, bytes));
+        TAKEN.store(false, Ordering::Relaxed);
+        critical_section::release(*STATE.restore.get());
+    }
+}
+
+/// Encodes `bytes` into the frame (defmt's `Logger::write`).
+///
+/// # Safety
+///
+/// Only between [`acquire`] and [`release`], with the same `base`.
+pub unsafe fn write(base: usize, bytes: &[u8]) {
+    // SAFETY: as for `release`.
+    unsafe { (*STATE.encoder.get()).write(bytes, |bytes| write_bytes_polled(base, bytes)) };
+}
