@@ -1,14 +1,11 @@
 //! The QEMU `virt` chip: GICv3 interrupt dispatch and sleep for the main loop.
 
 use armv8a::gicv3::GicV3;
+use armv8a::interrupt_controller::{self, InterruptController};
 use armv8a::timer::{GenericTimer, PHYSICAL_TIMER_INTERRUPT};
 use kernel::platform::chip::Chip;
 
 use crate::memory_map;
-
-/// Most interrupts handled in one main-loop turn, so that a storm cannot
-/// starve deferred calls and the init queue.
-const INTERRUPTS_PER_TURN: usize = 32;
 
 /// The QEMU `virt` SoC.
 pub struct QemuVirt<'a> {
@@ -45,22 +42,13 @@ impl Default for QemuVirt<'_> {
 
 impl Chip for QemuVirt<'_> {
     fn service_pending_interrupts(&self) {
-        for _ in 0..INTERRUPTS_PER_TURN {
-            let Some(id) = self.gic.next_pending() else {
-                return;
-            };
-            match id {
-                PHYSICAL_TIMER_INTERRUPT => self.timer.handle_interrupt(),
-                other => {
-                    defmt::warn!(
-                        "qemu-virt: unexpected interrupt {=u32}; disabling it",
-                        other
-                    );
-                    self.gic.disable_interrupt(other);
-                }
+        interrupt_controller::service_pending_interrupts(&self.gic, |id| match id {
+            PHYSICAL_TIMER_INTERRUPT => {
+                self.timer.handle_interrupt();
+                true
             }
-            self.gic.end_of_interrupt(id);
-        }
+            _ => false,
+        });
     }
 
     fn has_pending_interrupts(&self) -> bool {

@@ -12,6 +12,7 @@ use crate::workspace::{self, Workspace};
 /// Packages that build and are linted on the host (the workspace default members).
 pub const HOST_PACKAGES: &[&str] = &[
     "kernel",
+    "armv8a",
     "armv8a-asm",
     "pl011-console",
     "components",
@@ -444,7 +445,7 @@ mod tests {
             lines,
             [
                 "fmt --all -- --check",
-                "clippy -p kernel -p armv8a-asm -p pl011-console -p components -p capsule-ffa \
+                "clippy -p kernel -p armv8a -p armv8a-asm -p pl011-console -p components -p capsule-ffa \
                  -p capsule-ffa-proxy -p ffa-abi -p ffa-model -p test-partition -p testbed -p xtask \
                  --all-targets -- -D warnings",
                 "clippy --target aarch64-unknown-none -p kernel -p armv8a -p pl011 -p pl011-console -p qemu-virt \
