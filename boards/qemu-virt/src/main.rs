@@ -26,7 +26,7 @@ use kernel::init_queue::ConditionSet;
 use kernel::static_init;
 use qemu_virt::QemuVirt;
 
-armv8a::entry!(main);
+armv8a::entry!(main, qemu_virt::memory_map::MEMORY_LAYOUT);
 
 /// Capacity of the board's init queue.
 const INIT_ENTRIES: usize = 16;

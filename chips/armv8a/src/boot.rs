@@ -30,27 +30,35 @@ impl BootInfo {
     }
 }
 
-/// Names the board's entry function, `fn(BootInfo) -> !`.
+/// Names the board's entry function, `fn(BootInfo) -> !`, and the chip's
+/// [`MemoryLayout`](crate::mmu::MemoryLayout) the boot code maps before
+/// calling it.
 #[macro_export]
 macro_rules! entry {
-    ($main:path) => {
+    ($main:path, $layout:expr) => {
         /// The board entry called by the Armv8-A boot code.
         #[no_mangle]
         pub extern "Rust" fn __armv8a_board_main(boot: $crate::BootInfo) -> ! {
             let main: fn($crate::BootInfo) -> ! = $main;
             main(boot)
         }
+
+        /// What the boot code maps before the board entry runs.
+        #[no_mangle]
+        pub static __ARMV8A_MEMORY_LAYOUT: $crate::mmu::MemoryLayout = $layout;
     };
 }
 
 extern "Rust" {
     fn __armv8a_board_main(boot: BootInfo) -> !;
+    static __ARMV8A_MEMORY_LAYOUT: crate::mmu::MemoryLayout;
 }
 
 /// Rust side of the boot path, called from the assembly entry at EL1.
 #[no_mangle]
 extern "C" fn armv8a_rust_start(device_tree_address: u64, entry_exception_level: u64) -> ! {
-    crate::mmu::enable_identity_map();
+    // SAFETY: `entry!` defines the static exactly once, with this type.
+    crate::mmu::enable_identity_map(unsafe { &__ARMV8A_MEMORY_LAYOUT });
     let boot = BootInfo {
         device_tree_address,
         entry_exception_level: entry_exception_level as u8,

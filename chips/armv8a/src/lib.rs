@@ -2,11 +2,12 @@
 //!
 //! ## Entry
 //!
-//! A board names its entry point with [`entry!`]; the boot code calls it at
-//! EL1 with the MMU and caches on, a stack, zeroed BSS and FP/SIMD enabled:
+//! A board names its entry point with `entry!`, and the chip's memory
+//! layout; the boot code maps the layout and calls the entry at EL1 with the
+//! MMU and caches on, a stack, zeroed BSS and FP/SIMD enabled:
 //!
 //! ```ignore
-//! armv8a::entry!(main);
+//! armv8a::entry!(main, qemu_virt::memory_map::MEMORY_LAYOUT);
 //! fn main(boot: armv8a::BootInfo) -> ! { /* wire the board */ }
 //! ```
 
@@ -29,6 +30,7 @@ pub mod boot;
 pub mod conduit;
 #[cfg(target_arch = "aarch64")]
 pub mod critical_section_impl;
+pub mod device_tree;
 #[cfg(all(feature = "protected-mode", target_arch = "aarch64"))]
 pub mod el2;
 #[cfg(target_arch = "aarch64")]
@@ -40,6 +42,8 @@ pub mod gicv3;
 pub mod interrupt_controller;
 #[cfg(target_arch = "aarch64")]
 pub mod mmu;
+#[cfg(target_arch = "aarch64")]
+pub mod semihosting;
 pub mod shared_page;
 #[cfg(target_arch = "aarch64")]
 pub mod timer;

@@ -1,9 +1,14 @@
-//! The EL1 MMU: an identity map with 1 GiB blocks and caches on.
+//! The EL1 MMU: an identity map of the first 4 GiB with 1 GiB blocks and
+//! caches on.
 //!
-//! The first GiB (flash, GIC, UART and other devices on QEMU `virt` and most
-//! Arm boards) is Device-nGnRnE and never executable; 1–4 GiB (DRAM) is
-//! Normal write-back cacheable, inner shareable. With the MMU on, unaligned
-//! accesses and exclusives (atomics) work as on real hardware.
+//! The chip says what each gigabyte holds (a [`MemoryLayout`], named by the
+//! board's [`entry!`](crate::entry)): devices are Device-nGnRnE and never
+//! executable, memory is Normal write-back cacheable, inner shareable.
+//! QEMU `virt` has its devices in the first GiB and DRAM above; the
+//! Raspberry Pi 4 has DRAM from 0 and its peripherals in the fourth GiB.
+//! With the MMU on, unaligned accesses and exclusives (atomics) work as on
+//! real hardware. Secondary cores turn on the same map
+//! ([`enable_on_this_core`]).
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{Writeable, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1};
@@ -33,11 +38,26 @@ const INNER_SHAREABLE: u64 = 0b11 << 8;
 const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
 const UNPRIVILEGED_EXECUTE_NEVER: u64 = 1 << 54;
 
-/// The level-1 block descriptor for gigabyte `index` of the identity map.
-const fn block_descriptor(index: usize) -> u64 {
+/// What one gigabyte of physical addresses holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gigabyte {
+    /// Nothing the kernel uses: not mapped.
+    Unmapped,
+    /// Device registers: Device-nGnRnE, never executable.
+    Devices,
+    /// RAM (and the kernel image): Normal write-back, executable at EL1.
+    Memory,
+}
+
+/// The first 4 GiB of physical addresses, one entry per gigabyte.
+pub type MemoryLayout = [Gigabyte; 4];
+
+/// The level-1 block descriptor for gigabyte `index` holding `kind`.
+const fn block_descriptor(index: usize, kind: Gigabyte) -> u64 {
     let output_address = (index as u64) << 30;
-    match index {
-        0 => {
+    match kind {
+        Gigabyte::Unmapped => 0,
+        Gigabyte::Devices => {
             output_address
                 | DESCRIPTOR_BLOCK
                 | ACCESS_FLAG
@@ -45,7 +65,7 @@ const fn block_descriptor(index: usize) -> u64 {
                 | PRIVILEGED_EXECUTE_NEVER
                 | UNPRIVILEGED_EXECUTE_NEVER
         }
-        1..=3 => {
+        Gigabyte::Memory => {
             output_address
                 | DESCRIPTOR_BLOCK
                 | ACCESS_FLAG
@@ -53,20 +73,30 @@ const fn block_descriptor(index: usize) -> u64 {
                 | (ATTRIBUTE_NORMAL << 2)
                 | UNPRIVILEGED_EXECUTE_NEVER
         }
-        _ => 0,
     }
 }
 
-/// Builds the identity map and turns the MMU, data and instruction caches on.
+/// Builds the identity map of `layout` and turns the MMU, data and
+/// instruction caches on.
 ///
 /// Called once by the boot code at EL1 with the MMU off.
-pub fn enable_identity_map() {
+pub fn enable_identity_map(layout: &MemoryLayout) {
     let table = LEVEL_ONE_TABLE.0.get();
     for index in 0..TABLE_ENTRIES {
+        let kind = layout.get(index).copied().unwrap_or(Gigabyte::Unmapped);
         // SAFETY: boot is single-threaded and the MMU is off, so nothing else
         // reads or writes the table; `index` is in bounds.
-        unsafe { (*table)[index] = block_descriptor(index) };
+        unsafe { (*table)[index] = block_descriptor(index, kind) };
     }
+    enable_on_this_core();
+}
+
+/// Turns the MMU and caches on with the identity map the boot core built.
+///
+/// Called by each secondary core at EL1 with its MMU off, after the boot
+/// core's [`enable_identity_map`] (the table is only read from then on).
+pub fn enable_on_this_core() {
+    let table = LEVEL_ONE_TABLE.0.get();
 
     MAIR_EL1.write(
         MAIR_EL1::Attr0_Device::nonGathering_nonReordering_noEarlyWriteAck

@@ -14,6 +14,7 @@ pub const HOST_PACKAGES: &[&str] = &[
     "kernel",
     "armv8a",
     "armv8a-asm",
+    "pl011",
     "pl011-console",
     "components",
     "capsule-ffa",
@@ -445,7 +446,7 @@ mod tests {
             lines,
             [
                 "fmt --all -- --check",
-                "clippy -p kernel -p armv8a -p armv8a-asm -p pl011-console -p components -p capsule-ffa \
+                "clippy -p kernel -p armv8a -p armv8a-asm -p pl011 -p pl011-console -p components -p capsule-ffa \
                  -p capsule-ffa-proxy -p ffa-abi -p ffa-model -p test-partition -p testbed -p xtask \
                  --all-targets -- -D warnings",
                 "clippy --target aarch64-unknown-none -p kernel -p armv8a -p pl011 -p pl011-console -p qemu-virt \
