@@ -2,10 +2,12 @@
 //! whether a PSCI firmware is there (and through which conduit), and how
 //! each core is started (PSCI `CPU_ON`, or a spin table's release address).
 //!
-//! Parsing uses the `flat_device_tree` crate, which reports malformed
-//! input as errors rather than panicking; a blob that is absent, malformed
-//! or describes more cores than [`MAXIMUM_CORES`] is a [`DeviceTreeError`],
-//! and the chip falls back to its own table.
+//! Parsing uses the `dtoolkit` crate, which validates the whole blob before
+//! anything is read from it (so malformed input is an error, never a
+//! panic) and skips the `FDT_NOP` tokens that firmware and QEMU leave when
+//! they edit a tree; a blob that is absent, malformed or describes more
+//! cores than [`MAXIMUM_CORES`] is a [`DeviceTreeError`], and the chip falls
+//! back to its own table.
 //!
 //! ```ignore
 //! // SAFETY: the firmware put a device tree (or nothing) at `address`.
@@ -14,7 +16,8 @@
 //!     .and_then(device_tree::parse);
 //! ```
 
-use flat_device_tree::Fdt;
+use dtoolkit::fdt::Fdt;
+use dtoolkit::{Node, Property, ToCellInt};
 
 /// Most cores the kernel describes (and gives stacks to).
 pub const MAXIMUM_CORES: usize = 8;
@@ -142,15 +145,21 @@ pub fn parse(blob: &[u8]) -> Result<PlatformDescription, DeviceTreeError> {
     let tree = Fdt::new(blob).map_err(|_| DeviceTreeError::Malformed)?;
     let psci = match tree.find_node("/psci") {
         None => None,
-        Some(node) => match node.property("method").and_then(|method| method.as_str()) {
-            Some("smc") => Some(PsciMethod::Smc),
-            Some("hvc") => Some(PsciMethod::Hvc),
+        Some(node) => match node
+            .property("method")
+            .map(|method| method.value_as::<&str>())
+        {
+            Some(Ok("smc")) => Some(PsciMethod::Smc),
+            Some(Ok("hvc")) => Some(PsciMethod::Hvc),
             _ => return Err(DeviceTreeError::UnknownPsciMethod),
         },
     };
     let mut description = PlatformDescription::new(psci, &[]);
+    let Ok(cpus) = tree.cpus() else {
+        return Ok(description);
+    };
     let mut found = 0;
-    for core in tree.cpus() {
+    for core in cpus.cpus() {
         found += 1;
         if found > MAXIMUM_CORES {
             continue;
@@ -158,19 +167,15 @@ pub fn parse(blob: &[u8]) -> Result<PlatformDescription, DeviceTreeError> {
         let mpidr = core
             .ids()
             .ok()
-            .and_then(|ids| ids.first().ok())
-            .ok_or(DeviceTreeError::CoreWithoutId)? as u64;
-        let method = core.property("enable-method").and_then(|m| m.as_str());
+            .and_then(|mut ids| ids.next())
+            .and_then(|id| id.to_int::<u64>().ok())
+            .ok_or(DeviceTreeError::CoreWithoutId)?;
+        let method = core.enable_method().and_then(|mut methods| methods.next());
         let enable_method = match method {
             Some("psci") => EnableMethod::Psci,
-            Some("spin-table") => match core
-                .property("cpu-release-addr")
-                .and_then(|address| address.as_usize())
-            {
-                Some(address) => EnableMethod::SpinTable {
-                    release_address: address as u64,
-                },
-                None => EnableMethod::Unspecified,
+            Some("spin-table") => match core.cpu_release_addr() {
+                Ok(Some(release_address)) => EnableMethod::SpinTable { release_address },
+                _ => EnableMethod::Unspecified,
             },
             _ => EnableMethod::Unspecified,
         };
@@ -352,10 +357,36 @@ mod tests {
     }
 
     #[test]
+    fn nop_tokens_between_nodes_are_skipped() {
+        // QEMU's raspi4b replaces the tree's /memory node with FDT_NOPs and
+        // adds its own: the cores after them must still be found.
+        let mut tree = Builder::default();
+        tree.begin("")
+            .property("#address-cells", Value::Cells(&[2]));
+        for _ in 0..16 {
+            tree.word(4);
+        }
+        tree.begin("cpus")
+            .property("#address-cells", Value::Cells(&[1]))
+            .property("#size-cells", Value::Cells(&[0]));
+        for core in 0..2u32 {
+            let name = std::format!("cpu@{core}");
+            tree.begin(&name)
+                .property("reg", Value::Cells(&[core]))
+                .property("enable-method", Value::Text("psci"))
+                .end();
+        }
+        let blob = tree.end().end().finish();
+        let description = parse(&blob).unwrap();
+        assert_eq!(description.core_count(), 2);
+    }
+
+    #[test]
     fn too_many_cores_are_refused() {
         let mut tree = Builder::default();
         tree.begin("").begin("cpus");
-        tree.property("#address-cells", Value::Cells(&[1]));
+        tree.property("#address-cells", Value::Cells(&[1]))
+            .property("#size-cells", Value::Cells(&[0]));
         for core in 0..9u32 {
             let name = std::format!("cpu@{core}");
             tree.begin(&name)

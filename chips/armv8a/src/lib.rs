@@ -40,8 +40,9 @@ pub mod gicv2;
 #[cfg(target_arch = "aarch64")]
 pub mod gicv3;
 pub mod interrupt_controller;
-#[cfg(target_arch = "aarch64")]
 pub mod mmu;
+#[cfg(target_arch = "aarch64")]
+pub mod psci;
 #[cfg(target_arch = "aarch64")]
 pub mod semihosting;
 pub mod shared_page;

@@ -119,7 +119,10 @@ pub fn enable_on_this_core() {
     barrier::dsb(barrier::ISHST);
     // SAFETY: invalidates stale EL1 TLB entries before the MMU is enabled;
     // no memory is accessed.
-    unsafe { core::arch::asm!("tlbi vmalle1", options(nostack)) };
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        core::arch::asm!("tlbi vmalle1", options(nostack))
+    };
     barrier::dsb(barrier::ISH);
     barrier::isb(barrier::SY);
     SCTLR_EL1.write(

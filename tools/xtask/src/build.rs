@@ -13,6 +13,58 @@ pub const TARGET: &str = "aarch64-unknown-none";
 /// The board package; its binary is the kernel image.
 pub const BOARD_PACKAGE: &str = "qemu-virt-board";
 
+/// A board the kernel is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Board {
+    /// QEMU's `virt` machine (`boards/qemu-virt`).
+    QemuVirt,
+    /// The Raspberry Pi 4 Model B (`boards/raspberrypi4b`), on hardware or
+    /// QEMU's `raspi4b`.
+    RaspberryPi4b,
+}
+
+impl Board {
+    /// Every board, in the order reports list them.
+    pub const ALL: [Board; 2] = [Board::QemuVirt, Board::RaspberryPi4b];
+
+    /// The name `--board` takes.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Board::QemuVirt => "qemu-virt",
+            Board::RaspberryPi4b => "raspberrypi4b",
+        }
+    }
+
+    /// The board's package, whose binary is the kernel image.
+    pub const fn package(self) -> &'static str {
+        match self {
+            Board::QemuVirt => BOARD_PACKAGE,
+            Board::RaspberryPi4b => "raspberrypi4b-board",
+        }
+    }
+
+    /// Where the image is linked and loaded.
+    pub const fn load_address(self) -> u64 {
+        match self {
+            Board::QemuVirt => KERNEL_LOAD_ADDRESS,
+            Board::RaspberryPi4b => 0x8_0000,
+        }
+    }
+
+    /// The board called `name`.
+    pub fn parse(name: &str) -> crate::error::Result<Board> {
+        Board::ALL
+            .into_iter()
+            .find(|board| board.name() == name)
+            .ok_or_else(|| {
+                crate::error::Error::new(format!(
+                    "unknown board {name:?}; boards: {}",
+                    Board::ALL.map(Board::name).join(", ")
+                ))
+            })
+    }
+}
+
 /// The test firmware package (EL3 monitor, SPMD and SPMC model).
 pub const FIRMWARE_PACKAGE: &str = "test-firmware";
 
@@ -27,9 +79,18 @@ pub const DEFAULT_DEFMT_LOG: &str = "info";
 /// Physical address of the boot flash that QEMU's `-bios` fills.
 pub const FIRMWARE_LOAD_ADDRESS: u64 = 0x0;
 
-/// Builds the kernel image with the given board features; returns the ELF path.
+/// Builds the `virt` kernel image with the given board features; returns the ELF path.
 pub fn build_kernel(workspace: &Workspace, features: &[impl AsRef<str>]) -> Result<PathBuf> {
-    build_release(workspace, BOARD_PACKAGE, features)
+    build_board(workspace, Board::QemuVirt, features)
+}
+
+/// Builds `board`'s kernel image with the given features; returns the ELF path.
+pub fn build_board(
+    workspace: &Workspace,
+    board: Board,
+    features: &[impl AsRef<str>],
+) -> Result<PathBuf> {
+    build_release(workspace, board.package(), features)
 }
 
 /// Builds the test firmware and writes its flash image; returns (ELF, raw binary).
@@ -90,6 +151,18 @@ pub fn join_features(features: &[impl AsRef<str>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn boards_by_name() {
+        assert_eq!(Board::parse("raspberrypi4b").unwrap(), Board::RaspberryPi4b);
+        assert_eq!(
+            Board::parse("qemu-virt").unwrap().package(),
+            "qemu-virt-board"
+        );
+        let error = Board::parse("pi5").unwrap_err().to_string();
+        assert!(error.contains("qemu-virt, raspberrypi4b"), "{error}");
+        assert_eq!(Board::RaspberryPi4b.load_address(), 0x80000);
+    }
 
     #[test]
     fn features_join_with_commas_and_skip_empty_ones() {

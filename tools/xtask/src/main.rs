@@ -7,6 +7,7 @@ mod arguments;
 mod bench;
 mod build;
 mod checks;
+mod console;
 mod error;
 mod faults;
 mod image;
@@ -16,6 +17,8 @@ mod peer;
 mod peer_scenarios;
 mod process;
 mod qemu;
+mod raspberry_pi;
+mod raspi_qemu;
 mod run;
 mod scenarios;
 mod setup;
@@ -69,7 +72,8 @@ fn execute(command: &Command) -> Result<u8> {
         } else {
             1
         }),
-        Command::Image(options) => image::command(&workspace, &options.features).map(|()| 0),
+        Command::Image(options) => image::command(&workspace, options).map(|()| 0),
+        Command::Console(options) => console::command(&workspace, options).map(|()| 0),
         Command::Peer(options) => peer::command(&workspace, &options.features).map(|()| 0),
         Command::Size => size::command(&workspace).map(|()| 0),
         Command::Bench(options) => bench::command(&workspace, &options.passed_on).map(|()| 0),

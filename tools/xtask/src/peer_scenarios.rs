@@ -210,6 +210,7 @@ pub fn run(
         kernel,
         config_blob: None,
         secure_log: directory.join("secure.log"),
+        cores: 1,
     };
     scenarios::boot_and_check(
         workspace,

@@ -9,7 +9,7 @@ use crate::build;
 use crate::error::{Context, Result};
 use crate::faults::{Fault, FaultKind, FirmwareSettings};
 use crate::logs::{KernelLogFormat, MALFORMED_FRAME_WARNING};
-use crate::qemu::{self, BootOptions, Ending, QemuInvocation};
+use crate::qemu::{self, BootOptions, Ending, Invocation, QemuInvocation};
 use crate::workspace::Workspace;
 
 /// How long a scenario may run before it counts as a hang. Generous: the
@@ -689,6 +689,7 @@ pub fn run(
         kernel,
         config_blob: Some(config_blob),
         secure_log: directory.join("secure.log"),
+        cores: 1,
     };
     boot_and_check(
         workspace,
@@ -720,13 +721,13 @@ pub fn prepare_kernel(
 /// log, and judges it with `judge` (see [`check_log`]).
 pub fn boot_and_check(
     workspace: &Workspace,
-    invocation: &QemuInvocation,
+    invocation: &dyn Invocation,
     timeout: Duration,
     echo: bool,
     judge: impl FnOnce(Ending, &[String]) -> Vec<String>,
 ) -> Result<ScenarioReport> {
-    let log_file = invocation.secure_log.with_file_name("log.txt");
-    let kernel_log = KernelLogFormat::load(&invocation.kernel, &workspace.root)?;
+    let log_file = invocation.secure_log().with_file_name("log.txt");
+    let kernel_log = KernelLogFormat::load(invocation.kernel(), &workspace.root)?;
     let options = BootOptions {
         timeout: Some(timeout),
         echo,

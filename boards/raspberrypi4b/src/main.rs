@@ -1,0 +1,123 @@
+#![doc = include_str!("../README.md")]
+//!
+//! The wiring follows `boards/qemu-virt/src/main.rs`; what differs is the
+//! chip, and that the SMCCC conduit comes from the device tree (no `/psci`:
+//! no monitor, and FF-A is reported absent).
+
+#![no_std]
+#![no_main]
+
+mod tests;
+
+use armv8a::shared_page::SharedPages;
+use armv8a::timer::GenericTimer;
+use bcm2711::platform::Platform;
+use bcm2711::Bcm2711;
+use capsule_ffa::drivers::echo::EchoDriver;
+use capsule_ffa::readiness::ReadinessConfig;
+use capsule_ffa::ClientConfig;
+use components::boot::BootComponent;
+use components::ffa::FfaComponent;
+use components::init_queue::InitQueueComponent;
+use components::main_loop::MainLoopComponent;
+use components::partition_driver::PartitionDriverComponent;
+use components::readiness::ReadinessComponent;
+use components::SetupError;
+use kernel::component::Component;
+use kernel::init_queue::ConditionSet;
+use kernel::static_init;
+
+armv8a::entry!(main, bcm2711::memory_map::MEMORY_LAYOUT);
+
+/// Capacity of the board's init queue.
+const INIT_ENTRIES: usize = 16;
+/// Readiness conditions the board can declare.
+const INIT_CONDITIONS: usize = 16;
+/// Partition devices the FF-A bus can hold.
+const FFA_PARTITIONS: usize = 8;
+/// Size of each FF-A RX/TX buffer.
+const MAILBOX_SIZE: usize = 4096;
+/// The FF-A client's configuration (readiness asks for the same version).
+const CLIENT: ClientConfig = ClientConfig::DEFAULT;
+
+/// The buffer the secure world writes into.
+static RX_BUFFER: SharedPages<MAILBOX_SIZE> = SharedPages::new();
+/// The buffer the kernel writes for the secure world.
+static TX_BUFFER: SharedPages<MAILBOX_SIZE> = SharedPages::new();
+
+fn main(boot: armv8a::BootInfo) -> ! {
+    let console = bcm2711::console::initialise();
+    defmt::info!(
+        "boot: raspberrypi4b kernel entered at EL{=u8}, device tree at {=u64:#x}",
+        boot.entry_exception_level,
+        boot.device_tree_address
+    );
+    if let Err(error) = console {
+        defmt::warn!("boot: console line not set: {}", error);
+    }
+    let platform = Platform::discover(boot.device_tree_address);
+    let conduit = platform.monitor_conduit();
+    let chip = static_init!(Bcm2711<'static>, Bcm2711::new());
+    chip.initialise();
+
+    let queue = InitQueueComponent::<INIT_ENTRIES, INIT_CONDITIONS>::new().finalize(
+        components::init_queue_component_static!(INIT_ENTRIES, INIT_CONDITIONS),
+    );
+    let readiness = ReadinessComponent::new(
+        queue,
+        &chip.timer,
+        conduit,
+        ReadinessConfig::matching(&CLIENT),
+    )
+    .finalize(components::readiness_component_static!(
+        GenericTimer<'static>
+    ))
+    .unwrap_or_else(setup_failed);
+    let ffa = FfaComponent::new(
+        queue,
+        conduit,
+        &RX_BUFFER,
+        &TX_BUFFER,
+        CLIENT,
+        ConditionSet::of(readiness.monitor_ready),
+    )
+    .finalize(components::ffa_component_static!(FFA_PARTITIONS))
+    .unwrap_or_else(setup_failed);
+    PartitionDriverComponent::new(queue, ffa, EchoDriver::new())
+        .finalize(components::partition_driver_component_static!(
+            EchoDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+    BootComponent::new(queue, readiness, ffa, tests::boot_hooks())
+        .finalize(components::boot_component_static!(FFA_PARTITIONS))
+        .unwrap_or_else(setup_failed);
+
+    defmt::info!("boot: entering the main loop");
+    MainLoopComponent::new(chip, queue)
+        .finalize(components::main_loop_component_static!(Bcm2711<'static>))
+        .run()
+}
+
+/// A fatal board set-up error: logged, then power off with a failure status.
+fn setup_failed<T>(error: SetupError) -> T {
+    defmt::error!(
+        "boot: board set-up failed: {=str}: {}",
+        error.what,
+        error.error
+    );
+    bcm2711::power::system_off(2)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    match info.location() {
+        Some(location) => defmt::error!(
+            "panicked at {=str}:{=u32}: {}",
+            location.file(),
+            location.line(),
+            defmt::Display2Format(&info.message())
+        ),
+        None => defmt::error!("panicked: {}", defmt::Display2Format(&info.message())),
+    }
+    bcm2711::power::system_off(1)
+}
