@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::board_scenarios::{self, BOARD_SCENARIOS};
 use crate::build::Board;
 use crate::error::{Error, Result};
 use crate::faults::{self, Fault};
@@ -140,6 +141,7 @@ Runs, in order, stopping at the first failure:
   cargo clippy --target aarch64-unknown-none (target packages) --release -- -D warnings
   cargo test
   the QEMU scenarios against the FF-A model, one after another
+  the Raspberry Pi 4 scenarios (QEMU raspi4b) and virt on several cores
   real TF-A (as `cargo xtask peer`: cached builds), then the scenarios against it
 and ends with a line `N passed, M failed`.
 
@@ -246,6 +248,15 @@ fn test_help() -> String {
         ));
     }
     text.push_str(
+        "\nScenarios of the Raspberry Pi 4 (QEMU raspi4b) and of virt on several cores:\n",
+    );
+    for scenario in BOARD_SCENARIOS {
+        text.push_str(&format!(
+            "  {:<26} {}\n",
+            scenario.name, scenario.description
+        ));
+    }
+    text.push_str(
         "\nScenarios against real TF-A (built by the same steps as `cargo xtask peer`):\n",
     );
     for scenario in PEER_SCENARIOS {
@@ -313,10 +324,14 @@ fn parse_test(options: &mut Options<'_>) -> Result<Command> {
             "--list" => test.list = true,
             "--scenario" => {
                 let name = options.value(&option)?;
-                if scenarios::find(&name).is_none() && peer_scenarios::find(&name).is_none() {
+                if scenarios::find(&name).is_none()
+                    && peer_scenarios::find(&name).is_none()
+                    && board_scenarios::find(&name).is_none()
+                {
                     let names: Vec<&str> = SCENARIOS
                         .iter()
                         .map(|scenario| scenario.name)
+                        .chain(BOARD_SCENARIOS.iter().map(|scenario| scenario.name))
                         .chain(PEER_SCENARIOS.iter().map(|scenario| scenario.name))
                         .collect();
                     return Err(Error::new(format!(

@@ -5,6 +5,7 @@
 
 mod arguments;
 mod bench;
+mod board_scenarios;
 mod build;
 mod checks;
 mod console;

@@ -8,7 +8,7 @@ use object::{
     Object, ObjectSection, ObjectSymbol, SectionFlags, SectionIndex, SectionKind, SymbolKind,
 };
 
-use crate::build;
+use crate::build::{self, Board};
 use crate::error::{Context, Result};
 use crate::workspace::Workspace;
 
@@ -243,21 +243,26 @@ fn measure_file(path: &Path) -> Result<ImageSizes> {
     measure(&elf).map_err(|error| error.context(path.display()))
 }
 
-/// Builds both images and prints the report.
+/// Builds every board's kernel and the test firmware and prints the report.
 pub fn command(workspace: &Workspace) -> Result<()> {
-    let kernel_elf = build::build_kernel(workspace, &[] as &[&str])?;
+    let mut images = Vec::new();
+    for board in Board::ALL {
+        let elf = build::build_board(workspace, board, &[] as &[&str])?;
+        images.push((format!("kernel ({})", board.name()), measure_file(&elf)?));
+    }
     let (firmware_elf, _) = build::build_firmware(workspace)?;
-    let kernel = measure_file(&kernel_elf)?;
-    let firmware = measure_file(&firmware_elf)?;
+    images.push(("test firmware".to_string(), measure_file(&firmware_elf)?));
     println!();
     print!(
         "{}",
         table(
             "image (bytes)",
-            [("kernel", kernel.total), ("test firmware", firmware.total)]
+            images
+                .iter()
+                .map(|(name, sizes)| (name.as_str(), sizes.total))
         )
     );
-    for (name, sizes) in [("kernel", &kernel), ("test firmware", &firmware)] {
+    for (name, sizes) in &images {
         println!();
         print!(
             "{}",
@@ -265,7 +270,9 @@ pub fn command(workspace: &Workspace) -> Result<()> {
         );
     }
     println!();
-    println!("{}", budget_line(kernel.total.code()));
+    for (board, (_, sizes)) in Board::ALL.iter().zip(&images) {
+        println!("{}: {}", board.name(), budget_line(sizes.total.code()));
+    }
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: the checks, then the QEMU scenarios, then the `N passed, M failed` line.
 
 use crate::arguments::TestOptions;
-use crate::build;
+use crate::board_scenarios::{self, BoardScenario, BOARD_SCENARIOS};
+use crate::build::{self, Board};
 use crate::checks;
 use crate::error::Result;
 use crate::peer;
@@ -30,6 +31,9 @@ impl Tally {
 pub fn command(workspace: &Workspace, options: &TestOptions) -> Result<bool> {
     if options.list {
         for scenario in SCENARIOS {
+            println!("{:<20} {}", scenario.name, scenario.description);
+        }
+        for scenario in BOARD_SCENARIOS {
             println!("{:<20} {}", scenario.name, scenario.description);
         }
         for scenario in PEER_SCENARIOS {
@@ -114,21 +118,28 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
         .iter()
         .filter(|scenario| is_selected(options, scenario.name))
         .collect();
+    let selected_board: Vec<&BoardScenario> = BOARD_SCENARIOS
+        .iter()
+        .filter(|scenario| is_selected(options, scenario.name))
+        .collect();
     let selected_peer: Vec<&PeerScenario> = PEER_SCENARIOS
         .iter()
         .filter(|scenario| is_selected(options, scenario.name))
         .collect();
-    let total = selected.len() + selected_peer.len();
-    if !selected.is_empty() {
+    let total = selected.len() + selected_board.len() + selected_peer.len();
+    let mut prepared = board_scenarios::Prepared::default();
+    if !selected.is_empty() || board_scenarios::uses(&selected_board, Board::QemuVirt) {
         println!("\n==> building the test firmware");
-        let firmware = match build::build_firmware(workspace) {
-            Ok((_, binary)) => binary,
+        match build::build_firmware(workspace) {
+            Ok((_, binary)) => prepared.firmware = Some(binary),
             Err(error) => {
                 println!("FAILED: test firmware build: {error}");
                 record(tally, false);
                 return false;
             }
-        };
+        }
+    }
+    if let Some(firmware) = prepared.firmware.clone().filter(|_| !selected.is_empty()) {
         for (number, scenario) in selected.iter().enumerate() {
             println!(
                 "\n==> scenario {}/{total} {}: {}",
@@ -140,6 +151,32 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
             if !record(tally, judge(workspace, scenario.name, report)) {
                 return false;
             }
+        }
+    }
+    if board_scenarios::uses(&selected_board, Board::RaspberryPi4b) {
+        println!("\n==> a QEMU with the raspi4b machine");
+        match crate::raspi_qemu::ensure() {
+            Ok(program) => {
+                println!("using {}", program.display());
+                prepared.raspi_qemu = Some(program);
+            }
+            Err(error) => {
+                println!("FAILED: QEMU for raspi4b: {error}");
+                record(tally, false);
+                return false;
+            }
+        }
+    }
+    for (number, scenario) in selected_board.iter().enumerate() {
+        println!(
+            "\n==> scenario {}/{total} {}: {}",
+            selected.len() + number + 1,
+            scenario.name,
+            scenario.description
+        );
+        let report = board_scenarios::run(workspace, &prepared, scenario, options.verbose);
+        if !record(tally, judge(workspace, scenario.name, report)) {
+            return false;
         }
     }
     if selected_peer.is_empty() {
@@ -157,7 +194,7 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
     for (number, scenario) in selected_peer.iter().enumerate() {
         println!(
             "\n==> scenario {}/{total} {}: {}",
-            selected.len() + number + 1,
+            selected.len() + selected_board.len() + number + 1,
             scenario.name,
             scenario.description
         );

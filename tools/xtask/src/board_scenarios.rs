@@ -1,0 +1,277 @@
+//! QEMU scenarios of the boards and machines beyond the single-core `virt`
+//! of [`crate::scenarios`]: the Raspberry Pi 4 on QEMU's `raspi4b`, and
+//! `virt` with several cores.
+//!
+//! Each builds its board with the scenario's features, boots it, and
+//! checks the exit status and the decoded log with the same rules as the
+//! `virt` scenarios (in order per source, forbidden lines nowhere). On the
+//! Pi, the status comes through semihosting (the board feature
+//! `semihosting-exit`, emulation only) except in the scenario that checks
+//! the real power-off: the PM watchdog's halt, which QEMU ends with 0.
+
+use std::fs;
+use std::time::Duration;
+
+use crate::build::Board;
+use crate::error::{Context, Result};
+use crate::faults::FirmwareSettings;
+use crate::logs::MALFORMED_FRAME_WARNING;
+use crate::qemu::{QemuInvocation, RaspiInvocation};
+use crate::raspberry_pi;
+use crate::run::RASPI_EMULATION_FEATURE;
+use crate::scenarios::{self, ScenarioReport, DEFAULT_TIMEOUT};
+use crate::workspace::Workspace;
+
+/// The machine a scenario boots.
+#[derive(Debug, Clone, Copy)]
+pub enum Machine {
+    /// QEMU `virt` with the test firmware, on this many cores.
+    Virt {
+        /// `-smp`.
+        cores: u8,
+        /// The firmware's faults and switches.
+        firmware: FirmwareSettings<'static>,
+    },
+    /// QEMU `raspi4b`, booting `kernel8.img` as the Pi's stock firmware does.
+    Raspi {
+        /// Hand the kernel xtask's Pi device tree (`-dtb`); without it, x0
+        /// points at ATAGs and the kernel uses the chip's table.
+        device_tree: bool,
+        /// Power-off ends QEMU with the kernel's status (semihosting).
+        status_through_semihosting: bool,
+    },
+}
+
+impl Machine {
+    /// The board this machine runs.
+    pub const fn board(self) -> Board {
+        match self {
+            Machine::Virt { .. } => Board::QemuVirt,
+            Machine::Raspi { .. } => Board::RaspberryPi4b,
+        }
+    }
+}
+
+/// One boot of a board on a machine, with what its log must (not) show.
+#[derive(Debug, Clone)]
+pub struct BoardScenario {
+    /// Name used on the command line and in reports.
+    pub name: &'static str,
+    /// One line saying what the scenario shows.
+    pub description: &'static str,
+    /// What it boots.
+    pub machine: Machine,
+    /// Cargo features of the board package.
+    pub board_features: &'static [&'static str],
+    /// QEMU's exit status.
+    pub expected_exit_status: i32,
+    /// Substrings that must appear, in order per source.
+    pub expected_lines: &'static [&'static str],
+    /// Substrings that must appear on no line.
+    pub forbidden_lines: &'static [&'static str],
+    /// After this long QEMU is killed and the scenario fails as a hang.
+    pub timeout: Duration,
+}
+
+/// Lines a healthy boot must not show.
+const HEALTHY_FORBIDDEN: &[&str] = &["panicked", MALFORMED_FRAME_WARNING, " ERROR "];
+
+/// The Pi with its device tree and the status through semihosting.
+const PI: Machine = Machine::Raspi {
+    device_tree: true,
+    status_through_semihosting: true,
+};
+
+/// Every board scenario, in the order `cargo xtask test` runs them.
+pub const BOARD_SCENARIOS: &[BoardScenario] = &[
+    BoardScenario {
+        name: "rpi4-boot",
+        description: "Raspberry Pi 4 (QEMU raspi4b, booted as the stock firmware does): entered at EL2 at 0x80000, the device tree has no /psci, so no SMC is ever made and FF-A is reported absent once; the rest of the kernel runs and powers off cleanly",
+        machine: PI,
+        board_features: &["exit-when-settled"],
+        expected_exit_status: 0,
+        expected_lines: &[
+            "boot: raspberrypi4b kernel entered at EL2, device tree at 0x8000000",
+            "bcm2711: no PSCI firmware: no secure monitor, no SMC; 4 cores; power-off through the PM watchdog",
+            "boot: entering the main loop",
+            "ffa: FF-A is not available (NoMonitor); not polling further",
+            "boot: FF-A is absent (no secure monitor to call); carrying on without it",
+            "init: settled: 0 ready, 0 failed, 2 waiting",
+            "boot: init queue settled",
+            "ffa report: root Waiting, no FF-A session",
+            "init: arm-ffa waits on secure-monitor-ready",
+            "boot: exit-when-settled, powering off",
+            "power: off with status 0 (semihosting exit)",
+        ],
+        forbidden_lines: HEALTHY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    BoardScenario {
+        name: "rpi4-power-off",
+        description: "Raspberry Pi 4 without a device tree (x0 points at ATAGs): the chip's own table is used; power-off is the real one, the PM watchdog with partition 63 (halt), which QEMU ends as a shutdown",
+        machine: Machine::Raspi {
+            device_tree: false,
+            status_through_semihosting: false,
+        },
+        board_features: &["exit-when-settled"],
+        expected_exit_status: 0,
+        expected_lines: &[
+            "device tree at 0x100",
+            "bcm2711: no device tree at 0x100; using the chip's table",
+            "bcm2711: no PSCI firmware: no secure monitor, no SMC; 4 cores",
+            "boot: FF-A is absent (no secure monitor to call)",
+            "boot: exit-when-settled, powering off",
+            "power: halting through the PM watchdog (partition 63; status 0 is not carried)",
+        ],
+        forbidden_lines: HEALTHY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    BoardScenario {
+        name: "rpi4-panic",
+        description: "Raspberry Pi 4: a panic after boot is logged and powers off with status 1",
+        machine: PI,
+        board_features: &["scenario-panic"],
+        expected_exit_status: 1,
+        expected_lines: &[
+            "boot: init queue settled",
+            "panicked at boards/raspberrypi4b/src/tests/mod.rs",
+            "power: off with status 1 (semihosting exit)",
+        ],
+        forbidden_lines: &[MALFORMED_FRAME_WARNING],
+        timeout: DEFAULT_TIMEOUT,
+    },
+];
+
+/// The board scenario called `name`.
+pub fn find(name: &str) -> Option<&'static BoardScenario> {
+    BOARD_SCENARIOS
+        .iter()
+        .find(|scenario| scenario.name == name)
+}
+
+/// What a board scenario needs prepared once: the test firmware (for
+/// `virt`) and a QEMU with `raspi4b` (for the Pi).
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
+    /// The test firmware's flash image.
+    pub firmware: Option<std::path::PathBuf>,
+    /// The QEMU program with `raspi4b`.
+    pub raspi_qemu: Option<std::path::PathBuf>,
+}
+
+/// Builds the board with the scenario's features, boots it and checks the log.
+pub fn run(
+    workspace: &Workspace,
+    prepared: &Prepared,
+    scenario: &BoardScenario,
+    echo: bool,
+) -> Result<ScenarioReport> {
+    let judge = |ending, log: &[String]| {
+        scenarios::check_log(
+            scenario.expected_exit_status,
+            scenario.expected_lines,
+            scenario.forbidden_lines,
+            ending,
+            log,
+        )
+    };
+    match scenario.machine {
+        Machine::Virt { cores, firmware } => {
+            let bios = prepared
+                .firmware
+                .as_deref()
+                .ok_or_else(|| crate::error::Error::new("the test firmware was not built"))?;
+            let (directory, kernel) =
+                scenarios::prepare_kernel(workspace, scenario.name, scenario.board_features)?;
+            let config_blob = directory.join("firmware-config.bin");
+            fs::write(&config_blob, firmware.config_blob()?)
+                .with_context(|| format!("cannot write {}", config_blob.display()))?;
+            let invocation = QemuInvocation {
+                bios: bios.to_path_buf(),
+                kernel,
+                config_blob: Some(config_blob),
+                secure_log: directory.join("secure.log"),
+                cores,
+            };
+            scenarios::boot_and_check(workspace, &invocation, scenario.timeout, echo, judge)
+        }
+        Machine::Raspi {
+            device_tree,
+            status_through_semihosting,
+        } => {
+            let program = prepared
+                .raspi_qemu
+                .clone()
+                .ok_or_else(|| crate::error::Error::new("no QEMU with raspi4b was prepared"))?;
+            let directory = workspace
+                .xtask_directory()
+                .join("scenarios")
+                .join(scenario.name);
+            let mut features: Vec<&str> = scenario.board_features.to_vec();
+            if status_through_semihosting {
+                features.push(RASPI_EMULATION_FEATURE);
+            }
+            let (built, kernel_image) =
+                raspberry_pi::kernel_image(workspace, &features, &directory)?;
+            let kernel = directory.join(Board::RaspberryPi4b.package());
+            fs::copy(&built, &kernel)
+                .with_context(|| format!("cannot copy {}", built.display()))?;
+            let tree = if device_tree {
+                let path = directory.join("raspberrypi4b.dtb");
+                fs::write(&path, raspberry_pi::device_tree()?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Some(path)
+            } else {
+                None
+            };
+            let invocation = RaspiInvocation {
+                program,
+                kernel,
+                kernel_image,
+                device_tree: tree,
+                tf_a: None,
+                secure_log: directory.join("serial1.log"),
+            };
+            scenarios::boot_and_check(workspace, &invocation, scenario.timeout, echo, judge)
+        }
+    }
+}
+
+/// Whether any of `scenarios` boots `board`.
+pub fn uses(scenarios: &[&BoardScenario], board: Board) -> bool {
+    scenarios
+        .iter()
+        .any(|scenario| scenario.machine.board() == board)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::peer_scenarios::PEER_SCENARIOS;
+    use crate::scenarios::SCENARIOS;
+
+    #[test]
+    fn names_are_unique_across_every_table() {
+        for (index, scenario) in BOARD_SCENARIOS.iter().enumerate() {
+            assert!(BOARD_SCENARIOS[..index]
+                .iter()
+                .all(|other| other.name != scenario.name));
+            assert!(SCENARIOS.iter().all(|other| other.name != scenario.name));
+            assert!(PEER_SCENARIOS
+                .iter()
+                .all(|other| other.name != scenario.name));
+            assert!(find(scenario.name).is_some());
+        }
+    }
+
+    #[test]
+    fn pi_scenarios_boot_the_pi() {
+        let pi: Vec<&BoardScenario> = BOARD_SCENARIOS
+            .iter()
+            .filter(|scenario| scenario.name.starts_with("rpi4"))
+            .collect();
+        assert!(pi.len() >= 3);
+        assert!(uses(&pi, Board::RaspberryPi4b));
+        assert!(!uses(&pi, Board::QemuVirt));
+    }
+}
