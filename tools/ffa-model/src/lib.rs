@@ -40,6 +40,7 @@ pub mod function_id;
 pub mod mailbox;
 pub mod memory;
 pub mod partition;
+pub mod power;
 pub mod smccc;
 pub mod trace;
 pub mod version;
@@ -91,4 +92,16 @@ pub enum Outcome {
     },
     /// The caller asked for `PSCI_SYSTEM_RESET`: reset the system.
     SystemReset,
+    /// `PSCI_CPU_ON` succeeded: release the core (it was marked on-pending),
+    /// then return `reply` to the caller. Tell the model when the core has
+    /// entered the normal world ([`SecureWorld::core_arrived`]).
+    CpuOn {
+        /// The core, its entry point and context ID.
+        release: power::Release,
+        /// What the caller gets back (`SUCCESS`).
+        reply: Registers,
+    },
+    /// `PSCI_CPU_OFF` succeeded: the calling core is off; park it until a
+    /// `CPU_ON` releases it again.
+    CpuOff,
 }

@@ -29,6 +29,7 @@ use crate::notifications::{self, Notifications};
 use crate::partition::PartitionInfo;
 use crate::partition_discovery;
 use crate::partition_table::PartitionTable;
+use crate::power::PowerStates;
 use crate::readiness::Readiness;
 use crate::smccc;
 use crate::tf_a_el3;
@@ -50,6 +51,7 @@ pub struct SecureWorld {
     storms: Storms,
     memory_sharing: MemorySharing,
     notifications: Notifications,
+    power: PowerStates,
 }
 
 impl SecureWorld {
@@ -64,10 +66,68 @@ impl SecureWorld {
             storms: Storms::new(&config),
             memory_sharing: MemorySharing,
             notifications: Notifications,
+            power: PowerStates::new(),
         }
     }
 
-    /// Handle one SMC with registers `call` (x0..x17). `memory` is the
+    /// Sets how many cores the machine has (the firmware counts them).
+    pub fn set_core_count(&mut self, count: usize) {
+        self.power.set_core_count(count);
+    }
+
+    /// The cores' power states.
+    pub fn power(&self) -> &PowerStates {
+        &self.power
+    }
+
+    /// A core released by `CPU_ON` has entered the normal world.
+    pub fn core_arrived(&mut self, core: usize) {
+        self.power.arrived(core);
+    }
+
+    /// Handle one SMC from `core` (its MPIDR Aff0): as [`SecureWorld::handle`],
+    /// and `PSCI_CPU_OFF` turns that core off.
+    pub fn handle_from_core(
+        &mut self,
+        core: usize,
+        call: &Registers,
+        memory: &mut dyn NormalWorldMemory,
+        now_microseconds: u64,
+    ) -> Outcome {
+        let parsed = Call::new(call);
+        if smccc::is_power_call(parsed.function_id()) {
+            return self.handle_power(core, &parsed);
+        }
+        self.handle(call, memory, now_microseconds)
+    }
+
+    fn handle_power(&mut self, core: usize, call: &Call<'_>) -> Outcome {
+        let psci = |code: i32| Outcome::Return(Reply::smccc(code as i64 as u64).finish(call));
+        match call.function_id() {
+            PSCI_CPU_ON_32 | PSCI_CPU_ON_64 => {
+                match self
+                    .power
+                    .cpu_on(call.register(1), call.register(2), call.register(3))
+                {
+                    Ok(release) => Outcome::CpuOn {
+                        release,
+                        reply: Reply::smccc(0).finish(call),
+                    },
+                    Err(code) => psci(code),
+                }
+            }
+            PSCI_AFFINITY_INFO_32 | PSCI_AFFINITY_INFO_64 => {
+                psci(self.power.affinity_info(call.register(1), call.register(2)))
+            }
+            _ => match self.power.cpu_off(core) {
+                Ok(()) => Outcome::CpuOff,
+                Err(code) => psci(code),
+            },
+        }
+    }
+
+    /// Handle one SMC with registers `call` (x0..x17), from the boot core
+    /// (see [`SecureWorld::handle_from_core`] for the others). `memory` is the
     /// normal world's physical memory (for the RX/TX buffers) and
     /// `now_microseconds` a monotonic time used by the delayed-readiness fault.
     pub fn handle(
@@ -78,6 +138,9 @@ impl SecureWorld {
     ) -> Outcome {
         let call = Call::new(call);
         let function_id = call.function_id();
+        if smccc::is_power_call(function_id) {
+            return self.handle_power(0, &call);
+        }
         if smccc::handles(function_id) {
             return smccc::handle(&call);
         }

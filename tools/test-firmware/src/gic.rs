@@ -1,17 +1,22 @@
 //! Secure-side GICv3 set-up, done by EL3 firmware before the normal world
 //! runs, as TF-A does: system-register access at every EL, affinity routing,
-//! the redistributor woken, and every interrupt assigned to Group 1
-//! non-secure so the kernel can use it.
+//! each core's redistributor woken (by that core), and every interrupt
+//! assigned to Group 1 non-secure so the kernel can use it.
 
 const DISTRIBUTOR_BASE: usize = 0x0800_0000;
 const REDISTRIBUTOR_BASE: usize = 0x080a_0000;
-const SGI_FRAME: usize = REDISTRIBUTOR_BASE + 0x1_0000;
+/// Each redistributor: its RD frame, then its SGI frame, 64 KiB each.
+const REDISTRIBUTOR_STRIDE: usize = 0x2_0000;
+const SGI_FRAME_OFFSET: usize = 0x1_0000;
 
 const DISTRIBUTOR_CONTROL: usize = 0x0000;
 const DISTRIBUTOR_TYPE: usize = 0x0004;
 const DISTRIBUTOR_GROUP: usize = 0x0080;
 const DISTRIBUTOR_GROUP_MODIFIER: usize = 0x0d00;
 const REDISTRIBUTOR_WAKER: usize = 0x0014;
+const REDISTRIBUTOR_TYPE: usize = 0x0008;
+/// GICR_TYPER.Last: the last redistributor of the region.
+const TYPE_LAST: u64 = 1 << 4;
 const SGI_GROUP: usize = 0x0080;
 const SGI_GROUP_MODIFIER: usize = 0x0d00;
 
@@ -42,12 +47,25 @@ fn wait_while(address: usize, mask: u32) -> bool {
     false
 }
 
+/// How many redistributors (one per core) the GIC has: they follow each
+/// other until the one whose `GICR_TYPER.Last` is set (at most `limit`).
+pub fn core_count(limit: usize) -> usize {
+    for index in 0..limit {
+        let type_address = REDISTRIBUTOR_BASE + index * REDISTRIBUTOR_STRIDE + REDISTRIBUTOR_TYPE;
+        // SAFETY: GICR_TYPER of QEMU virt's redistributor `index` (the region
+        // holds at least `limit` frames), a 64-bit aligned MMIO register.
+        let value = unsafe { core::ptr::read_volatile(type_address as *const u64) };
+        if value & TYPE_LAST != 0 {
+            return index + 1;
+        }
+    }
+    limit
+}
+
 /// Configures the GIC for a non-secure kernel. Returns false (after logging)
 /// if the GIC does not respond.
 pub fn initialise() -> bool {
-    // ICC_SRE_EL3: SRE, DFB, DIB and Enable (lower ELs may use SRE).
-    // SAFETY: system-register write at EL3 with no memory effects.
-    unsafe { core::arch::asm!("msr S3_6_C12_C12_5, {0}", "isb", in(reg) 0xfu64, options(nostack)) };
+    enable_system_registers();
 
     write(
         DISTRIBUTOR_BASE + DISTRIBUTOR_CONTROL,
@@ -72,19 +90,31 @@ pub fn initialise() -> bool {
             | CONTROL_ENABLE_GROUP1_NON_SECURE,
     );
 
-    let waker = read(REDISTRIBUTOR_BASE + REDISTRIBUTOR_WAKER);
-    write(
-        REDISTRIBUTOR_BASE + REDISTRIBUTOR_WAKER,
-        waker & !WAKER_PROCESSOR_SLEEP,
-    );
-    if !wait_while(
-        REDISTRIBUTOR_BASE + REDISTRIBUTOR_WAKER,
-        WAKER_CHILDREN_ASLEEP,
-    ) {
-        crate::log!("gic: redistributor did not wake");
+    if !initialise_core(0) {
+        crate::log!("gic: redistributor 0 did not wake");
         return false;
     }
-    write(SGI_FRAME + SGI_GROUP, u32::MAX);
-    write(SGI_FRAME + SGI_GROUP_MODIFIER, 0);
+    true
+}
+
+/// ICC_SRE_EL3: SRE, DFB, DIB and Enable (lower ELs may use SRE). Every core.
+fn enable_system_registers() {
+    // SAFETY: system-register write at EL3 with no memory effects.
+    unsafe { core::arch::asm!("msr S3_6_C12_C12_5, {0}", "isb", in(reg) 0xfu64, options(nostack)) };
+}
+
+/// Wakes `core`'s redistributor and puts its SGIs and PPIs in Group 1
+/// non-secure; run by that core. Returns false if it does not wake (the
+/// caller logs it).
+pub fn initialise_core(core: usize) -> bool {
+    enable_system_registers();
+    let base = REDISTRIBUTOR_BASE + core * REDISTRIBUTOR_STRIDE;
+    let waker = read(base + REDISTRIBUTOR_WAKER);
+    write(base + REDISTRIBUTOR_WAKER, waker & !WAKER_PROCESSOR_SLEEP);
+    if !wait_while(base + REDISTRIBUTOR_WAKER, WAKER_CHILDREN_ASLEEP) {
+        return false;
+    }
+    write(base + SGI_FRAME_OFFSET + SGI_GROUP, u32::MAX);
+    write(base + SGI_FRAME_OFFSET + SGI_GROUP_MODIFIER, 0);
     true
 }

@@ -1,9 +1,13 @@
-//! SMC dispatch: every SMC from the normal world goes to the FF-A model;
-//! PSCI power-off ends QEMU through semihosting with the kernel's status.
+//! SMC dispatch: every SMC from the normal world goes to the FF-A model,
+//! on whichever core it comes from, under one lock; PSCI power-off ends
+//! QEMU through semihosting with the kernel's status, `CPU_ON` releases a
+//! core from the pen, `CPU_OFF` sends the caller back to it.
 
 use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
 use ffa_model::{FaultConfig, Outcome, Registers, SecureWorld, SMCCC_REGISTER_COUNT};
 
+use crate::cores::{self, BakeryLock};
 use crate::entry::SmcFrame;
 use crate::memory::NonSecureDram;
 use crate::{log, semihosting};
@@ -11,29 +15,72 @@ use crate::{log, semihosting};
 /// ESR_EL3.EC of an SMC from AArch64.
 const EXCEPTION_CLASS_SMC64: u64 = 0x17;
 
-struct Firmware {
-    world: SecureWorld,
+/// The model and how to log its calls.
+pub struct Firmware {
+    /// The secure world.
+    pub world: SecureWorld,
+    /// Print a line per SMC.
     trace: bool,
 }
 
 struct FirmwareCell(UnsafeCell<Option<Firmware>>);
 
-// SAFETY: one core; EL3 handles one exception at a time with interrupts
-// masked, so the state is never accessed concurrently.
+// SAFETY: every access but `install`'s goes through `with_firmware`, which
+// holds `LOCK`; `install` runs on core 0 before any core can reach the
+// model (secondaries wait in the pen until a CPU_ON, which needs an SMC).
+// Each core handles one exception at a time with interrupts masked.
 unsafe impl Sync for FirmwareCell {}
 
 static FIRMWARE: FirmwareCell = FirmwareCell(UnsafeCell::new(None));
+/// Serialises the cores' access to the model (and their log lines).
+static LOCK: BakeryLock = BakeryLock::new();
+/// Whether cores enter the normal world at EL1 (the configuration's choice).
+static ENTER_AT_EL1: AtomicBool = AtomicBool::new(false);
 
-/// Installs the model with its configuration before the normal world runs.
-pub fn install(config: FaultConfig) {
+/// Installs the model with its configuration and the core count before the
+/// normal world runs.
+pub fn install(config: FaultConfig, cores: usize) {
     let trace = config.trace;
+    ENTER_AT_EL1.store(config.enter_normal_world_at_el1, Ordering::SeqCst);
+    let mut world = SecureWorld::new(config);
+    world.set_core_count(cores);
     // SAFETY: called once from `firmware_main`, before any SMC can arrive.
-    unsafe {
-        *FIRMWARE.0.get() = Some(Firmware {
-            world: SecureWorld::new(config),
-            trace,
-        })
+    unsafe { *FIRMWARE.0.get() = Some(Firmware { world, trace }) };
+}
+
+/// Whether cores enter the normal world at EL1 rather than EL2.
+pub fn enter_at_el1() -> bool {
+    ENTER_AT_EL1.load(Ordering::SeqCst)
+}
+
+/// Runs `operation` on the model with the lock held by `core`. A lock not
+/// had within its (enormous) bound, or a model not yet installed, ends the
+/// run with a failure status.
+pub fn with_firmware<R>(core: usize, operation: impl FnOnce(&mut Firmware) -> R) -> R {
+    if !LOCK.lock(core) {
+        log!("[fw] core {}: the model's lock was never released", core);
+        semihosting::exit(6);
+    }
+    // SAFETY: the lock is held (see `FirmwareCell`); the reference ends
+    // before it is released.
+    let firmware = unsafe { (*FIRMWARE.0.get()).as_mut() };
+    let result = match firmware {
+        Some(firmware) => operation(firmware),
+        None => {
+            log!("[fw] core {}: SMC before the model was installed", core);
+            semihosting::exit(4)
+        }
     };
+    LOCK.unlock(core);
+    result
+}
+
+/// The calling core's index (MPIDR Aff0; the reset code halted any other).
+pub fn this_core() -> usize {
+    let mpidr: u64;
+    // SAFETY: reading MPIDR_EL1 has no side effects.
+    unsafe { core::arch::asm!("mrs {0}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
+    (mpidr & 0xff) as usize
 }
 
 fn now_microseconds() -> u64 {
@@ -70,30 +117,53 @@ extern "C" fn firmware_handle_lower_sync(frame: &mut SmcFrame) {
         );
         semihosting::exit(4);
     }
-    // SAFETY: installed before the normal world ran; one exception at a time.
-    let Some(firmware) = (unsafe { (*FIRMWARE.0.get()).as_mut() }) else {
-        log!("[fw] SMC before the model was installed");
-        semihosting::exit(4);
-    };
+    let core = this_core();
     let mut call: Registers = [0; SMCCC_REGISTER_COUNT];
     call.copy_from_slice(&frame.registers[..SMCCC_REGISTER_COUNT]);
-    match firmware
-        .world
-        .handle(&call, &mut NonSecureDram, now_microseconds())
-    {
-        Outcome::Return(reply) => {
-            if firmware.trace {
-                trace_call(&call, &reply);
+    let reply = with_firmware(core, |firmware| {
+        let outcome =
+            firmware
+                .world
+                .handle_from_core(core, &call, &mut NonSecureDram, now_microseconds());
+        match outcome {
+            Outcome::Return(reply) => {
+                if firmware.trace {
+                    trace_call(&call, &reply);
+                }
+                Some(reply)
             }
-            frame.registers[..SMCCC_REGISTER_COUNT].copy_from_slice(&reply);
+            Outcome::CpuOn { release, reply } => {
+                if firmware.trace {
+                    trace_call(&call, &reply);
+                }
+                log!(
+                    "[fw] CPU_ON from core {}: core {} released at {:#x}, context {:#x}",
+                    core,
+                    release.core,
+                    release.entry,
+                    release.context
+                );
+                cores::release(&release);
+                Some(reply)
+            }
+            Outcome::CpuOff => {
+                log!("[fw] CPU_OFF: core {} is off, back in the pen", core);
+                None
+            }
+            Outcome::SystemOff { status } => {
+                log!("[fw] PSCI SYSTEM_OFF, status {}", status);
+                semihosting::exit(status);
+            }
+            Outcome::SystemReset => {
+                log!("[fw] PSCI SYSTEM_RESET: ending the run (QEMU runs with -no-reboot)");
+                semihosting::exit(0);
+            }
         }
-        Outcome::SystemOff { status } => {
-            log!("[fw] PSCI SYSTEM_OFF, status {}", status);
-            semihosting::exit(status);
-        }
-        Outcome::SystemReset => {
-            log!("[fw] PSCI SYSTEM_RESET: ending the run (QEMU runs with -no-reboot)");
-            semihosting::exit(0);
-        }
+    });
+    match reply {
+        Some(reply) => frame.registers[..SMCCC_REGISTER_COUNT].copy_from_slice(&reply),
+        // SAFETY: CPU_OFF succeeded: this core leaves the normal world for
+        // the pen, on a fresh EL3 stack; nothing of this frame is used again.
+        None => unsafe { crate::entry::firmware_return_to_pen() },
     }
 }
