@@ -27,5 +27,6 @@ pub mod init_queue;
 pub mod main_loop;
 pub mod platform;
 pub mod utilities;
+pub mod virtual_alarm;
 
 pub use errorcode::ErrorCode;

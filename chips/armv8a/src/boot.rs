@@ -68,22 +68,15 @@ extern "C" fn armv8a_rust_start(device_tree_address: u64, entry_exception_level:
     unsafe { __armv8a_board_main(boot) }
 }
 
-// The entry point. Registers: x19 = device tree address, x20 = entry EL.
+// The entry points: `_start` (the boot core) and `armv8a_secondary_entry`
+// (every other core, from PSCI `CPU_ON` or a spin table). Registers:
+// x19 = device tree address (boot core) or core index (secondaries),
+// x20 = entry EL. Both leave EL2 the same way (`armv8a_leave_el2`).
 global_asm!(
     r#"
-    .section .text.boot, "ax"
-    .global _start
-_start:
-    mov     x19, x0
-    mrs     x20, CurrentEL
-    ubfx    x20, x20, #2, #2
-    cmp     x20, #2
-    b.eq    armv8a_from_el2
-    cmp     x20, #1
-    b.eq    armv8a_at_el1
-    b       armv8a_halt
-
-armv8a_from_el2:
+    // EL2 set-up for an AArch64 EL1, then `eret` to \target at EL1h with
+    // DAIF masked. Clobbers x0-x2.
+    .macro armv8a_leave_el2 target
     // EL1 runs AArch64; nothing else is trapped or virtualised.
     mov     x1, #(1 << 31)
     msr     hcr_el2, x1
@@ -94,7 +87,8 @@ armv8a_from_el2:
     mov     x1, #3
     msr     cnthctl_el2, x1
     msr     cntvoff_el2, xzr
-    // GICv3 system registers for EL1, when the CPU has them.
+    // GICv3 system registers for EL1, when the CPU has them (a GIC-400
+    // system reports none, and the write would be undefined).
     mrs     x1, id_aa64pfr0_el1
     ubfx    x1, x1, #24, #4
     cbz     x1, 1f
@@ -111,15 +105,19 @@ armv8a_from_el2:
     movz    x1, #0x0800
     movk    x1, #0x30d0, lsl #16
     msr     sctlr_el1, x1
-    // EL2 vectors: protected mode's runtime (crate::el2, with its own
-    // stack), or the stub.
+    // EL2 vectors: protected mode's runtime (crate::el2, with this core's
+    // EL2 stack), or the stub.
     .if {protected_mode}
     adrp    x1, armv8a_el2_vectors
     add     x1, x1, :lo12:armv8a_el2_vectors
     msr     vbar_el2, x1
-    adrp    x1, armv8a_el2_stack_top
-    add     x1, x1, :lo12:armv8a_el2_stack_top
-    mov     sp, x1
+    mrs     x1, mpidr_el1
+    and     x1, x1, #0xff
+    mov     x2, #{el2_stack_size}
+    adrp    x0, armv8a_el2_stack_top
+    add     x0, x0, :lo12:armv8a_el2_stack_top
+    msub    x0, x1, x2, x0
+    mov     sp, x0
     .else
     adrp    x1, armv8a_el2_stub_vectors
     add     x1, x1, :lo12:armv8a_el2_stub_vectors
@@ -128,10 +126,26 @@ armv8a_from_el2:
     // Drop to EL1h with DAIF masked.
     mov     x1, #0x3c5
     msr     spsr_el2, x1
-    adr     x1, armv8a_at_el1
+    adr     x1, \target
     msr     elr_el2, x1
     isb
     eret
+    .endm
+
+    .section .text.boot, "ax"
+    .global _start
+_start:
+    mov     x19, x0
+    mrs     x20, CurrentEL
+    ubfx    x20, x20, #2, #2
+    cmp     x20, #2
+    b.eq    armv8a_from_el2
+    cmp     x20, #1
+    b.eq    armv8a_at_el1
+    b       armv8a_halt
+
+armv8a_from_el2:
+    armv8a_leave_el2 armv8a_at_el1
 
 armv8a_at_el1:
     // FP/SIMD: no traps at EL1 and EL0.
@@ -149,6 +163,49 @@ armv8a_at_el1:
     mov     x0, x19
     mov     x1, x20
     bl      armv8a_rust_start
+    b       armv8a_halt
+
+    // A secondary core, at EL2 or EL1, MMU off, x0 = anything (a CPU_ON
+    // context ID, or 0 from a spin table): the core index is MPIDR Aff0;
+    // a core with Aff1-Aff3 set, or beyond the table, halts.
+    .global armv8a_secondary_entry
+armv8a_secondary_entry:
+    mrs     x1, mpidr_el1
+    and     x19, x1, #0xff
+    ubfx    x2, x1, #8, #16
+    cbnz    x2, armv8a_halt
+    ubfx    x2, x1, #32, #8
+    cbnz    x2, armv8a_halt
+    cmp     x19, #{maximum_cores}
+    b.hs    armv8a_halt
+    mrs     x20, CurrentEL
+    ubfx    x20, x20, #2, #2
+    cmp     x20, #2
+    b.eq    armv8a_secondary_from_el2
+    cmp     x20, #1
+    b.eq    armv8a_secondary_at_el1
+    b       armv8a_halt
+
+armv8a_secondary_from_el2:
+    armv8a_leave_el2 armv8a_secondary_at_el1
+
+armv8a_secondary_at_el1:
+    mov     x1, #(3 << 20)
+    msr     cpacr_el1, x1
+    isb
+    msr     daifset, #0xf
+    // This core's stack: the secondaries' stacks, from the top down.
+    adrp    x1, armv8a_secondary_stacks_top
+    add     x1, x1, :lo12:armv8a_secondary_stacks_top
+    mov     x2, #{secondary_stack_size}
+    msub    x1, x19, x2, x1
+    mov     sp, x1
+"#,
+    armv8a_asm::set_vector_base!("vbar_el1", "armv8a_el1_vectors", "x1"),
+    r#"
+    mov     x0, x19
+    mov     x1, x20
+    bl      armv8a_secondary_start
     b       armv8a_halt
 
     .global armv8a_halt
@@ -171,9 +228,26 @@ armv8a_el2_stub_vectors:
     movn    x0, #0
     eret
     .endr
+
+    // One stack per core index (the boot core's, index 0, is the board's
+    // `__stack_top`; its slot here is unused, so indexes stay simple).
+    .section .bss.armv8a_secondary_stacks, "aw", %nobits
+    .balign 16
+    .space {secondary_stack_size} * {maximum_cores}
+    .global armv8a_secondary_stacks_top
+armv8a_secondary_stacks_top:
 "#,
     protected_mode = const PROTECTED_MODE,
+    maximum_cores = const crate::device_tree::MAXIMUM_CORES,
+    secondary_stack_size = const crate::smp::SECONDARY_STACK_SIZE,
+    el2_stack_size = const EL2_STACK_SIZE,
 );
+
+/// Bytes of each core's EL2 stack (protected mode's runtime).
+#[cfg(feature = "protected-mode")]
+const EL2_STACK_SIZE: usize = crate::el2::STACK_SIZE;
+#[cfg(not(feature = "protected-mode"))]
+const EL2_STACK_SIZE: usize = 0;
 
 /// 1 when the protected-mode EL2 runtime replaces the EL2 stub.
 const PROTECTED_MODE: u32 = cfg!(feature = "protected-mode") as u32;

@@ -41,11 +41,14 @@ pub mod gicv2;
 pub mod gicv3;
 pub mod interrupt_controller;
 pub mod mmu;
+pub mod per_cpu;
 #[cfg(target_arch = "aarch64")]
 pub mod psci;
 #[cfg(target_arch = "aarch64")]
 pub mod semihosting;
 pub mod shared_page;
+#[cfg(target_arch = "aarch64")]
+pub mod smp;
 #[cfg(target_arch = "aarch64")]
 pub mod timer;
 

@@ -1,7 +1,8 @@
 //! EL2 entry and exit: the vector table, the saved host context, the EL2 stack.
 //!
 //! The boot code points `VBAR_EL2` at `armv8a_el2_vectors` and SP_EL2 at
-//! the top of the 16 KiB EL2 stack before dropping to EL1. Only one vector
+//! the top of this core's 16 KiB EL2 stack (one per core index, from
+//! `armv8a_el2_stack_top` down) before dropping to EL1. Only one vector
 //! does real work: *lower EL, AArch64, synchronous* (an HVC, or an SMC
 //! trapped by `HCR_EL2.TSC`). It saves the host's x0–x30, ELR/SPSR, q0–q31,
 //! FPCR and FPSR in an [`El2Frame`] on the EL2 stack (the Rust handler may
@@ -21,8 +22,10 @@
 
 use core::arch::global_asm;
 
-/// Bytes of the EL2 stack.
+/// Bytes of each core's EL2 stack.
 pub const STACK_SIZE: usize = 16 * 1024;
+/// Cores with an EL2 stack.
+const CORES: usize = crate::device_tree::MAXIMUM_CORES;
 
 /// Size of [`El2Frame`] in bytes.
 const FRAME_SIZE: usize = 800;
@@ -61,12 +64,13 @@ extern "C" {
 /// Bytes after the stack top that belong to EL2 too (the fatal path's guard).
 const GUARD_SIZE: usize = 16;
 
-/// The EL2 stack and the guard after it, as a physical range `(base, size)`.
+/// Every core's EL2 stack and the guard after them, as a physical range
+/// `(base, size)`.
 pub fn stack_range() -> (u64, u64) {
     // Taking the address of an extern static is safe; the memory behind it
     // is never read or written from Rust.
     let bottom = core::ptr::addr_of!(armv8a_el2_stack_bottom) as u64;
-    (bottom, (STACK_SIZE + GUARD_SIZE) as u64)
+    (bottom, (CORES * STACK_SIZE + GUARD_SIZE) as u64)
 }
 
 global_asm!(
@@ -75,7 +79,7 @@ global_asm!(
     .balign 16
     .global armv8a_el2_stack_bottom
 armv8a_el2_stack_bottom:
-    .space {stack_size}
+    .space {stack_size} * {cores}
     .global armv8a_el2_stack_top
 armv8a_el2_stack_top:
     .global armv8a_el2_fatal_taken
@@ -136,8 +140,13 @@ armv8a_el2_unexpected:
     cbnz    w10, armv8a_halt
     mov     w10, #1
     strb    w10, [x9]
-    adrp    x9, armv8a_el2_stack_top
-    add     x9, x9, :lo12:armv8a_el2_stack_top
+    // This core's EL2 stack, from its top.
+    mrs     x9, mpidr_el1
+    and     x9, x9, #0xff
+    mov     x10, #{stack_size}
+    adrp    x11, armv8a_el2_stack_top
+    add     x11, x11, :lo12:armv8a_el2_stack_top
+    msub    x9, x9, x10, x11
     mov     sp, x9
     mrs     x1, esr_el2
     mrs     x2, elr_el2
@@ -146,6 +155,7 @@ armv8a_el2_unexpected:
     b       armv8a_halt
 "#,
     stack_size = const STACK_SIZE,
+    cores = const CORES,
     frame_size = const FRAME_SIZE,
     guard_size = const GUARD_SIZE,
 );
