@@ -13,7 +13,8 @@
 //!
 //! The components, in the order a board calls them:
 //!
-//! 1. [`init_queue`]: the init queue, with the boot log attached;
+//! 1. [`init_queue`]: the init queue, with the boot log attached; [`alarm`]:
+//!    the alarm mux and a virtual alarm for each capsule that needs one;
 //! 2. [`readiness`]: `secure-monitor-ready`, and the poller that signals it;
 //! 3. [`ffa`]: the FF-A client, the bus and its root entry (`arm-ffa`,
 //!    providing `ffa-root-ready`);
@@ -22,15 +23,19 @@
 //!    root then waits on);
 //! 5. [`partition_driver`]: one per partition driver (entry named after the
 //!    driver, waiting on `ffa-root-ready`);
-//! 6. [`boot`]: boot completion, the boot report, the board's hook;
-//! 7. [`main_loop`]: the main loop, servicing the init queue.
+//! 6. [`cores`]: the secondary cores, one entry each (with the per-core
+//!    FF-A check on an FF-A board);
+//! 7. [`boot`]: boot completion, the boot report, the board's hook;
+//! 8. [`main_loop`]: the main loop, servicing the init queue.
 //!
 //! `boards/qemu-virt/src/main.rs` is the example to follow.
 
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod alarm;
 pub mod boot;
+pub mod cores;
 pub mod ffa;
 pub mod init_queue;
 pub mod main_loop;
@@ -43,7 +48,7 @@ use kernel::ErrorCode;
 // The crates the `..._component_static!` macros name, so that a board
 // expanding them needs no dependency of its own on them.
 #[doc(hidden)]
-pub use {capsule_ffa, capsule_ffa_proxy, kernel};
+pub use {capsule_cores, capsule_ffa, capsule_ffa_proxy, kernel};
 
 /// A board could not be set up: what failed, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]

@@ -10,11 +10,15 @@ mod tests;
 
 use armv8a::conduit::SecureMonitorCall;
 use armv8a::shared_page::SharedPages;
+use armv8a::smp::SecondaryCores;
 use armv8a::timer::GenericTimer;
+use capsule_cores::BringUpConfig;
 use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
 use capsule_ffa::readiness::ReadinessConfig;
 use capsule_ffa::{ClientConfig, Uuid};
+use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
 use components::boot::BootComponent;
+use components::cores::{CoresComponent, PerCoreFfaCheckComponent};
 use components::ffa::FfaComponent;
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
@@ -24,7 +28,11 @@ use components::SetupError;
 use kernel::component::Component;
 use kernel::init_queue::ConditionSet;
 use kernel::static_init;
+use kernel::virtual_alarm::VirtualAlarm;
 use qemu_virt::QemuVirt;
+
+/// The alarm each capsule gets: a virtual alarm on the generic timer.
+type BoardAlarm = VirtualAlarm<'static, GenericTimer<'static>>;
 
 armv8a::entry!(main, qemu_virt::memory_map::MEMORY_LAYOUT);
 
@@ -59,19 +67,30 @@ fn main(boot: armv8a::BootInfo) -> ! {
     );
     let chip = static_init!(QemuVirt<'static>, QemuVirt::new());
     chip.initialise();
+    let cores = static_init!(
+        SecondaryCores,
+        qemu_virt::platform::cores(boot.device_tree_address)
+    );
 
+    let alarms = AlarmMuxComponent::new(&chip.timer).finalize(
+        components::alarm_mux_component_static!(GenericTimer<'static>),
+    );
+    let readiness_alarm = VirtualAlarmComponent::new(alarms).finalize(
+        components::virtual_alarm_component_static!(GenericTimer<'static>),
+    );
+    let cores_alarm = VirtualAlarmComponent::new(alarms).finalize(
+        components::virtual_alarm_component_static!(GenericTimer<'static>),
+    );
     let queue = InitQueueComponent::<INIT_ENTRIES, INIT_CONDITIONS>::new().finalize(
         components::init_queue_component_static!(INIT_ENTRIES, INIT_CONDITIONS),
     );
     let readiness = ReadinessComponent::new(
         queue,
-        &chip.timer,
+        readiness_alarm,
         &CONDUIT,
         ReadinessConfig::matching(&CLIENT),
     )
-    .finalize(components::readiness_component_static!(
-        GenericTimer<'static>
-    ))
+    .finalize(components::readiness_component_static!(BoardAlarm))
     .unwrap_or_else(setup_failed);
     let ffa = FfaComponent::new(
         queue,
@@ -84,7 +103,9 @@ fn main(boot: armv8a::BootInfo) -> ! {
     .finalize(components::ffa_component_static!(FFA_PARTITIONS))
     .unwrap_or_else(setup_failed);
     #[cfg(feature = "protected-mode")]
-    protected_mode::finalize(queue, ffa, &boot);
+    let start_cores_after = protected_mode::finalize(queue, ffa, &boot);
+    #[cfg(not(feature = "protected-mode"))]
+    let start_cores_after = ConditionSet::empty();
     PartitionDriverComponent::new(queue, ffa, EchoDriver::new())
         .finalize(components::partition_driver_component_static!(
             EchoDriver<'static>
@@ -99,7 +120,23 @@ fn main(boot: armv8a::BootInfo) -> ! {
         EchoDriver<'static>
     ))
     .unwrap_or_else(setup_failed);
-    BootComponent::new(queue, readiness, ffa, tests::boot_hooks())
+    let per_core_check = PerCoreFfaCheckComponent::<SecureMonitorCall, FFA_PARTITIONS>::new(ffa)
+        .finalize(components::per_core_ffa_check_component_static!());
+    CoresComponent::new(
+        queue,
+        cores,
+        cores_alarm,
+        BringUpConfig {
+            start_after: start_cores_after,
+            work: Some(per_core_check.work),
+            work_after: ConditionSet::of(ffa.root_ready),
+            ..BringUpConfig::DEFAULT
+        },
+        Some(per_core_check.judge),
+    )
+    .finalize(components::cores_component_static!(BoardAlarm))
+    .unwrap_or_else(setup_failed);
+    BootComponent::new(queue, readiness, ffa, tests::boot_hooks(cores))
         .finalize(components::boot_component_static!(FFA_PARTITIONS))
         .unwrap_or_else(setup_failed);
 
@@ -119,7 +156,7 @@ mod protected_mode {
     use components::protected_mode::ProtectedModeComponent;
     use kernel::component::Component;
     use kernel::hil::hypervisor::MemoryRange;
-    use kernel::init_queue::Queue;
+    use kernel::init_queue::{ConditionSet, Queue};
 
     /// `HVC #0`: how the kernel reaches its own EL2.
     static HYPERVISOR_CALL: HypervisorCall = HypervisorCall;
@@ -138,12 +175,14 @@ mod protected_mode {
         },
     };
 
-    /// Builds protected mode for the FF-A root of `ffa`.
+    /// Builds protected mode for the FF-A root of `ffa`; returns what the
+    /// secondary cores wait on before they are started (the proxy relays
+    /// their `CPU_ON` only once it traps the host's SMCs).
     pub(super) fn finalize(
         queue: &'static dyn Queue<'static>,
         ffa: Ffa<{ super::FFA_PARTITIONS }>,
         boot: &armv8a::BootInfo,
-    ) {
+    ) -> ConditionSet {
         let finaliser = ProtectedModeComponent::new(
             queue,
             ffa,
@@ -155,6 +194,7 @@ mod protected_mode {
         .finalize(components::protected_mode_component_static!())
         .unwrap_or_else(super::setup_failed);
         super::tests::protected_mode_hooks(finaliser);
+        finaliser.root_prerequisites(ConditionSet::empty())
     }
 }
 

@@ -10,13 +10,17 @@
 mod tests;
 
 use armv8a::shared_page::SharedPages;
+use armv8a::smp::SecondaryCores;
 use armv8a::timer::GenericTimer;
 use bcm2711::platform::Platform;
 use bcm2711::Bcm2711;
+use capsule_cores::BringUpConfig;
 use capsule_ffa::drivers::echo::EchoDriver;
 use capsule_ffa::readiness::ReadinessConfig;
 use capsule_ffa::ClientConfig;
+use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
 use components::boot::BootComponent;
+use components::cores::CoresComponent;
 use components::ffa::FfaComponent;
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
@@ -26,6 +30,10 @@ use components::SetupError;
 use kernel::component::Component;
 use kernel::init_queue::ConditionSet;
 use kernel::static_init;
+use kernel::virtual_alarm::VirtualAlarm;
+
+/// The alarm each capsule gets: a virtual alarm on the generic timer.
+type BoardAlarm = VirtualAlarm<'static, GenericTimer<'static>>;
 
 armv8a::entry!(main, bcm2711::memory_map::MEMORY_LAYOUT);
 
@@ -59,19 +67,27 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let conduit = platform.monitor_conduit();
     let chip = static_init!(Bcm2711<'static>, Bcm2711::new());
     chip.initialise();
+    let cores = static_init!(SecondaryCores, platform.cores());
+    let alarms = AlarmMuxComponent::new(&chip.timer).finalize(
+        components::alarm_mux_component_static!(GenericTimer<'static>),
+    );
+    let readiness_alarm = VirtualAlarmComponent::new(alarms).finalize(
+        components::virtual_alarm_component_static!(GenericTimer<'static>),
+    );
+    let cores_alarm = VirtualAlarmComponent::new(alarms).finalize(
+        components::virtual_alarm_component_static!(GenericTimer<'static>),
+    );
 
     let queue = InitQueueComponent::<INIT_ENTRIES, INIT_CONDITIONS>::new().finalize(
         components::init_queue_component_static!(INIT_ENTRIES, INIT_CONDITIONS),
     );
     let readiness = ReadinessComponent::new(
         queue,
-        &chip.timer,
+        readiness_alarm,
         conduit,
         ReadinessConfig::matching(&CLIENT),
     )
-    .finalize(components::readiness_component_static!(
-        GenericTimer<'static>
-    ))
+    .finalize(components::readiness_component_static!(BoardAlarm))
     .unwrap_or_else(setup_failed);
     let ffa = FfaComponent::new(
         queue,
@@ -87,6 +103,11 @@ fn main(boot: armv8a::BootInfo) -> ! {
         .finalize(components::partition_driver_component_static!(
             EchoDriver<'static>
         ))
+        .unwrap_or_else(setup_failed);
+    // The secondaries come online and park: there is no per-core work
+    // without a secure world to ask.
+    CoresComponent::new(queue, cores, cores_alarm, BringUpConfig::DEFAULT, None)
+        .finalize(components::cores_component_static!(BoardAlarm))
         .unwrap_or_else(setup_failed);
     BootComponent::new(queue, readiness, ffa, tests::boot_hooks())
         .finalize(components::boot_component_static!(FFA_PARTITIONS))

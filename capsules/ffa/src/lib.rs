@@ -40,6 +40,7 @@ pub mod features;
 pub mod mailbox;
 pub mod messaging;
 pub mod partition;
+pub mod per_cpu;
 pub mod readiness;
 pub mod report;
 pub mod version;

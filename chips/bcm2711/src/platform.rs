@@ -122,6 +122,14 @@ impl Platform {
         platform
     }
 
+    /// The cores: started through the spin table with the stock firmware
+    /// (the device tree's `cpu-release-addr`, or the chip's table), or PSCI
+    /// `CPU_ON` under TF-A (its `/psci` switches the cores' enable method).
+    #[cfg(target_arch = "aarch64")]
+    pub fn cores(&self) -> armv8a::smp::SecondaryCores {
+        armv8a::smp::SecondaryCores::new(self.description, self.monitor_conduit(), false)
+    }
+
     /// The SMCCC conduit to the secure monitor: the `/psci` method, or
     /// `NoMonitor` when there is none.
     #[cfg(target_arch = "aarch64")]

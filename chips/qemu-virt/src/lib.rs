@@ -11,6 +11,7 @@
 
 pub mod chip;
 pub mod memory_map;
+pub mod platform;
 pub mod psci;
 
 pub use pl011;

@@ -106,3 +106,10 @@ pub trait Cores {
     /// (once: it is taken).
     fn take_result(&self, core: usize) -> Option<u64>;
 }
+
+/// Judges the result of a core's work (the board's per-core check).
+pub trait CoreWorkClient {
+    /// Core `core` finished its work with `result`; an error fails the
+    /// core's bring-up.
+    fn work_done(&self, core: usize, result: u64) -> Result<(), ErrorCode>;
+}

@@ -14,14 +14,22 @@
 
 #[cfg(feature = "scenario-bad-host-calls")]
 mod bad_host_calls;
+mod cpu_on;
 
+use armv8a::smp::SecondaryCores;
 use capsule_ffa::boot::BootClient;
+use kernel::cells::OptionalCell;
 
 /// What to do once boot is over (the boot report logged).
-struct AfterBoot;
+struct AfterBoot {
+    cores: OptionalCell<&'static SecondaryCores>,
+}
 
 impl BootClient for AfterBoot {
     fn boot_complete(&self) {
+        if cfg!(feature = "scenario-cpu-on-invalid") {
+            self.cores.map(|cores| cpu_on::check_refusals(cores));
+        }
         if cfg!(feature = "scenario-fault") {
             armv8a::exceptions::provoke_translation_fault();
         }
@@ -35,16 +43,24 @@ impl BootClient for AfterBoot {
     }
 }
 
-static AFTER_BOOT: AfterBoot = AfterBoot;
-
 /// The boot hook, if a scenario feature asks for one.
-pub fn boot_hooks() -> Option<&'static dyn BootClient> {
+pub fn boot_hooks(cores: &'static SecondaryCores) -> Option<&'static dyn BootClient> {
     let wanted = cfg!(any(
         feature = "exit-when-settled",
         feature = "scenario-fault",
-        feature = "scenario-panic"
+        feature = "scenario-panic",
+        feature = "scenario-cpu-on-invalid"
     ));
-    wanted.then_some(&AFTER_BOOT as &'static dyn BootClient)
+    wanted.then(|| {
+        let hooks = kernel::static_init!(
+            AfterBoot,
+            AfterBoot {
+                cores: OptionalCell::empty()
+            }
+        );
+        hooks.cores.set(cores);
+        &*hooks as &'static dyn BootClient
+    })
 }
 
 /// Attaches the protected-mode hooks a scenario feature asks for.
