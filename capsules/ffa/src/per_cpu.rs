@@ -112,7 +112,7 @@ mod tests {
     #[test]
     fn results_unpack_into_answers() {
         assert_eq!(
-            CoreAnswer::from_result((u64::from(FFA_SUCCESS_32) << 32) | 0x0000),
+            CoreAnswer::from_result(u64::from(FFA_SUCCESS_32) << 32),
             CoreAnswer::Id(0)
         );
         assert_eq!(

@@ -5,78 +5,21 @@
 //! load/store-exclusive (and so compare-and-swap) is not architecturally
 //! guaranteed to work. Both structures therefore use only acquire loads and
 //! release stores (`LDAR`/`STLR`, sequentially consistent): the lock is
-//! Lamport's bakery, as TF-A uses without coherent memory, and each pen
-//! slot has one writer at a time.
+//! Lamport's bakery (`chips/bakery-lock`), as TF-A uses without coherent
+//! memory, and each pen slot has one writer at a time.
 //!
 //! The pen never lets a core clear its slot on arrival: a `CPU_ON` that
 //! came first would be lost (the race TF-A's `rpi` port shows). A slot is
 //! cleared only by its own core after it has read the release, and secure
 //! RAM is zero at reset, which means "wait".
 
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 
 use crate::entry::MAXIMUM_CORES;
 use ffa_model::power::Release;
 
-/// Spins before a core gives up on the lock: far longer than any holder
-/// keeps it (one model call or one log line), so reaching it means a
-/// firmware bug, which ends the run rather than hang it.
-const LOCK_SPIN_LIMIT: u64 = 1 << 32;
-
-/// Lamport's bakery lock for [`MAXIMUM_CORES`] cores.
-pub struct BakeryLock {
-    choosing: [AtomicBool; MAXIMUM_CORES],
-    ticket: [AtomicU32; MAXIMUM_CORES],
-}
-
-impl BakeryLock {
-    /// An unlocked lock (all zero: valid in `.bss` and in fresh secure RAM).
-    pub const fn new() -> BakeryLock {
-        BakeryLock {
-            choosing: [const { AtomicBool::new(false) }; MAXIMUM_CORES],
-            ticket: [const { AtomicU32::new(0) }; MAXIMUM_CORES],
-        }
-    }
-
-    /// Takes the lock for `core`; `false` if it was not had within the limit.
-    pub fn lock(&self, core: usize) -> bool {
-        self.choosing[core].store(true, SeqCst);
-        let highest = self
-            .ticket
-            .iter()
-            .map(|ticket| ticket.load(SeqCst))
-            .max()
-            .unwrap_or(0);
-        let mine = highest.wrapping_add(1).max(1);
-        self.ticket[core].store(mine, SeqCst);
-        self.choosing[core].store(false, SeqCst);
-        let mut spins = 0u64;
-        for other in (0..MAXIMUM_CORES).filter(|&other| other != core) {
-            while self.choosing[other].load(SeqCst) {
-                spins += 1;
-                if spins > LOCK_SPIN_LIMIT {
-                    return false;
-                }
-            }
-            loop {
-                let theirs = self.ticket[other].load(SeqCst);
-                if theirs == 0 || (theirs, other) > (mine, core) {
-                    break;
-                }
-                spins += 1;
-                if spins > LOCK_SPIN_LIMIT {
-                    return false;
-                }
-            }
-        }
-        true
-    }
-
-    /// Releases the lock held by `core`.
-    pub fn unlock(&self, core: usize) {
-        self.ticket[core].store(0, SeqCst);
-    }
-}
+/// The lock every core takes around the model and the console.
+pub type BakeryLock = bakery_lock::BakeryLock<MAXIMUM_CORES>;
 
 /// Slot state: waiting (also the reset value).
 const WAIT: u32 = 0;

@@ -28,7 +28,7 @@ struct AfterBoot {
 impl BootClient for AfterBoot {
     fn boot_complete(&self) {
         if cfg!(feature = "scenario-cpu-on-invalid") {
-            self.cores.map(|cores| cpu_on::check_refusals(cores));
+            self.cores.map(cpu_on::check_refusals);
         }
         if cfg!(feature = "scenario-fault") {
             armv8a::exceptions::provoke_translation_fault();
