@@ -10,11 +10,14 @@
 //! - A trapped `SMC #0` goes to [`Proxy::handle_host_call`]; refusals and
 //!   the calls handled at EL2 are logged (`el2 proxy: ...`). An SMC
 //!   immediate other than 0 gets x0 = -1 without reaching the monitor.
+//!   PSCI `CPU_ON` goes to the relay ([`crate::psci_relay`]): the new core
+//!   comes up through EL2, where [`HostCallHandler::secondary_core_entry`]
+//!   hands it the host's entry point.
 //!
 //! ```
 //! use capsule_ffa_proxy::control;
 //! use capsule_ffa_proxy::el2::El2Proxy;
-//! use kernel::hil::hypervisor::{El2Services, HostCallHandler, MemoryRange};
+//! use kernel::hil::hypervisor::{El2Services, HostCallHandler, HostEntry, MemoryRange};
 //! use kernel::hil::smccc::SmcccRegisters;
 //! use kernel::ErrorCode;
 //!
@@ -39,19 +42,21 @@
 //! assert_eq!(answer.x[1], control::INTERFACE_MAGIC);
 //! ```
 
-use kernel::hil::hypervisor::{El2Services, HostCallHandler, MemoryRange};
+use kernel::hil::hypervisor::{El2Services, HostCallHandler, HostEntry, MemoryRange};
 use kernel::hil::smccc::SmcccRegisters;
 
 use crate::control::{self, StatusRegisters};
 use crate::function;
 use crate::memory::ProxyLayout;
 use crate::proxy::{Disposition, Handled, Proxy, StartError};
+use crate::psci_relay::{PsciRelay, RelayOutcome};
 use crate::{Registers, REGISTER_COUNT};
 
 /// The EL2 FF-A proxy, as the EL2 runtime's handler.
 #[derive(Debug, Default)]
 pub struct El2Proxy {
     proxy: Proxy,
+    relay: PsciRelay,
 }
 
 impl El2Proxy {
@@ -59,6 +64,7 @@ impl El2Proxy {
     pub const fn new() -> El2Proxy {
         El2Proxy {
             proxy: Proxy::new(),
+            relay: PsciRelay::new(),
         }
     }
 
@@ -157,6 +163,19 @@ impl HostCallHandler for El2Proxy {
             reply.x[0] = control::NOT_SUPPORTED;
             return reply;
         }
+        if PsciRelay::handles(function_id) {
+            let host_memory = self.proxy.layout().host_memory;
+            let (reply, outcome) = self.relay.cpu_on(call, host_memory, el2);
+            match outcome {
+                RelayOutcome::Relayed { core, entry } => defmt::info!(
+                    "el2 proxy: CPU_ON relayed: core {=usize} starts at EL2, then the host at {=u64:#x}",
+                    core,
+                    entry
+                ),
+                other => defmt::warn!("el2 proxy: CPU_ON refused: {}", other),
+            }
+            return reply;
+        }
         let mut registers: Registers = [0; REGISTER_COUNT];
         registers.copy_from_slice(&call.x);
         let outcome = self.proxy.handle_host_call(&registers, el2);
@@ -177,5 +196,26 @@ impl HostCallHandler for El2Proxy {
             Disposition::PassedThrough | Disposition::Forwarded => {}
         }
         SmcccRegisters { x: outcome.reply }
+    }
+
+    fn secondary_core_entry(
+        &mut self,
+        core: usize,
+        _context: u64,
+        _el2: &mut dyn El2Services,
+    ) -> Option<HostEntry> {
+        let entry = self.relay.arrive(core);
+        match entry {
+            Some(entry) => defmt::info!(
+                "el2 proxy: core {=usize} up at EL2 (SMCs trapped); entering the host at {=u64:#x}",
+                core,
+                entry.entry
+            ),
+            None => defmt::warn!(
+                "el2 proxy: core {=usize} entered EL2 without a CPU_ON through the proxy",
+                core
+            ),
+        }
+        entry
     }
 }

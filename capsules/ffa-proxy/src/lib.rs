@@ -84,6 +84,7 @@ pub mod finaliser;
 pub mod function;
 pub mod memory;
 pub mod proxy;
+pub mod psci_relay;
 pub mod reply;
 pub mod version;
 

@@ -928,3 +928,23 @@ fn arbitrary_host_input_never_panics_and_never_reaches_proxy_memory() {
         monitor.calls.clear();
     }
 }
+
+#[test]
+fn secondary_entry_point_registration_is_a_secure_world_call_and_is_refused() {
+    // FFA_SECONDARY_EP_REGISTER lets a partition (or an S-EL1 SPMC) name
+    // where its execution contexts start on a new core; TF-A refuses it to
+    // the normal world and pKVM forwards it untouched. The proxy does not
+    // mediate it: NOT_SUPPORTED, and the monitor never sees it.
+    let mut monitor = Monitor::new();
+    let mut proxy = negotiated(&mut monitor);
+    for id in [
+        function_id::FFA_SECONDARY_EP_REGISTER_32,
+        function_id::FFA_SECONDARY_EP_REGISTER_64,
+    ] {
+        let registers = call(&[u64::from(id), 0x6000_0000]);
+        let (reply, disposition) = handle(&mut proxy, &mut monitor, &registers);
+        assert_ffa_error(&reply, Status::NotSupported);
+        assert_eq!(disposition, Disposition::Refused(Refusal::NotMediated));
+    }
+    assert!(monitor.calls.is_empty());
+}

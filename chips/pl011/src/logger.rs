@@ -6,14 +6,28 @@
 //! inside a critical section. Timestamps are microseconds since boot from
 //! the generic counter.
 //!
+//! Several cores may log (the boot core at EL1, any core at EL2 in
+//! protected mode): a frame is written under a bakery lock (no exclusives,
+//! as EL2 runs with its MMU off), so frames never interleave. A core that
+//! re-enters the logger while it holds it (a fault or panic while logging)
+//! ends the broken frame and carries on; a lock not had within its bound is
+//! taken anyway rather than hang (a garbled frame beats a silent kernel).
+//!
 //! A chip crate expands [`defmt_global_logger!`](crate::defmt_global_logger)
 //! once with the address of the UART its logs go to; the state and the
 //! encoding live here.
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use bakery_lock::BakeryLock;
 
 use crate::uart::write_bytes_polled;
+
+/// Cores that may log (MPIDR Aff0 below this).
+const CORES: usize = 8;
+/// Spins before a core logs without the lock.
+const LOCK_SPIN_LIMIT: u64 = 50_000_000;
 
 /// Defines the image's defmt global logger (and timestamp) on the PL011 at
 /// `$base`. Expand it exactly once, in the chip crate.
@@ -56,35 +70,47 @@ pub fn timestamp_microseconds() -> u64 {
     ((CNTPCT_EL0.get() as u128 * 1_000_000) / frequency as u128) as u64
 }
 
-/// The logger's state, touched only while `TAKEN` is held inside a
-/// critical section.
+/// The logger's state, touched only by the core that holds `LOCK`, inside
+/// a critical section.
 struct LoggerState {
     encoder: UnsafeCell<defmt::Encoder>,
     restore: UnsafeCell<critical_section::RestoreState>,
 }
 
-// SAFETY: accessed only between `acquire` and `release`, inside a critical
-// section (interrupts masked on a single core), guarded by `TAKEN`.
+// SAFETY: accessed only between `acquire` and `release`, by the core that
+// holds `LOCK` (recorded in `OWNER`), with its interrupts masked.
 unsafe impl Sync for LoggerState {}
 
-static TAKEN: AtomicBool = AtomicBool::new(false);
+static LOCK: BakeryLock<CORES> = BakeryLock::new();
+/// The core that holds the logger, plus one (0: nobody).
+static OWNER: AtomicU8 = AtomicU8::new(0);
 static STATE: LoggerState = LoggerState {
     encoder: UnsafeCell::new(defmt::Encoder::new()),
     restore: UnsafeCell::new(critical_section::RestoreState::invalid()),
 };
+
+/// This core's index (MPIDR Aff0), kept within the lock's table.
+fn this_core() -> usize {
+    use aarch64_cpu::registers::{Readable, MPIDR_EL1};
+    ((MPIDR_EL1.get() & 0xff) as usize).min(CORES - 1)
+}
 
 /// Starts a frame on the PL011 at `base` (defmt's `Logger::acquire`).
 pub fn acquire(base: usize) {
     let write_to_uart = |bytes: &[u8]| write_bytes_polled(base, bytes);
     // SAFETY: paired with the `critical_section::release` in `release`.
     let restore = unsafe { critical_section::acquire() };
-    if TAKEN.load(Ordering::Relaxed) {
+    let core = this_core();
+    if usize::from(OWNER.load(Ordering::Acquire)) == core + 1 {
         // Re-entered (a fault or panic while logging): end the broken
         // frame so the host decoder resynchronises, then start afresh.
         write_to_uart(&[0]);
+    } else {
+        // Not had within the bound: log anyway rather than hang.
+        let _ = LOCK.lock_within(core, LOCK_SPIN_LIMIT);
+        OWNER.store(core as u8 + 1, Ordering::Release);
     }
-    TAKEN.store(true, Ordering::Relaxed);
-    // SAFETY: we hold the critical section and the `TAKEN` flag.
+    // SAFETY: we hold the critical section and the lock.
     unsafe {
         *STATE.restore.get() = restore;
         (*STATE.encoder.get()) = defmt::Encoder::new();
@@ -99,11 +125,13 @@ pub fn acquire(base: usize) {
 /// Only after [`acquire`], with the same `base`.
 pub unsafe fn release(base: usize) {
     // SAFETY: the caller called `acquire`, so we hold the critical section
-    // and the `TAKEN` flag.
+    // and the lock.
     unsafe {
         (*STATE.encoder.get()).end_frame(|bytes| write_bytes_polled(base, bytes));
-        TAKEN.store(false, Ordering::Relaxed);
-        critical_section::release(*STATE.restore.get());
+        let restore = *STATE.restore.get();
+        OWNER.store(0, Ordering::Release);
+        LOCK.unlock(this_core());
+        critical_section::release(restore);
     }
 }
 

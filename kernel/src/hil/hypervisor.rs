@@ -101,6 +101,16 @@ impl MemoryRange {
     }
 }
 
+/// Where the host resumes on a core the handler started for it: the entry
+/// point and x0 it asked for in its `CPU_ON`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct HostEntry {
+    /// The host's entry point (physical address), entered at EL1.
+    pub entry: u64,
+    /// The host's context ID, its x0 there.
+    pub context: u64,
+}
+
 /// What the EL2 runtime does for the handler, with EL2's privileges.
 pub trait El2Services {
     /// Makes one `SMC #0` from EL2 to the secure monitor (EL2's own calls are
@@ -120,6 +130,14 @@ pub trait El2Services {
     /// Memory that EL2 itself owns (its stack and state): the host must
     /// never be allowed to name it as a buffer.
     fn el2_memory(&self) -> MemoryRange;
+
+    /// The physical address where a core the handler starts (PSCI `CPU_ON`
+    /// to the monitor, on the host's behalf) enters EL2; the runtime then
+    /// sets that core's EL2 up and asks [`HostCallHandler::secondary_core_entry`]
+    /// where the host resumes. 0: this runtime cannot take cores.
+    fn secondary_entry_point(&self) -> u64 {
+        0
+    }
 }
 
 /// Decides what EL2 does with the host's calls. Implemented by a capsule;
@@ -145,6 +163,19 @@ pub trait HostCallHandler {
         call: &SmcccRegisters,
         el2: &mut dyn El2Services,
     ) -> SmcccRegisters;
+
+    /// Core `core` entered EL2 at [`El2Services::secondary_entry_point`]
+    /// with x0 = `context` (what the handler passed to the monitor), its EL2
+    /// set up like the boot core's (traps included). Returns where the host
+    /// resumes on it, at EL1; `None` parks the core.
+    fn secondary_core_entry(
+        &mut self,
+        _core: usize,
+        _context: u64,
+        _el2: &mut dyn El2Services,
+    ) -> Option<HostEntry> {
+        None
+    }
 }
 
 /// The EL2 runtime as the board sees it.

@@ -200,6 +200,38 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         timeout: DEFAULT_TIMEOUT,
     },
     BoardScenario {
+        name: "smp-protected-mode",
+        description: "protected mode on 4 cores, as pKVM's PSCI relay: the cores start only once the EL2 proxy traps SMCs; each host CPU_ON is taken by the proxy, which starts the core at its own EL2 entry (EL2 set up with the trap on that core) and then enters the host at EL1 at the saved entry point; each core's FFA_ID_GET goes through the proxy",
+        machine: Machine::Virt {
+            cores: 4,
+            firmware: FirmwareSettings::HEALTHY,
+        },
+        board_features: &["exit-when-settled", "protected-mode"],
+        expected_exit_status: 0,
+        expected_lines: &[
+            "el2: proxy finalised with FF-A v1.2; host SMCs now trap to EL2",
+            "init: ffa-proxy ready",
+            "el2 proxy: CPU_ON relayed: core 1 starts at EL2, then the host at 0x600",
+            "el2 proxy: core 1 up at EL2 (SMCs trapped); entering the host at 0x600",
+            "cpu1: online after",
+            "entered at EL1, parked in wfe",
+            "FFA_ID_GET from this core answers 0x0000, as on the boot core",
+            "init: settled: 7 ready, 0 failed, 0 waiting",
+            "boot: exit-when-settled, powering off",
+            // The monitor releases the cores at the proxy's EL2 entry, not
+            // at the host's.
+            "[secure] [fw] CPU_ON from core 0: core 1 released at 0x600",
+        ],
+        forbidden_lines: &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            "without a CPU_ON through the proxy",
+            "CPU_ON refused",
+        ],
+        timeout: DEFAULT_TIMEOUT,
+    },
+    BoardScenario {
         name: "smp-1-core-cpu-on",
         description: "virt on 1 core: the device tree names one core, nothing is started, and CPU_ON to core 1 (which the firmware does not have) answers INVALID_PARAMETERS",
         machine: Machine::Virt {

@@ -132,6 +132,36 @@ armv8a_el2_lower_sync:
     add     sp, sp, #{frame_size}
     eret
 
+    // A core started for the handler (its CPU_ON relay): MMU off, x0 = the
+    // context. Takes this core's EL2 stack and the vectors, lets Rust set
+    // EL2 up and say where the host resumes (x0 = entry, x1 = its x0),
+    // then enters the host at EL1h with DAIF masked.
+    .global armv8a_el2_secondary_entry
+armv8a_el2_secondary_entry:
+    mrs     x9, mpidr_el1
+    and     x9, x9, #0xff
+    cmp     x9, #{cores}
+    b.hs    armv8a_halt
+    mov     x10, #{stack_size}
+    adrp    x11, armv8a_el2_stack_top
+    add     x11, x11, :lo12:armv8a_el2_stack_top
+    msub    x9, x9, x10, x11
+    mov     sp, x9
+    adrp    x9, armv8a_el2_vectors
+    add     x9, x9, :lo12:armv8a_el2_vectors
+    msr     vbar_el2, x9
+    isb
+    bl      armv8a_el2_secondary_start
+    msr     elr_el2, x0
+    mov     x0, x1
+    mov     x1, #0x3c5
+    msr     spsr_el2, x1
+    mov     x1, xzr
+    mov     x2, xzr
+    mov     x3, xzr
+    isb
+    eret
+
     // x0 = vector index. Never returns: report once, then halt.
 armv8a_el2_unexpected:
     adrp    x9, armv8a_el2_fatal_taken
