@@ -10,10 +10,13 @@
 //! end-of-interrupt write must echo ([`Acknowledged`] keeps it).
 //!
 //! Secure firmware (the Pi's armstub, or TF-A) puts every interrupt in
-//! Group 1 non-secure; QEMU's GIC-400 has no security extensions and keeps
-//! them all in Group 0. Writing 1 to `GICD_CTLR` and `GICC_CTLR` enables
-//! the right group in both cases, and the kernel never touches the group
-//! registers (secure-only on hardware).
+//! Group 1 non-secure, and the kernel, non-secure, sees the banked
+//! non-secure `GICD_CTLR`/`GICC_CTLR`, whose bit 0 enables Group 1. QEMU's
+//! GIC-400 has no security extensions (`GICD_TYPER.SecurityExtn` = 0): then
+//! there is one view, interrupts may be in either group (Group 0 after
+//! reset, Group 1 once TF-A has set them), and the kernel enables both
+//! groups and lets `GICC_IAR` acknowledge both (`AckCtl`). The kernel never
+//! touches the group registers (secure-only on hardware).
 //!
 //! The register logic is written against the register blocks, so host
 //! tests run it on blocks in ordinary memory
@@ -96,8 +99,16 @@ register_structs! {
 /// Priority given to every interrupt (lower is more urgent; the
 /// non-secure view implements the top bits only).
 pub const DEFAULT_PRIORITY: u8 = 0xa0;
-/// `GICD_CTLR`/`GICC_CTLR` bit 0: enable (the group this world owns).
+/// `GICD_CTLR`/`GICC_CTLR` bit 0: enable the group this world owns (the
+/// non-secure view), or Group 0 (a GIC without security extensions).
 const ENABLE: u32 = 1;
+/// Without security extensions: `GICD_CTLR` EnableGrp0 | EnableGrp1.
+const ENABLE_BOTH_GROUPS: u32 = 0b11;
+/// Without security extensions: `GICC_CTLR` EnableGrp0 | EnableGrp1 |
+/// AckCtl (`GICC_IAR` acknowledges Group 1 interrupts too).
+const ENABLE_BOTH_GROUPS_AND_ACKNOWLEDGE: u32 = 0b111;
+/// `GICD_TYPER.SecurityExtn`.
+const SECURITY_EXTENSIONS: u32 = 1 << 10;
 /// `GICC_PMR`: let every priority through.
 const ALL_PRIORITIES: u32 = 0xff;
 /// INTIDs 0–15 are SGIs, 16–31 PPIs, both banked per core.
@@ -156,6 +167,12 @@ impl<'a> GicV2<'a> {
         }
     }
 
+    /// Whether the GIC implements the security extensions (then the kernel
+    /// sees the non-secure view).
+    pub fn has_security_extensions(&self) -> bool {
+        self.distributor.type_register.get() & SECURITY_EXTENSIONS != 0
+    }
+
     /// Number of interrupt IDs the distributor implements (32 to 1020).
     pub fn line_count(&self) -> u32 {
         (((self.distributor.type_register.get() & 0x1f) + 1) * 32).min(FIRST_SPECIAL_INTERRUPT)
@@ -181,7 +198,13 @@ impl<'a> GicV2<'a> {
         }
         self.cpu_interface.priority_mask.set(ALL_PRIORITIES);
         self.cpu_interface.binary_point.set(0);
-        self.cpu_interface.control.set(ENABLE);
+        self.cpu_interface
+            .control
+            .set(if self.has_security_extensions() {
+                ENABLE
+            } else {
+                ENABLE_BOTH_GROUPS_AND_ACKNOWLEDGE
+            });
     }
 
     /// Sends SGI `id` (0–15) to `targets`. An ID above 15 is refused.
@@ -222,7 +245,13 @@ impl InterruptController for GicV2<'_> {
             self.distributor.priority[id].set(DEFAULT_PRIORITY);
             self.distributor.targets[id].set(this_core);
         }
-        self.distributor.control.set(ENABLE);
+        self.distributor
+            .control
+            .set(if self.has_security_extensions() {
+                ENABLE
+            } else {
+                ENABLE_BOTH_GROUPS
+            });
         self.initialise_this_core();
     }
 
@@ -343,12 +372,24 @@ mod tests {
     }
 
     #[test]
+    fn the_enables_follow_the_security_extensions() {
+        // A real GIC-400 has them: the non-secure view, bit 0 = Group 1.
+        let fake = FakeGic::new();
+        fake.set_distributor(0x004, 0x66 | (1 << 10));
+        fake.gic().initialise();
+        assert_eq!(fake.distributor_word(0x000), 1);
+        assert_eq!(fake.cpu_word(0x00), 1);
+        // QEMU's has none: both groups, and IAR acknowledges Group 1 too.
+        let fake = FakeGic::new();
+        fake.gic().initialise();
+        assert_eq!(fake.distributor_word(0x000), 0b11);
+        assert_eq!(fake.cpu_word(0x00), 0b111);
+    }
+
+    #[test]
     fn initialise_disables_shared_interrupts_and_routes_them_here() {
         let fake = FakeGic::new();
         fake.gic().initialise();
-        // GICD_CTLR and GICC_CTLR: 1 enables the group this world owns.
-        assert_eq!(fake.distributor_word(0x000), 1);
-        assert_eq!(fake.cpu_word(0x00), 1);
         // GICC_PMR lets everything through, GICC_BPR 0.
         assert_eq!(fake.cpu_word(0x04), 0xff);
         // ICENABLER/ICPENDR 1..6 cover INTIDs 32..223; word 0 spares SGIs.
@@ -453,6 +494,10 @@ mod tests {
         assert_eq!(fake.distributor_byte(0x400), DEFAULT_PRIORITY);
         assert_eq!(fake.distributor_byte(0x400 + 31), DEFAULT_PRIORITY);
         assert_eq!(fake.distributor_byte(0x400 + 32), 0);
-        assert_eq!(fake.cpu_word(0x00), 1);
+        assert_eq!(
+            fake.cpu_word(0x00),
+            0b111,
+            "no security extensions in the fake"
+        );
     }
 }

@@ -39,6 +39,9 @@ pub enum Machine {
         device_tree: bool,
         /// Power-off ends QEMU with the kernel's status (semihosting).
         status_through_semihosting: bool,
+        /// Boot TF-A's `rpi4` BL31 (Debian's) as the armstub: the kernel is
+        /// its BL33, PSCI is there.
+        tf_a: bool,
     },
 }
 
@@ -80,6 +83,7 @@ const HEALTHY_FORBIDDEN: &[&str] = &["panicked", MALFORMED_FRAME_WARNING, " ERRO
 const PI: Machine = Machine::Raspi {
     device_tree: true,
     status_through_semihosting: true,
+    tf_a: false,
 };
 
 /// Every board scenario, in the order `cargo xtask test` runs them.
@@ -114,6 +118,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         machine: Machine::Raspi {
             device_tree: false,
             status_through_semihosting: false,
+            tf_a: false,
         },
         board_features: &["exit-when-settled"],
         expected_exit_status: 0,
@@ -250,6 +255,31 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         timeout: DEFAULT_TIMEOUT,
     },
     BoardScenario {
+        name: "rpi4-tf-a",
+        description: "Raspberry Pi 4 under TF-A's rpi4 BL31 (Debian bookworm's 2.8, with its header filled in as the GPU firmware would): BL31 adds /psci to the device tree, the kernel finds PSCI and SMCCC but no FF-A (FFA_VERSION answers -1), starts the cores with PSCI CPU_ON, and powers off with PSCI SYSTEM_OFF",
+        machine: Machine::Raspi {
+            device_tree: true,
+            status_through_semihosting: false,
+            tf_a: true,
+        },
+        board_features: &["exit-when-settled"],
+        expected_exit_status: 0,
+        expected_lines: &[
+            "[serial0] NOTICE:  BL31: v2.8",
+            "boot: raspberrypi4b kernel entered at EL2, device tree at 0x3000000",
+            "bcm2711: PSCI firmware present (method Smc); 4 cores; power-off through PSCI",
+            "ffa: FF-A is not available (NotImplemented); not polling further",
+            "boot: FF-A is absent (FFA_VERSION not supported); carrying on without it",
+            "cpu1: online after",
+            "entered at EL2, parked in wfe",
+            "init: settled: 3 ready, 0 failed, 2 waiting",
+            "boot: exit-when-settled, powering off",
+            "[serial0] INFO:    rpi3: PSCI_SYSTEM_OFF: Invoking watchdog reset",
+        ],
+        forbidden_lines: HEALTHY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    BoardScenario {
         name: "rpi4-panic",
         description: "Raspberry Pi 4: a panic after boot is logged and powers off with status 1",
         machine: PI,
@@ -280,6 +310,8 @@ pub struct Prepared {
     pub firmware: Option<std::path::PathBuf>,
     /// The QEMU program with `raspi4b`.
     pub raspi_qemu: Option<std::path::PathBuf>,
+    /// TF-A's `rpi4` BL31, as Debian ships it.
+    pub tf_a_rpi4: Option<std::path::PathBuf>,
 }
 
 /// Builds the board with the scenario's features, boots it and checks the log.
@@ -321,6 +353,7 @@ pub fn run(
         Machine::Raspi {
             device_tree,
             status_through_semihosting,
+            tf_a,
         } => {
             let program = prepared
                 .raspi_qemu
@@ -347,17 +380,43 @@ pub fn run(
             } else {
                 None
             };
+            let tf_a = if tf_a {
+                let bl31 = prepared
+                    .tf_a_rpi4
+                    .as_deref()
+                    .ok_or_else(|| crate::error::Error::new("TF-A's rpi4 BL31 was not fetched"))?;
+                let original =
+                    fs::read(bl31).with_context(|| format!("cannot read {}", bl31.display()))?;
+                let filled = raspberry_pi::fill_armstub_header(
+                    &original,
+                    raspberry_pi::TF_A_DEVICE_TREE_ADDRESS,
+                    Board::RaspberryPi4b.load_address() as u32,
+                )?;
+                let path = directory.join("bl31.bin");
+                fs::write(&path, filled)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Some(path)
+            } else {
+                None
+            };
             let invocation = RaspiInvocation {
                 program,
                 kernel,
                 kernel_image,
                 device_tree: tree,
-                tf_a: None,
+                tf_a,
                 secure_log: directory.join("serial1.log"),
             };
             scenarios::boot_and_check(workspace, &invocation, scenario.timeout, echo, judge)
         }
     }
+}
+
+/// Whether any of `scenarios` boots the Pi under TF-A.
+pub fn uses_tf_a_rpi4(scenarios: &[&BoardScenario]) -> bool {
+    scenarios
+        .iter()
+        .any(|scenario| matches!(scenario.machine, Machine::Raspi { tf_a: true, .. }))
 }
 
 /// Whether any of `scenarios` boots `board`.

@@ -98,6 +98,65 @@ pub fn device_tree() -> Result<Vec<u8>> {
     tree.finish().map_err(fdt_error)
 }
 
+/// The Debian suite whose `arm-trusted-firmware` has the `rpi4` BL31 (2.8).
+pub const TF_A_SUITE: &str = "bookworm";
+/// The package.
+pub const TF_A_PACKAGE: &str = "arm-trusted-firmware";
+/// The BL31 inside it.
+pub const TF_A_BL31: &str = "usr/lib/arm-trusted-firmware/rpi4/bl31.bin";
+/// The armstub magic the Pi's GPU firmware looks for at 0xf0 in an armstub,
+/// before it writes the device tree's and the kernel's addresses after it.
+pub const ARMSTUB_MAGIC: u32 = 0x5afe_570b;
+/// Where TF-A's BL31 expects the device tree when xtask fills its header.
+pub const TF_A_DEVICE_TREE_ADDRESS: u32 = crate::qemu::RASPI_TF_A_DEVICE_TREE_ADDRESS as u32;
+
+/// TF-A's `rpi4` BL31, from Debian bookworm's `arm-trusted-firmware`
+/// (arm64; extracted, not installed), cached beside xtask's QEMU.
+pub fn tf_a_bl31() -> Result<PathBuf> {
+    let cache = crate::raspi_qemu::cache_directory()?.with_file_name("tf-a-rpi4");
+    let bl31 = cache.join("bl31.bin");
+    if bl31.is_file() {
+        return Ok(bl31);
+    }
+    println!(
+        "fetching TF-A's rpi4 BL31: {TF_A_PACKAGE} (arm64) from Debian {TF_A_SUITE}, extracted into {}",
+        cache.display()
+    );
+    crate::raspi_qemu::extract_from_debian_package(
+        &cache,
+        TF_A_SUITE,
+        TF_A_PACKAGE,
+        Some("arm64"),
+        Path::new(TF_A_BL31),
+        &bl31,
+    )?;
+    Ok(bl31)
+}
+
+/// BL31 with its header filled in as the Pi's GPU firmware fills an armstub's:
+/// the magic at 0xf0 cleared, the device tree's address at 0xf8, the
+/// kernel's entry at 0xfc (QEMU has no GPU firmware to do it).
+pub fn fill_armstub_header(bl31: &[u8], device_tree: u32, kernel: u32) -> Result<Vec<u8>> {
+    let word = |offset: usize| {
+        bl31.get(offset..offset + 4)
+            .map(|bytes| u32::from_le_bytes(bytes.try_into().expect("four bytes")))
+    };
+    match word(0xf0) {
+        Some(ARMSTUB_MAGIC) => {}
+        Some(other) => {
+            return Err(Error::new(format!(
+                "BL31 has {other:#x} at 0xf0, not the armstub magic {ARMSTUB_MAGIC:#x}"
+            )))
+        }
+        None => return Err(Error::new("BL31 is shorter than its armstub header")),
+    }
+    let mut filled = bl31.to_vec();
+    filled[0xf0..0xf4].copy_from_slice(&0u32.to_le_bytes());
+    filled[0xf8..0xfc].copy_from_slice(&device_tree.to_le_bytes());
+    filled[0xfc..0x100].copy_from_slice(&kernel.to_le_bytes());
+    Ok(filled)
+}
+
 /// Builds the Pi kernel with `features` and writes its raw image to
 /// `directory/kernel8.img`; returns (the ELF, the image).
 pub fn kernel_image(
@@ -152,6 +211,20 @@ mod tests {
             assert!(text.lines().any(|found| found == line), "{line}");
         }
         assert!(!text.lines().any(|line| line.starts_with("armstub")));
+    }
+
+    #[test]
+    fn the_armstub_header_is_filled_as_the_gpu_firmware_fills_it() {
+        let mut bl31 = vec![0xaa; 0x200];
+        bl31[0xf0..0xf4].copy_from_slice(&ARMSTUB_MAGIC.to_le_bytes());
+        let filled = fill_armstub_header(&bl31, 0x0300_0000, 0x8_0000).unwrap();
+        assert_eq!(&filled[0xf0..0xf4], &[0, 0, 0, 0]);
+        assert_eq!(&filled[0xf8..0xfc], &0x0300_0000u32.to_le_bytes());
+        assert_eq!(&filled[0xfc..0x100], &0x8_0000u32.to_le_bytes());
+        assert_eq!(&filled[..0xf0], &bl31[..0xf0]);
+        assert_eq!(&filled[0x100..], &bl31[0x100..]);
+        assert!(fill_armstub_header(&[0; 0x200], 0, 0).is_err(), "no magic");
+        assert!(fill_armstub_header(&[0; 0x80], 0, 0).is_err(), "too short");
     }
 
     #[test]

@@ -57,11 +57,6 @@ pub fn lists_machine(machines: &str) -> bool {
         .any(|line| line.split_whitespace().next() == Some(MACHINE))
 }
 
-/// The `sources.list` of xtask's apt configuration for the QEMU package.
-pub fn sources_list() -> String {
-    format!("deb [signed-by={ARCHIVE_KEYRING}] {ARCHIVE} {SUITE} main\n")
-}
-
 /// A QEMU with `raspi4b`: the system's if it has the machine, else the
 /// cached extraction, fetched first if needed (as root; otherwise says how).
 pub fn ensure() -> Result<PathBuf> {
@@ -93,18 +88,45 @@ pub fn ensure() -> Result<PathBuf> {
 /// Downloads [`PACKAGE`] from [`SUITE`] with xtask's own apt configuration
 /// and extracts `qemu-system-aarch64` to `destination`.
 fn fetch(cache: &Path, destination: &Path) -> Result<()> {
+    println!(
+        "fetching QEMU with `{MACHINE}`: {PACKAGE} from Debian {SUITE}, extracted into {}",
+        cache.display()
+    );
+    let file = Path::new("usr/bin").join(QEMU_PROGRAM);
+    extract_from_debian_package(cache, SUITE, PACKAGE, None, &file, destination)
+}
+
+/// Downloads Debian's `package` from `suite` (for `architecture`, or the
+/// host's) with an apt configuration of xtask's own under `cache/apt`
+/// (its `sources.list`, lists and cache; the system's apt state and dpkg's
+/// database are untouched), unpacks it with `dpkg-deb -x` (nothing is
+/// installed) and copies `file` (a path inside the package) to `destination`.
+pub fn extract_from_debian_package(
+    cache: &Path,
+    suite: &str,
+    package: &str,
+    architecture: Option<&str>,
+    file: &Path,
+    destination: &Path,
+) -> Result<()> {
     let apt = cache.join("apt");
     for directory in ["sources.list.d", "lists/partial", "cache/archives/partial"] {
         fs::create_dir_all(apt.join(directory))
             .with_context(|| format!("cannot create {}", apt.join(directory).display()))?;
     }
-    fs::write(apt.join("sources.list"), sources_list())
-        .with_context(|| format!("cannot write {}", apt.join("sources.list").display()))?;
-    let options = apt_options(&apt);
-    println!(
-        "fetching QEMU with `{MACHINE}`: {PACKAGE} from Debian {SUITE}, extracted into {}",
-        cache.display()
-    );
+    fs::write(
+        apt.join("sources.list"),
+        format!("deb [signed-by={ARCHIVE_KEYRING}] {ARCHIVE} {suite} main\n"),
+    )
+    .with_context(|| format!("cannot write {}", apt.join("sources.list").display()))?;
+    let mut options = apt_options(&apt);
+    if let Some(architecture) = architecture {
+        // Another architecture's package: its own lists, and no dpkg status
+        // (the host's installed packages do not matter for a download).
+        options.push(format!("-oAPT::Architecture={architecture}"));
+        options.push(format!("-oAPT::Architectures::={architecture}"));
+        options.push("-oDir::State::status=/dev/null".to_string());
+    }
     process::run(Command::new("apt-get").args(&options).arg("update"))?;
     let staging = cache.join(format!("fetching-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
@@ -113,10 +135,10 @@ fn fetch(cache: &Path, destination: &Path) -> Result<()> {
         process::run(
             Command::new("apt-get")
                 .args(&options)
-                .args(["download", &format!("{PACKAGE}/{SUITE}")])
+                .args(["download", &format!("{package}/{suite}")])
                 .current_dir(&staging),
         )?;
-        let package = fs::read_dir(&staging)?
+        let deb = fs::read_dir(&staging)?
             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
             .find(|path| path.extension().is_some_and(|extension| extension == "deb"))
             .ok_or_else(|| {
@@ -126,17 +148,17 @@ fn fetch(cache: &Path, destination: &Path) -> Result<()> {
                 ))
             })?;
         let root = staging.join("root");
-        process::run(Command::new("dpkg-deb").arg("-x").arg(&package).arg(&root))?;
-        let binary = root.join("usr/bin").join(QEMU_PROGRAM);
+        process::run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root))?;
+        let source = root.join(file);
         if let Some(directory) = destination.parent() {
             fs::create_dir_all(directory)
                 .with_context(|| format!("cannot create {}", directory.display()))?;
         }
         let temporary = destination.with_extension(format!("new-{}", std::process::id()));
-        fs::copy(&binary, &temporary)
-            .with_context(|| format!("cannot copy {}", binary.display()))?;
+        fs::copy(&source, &temporary)
+            .with_context(|| format!("cannot copy {}", source.display()))?;
         fs::rename(&temporary, destination)
-            .with_context(|| format!("cannot move QEMU to {}", destination.display()))?;
+            .with_context(|| format!("cannot move it to {}", destination.display()))?;
         Ok(())
     })();
     let _ = fs::remove_dir_all(&staging);
@@ -154,14 +176,6 @@ mod tests {
         assert!(!lists_machine(
             "raspi3b    Raspberry Pi 3B\nraspi4bx  not it\n"
         ));
-    }
-
-    #[test]
-    fn apt_reads_backports_with_the_debian_keyring() {
-        assert_eq!(
-            sources_list(),
-            format!("deb [signed-by={ARCHIVE_KEYRING}] {ARCHIVE} bookworm-backports main\n")
-        );
     }
 
     #[test]

@@ -167,6 +167,20 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
             }
         }
     }
+    if board_scenarios::uses_tf_a_rpi4(&selected_board) {
+        println!("\n==> TF-A's rpi4 BL31 (Debian bookworm's arm-trusted-firmware)");
+        match crate::raspberry_pi::tf_a_bl31() {
+            Ok(bl31) => {
+                println!("using {}", bl31.display());
+                prepared.tf_a_rpi4 = Some(bl31);
+            }
+            Err(error) => {
+                println!("FAILED: TF-A's rpi4 BL31: {error}");
+                record(tally, false);
+                return false;
+            }
+        }
+    }
     for (number, scenario) in selected_board.iter().enumerate() {
         println!(
             "\n==> scenario {}/{total} {}: {}",
