@@ -10,7 +10,9 @@
 //! - [`hil`]: the traits chips implement and capsules use;
 //! - [`init_queue`]: the deferred-init queue that probes each component only
 //!   when the readiness conditions it waits on have been signalled;
-//! - [`main_loop`]: interrupts, deferred calls, the init queue, then sleep.
+//! - [`main_loop`]: interrupts, deferred calls, the init queue, then sleep;
+//! - [`page_pool`]: kernel-owned pages handed out as owned regions (to share
+//!   with another world).
 
 #![no_std]
 
@@ -25,6 +27,7 @@ pub mod errorcode;
 pub mod hil;
 pub mod init_queue;
 pub mod main_loop;
+pub mod page_pool;
 pub mod platform;
 pub mod utilities;
 pub mod virtual_alarm;

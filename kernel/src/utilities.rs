@@ -106,9 +106,22 @@ impl<T> Default for StaticSlot<T> {
 ///
 /// `$T` must be a concrete, `'static` type: a `static` cannot use the generic
 /// parameters of the function the macro is called from.
+///
+/// `in_section` places the slot in a given linker section (a board's linker
+/// script gathers, for example, EL2's state into `.bss.el2.*`):
+///
+/// ```
+/// let value: &'static mut u64 = kernel::static_init!(u64, 7, in_section ".bss.example");
+/// assert_eq!(*value, 7);
+/// ```
 #[macro_export]
 macro_rules! static_init {
     ($T:ty, $value:expr $(,)?) => {{
+        static SLOT: $crate::utilities::StaticSlot<$T> = $crate::utilities::StaticSlot::new();
+        SLOT.initialise($value)
+    }};
+    ($T:ty, $value:expr, in_section $section:literal $(,)?) => {{
+        #[link_section = $section]
         static SLOT: $crate::utilities::StaticSlot<$T> = $crate::utilities::StaticSlot::new();
         SLOT.initialise($value)
     }};
@@ -129,12 +142,21 @@ macro_rules! static_init {
 /// let value: &'static mut u32 = slot.write(7);
 /// assert_eq!(*value, 7);
 /// ```
+///
+/// `in_section` places it in a given linker section, as for `static_init!`.
 #[macro_export]
 macro_rules! static_buf {
     ($T:ty $(,)?) => {
         $crate::static_init!(
             ::core::mem::MaybeUninit<$T>,
             ::core::mem::MaybeUninit::uninit()
+        )
+    };
+    ($T:ty, in_section $section:literal $(,)?) => {
+        $crate::static_init!(
+            ::core::mem::MaybeUninit<$T>,
+            ::core::mem::MaybeUninit::uninit(),
+            in_section $section
         )
     };
 }

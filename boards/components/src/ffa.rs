@@ -2,7 +2,9 @@
 //! entry, `arm-ffa`, which waits on the given prerequisites (the monitor's
 //! readiness; in protected mode, [`protected_mode`](crate::protected_mode)
 //! adds `proxy-finalised`) and provides `ffa-root-ready` once set-up and
-//! discovery succeed.
+//! discovery succeed. It also declares `ffa-root-probed`, which the root
+//! signals once set-up has an outcome, ready or failed: partition drivers
+//! wait on that one, so each learns either.
 //!
 //! ```ignore
 //! let ffa = FfaComponent::new(queue, &CONDUIT, &RX_BUFFER, &TX_BUFFER, ClientConfig::DEFAULT,
@@ -31,14 +33,17 @@ macro_rules! ffa_component_static {
     };
 }
 
-/// What the FF-A component gives the board: the bus, and the condition
-/// its root provides (partition drivers wait on it).
+/// What the FF-A component gives the board: the bus, the condition its root
+/// provides, and the one it signals when set-up has an outcome (partition
+/// drivers wait on it).
 #[derive(Clone, Copy)]
 pub struct Ffa<const PARTITIONS: usize> {
     /// The FF-A bus (root and partition devices).
     pub bus: &'static FfaBus<'static, PARTITIONS>,
     /// `ffa-root-ready`.
     pub root_ready: ConditionId,
+    /// Signalled once the root's set-up succeeded or failed.
+    pub root_probed: ConditionId,
 }
 
 /// Builds the FF-A client and bus.
@@ -85,13 +90,22 @@ impl<const PARTITIONS: usize> Component for FfaComponent<PARTITIONS> {
             .queue
             .declare_condition("ffa-root-ready")
             .context("declaring ffa-root-ready")?;
+        let root_probed = self
+            .queue
+            .declare_condition("ffa-root-probed")
+            .context("declaring ffa-root-probed")?;
         let client: &'static FfaClient<'static> =
             client.write(FfaClient::new(self.conduit, self.rx, self.tx, self.config));
         let bus: &'static FfaBus<'static, PARTITIONS> =
             bus.write(FfaBus::new(client, self.queue, self.prerequisites));
+        bus.signal_on_outcome(root_probed);
         self.queue
             .add("arm-ffa", bus, Some(root_ready))
             .context("adding the FF-A root to the init queue")?;
-        Ok(Ffa { bus, root_ready })
+        Ok(Ffa {
+            bus,
+            root_ready,
+            root_probed,
+        })
     }
 }

@@ -21,12 +21,14 @@
 //! 4. [`protected_mode`]: the EL2 FF-A proxy, installed at EL2, and its
 //!    finaliser (entry `ffa-proxy`, providing `proxy-finalised`, which the
 //!    root then waits on);
-//! 5. [`partition_driver`]: one per partition driver (entry named after the
+//! 5. [`memory`]: the page pool of kernel-owned pages to share, and the
+//!    memory checks a test-partition driver runs with it;
+//! 6. [`partition_driver`]: one per partition driver (entry named after the
 //!    driver, waiting on `ffa-root-ready`);
-//! 6. [`cores`]: the secondary cores, one entry each (with the per-core
+//! 7. [`cores`]: the secondary cores, one entry each (with the per-core
 //!    FF-A check on an FF-A board);
-//! 7. [`boot`]: boot completion, the boot report, the board's hook;
-//! 8. [`main_loop`]: the main loop, servicing the init queue.
+//! 8. [`boot`]: boot completion, the boot report, the board's hook;
+//! 9. [`main_loop`]: the main loop, servicing the init queue.
 //!
 //! `boards/qemu-virt/src/main.rs` is the example to follow.
 
@@ -39,6 +41,7 @@ pub mod cores;
 pub mod ffa;
 pub mod init_queue;
 pub mod main_loop;
+pub mod memory;
 pub mod partition_driver;
 pub mod protected_mode;
 pub mod readiness;

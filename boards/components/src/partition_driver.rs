@@ -56,7 +56,7 @@ impl<D: PartitionDriver<'static> + 'static, const PARTITIONS: usize> Component
     fn finalize(self, (driver, entry): Self::StaticInput) -> Self::Output {
         let driver: &'static D = driver.write(self.driver);
         let entry: &'static DriverEntry<'static> =
-            entry.write(DriverEntry::new(self.ffa.bus, driver, self.ffa.root_ready));
+            entry.write(DriverEntry::new(self.ffa.bus, driver, self.ffa.root_probed));
         self.queue
             .add(driver.name(), entry, None)
             .context("adding a partition driver to the init queue")?;

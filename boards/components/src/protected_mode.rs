@@ -34,7 +34,12 @@ use crate::{Context, SetupError};
 macro_rules! protected_mode_component_static {
     () => {
         (
-            $crate::kernel::static_buf!($crate::capsule_ffa_proxy::el2::El2Proxy),
+            // The proxy's state is EL2's: in EL2's data, which the host may
+            // never name as a buffer (the board's linker script).
+            $crate::kernel::static_buf!(
+                $crate::capsule_ffa_proxy::el2::El2Proxy,
+                in_section ".bss.el2.proxy"
+            ),
             $crate::kernel::static_buf!(
                 $crate::capsule_ffa_proxy::finaliser::ProxyFinaliser<'static>
             ),

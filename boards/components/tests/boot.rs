@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::mem::MaybeUninit;
 
-use capsule_ffa::boot::{BootClient, BootCompletion};
+use capsule_ffa::boot::{BootClient, BootCompletion, BootOutcome};
 use capsule_ffa::bus::RootState;
 use capsule_ffa::drivers::echo::EchoDriver;
 use capsule_ffa::ffa_abi::function::FFA_RXTX_MAP_64;
@@ -21,13 +21,15 @@ use components::readiness::ReadinessComponent;
 use ffa_model::FaultConfig;
 use kernel::component::Component;
 use kernel::deferred_call::DeferredCall;
-use kernel::hil::hypervisor::MemoryRange;
+use kernel::hil::hypervisor::{El2Memory, MemoryRange};
 use kernel::hil::smccc::SmcccConduit;
 use kernel::init_queue::{ConditionSet, EntryState, InitQueue};
 use kernel::ErrorCode;
 use testbed::{leak, ManualAlarm, Memory, ModelMonitor, SimulatedEl2};
 
 const PARTITIONS: usize = 8;
+/// A UUID no partition of the model implements.
+static ABSENT_UUIDS: [capsule_ffa::Uuid; 1] = [capsule_ffa::Uuid::from_bytes([0x42; 16])];
 type Queue16 = InitQueue<'static, 16, 16>;
 
 /// Static memory for a component, on the heap (the `..._component_static!`
@@ -36,13 +38,14 @@ fn slot<T>() -> &'static mut MaybeUninit<T> {
     Box::leak(Box::new(MaybeUninit::uninit()))
 }
 
-/// Counts the boots that completed.
+/// Counts the boots that completed, and keeps the last outcome.
 #[derive(Default)]
-struct Completions(Cell<usize>);
+struct Completions(Cell<usize>, Cell<Option<BootOutcome>>);
 
 impl BootClient for Completions {
-    fn boot_complete(&self) {
+    fn boot_complete(&self, outcome: BootOutcome) {
         self.0.set(self.0.get() + 1);
+        self.1.set(Some(outcome));
     }
 }
 
@@ -65,15 +68,21 @@ struct Protected {
 }
 
 fn board(protected: Option<Protected>) -> Board {
+    board_with(FaultConfig::default_config(), protected)
+}
+
+fn board_with(config: FaultConfig, protected: Option<Protected>) -> Board {
     let memory = Memory::new();
     // DRAM from the proxy's carve-out to past the kernel's buffers.
     memory.add_region(0x5fe0_0000, 0x40_0000);
     let rx = leak(memory.page(0x6010_0000, 4096));
     let tx = leak(memory.page(0x6010_1000, 4096));
-    let monitor = leak(ModelMonitor::new(FaultConfig::default_config(), memory));
+    let monitor = leak(ModelMonitor::new(config, memory));
     let el2 = leak(SimulatedEl2::new(
         monitor,
-        MemoryRange::new(0x6030_0000, 0x4000),
+        El2Memory::EMPTY
+            .with(MemoryRange::new(0x6030_0000, 0x4000))
+            .unwrap(),
     ));
     // The kernel's SMC: through EL2 (trapped once the proxy asks), as on hardware.
     let conduit: &'static dyn SmcccConduit = match protected {
@@ -121,6 +130,14 @@ fn board(protected: Option<Protected>) -> Board {
     let echo = PartitionDriverComponent::new(queue, ffa, EchoDriver::new())
         .finalize((slot(), slot()))
         .unwrap();
+    // A driver for a partition the model does not host.
+    PartitionDriverComponent::new(
+        queue,
+        ffa,
+        EchoDriver::for_partitions("ffa-absent-echo", &ABSENT_UUIDS),
+    )
+    .finalize((slot(), slot()))
+    .unwrap();
     let completions = leak(Completions::default());
     let completion = BootComponent::new(queue, readiness, ffa, Some(completions))
         .finalize(slot())
@@ -244,5 +261,103 @@ fn protected_mode_without_el2_leaves_the_root_waiting_for_the_proxy() {
         board.completions.0.get(),
         1,
         "boot is still over, and reported"
+    );
+}
+
+#[test]
+fn a_failed_root_fails_every_driver_the_same_way() {
+    let _guard = testbed::deferred::exclusive();
+    let board = board_with(
+        FaultConfig {
+            deny_rxtx_map: true,
+            // Not ready at first: the drivers defer before the root fails.
+            not_ready_calls: 2,
+            ..FaultConfig::default_config()
+        },
+        None,
+    );
+    // The first turn probes every entry before the monitor answers.
+    board.queue.service();
+    assert!(matches!(state(&board, "ffa-echo"), EntryState::Waiting(_)));
+    run(&board);
+    assert!(matches!(board.ffa.bus.state(), RootState::Failed(_)));
+    // Probed before or after the root failed, each driver says the same.
+    for driver in ["ffa-echo", "ffa-absent-echo"] {
+        assert_eq!(
+            state(&board, driver),
+            EntryState::Failed(ErrorCode::NODEVICE),
+            "{driver}"
+        );
+    }
+}
+
+#[test]
+fn a_driver_with_no_partition_is_unbound_not_failed() {
+    let _guard = testbed::deferred::exclusive();
+    let board = board(None);
+    run(&board);
+    assert_eq!(state(&board, "ffa-echo"), EntryState::Ready);
+    assert!(!matches!(
+        state(&board, "ffa-absent-echo"),
+        EntryState::Failed(_)
+    ));
+}
+
+#[test]
+fn the_board_is_told_whether_the_ffa_root_came_up() {
+    let _guard = testbed::deferred::exclusive();
+    let outcome = |config: FaultConfig, protected: Option<Protected>| {
+        let board = board_with(config, protected);
+        run(&board);
+        assert_eq!(board.completions.0.get(), 1);
+        board.completions.1.get().unwrap()
+    };
+    assert_eq!(
+        outcome(FaultConfig::default_config(), None),
+        BootOutcome::FfaReady
+    );
+    assert_eq!(
+        outcome(
+            FaultConfig {
+                ffa_absent: true,
+                ..FaultConfig::default_config()
+            },
+            None
+        ),
+        BootOutcome::FfaAbsent
+    );
+    let denied = outcome(
+        FaultConfig {
+            deny_rxtx_map: true,
+            ..FaultConfig::default_config()
+        },
+        None,
+    );
+    assert!(matches!(
+        denied,
+        BootOutcome::RootDown(RootState::Failed(_))
+    ));
+    assert!(!denied.is_healthy());
+    // A monitor that never gets ready: readiness gives up at its deadline.
+    assert_eq!(
+        outcome(
+            FaultConfig {
+                not_ready_calls: u32::MAX,
+                ..FaultConfig::default_config()
+            },
+            None
+        ),
+        BootOutcome::TimedOut
+    );
+    // Protected mode without EL2: the root waits for a proxy that never comes.
+    assert_eq!(
+        outcome(
+            FaultConfig::default_config(),
+            Some(Protected {
+                kept_el2: false,
+                order: Order::BeforeFfaRoot,
+            })
+        ),
+        BootOutcome::RootDown(RootState::Waiting)
     );
 }

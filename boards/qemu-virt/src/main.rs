@@ -9,12 +9,17 @@
 mod tests;
 
 use armv8a::conduit::SecureMonitorCall;
+use armv8a::page_pool::StaticPages;
 use armv8a::shared_page::SharedPages;
 use armv8a::smp::SecondaryCores;
 use armv8a::timer::GenericTimer;
 use capsule_cores::BringUpConfig;
 use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
+use capsule_ffa::drivers::memory_check::MemoryCheckPlan;
+use capsule_ffa::memory::rules::SpmcRules;
+use capsule_ffa::memory::MemoryConfig;
 use capsule_ffa::readiness::ReadinessConfig;
+use capsule_ffa::version::SupportedVersion;
 use capsule_ffa::{ClientConfig, Uuid};
 use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
 use components::boot::BootComponent;
@@ -22,6 +27,7 @@ use components::cores::{CoresComponent, PerCoreFfaCheckComponent};
 use components::ffa::FfaComponent;
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
+use components::memory::{MemoryCheckComponent, PagePoolComponent};
 use components::partition_driver::PartitionDriverComponent;
 use components::readiness::ReadinessComponent;
 use components::SetupError;
@@ -45,13 +51,54 @@ const FFA_PARTITIONS: usize = 8;
 /// Size of each FF-A RX/TX buffer (the minimum granule; the client checks
 /// it against what `FFA_FEATURES(RXTX_MAP)` asks for).
 const MAILBOX_SIZE: usize = 4096;
-/// The FF-A client's configuration (readiness asks for the same version).
-const CLIENT: ClientConfig = ClientConfig::DEFAULT;
+/// The FF-A client's configuration (readiness asks for the same version):
+/// v1.2, or an older version with `ffa-v1-1`/`ffa-v1-0` (a v1.1 host; TF-A
+/// 2.12's EL3 SPMC takes memory transactions only from v1.0 and v1.1
+/// callers).
+///
+/// The SPMC rules the client checks before giving memory
+/// ([`SpmcRules`]) are a board setting: FF-A gives a caller no way to learn
+/// which SPMC answers, so only whoever builds the board for one can say.
+/// This board boots under the test firmware in every personality and under
+/// real TF-A, so it checks the specification's rules only and lets each
+/// SPMC's own refusal speak (the client names the likely cause). A board
+/// built for one SPMC sets its rules here, e.g. `SpmcRules::TfAEl3`.
+const CLIENT: ClientConfig = ClientConfig {
+    requested_version: if cfg!(feature = "ffa-v1-0") {
+        SupportedVersion::V1_0
+    } else if cfg!(feature = "ffa-v1-1") {
+        SupportedVersion::V1_1
+    } else {
+        SupportedVersion::NEWEST
+    },
+    memory: MemoryConfig {
+        rules: SpmcRules::Specification,
+        ..MemoryConfig::DEFAULT
+    },
+    ..ClientConfig::DEFAULT
+};
+/// What the echo driver checks with memory: a share, a lend and a donation;
+/// with `memory-fragments` also a share of 256 single-page ranges, whose
+/// descriptor needs two TX buffers.
+const MEMORY_CHECKS: MemoryCheckPlan = if cfg!(feature = "memory-fragments") {
+    MemoryCheckPlan::BOOT.with_scattered(256)
+} else {
+    MemoryCheckPlan::BOOT
+};
+/// Pages of the pool the kernel shares from: room for the plan (the
+/// scattered share takes every other page of twice its ranges).
+const POOL_PAGES: usize = if cfg!(feature = "memory-fragments") {
+    528
+} else {
+    16
+};
 
 /// The buffer the secure world writes into (partition information, messages).
 static RX_BUFFER: SharedPages<MAILBOX_SIZE> = SharedPages::new();
 /// The buffer the kernel writes for the secure world.
 static TX_BUFFER: SharedPages<MAILBOX_SIZE> = SharedPages::new();
+/// Kernel-owned pages lent to the secure world (`kernel::page_pool`).
+static POOL: StaticPages<POOL_PAGES> = StaticPages::new();
 /// The SMCCC conduit: `SMC` (standard TF-A and the test firmware both use
 /// it; in protected mode, EL2 traps it).
 static CONDUIT: SecureMonitorCall = SecureMonitorCall;
@@ -106,11 +153,21 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let start_cores_after = protected_mode::finalize(queue, ffa, &boot);
     #[cfg(not(feature = "protected-mode"))]
     let start_cores_after = ConditionSet::empty();
-    PartitionDriverComponent::new(queue, ffa, EchoDriver::new())
-        .finalize(components::partition_driver_component_static!(
-            EchoDriver<'static>
-        ))
+    let pool = PagePoolComponent::new(&POOL)
+        .finalize(components::page_pool_component_static!())
         .unwrap_or_else(setup_failed);
+    let memory_checks = MemoryCheckComponent::new(pool, MEMORY_CHECKS)
+        .finalize(components::memory_check_component_static!())
+        .unwrap_or_else(setup_failed);
+    PartitionDriverComponent::new(
+        queue,
+        ffa,
+        EchoDriver::new().with_memory_checks(memory_checks),
+    )
+    .finalize(components::partition_driver_component_static!(
+        EchoDriver<'static>
+    ))
+    .unwrap_or_else(setup_failed);
     PartitionDriverComponent::new(
         queue,
         ffa,

@@ -36,6 +36,12 @@ pub const OWNER_STANDARD_SECURE_SERVICE: u32 = 4 << 24;
 /// Bits `[23:16]` of a function ID: zero, except bit 16, which SMCCC v1.3
 /// lets a caller set as a hint (its SVE state need not be preserved).
 pub const RESERVED_AND_HINT_BITS: u32 = 0xFF << 16;
+/// Bit 16 of a function ID: the SMCCC v1.3 SVE hint. A caller sets it to
+/// say its SVE state (the upper bits of the vector registers, the predicate
+/// registers) need not be preserved; it is not part of the function's
+/// identity, so a callee clears it before matching the ID (Hafnium's SMC
+/// handler does, as SMCCC v1.3 asks).
+pub const SVE_HINT: u32 = 1 << 16;
 /// Bits `[15:0]` of a function ID: the function number.
 pub const FUNCTION_NUMBER_MASK: u32 = 0xFFFF;
 /// First function number SMCCC gives FF-A.
@@ -53,6 +59,19 @@ pub const fn in_ffa_range(function_id: u32) -> bool {
         && function_id & OWNER_MASK == OWNER_STANDARD_SECURE_SERVICE
         && number >= FFA_FIRST_FUNCTION_NUMBER
         && number <= FFA_LAST_FUNCTION_NUMBER
+}
+
+/// `function_id` (w0) without the SMCCC v1.3 SVE hint ([`SVE_HINT`]): the
+/// identifier to match on.
+///
+/// ```
+/// use ffa_abi::function::{self, without_sve_hint};
+///
+/// assert_eq!(without_sve_hint(0x8401_0063), function::FFA_VERSION);
+/// assert_eq!(without_sve_hint(0x8402_0063), 0x8402_0063); // other bits stay
+/// ```
+pub const fn without_sve_hint(function_id: u32) -> u32 {
+    function_id & !SVE_HINT
 }
 
 /// The register width a call uses.

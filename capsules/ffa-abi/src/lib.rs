@@ -8,7 +8,9 @@
 //! - [`version`]: the `major << 16 | minor` version word;
 //! - [`partition`]: endpoint IDs;
 //! - [`uuid`]: UUIDs in their register and memory encodings;
-//! - [`reply`]: reply classification, the first reading of every reply.
+//! - [`reply`]: reply classification, the first reading of every reply;
+//! - [`memory_check`]: the direct-request protocol of the project's test
+//!   partitions (echo, and the memory check), with its byte patterns.
 //!
 //! ```
 //! use ffa_abi::{FunctionId, Status, Version};
@@ -25,6 +27,7 @@
 extern crate std;
 
 pub mod function;
+pub mod memory_check;
 pub mod partition;
 pub mod reply;
 pub mod status;

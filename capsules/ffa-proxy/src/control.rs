@@ -74,9 +74,7 @@ const REASON_MONITOR_ERROR: u64 = 2;
 const REASON_UNEXPECTED_REPLY: u64 = 3;
 const REASON_INCOMPATIBLE_VERSION: u64 = 4;
 const REASON_VERSION_REFUSED: u64 = 5;
-const REASON_UNEXPECTED_ENDPOINT_ID: u64 = 6;
-const REASON_UNSUPPORTED_GRANULE: u64 = 7;
-const REASON_MAILBOX_TOO_LARGE: u64 = 8;
+const REASON_VERSION_ALREADY_FIXED: u64 = 6;
 
 /// Why status registers could not be decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -115,15 +113,7 @@ pub fn encode_status(status: &FinalisationStatus) -> StatusRegisters {
                     (REASON_INCOMPATIBLE_VERSION, u64::from(version.raw()))
                 }
                 FailureReason::VersionRefused => (REASON_VERSION_REFUSED, 0),
-                FailureReason::UnexpectedEndpointId(id) => {
-                    (REASON_UNEXPECTED_ENDPOINT_ID, u64::from(id))
-                }
-                FailureReason::UnsupportedGranule(granule) => {
-                    (REASON_UNSUPPORTED_GRANULE, u64::from(granule))
-                }
-                FailureReason::MailboxTooLarge { maximum_pages } => {
-                    (REASON_MAILBOX_TOO_LARGE, u64::from(maximum_pages))
-                }
+                FailureReason::VersionAlreadyFixed => (REASON_VERSION_ALREADY_FIXED, 0),
             };
             registers[4] = reason;
             registers[5] = detail;
@@ -175,13 +165,7 @@ pub fn decode_status(registers: &[u64]) -> Result<FinalisationStatus, DecodeErro
                 REASON_UNEXPECTED_REPLY => FailureReason::UnexpectedReply(narrow(detail)?),
                 REASON_INCOMPATIBLE_VERSION => FailureReason::IncompatibleVersion(version(detail)?),
                 REASON_VERSION_REFUSED => FailureReason::VersionRefused,
-                REASON_UNEXPECTED_ENDPOINT_ID => FailureReason::UnexpectedEndpointId(
-                    u16::try_from(detail).map_err(|_| DecodeError::Malformed)?,
-                ),
-                REASON_UNSUPPORTED_GRANULE => FailureReason::UnsupportedGranule(narrow(detail)?),
-                REASON_MAILBOX_TOO_LARGE => FailureReason::MailboxTooLarge {
-                    maximum_pages: u16::try_from(detail).map_err(|_| DecodeError::Malformed)?,
-                },
+                REASON_VERSION_ALREADY_FIXED => FailureReason::VersionAlreadyFixed,
                 _ => return Err(DecodeError::Malformed),
             };
             Ok(FinalisationStatus::Failed(FinalisationError {
@@ -288,14 +272,12 @@ mod tests {
             FailureReason::UnexpectedReply(0x8400_0061),
             FailureReason::IncompatibleVersion(Version::new(2, 0)),
             FailureReason::VersionRefused,
-            FailureReason::UnexpectedEndpointId(0x8001),
-            FailureReason::UnsupportedGranule(2),
-            FailureReason::MailboxTooLarge { maximum_pages: 0 },
+            FailureReason::VersionAlreadyFixed,
         ];
         let mut statuses = std::vec![
             FinalisationStatus::NotStarted,
             FinalisationStatus::InProgress {
-                next: FinalisationStep::RxTxMap,
+                next: FinalisationStep::OpenCheck,
                 attempts: 3
             },
             FinalisationStatus::Finalised { version: None },
@@ -305,7 +287,7 @@ mod tests {
         ];
         for (index, reason) in reasons.into_iter().enumerate() {
             statuses.push(FinalisationStatus::Failed(FinalisationError {
-                step: FinalisationStep::from_number(index as u8 % 5 + 1).unwrap(),
+                step: FinalisationStep::from_number(index as u8 % 4 + 1).unwrap(),
                 reason,
                 attempts: 1,
             }));
@@ -330,7 +312,7 @@ mod tests {
             Err(DecodeError::Malformed)
         );
         assert_eq!(
-            decode_status(&[0, 1, 6, 0, 0, 0, 0]),
+            decode_status(&[0, 1, 5, 0, 0, 0, 0]),
             Err(DecodeError::Malformed)
         );
         assert_eq!(

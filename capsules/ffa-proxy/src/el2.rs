@@ -2,10 +2,12 @@
 //! runtime calls for every `HVC` of the kernel and every trapped `SMC`.
 //!
 //! - `HVC #0` is the control interface ([`crate::control`]): the
-//!   query, start finalisation (with the layout the kernel names plus the
-//!   memory EL2 owns: the runtime's [`El2Services::el2_memory`] and this
-//!   handler's own state), one finalisation step (and, the first time the
-//!   proxy is finalised, [`El2Services::trap_host_smcs`]), and the status.
+//!   query, start finalisation (with the host memory and carve-out the
+//!   kernel names, and the memory EL2 owns, which the kernel does not get
+//!   to name: the runtime's [`El2Services::el2_memory`], EL2's whole image
+//!   from the linker script, and this handler's own state), one
+//!   finalisation step (and, the first time the proxy is finalised,
+//!   [`El2Services::trap_host_smcs`]), and the status.
 //!   Any other HVC, or an HVC immediate other than 0, gets x0 = -1.
 //! - A trapped `SMC #0` goes to [`Proxy::handle_host_call`]; refusals and
 //!   the calls handled at EL2 are logged (`el2 proxy: ...`). An SMC
@@ -17,7 +19,7 @@
 //! ```
 //! use capsule_ffa_proxy::control;
 //! use capsule_ffa_proxy::el2::El2Proxy;
-//! use kernel::hil::hypervisor::{El2Services, HostCallHandler, HostEntry, MemoryRange};
+//! use kernel::hil::hypervisor::{El2Memory, El2Services, HostCallHandler};
 //! use kernel::hil::smccc::SmcccRegisters;
 //! use kernel::ErrorCode;
 //!
@@ -31,8 +33,8 @@
 //!         Err(ErrorCode::INVAL)
 //!     }
 //!     fn trap_host_smcs(&mut self) {}
-//!     fn el2_memory(&self) -> MemoryRange {
-//!         MemoryRange::EMPTY
+//!     fn el2_memory(&self) -> El2Memory {
+//!         El2Memory::EMPTY
 //!     }
 //! }
 //!
@@ -51,6 +53,7 @@ use crate::memory::ProxyLayout;
 use crate::proxy::{Disposition, Handled, Proxy, StartError};
 use crate::psci_relay::{PsciRelay, RelayOutcome};
 use crate::{Registers, REGISTER_COUNT};
+use ffa_abi::ReplyKind;
 
 /// The EL2 FF-A proxy, as the EL2 runtime's handler.
 #[derive(Debug, Default)]
@@ -82,10 +85,16 @@ impl El2Proxy {
     }
 
     fn start_finalisation(&mut self, call: &Registers, el2: &mut dyn El2Services) -> u64 {
+        let Some(el2_memory) = el2.el2_memory().with(self.own_memory()) else {
+            defmt::error!(
+                "el2: proxy finalisation refused: no room to record the proxy's own memory"
+            );
+            return control::INVALID_PARAMETER;
+        };
         let layout = ProxyLayout::with_mailbox_in(
             MemoryRange::new(call[1], call[2]),
             MemoryRange::new(call[3], call[4]),
-            [el2.el2_memory(), self.own_memory()],
+            el2_memory,
         );
         match self.proxy.start_finalisation(layout) {
             Ok(()) => {
@@ -97,6 +106,13 @@ impl El2Proxy {
                     layout.host_memory.base,
                     layout.host_memory.size
                 );
+                for range in layout.el2.ranges() {
+                    defmt::info!(
+                        "el2: EL2 owns {=u64:#x}+{=u64:#x}: never a host buffer",
+                        range.base,
+                        range.size
+                    );
+                }
                 control::SUCCESS
             }
             Err(StartError::AlreadyStarted) => control::NOT_REQUIRED,
@@ -152,7 +168,7 @@ impl HostCallHandler for El2Proxy {
         call: &SmcccRegisters,
         el2: &mut dyn El2Services,
     ) -> SmcccRegisters {
-        let function_id = call.x[0] as u32;
+        let function_id = function::without_sve_hint(call.x[0] as u32);
         if immediate != 0 {
             defmt::warn!(
                 "el2 proxy: SMC #{=u16} ({=str}) refused: SMCCC calls use SMC #0",
@@ -164,8 +180,8 @@ impl HostCallHandler for El2Proxy {
             return reply;
         }
         if PsciRelay::handles(function_id) {
-            let host_memory = self.proxy.layout().host_memory;
-            let (reply, outcome) = self.relay.cpu_on(call, host_memory, el2);
+            let layout = *self.proxy.layout();
+            let (reply, outcome) = self.relay.cpu_on(call, &layout, el2);
             match outcome {
                 RelayOutcome::Relayed { core, entry } => defmt::info!(
                     "el2 proxy: CPU_ON relayed: core {=usize} starts at EL2, then the host at {=u64:#x}",
@@ -180,16 +196,26 @@ impl HostCallHandler for El2Proxy {
         registers.copy_from_slice(&call.x);
         let outcome = self.proxy.handle_host_call(&registers, el2);
         match outcome.disposition {
-            Disposition::Refused(refusal) => defmt::warn!(
-                "el2 proxy: {=str} from the host refused with {=str}: {}",
-                function::name(function_id),
-                refusal.error().name(),
-                refusal
-            ),
+            Disposition::Refused(refusal) => {
+                defmt::warn!(
+                    "el2 proxy: {=str} from the host refused with {=str}: {}",
+                    function::name(function_id),
+                    refusal.error().name(),
+                    refusal
+                );
+                if let Some(explanation) = refusal.explanation() {
+                    defmt::warn!("el2 proxy: {=str}", explanation);
+                }
+            }
+            Disposition::Handled(
+                handled @ Handled::HostBuffersForgotten {
+                    monitor: ReplyKind::Error(_) | ReplyKind::NotSupported,
+                },
+            ) => defmt::warn!("el2 proxy: {}", handled),
             Disposition::Handled(
                 handled @ (Handled::VersionNegotiated { .. }
                 | Handled::HostBuffersRecorded(_)
-                | Handled::HostBuffersForgotten
+                | Handled::HostBuffersForgotten { .. }
                 | Handled::PartitionInfoCopied { .. }),
             ) => defmt::info!("el2 proxy: {}", handled),
             Disposition::Handled(handled) => defmt::debug!("el2 proxy: {}", handled),

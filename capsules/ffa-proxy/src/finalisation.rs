@@ -1,67 +1,77 @@
 //! Finalisation: the steps that turn a pass-through EL2 into the FF-A proxy.
 //!
 //! Until it is finalised the proxy traps nothing: the host's SMCs go straight
-//! to the monitor. Finalisation then runs five steps, one per kernel request
-//! (one HVC each), so the kernel can spread it over main-loop turns:
+//! to the monitor. Finalisation negotiates the version and nothing else, as
+//! pKVM does at `hyp_ffa_init`: every other FF-A call fixes the caller's
+//! version at an SPMC that follows the specification (Hafnium refuses "to
+//! change FF-A version after other FF-A calls have been made"), and endpoint
+//! 0's version must stay open for the host's own `FFA_VERSION`, which may
+//! ask for an older one. `FFA_ID_GET` and `FFA_FEATURES` come when the host's
+//! version is settled, and the proxy's RX/TX pair is mapped when the host
+//! maps its own (see [`crate::proxy`]). One step per kernel request (one HVC
+//! each), so the kernel can spread it over main-loop turns:
 //!
 //! 1. `FFA_VERSION(v1.2)`: the monitor's version must have major 1; the
 //!    proxy uses min(v1.2, monitor). `NOT_SUPPORTED` means either no FF-A at
 //!    all or a monitor that refuses v1.2; step 2 tells them apart.
-//! 2. `FFA_ID_GET`: must answer 0, the ID the proxy shares with the host.
-//!    (If step 1 answered `NOT_SUPPORTED` and this one does too, the monitor
-//!    has no FF-A: the proxy finalises without it and answers every FF-A call
-//!    `NOT_SUPPORTED`, as the monitor would.)
-//! 3. `FFA_FEATURES(FFA_RXTX_MAP_64)`: the minimum buffer granule must be
-//!    4 KiB, and (v1.2) the maximum buffer size must fit the mailbox.
-//! 4. `FFA_RXTX_MAP_64` of the proxy's own mailbox. From now on the monitor
-//!    writes partition information into the proxy's RX buffer, never into the
-//!    host's. If an FF-A client already mapped its own pair (it ran before
-//!    finalisation), the monitor answers `DENIED` here.
-//! 5. Trap the host's SMCs (`HCR_EL2.TSC`): the runtime does this when
+//! 2. Only after a `NOT_SUPPORTED`: `FFA_ID_GET`. If it answers
+//!    `NOT_SUPPORTED` too, the monitor has no FF-A: the proxy finalises
+//!    without it (step 4) and answers every FF-A call `NOT_SUPPORTED`, as
+//!    the monitor would. Anything else: FF-A is there and refused v1.2 (an
+//!    FF-A client fixed another version before the proxy was finalised).
+//! 3. `FFA_VERSION(v1.0)`: is endpoint 0's version still open? An SPMC that
+//!    fixes the version at the first other call refuses a different one
+//!    afterwards; if it refuses v1.0 having accepted v1.2, an FF-A client
+//!    has already made FF-A calls as endpoint 0 before the proxy (the order
+//!    the [Linux FF-A/pKVM readiness patch](https://lore.kernel.org/all/20260505095409.1948371-3-yeoreum.yun@arm.com/)
+//!    fixes): it owns the version and maybe an RX/TX pair at the monitor,
+//!    and the proxy cannot mediate it, so finalisation fails. (SPMCs that
+//!    never fix the version, TF-A's EL3 SPMC and OP-TEE, accept it; the
+//!    host's negotiation sets the version again.)
+//! 4. Trap the host's SMCs (`HCR_EL2.TSC`): the runtime does this when
 //!    [`FinalisationStatus::Finalised`] comes back.
 //!
 //! `BUSY`, `RETRY` and `NOT_READY` repeat the step at the next request, up
 //! to [`MAXIMUM_ATTEMPTS`] times; any other error fails finalisation for
 //! good, with the step and the monitor's answer in the [`FinalisationError`].
 
-use crate::function::{FFA_FEATURES, FFA_ID_GET, FFA_RXTX_MAP_64, FFA_VERSION};
-use crate::memory::Mailbox;
+use crate::function::{FFA_ID_GET, FFA_VERSION};
 use crate::reply;
 use crate::version::PROXY_HIGHEST;
 use crate::Registers;
-use ffa_abi::{PartitionId, ReplyKind, Status, Version};
+use ffa_abi::{ReplyKind, Status, Version};
 
 /// How many times a step is tried while the monitor answers `BUSY`,
 /// `RETRY` or `NOT_READY`.
 pub const MAXIMUM_ATTEMPTS: u8 = 8;
 
+/// The version step 3 asks for to see whether endpoint 0's version is still open.
+pub const OPEN_CHECK_VERSION: Version = Version::V1_0;
+
 /// A step of finalisation, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FinalisationStep {
-    /// 1: `FFA_VERSION`.
+    /// 1: `FFA_VERSION(v1.2)`.
     Version,
-    /// 2: `FFA_ID_GET`.
-    IdGet,
-    /// 3: `FFA_FEATURES(FFA_RXTX_MAP_64)`.
-    RxTxFeatures,
-    /// 4: `FFA_RXTX_MAP_64` of the proxy's mailbox.
-    RxTxMap,
-    /// 5: trap the host's SMCs.
+    /// 2: `FFA_ID_GET`, only after step 1 answered `NOT_SUPPORTED`.
+    AbsenceCheck,
+    /// 3: `FFA_VERSION(v1.0)`: endpoint 0's version is still open.
+    OpenCheck,
+    /// 4: trap the host's SMCs.
     SmcTrap,
 }
 
 impl FinalisationStep {
     /// Number of steps.
-    pub const COUNT: u8 = 5;
+    pub const COUNT: u8 = 4;
 
     /// The step's number, 1 to [`FinalisationStep::COUNT`].
     pub const fn number(self) -> u8 {
         match self {
             FinalisationStep::Version => 1,
-            FinalisationStep::IdGet => 2,
-            FinalisationStep::RxTxFeatures => 3,
-            FinalisationStep::RxTxMap => 4,
-            FinalisationStep::SmcTrap => 5,
+            FinalisationStep::AbsenceCheck => 2,
+            FinalisationStep::OpenCheck => 3,
+            FinalisationStep::SmcTrap => 4,
         }
     }
 
@@ -69,10 +79,9 @@ impl FinalisationStep {
     pub const fn from_number(number: u8) -> Option<FinalisationStep> {
         match number {
             1 => Some(FinalisationStep::Version),
-            2 => Some(FinalisationStep::IdGet),
-            3 => Some(FinalisationStep::RxTxFeatures),
-            4 => Some(FinalisationStep::RxTxMap),
-            5 => Some(FinalisationStep::SmcTrap),
+            2 => Some(FinalisationStep::AbsenceCheck),
+            3 => Some(FinalisationStep::OpenCheck),
+            4 => Some(FinalisationStep::SmcTrap),
             _ => None,
         }
     }
@@ -81,9 +90,10 @@ impl FinalisationStep {
     pub const fn description(self) -> &'static str {
         match self {
             FinalisationStep::Version => "FFA_VERSION negotiation with the monitor",
-            FinalisationStep::IdGet => "FFA_ID_GET check",
-            FinalisationStep::RxTxFeatures => "FFA_FEATURES(FFA_RXTX_MAP_64) granule check",
-            FinalisationStep::RxTxMap => "FFA_RXTX_MAP_64 of the proxy's own RX/TX pair",
+            FinalisationStep::AbsenceCheck => "FFA_ID_GET: is FF-A there at all?",
+            FinalisationStep::OpenCheck => {
+                "FFA_VERSION(v1.0): endpoint 0's version is still open (no FF-A client came first)"
+            }
             FinalisationStep::SmcTrap => "trapping of the host's SMCs (HCR_EL2.TSC)",
         }
     }
@@ -114,16 +124,9 @@ pub enum FailureReason {
     IncompatibleVersion(Version),
     /// `FFA_VERSION(v1.2)` was refused although the monitor implements FF-A.
     VersionRefused,
-    /// `FFA_ID_GET` answered an ID other than 0.
-    UnexpectedEndpointId(u16),
-    /// `FFA_FEATURES(FFA_RXTX_MAP_64)` asks for buffers of this granule
-    /// (w2\[1:0\]: 1 = 64 KiB, 2 = 16 KiB, 3 = reserved); the proxy has 4 KiB.
-    UnsupportedGranule(u32),
-    /// The monitor maps at most this many pages, fewer than the mailbox has.
-    MailboxTooLarge {
-        /// w2\[31:16\] of the `FFA_FEATURES` reply.
-        maximum_pages: u16,
-    },
+    /// `FFA_VERSION(v1.0)` was refused after v1.2 was accepted: endpoint 0's
+    /// version is fixed already.
+    VersionAlreadyFixed,
 }
 
 impl defmt::Format for FailureReason {
@@ -154,18 +157,11 @@ impl defmt::Format for FailureReason {
                 "the monitor refused FFA_VERSION({}) but answers other FF-A calls",
                 PROXY_HIGHEST
             ),
-            FailureReason::UnexpectedEndpointId(id) => {
-                defmt::write!(formatter, "FFA_ID_GET answered {=u16:#06x}, not 0", *id)
-            }
-            FailureReason::UnsupportedGranule(granule) => defmt::write!(
+            FailureReason::VersionAlreadyFixed => defmt::write!(
                 formatter,
-                "the monitor needs RX/TX granule {=u32} (not 4 KiB)",
-                *granule
-            ),
-            FailureReason::MailboxTooLarge { maximum_pages } => defmt::write!(
-                formatter,
-                "the monitor maps at most {=u16} pages per buffer",
-                *maximum_pages
+                "the monitor accepted FFA_VERSION({}) but refused FFA_VERSION({}): endpoint 0's version is fixed",
+                PROXY_HIGHEST,
+                OPEN_CHECK_VERSION
             ),
         }
     }
@@ -185,27 +181,21 @@ pub struct FinalisationError {
 impl FinalisationError {
     /// The likely cause, in words, for the log.
     pub fn explanation(&self) -> &'static str {
-        match (self.step, self.reason) {
-            (FinalisationStep::RxTxMap, FailureReason::MonitorError(Status::Denied)) => {
-                "the monitor already holds an RX/TX pair for endpoint 0, which the proxy shares \
-                 with the host: an FF-A client mapped its own buffers before the proxy was \
-                 finalised (the FF-A root must wait for proxy finalisation)"
+        match self.reason {
+            FailureReason::VersionAlreadyFixed => {
+                "an FF-A client already made FF-A calls as endpoint 0 before the proxy was \
+                 finalised (they fixed the version at the monitor, and may have mapped its own \
+                 RX/TX pair there), so the proxy cannot mediate it: the FF-A root must wait for \
+                 proxy finalisation"
             }
-            (FinalisationStep::Version, FailureReason::VersionRefused) => {
-                "an FF-A client probably negotiated another version with the monitor before the \
-                 proxy was finalised (the FF-A root must wait for proxy finalisation)"
+            FailureReason::VersionRefused => {
+                "an FF-A client probably fixed another version at the monitor before the proxy \
+                 was finalised (the FF-A root must wait for proxy finalisation)"
             }
-            (_, FailureReason::MonitorError(error)) if error.is_transient() => {
+            FailureReason::MonitorError(error) if error.is_transient() => {
                 "the monitor stayed busy or not ready for every attempt"
             }
-            (_, FailureReason::IncompatibleVersion(_)) => "the proxy speaks FF-A v1.x only",
-            (_, FailureReason::UnexpectedEndpointId(_)) => {
-                "the non-secure physical FF-A instance must have ID 0, which the proxy shares \
-                 with the host"
-            }
-            (_, FailureReason::UnsupportedGranule(_) | FailureReason::MailboxTooLarge { .. }) => {
-                "the proxy's mailbox is one 4 KiB page per buffer"
-            }
+            FailureReason::IncompatibleVersion(_) => "the proxy speaks FF-A v1.x only",
             _ => "the monitor does not offer what the proxy needs",
         }
     }
@@ -237,8 +227,8 @@ pub enum FinalisationStatus {
     },
     /// Done: the host's SMCs are trapped and mediated.
     Finalised {
-        /// The FF-A version the proxy uses with the monitor and offers the
-        /// host; `None` if the monitor has no FF-A (every FF-A call of the
+        /// The FF-A version the proxy offers the host at most (min(v1.2,
+        /// monitor)); `None` if the monitor has no FF-A (every FF-A call of the
         /// host is then answered `NOT_SUPPORTED`).
         version: Option<Version>,
     },
@@ -274,7 +264,7 @@ impl defmt::Format for FinalisationStatus {
 pub(crate) enum MonitorVersion {
     /// Not asked yet.
     Unknown,
-    /// Negotiated: the version the proxy uses.
+    /// Negotiated: the version the proxy offers.
     Negotiated(Version),
     /// `FFA_VERSION` answered `NOT_SUPPORTED`: no FF-A, or a refusal.
     NotSupported,
@@ -319,24 +309,11 @@ enum Verdict {
     Fail(FailureReason),
 }
 
-/// Turns a reply that should be `FFA_SUCCESS` into a verdict-to-be.
-fn success_or(reply: &Registers) -> Result<(), Verdict> {
-    match reply::kind(reply) {
-        ReplyKind::Success(_) => Ok(()),
-        ReplyKind::Error(error) if error.is_transient() => Err(Verdict::Transient(error)),
-        ReplyKind::Error(error) => Err(Verdict::Fail(FailureReason::MonitorError(error))),
-        ReplyKind::NotSupported => Err(Verdict::Fail(FailureReason::NotSupported)),
-        ReplyKind::Function(_) | ReplyKind::Value(_) => Err(Verdict::Fail(
-            FailureReason::UnexpectedReply(reply[0] as u32),
-        )),
-    }
-}
-
 fn version_step(monitor: &mut dyn FnMut(&Registers) -> Registers) -> Verdict {
     let reply = monitor(&reply::call(FFA_VERSION, &[u64::from(PROXY_HIGHEST.raw())]));
     match reply::kind(&reply) {
         ReplyKind::NotSupported => {
-            Verdict::Advance(FinalisationStep::IdGet, MonitorVersion::NotSupported)
+            Verdict::Advance(FinalisationStep::AbsenceCheck, MonitorVersion::NotSupported)
         }
         ReplyKind::Error(error) if error.is_transient() => Verdict::Transient(error),
         ReplyKind::Error(error) => Verdict::Fail(FailureReason::MonitorError(error)),
@@ -345,7 +322,7 @@ fn version_step(monitor: &mut dyn FnMut(&Registers) -> Registers) -> Verdict {
         }
         ReplyKind::Value(value) => match Version::from_raw(value).ok() {
             Some(version) if version.is_compatible() => Verdict::Advance(
-                FinalisationStep::IdGet,
+                FinalisationStep::OpenCheck,
                 MonitorVersion::Negotiated(version.min(PROXY_HIGHEST)),
             ),
             Some(version) => Verdict::Fail(FailureReason::IncompatibleVersion(version)),
@@ -354,83 +331,48 @@ fn version_step(monitor: &mut dyn FnMut(&Registers) -> Registers) -> Verdict {
     }
 }
 
-fn id_get_step(
+fn absence_check_step(
     version: MonitorVersion,
     monitor: &mut dyn FnMut(&Registers) -> Registers,
 ) -> Verdict {
     let reply = monitor(&reply::call(FFA_ID_GET, &[]));
-    if version == MonitorVersion::NotSupported {
-        // No FF-A at all, or FF-A that refused our version?
-        return match reply::kind(&reply) {
-            ReplyKind::NotSupported | ReplyKind::Error(Status::NotSupported) => {
-                Verdict::Advance(FinalisationStep::SmcTrap, version)
-            }
-            _ => Verdict::Fail(FailureReason::VersionRefused),
-        };
+    match reply::kind(&reply) {
+        ReplyKind::NotSupported | ReplyKind::Error(Status::NotSupported) => {
+            Verdict::Advance(FinalisationStep::SmcTrap, version)
+        }
+        ReplyKind::Error(error) if error.is_transient() => Verdict::Transient(error),
+        _ => Verdict::Fail(FailureReason::VersionRefused),
     }
-    if let Err(verdict) = success_or(&reply) {
-        return verdict;
-    }
-    let id = reply[2] as u16;
-    if id != PartitionId::NORMAL_WORLD.raw() {
-        return Verdict::Fail(FailureReason::UnexpectedEndpointId(id));
-    }
-    Verdict::Advance(FinalisationStep::RxTxFeatures, version)
 }
 
-fn features_step(
+fn open_check_step(
     version: MonitorVersion,
-    mailbox: &Mailbox,
-    monitor: &mut dyn FnMut(&Registers) -> Registers,
-) -> Verdict {
-    let reply = monitor(&reply::call(FFA_FEATURES, &[u64::from(FFA_RXTX_MAP_64)]));
-    if let Err(verdict) = success_or(&reply) {
-        return verdict;
-    }
-    let properties = reply[2] as u32;
-    let granule = properties & 0b11;
-    if granule != 0 {
-        return Verdict::Fail(FailureReason::UnsupportedGranule(granule));
-    }
-    let maximum_pages = (properties >> 16) as u16;
-    let reports_maximum =
-        matches!(version, MonitorVersion::Negotiated(version) if version >= Version::V1_2);
-    if reports_maximum && maximum_pages != 0 && u32::from(maximum_pages) < mailbox.page_count {
-        return Verdict::Fail(FailureReason::MailboxTooLarge { maximum_pages });
-    }
-    Verdict::Advance(FinalisationStep::RxTxMap, version)
-}
-
-fn map_step(
-    version: MonitorVersion,
-    mailbox: &Mailbox,
     monitor: &mut dyn FnMut(&Registers) -> Registers,
 ) -> Verdict {
     let reply = monitor(&reply::call(
-        FFA_RXTX_MAP_64,
-        &[
-            mailbox.transmit,
-            mailbox.receive,
-            u64::from(mailbox.page_count),
-        ],
+        FFA_VERSION,
+        &[u64::from(OPEN_CHECK_VERSION.raw())],
     ));
-    if let Err(verdict) = success_or(&reply) {
-        return verdict;
+    match reply::kind(&reply) {
+        ReplyKind::Value(value) if Version::from_raw(value).is_ok_and(Version::is_compatible) => {
+            Verdict::Advance(FinalisationStep::SmcTrap, version)
+        }
+        ReplyKind::NotSupported => Verdict::Fail(FailureReason::VersionAlreadyFixed),
+        ReplyKind::Error(error) if error.is_transient() => Verdict::Transient(error),
+        ReplyKind::Error(error) => Verdict::Fail(FailureReason::MonitorError(error)),
+        _ => Verdict::Fail(FailureReason::UnexpectedReply(reply[0] as u32)),
     }
-    Verdict::Advance(FinalisationStep::SmcTrap, version)
 }
 
 /// Performs `progress.next`, making at most one call to `monitor`.
 pub(crate) fn run_step(
     progress: Progress,
-    mailbox: &Mailbox,
     monitor: &mut dyn FnMut(&Registers) -> Registers,
 ) -> StepResult {
     let verdict = match progress.next {
         FinalisationStep::Version => version_step(monitor),
-        FinalisationStep::IdGet => id_get_step(progress.version, monitor),
-        FinalisationStep::RxTxFeatures => features_step(progress.version, mailbox, monitor),
-        FinalisationStep::RxTxMap => map_step(progress.version, mailbox, monitor),
+        FinalisationStep::AbsenceCheck => absence_check_step(progress.version, monitor),
+        FinalisationStep::OpenCheck => open_check_step(progress.version, monitor),
         FinalisationStep::SmcTrap => Verdict::Finalised(match progress.version {
             MonitorVersion::Negotiated(version) => Some(version),
             MonitorVersion::Unknown | MonitorVersion::NotSupported => None,
@@ -473,12 +415,6 @@ mod tests {
     use crate::REGISTER_COUNT;
     use std::vec::Vec;
 
-    const MAILBOX: Mailbox = Mailbox {
-        transmit: 0x5fe0_0000,
-        receive: 0x5fe0_1000,
-        page_count: 1,
-    };
-
     fn registers(values: &[u64]) -> Registers {
         let mut registers = [0u64; REGISTER_COUNT];
         registers[..values.len()].copy_from_slice(values);
@@ -506,7 +442,7 @@ mod tests {
         };
         let mut progress = Progress::START;
         for _ in 0..64 {
-            match run_step(progress, &MAILBOX, &mut monitor) {
+            match run_step(progress, &mut monitor) {
                 StepResult::Continue(next) => progress = next,
                 end => return (end, calls),
             }
@@ -521,18 +457,13 @@ mod tests {
             assert_eq!(step.number(), number);
         }
         assert_eq!(FinalisationStep::from_number(0), None);
-        assert_eq!(FinalisationStep::from_number(6), None);
+        assert_eq!(FinalisationStep::from_number(5), None);
         assert!(FinalisationStep::Version < FinalisationStep::SmcTrap);
     }
 
     #[test]
-    fn a_healthy_monitor_finalises_in_five_steps_with_one_call_each() {
-        let (result, calls) = run(&[
-            registers(&[0x0001_0002]),
-            success(0),
-            success(16 << 16),
-            success(0),
-        ]);
+    fn a_healthy_monitor_is_asked_for_versions_only() {
+        let (result, calls) = run(&[registers(&[0x0001_0002]), registers(&[0x0001_0002])]);
         assert_eq!(
             result,
             StepResult::Finalised {
@@ -540,34 +471,17 @@ mod tests {
             }
         );
         let functions: Vec<u32> = calls.iter().map(|call| call[0] as u32).collect();
-        assert_eq!(
-            functions,
-            [FFA_VERSION, FFA_ID_GET, FFA_FEATURES, FFA_RXTX_MAP_64]
-        );
+        assert_eq!(functions, [FFA_VERSION, FFA_VERSION]);
         assert_eq!(calls[0][1], 0x0001_0002);
-        assert_eq!(calls[2][1], u64::from(FFA_RXTX_MAP_64));
-        assert_eq!(&calls[3][1..4], &[0x5fe0_0000, 0x5fe0_1000, 1]);
+        assert_eq!(calls[1][1], 0x0001_0000, "the open check asks for v1.0");
     }
 
     #[test]
-    fn an_older_monitor_sets_the_version() {
+    fn only_w0_of_a_version_answer_is_read() {
+        // SMC32 results: the upper half of x0 is not part of the answer.
         let (result, _) = run(&[
-            registers(&[0x0001_0000]),
-            success(0),
-            success(0),
-            success(0),
-        ]);
-        assert_eq!(
-            result,
-            StepResult::Finalised {
-                version: Some(Version::V1_0)
-            }
-        );
-        let (result, _) = run(&[
-            registers(&[0x0001_0005]),
-            success(0),
-            success(0),
-            success(0),
+            registers(&[0xFFFF_FFFF_0001_0002]),
+            registers(&[0xDEAD_0000_0001_0002]),
         ]);
         assert_eq!(
             result,
@@ -575,6 +489,31 @@ mod tests {
                 version: Some(Version::V1_2)
             }
         );
+        // A 32-bit -1 (TF-A's SPMD casts its answer to 32 bits) is NOT_SUPPORTED.
+        let (result, _) = run(&[
+            registers(&[0x0001_0002]),
+            registers(&[0x0000_0000_FFFF_FFFF]),
+        ]);
+        assert!(matches!(
+            result,
+            StepResult::Failed(FinalisationError {
+                reason: FailureReason::VersionAlreadyFixed,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn an_older_or_newer_monitor_sets_the_version() {
+        for (answer, expected) in [(0x0001_0000, Version::V1_0), (0x0001_0005, Version::V1_2)] {
+            let (result, _) = run(&[registers(&[answer]), registers(&[answer])]);
+            assert_eq!(
+                result,
+                StepResult::Finalised {
+                    version: Some(expected)
+                }
+            );
+        }
     }
 
     #[test]
@@ -582,6 +521,7 @@ mod tests {
         let (result, calls) = run(&[registers(&[u64::MAX]), registers(&[u64::MAX])]);
         assert_eq!(result, StepResult::Finalised { version: None });
         assert_eq!(calls.len(), 2);
+        assert_eq!(calls[1][0] as u32, FFA_ID_GET);
     }
 
     #[test]
@@ -598,18 +538,13 @@ mod tests {
     }
 
     #[test]
-    fn an_early_client_makes_the_mailbox_map_fail_with_denied() {
-        let (result, _) = run(&[
-            registers(&[0x0001_0002]),
-            success(0),
-            success(0),
-            error(Status::Denied),
-        ]);
+    fn an_early_client_that_fixed_the_version_fails_the_open_check() {
+        let (result, _) = run(&[registers(&[0x0001_0002]), registers(&[u64::MAX])]);
         let StepResult::Failed(failure) = result else {
             panic!("expected a failure, got {result:?}");
         };
-        assert_eq!(failure.step, FinalisationStep::RxTxMap);
-        assert_eq!(failure.reason, FailureReason::MonitorError(Status::Denied));
+        assert_eq!(failure.step, FinalisationStep::OpenCheck);
+        assert_eq!(failure.reason, FailureReason::VersionAlreadyFixed);
         assert!(failure
             .explanation()
             .contains("before the proxy was finalised"));
@@ -618,12 +553,7 @@ mod tests {
     #[test]
     fn busy_and_not_ready_are_retried_a_bounded_number_of_times() {
         let mut replies = std::vec![error(Status::NotReady), error(Status::Busy)];
-        replies.extend([
-            registers(&[0x0001_0001]),
-            success(0),
-            success(0),
-            success(0),
-        ]);
+        replies.extend([registers(&[0x0001_0001]), registers(&[0x0001_0001])]);
         let (result, calls) = run(&replies);
         assert_eq!(
             result,
@@ -631,7 +561,7 @@ mod tests {
                 version: Some(Version::V1_1)
             }
         );
-        assert_eq!(calls.len(), 6);
+        assert_eq!(calls.len(), 4);
 
         let forever = [error(Status::Busy); MAXIMUM_ATTEMPTS as usize];
         let (result, calls) = run(&forever);
@@ -660,31 +590,6 @@ mod tests {
             )
         );
         assert_eq!(
-            failure(&[registers(&[0x0001_0002]), success(5)]),
-            (
-                FinalisationStep::IdGet,
-                FailureReason::UnexpectedEndpointId(5)
-            )
-        );
-        assert_eq!(
-            failure(&[registers(&[0x0001_0002]), success(0), success(1)]),
-            (
-                FinalisationStep::RxTxFeatures,
-                FailureReason::UnsupportedGranule(1)
-            )
-        );
-        assert_eq!(
-            failure(&[
-                registers(&[0x0001_0002]),
-                success(0),
-                error(Status::NotSupported)
-            ]),
-            (
-                FinalisationStep::RxTxFeatures,
-                FailureReason::MonitorError(Status::NotSupported)
-            )
-        );
-        assert_eq!(
             failure(&[registers(&[0x8400_0061])]),
             (
                 FinalisationStep::Version,
@@ -692,51 +597,18 @@ mod tests {
             )
         );
         assert_eq!(
-            failure(&[registers(&[0x0001_0002]), registers(&[0x1234])]),
+            failure(&[registers(&[0x0001_0002]), error(Status::Denied)]),
             (
-                FinalisationStep::IdGet,
-                FailureReason::UnexpectedReply(0x1234)
+                FinalisationStep::OpenCheck,
+                FailureReason::MonitorError(Status::Denied)
             )
         );
-    }
-
-    #[test]
-    fn the_maximum_page_count_is_checked_only_at_v1_2() {
-        let two_pages = Mailbox {
-            page_count: 2,
-            ..MAILBOX
-        };
-        let run_with = |version: u64| {
-            let mut replies = [
-                registers(&[version]),
-                success(0),
-                success(1 << 16),
-                success(0),
-            ]
-            .into_iter();
-            let mut monitor = |_: &Registers| replies.next().unwrap();
-            let mut progress = Progress::START;
-            loop {
-                match run_step(progress, &two_pages, &mut monitor) {
-                    StepResult::Continue(next) => progress = next,
-                    end => return end,
-                }
-            }
-        };
         assert_eq!(
-            run_with(0x0001_0002),
-            StepResult::Failed(FinalisationError {
-                step: FinalisationStep::RxTxFeatures,
-                reason: FailureReason::MailboxTooLarge { maximum_pages: 1 },
-                attempts: 1,
-            })
-        );
-        // A v1.1 monitor's w2[31:16] is reserved: not read.
-        assert_eq!(
-            run_with(0x0001_0001),
-            StepResult::Finalised {
-                version: Some(Version::V1_1)
-            }
+            failure(&[registers(&[0x0001_0002]), success(0)]),
+            (
+                FinalisationStep::OpenCheck,
+                FailureReason::UnexpectedReply(0x8400_0061)
+            )
         );
     }
 }

@@ -24,9 +24,11 @@
 //! fixes (there, the FF-A driver probed before pKVM's proxy was finalised):
 //! the root does not wait for `proxy-finalised`, and finalisation starts
 //! late, from the entry, after the root (as Linux finalises pKVM at
-//! `device_initcall_sync`, after `ffa_init`). The root's own
-//! `FFA_RXTX_MAP` then reaches the monitor first, and the proxy's fails with
-//! `DENIED`: logged as an error, with the cause, and the entry fails.
+//! `device_initcall_sync`, after `ffa_init`). The root's own calls
+//! (`FFA_VERSION`, `FFA_ID_GET`, ..., its own `FFA_RXTX_MAP`) then reach
+//! the monitor first and fix endpoint 0's version there, so finalisation's
+//! open check (step 3: `FFA_VERSION(v1.0)`) is refused: logged as an error,
+//! with the cause, and the entry fails.
 
 use core::cell::Cell;
 

@@ -6,10 +6,11 @@
 //!   decisions are in [`Proxy`]:
 //!   1. **Finalisation** ([`Proxy::start_finalisation`], then
 //!      [`Proxy::finalise_step`] once per kernel request): negotiate
-//!      `FFA_VERSION` with the monitor, check `FFA_ID_GET`, check the RX/TX
-//!      granule, map the proxy's own RX/TX pair, and finally trap the
-//!      host's SMCs (see [`finalisation`]). One monitor call per step, so
-//!      the kernel can spread finalisation over several main-loop turns.
+//!      `FFA_VERSION` with the monitor and nothing else (other calls would
+//!      fix endpoint 0's version before the host asks for its own), check
+//!      that no FF-A client came first, and trap the host's SMCs (see
+//!      [`finalisation`]). One monitor call per step, so the kernel can
+//!      spread finalisation over several main-loop turns.
 //!   2. **Mediation** ([`Proxy::handle_host_call`]): once finalised, every
 //!      SMC of the host arrives here. FF-A calls are handled at EL2, passed
 //!      through, or refused, as [`function::mediation`] says; anything that
@@ -24,7 +25,7 @@
 //! ```
 //! use capsule_ffa_proxy::memory::ProxyLayout;
 //! use capsule_ffa_proxy::{FinalisationStatus, Proxy};
-//! use kernel::hil::hypervisor::{El2Services, MemoryRange};
+//! use kernel::hil::hypervisor::{El2Memory, El2Services, MemoryRange};
 //! use kernel::hil::smccc::SmcccRegisters;
 //! use kernel::ErrorCode;
 //!
@@ -42,15 +43,15 @@
 //!         Err(ErrorCode::INVAL)
 //!     }
 //!     fn trap_host_smcs(&mut self) {}
-//!     fn el2_memory(&self) -> MemoryRange {
-//!         MemoryRange::EMPTY
+//!     fn el2_memory(&self) -> El2Memory {
+//!         El2Memory::EMPTY
 //!     }
 //! }
 //!
 //! let layout = ProxyLayout::with_mailbox_in(
 //!     MemoryRange::new(0x4000_0000, 0x4000_0000),
 //!     MemoryRange::new(0x5fe0_0000, 0x1_0000),
-//!     [MemoryRange::EMPTY; 2],
+//!     El2Memory::EMPTY,
 //! );
 //! let mut proxy = Proxy::new();
 //! proxy.start_finalisation(layout).unwrap();
@@ -89,7 +90,9 @@ pub mod reply;
 pub mod version;
 
 pub use finalisation::{FailureReason, FinalisationError, FinalisationStatus, FinalisationStep};
-pub use proxy::{Disposition, Handled, HostBuffers, HostCallOutcome, Proxy, Refusal, StartError};
+pub use proxy::{
+    Disposition, Handled, HostBuffers, HostCallOutcome, Proxy, Refusal, SetUpProblem, StartError,
+};
 
 /// Number of registers an SMCCC v1.2 call passes in each direction (x0–x17).
 pub const REGISTER_COUNT: usize = 18;

@@ -2,21 +2,30 @@
 //! what the host may name as a buffer.
 //!
 //! The proxy never dereferences an address itself. It checks, with
-//! [`ProxyLayout`], that every buffer the host names lies in host memory and
-//! outside what the proxy owns (its mailbox, stack, state); then the EL2
-//! runtime performs the copies ([`El2Services::copy`]). Ranges are the
-//! hypervisor HIL's [`MemoryRange`].
+//! [`ProxyLayout`], that every range the host names (its RX/TX buffers, and
+//! later the memory of its transactions) lies in host memory and outside
+//! everything EL2 owns or executes: the proxy's carve-out with its mailbox,
+//! and every range of EL2's image ([`El2Memory`]: vectors, code, read-only
+//! data, data, BSS, stack and the logger state, from the board's linker
+//! script, as the EL2 runtime reports them, never as the host says). Then
+//! the EL2 runtime performs the copies ([`El2Services::copy`]). Ranges are
+//! the hypervisor HIL's [`MemoryRange`].
 //!
 //! [`El2Services::copy`]: kernel::hil::hypervisor::El2Services::copy
 //!
 //! ```
 //! use capsule_ffa_proxy::memory::{BufferProblem, ProxyLayout};
-//! use kernel::hil::hypervisor::MemoryRange;
+//! use kernel::hil::hypervisor::{El2Memory, MemoryRange};
 //!
+//! // EL2's image: its code from 0x6000_0000, its data and stack after it.
+//! let el2 = El2Memory::EMPTY
+//!     .with(MemoryRange::new(0x6000_0000, 0x2_0000))
+//!     .and_then(|el2| el2.with(MemoryRange::new(0x6002_0000, 0x5000)))
+//!     .unwrap();
 //! let layout = ProxyLayout::with_mailbox_in(
 //!     MemoryRange::new(0x4000_0000, 0x4000_0000),      // host DRAM
 //!     MemoryRange::new(0x5fe0_0000, 0x1_0000),         // the proxy's carve-out
-//!     [MemoryRange::new(0x6010_0000, 0x4000), MemoryRange::EMPTY], // EL2 stack
+//!     el2,
 //! );
 //! assert_eq!(layout.mailbox.transmit, 0x5fe0_0000);
 //! assert_eq!(layout.mailbox.receive, 0x5fe0_1000);
@@ -26,12 +35,16 @@
 //!     Err(BufferProblem::InProxyMemory)
 //! );
 //! assert_eq!(
+//!     layout.check_host_buffer(0x6000_2000, 0x1000),
+//!     Err(BufferProblem::InEl2Memory)
+//! );
+//! assert_eq!(
 //!     layout.check_host_buffer(0x1000, 0x1000),
 //!     Err(BufferProblem::OutsideHostMemory)
 //! );
 //! ```
 
-use kernel::hil::hypervisor::MemoryRange;
+use kernel::hil::hypervisor::{El2Memory, MemoryRange};
 
 /// The FF-A page: RX/TX addresses and page counts are in 4 KiB units.
 pub const PAGE_SIZE: u64 = 4096;
@@ -41,9 +54,6 @@ pub const MAILBOX_PAGES: u32 = 1;
 
 /// Bytes in each of the proxy's own RX and TX buffers.
 pub const MAILBOX_BYTES: u64 = MAILBOX_PAGES as u64 * PAGE_SIZE;
-
-/// How many extra proxy-owned ranges a layout can name (stack, state, ...).
-pub const RESERVED_RANGES: usize = 2;
 
 /// The proxy's own RX/TX pair, mapped at the monitor during finalisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -80,8 +90,10 @@ pub enum BufferProblem {
     NotPageAligned,
     /// Not (entirely) in the memory the host may hand out.
     OutsideHostMemory,
-    /// Overlaps memory the proxy owns.
+    /// Overlaps the proxy's carve-out (its mailbox).
     InProxyMemory,
+    /// Overlaps EL2's image: its code, data, stack or state.
+    InEl2Memory,
 }
 
 /// Why a layout is not usable.
@@ -94,11 +106,11 @@ pub enum LayoutError {
     MailboxOutsideMemory,
     /// The carve-out cannot hold the mailbox.
     CarveOutTooSmall,
-    /// The carve-out overlaps one of the reserved ranges.
-    CarveOutOverlapsReserved,
+    /// The carve-out overlaps EL2's memory.
+    CarveOutOverlapsEl2Memory,
 }
 
-/// Where everything is: what the host may use, and what the proxy owns.
+/// Where everything is: what the host may use, and what the proxy and EL2 own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
 pub struct ProxyLayout {
     /// Normal-world memory the host may name as RX/TX buffers (DRAM).
@@ -107,19 +119,14 @@ pub struct ProxyLayout {
     pub mailbox: Mailbox,
     /// The proxy's carve-out, holding the mailbox: never accepted from the host.
     pub carve_out: MemoryRange,
-    /// Other memory the proxy owns (EL2 stack, EL2 state): never accepted
-    /// from the host. Unused slots are [`MemoryRange::EMPTY`].
-    pub reserved: [MemoryRange; RESERVED_RANGES],
+    /// Everything EL2 owns or executes (its image, from the linker script,
+    /// and the proxy's state): never accepted from the host.
+    pub el2: El2Memory,
 }
 
 /// The mailbox a layout with `carve_out` has (TX at its start, then RX).
 pub const fn mailbox_for(carve_out: MemoryRange) -> Mailbox {
-    ProxyLayout::with_mailbox_in(
-        MemoryRange::EMPTY,
-        carve_out,
-        [MemoryRange::EMPTY; RESERVED_RANGES],
-    )
-    .mailbox
+    ProxyLayout::with_mailbox_in(MemoryRange::EMPTY, carve_out, El2Memory::EMPTY).mailbox
 }
 
 impl ProxyLayout {
@@ -132,7 +139,7 @@ impl ProxyLayout {
             page_count: 0,
         },
         carve_out: MemoryRange::EMPTY,
-        reserved: [MemoryRange::EMPTY; RESERVED_RANGES],
+        el2: El2Memory::EMPTY,
     };
 
     /// A layout whose mailbox is at the start of `carve_out`: TX first, then
@@ -140,7 +147,7 @@ impl ProxyLayout {
     pub const fn with_mailbox_in(
         host_memory: MemoryRange,
         carve_out: MemoryRange,
-        reserved: [MemoryRange; RESERVED_RANGES],
+        el2: El2Memory,
     ) -> ProxyLayout {
         ProxyLayout {
             host_memory,
@@ -150,7 +157,7 @@ impl ProxyLayout {
                 page_count: MAILBOX_PAGES,
             },
             carve_out,
-            reserved,
+            el2,
         }
     }
 
@@ -174,12 +181,8 @@ impl ProxyLayout {
         if !self.host_memory.contains(&transmit) || !self.host_memory.contains(&receive) {
             return Err(LayoutError::MailboxOutsideMemory);
         }
-        if self
-            .reserved
-            .iter()
-            .any(|range| range.overlaps(&self.carve_out))
-        {
-            return Err(LayoutError::CarveOutOverlapsReserved);
+        if self.el2.overlaps(&self.carve_out) {
+            return Err(LayoutError::CarveOutOverlapsEl2Memory);
         }
         Ok(())
     }
@@ -189,21 +192,50 @@ impl ProxyLayout {
         if address == 0 || !address.is_multiple_of(PAGE_SIZE) {
             return Err(BufferProblem::NotPageAligned);
         }
-        let buffer = MemoryRange::new(address, size);
-        if !self.host_memory.contains(&buffer) {
+        self.check_host_range(&MemoryRange::new(address, size))
+    }
+
+    /// Whether the host may name `range` at all (any buffer or memory region
+    /// EL2 will write or have the monitor access on the host's behalf): inside
+    /// host memory, outside the carve-out and every range of EL2's memory.
+    pub fn check_host_range(&self, range: &MemoryRange) -> Result<(), BufferProblem> {
+        if !self.host_memory.contains(range) {
             return Err(BufferProblem::OutsideHostMemory);
         }
-        let owned = [
+        let proxy = [
             self.carve_out,
             self.mailbox.transmit_range(),
             self.mailbox.receive_range(),
         ];
-        if owned
-            .iter()
-            .chain(self.reserved.iter())
-            .any(|range| range.overlaps(&buffer))
-        {
+        if proxy.iter().any(|owned| owned.overlaps(range)) {
             return Err(BufferProblem::InProxyMemory);
+        }
+        if self.el2.overlaps(range) {
+            return Err(BufferProblem::InEl2Memory);
+        }
+        Ok(())
+    }
+
+    /// Whether the host may have a core entered at `entry` (a PSCI
+    /// `CPU_ON` entry point, run at EL1): inside host memory, outside the
+    /// carve-out, and outside EL2's memory except the code EL2 shares with
+    /// the kernel ([`El2Memory::host_may_enter`]). Alignment is the
+    /// caller's to check.
+    pub fn check_host_entry_point(&self, entry: u64) -> Result<(), BufferProblem> {
+        let instruction = MemoryRange::new(entry, 4);
+        if !self.host_memory.contains(&instruction) {
+            return Err(BufferProblem::OutsideHostMemory);
+        }
+        let proxy = [
+            self.carve_out,
+            self.mailbox.transmit_range(),
+            self.mailbox.receive_range(),
+        ];
+        if proxy.iter().any(|owned| owned.overlaps(&instruction)) {
+            return Err(BufferProblem::InProxyMemory);
+        }
+        if !self.el2.host_may_enter(&instruction) {
+            return Err(BufferProblem::InEl2Memory);
         }
         Ok(())
     }
@@ -216,9 +248,53 @@ mod tests {
     const HOST: MemoryRange = MemoryRange::new(0x4000_0000, 0x4000_0000);
 
     #[test]
+    fn entry_points_may_be_in_shared_code_but_never_in_el2_data_or_the_carve_out() {
+        let code = MemoryRange::new(0x6000_0000, 0x2_0000);
+        let data = MemoryRange::new(0x6002_0000, 0x5000);
+        let proxy_state = MemoryRange::new(0x6002_1000, 0x200);
+        let el2 = El2Memory::from_slots([code, data, proxy_state, MemoryRange::EMPTY])
+            .with_shared_code(code);
+        let layout =
+            ProxyLayout::with_mailbox_in(HOST, MemoryRange::new(0x5fe0_0000, 0x1_0000), el2);
+        assert_eq!(layout.check_host_entry_point(0x6000_0100), Ok(()));
+        assert_eq!(layout.check_host_entry_point(0x6100_0000), Ok(()));
+        assert_eq!(
+            layout.check_host_entry_point(0x6002_0000),
+            Err(BufferProblem::InEl2Memory)
+        );
+        assert_eq!(
+            layout.check_host_entry_point(0x6002_1100),
+            Err(BufferProblem::InEl2Memory),
+            "the proxy's own state"
+        );
+        assert_eq!(
+            layout.check_host_entry_point(0x6001_fffe),
+            Err(BufferProblem::InEl2Memory),
+            "an instruction that straddles code and data"
+        );
+        assert_eq!(
+            layout.check_host_entry_point(0x5fe0_1000),
+            Err(BufferProblem::InProxyMemory)
+        );
+        assert_eq!(
+            layout.check_host_entry_point(0x0e00_0000),
+            Err(BufferProblem::OutsideHostMemory)
+        );
+        // Without shared code named, EL2's code is closed too.
+        let closed = ProxyLayout {
+            el2: El2Memory::from_slots([code, data, MemoryRange::EMPTY, MemoryRange::EMPTY]),
+            ..layout
+        };
+        assert_eq!(
+            closed.check_host_entry_point(0x6000_0100),
+            Err(BufferProblem::InEl2Memory)
+        );
+    }
+
+    #[test]
     fn layouts_are_checked() {
         let carve_out = MemoryRange::new(0x5fe0_0000, 0x1_0000);
-        let reserved = [MemoryRange::EMPTY; RESERVED_RANGES];
+        let reserved = El2Memory::EMPTY;
         assert_eq!(
             ProxyLayout::with_mailbox_in(HOST, carve_out, reserved).check(),
             Ok(())
@@ -243,10 +319,12 @@ mod tests {
             ProxyLayout::with_mailbox_in(
                 HOST,
                 carve_out,
-                [MemoryRange::new(0x5fe0_f000, 0x2000), MemoryRange::EMPTY]
+                El2Memory::EMPTY
+                    .with(MemoryRange::new(0x5fe0_f000, 0x2000))
+                    .unwrap()
             )
             .check(),
-            Err(LayoutError::CarveOutOverlapsReserved)
+            Err(LayoutError::CarveOutOverlapsEl2Memory)
         );
     }
 
@@ -256,12 +334,12 @@ mod tests {
         let layout = ProxyLayout::with_mailbox_in(
             HOST,
             MemoryRange::new(0x5fe0_0000, 0x1_0000),
-            [stack, MemoryRange::EMPTY],
+            El2Memory::EMPTY.with(stack).unwrap(),
         );
         assert_eq!(layout.check_host_buffer(0x6000_0000, 0x1000), Ok(()));
         assert_eq!(
             layout.check_host_buffer(0x6010_3000, 0x1000),
-            Err(BufferProblem::InProxyMemory)
+            Err(BufferProblem::InEl2Memory)
         );
         assert_eq!(layout.check_host_buffer(0x6010_4000, 0x1000), Ok(()));
         assert_eq!(

@@ -1,24 +1,37 @@
 //! The proxy: its state, finalisation driver, and the mediation of host calls.
 //!
 //! Once finalised, [`Proxy::handle_host_call`] receives every SMC of the
-//! host (trapped by the runtime) and decides, the way pKVM's proxy does:
+//! host (trapped by the runtime) and decides, the way pKVM's proxy does.
+//! Function IDs are matched on w0 without the SMCCC v1.3 SVE hint (bit 16),
+//! and the monitor's answers are read from w0 (its SMC32 results say
+//! nothing in the upper halves):
 //!
 //! - **Not FF-A** (PSCI, SMCCC, vendor calls): forwarded unchanged.
 //! - **Before version negotiation**: every FF-A call but `FFA_VERSION` gets
 //!   `FFA_ERROR(INVALID_PARAMETERS)`.
 //! - **`FFA_VERSION`**: a major other than 1 gets `NOT_SUPPORTED`. Before
-//!   negotiation, a request for an older minor than the proxy's version is
-//!   first put to the monitor (if it refuses, so does the proxy; otherwise
-//!   the proxy adopts it); the first successful `FFA_VERSION` negotiates.
-//!   After negotiation, an older minor gets `NOT_SUPPORTED`; the same or a
-//!   newer one gets the proxy's version.
+//!   negotiation, the version the host settles on (the one it asks for if
+//!   older than the proxy's, else the proxy's) is put to the monitor, whose
+//!   endpoint-0 version finalisation left open: if it refuses, so does the
+//!   proxy. Then come the calls the proxy makes once the version is settled,
+//!   as pKVM does after the host's `FFA_VERSION`: `FFA_ID_GET` (must be 0)
+//!   and `FFA_FEATURES(FFA_RXTX_MAP_64)` (4 KiB granule; the maximum, from
+//!   v1.2, must hold the proxy's mailbox); if either fails, `NOT_SUPPORTED`
+//!   and the host may ask again. After negotiation, an older minor gets
+//!   `NOT_SUPPORTED`; the same or a newer one gets the negotiated version.
 //! - **`FFA_FEATURES`**: `NOT_SUPPORTED` for a function the proxy refuses and
 //!   for the notification interrupts; otherwise forwarded.
 //! - **`FFA_RXTX_MAP_64`**: the host's pair is checked (page count 1–63,
-//!   page-aligned, in host memory, outside proxy memory, not overlapping)
-//!   and recorded; never forwarded: the monitor keeps the proxy's own pair.
-//!   A second map while one is recorded gets `DENIED`.
-//! - **`FFA_RXTX_UNMAP`**: w1 must be 0 and a pair recorded; it is forgotten.
+//!   page-aligned, in host memory, outside the carve-out and every range of
+//!   EL2's image, not overlapping) and recorded, and the proxy's own pair is
+//!   mapped at the monitor with it (pKVM maps the hypervisor's pair when the
+//!   host maps its own); the host's is never forwarded. If the monitor refuses
+//!   the proxy's pair, the host gets the monitor's answer. A second map while
+//!   one is recorded gets `DENIED`.
+//! - **`FFA_RXTX_UNMAP`**: w1 must be 0 and a pair recorded; it is forgotten,
+//!   and the proxy's own pair is unmapped at the monitor (pKVM's
+//!   `ffa_unmap_hyp_buffers`), so the monitor keeps no RX buffer owned for
+//!   a pair the host gave up.
 //! - **`FFA_PARTITION_INFO_GET`**: forwarded (the monitor fills the proxy's
 //!   RX buffer); on success the descriptors are copied into the host's RX
 //!   buffer. The host releases with `FFA_RX_RELEASE`, which is passed through
@@ -32,14 +45,14 @@
 
 use crate::finalisation::{self, FinalisationError, FinalisationStatus, Progress, StepResult};
 use crate::function::{
-    self, Mediation, FEATURE_NOTIFICATION_PENDING_INTERRUPT, FEATURE_SCHEDULE_RECEIVER_INTERRUPT,
-    FFA_FEATURES, FFA_PARTITION_INFO_GET, FFA_RXTX_MAP_64, FFA_RXTX_UNMAP, FFA_RX_RELEASE,
-    FFA_VERSION,
+    self, without_sve_hint, Mediation, FEATURE_NOTIFICATION_PENDING_INTERRUPT,
+    FEATURE_SCHEDULE_RECEIVER_INTERRUPT, FFA_FEATURES, FFA_ID_GET, FFA_PARTITION_INFO_GET,
+    FFA_RXTX_MAP_64, FFA_RXTX_UNMAP, FFA_RX_RELEASE, FFA_VERSION,
 };
 use crate::memory::{BufferProblem, LayoutError, ProxyLayout, PAGE_SIZE};
 use crate::reply;
 use crate::Registers;
-use ffa_abi::{ReplyKind, Status, Version};
+use ffa_abi::{PartitionId, ReplyKind, Status, Version};
 use kernel::hil::hypervisor::{El2Services, MemoryRange};
 use kernel::hil::smccc::SmcccRegisters;
 
@@ -111,10 +124,15 @@ pub enum Handled {
         /// The function or feature ID asked about.
         queried: u32,
     },
-    /// `FFA_RXTX_MAP_64`: the host's pair is recorded.
+    /// `FFA_RXTX_MAP_64`: the host's pair is recorded (and the proxy's own
+    /// pair is mapped at the monitor).
     HostBuffersRecorded(HostBuffers),
-    /// `FFA_RXTX_UNMAP`: the host's pair is forgotten.
-    HostBuffersForgotten,
+    /// `FFA_RXTX_UNMAP`: the host's pair is forgotten; what the monitor
+    /// answered to the unmapping of the proxy's own pair.
+    HostBuffersForgotten {
+        /// The monitor's answer to `FFA_RXTX_UNMAP` of the proxy's pair.
+        monitor: ReplyKind,
+    },
     /// `FFA_PARTITION_INFO_GET`: descriptors copied into the host's RX buffer.
     PartitionInfoCopied {
         /// Descriptors copied.
@@ -152,14 +170,22 @@ impl defmt::Format for Handled {
             ),
             Handled::HostBuffersRecorded(buffers) => defmt::write!(
                 formatter,
-                "host RX/TX recorded at EL2 (TX {=u64:#x}, RX {=u64:#x}, {=u32} page(s)); the monitor keeps the proxy's pair",
+                "host RX/TX recorded at EL2 (TX {=u64:#x}, RX {=u64:#x}, {=u32} page(s)); the monitor has the proxy's pair",
                 buffers.transmit,
                 buffers.receive,
                 buffers.page_count
             ),
-            Handled::HostBuffersForgotten => {
-                defmt::write!(formatter, "host RX/TX forgotten (FFA_RXTX_UNMAP)")
-            }
+            Handled::HostBuffersForgotten {
+                monitor: ReplyKind::Success(_),
+            } => defmt::write!(
+                formatter,
+                "host RX/TX forgotten (FFA_RXTX_UNMAP); the proxy's pair unmapped at the monitor"
+            ),
+            Handled::HostBuffersForgotten { monitor } => defmt::write!(
+                formatter,
+                "host RX/TX forgotten (FFA_RXTX_UNMAP); the monitor answered {} to the unmapping of the proxy's pair",
+                monitor
+            ),
             Handled::PartitionInfoCopied { count, bytes } => defmt::write!(
                 formatter,
                 "FFA_PARTITION_INFO_GET: {=u32} descriptor(s), {=u64} bytes copied from the proxy's RX into the host's RX",
@@ -192,11 +218,15 @@ pub enum Refusal {
         /// The negotiated version.
         negotiated: Version,
     },
-    /// `FFA_VERSION` asking for an older minor that the monitor refused: `NOT_SUPPORTED`.
-    DowngradeRefusedByMonitor {
-        /// What the host asked for.
+    /// `FFA_VERSION`: the monitor refused the version the host settles on
+    /// (its own request if older than the proxy's): `NOT_SUPPORTED`.
+    VersionRefusedByMonitor {
+        /// The version put to the monitor.
         requested: Version,
     },
+    /// `FFA_VERSION`: a call the proxy makes once the version is settled
+    /// found the monitor unusable: `NOT_SUPPORTED` (the host may ask again).
+    MonitorSetUpFailed(SetUpProblem),
     /// `FFA_RXTX_MAP_64` with a page count of 0, above 63, or with w3\[31:6\]
     /// set (w3 shown): `INVALID_PARAMETERS`.
     InvalidPageCount(u32),
@@ -204,8 +234,14 @@ pub enum Refusal {
     BufferNotPageAligned(u64),
     /// A buffer outside host memory: `INVALID_PARAMETERS`.
     BufferOutsideHostMemory(u64),
-    /// A buffer in memory the proxy owns: `INVALID_PARAMETERS`.
+    /// A buffer in the proxy's carve-out: `INVALID_PARAMETERS`.
     BufferInProxyMemory(u64),
+    /// A buffer in EL2's image (code, data, stack, state): `INVALID_PARAMETERS`.
+    BufferInEl2Memory(u64),
+    /// The monitor refused the proxy's own `FFA_RXTX_MAP_64`, made with the
+    /// host's map: the host gets the monitor's answer (its error, or
+    /// `NOT_SUPPORTED`).
+    ProxyMailboxRefused(ReplyKind),
     /// TX and RX overlap: `INVALID_PARAMETERS`.
     BuffersOverlap,
     /// `FFA_RXTX_MAP_64` while a host pair is recorded: `DENIED`.
@@ -233,12 +269,16 @@ impl Refusal {
             | Refusal::NotMediated
             | Refusal::IncompatibleVersion(_)
             | Refusal::DowngradeAfterNegotiation { .. }
-            | Refusal::DowngradeRefusedByMonitor { .. } => Status::NotSupported,
+            | Refusal::VersionRefusedByMonitor { .. }
+            | Refusal::MonitorSetUpFailed(_) => Status::NotSupported,
+            Refusal::ProxyMailboxRefused(ReplyKind::Error(status)) => *status,
+            Refusal::ProxyMailboxRefused(_) => Status::NotSupported,
             Refusal::VersionNotNegotiated
             | Refusal::InvalidPageCount(_)
             | Refusal::BufferNotPageAligned(_)
             | Refusal::BufferOutsideHostMemory(_)
             | Refusal::BufferInProxyMemory(_)
+            | Refusal::BufferInEl2Memory(_)
             | Refusal::BuffersOverlap
             | Refusal::NothingMapped
             | Refusal::NonZeroEndpointId(_) => Status::InvalidParameters,
@@ -256,8 +296,79 @@ impl Refusal {
             Refusal::FfaUnavailable
                 | Refusal::IncompatibleVersion(_)
                 | Refusal::DowngradeAfterNegotiation { .. }
-                | Refusal::DowngradeRefusedByMonitor { .. }
+                | Refusal::VersionRefusedByMonitor { .. }
+                | Refusal::MonitorSetUpFailed(_)
         )
+    }
+
+    /// What the refusal means, beyond the facts its log line gives, if
+    /// there is more to say.
+    pub fn explanation(&self) -> Option<&'static str> {
+        Some(match self {
+            Refusal::ProxyMailboxRefused(ReplyKind::Error(Status::Denied)) => {
+                "the monitor refused the proxy's own RX/TX pair with DENIED: it holds a pair for \
+                 endpoint 0 already, or will not map this one; the host's pair is not recorded"
+            }
+            Refusal::ProxyMailboxRefused(_) => {
+                "the monitor refused the proxy's own RX/TX pair (in the carve-out), mapped with \
+                 the host's; the host's pair is not recorded"
+            }
+            Refusal::BufferInEl2Memory(_) => {
+                "EL2 would write the host's RX buffer: it may not lie in EL2's own code or data"
+            }
+            Refusal::MonitorSetUpFailed(_) => {
+                "the version is settled, but the monitor does not offer what the proxy needs"
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// What a call the proxy makes once the host's version is settled found wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetUpProblem {
+    /// The call (function ID) did not succeed: the monitor's answer.
+    CallFailed {
+        /// The proxy's call.
+        function: u32,
+        /// What the monitor answered.
+        answer: ReplyKind,
+    },
+    /// `FFA_ID_GET` answered an ID other than 0.
+    UnexpectedEndpointId(u16),
+    /// `FFA_FEATURES(FFA_RXTX_MAP_64)` asks for buffers of this granule
+    /// (w2\[1:0\]: 1 = 64 KiB, 2 = 16 KiB, 3 = reserved); the proxy has 4 KiB.
+    UnsupportedGranule(u32),
+    /// The monitor maps at most this many pages, fewer than the proxy's mailbox has.
+    MailboxTooLarge {
+        /// w2\[31:16\] of the `FFA_FEATURES` reply.
+        maximum_pages: u16,
+    },
+}
+
+impl defmt::Format for SetUpProblem {
+    fn format(&self, formatter: defmt::Formatter) {
+        match self {
+            SetUpProblem::CallFailed { function, answer } => defmt::write!(
+                formatter,
+                "the monitor answered {} to the proxy's {=str}",
+                answer,
+                function::name(*function)
+            ),
+            SetUpProblem::UnexpectedEndpointId(id) => {
+                defmt::write!(formatter, "FFA_ID_GET answered {=u16:#06x}, not 0", *id)
+            }
+            SetUpProblem::UnsupportedGranule(granule) => defmt::write!(
+                formatter,
+                "the monitor needs RX/TX granule {=u32} (not 4 KiB)",
+                *granule
+            ),
+            SetUpProblem::MailboxTooLarge { maximum_pages } => defmt::write!(
+                formatter,
+                "the monitor maps at most {=u16} pages per buffer",
+                *maximum_pages
+            ),
+        }
     }
 }
 
@@ -283,13 +394,14 @@ impl defmt::Format for Refusal {
                 requested,
                 negotiated
             ),
-            Refusal::DowngradeRefusedByMonitor { requested } => {
-                defmt::write!(
-                    formatter,
-                    "the monitor refused the downgrade to {}",
-                    requested
-                )
+            Refusal::VersionRefusedByMonitor { requested } => {
+                defmt::write!(formatter, "the monitor refused FFA_VERSION({})", requested)
             }
+            Refusal::MonitorSetUpFailed(problem) => defmt::write!(
+                formatter,
+                "the version is settled but {}; the host may ask again",
+                problem
+            ),
             Refusal::InvalidPageCount(word) => {
                 defmt::write!(formatter, "invalid page count w3 = {=u32:#x}", *word)
             }
@@ -307,6 +419,16 @@ impl defmt::Format for Refusal {
                 formatter,
                 "buffer {=u64:#x} overlaps memory the proxy owns",
                 *address
+            ),
+            Refusal::BufferInEl2Memory(address) => defmt::write!(
+                formatter,
+                "buffer {=u64:#x} overlaps EL2's image (its code, data or stack)",
+                *address
+            ),
+            Refusal::ProxyMailboxRefused(answer) => defmt::write!(
+                formatter,
+                "the monitor answered {} to the proxy's own FFA_RXTX_MAP_64 (its pair in the carve-out)",
+                answer
             ),
             Refusal::BuffersOverlap => defmt::write!(formatter, "TX and RX overlap"),
             Refusal::AlreadyMapped => {
@@ -373,6 +495,8 @@ pub struct Proxy {
     version: Option<Version>,
     host_negotiated: bool,
     host_buffers: Option<HostBuffers>,
+    /// Whether the proxy's own pair is mapped at the monitor.
+    mailbox_mapped: bool,
 }
 
 impl Default for Proxy {
@@ -390,6 +514,7 @@ impl Proxy {
             version: None,
             host_negotiated: false,
             host_buffers: None,
+            mailbox_mapped: false,
         }
     }
 
@@ -413,7 +538,7 @@ impl Proxy {
     pub fn finalise_step(&mut self, el2: &mut dyn El2Services) -> FinalisationStatus {
         if let Phase::Finalising(progress) = self.phase {
             let mut call_monitor = |call: &Registers| monitor(el2, call);
-            match finalisation::run_step(progress, &self.layout.mailbox, &mut call_monitor) {
+            match finalisation::run_step(progress, &mut call_monitor) {
                 StepResult::Continue(next) => self.phase = Phase::Finalising(next),
                 StepResult::Finalised { version } => {
                     self.version = version;
@@ -455,6 +580,11 @@ impl Proxy {
         self.host_buffers
     }
 
+    /// Whether the proxy's own RX/TX pair is mapped at the monitor.
+    pub fn mailbox_mapped(&self) -> bool {
+        self.mailbox_mapped
+    }
+
     /// The version the host negotiated, once it has.
     pub fn host_version(&self) -> Option<Version> {
         if self.host_negotiated {
@@ -472,7 +602,7 @@ impl Proxy {
         call: &Registers,
         el2: &mut dyn El2Services,
     ) -> HostCallOutcome {
-        let function_id = call[0] as u32;
+        let function_id = without_sve_hint(call[0] as u32);
         if !self.is_finalised() || !function::in_ffa_range(function_id) {
             return HostCallOutcome {
                 reply: monitor(el2, call),
@@ -494,8 +624,8 @@ impl Proxy {
             Mediation::HandledAtEl2 => match function_id {
                 FFA_VERSION => self.version_call(call, version, el2),
                 FFA_FEATURES => features_call(call, el2),
-                FFA_RXTX_MAP_64 => self.map_call(call),
-                FFA_RXTX_UNMAP => self.unmap_call(call),
+                FFA_RXTX_MAP_64 => self.map_call(call, el2),
+                FFA_RXTX_UNMAP => self.unmap_call(call, el2),
                 FFA_PARTITION_INFO_GET => self.partition_info_call(call, version, el2),
                 _ => refuse(call, Refusal::NotMediated),
             },
@@ -531,20 +661,30 @@ impl Proxy {
                 },
             );
         }
-        let mut answered = version;
-        if requested.minor() < version.minor() {
-            // A host that wants an older version: ask the monitor first.
-            let answer = monitor(el2, &reply::call(FFA_VERSION, &[u64::from(word)]));
-            let accepted = matches!(
-                reply::kind(&answer),
-                ReplyKind::Value(value) if Version::from_raw(value).is_ok_and(Version::is_compatible)
+        // The version the host settles on; the monitor's version for endpoint
+        // 0 is still open (finalisation checked it): set it to this one.
+        let answered = if requested.minor() < version.minor() {
+            requested
+        } else {
+            version
+        };
+        let answer = monitor(el2, &reply::call(FFA_VERSION, &[u64::from(answered.raw())]));
+        let accepted = matches!(
+            reply::kind(&answer),
+            ReplyKind::Value(value) if Version::from_raw(value).is_ok_and(Version::is_compatible)
+        );
+        if !accepted {
+            return refuse(
+                call,
+                Refusal::VersionRefusedByMonitor {
+                    requested: answered,
+                },
             );
-            if !accepted {
-                return refuse(call, Refusal::DowngradeRefusedByMonitor { requested });
-            }
-            answered = requested;
-            self.version = Some(requested);
         }
+        if let Err(problem) = self.set_up_after_version(answered, el2) {
+            return refuse(call, Refusal::MonitorSetUpFailed(problem));
+        }
+        self.version = Some(answered);
         self.host_negotiated = true;
         handled(
             reply::version(call, answered),
@@ -555,7 +695,42 @@ impl Proxy {
         )
     }
 
-    fn map_call(&mut self, call: &Registers) -> HostCallOutcome {
+    /// The calls made once the host's version is settled, as pKVM makes them
+    /// after the host's `FFA_VERSION` (not at finalisation: any call but
+    /// `FFA_VERSION` fixes the version at the monitor).
+    fn set_up_after_version(
+        &mut self,
+        version: Version,
+        el2: &mut dyn El2Services,
+    ) -> Result<(), SetUpProblem> {
+        let answer = monitor(el2, &reply::call(FFA_ID_GET, &[]));
+        success_or_problem(FFA_ID_GET, &answer)?;
+        let id = answer[2] as u16;
+        if id != PartitionId::NORMAL_WORLD.raw() {
+            return Err(SetUpProblem::UnexpectedEndpointId(id));
+        }
+        let answer = monitor(
+            el2,
+            &reply::call(FFA_FEATURES, &[u64::from(FFA_RXTX_MAP_64)]),
+        );
+        success_or_problem(FFA_FEATURES, &answer)?;
+        let properties = answer[2] as u32;
+        let granule = properties & 0b11;
+        if granule != 0 {
+            return Err(SetUpProblem::UnsupportedGranule(granule));
+        }
+        // w2[31:16] states a maximum from v1.2 on (0: none).
+        let maximum_pages = (properties >> 16) as u16;
+        if version >= Version::V1_2
+            && maximum_pages != 0
+            && u32::from(maximum_pages) < self.layout.mailbox.page_count
+        {
+            return Err(SetUpProblem::MailboxTooLarge { maximum_pages });
+        }
+        Ok(())
+    }
+
+    fn map_call(&mut self, call: &Registers, el2: &mut dyn El2Services) -> HostCallOutcome {
         let transmit = call[1];
         let receive = call[2];
         let page_word = call[3] as u32;
@@ -568,18 +743,14 @@ impl Proxy {
             page_count: page_word,
         };
         for address in [transmit, receive] {
-            match self.layout.check_host_buffer(address, buffers.size()) {
-                Ok(()) => {}
-                Err(BufferProblem::NotPageAligned) => {
-                    return refuse(call, Refusal::BufferNotPageAligned(address))
-                }
-                Err(BufferProblem::OutsideHostMemory) => {
-                    return refuse(call, Refusal::BufferOutsideHostMemory(address))
-                }
-                Err(BufferProblem::InProxyMemory) => {
-                    return refuse(call, Refusal::BufferInProxyMemory(address))
-                }
-            }
+            let refusal = match self.layout.check_host_buffer(address, buffers.size()) {
+                Ok(()) => continue,
+                Err(BufferProblem::NotPageAligned) => Refusal::BufferNotPageAligned(address),
+                Err(BufferProblem::OutsideHostMemory) => Refusal::BufferOutsideHostMemory(address),
+                Err(BufferProblem::InProxyMemory) => Refusal::BufferInProxyMemory(address),
+                Err(BufferProblem::InEl2Memory) => Refusal::BufferInEl2Memory(address),
+            };
+            return refuse(call, refusal);
         }
         if MemoryRange::new(transmit, buffers.size())
             .overlaps(&MemoryRange::new(receive, buffers.size()))
@@ -589,11 +760,31 @@ impl Proxy {
         if self.host_buffers.is_some() {
             return refuse(call, Refusal::AlreadyMapped);
         }
+        if !self.mailbox_mapped {
+            // The monitor gets the proxy's pair, never the host's.
+            let mailbox = self.layout.mailbox;
+            let answer = monitor(
+                el2,
+                &reply::call(
+                    FFA_RXTX_MAP_64,
+                    &[
+                        mailbox.transmit,
+                        mailbox.receive,
+                        u64::from(mailbox.page_count),
+                    ],
+                ),
+            );
+            let kind = reply::kind(&answer);
+            if !kind.is_success() {
+                return refuse(call, Refusal::ProxyMailboxRefused(kind));
+            }
+            self.mailbox_mapped = true;
+        }
         self.host_buffers = Some(buffers);
         handled(reply::success(call), Handled::HostBuffersRecorded(buffers))
     }
 
-    fn unmap_call(&mut self, call: &Registers) -> HostCallOutcome {
+    fn unmap_call(&mut self, call: &Registers, el2: &mut dyn El2Services) -> HostCallOutcome {
         let word = call[1] as u32;
         if word != 0 {
             return refuse(call, Refusal::NonZeroEndpointId(word));
@@ -601,7 +792,16 @@ impl Proxy {
         if self.host_buffers.take().is_none() {
             return refuse(call, Refusal::NothingMapped);
         }
-        handled(reply::success(call), Handled::HostBuffersForgotten)
+        // The proxy's pair goes with the host's, so the monitor keeps no RX
+        // buffer owned for a pair the host gave up.
+        let answer = reply::kind(&monitor(el2, &reply::call(FFA_RXTX_UNMAP, &[])));
+        if answer.is_success() {
+            self.mailbox_mapped = false;
+        }
+        handled(
+            reply::success(call),
+            Handled::HostBuffersForgotten { monitor: answer },
+        )
     }
 
     fn partition_info_call(
@@ -655,8 +855,16 @@ impl Proxy {
     }
 }
 
+/// `Ok` if `answer` to the proxy's `function` is `FFA_SUCCESS`.
+fn success_or_problem(function: u32, answer: &Registers) -> Result<(), SetUpProblem> {
+    match reply::kind(answer) {
+        ReplyKind::Success(_) => Ok(()),
+        answer => Err(SetUpProblem::CallFailed { function, answer }),
+    }
+}
+
 fn features_call(call: &Registers, el2: &mut dyn El2Services) -> HostCallOutcome {
-    let queried = call[1] as u32;
+    let queried = without_sve_hint(call[1] as u32);
     let refused = if queried & function::FAST_CALL != 0 {
         function::in_ffa_range(queried) && function::mediation(queried) == Mediation::Refused
     } else {

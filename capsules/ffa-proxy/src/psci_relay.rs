@@ -8,9 +8,12 @@
 //!
 //! 1. it checks the target (Aff0 of a core EL2 has a stack for, no other
 //!    affinity bits: else `INVALID_PARAMETERS`) and the host's entry point
-//!    (4-byte aligned, in host memory: else `INVALID_ADDRESS`), and refuses
-//!    a core already being started through it (`ALREADY_ON`, as pKVM does
-//!    while its per-CPU lock is held);
+//!    (4-byte aligned, in host memory, outside the proxy's carve-out and
+//!    outside everything EL2 owns but the code it shares with the kernel —
+//!    never in EL2's data, stacks or the proxy's state, never EL2's own
+//!    entry: else `INVALID_ADDRESS`), and refuses a core already being
+//!    started through it (`ALREADY_ON`, as pKVM does while its per-CPU
+//!    lock is held);
 //! 2. it saves the host's entry point and context ID for that core and
 //!    asks the monitor to start the core at the EL2 runtime's own entry
 //!    (`El2Services::secondary_entry_point`) with the core index as
@@ -29,8 +32,10 @@
 //! untouched. This proxy does not mediate it, so it gets
 //! `FFA_ERROR(NOT_SUPPORTED)` like every FF-A function outside its list.
 
-use kernel::hil::hypervisor::{El2Services, HostEntry, MemoryRange};
+use kernel::hil::hypervisor::{El2Services, HostEntry};
 use kernel::hil::smccc::SmcccRegisters;
+
+use crate::memory::{BufferProblem, ProxyLayout};
 
 /// PSCI `CPU_ON`, SMC32.
 pub const PSCI_CPU_ON_32: u32 = 0x8400_0003;
@@ -57,8 +62,13 @@ pub enum RelayRefusal {
     UnknownCore(u64),
     /// The core is already being started through the relay.
     AlreadyStarting(usize),
-    /// The entry point is misaligned or outside host memory.
-    BadEntryPoint(u64),
+    /// The entry point is not 4-byte aligned.
+    MisalignedEntryPoint(u64),
+    /// The entry point is not the host's to start a core at: outside host
+    /// memory, in the proxy's carve-out, or in EL2's own memory.
+    EntryPointNotTheHosts(u64, BufferProblem),
+    /// The entry point is EL2's own entry for the cores it starts.
+    EntryPointIsEl2s(u64),
     /// The EL2 runtime cannot take cores.
     NoEl2Entry,
 }
@@ -98,12 +108,13 @@ impl PsciRelay {
         function_id == PSCI_CPU_ON_64 || function_id == PSCI_CPU_ON_32
     }
 
-    /// The host's `CPU_ON`; `host_memory` is where its entry point must lie.
-    /// Returns the host's registers and what happened.
+    /// The host's `CPU_ON`; `layout` says where its entry point may lie
+    /// ([`ProxyLayout::check_host_entry_point`]). Returns the host's
+    /// registers and what happened.
     pub fn cpu_on(
         &mut self,
         call: &SmcccRegisters,
-        host_memory: MemoryRange,
+        layout: &ProxyLayout,
         el2: &mut dyn El2Services,
     ) -> (SmcccRegisters, RelayOutcome) {
         let answer = |status: i64, outcome: RelayOutcome| {
@@ -132,10 +143,16 @@ impl PsciRelay {
                 RelayOutcome::Refused(RelayRefusal::AlreadyStarting(core)),
             );
         }
-        if !entry.is_multiple_of(4) || !host_memory.contains(&MemoryRange::new(entry, 4)) {
+        if !entry.is_multiple_of(4) {
             return answer(
                 INVALID_ADDRESS,
-                RelayOutcome::Refused(RelayRefusal::BadEntryPoint(entry)),
+                RelayOutcome::Refused(RelayRefusal::MisalignedEntryPoint(entry)),
+            );
+        }
+        if let Err(problem) = layout.check_host_entry_point(entry) {
+            return answer(
+                INVALID_ADDRESS,
+                RelayOutcome::Refused(RelayRefusal::EntryPointNotTheHosts(entry, problem)),
             );
         }
         let el2_entry = el2.secondary_entry_point();
@@ -143,6 +160,12 @@ impl PsciRelay {
             return answer(
                 NOT_SUPPORTED,
                 RelayOutcome::Refused(RelayRefusal::NoEl2Entry),
+            );
+        }
+        if entry == el2_entry {
+            return answer(
+                INVALID_ADDRESS,
+                RelayOutcome::Refused(RelayRefusal::EntryPointIsEl2s(entry)),
             );
         }
         self.pending[core] = Some(HostEntry { entry, context });
@@ -169,6 +192,7 @@ impl PsciRelay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kernel::hil::hypervisor::{El2Memory, MemoryRange};
     use kernel::ErrorCode;
     use std::vec::Vec;
 
@@ -188,8 +212,8 @@ mod tests {
             Err(ErrorCode::INVAL)
         }
         fn trap_host_smcs(&mut self) {}
-        fn el2_memory(&self) -> MemoryRange {
-            MemoryRange::EMPTY
+        fn el2_memory(&self) -> El2Memory {
+            el2()
         }
         fn secondary_entry_point(&self) -> u64 {
             0x6000_8000
@@ -197,9 +221,22 @@ mod tests {
     }
 
     const HOST: MemoryRange = MemoryRange::new(0x4000_0000, 0x4000_0000);
+    /// EL2's code (the kernel's too) and its data, as on `virt`.
+    const CODE: MemoryRange = MemoryRange::new(0x6000_0000, 0x2_0000);
+    const DATA: MemoryRange = MemoryRange::new(0x6002_0000, 0x2_8000);
+
+    fn el2() -> El2Memory {
+        El2Memory::from_slots([CODE, DATA, MemoryRange::EMPTY, MemoryRange::EMPTY])
+            .with_shared_code(CODE)
+    }
 
     fn cpu_on(relay: &mut PsciRelay, monitor: &mut Monitor, values: &[u64]) -> (i64, RelayOutcome) {
-        let (reply, outcome) = relay.cpu_on(&SmcccRegisters::from_slice(values), HOST, monitor);
+        let layout = ProxyLayout::with_mailbox_in(
+            HOST,
+            MemoryRange::new(0x5fe0_0000, 0x1_0000),
+            monitor.el2_memory(),
+        );
+        let (reply, outcome) = relay.cpu_on(&SmcccRegisters::from_slice(values), &layout, monitor);
         (reply.x[0] as i64, outcome)
     }
 
@@ -275,7 +312,36 @@ mod tests {
             INVALID_ADDRESS,
             "secure memory is not the host's"
         );
+        assert_eq!(
+            cpu_on(&mut relay, &mut monitor, &[on, 1, 0x6002_4000, 0]),
+            (
+                INVALID_ADDRESS,
+                RelayOutcome::Refused(RelayRefusal::EntryPointNotTheHosts(
+                    0x6002_4000,
+                    BufferProblem::InEl2Memory
+                ))
+            ),
+            "EL2's data (its stacks, the proxy's state) is no entry point"
+        );
+        assert_eq!(
+            cpu_on(&mut relay, &mut monitor, &[on, 1, 0x5fe0_0000, 0]).1,
+            RelayOutcome::Refused(RelayRefusal::EntryPointNotTheHosts(
+                0x5fe0_0000,
+                BufferProblem::InProxyMemory
+            )),
+            "nor the proxy's mailbox"
+        );
+        assert_eq!(
+            cpu_on(&mut relay, &mut monitor, &[on, 1, 0x6000_8000, 0]).1,
+            RelayOutcome::Refused(RelayRefusal::EntryPointIsEl2s(0x6000_8000)),
+            "nor EL2's own entry"
+        );
         assert!(monitor.calls.is_empty());
+        assert_eq!(
+            relay.arrive(1),
+            None,
+            "a refused CPU_ON leaves nothing pending"
+        );
     }
 
     #[test]

@@ -10,10 +10,10 @@ use capsule_ffa_proxy::finaliser::{
     El2Access, FinaliserClient, FinaliserConditions, FinaliserConfig, FinaliserState, Order,
     ProxyFinaliser,
 };
-use ffa_abi::function::{FFA_ERROR, FFA_RXTX_MAP_64, FFA_VERSION};
+use ffa_abi::function::{FFA_ERROR, FFA_ID_GET, FFA_RXTX_MAP_64, FFA_VERSION};
 use ffa_model::FaultConfig;
 use kernel::deferred_call::{DeferredCall, DeferredCallClient};
-use kernel::hil::hypervisor::MemoryRange;
+use kernel::hil::hypervisor::{El2Memory, MemoryRange};
 use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
 use kernel::init_queue::{ConditionId, ConditionSet, EntryId, EntryState, InitQueue, Queue};
 use kernel::ErrorCode;
@@ -65,7 +65,7 @@ fn board(config: FaultConfig, access: Option<&'static dyn SmcccConduit>, order: 
     let el2 = leak(SimulatedEl2::with_handler(
         El2Proxy::new(),
         monitor,
-        EL2_STACK,
+        El2Memory::EMPTY.with(EL2_STACK).unwrap(),
     ));
     let access = match access {
         Some(conduit) => El2Access::Owned(conduit),
@@ -119,14 +119,19 @@ fn finalisation_runs_from_deferred_calls_before_the_queue_and_then_smcs_trap() {
     assert!(!board.el2.is_trapping());
     run(board.queue);
     assert_eq!(board.finaliser.state(), FinaliserState::Finalised);
-    assert_eq!(board.finaliser.steps(), 5, "five HVCs, one per step");
+    assert_eq!(
+        board.finaliser.steps(),
+        3,
+        "three HVCs: the version, the open check, the trap"
+    );
     assert_eq!(board.queue.state(board.entry), EntryState::Ready);
     assert!(board.queue.is_signalled(board.finalised));
     assert!(board.el2.is_trapping());
     assert_eq!(board.told.0.get(), 1);
-    // The monitor saw the proxy's own pair mapped, in the carve-out.
-    let pair = board.el2.monitor().world().buffer_pair().unwrap();
-    assert_eq!(pair.transmit_address, CARVE_OUT.base);
+    // The monitor saw the version negotiated and nothing else: the proxy's
+    // pair comes with the host's.
+    assert_eq!(board.el2.monitor().functions(), [FFA_VERSION, FFA_VERSION]);
+    assert_eq!(board.el2.monitor().world().buffer_pair(), None);
     // The kernel's SMCs now reach the proxy: FF-A before FFA_VERSION is refused.
     let reply = board
         .el2
@@ -161,7 +166,7 @@ fn a_busy_monitor_pauses_finalisation_until_it_answers() {
     board.queue.signal(board.monitor_ready);
     run(board.queue);
     assert_eq!(board.finaliser.state(), FinaliserState::Finalised);
-    assert_eq!(board.finaliser.steps(), 6, "step 1 once more");
+    assert_eq!(board.finaliser.steps(), 4, "step 1 once more");
     assert_eq!(board.queue.state(board.entry), EntryState::Ready);
 }
 
@@ -216,7 +221,7 @@ fn without_a_resident_proxy_the_entry_fails() {
 }
 
 #[test]
-fn finalising_after_the_ffa_client_mapped_its_buffers_fails_at_the_mailbox_map() {
+fn finalising_after_the_ffa_client_made_its_calls_fails_at_the_open_check() {
     let _guard = testbed::deferred::exclusive();
     let board = board(FaultConfig::default_config(), None, Order::AfterFfaRoot);
     board.finaliser.start();
@@ -237,6 +242,7 @@ fn finalising_after_the_ffa_client_mapped_its_buffers_fails_at_the_mailbox_map()
         u64::from(FFA_VERSION),
         0x0001_0002,
     ]));
+    smc.call(&SmcccRegisters::with_function(FFA_ID_GET));
     let map = smc.call(&SmcccRegisters::from_slice(&[
         u64::from(FFA_RXTX_MAP_64),
         KERNEL_TRANSMIT,
@@ -253,4 +259,7 @@ fn finalising_after_the_ffa_client_mapped_its_buffers_fails_at_the_mailbox_map()
     );
     assert!(!board.el2.is_trapping(), "nothing is trapped");
     assert_eq!(board.told.0.get(), 0);
+    // The open check found the version fixed by the client's calls.
+    let last = *board.el2.monitor().calls().last().unwrap();
+    assert_eq!((last.x[0] as u32, last.x[1]), (FFA_VERSION, 0x0001_0000));
 }

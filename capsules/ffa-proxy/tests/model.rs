@@ -10,8 +10,8 @@ use capsule_ffa_proxy::{
 };
 use ffa_abi::{ReplyKind, Status, Version};
 use ffa_model::mailbox::ReceiveOwner;
-use ffa_model::{FaultConfig, PartitionInfoFault};
-use kernel::hil::hypervisor::MemoryRange;
+use ffa_model::{FaultConfig, PartitionInfoFault, Personality};
+use kernel::hil::hypervisor::{El2Memory, MemoryRange};
 use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
 use testbed::el2::ModelServices;
 use testbed::{Memory, ModelMonitor};
@@ -58,11 +58,11 @@ impl Machine {
         let layout = ProxyLayout::with_mailbox_in(
             MemoryRange::new(MEMORY_BASE, MEMORY_SIZE as u64),
             CARVE_OUT,
-            [MemoryRange::EMPTY; 2],
+            El2Memory::EMPTY,
         );
         self.proxy.start_finalisation(layout).unwrap();
         let mut status = self.proxy.status();
-        let mut services = ModelServices::new(&self.monitor, MemoryRange::EMPTY, &self.trapping);
+        let mut services = ModelServices::new(&self.monitor, El2Memory::EMPTY, &self.trapping);
         for _ in 0..64 {
             status = self.proxy.finalise_step(&mut services);
             if !matches!(status, FinalisationStatus::InProgress { .. }) {
@@ -76,7 +76,7 @@ impl Machine {
     fn host(&mut self, values: &[u64]) -> (Registers, Disposition) {
         let mut call = [0u64; REGISTER_COUNT];
         call[..values.len()].copy_from_slice(values);
-        let mut services = ModelServices::new(&self.monitor, MemoryRange::EMPTY, &self.trapping);
+        let mut services = ModelServices::new(&self.monitor, El2Memory::EMPTY, &self.trapping);
         let outcome = self.proxy.handle_host_call(&call, &mut services);
         (outcome.reply, outcome.disposition)
     }
@@ -103,12 +103,8 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
             version: Some(Version::V1_2)
         }
     );
-    // The monitor holds the proxy's pair.
-    let pair = machine.monitor.world().buffer_pair().unwrap();
-    assert_eq!(
-        (pair.transmit_address, pair.receive_address),
-        (PROXY_TRANSMIT, PROXY_RECEIVE)
-    );
+    // Nothing but the version yet: no pair at the monitor.
+    assert_eq!(machine.monitor.world().buffer_pair(), None);
 
     // The host's set-up, as the FF-A client does it.
     assert_eq!(
@@ -230,10 +226,10 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
     assert_eq!(reply[0] as u32 & 0xFFFF, 0x70);
     assert_eq!(reply[3], 7);
 
-    // Unmap forgets the host's pair; the proxy's stays mapped at the monitor.
+    // Unmap forgets the host's pair, and unmaps the proxy's at the monitor.
     let (reply, _) = machine.host(&[u64::from(function_id::FFA_RXTX_UNMAP), 0]);
     assert_success(&reply);
-    assert!(machine.monitor.world().buffer_pair().is_some());
+    assert_eq!(machine.monitor.world().buffer_pair(), None);
 
     // In all of this, the monitor saw one RXTX_MAP: the proxy's.
     let maps: Vec<Registers> = machine
@@ -248,7 +244,7 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
 }
 
 #[test]
-fn a_client_that_runs_before_finalisation_makes_it_fail_at_the_mailbox_map() {
+fn a_client_that_runs_before_finalisation_makes_the_open_check_fail() {
     let mut machine = Machine::new(FaultConfig::default_config());
     // The order https://lore.kernel.org/all/20260505095409.1948371-3-yeoreum.yun@arm.com/
     // fixes (Linux's FF-A driver initialised before pKVM was finalised): the
@@ -279,14 +275,124 @@ fn a_client_that_runs_before_finalisation_makes_it_fail_at_the_mailbox_map() {
     let FinalisationStatus::Failed(failure) = status else {
         panic!("expected failure, got {status:?}");
     };
-    assert_eq!(failure.step, FinalisationStep::RxTxMap);
-    assert_eq!(failure.reason, FailureReason::MonitorError(Status::Denied));
+    // The proxy's v1.2 is the client's, so accepted; v1.0 is not: fixed.
+    assert_eq!(failure.step, FinalisationStep::OpenCheck);
+    assert_eq!(failure.reason, FailureReason::VersionAlreadyFixed);
     assert!(failure
         .explanation()
-        .contains("mapped its own buffers before the proxy was finalised"));
+        .contains("before the proxy was finalised"));
     // Nothing is trapped: the host's calls are forwarded as they were.
     let (_, disposition) = machine.host(&[u64::from(function_id::FFA_ID_GET)]);
     assert_eq!(disposition, Disposition::Forwarded);
+}
+
+#[test]
+fn a_v1_0_or_v1_1_host_is_served_by_an_spmc_that_fixes_the_version() {
+    // Hafnium refuses a version change after any other FF-A call: the proxy
+    // makes none before the host's FFA_VERSION.
+    for (requested, descriptor_size) in [(Version::V1_1, 48u64), (Version::V1_0, 8)] {
+        let mut machine = Machine::new(FaultConfig::as_personality(Personality::Hafnium));
+        assert_eq!(
+            machine.finalise(),
+            FinalisationStatus::Finalised {
+                version: Some(Version::V1_2)
+            }
+        );
+        let (reply, disposition) = machine.host(&[
+            u64::from(function_id::FFA_VERSION),
+            u64::from(requested.raw()),
+        ]);
+        assert_eq!(reply[0], u64::from(requested.raw()), "{disposition:?}");
+        assert_eq!(machine.monitor.world().negotiated_version(), requested);
+        assert_eq!(machine.proxy.host_version(), Some(requested));
+        machine.host(&[
+            u64::from(function_id::FFA_RXTX_MAP_64),
+            HOST_TRANSMIT,
+            HOST_RECEIVE,
+            1,
+        ]);
+        let (reply, disposition) = machine.host(&[
+            u64::from(function_id::FFA_PARTITION_INFO_GET),
+            0,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        assert_success(&reply);
+        assert_eq!(
+            disposition,
+            Disposition::Handled(Handled::PartitionInfoCopied {
+                count: 3,
+                bytes: 3 * descriptor_size
+            })
+        );
+    }
+}
+
+#[test]
+fn the_proxy_pair_comes_and_goes_with_the_host_pair() {
+    let mut machine = Machine::new(FaultConfig::default_config());
+    machine.finalise();
+    machine.host(&[u64::from(function_id::FFA_VERSION), 0x0001_0002]);
+    let map = [
+        u64::from(function_id::FFA_RXTX_MAP_64),
+        HOST_TRANSMIT,
+        HOST_RECEIVE,
+        1,
+    ];
+    let info = [
+        u64::from(function_id::FFA_PARTITION_INFO_GET),
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    assert_success(&machine.host(&map).0);
+    // The host reads partition information and unmaps without releasing RX.
+    assert_success(&machine.host(&info).0);
+    assert_eq!(
+        machine.monitor.world().receive_owner(),
+        ReceiveOwner::Caller
+    );
+    let (reply, disposition) = machine.host(&[u64::from(function_id::FFA_RXTX_UNMAP), 0]);
+    assert_success(&reply);
+    assert!(matches!(
+        disposition,
+        Disposition::Handled(Handled::HostBuffersForgotten {
+            monitor: ReplyKind::Success(_)
+        })
+    ));
+    assert_eq!(machine.monitor.world().buffer_pair(), None);
+    // Mapped again, nothing is stale: discovery is not stuck on BUSY.
+    assert_success(&machine.host(&map).0);
+    assert_success(&machine.host(&info).0);
+}
+
+#[test]
+fn a_denied_proxy_pair_is_the_host_s_answer() {
+    let mut config = FaultConfig::default_config();
+    config.deny_rxtx_map = true;
+    let mut machine = Machine::new(config);
+    assert!(matches!(
+        machine.finalise(),
+        FinalisationStatus::Finalised { .. }
+    ));
+    machine.host(&[u64::from(function_id::FFA_VERSION), 0x0001_0002]);
+    let (reply, disposition) = machine.host(&[
+        u64::from(function_id::FFA_RXTX_MAP_64),
+        HOST_TRANSMIT,
+        HOST_RECEIVE,
+        1,
+    ]);
+    assert_ffa_error(&reply, Status::Denied);
+    assert_eq!(
+        disposition,
+        Disposition::Refused(Refusal::ProxyMailboxRefused(ReplyKind::Error(
+            Status::Denied
+        )))
+    );
 }
 
 #[test]
@@ -350,18 +456,14 @@ fn an_older_spmc_sets_the_version_and_descriptor_layout() {
             machine.memory().read(HOST_RECEIVE, bytes),
             machine.memory().read(PROXY_RECEIVE, bytes)
         );
-        // A downgrade is put to the monitor, which refuses it now the
-        // version is fixed: so does the proxy.
+        // A downgrade is put to the monitor, whose version finalisation
+        // left open: the proxy adopts it.
         if expected == Version::V1_1 {
             let mut fresh = Machine::new(config);
             fresh.finalise();
-            let (reply, disposition) =
-                fresh.host(&[u64::from(function_id::FFA_VERSION), 0x0001_0000]);
-            assert_eq!(reply[0], u64::MAX);
-            assert!(matches!(
-                disposition,
-                Disposition::Refused(Refusal::DowngradeRefusedByMonitor { .. })
-            ));
+            let (reply, _) = fresh.host(&[u64::from(function_id::FFA_VERSION), 0x0001_0000]);
+            assert_eq!(reply[0], 0x0001_0000);
+            assert_eq!(fresh.monitor.world().negotiated_version(), Version::V1_0);
         }
     }
 }
@@ -407,21 +509,9 @@ fn a_monitor_not_ready_at_first_is_retried() {
             version: Some(Version::V1_2)
         }
     );
+    // Three NOT_READY answers, then the version and the open check.
     let versions = machine.monitor.count(function_id::FFA_VERSION);
-    assert_eq!(versions, 4);
-}
-
-#[test]
-fn a_denied_mailbox_map_is_reported() {
-    let mut config = FaultConfig::default_config();
-    config.deny_rxtx_map = true;
-    let mut machine = Machine::new(config);
-    assert!(matches!(
-        machine.finalise(),
-        FinalisationStatus::Failed(failure)
-            if failure.step == FinalisationStep::RxTxMap
-                && failure.reason == FailureReason::MonitorError(Status::Denied)
-    ));
+    assert_eq!(versions, 5);
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //!
 //! [`BootCompletion`] is the init queue's client and the readiness poller's
 //! client at once; the board only supplies a [`BootClient`] for what it
-//! does when boot is over (nothing, or a test hook).
+//! does when boot is over (nothing, or a test hook), told how it ended: a
+//! [`BootOutcome`].
 //!
 //! ```text
 //! boot: init queue settled
@@ -15,25 +16,57 @@
 
 use core::cell::Cell;
 
-use crate::bus::FfaBus;
+use crate::bus::{FfaBus, RootState};
 use crate::readiness::{Absence, ReadinessClient};
 use crate::report;
 use ffa_abi::Version;
 use kernel::cells::OptionalCell;
 use kernel::init_queue::{InitQueueClient, Queue};
 
+/// How boot ended for FF-A.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum BootOutcome {
+    /// The FF-A root is up.
+    FfaReady,
+    /// The secure monitor has no FF-A, or one of another major version:
+    /// there was nothing to set up (a system without a secure world).
+    FfaAbsent,
+    /// The monitor answered FF-A, but the root is not up: it failed, or it
+    /// still waits on a condition that will not come (the state it is in).
+    RootDown(RootState),
+    /// The monitor did not answer before the readiness deadline: the root
+    /// timed out.
+    TimedOut,
+}
+
+impl BootOutcome {
+    /// Whether FF-A came up, or was never there to come up.
+    pub const fn is_healthy(&self) -> bool {
+        matches!(self, BootOutcome::FfaReady | BootOutcome::FfaAbsent)
+    }
+}
+
 /// Told when boot is over.
 pub trait BootClient {
     /// Readiness has finished and the init queue settled; the boot report
-    /// has been logged. Called once.
-    fn boot_complete(&self);
+    /// has been logged. Called once, with how boot ended.
+    fn boot_complete(&self, outcome: BootOutcome);
+}
+
+/// How readiness finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Readiness {
+    Polling,
+    Answered,
+    Absent,
+    Expired,
 }
 
 /// Waits for readiness and the init queue, then reports boot.
 pub struct BootCompletion<'a, const PARTITIONS: usize> {
     queue: &'a dyn Queue<'a>,
     bus: &'a FfaBus<'a, PARTITIONS>,
-    readiness_finished: Cell<bool>,
+    readiness: Cell<Readiness>,
     reported: Cell<bool>,
     client: OptionalCell<&'a dyn BootClient>,
 }
@@ -45,7 +78,7 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
         BootCompletion {
             queue,
             bus,
-            readiness_finished: Cell::new(false),
+            readiness: Cell::new(Readiness::Polling),
             reported: Cell::new(false),
             client: OptionalCell::empty(),
         }
@@ -61,16 +94,37 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
         self.reported.get()
     }
 
+    /// How boot ended, once readiness has finished.
+    pub fn outcome(&self) -> Option<BootOutcome> {
+        match (self.readiness.get(), self.bus.state()) {
+            (Readiness::Polling, _) => None,
+            (_, RootState::Ready) => Some(BootOutcome::FfaReady),
+            (Readiness::Absent, RootState::Waiting) => Some(BootOutcome::FfaAbsent),
+            (Readiness::Expired, RootState::Waiting) => Some(BootOutcome::TimedOut),
+            (_, state) => Some(BootOutcome::RootDown(state)),
+        }
+    }
+
     /// Reports boot once both readiness and the queue are done.
     fn finish_if_done(&self) {
-        if !self.readiness_finished.get() || !self.queue.is_settled() || self.reported.replace(true)
-        {
+        let Some(outcome) = self.outcome() else {
+            return;
+        };
+        if !self.queue.is_settled() || self.reported.replace(true) {
             return;
         }
         defmt::info!("boot: init queue settled");
         report::log_boot_report(self.bus);
         self.queue.report_pending();
-        self.client.map(|client| client.boot_complete());
+        match outcome {
+            BootOutcome::FfaReady | BootOutcome::FfaAbsent => {
+                defmt::info!("boot: over: {}", outcome)
+            }
+            BootOutcome::RootDown(_) | BootOutcome::TimedOut => {
+                defmt::error!("boot: over, but the FF-A root is not up: {}", outcome)
+            }
+        }
+        self.client.map(|client| client.boot_complete(outcome));
     }
 }
 
@@ -82,7 +136,7 @@ impl<const PARTITIONS: usize> InitQueueClient for BootCompletion<'_, PARTITIONS>
 
 impl<const PARTITIONS: usize> ReadinessClient for BootCompletion<'_, PARTITIONS> {
     fn monitor_ready(&self, _version: Version) {
-        self.readiness_finished.set(true);
+        self.readiness.set(Readiness::Answered);
         self.finish_if_done();
     }
 
@@ -100,14 +154,14 @@ impl<const PARTITIONS: usize> ReadinessClient for BootCompletion<'_, PARTITIONS>
                 version.minor()
             ),
         }
-        self.readiness_finished.set(true);
+        self.readiness.set(Readiness::Absent);
         self.finish_if_done();
     }
 
     fn deadline_expired(&self) {
         defmt::error!("boot: the secure monitor did not become ready before the deadline");
         self.queue.expire();
-        self.readiness_finished.set(true);
+        self.readiness.set(Readiness::Expired);
         self.finish_if_done();
     }
 }

@@ -6,11 +6,16 @@
 //! runs the client's core set-up and discovery, records one
 //! [`PartitionDevice`] per partition descriptor, and becomes ready; the init
 //! queue then signals the condition the board registered it as providing
-//! ("ffa-root-ready"). Each [`PartitionDriver`] is wrapped in a
-//! [`DriverEntry`], its own init-queue entry, which defers on that condition
-//! and so is probed only once the root is ready. Drivers receive a
-//! [`PartitionHandle`]: it reaches their partition only, and only the bus can
-//! make one.
+//! ("ffa-root-ready"). Whether it becomes ready or fails, the root also
+//! signals the condition the board gave [`FfaBus::signal_on_outcome`]
+//! ("ffa-root-probed"). Each [`PartitionDriver`] is wrapped in a
+//! [`DriverEntry`], its own init-queue entry, which defers on that outcome
+//! condition and so is probed once the root has succeeded or failed, never
+//! before: every driver reports a failed root the same way (failed,
+//! `NODEVICE`), whenever it was first probed, and one with no matching
+//! partition ends unbound (normal on a real system: not an error). Drivers
+//! receive a [`PartitionHandle`]: it reaches their partition only, and only
+//! the bus can make one.
 //!
 //! v1.0 descriptors carry no UUID. As Linux does, such a partition is matched
 //! by asking `FFA_PARTITION_INFO_GET` for the driver's UUID and checking
@@ -39,6 +44,7 @@
 
 use crate::client::FfaClient;
 use crate::error::ClientError;
+use crate::memory::{DataAccess, Donated, Lent, MemoryFailure, Receiver, Shared, TransferOptions};
 use crate::messaging::DirectMessage;
 use crate::partition::PartitionInfo;
 use crate::version::NegotiatedVersion;
@@ -46,6 +52,7 @@ use core::cell::Cell;
 use ffa_abi::Uuid;
 use ffa_abi::{FunctionId, PartitionId};
 use kernel::init_queue::{ConditionId, ConditionSet, Probe, ProbeResult, Queue};
+use kernel::page_pool::Region;
 use kernel::ErrorCode;
 
 /// A driver for the partitions that implement one of its UUIDs.
@@ -98,6 +105,7 @@ pub struct FfaBus<'a, const PARTITIONS: usize> {
     state: Cell<RootState>,
     conditions: &'a dyn Queue<'a>,
     prerequisites: Cell<ConditionSet>,
+    outcome: Cell<Option<ConditionId>>,
 }
 
 impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
@@ -115,6 +123,20 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
             state: Cell::new(RootState::Waiting),
             conditions,
             prerequisites: Cell::new(prerequisites),
+            outcome: Cell::new(None),
+        }
+    }
+
+    /// Signals `condition` on the queue once the root's set-up has an
+    /// outcome, ready or failed (partition drivers wait on it, so that they
+    /// learn either).
+    pub fn signal_on_outcome(&self, condition: ConditionId) {
+        self.outcome.set(Some(condition));
+    }
+
+    fn signal_outcome(&self) {
+        if let Some(condition) = self.outcome.get() {
+            self.conditions.signal(condition);
         }
     }
 
@@ -211,7 +233,9 @@ impl<const PARTITIONS: usize> Probe for FfaBus<'_, PARTITIONS> {
         if !missing.is_empty() {
             return ProbeResult::Defer(missing);
         }
-        match self.set_up() {
+        let result = self.set_up();
+        self.signal_outcome();
+        match result {
             Ok(count) => {
                 self.state.set(RootState::Ready);
                 defmt::info!("ffa: root ready, {=usize} partition devices", count);
@@ -336,26 +360,67 @@ impl<'a> PartitionHandle<'a> {
     }
 }
 
-/// A partition driver's init-queue entry: defers until the root is ready,
-/// then binds the driver to every unbound partition it matches.
+/// Memory operations: the partition is the only receiver a driver can name.
+impl<'a> PartitionHandle<'a> {
+    /// Shares `region` with this partition, with `access` to it; the kernel
+    /// keeps access (see [`crate::memory`]).
+    pub fn share(
+        &self,
+        region: Region<'a>,
+        access: DataAccess,
+        options: &TransferOptions,
+    ) -> Result<Shared<'a>, MemoryFailure<'a>> {
+        let receivers = [Receiver::new(self.info.id, access)];
+        self.bus.client().share(region, &receivers, options)
+    }
+
+    /// Lends `region` to this partition, with `access` to it; the kernel
+    /// has none until it reclaims the region.
+    pub fn lend(
+        &self,
+        region: Region<'a>,
+        access: DataAccess,
+        options: &TransferOptions,
+    ) -> Result<Lent<'a>, MemoryFailure<'a>> {
+        let receivers = [Receiver::new(self.info.id, access)];
+        self.bus.client().lend(region, &receivers, options)
+    }
+
+    /// Donates `region` to this partition: its pages leave the kernel for good.
+    pub fn donate(
+        &self,
+        region: Region<'a>,
+        options: &TransferOptions,
+    ) -> Result<Donated, MemoryFailure<'a>> {
+        let receiver = Receiver::new(self.info.id, DataAccess::Unspecified);
+        self.bus.client().donate(region, receiver, options)
+    }
+}
+
+/// A partition driver's init-queue entry: defers until the root's set-up
+/// has an outcome, then binds the driver to every unbound partition it
+/// matches. No matching partition: [`ProbeResult::Unbound`]; a failed root:
+/// failed, `NODEVICE`.
 pub struct DriverEntry<'a> {
     bus: &'a dyn BusAccess<'a>,
     driver: &'a dyn PartitionDriver<'a>,
-    root_ready: ConditionId,
+    root_outcome: ConditionId,
     bound: Cell<usize>,
 }
 
 impl<'a> DriverEntry<'a> {
-    /// An entry for `driver` on `bus`; `root_ready` is the condition the root provides.
+    /// An entry for `driver` on `bus`; `root_outcome` is the condition the
+    /// root signals once its set-up succeeded or failed
+    /// ([`FfaBus::signal_on_outcome`]).
     pub fn new<const PARTITIONS: usize>(
         bus: &'a FfaBus<'a, PARTITIONS>,
         driver: &'a dyn PartitionDriver<'a>,
-        root_ready: ConditionId,
+        root_outcome: ConditionId,
     ) -> DriverEntry<'a> {
         DriverEntry {
             bus,
             driver,
-            root_ready,
+            root_outcome,
             bound: Cell::new(0),
         }
     }
@@ -407,16 +472,23 @@ impl Probe for DriverEntry<'_> {
         match self.bus.state() {
             RootState::Ready => {}
             RootState::Waiting => {
-                if self.bus.conditions().is_signalled(self.root_ready) {
+                if self.bus.conditions().is_signalled(self.root_outcome) {
                     defmt::error!(
-                        "ffa: {=str}: root-ready condition signalled but the root is not ready",
+                        "ffa: {=str}: the root's outcome is signalled but the root has none",
                         self.driver.name()
                     );
                     return ProbeResult::Failed(ErrorCode::NODEVICE);
                 }
-                return ProbeResult::Defer(ConditionSet::of(self.root_ready));
+                return ProbeResult::Defer(ConditionSet::of(self.root_outcome));
             }
-            RootState::Failed(_) => return ProbeResult::Failed(ErrorCode::NODEVICE),
+            RootState::Failed(error) => {
+                defmt::warn!(
+                    "ffa: {=str} not bound: the FF-A root failed ({})",
+                    self.driver.name(),
+                    error
+                );
+                return ProbeResult::Failed(ErrorCode::NODEVICE);
+            }
         }
         let mut last_error = None;
         for slot in 0..self.bus.capacity() {
@@ -462,8 +534,11 @@ impl Probe for DriverEntry<'_> {
         } else if let Some(error) = last_error {
             ProbeResult::Failed(error)
         } else {
-            defmt::info!("ffa: no partition for driver {=str}", self.driver.name());
-            ProbeResult::Failed(ErrorCode::NODEVICE)
+            defmt::info!(
+                "ffa: {=str} unbound: no partition implements its UUIDs",
+                self.driver.name()
+            );
+            ProbeResult::Unbound
         }
     }
 }

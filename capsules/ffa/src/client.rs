@@ -17,7 +17,9 @@ use crate::conduit::{FfaConduit, Request};
 use crate::discovery;
 use crate::error::ClientError;
 use crate::features::{self, FeatureSet};
+pub use crate::mailbox::RxTxSize;
 use crate::mailbox::{BufferGeometry, Mailbox};
+use crate::memory::{MemoryConfig, MemoryState};
 use crate::messaging::{self, DirectMessage, RetryPolicy};
 use crate::partition::PartitionInfo;
 use crate::version::{self, NegotiatedVersion, SupportedVersion};
@@ -35,13 +37,19 @@ pub struct ClientConfig {
     pub requested_version: SupportedVersion,
     /// Retry and resumption limits for messaging.
     pub retry: RetryPolicy,
+    /// How memory is shared, lent and donated.
+    pub memory: MemoryConfig,
+    /// How much of the board's RX/TX buffers to map.
+    pub rxtx_size: RxTxSize,
 }
 
 impl ClientConfig {
-    /// Request v1.2 with the default retry policy.
+    /// Request v1.2 with the default retry policy; map the minimum granule.
     pub const DEFAULT: ClientConfig = ClientConfig {
         requested_version: SupportedVersion::NEWEST,
         retry: RetryPolicy::DEFAULT,
+        memory: MemoryConfig::DEFAULT,
+        rxtx_size: RxTxSize::Minimum,
     };
 }
 
@@ -79,6 +87,7 @@ pub struct FfaClient<'a> {
     mailbox: Mailbox<'a>,
     config: ClientConfig,
     session: OptionalCell<Session>,
+    memory: MemoryState,
 }
 
 /// `FFA_ID_GET`: this endpoint's own ID.
@@ -103,6 +112,7 @@ impl<'a> FfaClient<'a> {
             mailbox: Mailbox::new(rx, tx),
             config,
             session: OptionalCell::empty(),
+            memory: MemoryState::new(),
         }
     }
 
@@ -130,6 +140,11 @@ impl<'a> FfaClient<'a> {
         &self.mailbox
     }
 
+    /// Memory management's state (what the callee offers, the transactions made).
+    pub fn memory(&self) -> &MemoryState {
+        &self.memory
+    }
+
     /// Runs the core set-up, once; later calls return the same session.
     pub fn initialize(&self) -> Result<Session, ClientError> {
         if let Some(session) = self.session.get() {
@@ -140,7 +155,9 @@ impl<'a> FfaClient<'a> {
         let own_id = id_get(&self.conduit, &version)
             .inspect_err(|error| defmt::error!("ffa: FFA_ID_GET failed: {}", error))?;
         let features = features::discover(&self.conduit, &version)?;
-        let buffers = self.mailbox.map(&self.conduit, &version, &features)?;
+        let buffers =
+            self.mailbox
+                .map(&self.conduit, &version, &features, self.config.rxtx_size)?;
         let session = Session {
             smccc_version: smccc.version(),
             version,
@@ -166,6 +183,7 @@ impl<'a> FfaClient<'a> {
         self.require_session()?;
         self.mailbox.unmap(&self.conduit)?;
         self.session.clear();
+        self.memory.forget_offers();
         Ok(())
     }
 

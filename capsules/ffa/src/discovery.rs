@@ -2,9 +2,13 @@
 //! `FFA_PARTITION_INFO_GET_REGS` through registers when the callee offers it.
 //!
 //! Every descriptor the callee reports is checked before it is read: the
-//! descriptor size (w3) must hold at least the v1.0 fields, the count must
-//! fit the mapped RX buffer, and the caller's capacity. Each descriptor found
-//! is handed to a sink, so callers choose where to keep it.
+//! descriptor size (w3, or x2\[63:48\] of `_REGS`) must hold at least this
+//! version's fields (24 bytes from v1.1; `_REGS` descriptors must also be
+//! whole registers), the count must fit the mapped RX buffer (or x3–x17),
+//! and the caller's capacity. Larger descriptors (v1.3's 48 bytes, which
+//! Hafnium reports) are stepped over by the reported size and read in part.
+//! Each descriptor found is handed to a sink, so callers choose where to
+//! keep it.
 //!
 //! ```ignore
 //! let mut found = heapless::Vec::<PartitionInfo, 8>::new();
@@ -25,8 +29,6 @@ use ffa_abi::Uuid;
 
 /// w5 bit 0 of `FFA_PARTITION_INFO_GET` (v1.1+): return the count only.
 const COUNT_ONLY: u64 = 1;
-/// `FFA_PARTITION_INFO_GET_REGS` returns at most five partitions per call (x3–x17).
-const PARTITIONS_PER_REGISTER_CALL: usize = 5;
 
 /// The registers of `FFA_PARTITION_INFO_GET` for `uuid` (w1–w4); `count_only`
 /// sets w5 bit 0 (v1.1+ only).
@@ -130,7 +132,7 @@ pub fn partition_info_get(
     let mut descriptor = [0u8; DescriptorLayout::MAXIMUM_SIZE];
     for index in 0..count as usize {
         rx.read(index * stride, &mut descriptor[..copied])?;
-        sink(layout.decode(&descriptor[..copied]));
+        sink(layout.decode(&descriptor[..copied], stride));
     }
     rx.release()?;
     Ok(count as usize)
@@ -161,10 +163,11 @@ pub fn partition_info_get_registers(
         let current = (summary >> 16) as u16;
         let reply_tag = (summary >> 32) as u16;
         let size = (summary >> 48) as u16;
+        let registers_each = DescriptorLayout::accept_register_size(size)?;
+        let in_this_call = usize::from(current.wrapping_sub(start)) + 1;
         if current < start
             || current > last
-            || (current - start) as usize >= PARTITIONS_PER_REGISTER_CALL
-            || (size as usize) < DescriptorLayout::MINIMUM_SIZE
+            || in_this_call * registers_each > DescriptorLayout::DESCRIPTOR_REGISTERS
         {
             defmt::error!(
                 "ffa: PARTITION_INFO_GET_REGS reply out of range: start {=u16} current {=u16} last {=u16} size {=u16}",
@@ -176,13 +179,16 @@ pub fn partition_info_get_registers(
             return Err(ClientError::MalformedReply);
         }
         check_capacity(last as u32 + 1, capacity)?;
-        for slot in 0..=(current - start) as usize {
-            let base = 3 + slot * 3;
-            sink(layout.decode_registers([
-                registers.register(base),
-                registers.register(base + 1),
-                registers.register(base + 2),
-            ]));
+        for slot in 0..in_this_call {
+            let base = 3 + slot * registers_each;
+            sink(layout.decode_registers(
+                [
+                    registers.register(base),
+                    registers.register(base + 1),
+                    registers.register(base + 2),
+                ],
+                usize::from(size),
+            ));
             found += 1;
         }
         if current == last {

@@ -85,6 +85,8 @@ pub enum ClientError {
     NotFound,
     /// Shared memory access failed.
     Memory(ErrorCode),
+    /// A memory transaction cannot be sent as described.
+    Transaction(crate::memory::attributes::TransactionError),
 }
 
 impl From<InvalidVersion> for ClientError {
@@ -133,6 +135,7 @@ impl From<ClientError> for ErrorCode {
             ClientError::Unsupported => ErrorCode::NOSUPPORT,
             ClientError::NotFound => ErrorCode::NODEVICE,
             ClientError::Memory(code) => code,
+            ClientError::Transaction(_) => ErrorCode::INVAL,
         }
     }
 }

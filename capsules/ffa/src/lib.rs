@@ -15,6 +15,10 @@
 //! - [`discovery`]: `FFA_PARTITION_INFO_GET` and `_GET_REGS`;
 //! - [`messaging`]: direct requests, 32/64-bit and `REQ2`, with bounded retries;
 //! - [`client`]: the core set-up and the operations, in one capsule;
+//! - [`memory`]: the client's memory operations: sharing, lending and
+//!   donating kernel-owned pages, in fragments when needed, and reclaiming
+//!   them, with the ownership in types (the client holds its configuration
+//!   and state);
 //! - [`bus`]: the root device, partition devices and partition drivers on the init queue;
 //! - [`readiness`]: polls until the secure monitor answers, then signals the init queue;
 //! - [`report`]: the boot report;
@@ -29,6 +33,9 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+#[cfg(test)]
+extern crate std;
+
 pub mod boot;
 pub mod bus;
 pub mod client;
@@ -38,6 +45,7 @@ pub mod drivers;
 pub mod error;
 pub mod features;
 pub mod mailbox;
+pub mod memory;
 pub mod messaging;
 pub mod partition;
 pub mod per_cpu;

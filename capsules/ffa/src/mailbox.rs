@@ -68,7 +68,7 @@ use crate::error::ClientError;
 use crate::features::{FeatureSet, RxTxGranule};
 use crate::version::NegotiatedVersion;
 use core::cell::Cell;
-use ffa_abi::FunctionId;
+use ffa_abi::{FunctionId, Status};
 use kernel::cells::OptionalCell;
 use kernel::hil::shared_memory::SharedBuffer;
 
@@ -76,6 +76,20 @@ use kernel::hil::shared_memory::SharedBuffer;
 pub const PAGE_SIZE: usize = 4096;
 /// The page count field of `FFA_RXTX_MAP` is 6 bits wide (`w3[5:0]`).
 pub const MAXIMUM_PAGES: usize = 63;
+
+/// How large the RX/TX buffers the client maps should be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum RxTxSize {
+    /// The callee's minimum granule (4 KiB on every SPMC seen): what every
+    /// callee accepts. Hafnium, for one, maps a single page by default and
+    /// refuses more, without saying so below v1.2.
+    Minimum,
+    /// Up to this many bytes, if the board's buffers hold them and the
+    /// callee allows them (rounded down to the granule). A callee that
+    /// states no maximum and refuses the map with `INVALID_PARAMETERS` is
+    /// asked once more, for the minimum.
+    AtMost(usize),
+}
 
 /// The mapped size of the RX/TX pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -120,20 +134,18 @@ impl<'a> Mailbox<'a> {
     }
 
     /// Checks the buffers against the callee's granule and chooses the mapped size:
-    /// the smaller buffer, rounded down to the granule, at most 63 pages and at
-    /// most the callee's `maximum_pages`.
+    /// the granule, or for [`RxTxSize::AtMost`] up to that many bytes, no
+    /// more than the smaller buffer holds, 63 pages and the callee's
+    /// `maximum_pages`, rounded down to the granule.
     pub fn plan(
         &self,
         granule: RxTxGranule,
         maximum_pages: Option<u16>,
+        wanted: RxTxSize,
     ) -> Result<BufferGeometry, ClientError> {
         let alignment = granule.bytes();
         let available = self.rx.len().min(self.tx.len());
-        let pages =
-            maximum_pages.map_or(MAXIMUM_PAGES, |pages| (pages as usize).min(MAXIMUM_PAGES));
-        let largest = (pages * PAGE_SIZE) / alignment * alignment;
-        let size = (available / alignment * alignment).min(largest);
-        if size < alignment {
+        if available < alignment {
             defmt::error!(
                 "ffa: RX/TX buffers of {=usize} bytes are below the {=usize}-byte minimum",
                 available,
@@ -154,6 +166,15 @@ impl<'a> Mailbox<'a> {
                 return Err(ClientError::BufferMisaligned { alignment });
             }
         }
+        let size = match wanted {
+            RxTxSize::Minimum => alignment,
+            RxTxSize::AtMost(bytes) => {
+                let pages = maximum_pages
+                    .map_or(MAXIMUM_PAGES, |pages| (pages as usize).min(MAXIMUM_PAGES));
+                let largest = pages * PAGE_SIZE;
+                (bytes.min(available).min(largest) / alignment * alignment).max(alignment)
+            }
+        };
         Ok(BufferGeometry {
             size,
             pages: (size / PAGE_SIZE) as u32,
@@ -161,29 +182,53 @@ impl<'a> Mailbox<'a> {
         })
     }
 
-    /// Maps the buffers with the 64-bit `FFA_RXTX_MAP`, sized for what `features` reported.
+    /// Maps the buffers with the 64-bit `FFA_RXTX_MAP`, sized by [`Mailbox::plan`]
+    /// for what `features` reported. If the callee refuses a map larger than
+    /// the granule with `INVALID_PARAMETERS` (as Hafnium does above its
+    /// maximum, which it states only from v1.2), it is asked once more for
+    /// the granule.
     pub fn map(
         &self,
         conduit: &FfaConduit<'_>,
         _version: &NegotiatedVersion,
         features: &FeatureSet,
+        wanted: RxTxSize,
     ) -> Result<BufferGeometry, ClientError> {
         if self.mapping.is_some() {
             return Err(ClientError::AlreadyDone);
         }
-        let geometry = self.plan(features.rxtx_granule, features.rxtx_maximum_pages)?;
+        let geometry = self.plan(features.rxtx_granule, features.rxtx_maximum_pages, wanted)?;
+        let geometry = match self.map_pages(conduit, geometry) {
+            Err(ClientError::Status(Status::InvalidParameters))
+                if geometry.size > features.rxtx_granule.bytes() =>
+            {
+                defmt::warn!(
+                    "ffa: FFA_RXTX_MAP of {=u32} pages refused with INVALID_PARAMETERS; mapping the minimum",
+                    geometry.pages
+                );
+                let minimum =
+                    self.plan(features.rxtx_granule, features.rxtx_maximum_pages, RxTxSize::Minimum)?;
+                self.map_pages(conduit, minimum).map(|()| minimum)
+            }
+            other => other.map(|()| geometry),
+        }
+        .inspect_err(|error| defmt::error!("ffa: FFA_RXTX_MAP failed: {}", error))?;
+        self.mapping.set(geometry);
+        self.rx_owned.set(false);
+        Ok(geometry)
+    }
+
+    /// One `FFA_RXTX_MAP_64` of `geometry.pages` pages.
+    fn map_pages(
+        &self,
+        conduit: &FfaConduit<'_>,
+        geometry: BufferGeometry,
+    ) -> Result<(), ClientError> {
         let request = Request::new(FunctionId::RxTxMap64)
             .with(1, self.tx.physical_address())
             .with(2, self.rx.physical_address())
             .with(3, geometry.pages as u64);
-        conduit
-            .call_expecting_success(&request)
-            .inspect_err(|error| {
-                defmt::error!("ffa: FFA_RXTX_MAP failed: {}", error);
-            })?;
-        self.mapping.set(geometry);
-        self.rx_owned.set(false);
-        Ok(geometry)
+        conduit.call_expecting_success(&request).map(|_| ())
     }
 
     /// Unmaps the buffers with `FFA_RXTX_UNMAP`. The RX buffer must not be held.

@@ -2,7 +2,8 @@
 //!
 //! A request goes to one partition and the call returns its response. On the
 //! way, the callee may be preempted (`FFA_INTERRUPT`) or yield (`FFA_YIELD`):
-//! the partition is resumed with `FFA_RUN` up to a bounded number of times.
+//! the partition they name is resumed with `FFA_RUN` up to a bounded number
+//! of times.
 //! `BUSY` and `RETRY` re-send the request a bounded number of times. The
 //! response must come from the partition that was asked and be addressed to
 //! this endpoint; anything else is an error.
@@ -233,6 +234,19 @@ fn wrong_endpoint(which: &'static str, actual: PartitionId, expected: PartitionI
     ClientError::WrongResponder { expected, actual }
 }
 
+/// w1 of the `FFA_RUN` that resumes after `FFA_INTERRUPT`/`FFA_YIELD`
+/// `registers`: the endpoint and vCPU they name (`[31:16]`, `[15:0]`), which
+/// may be another partition than `receiver` (one it called, on its behalf),
+/// as Linux passes w1 back; `receiver` if they name none (endpoint 0).
+fn run_target(registers: &ReplyRegisters, receiver: PartitionId) -> u64 {
+    let target = registers.word(1);
+    if target >> 16 == 0 {
+        ((u32::from(receiver.raw()) << 16) | (target & 0xffff)) as u64
+    } else {
+        target as u64
+    }
+}
+
 /// Sends `request` and drives it to the expected response under `policy`.
 fn exchange(
     conduit: &FfaConduit<'_>,
@@ -274,24 +288,8 @@ fn exchange(
                     return Err(ClientError::ResumptionsExhausted);
                 }
                 resumptions_left -= 1;
-                let target = registers.word(1);
-                let endpoint = (target >> 16) as u16;
-                if endpoint != 0 && endpoint != receiver.raw() {
-                    defmt::error!(
-                        "ffa: {=u16:#06x} preempted while {=u16:#06x} was asked",
-                        endpoint,
-                        receiver.raw()
-                    );
-                    return Err(ClientError::WrongResponder {
-                        expected: receiver,
-                        actual: PartitionId::new(endpoint),
-                    });
-                }
-                let vcpu = target & 0xffff;
-                resume = Some(
-                    Request::new(FunctionId::Run)
-                        .with(1, (((receiver.raw() as u32) << 16) | vcpu) as u64),
-                );
+                resume =
+                    Some(Request::new(FunctionId::Run).with(1, run_target(&registers, receiver)));
             }
             Err(ClientError::Status(status @ (Status::Busy | Status::Retry))) => {
                 if retries_left == 0 {

@@ -38,6 +38,9 @@ const FFA_SUCCESS_32: u32 = 0x8400_0061;
 /// Why a partition has no vCPU for a core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
 pub enum VcpuError {
+    /// The ID names no PE endpoint (a peripheral's SEPID, an auxiliary
+    /// ID): nothing runs there.
+    NotAnEndpoint,
     /// The partition reported no execution context at all (malformed).
     NoExecutionContext,
     /// An MP partition with fewer execution contexts than the core's index.
@@ -52,7 +55,10 @@ pub enum VcpuError {
 /// The vCPU of `partition` that runs on core `core`: 0 for a UP partition,
 /// the core's index for an MP one.
 pub fn vcpu_on_core(partition: &PartitionInfo, core: usize) -> Result<u16, VcpuError> {
-    match partition.execution_contexts {
+    let Some(contexts) = partition.execution_contexts() else {
+        return Err(VcpuError::NotAnEndpoint);
+    };
+    match contexts {
         0 => Err(VcpuError::NoExecutionContext),
         1 => Ok(0),
         contexts => u16::try_from(core)
@@ -154,15 +160,16 @@ impl CoreWorkClient for PerCoreCheck<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::partition::PartitionProperties;
-    use crate::version::SupportedVersion;
+    use crate::partition::{PartitionKind, PartitionProperties, PropertiesRevision};
     use ffa_abi::{PartitionId, Uuid};
 
     fn partition(id: u16, contexts: u16) -> PartitionInfo {
         PartitionInfo {
             id: PartitionId::new(id),
-            execution_contexts: contexts,
-            properties: PartitionProperties::new(0, SupportedVersion::V1_2),
+            kind: PartitionKind::Endpoint {
+                execution_contexts: contexts,
+            },
+            properties: PartitionProperties::new(0, PropertiesRevision::V1_2),
             uuid: Uuid::NIL,
         }
     }
@@ -189,6 +196,12 @@ mod tests {
             Err(VcpuError::NoExecutionContext)
         );
         assert!(vcpu_on_core(&mp, usize::MAX).is_err());
+        let peripheral = PartitionInfo {
+            kind: PartitionKind::IndependentPeripheral,
+            ..partition(0x8004, 1)
+        };
+        assert_eq!(vcpu_on_core(&peripheral, 0), Err(VcpuError::NotAnEndpoint));
+        assert_eq!(run_target(&peripheral, 0), Err(VcpuError::NotAnEndpoint));
     }
 
     /// A monitor that answers `FFA_ID_GET` with ID 0x0007, and anything else -1.

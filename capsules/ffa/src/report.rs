@@ -1,5 +1,6 @@
 //! The boot report: after the init queue settles, one log line for the FF-A
-//! session and one per partition device.
+//! session, one per partition device, and one per memory transaction made
+//! at boot (handle, operation, receiver, pages, state).
 //!
 //! [`crate::boot::BootCompletion`] logs it once boot is complete (wired by
 //! `components::boot`). The same facts are available as a [`BootReport`]
@@ -7,7 +8,8 @@
 
 use crate::bus::{FfaBus, PartitionDevice, RootState};
 use crate::client::Session;
-use crate::partition::{ExecutionState, PartitionProperties};
+use crate::memory::record::{MemoryRecord, RECORDS};
+use crate::partition::{ExecutionState, PartitionKind, PartitionProperties};
 use heapless::Vec;
 
 /// Short names of the properties a partition has, for log lines.
@@ -25,6 +27,17 @@ impl defmt::Format for PropertySummary {
             (properties.notifications(), " notifications"),
             (properties.receives_direct_requests_2(), " req2-receive"),
             (properties.sends_direct_requests_2(), " req2-send"),
+            (properties.told_of_vm_creation(), " vm-created"),
+            (properties.told_of_vm_destruction(), " vm-destroyed"),
+            (properties.supports_live_activation(), " live-activation"),
+            (
+                properties.requires_cpu_rendezvous_for_live_activation(),
+                " cpu-rendezvous",
+            ),
+            (
+                properties.supports_smc64_cpu_cycle_management(),
+                " smc64-cpu-cycles",
+            ),
         ];
         for (present, name) in flags {
             if present {
@@ -39,6 +52,29 @@ impl defmt::Format for PropertySummary {
     }
 }
 
+/// What a partition ID names, for log lines: `contexts 4`, or the kind of SEPID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KindSummary(pub PartitionKind);
+
+impl defmt::Format for KindSummary {
+    fn format(&self, formatter: defmt::Formatter<'_>) {
+        match self.0 {
+            PartitionKind::Endpoint { execution_contexts } => {
+                defmt::write!(formatter, "contexts {=u16}", execution_contexts)
+            }
+            PartitionKind::IndependentPeripheral => {
+                defmt::write!(formatter, "SEPID of an independent peripheral device")
+            }
+            PartitionKind::DependentPeripheral { proxy } => defmt::write!(
+                formatter,
+                "SEPID of a dependent peripheral device, proxy {=u16:#06x}",
+                proxy.raw()
+            ),
+            PartitionKind::Auxiliary => defmt::write!(formatter, "auxiliary ID"),
+        }
+    }
+}
+
 /// Everything the boot report says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BootReport<const PARTITIONS: usize> {
@@ -48,6 +84,10 @@ pub struct BootReport<const PARTITIONS: usize> {
     pub session: Option<Session>,
     /// The partition devices with their slots.
     pub partitions: Vec<(usize, PartitionDevice), PARTITIONS>,
+    /// The memory transactions made (the first few).
+    pub memory: Vec<MemoryRecord, RECORDS>,
+    /// How many memory transactions were made in all.
+    pub memory_total: usize,
 }
 
 impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
@@ -58,10 +98,17 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
             // The bus holds at most PARTITIONS devices, so this always fits.
             let _ = partitions.push((slot, *device));
         });
+        let mut memory = Vec::new();
+        bus.client().for_each_memory_record(|record| {
+            // The client keeps at most RECORDS records, so this always fits.
+            let _ = memory.push(*record);
+        });
         BootReport {
             root: bus.state(),
             session: bus.client().session(),
             partitions,
+            memory,
+            memory_total: bus.client().memory().log.total(),
         }
     }
 
@@ -84,13 +131,49 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
         }
         for (slot, device) in self.partitions.iter() {
             defmt::info!(
-                "ffa report: arm-ffa-{=usize}: ID {=u16:#06x} UUID {} contexts {=u16} properties {} driver {=str}",
+                "ffa report: arm-ffa-{=usize}: ID {=u16:#06x} UUID {} {} properties {} driver {=str}",
                 slot + 1,
                 device.info.id.raw(),
                 device.info.uuid,
-                device.info.execution_contexts,
+                KindSummary(device.info.kind),
                 PropertySummary(device.info.properties),
                 device.driver.unwrap_or("(none)")
+            );
+        }
+        if self.session.is_some() {
+            defmt::info!(
+                "ffa report: {=usize} memory transaction(s)",
+                self.memory_total
+            );
+        }
+        for record in self.memory.iter() {
+            match record.handle {
+                Some(handle) => defmt::info!(
+                    "ffa report: memory handle {=u64:#x}: {=str} to {=u16:#06x} ({=u8} receiver(s)), {=u32} pages in {=u32} range(s), {=str} layout, {=u32} fragment(s): {}",
+                    handle.0,
+                    record.operation.name(),
+                    record.receiver.raw(),
+                    record.receivers,
+                    record.pages,
+                    record.ranges,
+                    record.layout.name(),
+                    record.fragments,
+                    record.state
+                ),
+                None => defmt::info!(
+                    "ffa report: memory (no handle): {=str} to {=u16:#06x}, {=u32} pages in {=u32} range(s): {}",
+                    record.operation.name(),
+                    record.receiver.raw(),
+                    record.pages,
+                    record.ranges,
+                    record.state
+                ),
+            }
+        }
+        if self.memory_total > self.memory.len() {
+            defmt::info!(
+                "ffa report: ... and {=usize} more memory transaction(s)",
+                self.memory_total - self.memory.len()
             );
         }
     }

@@ -29,6 +29,7 @@ struct Board {
     root: EntryId,
     echo_entry: EntryId,
     root_ready: ConditionId,
+    root_probed: ConditionId,
     monitor_ready: ConditionId,
 }
 
@@ -37,17 +38,19 @@ fn board(config: FaultConfig, client_config: ClientConfig) -> Board {
     let queue: &'static Queue = leak(InitQueue::new());
     let monitor_ready = queue.declare_condition("secure-monitor-ready").unwrap();
     let root_ready = queue.declare_condition("ffa-root-ready").unwrap();
+    let root_probed = queue.declare_condition("ffa-root-probed").unwrap();
     let bus = leak(FfaBus::<'static, 4>::new(
         fixture.client,
         queue,
         ConditionSet::of(monitor_ready),
     ));
+    bus.signal_on_outcome(root_probed);
     let echo = leak(EchoDriver::new());
     // Drivers first, on purpose: they must wait for the root.
     let echo_entry = queue
         .add(
             "ffa-echo",
-            leak(DriverEntry::new(bus, echo, root_ready)),
+            leak(DriverEntry::new(bus, echo, root_probed)),
             None,
         )
         .unwrap();
@@ -60,6 +63,7 @@ fn board(config: FaultConfig, client_config: ClientConfig) -> Board {
         root,
         echo_entry,
         root_ready,
+        root_probed,
         monitor_ready,
     }
 }
@@ -74,7 +78,7 @@ fn the_root_waits_for_the_monitor_and_drivers_wait_for_the_root() {
     );
     assert_eq!(
         board.queue.state(board.echo_entry),
-        EntryState::Waiting(ConditionSet::of(board.root_ready))
+        EntryState::Waiting(ConditionSet::of(board.root_probed))
     );
     assert!(
         board.fixture.conduit.functions().is_empty(),
@@ -161,7 +165,7 @@ fn v1_0_partitions_are_matched_by_asking_for_the_driver_uuid() {
 }
 
 #[test]
-fn a_failed_root_leaves_drivers_waiting_and_is_reported() {
+fn a_failed_root_fails_its_drivers_and_is_reported() {
     let board = board(
         FaultConfig {
             deny_rxtx_map: true,
@@ -179,16 +183,14 @@ fn a_failed_root_leaves_drivers_waiting_and_is_reported() {
         board.bus.state(),
         RootState::Failed(ClientError::Status(Status::Denied))
     );
+    // The driver deferred before the root failed, and learns it.
     assert_eq!(
         board.queue.state(board.echo_entry),
-        EntryState::Waiting(ConditionSet::of(board.root_ready))
+        EntryState::Failed(ErrorCode::NODEVICE)
     );
+    assert!(!board.queue.is_signalled(board.root_ready));
+    assert!(board.queue.is_signalled(board.root_probed));
     board.queue.report_pending();
-    board.queue.expire();
-    assert!(matches!(
-        board.queue.state(board.echo_entry),
-        EntryState::TimedOut(_)
-    ));
     BootReport::collect(board.bus).log();
 }
 
@@ -215,7 +217,7 @@ fn a_failed_discovery_unmaps_the_buffers() {
 }
 
 #[test]
-fn a_driver_without_a_partition_fails_with_nodevice() {
+fn a_driver_without_a_partition_is_unbound() {
     struct Missing;
     static MISSING: [Uuid; 1] = [Uuid::from_fields(1, 2, 3, [4, 5, 6, 7, 8, 9, 10, 11])];
     impl<'a> PartitionDriver<'a> for Missing {
@@ -234,16 +236,17 @@ fn a_driver_without_a_partition_fails_with_nodevice() {
         .queue
         .add(
             "missing",
-            leak(DriverEntry::new(board.bus, leak(Missing), board.root_ready)),
+            leak(DriverEntry::new(
+                board.bus,
+                leak(Missing),
+                board.root_probed,
+            )),
             None,
         )
         .unwrap();
     board.queue.signal(board.monitor_ready);
     board.queue.service();
-    assert_eq!(
-        board.queue.state(entry),
-        EntryState::Failed(ErrorCode::NODEVICE)
-    );
+    assert_eq!(board.queue.state(entry), EntryState::Unbound);
 }
 
 /// A driver that records its handles and tries to talk to its partition only.
@@ -292,7 +295,7 @@ fn handles_reach_only_their_partition_and_respect_its_properties() {
         .queue
         .add(
             "recorder",
-            leak(DriverEntry::new(board.bus, recorder, board.root_ready)),
+            leak(DriverEntry::new(board.bus, recorder, board.root_probed)),
             None,
         )
         .unwrap();
@@ -339,7 +342,7 @@ fn a_driver_whose_bind_fails_reports_its_error_and_leaves_the_device_unbound() {
         .queue
         .add(
             "recorder",
-            leak(DriverEntry::new(board.bus, recorder, board.root_ready)),
+            leak(DriverEntry::new(board.bus, recorder, board.root_probed)),
             None,
         )
         .unwrap();

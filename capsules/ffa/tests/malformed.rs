@@ -293,8 +293,8 @@ fn malformed_register_discovery_replies_are_refused() {
         2u64 | 3 << 16 | 24 << 48,
         // six partitions in one call.
         9 | 5 << 16 | 24 << 48,
-        // descriptor size 0.
-        2 | 2 << 16,
+        // three 48-byte descriptors in one call.
+        9 | 2 << 16 | 48 << 48,
     ];
     for summary in summaries {
         let fixture = ready(SupportedVersion::V1_2);
@@ -308,6 +308,21 @@ fn malformed_register_discovery_replies_are_refused() {
             fixture.client.discover(Uuid::NIL, 16, &mut |_| {}),
             Err(ClientError::MalformedReply),
             "summary {summary:#x}"
+        );
+    }
+    // A descriptor size that is not whole registers of 24 bytes or more.
+    for size in [0u64, 8, 20, 26] {
+        let fixture = ready(SupportedVersion::V1_2);
+        fixture.conduit.rewrite(move |call, mut reply| {
+            if call.x[0] as u32 == ids::FFA_PARTITION_INFO_GET_REGS {
+                reply.x[2] = 2 | 2 << 16 | size << 48;
+            }
+            reply
+        });
+        assert_eq!(
+            fixture.client.discover(Uuid::NIL, 16, &mut |_| {}),
+            Err(ClientError::DescriptorSize(size as u32)),
+            "size {size}"
         );
     }
 }
@@ -464,22 +479,28 @@ fn a_framework_message_in_place_of_a_response_is_refused() {
 }
 
 #[test]
-fn preemption_of_another_partition_is_refused() {
+fn preemption_naming_a_partition_that_is_not_preempted_ends_with_the_callee_s_error() {
     let fixture = ready(SupportedVersion::V1_2);
     forge(
         &fixture,
         ids::FFA_MSG_SEND_DIRECT_REQ_32,
         &[ids::FFA_INTERRUPT as u64, 0x8003 << 16],
     );
+    // The client resumes the partition named (as Linux does); the model
+    // knows 0x8003 is not preempted and refuses.
     assert_eq!(
         fixture
             .client
             .direct_request(ECHO, Uuid::NIL, &DirectMessage32::default()),
-        Err(ClientError::WrongResponder {
-            expected: ECHO,
-            actual: PartitionId::new(0x8003)
-        })
+        Err(ClientError::Status(Status::Denied))
     );
+    let run = fixture
+        .conduit
+        .calls()
+        .into_iter()
+        .find(|call| call.x[0] as u32 == ids::FFA_RUN)
+        .expect("FFA_RUN");
+    assert_eq!(run.x[1], 0x8003 << 16);
 }
 
 #[test]

@@ -50,8 +50,9 @@ fn set_up_negotiates_v1_2_and_maps_the_buffers_in_order() {
     assert_eq!(session.features.rxtx_maximum_pages, Some(16));
     assert!(session.features.direct_request_2);
     assert!(session.features.partition_info_get_registers);
-    assert_eq!(session.buffers.size, 64 * 1024);
-    assert_eq!(session.buffers.pages, 16);
+    // The minimum granule: the board did not ask for more.
+    assert_eq!(session.buffers.size, 4096);
+    assert_eq!(session.buffers.pages, 1);
     let functions = fixture.conduit.functions();
     assert_eq!(
         &functions[..3],
@@ -61,7 +62,7 @@ fn set_up_negotiates_v1_2_and_maps_the_buffers_in_order() {
     let pair = fixture.conduit.world().buffer_pair().expect("mapped");
     assert_eq!(pair.receive_address, common::RX_ADDRESS);
     assert_eq!(pair.transmit_address, common::TX_ADDRESS);
-    assert_eq!(pair.page_count, 16);
+    assert_eq!(pair.page_count, 1);
     // A second initialize is idempotent and makes no call.
     fixture.conduit.clear_calls();
     assert_eq!(fixture.client.initialize(), Ok(session));
@@ -70,7 +71,11 @@ fn set_up_negotiates_v1_2_and_maps_the_buffers_in_order() {
 
 #[test]
 fn buffers_larger_than_the_callee_maximum_are_mapped_in_part() {
-    let fixture = fixture_with_buffers(FaultConfig::default(), ClientConfig::DEFAULT, 128 * 1024);
+    let as_much_as_possible = ClientConfig {
+        rxtx_size: capsule_ffa::client::RxTxSize::AtMost(128 * 1024),
+        ..ClientConfig::DEFAULT
+    };
+    let fixture = fixture_with_buffers(FaultConfig::default(), as_much_as_possible, 128 * 1024);
     let session = fixture.client.initialize().unwrap();
     assert_eq!(session.buffers.pages, 16);
 }
@@ -295,7 +300,10 @@ fn check_hosted_partitions(partitions: &[PartitionInfo], version: SupportedVersi
         .zip(ffa_model::partition::HOSTED_PARTITIONS.iter())
     {
         assert_eq!(info.id.raw(), hosted.id);
-        assert_eq!(info.execution_contexts, hosted.execution_context_count);
+        assert_eq!(
+            info.execution_contexts(),
+            Some(hosted.execution_context_count)
+        );
         assert_eq!(info.uuid.as_bytes(), &hosted.uuid);
         assert_eq!(
             info.properties.raw(),
@@ -738,7 +746,8 @@ fn a_mailbox_is_mapped_once() {
         fixture.client.mailbox().map(
             fixture.client.conduit(),
             &session.version,
-            &session.features
+            &session.features,
+            capsule_ffa::client::RxTxSize::Minimum
         ),
         Err(ClientError::AlreadyDone)
     );

@@ -103,9 +103,10 @@ proptest! {
         reported in any::<u32>(),
         registers in prop::array::uniform3(any::<u64>()),
         version in supported_version(),
+        size in any::<u16>(),
     ) {
         let layout = DescriptorLayout::for_version(version);
-        let info = layout.decode(&bytes);
+        let info = layout.decode(&bytes, usize::from(size));
         if bytes.len() < 8 + 16 || version == SupportedVersion::V1_0 {
             // Missing UUID bytes read as zero; v1.0 reads no UUID at all.
             if version == SupportedVersion::V1_0 { prop_assert!(info.uuid.is_nil()); }
@@ -114,11 +115,20 @@ proptest! {
             prop_assert!(stride >= layout.size());
             prop_assert_eq!(copied, layout.size());
         }
-        let info = layout.decode_registers(registers);
+        let info = layout.decode_registers(registers, usize::from(size));
         prop_assert_eq!(info.id.raw(), registers[0] as u16);
-        let properties = PartitionProperties::new(registers[0] as u32, version);
+        let properties = PartitionProperties::new(registers[0] as u32, version.into());
         if version != SupportedVersion::V1_2 {
             prop_assert!(!properties.receives_direct_requests_2());
+        }
+        // A register descriptor is whole registers, 24 to 120 bytes.
+        let accepted = DescriptorLayout::accept_register_size(size);
+        prop_assert_eq!(
+            accepted.is_ok(),
+            size % 8 == 0 && (24..=120).contains(&size)
+        );
+        if let Ok(registers_each) = accepted {
+            prop_assert_eq!(registers_each * 8, usize::from(size));
         }
     }
 
@@ -159,7 +169,7 @@ proptest! {
     ) {
         let fixture = fixture(
             FaultConfig::default(),
-            ClientConfig { requested_version: version, retry: RetryPolicy { busy_retries: 3, resumptions: 3 } },
+            ClientConfig { requested_version: version, retry: RetryPolicy { busy_retries: 3, resumptions: 3 }, ..ClientConfig::DEFAULT },
         );
         fixture.client.initialize().unwrap();
         let replies = Rc::new(RefCell::new(replies.into_iter()));

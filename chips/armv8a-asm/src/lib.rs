@@ -20,7 +20,8 @@
 //! So are the other fragments those vectors and the boot code share: a
 //! vector table that expects only calls from the level below
 //! ([`vector_table_for_lower_sync!`]), entries that are all unexpected
-//! ([`unexpected_entries!`]), [`address_of!`], [`zero_bss!`].
+//! ([`unexpected_entries!`]), [`address_of!`], [`zero_bss!`],
+//! [`zero_symbol_range!`].
 
 #![no_std]
 
@@ -258,9 +259,19 @@ macro_rules! address_of {
 #[macro_export]
 macro_rules! zero_bss {
     ($start:literal, $end:literal) => {
+        $crate::zero_symbol_range!($start, $end, "__bss_start", "__bss_end")
+    };
+}
+
+/// Zeroes the memory from symbol `$first` up to symbol `$last` (8-byte
+/// aligned, as a linker script defines them), with `$start` and `$end` as
+/// scratch: a second BSS, such as EL2's (`__el2_bss_start` to `__el2_bss_end`).
+#[macro_export]
+macro_rules! zero_symbol_range {
+    ($start:literal, $end:literal, $first:literal, $last:literal) => {
         concat!(
-            $crate::address_of!($start, "__bss_start"),
-            $crate::address_of!($end, "__bss_end"),
+            $crate::address_of!($start, $first),
+            $crate::address_of!($end, $last),
             $crate::zero_words!($start, $end),
         )
     };

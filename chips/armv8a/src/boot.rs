@@ -7,7 +7,9 @@
 //! answers every HVC with SMCCC `NOT_SUPPORTED` (with the `protected-mode`
 //! feature: the EL2 runtime of `crate::el2` and its stack instead), and
 //! drops to EL1. At EL1 it
-//! enables FP/SIMD, sets the stack, zeroes BSS, installs the EL1 exception
+//! enables FP/SIMD, sets the stack, zeroes BSS (the kernel's, and EL2's:
+//! the board's linker script must define `__el2_bss_start` and
+//! `__el2_bss_end`, see `crate::el2`), installs the EL1 exception
 //! vectors, turns the MMU and caches on with an identity map, and calls the
 //! board's entry named with [`entry!`](crate::entry).
 
@@ -101,9 +103,10 @@ global_asm!(
     mrs     x1, mpidr_el1
     msr     vmpidr_el2, x1
     msr     vttbr_el2, xzr
-    // SCTLR_EL1: RES1 bits, MMU and caches off until Rust turns them on.
-    movz    x1, #0x0800
-    movk    x1, #0x30d0, lsl #16
+    // SCTLR_EL1: RES1 bits, MMU and caches off until Rust turns them on
+    // (armv8a_mmu::SCTLR_EL1_MMU_OFF, below 2^32).
+    movz    x1, #({sctlr_el1_mmu_off} & 0xffff)
+    movk    x1, #({sctlr_el1_mmu_off} >> 16), lsl #16
     msr     sctlr_el1, x1
     // EL2 vectors: protected mode's runtime (crate::el2, with this core's
     // EL2 stack), or the stub.
@@ -158,6 +161,9 @@ armv8a_at_el1:
     mov     sp, x1
 "#,
     armv8a_asm::zero_bss!("x1", "x2"),
+    // EL2's BSS (the EL2 stack, the handler slot, the logger's flag), which
+    // the board's linker script keeps apart from the kernel's.
+    armv8a_asm::zero_symbol_range!("x1", "x2", "__el2_bss_start", "__el2_bss_end"),
     armv8a_asm::set_vector_base!("vbar_el1", "armv8a_el1_vectors", "x1"),
     r#"
     mov     x0, x19
@@ -238,6 +244,7 @@ armv8a_el2_stub_vectors:
 armv8a_secondary_stacks_top:
 "#,
     protected_mode = const PROTECTED_MODE,
+    sctlr_el1_mmu_off = const armv8a_mmu::SCTLR_EL1_MMU_OFF,
     maximum_cores = const crate::device_tree::MAXIMUM_CORES,
     secondary_stack_size = const crate::smp::SECONDARY_STACK_SIZE,
     el2_stack_size = const EL2_STACK_SIZE,
@@ -248,6 +255,8 @@ armv8a_secondary_stacks_top:
 const EL2_STACK_SIZE: usize = crate::el2::STACK_SIZE;
 #[cfg(not(feature = "protected-mode"))]
 const EL2_STACK_SIZE: usize = 0;
+
+const _: () = assert!(armv8a_mmu::SCTLR_EL1_MMU_OFF >> 32 == 0);
 
 /// 1 when the protected-mode EL2 runtime replaces the EL2 stub.
 const PROTECTED_MODE: u32 = cfg!(feature = "protected-mode") as u32;

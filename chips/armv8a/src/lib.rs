@@ -41,6 +41,7 @@ pub mod gicv2;
 pub mod gicv3;
 pub mod interrupt_controller;
 pub mod mmu;
+pub mod page_pool;
 pub mod per_cpu;
 #[cfg(target_arch = "aarch64")]
 pub mod psci;

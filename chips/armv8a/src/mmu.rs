@@ -8,10 +8,14 @@
 //! Raspberry Pi 4 has DRAM from 0 and its peripherals in the fourth GiB.
 //! With the MMU on, unaligned accesses and exclusives (atomics) work as on
 //! real hardware. Secondary cores turn on the same map
-//! ([`enable_on_this_core`]).
+//! ([`enable_on_this_core`]). The values written (the block descriptors,
+//! `SCTLR_EL1`'s read-modify-write) come from `armv8a-mmu`, where the host
+//! tests them; this module only touches the registers.
 
 use aarch64_cpu::asm::barrier;
-use aarch64_cpu::registers::{Writeable, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1};
+use aarch64_cpu::registers::{Readable, Writeable, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1};
+use armv8a_mmu::{layout_descriptor, sctlr_el1_with_mmu_on};
+pub use armv8a_mmu::{Gigabyte, MemoryLayout};
 use core::cell::UnsafeCell;
 
 /// Number of entries in a 4 KiB translation table.
@@ -27,55 +31,6 @@ unsafe impl Sync for TranslationTable {}
 
 static LEVEL_ONE_TABLE: TranslationTable = TranslationTable(UnsafeCell::new([0; TABLE_ENTRIES]));
 
-/// MAIR index of Device-nGnRnE memory.
-const ATTRIBUTE_DEVICE: u64 = 0;
-/// MAIR index of Normal write-back memory.
-const ATTRIBUTE_NORMAL: u64 = 1;
-
-const DESCRIPTOR_BLOCK: u64 = 0b01;
-const ACCESS_FLAG: u64 = 1 << 10;
-const INNER_SHAREABLE: u64 = 0b11 << 8;
-const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
-const UNPRIVILEGED_EXECUTE_NEVER: u64 = 1 << 54;
-
-/// What one gigabyte of physical addresses holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Gigabyte {
-    /// Nothing the kernel uses: not mapped.
-    Unmapped,
-    /// Device registers: Device-nGnRnE, never executable.
-    Devices,
-    /// RAM (and the kernel image): Normal write-back, executable at EL1.
-    Memory,
-}
-
-/// The first 4 GiB of physical addresses, one entry per gigabyte.
-pub type MemoryLayout = [Gigabyte; 4];
-
-/// The level-1 block descriptor for gigabyte `index` holding `kind`.
-const fn block_descriptor(index: usize, kind: Gigabyte) -> u64 {
-    let output_address = (index as u64) << 30;
-    match kind {
-        Gigabyte::Unmapped => 0,
-        Gigabyte::Devices => {
-            output_address
-                | DESCRIPTOR_BLOCK
-                | ACCESS_FLAG
-                | (ATTRIBUTE_DEVICE << 2)
-                | PRIVILEGED_EXECUTE_NEVER
-                | UNPRIVILEGED_EXECUTE_NEVER
-        }
-        Gigabyte::Memory => {
-            output_address
-                | DESCRIPTOR_BLOCK
-                | ACCESS_FLAG
-                | INNER_SHAREABLE
-                | (ATTRIBUTE_NORMAL << 2)
-                | UNPRIVILEGED_EXECUTE_NEVER
-        }
-    }
-}
-
 /// Builds the identity map of `layout` and turns the MMU, data and
 /// instruction caches on.
 ///
@@ -83,10 +38,9 @@ const fn block_descriptor(index: usize, kind: Gigabyte) -> u64 {
 pub fn enable_identity_map(layout: &MemoryLayout) {
     let table = LEVEL_ONE_TABLE.0.get();
     for index in 0..TABLE_ENTRIES {
-        let kind = layout.get(index).copied().unwrap_or(Gigabyte::Unmapped);
         // SAFETY: boot is single-threaded and the MMU is off, so nothing else
         // reads or writes the table; `index` is in bounds.
-        unsafe { (*table)[index] = block_descriptor(index, kind) };
+        unsafe { (*table)[index] = layout_descriptor(layout, index) };
     }
     enable_on_this_core();
 }
@@ -125,13 +79,9 @@ pub fn enable_on_this_core() {
     };
     barrier::dsb(barrier::ISH);
     barrier::isb(barrier::SY);
-    SCTLR_EL1.write(
-        SCTLR_EL1::M::Enable
-            + SCTLR_EL1::C::Cacheable
-            + SCTLR_EL1::I::Cacheable
-            + SCTLR_EL1::SA::Enable
-            + SCTLR_EL1::SA0::Enable
-            + SCTLR_EL1::A::Disable,
-    );
+    // Read-modify-write: the RES1 bits boot set (and whatever else the
+    // firmware or boot chose) stay; the value is computed by `armv8a-mmu`,
+    // host-tested.
+    SCTLR_EL1.set(sctlr_el1_with_mmu_on(SCTLR_EL1.get()));
     barrier::isb(barrier::SY);
 }

@@ -186,11 +186,20 @@ impl Cores for SecondaryCores {
 /// given (a test hook for refused starts: an MPIDR the firmware does not
 /// know); returns the PSCI status.
 pub fn psci_cpu_on_raw(conduit: &dyn SmcccConduit, mpidr: u64, core: usize) -> i32 {
+    psci_cpu_on_at(conduit, mpidr, entry_point(), core as u64)
+}
+
+/// PSCI `CPU_ON` with MPIDR `mpidr`, entry point `entry` and context ID
+/// `context` exactly as given (a test hook for refused starts: an entry
+/// point the caller may not name); returns the PSCI status. A core it does
+/// start runs whatever is at `entry`: never call it with an entry that is
+/// not meant to be refused.
+pub fn psci_cpu_on_at(conduit: &dyn SmcccConduit, mpidr: u64, entry: u64, context: u64) -> i32 {
     let reply = conduit.call(&SmcccRegisters::from_slice(&[
         u64::from(PSCI_CPU_ON_64),
         mpidr,
-        entry_point(),
-        core as u64,
+        entry,
+        context,
     ]));
     reply.x[0] as i64 as i32
 }

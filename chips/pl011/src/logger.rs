@@ -81,9 +81,15 @@ struct LoggerState {
 // holds `LOCK` (recorded in `OWNER`), with its interrupts masked.
 unsafe impl Sync for LoggerState {}
 
+// Protected mode's EL2 logs through this logger too, so its state lies in
+// EL2's data (`.bss.el2.*`/`.data.el2.*`, kept out of what the host may
+// name as a buffer by the board's linker script).
+#[link_section = ".bss.el2.logger_lock"]
 static LOCK: BakeryLock<CORES> = BakeryLock::new();
 /// The core that holds the logger, plus one (0: nobody).
+#[link_section = ".bss.el2.logger_owner"]
 static OWNER: AtomicU8 = AtomicU8::new(0);
+#[link_section = ".data.el2.logger"]
 static STATE: LoggerState = LoggerState {
     encoder: UnsafeCell::new(defmt::Encoder::new()),
     restore: UnsafeCell::new(critical_section::RestoreState::invalid()),

@@ -2,6 +2,7 @@
 
 pub mod cores;
 pub mod hypervisor;
+pub mod page_pool;
 pub mod shared_memory;
 pub mod smccc;
 pub mod time;

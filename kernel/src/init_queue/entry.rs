@@ -31,6 +31,10 @@ pub enum ProbeResult {
     Defer(ConditionSet),
     /// The component cannot initialise, ever. Its entry is not retried.
     Failed(ErrorCode),
+    /// The component works but has nothing to drive: a driver whose device
+    /// is not in this system. Normal, not a failure (logged at info level,
+    /// never retried); the condition its entry provides is not signalled.
+    Unbound,
 }
 
 /// A component that the queue initialises.
@@ -56,6 +60,8 @@ pub enum EntryState {
     Ready,
     /// The probe failed, or misbehaved ([`ErrorCode::INVAL`]).
     Failed(ErrorCode),
+    /// The probe found nothing to drive ([`ProbeResult::Unbound`]).
+    Unbound,
     /// [`Queue::expire`](super::Queue::expire) was called while the entry
     /// was waiting; holds the conditions that were still not signalled
     /// then. Never retried.
@@ -83,6 +89,7 @@ enum Status {
     Waiting,
     Ready,
     Failed(ErrorCode),
+    Unbound,
     TimedOut,
 }
 
@@ -123,6 +130,7 @@ impl EntrySlot<'_> {
             Status::Waiting => EntryState::Waiting(self.conditions.get()),
             Status::Ready => EntryState::Ready,
             Status::Failed(error) => EntryState::Failed(error),
+            Status::Unbound => EntryState::Unbound,
             Status::TimedOut => EntryState::TimedOut(self.conditions.get()),
         }
     }
@@ -144,6 +152,12 @@ impl EntrySlot<'_> {
     #[inline]
     pub(super) fn set_ready(&self) {
         self.status.set(Status::Ready);
+    }
+
+    /// The entry has nothing to drive.
+    #[inline]
+    pub(super) fn set_unbound(&self) {
+        self.status.set(Status::Unbound);
     }
 
     /// The entry failed with `error`.
@@ -171,6 +185,8 @@ pub struct EntryCounts {
     pub failed: usize,
     /// Timed out.
     pub timed_out: usize,
+    /// With nothing to drive.
+    pub unbound: usize,
 }
 
 impl EntryCounts {
@@ -182,6 +198,7 @@ impl EntryCounts {
             EntryState::Ready => self.ready += 1,
             EntryState::Failed(_) => self.failed += 1,
             EntryState::TimedOut(_) => self.timed_out += 1,
+            EntryState::Unbound => self.unbound += 1,
         }
     }
 }

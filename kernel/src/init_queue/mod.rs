@@ -28,7 +28,9 @@
 //! - [`ProbeResult::Defer`]`(set)`: try again once every condition in `set`
 //!   has been signalled;
 //! - [`ProbeResult::Failed`]`(error)`: give up; the entry's condition is
-//!   never signalled by it.
+//!   never signalled by it;
+//! - [`ProbeResult::Unbound`]: nothing to drive (a driver whose device is
+//!   not in this system): normal, not retried, its condition not signalled.
 //!
 //! An entry is retried only when something it waits on is signalled, so the
 //! total number of probe calls is at most the number of entries plus, for

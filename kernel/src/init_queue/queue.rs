@@ -437,6 +437,10 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
                 Self::failed(entry, error);
                 self.tell_journal(index);
             }
+            ProbeResult::Unbound => {
+                entry.set_unbound();
+                self.tell_journal(index);
+            }
         }
     }
 

@@ -36,7 +36,8 @@ pub trait Journal {
 /// ```text
 /// init: arm-ffa deferred, waits on secure-monitor-ready
 /// init: arm-ffa ready
-/// init: settled: 3 ready, 0 failed, 0 waiting, 0 timed out
+/// init: ffa-tpm unbound: nothing to drive
+/// init: settled: 3 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound
 /// ```
 ///
 /// Failures are not repeated here: the queue always logs them as errors.
@@ -53,6 +54,7 @@ impl Journal for BootLog {
                 name,
                 ConditionNames::new(queue, queue.missing(conditions))
             ),
+            EntryState::Unbound => defmt::info!("init: {=str} unbound: nothing to drive", name),
             EntryState::NotProbed | EntryState::Failed(_) | EntryState::TimedOut(_) => {}
         }
     }
@@ -60,11 +62,12 @@ impl Journal for BootLog {
     fn settled(&self, queue: &dyn Queue<'_>) {
         let counts = queue.counts();
         defmt::info!(
-            "init: settled: {=usize} ready, {=usize} failed, {=usize} waiting, {=usize} timed out",
+            "init: settled: {=usize} ready, {=usize} failed, {=usize} waiting, {=usize} timed out, {=usize} unbound",
             counts.ready,
             counts.failed,
             counts.waiting,
-            counts.timed_out
+            counts.timed_out,
+            counts.unbound
         );
     }
 }

@@ -864,3 +864,32 @@ fn work_in_flight_keeps_the_queue_from_settling() {
     queue.service();
     assert_eq!(settled.0.get(), 1);
 }
+
+#[test]
+fn an_entry_with_nothing_to_drive_is_unbound_not_failed_and_not_retried() {
+    let recorder = Recorder::default();
+    let queue: InitQueue<'_, 4, 4> = InitQueue::new();
+    queue.set_journal(&recorder);
+    let bound = queue.declare_condition("driver-bound").unwrap();
+    let driver = Fixed::new(ProbeResult::Unbound);
+    let user = Needs::new("user", &queue, ConditionSet::of(bound));
+    let entry = queue.add("driver", &driver, Some(bound)).unwrap();
+    queue.add("user", &user, None).unwrap();
+    queue.service();
+    assert_eq!(queue.state(entry), EntryState::Unbound);
+    assert!(
+        !queue.is_signalled(bound),
+        "nothing to drive provides nothing"
+    );
+    assert!(queue.is_settled());
+    assert_eq!(driver.calls.get(), 1);
+    assert_eq!(
+        queue.counts(),
+        EntryCounts {
+            waiting: 1,
+            unbound: 1,
+            ..EntryCounts::default()
+        }
+    );
+    assert_eq!(recorder.events.borrow()[0], ("driver", EntryState::Unbound));
+}

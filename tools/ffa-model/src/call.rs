@@ -16,8 +16,9 @@ impl<'a> Call<'a> {
     pub(crate) fn new(registers: &'a Registers) -> Call<'a> {
         Call {
             registers,
-            // SMCCC: the function ID is w0; the upper half of x0 is ignored.
-            function_id: registers[0] as u32,
+            // SMCCC: the function ID is w0; the upper half of x0 is ignored,
+            // and so is the SMCCC v1.3 SVE hint (bit 16).
+            function_id: ffa_abi::function::without_sve_hint(registers[0] as u32),
         }
     }
 

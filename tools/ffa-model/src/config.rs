@@ -5,11 +5,11 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `b"FFAM"` |
-//! | 4 | 2 | format version, currently 1 |
+//! | 4 | 2 | format version, currently 3 |
 //! | 6 | 2 | blob size (64) |
 //! | 8 | 2 | SPMC major version |
 //! | 10 | 2 | SPMC minor version |
-//! | 12 | 4 | flags: bit 0 `ffa_absent`, 1 `deny_rxtx_map`, 2 `wrong_responder`, 3 `trace`, 4 `enter_normal_world_at_el1`, 5 `tf_a_el3_spmc`; other bits zero |
+//! | 12 | 4 | flags: bit 0 `ffa_absent`, 1 `deny_rxtx_map`, 2 `wrong_responder`, 3 `trace`, 4 `enter_normal_world_at_el1`; other bits zero |
 //! | 16 | 4 | `not_ready_calls` |
 //! | 20 | 8 | `not_ready_microseconds` |
 //! | 28 | 4 | `not_ready_error` as its FF-A error code (i32: -10 `NOT_READY` or -4 `BUSY`) |
@@ -18,9 +18,16 @@
 //! | 40 | 4 | `retry_storm` |
 //! | 44 | 4 | `interrupt_count` |
 //! | 48 | 4 | `yield_count` |
-//! | 52 | 8 | reserved, zero |
+//! | 52 | 4 | `personality` ([`Personality`]): 0 the specification, 1 TF-A's EL3 SPMC, 2 Hafnium, 3 OP-TEE; also selects whose memory-management rules apply (see `memory_rules.rs`) |
+//! | 56 | 1 | `memory_fault` ([`MemoryFault`]): 0 none, 1 no memory, 2 denied reclaim, 3 aborted fragment, 4 bad attributes |
+//! | 57 | 3 | reserved, zero |
 //! | 60 | 4 | FNV-1a 32-bit hash of bytes 0..60 |
+//!
+//! Format history: 1 (TF-A's EL3 SPMC as flag bit 5, bytes 52..60
+//! reserved); 2 (the flag became `personality`); 3 (`memory_fault`).
 
+pub use crate::memory_rules::MemoryFault;
+use crate::personality::Personality;
 use ffa_abi::Status;
 
 /// The error the SPMC answers while it is not ready yet.
@@ -95,9 +102,9 @@ pub struct FaultConfig {
     /// (x0 = -1); SMCCC and PSCI still work.
     pub ffa_absent: bool,
     /// The SPMC's own FF-A version `(major, minor)`, returned by `FFA_VERSION`.
-    /// Major must be 1..=0x7FFF. Minors above 2 behave like v1.2; a major
-    /// other than 1 answers `FFA_VERSION` only (every other FF-A call is
-    /// `NOT_SUPPORTED`).
+    /// Major must be 1..=0x7FFF. A caller of v1.3 or later gets v1.3's
+    /// descriptors; the ABIs stay v1.2's. A major other than 1 answers
+    /// `FFA_VERSION` only (every other FF-A call is `NOT_SUPPORTED`).
     pub spmc_version: (u16, u16),
     /// FF-A calls (including `FFA_VERSION`) answer [`FaultConfig::not_ready_error`]
     /// until this many calls have been so answered (0 = no count limit).
@@ -127,9 +134,13 @@ pub struct FaultConfig {
     pub trace: bool,
     /// The firmware enters the normal world at EL1 instead of EL2 (carried only).
     pub enter_normal_world_at_el1: bool,
-    /// Behave as TF-A's EL3 SPMC where it differs from the model's defaults
-    /// (reserved registers, version fixing, no v1.2 messaging ABIs; see `tf_a_el3.rs`).
-    pub tf_a_el3_spmc: bool,
+    /// The real SPMC the model answers as where they differ (see
+    /// [`Personality`]; TF-A's EL3 SPMC's register conventions are in
+    /// `tf_a_el3.rs`), memory management included (`memory_rules.rs`).
+    /// [`FaultConfig::as_personality`] also sets its version.
+    pub personality: Personality,
+    /// A memory-management fault to inject once.
+    pub memory_fault: MemoryFault,
 }
 
 /// Why a blob was rejected by [`FaultConfig::from_bytes`].
@@ -153,6 +164,10 @@ pub enum ConfigError {
     InvalidReadinessError,
     /// Unknown partition information fault.
     InvalidPartitionInfoFault,
+    /// Unknown personality.
+    InvalidPersonality,
+    /// Unknown memory fault.
+    InvalidMemoryFault,
     /// Reserved bytes are not zero.
     ReservedNotZero,
 }
@@ -162,13 +177,11 @@ const FLAG_DENY_RXTX_MAP: u32 = 1 << 1;
 const FLAG_WRONG_RESPONDER: u32 = 1 << 2;
 const FLAG_TRACE: u32 = 1 << 3;
 const FLAG_ENTER_NORMAL_WORLD_AT_EL1: u32 = 1 << 4;
-const FLAG_TF_A_EL3_SPMC: u32 = 1 << 5;
 const KNOWN_FLAGS: u32 = FLAG_FFA_ABSENT
     | FLAG_DENY_RXTX_MAP
     | FLAG_WRONG_RESPONDER
     | FLAG_TRACE
-    | FLAG_ENTER_NORMAL_WORLD_AT_EL1
-    | FLAG_TF_A_EL3_SPMC;
+    | FLAG_ENTER_NORMAL_WORLD_AT_EL1;
 
 const CHECKSUM_OFFSET: usize = 60;
 
@@ -206,7 +219,7 @@ impl FaultConfig {
     /// Magic at the start of the serialised form.
     pub const MAGIC: [u8; 4] = *b"FFAM";
     /// Format version of the serialised form.
-    pub const FORMAT_VERSION: u16 = 1;
+    pub const FORMAT_VERSION: u16 = 3;
 
     /// The well-behaved configuration: FF-A v1.2, no faults, partition 0x8003
     /// interrupts once and yields once per request, no trace, normal world at EL2.
@@ -226,7 +239,18 @@ impl FaultConfig {
             yield_count: 1,
             trace: false,
             enter_normal_world_at_el1: false,
-            tf_a_el3_spmc: false,
+            personality: Personality::Specification,
+            memory_fault: MemoryFault::None,
+        }
+    }
+
+    /// The well-behaved configuration of an SPMC that answers as
+    /// `personality`, with that SPMC's version.
+    pub const fn as_personality(personality: Personality) -> FaultConfig {
+        FaultConfig {
+            spmc_version: personality.spmc_version(),
+            personality,
+            ..FaultConfig::default_config()
         }
     }
 
@@ -252,9 +276,6 @@ impl FaultConfig {
         if self.enter_normal_world_at_el1 {
             flags |= FLAG_ENTER_NORMAL_WORLD_AT_EL1;
         }
-        if self.tf_a_el3_spmc {
-            flags |= FLAG_TF_A_EL3_SPMC;
-        }
         flags
     }
 
@@ -275,6 +296,8 @@ impl FaultConfig {
         bytes[40..44].copy_from_slice(&self.retry_storm.to_le_bytes());
         bytes[44..48].copy_from_slice(&self.interrupt_count.to_le_bytes());
         bytes[48..52].copy_from_slice(&self.yield_count.to_le_bytes());
+        bytes[52..56].copy_from_slice(&self.personality.encode().to_le_bytes());
+        bytes[56] = self.memory_fault.encode();
         let checksum = fnv1a(&bytes[..CHECKSUM_OFFSET]);
         bytes[CHECKSUM_OFFSET..].copy_from_slice(&checksum.to_le_bytes());
         bytes
@@ -311,7 +334,10 @@ impl FaultConfig {
         };
         let partition_info_fault = PartitionInfoFault::decode(read_u32(bytes, 32))
             .ok_or(ConfigError::InvalidPartitionInfoFault)?;
-        if bytes[52..60].iter().any(|&byte| byte != 0) {
+        let personality =
+            Personality::decode(read_u32(bytes, 52)).ok_or(ConfigError::InvalidPersonality)?;
+        let memory_fault = MemoryFault::decode(bytes[56]).ok_or(ConfigError::InvalidMemoryFault)?;
+        if bytes[57..60].iter().any(|&byte| byte != 0) {
             return Err(ConfigError::ReservedNotZero);
         }
         let config = FaultConfig {
@@ -329,7 +355,8 @@ impl FaultConfig {
             yield_count: read_u32(bytes, 48),
             trace: flags & FLAG_TRACE != 0,
             enter_normal_world_at_el1: flags & FLAG_ENTER_NORMAL_WORLD_AT_EL1 != 0,
-            tf_a_el3_spmc: flags & FLAG_TF_A_EL3_SPMC != 0,
+            personality,
+            memory_fault,
         };
         if !config.has_valid_spmc_version() {
             return Err(ConfigError::InvalidSpmcVersion);
@@ -352,7 +379,7 @@ mod tests {
     fn default_round_trips_and_has_the_documented_header() {
         let bytes = FaultConfig::default_config().to_bytes();
         assert_eq!(&bytes[0..4], b"FFAM");
-        assert_eq!(&bytes[4..8], &[1, 0, 64, 0]);
+        assert_eq!(&bytes[4..8], &[3, 0, 64, 0]);
         assert_eq!(&bytes[8..12], &[1, 0, 2, 0]);
         assert_eq!(
             FaultConfig::from_bytes(&bytes),

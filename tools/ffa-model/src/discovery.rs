@@ -6,7 +6,8 @@
 //! * a function ID the caller may invoke at its negotiated version →
 //!   `FFA_SUCCESS_32` with w2 = 0, except `FFA_RXTX_MAP_32/64`: w2 bits `[1:0]` = 0
 //!   (minimum size and alignment 4 KiB) and, for v1.2 callers, bits `[31:16]` =
-//!   the maximum page count ([`crate::mailbox::MAXIMUM_PAGE_COUNT`]);
+//!   the maximum page count the personality states
+//!   ([`crate::Personality::reported_maximum_rxtx_pages`]);
 //! * anything else → `NOT_SUPPORTED`.
 //!
 //! Supported function IDs: from v1.0 `FFA_ERROR`, `FFA_SUCCESS_32/64`,
@@ -14,12 +15,16 @@
 //! `FFA_RXTX_MAP_32/64`, `FFA_RXTX_UNMAP`, `FFA_PARTITION_INFO_GET`,
 //! `FFA_ID_GET`, `FFA_RUN`, `FFA_MSG_SEND_DIRECT_REQ_32/64`; from v1.1
 //! `FFA_SPM_ID_GET`, `FFA_RX_ACQUIRE`; from v1.2 `FFA_PARTITION_INFO_GET_REGS`,
-//! `FFA_MSG_SEND_DIRECT_REQ2`.
+//! `FFA_MSG_SEND_DIRECT_REQ2`. The memory-management IDs the normal world
+//! may call (`FFA_MEM_SHARE`/`LEND`/`DONATE` 32/64, `FFA_MEM_FRAG_TX`,
+//! `FFA_MEM_RECLAIM`, from v1.0) are answered by `memory_sharing::features`,
+//! which knows the SPMC's memory rules (no donations under OP-TEE's or
+//! TF-A's).
 
 use crate::call::{Call, Reply};
 use crate::error_code::SMCCC_NOT_SUPPORTED;
 use crate::function_id::*;
-use crate::mailbox::MAXIMUM_PAGE_COUNT;
+use crate::personality::Personality;
 use crate::version::{Negotiation, VersionAnswer};
 use crate::{NORMAL_WORLD_ENDPOINT_ID, SPMC_ID};
 use ffa_abi::Status;
@@ -61,7 +66,7 @@ pub(crate) fn introduced_in(function_id: u32) -> Option<Version> {
 }
 
 /// `FFA_FEATURES` for a caller whose negotiated version is `version`.
-pub(crate) fn features(version: Version, call: &Call<'_>) -> Reply {
+pub(crate) fn features(version: Version, personality: Personality, call: &Call<'_>) -> Reply {
     let queried = call.word(1);
     if queried & FAST_CALL == 0 {
         return Reply::error(Status::NotSupported);
@@ -69,8 +74,8 @@ pub(crate) fn features(version: Version, call: &Call<'_>) -> Reply {
     match introduced_in(queried) {
         Some(introduced) if introduced <= version => {
             let properties = match queried {
-                FFA_RXTX_MAP_32 | FFA_RXTX_MAP_64 if version >= Version::V1_2 => {
-                    u64::from(MAXIMUM_PAGE_COUNT) << 16
+                FFA_RXTX_MAP_32 | FFA_RXTX_MAP_64 => {
+                    u64::from(personality.reported_maximum_rxtx_pages(version)) << 16
                 }
                 _ => 0,
             };

@@ -11,6 +11,12 @@
 //!   [`FaultConfig::spmc_version`];
 //! * three hosted secure partitions (see [`partition`]): an echo partition,
 //!   an AArch32-only partition and a partition that gets preempted;
+//! * memory management (see `memory_sharing.rs`): sharing, lending and
+//!   donating from the normal world in every layout and in fragments,
+//!   retrieve/relinquish by the hosted partitions, reclaim, ownership and
+//!   overlap checks, per-SPMC rules and injected faults; the echo partition
+//!   checks and answers shared memory on request
+//!   ([`ffa_abi::memory_check`], see `memory_partition.rs`);
 //! * fault injection selected by [`FaultConfig`], which also has a fixed-size
 //!   little-endian serialised form so a test harness can hand it to firmware.
 //!
@@ -40,6 +46,7 @@ pub mod function_id;
 pub mod mailbox;
 pub mod memory;
 pub mod partition;
+pub mod personality;
 pub mod power;
 pub mod smccc;
 pub mod trace;
@@ -47,6 +54,9 @@ pub mod version;
 
 mod call;
 mod discovery;
+mod memory_descriptor;
+mod memory_partition;
+mod memory_rules;
 mod memory_sharing;
 mod messaging;
 mod notifications;
@@ -58,7 +68,13 @@ mod tf_a_el3;
 
 pub use config::{ConfigError, FaultConfig, PartitionInfoFault, ReadinessError};
 pub use memory::{MemoryError, NormalWorldMemory};
+pub use memory_rules::MemoryFault;
+pub use memory_sharing::{
+    Phase as MemoryPhase, TransactionInfo as MemoryTransactionInfo,
+    TransactionType as MemoryTransactionType,
+};
 pub use partition::PartitionInfo;
+pub use personality::Personality;
 pub use secure_world::SecureWorld;
 pub use trace::{
     describe_call, describe_outcome, describe_result, error_name, function_name, CallDescription,

@@ -1,7 +1,9 @@
 //! The caller's RX/TX buffer pair and who owns the RX buffer.
 //!
 //! * `FFA_RXTX_MAP` (32 and 64): TX in x1, RX in x2, page count in w3 bits
-//!   `[5:0]` (bits `[31:6]` must be zero), in 4 KiB pages, 1..=[`MAXIMUM_PAGE_COUNT`].
+//!   `[5:0]` (bits `[31:6]` must be zero), in 4 KiB pages, from 1 to the
+//!   personality's maximum ([`crate::Personality::maximum_rxtx_pages`];
+//!   [`MAXIMUM_PAGE_COUNT`] by default).
 //!   Both addresses must be non-zero (the forwarding form with zero addresses
 //!   is not supported), 4 KiB aligned, must not overlap and must be backed by
 //!   normal-world memory; otherwise `INVALID_PARAMETERS`. A second map while
@@ -24,7 +26,8 @@ use ffa_abi::Status;
 
 /// The FF-A translation granule for RX/TX buffers and their page counts.
 pub const PAGE_SIZE: u64 = 4096;
-/// The largest buffer the model maps, in pages (reported by `FFA_FEATURES` for v1.2 callers).
+/// The largest buffer the model maps by default, in pages (reported by
+/// `FFA_FEATURES` for v1.2 callers).
 pub const MAXIMUM_PAGE_COUNT: u32 = 16;
 
 /// Who may use the RX buffer.
@@ -97,6 +100,7 @@ impl Mailbox {
         transmit_address: u64,
         receive_address: u64,
         page_count_word: u32,
+        maximum_pages: u32,
         memory: &dyn NormalWorldMemory,
     ) -> Result<(), Status> {
         if self.pair.is_some() {
@@ -106,7 +110,7 @@ impl Mailbox {
             return Err(Status::InvalidParameters);
         }
         let page_count = page_count_word;
-        if page_count == 0 || page_count > MAXIMUM_PAGE_COUNT {
+        if page_count == 0 || page_count > maximum_pages {
             return Err(Status::InvalidParameters);
         }
         let size = u64::from(page_count) * PAGE_SIZE;
@@ -209,28 +213,31 @@ mod tests {
         let memory = Flat;
         let base = 0x4000_0000;
         assert_eq!(
-            mailbox.map(base, base + 0x800, 1, &memory),
+            mailbox.map(base, base + 0x800, 1, MAXIMUM_PAGE_COUNT, &memory),
             Err(Status::InvalidParameters)
         );
         assert_eq!(
-            mailbox.map(base, base + 0x1000, 2, &memory),
+            mailbox.map(base, base + 0x1000, 2, MAXIMUM_PAGE_COUNT, &memory),
             Err(Status::InvalidParameters)
         );
         assert_eq!(
-            mailbox.map(base, base + 0x2000, 0, &memory),
+            mailbox.map(base, base + 0x2000, 0, MAXIMUM_PAGE_COUNT, &memory),
             Err(Status::InvalidParameters)
         );
         assert_eq!(
-            mailbox.map(base, base + 0x2000, 0x41, &memory),
+            mailbox.map(base, base + 0x2000, 0x41, MAXIMUM_PAGE_COUNT, &memory),
             Err(Status::InvalidParameters)
         );
         assert_eq!(
-            mailbox.map(base, 0x1000, 1, &memory),
+            mailbox.map(base, 0x1000, 1, MAXIMUM_PAGE_COUNT, &memory),
             Err(Status::InvalidParameters)
         );
-        assert_eq!(mailbox.map(base, base + 0x2000, 2, &memory), Ok(()));
         assert_eq!(
-            mailbox.map(base, base + 0x2000, 2, &memory),
+            mailbox.map(base, base + 0x2000, 2, MAXIMUM_PAGE_COUNT, &memory),
+            Ok(())
+        );
+        assert_eq!(
+            mailbox.map(base, base + 0x2000, 2, MAXIMUM_PAGE_COUNT, &memory),
             Err(Status::Denied)
         );
     }
@@ -239,7 +246,9 @@ mod tests {
     fn ownership_moves() {
         let mut mailbox = Mailbox::new();
         assert_eq!(mailbox.writable_receive_buffer(), Err(Status::Busy));
-        mailbox.map(0x4000_0000, 0x4000_1000, 1, &Flat).unwrap();
+        mailbox
+            .map(0x4000_0000, 0x4000_1000, 1, MAXIMUM_PAGE_COUNT, &Flat)
+            .unwrap();
         assert!(mailbox.writable_receive_buffer().is_ok());
         mailbox.hand_receive_buffer_to_caller();
         assert_eq!(mailbox.writable_receive_buffer(), Err(Status::Busy));

@@ -9,9 +9,15 @@
 //! Property bits (DEN0077A partition information descriptor): bit 0 direct
 //! request receive, 1 direct request send, 2 indirect messaging, 3
 //! notifications (v1.1), `[5:4]` ID type (v1.1), 6/7 VM created/destroyed messages,
-//! 8 AArch64 execution state (v1.1), 9/10 `DIRECT_REQ2` receive/send (v1.2).
-//! Bits a version does not define are cleared in the descriptors given to a
-//! caller of that version.
+//! 8 AArch64 execution state (v1.1), 9/10 `DIRECT_REQ2` receive/send (v1.2),
+//! 11 live activation, 12 CPU rendezvous for live activation, 13 SMC64 CPU
+//! cycle management ABIs (v1.3). Bits a version does not define are cleared
+//! in the descriptors given to a caller of that version.
+//!
+//! Descriptors are 8 bytes for v1.0 callers, 24 from v1.1 (plus the UUID)
+//! and 48 in v1.3's layout (plus the image UUID at 24, the partition's FF-A
+//! version at 40 and 4 reserved bytes), which Hafnium gives every caller
+//! from v1.1 on (see [`crate::Personality`]).
 
 use ffa_abi::Uuid;
 use ffa_abi::Version;
@@ -46,12 +52,22 @@ pub mod properties {
     pub const DEFINED_IN_V1_1: u32 = 0x1FF;
     /// Bits defined by FF-A v1.2.
     pub const DEFINED_IN_V1_2: u32 = 0x7FF;
+    /// Bits defined by FF-A v1.3 (11 live activation, 12 CPU rendezvous,
+    /// 13 SMC64 CPU cycle management ABIs).
+    pub const DEFINED_IN_V1_3: u32 = 0x3FFF;
 }
 
 /// Size of a v1.0 partition information descriptor (ID, context count, properties).
 pub const DESCRIPTOR_SIZE_V1_0: usize = 8;
 /// Size of a v1.1 / v1.2 partition information descriptor (v1.0 fields plus the UUID).
 pub const DESCRIPTOR_SIZE_V1_1: usize = 24;
+/// Size of a v1.3 partition information descriptor (v1.1 fields, the image
+/// UUID, the partition's FF-A version, 4 reserved bytes).
+pub const DESCRIPTOR_SIZE_V1_3: usize = 48;
+
+/// The FF-A version the hosted partitions implement (the v1.3 descriptor's
+/// "partition FF-A version" field).
+pub const PARTITION_FFA_VERSION: Version = Version::V1_2;
 
 /// A hosted partition, as discovery reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +99,7 @@ impl PartitionInfo {
     }
 
     /// Encode the partition information descriptor for a caller of `version`
-    /// into `destination` (8 bytes for v1.0, 24 bytes from v1.1). The UUID is
+    /// into `destination` (8 bytes for v1.0, 24 from v1.1). The UUID is
     /// written only when `include_uuid` (the query used the nil UUID);
     /// otherwise that field is zero. Returns the number of bytes written.
     pub fn encode_descriptor(
@@ -92,16 +108,51 @@ impl PartitionInfo {
         include_uuid: bool,
         destination: &mut [u8],
     ) -> usize {
-        let size = descriptor_size(version);
+        self.encode_descriptor_of_size(version, include_uuid, descriptor_size(version), destination)
+    }
+
+    /// Like [`PartitionInfo::encode_descriptor`], in the layout of `size`
+    /// bytes: 8 (v1.0), 24 (v1.1, v1.2) or 48 (v1.3: the image UUID, nil
+    /// here, and [`PARTITION_FFA_VERSION`]). Any other size writes the
+    /// largest layout that fits and zeroes the rest.
+    pub fn encode_descriptor_of_size(
+        &self,
+        version: Version,
+        include_uuid: bool,
+        size: usize,
+        destination: &mut [u8],
+    ) -> usize {
         let descriptor = &mut destination[..size];
+        descriptor.fill(0);
         descriptor[0..2].copy_from_slice(&self.id.to_le_bytes());
         descriptor[2..4].copy_from_slice(&self.execution_context_count.to_le_bytes());
         descriptor[4..8].copy_from_slice(&self.properties_for(version).to_le_bytes());
-        if size == DESCRIPTOR_SIZE_V1_1 {
-            let uuid = if include_uuid { self.uuid } else { [0; 16] };
-            descriptor[8..24].copy_from_slice(&uuid);
+        if size >= DESCRIPTOR_SIZE_V1_1 && include_uuid {
+            descriptor[8..24].copy_from_slice(&self.uuid);
+        }
+        if size >= DESCRIPTOR_SIZE_V1_3 {
+            descriptor[40..44].copy_from_slice(&PARTITION_FFA_VERSION.raw().to_le_bytes());
         }
         size
+    }
+
+    /// The registers of this partition in `FFA_PARTITION_INFO_GET_REGS` with
+    /// descriptors of `size` bytes (24 or 48): the descriptor's bytes as
+    /// little-endian 64-bit words, `size / 8` of them (the rest of the array zero).
+    pub fn descriptor_registers(
+        &self,
+        version: Version,
+        include_uuid: bool,
+        size: usize,
+    ) -> [u64; 6] {
+        let mut bytes = [0u8; DESCRIPTOR_SIZE_V1_3];
+        let size = size.min(DESCRIPTOR_SIZE_V1_3);
+        self.encode_descriptor_of_size(version, include_uuid, size, &mut bytes);
+        core::array::from_fn(|index| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&bytes[index * 8..index * 8 + 8]);
+            u64::from_le_bytes(word)
+        })
     }
 
     /// The first register of this partition in `FFA_PARTITION_INFO_GET_REGS`:
@@ -119,17 +170,22 @@ pub const fn defined_properties(version: Version) -> u32 {
         properties::DEFINED_IN_V1_0
     } else if version.major() == 1 && version.minor() == 1 {
         properties::DEFINED_IN_V1_1
-    } else {
+    } else if version.major() == 1 && version.minor() == 2 {
         properties::DEFINED_IN_V1_2
+    } else {
+        properties::DEFINED_IN_V1_3
     }
 }
 
-/// The descriptor size for a caller of `version`.
+/// The descriptor size the specification gives a caller of `version`
+/// (what [`crate::Personality::Specification`] answers).
 pub const fn descriptor_size(version: Version) -> usize {
     if version.major() == 1 && version.minor() == 0 {
         DESCRIPTOR_SIZE_V1_0
-    } else {
+    } else if version.major() == 1 && version.minor() < 3 {
         DESCRIPTOR_SIZE_V1_1
+    } else {
+        DESCRIPTOR_SIZE_V1_3
     }
 }
 

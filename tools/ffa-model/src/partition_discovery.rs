@@ -5,12 +5,14 @@
 //!    (count only) → else `INVALID_PARAMETERS`.
 //! 2. The nil UUID matches every partition; a UUID matching none is
 //!    unrecognised → `INVALID_PARAMETERS` (the specification's rule, also what
-//!    TF-A's and Hafnium's SPMCs do).
+//!    TF-A's and Hafnium's SPMCs do; as OP-TEE, a count of 0, and through RX
+//!    the empty buffer is handed over, after the `BUSY` check of rule 4).
 //! 3. Count only: `FFA_SUCCESS_32`, w2 = count, w3 = 0; the RX buffer is untouched.
 //! 4. No RX buffer mapped, or the caller still owns it → `BUSY`.
 //! 5. count × descriptor size larger than the RX buffer → `NO_MEMORY`.
 //! 6. The descriptors go to the start of the RX buffer (8 bytes each for v1.0,
-//!    24 from v1.1; the UUID field is filled only when the query used the nil
+//!    24 from v1.1, 48 for v1.3 callers and, as Hafnium, for every caller
+//!    from v1.1; the UUID field is filled only when the query used the nil
 //!    UUID, and is zero otherwise, as the specification defines) and the caller
 //!    owns the RX buffer until `FFA_RX_RELEASE`. Reply `FFA_SUCCESS_32`,
 //!    w2 = count, w3 = descriptor size (v1.1+; zero for v1.0).
@@ -21,10 +23,13 @@
 //!   (tags are not used by this SPMC); unrecognised UUID or start index not
 //!   below the count → `INVALID_PARAMETERS`;
 //! * reply `FFA_SUCCESS_64` with x2 = last index `[15:0]` | current index `[31:16]`
-//!   | tag 0 `[47:32]` | descriptor size 24 `[63:48]`, then up to five partitions
-//!   from x3, three registers each: ID | contexts << 16 | properties << 32,
-//!   UUID low, UUID high (UUID only for nil-UUID queries). Unused registers
-//!   up to x17 are zero.
+//!   | tag 0 `[47:32]` | descriptor size `[63:48]`, then the descriptors
+//!   from x3, size / 8 registers each (the descriptor's bytes as
+//!   little-endian words: ID | contexts << 16 | properties << 32, UUID low,
+//!   UUID high, and for 48-byte descriptors the image UUID and the
+//!   partition's version), as many as fit x3–x17: five of 24 bytes, or (as
+//!   Hafnium, v1.3) two of 48. The UUID only for nil-UUID queries; unused
+//!   registers up to x17 are zero.
 
 use crate::call::{Call, Reply};
 use crate::config::{
@@ -34,14 +39,15 @@ use crate::config::{
 use crate::function_id::FFA_SUCCESS_64;
 use crate::mailbox::Mailbox;
 use crate::memory::NormalWorldMemory;
-use crate::partition::{descriptor_size, DESCRIPTOR_SIZE_V1_1};
+use crate::partition::DESCRIPTOR_SIZE_V1_3;
 use crate::partition_table::PartitionTable;
+use crate::personality::Personality;
 use ffa_abi::Status;
 use ffa_abi::Uuid;
 use ffa_abi::Version;
 
-/// Most partitions `FFA_PARTITION_INFO_GET_REGS` returns in one call (x3–x17).
-pub(crate) const PARTITIONS_PER_REGISTER_CALL: usize = 5;
+/// Registers `FFA_PARTITION_INFO_GET_REGS` fills with descriptors (x3–x17).
+pub(crate) const DESCRIPTOR_REGISTERS: usize = 15;
 
 /// `FFA_PARTITION_INFO_GET`.
 pub(crate) fn partition_info_get(
@@ -74,8 +80,9 @@ fn write_partition_information(
     if flags & !allowed_flags != 0 {
         return Err(Status::InvalidParameters);
     }
+    let personality = config.personality;
     let count = table.matching(uuid).count();
-    if count == 0 {
+    if count == 0 && !personality.counts_unknown_uuids_as_zero() {
         return Err(Status::InvalidParameters);
     }
     let fault = config.partition_info_fault;
@@ -88,7 +95,7 @@ fn write_partition_information(
         return Ok((reported_count, 0));
     }
     let pair = mailbox.writable_receive_buffer()?;
-    let size = descriptor_size(version);
+    let size = personality.descriptor_size(version);
     let (stride, reported_size) = if version == Version::V1_0 {
         (size, 0)
     } else {
@@ -101,15 +108,15 @@ fn write_partition_information(
         }
     };
     check_fits(count, stride, pair.size())?;
-    let mut descriptor = [0u8; EXTENDED_DESCRIPTOR_SIZE as usize];
+    let mut descriptor = [0u8; MAXIMUM_STRIDE];
     for (index, information) in table.matching(uuid).enumerate() {
         descriptor.fill(0);
-        let information = if config.tf_a_el3_spmc {
+        let information = if personality == Personality::TfAEl3Spmc {
             crate::tf_a_el3::as_described(information)
         } else {
             *information
         };
-        information.encode_descriptor(version, uuid.is_nil(), &mut descriptor);
+        information.encode_descriptor_of_size(version, uuid.is_nil(), size, &mut descriptor);
         let address = pair.receive_address + (index * stride) as u64;
         memory
             .write(address, &descriptor[..stride])
@@ -118,6 +125,14 @@ fn write_partition_information(
     mailbox.hand_receive_buffer_to_caller();
     Ok((reported_count, reported_size))
 }
+
+/// The widest descriptor stride written: the v1.3 descriptor, or the
+/// extended-size fault's.
+const MAXIMUM_STRIDE: usize = if EXTENDED_DESCRIPTOR_SIZE as usize > DESCRIPTOR_SIZE_V1_3 {
+    EXTENDED_DESCRIPTOR_SIZE as usize
+} else {
+    DESCRIPTOR_SIZE_V1_3
+};
 
 /// `NO_MEMORY` unless `count` descriptors `stride` bytes apart fit in `buffer_size` bytes.
 fn check_fits(count: usize, stride: usize, buffer_size: u64) -> Result<(), Status> {
@@ -130,6 +145,7 @@ fn check_fits(count: usize, stride: usize, buffer_size: u64) -> Result<(), Statu
 /// `FFA_PARTITION_INFO_GET_REGS`.
 pub(crate) fn partition_info_get_registers(
     table: &PartitionTable,
+    personality: Personality,
     version: Version,
     call: &Call<'_>,
 ) -> Reply {
@@ -146,9 +162,12 @@ pub(crate) fn partition_info_get_registers(
     if count == 0 || start >= count {
         return Reply::error(Status::InvalidParameters);
     }
+    let size = personality.descriptor_size(version);
+    let registers_each = size / 8;
+    let per_call = DESCRIPTOR_REGISTERS / registers_each;
     let last = count - 1;
-    let current = last.min(start + PARTITIONS_PER_REGISTER_CALL - 1);
-    let summary = last as u64 | (current as u64) << 16 | (DESCRIPTOR_SIZE_V1_1 as u64) << 48;
+    let current = last.min(start + per_call - 1);
+    let summary = last as u64 | (current as u64) << 16 | (size as u64) << 48;
     let mut reply = Reply::ffa(FFA_SUCCESS_64)
         .with_extended_results()
         .with(2, summary);
@@ -158,16 +177,11 @@ pub(crate) fn partition_info_get_registers(
         .take(current - start + 1)
         .enumerate()
     {
-        let [low, high] = if uuid.is_nil() {
-            information.uuid().to_register_pair()
-        } else {
-            [0, 0]
-        };
-        let first = 3 + slot * 3;
-        reply = reply
-            .with(first, information.register_word(version))
-            .with(first + 1, low)
-            .with(first + 2, high);
+        let words = information.descriptor_registers(version, uuid.is_nil(), size);
+        let first = 3 + slot * registers_each;
+        for (offset, word) in words[..registers_each].iter().enumerate() {
+            reply = reply.with(first + offset, *word);
+        }
     }
     reply
 }

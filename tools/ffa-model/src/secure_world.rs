@@ -9,10 +9,11 @@
 //! 4. `FFA_VERSION` negotiates (see [`crate::version`]); any other FF-A call
 //!    fixes the caller's version. An SPMC whose major version is not 1 answers
 //!    every other call `NOT_SUPPORTED`.
-//! 5. The FF-A call is handled with the negotiated version min(caller, SPMC);
-//!    with [`FaultConfig::tf_a_el3_spmc`], as TF-A's EL3 SPMC does (see
-//!    `tf_a_el3.rs`: the version is never fixed, no v1.2 messaging ABIs, the
-//!    caller's values left in reserved registers);
+//! 5. The FF-A call is handled with the negotiated version min(caller, SPMC),
+//!    and as [`FaultConfig::personality`] says where real SPMCs differ (see
+//!    [`crate::Personality`]; TF-A's EL3 SPMC in `tf_a_el3.rs`: the version
+//!    is never fixed, no v1.2 messaging ABIs, the caller's values left in
+//!    reserved registers);
 //!    an FF-A function the model does not implement (or that the normal world
 //!    may not invoke, such as `FFA_MSG_SEND_DIRECT_RESP` or `FFA_MSG_WAIT`)
 //!    answers `FFA_ERROR(NOT_SUPPORTED)`.
@@ -23,12 +24,14 @@ use crate::discovery;
 use crate::function_id::{self, *};
 use crate::mailbox::{BufferPair, Mailbox, ReceiveOwner};
 use crate::memory::NormalWorldMemory;
-use crate::memory_sharing::{self, MemorySharing};
+use crate::memory_partition;
+use crate::memory_sharing::{self, MemorySharing, TransactionInfo};
 use crate::messaging::{self, Storms};
 use crate::notifications::{self, Notifications};
 use crate::partition::PartitionInfo;
 use crate::partition_discovery;
 use crate::partition_table::PartitionTable;
+use crate::personality::Personality;
 use crate::power::PowerStates;
 use crate::readiness::Readiness;
 use crate::smccc;
@@ -64,7 +67,7 @@ impl SecureWorld {
             mailbox: Mailbox::new(),
             partitions: PartitionTable::new(),
             storms: Storms::new(&config),
-            memory_sharing: MemorySharing,
+            memory_sharing: MemorySharing::new(&config),
             notifications: Notifications,
             power: PowerStates::new(),
         }
@@ -152,8 +155,7 @@ impl SecureWorld {
             self.handle_ffa(&call, memory)
         };
         let registers = reply.finish(&call);
-        if self.config.tf_a_el3_spmc && function_id::is_ffa(function_id) && !self.config.ffa_absent
-        {
+        if self.is_tf_a() && function_id::is_ffa(function_id) && !self.config.ffa_absent {
             return Outcome::Return(tf_a_el3::finish(&call, registers));
         }
         Outcome::Return(registers)
@@ -181,7 +183,7 @@ impl SecureWorld {
 
     /// The version whose rules apply to the caller: min(caller, SPMC).
     pub fn negotiated_version(&self) -> Version {
-        if self.config.tf_a_el3_spmc {
+        if self.is_tf_a() {
             return tf_a_el3::negotiated(self.negotiation.requested(), self.spmc_version());
         }
         self.negotiation.negotiated(self.spmc_version())
@@ -197,28 +199,97 @@ impl SecureWorld {
         self.mailbox.receive_owner()
     }
 
+    /// The live memory transactions (for tests).
+    pub fn memory_transactions(&self) -> impl Iterator<Item = TransactionInfo> + '_ {
+        self.memory_sharing.transactions()
+    }
+
+    /// Hosted partition `partition` retrieves transaction `handle` (sent by
+    /// `sender` with `tag`) asking for the `permissions` byte, as its memory
+    /// check would, but keeps it: a test's borrower that holds on. Returns
+    /// the response's length and fragments.
+    pub fn partition_retrieve(
+        &mut self,
+        memory: &mut dyn NormalWorldMemory,
+        partition: u16,
+        handle: u64,
+        sender: u16,
+        tag: u64,
+        permissions: u8,
+    ) -> Result<(usize, u16), Status> {
+        let mut descriptor = [0u8; memory_sharing::DESCRIPTOR_CAPACITY];
+        let retrieval = memory_partition::Retrieval {
+            sender,
+            handle,
+            tag,
+            transaction_type: 0,
+            permissions,
+        };
+        memory_partition::retrieve_into(
+            &mut self.memory_sharing,
+            memory,
+            self.config.personality,
+            partition,
+            memory_partition::partition_layout(&self.config),
+            &retrieval,
+            &mut descriptor,
+        )
+        .map(|received| (received.length, received.fragments))
+        .map_err(|(_, status)| status)
+    }
+
+    /// Hosted partition `partition` relinquishes transaction `handle`.
+    pub fn partition_relinquish(
+        &mut self,
+        memory: &mut dyn NormalWorldMemory,
+        partition: u16,
+        handle: u64,
+    ) -> Result<(), Status> {
+        let mut relinquish = [0u8; 18];
+        relinquish[..8].copy_from_slice(&handle.to_le_bytes());
+        relinquish[12..16].copy_from_slice(&1u32.to_le_bytes());
+        relinquish[16..].copy_from_slice(&partition.to_le_bytes());
+        self.memory_sharing
+            .relinquish(memory, self.config.personality, partition, &relinquish)
+    }
+
+    fn is_tf_a(&self) -> bool {
+        self.config.personality == Personality::TfAEl3Spmc
+    }
+
     fn handle_ffa(&mut self, call: &Call<'_>, memory: &mut dyn NormalWorldMemory) -> Reply {
         let own = self.spmc_version();
         let function_id = call.function_id();
         if function_id == FFA_VERSION {
             return discovery::version(&mut self.negotiation, own, call);
         }
-        let tf_a = self.config.tf_a_el3_spmc;
-        if !tf_a {
+        let personality = self.config.personality;
+        let tf_a = self.is_tf_a();
+        if personality.fixes_the_version() {
             self.negotiation.fix();
         }
         if own.major() != 1 || (tf_a && !tf_a_el3::implements(function_id)) {
             return Reply::error(Status::NotSupported);
         }
         let version = self.negotiated_version();
+        // The echo partition's memory checks (ffa_abi::memory_check).
+        if let Some(reply) =
+            memory_partition::intercept(call, &mut self.memory_sharing, memory, &self.config)
+        {
+            return reply;
+        }
         let result = |outcome: Result<(), Status>| match outcome {
             Ok(()) => Reply::success_32(),
             Err(error) => Reply::error(error),
         };
         match function_id {
-            FFA_FEATURES => match tf_a.then(|| tf_a_el3::features(call)).flatten() {
+            FFA_FEATURES => match tf_a
+                .then(|| tf_a_el3::features(call))
+                .flatten()
+                .or_else(|| memory_sharing::features(personality, call.word(1)))
+            {
                 Some(reply) => reply,
-                None => discovery::features(version, call),
+                None => discovery::features(version, personality, call),
             },
             FFA_ID_GET => discovery::id_get(),
             FFA_SPM_ID_GET => discovery::spm_id_get(version),
@@ -226,10 +297,13 @@ impl SecureWorld {
                 if self.config.deny_rxtx_map {
                     return Reply::error(Status::Denied);
                 }
-                result(
-                    self.mailbox
-                        .map(call.register(1), call.register(2), call.word(3), memory),
-                )
+                result(self.mailbox.map(
+                    call.register(1),
+                    call.register(2),
+                    call.word(3),
+                    personality.maximum_rxtx_pages(),
+                    memory,
+                ))
             }
             FFA_RXTX_UNMAP => result(self.mailbox.unmap(call.word(1))),
             FFA_RX_RELEASE => result(self.mailbox.release(call.word(1))),
@@ -244,9 +318,12 @@ impl SecureWorld {
                 version,
                 call,
             ),
-            FFA_PARTITION_INFO_GET_REGS => {
-                partition_discovery::partition_info_get_registers(&self.partitions, version, call)
-            }
+            FFA_PARTITION_INFO_GET_REGS => partition_discovery::partition_info_get_registers(
+                &self.partitions,
+                personality,
+                version,
+                call,
+            ),
             FFA_MSG_SEND_DIRECT_REQ_32 | FFA_MSG_SEND_DIRECT_REQ_64 | FFA_MSG_SEND_DIRECT_REQ2 => {
                 messaging::direct_request(
                     &mut self.partitions,
@@ -257,7 +334,14 @@ impl SecureWorld {
                 )
             }
             FFA_RUN => messaging::run(&mut self.partitions, &self.config, call),
-            _ if memory_sharing::handles(function_id) => self.memory_sharing.handle(call),
+            _ if memory_sharing::handles(function_id) => self.memory_sharing.handle(
+                call,
+                memory,
+                &self.mailbox,
+                &self.partitions,
+                &self.config,
+                version,
+            ),
             _ if notifications::handles(function_id) => self.notifications.handle(call),
             _ => Reply::error(Status::NotSupported),
         }

@@ -1,6 +1,6 @@
 //! TF-A's EL3 SPMC as the normal world sees it, where it differs from the model's defaults.
 //!
-//! Selected by [`crate::FaultConfig::tf_a_el3_spmc`]. Each rule was read in
+//! Selected by [`crate::Personality::TfAEl3Spmc`]. Each rule was read in
 //! TF-A 2.12.1 (`services/std_svc/spm/el3_spmc/spmc_main.c`,
 //! `services/std_svc/spmd/spmd_main.c`) and seen on QEMU with TF-A built
 //! `SPD=spmd SPMC_AT_EL3=1` by `cargo xtask peer`:
@@ -30,10 +30,11 @@
 //!    manifest's `messaging-method` may only hold bits 0 and 1).
 //!    `FFA_FEATURES(FFA_RXTX_MAP)` states no maximum buffer size (w2 = 0).
 //!
-//! Not modelled here: memory management (the model has none yet; the EL3
-//! SPMC refuses `FFA_MEM_SHARE`/`LEND` from a caller of v1.2 — see the
-//! README's table), and the SPMC's single partition (the model's partitions
-//! stay the model's).
+//! Memory management's differences (v1.0/v1.1 callers only, no donation,
+//! byte-stream fragments, handles from 0xffff_ffc0, ...) are TF-A's
+//! [`crate::Personality`], which this mode selects (see `memory_rules.rs`).
+//! Not modelled: the SPMC's single partition (the model's partitions stay
+//! the model's).
 
 use crate::call::{Call, Reply};
 use crate::function_id::*;

@@ -1,6 +1,8 @@
 //! The serialised FaultConfig: layout, round trips and rejection of bad blobs.
 
-use ffa_model::{ConfigError, FaultConfig, PartitionInfoFault, ReadinessError};
+use ffa_model::{
+    ConfigError, FaultConfig, MemoryFault, PartitionInfoFault, Personality, ReadinessError,
+};
 
 fn fnv1a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811C_9DC5u32, |hash, &byte| {
@@ -31,7 +33,8 @@ fn everything() -> FaultConfig {
         yield_count: 14,
         trace: true,
         enter_normal_world_at_el1: true,
-        tf_a_el3_spmc: true,
+        personality: Personality::Hafnium,
+        memory_fault: MemoryFault::AbortedFragment,
     }
 }
 
@@ -49,12 +52,12 @@ fn layout_is_as_documented() {
     let bytes = everything().to_bytes();
     assert_eq!(FaultConfig::BLOB_SIZE, 64);
     assert_eq!(&bytes[0..4], b"FFAM");
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 1);
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 3);
     assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 64);
     assert_eq!(&bytes[8..12], &[1, 0, 1, 0]);
     assert_eq!(
         u32::from_le_bytes(bytes[12..16].try_into().unwrap()),
-        0b11_1111
+        0b1_1111
     );
     assert_eq!(&bytes[16..20], &[4, 3, 2, 1]);
     assert_eq!(&bytes[20..28], &[0x0C, 0x0B, 0x0A, 9, 8, 7, 6, 5]);
@@ -64,7 +67,9 @@ fn layout_is_as_documented() {
         &bytes[36..52],
         &[11, 0, 0, 0, 12, 0, 0, 0, 13, 0, 0, 0, 14, 0, 0, 0]
     );
-    assert_eq!(&bytes[52..60], &[0; 8]);
+    assert_eq!(&bytes[52..56], &[2, 0, 0, 0], "Hafnium");
+    assert_eq!(bytes[56], 3, "aborted fragment");
+    assert_eq!(&bytes[57..60], &[0; 3]);
     assert_eq!(
         u32::from_le_bytes(bytes[60..64].try_into().unwrap()),
         fnv1a(&bytes[..60])
@@ -116,7 +121,7 @@ fn rejects_bad_blobs() {
     );
 
     let mut bytes = good;
-    bytes[4] = 2;
+    bytes[4] = 1;
     assert_eq!(
         FaultConfig::from_bytes(&reseal(bytes)),
         Err(ConfigError::UnsupportedFormatVersion)
@@ -137,7 +142,7 @@ fn rejects_bad_blobs() {
     );
 
     let mut bytes = good;
-    bytes[12] = 0x40;
+    bytes[12] = 0x20;
     assert_eq!(
         FaultConfig::from_bytes(&reseal(bytes)),
         Err(ConfigError::UnknownFlags)
@@ -158,11 +163,27 @@ fn rejects_bad_blobs() {
     );
 
     let mut bytes = good;
-    bytes[55] = 1;
+    bytes[56] = 5;
     assert_eq!(
         FaultConfig::from_bytes(&reseal(bytes)),
-        Err(ConfigError::ReservedNotZero)
+        Err(ConfigError::InvalidMemoryFault)
     );
+
+    let mut bytes = good;
+    bytes[52] = 4;
+    assert_eq!(
+        FaultConfig::from_bytes(&reseal(bytes)),
+        Err(ConfigError::InvalidPersonality)
+    );
+
+    for reserved in 57..60 {
+        let mut bytes = good;
+        bytes[reserved] = 1;
+        assert_eq!(
+            FaultConfig::from_bytes(&reseal(bytes)),
+            Err(ConfigError::ReservedNotZero)
+        );
+    }
 
     for major in [0u16, 0x8000, 0xFFFF] {
         let mut bytes = good;

@@ -11,7 +11,15 @@ fn features(harness: &mut Harness, id: u32) -> [u64; 18] {
     harness.call(&[FFA_FEATURES as u64, id as u64])
 }
 
-const BASE: [u32; 15] = [
+const BASE: [u32; 23] = [
+    FFA_MEM_SHARE_32,
+    FFA_MEM_SHARE_64,
+    FFA_MEM_LEND_32,
+    FFA_MEM_LEND_64,
+    FFA_MEM_DONATE_32,
+    FFA_MEM_DONATE_64,
+    FFA_MEM_FRAG_TX,
+    FFA_MEM_RECLAIM,
     FFA_ERROR,
     FFA_SUCCESS_32,
     FFA_SUCCESS_64,
@@ -39,9 +47,9 @@ const NEVER: [u32; 16] = [
     FFA_MSG_POLL,
     FFA_MSG_SEND,
     FFA_MSG_SEND2,
-    FFA_MEM_SHARE_64,
-    FFA_MEM_LEND_32,
-    FFA_MEM_RECLAIM,
+    FFA_MEM_RETRIEVE_REQ_64,
+    FFA_MEM_RELINQUISH,
+    FFA_MEM_FRAG_RX,
     FFA_NOTIFICATION_BITMAP_CREATE,
     FFA_NOTIFICATION_INFO_GET_64,
     FFA_CONSOLE_LOG_64,
@@ -129,14 +137,10 @@ fn spm_id_get_from_v1_1() {
 fn unimplemented_ffa_functions_answer_ffa_error() {
     let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_2);
     for id in [
-        FFA_MEM_SHARE_32,
-        FFA_MEM_SHARE_64,
-        FFA_MEM_LEND_64,
-        FFA_MEM_DONATE_32,
         FFA_MEM_RETRIEVE_REQ_64,
         FFA_MEM_RELINQUISH,
-        FFA_MEM_RECLAIM,
-        FFA_MEM_FRAG_TX,
+        FFA_MEM_FRAG_RX,
+        FFA_MEM_OP_PAUSE,
         FFA_NOTIFICATION_BITMAP_CREATE,
         FFA_NOTIFICATION_BIND,
         FFA_NOTIFICATION_SET,

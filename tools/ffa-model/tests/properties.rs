@@ -8,7 +8,9 @@ use ffa_abi::Status;
 use ffa_abi::Version;
 use ffa_model::function_id::*;
 use ffa_model::partition::{ECHO_PARTITION_UUID, HOSTED_PARTITIONS, INTERRUPTING_PARTITION_UUID};
-use ffa_model::{FaultConfig, Outcome, PartitionInfoFault, ReadinessError, Registers};
+use ffa_model::{
+    FaultConfig, MemoryFault, Outcome, PartitionInfoFault, Personality, ReadinessError, Registers,
+};
 use proptest::prelude::*;
 
 const FUNCTIONS: &[u32] = &[
@@ -146,8 +148,14 @@ fn fault_config() -> impl Strategy<Value = FaultConfig> {
                 trace,
                 enter_normal_world_at_el1: el1,
                 // Checked against the specification's register rules, which
-                // TF-A's profile breaks on purpose (tests/tf_a_el3.rs).
-                tf_a_el3_spmc: false,
+                // TF-A's profile breaks on purpose (tests/tf_a_el3.rs); the
+                // other personalities keep them, memory rules included.
+                personality: match busy_storm {
+                    0 => Personality::Specification,
+                    1 => Personality::Hafnium,
+                    _ => Personality::OpTee,
+                },
+                memory_fault: MemoryFault::None,
             },
         )
 }

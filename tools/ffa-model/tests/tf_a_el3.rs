@@ -1,17 +1,14 @@
-//! The model configured as TF-A's EL3 SPMC (`FaultConfig::tf_a_el3_spmc`): what the real one answered on QEMU.
+//! The model configured as TF-A's EL3 SPMC (`Personality::TfAEl3Spmc`): what the real one answered on QEMU.
 
 mod common;
 
 use common::*;
 use ffa_abi::{Status, Version};
 use ffa_model::function_id::*;
-use ffa_model::FaultConfig;
+use ffa_model::{FaultConfig, Personality};
 
 fn tf_a() -> FaultConfig {
-    FaultConfig {
-        tf_a_el3_spmc: true,
-        ..FaultConfig::default()
-    }
+    FaultConfig::as_personality(Personality::TfAEl3Spmc)
 }
 
 #[test]

@@ -138,3 +138,18 @@ fn version_reply_preserves_x8_to_x17() {
     assert_eq!(&result[..8], &[0x1_0002, 0, 0, 0, 0, 0, 0, 0]);
     assert_eq!(&result[8..], &call[8..]);
 }
+
+#[test]
+fn the_sve_hint_bit_is_not_part_of_the_function_id() {
+    // SMCCC v1.3: a caller may set bit 16 (its SVE state need not be
+    // preserved); the callee matches the ID without it, as Hafnium does.
+    let mut harness = Harness::default_config();
+    let hint = u64::from(ffa_abi::function::SVE_HINT);
+    let reply = harness.call(&[FFA_VERSION as u64 | hint, 0x1_0002]);
+    assert_eq!(reply[0], 0x1_0002, "{reply:x?}");
+    let reply = harness.call(&[FFA_ID_GET as u64 | hint]);
+    expect_success(&reply);
+    // Other bits of [23:17] still make the ID malformed.
+    let reply = harness.call(&[FFA_ID_GET as u64 | 1 << 17]);
+    assert_eq!(reply[0], u64::MAX);
+}

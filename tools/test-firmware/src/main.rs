@@ -31,6 +31,8 @@ mod gic;
 mod memory;
 mod semihosting;
 mod smc;
+mod stacks;
+mod status;
 
 use ffa_model::FaultConfig;
 
@@ -60,7 +62,13 @@ fn read_config() -> FaultConfig {
     }
     match FaultConfig::from_bytes(&blob) {
         Ok(config) => {
-            log!("[fw] config: loaded from {:#x}", CONFIG_BLOB_ADDRESS);
+            log!(
+                "[fw] config: loaded from {:#x}; the SPMC answers as {}, FF-A v{}.{}",
+                CONFIG_BLOB_ADDRESS,
+                config.personality.name(),
+                config.spmc_version.0,
+                config.spmc_version.1
+            );
             config
         }
         Err(error) => {
@@ -120,8 +128,9 @@ fn write_system_registers_for_el1_entry() {
 extern "C" fn firmware_main() -> ! {
     console::initialise();
     log!("[fw] EL3 test firmware: PSCI, SMCCC, FF-A SPMD+SPMC model");
+    stacks::paint(0);
     if !gic::initialise() {
-        semihosting::exit(3);
+        semihosting::exit(status::GIC_FAILED);
     }
     let config = read_config();
     let at_el1 = config.enter_normal_world_at_el1;
@@ -161,11 +170,12 @@ extern "C" fn firmware_main() -> ! {
 #[no_mangle]
 extern "C" fn firmware_secondary_main(core: u64) -> ! {
     let core = core as usize;
+    stacks::paint(core);
     if !gic::initialise_core(core) {
         smc::with_firmware(core, |_| {
             log!("[fw] core {}: redistributor did not wake", core)
         });
-        semihosting::exit(3);
+        semihosting::exit(status::GIC_FAILED);
     }
     let (entry, context) = cores::wait(core);
     let at_el1 = smc::enter_at_el1();
@@ -208,11 +218,11 @@ extern "C" fn firmware_fatal_exception(
         link,
         fault_address
     );
-    semihosting::exit(4)
+    semihosting::exit(status::FATAL_EXCEPTION)
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     log!("[fw] panic: {}", info);
-    semihosting::exit(5)
+    semihosting::exit(status::PANIC)
 }

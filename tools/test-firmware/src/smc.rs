@@ -10,7 +10,7 @@ use ffa_model::{FaultConfig, Outcome, Registers, SecureWorld, SMCCC_REGISTER_COU
 use crate::cores::{self, BakeryLock};
 use crate::entry::SmcFrame;
 use crate::memory::NonSecureDram;
-use crate::{log, semihosting};
+use crate::{log, semihosting, stacks, status};
 
 /// ESR_EL3.EC of an SMC from AArch64.
 const EXCEPTION_CLASS_SMC64: u64 = 0x17;
@@ -59,7 +59,7 @@ pub fn enter_at_el1() -> bool {
 pub fn with_firmware<R>(core: usize, operation: impl FnOnce(&mut Firmware) -> R) -> R {
     if !LOCK.lock(core) {
         log!("[fw] core {}: the model's lock was never released", core);
-        semihosting::exit(6);
+        semihosting::exit(status::MODEL_UNAVAILABLE);
     }
     // SAFETY: the lock is held (see `FirmwareCell`); the reference ends
     // before it is released.
@@ -68,7 +68,7 @@ pub fn with_firmware<R>(core: usize, operation: impl FnOnce(&mut Firmware) -> R)
         Some(firmware) => operation(firmware),
         None => {
             log!("[fw] core {}: SMC before the model was installed", core);
-            semihosting::exit(4)
+            semihosting::exit(status::MODEL_UNAVAILABLE)
         }
     };
     LOCK.unlock(core);
@@ -100,6 +100,34 @@ fn trace_call(call: &Registers, reply: &Registers) {
     );
 }
 
+/// `status`, unless a core's EL3 stack reached its guard: then
+/// [`status::STACK_OVERFLOW`]. Logs the deepest stack use either way.
+fn checked_stacks(status: u32) -> u32 {
+    let (deepest, overflowed) = stacks::deepest();
+    if let Some((core, bytes)) = deepest {
+        log!(
+            "[fw] EL3 stacks: deepest use {} of {} bytes (core {})",
+            bytes,
+            crate::entry::CORE_STACK_SIZE,
+            core
+        );
+    }
+    match overflowed {
+        Some((core, bytes)) => {
+            log!(
+                "[fw] EL3 stack overflow: core {} used {} bytes, within {} of the end of its {}: ending with status {}",
+                core,
+                bytes,
+                stacks::GUARD_SIZE,
+                crate::entry::CORE_STACK_SIZE,
+                status::STACK_OVERFLOW
+            );
+            status::STACK_OVERFLOW
+        }
+        None => status,
+    }
+}
+
 /// Called by the EL3 vector for a synchronous exception from a lower EL.
 #[no_mangle]
 extern "C" fn firmware_handle_lower_sync(frame: &mut SmcFrame) {
@@ -115,7 +143,7 @@ extern "C" fn firmware_handle_lower_sync(frame: &mut SmcFrame) {
             syndrome,
             link
         );
-        semihosting::exit(4);
+        semihosting::exit(status::FATAL_EXCEPTION);
     }
     let core = this_core();
     let mut call: Registers = [0; SMCCC_REGISTER_COUNT];
@@ -152,11 +180,11 @@ extern "C" fn firmware_handle_lower_sync(frame: &mut SmcFrame) {
             }
             Outcome::SystemOff { status } => {
                 log!("[fw] PSCI SYSTEM_OFF, status {}", status);
-                semihosting::exit(status);
+                semihosting::exit(checked_stacks(status));
             }
             Outcome::SystemReset => {
                 log!("[fw] PSCI SYSTEM_RESET: ending the run (QEMU runs with -no-reboot)");
-                semihosting::exit(0);
+                semihosting::exit(checked_stacks(0));
             }
         }
     });

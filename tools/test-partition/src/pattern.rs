@@ -1,11 +1,8 @@
 //! The byte patterns of the memory checks: one 64-bit seed names the contents of a whole region.
 //!
-//! The byte at offset `o` of a region (offsets count across all its
-//! constituents, in order) is byte `o % 8` (little-endian) of
-//! [`word(seed, o / 8)`](word), a SplitMix64 mix of the seed and the word
-//! index. Any two seeds give different contents, every word differs from its
-//! neighbours, and a writer and a checker need only agree on the seed —
-//! the normal-world driver computes the same bytes from this module.
+//! Shared with the model's echo partition and the kernel's memory-check
+//! driver: the functions are [`ffa_abi::memory_check::pattern`]'s
+//! (documented there), re-exported here.
 //!
 //! ```
 //! use test_partition::pattern;
@@ -17,35 +14,7 @@
 //! assert_eq!(pattern::first_mismatch(0x1234, 4096, &page), Some(4106));
 //! ```
 
-/// The pattern word with index `index` (bytes `8 * index .. 8 * index + 8`) of `seed`'s pattern.
-pub const fn word(seed: u64, index: u64) -> u64 {
-    let mut mixed = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    mixed ^ (mixed >> 31)
-}
-
-/// The pattern byte at region offset `offset`.
-pub const fn byte(seed: u64, offset: u64) -> u8 {
-    word(seed, offset / 8).to_le_bytes()[(offset % 8) as usize]
-}
-
-/// Fills `bytes` with the pattern as it is at region offset `offset` onwards.
-pub fn fill(seed: u64, offset: u64, bytes: &mut [u8]) {
-    for (position, target) in bytes.iter_mut().enumerate() {
-        *target = byte(seed, offset + position as u64);
-    }
-}
-
-/// The region offset of the first byte of `bytes` (at region offset `offset`
-/// onwards) that differs from the pattern, or `None` if all match.
-pub fn first_mismatch(seed: u64, offset: u64, bytes: &[u8]) -> Option<u64> {
-    bytes
-        .iter()
-        .enumerate()
-        .find(|(position, value)| **value != byte(seed, offset + *position as u64))
-        .map(|(position, _)| offset + position as u64)
-}
+pub use ffa_abi::memory_check::pattern::{byte, fill, first_mismatch, word};
 
 #[cfg(test)]
 mod tests {

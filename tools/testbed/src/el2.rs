@@ -4,7 +4,7 @@
 //! reaches it through `HVC` and (trapped or not) `SMC` conduits.
 //!
 //! ```
-//! use kernel::hil::hypervisor::{El2Services, HostCallHandler, Hypervisor, MemoryRange};
+//! use kernel::hil::hypervisor::{El2Memory, El2Services, HostCallHandler, Hypervisor};
 //! use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
 //! use testbed::el2::SimulatedEl2;
 //! use testbed::{leak, Memory, ModelMonitor};
@@ -23,7 +23,7 @@
 //! }
 //!
 //! let monitor = leak(ModelMonitor::new(ffa_model::FaultConfig::default_config(), Memory::new()));
-//! let el2 = SimulatedEl2::with_handler(Counter(0), monitor, MemoryRange::EMPTY);
+//! let el2 = SimulatedEl2::with_handler(Counter(0), monitor, El2Memory::EMPTY);
 //! let smc = SmcccRegisters::with_function(0x8400_0063);
 //! assert_ne!(el2.smc().call(&smc).x[0], 0xE12, "not trapped yet: the monitor answers");
 //! assert_eq!(el2.call(&SmcccRegisters::with_function(0xC600_0000)).x[0], 1);
@@ -32,7 +32,7 @@
 
 use std::cell::{Cell, RefCell};
 
-use kernel::hil::hypervisor::{El2Services, HostCallHandler, Hypervisor, MemoryRange};
+use kernel::hil::hypervisor::{El2Memory, El2Services, HostCallHandler, Hypervisor};
 use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
 use kernel::ErrorCode;
 
@@ -42,7 +42,7 @@ use crate::monitor::ModelMonitor;
 /// copies in the model's memory, and a trap switch.
 pub struct ModelServices<'m> {
     monitor: &'m ModelMonitor,
-    el2_memory: MemoryRange,
+    el2_memory: El2Memory,
     trapping: &'m Cell<bool>,
     /// Copies fail while this is set.
     pub fail_copies: bool,
@@ -53,7 +53,7 @@ impl<'m> ModelServices<'m> {
     /// `trapping` records [`El2Services::trap_host_smcs`].
     pub fn new(
         monitor: &'m ModelMonitor,
-        el2_memory: MemoryRange,
+        el2_memory: El2Memory,
         trapping: &'m Cell<bool>,
     ) -> ModelServices<'m> {
         ModelServices {
@@ -81,7 +81,7 @@ impl El2Services for ModelServices<'_> {
         self.trapping.set(true);
     }
 
-    fn el2_memory(&self) -> MemoryRange {
+    fn el2_memory(&self) -> El2Memory {
         self.el2_memory
     }
 }
@@ -93,13 +93,13 @@ impl El2Services for ModelServices<'_> {
 pub struct SimulatedEl2 {
     handler: RefCell<Option<&'static mut dyn HostCallHandler>>,
     monitor: &'static ModelMonitor,
-    el2_memory: MemoryRange,
+    el2_memory: El2Memory,
     trapping: Cell<bool>,
 }
 
 impl SimulatedEl2 {
     /// EL2 with no handler yet, over `monitor`; EL2 owns `el2_memory`.
-    pub fn new(monitor: &'static ModelMonitor, el2_memory: MemoryRange) -> SimulatedEl2 {
+    pub fn new(monitor: &'static ModelMonitor, el2_memory: El2Memory) -> SimulatedEl2 {
         SimulatedEl2 {
             handler: RefCell::new(None),
             monitor,
@@ -112,7 +112,7 @@ impl SimulatedEl2 {
     pub fn with_handler(
         handler: impl HostCallHandler + 'static,
         monitor: &'static ModelMonitor,
-        el2_memory: MemoryRange,
+        el2_memory: El2Memory,
     ) -> SimulatedEl2 {
         let el2 = SimulatedEl2::new(monitor, el2_memory);
         el2.install(Box::leak(Box::new(handler)))

@@ -3,8 +3,8 @@
 //! ## Modules
 //!
 //! - [`memory`]: simulated normal-world memory, seen by the model (as
-//!   `NormalWorldMemory`), by a capsule (as `SharedBuffer` pages) and by EL2
-//!   (as copies);
+//!   `NormalWorldMemory`), by a capsule (as `SharedBuffer` pages, or as the
+//!   `PageMemory` of a page pool) and by EL2 (as copies);
 //! - [`monitor`]: the model behind an SMCCC conduit ([`ModelMonitor`]), and a
 //!   conduit that answers from a script ([`ScriptedConduit`]);
 //! - [`el2`]: a simulated EL2 with a `HostCallHandler` installed
@@ -32,7 +32,7 @@ pub mod monitor;
 
 pub use alarm::ManualAlarm;
 pub use el2::SimulatedEl2;
-pub use memory::{Memory, SharedPage};
+pub use memory::{Memory, PoolPages, SharedPage};
 pub use monitor::{ModelMonitor, ScriptedConduit};
 
 /// Leaks `value` for the `'static` references kernel components hold.

@@ -16,6 +16,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use ffa_model::{MemoryError, NormalWorldMemory};
+use kernel::hil::page_pool::{PageMemory, PAGE_SIZE};
 use kernel::hil::shared_memory::SharedBuffer;
 use kernel::ErrorCode;
 
@@ -83,6 +84,25 @@ impl Memory {
             base,
             length: size,
         }
+    }
+
+    /// `pages` 4 KiB pages at `base` (4 KiB aligned), as the chip's page
+    /// pool memory the kernel lends from.
+    pub fn pool_pages(&self, base: u64, pages: usize) -> PoolPages {
+        self.add_region(base, pages * PAGE_SIZE);
+        PoolPages {
+            page: SharedPage {
+                memory: self.clone(),
+                base,
+                length: pages * PAGE_SIZE,
+            },
+        }
+    }
+
+    /// Overwrites `bytes.len()` bytes at `address` (panics if they are not backed).
+    pub fn write(&self, address: u64, bytes: &[u8]) {
+        NormalWorldMemory::write(&mut *self.0.borrow_mut(), address, bytes)
+            .expect("unbacked write");
     }
 
     /// `length` bytes at `address` (panics if they are not backed).
@@ -153,5 +173,28 @@ impl SharedBuffer for SharedPage {
         self.memory
             .with(|memory| memory.write(address, source))
             .map_err(|_| ErrorCode::FAIL)
+    }
+}
+
+/// Pages of simulated memory, as the chip's page pool memory.
+pub struct PoolPages {
+    page: SharedPage,
+}
+
+impl PageMemory for PoolPages {
+    fn physical_address(&self) -> u64 {
+        self.page.base
+    }
+
+    fn page_count(&self) -> usize {
+        self.page.length / PAGE_SIZE
+    }
+
+    fn read(&self, offset: usize, destination: &mut [u8]) -> Result<(), ErrorCode> {
+        SharedBuffer::read(&self.page, offset, destination)
+    }
+
+    fn write(&self, offset: usize, source: &[u8]) -> Result<(), ErrorCode> {
+        SharedBuffer::write(&self.page, offset, source)
     }
 }

@@ -23,6 +23,10 @@ pub const BENCHMARKS: &[Benchmark] = &[
         package: "capsule-ffa",
         name: "direct_request",
     },
+    Benchmark {
+        package: "capsule-ffa",
+        name: "memory_share",
+    },
 ];
 
 /// Runs every benchmark, passing `passed_on` to each after `--`.

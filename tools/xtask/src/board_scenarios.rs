@@ -105,7 +105,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "boot: init queue settled",
             "ffa report: root Waiting, no FF-A session",
             "init: arm-ffa waits on secure-monitor-ready",
-            "boot: exit-when-settled, powering off",
+            "boot: exit-when-settled, powering off with status 0",
             "power: off with status 0 (semihosting exit)",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
@@ -126,7 +126,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "bcm2711: no device tree at 0x100; using the chip's table",
             "bcm2711: no PSCI firmware: no secure monitor, no SMC; 4 cores",
             "boot: FF-A is absent (no secure monitor to call)",
-            "boot: exit-when-settled, powering off",
+            "boot: exit-when-settled, powering off with status 0",
             "power: halting through the PM watchdog (partition 63; status 0 is not carried)",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
@@ -150,7 +150,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
             "init: settled: 6 ready, 0 failed, 0 waiting",
             "boot: init queue settled",
-            "boot: exit-when-settled, powering off",
+            "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
@@ -200,7 +200,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "smp: CPU_ON(MPIDR 0x100, Aff1 set) -> -2, expected -2: ok",
             "smp: CPU_ON(core 1 again, already on) -> -4, expected -4: ok",
             "smp: CPU_ON refusals: 3 of 3 as PSCI names them",
-            "boot: exit-when-settled, powering off",
+            "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
@@ -222,7 +222,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "MPIDR 0x80000001, entered at EL1, parked in wfe",
             "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
             "init: settled: 7 ready, 0 failed, 0 waiting",
-            "boot: exit-when-settled, powering off",
+            "boot: exit-when-settled, powering off with status 0",
             // The monitor releases the cores at the proxy's EL2 entry, not
             // at the host's.
             "[secure] [fw] CPU_ON from core 0: core 1 released at 0x600",
@@ -233,6 +233,39 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             " ERROR ",
             "without a CPU_ON through the proxy",
             "CPU_ON refused",
+        ],
+        timeout: DEFAULT_TIMEOUT,
+    },
+    BoardScenario {
+        name: "smp-protected-mode-cpu-on-invalid",
+        description: "protected mode on 4 cores: after boot, the host's CPU_ON with an entry point in EL2's data (its stacks, the proxy's state) or at EL2's own entry for the cores is refused by the proxy's PSCI relay with INVALID_ADDRESS before the monitor sees it; bad MPIDRs and a core already on get the monitor's answers through the relay",
+        machine: Machine::Virt {
+            cores: 4,
+            firmware: FirmwareSettings::HEALTHY,
+        },
+        board_features: &["exit-when-settled", "protected-mode", "scenario-cpu-on-invalid"],
+        expected_exit_status: 0,
+        expected_lines: &[
+            "el2: EL2 owns 0x60000000+",
+            "el2 proxy: core 1 up at EL2 (SMCs trapped)",
+            "init: settled: 7 ready, 0 failed, 0 waiting",
+            "smp: CPU_ON(MPIDR 0x7, no such core) -> -2, expected -2: ok",
+            "el2 proxy: CPU_ON refused: Refused(UnknownCore(256))",
+            "smp: CPU_ON(MPIDR 0x100, Aff1 set) -> -2, expected -2: ok",
+            "InEl2Memory))",
+            "smp: CPU_ON(core 2, entry in EL2's data) -> -9, expected -9: ok",
+            "el2 proxy: CPU_ON refused: Refused(EntryPointIsEl2s(",
+            "smp: CPU_ON(core 2, entry at EL2's own entry) -> -9, expected -9: ok",
+            "smp: CPU_ON(core 1 again, already on) -> -4, expected -4: ok",
+            "smp: CPU_ON refusals: 5 of 5 as PSCI names them",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        forbidden_lines: &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            "without a CPU_ON through the proxy",
+            "WRONG",
         ],
         timeout: DEFAULT_TIMEOUT,
     },
@@ -272,7 +305,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "boot: FF-A is absent (FFA_VERSION not supported); carrying on without it",
             "MPIDR 0x80000001, entered at EL2, parked in wfe",
             "init: settled: 3 ready, 0 failed, 2 waiting",
-            "boot: exit-when-settled, powering off",
+            "boot: exit-when-settled, powering off with status 0",
             "[serial0] INFO:    rpi3: PSCI_SYSTEM_OFF: Invoking watchdog reset",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
@@ -320,14 +353,20 @@ pub fn run(
     scenario: &BoardScenario,
     echo: bool,
 ) -> Result<ScenarioReport> {
-    let judge = |ending, log: &[String]| {
-        scenarios::check_log(
-            scenario.expected_exit_status,
-            scenario.expected_lines,
-            scenario.forbidden_lines,
-            ending,
-            log,
-        )
+    // Every protected-mode kernel's EL2 image is checked, as in the `virt`
+    // scenarios (a kernel without the EL2 runtime has nothing to check).
+    let judge = |layout_problems: Vec<String>| {
+        move |ending, log: &[String]| {
+            let mut problems = layout_problems;
+            problems.extend(scenarios::check_log(
+                scenario.expected_exit_status,
+                scenario.expected_lines,
+                scenario.forbidden_lines,
+                ending,
+                log,
+            ));
+            problems
+        }
     };
     match scenario.machine {
         Machine::Virt { cores, firmware } => {
@@ -337,6 +376,7 @@ pub fn run(
                 .ok_or_else(|| crate::error::Error::new("the test firmware was not built"))?;
             let (directory, kernel) =
                 scenarios::prepare_kernel(workspace, scenario.name, scenario.board_features)?;
+            let layout_problems = scenarios::el2_layout_problems(&kernel)?;
             let config_blob = directory.join("firmware-config.bin");
             fs::write(&config_blob, firmware.config_blob()?)
                 .with_context(|| format!("cannot write {}", config_blob.display()))?;
@@ -347,7 +387,13 @@ pub fn run(
                 secure_log: directory.join("secure.log"),
                 cores,
             };
-            scenarios::boot_and_check(workspace, &invocation, scenario.timeout, echo, judge)
+            scenarios::boot_and_check(
+                workspace,
+                &invocation,
+                scenario.timeout,
+                echo,
+                judge(layout_problems),
+            )
         }
         Machine::Raspi {
             device_tree,
@@ -371,6 +417,7 @@ pub fn run(
             let kernel = directory.join(Board::RaspberryPi4b.package());
             fs::copy(&built, &kernel)
                 .with_context(|| format!("cannot copy {}", built.display()))?;
+            let layout_problems = scenarios::el2_layout_problems(&kernel)?;
             let tree = if device_tree {
                 let path = directory.join("raspberrypi4b.dtb");
                 fs::write(&path, raspberry_pi::device_tree()?)
@@ -406,7 +453,13 @@ pub fn run(
                 tf_a,
                 secure_log: directory.join("serial1.log"),
             };
-            scenarios::boot_and_check(workspace, &invocation, scenario.timeout, echo, judge)
+            scenarios::boot_and_check(
+                workspace,
+                &invocation,
+                scenario.timeout,
+                echo,
+                judge(layout_problems),
+            )
         }
     }
 }

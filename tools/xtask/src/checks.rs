@@ -14,6 +14,7 @@ pub const HOST_PACKAGES: &[&str] = &[
     "kernel",
     "armv8a",
     "armv8a-asm",
+    "armv8a-mmu",
     "bakery-lock",
     "bcm2711",
     "pl011",
@@ -447,8 +448,8 @@ mod tests {
             lines,
             [
                 "fmt --all -- --check",
-                "clippy -p kernel -p armv8a -p armv8a-asm -p bakery-lock -p bcm2711 -p pl011 -p pl011-console \
-                 -p components -p capsule-cores -p capsule-ffa \
+                "clippy -p kernel -p armv8a -p armv8a-asm -p armv8a-mmu -p bakery-lock -p bcm2711 -p pl011 \
+                 -p pl011-console -p components -p capsule-cores -p capsule-ffa \
                  -p capsule-ffa-proxy -p ffa-abi -p ffa-model -p test-partition -p testbed -p xtask \
                  --all-targets -- -D warnings",
                 "clippy --target aarch64-unknown-none -p kernel -p armv8a -p bakery-lock -p bcm2711 -p pl011 \

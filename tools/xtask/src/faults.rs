@@ -4,7 +4,7 @@
 //! of the model needs a [`FaultKind`], a row in [`FAULT_MODES`] and a line in
 //! [`Fault::apply`].
 
-use ffa_model::{FaultConfig, PartitionInfoFault, ReadinessError};
+use ffa_model::{FaultConfig, MemoryFault, PartitionInfoFault, Personality, ReadinessError};
 
 use crate::error::{Error, Result};
 
@@ -50,6 +50,18 @@ pub enum FaultKind {
     YieldLoop,
     /// The SPMC behaves as TF-A's EL3 SPMC where it differs from the model.
     TfAEl3Spmc,
+    /// The SPMC behaves as Hafnium (FF-A v1.3) where it differs from the model.
+    Hafnium,
+    /// The SPMC behaves as OP-TEE's S-EL1 SPMC (FF-A v1.1) where it differs from the model.
+    OpTee,
+    /// The first memory share/lend/donate answers NO_MEMORY.
+    MemoryNoMemory,
+    /// The first FFA_MEM_RECLAIM answers DENIED.
+    MemoryReclaimDenied,
+    /// The first FFA_MEM_FRAG_TX answers ABORTED.
+    MemoryAbortedFragment,
+    /// The first memory share/lend/donate answers INVALID_PARAMETERS (bad attributes).
+    MemoryBadAttributes,
 }
 
 /// A fault mode as the user names it.
@@ -160,7 +172,43 @@ pub const FAULT_MODES: &[FaultMode] = &[
     FaultMode {
         kind: FaultKind::TfAEl3Spmc,
         name: "spmc-tf-a-el3",
-        description: "answer as TF-A's EL3 SPMC: no REQ2/PARTITION_INFO_GET_REGS, caller's values in reserved registers, version never fixed",
+        description: "answer as TF-A's EL3 SPMC: no REQ2/PARTITION_INFO_GET_REGS, caller's values in reserved registers, version never fixed; TF-A's memory rules (memory transactions from v1.0/v1.1 callers only, no DONATE, handles from 0xffffffc0)",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::Hafnium,
+        name: "spmc-hafnium",
+        description: "answer as Hafnium: FF-A v1.3, 48-byte partition descriptors (also in PARTITION_INFO_GET_REGS), RX/TX of 1 page at most, no version change after other calls; Hafnium's memory rules (strict share attributes, whole-constituent fragments, slot-index handles)",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::OpTee,
+        name: "spmc-op-tee",
+        description: "answer as OP-TEE's S-EL1 SPMC: FF-A v1.1 whatever is asked, 24-byte descriptors, an unknown UUID counts 0, version never fixed; OP-TEE's memory rules (no DONATE, exact attributes, one receiver, handles with bit 44)",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::MemoryNoMemory,
+        name: "memory-no-memory",
+        description: "the first FFA_MEM_SHARE/LEND/DONATE answers NO_MEMORY",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::MemoryReclaimDenied,
+        name: "memory-reclaim-denied",
+        description: "the first FFA_MEM_RECLAIM answers DENIED, as if a borrower still held the memory",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::MemoryAbortedFragment,
+        name: "memory-aborted-fragment",
+        description: "the first FFA_MEM_FRAG_TX answers ABORTED and the transaction is dropped",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::MemoryBadAttributes,
+        name: "memory-bad-attributes",
+        description: "the first FFA_MEM_SHARE/LEND/DONATE answers INVALID_PARAMETERS, as for bad memory attributes",
         amount: None,
     },
 ];
@@ -275,7 +323,20 @@ impl Fault {
             FaultKind::RetryStorm => config.retry_storm = self.count()?,
             FaultKind::InterruptLoop => config.interrupt_count = self.count()?,
             FaultKind::YieldLoop => config.yield_count = self.count()?,
-            FaultKind::TfAEl3Spmc => config.tf_a_el3_spmc = true,
+            FaultKind::TfAEl3Spmc => config.personality = Personality::TfAEl3Spmc,
+            FaultKind::Hafnium | FaultKind::OpTee => {
+                let personality = if self.kind == FaultKind::Hafnium {
+                    Personality::Hafnium
+                } else {
+                    Personality::OpTee
+                };
+                config.personality = personality;
+                config.spmc_version = personality.spmc_version();
+            }
+            FaultKind::MemoryNoMemory => config.memory_fault = MemoryFault::NoMemory,
+            FaultKind::MemoryReclaimDenied => config.memory_fault = MemoryFault::DeniedReclaim,
+            FaultKind::MemoryAbortedFragment => config.memory_fault = MemoryFault::AbortedFragment,
+            FaultKind::MemoryBadAttributes => config.memory_fault = MemoryFault::BadAttributes,
         }
         Ok(())
     }

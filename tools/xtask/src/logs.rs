@@ -131,8 +131,9 @@ impl KernelLogDecoder<'_> {
         if !self.pending.is_empty() {
             let length = self.pending.len();
             let pending = std::mem::take(&mut self.pending);
-            if is_text(&pending) && pending.ends_with(b"\n") {
-                // Whole lines of firmware text after the last frame (TF-A's power-off message).
+            if looks_like_firmware_text(&pending) {
+                // Firmware text after the last frame (TF-A's power-off
+                // message), its last line perhaps cut off by QEMU stopping.
                 output_text(&pending, output);
                 return;
             }
@@ -244,6 +245,14 @@ fn is_text(bytes: &[u8]) -> bool {
         && bytes
             .iter()
             .all(|&byte| matches!(byte, b' '..=b'~' | b'\t' | b'\r' | b'\n'))
+}
+
+/// Whether the bytes left at the end of the stream are firmware text rather
+/// than a frame cut short: printable, and either a whole line (with a line
+/// break) or words (8 bytes or more with a space), which rzCOBS frames of
+/// the kernel's log essentially never are.
+fn looks_like_firmware_text(bytes: &[u8]) -> bool {
+    is_text(bytes) && (bytes.contains(&b'\n') || (bytes.len() >= 8 && bytes.contains(&b' ')))
 }
 
 /// Passes each non-empty line of `text` to `output` as a `[serial0]` line.
@@ -530,6 +539,35 @@ mod tests {
                 "[kernel] init queue settled",
                 "[serial0] ERROR:   QEMU System Power off: with GPIO.",
             ]
+        );
+    }
+
+    #[test]
+    fn firmware_text_cut_off_at_power_off_is_shown_as_text() {
+        // TF-A prints on power-off after the kernel's last frame; QEMU may
+        // stop before the line ends.
+        let mut stream = frame(3, &[]);
+        stream.extend_from_slice(
+            b"ERROR:   QEMU System Power off: with GPIO.\r\nPANIC at PC : 0x0000",
+        );
+        let lines = decode_all(&format(), &stream);
+        assert_eq!(
+            lines,
+            [
+                "[kernel] init queue settled",
+                "[serial0] ERROR:   QEMU System Power off: with GPIO.",
+                "[serial0] PANIC at PC : 0x0000",
+            ]
+        );
+        assert!(lines
+            .iter()
+            .all(|line| !line.contains(MALFORMED_FRAME_WARNING)));
+        // Only a cut-off line, no line break at all.
+        let mut stream = frame(3, &[]);
+        stream.extend_from_slice(b"PANIC at PC : 0x0000");
+        assert_eq!(
+            decode_all(&format(), &stream)[1],
+            "[serial0] PANIC at PC : 0x0000"
         );
     }
 

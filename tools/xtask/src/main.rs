@@ -9,6 +9,7 @@ mod board_scenarios;
 mod build;
 mod checks;
 mod console;
+mod el2_layout;
 mod error;
 mod faults;
 mod image;

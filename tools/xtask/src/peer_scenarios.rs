@@ -11,14 +11,15 @@
 //! off through the secure GPIO and ignores the kernel's status), so these
 //! scenarios judge by the log alone; a panic is caught by its line.
 //!
-//! Memory sharing scenarios (share, lend, reclaim, a fragmented descriptor,
-//! each descriptor layout the EL3 SPMC accepts) come with the kernel's
-//! memory-sharing client: a driver shares a region filled with pattern P and
-//! sends the partition the memory check command of
-//! `tools/test-partition/src/protocol.rs` (retrieve, check P, write Q,
-//! relinquish), then checks Q and reclaims. Add them to [`PEER_SCENARIOS`]
-//! with the board feature that runs that driver; the partition logs
-//! `[sp] memory check of handle ...: passed` for each.
+//! Memory sharing (`tf-a-spmc-memory*`): the echo driver's memory checks
+//! (`capsules/ffa/src/drivers/memory_check.rs`) share and lend regions filled
+//! with pattern P and send the partition the memory-check command of
+//! `ffa_abi::memory_check` (retrieve, check P, write Q, relinquish), then
+//! check Q and reclaim; donation is not offered by the EL3 SPMC. TF-A
+//! 2.12.1 takes memory transactions only from v1.0 and v1.1 callers, so
+//! these boards ask for v1.1 (`ffa-v1-1`) or v1.0 (`ffa-v1-0`): the two
+//! descriptor layouts it accepts; `tf-a-spmc-memory-v1.2-refused` shows the
+//! refusal of the default v1.2 board.
 
 use std::time::Duration;
 
@@ -68,6 +69,23 @@ const TF_A_FORBIDDEN: &[&str] = &[
     "Error in SP",
 ];
 
+/// What no healthy real-TF-A memory scenario may show: [`TF_A_FORBIDDEN`],
+/// and a failed or skipped share or lend.
+const TF_A_MEMORY_FORBIDDEN: &[&str] = &[
+    "panicked",
+    MALFORMED_FRAME_WARNING,
+    "[sp] FATAL",
+    "[sp] set-up failed",
+    "[sp] giving up",
+    "failed to initialize",
+    "Failed to load",
+    "Error in SP",
+    "FAILED",
+    "share skipped",
+    "lend skipped",
+    "refused",
+];
+
 /// Every real-TF-A scenario, in the order `cargo xtask test` runs them.
 pub const PEER_SCENARIOS: &[PeerScenario] = &[
     PeerScenario {
@@ -111,12 +129,25 @@ pub const PEER_SCENARIOS: &[PeerScenario] = &[
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
             "ffa: ffa-echo bound to partition 0x8001",
             "init: ffa-echo ready",
-            // The EL3 SPMC hosts a single partition: the model's preempting one is not there.
-            "ffa: no partition for driver ffa-preempted-echo",
-            "init: settled: 2 ready, 1 failed, 0 waiting",
-            "boot: exit-when-settled, powering off",
+            // The EL3 SPMC hosts a single partition: the model's preempting
+            // one is not there, which is normal: unbound, not an error.
+            "ffa: ffa-preempted-echo unbound: no partition implements its UUIDs",
+            "init: ffa-preempted-echo unbound: nothing to drive",
+            "init: settled: 2 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
         ],
-        forbidden_lines: TF_A_FORBIDDEN,
+        forbidden_lines: &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            "[sp] FATAL",
+            "[sp] set-up failed",
+            "[sp] giving up",
+            "failed to initialize",
+            "Failed to load",
+            "Error in SP",
+            "[kernel] ERROR",
+        ],
         timeout: DEFAULT_TIMEOUT,
     },
     PeerScenario {
@@ -129,17 +160,93 @@ pub const PEER_SCENARIOS: &[PeerScenario] = &[
             "[secure] [sp] DIRECT_REQ_32 from 0x0000: echo",
             "[secure] [sp] DIRECT_REQ_64 from 0x0000: echo",
             "protected: finalising the EL2 proxy (its RX/TX pair: TX 0x5fe00000, RX 0x5fe01000)",
-            "protected: finalisation HVC 1 done, next step 2/5",
-            "protected: finalisation HVC 4 done, next step 5/5",
+            "protected: finalisation HVC 1 done, next step 3/4",
+            "protected: finalisation HVC 2 done, next step 4/4",
             "el2: proxy finalised with FF-A v1.2; host SMCs now trap to EL2",
-            "protected: EL2 proxy finalised after 5 HVCs: FF-A v1.2",
+            "protected: EL2 proxy finalised after 3 HVCs: FF-A v1.2",
             "init: ffa-proxy ready",
             "el2 proxy: host negotiated FF-A: asked v1.2, answered v1.2",
             "el2 proxy: host RX/TX recorded at EL2",
             "el2 proxy: FFA_PARTITION_INFO_GET: 1 descriptor(s), 24 bytes copied from the proxy's RX into the host's RX",
             "init: arm-ffa ready",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
-            "init: settled: 3 ready, 1 failed, 0 waiting",
+            "init: settled: 3 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "boot: exit-when-settled, powering off",
+        ],
+        forbidden_lines: TF_A_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    PeerScenario {
+        name: "tf-a-spmc-memory",
+        description: "real TF-A (SPMD + EL3 SPMC), the kernel asking for v1.1: it shares and lends pages to our partition, which retrieves them, checks pattern P, writes pattern Q and relinquishes; the kernel reads Q back and reclaims; donation is not offered",
+        board_features: &["exit-when-settled", "ffa-v1-1"],
+        configuration: Configuration::Spmc,
+        expected_lines: &[
+            "[secure] [sp] FFA_MEM_RETRIEVE_REQ_64: handle 0xffffffc0, sender 0x0000, tag 0x7a60001, type share, read-write access",
+            "[secure] [sp] share from 0x0000: handle 0xffffffc0, tag 0x7a60001",
+            "[secure] [sp] 8192 bytes hold pattern 0x5eed000000000100",
+            "[secure] [sp] FFA_MEM_RELINQUISH of handle 0xffffffc0: done",
+            "[secure] [sp] FFA_MEM_RETRIEVE_REQ_64: handle 0xffffffc1, sender 0x0000, tag 0x7a60002, type lend, read-write access",
+            "[secure] [sp] FFA_MEM_RELINQUISH of handle 0xffffffc1: done",
+            "ffa: requested v1.1, callee v1.2, using v1.1",
+            "ffa: share of 2 pages (1 ranges) to 0x8001: handle 0xffffffc0, v1.1 layout, 96 bytes in 1 fragment(s) (FFA_MEM_SHARE_64)",
+            "memory-check: share of 2 page(s) with 0x8001, handle 0xffffffc0, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "memory-check: lend of 1 page(s) with 0x8001, handle 0xffffffc1, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "memory-check: donate skipped: the callee does not offer it",
+            "ffa report: memory handle 0xffffffc0: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+            "ffa report: memory handle 0xffffffc1: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+            "boot: exit-when-settled, powering off",
+        ],
+        forbidden_lines: TF_A_MEMORY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    PeerScenario {
+        name: "tf-a-spmc-memory-fragments",
+        description: "real TF-A (SPMD + EL3 SPMC), v1.1: a share of 256 single-page ranges, whose 4176-byte descriptor goes to the SPMC in the minimum of 2 fragments and reaches our partition in 2 fragments; the bytes go there and back",
+        board_features: &["exit-when-settled", "ffa-v1-1", "memory-fragments"],
+        configuration: Configuration::Spmc,
+        expected_lines: &[
+            "[secure] [sp] descriptor of handle 0xffffffc2: 4176 bytes in 2 fragment(s)",
+            "[secure] [sp] 1048576 bytes hold pattern 0x5eed000000000400",
+            "[secure] [sp] FFA_MEM_RELINQUISH of handle 0xffffffc2: done",
+            "ffa: share of 256 pages (256 ranges) to 0x8001: handle 0xffffffc2, v1.1 layout, 4176 bytes in 2 fragment(s) (FFA_MEM_SHARE_64)",
+            "memory-check: scattered share of 256 page(s) with 0x8001, handle 0xffffffc2, 2 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "ffa report: memory handle 0xffffffc2: share to 0x8001 (1 receiver(s)), 256 pages in 256 range(s), v1.1 layout, 2 fragment(s): Reclaimed",
+            "boot: exit-when-settled, powering off",
+        ],
+        forbidden_lines: TF_A_MEMORY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    PeerScenario {
+        name: "tf-a-spmc-memory-v1.0",
+        description: "real TF-A (SPMD + EL3 SPMC), the kernel asking for v1.0: descriptors in the v1.0 layout (the EL3 SPMC converts them for our v1.2 partition); share and lend go there and back",
+        board_features: &["exit-when-settled", "ffa-v1-0"],
+        configuration: Configuration::Spmc,
+        expected_lines: &[
+            "[secure] [sp] FFA_MEM_RELINQUISH of handle 0xffffffc0: done",
+            "[secure] [sp] FFA_MEM_RELINQUISH of handle 0xffffffc1: done",
+            "ffa: requested v1.0, callee v1.2, using v1.0",
+            "ffa: share of 2 pages (1 ranges) to 0x8001: handle 0xffffffc0, v1.0 layout, 80 bytes in 1 fragment(s)",
+            "memory-check: share of 2 page(s) with 0x8001, handle 0xffffffc0, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "memory-check: lend of 1 page(s) with 0x8001, handle 0xffffffc1, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "ffa report: memory handle 0xffffffc0: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.0 layout, 1 fragment(s): Reclaimed",
+            "boot: exit-when-settled, powering off",
+        ],
+        forbidden_lines: TF_A_MEMORY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    PeerScenario {
+        name: "tf-a-spmc-memory-v1.2-refused",
+        description: "real TF-A (SPMD + EL3 SPMC) with the default v1.2 board: the EL3 SPMC refuses memory transactions from v1.2 callers (INVALID_PARAMETERS); the kernel says why and what to do, keeps its pages and boots on",
+        board_features: &["exit-when-settled"],
+        configuration: Configuration::Spmc,
+        expected_lines: &[
+            "ffa: FFA_MEM_SHARE_64 refused: INVALID_PARAMETERS (an SPMC that takes memory transactions only from v1.0/v1.1 callers, as TF-A 2.12's EL3 SPMC, answers this at v1.2: request v1.1 for it)",
+            "memory-check: share with 0x8001 failed: Give(Status(InvalidParameters))",
+            "memory-check: lend with 0x8001 failed: Give(Status(InvalidParameters))",
+            "memory-check: donate skipped: the callee does not offer it",
+            "ffa: ffa-echo bound to partition 0x8001",
+            "ffa report: memory (no handle): share to 0x8001, 2 pages in 1 range(s): Refused(Status(InvalidParameters))",
             "boot: exit-when-settled, powering off",
         ],
         forbidden_lines: TF_A_FORBIDDEN,
@@ -205,6 +312,7 @@ pub fn run(
 ) -> Result<ScenarioReport> {
     let (directory, kernel) =
         scenarios::prepare_kernel(workspace, scenario.name, scenario.board_features)?;
+    let layout_problems = scenarios::el2_layout_problems(&kernel)?;
     let invocation = QemuInvocation {
         bios: peer.flash_image(scenario.configuration, &kernel, &directory)?,
         kernel,
@@ -218,13 +326,15 @@ pub fn run(
         scenario.timeout,
         echo,
         |ending, log| {
-            scenarios::check_log(
+            let mut problems = layout_problems;
+            problems.extend(scenarios::check_log(
                 0,
                 scenario.expected_lines,
                 scenario.forbidden_lines,
                 ending,
                 log,
-            )
+            ));
+            problems
         },
     )
 }

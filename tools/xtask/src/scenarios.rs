@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::build;
+use crate::el2_layout;
 use crate::error::{Context, Result};
 use crate::faults::{Fault, FaultKind, FirmwareSettings};
 use crate::logs::{KernelLogFormat, MALFORMED_FRAME_WARNING};
@@ -62,6 +63,36 @@ const HEALTHY_FFA_LINES: &[&str] = &[
     "boot: exit-when-settled, powering off",
 ];
 
+/// What the healthy memory checks log, in order (kernel lines and the firmware's trace).
+const MEMORY_LINES: &[&str] = &[
+    "[smc] FFA_MEM_SHARE_64 x1=0x70 x2=0x70 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0xfffffffe x3=0x0",
+    "[smc] FFA_MSG_SEND_DIRECT_REQ_64 x1=0x8001 x2=0x0 x3=0x5450434d00030001",
+    "[smc] FFA_MEM_RECLAIM x1=0xfffffffe x2=0x0 x3=0x0",
+    "[smc] FFA_MEM_LEND_64",
+    "[smc] FFA_MEM_DONATE_64",
+    "ffa: share of 2 pages (1 ranges) to 0x8001: handle 0xfffffffe, v1.2 layout, 112 bytes in 1 fragment(s) (FFA_MEM_SHARE_64)",
+    "ffa: FFA_MEM_RECLAIM of handle 0xfffffffe: the shared region is the kernel's again",
+    "memory-check: share of 2 page(s) with 0x8001, handle 0xfffffffe, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+    "memory-check: lend of 1 page(s) with 0x8001, handle 0xffffffff, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+    "memory-check: donate of 1 page(s) to 0x8001, handle 0x100000000, 1 fragment(s): the partition checked pattern P, wrote pattern Q and keeps the pages",
+    "ffa: ffa-echo bound to partition 0x8001",
+    "ffa report: 3 memory transaction(s)",
+    "ffa report: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+    "ffa report: memory handle 0xffffffff: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+    "ffa report: memory handle 0x100000000: donate to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Donated",
+    "boot: exit-when-settled, powering off",
+];
+
+/// What no healthy memory scenario may show.
+const MEMORY_FORBIDDEN: &[&str] = &[
+    "panicked",
+    MALFORMED_FRAME_WARNING,
+    " ERROR ",
+    "FAILED",
+    "skipped",
+    "refused",
+];
+
 /// A scenario with the usual board features, exit status 0 and timeout.
 const fn scenario(
     name: &'static str,
@@ -79,6 +110,20 @@ const fn scenario(
         expected_lines,
         forbidden_lines,
         timeout: DEFAULT_TIMEOUT,
+    }
+}
+
+/// The exit status under `exit-when-settled` of a boot whose FF-A root is
+/// down (failed, timed out, or never started although the monitor answers
+/// FF-A): `boards/qemu-virt/src/tests/mod.rs`'s `EXIT_FFA_ROOT_DOWN`.
+pub const EXIT_FFA_ROOT_DOWN: i32 = 3;
+
+/// A scenario whose FF-A root does not come up: it exits with
+/// [`EXIT_FFA_ROOT_DOWN`].
+const fn root_down(scenario: Scenario) -> Scenario {
+    Scenario {
+        expected_exit_status: EXIT_FFA_ROOT_DOWN,
+        ..scenario
     }
 }
 
@@ -148,7 +193,7 @@ pub const SCENARIOS: &[Scenario] = &[
         faults(&[Fault::new(FaultKind::NotReady)]),
         &[
             "init: arm-ffa deferred, waits on secure-monitor-ready",
-            "init: ffa-echo deferred, waits on ffa-root-ready",
+            "init: ffa-echo deferred, waits on ffa-root-probed",
             "secure monitor answers FF-A v1.2 after",
             "init: arm-ffa ready",
             "init: ffa-echo ready",
@@ -178,8 +223,8 @@ pub const SCENARIOS: &[Scenario] = &[
             "boot: init queue settled",
             "ffa report: root Waiting, no FF-A session",
             "init: arm-ffa waits on secure-monitor-ready",
-            "init: ffa-echo waits on ffa-root-ready",
-            "boot: exit-when-settled, powering off",
+            "init: ffa-echo waits on ffa-root-probed",
+            "boot: exit-when-settled, powering off with status 0",
         ],
         HEALTHY_FORBIDDEN,
     ),
@@ -229,19 +274,29 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         HEALTHY_FORBIDDEN,
     ),
-    scenario(
+    root_down(scenario(
         "rxtx-map-denied",
-        "FFA_RXTX_MAP denied: the root fails with a clear error, drivers are not bound",
+        "FFA_RXTX_MAP denied: the root fails with a clear error, every driver is told so, and the boot exits with status 3",
         faults(&[Fault::new(FaultKind::RxtxMapDenied)]),
         &[
             "FFA_RXTX_MAP failed: Status(Denied)",
             "init: arm-ffa failed",
+            "ffa: ffa-echo not bound: the FF-A root failed (Status(Denied))",
             "init: ffa-echo failed: NODEVICE",
+            "ffa: ffa-preempted-echo not bound: the FF-A root failed (Status(Denied))",
+            "init: ffa-preempted-echo failed: NODEVICE",
+            "init: settled: 0 ready, 3 failed, 0 waiting",
             "ffa report: root Failed(Status(Denied))",
+            "boot: over, but the FF-A root is not up: RootDown(Failed(Status(Denied)))",
+            "boot: exit-when-settled, powering off with status 3",
         ],
-        USUALLY_FORBIDDEN,
-    ),
-    scenario(
+        &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            "waits on ffa-root-ready",
+        ],
+    )),
+    root_down(scenario(
         "partition-info-overflow",
         "PARTITION_INFO_GET reports more partitions than fit: rejected, root fails cleanly",
         faults(&[
@@ -254,8 +309,8 @@ pub const SCENARIOS: &[Scenario] = &[
             "boot: init queue settled",
         ],
         USUALLY_FORBIDDEN,
-    ),
-    scenario(
+    )),
+    root_down(scenario(
         "partition-info-wrong-size",
         "PARTITION_INFO_GET reports a descriptor size too small: rejected, root fails cleanly",
         faults(&[
@@ -268,7 +323,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "boot: init queue settled",
         ],
         USUALLY_FORBIDDEN,
-    ),
+    )),
     scenario(
         "partition-info-extended-size",
         "PARTITION_INFO_GET uses larger descriptors (legal): the client steps by the reported size",
@@ -289,6 +344,7 @@ pub const SCENARIOS: &[Scenario] = &[
         faults(&[Fault::new(FaultKind::WrongResponder)]),
         &[
             "response from 0x8002, expected 0x8001",
+            "memory-check: not run with partition 0x8001: ffa-echo does not bind it (its echo round trips failed)",
             "init: ffa-echo failed: FAIL",
             "boot: init queue settled",
         ],
@@ -371,6 +427,248 @@ pub const SCENARIOS: &[Scenario] = &[
             "[smc] FFA_MSG_SEND_DIRECT_REQ2",
         ],
     ),
+    // ---- memory management (capsules/ffa/src/memory, tools/ffa-model/src/memory_*.rs,
+    // the echo driver's memory checks in capsules/ffa/src/drivers/memory_check.rs)
+    scenario(
+        "memory",
+        "the echo driver shares, lends and donates kernel pages to the model's partition, which retrieves them, checks pattern P, writes pattern Q and relinquishes; the kernel reads Q back and reclaims; the boot report lists each transaction",
+        FirmwareSettings {
+            trace: true,
+            ..FirmwareSettings::HEALTHY
+        },
+        MEMORY_LINES,
+        MEMORY_FORBIDDEN,
+    ),
+    Scenario {
+        name: "memory-fragments",
+        description: "a share of 256 single-page ranges: its 4192-byte descriptor goes out in the minimum of 2 fragments (FFA_MEM_FRAG_RX/FFA_MEM_FRAG_TX), the partition retrieves it in fragments too, and the bytes go there and back",
+        board_features: &["exit-when-settled", "memory-fragments"],
+        firmware: FirmwareSettings {
+            trace: true,
+            ..FirmwareSettings::HEALTHY
+        },
+        expected_exit_status: 0,
+        expected_lines: &[
+            "[smc] FFA_MEM_SHARE_64 x1=0x1060 x2=0x1000 x3=0x0 x4=0x0 -> FFA_MEM_FRAG_RX x1=0x0 x2=0x1 x3=0x1000",
+            "[smc] FFA_MEM_FRAG_TX x1=0x0 x2=0x1 x3=0x60 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x1",
+            "ffa: share of 256 pages (256 ranges) to 0x8001: handle 0x100000000, v1.2 layout, 4192 bytes in 2 fragment(s) (FFA_MEM_SHARE_64)",
+            "memory-check: scattered share of 256 page(s) with 0x8001, handle 0x100000000, 2 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "ffa report: memory handle 0x100000000: share to 0x8001 (1 receiver(s)), 256 pages in 256 range(s), v1.2 layout, 2 fragment(s): Reclaimed",
+            "boot: exit-when-settled, powering off",
+        ],
+        forbidden_lines: MEMORY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    scenario(
+        "memory-no-memory",
+        "injected: the first FFA_MEM_SHARE answers NO_MEMORY; the region comes back to the kernel, the failure is reported, the lend and donation that follow work",
+        faults(&[Fault::new(FaultKind::MemoryNoMemory)]),
+        &[
+            "ffa: FFA_MEM_SHARE_64 refused: Status(NoMemory)",
+            "memory-check: share with 0x8001 failed: Give(Status(NoMemory))",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "ffa report: memory (no handle): share to 0x8001, 2 pages in 1 range(s): Refused(Status(NoMemory))",
+            "ffa report: memory handle 0xfffffffe: lend to 0x8001",
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        USUALLY_FORBIDDEN,
+    ),
+    scenario(
+        "memory-reclaim-denied",
+        "injected: the first FFA_MEM_RECLAIM answers DENIED (as while the partition holds the memory): the region stays shared, the retry reclaims it",
+        faults(&[Fault::new(FaultKind::MemoryReclaimDenied)]),
+        &[
+            "ffa: FFA_MEM_RECLAIM of handle 0xfffffffe: DENIED, a borrower still holds it; it stays shared",
+            "memory-check: the reclaim was DENIED; the region stays given; retrying once",
+            "ffa: FFA_MEM_RECLAIM of handle 0xfffffffe: the shared region is the kernel's again",
+            "memory-check: share of 2 page(s) with 0x8001, handle 0xfffffffe, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "ffa report: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+        ],
+        USUALLY_FORBIDDEN,
+    ),
+    Scenario {
+        name: "memory-aborted-fragment",
+        description: "injected: the SPMC answers the first FFA_MEM_FRAG_TX with ABORTED in the middle of a fragmented share: the transaction ends, the region comes back, the failure is reported",
+        board_features: &["exit-when-settled", "memory-fragments"],
+        firmware: faults(&[Fault::new(FaultKind::MemoryAbortedFragment)]),
+        expected_exit_status: 0,
+        expected_lines: &[
+            "ffa: share: transaction 0x100000000 ended at fragment 2: Status(Aborted)",
+            "memory-check: scattered share with 0x8001 failed: Give(Status(Aborted))",
+            "memory-check: donate of 1 page(s) to 0x8001",
+            "ffa report: memory handle 0x100000000: share to 0x8001 (1 receiver(s)), 256 pages in 256 range(s), v1.2 layout, 2 fragment(s): Refused(Status(Aborted))",
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        forbidden_lines: USUALLY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    scenario(
+        "memory-bad-attributes",
+        "injected: the first FFA_MEM_SHARE answers INVALID_PARAMETERS as for bad memory attributes: the region comes back, the failure is reported",
+        faults(&[Fault::new(FaultKind::MemoryBadAttributes)]),
+        &[
+            "ffa: FFA_MEM_SHARE_64 refused: INVALID_PARAMETERS",
+            "memory-check: share with 0x8001 failed: Give(Status(InvalidParameters))",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "ffa report: memory (no handle): share to 0x8001, 2 pages in 1 range(s): Refused(Status(InvalidParameters))",
+        ],
+        USUALLY_FORBIDDEN,
+    ),
+    scenario(
+        "memory-spmc-v1.0",
+        "a v1.0 SPMC: descriptors in the v1.0 layout (32-byte header, 80 bytes for one range); share, lend and donation go there and back",
+        faults(&[Fault::new(FaultKind::SpmcVersion1_0)]),
+        &[
+            "using v1.0",
+            "ffa: share of 2 pages (1 ranges) to 0x8001: handle 0xfffffffe, v1.0 layout, 80 bytes in 1 fragment(s)",
+            "memory-check: share of 2 page(s) with 0x8001",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "memory-check: donate of 1 page(s) to 0x8001",
+            "ffa report: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.0 layout, 1 fragment(s): Reclaimed",
+        ],
+        MEMORY_FORBIDDEN,
+    ),
+    scenario(
+        "memory-spmc-v1.1",
+        "a v1.1 SPMC: descriptors in the v1.1 layout (16-byte access descriptors, 96 bytes for one range); share, lend and donation go there and back",
+        faults(&[Fault::new(FaultKind::SpmcVersion1_1)]),
+        &[
+            "using v1.1",
+            "ffa: share of 2 pages (1 ranges) to 0x8001: handle 0xfffffffe, v1.1 layout, 96 bytes in 1 fragment(s)",
+            "memory-check: share of 2 page(s) with 0x8001",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "memory-check: donate of 1 page(s) to 0x8001",
+            "ffa report: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+        ],
+        MEMORY_FORBIDDEN,
+    ),
+    Scenario {
+        name: "memory-caller-v1.0",
+        description: "the kernel asks for v1.0 from a v1.2 SPMC: it sends v1.0 descriptors, the partition (v1.2) retrieves them in the v1.2 layout; bytes go there and back",
+        board_features: &["exit-when-settled", "ffa-v1-0"],
+        firmware: FirmwareSettings::HEALTHY,
+        expected_exit_status: 0,
+        expected_lines: &[
+            "requested v1.0, callee v1.2, using v1.0",
+            "v1.0 layout, 80 bytes in 1 fragment(s)",
+            "memory-check: share of 2 page(s) with 0x8001",
+            "memory-check: donate of 1 page(s) to 0x8001",
+        ],
+        forbidden_lines: MEMORY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    scenario(
+        "memory-tf-a-el3-v1.2",
+        "the model as TF-A's EL3 SPMC with a v1.2 caller: it refuses memory transactions (as TF-A 2.12.1 does); the kernel says why and what to do, and boots on",
+        faults(&[Fault::new(FaultKind::TfAEl3Spmc)]),
+        &[
+            "ffa: FFA_MEM_SHARE_64 refused: INVALID_PARAMETERS (an SPMC that takes memory transactions only from v1.0/v1.1 callers, as TF-A 2.12's EL3 SPMC, answers this at v1.2: request v1.1 for it)",
+            "memory-check: share with 0x8001 failed: Give(Status(InvalidParameters))",
+            "memory-check: donate skipped: the callee does not offer it",
+            "init: settled: 3 ready, 0 failed, 0 waiting",
+            // A refused share is the driver's finding, not a failed FF-A root.
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        &["panicked", MALFORMED_FRAME_WARNING, " ERROR "],
+    ),
+    Scenario {
+        name: "memory-tf-a-el3-v1.1",
+        description: "the model as TF-A's EL3 SPMC with the kernel asking for v1.1: share and lend work (handles from 0xffffffc0), donation is not offered",
+        board_features: &["exit-when-settled", "ffa-v1-1"],
+        firmware: faults(&[Fault::new(FaultKind::TfAEl3Spmc)]),
+        expected_exit_status: 0,
+        expected_lines: &[
+            "using v1.1",
+            "memory-check: share of 2 page(s) with 0x8001, handle 0xffffffc0",
+            "memory-check: lend of 1 page(s) with 0x8001, handle 0xffffffc1",
+            "memory-check: donate skipped: the callee does not offer it",
+        ],
+        forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, " ERROR ", "FAILED"],
+        timeout: DEFAULT_TIMEOUT,
+    },
+    scenario(
+        "spmc-hafnium",
+        "the model answering as Hafnium (FF-A v1.3): 48-byte descriptors, two per PARTITION_INFO_GET_REGS call, a 1-page RX/TX maximum; the kernel maps one page and reads every partition right; under Hafnium's memory rules share, lend and donation go there and back (handles are slot indices)",
+        FirmwareSettings {
+            faults: &[Fault::new(FaultKind::Hafnium)],
+            trace: true,
+            enter_normal_world_at_el1: false,
+        },
+        &[
+            "[fw] config: loaded from 0x5ff00000; the SPMC answers as Hafnium, FF-A v1.3",
+            "[smc] FFA_VERSION x1=0x10002 x2=0x0 x3=0x0 x4=0x0 -> 0x10003",
+            "[smc] FFA_FEATURES x1=0xc4000066 x2=0x0 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x10000",
+            "[smc] FFA_RXTX_MAP_64 x1=0x6",
+            "[smc] FFA_PARTITION_INFO_GET_REGS",
+            "[smc] FFA_PARTITION_INFO_GET_REGS",
+            // Hafnium's handles are slot indices (bit 63 clear: the SPMC allocated them).
+            "[smc] FFA_MEM_SHARE_64 x1=0x70 x2=0x70 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x0",
+            "[smc] FFA_MEM_DONATE_64 x1=0x70 x2=0x70 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x0",
+            "ffa: requested v1.2, callee v1.3, using v1.2",
+            "ffa: set up: v1.2, ID 0x0000, 4096-byte RX/TX buffers",
+            "arm-ffa-1: partition 0x8001 uuid fa791f17-febd-4861-81d0-4b5dae9cb9cb",
+            "arm-ffa-2: partition 0x8002 uuid 88886b1c-15ad-4435-a3f8-e2919eacb5b7",
+            "arm-ffa-3: partition 0x8003 uuid b4399eff-6a76-400b-bfa8-2c063889c6ee",
+            "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Passed",
+            // Memory under Hafnium's rules: slot-index handles, all three operations.
+            "memory-check: share of 2 page(s) with 0x8001, handle 0x0,",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "memory-check: donate of 1 page(s) to 0x8001",
+            "init: settled: 3 ready, 0 failed, 0 waiting",
+            "arm-ffa-2: ID 0x8002 UUID 88886b1c-15ad-4435-a3f8-e2919eacb5b7 contexts 1 properties 0x1 direct-receive aarch32",
+            "ffa report: 3 memory transaction(s)",
+            "ffa report: memory handle 0x0: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
+            "ffa report: memory handle 0x0: donate to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Donated",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        MEMORY_FORBIDDEN,
+    ),
+    scenario(
+        "spmc-op-tee",
+        "the model answering as OP-TEE's S-EL1 SPMC: v1.1 whatever is asked, discovery through RX with 24-byte descriptors after a count-only query, no REQ2; under OP-TEE's memory rules share and lend go there and back in the v1.1 layout (handles carry bit 44), and donation, which OP-TEE does not take from the normal world (NOT_SUPPORTED), is skipped with the reason logged",
+        FirmwareSettings {
+            faults: &[Fault::new(FaultKind::OpTee)],
+            trace: true,
+            enter_normal_world_at_el1: false,
+        },
+        &[
+            "[fw] config: loaded from 0x5ff00000; the SPMC answers as OP-TEE, FF-A v1.1",
+            "[smc] FFA_VERSION x1=0x10002 x2=0x0 x3=0x0 x4=0x0 -> 0x10001",
+            "[smc] FFA_PARTITION_INFO_GET ",
+            "[smc] FFA_RX_RELEASE",
+            // OP-TEE's handles carry bit 44 (w3 = 0x1000); it offers no donation.
+            "[smc] FFA_MEM_SHARE_64 x1=0x60 x2=0x60 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x1000",
+            "[smc] FFA_MEM_LEND_64 x1=0x60 x2=0x60 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x1000",
+            "[smc] FFA_FEATURES x1=0xc4000071 x2=0x0 x3=0x0 x4=0x0 -> FFA_ERROR NOT_SUPPORTED (-1)",
+            "[smc] FFA_FEATURES x1=0x84000071 x2=0x0 x3=0x0 x4=0x0 -> FFA_ERROR NOT_SUPPORTED (-1)",
+            "ffa: requested v1.2, callee v1.1, using v1.1",
+            "ffa: set up: v1.1, ID 0x0000, 4096-byte RX/TX buffers",
+            "arm-ffa-3: partition 0x8003 uuid b4399eff-6a76-400b-bfa8-2c063889c6ee",
+            "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
+            // Memory under OP-TEE's rules: handles carry bit 44, no donation.
+            "memory-check: share of 2 page(s) with 0x8001, handle 0x100000000000,",
+            "memory-check: lend of 1 page(s) with 0x8001",
+            "ffa: donate: FFA_FEATURES: the callee offers neither FFA_MEM_DONATE_64 nor FFA_MEM_DONATE_32",
+            "memory-check: donate skipped: the callee does not offer it (Status(NotSupported))",
+            "init: settled: 3 ready, 0 failed, 0 waiting",
+            "ffa report: root Ready, FF-A v1.1",
+            "ffa report: 2 memory transaction(s)",
+            "ffa report: memory handle 0x100000000000: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+            "ffa report: memory handle 0x100000000000: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            "FAILED",
+            "[smc] FFA_PARTITION_INFO_GET_REGS",
+            "[smc] FFA_MEM_DONATE",
+        ],
+    ),
     // ---- protected mode (capsules/ffa-proxy, chips/armv8a/src/el2, boards/components/src/protected_mode.rs)
     Scenario {
         name: "protected-mode",
@@ -382,11 +680,12 @@ pub const SCENARIOS: &[Scenario] = &[
         },
         expected_exit_status: 0,
         expected_lines: &[
+            "el2: EL2 owns 0x60000000+",
             "protected: finalising the EL2 proxy (its RX/TX pair: TX 0x5fe00000, RX 0x5fe01000)",
-            "protected: finalisation HVC 1 done, next step 2/5",
-            "protected: finalisation HVC 4 done, next step 5/5",
+            "protected: finalisation HVC 1 done, next step 3/4",
+            "protected: finalisation HVC 2 done, next step 4/4",
             "el2: proxy finalised with FF-A v1.2; host SMCs now trap to EL2",
-            "protected: EL2 proxy finalised after 5 HVCs: FF-A v1.2",
+            "protected: EL2 proxy finalised after 3 HVCs: FF-A v1.2",
             "init: arm-ffa deferred, waits on",
             "init: ffa-proxy ready",
             "el2 proxy: host negotiated FF-A: asked v1.2, answered v1.2",
@@ -397,6 +696,14 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa-preempted-echo: partition 0x8003: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
             "init: settled: 4 ready, 0 failed, 0 waiting",
             "boot: exit-when-settled, powering off",
+            // Finalisation: the version, and whether it is still open; nothing else.
+            "[smc] FFA_VERSION x1=0x10002",
+            "[smc] FFA_VERSION x1=0x10000",
+            // The host's FFA_VERSION settles it; the proxy's calls follow.
+            "[smc] FFA_VERSION x1=0x10002",
+            "[smc] FFA_ID_GET",
+            "[smc] FFA_FEATURES x1=0xc4000066",
+            // The proxy's pair, mapped when the host maps its own.
             "[smc] FFA_RXTX_MAP_64 x1=0x5fe00000 x2=0x5fe01000 x3=0x1 ",
             "[smc] FFA_PARTITION_INFO_GET ",
             "[smc] FFA_MSG_SEND_DIRECT_REQ_32 x1=0x8001",
@@ -413,8 +720,34 @@ pub const SCENARIOS: &[Scenario] = &[
         timeout: DEFAULT_TIMEOUT,
     },
     Scenario {
+        name: "protected-mode-memory",
+        description: "protected mode: the EL2 proxy does not mediate memory sharing yet, so FFA_FEATURES offers none; the client says so, keeps the regions and sends nothing, and the rest of FF-A works through the proxy",
+        board_features: &["exit-when-settled", "protected-mode"],
+        firmware: FirmwareSettings {
+            trace: true,
+            ..FirmwareSettings::HEALTHY
+        },
+        expected_exit_status: 0,
+        expected_lines: &[
+            "el2: proxy finalised with FF-A v1.2; host SMCs now trap to EL2",
+            "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
+            "ffa: share: FFA_FEATURES: the callee offers neither FFA_MEM_SHARE_64 nor FFA_MEM_SHARE_32 (an EL2 proxy that does not mediate memory sharing, or an SPMC without the operation); the region stays the kernel's",
+            "memory-check: share skipped: the callee does not offer it (Status(NotSupported))",
+            "memory-check: partition 0x8001: share skipped (Status(NotSupported)), lend skipped (Status(NotSupported)), scattered share not run, donate skipped (Status(NotSupported))",
+            "init: settled: 4 ready, 0 failed, 0 waiting",
+            "ffa report: 0 memory transaction(s)",
+        ],
+        forbidden_lines: &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            "[smc] FFA_MEM_",
+        ],
+        timeout: DEFAULT_TIMEOUT,
+    },
+    Scenario {
         name: "protected-mode-early-ffa",
-        description: "the order the Linux FF-A/pKVM readiness patch fixes (lore.kernel.org/all/20260505095409.1948371-3-yeoreum.yun@arm.com), on purpose: the FF-A root probes before the EL2 proxy is finalised; the proxy's FFA_RXTX_MAP is DENIED and the failure is reported with the call, the answer and the cause",
+        description: "the order the Linux FF-A/pKVM readiness patch fixes (lore.kernel.org/all/20260505095409.1948371-3-yeoreum.yun@arm.com), on purpose: the FF-A root probes before the EL2 proxy is finalised; its calls fix endpoint 0's version at the monitor, so the proxy's check that the version is still open is refused, and the failure is reported with the call, the answer and the cause",
         board_features: &["exit-when-settled", "protected-mode-early-ffa"],
         firmware: FirmwareSettings {
             trace: true,
@@ -425,22 +758,26 @@ pub const SCENARIOS: &[Scenario] = &[
             "protected: REGRESSION BUILD (protected-mode-early-ffa)",
             "init: arm-ffa ready",
             "protected: regression build: finalising the EL2 proxy now, after the FF-A root has already probed",
-            "protected: EL2 proxy finalisation FAILED: step 4/5 (FFA_RXTX_MAP_64 of the proxy's own RX/TX pair) failed after 1 attempt(s): the monitor answered FFA_ERROR(DENIED(-6))",
-            "protected: likely cause: the monitor already holds an RX/TX pair for endpoint 0, which the proxy shares with the host: an FF-A client mapped its own buffers before the proxy was finalised",
+            "protected: EL2 proxy finalisation FAILED: step 3/4 (FFA_VERSION(v1.0): endpoint 0's version is still open (no FF-A client came first)) failed after 1 attempt(s): the monitor accepted FFA_VERSION(v1.2) but refused FFA_VERSION(v1.0): endpoint 0's version is fixed",
+            "protected: likely cause: an FF-A client already made FF-A calls as endpoint 0 before the proxy was finalised",
             "protected: host SMCs are NOT trapped: FF-A calls reach the monitor unmediated",
             "init: ffa-proxy failed: FAIL",
             "init: settled: 3 ready, 1 failed, 0 waiting",
             "boot: exit-when-settled, powering off",
-            // The client's own map reached the monitor first...
+            // The client's own calls reached the monitor first...
+            "[smc] FFA_ID_GET",
             "[smc] FFA_RXTX_MAP_64 x1=0x6",
-            // ...so the proxy's is refused.
-            "[smc] FFA_RXTX_MAP_64 x1=0x5fe00000 x2=0x5fe01000 x3=0x1 x4=0x0 -> FFA_ERROR DENIED (-6)",
+            // ...so the proxy's v1.2 is accepted (the same), but v1.0 is not.
+            "[smc] FFA_VERSION x1=0x10002",
+            "[smc] FFA_VERSION x1=0x10000 x2=0x0 x3=0x0 x4=0x0 -> NOT_SUPPORTED",
         ],
         forbidden_lines: &[
             "panicked",
             MALFORMED_FRAME_WARNING,
             // Nothing was trapped, so EL2 mediated no host call.
             "el2 proxy: ",
+            // The proxy never got as far as its own pair.
+            "[smc] FFA_RXTX_MAP_64 x1=0x5fe00000",
         ],
         timeout: DEFAULT_TIMEOUT,
     },
@@ -455,33 +792,106 @@ pub const SCENARIOS: &[Scenario] = &[
         expected_exit_status: 0,
         expected_lines: &[
             "el2 proxy: FFA_ID_GET from the host refused with INVALID_PARAMETERS: FF-A call before FFA_VERSION negotiation",
-            "protected: bad-host check 1/10: FFA_ID_GET before FFA_VERSION -> INVALID_PARAMETERS: ok",
-            "protected: bad-host check 2/10: FFA_VERSION(2.0) -> NOT_SUPPORTED (x0 = -1): ok",
-            "protected: bad-host check 3/10: FFA_VERSION(1.2) -> a v1.x version: ok",
+            "protected: bad-host check 1/12: FFA_ID_GET before FFA_VERSION -> INVALID_PARAMETERS: ok",
+            "protected: bad-host check 2/12: FFA_VERSION(2.0) -> NOT_SUPPORTED (x0 = -1): ok",
+            "protected: bad-host check 3/12: FFA_VERSION(1.2) -> a v1.x version: ok",
+            "el2 proxy: FFA_RXTX_MAP_64 from the host refused with INVALID_PARAMETERS: buffer 0x6000f000 overlaps EL2's image (its code, data or stack)",
+            "protected: bad-host check 4/12: FFA_RXTX_MAP_64 naming EL2's code (TX 0x6000f000, RX 0x60002000) -> INVALID_PARAMETERS: ok",
+            "protected: bad-host check 5/12: FFA_PARTITION_INFO_GET with no RX buffer recorded -> BUSY: ok",
             "el2 proxy: FFA_RXTX_MAP_32 from the host refused with NOT_SUPPORTED: not mediated by the proxy",
-            "protected: bad-host check 4/10: 32-bit FFA_RXTX_MAP -> NOT_SUPPORTED: ok",
+            "protected: bad-host check 6/12: 32-bit FFA_RXTX_MAP -> NOT_SUPPORTED: ok",
             "el2 proxy: FFA_RXTX_MAP_64 from the host refused with INVALID_PARAMETERS: buffer 0x5fe00000 overlaps memory the proxy owns",
-            "protected: bad-host check 5/10: FFA_RXTX_MAP_64 of the proxy's own RX/TX pages -> INVALID_PARAMETERS: ok",
-            "protected: bad-host check 6/10: FFA_RXTX_MAP_64 with a misaligned TX buffer -> INVALID_PARAMETERS: ok",
-            "protected: bad-host check 7/10: FFA_RXTX_MAP_64 -> FFA_SUCCESS: ok",
+            "protected: bad-host check 7/12: FFA_RXTX_MAP_64 of the proxy's own RX/TX pages -> INVALID_PARAMETERS: ok",
+            "protected: bad-host check 8/12: FFA_RXTX_MAP_64 with a misaligned TX buffer -> INVALID_PARAMETERS: ok",
+            "el2 proxy: host RX/TX recorded at EL2",
+            "protected: bad-host check 9/12: FFA_RXTX_MAP_64 -> FFA_SUCCESS: ok",
             "el2 proxy: FFA_RXTX_MAP_64 from the host refused with DENIED: the host's RX/TX pair is already mapped",
-            "protected: bad-host check 8/10: FFA_RXTX_MAP_64 a second time -> DENIED: ok",
-            "protected: bad-host check 9/10: FFA_MEM_SHARE_64 -> NOT_SUPPORTED: ok",
-            "protected: bad-host check 10/10: FFA_RXTX_UNMAP -> FFA_SUCCESS: ok",
-            "protected: bad-host checks: 10 of 10 answered as expected",
+            "protected: bad-host check 10/12: FFA_RXTX_MAP_64 a second time -> DENIED: ok",
+            "protected: bad-host check 11/12: FFA_MEM_SHARE_64 -> NOT_SUPPORTED: ok",
+            "el2 proxy: host RX/TX forgotten (FFA_RXTX_UNMAP); the proxy's pair unmapped at the monitor",
+            "protected: bad-host check 12/12: FFA_RXTX_UNMAP -> FFA_SUCCESS: ok",
+            "protected: bad-host checks: 12 of 12 answered as expected",
             "init: arm-ffa ready",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
             "init: settled: 4 ready, 0 failed, 0 waiting",
             "boot: exit-when-settled, powering off",
+            // The proxy's pair came and went with the host's, and came again.
+            "[smc] FFA_RXTX_MAP_64 x1=0x5fe00000",
+            "[smc] FFA_RXTX_UNMAP",
+            "[smc] FFA_RXTX_MAP_64 x1=0x5fe00000",
         ],
         forbidden_lines: &[
             "panicked",
             MALFORMED_FRAME_WARNING,
             " ERROR ",
+            "el2: fatal exception",
             "[smc] FFA_RXTX_MAP_64 x1=0x6",
             "[smc] FFA_RXTX_MAP_32",
             "[smc] FFA_MEM_SHARE",
         ],
+        timeout: DEFAULT_TIMEOUT,
+    },
+    Scenario {
+        name: "protected-mode-el2-overwrite",
+        description: "protected mode: the sequence issue 9 reported, FFA_VERSION(1.2), FFA_RXTX_MAP_64(TX 0x6000f000, RX 0x60002000) naming EL2's own code, FFA_PARTITION_INFO_GET, ends in the proxy's INVALID_PARAMETERS and BUSY instead of EL2 overwriting its exception-entry code; EL2 runs on and FF-A works",
+        board_features: &["exit-when-settled", "scenario-el2-overwrite"],
+        firmware: FirmwareSettings {
+            trace: true,
+            ..FirmwareSettings::HEALTHY
+        },
+        expected_exit_status: 0,
+        expected_lines: &[
+            "el2: EL2 owns 0x60000000+",
+            "protected: bad-host check 1/3: FFA_VERSION(1.2) -> a v1.x version: ok",
+            "el2 proxy: FFA_RXTX_MAP_64 from the host refused with INVALID_PARAMETERS: buffer 0x6000f000 overlaps EL2's image (its code, data or stack)",
+            "el2 proxy: EL2 would write the host's RX buffer: it may not lie in EL2's own code or data",
+            "protected: bad-host check 2/3: FFA_RXTX_MAP_64(TX 0x6000f000, RX 0x60002000, 1 page): EL2's code -> INVALID_PARAMETERS: ok",
+            "el2 proxy: FFA_PARTITION_INFO_GET from the host refused with BUSY: the host has no RX buffer mapped",
+            "protected: bad-host check 3/3: FFA_PARTITION_INFO_GET: nowhere to copy -> BUSY: ok",
+            "protected: bad-host checks: 3 of 3 answered as expected",
+            "init: arm-ffa ready",
+            "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
+            "init: settled: 4 ready, 0 failed, 0 waiting",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        forbidden_lines: &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            "el2: fatal exception",
+            "el2: unexpected exception",
+            "[smc] FFA_RXTX_MAP_64 x1=0x6",
+        ],
+        timeout: DEFAULT_TIMEOUT,
+    },
+    Scenario {
+        name: "protected-mode-hafnium-v1-1",
+        description: "protected mode against the model answering as Hafnium (no version change after other calls) with a v1.1 host: the proxy negotiates only the version at finalisation, so the host's v1.1 is put to the monitor and accepted; ID_GET, FEATURES and the proxy's map come after; discovery copies Hafnium's 48-byte descriptors",
+        board_features: &["exit-when-settled", "protected-mode", "ffa-v1-1"],
+        firmware: FirmwareSettings {
+            faults: &[Fault::new(FaultKind::Hafnium)],
+            trace: true,
+            enter_normal_world_at_el1: false,
+        },
+        expected_exit_status: 0,
+        expected_lines: &[
+            "protected: EL2 proxy finalised after 3 HVCs: FF-A v1.2",
+            "el2 proxy: host negotiated FF-A: asked v1.1, answered v1.1",
+            "ffa: requested v1.1, callee v1.1, using v1.1",
+            "el2 proxy: host RX/TX recorded at EL2",
+            "ffa: set up: v1.1, ID 0x0000, 4096-byte RX/TX buffers",
+            "el2 proxy: FFA_PARTITION_INFO_GET: 3 descriptor(s), 144 bytes copied from the proxy's RX into the host's RX",
+            "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
+            "init: settled: 4 ready, 0 failed, 0 waiting",
+            "ffa report: root Ready, FF-A v1.1",
+            "[fw] config: loaded from 0x5ff00000; the SPMC answers as Hafnium, FF-A v1.3",
+            "[smc] FFA_VERSION x1=0x10002",
+            "[smc] FFA_VERSION x1=0x10000",
+            "[smc] FFA_VERSION x1=0x10001 x2=0x0 x3=0x0 x4=0x0 -> 0x10003",
+            "[smc] FFA_ID_GET",
+            "[smc] FFA_RXTX_MAP_64 x1=0x5fe00000 x2=0x5fe01000 x3=0x1 ",
+        ],
+        forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, " ERROR "],
         timeout: DEFAULT_TIMEOUT,
     },
     Scenario {
@@ -491,11 +901,11 @@ pub const SCENARIOS: &[Scenario] = &[
         firmware: faults(&[Fault::new(FaultKind::NotReady)]),
         expected_exit_status: 0,
         expected_lines: &[
-            "protected: the monitor is busy or not ready at step 1/5",
+            "protected: the monitor is busy or not ready at step 1/4",
             "init: ffa-proxy deferred, waits on secure-monitor-ready",
             "secure monitor answers FF-A v1.2",
             "protected: the monitor answers FF-A now; resuming finalisation",
-            "protected: EL2 proxy finalised after 6 HVCs: FF-A v1.2",
+            "protected: EL2 proxy finalised after 4 HVCs: FF-A v1.2",
             "init: ffa-proxy ready",
             "init: arm-ffa ready",
             "init: settled: 4 ready, 0 failed, 0 waiting",
@@ -521,18 +931,19 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "protected-mode-el1-entry",
-        description: "protected mode asked for but the kernel is entered at EL1: reported as unavailable, no HVC is made, the FF-A root waits for proxy-finalised, clean power-off",
+        description: "protected mode asked for but the kernel is entered at EL1: reported as unavailable, no HVC is made, the FF-A root waits for proxy-finalised; the monitor answers FF-A but the root never comes up, so the boot exits with status 3",
         board_features: &["exit-when-settled", "protected-mode"],
         firmware: FirmwareSettings {
             enter_normal_world_at_el1: true,
             ..FirmwareSettings::HEALTHY
         },
-        expected_exit_status: 0,
+        expected_exit_status: EXIT_FFA_ROOT_DOWN,
         expected_lines: &[
             "protected: unavailable: the kernel was entered at EL1",
             "init: ffa-proxy failed: NODEVICE",
             "init: arm-ffa waits on proxy-finalised",
-            "boot: exit-when-settled, powering off",
+            "init: ffa-echo waits on ffa-root-probed",
+            "boot: exit-when-settled, powering off with status 3",
         ],
         forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING],
         timeout: DEFAULT_TIMEOUT,
@@ -681,6 +1092,7 @@ pub fn run(
     echo: bool,
 ) -> Result<ScenarioReport> {
     let (directory, kernel) = prepare_kernel(workspace, scenario.name, scenario.board_features)?;
+    let layout_problems = el2_layout_problems(&kernel)?;
     let config_blob = directory.join("firmware-config.bin");
     fs::write(&config_blob, scenario.firmware.config_blob()?)
         .with_context(|| format!("cannot write {}", config_blob.display()))?;
@@ -696,8 +1108,21 @@ pub fn run(
         &invocation,
         scenario.timeout,
         echo,
-        |ending, log| check(scenario, ending, log),
+        |ending, log| {
+            let mut problems = layout_problems;
+            problems.extend(check(scenario, ending, log));
+            problems
+        },
     )
+}
+
+/// The problems of `kernel`'s EL2 layout (see [`el2_layout`]), each prefixed
+/// to say where it comes from.
+pub fn el2_layout_problems(kernel: &Path) -> Result<Vec<String>> {
+    Ok(el2_layout::check_file(kernel)?
+        .into_iter()
+        .map(|problem| format!("EL2 image layout: {problem}"))
+        .collect())
 }
 
 /// Creates `target/xtask/scenarios/NAME/` and builds the board with

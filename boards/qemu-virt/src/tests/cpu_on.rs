@@ -1,7 +1,10 @@
 //! `scenario-cpu-on-invalid`: once boot is over, PSCI `CPU_ON` to cores
 //! the firmware does not have (an Aff0 beyond the machine's cores, an MPIDR
 //! with Aff1 set) and to a core that is already on; each refusal must be
-//! the one PSCI names.
+//! the one PSCI names. In protected mode also `CPU_ON` with entry points
+//! the host may not name, which the proxy's PSCI relay refuses with
+//! `INVALID_ADDRESS` before the monitor sees them: in EL2's data (where its
+//! stacks and the proxy's state are), and EL2's own entry for the cores.
 
 use armv8a::conduit::SecureMonitorCall;
 use armv8a::smp::{self, SecondaryCores};
@@ -9,6 +12,9 @@ use kernel::hil::cores::{Cores, StartError};
 
 /// PSCI `INVALID_PARAMETERS`.
 const INVALID_PARAMETERS: i32 = -2;
+/// PSCI `INVALID_ADDRESS`.
+#[cfg(feature = "protected-mode")]
+const INVALID_ADDRESS: i32 = -9;
 
 /// Makes the calls and logs each verdict, then a summary.
 pub fn check_refusals(cores: &SecondaryCores) {
@@ -40,6 +46,29 @@ pub fn check_refusals(cores: &SecondaryCores) {
         smp::psci_cpu_on_raw(&SecureMonitorCall, 0x100, 0),
         INVALID_PARAMETERS,
     );
+    #[cfg(feature = "protected-mode")]
+    {
+        let memory = armv8a::el2::El2Runtime.memory();
+        let shared_code = memory.shared_code();
+        match memory.ranges().find(|range| !shared_code.contains(range)) {
+            Some(data) => check(
+                "core 2, entry in EL2's data",
+                smp::psci_cpu_on_at(&SecureMonitorCall, 2, data.base, 0),
+                INVALID_ADDRESS,
+            ),
+            None => check("EL2's data range, not reported", -99, INVALID_ADDRESS),
+        }
+        check(
+            "core 2, entry at EL2's own entry",
+            smp::psci_cpu_on_at(
+                &SecureMonitorCall,
+                2,
+                armv8a::el2::El2Runtime.secondary_entry_point(),
+                0,
+            ),
+            INVALID_ADDRESS,
+        );
+    }
     if cores.online(1).is_some() {
         let again = match cores.start(1) {
             Ok(()) => 0,

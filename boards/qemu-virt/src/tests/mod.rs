@@ -1,24 +1,41 @@
 //! On-target tests: hooks that the QEMU scenarios (`tools/xtask/src/scenarios.rs`)
 //! turn on with board features, as Tock boards keep their tests.
 //!
-//! - `exit-when-settled`: power off with status 0 once boot is over, so a
-//!   scenario ends;
+//! - `exit-when-settled`: power off once boot is over, so a scenario ends,
+//!   with status 0 if FF-A came up (or the monitor has none), or
+//!   [`EXIT_FFA_ROOT_DOWN`] if the FF-A root failed, timed out, or never
+//!   started although the monitor answers FF-A (1 is a panic or a fatal
+//!   exception, 2 a board set-up failure);
 //! - `scenario-panic`, `scenario-fault`: panic, or read an unmapped address,
 //!   after boot (checks the panic path and the fault report);
 //! - `scenario-bad-host-calls` ([`bad_host_calls`]): right after the EL2
 //!   proxy is finalised, make the calls a misbehaving host would make and
-//!   check each answer.
+//!   check each answer; `scenario-el2-overwrite`: the same, with only the
+//!   sequence issue 9 reported (a host naming EL2's code as its buffers);
+//! - `scenario-cpu-on-invalid` (`cpu_on`): after boot, PSCI `CPU_ON`s that
+//!   must be refused (no such core, Aff1 set, a core already on; in
+//!   protected mode also entry points in EL2's memory), each checked;
+//! - `ffa-v1-1`, `ffa-v1-0` (not test hooks, but scenarios use them): the
+//!   FF-A client asks for v1.1 or v1.0 (see `main.rs`).
 //!
 //! Without these features nothing here runs, and the board boots and stays
 //! up.
 
-#[cfg(feature = "scenario-bad-host-calls")]
+#[cfg(any(
+    feature = "scenario-bad-host-calls",
+    feature = "scenario-el2-overwrite"
+))]
 mod bad_host_calls;
 mod cpu_on;
 
 use armv8a::smp::SecondaryCores;
-use capsule_ffa::boot::BootClient;
+use capsule_ffa::boot::{BootClient, BootOutcome};
 use kernel::cells::OptionalCell;
+
+/// The exit status of a settled boot under `exit-when-settled` whose FF-A
+/// root is not up (failed, timed out, or waiting on a condition that will
+/// not come) although the monitor answers FF-A.
+pub const EXIT_FFA_ROOT_DOWN: u32 = 3;
 
 /// What to do once boot is over (the boot report logged).
 struct AfterBoot {
@@ -26,7 +43,7 @@ struct AfterBoot {
 }
 
 impl BootClient for AfterBoot {
-    fn boot_complete(&self) {
+    fn boot_complete(&self, outcome: BootOutcome) {
         if cfg!(feature = "scenario-cpu-on-invalid") {
             self.cores.map(cpu_on::check_refusals);
         }
@@ -37,8 +54,16 @@ impl BootClient for AfterBoot {
             panic!("scenario-panic: panicking on purpose after boot");
         }
         if cfg!(feature = "exit-when-settled") {
-            defmt::info!("boot: exit-when-settled, powering off");
-            qemu_virt::psci::system_off(0);
+            let status = if outcome.is_healthy() {
+                0
+            } else {
+                EXIT_FFA_ROOT_DOWN
+            };
+            defmt::info!(
+                "boot: exit-when-settled, powering off with status {=u32}",
+                status
+            );
+            qemu_virt::psci::system_off(status);
         }
     }
 }
@@ -68,8 +93,14 @@ pub fn boot_hooks(cores: &'static SecondaryCores) -> Option<&'static dyn BootCli
 pub fn protected_mode_hooks(
     finaliser: &'static capsule_ffa_proxy::finaliser::ProxyFinaliser<'static>,
 ) {
-    #[cfg(feature = "scenario-bad-host-calls")]
+    #[cfg(any(
+        feature = "scenario-bad-host-calls",
+        feature = "scenario-el2-overwrite"
+    ))]
     finaliser.set_client(&bad_host_calls::CHECKS);
-    #[cfg(not(feature = "scenario-bad-host-calls"))]
+    #[cfg(not(any(
+        feature = "scenario-bad-host-calls",
+        feature = "scenario-el2-overwrite"
+    )))]
     let _ = finaliser;
 }

@@ -4,10 +4,16 @@
 //! `FFA_MSG_SEND_DIRECT_REQ2` when the partition and the callee support it,
 //! and checks each response carries exactly the payload sent. Results are
 //! logged and kept for the boot report and tests. Binding fails if any round
-//! trip fails.
+//! trip fails. Given [`MemoryChecks`] (and a page pool), it then also runs
+//! the memory checks of the same test partition's protocol
+//! ([`super::memory_check`]); their outcome does not decide the binding.
+//! A driver that does not bind runs none (their results stay `NotRun`): it
+//! says so when its round trips fail, and the bus says why when the FF-A
+//! root failed (failed, `NODEVICE`) or no partition matched (unbound).
 //!
 //! Boards add it to the bus with `components::partition_driver`.
 
+use super::memory_check::MemoryChecks;
 use crate::bus::{PartitionDriver, PartitionHandle};
 use crate::error::ClientError;
 use crate::messaging::{DirectMessage, DirectMessage2, DirectMessage32, DirectMessage64};
@@ -134,6 +140,7 @@ pub struct EchoDriver<'a> {
     uuids: &'static [Uuid],
     handle: OptionalCell<PartitionHandle<'a>>,
     results: Cell<EchoResults>,
+    memory_checks: OptionalCell<&'a MemoryChecks<'a>>,
 }
 
 impl<'a> EchoDriver<'a> {
@@ -151,7 +158,14 @@ impl<'a> EchoDriver<'a> {
             uuids,
             handle: OptionalCell::empty(),
             results: Cell::new(EchoResults::NOT_RUN),
+            memory_checks: OptionalCell::empty(),
         }
+    }
+
+    /// The same driver, also running `checks` once the round trips pass.
+    pub fn with_memory_checks(self, checks: &'a MemoryChecks<'a>) -> EchoDriver<'a> {
+        self.memory_checks.set(checks);
+        self
     }
 
     /// The results of the last bind.
@@ -202,8 +216,16 @@ impl<'a> PartitionDriver<'a> for EchoDriver<'a> {
         );
         if results.all_acceptable() {
             self.handle.set(handle);
+            self.memory_checks.map(|checks| checks.run(&handle));
             Ok(())
         } else {
+            if self.memory_checks.is_some() {
+                defmt::warn!(
+                    "memory-check: not run with partition {=u16:#06x}: {=str} does not bind it (its echo round trips failed)",
+                    handle.id().raw(),
+                    self.name
+                );
+            }
             Err(ErrorCode::FAIL)
         }
     }

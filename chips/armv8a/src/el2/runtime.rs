@@ -21,6 +21,14 @@
 //! (its PSCI `CPU_ON` relay) enters at [`armv8a_el2_secondary_start`]: its
 //! EL2 is set up like the boot core's (with the SMC trap if the handler
 //! asked for it), then the handler says where the host resumes at EL1.
+//!
+//! EL2's memory, as [`El2Services::el2_memory`] reports it to the handler,
+//! is its whole image as the board's linker script lays it out (see
+//! `boards/qemu-virt/link.x`): `__el2_text_start` to `__el2_text_end`
+//! (all code and read-only data: EL2 runs code it shares with the kernel)
+//! and `__el2_data_start` to `__el2_data_end` (EL2's data and BSS: this
+//! module's handler slot, the handler's state, the EL2 stack and the
+//! logger state, placed in `.data.el2.*`/`.bss.el2.*` input sections).
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -31,7 +39,9 @@ use aarch64_cpu::registers::{
     ID_AA64PFR0_EL1, MIDR_EL1, MPIDR_EL1, SCTLR_EL1, VMPIDR_EL2, VTTBR_EL2,
 };
 use bakery_lock::BakeryLock;
-use kernel::hil::hypervisor::{El2Services, HostCallHandler, HostEntry, Hypervisor, MemoryRange};
+use kernel::hil::hypervisor::{
+    El2Memory, El2Services, HostCallHandler, HostEntry, Hypervisor, MemoryRange,
+};
 use kernel::hil::smccc::{SmcccConduit, SmcccRegisters, SMCCC_REGISTER_COUNT};
 use kernel::ErrorCode;
 
@@ -59,11 +69,17 @@ struct HandlerSlot(UnsafeCell<Option<&'static mut dyn HostCallHandler>>);
 // runs with every exception masked and never re-enters itself.
 unsafe impl Sync for HandlerSlot {}
 
+/// In EL2's data: the host must never name it as a buffer.
+#[link_section = ".bss.el2.handler"]
 static HANDLER: HandlerSlot = HandlerSlot(UnsafeCell::new(None));
-/// Serialises the cores' use of the handler.
+/// Serialises the cores' use of the handler. In EL2's data: a host that
+/// could write it could let two cores into the handler at once.
+#[link_section = ".bss.el2.handler_lock"]
 static LOCK: BakeryLock<{ crate::device_tree::MAXIMUM_CORES }> = BakeryLock::new();
 /// Whether the handler asked for the host's SMCs to trap: every core that
-/// enters EL2 later sets the trap too.
+/// enters EL2 later sets the trap too. In EL2's data: a host that could
+/// clear it would start its next core with its SMCs untrapped.
+#[link_section = ".bss.el2.trapping_smcs"]
 static TRAPPING_SMCS: AtomicBool = AtomicBool::new(false);
 
 extern "C" {
@@ -76,9 +92,66 @@ fn this_core() -> usize {
     (MPIDR_EL1.get() & 0xff) as usize
 }
 
+extern "C" {
+    /// The first byte of the code and read-only data (board linker script).
+    static __el2_text_start: u8;
+    /// The first byte after them, page aligned.
+    static __el2_text_end: u8;
+    /// The first byte of EL2's data, BSS and stack (board linker script).
+    static __el2_data_start: u8;
+    /// The first byte after them, page aligned.
+    static __el2_data_end: u8;
+}
+
+/// `[start, end)` between two linker symbols, as a range.
+fn symbol_range(start: *const u8, end: *const u8) -> MemoryRange {
+    let start = start as u64;
+    MemoryRange::new(start, (end as u64).saturating_sub(start))
+}
+
+/// EL2's whole image, from the board's linker script.
+fn image() -> El2Memory {
+    // Taking the address of an extern static is safe; the memory behind
+    // them is never read or written through these pointers.
+    let text = symbol_range(
+        core::ptr::addr_of!(__el2_text_start),
+        core::ptr::addr_of!(__el2_text_end),
+    );
+    let data = symbol_range(
+        core::ptr::addr_of!(__el2_data_start),
+        core::ptr::addr_of!(__el2_data_end),
+    );
+    // The stack is in the data range (its section is `.bss.el2.stack`);
+    // named again, so that a linker script that forgot it cannot expose it.
+    let (stack_base, stack_size) = vectors::stack_range();
+    // The code is the kernel's too (EL2 runs the shared `.text`): a core the
+    // host starts may be entered there at EL1, never in EL2's data.
+    El2Memory::from_slots([
+        text,
+        data,
+        MemoryRange::new(stack_base, stack_size),
+        MemoryRange::EMPTY,
+    ])
+    .with_shared_code(text)
+}
+
 /// The EL2 runtime, as the board sees it: installs the handler.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct El2Runtime;
+
+impl El2Runtime {
+    /// EL2's memory, as the runtime reports it to the handler (from the
+    /// board's linker script); readable at EL1 too (the addresses only).
+    pub fn memory(&self) -> El2Memory {
+        image()
+    }
+
+    /// Where a core the handler starts enters EL2 (what the handler's
+    /// `CPU_ON` relay hands the monitor).
+    pub fn secondary_entry_point(&self) -> u64 {
+        armv8a_el2_secondary_entry as *const () as usize as u64
+    }
+}
 
 impl Hypervisor for El2Runtime {
     fn install(&self, handler: &'static mut dyn HostCallHandler) -> Result<(), ErrorCode> {
@@ -149,13 +222,12 @@ impl El2Services for El2Hardware {
         barrier::isb(barrier::SY);
     }
 
-    fn el2_memory(&self) -> MemoryRange {
-        let (base, size) = vectors::stack_range();
-        MemoryRange::new(base, size)
+    fn el2_memory(&self) -> El2Memory {
+        image()
     }
 
     fn secondary_entry_point(&self) -> u64 {
-        armv8a_el2_secondary_entry as *const () as usize as u64
+        El2Runtime.secondary_entry_point()
     }
 }
 
@@ -184,7 +256,7 @@ fn configure_el2_for_the_host() {
     unsafe { core::arch::asm!("msr vpidr_el2, {0}", in(reg) MIDR_EL1.get(), options(nostack)) };
     VMPIDR_EL2.set(MPIDR_EL1.get());
     VTTBR_EL2.set(0);
-    SCTLR_EL1.set(0x30d0_0800);
+    SCTLR_EL1.set(armv8a_mmu::SCTLR_EL1_MMU_OFF);
     barrier::isb(barrier::SY);
 }
 

@@ -75,7 +75,7 @@ pub fn stack_range() -> (u64, u64) {
 
 global_asm!(
     r#"
-    .section .bss.armv8a_el2_stack, "aw", %nobits
+    .section .bss.el2.stack, "aw", %nobits
     .balign 16
     .global armv8a_el2_stack_bottom
 armv8a_el2_stack_bottom:
