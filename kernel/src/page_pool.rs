@@ -178,6 +178,18 @@ impl<'a> PagePool<'a> {
         self.count(FREE)
     }
 
+    /// The longest run of contiguous free pages: the most
+    /// [`PagePool::allocate`] can hand out now (0 if none is free).
+    pub fn longest_free_run(&self) -> usize {
+        let mut longest = 0;
+        let mut start = 0;
+        while let Some((first, end)) = self.next_run(FREE, start) {
+            longest = longest.max(end - first);
+            start = end;
+        }
+        longest
+    }
+
     /// The physical address of the pool's first page.
     pub fn physical_address(&self) -> u64 {
         self.memory.physical_address()
@@ -500,7 +512,10 @@ mod tests {
             b.ranges().collect::<Vec<_>>(),
             [PageRange::new(0x4000_3000, 2)]
         );
+        assert_eq!(pool.longest_free_run(), 3);
         drop(a);
+        // Free: pages 0-2 and 5-7, two runs of 3.
+        assert_eq!(pool.longest_free_run(), 3);
         assert_eq!(pool.allocate(0).err(), Some(ErrorCode::INVAL));
         assert_eq!(pool.allocate(4).err(), Some(ErrorCode::NOMEM));
         let c = pool.allocate(3).unwrap();
@@ -512,6 +527,10 @@ mod tests {
         c.retire();
         drop(b);
         assert_eq!(pool.free_pages(), 5, "retired pages never come back");
+        assert_eq!(pool.longest_free_run(), 5);
+        let all = pool.allocate(5).unwrap();
+        assert_eq!(pool.longest_free_run(), 0);
+        drop(all);
     }
 
     #[test]

@@ -28,7 +28,9 @@
 //! 7. [`cores`]: the secondary cores, one entry each (with the per-core
 //!    FF-A check on an FF-A board);
 //! 8. [`boot`]: boot completion, the boot report, the board's hook;
-//! 9. [`main_loop`]: the main loop, servicing the init queue.
+//! 9. [`console`]: the command groups, then the console on the UART (a
+//!    board feature: it prints its prompt and takes input from here on);
+//! 10. [`main_loop`]: the main loop, servicing the init queue.
 //!
 //! `boards/qemu-virt/src/main.rs` is the example to follow.
 
@@ -37,6 +39,7 @@
 
 pub mod alarm;
 pub mod boot;
+pub mod console;
 pub mod cores;
 pub mod ffa;
 pub mod init_queue;
@@ -51,7 +54,7 @@ use kernel::ErrorCode;
 // The crates the `..._component_static!` macros name, so that a board
 // expanding them needs no dependency of its own on them.
 #[doc(hidden)]
-pub use {capsule_cores, capsule_ffa, capsule_ffa_proxy, kernel};
+pub use {capsule_console, capsule_cores, capsule_ffa, capsule_ffa_proxy, kernel};
 
 /// A board could not be set up: what failed, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]

@@ -361,3 +361,63 @@ fn the_board_is_told_whether_the_ffa_root_came_up() {
         BootOutcome::RootDown(RootState::Waiting)
     );
 }
+
+/// Power control that records instead of switching anything off.
+struct RecordingPower;
+
+impl kernel::hil::power::SystemPower for RecordingPower {
+    fn power_off(&self, status: u32) -> ! {
+        std::panic::panic_any(format!("powered off with status {status}"))
+    }
+
+    fn reset(&self) -> ! {
+        std::panic::panic_any("reset".to_string())
+    }
+}
+
+#[test]
+fn the_console_component_wires_the_groups_and_commands_reach_the_secure_world() {
+    use capsule_console::CommandGroup;
+    use components::console::{ConsoleComponent, FfaCommandsComponent, SystemCommandsComponent};
+    use testbed::ScriptedUart;
+
+    let _guard = testbed::deferred::exclusive();
+    let board = board(None);
+    let uart: &'static ScriptedUart = leak(ScriptedUart::new());
+    let system = SystemCommandsComponent::new(board.queue, leak(RecordingPower), "test board")
+        .finalize(slot());
+    let ffa_commands =
+        FfaCommandsComponent::new(board.ffa, board.queue, board.alarm).finalize(slot());
+    let groups: &'static [&'static dyn CommandGroup] =
+        leak([system as &dyn CommandGroup, ffa_commands]);
+    let console = ConsoleComponent::new(uart, groups)
+        .finalize((slot(), slot()))
+        .unwrap();
+    assert!(uart.is_receiving(), "the console takes input once started");
+    run(&board);
+    board.monitor.log().clear();
+    uart.type_in(b"ffa ping 0x8001\rinit\rffa discover\r");
+    assert_eq!(
+        board
+            .monitor
+            .log()
+            .count(capsule_ffa::ffa_abi::function::FFA_MSG_SEND_DIRECT_REQ_32),
+        1
+    );
+    assert!(
+        board
+            .monitor
+            .log()
+            .count(capsule_ffa::ffa_abi::function::FFA_PARTITION_INFO_GET_REGS)
+            >= 1
+    );
+    assert_eq!(console.statistics().commands, 3);
+    let off = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        uart.type_in(b"poweroff 3\r")
+    }));
+    let message = off.expect_err("poweroff returns nothing");
+    assert_eq!(
+        message.downcast_ref::<String>().map(String::as_str),
+        Some("powered off with status 3")
+    );
+}

@@ -196,11 +196,76 @@ fn main(boot: armv8a::BootInfo) -> ! {
     BootComponent::new(queue, readiness, ffa, tests::boot_hooks(cores))
         .finalize(components::boot_component_static!(FFA_PARTITIONS))
         .unwrap_or_else(setup_failed);
+    #[cfg(all(feature = "console", not(feature = "exit-when-settled")))]
+    console::finalize(chip, queue, ffa, pool);
 
     defmt::info!("boot: entering the main loop");
     MainLoopComponent::new(chip, queue)
         .finalize(components::main_loop_component_static!(QemuVirt<'static>))
         .run()
+}
+
+/// The console on UART0, with the system, `ffa` and `ffa` memory commands
+/// (scratch regions from the page pool the echo driver shares from). Not in
+/// `exit-when-settled` images: those power off once booted, and their
+/// scenarios judge the boot alone.
+#[cfg(all(feature = "console", not(feature = "exit-when-settled")))]
+mod console {
+    use capsule_console::CommandGroup;
+    use components::console::{
+        ConsoleComponent, FfaCommandsComponent, FfaMemoryCommandsComponent, SystemCommandsComponent,
+    };
+    use components::ffa::Ffa;
+    use kernel::component::Component;
+    use kernel::init_queue::Queue;
+    use kernel::page_pool::PagePool;
+    use kernel::static_init;
+    use qemu_virt::psci::Psci;
+    use qemu_virt::QemuVirt;
+
+    /// Power control for `reboot` and `poweroff`.
+    static PSCI: Psci = Psci;
+
+    /// What `version` says.
+    const ABOUT: &str = if cfg!(feature = "protected-mode") {
+        concat!(
+            env!("CARGO_PKG_NAME"),
+            " ",
+            env!("CARGO_PKG_VERSION"),
+            ", protected mode (EL2 FF-A proxy)"
+        )
+    } else {
+        concat!(
+            env!("CARGO_PKG_NAME"),
+            " ",
+            env!("CARGO_PKG_VERSION"),
+            ", direct mode"
+        )
+    };
+
+    /// Builds the command groups and starts the console.
+    pub(super) fn finalize(
+        chip: &'static QemuVirt<'static>,
+        queue: &'static dyn Queue<'static>,
+        ffa: Ffa<{ super::FFA_PARTITIONS }>,
+        pool: &'static PagePool<'static>,
+    ) {
+        let system = SystemCommandsComponent::new(queue, &PSCI, ABOUT)
+            .finalize(components::system_commands_component_static!());
+        let ffa_commands = FfaCommandsComponent::new(ffa, queue, &chip.timer).finalize(
+            components::ffa_commands_component_static!({ super::FFA_PARTITIONS }),
+        );
+        let memory_commands = FfaMemoryCommandsComponent::new(ffa, pool).finalize(
+            components::ffa_memory_commands_component_static!({ super::FFA_PARTITIONS }),
+        );
+        let groups = static_init!(
+            [&'static dyn CommandGroup; 3],
+            [system, ffa_commands, memory_commands]
+        );
+        ConsoleComponent::new(&chip.uart0, groups)
+            .finalize(components::console_component_static!())
+            .unwrap_or_else(super::setup_failed);
+    }
 }
 
 /// Protected mode's wiring: the EL2 runtime, the proxy's memory, the order.

@@ -112,11 +112,58 @@ fn main(boot: armv8a::BootInfo) -> ! {
     BootComponent::new(queue, readiness, ffa, tests::boot_hooks())
         .finalize(components::boot_component_static!(FFA_PARTITIONS))
         .unwrap_or_else(setup_failed);
+    #[cfg(all(feature = "console", not(feature = "exit-when-settled")))]
+    console::finalize(chip, queue, ffa);
 
     defmt::info!("boot: entering the main loop");
     MainLoopComponent::new(chip, queue)
         .finalize(components::main_loop_component_static!(Bcm2711<'static>))
         .run()
+}
+
+/// The console on UART0, with the system and `ffa` commands (no memory
+/// commands: there is no SPMC to share pages with, so no page pool). Not
+/// in `exit-when-settled` images: those power off once booted, and their
+/// scenarios judge the boot alone.
+#[cfg(all(feature = "console", not(feature = "exit-when-settled")))]
+mod console {
+    use bcm2711::power::Power;
+    use bcm2711::Bcm2711;
+    use capsule_console::CommandGroup;
+    use components::console::{ConsoleComponent, FfaCommandsComponent, SystemCommandsComponent};
+    use components::ffa::Ffa;
+    use kernel::component::Component;
+    use kernel::init_queue::Queue;
+    use kernel::static_init;
+
+    /// Power control for `reboot` and `poweroff`: PSCI under TF-A,
+    /// otherwise the PM watchdog.
+    static POWER: Power = Power;
+
+    /// What `version` says.
+    const ABOUT: &str = concat!(
+        env!("CARGO_PKG_NAME"),
+        " ",
+        env!("CARGO_PKG_VERSION"),
+        ", direct mode"
+    );
+
+    /// Builds the command groups and starts the console.
+    pub(super) fn finalize(
+        chip: &'static Bcm2711<'static>,
+        queue: &'static dyn Queue<'static>,
+        ffa: Ffa<{ super::FFA_PARTITIONS }>,
+    ) {
+        let system = SystemCommandsComponent::new(queue, &POWER, ABOUT)
+            .finalize(components::system_commands_component_static!());
+        let ffa_commands = FfaCommandsComponent::new(ffa, queue, &chip.timer).finalize(
+            components::ffa_commands_component_static!({ super::FFA_PARTITIONS }),
+        );
+        let groups = static_init!([&'static dyn CommandGroup; 2], [system, ffa_commands]);
+        ConsoleComponent::new(&chip.uart0, groups)
+            .finalize(components::console_component_static!())
+            .unwrap_or_else(super::setup_failed);
+    }
 }
 
 /// A fatal board set-up error: logged, then power off with a failure status.

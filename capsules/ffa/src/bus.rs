@@ -134,6 +134,12 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
         self.outcome.set(Some(condition));
     }
 
+    /// The condition signalled once the root's set-up has an outcome (see
+    /// [`FfaBus::signal_on_outcome`]), if the board gave one.
+    pub fn outcome_condition(&self) -> Option<ConditionId> {
+        self.outcome.get()
+    }
+
     fn signal_outcome(&self) {
         if let Some(condition) = self.outcome.get() {
             self.conditions.signal(condition);

@@ -13,7 +13,7 @@
 //! let reply = client.direct_request(partition, Uuid::NIL, &DirectMessage32::new([1, 2, 3, 4, 5]))?;
 //! ```
 
-use crate::conduit::{FfaConduit, Request};
+use crate::conduit::{FfaConduit, ReplyRegisters, Request};
 use crate::discovery;
 use crate::error::ClientError;
 use crate::features::{self, FeatureSet};
@@ -216,11 +216,23 @@ impl<'a> FfaClient<'a> {
         service: Uuid,
         message: &M,
     ) -> Result<M, ClientError> {
+        self.direct_request_reply(receiver, service, message)
+            .map(|registers| M::decode(&registers))
+    }
+
+    /// [`direct_request`](FfaClient::direct_request), returning every
+    /// register of the response (checked as for `direct_request`).
+    pub fn direct_request_reply<M: DirectMessage>(
+        &self,
+        receiver: PartitionId,
+        service: Uuid,
+        message: &M,
+    ) -> Result<ReplyRegisters, ClientError> {
         let session = self.require_session()?;
         if M::REQUEST == FunctionId::DirectRequest2 && !session.offers_direct_request_2() {
             return Err(ClientError::Unsupported);
         }
-        messaging::direct_request(
+        messaging::direct_request_reply(
             &self.conduit,
             &self.config.retry,
             session.own_id,

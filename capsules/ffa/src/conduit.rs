@@ -190,13 +190,23 @@ impl<'a> FfaConduit<'a> {
 
     /// Issues `request` and returns the raw registers, for the few calls
     /// (`SMCCC_VERSION`, `FFA_VERSION`) whose reply is a bare value in w0.
+    ///
+    /// Every call is logged at `debug` level (compiled out at the default
+    /// `info`): `cargo xtask run --timeline` builds with it, to mark each
+    /// FF-A call on the boot timeline.
     pub fn call_raw(&self, request: &Request) -> SmcccRegisters {
-        self.smccc.call(request.registers())
+        let reply = self.smccc.call(request.registers());
+        defmt::debug!(
+            "ffa call: {=str} -> {}",
+            request.function().name(),
+            ReplyKind::of(reply.x[0], reply.x[2])
+        );
+        reply
     }
 
     /// Issues `request` and decodes the reply.
     pub fn call(&self, request: &Request) -> Result<Reply, ClientError> {
-        Reply::decode(&self.smccc.call(request.registers()))
+        Reply::decode(&self.call_raw(request))
     }
 
     /// Issues `request` and requires `FFA_SUCCESS`.

@@ -23,6 +23,7 @@
 //! - [`readiness`]: polls until the secure monitor answers, then signals the init queue;
 //! - [`report`]: the boot report;
 //! - [`boot`]: boot completion: readiness and the queue done, the report logged;
+//! - [`commands`]: the console's `ffa` commands (a `capsule_console` command group);
 //! - [`drivers`]: partition drivers (the test firmware's echo partition).
 //!
 //! A board does not wire these by hand: `boards/components` has the
@@ -39,6 +40,7 @@ extern crate std;
 pub mod boot;
 pub mod bus;
 pub mod client;
+pub mod commands;
 pub mod conduit;
 pub mod discovery;
 pub mod drivers;

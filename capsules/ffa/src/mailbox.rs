@@ -107,6 +107,7 @@ pub struct Mailbox<'a> {
     rx: &'a dyn SharedBuffer,
     tx: &'a dyn SharedBuffer,
     mapping: OptionalCell<BufferGeometry>,
+    refused_pages: Cell<Option<u32>>,
     rx_owned: Cell<bool>,
     tx_lent: Cell<bool>,
 }
@@ -118,6 +119,7 @@ impl<'a> Mailbox<'a> {
             rx,
             tx,
             mapping: OptionalCell::empty(),
+            refused_pages: Cell::new(None),
             rx_owned: Cell::new(false),
             tx_lent: Cell::new(false),
         }
@@ -126,6 +128,19 @@ impl<'a> Mailbox<'a> {
     /// The mapped geometry, or `None` before `FFA_RXTX_MAP` succeeded.
     pub fn geometry(&self) -> Option<BufferGeometry> {
         self.mapping.get()
+    }
+
+    /// The bytes the board's buffers hold (the smaller of the two): the
+    /// most [`Mailbox::plan`] maps.
+    pub fn capacity(&self) -> usize {
+        self.rx.len().min(self.tx.len())
+    }
+
+    /// The pages of the larger map the callee refused (with
+    /// `INVALID_PARAMETERS`) before the last successful map fell back to
+    /// the granule, if it did.
+    pub fn refused_pages(&self) -> Option<u32> {
+        self.refused_pages.get()
     }
 
     /// Whether this side currently owns the RX buffer.
@@ -198,6 +213,7 @@ impl<'a> Mailbox<'a> {
             return Err(ClientError::AlreadyDone);
         }
         let geometry = self.plan(features.rxtx_granule, features.rxtx_maximum_pages, wanted)?;
+        let mut refused = None;
         let geometry = match self.map_pages(conduit, geometry) {
             Err(ClientError::Status(Status::InvalidParameters))
                 if geometry.size > features.rxtx_granule.bytes() =>
@@ -206,6 +222,7 @@ impl<'a> Mailbox<'a> {
                     "ffa: FFA_RXTX_MAP of {=u32} pages refused with INVALID_PARAMETERS; mapping the minimum",
                     geometry.pages
                 );
+                refused = Some(geometry.pages);
                 let minimum =
                     self.plan(features.rxtx_granule, features.rxtx_maximum_pages, RxTxSize::Minimum)?;
                 self.map_pages(conduit, minimum).map(|()| minimum)
@@ -213,6 +230,7 @@ impl<'a> Mailbox<'a> {
             other => other.map(|()| geometry),
         }
         .inspect_err(|error| defmt::error!("ffa: FFA_RXTX_MAP failed: {}", error))?;
+        self.refused_pages.set(refused);
         self.mapping.set(geometry);
         self.rx_owned.set(false);
         Ok(geometry)

@@ -332,8 +332,21 @@ pub fn direct_request<M: DirectMessage>(
     service: Uuid,
     message: &M,
 ) -> Result<M, ClientError> {
+    direct_request_reply(conduit, policy, sender, receiver, service, message)
+        .map(|registers| M::decode(&registers))
+}
+
+/// [`direct_request`], returning every register of the checked response
+/// (for tools that show them: the console's `ffa send`).
+pub fn direct_request_reply<M: DirectMessage>(
+    conduit: &FfaConduit<'_>,
+    policy: &RetryPolicy,
+    sender: PartitionId,
+    receiver: PartitionId,
+    service: Uuid,
+    message: &M,
+) -> Result<ReplyRegisters, ClientError> {
     let request = message.encode(sender, receiver, service);
     let expected = Expected::to(M::REQUEST);
     exchange(conduit, policy, &request, sender, receiver, expected)
-        .map(|registers| M::decode(&registers))
 }

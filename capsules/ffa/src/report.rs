@@ -75,6 +75,43 @@ impl defmt::Format for KindSummary {
     }
 }
 
+/// One memory transaction, for log lines: `memory handle 0xfffffffe: share
+/// to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1
+/// fragment(s): Reclaimed` (the boot report's words; the console's `ffa mem`
+/// repeats them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordSummary(pub MemoryRecord);
+
+impl defmt::Format for RecordSummary {
+    fn format(&self, formatter: defmt::Formatter<'_>) {
+        let record = &self.0;
+        match record.handle {
+            Some(handle) => defmt::write!(
+                formatter,
+                "memory handle {=u64:#x}: {=str} to {=u16:#06x} ({=u8} receiver(s)), {=u32} pages in {=u32} range(s), {=str} layout, {=u32} fragment(s): {}",
+                handle.0,
+                record.operation.name(),
+                record.receiver.raw(),
+                record.receivers,
+                record.pages,
+                record.ranges,
+                record.layout.name(),
+                record.fragments,
+                record.state
+            ),
+            None => defmt::write!(
+                formatter,
+                "memory (no handle): {=str} to {=u16:#06x}, {=u32} pages in {=u32} range(s): {}",
+                record.operation.name(),
+                record.receiver.raw(),
+                record.pages,
+                record.ranges,
+                record.state
+            ),
+        }
+    }
+}
+
 /// Everything the boot report says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BootReport<const PARTITIONS: usize> {
@@ -147,28 +184,7 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
             );
         }
         for record in self.memory.iter() {
-            match record.handle {
-                Some(handle) => defmt::info!(
-                    "ffa report: memory handle {=u64:#x}: {=str} to {=u16:#06x} ({=u8} receiver(s)), {=u32} pages in {=u32} range(s), {=str} layout, {=u32} fragment(s): {}",
-                    handle.0,
-                    record.operation.name(),
-                    record.receiver.raw(),
-                    record.receivers,
-                    record.pages,
-                    record.ranges,
-                    record.layout.name(),
-                    record.fragments,
-                    record.state
-                ),
-                None => defmt::info!(
-                    "ffa report: memory (no handle): {=str} to {=u16:#06x}, {=u32} pages in {=u32} range(s): {}",
-                    record.operation.name(),
-                    record.receiver.raw(),
-                    record.pages,
-                    record.ranges,
-                    record.state
-                ),
-            }
+            defmt::info!("ffa report: {}", RecordSummary(*record));
         }
         if self.memory_total > self.memory.len() {
             defmt::info!(

@@ -251,6 +251,8 @@ fn the_minimum_granule_is_mapped_unless_the_board_asks_for_more() {
     let session = fixture.client.initialize().expect("set-up");
     assert_eq!((session.buffers.pages, session.buffers.size), (1, 4096));
     assert_eq!(fixture.conduit.count(ids::FFA_RXTX_MAP_64), 1);
+    assert_eq!(fixture.client.mailbox().refused_pages(), None);
+    assert_eq!(fixture.client.mailbox().capacity(), 64 * 1024);
 }
 
 #[test]
@@ -283,6 +285,11 @@ fn a_refused_larger_map_is_retried_once_at_the_minimum() {
     );
     let session = fixture.client.initialize().expect("set-up");
     assert_eq!(session.buffers.pages, 1);
+    assert_eq!(
+        fixture.client.mailbox().refused_pages(),
+        Some(4),
+        "the console's ffa status says what was refused"
+    );
     let maps: Vec<u64> = fixture
         .conduit
         .calls()

@@ -3,7 +3,9 @@
 use armv8a::gicv2::GicV2;
 use armv8a::interrupt_controller::{self, InterruptController};
 use armv8a::timer::{GenericTimer, PHYSICAL_TIMER_INTERRUPT};
+use kernel::deferred_call::DeferredCallClient;
 use kernel::platform::chip::Chip;
+use pl011::Pl011;
 
 use crate::memory_map;
 
@@ -13,11 +15,14 @@ pub struct Bcm2711<'a> {
     pub gic: GicV2<'static>,
     /// The EL1 physical timer, used as the kernel's alarm.
     pub timer: GenericTimer<'a>,
+    /// UART0 (GPIO 14/15): the defmt log goes out on it, and the console's
+    /// input comes in on it.
+    pub uart0: Pl011<'a>,
 }
 
 impl<'a> Bcm2711<'a> {
     /// The chip with its devices at their BCM2711 addresses.
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         Bcm2711 {
             // SAFETY: the GIC-400's distributor and CPU interface are at
             // these addresses on every BCM2711 in low-peripheral mode, and
@@ -29,13 +34,20 @@ impl<'a> Bcm2711<'a> {
                 )
             },
             timer: GenericTimer::new(),
+            uart0: Pl011::new(memory_map::UART0_BASE),
         }
     }
 
-    /// Enables the GIC and the timer interrupt.
-    pub fn initialise(&self) {
+    /// Enables the GIC, the timer interrupt and UART0's interrupt (whose
+    /// receive interrupts stay masked at the UART until a client
+    /// receives), and registers the devices' deferred calls. UART0's line
+    /// is set before the first log line ([`crate::console::initialise`]).
+    pub fn initialise(&'static self) {
         self.gic.initialise();
         self.gic.enable_interrupt(PHYSICAL_TIMER_INTERRUPT);
+        self.uart0.initialise();
+        self.uart0.register();
+        self.gic.enable_interrupt(memory_map::UART0_INTERRUPT);
     }
 }
 
@@ -50,6 +62,10 @@ impl Chip for Bcm2711<'_> {
         interrupt_controller::service_pending_interrupts(&self.gic, |id| match id {
             PHYSICAL_TIMER_INTERRUPT => {
                 self.timer.handle_interrupt();
+                true
+            }
+            memory_map::UART0_INTERRUPT => {
+                self.uart0.handle_interrupt();
                 true
             }
             _ => false,

@@ -11,7 +11,9 @@ pub const UART0_BASE: usize = 0xfe20_1000;
 pub const UART0_CLOCK_HZ: u32 = 48_000_000;
 /// The console's baud rate.
 pub const CONSOLE_BAUD: u32 = 115_200;
-/// UART0's interrupt: SPI 121.
+/// UART0's interrupt on the GIC-400: VideoCore peripheral interrupt 57,
+/// which the BCM2711 routes to SPI 64 + 57 = 121 (the Pi 4 device tree's
+/// `interrupts = <GIC_SPI 121 IRQ_TYPE_LEVEL_HIGH>`), interrupt ID 153.
 pub const UART0_INTERRUPT: u32 = 32 + 121;
 /// GIC-400 distributor.
 pub const GIC_DISTRIBUTOR_BASE: usize = 0xff84_1000;

@@ -9,6 +9,7 @@
 //!   own power; QEMU treats partition 63 as a power-off request.
 //!
 //! Every write to the block carries its password (0x5a in bits 31:24).
+//! [`Power`] offers both as the kernel's `SystemPower`.
 //! Neither path carries a status; with the `semihosting-exit` feature
 //! (emulation only) power-off ends QEMU through semihosting with it.
 
@@ -158,6 +159,24 @@ mod control {
 
 #[cfg(target_arch = "aarch64")]
 pub use control::{system_off, system_reset};
+
+/// The board's power control as the kernel's
+/// [`SystemPower`](kernel::hil::power::SystemPower) (the console's
+/// `poweroff` and `reboot`): PSCI when the device tree names a PSCI
+/// firmware, otherwise the PM watchdog ([`method`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Power;
+
+#[cfg(target_arch = "aarch64")]
+impl kernel::hil::power::SystemPower for Power {
+    fn power_off(&self, status: u32) -> ! {
+        system_off(status)
+    }
+
+    fn reset(&self) -> ! {
+        system_reset()
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,8 +5,11 @@
 //! ```ignore
 //! // In the chip crate, once per image: defmt frames go to this UART.
 //! pl011::defmt_global_logger!(memory_map::UART0_BASE);
-//! // A driver for capsules (the transmit HIL):
+//! // A driver for capsules (the transmit and receive HILs), its
+//! // interrupt dispatched by the chip to `uart.handle_interrupt()`:
 //! let uart = static_init!(Pl011, Pl011::new(memory_map::UART0_BASE));
+//! uart.initialise();
+//! uart.register();
 //! ```
 //!
 //! The line settings (`line`) and the driver's logic also build on the host,

@@ -3,7 +3,9 @@
 use armv8a::gicv3::GicV3;
 use armv8a::interrupt_controller::{self, InterruptController};
 use armv8a::timer::{GenericTimer, PHYSICAL_TIMER_INTERRUPT};
+use kernel::deferred_call::DeferredCallClient;
 use kernel::platform::chip::Chip;
+use pl011::Pl011;
 
 use crate::memory_map;
 
@@ -13,24 +15,33 @@ pub struct QemuVirt<'a> {
     pub gic: GicV3,
     /// The EL1 physical timer, used as the kernel's alarm.
     pub timer: GenericTimer<'a>,
+    /// The non-secure PL011 (serial 0): the defmt log goes out on it, and
+    /// the console's input comes in on it.
+    pub uart0: Pl011<'a>,
 }
 
 impl<'a> QemuVirt<'a> {
     /// The chip with its devices at their `virt` addresses.
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         QemuVirt {
             gic: GicV3::new(
                 memory_map::GIC_DISTRIBUTOR_BASE,
                 memory_map::GIC_REDISTRIBUTOR_BASE,
             ),
             timer: GenericTimer::new(),
+            uart0: Pl011::new(memory_map::UART0_BASE),
         }
     }
 
-    /// Enables the GIC and the timer interrupt.
-    pub fn initialise(&self) {
+    /// Enables the GIC, the timer interrupt and UART0 (whose receive
+    /// interrupts stay masked at the UART until a client receives), and
+    /// registers the devices' deferred calls.
+    pub fn initialise(&'static self) {
         self.gic.initialise();
         self.gic.enable_interrupt(PHYSICAL_TIMER_INTERRUPT);
+        self.uart0.initialise();
+        self.uart0.register();
+        self.gic.enable_interrupt(memory_map::UART0_INTERRUPT);
     }
 }
 
@@ -45,6 +56,10 @@ impl Chip for QemuVirt<'_> {
         interrupt_controller::service_pending_interrupts(&self.gic, |id| match id {
             PHYSICAL_TIMER_INTERRUPT => {
                 self.timer.handle_interrupt();
+                true
+            }
+            memory_map::UART0_INTERRUPT => {
+                self.uart0.handle_interrupt();
                 true
             }
             _ => false,

@@ -6,6 +6,8 @@ pub const GIC_DISTRIBUTOR_BASE: usize = 0x0800_0000;
 pub const GIC_REDISTRIBUTOR_BASE: usize = 0x080a_0000;
 /// Non-secure PL011 UART (QEMU's first `-serial`).
 pub const UART0_BASE: usize = 0x0900_0000;
+/// GIC interrupt ID of UART0: SPI 1.
+pub const UART0_INTERRUPT: u32 = 33;
 /// Start of DRAM; with `-bios`, QEMU keeps the device tree in its first MiB.
 pub const DRAM_BASE: usize = 0x4000_0000;
 /// Where the kernel image is linked and entered (TF-A's BL33 address).

@@ -5,6 +5,7 @@
 //! how test scenarios see a failure.
 
 use armv8a::conduit::SecureMonitorCall;
+use kernel::hil::power::SystemPower;
 
 pub use armv8a::psci::{PSCI_SYSTEM_OFF, PSCI_SYSTEM_RESET, PSCI_VERSION};
 
@@ -17,4 +18,19 @@ pub fn system_off(status: u32) -> ! {
 /// Resets the system. Never returns: if PSCI fails, the core halts.
 pub fn system_reset() -> ! {
     armv8a::psci::system_reset(&SecureMonitorCall)
+}
+
+/// PSCI as the kernel's [`SystemPower`] (the console's `poweroff` and
+/// `reboot`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Psci;
+
+impl SystemPower for Psci {
+    fn power_off(&self, status: u32) -> ! {
+        system_off(status)
+    }
+
+    fn reset(&self) -> ! {
+        system_reset()
+    }
 }

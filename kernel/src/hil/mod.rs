@@ -3,6 +3,7 @@
 pub mod cores;
 pub mod hypervisor;
 pub mod page_pool;
+pub mod power;
 pub mod shared_memory;
 pub mod smccc;
 pub mod time;

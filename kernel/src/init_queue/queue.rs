@@ -82,6 +82,17 @@ pub trait Queue<'a> {
     /// from this queue).
     fn entry_name(&self, entry: EntryId) -> &'static str;
 
+    /// The entry added `index`-th (from 0), if that many were added: with
+    /// it, a user of the trait walks every entry in the order they were
+    /// added (`(0..).map_while(|index| queue.entry(index))`).
+    fn entry(&self, index: usize) -> Option<EntryId>;
+
+    /// The condition `entry` signals when it becomes ready, if any.
+    fn provides(&self, entry: EntryId) -> Option<ConditionId>;
+
+    /// Every condition declared so far.
+    fn declared(&self) -> ConditionSet;
+
     /// Where `entry` is. An id that is not from this queue reads as
     /// `Failed(ErrorCode::INVAL)`.
     fn state(&self, entry: EntryId) -> EntryState;
@@ -396,6 +407,9 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
             return;
         }
         self.signalled.set(signalled.with(condition));
+        if let Some(journal) = self.journal.get() {
+            journal.signalled(self, condition);
+        }
         // Every entry parked on this condition either parks on the next
         // condition it still misses or becomes runnable.
         let mut waiter = self.first_waiters[condition.index()].replace(NO_ENTRY);
@@ -584,6 +598,20 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> Queue<'a>
         self.added()
             .get(entry.index())
             .map_or("<unknown>", |slot| slot.name.get())
+    }
+
+    fn entry(&self, index: usize) -> Option<EntryId> {
+        (index < self.entry_count()).then_some(EntryId(index as u16))
+    }
+
+    fn provides(&self, entry: EntryId) -> Option<ConditionId> {
+        self.added()
+            .get(entry.index())
+            .and_then(|slot| slot.provides.get())
+    }
+
+    fn declared(&self) -> ConditionSet {
+        self.declared.get()
     }
 
     fn state(&self, entry: EntryId) -> EntryState {

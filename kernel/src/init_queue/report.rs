@@ -15,7 +15,7 @@
 //! queue.set_journal(&BOOT_LOG);
 //! ```
 
-use super::condition::ConditionSet;
+use super::condition::{ConditionId, ConditionSet};
 use super::entry::{EntryId, EntryState};
 use super::queue::Queue;
 
@@ -29,13 +29,24 @@ pub trait Journal {
 
     /// The queue has just settled (see [`InitQueueClient::settled`](super::InitQueueClient::settled)).
     fn settled(&self, queue: &dyn Queue<'_>);
+
+    /// `condition` has just been signalled, for the first time (by an
+    /// entry becoming ready or by [`Queue::signal`]); called before the
+    /// entries waiting on it are woken. Does nothing unless overridden.
+    fn signalled(&self, queue: &dyn Queue<'_>, condition: ConditionId) {
+        let _ = (queue, condition);
+    }
 }
 
-/// The boot log: one line per probe result and a summary when the queue settles.
+/// The boot log: one line per probe result, one per condition signalled,
+/// and a summary when the queue settles (`cargo xtask run --timeline`
+/// draws the boot from these lines).
 ///
 /// ```text
 /// init: arm-ffa deferred, waits on secure-monitor-ready
+/// init: condition secure-monitor-ready signalled
 /// init: arm-ffa ready
+/// init: condition ffa-root-ready signalled
 /// init: ffa-tpm unbound: nothing to drive
 /// init: settled: 3 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound
 /// ```
@@ -57,6 +68,13 @@ impl Journal for BootLog {
             EntryState::Unbound => defmt::info!("init: {=str} unbound: nothing to drive", name),
             EntryState::NotProbed | EntryState::Failed(_) | EntryState::TimedOut(_) => {}
         }
+    }
+
+    fn signalled(&self, queue: &dyn Queue<'_>, condition: ConditionId) {
+        defmt::info!(
+            "init: condition {=str} signalled",
+            queue.condition_name(condition)
+        );
     }
 
     fn settled(&self, queue: &dyn Queue<'_>) {

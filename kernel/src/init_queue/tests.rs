@@ -577,6 +577,7 @@ fn foreign_ids_are_harmless() {
 #[derive(Default)]
 struct Recorder {
     events: RefCell<Vec<(&'static str, EntryState)>>,
+    signals: RefCell<Vec<&'static str>>,
     settlings: Cell<usize>,
 }
 
@@ -585,6 +586,13 @@ impl Journal for Recorder {
         self.events
             .borrow_mut()
             .push((queue.entry_name(entry), state));
+    }
+
+    fn signalled(&self, queue: &dyn Queue<'_>, condition: ConditionId) {
+        assert!(queue.is_signalled(condition));
+        self.signals
+            .borrow_mut()
+            .push(queue.condition_name(condition));
     }
 
     fn settled(&self, queue: &dyn Queue<'_>) {
@@ -623,6 +631,45 @@ fn the_journal_is_told_each_result_in_order_and_each_settling() {
             ..EntryCounts::default()
         }
     );
+}
+
+#[test]
+fn the_journal_is_told_each_condition_signalled_once() {
+    let recorder = Recorder::default();
+    let queue: InitQueue<'_, 4, 4> = InitQueue::new();
+    queue.set_journal(&recorder);
+    let firmware = queue.declare_condition("firmware").unwrap();
+    let root_ready = queue.declare_condition("root-ready").unwrap();
+    let root = Needs::new("root", &queue, ConditionSet::of(firmware));
+    queue.add("root", &root, Some(root_ready)).unwrap();
+    queue.service();
+    assert!(recorder.signals.borrow().is_empty());
+    queue.signal(firmware);
+    queue.signal(firmware);
+    queue.service();
+    assert_eq!(*recorder.signals.borrow(), ["firmware", "root-ready"]);
+}
+
+#[test]
+fn entries_conditions_and_what_each_provides_can_be_walked_through_the_trait() {
+    let queue: InitQueue<'_, 4, 4> = InitQueue::new();
+    let firmware = queue.declare_condition("firmware").unwrap();
+    let root_ready = queue.declare_condition("root-ready").unwrap();
+    let root = Needs::new("root", &queue, ConditionSet::of(firmware));
+    let driver = Needs::new("driver", &queue, ConditionSet::of(root_ready));
+    queue.add("root", &root, Some(root_ready)).unwrap();
+    queue.add("driver", &driver, None).unwrap();
+    let dynamic: &dyn Queue<'_> = &queue;
+    let walked: Vec<(&str, Option<ConditionId>)> = (0..)
+        .map_while(|index| dynamic.entry(index))
+        .map(|entry| (dynamic.entry_name(entry), dynamic.provides(entry)))
+        .collect();
+    assert_eq!(walked, [("root", Some(root_ready)), ("driver", None)]);
+    assert_eq!(
+        dynamic.declared(),
+        ConditionSet::of(firmware).with(root_ready)
+    );
+    assert_eq!(dynamic.entry(2), None);
 }
 
 #[test]

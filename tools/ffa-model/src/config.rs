@@ -5,7 +5,7 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `b"FFAM"` |
-//! | 4 | 2 | format version, currently 3 |
+//! | 4 | 2 | format version, currently 4 |
 //! | 6 | 2 | blob size (64) |
 //! | 8 | 2 | SPMC major version |
 //! | 10 | 2 | SPMC minor version |
@@ -20,11 +20,13 @@
 //! | 48 | 4 | `yield_count` |
 //! | 52 | 4 | `personality` ([`Personality`]): 0 the specification, 1 TF-A's EL3 SPMC, 2 Hafnium, 3 OP-TEE; also selects whose memory-management rules apply (see `memory_rules.rs`) |
 //! | 56 | 1 | `memory_fault` ([`MemoryFault`]): 0 none, 1 no memory, 2 denied reclaim, 3 aborted fragment, 4 bad attributes |
-//! | 57 | 3 | reserved, zero |
+//! | 57 | 1 | `memory_fault_after`: calls the fault lets through before it fires (0: it fires on the first) |
+//! | 58 | 2 | reserved, zero |
 //! | 60 | 4 | FNV-1a 32-bit hash of bytes 0..60 |
 //!
 //! Format history: 1 (TF-A's EL3 SPMC as flag bit 5, bytes 52..60
-//! reserved); 2 (the flag became `personality`); 3 (`memory_fault`).
+//! reserved); 2 (the flag became `personality`); 3 (`memory_fault`); 4
+//! (`memory_fault_after`).
 
 pub use crate::memory_rules::MemoryFault;
 use crate::personality::Personality;
@@ -141,6 +143,10 @@ pub struct FaultConfig {
     pub personality: Personality,
     /// A memory-management fault to inject once.
     pub memory_fault: MemoryFault,
+    /// How many calls the fault would hit it lets through first (0: it
+    /// fires on the first): `DeniedReclaim` with 2 lets two reclaims
+    /// succeed and denies the third, say, after a boot's own reclaims.
+    pub memory_fault_after: u8,
 }
 
 /// Why a blob was rejected by [`FaultConfig::from_bytes`].
@@ -219,7 +225,7 @@ impl FaultConfig {
     /// Magic at the start of the serialised form.
     pub const MAGIC: [u8; 4] = *b"FFAM";
     /// Format version of the serialised form.
-    pub const FORMAT_VERSION: u16 = 3;
+    pub const FORMAT_VERSION: u16 = 4;
 
     /// The well-behaved configuration: FF-A v1.2, no faults, partition 0x8003
     /// interrupts once and yields once per request, no trace, normal world at EL2.
@@ -241,6 +247,7 @@ impl FaultConfig {
             enter_normal_world_at_el1: false,
             personality: Personality::Specification,
             memory_fault: MemoryFault::None,
+            memory_fault_after: 0,
         }
     }
 
@@ -298,6 +305,7 @@ impl FaultConfig {
         bytes[48..52].copy_from_slice(&self.yield_count.to_le_bytes());
         bytes[52..56].copy_from_slice(&self.personality.encode().to_le_bytes());
         bytes[56] = self.memory_fault.encode();
+        bytes[57] = self.memory_fault_after;
         let checksum = fnv1a(&bytes[..CHECKSUM_OFFSET]);
         bytes[CHECKSUM_OFFSET..].copy_from_slice(&checksum.to_le_bytes());
         bytes
@@ -337,7 +345,7 @@ impl FaultConfig {
         let personality =
             Personality::decode(read_u32(bytes, 52)).ok_or(ConfigError::InvalidPersonality)?;
         let memory_fault = MemoryFault::decode(bytes[56]).ok_or(ConfigError::InvalidMemoryFault)?;
-        if bytes[57..60].iter().any(|&byte| byte != 0) {
+        if bytes[58..60].iter().any(|&byte| byte != 0) {
             return Err(ConfigError::ReservedNotZero);
         }
         let config = FaultConfig {
@@ -357,6 +365,7 @@ impl FaultConfig {
             enter_normal_world_at_el1: flags & FLAG_ENTER_NORMAL_WORLD_AT_EL1 != 0,
             personality,
             memory_fault,
+            memory_fault_after: bytes[57],
         };
         if !config.has_valid_spmc_version() {
             return Err(ConfigError::InvalidSpmcVersion);
@@ -379,7 +388,7 @@ mod tests {
     fn default_round_trips_and_has_the_documented_header() {
         let bytes = FaultConfig::default_config().to_bytes();
         assert_eq!(&bytes[0..4], b"FFAM");
-        assert_eq!(&bytes[4..8], &[3, 0, 64, 0]);
+        assert_eq!(&bytes[4..8], &[4, 0, 64, 0]);
         assert_eq!(&bytes[8..12], &[1, 0, 2, 0]);
         assert_eq!(
             FaultConfig::from_bytes(&bytes),

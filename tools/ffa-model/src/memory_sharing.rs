@@ -21,7 +21,8 @@
 //! memory, not its RX/TX pair, not already in a live transaction (so a page
 //! cannot be shared twice, nor shared after it was donated). Where SPMCs
 //! differ the model follows [`crate::Personality`] (see `memory_rules.rs`);
-//! it can inject one fault ([`crate::MemoryFault`]).
+//! it can inject one fault ([`crate::MemoryFault`]), after letting a given
+//! number of the calls it would hit through.
 //!
 //! Capacity: [`MAXIMUM_TRANSACTIONS`] live transactions,
 //! [`CONSTITUENT_CAPACITY`] constituents between them, a descriptor of at
@@ -231,6 +232,8 @@ pub(crate) struct MemorySharing {
     assembling: bool,
     serial: u64,
     fault: MemoryFault,
+    /// Calls the fault lets through before it fires.
+    fault_after: u8,
 }
 
 /// What the complete-descriptor check found.
@@ -253,6 +256,7 @@ impl MemorySharing {
             assembling: false,
             serial: 0,
             fault: config.memory_fault,
+            fault_after: config.memory_fault_after,
         }
     }
 
@@ -279,14 +283,18 @@ impl MemorySharing {
         })
     }
 
-    /// Injects the configured fault if it is `fault` and has not fired yet.
+    /// Injects the configured fault if it is `fault`, has let through the
+    /// calls it was told to, and has not fired yet.
     fn fire(&mut self, fault: MemoryFault) -> bool {
-        if self.fault == fault && fault != MemoryFault::None {
-            self.fault = MemoryFault::None;
-            true
-        } else {
-            false
+        if self.fault != fault || fault == MemoryFault::None {
+            return false;
         }
+        if self.fault_after > 0 {
+            self.fault_after -= 1;
+            return false;
+        }
+        self.fault = MemoryFault::None;
+        true
     }
 
     fn find(&self, handle: u64) -> Option<usize> {

@@ -35,6 +35,7 @@ fn everything() -> FaultConfig {
         enter_normal_world_at_el1: true,
         personality: Personality::Hafnium,
         memory_fault: MemoryFault::AbortedFragment,
+        memory_fault_after: 9,
     }
 }
 
@@ -52,7 +53,7 @@ fn layout_is_as_documented() {
     let bytes = everything().to_bytes();
     assert_eq!(FaultConfig::BLOB_SIZE, 64);
     assert_eq!(&bytes[0..4], b"FFAM");
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 3);
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 4);
     assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 64);
     assert_eq!(&bytes[8..12], &[1, 0, 1, 0]);
     assert_eq!(
@@ -69,7 +70,8 @@ fn layout_is_as_documented() {
     );
     assert_eq!(&bytes[52..56], &[2, 0, 0, 0], "Hafnium");
     assert_eq!(bytes[56], 3, "aborted fragment");
-    assert_eq!(&bytes[57..60], &[0; 3]);
+    assert_eq!(bytes[57], 9, "memory fault after 9 calls");
+    assert_eq!(&bytes[58..60], &[0; 2]);
     assert_eq!(
         u32::from_le_bytes(bytes[60..64].try_into().unwrap()),
         fnv1a(&bytes[..60])
@@ -176,7 +178,7 @@ fn rejects_bad_blobs() {
         Err(ConfigError::InvalidPersonality)
     );
 
-    for reserved in 57..60 {
+    for reserved in 58..60 {
         let mut bytes = good;
         bytes[reserved] = 1;
         assert_eq!(

@@ -757,6 +757,27 @@ fn injected_faults_fire_once() {
 }
 
 #[test]
+fn an_injected_fault_lets_the_calls_it_was_told_to_through_first() {
+    let config = FaultConfig {
+        memory_fault: MemoryFault::DeniedReclaim,
+        memory_fault_after: 2,
+        ..FaultConfig::default_config()
+    };
+    let share = Desc::share(Version::V1_2, &[(REGION, 1)]).bytes();
+    let mut harness = world(config, Version::V1_2);
+    for _ in 0..2 {
+        let handle = handle_of(&send(&mut harness, FFA_MEM_SHARE_64, &share));
+        expect_success(&reclaim(&mut harness, handle));
+    }
+    let handle = handle_of(&send(&mut harness, FFA_MEM_SHARE_64, &share));
+    expect_error(&reclaim(&mut harness, handle), Status::Denied);
+    expect_success(&reclaim(&mut harness, handle));
+    // It fired once: later reclaims go through.
+    let handle = handle_of(&send(&mut harness, FFA_MEM_SHARE_64, &share));
+    expect_success(&reclaim(&mut harness, handle));
+}
+
+#[test]
 fn features_and_calls_only_partitions_make() {
     let mut harness = world(FaultConfig::default_config(), Version::V1_2);
     for function in [

@@ -156,6 +156,7 @@ fn fault_config() -> impl Strategy<Value = FaultConfig> {
                     _ => Personality::OpTee,
                 },
                 memory_fault: MemoryFault::None,
+                memory_fault_after: 0,
             },
         )
 }

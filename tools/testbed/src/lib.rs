@@ -11,6 +11,7 @@
 //!   ([`SimulatedEl2`]): the kernel's `HVC` and `SMC` conduits, and the
 //!   `El2Services` the handler acts with;
 //! - [`alarm`]: an alarm a test advances by hand ([`ManualAlarm`]);
+//! - [`uart`]: a UART whose input the test types ([`ScriptedUart`]);
 //! - [`deferred`]: deferred calls, one test at a time.
 //!
 //! ```
@@ -29,11 +30,13 @@ pub mod deferred;
 pub mod el2;
 pub mod memory;
 pub mod monitor;
+pub mod uart;
 
 pub use alarm::ManualAlarm;
 pub use el2::SimulatedEl2;
 pub use memory::{Memory, PoolPages, SharedPage};
 pub use monitor::{ModelMonitor, ScriptedConduit};
+pub use uart::ScriptedUart;
 
 /// Leaks `value` for the `'static` references kernel components hold.
 pub fn leak<T>(value: T) -> &'static T {

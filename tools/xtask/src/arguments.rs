@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::board_scenarios::{self, BOARD_SCENARIOS};
 use crate::build::Board;
+use crate::console_scenarios::{self, CONSOLE_SCENARIOS};
 use crate::error::{Error, Result};
 use crate::faults::{self, Fault};
 use crate::peer_scenarios::{self, PEER_SCENARIOS};
@@ -47,6 +48,12 @@ pub struct RunOptions {
     pub board: Option<Board>,
     /// Cores of the `virt` machine (`-smp`).
     pub cores: u8,
+    /// Type this script into the console, then stop.
+    pub script: Option<PathBuf>,
+    /// Start QEMU halted with a gdb server.
+    pub gdb: bool,
+    /// Draw the boot timeline into this SVG file.
+    pub timeline: Option<PathBuf>,
 }
 
 /// Options of `cargo xtask test`.
@@ -62,6 +69,8 @@ pub struct TestOptions {
     pub scenarios_only: bool,
     /// List the scenarios and exit.
     pub list: bool,
+    /// Draw the timeline of the (one) selected scenario into this SVG file.
+    pub timeline: Option<PathBuf>,
 }
 
 /// Options of `cargo xtask image`.
@@ -111,7 +120,8 @@ Every command first runs `rustup toolchain install` and makes sure QEMU is insta
 ";
 
 const RUN_HELP: &str = "\
-Usage: cargo xtask run [--board B] [--cores N] [--fault MODE]... [--trace] [--el1] [--features F] [--tf-a FLASH]
+Usage: cargo xtask run [--board B] [--cores N] [--fault MODE]... [--trace] [--el1] [--features F]
+                       [--tf-a FLASH] [--script FILE] [--gdb] [--timeline SVG]
 
 Builds the kernel image and the test firmware, writes the firmware's configuration
 blob and boots QEMU. Kernel (defmt) and secure-world logs are decoded as they come.
@@ -119,6 +129,12 @@ Runs until the system powers off or you press Ctrl-C; exits with QEMU's status.
 With --board raspberrypi4b it boots kernel8.img in QEMU's raspi4b machine (QEMU 9.0
 or newer; xtask extracts Debian bookworm-backports' QEMU 10 into its cache if the
 system's QEMU lacks the machine), as the Pi's stock firmware would.
+
+The kernel console (`help` lists its commands) reads the terminal: keys go to the
+kernel's UART as typed (raw mode, with a local echo of the line), Ctrl-C stops QEMU.
+Lines on a pipe (`echo 'ffa list' | cargo xtask run`) or in --script FILE are typed
+one by one, each once the console has answered the last; xtask stops QEMU after the
+last one's output.
 
 Options:
   --board B           qemu-virt (default) or raspberrypi4b
@@ -129,11 +145,16 @@ Options:
   --features F        Board cargo features (comma-separated, repeatable)
   --tf-a FLASH        Boot this TF-A flash image instead of the test firmware
                       (no configuration blob: --fault, --trace and --el1 do not apply)
+  --script FILE       Type FILE's lines into the console (# starts a comment), then stop
+  --gdb               Start QEMU halted with a gdb server; prints the gdb command to attach
+  --timeline SVG      Draw the boot timeline (init-queue lanes, FF-A calls, proxy steps)
+                      into SVG once QEMU stops (builds with FF-A calls logged at debug)
   -h, --help          Print this text
 ";
 
 const TEST_HELP: &str = "\
 Usage: cargo xtask test [--keep-going] [--verbose] [--scenarios-only] [--scenario NAME]... [--list]
+                        [--timeline SVG]
 
 Runs, in order, stopping at the first failure:
   cargo fmt --all -- --check
@@ -151,6 +172,8 @@ Options:
   --scenarios-only    Skip formatting, clippy and unit tests
   --scenario NAME     Run only this scenario (repeatable)
   --list              List the scenarios and exit
+  --timeline SVG      With one --scenario: draw its boot timeline into SVG (built with
+                      FF-A calls logged at debug)
   -h, --help          Print this text
 ";
 
@@ -196,7 +219,8 @@ Usage: cargo xtask console DEVICE [--baud N] [--board B] [--features F]
 Opens the serial DEVICE (a USB serial adapter wired to the Pi's GPIO 14/15: /dev/ttyUSB0),
 sets it raw at N baud (115200), and decodes the kernel's defmt log with the ELF of the
 board built with F (build it with the same features as the image you flashed). Plain text
-between frames (the firmware's, TF-A's) shows as [serial0] lines. Ctrl-C quits.
+between frames (the firmware's, TF-A's) shows as [serial0] lines. From a terminal, keys go
+to the kernel console as typed (raw mode, with a local echo of the line). Ctrl-C quits.
 
 Options:
   --baud N            Baud rate (default 115200)
@@ -247,6 +271,13 @@ fn test_help() -> String {
             scenario.name, scenario.description
         ));
     }
+    text.push_str("\nConsole scenarios (scripts typed into the kernel console):\n");
+    for scenario in CONSOLE_SCENARIOS {
+        text.push_str(&format!(
+            "  {:<26} {}\n",
+            scenario.name, scenario.description
+        ));
+    }
     text.push_str(
         "\nScenarios of the Raspberry Pi 4 (QEMU raspi4b) and of virt on several cores:\n",
     );
@@ -286,6 +317,9 @@ fn parse_run(options: &mut Options<'_>) -> Result<Command> {
                     .filter(|cores| (1..=8).contains(cores))
                     .ok_or_else(|| Error::new(format!("--cores takes 1 to 8, not {value:?}")))?;
             }
+            "--script" => run.script = Some(PathBuf::from(options.value(&option)?)),
+            "--gdb" => run.gdb = true,
+            "--timeline" => run.timeline = Some(PathBuf::from(options.value(&option)?)),
             "-h" | "--help" => return Ok(Command::Help(run_help())),
             _ => return Err(options.unknown(&option, "run")),
         }
@@ -322,16 +356,19 @@ fn parse_test(options: &mut Options<'_>) -> Result<Command> {
             "--verbose" | "-v" => test.verbose = true,
             "--scenarios-only" => test.scenarios_only = true,
             "--list" => test.list = true,
+            "--timeline" => test.timeline = Some(PathBuf::from(options.value(&option)?)),
             "--scenario" => {
                 let name = options.value(&option)?;
                 if scenarios::find(&name).is_none()
                     && peer_scenarios::find(&name).is_none()
                     && board_scenarios::find(&name).is_none()
+                    && console_scenarios::find(&name).is_none()
                 {
                     let names: Vec<&str> = SCENARIOS
                         .iter()
                         .map(|scenario| scenario.name)
                         .chain(BOARD_SCENARIOS.iter().map(|scenario| scenario.name))
+                        .chain(CONSOLE_SCENARIOS.iter().map(|scenario| scenario.name))
                         .chain(PEER_SCENARIOS.iter().map(|scenario| scenario.name))
                         .collect();
                     return Err(Error::new(format!(
@@ -344,6 +381,11 @@ fn parse_test(options: &mut Options<'_>) -> Result<Command> {
             "-h" | "--help" => return Ok(Command::Help(test_help())),
             _ => return Err(options.unknown(&option, "test")),
         }
+    }
+    if test.timeline.is_some() && test.scenarios.len() != 1 {
+        return Err(Error::new(
+            "--timeline draws one scenario: give exactly one --scenario NAME",
+        ));
     }
     Ok(Command::Test(test))
 }
@@ -550,6 +592,7 @@ mod tests {
                 tf_a: None,
                 board: None,
                 cores: 1,
+                ..RunOptions::default()
             })
         );
     }
@@ -590,6 +633,31 @@ mod tests {
     }
 
     #[test]
+    fn run_with_a_script_gdb_and_a_timeline() {
+        assert_eq!(
+            parse_words("run --script s.txt --gdb --timeline=boot.svg").unwrap(),
+            Command::Run(RunOptions {
+                script: Some(PathBuf::from("s.txt")),
+                gdb: true,
+                timeline: Some(PathBuf::from("boot.svg")),
+                cores: 1,
+                ..RunOptions::default()
+            })
+        );
+        assert!(parse_words("run --script").is_err());
+        assert!(parse_words("test --timeline t.svg").is_err());
+        assert!(parse_words("test --scenario boot --scenario not-ready --timeline t.svg").is_err());
+        assert!(matches!(
+            parse_words("test --scenario boot --timeline t.svg").unwrap(),
+            Command::Test(TestOptions {
+                timeline: Some(_),
+                ..
+            })
+        ));
+        assert!(parse_words("test --scenario console-commands").is_ok());
+    }
+
+    #[test]
     fn run_with_tf_a_refuses_firmware_options() {
         assert_eq!(
             parse_words("run --tf-a flash.bin").unwrap(),
@@ -621,6 +689,7 @@ mod tests {
                 scenarios: vec!["boot".into()],
                 scenarios_only: true,
                 list: false,
+                timeline: None,
             })
         );
         assert!(parse_words("test --scenario nonsense").is_err());

@@ -8,6 +8,11 @@
 //! Pi, the status comes through semihosting (the board feature
 //! `semihosting-exit`, emulation only) except in the scenario that checks
 //! the real power-off: the PM watchdog's halt, which QEMU ends with 0.
+//!
+//! A scenario may also type a session into the kernel console once the
+//! board has booted ([`ConsoleSession`]): the console on the Pi's UART0,
+//! its receive interrupt on the GIC-400, its `reboot` through the PM
+//! watchdog or PSCI, and the console on `virt` with several cores.
 
 use std::fs;
 use std::time::Duration;
@@ -16,10 +21,11 @@ use crate::build::Board;
 use crate::error::{Context, Result};
 use crate::faults::FirmwareSettings;
 use crate::logs::MALFORMED_FRAME_WARNING;
-use crate::qemu::{QemuInvocation, RaspiInvocation};
+use crate::qemu::{Input, QemuInvocation, RaspiInvocation};
 use crate::raspberry_pi;
 use crate::run::RASPI_EMULATION_FEATURE;
 use crate::scenarios::{self, ScenarioReport, DEFAULT_TIMEOUT};
+use crate::script::{LineScript, Step, BOOT_OVER};
 use crate::workspace::Workspace;
 
 /// The machine a scenario boots.
@@ -74,6 +80,133 @@ pub struct BoardScenario {
     pub forbidden_lines: &'static [&'static str],
     /// After this long QEMU is killed and the scenario fails as a hang.
     pub timeout: Duration,
+    /// What is typed into the kernel console once the board has booted
+    /// (the console is a default feature; `exit-when-settled` leaves it out).
+    pub console: Option<ConsoleSession>,
+}
+
+/// A session typed into the kernel console, and what it must show.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsoleSession {
+    /// The steps, each typed once the console answered the previous one.
+    pub script: fn() -> Vec<Step>,
+    /// Substrings that must appear after the scenario's expected lines, in
+    /// order per source.
+    pub expected_lines: fn() -> Vec<String>,
+}
+
+fn lines(lines: &[&str]) -> Vec<String> {
+    lines.iter().map(|line| line.to_string()).collect()
+}
+
+/// Lines typed at once on the Pi: more than the UART's ring and FIFO hold
+/// (input waits in the FIFO while the ring is full), each a real command.
+fn pi_burst_lines() -> Vec<String> {
+    (0..90)
+        .map(|index: usize| match index % 3 {
+            0 => "version".to_string(),
+            1 => "ffa list".to_string(),
+            _ => "help ffa ping".to_string(),
+        })
+        .collect()
+}
+
+fn pi_console_script() -> Vec<Step> {
+    vec![
+        Step::WaitFor(BOOT_OVER.into()),
+        Step::line("help"),
+        Step::line("version"),
+        Step::line("init"),
+        Step::line("ffa status"),
+        Step::line("ffa ping 0x8001"),
+        Step::burst(&pi_burst_lines()),
+        Step::line("console"),
+        Step::line("reboot"),
+    ]
+}
+
+fn pi_console_expected() -> Vec<String> {
+    let burst = pi_burst_lines();
+    let single = [
+        "help",
+        "version",
+        "init",
+        "ffa status",
+        "ffa ping 0x8001",
+        "console",
+    ];
+    let typed: usize = single.iter().map(|line| line.len() + 1).sum::<usize>()
+        + burst.iter().map(|line| line.len() + 1).sum::<usize>();
+    let mut expected = lines(&[
+        "[kernel] console> help",
+        "[kernel] help: reboot - resets the system",
+        "[kernel] help: ffa ping <id>",
+        "[kernel] console> version",
+        "[kernel] version: raspberrypi4b-board 0.1.0, direct mode",
+        "[kernel] console> init",
+        "[kernel] init: arm-ffa: waiting on secure-monitor-ready",
+        "[kernel] init: cpu1: ready",
+        "[kernel] init: cpu3: ready",
+        "[kernel] init: condition secure-monitor-ready: not signalled",
+        "[kernel] console> ffa status",
+        "[kernel] ffa status: root Waiting, no FF-A session",
+        "[kernel] console> ffa ping 0x8001",
+        "[kernel] error: unknown partition '0x8001'",
+    ]);
+    expected.extend(burst.iter().map(|line| format!("[kernel] console> {line}")));
+    expected.push(format!(
+        "[kernel] console: received {typed} bytes, {} commands; discarded 0 too long, 0 not text (0 bytes), 0 cancelled, 0 with lost input; UART: 0 overruns, 0 garbled bytes",
+        burst.len() + single.len()
+    ));
+    expected.extend(lines(&[
+        "[kernel] reboot: resetting the system",
+        "power: resetting through the PM watchdog",
+    ]));
+    expected
+}
+
+fn pi_tf_a_console_script() -> Vec<Step> {
+    vec![
+        Step::WaitFor(BOOT_OVER.into()),
+        Step::line("version"),
+        Step::line("ffa status"),
+        Step::line("reboot"),
+    ]
+}
+
+fn pi_tf_a_console_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console> version",
+        "[kernel] version: raspberrypi4b-board 0.1.0, direct mode",
+        "[kernel] console> ffa status",
+        "[kernel] console> reboot",
+        "[kernel] reboot: resetting the system",
+        "[serial0] INFO:    rpi3: PSCI_SYSTEM_RESET: Invoking watchdog reset",
+    ])
+}
+
+fn smp_console_script() -> Vec<Step> {
+    vec![
+        Step::WaitFor(BOOT_OVER.into()),
+        Step::line("init"),
+        Step::line("ffa ping 0x8001"),
+        Step::line("poweroff 4"),
+    ]
+}
+
+fn smp_console_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console> init",
+        "[kernel] init: arm-ffa: ready, provides ffa-root-ready",
+        "[kernel] init: cpu1: ready",
+        "[kernel] init: cpu2: ready",
+        "[kernel] init: cpu3: ready",
+        "[kernel] init: condition cpu3-work-done: signalled",
+        "[kernel] console> ffa ping 0x8001",
+        "[kernel] ffa ping: 0x8001 answered",
+        "[kernel] console> poweroff 4",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 4",
+    ])
 }
 
 /// Lines a healthy boot must not show.
@@ -110,6 +243,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
+        console: None,
     },
     BoardScenario {
         name: "rpi4-power-off",
@@ -131,6 +265,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
+        console: None,
     },
     BoardScenario {
         name: "smp-4-cores",
@@ -154,6 +289,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
+        console: None,
     },
     BoardScenario {
         name: "smp-core-before-ffa",
@@ -184,6 +320,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
+        console: None,
     },
     BoardScenario {
         name: "smp-cpu-on-invalid",
@@ -204,6 +341,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
+        console: None,
     },
     BoardScenario {
         name: "smp-protected-mode",
@@ -235,6 +373,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "CPU_ON refused",
         ],
         timeout: DEFAULT_TIMEOUT,
+        console: None,
     },
     BoardScenario {
         name: "smp-protected-mode-cpu-on-invalid",
@@ -268,6 +407,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "WRONG",
         ],
         timeout: DEFAULT_TIMEOUT,
+        console: None,
     },
     BoardScenario {
         name: "smp-1-core-cpu-on",
@@ -286,6 +426,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         ],
         forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, " ERROR ", "cpu1"],
         timeout: DEFAULT_TIMEOUT,
+        console: None,
     },
     BoardScenario {
         name: "rpi4-tf-a",
@@ -310,6 +451,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
+        console: None,
     },
     BoardScenario {
         name: "rpi4-panic",
@@ -324,6 +466,59 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         ],
         forbidden_lines: &[MALFORMED_FRAME_WARNING],
         timeout: DEFAULT_TIMEOUT,
+        console: None,
+    },
+    BoardScenario {
+        name: "rpi4-console",
+        description: "Raspberry Pi 4 (QEMU raspi4b): the kernel console on UART0, its receive interrupt (SPI 121) on the GIC-400: the system and ffa commands (FF-A absent: no partitions), 90 lines typed at once with nothing lost, and reboot through the PM watchdog",
+        machine: PI,
+        board_features: &[],
+        expected_exit_status: 0,
+        expected_lines: &[
+            "[kernel] console: 15 commands; type help",
+            "boot: over: FfaAbsent",
+        ],
+        forbidden_lines: HEALTHY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+        console: Some(ConsoleSession {
+            script: pi_console_script,
+            expected_lines: pi_console_expected,
+        }),
+    },
+    BoardScenario {
+        name: "rpi4-tf-a-console",
+        description: "Raspberry Pi 4 under TF-A's rpi4 BL31: the console's reboot goes through PSCI SYSTEM_RESET",
+        machine: Machine::Raspi {
+            device_tree: true,
+            status_through_semihosting: false,
+            tf_a: true,
+        },
+        board_features: &[],
+        expected_exit_status: 0,
+        expected_lines: &["bcm2711: PSCI firmware present (method Smc)"],
+        forbidden_lines: HEALTHY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+        console: Some(ConsoleSession {
+            script: pi_tf_a_console_script,
+            expected_lines: pi_tf_a_console_expected,
+        }),
+    },
+    BoardScenario {
+        name: "smp-console",
+        description: "virt on 4 cores with the kernel console: init shows every core's entry and condition, a direct request works, poweroff 4 is QEMU's exit status",
+        machine: Machine::Virt {
+            cores: 4,
+            firmware: FirmwareSettings::HEALTHY,
+        },
+        board_features: &[],
+        expected_exit_status: 4,
+        expected_lines: &["init: settled: 6 ready, 0 failed, 0 waiting"],
+        forbidden_lines: HEALTHY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+        console: Some(ConsoleSession {
+            script: smp_console_script,
+            expected_lines: smp_console_expected,
+        }),
     },
 ];
 
@@ -355,12 +550,21 @@ pub fn run(
 ) -> Result<ScenarioReport> {
     // Every protected-mode kernel's EL2 image is checked, as in the `virt`
     // scenarios (a kernel without the EL2 runtime has nothing to check).
+    let mut expected: Vec<String> = lines(scenario.expected_lines);
+    if let Some(session) = &scenario.console {
+        expected.extend((session.expected_lines)());
+    }
+    let input = || match &scenario.console {
+        Some(session) => Input::Script(Box::new(LineScript::new((session.script)()))),
+        None => Input::None,
+    };
     let judge = |layout_problems: Vec<String>| {
         move |ending, log: &[String]| {
+            let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
             let mut problems = layout_problems;
             problems.extend(scenarios::check_log(
                 scenario.expected_exit_status,
-                scenario.expected_lines,
+                &expected,
                 scenario.forbidden_lines,
                 ending,
                 log,
@@ -387,11 +591,12 @@ pub fn run(
                 secure_log: directory.join("secure.log"),
                 cores,
             };
-            scenarios::boot_and_check(
+            scenarios::boot_typing_and_check(
                 workspace,
                 &invocation,
                 scenario.timeout,
                 echo,
+                input(),
                 judge(layout_problems),
             )
         }
@@ -453,11 +658,12 @@ pub fn run(
                 tf_a,
                 secure_log: directory.join("serial1.log"),
             };
-            scenarios::boot_and_check(
+            scenarios::boot_typing_and_check(
                 workspace,
                 &invocation,
                 scenario.timeout,
                 echo,
+                input(),
                 judge(layout_problems),
             )
         }
@@ -481,6 +687,7 @@ pub fn uses(scenarios: &[&BoardScenario], board: Board) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::console_scenarios::CONSOLE_SCENARIOS;
     use crate::peer_scenarios::PEER_SCENARIOS;
     use crate::scenarios::SCENARIOS;
 
@@ -492,6 +699,9 @@ mod tests {
                 .all(|other| other.name != scenario.name));
             assert!(SCENARIOS.iter().all(|other| other.name != scenario.name));
             assert!(PEER_SCENARIOS
+                .iter()
+                .all(|other| other.name != scenario.name));
+            assert!(CONSOLE_SCENARIOS
                 .iter()
                 .all(|other| other.name != scenario.name));
             assert!(find(scenario.name).is_some());

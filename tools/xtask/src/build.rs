@@ -1,6 +1,7 @@
 //! Cross-builds of the kernel image (the board) and the test firmware.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Result;
 use crate::image::{self, BinaryStart};
@@ -79,6 +80,21 @@ pub const DEFAULT_DEFMT_LOG: &str = "info";
 /// Physical address of the boot flash that QEMU's `-bios` fills.
 pub const FIRMWARE_LOAD_ADDRESS: u64 = 0x0;
 
+/// The `DEFMT_LOG` filter that keeps the FF-A client's log of every call
+/// (`debug` in its conduit module): what a boot timeline marks.
+pub const FFA_CALLS_LOG_FILTER: &str = "capsule_ffa::conduit=debug";
+
+/// Whether kernel builds also log every FF-A call (set once, for `--timeline`).
+static LOG_FFA_CALLS: AtomicBool = AtomicBool::new(false);
+
+/// From now on, every kernel image this xtask builds also logs each FF-A
+/// call ([`FFA_CALLS_LOG_FILTER`] added to `DEFMT_LOG`), for `--timeline`.
+/// A different `DEFMT_LOG` rebuilds the crates that log, and the next
+/// normal build rebuilds them again.
+pub fn log_ffa_calls() {
+    LOG_FFA_CALLS.store(true, Ordering::Relaxed);
+}
+
 /// Builds the `virt` kernel image with the given board features; returns the ELF path.
 pub fn build_kernel(workspace: &Workspace, features: &[impl AsRef<str>]) -> Result<PathBuf> {
     build_board(workspace, Board::QemuVirt, features)
@@ -90,12 +106,16 @@ pub fn build_board(
     board: Board,
     features: &[impl AsRef<str>],
 ) -> Result<PathBuf> {
-    build_release(workspace, board.package(), features)
+    let filter = LOG_FFA_CALLS.load(Ordering::Relaxed).then(|| {
+        let base = std::env::var("DEFMT_LOG").unwrap_or_else(|_| DEFAULT_DEFMT_LOG.to_string());
+        format!("{base},{FFA_CALLS_LOG_FILTER}")
+    });
+    build_release(workspace, board.package(), features, filter.as_deref())
 }
 
 /// Builds the test firmware and writes its flash image; returns (ELF, raw binary).
 pub fn build_firmware(workspace: &Workspace) -> Result<(PathBuf, PathBuf)> {
-    let elf = build_release(workspace, FIRMWARE_PACKAGE, &[] as &[&str])?;
+    let elf = build_release(workspace, FIRMWARE_PACKAGE, &[] as &[&str], None)?;
     let binary = workspace
         .target_directory
         .join(format!("{FIRMWARE_PACKAGE}.bin"));
@@ -103,11 +123,13 @@ pub fn build_firmware(workspace: &Workspace) -> Result<(PathBuf, PathBuf)> {
     Ok((elf, binary))
 }
 
-/// `cargo build --release --target aarch64-unknown-none -p PACKAGE [--features ...]`.
+/// `cargo build --release --target aarch64-unknown-none -p PACKAGE [--features ...]`,
+/// with `defmt_log` as `DEFMT_LOG` if given.
 fn build_release(
     workspace: &Workspace,
     package: &str,
     features: &[impl AsRef<str>],
+    defmt_log: Option<&str>,
 ) -> Result<PathBuf> {
     let mut command = workspace.cargo();
     command.args([
@@ -122,7 +144,9 @@ fn build_release(
     if !features.is_empty() {
         command.args(["--features", &features]);
     }
-    if std::env::var_os("DEFMT_LOG").is_none() {
+    if let Some(filter) = defmt_log {
+        command.env("DEFMT_LOG", filter);
+    } else if std::env::var_os("DEFMT_LOG").is_none() {
         command.env("DEFMT_LOG", DEFAULT_DEFMT_LOG);
     }
     process::run(&mut command)?;

@@ -1,25 +1,32 @@
 //! `cargo xtask console DEVICE`: the kernel's defmt log from a serial
-//! device, decoded as `cargo xtask run` decodes QEMU's serial 0.
+//! device, decoded as `cargo xtask run` decodes QEMU's serial 0, and the
+//! terminal forwarded to the kernel console as `run` forwards it.
 //!
 //! A USB serial adapter wired to a Raspberry Pi 4's UART0 (GPIO 14/15)
 //! shows up as `/dev/ttyUSB0` (or `/dev/ttyACM0`). The console puts it in
 //! raw mode at the baud rate (no echo, no line editing, no translation of
 //! bytes: defmt frames are binary), reads until Ctrl-C, and decodes with
 //! the kernel ELF built for the board; text between frames (the boot
-//! firmware's, TF-A's) appears as `[serial0]` lines.
+//! firmware's, TF-A's) appears as `[serial0]` lines. When standard input
+//! is a terminal it is put in raw mode too and every key goes to the
+//! device as typed, with the local echo of [`crate::terminal`] (the kernel
+//! cannot echo: its output is defmt frames); Ctrl-C quits.
 
 use std::fs::{File, OpenOptions};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use crate::arguments::ConsoleOptions;
 use crate::build;
 use crate::error::{Context, Error, Result};
 use crate::interrupt::{self, InterruptGuard};
-use crate::logs::KernelLogFormat;
+use crate::logs::{KernelLogFormat, LogLine};
+use crate::terminal::{self, KeyAction, RawMode, Screen};
 use crate::workspace::Workspace;
 
 /// How long one read waits before checking for Ctrl-C, in milliseconds.
@@ -117,7 +124,7 @@ pub fn decode_from(
     output: &mut dyn FnMut(String),
 ) -> Result<()> {
     let mut decoder = format.decoder();
-    let mut send = |line: String| output(line);
+    let mut send = |line: LogLine| output(line.text);
     let mut buffer = [0u8; 4096];
     while !stop.load(Ordering::Acquire) {
         if !readable(&device)? {
@@ -136,33 +143,101 @@ pub fn decode_from(
     Ok(())
 }
 
+/// Sends typed `bytes` to `device` (through the local echo on `screen`,
+/// if any); returns whether to carry on (false: Ctrl-C, or the device is
+/// gone).
+pub fn forward_keys(bytes: &[u8], screen: Option<&mut Screen>, device: &mut impl Write) -> bool {
+    let action = match screen {
+        Some(screen) => screen.keys(bytes),
+        None if bytes.contains(&terminal::CTRL_C) => KeyAction::Interrupt,
+        None => KeyAction::Forward(bytes.to_vec()),
+    };
+    match action {
+        KeyAction::Forward(bytes) => device
+            .write_all(&bytes)
+            .and_then(|()| device.flush())
+            .is_ok(),
+        KeyAction::Interrupt => false,
+    }
+}
+
 /// `cargo xtask console`.
 pub fn command(workspace: &Workspace, options: &ConsoleOptions) -> Result<()> {
     let elf = build::build_board(workspace, options.board, &options.features)?;
     let format = KernelLogFormat::load(&elf, &workspace.root)?;
     let device = open_raw(&options.device, options.baud)?;
+    let mut writer = device
+        .try_clone()
+        .with_context(|| format!("cannot write to {}", options.device.display()))?;
+    let typing = terminal::stdin_is_terminal();
     eprintln!(
-        "decoding the {} kernel's log from {} at {} baud (8N1, raw); Ctrl-C quits",
+        "decoding the {} kernel's log from {} at {} baud (8N1, raw){}; Ctrl-C quits",
         options.board.name(),
         options.device.display(),
-        options.baud
+        options.baud,
+        if typing {
+            "; keys go to the kernel console"
+        } else {
+            ""
+        }
     );
     let _guard = InterruptGuard::install();
+    // Raw mode while the console runs; restored when this returns or unwinds.
+    let raw_mode = if typing { RawMode::enable() } else { None };
+    let mut screen = raw_mode.is_some().then(Screen::default);
     let stop = AtomicBool::new(false);
-    std::thread::scope(|scope| {
+    let (line_sender, lines) = mpsc::channel::<String>();
+    let (key_sender, keys) = mpsc::channel::<Vec<u8>>();
+    let result = std::thread::scope(|scope| {
         let stop = &stop;
-        scope.spawn(move || {
-            while !stop.load(Ordering::Acquire) {
-                if interrupt::take_interrupt() {
+        let format = &format;
+        let reader = scope.spawn(move || {
+            let result = decode_from(device, format, stop, &mut |line| {
+                let _ = line_sender.send(line);
+            });
+            stop.store(true, Ordering::Release);
+            result
+        });
+        if raw_mode.is_some() {
+            scope.spawn(move || terminal::read_keys(stop, &key_sender));
+        } else {
+            drop(key_sender);
+        }
+        while !stop.load(Ordering::Acquire) {
+            if interrupt::take_interrupt() {
+                break;
+            }
+            while let Ok(bytes) = keys.try_recv() {
+                if !forward_keys(&bytes, screen.as_mut(), &mut writer) {
                     stop.store(true, Ordering::Release);
                 }
-                std::thread::sleep(std::time::Duration::from_millis(50));
             }
-        });
-        let result = decode_from(device, &format, stop, &mut |line| println!("{line}"));
+            if let Ok(line) = lines.recv_timeout(Duration::from_millis(20)) {
+                show(screen.as_mut(), &line);
+            }
+        }
         stop.store(true, Ordering::Release);
+        let result = reader
+            .join()
+            .unwrap_or_else(|_| Err(Error::new("the reader panicked")));
+        for line in lines.try_iter() {
+            show(screen.as_mut(), &line);
+        }
         result
-    })
+    });
+    if let Some(screen) = screen.as_mut() {
+        screen.finish();
+    }
+    drop(raw_mode);
+    result
+}
+
+/// Prints a decoded line (above the local echo, if the terminal has one).
+fn show(screen: Option<&mut Screen>, line: &str) {
+    match screen {
+        Some(screen) => screen.line(line),
+        None => println!("{line}"),
+    }
 }
 
 #[cfg(test)]
@@ -235,6 +310,24 @@ mod tests {
                 "{lines:?}"
             );
         });
+    }
+
+    #[test]
+    fn keys_reach_the_device_and_ctrl_c_stops() {
+        let (mut uart, device_path) = pty_pair();
+        let mut device = open_raw(&device_path, 115_200).unwrap();
+        assert!(forward_keys(b"ffa list\r", None, &mut device));
+        let mut screen = Screen::default();
+        assert!(forward_keys(b"init\r", Some(&mut screen), &mut device));
+        assert!(!forward_keys(b"\x03", None, &mut device));
+        assert!(!forward_keys(b"x\x03", Some(&mut screen), &mut device));
+        let mut received = Vec::new();
+        let mut buffer = [0u8; 64];
+        while received.len() < 14 {
+            let count = uart.read(&mut buffer).unwrap();
+            received.extend_from_slice(&buffer[..count]);
+        }
+        assert_eq!(received, b"ffa list\rinit\r");
     }
 
     #[test]

@@ -190,26 +190,26 @@ pub const FAULT_MODES: &[FaultMode] = &[
     FaultMode {
         kind: FaultKind::MemoryNoMemory,
         name: "memory-no-memory",
-        description: "the first FFA_MEM_SHARE/LEND/DONATE answers NO_MEMORY",
-        amount: None,
+        description: "the first FFA_MEM_SHARE/LEND/DONATE (after N that go through) answers NO_MEMORY",
+        amount: Some(("calls let through first", 0)),
     },
     FaultMode {
         kind: FaultKind::MemoryReclaimDenied,
         name: "memory-reclaim-denied",
-        description: "the first FFA_MEM_RECLAIM answers DENIED, as if a borrower still held the memory",
-        amount: None,
+        description: "the first FFA_MEM_RECLAIM (after N that go through) answers DENIED, as if a borrower still held the memory",
+        amount: Some(("calls let through first", 0)),
     },
     FaultMode {
         kind: FaultKind::MemoryAbortedFragment,
         name: "memory-aborted-fragment",
-        description: "the first FFA_MEM_FRAG_TX answers ABORTED and the transaction is dropped",
-        amount: None,
+        description: "the first FFA_MEM_FRAG_TX (after N that go through) answers ABORTED and the transaction is dropped",
+        amount: Some(("calls let through first", 0)),
     },
     FaultMode {
         kind: FaultKind::MemoryBadAttributes,
         name: "memory-bad-attributes",
-        description: "the first FFA_MEM_SHARE/LEND/DONATE answers INVALID_PARAMETERS, as for bad memory attributes",
-        amount: None,
+        description: "the first FFA_MEM_SHARE/LEND/DONATE (after N that go through) answers INVALID_PARAMETERS, as for bad memory attributes",
+        amount: Some(("calls let through first", 0)),
     },
 ];
 
@@ -292,6 +292,19 @@ impl Fault {
         })
     }
 
+    /// Sets `config`'s memory fault to `fault`, letting this fault's amount
+    /// of calls through first.
+    fn memory(&self, config: &mut FaultConfig, fault: MemoryFault) -> Result<()> {
+        config.memory_fault = fault;
+        config.memory_fault_after = u8::try_from(self.amount()).map_err(|_| {
+            Error::new(format!(
+                "fault mode {} lets at most 255 calls through first",
+                self.mode().name
+            ))
+        })?;
+        Ok(())
+    }
+
     /// Changes `config` to inject this fault.
     pub fn apply(&self, config: &mut FaultConfig) -> Result<()> {
         match self.kind {
@@ -333,10 +346,12 @@ impl Fault {
                 config.personality = personality;
                 config.spmc_version = personality.spmc_version();
             }
-            FaultKind::MemoryNoMemory => config.memory_fault = MemoryFault::NoMemory,
-            FaultKind::MemoryReclaimDenied => config.memory_fault = MemoryFault::DeniedReclaim,
-            FaultKind::MemoryAbortedFragment => config.memory_fault = MemoryFault::AbortedFragment,
-            FaultKind::MemoryBadAttributes => config.memory_fault = MemoryFault::BadAttributes,
+            FaultKind::MemoryNoMemory => self.memory(config, MemoryFault::NoMemory)?,
+            FaultKind::MemoryReclaimDenied => self.memory(config, MemoryFault::DeniedReclaim)?,
+            FaultKind::MemoryAbortedFragment => {
+                self.memory(config, MemoryFault::AbortedFragment)?
+            }
+            FaultKind::MemoryBadAttributes => self.memory(config, MemoryFault::BadAttributes)?,
         }
         Ok(())
     }
@@ -478,6 +493,35 @@ mod tests {
             ..FirmwareSettings::HEALTHY
         };
         assert!(settings.config().is_err());
+        let faults = [Fault::with_amount(FaultKind::MemoryReclaimDenied, 256)];
+        let settings = FirmwareSettings {
+            faults: &faults,
+            ..FirmwareSettings::HEALTHY
+        };
+        assert!(settings.config().is_err());
+    }
+
+    #[test]
+    fn a_memory_fault_lets_its_amount_of_calls_through_first() {
+        let faults = [Fault::parse("memory-reclaim-denied=2").unwrap()];
+        let settings = FirmwareSettings {
+            faults: &faults,
+            ..FirmwareSettings::HEALTHY
+        };
+        let config = settings.config().unwrap();
+        assert_eq!(config.memory_fault, MemoryFault::DeniedReclaim);
+        assert_eq!(config.memory_fault_after, 2);
+        let first = [Fault::new(FaultKind::MemoryNoMemory)];
+        let config = FirmwareSettings {
+            faults: &first,
+            ..FirmwareSettings::HEALTHY
+        }
+        .config()
+        .unwrap();
+        assert_eq!(
+            (config.memory_fault, config.memory_fault_after),
+            (MemoryFault::NoMemory, 0)
+        );
     }
 
     #[test]

@@ -24,6 +24,43 @@ pub const MALFORMED_FRAME_WARNING: &str = "[xtask] warning: malformed defmt fram
 /// How often the secure log file is polled for new text.
 const TAIL_INTERVAL: Duration = Duration::from_millis(2);
 
+/// One line of the decoded log, with the kernel's timestamp when it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// The line as shown (`[kernel] INFO message (file:line)`, `[secure] ...`).
+    pub text: String,
+    /// The defmt timestamp of a kernel frame, in microseconds since the
+    /// generic counter started (none for other lines).
+    pub timestamp_us: Option<u64>,
+}
+
+impl LogLine {
+    /// A line without a timestamp (secure world, QEMU, xtask, firmware text).
+    pub fn untimed(text: String) -> LogLine {
+        LogLine {
+            text,
+            timestamp_us: None,
+        }
+    }
+}
+
+/// Microseconds from a defmt timestamp shown as `seconds.micros`
+/// (the `{=u64:us}` display hint), or a bare number of microseconds.
+pub fn parse_timestamp(text: &str) -> Option<u64> {
+    match text.split_once('.') {
+        Some((seconds, fraction)) => {
+            let seconds: u64 = seconds.trim().parse().ok()?;
+            if fraction.is_empty() || fraction.len() > 6 {
+                return None;
+            }
+            let padded = format!("{fraction:0<6}");
+            let micros: u64 = padded.parse().ok()?;
+            seconds.checked_mul(1_000_000)?.checked_add(micros)
+        }
+        None => text.trim().parse().ok(),
+    }
+}
+
 /// The kernel ELF's defmt table and the source locations of its log statements.
 pub struct KernelLogFormat {
     table: Table,
@@ -72,8 +109,10 @@ impl KernelLogFormat {
         }
     }
 
-    /// `[kernel] LEVEL message (file:line)` for one frame.
-    fn format_frame(&self, frame: &Frame<'_>) -> String {
+    /// `[kernel] LEVEL message (file:line)` for a log frame; `[kernel]
+    /// message` for console output (`defmt::println!`: no level, and no
+    /// location, which would say nothing to a console user).
+    fn format_frame(&self, frame: &Frame<'_>) -> LogLine {
         let mut line = String::from(KERNEL_PREFIX);
         if let Some(level) = frame.level() {
             line.push(' ');
@@ -83,14 +122,22 @@ impl KernelLogFormat {
         // Multi-line messages (a panic's, for example) keep the prefix on every line.
         let message = frame.display_message().to_string();
         line.push_str(&message.replace('\n', &format!("\n{KERNEL_PREFIX}   ")));
-        if let Some(location) = self.locations.get(&frame.index()) {
+        let location = frame
+            .level()
+            .and_then(|_| self.locations.get(&frame.index()));
+        if let Some(location) = location {
             let file = location
                 .file
                 .strip_prefix(&self.workspace_root)
                 .unwrap_or(&location.file);
             line.push_str(&format!(" ({}:{})", file.display(), location.line));
         }
-        line
+        LogLine {
+            text: line,
+            timestamp_us: frame
+                .display_timestamp()
+                .and_then(|timestamp| parse_timestamp(&timestamp.to_string())),
+        }
     }
 }
 
@@ -108,7 +155,7 @@ pub struct KernelLogDecoder<'a> {
 
 impl KernelLogDecoder<'_> {
     /// Feeds received bytes and passes every completed line to `output`.
-    pub fn feed(&mut self, bytes: &[u8], output: &mut impl FnMut(String)) {
+    pub fn feed(&mut self, bytes: &[u8], output: &mut impl FnMut(LogLine)) {
         if !self.framed {
             self.stream.received(bytes);
             self.drain_stream(output);
@@ -127,7 +174,7 @@ impl KernelLogDecoder<'_> {
     }
 
     /// Reports bytes of a frame that never ended; call when the stream closes.
-    pub fn finish(&mut self, output: &mut impl FnMut(String)) {
+    pub fn finish(&mut self, output: &mut impl FnMut(LogLine)) {
         if !self.pending.is_empty() {
             let length = self.pending.len();
             let pending = std::mem::take(&mut self.pending);
@@ -138,19 +185,19 @@ impl KernelLogDecoder<'_> {
                 return;
             }
             if self.seen_frame {
-                output(format!(
+                output(LogLine::untimed(format!(
                     "{MALFORMED_FRAME_WARNING}: {length} bytes at the end of the stream without a frame end"
-                ));
+                )));
             } else {
-                output(format!(
+                output(LogLine::untimed(format!(
                     "{SERIAL_TEXT_PREFIX} (ignored {length} bytes that are not defmt frames)"
-                ));
+                )));
             }
         }
     }
 
     /// Decodes one zero-delimited rzCOBS frame.
-    fn decode_frame(&mut self, frame: &[u8], output: &mut impl FnMut(String)) {
+    fn decode_frame(&mut self, frame: &[u8], output: &mut impl FnMut(LogLine)) {
         if let Some(line) = self.try_decode(frame) {
             self.seen_frame = true;
             output(line);
@@ -165,7 +212,9 @@ impl KernelLogDecoder<'_> {
                 for text_line in String::from_utf8_lossy(text).lines() {
                     let text_line = text_line.trim_end_matches('\r');
                     if !text_line.is_empty() {
-                        output(format!("{SERIAL_TEXT_PREFIX} {text_line}"));
+                        output(LogLine::untimed(format!(
+                            "{SERIAL_TEXT_PREFIX} {text_line}"
+                        )));
                     }
                 }
                 if !rest.is_empty() {
@@ -173,10 +222,10 @@ impl KernelLogDecoder<'_> {
                 }
                 return;
             }
-            output(format!(
+            output(LogLine::untimed(format!(
                 "{SERIAL_TEXT_PREFIX} (ignored {} bytes before the first defmt frame)",
                 frame.len()
-            ));
+            )));
             return;
         }
         // Firmware text between frames (TF-A prints on this UART while the
@@ -190,11 +239,11 @@ impl KernelLogDecoder<'_> {
                 return;
             }
         }
-        output(format!(
+        output(LogLine::untimed(format!(
             "{MALFORMED_FRAME_WARNING} ({} bytes) skipped: {}",
             frame.len(),
             hex_preview(frame)
-        ));
+        )));
     }
 
     /// The length of the shortest run of whole text lines at the start of
@@ -210,7 +259,7 @@ impl KernelLogDecoder<'_> {
     }
 
     /// The formatted frame, or `None` if the bytes are not a valid frame.
-    fn try_decode(&mut self, frame: &[u8]) -> Option<String> {
+    fn try_decode(&mut self, frame: &[u8]) -> Option<LogLine> {
         self.stream.received(frame);
         self.stream.received(&[0]);
         match self.stream.decode() {
@@ -220,15 +269,15 @@ impl KernelLogDecoder<'_> {
     }
 
     /// Decodes what the stream decoder holds (raw encoding, no resynchronisation).
-    fn drain_stream(&mut self, output: &mut impl FnMut(String)) {
+    fn drain_stream(&mut self, output: &mut impl FnMut(LogLine)) {
         loop {
             match self.stream.decode() {
                 Ok(frame) => output(self.format.format_frame(&frame)),
                 Err(DecodeError::UnexpectedEof) => return,
                 Err(DecodeError::Malformed) => {
-                    output(format!(
+                    output(LogLine::untimed(format!(
                         "{MALFORMED_FRAME_WARNING}: raw encoding cannot resynchronise, rest of the log lost"
-                    ));
+                    )));
                     self.framed = true; // Stop feeding the stream decoder.
                     self.seen_frame = true;
                     self.pending.clear();
@@ -256,11 +305,11 @@ fn looks_like_firmware_text(bytes: &[u8]) -> bool {
 }
 
 /// Passes each non-empty line of `text` to `output` as a `[serial0]` line.
-fn output_text(text: &[u8], output: &mut impl FnMut(String)) {
+fn output_text(text: &[u8], output: &mut impl FnMut(LogLine)) {
     for line in String::from_utf8_lossy(text).lines() {
         let line = line.trim_end_matches('\r');
         if !line.is_empty() {
-            output(format!("{SERIAL_TEXT_PREFIX} {line}"));
+            output(LogLine::untimed(format!("{SERIAL_TEXT_PREFIX} {line}")));
         }
     }
 }
@@ -408,7 +457,11 @@ pub mod test_support {
                       "raw_symbol": "c"},
                 "4": {"string": {"tag": "Error", "string": "{=str}"}, "raw_symbol": "d"},
                 "5": {"string": {"tag": "Error", "string": "panicked at a.rs:1:2:\nreason"},
-                      "raw_symbol": "e"}
+                      "raw_symbol": "e"},
+                "6": {"string": {"tag": "Println", "string": "console: ready"},
+                      "raw_symbol": "f"},
+                "7": {"string": {"tag": "Info", "string": "boot: init queue settled"},
+                      "raw_symbol": "g"}
             },
             "bitflags": {},
             "encoding": "Rzcobs"
@@ -417,16 +470,45 @@ pub mod test_support {
     }
 
     pub fn format() -> KernelLogFormat {
+        KernelLogFormat::from_table(table(), locations(), Path::new("/work/main"))
+    }
+
+    /// Where log statement 1 and console output 3 are.
+    fn locations() -> Locations {
         let mut locations = Locations::new();
-        locations.insert(
-            1,
-            defmt_decoder::Location {
-                file: PathBuf::from("/work/main/kernel/src/main_loop.rs"),
-                line: 42,
-                module: "kernel::main_loop".to_string(),
-            },
+        for (index, file, line) in [
+            (1, "/work/main/kernel/src/main_loop.rs", 42),
+            (3, "/work/main/capsules/console/src/console.rs", 7),
+        ] {
+            locations.insert(
+                index,
+                defmt_decoder::Location {
+                    file: PathBuf::from(file),
+                    line,
+                    module: "kernel::main_loop".to_string(),
+                },
+            );
+        }
+        locations
+    }
+
+    /// [`format`] with the kernel's timestamp (`{=u64:us}`): each frame
+    /// carries eight bytes of microseconds after its index.
+    pub fn timed_format() -> KernelLogFormat {
+        let mut json = serde_json::to_value(table()).unwrap();
+        json["timestamp"] = serde_json::json!(
+            {"string": {"tag": "Timestamp", "string": "{=u64:us}"}, "raw_symbol": "t"}
         );
-        KernelLogFormat::from_table(table(), locations, Path::new("/work/main"))
+        let table: Table = serde_json::from_value(json).unwrap();
+        KernelLogFormat::from_table(table, locations(), Path::new("/work/main"))
+    }
+
+    /// A frame of [`timed_format`]: index, timestamp, arguments.
+    pub fn timed_frame(index: u16, microseconds: u64, arguments: &[u8]) -> Vec<u8> {
+        let mut message = index.to_le_bytes().to_vec();
+        message.extend_from_slice(&microseconds.to_le_bytes());
+        message.extend_from_slice(arguments);
+        rzcobs_encode(&message)
     }
 
     /// A frame: 16-bit index, then the arguments.
@@ -445,8 +527,8 @@ mod tests {
     fn decode_all(format: &KernelLogFormat, bytes: &[u8]) -> Vec<String> {
         let mut decoder = format.decoder();
         let mut lines = Vec::new();
-        decoder.feed(bytes, &mut |line| lines.push(line));
-        decoder.finish(&mut |line| lines.push(line));
+        decoder.feed(bytes, &mut |line| lines.push(line.text));
+        decoder.finish(&mut |line| lines.push(line.text));
         lines
     }
 
@@ -476,6 +558,39 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_come_with_kernel_lines_and_console_output_has_no_location() {
+        let mut stream = timed_frame(1, 1_234_567, &[]);
+        stream.extend(timed_frame(3, 2_000_001, &[]));
+        let format = timed_format();
+        let mut decoder = format.decoder();
+        let mut lines = Vec::new();
+        decoder.feed(&stream, &mut |line| lines.push(line));
+        assert_eq!(
+            lines,
+            [
+                LogLine {
+                    text: "[kernel] INFO main loop (kernel/src/main_loop.rs:42)".into(),
+                    timestamp_us: Some(1_234_567)
+                },
+                LogLine {
+                    text: "[kernel] init queue settled".into(),
+                    timestamp_us: Some(2_000_001)
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn timestamps_parse_from_seconds_or_microseconds() {
+        assert_eq!(parse_timestamp("1.234567"), Some(1_234_567));
+        assert_eq!(parse_timestamp("0.5"), Some(500_000));
+        assert_eq!(parse_timestamp("42"), Some(42));
+        assert_eq!(parse_timestamp("1.2345678"), None);
+        assert_eq!(parse_timestamp("x.1"), None);
+        assert_eq!(parse_timestamp("1."), None);
+    }
+
+    #[test]
     fn multi_line_messages_keep_the_prefix() {
         assert_eq!(
             decode_all(&format(), &frame(5, &[])),
@@ -490,7 +605,9 @@ mod tests {
         let mut decoder = format.decoder();
         let mut lines = Vec::new();
         for byte in &stream {
-            decoder.feed(std::slice::from_ref(byte), &mut |line| lines.push(line));
+            decoder.feed(std::slice::from_ref(byte), &mut |line| {
+                lines.push(line.text)
+            });
         }
         assert_eq!(lines, ["[kernel] WARN retrying after 258 calls"]);
     }

@@ -1,7 +1,7 @@
 //! QEMU: the command lines for the `virt` and `raspi4b` machines and a supervised boot that collects the decoded log.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Context, Result};
 use crate::interrupt::{self, InterruptGuard};
-use crate::logs::{self, KernelLogFormat};
+use crate::logs::{self, KernelLogFormat, LogLine};
 use crate::process;
+use crate::script::{Action, Script, ScriptDriver};
 use crate::setup::QEMU_PROGRAM;
+use crate::terminal::{self, KeyAction, RawMode, Screen};
 
 /// Physical address where QEMU loads the firmware configuration blob
 /// (`ffa_model::FaultConfig::to_bytes()`); the test firmware reads it there.
@@ -228,7 +230,7 @@ fn option_value(path: &Path) -> String {
 }
 
 /// How to supervise a boot.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct BootOptions {
     /// Kill QEMU after this long and report a hang.
     pub timeout: Option<Duration>,
@@ -236,7 +238,22 @@ pub struct BootOptions {
     pub echo: bool,
     /// Survive Ctrl-C (passing it on to QEMU) to report QEMU's status and the last lines.
     pub interactive: bool,
+    /// Start QEMU halted with a gdb server on this TCP port (`-S -gdb tcp::PORT`).
+    pub gdb_port: Option<u16>,
 }
+
+/// What goes to the kernel's UART (QEMU's standard input).
+pub enum Input {
+    /// Nothing: standard input is `/dev/null`.
+    None,
+    /// The terminal, key by key (raw mode, a local echo, Ctrl-C stops QEMU).
+    Terminal,
+    /// A script typed into the console, each step after the console answered the last.
+    Script(Box<dyn Script>),
+}
+
+/// How long QEMU may take to stop after the script's last command before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// How a boot ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,6 +264,8 @@ pub enum Ending {
     Signalled(i32),
     /// QEMU was still running at the timeout and was killed.
     TimedOut(Duration),
+    /// The script's last command was answered, and xtask stopped QEMU.
+    ScriptDone,
 }
 
 impl Ending {
@@ -256,6 +275,7 @@ impl Ending {
             Ending::Exited(code) => code,
             Ending::Signalled(signal) => 128 + signal,
             Ending::TimedOut(_) => 124,
+            Ending::ScriptDone => 0,
         }
     }
 
@@ -276,6 +296,7 @@ impl std::fmt::Display for Ending {
             Ending::TimedOut(limit) => {
                 write!(formatter, "still running after {} s: hang", limit.as_secs())
             }
+            Ending::ScriptDone => write!(formatter, "stopped after the script's last command"),
         }
     }
 }
@@ -287,6 +308,9 @@ pub struct Boot {
     pub ending: Ending,
     /// Decoded kernel lines, secure-world lines and QEMU's messages, in arrival order.
     pub log: Vec<String>,
+    /// The kernel's timestamp of each line of `log`, in microseconds (none
+    /// for lines that are not kernel frames).
+    pub timestamps: Vec<Option<u64>>,
     /// Wall-clock time from start to end.
     pub duration: Duration,
 }
@@ -303,11 +327,13 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// Boots QEMU and collects its decoded log until it exits (or times out).
+/// Boots QEMU, types `input` into the console, and collects its decoded
+/// log until it exits (or times out, or the script is done).
 pub fn boot(
     invocation: &dyn Invocation,
     kernel_log: &KernelLogFormat,
     options: BootOptions,
+    input: Input,
 ) -> Result<Boot> {
     let secure_log = invocation.secure_log();
     if let Err(error) = std::fs::remove_file(secure_log) {
@@ -315,25 +341,43 @@ pub fn boot(
             return Err(error).context(format!("cannot remove {}", secure_log.display()));
         }
     }
-    supervise(invocation.command(), secure_log, kernel_log, options)
+    let mut command = invocation.command();
+    if let Some(port) = options.gdb_port {
+        command.args(["-S", "-gdb", &format!("tcp::{port}")]);
+    }
+    supervise(command, secure_log, kernel_log, options, input)
 }
 
 /// Runs `command` (QEMU, or a stand-in in tests) with serial 0 on its standard
-/// output and serial 1 in the file `secure_log`, and collects the decoded log.
+/// output and standard input and serial 1 in the file `secure_log`, types
+/// `input`, and collects the decoded log.
 fn supervise(
     mut command: Command,
     secure_log: &Path,
     kernel_log: &KernelLogFormat,
     options: BootOptions,
+    input: Input,
 ) -> Result<Boot> {
+    let stdin = match input {
+        Input::None => Stdio::null(),
+        Input::Terminal | Input::Script(_) => Stdio::piped(),
+    };
     command
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if options.echo {
         println!("$ {}", process::describe(&command));
     }
     let _interrupt_guard = options.interactive.then(InterruptGuard::install);
+    let (mut script, terminal) = match input {
+        Input::Script(script) => (Some(ScriptDriver::new(script)), false),
+        Input::Terminal => (None, true),
+        Input::None => (None, false),
+    };
+    // Raw mode only while QEMU runs; restored when this returns or unwinds.
+    let raw_mode = if terminal { RawMode::enable() } else { None };
+    let mut screen = raw_mode.is_some().then(Screen::default);
     let started = Instant::now();
     let mut child = KillOnDrop(command.spawn().with_context(|| {
         format!(
@@ -343,15 +387,13 @@ fn supervise(
     })?);
     let serial = child.0.stdout.take().expect("stdout is piped");
     let errors = child.0.stderr.take().expect("stderr is piped");
-    let stop_tail = AtomicBool::new(false);
-    let (sender, receiver) = mpsc::channel::<String>();
+    let serial_input = child.0.stdin.take();
+    let stop_threads = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::channel::<LogLine>();
+    let (key_sender, keys) = mpsc::channel::<Vec<u8>>();
+    let (typed_sender, typed) = mpsc::channel::<Vec<u8>>();
     let mut log = Vec::new();
-    let mut record = |line: String| {
-        if options.echo {
-            println!("{line}");
-        }
-        log.push(line);
-    };
+    let mut timestamps = Vec::new();
 
     let ending = std::thread::scope(|scope| -> Result<Ending> {
         let kernel_sender = sender.clone();
@@ -362,21 +404,50 @@ fn supervise(
                 .lines()
                 .map_while(std::io::Result::ok)
             {
-                let _ = qemu_sender.send(format!("{} {line}", logs::QEMU_PREFIX));
+                let _ = qemu_sender.send(LogLine::untimed(format!("{} {line}", logs::QEMU_PREFIX)));
             }
         });
         let secure_sender = sender;
-        let stop = &stop_tail;
+        let stop = &stop_threads;
         scope.spawn(move || {
             logs::tail_file(secure_log, logs::SECURE_PREFIX, stop, &mut |line| {
-                let _ = secure_sender.send(line);
+                let _ = secure_sender.send(LogLine::untimed(line));
             });
         });
+        if let Some(mut serial_input) = serial_input {
+            // Writes what is typed to serial 0 until QEMU or xtask is done.
+            scope.spawn(move || {
+                for bytes in typed.iter() {
+                    if serial_input
+                        .write_all(&bytes)
+                        .and_then(|()| serial_input.flush())
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+        if terminal {
+            scope.spawn(move || terminal::read_keys(stop, &key_sender));
+        } else {
+            drop(key_sender);
+        }
 
+        let mut collected = Collected {
+            log: &mut log,
+            timestamps: &mut timestamps,
+            screen: screen.as_mut(),
+            echo: options.echo,
+        };
         let mut kill_at: Option<Instant> = None;
+        let mut script_done = false;
         let mut watch = || -> Result<Ending> {
             loop {
                 if let Some(status) = child.0.try_wait()? {
+                    if script_done {
+                        return Ok(Ending::ScriptDone);
+                    }
                     return Ok(Ending::from_status(status));
                 }
                 if let Some(limit) = options.timeout {
@@ -386,20 +457,52 @@ fn supervise(
                         return Ok(Ending::TimedOut(limit));
                     }
                 }
-                if options.interactive && interrupt::take_interrupt() && kill_at.is_none() {
-                    // The terminal sends Ctrl-C to QEMU too; pass it on in case
-                    // only xtask got it, and kill QEMU if it does not stop.
+                let mut interrupted = options.interactive && interrupt::take_interrupt();
+                while let Ok(bytes) = keys.try_recv() {
+                    let action = match collected.screen.as_mut() {
+                        Some(screen) => screen.keys(&bytes),
+                        None => KeyAction::Forward(bytes),
+                    };
+                    match action {
+                        KeyAction::Forward(bytes) => {
+                            let _ = typed_sender.send(bytes);
+                        }
+                        KeyAction::Interrupt => interrupted = true,
+                    }
+                }
+                if interrupted && kill_at.is_none() {
+                    // The terminal sends Ctrl-C to QEMU too unless it is in
+                    // raw mode; pass it on in case only xtask got it, and
+                    // kill QEMU if it does not stop.
                     interrupt::forward_interrupt(child.0.id());
                     kill_at = Some(Instant::now() + INTERRUPT_GRACE);
+                }
+                if let Some(driver) = script.as_mut() {
+                    match driver.poll(collected.log) {
+                        Action::Wait => {}
+                        Action::Type(bytes) => {
+                            let _ = typed_sender.send(bytes);
+                        }
+                        Action::Stop => {
+                            script_done = true;
+                            interrupt::terminate(child.0.id());
+                            kill_at.get_or_insert(Instant::now() + STOP_GRACE);
+                        }
+                        Action::GiveUp(reason) => {
+                            collected.record(LogLine::untimed(reason), None);
+                            interrupt::terminate(child.0.id());
+                            kill_at.get_or_insert(Instant::now() + STOP_GRACE);
+                        }
+                    }
                 }
                 if kill_at.is_some_and(|deadline| Instant::now() >= deadline) {
                     child.0.kill()?;
                 }
-                match receiver.recv_timeout(Duration::from_millis(20)) {
-                    Ok(line) => record(line),
+                match receiver.recv_timeout(Duration::from_millis(10)) {
+                    Ok(line) => collected.record(line, script.as_mut()),
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                     Err(mpsc::RecvTimeoutError::Disconnected) => {
-                        std::thread::sleep(Duration::from_millis(20))
+                        std::thread::sleep(Duration::from_millis(10))
                     }
                 }
             }
@@ -411,28 +514,60 @@ fn supervise(
             let _ = child.0.wait();
         }
         // QEMU is gone: its pipes are closed, so the readers finish; the tail
-        // reads what is left of the file and stops.
+        // reads what is left of the file and stops; so does the key reader.
         stop.store(true, Ordering::Release);
+        drop(typed_sender);
         for line in receiver.iter() {
-            record(line);
+            collected.record(line, None);
         }
         ending
     })?;
+    if let Some(screen) = screen.as_mut() {
+        screen.finish();
+    }
+    drop(raw_mode);
     Ok(Boot {
         ending,
         log,
+        timestamps,
         duration: started.elapsed(),
     })
+}
+
+/// The log as it is collected, and where it is shown.
+struct Collected<'c> {
+    log: &'c mut Vec<String>,
+    timestamps: &'c mut Vec<Option<u64>>,
+    /// The terminal, when the console reads it.
+    screen: Option<&'c mut Screen>,
+    /// Whether to print lines (when there is no screen).
+    echo: bool,
+}
+
+impl Collected<'_> {
+    /// Adds `line`, tells the script about it and shows it.
+    fn record(&mut self, line: LogLine, script: Option<&mut ScriptDriver>) {
+        if let Some(script) = script {
+            script.line(&line.text);
+        }
+        match self.screen.as_mut() {
+            Some(screen) => screen.line(&line.text),
+            None if self.echo => println!("{}", line.text),
+            None => {}
+        }
+        self.log.push(line.text);
+        self.timestamps.push(line.timestamp_us);
+    }
 }
 
 /// Reads QEMU's standard output (serial 0) and sends decoded kernel lines.
 fn read_kernel_log(
     mut serial: impl Read,
     kernel_log: &KernelLogFormat,
-    sender: &mpsc::Sender<String>,
+    sender: &mpsc::Sender<LogLine>,
 ) {
     let mut decoder = kernel_log.decoder();
-    let mut send = |line: String| {
+    let mut send = |line: LogLine| {
         let _ = sender.send(line);
     };
     let mut buffer = [0u8; 4096];
@@ -442,7 +577,9 @@ fn read_kernel_log(
             Ok(count) => decoder.feed(&buffer[..count], &mut send),
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
             Err(error) => {
-                send(format!("[xtask] cannot read serial 0: {error}"));
+                send(LogLine::untimed(format!(
+                    "[xtask] cannot read serial 0: {error}"
+                )));
                 break;
             }
         }
@@ -542,6 +679,11 @@ mod tests {
     /// Runs a shell script standing in for QEMU; `$SERIAL0` names a file
     /// with serial 0's bytes, `$SECURE` the secure log it should write.
     fn supervise_script(script: &str, serial0: &[u8], timeout: Duration) -> Boot {
+        supervise_typing(script, serial0, timeout, Input::None)
+    }
+
+    /// [`supervise_script`], typing `input` into the stand-in's standard input.
+    fn supervise_typing(script: &str, serial0: &[u8], timeout: Duration, input: Input) -> Boot {
         static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let run = RUNS.fetch_add(1, Ordering::Relaxed);
         let directory =
@@ -558,10 +700,9 @@ mod tests {
         let format = logs::test_support::format();
         let options = BootOptions {
             timeout: Some(timeout),
-            echo: false,
-            interactive: false,
+            ..BootOptions::default()
         };
-        let boot = supervise(command, &secure_log, &format, options).unwrap();
+        let boot = supervise(command, &secure_log, &format, options, input).unwrap();
         std::fs::remove_dir_all(&directory).unwrap();
         boot
     }
@@ -586,6 +727,46 @@ mod tests {
                 "[secure] [fw] up",
             ]
         );
+    }
+
+    #[test]
+    fn a_script_is_typed_after_each_prompt_and_qemu_stopped_after_the_last() {
+        let prompt = logs::test_support::frame(6, &[]);
+        let mut serial0 = logs::test_support::frame(7, &[]);
+        serial0.extend_from_slice(&prompt);
+        let typed = std::env::temp_dir().join(format!("xtask-typed-{}", std::process::id()));
+        let _ = std::fs::remove_file(&typed);
+        // The stand-in prints the boot line and a prompt, then a prompt
+        // after each line it reads (6 and 7 bytes), then waits.
+        let script = format!(
+            r#"cat "$SERIAL0"; head -c 6 >> {typed}; cat "$SERIAL0"; head -c 7 >> {typed}; cat "$SERIAL0"; exec sleep 30"#,
+            typed = typed.display()
+        );
+        let steps = crate::script::AfterBoot::new(crate::script::LineScript::parse(
+            "first
+second",
+        ));
+        let boot = supervise_typing(
+            &script,
+            &serial0,
+            Duration::from_secs(20),
+            Input::Script(Box::new(steps)),
+        );
+        assert_eq!(boot.ending, Ending::ScriptDone);
+        assert!(
+            boot.duration < Duration::from_secs(15),
+            "{:?}",
+            boot.duration
+        );
+        assert_eq!(std::fs::read(&typed).unwrap(), b"first\rsecond\r");
+        assert_eq!(
+            boot.log
+                .iter()
+                .filter(|line| crate::script::is_prompt(line))
+                .count(),
+            3
+        );
+        std::fs::remove_file(&typed).unwrap();
     }
 
     #[test]

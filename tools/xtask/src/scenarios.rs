@@ -10,7 +10,8 @@ use crate::el2_layout;
 use crate::error::{Context, Result};
 use crate::faults::{Fault, FaultKind, FirmwareSettings};
 use crate::logs::{KernelLogFormat, MALFORMED_FRAME_WARNING};
-use crate::qemu::{self, BootOptions, Ending, Invocation, QemuInvocation};
+use crate::qemu::{self, BootOptions, Ending, Input, Invocation, QemuInvocation};
+use crate::timeline::Timeline;
 use crate::workspace::Workspace;
 
 /// How long a scenario may run before it counts as a hang. Generous: the
@@ -1076,6 +1077,10 @@ pub struct ScenarioReport {
     pub problems: Vec<String>,
     /// The whole decoded log (empty if the build failed).
     pub log: Vec<String>,
+    /// The kernel's timestamp of each line of `log`, if it has one.
+    pub timestamps: Vec<Option<u64>>,
+    /// Where the boot timeline drawn from the log was saved.
+    pub timeline_file: PathBuf,
     /// Where the decoded log was saved.
     pub log_file: PathBuf,
     /// How long the boot took.
@@ -1142,8 +1147,9 @@ pub fn prepare_kernel(
     Ok((directory, kernel))
 }
 
-/// Boots `invocation`, saves the decoded log as `log.txt` beside its secure
-/// log, and judges it with `judge` (see [`check_log`]).
+/// Boots `invocation`, saves the decoded log as `log.txt` (and the boot
+/// timeline drawn from it as `timeline.svg`) beside its secure log, and
+/// judges it with `judge` (see [`check_log`]).
 pub fn boot_and_check(
     workspace: &Workspace,
     invocation: &dyn Invocation,
@@ -1151,20 +1157,46 @@ pub fn boot_and_check(
     echo: bool,
     judge: impl FnOnce(Ending, &[String]) -> Vec<String>,
 ) -> Result<ScenarioReport> {
+    boot_typing_and_check(workspace, invocation, timeout, echo, Input::None, judge)
+}
+
+/// [`boot_and_check`], typing `input` into the kernel console.
+pub fn boot_typing_and_check(
+    workspace: &Workspace,
+    invocation: &dyn Invocation,
+    timeout: Duration,
+    echo: bool,
+    input: Input,
+    judge: impl FnOnce(Ending, &[String]) -> Vec<String>,
+) -> Result<ScenarioReport> {
     let log_file = invocation.secure_log().with_file_name("log.txt");
+    let timeline_file = invocation.secure_log().with_file_name("timeline.svg");
     let kernel_log = KernelLogFormat::load(invocation.kernel(), &workspace.root)?;
     let options = BootOptions {
         timeout: Some(timeout),
         echo,
-        interactive: false,
+        ..BootOptions::default()
     };
-    let boot = qemu::boot(invocation, &kernel_log, options)?;
+    let boot = qemu::boot(invocation, &kernel_log, options, input)?;
     let mut saved = boot.log.join("\n");
     saved.push('\n');
     fs::write(&log_file, saved).with_context(|| format!("cannot write {}", log_file.display()))?;
+    let title = format!(
+        "Boot timeline: {}",
+        invocation
+            .secure_log()
+            .parent()
+            .and_then(Path::file_name)
+            .map_or("scenario".into(), |name| name.to_string_lossy())
+    );
+    let drawn = Timeline::from_log(&boot.log, &boot.timestamps);
+    fs::write(&timeline_file, drawn.to_svg(&title))
+        .with_context(|| format!("cannot write {}", timeline_file.display()))?;
     Ok(ScenarioReport {
         problems: judge(boot.ending, &boot.log),
         log: boot.log,
+        timestamps: boot.timestamps,
+        timeline_file,
         log_file,
         duration: boot.duration,
     })

@@ -1,9 +1,12 @@
 //! `cargo xtask test`: the checks, then the QEMU scenarios, then the `N passed, M failed` line.
 
+use std::path::Path;
+
 use crate::arguments::TestOptions;
 use crate::board_scenarios::{self, BoardScenario, BOARD_SCENARIOS};
 use crate::build::{self, Board};
 use crate::checks;
+use crate::console_scenarios::{self, ConsoleScenario, AGREEMENT, CONSOLE_SCENARIOS};
 use crate::error::Result;
 use crate::peer;
 use crate::peer_scenarios::{self, PeerScenario, PEER_SCENARIOS};
@@ -36,10 +39,21 @@ pub fn command(workspace: &Workspace, options: &TestOptions) -> Result<bool> {
         for scenario in BOARD_SCENARIOS {
             println!("{:<20} {}", scenario.name, scenario.description);
         }
+        for scenario in CONSOLE_SCENARIOS {
+            println!("{:<20} {}", scenario.name, scenario.description);
+        }
+        println!(
+            "{:<20} {}",
+            AGREEMENT,
+            console_scenarios::AGREEMENT_DESCRIPTION
+        );
         for scenario in PEER_SCENARIOS {
             println!("{:<20} {}", scenario.name, scenario.description);
         }
         return Ok(true);
+    }
+    if options.timeline.is_some() {
+        build::log_ffa_calls();
     }
     let mut tally = Tally::default();
     let completed = run_all(workspace, options, &mut tally);
@@ -126,9 +140,21 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
         .iter()
         .filter(|scenario| is_selected(options, scenario.name))
         .collect();
-    let total = selected.len() + selected_board.len() + selected_peer.len();
+    let (selected_console_tf_a, selected_console): (Vec<&ConsoleScenario>, Vec<&ConsoleScenario>) =
+        CONSOLE_SCENARIOS
+            .iter()
+            .filter(|scenario| is_selected(options, scenario.name))
+            .partition(|scenario| console_scenarios::needs_tf_a(scenario));
+    let agreement = is_selected(options, AGREEMENT);
+    let on_model = selected.len() + selected_console.len() + usize::from(agreement);
+    let total = on_model + selected_board.len() + selected_peer.len() + selected_console_tf_a.len();
+    let mut number = 0;
+    let mut next = |name: &str, description: &str| {
+        number += 1;
+        println!("\n==> scenario {number}/{total} {name}: {description}");
+    };
     let mut prepared = board_scenarios::Prepared::default();
-    if !selected.is_empty() || board_scenarios::uses(&selected_board, Board::QemuVirt) {
+    if on_model > 0 || board_scenarios::uses(&selected_board, Board::QemuVirt) {
         println!("\n==> building the test firmware");
         match build::build_firmware(workspace) {
             Ok((_, binary)) => prepared.firmware = Some(binary),
@@ -139,16 +165,26 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
             }
         }
     }
-    if let Some(firmware) = prepared.firmware.clone().filter(|_| !selected.is_empty()) {
-        for (number, scenario) in selected.iter().enumerate() {
-            println!(
-                "\n==> scenario {}/{total} {}: {}",
-                number + 1,
-                scenario.name,
-                scenario.description
-            );
+    if let Some(firmware) = prepared.firmware.clone().filter(|_| on_model > 0) {
+        for scenario in &selected {
+            next(scenario.name, scenario.description);
             let report = scenarios::run(workspace, &firmware, scenario, options.verbose);
-            if !record(tally, judge(workspace, scenario.name, report)) {
+            if !record(tally, judge(workspace, options, scenario.name, report)) {
+                return false;
+            }
+        }
+        for scenario in &selected_console {
+            next(scenario.name, scenario.description);
+            let report =
+                console_scenarios::run(workspace, &firmware, None, scenario, options.verbose);
+            if !record(tally, judge(workspace, options, scenario.name, report)) {
+                return false;
+            }
+        }
+        if agreement {
+            next(AGREEMENT, console_scenarios::AGREEMENT_DESCRIPTION);
+            let report = console_scenarios::run_agreement(workspace, &firmware, options.verbose);
+            if !record(tally, judge(workspace, options, AGREEMENT, report)) {
                 return false;
             }
         }
@@ -181,19 +217,14 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
             }
         }
     }
-    for (number, scenario) in selected_board.iter().enumerate() {
-        println!(
-            "\n==> scenario {}/{total} {}: {}",
-            selected.len() + number + 1,
-            scenario.name,
-            scenario.description
-        );
+    for scenario in &selected_board {
+        next(scenario.name, scenario.description);
         let report = board_scenarios::run(workspace, &prepared, scenario, options.verbose);
-        if !record(tally, judge(workspace, scenario.name, report)) {
+        if !record(tally, judge(workspace, options, scenario.name, report)) {
             return false;
         }
     }
-    if selected_peer.is_empty() {
+    if selected_peer.is_empty() && selected_console_tf_a.is_empty() {
         return true;
     }
     println!("\n==> preparing real TF-A (cargo xtask peer)");
@@ -205,15 +236,24 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
             return false;
         }
     };
-    for (number, scenario) in selected_peer.iter().enumerate() {
-        println!(
-            "\n==> scenario {}/{total} {}: {}",
-            selected.len() + selected_board.len() + number + 1,
-            scenario.name,
-            scenario.description
-        );
+    for scenario in &selected_peer {
+        next(scenario.name, scenario.description);
         let report = peer_scenarios::run(workspace, &peer, scenario, options.verbose);
-        if !record(tally, judge(workspace, scenario.name, report)) {
+        if !record(tally, judge(workspace, options, scenario.name, report)) {
+            return false;
+        }
+    }
+    for scenario in &selected_console_tf_a {
+        next(scenario.name, scenario.description);
+        let no_firmware = Path::new("");
+        let report = console_scenarios::run(
+            workspace,
+            no_firmware,
+            Some(&peer),
+            scenario,
+            options.verbose,
+        );
+        if !record(tally, judge(workspace, options, scenario.name, report)) {
             return false;
         }
     }
@@ -225,8 +265,20 @@ fn is_selected(options: &TestOptions, name: &str) -> bool {
     options.scenarios.is_empty() || options.scenarios.iter().any(|selected| selected == name)
 }
 
-/// Prints a scenario's result (with its whole log on failure); returns whether it passed.
-fn judge(workspace: &Workspace, name: &str, report: Result<ScenarioReport>) -> bool {
+/// Prints a scenario's result (with its whole log on failure), and copies
+/// its timeline where `--timeline` asks; returns whether it passed.
+fn judge(
+    workspace: &Workspace,
+    options: &TestOptions,
+    name: &str,
+    report: Result<ScenarioReport>,
+) -> bool {
+    if let (Some(path), Ok(report)) = (&options.timeline, &report) {
+        match std::fs::copy(&report.timeline_file, path) {
+            Ok(_) => println!("timeline of {name}: {}", path.display()),
+            Err(error) => println!("cannot write the timeline {}: {error}", path.display()),
+        }
+    }
     match report {
         Ok(report) if report.problems.is_empty() => {
             println!(

@@ -189,7 +189,7 @@ impl Kind {
 const CHUNK: usize = 256;
 
 /// Fills `length` bytes from offset 0 with `seed`'s pattern through `write`.
-fn fill(
+pub(crate) fn fill(
     length: usize,
     seed: u64,
     write: impl Fn(usize, &[u8]) -> Result<(), ErrorCode>,
@@ -206,7 +206,7 @@ fn fill(
 }
 
 /// The first offset of `length` bytes read through `read` that differs from `seed`'s pattern.
-fn first_mismatch(
+pub(crate) fn first_mismatch(
     length: usize,
     seed: u64,
     read: impl Fn(usize, &mut [u8]) -> Result<(), ErrorCode>,

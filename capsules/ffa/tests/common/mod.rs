@@ -4,8 +4,11 @@
 
 #![allow(dead_code, unused_imports)]
 
+use capsule_console::command::{Arguments, CommandError, CommandGroup};
+use capsule_ffa::bus::FfaBus;
 use capsule_ffa::client::{ClientConfig, FfaClient};
 use ffa_model::FaultConfig;
+use kernel::init_queue::{ConditionSet, InitQueue, Queue};
 pub use testbed::{leak, ManualAlarm, Memory, ModelMonitor, ScriptedConduit, SharedPage};
 
 /// Physical address of the RX buffer in tests.
@@ -68,3 +71,57 @@ pub fn scripted(replies: &[&[u64]]) -> (&'static ScriptedConduit, &'static FfaCl
 
 /// Function IDs used in assertions: the shared table.
 pub use ffa_abi::function as ids;
+
+/// Runs the command line `line` as the console would: the longest command
+/// name of `groups` that starts it, with the rest as its arguments (the
+/// words are leaked for the `'static` error).
+pub fn run_line(
+    groups: &[&dyn CommandGroup],
+    line: &'static str,
+) -> Result<(), CommandError<'static>> {
+    let words: &'static [&'static str] =
+        leak(line.split_whitespace().collect::<Vec<_>>()).as_slice();
+    let (group, command, name_words) = groups
+        .iter()
+        .flat_map(|group| {
+            group
+                .commands()
+                .iter()
+                .map(move |command| (*group, command))
+        })
+        .filter_map(|(group, command)| {
+            let length = command.name_words().count();
+            command
+                .name_words()
+                .eq(words.iter().copied().take(length))
+                .then_some((group, command, length))
+        })
+        .max_by_key(|(_, _, length)| *length)
+        .expect("a command of the groups");
+    group.run(command, &Arguments::new(&words[name_words..]))
+}
+
+/// An FF-A bus of 4 partition devices over `client`, its root on an init
+/// queue of its own; probed (so set up, and the partitions discovered) if
+/// `probe`.
+pub fn bus(
+    client: &'static FfaClient<'static>,
+    probe: bool,
+) -> (
+    &'static InitQueue<'static, 4, 4>,
+    &'static FfaBus<'static, 4>,
+) {
+    let queue: &'static InitQueue<'static, 4, 4> = leak(InitQueue::new());
+    let root_ready = queue.declare_condition("ffa-root-ready").unwrap();
+    let bus = leak(FfaBus::<'static, 4>::new(
+        client,
+        queue,
+        ConditionSet::empty(),
+    ));
+    queue.add("arm-ffa", bus, Some(root_ready)).unwrap();
+    if probe {
+        queue.service();
+        assert!(bus.is_ready());
+    }
+    (queue, bus)
+}
