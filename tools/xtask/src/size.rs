@@ -86,6 +86,12 @@ pub struct ImageSizes {
     pub total: SectionSizes,
     /// Sum of symbol sizes per crate (plus buckets for the rest).
     pub per_crate: BTreeMap<String, SectionSizes>,
+    /// Bytes from the first loaded section's start to the last one's end
+    /// (`.text`, `.rodata`, `.data`: what a raw image holds).
+    pub loaded_span: u64,
+    /// Bytes of that span between sections: alignment (EL2's page-aligned
+    /// ranges), in the raw image but neither code nor data.
+    pub alignment_gaps: u64,
 }
 
 /// A section counted in the report.
@@ -118,6 +124,18 @@ pub fn measure(elf: &[u8]) -> Result<ImageSizes> {
             sections.insert(section.index(), counted);
         }
     }
+    let mut loaded: Vec<(u64, u64)> = file
+        .sections()
+        .filter(|section| {
+            matches!(
+                sections.get(&section.index()).map(|counted| counted.class),
+                Some(SectionClass::Text | SectionClass::Rodata | SectionClass::Data)
+            ) && section.size() > 0
+        })
+        .map(|section| (section.address(), section.size()))
+        .collect();
+    loaded.sort_unstable();
+    (sizes.loaded_span, sizes.alignment_gaps) = span_and_gaps(&loaded);
     let mut seen = HashSet::new();
     for symbol in file.symbols() {
         if symbol.size() == 0 || !matches!(symbol.kind(), SymbolKind::Text | SymbolKind::Data) {
@@ -155,6 +173,21 @@ pub fn measure(elf: &[u8]) -> Result<ImageSizes> {
         }
     }
     Ok(sizes)
+}
+
+/// The span of `sections` (address, size; sorted by address) and the bytes
+/// between them.
+pub fn span_and_gaps(sections: &[(u64, u64)]) -> (u64, u64) {
+    let (Some(first), Some(_)) = (sections.first(), sections.last()) else {
+        return (0, 0);
+    };
+    let mut end = first.0;
+    let mut gaps = 0;
+    for &(address, size) in sections {
+        gaps += address.saturating_sub(end);
+        end = end.max(address + size);
+    }
+    (end - first.0, gaps)
 }
 
 /// The crate a (mangled) symbol belongs to, taken from its demangled path.
@@ -270,6 +303,14 @@ pub fn command(workspace: &Workspace) -> Result<()> {
         );
     }
     println!();
+    // The kernels' raw images (the test firmware's flash and RAM are apart).
+    for (name, sizes) in images.iter().take(Board::ALL.len()) {
+        println!(
+            "{name}: raw image {} bytes, of which {} alignment gaps between sections (EL2's page-aligned ranges; not counted as .text or .rodata)",
+            sizes.loaded_span, sizes.alignment_gaps
+        );
+    }
+    println!();
     for (board, (_, sizes)) in Board::ALL.iter().zip(&images) {
         println!("{}: {}", board.name(), budget_line(sizes.total.code()));
     }
@@ -329,6 +370,15 @@ mod tests {
         );
         assert_eq!(classify(SectionKind::Other, true), None);
         assert_eq!(classify(SectionKind::Text, false), None);
+    }
+
+    #[test]
+    fn gaps_between_sections_are_counted_apart() {
+        assert_eq!(span_and_gaps(&[]), (0, 0));
+        assert_eq!(
+            span_and_gaps(&[(0x1000, 0x100), (0x1100, 0x80), (0x2000, 0x10)]),
+            (0x1010, 0xe80)
+        );
     }
 
     #[test]
