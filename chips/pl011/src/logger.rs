@@ -66,8 +66,7 @@ macro_rules! defmt_global_logger {
 /// Microseconds since the generic counter started.
 pub fn timestamp_microseconds() -> u64 {
     use aarch64_cpu::registers::{Readable, CNTFRQ_EL0, CNTPCT_EL0};
-    let frequency = CNTFRQ_EL0.get().max(1);
-    ((CNTPCT_EL0.get() as u128 * 1_000_000) / frequency as u128) as u64
+    kernel::hil::time::ticks_to_microseconds(CNTPCT_EL0.get(), CNTFRQ_EL0.get())
 }
 
 /// The logger's state, touched only by the core that holds `LOCK`, inside
