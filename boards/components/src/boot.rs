@@ -63,6 +63,7 @@ impl<A: Alarm<'static> + 'static, const PARTITIONS: usize> Component
         let completion: &'static BootCompletion<'static, PARTITIONS> =
             memory.write(BootCompletion::new(self.queue, self.ffa.bus));
         self.queue.set_client(completion);
+        self.ffa.bus.set_idle_client(completion);
         self.readiness.poller.set_client(completion);
         if let Some(client) = self.client {
             completion.set_client(client);

@@ -14,10 +14,12 @@
 //! The components, in the order a board calls them:
 //!
 //! 1. [`init_queue`]: the init queue, with the boot log attached; [`alarm`]:
-//!    the alarm mux and a virtual alarm for each capsule that needs one;
+//!    the alarm mux and a virtual alarm for each capsule that waits;
 //! 2. [`readiness`]: `secure-monitor-ready`, and the poller that signals it;
 //! 3. [`ffa`]: the FF-A client, the bus and its root entry (`arm-ffa`,
 //!    providing `ffa-root-ready`);
+//!    then [`ffa_async`]: set-up retries, split-phase requests and the
+//!    notification service (entry `ffa-notifications`);
 //! 4. [`protected_mode`]: the EL2 FF-A proxy, installed at EL2, and its
 //!    finaliser (entry `ffa-proxy`, providing `proxy-finalised`, which the
 //!    root then waits on);
@@ -42,6 +44,7 @@ pub mod boot;
 pub mod console;
 pub mod cores;
 pub mod ffa;
+pub mod ffa_async;
 pub mod init_queue;
 pub mod main_loop;
 pub mod memory;

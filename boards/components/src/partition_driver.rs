@@ -55,6 +55,7 @@ impl<D: PartitionDriver<'static> + 'static, const PARTITIONS: usize> Component
 
     fn finalize(self, (driver, entry): Self::StaticInput) -> Self::Output {
         let driver: &'static D = driver.write(self.driver);
+        driver.setup();
         let entry: &'static DriverEntry<'static> =
             entry.write(DriverEntry::new(self.ffa.bus, driver, self.ffa.root_probed));
         self.queue

@@ -16,6 +16,8 @@ use armv8a::timer::GenericTimer;
 use capsule_cores::BringUpConfig;
 use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
 use capsule_ffa::drivers::memory_check::MemoryCheckPlan;
+use capsule_ffa::drivers::notifier::NotifierDriver;
+use capsule_ffa::drivers::scheduling::SchedulingDriver;
 use capsule_ffa::memory::rules::SpmcRules;
 use capsule_ffa::memory::MemoryConfig;
 use capsule_ffa::readiness::ReadinessConfig;
@@ -25,6 +27,7 @@ use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
 use components::boot::BootComponent;
 use components::cores::{CoresComponent, PerCoreFfaCheckComponent};
 use components::ffa::FfaComponent;
+use components::ffa_async::AsyncFfaComponent;
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
 use components::memory::{MemoryCheckComponent, PagePoolComponent};
@@ -51,6 +54,13 @@ const FFA_PARTITIONS: usize = 8;
 /// Size of each FF-A RX/TX buffer (the minimum granule; the client checks
 /// it against what `FFA_FEATURES(RXTX_MAP)` asks for).
 const MAILBOX_SIZE: usize = 4096;
+/// Notification bindings (and partitions sending indirect messages) the
+/// kernel keeps track of.
+const NOTIFICATION_BINDINGS: usize = 8;
+/// The largest indirect message the kernel receives (the rest are refused).
+const MESSAGE_BUFFER: usize = 512;
+/// The interrupt the scheduling partition rings while it works: a spare SPI.
+const SCHEDULING_DOORBELL: u32 = 130;
 /// The FF-A client's configuration (readiness asks for the same version):
 /// v1.2, or an older version with `ffa-v1-1`/`ffa-v1-0` (a v1.1 host; TF-A
 /// 2.12's EL3 SPMC takes memory transactions only from v1.0 and v1.1
@@ -119,21 +129,24 @@ fn main(boot: armv8a::BootInfo) -> ! {
         qemu_virt::platform::cores(boot.device_tree_address)
     );
 
-    let alarms = AlarmMuxComponent::new(&chip.timer).finalize(
-        components::alarm_mux_component_static!(GenericTimer<'static>),
-    );
-    let readiness_alarm = VirtualAlarmComponent::new(alarms).finalize(
-        components::virtual_alarm_component_static!(GenericTimer<'static>),
-    );
-    let cores_alarm = VirtualAlarmComponent::new(alarms).finalize(
-        components::virtual_alarm_component_static!(GenericTimer<'static>),
-    );
     let queue = InitQueueComponent::<INIT_ENTRIES, INIT_CONDITIONS>::new().finalize(
         components::init_queue_component_static!(INIT_ENTRIES, INIT_CONDITIONS),
     );
+    let alarms = AlarmMuxComponent::new(&chip.timer).finalize(
+        components::alarm_mux_component_static!(GenericTimer<'static>),
+    );
+    // A macro, not a closure: each virtual alarm needs static memory of
+    // its own, and each expansion of the `static_buf!` inside has its own.
+    macro_rules! virtual_alarm {
+        () => {
+            VirtualAlarmComponent::new(alarms).finalize(
+                components::virtual_alarm_component_static!(GenericTimer<'static>),
+            )
+        };
+    }
     let readiness = ReadinessComponent::new(
         queue,
-        readiness_alarm,
+        virtual_alarm!(),
         &CONDUIT,
         ReadinessConfig::matching(&CLIENT),
     )
@@ -153,6 +166,14 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let start_cores_after = protected_mode::finalize(queue, ffa, &boot);
     #[cfg(not(feature = "protected-mode"))]
     let start_cores_after = ConditionSet::empty();
+    let message_buffer = static_init!([u8; MESSAGE_BUFFER], [0; MESSAGE_BUFFER]);
+    AsyncFfaComponent::new(queue, ffa, alarms, chip, message_buffer)
+        .finalize(components::async_ffa_component_static!(
+            GenericTimer<'static>,
+            FFA_PARTITIONS,
+            NOTIFICATION_BINDINGS
+        ))
+        .unwrap_or_else(setup_failed);
     let pool = PagePoolComponent::new(&POOL)
         .finalize(components::page_pool_component_static!())
         .unwrap_or_else(setup_failed);
@@ -177,12 +198,31 @@ fn main(boot: armv8a::BootInfo) -> ! {
         EchoDriver<'static>
     ))
     .unwrap_or_else(setup_failed);
+    PartitionDriverComponent::new(queue, ffa, NotifierDriver::new(virtual_alarm!()))
+        .finalize(components::partition_driver_component_static!(
+            NotifierDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+    let scheduling = if cfg!(feature = "scenario-blocking-client") {
+        SchedulingDriver::blocking
+    } else {
+        SchedulingDriver::new
+    };
+    PartitionDriverComponent::new(
+        queue,
+        ffa,
+        scheduling(virtual_alarm!(), chip, SCHEDULING_DOORBELL),
+    )
+    .finalize(components::partition_driver_component_static!(
+        SchedulingDriver<'static>
+    ))
+    .unwrap_or_else(setup_failed);
     let per_core_check = PerCoreFfaCheckComponent::<SecureMonitorCall, FFA_PARTITIONS>::new(ffa)
         .finalize(components::per_core_ffa_check_component_static!());
     CoresComponent::new(
         queue,
         cores,
-        cores_alarm,
+        virtual_alarm!(),
         BringUpConfig {
             start_after: start_cores_after,
             work: Some(per_core_check.work),

@@ -6,6 +6,9 @@
 //! - [`function`]: the function identifiers that go in w0, with their
 //!   names, and the SMCCC layout of an identifier;
 //! - [`version`]: the `major << 16 | minor` version word;
+//! - [`notification`]: notification bitmaps, flags and the `INFO_GET` layout;
+//! - [`indirect`]: the indirect message header;
+//! - [`test_services`]: the protocols of the model's test partitions;
 //! - [`partition`]: endpoint IDs;
 //! - [`uuid`]: UUIDs in their register and memory encodings;
 //! - [`reply`]: reply classification, the first reading of every reply;
@@ -27,10 +30,13 @@
 extern crate std;
 
 pub mod function;
+pub mod indirect;
 pub mod memory_check;
+pub mod notification;
 pub mod partition;
 pub mod reply;
 pub mod status;
+pub mod test_services;
 pub mod uuid;
 pub mod version;
 

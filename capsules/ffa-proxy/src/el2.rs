@@ -216,8 +216,13 @@ impl HostCallHandler for El2Proxy {
                 handled @ (Handled::VersionNegotiated { .. }
                 | Handled::HostBuffersRecorded(_)
                 | Handled::HostBuffersForgotten { .. }
-                | Handled::PartitionInfoCopied { .. }),
+                | Handled::PartitionInfoCopied { .. }
+                | Handled::MessageDelivered { .. }
+                | Handled::MessageSent { .. }),
             ) => defmt::info!("el2 proxy: {}", handled),
+            Disposition::Handled(handled @ Handled::MessageDropped(_)) => {
+                defmt::warn!("el2 proxy: {}", handled)
+            }
             Disposition::Handled(handled) => defmt::debug!("el2 proxy: {}", handled),
             Disposition::PassedThrough | Disposition::Forwarded => {}
         }

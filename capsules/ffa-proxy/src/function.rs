@@ -8,9 +8,12 @@
 //!
 //! | mediation | functions |
 //! |---|---|
-//! | handled at EL2 | `FFA_VERSION`, `FFA_FEATURES` (filtered), `FFA_RXTX_MAP_64`, `FFA_RXTX_UNMAP`, `FFA_PARTITION_INFO_GET` |
-//! | passed through | `FFA_ID_GET`, `FFA_RX_RELEASE`, `FFA_MSG_SEND_DIRECT_REQ_32/64`, `FFA_RUN`, `FFA_SPM_ID_GET` |
-//! | refused (`NOT_SUPPORTED`) | everything else in the FF-A range: the 32-bit `FFA_RXTX_MAP`, all memory sharing, notifications, `FFA_MSG_SEND2`, `FFA_MSG_SEND_DIRECT_REQ2`, `FFA_PARTITION_INFO_GET_REGS`, `FFA_CONSOLE_LOG`, responses and calls only partitions make, unknown numbers |
+//! | handled at EL2 | `FFA_VERSION`, `FFA_FEATURES` (filtered), `FFA_RXTX_MAP_64`, `FFA_RXTX_UNMAP`, `FFA_PARTITION_INFO_GET`, `FFA_NOTIFICATION_BIND/UNBIND/SET/GET` (the IDs checked; `GET` carries the indirect message into the host's RX), `FFA_MSG_SEND2` (the message copied into the proxy's TX) |
+//! | passed through | `FFA_ID_GET`, `FFA_RX_RELEASE`, `FFA_MSG_SEND_DIRECT_REQ_32/64`, `FFA_RUN`, `FFA_SPM_ID_GET`, `FFA_NOTIFICATION_INFO_GET` (32/64) |
+//! | refused (`NOT_SUPPORTED`) | everything else in the FF-A range: the 32-bit `FFA_RXTX_MAP`, all memory sharing, `FFA_NOTIFICATION_BITMAP_CREATE/DESTROY` and `FFA_RX_ACQUIRE` (the hypervisor's calls: the proxy makes the host's bitmap), `FFA_MSG_SEND_DIRECT_REQ2`, `FFA_PARTITION_INFO_GET_REGS`, `FFA_CONSOLE_LOG`, responses and calls only partitions make, unknown numbers |
+//!
+//! `crate::messages` says what the proxy checks and copies for
+//! notifications and indirect messages, and why.
 //!
 //! A call is FF-A when it is in the range SMCCC gives FF-A
 //! ([`in_ffa_range`]: a fast call of the standard secure service owner with
@@ -55,15 +58,24 @@ pub const fn mediation(function_id: u32) -> Mediation {
         return Mediation::PassedThrough;
     }
     match function_id {
-        FFA_VERSION | FFA_FEATURES | FFA_RXTX_MAP_64 | FFA_RXTX_UNMAP | FFA_PARTITION_INFO_GET => {
-            Mediation::HandledAtEl2
-        }
+        FFA_VERSION
+        | FFA_FEATURES
+        | FFA_RXTX_MAP_64
+        | FFA_RXTX_UNMAP
+        | FFA_PARTITION_INFO_GET
+        | FFA_NOTIFICATION_BIND
+        | FFA_NOTIFICATION_UNBIND
+        | FFA_NOTIFICATION_SET
+        | FFA_NOTIFICATION_GET
+        | FFA_MSG_SEND2 => Mediation::HandledAtEl2,
         FFA_ID_GET
         | FFA_RX_RELEASE
         | FFA_MSG_SEND_DIRECT_REQ_32
         | FFA_MSG_SEND_DIRECT_REQ_64
         | FFA_RUN
-        | FFA_SPM_ID_GET => Mediation::PassedThrough,
+        | FFA_SPM_ID_GET
+        | FFA_NOTIFICATION_INFO_GET_32
+        | FFA_NOTIFICATION_INFO_GET_64 => Mediation::PassedThrough,
         _ => Mediation::Refused,
     }
 }
@@ -103,6 +115,11 @@ mod tests {
             FFA_RXTX_MAP_64,
             FFA_RXTX_UNMAP,
             FFA_PARTITION_INFO_GET,
+            FFA_NOTIFICATION_BIND,
+            FFA_NOTIFICATION_UNBIND,
+            FFA_NOTIFICATION_SET,
+            FFA_NOTIFICATION_GET,
+            FFA_MSG_SEND2,
         ];
         let passed_through = [
             FFA_ID_GET,
@@ -111,6 +128,8 @@ mod tests {
             FFA_MSG_SEND_DIRECT_REQ_64,
             FFA_RUN,
             FFA_SPM_ID_GET,
+            FFA_NOTIFICATION_INFO_GET_32,
+            FFA_NOTIFICATION_INFO_GET_64,
         ];
         let refused = [
             FFA_ERROR,
@@ -128,10 +147,9 @@ mod tests {
             FFA_MEM_SHARE_64,
             FFA_MEM_RECLAIM,
             FFA_MEM_FRAG_TX,
-            FFA_NOTIFICATION_BIND,
-            FFA_NOTIFICATION_GET,
+            FFA_NOTIFICATION_BITMAP_CREATE,
+            FFA_NOTIFICATION_BITMAP_DESTROY,
             FFA_RX_ACQUIRE,
-            FFA_MSG_SEND2,
             FFA_CONSOLE_LOG_64,
             FFA_PARTITION_INFO_GET_REGS,
             FFA_MSG_SEND_DIRECT_REQ2,
@@ -156,7 +174,7 @@ mod tests {
             assert_eq!(mediation(function), Mediation::Refused, "{function:#x}");
         }
         // Every FF-A number in either convention lands in exactly one class,
-        // and only the eleven listed IDs are not refused.
+        // and only the IDs listed are not refused.
         let mut not_refused = 0;
         for number in FFA_FIRST_FUNCTION_NUMBER..=FFA_LAST_FUNCTION_NUMBER {
             for function in [ffa_32(number), ffa_64(number)] {

@@ -15,7 +15,7 @@
 //!      SMC of the host arrives here. FF-A calls are handled at EL2, passed
 //!      through, or refused, as [`function::mediation`] says; anything that
 //!      is not FF-A (PSCI, SMCCC, vendor calls) is forwarded unchanged (see
-//!      [`proxy`]).
+//!      [`proxy`]; notifications and indirect messages in [`messages`]).
 //! - At EL1, [`finaliser::ProxyFinaliser`] drives finalisation through the
 //!   control interface ([`control`]), one `HVC` per deferred call, and is
 //!   the init-queue entry that provides `proxy-finalised`.
@@ -84,6 +84,7 @@ pub mod finalisation;
 pub mod finaliser;
 pub mod function;
 pub mod memory;
+pub mod messages;
 pub mod proxy;
 pub mod psci_relay;
 pub mod reply;

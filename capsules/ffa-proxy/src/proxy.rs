@@ -20,7 +20,9 @@
 //!   and the host may ask again. After negotiation, an older minor gets
 //!   `NOT_SUPPORTED`; the same or a newer one gets the negotiated version.
 //! - **`FFA_FEATURES`**: `NOT_SUPPORTED` for a function the proxy refuses and
-//!   for the notification interrupts; otherwise forwarded.
+//!   for the interrupts partitions use (the notification pending and
+//!   managed exit interrupts); otherwise forwarded (the schedule receiver
+//!   interrupt included: the host is the scheduler).
 //! - **`FFA_RXTX_MAP_64`**: the host's pair is checked (page count 1–63,
 //!   page-aligned, in host memory, outside the carve-out and every range of
 //!   EL2's image, not overlapping) and recorded, and the proxy's own pair is
@@ -36,8 +38,12 @@
 //!   RX buffer); on success the descriptors are copied into the host's RX
 //!   buffer. The host releases with `FFA_RX_RELEASE`, which is passed through
 //!   and releases the proxy's RX buffer, the one the monitor filled.
+//! - **Notifications and `FFA_MSG_SEND2`**: the endpoints checked, the
+//!   indirect messages copied between the host's buffers and the proxy's,
+//!   the host's bitmap made with its mailbox (see `crate::messages`).
 //! - **Passed through**: `FFA_ID_GET`, `FFA_RX_RELEASE`,
-//!   `FFA_MSG_SEND_DIRECT_REQ_32/64`, `FFA_RUN`, `FFA_SPM_ID_GET`.
+//!   `FFA_MSG_SEND_DIRECT_REQ_32/64`, `FFA_RUN`, `FFA_SPM_ID_GET`,
+//!   `FFA_NOTIFICATION_INFO_GET`.
 //! - **Everything else in the FF-A range**: `FFA_ERROR(NOT_SUPPORTED)`.
 //!
 //! Bad input never panics: each refusal is a [`Refusal`] with its FF-A error,
@@ -45,11 +51,13 @@
 
 use crate::finalisation::{self, FinalisationError, FinalisationStatus, Progress, StepResult};
 use crate::function::{
-    self, without_sve_hint, Mediation, FEATURE_NOTIFICATION_PENDING_INTERRUPT,
-    FEATURE_SCHEDULE_RECEIVER_INTERRUPT, FFA_FEATURES, FFA_ID_GET, FFA_PARTITION_INFO_GET,
-    FFA_RXTX_MAP_64, FFA_RXTX_UNMAP, FFA_RX_RELEASE, FFA_VERSION,
+    self, without_sve_hint, Mediation, FEATURE_NOTIFICATION_PENDING_INTERRUPT, FFA_FEATURES,
+    FFA_ID_GET, FFA_MSG_SEND2, FFA_NOTIFICATION_BIND, FFA_NOTIFICATION_GET, FFA_NOTIFICATION_SET,
+    FFA_NOTIFICATION_UNBIND, FFA_PARTITION_INFO_GET, FFA_RXTX_MAP_64, FFA_RXTX_UNMAP,
+    FFA_RX_RELEASE, FFA_VERSION,
 };
 use crate::memory::{BufferProblem, LayoutError, ProxyLayout, PAGE_SIZE};
+use crate::messages::{self, Delivery};
 use crate::reply;
 use crate::Registers;
 use ffa_abi::{PartitionId, ReplyKind, Status, Version};
@@ -143,6 +151,27 @@ pub enum Handled {
     /// `FFA_PARTITION_INFO_GET` with nothing to copy (count only, no
     /// partition, or the monitor's error): its reply went back unchanged.
     PartitionInfoAnswered,
+    /// A notification call whose endpoints are the host's: passed on.
+    NotificationForwarded {
+        /// The call.
+        function: u32,
+    },
+    /// `FFA_NOTIFICATION_GET` announced an indirect message: copied into
+    /// the host's RX buffer.
+    MessageDelivered {
+        /// Bytes copied (header and payload).
+        bytes: u64,
+    },
+    /// `FFA_NOTIFICATION_GET` announced an indirect message that did not
+    /// pass: released at the monitor, hidden from the host.
+    MessageDropped(&'static str),
+    /// `FFA_MSG_SEND2`: the host's message copied into the proxy's TX and sent.
+    MessageSent {
+        /// Bytes copied (header and payload).
+        bytes: u64,
+        /// What the monitor answered.
+        monitor: ReplyKind,
+    },
 }
 
 impl defmt::Format for Handled {
@@ -195,6 +224,27 @@ impl defmt::Format for Handled {
             Handled::PartitionInfoAnswered => {
                 defmt::write!(formatter, "FFA_PARTITION_INFO_GET answered without a copy")
             }
+            Handled::NotificationForwarded { function } => defmt::write!(
+                formatter,
+                "{=str} of the host's endpoints passed on",
+                function::name(*function)
+            ),
+            Handled::MessageDelivered { bytes } => defmt::write!(
+                formatter,
+                "indirect message of {=u64} bytes copied from the proxy's RX into the host's RX",
+                *bytes
+            ),
+            Handled::MessageDropped(reason) => defmt::write!(
+                formatter,
+                "indirect message in the proxy's RX dropped ({=str}); RX released",
+                *reason
+            ),
+            Handled::MessageSent { bytes, monitor } => defmt::write!(
+                formatter,
+                "FFA_MSG_SEND2: {=u64} bytes copied from the host's TX into the proxy's TX; the monitor answered {}",
+                *bytes,
+                *monitor
+            ),
         }
     }
 }
@@ -259,6 +309,16 @@ pub enum Refusal {
     },
     /// The copy into the host's RX buffer failed: `ABORTED`.
     CopyFailed,
+    /// A notification call naming endpoints that are not the host's
+    /// (w1 shown, and why): `INVALID_PARAMETERS`.
+    ForeignEndpoint(u32, &'static str),
+    /// `FFA_MSG_SEND2` naming a sender in w1 (a hypervisor's right; w1
+    /// shown): `INVALID_PARAMETERS`.
+    SenderNamed(u32),
+    /// `FFA_MSG_SEND2` without the host's RX/TX pair: `DENIED`.
+    NoHostBuffers,
+    /// `FFA_MSG_SEND2` with a message the proxy refuses (why): `INVALID_PARAMETERS`.
+    MalformedMessage(&'static str),
 }
 
 impl Refusal {
@@ -281,8 +341,11 @@ impl Refusal {
             | Refusal::BufferInEl2Memory(_)
             | Refusal::BuffersOverlap
             | Refusal::NothingMapped
-            | Refusal::NonZeroEndpointId(_) => Status::InvalidParameters,
-            Refusal::AlreadyMapped => Status::Denied,
+            | Refusal::NonZeroEndpointId(_)
+            | Refusal::ForeignEndpoint(..)
+            | Refusal::SenderNamed(_)
+            | Refusal::MalformedMessage(_) => Status::InvalidParameters,
+            Refusal::AlreadyMapped | Refusal::NoHostBuffers => Status::Denied,
             Refusal::NoHostReceiveBuffer => Status::Busy,
             Refusal::PartitionInfoTooLarge { .. } | Refusal::CopyFailed => Status::Aborted,
         }
@@ -449,6 +512,21 @@ impl defmt::Format for Refusal {
             Refusal::CopyFailed => {
                 defmt::write!(formatter, "copying into the host's RX buffer failed")
             }
+            Refusal::ForeignEndpoint(word, reason) => defmt::write!(
+                formatter,
+                "w1 = {=u32:#x}: {=str}",
+                *word,
+                *reason
+            ),
+            Refusal::SenderNamed(word) => defmt::write!(
+                formatter,
+                "w1 = {=u32:#x} names a sender; only a hypervisor may",
+                *word
+            ),
+            Refusal::NoHostBuffers => defmt::write!(formatter, "the host has no RX/TX pair mapped"),
+            Refusal::MalformedMessage(reason) => {
+                defmt::write!(formatter, "the message in the host's TX: {=str}", *reason)
+            }
         }
     }
 }
@@ -497,6 +575,8 @@ pub struct Proxy {
     host_buffers: Option<HostBuffers>,
     /// Whether the proxy's own pair is mapped at the monitor.
     mailbox_mapped: bool,
+    /// Whether the proxy made the host's notification bitmap at the monitor.
+    host_bitmap: bool,
 }
 
 impl Default for Proxy {
@@ -515,7 +595,13 @@ impl Proxy {
             host_negotiated: false,
             host_buffers: None,
             mailbox_mapped: false,
+            host_bitmap: false,
         }
+    }
+
+    /// Whether the proxy made the host's notification bitmap at the monitor.
+    pub fn host_bitmap(&self) -> bool {
+        self.host_bitmap
     }
 
     /// Starts finalisation with `layout` (checked). The steps run in
@@ -627,6 +713,11 @@ impl Proxy {
                 FFA_RXTX_MAP_64 => self.map_call(call, el2),
                 FFA_RXTX_UNMAP => self.unmap_call(call, el2),
                 FFA_PARTITION_INFO_GET => self.partition_info_call(call, version, el2),
+                FFA_NOTIFICATION_BIND
+                | FFA_NOTIFICATION_UNBIND
+                | FFA_NOTIFICATION_SET
+                | FFA_NOTIFICATION_GET => self.notification_call(function_id, call, el2),
+                FFA_MSG_SEND2 => self.send2_call(call, version, el2),
                 _ => refuse(call, Refusal::NotMediated),
             },
         }
@@ -779,6 +870,7 @@ impl Proxy {
                 return refuse(call, Refusal::ProxyMailboxRefused(kind));
             }
             self.mailbox_mapped = true;
+            self.make_host_bitmap(el2);
         }
         self.host_buffers = Some(buffers);
         handled(reply::success(call), Handled::HostBuffersRecorded(buffers))
@@ -794,6 +886,18 @@ impl Proxy {
         }
         // The proxy's pair goes with the host's, so the monitor keeps no RX
         // buffer owned for a pair the host gave up.
+        if self.host_bitmap {
+            match messages::destroy_host_bitmap(el2) {
+                answer if answer.is_success() => {
+                    self.host_bitmap = false;
+                    defmt::info!("el2 proxy: the host's notification bitmap destroyed");
+                }
+                answer => defmt::warn!(
+                    "el2 proxy: the monitor answered {} to destroying the host's notification bitmap (bindings left?)",
+                    answer
+                ),
+            }
+        }
         let answer = reply::kind(&monitor(el2, &reply::call(FFA_RXTX_UNMAP, &[])));
         if answer.is_success() {
             self.mailbox_mapped = false;
@@ -855,6 +959,83 @@ impl Proxy {
     }
 }
 
+impl Proxy {
+    /// Makes the host's notification bitmap (the hypervisor's job), when
+    /// the host negotiated v1.1 or later and the monitor offers it.
+    fn make_host_bitmap(&mut self, el2: &mut dyn El2Services) {
+        if self.host_bitmap || self.host_version().is_none_or(|v| v < Version::V1_1) {
+            return;
+        }
+        match messages::create_host_bitmap(el2) {
+            answer if answer.is_success() => {
+                self.host_bitmap = true;
+                defmt::info!(
+                    "el2 proxy: the host's notification bitmap created (VM 0, {=u64} vCPU)",
+                    messages::HOST_VCPUS
+                );
+            }
+            answer => defmt::info!(
+                "el2 proxy: no notification bitmap for the host: the monitor answered {}",
+                answer
+            ),
+        }
+    }
+
+    /// `BIND`, `UNBIND`, `SET`, `GET` of the host.
+    fn notification_call(
+        &mut self,
+        function_id: u32,
+        call: &Registers,
+        el2: &mut dyn El2Services,
+    ) -> HostCallOutcome {
+        let word = call[1] as u32;
+        if let Err(reason) = messages::check_endpoints(function_id, word) {
+            return refuse(call, Refusal::ForeignEndpoint(word, reason));
+        }
+        let mut answer = monitor(el2, call);
+        if function_id != FFA_NOTIFICATION_GET {
+            return handled(
+                answer,
+                Handled::NotificationForwarded {
+                    function: function_id,
+                },
+            );
+        }
+        let delivery = messages::deliver(&mut answer, self.host_buffers, self.layout.mailbox, el2);
+        let what = match delivery {
+            Delivery::None => Handled::NotificationForwarded {
+                function: function_id,
+            },
+            Delivery::Copied(bytes) => Handled::MessageDelivered { bytes },
+            Delivery::Dropped(reason) => Handled::MessageDropped(reason),
+        };
+        handled(answer, what)
+    }
+
+    /// `FFA_MSG_SEND2` of the host.
+    fn send2_call(
+        &mut self,
+        call: &Registers,
+        version: Version,
+        el2: &mut dyn El2Services,
+    ) -> HostCallOutcome {
+        let word = call[1] as u32;
+        if word != 0 {
+            return refuse(call, Refusal::SenderNamed(word));
+        }
+        let Some(host) = self.host_buffers.filter(|_| self.mailbox_mapped) else {
+            return refuse(call, Refusal::NoHostBuffers);
+        };
+        match messages::send2(call, version, host, self.layout.mailbox, el2) {
+            Ok((answer, bytes)) => {
+                let monitor = reply::kind(&answer);
+                handled(answer, Handled::MessageSent { bytes, monitor })
+            }
+            Err(reason) => refuse(call, Refusal::MalformedMessage(reason)),
+        }
+    }
+}
+
 /// `Ok` if `answer` to the proxy's `function` is `FFA_SUCCESS`.
 fn success_or_problem(function: u32, answer: &Registers) -> Result<(), SetUpProblem> {
     match reply::kind(answer) {
@@ -868,8 +1049,10 @@ fn features_call(call: &Registers, el2: &mut dyn El2Services) -> HostCallOutcome
     let refused = if queried & function::FAST_CALL != 0 {
         function::in_ffa_range(queried) && function::mediation(queried) == Mediation::Refused
     } else {
+        // The interrupts partitions use; the schedule receiver interrupt
+        // is the host's (it schedules).
         queried == FEATURE_NOTIFICATION_PENDING_INTERRUPT
-            || queried == FEATURE_SCHEDULE_RECEIVER_INTERRUPT
+            || queried == ffa_abi::notification::FEATURE_MANAGED_EXIT_INTERRUPT
     };
     if refused {
         return handled(

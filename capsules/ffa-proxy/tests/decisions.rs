@@ -543,12 +543,11 @@ fn calls_the_proxy_does_not_mediate_get_not_supported() {
         function_id::FFA_MEM_DONATE_64,
         function_id::FFA_MEM_RECLAIM,
         function_id::FFA_MEM_FRAG_TX,
-        function_id::FFA_MSG_SEND2,
         function_id::FFA_MSG_SEND_DIRECT_REQ2,
         function_id::FFA_MSG_SEND_DIRECT_RESP_32,
         function_id::FFA_PARTITION_INFO_GET_REGS,
-        function_id::FFA_NOTIFICATION_BIND,
-        function_id::FFA_NOTIFICATION_GET,
+        function_id::FFA_NOTIFICATION_BITMAP_CREATE,
+        function_id::FFA_NOTIFICATION_BITMAP_DESTROY,
         function_id::FFA_CONSOLE_LOG_64,
         function_id::FFA_MSG_WAIT,
         function_id::FFA_RX_ACQUIRE,
@@ -589,8 +588,10 @@ fn features_are_filtered() {
         function_id::FFA_MSG_SEND_DIRECT_REQ2,
         function_id::FFA_PARTITION_INFO_GET_REGS,
         function_id::FFA_RXTX_MAP_32,
+        function_id::FFA_NOTIFICATION_BITMAP_CREATE,
+        function_id::FFA_RX_ACQUIRE,
         1,
-        2,
+        3,
     ] {
         let (reply, disposition) = features(&mut proxy, &mut monitor, queried);
         assert_ffa_error(&reply, Status::NotSupported);
@@ -604,7 +605,9 @@ fn features_are_filtered() {
         function_id::FFA_RXTX_MAP_64,
         function_id::FFA_MSG_SEND_DIRECT_REQ_32,
         function_id::FFA_PARTITION_INFO_GET,
-        3,
+        function_id::FFA_NOTIFICATION_BIND,
+        function_id::FFA_MSG_SEND2,
+        2,
         0x8000_0000,
     ] {
         let (reply, disposition) = features(&mut proxy, &mut monitor, queried);
@@ -638,8 +641,16 @@ fn the_host_pair_is_recorded_once_and_the_proxy_pair_mapped_with_it() {
         Disposition::Handled(Handled::HostBuffersRecorded(recorded))
     );
     assert_eq!(proxy.host_buffers(), Some(recorded));
-    // The monitor got the proxy's pair, never the host's.
-    assert_eq!(monitor.functions(), [function_id::FFA_RXTX_MAP_64]);
+    // The monitor got the proxy's pair, never the host's, and the host's
+    // notification bitmap (a v1.2 host) was asked for.
+    assert_eq!(
+        monitor.functions(),
+        [
+            function_id::FFA_RXTX_MAP_64,
+            function_id::FFA_NOTIFICATION_BITMAP_CREATE
+        ]
+    );
+    assert_eq!(&monitor.calls[1][1..3], &[0, 1], "VM 0, one vCPU");
     assert_eq!(&monitor.calls[0][1..4], &[PROXY_TRANSMIT, PROXY_RECEIVE, 1]);
     assert!(proxy.mailbox_mapped());
     monitor.calls.clear();
@@ -665,16 +676,30 @@ fn the_host_pair_is_recorded_once_and_the_proxy_pair_mapped_with_it() {
             monitor: ffa_abi::ReplyKind::Success(ffa_abi::CallWidth::Bits32)
         })
     );
-    assert_eq!(monitor.functions(), [function_id::FFA_RXTX_UNMAP]);
-    assert_eq!(monitor.calls[0][1], 0, "endpoint 0's pair");
+    // The host's bitmap goes with the proxy's pair.
+    assert_eq!(
+        monitor.functions(),
+        [
+            function_id::FFA_NOTIFICATION_BITMAP_DESTROY,
+            function_id::FFA_RXTX_UNMAP
+        ]
+    );
+    assert_eq!(monitor.calls[1][1], 0, "endpoint 0's pair");
     assert!(!proxy.mailbox_mapped());
+    assert!(!proxy.host_bitmap());
     let (reply, disposition) = handle(&mut proxy, &mut monitor, &unmap(0));
     assert_ffa_error(&reply, Status::InvalidParameters);
     assert_eq!(disposition, Disposition::Refused(Refusal::NothingMapped));
     monitor.calls.clear();
     let (reply, _) = handle(&mut proxy, &mut monitor, &map(0x6030_0000, 0x6030_2000, 2));
     assert_eq!(reply[0], u64::from(function_id::FFA_SUCCESS_32));
-    assert_eq!(monitor.functions(), [function_id::FFA_RXTX_MAP_64]);
+    assert_eq!(
+        monitor.functions(),
+        [
+            function_id::FFA_RXTX_MAP_64,
+            function_id::FFA_NOTIFICATION_BITMAP_CREATE
+        ]
+    );
     assert_eq!(&monitor.calls[0][1..4], &[PROXY_TRANSMIT, PROXY_RECEIVE, 1]);
 }
 

@@ -155,7 +155,7 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
         1,
     ]);
     assert_success(&reply);
-    assert_eq!(reply[2], 3);
+    assert_eq!(reply[2], 5);
     let (reply, disposition) = machine.host(&[
         u64::from(function_id::FFA_PARTITION_INFO_GET),
         0,
@@ -165,21 +165,21 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
         0,
     ]);
     assert_success(&reply);
-    assert_eq!((reply[2], reply[3]), (3, 24));
+    assert_eq!((reply[2], reply[3]), (5, 24));
     assert_eq!(
         disposition,
         Disposition::Handled(Handled::PartitionInfoCopied {
-            count: 3,
-            bytes: 72
+            count: 5,
+            bytes: 120
         })
     );
-    let host_rx = machine.memory().read(HOST_RECEIVE, 72);
-    assert_eq!(host_rx, machine.memory().read(PROXY_RECEIVE, 72));
+    let host_rx = machine.memory().read(HOST_RECEIVE, 120);
+    assert_eq!(host_rx, machine.memory().read(PROXY_RECEIVE, 120));
     let ids: Vec<u16> = host_rx
         .chunks(24)
         .map(|descriptor| u16::from_le_bytes([descriptor[0], descriptor[1]]))
         .collect();
-    assert_eq!(ids, [0x8001, 0x8002, 0x8003]);
+    assert_eq!(ids, [0x8001, 0x8002, 0x8003, 0x8004, 0x8005]);
     assert_eq!(
         machine.monitor.world().receive_owner(),
         ReceiveOwner::Caller
@@ -323,8 +323,8 @@ fn a_v1_0_or_v1_1_host_is_served_by_an_spmc_that_fixes_the_version() {
         assert_eq!(
             disposition,
             Disposition::Handled(Handled::PartitionInfoCopied {
-                count: 3,
-                bytes: 3 * descriptor_size
+                count: 5,
+                bytes: 5 * descriptor_size
             })
         );
     }
@@ -447,11 +447,11 @@ fn an_older_spmc_sets_the_version_and_descriptor_layout() {
         assert_eq!(
             disposition,
             Disposition::Handled(Handled::PartitionInfoCopied {
-                count: 3,
-                bytes: 3 * descriptor_size
+                count: 5,
+                bytes: 5 * descriptor_size
             })
         );
-        let bytes = (3 * descriptor_size) as usize;
+        let bytes = (5 * descriptor_size) as usize;
         assert_eq!(
             machine.memory().read(HOST_RECEIVE, bytes),
             machine.memory().read(PROXY_RECEIVE, bytes)
@@ -560,4 +560,271 @@ fn an_overflowing_partition_count_is_aborted_and_the_rx_buffer_released() {
         1,
     ]);
     assert_success(&reply);
+}
+
+/// A finalised machine whose v1.2 host has mapped its pair (so the proxy
+/// made the host's notification bitmap).
+fn host_with_mailbox() -> Machine {
+    let mut machine = Machine::new(FaultConfig::default_config());
+    machine.finalise();
+    machine.host(&[u64::from(function_id::FFA_VERSION), 0x0001_0002]);
+    let (reply, _) = machine.host(&[
+        u64::from(function_id::FFA_RXTX_MAP_64),
+        HOST_TRANSMIT,
+        HOST_RECEIVE,
+        1,
+    ]);
+    assert_success(&reply);
+    machine
+}
+
+/// The host's `FFA_NOTIFICATION_GET` of its partitions' and the SPM's
+/// notifications (vCPU 0).
+fn host_get(machine: &mut Machine) -> (Registers, Disposition) {
+    machine.host(&[u64::from(function_id::FFA_NOTIFICATION_GET), 0, 0b101])
+}
+
+/// A v1.2 message header: sender `sender`, receiver `receiver`, payload
+/// of `size` bytes at `offset`.
+fn message_header(offset: u32, sender: u16, receiver: u16, size: u32) -> [u8; 40] {
+    let mut header = [0u8; 40];
+    header[8..12].copy_from_slice(&offset.to_le_bytes());
+    header[12..16].copy_from_slice(&(u32::from(sender) << 16 | u32::from(receiver)).to_le_bytes());
+    header[16..20].copy_from_slice(&size.to_le_bytes());
+    header
+}
+
+#[test]
+fn the_host_binds_sets_and_gets_notifications_through_the_proxy_s_bitmap() {
+    let mut machine = host_with_mailbox();
+    let creations: Vec<Registers> = machine
+        .monitor
+        .calls()
+        .iter()
+        .filter(|call| call.x[0] as u32 == function_id::FFA_NOTIFICATION_BITMAP_CREATE)
+        .map(|call| call.x)
+        .collect();
+    assert_eq!(creations.len(), 1, "made by the proxy with the host's pair");
+    assert_eq!(&creations[0][1..3], &[0, 1], "VM 0, one vCPU");
+    // The host's own BITMAP_CREATE and RX_ACQUIRE are a hypervisor's calls.
+    for refused in [
+        function_id::FFA_NOTIFICATION_BITMAP_CREATE,
+        function_id::FFA_RX_ACQUIRE,
+    ] {
+        let (reply, disposition) = machine.host(&[u64::from(refused), 0, 1]);
+        assert_ffa_error(&reply, Status::NotSupported);
+        assert_eq!(disposition, Disposition::Refused(Refusal::NotMediated));
+    }
+
+    // BIND ID 3 from the notifier (0x8004) to the host (0): passed on.
+    let (reply, disposition) = machine.host(&[
+        u64::from(function_id::FFA_NOTIFICATION_BIND),
+        0x8004_0000,
+        0,
+        1 << 3,
+        0,
+    ]);
+    assert_success(&reply);
+    assert_eq!(
+        disposition,
+        Disposition::Handled(Handled::NotificationForwarded {
+            function: function_id::FFA_NOTIFICATION_BIND
+        })
+    );
+    // Endpoints that are not the host's are refused before the monitor.
+    let calls = machine.monitor.calls().len();
+    for (function, w1) in [
+        (function_id::FFA_NOTIFICATION_BIND, 0x8004_0001u64), // for VM 1
+        (function_id::FFA_NOTIFICATION_BIND, 0x0001_0000),    // from a VM
+        (function_id::FFA_NOTIFICATION_SET, 0x0001_8004),     // as VM 1
+        (function_id::FFA_NOTIFICATION_SET, 0x0000_0001),     // to a VM
+        (function_id::FFA_NOTIFICATION_GET, 0x0000_0002),     // VM 2's
+    ] {
+        let (reply, disposition) = machine.host(&[u64::from(function), w1, 0, 1 << 3, 0]);
+        assert_ffa_error(&reply, Status::InvalidParameters);
+        assert!(
+            matches!(
+                disposition,
+                Disposition::Refused(Refusal::ForeignEndpoint(word, _)) if u64::from(word) == w1
+            ),
+            "{function:#x} {w1:#x}: {disposition:?}"
+        );
+    }
+    assert_eq!(
+        machine.monitor.calls().len(),
+        calls,
+        "none reached the monitor"
+    );
+
+    // SET ID 3 for the notifier: it sets ID 3 back for the host, the SRI
+    // is raised, and GET returns it.
+    let (reply, _) = machine.host(&[
+        u64::from(function_id::FFA_NOTIFICATION_SET),
+        0x0000_8004,
+        0,
+        1 << 3,
+        0,
+    ]);
+    assert_success(&reply);
+    assert!(machine.monitor.take_interrupts().contains(&8), "the SRI");
+    let (reply, _) = machine.host(&[u64::from(function_id::FFA_NOTIFICATION_INFO_GET_64)]);
+    assert_success(&reply);
+    let (reply, disposition) = host_get(&mut machine);
+    assert_success(&reply);
+    assert_eq!(reply[2], 1 << 3, "the partitions' bitmap");
+    assert_eq!(
+        disposition,
+        Disposition::Handled(Handled::NotificationForwarded {
+            function: function_id::FFA_NOTIFICATION_GET
+        })
+    );
+
+    // Unmapping the pair destroys the bitmap.
+    machine.host(&[u64::from(function_id::FFA_RXTX_UNMAP), 0]);
+    assert_eq!(
+        machine
+            .monitor
+            .count(function_id::FFA_NOTIFICATION_BITMAP_DESTROY),
+        1
+    );
+}
+
+#[test]
+fn msg_send2_is_copied_into_the_proxy_s_tx_and_the_echo_into_the_host_s_rx() {
+    let mut machine = host_with_mailbox();
+    let payload = b"through EL2";
+    machine.memory().write(
+        HOST_TRANSMIT,
+        &message_header(40, 0, 0x8004, payload.len() as u32),
+    );
+    machine.memory().write(HOST_TRANSMIT + 40, payload);
+    let (reply, disposition) = machine.host(&[u64::from(function_id::FFA_MSG_SEND2), 0, 0]);
+    assert_success(&reply);
+    assert_eq!(
+        disposition,
+        Disposition::Handled(Handled::MessageSent {
+            bytes: 40 + payload.len() as u64,
+            monitor: ReplyKind::Success(ffa_abi::CallWidth::Bits32)
+        })
+    );
+    // The monitor read the proxy's TX, which holds the host's message.
+    assert_eq!(
+        machine.memory().read(PROXY_TRANSMIT + 40, payload.len()),
+        payload
+    );
+    // The notifier echoed it into the proxy's RX; GET announces it and the
+    // proxy copies it into the host's.
+    assert!(machine.monitor.take_interrupts().contains(&8));
+    let (reply, disposition) = host_get(&mut machine);
+    assert_success(&reply);
+    assert_eq!(reply[6] & 1, 1, "RX buffer full, for the host");
+    let bytes = 40 + payload.len() as u64;
+    assert_eq!(
+        disposition,
+        Disposition::Handled(Handled::MessageDelivered { bytes })
+    );
+    assert_eq!(
+        machine.memory().read(HOST_RECEIVE, bytes as usize),
+        machine.memory().read(PROXY_RECEIVE, bytes as usize)
+    );
+    assert_eq!(
+        machine.memory().read(HOST_RECEIVE + 40, payload.len()),
+        payload
+    );
+    // The host's release passes on and frees the proxy's RX at the monitor.
+    let (reply, _) = machine.host(&[u64::from(function_id::FFA_RX_RELEASE)]);
+    assert_success(&reply);
+    assert_eq!(
+        machine.monitor.world().receive_owner(),
+        ReceiveOwner::Producer
+    );
+}
+
+#[test]
+fn a_msg_send2_the_proxy_cannot_vouch_for_never_reaches_the_monitor() {
+    let mut machine = host_with_mailbox();
+    let sends = |machine: &Machine| machine.monitor.count(function_id::FFA_MSG_SEND2);
+    // A sender in w1: a hypervisor's right.
+    let (reply, disposition) = machine.host(&[u64::from(function_id::FFA_MSG_SEND2), 0x8004, 0]);
+    assert_ffa_error(&reply, Status::InvalidParameters);
+    assert_eq!(
+        disposition,
+        Disposition::Refused(Refusal::SenderNamed(0x8004))
+    );
+    for (header, why) in [
+        (
+            message_header(40, 5, 0x8004, 4),
+            "a sender other than the host",
+        ),
+        (
+            message_header(20, 0, 0x8004, 4),
+            "a v1.1 offset from a v1.2 host",
+        ),
+        (
+            message_header(40, 0, 0x8004, 4096),
+            "past the end of the buffers",
+        ),
+        (
+            message_header(u32::MAX, 0, 0x8004, 2),
+            "an offset that overflows",
+        ),
+    ] {
+        machine.memory().write(HOST_TRANSMIT, &header);
+        let (reply, disposition) = machine.host(&[u64::from(function_id::FFA_MSG_SEND2), 0, 0]);
+        assert_ffa_error(&reply, Status::InvalidParameters);
+        assert!(
+            matches!(
+                disposition,
+                Disposition::Refused(Refusal::MalformedMessage(_))
+            ),
+            "{why}: {disposition:?}"
+        );
+    }
+    let mut flags = message_header(40, 0, 0x8004, 4);
+    flags[0] = 1;
+    machine.memory().write(HOST_TRANSMIT, &flags);
+    let (reply, _) = machine.host(&[u64::from(function_id::FFA_MSG_SEND2), 0, 0]);
+    assert_ffa_error(&reply, Status::InvalidParameters);
+    assert_eq!(sends(&machine), 0);
+
+    // Without the host's pair, there is nothing to copy from.
+    machine.host(&[u64::from(function_id::FFA_RXTX_UNMAP), 0]);
+    let (reply, disposition) = machine.host(&[u64::from(function_id::FFA_MSG_SEND2), 0, 0]);
+    assert_ffa_error(&reply, Status::Denied);
+    assert_eq!(disposition, Disposition::Refused(Refusal::NoHostBuffers));
+}
+
+#[test]
+fn a_message_in_the_proxy_s_rx_that_does_not_pass_is_dropped_and_released() {
+    let mut machine = host_with_mailbox();
+    let payload = b"spoiled";
+    machine.memory().write(
+        HOST_TRANSMIT,
+        &message_header(40, 0, 0x8004, payload.len() as u32),
+    );
+    machine.memory().write(HOST_TRANSMIT + 40, payload);
+    let (reply, _) = machine.host(&[u64::from(function_id::FFA_MSG_SEND2), 0, 0]);
+    assert_success(&reply);
+    // The echo waits in the proxy's RX; make it claim to be for VM 3.
+    machine
+        .memory()
+        .write(PROXY_RECEIVE + 12, &(0x8004_0003u32).to_le_bytes());
+    let before = machine.memory().read(HOST_RECEIVE, 64);
+    let (reply, disposition) = host_get(&mut machine);
+    assert_success(&reply);
+    assert_eq!(reply[6] & 1, 0, "hidden from the host");
+    assert!(matches!(
+        disposition,
+        Disposition::Handled(Handled::MessageDropped(_))
+    ));
+    assert_eq!(
+        machine.memory().read(HOST_RECEIVE, 64),
+        before,
+        "nothing copied"
+    );
+    assert_eq!(
+        machine.monitor.world().receive_owner(),
+        ReceiveOwner::Producer,
+        "the proxy released its RX at the monitor"
+    );
 }

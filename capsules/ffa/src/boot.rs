@@ -1,6 +1,8 @@
 //! Boot completion: once readiness has finished (the monitor answered, FF-A
-//! is absent, or the deadline passed) and the init queue has settled, log
-//! the boot report and what is still pending, then tell the board.
+//! is absent, or the deadline passed), the init queue has settled and the
+//! FF-A bus has no work under way (drivers' split-phase requests and the
+//! work they hold open), log the boot report and what is still pending,
+//! then tell the board.
 //!
 //! [`BootCompletion`] is the init queue's client and the readiness poller's
 //! client at once; the board only supplies a [`BootClient`] for what it
@@ -16,7 +18,7 @@
 
 use core::cell::Cell;
 
-use crate::bus::{FfaBus, RootState};
+use crate::bus::{BusIdleClient, FfaBus, RootState};
 use crate::readiness::{Absence, ReadinessClient};
 use crate::report;
 use ffa_abi::Version;
@@ -105,12 +107,14 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
         }
     }
 
-    /// Reports boot once both readiness and the queue are done.
+    /// Reports boot once readiness and the queue are done and the bus has
+    /// no work under way (set-up retrying, requests in flight, drivers'
+    /// work).
     fn finish_if_done(&self) {
         let Some(outcome) = self.outcome() else {
             return;
         };
-        if !self.queue.is_settled() || self.reported.replace(true) {
+        if !self.queue.is_settled() || self.bus.is_busy() || self.reported.replace(true) {
             return;
         }
         defmt::info!("boot: init queue settled");
@@ -125,6 +129,12 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
             }
         }
         self.client.map(|client| client.boot_complete(outcome));
+    }
+}
+
+impl<const PARTITIONS: usize> BusIdleClient for BootCompletion<'_, PARTITIONS> {
+    fn bus_idle(&self) {
+        self.finish_if_done();
     }
 }
 

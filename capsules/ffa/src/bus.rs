@@ -17,6 +17,20 @@
 //! receive a [`PartitionHandle`]: it reaches their partition only, and only
 //! the bus can make one.
 //!
+//! A transient refusal during set-up or discovery (`BUSY`, `RETRY`,
+//! `NOT_READY`) does not fail the root when the board gave it an alarm and
+//! a retry condition ([`FfaBus::retry_on`]): the root defers on that
+//! condition, the alarm makes the refused step again after the retry
+//! policy's back-off (a bounded number of times), and once set-up has an
+//! outcome the condition is signalled and the root's next probe reports it.
+//!
+//! Handles send direct requests split-phase ([`PartitionHandle::send`]:
+//! the response through the driver's
+//! [`DirectRequestClient`](crate::requests::DirectRequestClient)) when the
+//! board gave the bus a request engine ([`FfaBus::set_requests`]); the
+//! blocking [`PartitionHandle::direct_request`] stays for boot-time and
+//! console use.
+//!
 //! v1.0 descriptors carry no UUID. As Linux does, such a partition is matched
 //! by asking `FFA_PARTITION_INFO_GET` for the driver's UUID and checking
 //! whether the partition's ID is among the answers.
@@ -43,14 +57,20 @@
 //! ```
 
 use crate::client::FfaClient;
+use crate::conduit::ReplyRegisters;
 use crate::error::ClientError;
 use crate::memory::{DataAccess, Donated, Lent, MemoryFailure, Receiver, Shared, TransferOptions};
-use crate::messaging::DirectMessage;
+use crate::messaging::{DirectMessage, Exchange, Vcpu};
+use crate::notifications::{MessageClient, NotificationClient, NotificationService};
 use crate::partition::PartitionInfo;
+use crate::requests::{DirectRequestClient, RequestState, RequestsIdleClient, SplitPhaseRequests};
 use crate::version::NegotiatedVersion;
 use core::cell::Cell;
+use ffa_abi::notification::Bitmap;
 use ffa_abi::Uuid;
 use ffa_abi::{FunctionId, PartitionId};
+use kernel::cells::OptionalCell;
+use kernel::hil::time::{Alarm, AlarmClient};
 use kernel::init_queue::{ConditionId, ConditionSet, Probe, ProbeResult, Queue};
 use kernel::page_pool::Region;
 use kernel::ErrorCode;
@@ -66,6 +86,11 @@ pub trait PartitionDriver<'a> {
     /// Takes charge of the partition behind `handle`. Called from the init
     /// queue, once per matching partition.
     fn bind(&self, handle: PartitionHandle<'a>) -> Result<(), ErrorCode>;
+
+    /// Called once the driver is in its final (static) place, before any
+    /// bind: a driver that is its own request, notification or message
+    /// client keeps a reference to itself here.
+    fn setup(&'a self) {}
 }
 
 /// A partition device: one discovered descriptor, a child of the root.
@@ -82,10 +107,20 @@ pub struct PartitionDevice {
 pub enum RootState {
     /// Not probed yet, or waiting for the board's prerequisites.
     Waiting,
+    /// Set-up was refused for now; it is tried again after a back-off
+    /// (this many attempts made so far).
+    Retrying(u16),
     /// Set-up and discovery succeeded; partition devices exist.
     Ready,
     /// Set-up or discovery failed.
     Failed(ClientError),
+}
+
+/// Told when the bus has no FF-A work under way any more (see [`FfaBus::is_busy`]).
+pub trait BusIdleClient {
+    /// Set-up is not retrying, no split-phase request is in flight, and no
+    /// driver holds work open.
+    fn bus_idle(&self);
 }
 
 /// What partition drivers and handles need from the bus.
@@ -96,6 +131,11 @@ pub(crate) trait BusAccess<'a> {
     fn capacity(&self) -> usize;
     fn device(&self, slot: usize) -> Option<PartitionDevice>;
     fn set_device(&self, slot: usize, device: PartitionDevice);
+    fn requests(&self) -> Option<&'a dyn SplitPhaseRequests<'a>>;
+    fn notifications(&self) -> Option<&'a dyn NotificationService<'a>>;
+    fn vcpu(&self) -> Vcpu;
+    fn work_started(&self);
+    fn work_finished(&self);
 }
 
 /// The FF-A root device and its table of partition devices (at most `PARTITIONS`).
@@ -106,6 +146,12 @@ pub struct FfaBus<'a, const PARTITIONS: usize> {
     conditions: &'a dyn Queue<'a>,
     prerequisites: Cell<ConditionSet>,
     outcome: Cell<Option<ConditionId>>,
+    requests: OptionalCell<&'a dyn SplitPhaseRequests<'a>>,
+    notifications: OptionalCell<&'a dyn NotificationService<'a>>,
+    retry_alarm: OptionalCell<&'a dyn Alarm<'a>>,
+    retry_condition: OptionalCell<ConditionId>,
+    work: Cell<u16>,
+    idle_client: OptionalCell<&'a dyn BusIdleClient>,
 }
 
 impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
@@ -124,7 +170,62 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
             conditions,
             prerequisites: Cell::new(prerequisites),
             outcome: Cell::new(None),
+            requests: OptionalCell::empty(),
+            notifications: OptionalCell::empty(),
+            retry_alarm: OptionalCell::empty(),
+            retry_condition: OptionalCell::empty(),
+            work: Cell::new(0),
+            idle_client: OptionalCell::empty(),
         }
+    }
+
+    /// Sets the client told when the bus has no work under way any more
+    /// (boot completion waits for it).
+    pub fn set_idle_client(&self, client: &'a dyn BusIdleClient) {
+        self.idle_client.set(client);
+    }
+
+    fn tell_if_idle(&self) {
+        if !self.is_busy() {
+            self.idle_client.map(|client| client.bus_idle());
+        }
+    }
+
+    /// Retries a set-up the callee refused for now on `alarm` (the bus must
+    /// be its client), deferring the root on `condition`, which the bus
+    /// signals once set-up has an outcome.
+    pub fn retry_on(&self, alarm: &'a dyn Alarm<'a>, condition: ConditionId) {
+        self.retry_alarm.set(alarm);
+        self.retry_condition.set(condition);
+    }
+
+    /// The split-phase request engine the handles send through.
+    pub fn set_requests(&self, requests: &'a dyn SplitPhaseRequests<'a>) {
+        self.requests.set(requests);
+    }
+
+    /// The notification and indirect-message service the handles use.
+    pub fn set_notifications(&self, notifications: &'a dyn NotificationService<'a>) {
+        self.notifications.set(notifications);
+    }
+
+    /// The notification service, if the board gave one.
+    pub fn notifications(&self) -> Option<&'a dyn NotificationService<'a>> {
+        self.notifications.get()
+    }
+
+    /// The split-phase request engine, if the board gave one.
+    pub fn requests(&self) -> Option<&'a dyn SplitPhaseRequests<'a>> {
+        self.requests.get()
+    }
+
+    /// Whether FF-A work is under way that boot should wait for: set-up
+    /// retrying, split-phase requests in flight, or work a driver holds
+    /// open ([`PartitionHandle::work_started`]).
+    pub fn is_busy(&self) -> bool {
+        matches!(self.state.get(), RootState::Retrying(_))
+            || self.requests.get().is_some_and(|requests| requests.busy())
+            || self.work.get() > 0
     }
 
     /// Signals `condition` on the queue once the root's set-up has an
@@ -164,6 +265,23 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
         self.client
     }
 
+    /// Sends `message` to `receiver` and returns every register of the
+    /// checked response, blocking (the console's `ffa send`, boot-time
+    /// tools): [`FfaClient::direct_request_reply`], refused with
+    /// [`ClientError::InFlight`] while a split-phase request holds the vCPU,
+    /// so that no two requests are ever in flight on it.
+    pub fn direct_request_reply<M: DirectMessage>(
+        &self,
+        receiver: PartitionId,
+        service: Uuid,
+        message: &M,
+    ) -> Result<ReplyRegisters, ClientError> {
+        if self.requests().is_some_and(|requests| requests.running()) {
+            return Err(ClientError::InFlight);
+        }
+        self.client.direct_request_reply(receiver, service, message)
+    }
+
     /// The root device's state.
     pub fn state(&self) -> RootState {
         self.state.get()
@@ -191,10 +309,18 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
             .count()
     }
 
-    /// Unmaps the buffers and removes every partition device. Handles drivers
-    /// hold stop working (their requests fail with `NotInitialized`); the init
-    /// queue does not probe the root again.
+    /// Unmaps the buffers and removes every partition device. Split-phase
+    /// requests in flight are cancelled (each driver is told,
+    /// [`ClientError::Cancelled`]); handles drivers hold stop working
+    /// (their requests fail with `NotInitialized`); the init queue does not
+    /// probe the root again.
     pub fn teardown(&self) -> Result<(), ClientError> {
+        if let Some(requests) = self.requests.get() {
+            requests.cancel_all();
+        }
+        if let Some(notifications) = self.notifications.get() {
+            notifications.teardown();
+        }
         for cell in self.devices.iter() {
             cell.set(None);
         }
@@ -214,6 +340,13 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
         });
         match result {
             Ok(count) => Ok(count),
+            Err(error) if error.is_transient() => {
+                // The session stays; discovery is made again later.
+                for cell in self.devices.iter() {
+                    cell.set(None);
+                }
+                Err(error)
+            }
             Err(error) => {
                 defmt::error!("ffa: partition discovery failed: {}", error);
                 for cell in self.devices.iter() {
@@ -233,17 +366,34 @@ impl<const PARTITIONS: usize> Probe for FfaBus<'_, PARTITIONS> {
         match self.state.get() {
             RootState::Ready => return ProbeResult::Ready,
             RootState::Failed(error) => return ProbeResult::Failed(error.into()),
+            RootState::Retrying(_) => {
+                return match self.retry_condition.get() {
+                    Some(condition) => ProbeResult::Defer(ConditionSet::of(condition)),
+                    None => ProbeResult::Failed(ErrorCode::FAIL),
+                }
+            }
             RootState::Waiting => {}
         }
         let missing = self.conditions.missing(self.prerequisites.get());
         if !missing.is_empty() {
             return ProbeResult::Defer(missing);
         }
-        let result = self.set_up();
-        self.signal_outcome();
-        match result {
+        match self.attempt(0) {
+            RootState::Ready => ProbeResult::Ready,
+            RootState::Failed(error) => ProbeResult::Failed(error.into()),
+            _ => match self.retry_condition.get() {
+                Some(condition) => ProbeResult::Defer(ConditionSet::of(condition)),
+                None => ProbeResult::Failed(ErrorCode::FAIL),
+            },
+        }
+    }
+}
+
+impl<const PARTITIONS: usize> FfaBus<'_, PARTITIONS> {
+    /// Set-up attempt number `attempt` (from 0): the state it leaves the root in.
+    fn attempt(&self, attempt: u16) -> RootState {
+        let state = match self.set_up() {
             Ok(count) => {
-                self.state.set(RootState::Ready);
                 defmt::info!("ffa: root ready, {=usize} partition devices", count);
                 self.for_each_device(|slot, device| {
                     defmt::info!(
@@ -253,11 +403,51 @@ impl<const PARTITIONS: usize> Probe for FfaBus<'_, PARTITIONS> {
                         device.info.uuid
                     );
                 });
-                ProbeResult::Ready
+                RootState::Ready
             }
-            Err(error) => {
-                self.state.set(RootState::Failed(error));
-                ProbeResult::Failed(error.into())
+            Err(error) if error.is_transient() => {
+                let policy = self.client.config().retry;
+                match self.retry_alarm.get() {
+                    Some(alarm) if attempt < policy.busy_retries => {
+                        let wait_us = policy.backoff.delay_us(attempt);
+                        defmt::warn!(
+                            "ffa: set-up refused for now ({}); trying again in {=u64} us (retry {=u16} of {=u16})",
+                            error,
+                            wait_us,
+                            attempt + 1,
+                            policy.busy_retries
+                        );
+                        alarm.set_alarm(alarm.now(), alarm.ticks_from_us(wait_us));
+                        RootState::Retrying(attempt + 1)
+                    }
+                    _ => {
+                        defmt::error!(
+                            "ffa: set-up still refused ({}) after {=u16} retries",
+                            error,
+                            attempt
+                        );
+                        RootState::Failed(ClientError::RetriesExhausted)
+                    }
+                }
+            }
+            Err(error) => RootState::Failed(error),
+        };
+        self.state.set(state);
+        if !matches!(state, RootState::Retrying(_)) {
+            self.signal_outcome();
+        }
+        state
+    }
+}
+
+impl<const PARTITIONS: usize> AlarmClient for FfaBus<'_, PARTITIONS> {
+    fn alarm(&self) {
+        let RootState::Retrying(attempt) = self.state.get() else {
+            return;
+        };
+        if !matches!(self.attempt(attempt), RootState::Retrying(_)) {
+            if let Some(condition) = self.retry_condition.get() {
+                self.conditions.signal(condition);
             }
         }
     }
@@ -288,6 +478,33 @@ impl<'a, const PARTITIONS: usize> BusAccess<'a> for FfaBus<'a, PARTITIONS> {
         if let Some(cell) = self.devices.get(slot) {
             cell.set(Some(device));
         }
+    }
+
+    fn requests(&self) -> Option<&'a dyn SplitPhaseRequests<'a>> {
+        self.requests.get()
+    }
+
+    fn notifications(&self) -> Option<&'a dyn NotificationService<'a>> {
+        self.notifications.get()
+    }
+
+    fn vcpu(&self) -> Vcpu {
+        Vcpu::BOOT
+    }
+
+    fn work_started(&self) {
+        self.work.set(self.work.get().saturating_add(1));
+    }
+
+    fn work_finished(&self) {
+        self.work.set(self.work.get().saturating_sub(1));
+        self.tell_if_idle();
+    }
+}
+
+impl<const PARTITIONS: usize> RequestsIdleClient for FfaBus<'_, PARTITIONS> {
+    fn requests_idle(&self) {
+        self.tell_if_idle();
     }
 }
 
@@ -333,6 +550,18 @@ impl<'a> PartitionHandle<'a> {
         })
     }
 
+    /// Whether indirect messages can reach this partition: v1.1, the
+    /// callee offers `FFA_MSG_SEND2`, and the partition has the property.
+    pub fn supports_indirect_messages(&self) -> bool {
+        self.bus.client().session().is_some_and(|session| {
+            session
+                .version
+                .at_least(crate::version::SupportedVersion::V1_1)
+                && session.features.indirect_messaging
+                && self.info.properties.indirect_messaging()
+        })
+    }
+
     /// Whether 64-bit direct requests can reach this partition.
     pub fn supports_direct_request_64(&self) -> bool {
         self.info.properties.receives_direct_requests()
@@ -349,9 +578,25 @@ impl<'a> PartitionHandle<'a> {
     }
 
     /// Sends `message` to this partition (to its UUID, for a `REQ2`) and
-    /// returns the response; [`ClientError::Unsupported`] if the partition
-    /// does not receive this kind of message.
+    /// returns the response, blocking (for boot-time and console use; see
+    /// [`crate::messaging::direct_request`]); [`ClientError::Unsupported`]
+    /// if the partition does not receive this kind of message,
+    /// [`ClientError::InFlight`] while a split-phase request runs on the vCPU.
     pub fn direct_request<M: DirectMessage>(&self, message: &M) -> Result<M, ClientError> {
+        self.check_supports::<M>()?;
+        if self
+            .bus
+            .requests()
+            .is_some_and(|requests| requests.running())
+        {
+            return Err(ClientError::InFlight);
+        }
+        self.bus
+            .client()
+            .direct_request(self.info.id, self.info.uuid, message)
+    }
+
+    fn check_supports<M: DirectMessage>(&self) -> Result<(), ClientError> {
         if !self.supports::<M>() {
             defmt::warn!(
                 "ffa: partition {=u16:#06x} does not receive {=str}",
@@ -360,9 +605,99 @@ impl<'a> PartitionHandle<'a> {
             );
             return Err(ClientError::Unsupported);
         }
+        Ok(())
+    }
+
+    /// Sets the driver told of the outcome of this handle's split-phase
+    /// requests. `OFF` if the board gave the bus no request engine.
+    pub fn set_request_client(&self, client: &'a dyn DirectRequestClient) -> Result<(), ErrorCode> {
+        let requests = self.bus.requests().ok_or(ErrorCode::OFF)?;
+        requests.set_client(self.slot, client);
+        Ok(())
+    }
+
+    /// Sends `message` to this partition split-phase: returns at once, and
+    /// the response arrives through the handle's request client, never
+    /// from inside this call. `BUSY` while the handle has a request in
+    /// flight; `NOSUPPORT` if the partition does not receive this kind of
+    /// message; `OFF` without a request engine, a client, or a session.
+    pub fn send<M: DirectMessage>(&self, message: &M) -> Result<(), ErrorCode> {
+        let requests = self.bus.requests().ok_or(ErrorCode::OFF)?;
+        self.check_supports::<M>().map_err(ErrorCode::from)?;
+        let client = self.bus.client();
+        let session = client.session().ok_or(ErrorCode::OFF)?;
+        if M::REQUEST == FunctionId::DirectRequest2 && !session.offers_direct_request_2() {
+            return Err(ErrorCode::NOSUPPORT);
+        }
+        let request = message.encode(session.own_id, self.info.id, self.info.uuid);
+        let exchange = Exchange::new::<M>(
+            &client.config().retry,
+            session.own_id,
+            self.info.id,
+            self.bus.vcpu(),
+        );
+        requests.send(self.slot, request, exchange)
+    }
+
+    fn notification_service(&self) -> Result<&'a dyn NotificationService<'a>, ClientError> {
+        self.bus.notifications().ok_or(ClientError::Unsupported)
+    }
+
+    /// Binds this endpoint's notifications `bitmap` to this partition (the
+    /// only sender allowed to set them): `client` is told when they arrive.
+    /// Per-vCPU ones arrive with their vCPU.
+    pub fn bind_notifications(
+        &self,
+        bitmap: Bitmap,
+        per_vcpu: bool,
+        client: &'a dyn NotificationClient,
+    ) -> Result<(), ClientError> {
+        self.notification_service()?
+            .bind(&self.info, bitmap, per_vcpu, client)
+    }
+
+    /// Gives back notifications `bitmap` bound to this partition.
+    pub fn unbind_notifications(&self, bitmap: Bitmap) -> Result<(), ClientError> {
+        self.notification_service()?.unbind(self.info.id, bitmap)
+    }
+
+    /// Sets this partition's notifications `bitmap` (for its `vcpu`, if
+    /// they are per-vCPU).
+    pub fn set_notifications(&self, bitmap: Bitmap, vcpu: Option<u16>) -> Result<(), ClientError> {
+        self.notification_service()?.set(&self.info, bitmap, vcpu)
+    }
+
+    /// Sets the driver told of this partition's indirect messages.
+    pub fn set_message_client(&self, client: &'a dyn MessageClient) -> Result<(), ClientError> {
+        self.notification_service()?
+            .set_message_client(self.info.id, client)
+    }
+
+    /// Sends `payload` to this partition as an indirect message
+    /// (`FFA_MSG_SEND2`, with the header of the negotiated version; from
+    /// v1.2 it names the partition's UUID).
+    pub fn send_message(&self, payload: &[u8]) -> Result<(), ClientError> {
+        self.notification_service()?
+            .send_message(&self.info, payload)
+    }
+
+    /// Holds the bus busy (boot completion waits) until the matching
+    /// [`PartitionHandle::work_finished`]: for work a driver waits on that
+    /// is not a request (a notification, an indirect message).
+    pub fn work_started(&self) {
+        self.bus.work_started();
+    }
+
+    /// Ends what [`PartitionHandle::work_started`] began.
+    pub fn work_finished(&self) {
+        self.bus.work_finished();
+    }
+
+    /// Where this handle's split-phase request is.
+    pub fn request_state(&self) -> RequestState {
         self.bus
-            .client()
-            .direct_request(self.info.id, self.info.uuid, message)
+            .requests()
+            .map_or(RequestState::Idle, |requests| requests.state(self.slot))
     }
 }
 
@@ -477,7 +812,7 @@ impl Probe for DriverEntry<'_> {
     fn probe(&self) -> ProbeResult {
         match self.bus.state() {
             RootState::Ready => {}
-            RootState::Waiting => {
+            RootState::Waiting | RootState::Retrying(_) => {
                 if self.bus.conditions().is_signalled(self.root_outcome) {
                     defmt::error!(
                         "ffa: {=str}: the root's outcome is signalled but the root has none",

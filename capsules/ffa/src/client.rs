@@ -7,6 +7,11 @@
 //! previous one returns, so the order cannot be changed by mistake. The
 //! resulting [`Session`] is kept, and every later operation needs it.
 //!
+//! A step the callee refuses for now (`BUSY`, `RETRY`, `NOT_READY`:
+//! [`ClientError::is_transient`]) fails `initialize`, which keeps what the
+//! earlier steps established: called again (the FF-A root does so after a
+//! back-off on the alarm), it carries on from the step that was refused.
+//!
 //! ```ignore
 //! let client = FfaClient::new(conduit, rx, tx, ClientConfig::DEFAULT);
 //! let session = client.initialize()?;
@@ -22,7 +27,7 @@ use crate::mailbox::{BufferGeometry, Mailbox};
 use crate::memory::{MemoryConfig, MemoryState};
 use crate::messaging::{self, DirectMessage, RetryPolicy};
 use crate::partition::PartitionInfo;
-use crate::version::{self, NegotiatedVersion, SupportedVersion};
+use crate::version::{self, NegotiatedVersion, Smccc12, SupportedVersion};
 use ffa_abi::FunctionId;
 use ffa_abi::Uuid;
 use ffa_abi::{PartitionId, Version};
@@ -81,13 +86,35 @@ impl Session {
     }
 }
 
+/// What set-up has established so far (kept across a transient refusal).
+struct Progress {
+    smccc: OptionalCell<Smccc12>,
+    version: OptionalCell<NegotiatedVersion>,
+    own_id: OptionalCell<PartitionId>,
+    features: OptionalCell<FeatureSet>,
+}
+
 /// The FF-A client capsule.
 pub struct FfaClient<'a> {
     conduit: FfaConduit<'a>,
     mailbox: Mailbox<'a>,
     config: ClientConfig,
     session: OptionalCell<Session>,
+    progress: Progress,
     memory: MemoryState,
+}
+
+/// The value of `cell`, or what `step` makes (then kept in `cell`).
+fn kept<T: Copy>(
+    cell: &OptionalCell<T>,
+    step: impl FnOnce() -> Result<T, ClientError>,
+) -> Result<T, ClientError> {
+    if let Some(value) = cell.get() {
+        return Ok(value);
+    }
+    let value = step()?;
+    cell.set(value);
+    Ok(value)
 }
 
 /// `FFA_ID_GET`: this endpoint's own ID.
@@ -112,6 +139,12 @@ impl<'a> FfaClient<'a> {
             mailbox: Mailbox::new(rx, tx),
             config,
             session: OptionalCell::empty(),
+            progress: Progress {
+                smccc: OptionalCell::empty(),
+                version: OptionalCell::empty(),
+                own_id: OptionalCell::empty(),
+                features: OptionalCell::empty(),
+            },
             memory: MemoryState::new(),
         }
     }
@@ -145,19 +178,33 @@ impl<'a> FfaClient<'a> {
         &self.memory
     }
 
-    /// Runs the core set-up, once; later calls return the same session.
+    /// Runs the core set-up, once; later calls return the same session. A
+    /// call after a transient refusal carries on where that one stopped.
     pub fn initialize(&self) -> Result<Session, ClientError> {
         if let Some(session) = self.session.get() {
             return Ok(session);
         }
-        let smccc = version::check_smccc(&self.conduit)?;
-        let version = version::negotiate(&self.conduit, &smccc, self.config.requested_version)?;
-        let own_id = id_get(&self.conduit, &version)
-            .inspect_err(|error| defmt::error!("ffa: FFA_ID_GET failed: {}", error))?;
-        let features = features::discover(&self.conduit, &version)?;
-        let buffers =
-            self.mailbox
-                .map(&self.conduit, &version, &features, self.config.rxtx_size)?;
+        let progress = &self.progress;
+        let smccc = kept(&progress.smccc, || version::check_smccc(&self.conduit))?;
+        let version = kept(&progress.version, || {
+            version::negotiate(&self.conduit, &smccc, self.config.requested_version)
+        })?;
+        let own_id = kept(&progress.own_id, || {
+            id_get(&self.conduit, &version).inspect_err(|error| {
+                if !error.is_transient() {
+                    defmt::error!("ffa: FFA_ID_GET failed: {}", error)
+                }
+            })
+        })?;
+        let features = kept(&progress.features, || {
+            features::discover(&self.conduit, &version)
+        })?;
+        let buffers = match self.mailbox.geometry() {
+            Some(buffers) => buffers,
+            None => self
+                .mailbox
+                .map(&self.conduit, &version, &features, self.config.rxtx_size)?,
+        };
         let session = Session {
             smccc_version: smccc.version(),
             version,
@@ -183,6 +230,10 @@ impl<'a> FfaClient<'a> {
         self.require_session()?;
         self.mailbox.unmap(&self.conduit)?;
         self.session.clear();
+        self.progress.smccc.clear();
+        self.progress.version.clear();
+        self.progress.own_id.clear();
+        self.progress.features.clear();
         self.memory.forget_offers();
         Ok(())
     }

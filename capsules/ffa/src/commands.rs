@@ -193,20 +193,83 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
                 ),
                 (features.memory_share, " FFA_MEM_SHARE"),
                 (features.memory_lend, " FFA_MEM_LEND"),
+                (features.notifications, " FFA_NOTIFICATION_BIND"),
+                (features.indirect_messaging, " FFA_MSG_SEND2"),
             ];
             let count = offered.iter().filter(|(present, _)| *present).count();
+            let name = |index: usize| {
+                if offered[index].0 {
+                    offered[index].1
+                } else {
+                    ""
+                }
+            };
             defmt::println!(
-                "ffa status: the SPMC offers {=usize} optional ABIs{=str}{=str}{=str}{=str}{=str}; RX/TX granule {=usize} bytes",
+                "ffa status: the SPMC offers {=usize} optional ABIs{=str}{=str}{=str}{=str}{=str}{=str}{=str}; RX/TX granule {=usize} bytes",
                 count,
                 if count > 0 { ":" } else { "" },
-                if offered[0].0 { offered[0].1 } else { "" },
-                if offered[1].0 { offered[1].1 } else { "" },
-                if offered[2].0 { offered[2].1 } else { "" },
-                if offered[3].0 { offered[3].1 } else { "" },
+                name(0),
+                name(1),
+                name(2),
+                name(3),
+                name(4),
+                name(5),
                 features.rxtx_granule.bytes()
             );
         }
+        self.asynchronous_status();
         self.list();
+    }
+
+    /// The split-phase requests and the notification service, as the boot
+    /// report counts them.
+    fn asynchronous_status(&self) {
+        if let Some(requests) = self.bus.requests() {
+            let counters = requests.counters();
+            defmt::println!(
+                "ffa status: requests: {=u32} sent, {=u32} answered, {=u32} failed; {=u32} interrupts served, {=u32} yields waited out, {=u32} back-offs; {=str}",
+                counters.sent,
+                counters.answered,
+                counters.failed,
+                counters.interrupts,
+                counters.yields,
+                counters.backoffs,
+                if requests.running() {
+                    "one holds the vCPU now"
+                } else {
+                    "the vCPU is free"
+                }
+            );
+        }
+        if let Some(notifications) = self.bus.notifications() {
+            let counters = notifications.counters();
+            match notifications.schedule_receiver_interrupt() {
+                Some(id) => defmt::println!(
+                    "ffa status: notifications: SRI {=u32}, {=u32} taken; {=u32} delivered, {=u32} unbound, {=u32} set; indirect messages {=u32} received, {=u32} sent, {=u32} dropped",
+                    id,
+                    counters.sri,
+                    counters.delivered,
+                    counters.unbound,
+                    counters.set,
+                    counters.messages_received,
+                    counters.messages_sent,
+                    counters.messages_refused
+                ),
+                None => defmt::println!("ffa status: notifications: no SRI claimed"),
+            }
+            notifications.for_each_binding(&mut |binding| {
+                defmt::println!(
+                    "ffa status: notification binding: {=u64:#x} from {=u16:#06x} ({=str})",
+                    binding.bitmap.0,
+                    binding.partition.raw(),
+                    if binding.per_vcpu {
+                        "per-vCPU"
+                    } else {
+                        "global"
+                    }
+                )
+            });
+        }
     }
 
     /// The RX/TX size the board asked for, and the one set-up chose.
@@ -476,10 +539,7 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
         message: &M,
     ) -> Result<(), CommandError<'l>> {
         let started = self.time.now();
-        let result = self
-            .bus
-            .client()
-            .direct_request_reply(info.id, service, message);
+        let result = self.bus.direct_request_reply(info.id, service, message);
         let microseconds = self.time.ticks_to_us(self.time.now().wrapping_sub(started));
         match result {
             Ok(reply) => {

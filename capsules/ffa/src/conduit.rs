@@ -80,6 +80,11 @@ pub struct ReplyRegisters {
 }
 
 impl ReplyRegisters {
+    /// `registers`, whose function ID the caller checked.
+    pub(crate) const fn checked(registers: SmcccRegisters) -> ReplyRegisters {
+        ReplyRegisters { registers }
+    }
+
     /// The full 64-bit register `index` (0–17); 0 if out of range.
     pub fn register(&self, index: usize) -> u64 {
         self.registers.x.get(index).copied().unwrap_or(0)

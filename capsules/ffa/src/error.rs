@@ -85,8 +85,30 @@ pub enum ClientError {
     NotFound,
     /// Shared memory access failed.
     Memory(ErrorCode),
+    /// The request was cancelled before it completed (the FF-A bus was torn down).
+    Cancelled,
+    /// Another request is in flight on this vCPU (a blocking request cannot
+    /// wait for a split-phase one to finish).
+    InFlight,
+    /// A message from the other side is malformed (an indirect message's
+    /// header, a notification answer): the reason, for the log.
+    Malformed(&'static str),
+    /// A caller's argument is unusable (an empty notification bitmap, an ID
+    /// bound already, a message too large): the reason, for the log.
+    InvalidArgument(&'static str),
     /// A memory transaction cannot be sent as described.
     Transaction(crate::memory::attributes::TransactionError),
+}
+
+impl ClientError {
+    /// Whether the other side refused for now (`BUSY`, `RETRY`,
+    /// `NOT_READY`): the same call may succeed later.
+    pub const fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Status(Status::Busy | Status::Retry | Status::NotReady)
+        )
+    }
 }
 
 impl From<InvalidVersion> for ClientError {
@@ -135,6 +157,10 @@ impl From<ClientError> for ErrorCode {
             ClientError::Unsupported => ErrorCode::NOSUPPORT,
             ClientError::NotFound => ErrorCode::NODEVICE,
             ClientError::Memory(code) => code,
+            ClientError::Cancelled => ErrorCode::CANCEL,
+            ClientError::InFlight => ErrorCode::BUSY,
+            ClientError::Malformed(_) => ErrorCode::FAIL,
+            ClientError::InvalidArgument(_) => ErrorCode::INVAL,
             ClientError::Transaction(_) => ErrorCode::INVAL,
         }
     }

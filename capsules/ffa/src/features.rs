@@ -93,6 +93,12 @@ pub struct FeatureSet {
     pub schedule_receiver_interrupt: Option<u32>,
     /// Interrupt ID of the managed exit interrupt (v1.1+).
     pub managed_exit_interrupt: Option<u32>,
+    /// The notification calls (`FFA_NOTIFICATION_BIND` offered, v1.1+).
+    pub notifications: bool,
+    /// The 64-bit `FFA_NOTIFICATION_INFO_GET` (v1.1+; else the 32-bit one).
+    pub notification_info_get_64: bool,
+    /// `FFA_MSG_SEND2` (v1.1+).
+    pub indirect_messaging: bool,
 }
 
 impl FeatureSet {
@@ -107,6 +113,9 @@ impl FeatureSet {
         notification_pending_interrupt: None,
         schedule_receiver_interrupt: None,
         managed_exit_interrupt: None,
+        notifications: false,
+        notification_info_get_64: false,
+        indirect_messaging: false,
     };
 }
 
@@ -127,21 +136,24 @@ pub fn query(
     }
 }
 
-/// Like [`query`], but an optional ABI that fails to answer counts as absent (logged).
+/// Like [`query`], but an optional ABI that fails to answer counts as
+/// absent (logged), unless the refusal is transient (`BUSY`, `RETRY`): then
+/// set-up is tried again later.
 fn query_optional(
     conduit: &FfaConduit<'_>,
     version: &NegotiatedVersion,
     function_or_feature: u32,
-) -> Option<FeatureProperties> {
+) -> Result<Option<FeatureProperties>, ClientError> {
     match query(conduit, version, function_or_feature) {
-        Ok(answer) => answer,
+        Ok(answer) => Ok(answer),
+        Err(error) if error.is_transient() => Err(error),
         Err(error) => {
             defmt::warn!(
                 "ffa: FFA_FEATURES({=u32:#010x}) failed ({}); treating as absent",
                 function_or_feature,
                 error
             );
-            None
+            Ok(None)
         }
     }
 }
@@ -166,25 +178,32 @@ pub fn discover(
                 features.rxtx_maximum_pages = Some(maximum);
             }
         }
+        Err(error) if error.is_transient() => return Err(error),
         Ok(None) | Err(ClientError::Status(_)) => {
             defmt::warn!("ffa: FFA_FEATURES(RXTX_MAP) gave no granule; assuming 4 KiB");
         }
         Err(error) => return Err(error),
     }
-    let offered = |function: FunctionId| query_optional(conduit, version, function.raw()).is_some();
-    features.memory_share = offered(FunctionId::MemoryShare64);
-    features.memory_lend = offered(FunctionId::MemoryLend64);
+    let offered = |function: FunctionId| {
+        query_optional(conduit, version, function.raw()).map(|answer| answer.is_some())
+    };
+    features.memory_share = offered(FunctionId::MemoryShare64)?;
+    features.memory_lend = offered(FunctionId::MemoryLend64)?;
     if version.at_least(SupportedVersion::V1_1) {
         let interrupt = |feature: InterruptFeature| {
-            query_optional(conduit, version, feature as u32).map(|answer| answer.properties)
+            query_optional(conduit, version, feature as u32)
+                .map(|answer| answer.map(|answer| answer.properties))
         };
-        features.notification_pending_interrupt = interrupt(InterruptFeature::NotificationPending);
-        features.schedule_receiver_interrupt = interrupt(InterruptFeature::ScheduleReceiver);
-        features.managed_exit_interrupt = interrupt(InterruptFeature::ManagedExit);
+        features.notification_pending_interrupt = interrupt(InterruptFeature::NotificationPending)?;
+        features.schedule_receiver_interrupt = interrupt(InterruptFeature::ScheduleReceiver)?;
+        features.managed_exit_interrupt = interrupt(InterruptFeature::ManagedExit)?;
+        features.notifications = offered(FunctionId::NotificationBind)?;
+        features.indirect_messaging = offered(FunctionId::MessageSend2)?;
+        features.notification_info_get_64 = offered(FunctionId::NotificationInfoGet64)?;
     }
     if version.at_least(SupportedVersion::V1_2) {
-        features.direct_request_2 = offered(FunctionId::DirectRequest2);
-        features.partition_info_get_registers = offered(FunctionId::PartitionInfoGetRegisters);
+        features.direct_request_2 = offered(FunctionId::DirectRequest2)?;
+        features.partition_info_get_registers = offered(FunctionId::PartitionInfoGetRegisters)?;
     }
     Ok(features)
 }

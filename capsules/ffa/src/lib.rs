@@ -13,7 +13,12 @@
 //! - [`features`]: `FFA_FEATURES` and the RX/TX granule;
 //! - [`mailbox`]: the RX/TX buffers, with ownership as guards;
 //! - [`discovery`]: `FFA_PARTITION_INFO_GET` and `_GET_REGS`;
-//! - [`messaging`]: direct requests, 32/64-bit and `REQ2`, with bounded retries;
+//! - [`messaging`]: direct requests, 32/64-bit and `REQ2`: encoding, and the
+//!   state machine of one request (retries, resumptions, back-off);
+//! - [`requests`]: split-phase direct requests, one vCPU's engine;
+//! - [`notification_info`]: the answer of `FFA_NOTIFICATION_INFO_GET`;
+//! - [`indirect`]: indirect message headers, by version;
+//! - [`notifications`]: notifications and indirect messages for drivers, and the SRI;
 //! - [`client`]: the core set-up and the operations, in one capsule;
 //! - [`memory`]: the client's memory operations: sharing, lending and
 //!   donating kernel-owned pages, in fragments when needed, and reclaiming
@@ -24,11 +29,12 @@
 //! - [`report`]: the boot report;
 //! - [`boot`]: boot completion: readiness and the queue done, the report logged;
 //! - [`commands`]: the console's `ffa` commands (a `capsule_console` command group);
-//! - [`drivers`]: partition drivers (the test firmware's echo partition).
+//! - [`drivers`]: partition drivers (the echo partitions, the notifier, the
+//!   scheduling partition, memory checks).
 //!
 //! A board does not wire these by hand: `boards/components` has the
-//! components that do (`components::ffa`, `components::partition_driver`,
-//! `components::readiness`), and `boards/qemu-virt/src/main.rs` shows them
+//! components that do (`components::ffa`, `components::ffa_async`,
+//! `components::partition_driver`, `components::readiness`), and `boards/qemu-virt/src/main.rs` shows them
 //! in use.
 
 #![no_std]
@@ -46,13 +52,17 @@ pub mod discovery;
 pub mod drivers;
 pub mod error;
 pub mod features;
+pub mod indirect;
 pub mod mailbox;
 pub mod memory;
 pub mod messaging;
+pub mod notification_info;
+pub mod notifications;
 pub mod partition;
 pub mod per_cpu;
 pub mod readiness;
 pub mod report;
+pub mod requests;
 pub mod version;
 
 pub use bus::{DriverEntry, FfaBus, PartitionDriver, PartitionHandle};

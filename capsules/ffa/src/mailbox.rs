@@ -289,6 +289,26 @@ impl<'a> Mailbox<'a> {
         ))
     }
 
+    /// The RX buffer the other side filled with an indirect message (the
+    /// "RX buffer full" framework notification says so): the guard that
+    /// owns it until dropped or released, as for a call that fills RX.
+    pub fn message_in_rx<'m>(
+        &'m self,
+        conduit: &'m FfaConduit<'a>,
+    ) -> Result<RxGuard<'m, 'a>, ClientError> {
+        let geometry = self.mapping.get().ok_or(ClientError::NotInitialized)?;
+        if self.rx_owned.get() {
+            return Err(ClientError::RxBusy);
+        }
+        self.rx_owned.set(true);
+        Ok(RxGuard {
+            mailbox: self,
+            conduit,
+            size: geometry.size,
+            released: false,
+        })
+    }
+
     /// Lends the TX buffer for writing. Fails if it is already lent.
     pub fn tx(&self) -> Result<TxGuard<'_, 'a>, ClientError> {
         let geometry = self.mapping.get().ok_or(ClientError::NotInitialized)?;

@@ -1,12 +1,20 @@
 //! Direct messaging: `FFA_MSG_SEND_DIRECT_REQ` (32/64-bit) and `FFA_MSG_SEND_DIRECT_REQ2`.
 //!
-//! A request goes to one partition and the call returns its response. On the
-//! way, the callee may be preempted (`FFA_INTERRUPT`) or yield (`FFA_YIELD`):
-//! the partition they name is resumed with `FFA_RUN` up to a bounded number
-//! of times.
-//! `BUSY` and `RETRY` re-send the request a bounded number of times. The
-//! response must come from the partition that was asked and be addressed to
-//! this endpoint; anything else is an error.
+//! A request goes to one partition and its response comes back. On the
+//! way, the callee may be preempted (`FFA_INTERRUPT`: an interrupt of this
+//! world is pending) or yield (`FFA_YIELD`, with a timeout hint): the
+//! partition they name is resumed with `FFA_RUN` ([`RunTarget`], whose vCPU
+//! is the core the request is made from, [`Vcpu`]) up to a bounded number
+//! of times. `BUSY` and `RETRY` re-send the request a bounded number of
+//! times, after a [`Backoff`]. The response must come from the partition
+//! that was asked and be addressed to this endpoint; anything else is an
+//! error.
+//!
+//! [`Exchange`] is that state machine, free of time and of the main loop:
+//! it reads one reply and says what comes [`Next`]. The split-phase engine
+//! (`crate::requests`) returns to the main loop after `FFA_INTERRUPT` and
+//! waits on the alarm after `FFA_YIELD` and `BUSY`; the blocking
+//! [`direct_request`] does the same steps at once.
 //!
 //! The payload types fix the width: a [`DirectMessage32`] can only carry
 //! 32-bit words, so a 64-bit value cannot be silently truncated.
@@ -19,17 +27,64 @@
 use crate::conduit::{FfaConduit, Reply, ReplyRegisters, Request};
 use crate::error::ClientError;
 use ffa_abi::{CallWidth, FunctionId};
+use kernel::hil::smccc::SmcccRegisters;
+
 use ffa_abi::{PartitionId, Status};
 
 use ffa_abi::Uuid;
 
-/// How often to retry and resume; chosen by the board.
+/// How long to wait before sending a request again after `BUSY` or
+/// `RETRY`: `first_us` after the first, doubling each time, at most
+/// `maximum_us`. Chosen by the board.
+///
+/// ```
+/// use capsule_ffa::messaging::Backoff;
+///
+/// let backoff = Backoff { first_us: 100, maximum_us: 1_000 };
+/// assert_eq!(backoff.delay_us(0), 100);
+/// assert_eq!(backoff.delay_us(2), 400);
+/// assert_eq!(backoff.delay_us(9), 1_000);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct Backoff {
+    /// Wait after the first refusal, in microseconds.
+    pub first_us: u32,
+    /// Longest wait, in microseconds.
+    pub maximum_us: u32,
+}
+
+impl Backoff {
+    /// 100 µs, doubling up to 10 ms.
+    pub const DEFAULT: Backoff = Backoff {
+        first_us: 100,
+        maximum_us: 10_000,
+    };
+
+    /// The wait before retry number `attempt` (0 for the first).
+    pub const fn delay_us(&self, attempt: u16) -> u64 {
+        let shift = if attempt > 20 { 20 } else { attempt as u32 };
+        let delay = (self.first_us as u64) << shift;
+        if delay > self.maximum_us as u64 {
+            self.maximum_us as u64
+        } else {
+            delay
+        }
+    }
+}
+
+/// How often to retry and resume, and how long to wait; chosen by the board.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
 pub struct RetryPolicy {
-    /// Times a request answered `BUSY` or `RETRY` is sent again.
+    /// Times a request (or a set-up step) answered `BUSY` or `RETRY` is made again.
     pub busy_retries: u16,
     /// Times a preempted or yielded partition is resumed with `FFA_RUN`.
     pub resumptions: u16,
+    /// How long to wait before making a refused call again (split-phase
+    /// requests and set-up; the blocking helper retries at once).
+    pub backoff: Backoff,
+    /// How long to let a partition that yields without a timeout (0) wait
+    /// before `FFA_RUN`, in microseconds.
+    pub yield_default_us: u32,
 }
 
 impl RetryPolicy {
@@ -37,12 +92,67 @@ impl RetryPolicy {
     pub const DEFAULT: RetryPolicy = RetryPolicy {
         busy_retries: 8,
         resumptions: 32,
+        backoff: Backoff::DEFAULT,
+        yield_default_us: 1_000,
     };
 }
 
 impl Default for RetryPolicy {
     fn default() -> RetryPolicy {
         RetryPolicy::DEFAULT
+    }
+}
+
+/// The execution context (vCPU) a request runs on: the index of the core
+/// it is made from. `FFA_RUN` names it when the partition's answer does
+/// not (Hafnium requires the caller's core index for a multi-context
+/// partition; a single-context one takes 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct Vcpu(pub u16);
+
+impl Vcpu {
+    /// The boot core.
+    pub const BOOT: Vcpu = Vcpu(0);
+}
+
+/// What `FFA_RUN` resumes: an endpoint and one of its execution contexts
+/// (w1 = endpoint `[31:16]` | vCPU `[15:0]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct RunTarget {
+    /// The partition to run.
+    pub endpoint: PartitionId,
+    /// Its execution context.
+    pub vcpu: u16,
+}
+
+impl RunTarget {
+    /// The target an `FFA_INTERRUPT`/`FFA_YIELD` reply names in w1: the
+    /// endpoint and vCPU it gives, which may be another partition than
+    /// `receiver` (one it called on its behalf) and which w1 must carry back
+    /// unchanged (OP-TEE reads the vCPU field as its thread); `receiver` on
+    /// `vcpu` if it names no endpoint.
+    pub fn named_by(registers: &ReplyRegisters, receiver: PartitionId, vcpu: Vcpu) -> RunTarget {
+        let target = registers.word(1);
+        match (target >> 16) as u16 {
+            0 => RunTarget {
+                endpoint: receiver,
+                vcpu: vcpu.0,
+            },
+            endpoint => RunTarget {
+                endpoint: PartitionId::new(endpoint),
+                vcpu: target as u16,
+            },
+        }
+    }
+
+    /// w1 of `FFA_RUN`.
+    pub const fn word(&self) -> u64 {
+        ((self.endpoint.raw() as u32) << 16 | self.vcpu as u32) as u64
+    }
+
+    /// The `FFA_RUN` call.
+    pub fn request(&self) -> Request {
+        Request::new(FunctionId::Run).with(1, self.word())
     }
 }
 
@@ -113,7 +223,45 @@ pub trait DirectMessage: sealed::Sealed + Copy + PartialEq {
     fn encode(&self, sender: PartitionId, receiver: PartitionId, service: Uuid) -> Request;
 
     /// The message a response of this kind carries.
-    fn decode(registers: &ReplyRegisters) -> Self;
+    fn decode(registers: &ReplyRegisters) -> Self {
+        Self::from_response(registers.raw())
+    }
+
+    /// The message in the registers of a response of this kind, which the
+    /// caller checked (as [`Exchange::is_plain_response`] does).
+    fn from_response(registers: &SmcccRegisters) -> Self;
+
+    /// The message as one of any kind.
+    fn into_any(self) -> AnyDirectMessage;
+
+    /// The message, if `any` is of this kind.
+    fn from_any(any: AnyDirectMessage) -> Option<Self>;
+}
+
+/// A direct message of any kind: what a split-phase response carries
+/// (`crate::requests`), turned back into its kind with
+/// [`DirectMessage::from_any`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum AnyDirectMessage {
+    /// A 32-bit `DIRECT_REQ`/`RESP` message.
+    Bits32(DirectMessage32),
+    /// A 64-bit `DIRECT_REQ`/`RESP` message.
+    Bits64(DirectMessage64),
+    /// A `REQ2`/`RESP2` message.
+    Two(DirectMessage2),
+}
+
+impl AnyDirectMessage {
+    /// The message a response to a request of function `request` carries.
+    pub fn decode(request: FunctionId, registers: &ReplyRegisters) -> AnyDirectMessage {
+        match request {
+            FunctionId::DirectRequest2 => AnyDirectMessage::Two(DirectMessage2::decode(registers)),
+            FunctionId::DirectRequest64 => {
+                AnyDirectMessage::Bits64(DirectMessage64::decode(registers))
+            }
+            _ => AnyDirectMessage::Bits32(DirectMessage32::decode(registers)),
+        }
+    }
 }
 
 impl sealed::Sealed for DirectMessage32 {}
@@ -143,8 +291,8 @@ impl DirectMessage for DirectMessage32 {
         direct_request_registers(Self::REQUEST, sender, receiver, payload)
     }
 
-    fn decode(registers: &ReplyRegisters) -> Self {
-        let x = &registers.raw().x;
+    fn from_response(registers: &SmcccRegisters) -> Self {
+        let x = &registers.x;
         DirectMessage32::new([
             x[3] as u32,
             x[4] as u32,
@@ -152,6 +300,17 @@ impl DirectMessage for DirectMessage32 {
             x[6] as u32,
             x[7] as u32,
         ])
+    }
+
+    fn into_any(self) -> AnyDirectMessage {
+        AnyDirectMessage::Bits32(self)
+    }
+
+    fn from_any(any: AnyDirectMessage) -> Option<Self> {
+        match any {
+            AnyDirectMessage::Bits32(message) => Some(message),
+            _ => None,
+        }
     }
 }
 
@@ -162,9 +321,20 @@ impl DirectMessage for DirectMessage64 {
         direct_request_registers(Self::REQUEST, sender, receiver, self.payload)
     }
 
-    fn decode(registers: &ReplyRegisters) -> Self {
-        let x = &registers.raw().x;
+    fn from_response(registers: &SmcccRegisters) -> Self {
+        let x = &registers.x;
         DirectMessage64::new([x[3], x[4], x[5], x[6], x[7]])
+    }
+
+    fn into_any(self) -> AnyDirectMessage {
+        AnyDirectMessage::Bits64(self)
+    }
+
+    fn from_any(any: AnyDirectMessage) -> Option<Self> {
+        match any {
+            AnyDirectMessage::Bits64(message) => Some(message),
+            _ => None,
+        }
     }
 }
 
@@ -181,8 +351,19 @@ impl DirectMessage for DirectMessage2 {
         Request::with_arguments(Self::REQUEST, &arguments)
     }
 
-    fn decode(registers: &ReplyRegisters) -> Self {
-        DirectMessage2::new(core::array::from_fn(|index| registers.register(4 + index)))
+    fn from_response(registers: &SmcccRegisters) -> Self {
+        DirectMessage2::new(core::array::from_fn(|index| registers.x[4 + index]))
+    }
+
+    fn into_any(self) -> AnyDirectMessage {
+        AnyDirectMessage::Two(self)
+    }
+
+    fn from_any(any: AnyDirectMessage) -> Option<Self> {
+        match any {
+            AnyDirectMessage::Two(message) => Some(message),
+            _ => None,
+        }
     }
 }
 
@@ -201,6 +382,30 @@ impl Expected {
             other => Expected::Response(other.width()),
         }
     }
+
+    /// The response's function ID.
+    const fn function_id(self) -> u32 {
+        match self {
+            Expected::Response(CallWidth::Bits32) => FunctionId::DirectResponse32.raw(),
+            Expected::Response(CallWidth::Bits64) => FunctionId::DirectResponse64.raw(),
+            Expected::Response2 => FunctionId::DirectResponse2.raw(),
+        }
+    }
+}
+
+/// Whether `raw` is the `expected` response from `receiver` to `sender`,
+/// and (for `DIRECT_RESP`) no framework message.
+#[inline]
+fn is_plain_response(
+    expected: Expected,
+    sender: PartitionId,
+    receiver: PartitionId,
+    raw: &SmcccRegisters,
+) -> bool {
+    let endpoints = u32::from(receiver.raw()) << 16 | u32::from(sender.raw());
+    raw.x[0] as u32 == expected.function_id()
+        && raw.x[1] as u32 == endpoints
+        && (expected == Expected::Response2 || raw.x[2] as u32 & 0x8000_0000 == 0)
 }
 
 /// Checks w1 of a response: from `receiver` to `sender`.
@@ -234,96 +439,213 @@ fn wrong_endpoint(which: &'static str, actual: PartitionId, expected: PartitionI
     ClientError::WrongResponder { expected, actual }
 }
 
-/// w1 of the `FFA_RUN` that resumes after `FFA_INTERRUPT`/`FFA_YIELD`
-/// `registers`: the endpoint and vCPU they name (`[31:16]`, `[15:0]`), which
-/// may be another partition than `receiver` (one it called, on its behalf),
-/// as Linux passes w1 back; `receiver` if they name none (endpoint 0).
-fn run_target(registers: &ReplyRegisters, receiver: PartitionId) -> u64 {
-    let target = registers.word(1);
-    if target >> 16 == 0 {
-        ((u32::from(receiver.raw()) << 16) | (target & 0xffff)) as u64
-    } else {
-        target as u64
-    }
+/// What a direct request needs next, once a reply came back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// It is over: the response's registers, or why it failed.
+    Done(Result<ReplyRegisters, ClientError>),
+    /// `FFA_INTERRUPT`: an interrupt of this world is pending. Serve it
+    /// (return to the main loop), then resume the target with `FFA_RUN`.
+    ResumeAfterInterrupt(RunTarget),
+    /// `FFA_YIELD`: resume the target with `FFA_RUN` after `timeout_ns`
+    /// (w2/w3 of the yield; 0: whenever convenient).
+    ResumeAfterYield {
+        /// What to resume.
+        target: RunTarget,
+        /// The partition's hint, in nanoseconds.
+        timeout_ns: u64,
+    },
+    /// `BUSY` or `RETRY`: send the request again after a back-off; this is
+    /// retry number `attempt` (from 0).
+    Resend {
+        /// What the callee answered.
+        status: Status,
+        /// The retry's number.
+        attempt: u16,
+    },
 }
 
-/// Sends `request` and drives it to the expected response under `policy`.
-fn exchange(
-    conduit: &FfaConduit<'_>,
-    policy: &RetryPolicy,
-    request: &Request,
+/// One direct request's progress: which response it expects from whom,
+/// and how many retries and resumptions it has left. Both the blocking
+/// [`direct_request`] and the split-phase engine (`crate::requests`) feed
+/// it every reply and do what [`Exchange::on_reply`] says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exchange {
     sender: PartitionId,
     receiver: PartitionId,
     expected: Expected,
-) -> Result<ReplyRegisters, ClientError> {
-    let mut retries_left = policy.busy_retries;
-    let mut resumptions_left = policy.resumptions;
-    // The request, or FFA_RUN once the partition was preempted.
-    let mut resume: Option<Request> = None;
-    // Every iteration uses up a retry or a resumption, or returns.
-    let bound = policy.busy_retries as u32 + policy.resumptions as u32 + 1;
-    for _ in 0..bound {
-        match conduit.call(resume.as_ref().unwrap_or(request)) {
+    vcpu: Vcpu,
+    policy: RetryPolicy,
+    retries: u16,
+    resumptions: u16,
+}
+
+impl Exchange {
+    /// A request of kind `M` from `sender` to `receiver`, made on `vcpu`, under `policy`.
+    pub fn new<M: DirectMessage>(
+        policy: &RetryPolicy,
+        sender: PartitionId,
+        receiver: PartitionId,
+        vcpu: Vcpu,
+    ) -> Exchange {
+        Exchange {
+            sender,
+            receiver,
+            expected: Expected::to(M::REQUEST),
+            vcpu,
+            policy: *policy,
+            retries: 0,
+            resumptions: 0,
+        }
+    }
+
+    /// The partition asked.
+    pub fn receiver(&self) -> PartitionId {
+        self.receiver
+    }
+
+    /// The policy it runs under.
+    pub fn policy(&self) -> RetryPolicy {
+        self.policy
+    }
+
+    /// Resumptions so far.
+    pub fn resumptions(&self) -> u16 {
+        self.resumptions
+    }
+
+    /// Retries so far.
+    pub fn retries(&self) -> u16 {
+        self.retries
+    }
+
+    /// The message of a response this exchange accepted.
+    pub fn response_message(&self, registers: &ReplyRegisters) -> AnyDirectMessage {
+        match self.expected {
+            Expected::Response(CallWidth::Bits32) => {
+                AnyDirectMessage::Bits32(DirectMessage32::decode(registers))
+            }
+            Expected::Response(CallWidth::Bits64) => {
+                AnyDirectMessage::Bits64(DirectMessage64::decode(registers))
+            }
+            Expected::Response2 => AnyDirectMessage::Two(DirectMessage2::decode(registers)),
+        }
+    }
+
+    /// Whether `raw` is the response due, as it most often is: the
+    /// expected function ID, from the receiver to the sender, and (for
+    /// `DIRECT_RESP`) no framework message. Then it needs no more decoding
+    /// or checking ([`ReplyRegisters::checked`]); anything else goes
+    /// through [`Exchange::on_reply`], which says what it is.
+    #[inline]
+    pub fn is_plain_response(&self, raw: &SmcccRegisters) -> bool {
+        is_plain_response(self.expected, self.sender, self.receiver, raw)
+    }
+
+    /// Follows the raw reply to the request or to its last `FFA_RUN`: the
+    /// fast path for the plain response, [`Exchange::on_reply`] otherwise.
+    #[inline]
+    pub fn on_raw_reply(&mut self, raw: SmcccRegisters) -> Next {
+        if self.is_plain_response(&raw) {
+            Next::Done(Ok(ReplyRegisters::checked(raw)))
+        } else {
+            self.on_reply(Reply::decode(&raw))
+        }
+    }
+
+    /// Reads the reply to the request or to its last `FFA_RUN`, and says what comes next.
+    #[inline]
+    pub fn on_reply(&mut self, reply: Result<Reply, ClientError>) -> Next {
+        match reply {
             Ok(Reply::DirectResponse(width, registers))
-                if expected == Expected::Response(width) =>
+                if self.expected == Expected::Response(width) =>
             {
-                check_endpoints(&registers, sender, receiver)?;
-                if registers.word(2) & 0x8000_0000 != 0 {
-                    defmt::error!("ffa: framework message where a partition response was due");
-                    return Err(ClientError::MalformedReply);
-                }
-                return Ok(registers);
+                Next::Done(self.check_response(registers, true))
             }
-            Ok(Reply::DirectResponse2(registers)) if expected == Expected::Response2 => {
-                check_endpoints(&registers, sender, receiver)?;
-                return Ok(registers);
+            Ok(Reply::DirectResponse2(registers)) if self.expected == Expected::Response2 => {
+                Next::Done(self.check_response(registers, false))
             }
+            other => self.on_other_reply(other),
+        }
+    }
+
+    /// The endpoints of a response, and (for `DIRECT_RESP`) that it is no framework message.
+    #[inline]
+    fn check_response(
+        &self,
+        registers: ReplyRegisters,
+        framework_bit: bool,
+    ) -> Result<ReplyRegisters, ClientError> {
+        check_endpoints(&registers, self.sender, self.receiver)?;
+        if framework_bit && registers.word(2) & 0x8000_0000 != 0 {
+            defmt::error!("ffa: framework message where a partition response was due");
+            return Err(ClientError::MalformedReply);
+        }
+        Ok(registers)
+    }
+
+    /// Everything but the expected response.
+    #[cold]
+    #[inline(never)]
+    fn on_other_reply(&mut self, reply: Result<Reply, ClientError>) -> Next {
+        match reply {
             Ok(Reply::Interrupt(registers)) | Ok(Reply::Yield(registers)) => {
-                if resumptions_left == 0 {
+                if self.resumptions >= self.policy.resumptions {
                     defmt::error!(
                         "ffa: partition {=u16:#06x} still preempted after {=u16} resumptions",
-                        receiver.raw(),
-                        policy.resumptions
+                        self.receiver.raw(),
+                        self.policy.resumptions
                     );
-                    return Err(ClientError::ResumptionsExhausted);
+                    return Next::Done(Err(ClientError::ResumptionsExhausted));
                 }
-                resumptions_left -= 1;
-                resume =
-                    Some(Request::new(FunctionId::Run).with(1, run_target(&registers, receiver)));
+                self.resumptions += 1;
+                let target = RunTarget::named_by(&registers, self.receiver, self.vcpu);
+                if registers.word(0) == FunctionId::Interrupt.raw() {
+                    Next::ResumeAfterInterrupt(target)
+                } else {
+                    let timeout_ns =
+                        u64::from(registers.word(2)) | u64::from(registers.word(3)) << 32;
+                    Next::ResumeAfterYield { target, timeout_ns }
+                }
             }
             Err(ClientError::Status(status @ (Status::Busy | Status::Retry))) => {
-                if retries_left == 0 {
+                if self.retries >= self.policy.busy_retries {
                     defmt::error!(
                         "ffa: partition {=u16:#06x} still {} after {=u16} retries",
-                        receiver.raw(),
+                        self.receiver.raw(),
                         status,
-                        policy.busy_retries
+                        self.policy.busy_retries
                     );
-                    return Err(ClientError::RetriesExhausted);
+                    return Next::Done(Err(ClientError::RetriesExhausted));
                 }
-                retries_left -= 1;
+                let attempt = self.retries;
+                self.retries += 1;
+                Next::Resend { status, attempt }
             }
             Ok(other) => {
                 let w0 = other.registers().word(0);
                 defmt::error!("ffa: unexpected reply {=u32:#010x} to a direct request", w0);
-                return Err(ClientError::UnexpectedFunction(w0));
+                Next::Done(Err(ClientError::UnexpectedFunction(w0)))
             }
             Err(error) => {
                 defmt::warn!(
                     "ffa: direct request to {=u16:#06x} failed: {}",
-                    receiver.raw(),
+                    self.receiver.raw(),
                     error
                 );
-                return Err(error);
+                Next::Done(Err(error))
             }
         }
     }
-    Err(ClientError::RetriesExhausted)
 }
 
 /// Sends `message` from `sender` to `receiver` (to its service `service`,
-/// for a `REQ2`) and returns the response's message, driving preemption,
-/// `BUSY` and `RETRY` under `policy`.
+/// for a `REQ2`) and returns the response's message: the blocking helper,
+/// for boot-time and console use. It drives the same [`Exchange`] as the
+/// split-phase engine, but without a main loop to return to: after
+/// `FFA_INTERRUPT` or `FFA_YIELD` it resumes at once, after `BUSY`/`RETRY`
+/// it sends again at once, within `policy`'s bounds. Prefer the
+/// split-phase requests of `crate::requests` once the main loop runs.
 pub fn direct_request<M: DirectMessage>(
     conduit: &FfaConduit<'_>,
     policy: &RetryPolicy,
@@ -332,8 +654,15 @@ pub fn direct_request<M: DirectMessage>(
     service: Uuid,
     message: &M,
 ) -> Result<M, ClientError> {
-    direct_request_reply(conduit, policy, sender, receiver, service, message)
-        .map(|registers| M::decode(&registers))
+    let request = message.encode(sender, receiver, service);
+    let mut exchange = Exchange::new::<M>(policy, sender, receiver, Vcpu::BOOT);
+    let raw = conduit.call_raw(&request);
+    // Fast path: the response to the request itself.
+    if exchange.is_plain_response(&raw) {
+        return Ok(M::from_response(&raw));
+    }
+    let next = exchange.on_reply(Reply::decode(&raw));
+    finish_blocking(conduit, &mut exchange, &request, next).map(|registers| M::decode(&registers))
 }
 
 /// [`direct_request`], returning every register of the checked response
@@ -347,6 +676,37 @@ pub fn direct_request_reply<M: DirectMessage>(
     message: &M,
 ) -> Result<ReplyRegisters, ClientError> {
     let request = message.encode(sender, receiver, service);
-    let expected = Expected::to(M::REQUEST);
-    exchange(conduit, policy, &request, sender, receiver, expected)
+    let mut exchange = Exchange::new::<M>(policy, sender, receiver, Vcpu::BOOT);
+    let next = exchange.on_raw_reply(conduit.call_raw(&request));
+    finish_blocking(conduit, &mut exchange, &request, next)
+}
+
+/// The blocking helper after the first reply: resumes after `FFA_INTERRUPT`
+/// and `FFA_YIELD`, sends `request` again after `BUSY`/`RETRY`, at once,
+/// until the exchange is done or its bounds are used up.
+#[cold]
+#[inline(never)]
+fn finish_blocking(
+    conduit: &FfaConduit<'_>,
+    exchange: &mut Exchange,
+    request: &Request,
+    mut next: Next,
+) -> Result<ReplyRegisters, ClientError> {
+    // Every turn uses up a retry or a resumption, or ends.
+    let policy = exchange.policy();
+    let bound = u32::from(policy.busy_retries) + u32::from(policy.resumptions) + 1;
+    for _ in 0..bound {
+        let call = match next {
+            Next::Done(result) => return result,
+            Next::ResumeAfterInterrupt(target) | Next::ResumeAfterYield { target, .. } => {
+                target.request()
+            }
+            Next::Resend { .. } => *request,
+        };
+        next = exchange.on_raw_reply(conduit.call_raw(&call));
+    }
+    match next {
+        Next::Done(result) => result,
+        _ => Err(ClientError::RetriesExhausted),
+    }
 }

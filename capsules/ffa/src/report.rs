@@ -1,6 +1,9 @@
 //! The boot report: after the init queue settles, one log line for the FF-A
-//! session, one per partition device, and one per memory transaction made
-//! at boot (handle, operation, receiver, pages, state).
+//! session, one per partition device, one per memory transaction made at
+//! boot (handle, operation, receiver, pages, state), and, where the board
+//! has them, one for the split-phase requests (sent, answered, interrupts
+//! served, yields, back-offs) and one for notifications and indirect
+//! messages (the SRI, the bindings, what was delivered and sent).
 //!
 //! [`crate::boot::BootCompletion`] logs it once boot is complete (wired by
 //! `components::boot`). The same facts are available as a [`BootReport`]
@@ -9,7 +12,9 @@
 use crate::bus::{FfaBus, PartitionDevice, RootState};
 use crate::client::Session;
 use crate::memory::record::{MemoryRecord, RECORDS};
+use crate::notifications::{BindingSummary, NotificationCounters};
 use crate::partition::{ExecutionState, PartitionKind, PartitionProperties};
+use crate::requests::RequestCounters;
 use heapless::Vec;
 
 /// Short names of the properties a partition has, for log lines.
@@ -121,6 +126,11 @@ pub struct BootReport<const PARTITIONS: usize> {
     pub session: Option<Session>,
     /// The partition devices with their slots.
     pub partitions: Vec<(usize, PartitionDevice), PARTITIONS>,
+    /// The split-phase requests, if the board has the engine.
+    pub requests: Option<RequestCounters>,
+    /// Notifications and indirect messages, if the board has the service:
+    /// the SRI, the counters, and the bindings (at most 8 listed).
+    pub notifications: Option<(Option<u32>, NotificationCounters, Vec<BindingSummary, 8>)>,
     /// The memory transactions made (the first few).
     pub memory: Vec<MemoryRecord, RECORDS>,
     /// How many memory transactions were made in all.
@@ -135,6 +145,18 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
             // The bus holds at most PARTITIONS devices, so this always fits.
             let _ = partitions.push((slot, *device));
         });
+        let notifications = bus.notifications().map(|service| {
+            let mut bindings = Vec::new();
+            service.for_each_binding(&mut |binding| {
+                // More than 8 are summed up in the counters.
+                let _ = bindings.push(binding);
+            });
+            (
+                service.schedule_receiver_interrupt(),
+                service.counters(),
+                bindings,
+            )
+        });
         let mut memory = Vec::new();
         bus.client().for_each_memory_record(|record| {
             // The client keeps at most RECORDS records, so this always fits.
@@ -144,6 +166,8 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
             root: bus.state(),
             session: bus.client().session(),
             partitions,
+            requests: bus.requests().map(|requests| requests.counters()),
+            notifications,
             memory,
             memory_total: bus.client().memory().log.total(),
         }
@@ -176,6 +200,52 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
                 PropertySummary(device.info.properties),
                 device.driver.unwrap_or("(none)")
             );
+        }
+        if let Some(requests) = self.requests {
+            defmt::info!(
+                "ffa report: requests: {=u32} sent, {=u32} answered, {=u32} failed; {=u32} interrupts served, {=u32} yields waited out, {=u32} back-offs",
+                requests.sent,
+                requests.answered,
+                requests.failed,
+                requests.interrupts,
+                requests.yields,
+                requests.backoffs
+            );
+        }
+        if let Some((sri, counters, bindings)) = &self.notifications {
+            match sri {
+                Some(id) => defmt::info!(
+                    "ffa report: notifications: SRI {=u32}, {=u32} taken, {=u32} INFO_GET; {=u32} delivered, {=u32} unbound, {=u32} set; indirect messages {=u32} received, {=u32} sent, {=u32} dropped",
+                    *id,
+                    counters.sri,
+                    counters.info_rounds,
+                    counters.delivered,
+                    counters.unbound,
+                    counters.set,
+                    counters.messages_received,
+                    counters.messages_sent,
+                    counters.messages_refused
+                ),
+                None => defmt::info!(
+                    "ffa report: notifications: no SRI; {=u32} delivered, {=u32} set; indirect messages {=u32} received, {=u32} sent",
+                    counters.delivered,
+                    counters.set,
+                    counters.messages_received,
+                    counters.messages_sent
+                ),
+            }
+            for binding in bindings.iter() {
+                defmt::info!(
+                    "ffa report: notification binding: {=u64:#x} from {=u16:#06x} ({=str})",
+                    binding.bitmap.0,
+                    binding.partition.raw(),
+                    if binding.per_vcpu {
+                        "per-vCPU"
+                    } else {
+                        "global"
+                    }
+                );
+            }
         }
         if self.session.is_some() {
             defmt::info!(

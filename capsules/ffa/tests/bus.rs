@@ -24,7 +24,7 @@ type Queue = InitQueue<'static, 8, 8>;
 struct Board {
     fixture: Fixture,
     queue: &'static Queue,
-    bus: &'static FfaBus<'static, 4>,
+    bus: &'static FfaBus<'static, 8>,
     echo: &'static EchoDriver<'static>,
     root: EntryId,
     echo_entry: EntryId,
@@ -39,7 +39,7 @@ fn board(config: FaultConfig, client_config: ClientConfig) -> Board {
     let monitor_ready = queue.declare_condition("secure-monitor-ready").unwrap();
     let root_ready = queue.declare_condition("ffa-root-ready").unwrap();
     let root_probed = queue.declare_condition("ffa-root-probed").unwrap();
-    let bus = leak(FfaBus::<'static, 4>::new(
+    let bus = leak(FfaBus::<'static, 8>::new(
         fixture.client,
         queue,
         ConditionSet::of(monitor_ready),
@@ -93,7 +93,7 @@ fn the_root_waits_for_the_monitor_and_drivers_wait_for_the_root() {
     assert!(board.queue.is_settled());
 
     assert_eq!(board.bus.state(), RootState::Ready);
-    assert_eq!(board.bus.device_count(), 3);
+    assert_eq!(board.bus.device_count(), 5);
     assert_eq!(
         board.echo.results(),
         EchoResults {
@@ -111,7 +111,7 @@ fn the_root_waits_for_the_monitor_and_drivers_wait_for_the_root() {
     assert_eq!(report.root, RootState::Ready);
     let session = report.session.unwrap();
     assert_eq!(session.version.version(), Version::new(1, 2));
-    assert_eq!(report.partitions.len(), 3);
+    assert_eq!(report.partitions.len(), 5);
     assert_eq!(report.partitions[0].1.driver, Some("ffa-echo"));
     assert_eq!(report.partitions[1].1.driver, None);
     report.log();

@@ -15,7 +15,7 @@ use kernel::hil::smccc::SmcccRegisters;
 
 struct Board {
     fixture: Fixture,
-    commands: &'static FfaCommands<'static, 4>,
+    commands: &'static FfaCommands<'static, 8>,
 }
 
 /// The commands over a bus whose root has set FF-A up (or not, if `probe`

@@ -594,7 +594,8 @@ fn scripted_client(
         NOT_SUPPORTED
     };
     // SMCCC_VERSION, FFA_VERSION, FFA_ID_GET, FFA_FEATURES x 8 (RXTX_MAP,
-    // MEM_SHARE_64, MEM_LEND_64, three interrupts, REQ2, REGS), FFA_RXTX_MAP.
+    // MEM_SHARE_64, MEM_LEND_64, three interrupts, BIND, MSG_SEND2,
+    // INFO_GET_64, REQ2, REGS), FFA_RXTX_MAP.
     let mut script: Vec<&[u64]> = vec![
         &[0x0001_0002],
         &[0x0001_0002],
@@ -603,7 +604,7 @@ fn scripted_client(
         offer,
         offer,
     ];
-    script.extend([NOT_SUPPORTED; 5]);
+    script.extend([NOT_SUPPORTED; 8]);
     script.push(SUCCESS);
     script.extend_from_slice(replies);
     let conduit = leak(ScriptedConduit::new(&script));
@@ -712,7 +713,7 @@ fn boot_with_checks(
     plan: MemoryCheckPlan,
 ) -> (
     Fixture,
-    &'static FfaBus<'static, 4>,
+    &'static FfaBus<'static, 8>,
     &'static MemoryChecks<'static>,
     &'static PagePool<'static>,
 ) {
@@ -721,7 +722,7 @@ fn boot_with_checks(
     let queue: &'static Queue = leak(InitQueue::new());
     let monitor_ready = queue.declare_condition("secure-monitor-ready").unwrap();
     let root_ready = queue.declare_condition("ffa-root-ready").unwrap();
-    let bus = leak(FfaBus::<'static, 4>::new(
+    let bus = leak(FfaBus::<'static, 8>::new(
         fixture.client,
         queue,
         ConditionSet::of(monitor_ready),

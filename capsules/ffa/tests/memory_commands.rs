@@ -24,7 +24,7 @@ const POOL_PAGES: usize = 16;
 struct Board {
     fixture: Fixture,
     pool: &'static PagePool<'static>,
-    commands: &'static MemoryCommands<'static, 4>,
+    commands: &'static MemoryCommands<'static, 8>,
 }
 
 /// The memory commands over a bus whose root has set FF-A up (unless

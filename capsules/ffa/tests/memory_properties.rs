@@ -327,7 +327,8 @@ proptest! {
         let memory = Memory::new();
         let (rx, tx) = buffers(&memory, 4096);
         let mut script: Vec<Vec<u64>> = vec![vec![0x0001_0002], vec![0x0001_0002]];
-        script.extend(std::iter::repeat_n(vec![0x8400_0061], 10));
+        // FFA_ID_GET, FFA_FEATURES x 11, FFA_RXTX_MAP.
+        script.extend(std::iter::repeat_n(vec![0x8400_0061], 13));
         for offset in &offsets {
             script.push(vec![0x8400_007A, 1, 0, u64::from(*offset)]);
         }

@@ -130,7 +130,7 @@ fn a_v1_0_caller_uses_v1_0_layouts_against_a_v1_2_callee() {
     let session = fixture.client.initialize().unwrap();
     assert_eq!(session.version.supported(), SupportedVersion::V1_0);
     let partitions = discover_all(fixture.client).unwrap();
-    assert_eq!(partitions.len(), 3);
+    assert_eq!(partitions.len(), 5);
     for info in &partitions {
         assert!(info.uuid.is_nil(), "v1.0 descriptors carry no UUID");
         assert_eq!(
@@ -294,7 +294,7 @@ fn discovery_through_rx_at_v1_1_counts_first_and_releases_rx() {
 }
 
 fn check_hosted_partitions(partitions: &[PartitionInfo], version: SupportedVersion) {
-    assert_eq!(partitions.len(), 3);
+    assert_eq!(partitions.len(), 5);
     for (info, hosted) in partitions
         .iter()
         .zip(ffa_model::partition::HOSTED_PARTITIONS.iter())
@@ -572,6 +572,7 @@ fn resumptions_are_bounded() {
             retry: RetryPolicy {
                 busy_retries: 0,
                 resumptions: 4,
+                ..RetryPolicy::DEFAULT
             },
             ..ClientConfig::DEFAULT
         },
@@ -600,6 +601,7 @@ fn busy_and_retry_storms_are_retried_within_the_policy() {
             retry: RetryPolicy {
                 busy_retries: 5,
                 resumptions: 0,
+                ..RetryPolicy::DEFAULT
             },
             ..ClientConfig::DEFAULT
         },
@@ -625,6 +627,7 @@ fn a_busy_storm_longer_than_the_policy_gives_up() {
             retry: RetryPolicy {
                 busy_retries: 3,
                 resumptions: 0,
+                ..RetryPolicy::DEFAULT
             },
             ..ClientConfig::DEFAULT
         },
@@ -693,7 +696,7 @@ fn rx_and_tx_guards_follow_ownership() {
     let request = capsule_ffa::conduit::Request::new(ffa_abi::FunctionId::PartitionInfoGet);
     {
         let (registers, rx) = mailbox.call_filling_rx(conduit, &request).unwrap();
-        assert_eq!(registers.word(2), 3);
+        assert_eq!(registers.word(2), 5);
         assert!(mailbox.rx_owned());
         assert_eq!(
             fixture.conduit.world().receive_owner(),

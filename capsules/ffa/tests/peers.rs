@@ -80,11 +80,13 @@ fn hafnium_s_48_byte_descriptors_are_read_from_registers_two_per_call() {
         fixture.conduit.functions(),
         vec![
             ids::FFA_PARTITION_INFO_GET_REGS,
+            ids::FFA_PARTITION_INFO_GET_REGS,
             ids::FFA_PARTITION_INFO_GET_REGS
         ],
-        "two descriptors of 48 bytes per call"
+        "two descriptors of 48 bytes per call, five partitions"
     );
     assert_eq!(fixture.conduit.calls()[1].x[3] & 0xFFFF, 2, "from index 2");
+    assert_eq!(fixture.conduit.calls()[2].x[3] & 0xFFFF, 4, "from index 4");
     assert_eq!(partitions[0].properties.raw(), 0x301);
     assert!(partitions[0].properties.receives_direct_requests_2());
 }

@@ -169,7 +169,7 @@ proptest! {
     ) {
         let fixture = fixture(
             FaultConfig::default(),
-            ClientConfig { requested_version: version, retry: RetryPolicy { busy_retries: 3, resumptions: 3 }, ..ClientConfig::DEFAULT },
+            ClientConfig { requested_version: version, retry: RetryPolicy { busy_retries: 3, resumptions: 3, ..RetryPolicy::DEFAULT }, ..ClientConfig::DEFAULT },
         );
         fixture.client.initialize().unwrap();
         let replies = Rc::new(RefCell::new(replies.into_iter()));

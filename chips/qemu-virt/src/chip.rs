@@ -1,13 +1,20 @@
-//! The QEMU `virt` chip: GICv3 interrupt dispatch and sleep for the main loop.
+//! The QEMU `virt` chip: GICv3 interrupt dispatch and sleep for the main loop,
+//! and interrupt lines lent to capsules at run time (the FF-A schedule
+//! receiver interrupt, a partition's doorbell).
 
 use armv8a::gicv3::GicV3;
 use armv8a::interrupt_controller::{self, InterruptController};
 use armv8a::timer::{GenericTimer, PHYSICAL_TIMER_INTERRUPT};
 use kernel::deferred_call::DeferredCallClient;
+use kernel::hil::interrupt::{InterruptClient, InterruptLines, LentLines};
 use kernel::platform::chip::Chip;
+use kernel::ErrorCode;
 use pl011::Pl011;
 
 use crate::memory_map;
+
+/// Interrupt lines capsules may hold at once.
+const LENT_LINES: usize = 4;
 
 /// The QEMU `virt` SoC.
 pub struct QemuVirt<'a> {
@@ -15,6 +22,8 @@ pub struct QemuVirt<'a> {
     pub gic: GicV3,
     /// The EL1 physical timer, used as the kernel's alarm.
     pub timer: GenericTimer<'a>,
+    /// Interrupt lines capsules claimed.
+    lent: LentLines<'a, LENT_LINES>,
     /// The non-secure PL011 (serial 0): the defmt log goes out on it, and
     /// the console's input comes in on it.
     pub uart0: Pl011<'a>,
@@ -29,6 +38,7 @@ impl<'a> QemuVirt<'a> {
                 memory_map::GIC_REDISTRIBUTOR_BASE,
             ),
             timer: GenericTimer::new(),
+            lent: LentLines::new(),
             uart0: Pl011::new(memory_map::UART0_BASE),
         }
     }
@@ -62,7 +72,7 @@ impl Chip for QemuVirt<'_> {
                 self.uart0.handle_interrupt();
                 true
             }
-            _ => false,
+            other => self.lent.dispatch(other),
         });
     }
 
@@ -72,5 +82,26 @@ impl Chip for QemuVirt<'_> {
 
     fn sleep(&self) {
         aarch64_cpu::asm::wfi();
+    }
+}
+
+impl<'a> InterruptLines<'a> for QemuVirt<'a> {
+    fn claim(&self, id: u32, client: &'a dyn InterruptClient) -> Result<(), ErrorCode> {
+        if id == PHYSICAL_TIMER_INTERRUPT
+            || id == memory_map::UART0_INTERRUPT
+            || id >= self.gic.line_count().min(1020)
+        {
+            defmt::error!("qemu-virt: interrupt {=u32} cannot be lent", id);
+            return Err(ErrorCode::INVAL);
+        }
+        self.lent.claim(id, client)?;
+        self.gic.enable_interrupt(id);
+        Ok(())
+    }
+
+    fn release(&self, id: u32) -> Result<(), ErrorCode> {
+        self.lent.release(id)?;
+        self.gic.disable_interrupt(id);
+        Ok(())
     }
 }

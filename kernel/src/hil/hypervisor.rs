@@ -232,6 +232,15 @@ pub trait El2Services {
     /// the runtime may still refuse (`Err(ErrorCode::INVAL)`), never fault.
     fn copy(&mut self, destination: u64, source: u64, length: usize) -> Result<(), ErrorCode>;
 
+    /// Reads `destination.len()` bytes at physical `source` into the
+    /// handler's own memory (to check a header it copied into its own
+    /// buffer). The handler checks the range; the runtime may refuse
+    /// (`Err(ErrorCode::INVAL)`, the default: a runtime that cannot read).
+    fn read(&mut self, source: u64, destination: &mut [u8]) -> Result<(), ErrorCode> {
+        let _ = (source, destination);
+        Err(ErrorCode::INVAL)
+    }
+
     /// From the next return to the host on, every `SMC` of the host traps to
     /// EL2 and reaches [`HostCallHandler::trapped_smc`]. There is no way
     /// back: a host that could untrap itself would not be mediated.

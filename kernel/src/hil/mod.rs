@@ -2,6 +2,7 @@
 
 pub mod cores;
 pub mod hypervisor;
+pub mod interrupt;
 pub mod page_pool;
 pub mod power;
 pub mod shared_memory;

@@ -5,7 +5,7 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `b"FFAM"` |
-//! | 4 | 2 | format version, currently 4 |
+//! | 4 | 2 | format version, currently 5 |
 //! | 6 | 2 | blob size (64) |
 //! | 8 | 2 | SPMC major version |
 //! | 10 | 2 | SPMC minor version |
@@ -21,12 +21,12 @@
 //! | 52 | 4 | `personality` ([`Personality`]): 0 the specification, 1 TF-A's EL3 SPMC, 2 Hafnium, 3 OP-TEE; also selects whose memory-management rules apply (see `memory_rules.rs`) |
 //! | 56 | 1 | `memory_fault` ([`MemoryFault`]): 0 none, 1 no memory, 2 denied reclaim, 3 aborted fragment, 4 bad attributes |
 //! | 57 | 1 | `memory_fault_after`: calls the fault lets through before it fires (0: it fires on the first) |
-//! | 58 | 2 | reserved, zero |
+//! | 58 | 2 | `setup_busy_calls`: set-up calls answered BUSY before the model serves them |
 //! | 60 | 4 | FNV-1a 32-bit hash of bytes 0..60 |
 //!
 //! Format history: 1 (TF-A's EL3 SPMC as flag bit 5, bytes 52..60
 //! reserved); 2 (the flag became `personality`); 3 (`memory_fault`); 4
-//! (`memory_fault_after`).
+//! (`memory_fault_after`); 5 (`setup_busy_calls`).
 
 pub use crate::memory_rules::MemoryFault;
 use crate::personality::Personality;
@@ -132,6 +132,11 @@ pub struct FaultConfig {
     pub interrupt_count: u32,
     /// How many times partition 0x8003 then answers `FFA_YIELD` before responding.
     pub yield_count: u32,
+    /// Once the SPMC is ready, the first this many calls of the normal
+    /// world's set-up and discovery (`FFA_ID_GET`, `FFA_FEATURES`,
+    /// `FFA_RXTX_MAP`, `FFA_PARTITION_INFO_GET` and `_GET_REGS`) answer
+    /// `BUSY`: a transient refusal the client must retry.
+    pub setup_busy_calls: u16,
     /// The firmware prints a trace line per SMC (carried only).
     pub trace: bool,
     /// The firmware enters the normal world at EL1 instead of EL2 (carried only).
@@ -174,8 +179,6 @@ pub enum ConfigError {
     InvalidPersonality,
     /// Unknown memory fault.
     InvalidMemoryFault,
-    /// Reserved bytes are not zero.
-    ReservedNotZero,
 }
 
 const FLAG_FFA_ABSENT: u32 = 1 << 0;
@@ -225,7 +228,7 @@ impl FaultConfig {
     /// Magic at the start of the serialised form.
     pub const MAGIC: [u8; 4] = *b"FFAM";
     /// Format version of the serialised form.
-    pub const FORMAT_VERSION: u16 = 4;
+    pub const FORMAT_VERSION: u16 = 5;
 
     /// The well-behaved configuration: FF-A v1.2, no faults, partition 0x8003
     /// interrupts once and yields once per request, no trace, normal world at EL2.
@@ -243,6 +246,7 @@ impl FaultConfig {
             retry_storm: 0,
             interrupt_count: 1,
             yield_count: 1,
+            setup_busy_calls: 0,
             trace: false,
             enter_normal_world_at_el1: false,
             personality: Personality::Specification,
@@ -306,6 +310,7 @@ impl FaultConfig {
         bytes[52..56].copy_from_slice(&self.personality.encode().to_le_bytes());
         bytes[56] = self.memory_fault.encode();
         bytes[57] = self.memory_fault_after;
+        bytes[58..60].copy_from_slice(&self.setup_busy_calls.to_le_bytes());
         let checksum = fnv1a(&bytes[..CHECKSUM_OFFSET]);
         bytes[CHECKSUM_OFFSET..].copy_from_slice(&checksum.to_le_bytes());
         bytes
@@ -345,9 +350,6 @@ impl FaultConfig {
         let personality =
             Personality::decode(read_u32(bytes, 52)).ok_or(ConfigError::InvalidPersonality)?;
         let memory_fault = MemoryFault::decode(bytes[56]).ok_or(ConfigError::InvalidMemoryFault)?;
-        if bytes[58..60].iter().any(|&byte| byte != 0) {
-            return Err(ConfigError::ReservedNotZero);
-        }
         let config = FaultConfig {
             ffa_absent: flags & FLAG_FFA_ABSENT != 0,
             spmc_version: (read_u16(bytes, 8), read_u16(bytes, 10)),
@@ -361,6 +363,7 @@ impl FaultConfig {
             retry_storm: read_u32(bytes, 40),
             interrupt_count: read_u32(bytes, 44),
             yield_count: read_u32(bytes, 48),
+            setup_busy_calls: read_u16(bytes, 58),
             trace: flags & FLAG_TRACE != 0,
             enter_normal_world_at_el1: flags & FLAG_ENTER_NORMAL_WORLD_AT_EL1 != 0,
             personality,
@@ -388,7 +391,7 @@ mod tests {
     fn default_round_trips_and_has_the_documented_header() {
         let bytes = FaultConfig::default_config().to_bytes();
         assert_eq!(&bytes[0..4], b"FFAM");
-        assert_eq!(&bytes[4..8], &[4, 0, 64, 0]);
+        assert_eq!(&bytes[4..8], &[5, 0, 64, 0]);
         assert_eq!(&bytes[8..12], &[1, 0, 2, 0]);
         assert_eq!(
             FaultConfig::from_bytes(&bytes),

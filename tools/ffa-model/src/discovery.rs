@@ -1,8 +1,12 @@
 //! Setup and discovery calls: `FFA_VERSION`, `FFA_FEATURES`, `FFA_ID_GET`, `FFA_SPM_ID_GET`.
 //!
 //! `FFA_FEATURES` (w1 = function or feature ID; the input properties in w2 are ignored):
-//! * bit 31 clear (a feature ID: NPI, SRI, ME interrupt, ...) → `NOT_SUPPORTED`,
-//!   since notifications and managed exit are not modelled;
+//! * bit 31 clear: a feature ID. The schedule receiver interrupt (2) →
+//!   `FFA_SUCCESS_32` with w2 = its interrupt ID
+//!   ([`crate::notifications::SCHEDULE_RECEIVER_INTERRUPT`]) for a v1.1+
+//!   caller of an SPMC with notifications; the notification pending and
+//!   managed exit interrupts (1, 3) are for partitions, and anything else
+//!   unknown → `NOT_SUPPORTED`;
 //! * a function ID the caller may invoke at its negotiated version →
 //!   `FFA_SUCCESS_32` with w2 = 0, except `FFA_RXTX_MAP_32/64`: w2 bits `[1:0]` = 0
 //!   (minimum size and alignment 4 KiB) and, for v1.2 callers, bits `[31:16]` =
@@ -14,16 +18,18 @@
 //! `FFA_INTERRUPT`, `FFA_VERSION`, `FFA_FEATURES`, `FFA_RX_RELEASE`,
 //! `FFA_RXTX_MAP_32/64`, `FFA_RXTX_UNMAP`, `FFA_PARTITION_INFO_GET`,
 //! `FFA_ID_GET`, `FFA_RUN`, `FFA_MSG_SEND_DIRECT_REQ_32/64`; from v1.1
-//! `FFA_SPM_ID_GET`, `FFA_RX_ACQUIRE`; from v1.2 `FFA_PARTITION_INFO_GET_REGS`,
-//! `FFA_MSG_SEND_DIRECT_REQ2`. The memory-management IDs the normal world
-//! may call (`FFA_MEM_SHARE`/`LEND`/`DONATE` 32/64, `FFA_MEM_FRAG_TX`,
-//! `FFA_MEM_RECLAIM`, from v1.0) are answered by `memory_sharing::features`,
-//! which knows the SPMC's memory rules (no donations under OP-TEE's or
-//! TF-A's).
+//! `FFA_SPM_ID_GET`, `FFA_RX_ACQUIRE`, the notification calls (Hafnium:
+//! not `FFA_NOTIFICATION_INFO_GET_32`), `FFA_MSG_SEND2` (not OP-TEE); from
+//! v1.2 `FFA_PARTITION_INFO_GET_REGS`, `FFA_MSG_SEND_DIRECT_REQ2`. The
+//! memory-management IDs the normal world may call (`FFA_MEM_SHARE`/`LEND`/
+//! `DONATE` 32/64, `FFA_MEM_FRAG_TX`, `FFA_MEM_RECLAIM`, from v1.0) are
+//! answered by `memory_sharing::features`, which knows the SPMC's memory
+//! rules (no donations under OP-TEE's or TF-A's).
 
 use crate::call::{Call, Reply};
 use crate::error_code::SMCCC_NOT_SUPPORTED;
 use crate::function_id::*;
+use crate::notifications;
 use crate::personality::Personality;
 use crate::version::{Negotiation, VersionAnswer};
 use crate::{NORMAL_WORLD_ENDPOINT_ID, SPMC_ID};
@@ -59,7 +65,8 @@ pub(crate) fn introduced_in(function_id: u32) -> Option<Version> {
         | FFA_RUN
         | FFA_MSG_SEND_DIRECT_REQ_32
         | FFA_MSG_SEND_DIRECT_REQ_64 => Some(Version::V1_0),
-        FFA_SPM_ID_GET | FFA_RX_ACQUIRE => Some(Version::V1_1),
+        FFA_SPM_ID_GET | FFA_RX_ACQUIRE | FFA_MSG_SEND2 => Some(Version::V1_1),
+        _ if notifications::handles(function_id) => Some(Version::V1_1),
         FFA_PARTITION_INFO_GET_REGS | FFA_MSG_SEND_DIRECT_REQ2 => Some(Version::V1_2),
         _ => None,
     }
@@ -68,11 +75,24 @@ pub(crate) fn introduced_in(function_id: u32) -> Option<Version> {
 /// `FFA_FEATURES` for a caller whose negotiated version is `version`.
 pub(crate) fn features(version: Version, personality: Personality, call: &Call<'_>) -> Reply {
     let queried = call.word(1);
+    let with_notifications = notifications::offered(personality, FFA_NOTIFICATION_INFO_GET_64);
     if queried & FAST_CALL == 0 {
-        return Reply::error(Status::NotSupported);
+        return match queried {
+            ffa_abi::notification::FEATURE_SCHEDULE_RECEIVER_INTERRUPT
+                if version >= Version::V1_1 && with_notifications =>
+            {
+                Reply::success_32().with(2, u64::from(notifications::SCHEDULE_RECEIVER_INTERRUPT))
+            }
+            _ => Reply::error(Status::NotSupported),
+        };
     }
+    let offered = match queried {
+        FFA_MSG_SEND2 => !matches!(personality, Personality::OpTee | Personality::TfAEl3Spmc),
+        _ if notifications::handles(queried) => notifications::offered(personality, queried),
+        _ => true,
+    };
     match introduced_in(queried) {
-        Some(introduced) if introduced <= version => {
+        Some(introduced) if introduced <= version && offered => {
             let properties = match queried {
                 FFA_RXTX_MAP_32 | FFA_RXTX_MAP_64 => {
                     u64::from(personality.reported_maximum_rxtx_pages(version)) << 16

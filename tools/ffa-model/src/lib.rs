@@ -9,8 +9,14 @@
 //! * FF-A v1.0, v1.1 and v1.2 setup, discovery and direct messaging, written
 //!   from the specification (DEN0077A); the SPMC's own version comes from
 //!   [`FaultConfig::spmc_version`];
-//! * three hosted secure partitions (see [`partition`]): an echo partition,
-//!   an AArch32-only partition and a partition that gets preempted;
+//! * five hosted secure partitions (see [`partition`]): an echo partition,
+//!   an AArch32-only partition, a partition that gets preempted, the
+//!   notifier (notifications and indirect messages) and the scheduling
+//!   partition (preemptible work, yields with a timeout);
+//! * notifications with the schedule receiver interrupt (see
+//!   [`notifications`]) and indirect messaging (`FFA_MSG_SEND2`), on a
+//!   [`Platform`] that gives time, the normal world's interrupts and a
+//!   secure timer;
 //! * memory management (see `memory_sharing.rs`): sharing, lending and
 //!   donating from the normal world in every layout and in fragments,
 //!   retrieve/relinquish by the hosted partitions, reclaim, ownership and
@@ -47,6 +53,7 @@ pub mod mailbox;
 pub mod memory;
 pub mod partition;
 pub mod personality;
+pub mod platform;
 pub mod power;
 pub mod smccc;
 pub mod trace;
@@ -54,15 +61,18 @@ pub mod version;
 
 mod call;
 mod discovery;
+mod indirect;
 mod memory_descriptor;
 mod memory_partition;
 mod memory_rules;
 mod memory_sharing;
 mod messaging;
-mod notifications;
+pub mod notifications;
+mod notifier;
 mod partition_discovery;
 mod partition_table;
 mod readiness;
+pub mod scheduling;
 mod secure_world;
 mod tf_a_el3;
 
@@ -75,6 +85,7 @@ pub use memory_sharing::{
 };
 pub use partition::PartitionInfo;
 pub use personality::Personality;
+pub use platform::{FixedClock, Platform};
 pub use secure_world::SecureWorld;
 pub use trace::{
     describe_call, describe_outcome, describe_result, error_name, function_name, CallDescription,

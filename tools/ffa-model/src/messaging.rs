@@ -27,6 +27,13 @@
 //! (w1 = 0x8003 << 16 | 0). `FFA_RUN` on an unknown partition or an execution
 //! context index not below the partition's count → `INVALID_PARAMETERS`; on a
 //! partition that is not preempted → `DENIED`.
+//!
+//! Partition 0x8005 runs the job its request asks for (`crate::scheduling`):
+//! preempted (`FFA_INTERRUPT`) while an interrupt of the normal world is
+//! pending, or yielding (`FFA_YIELD`, w2/w3 = the timeout in nanoseconds).
+//! Partition 0x8004 answers its commands (`crate::notifier`): the dispatcher
+//! serves them ([`Progress::Serve`]), since they reach the notification and
+//! indirect-messaging state.
 
 use crate::call::{Call, Reply};
 use crate::config::FaultConfig;
@@ -39,6 +46,8 @@ use crate::partition::properties;
 use crate::partition_table::{
     Behaviour, Execution, PartitionTable, PendingRequest, RequestKind, MAXIMUM_PAYLOAD_REGISTERS,
 };
+use crate::platform::Platform;
+use crate::scheduling::{self, Job, Step};
 use crate::NORMAL_WORLD_ENDPOINT_ID;
 use ffa_abi::Status;
 use ffa_abi::Uuid;
@@ -81,6 +90,20 @@ fn request_kind(function_id: u32) -> Option<RequestKind> {
     }
 }
 
+/// What handling a direct request or `FFA_RUN` came to.
+pub(crate) enum Progress {
+    /// The answer to the caller.
+    Reply(Reply),
+    /// The partition at `index` must answer `pending` itself (the notifier):
+    /// the dispatcher computes its response payload and calls [`respond`].
+    Serve {
+        /// The partition's index in the table.
+        index: usize,
+        /// The request.
+        pending: PendingRequest,
+    },
+}
+
 /// Handle a direct request of any form.
 pub(crate) fn direct_request(
     table: &mut PartitionTable,
@@ -88,10 +111,11 @@ pub(crate) fn direct_request(
     config: &FaultConfig,
     version: Version,
     call: &Call<'_>,
-) -> Reply {
+    platform: &mut dyn Platform,
+) -> Progress {
     match validate_and_accept(table, storms, config, version, call) {
-        Ok((index, pending)) => advance(table, index, pending, config),
-        Err(error) => Reply::error(error),
+        Ok((index, pending)) => advance(table, index, pending, config, false, platform),
+        Err(error) => Progress::Reply(Reply::error(error)),
     }
 }
 
@@ -146,6 +170,17 @@ fn validate_and_accept(
         *value = call.register(first + offset);
     }
     let interrupting = entry.behaviour == Behaviour::Interrupting;
+    let job = if entry.behaviour == Behaviour::Scheduling {
+        match scheduling::accept(&payload[..kind.payload_length()]) {
+            Ok(job) => job,
+            Err(response) => {
+                payload[..5].copy_from_slice(&response);
+                Job::None
+            }
+        }
+    } else {
+        Job::None
+    };
     let pending = PendingRequest {
         kind,
         sender,
@@ -157,39 +192,69 @@ fn validate_and_accept(
         },
         yields_remaining: if interrupting { config.yield_count } else { 0 },
         execution_context: 0,
+        job,
     };
     Ok((index, pending))
 }
 
-/// Run the partition at `index` on `pending` until it is preempted or responds.
+/// Run the partition at `index` on `pending` until it is preempted or
+/// responds (`resumed`: by `FFA_RUN`).
 fn advance(
     table: &mut PartitionTable,
     index: usize,
     mut pending: PendingRequest,
     config: &FaultConfig,
-) -> Reply {
+    resumed: bool,
+    platform: &mut dyn Platform,
+) -> Progress {
     let id = table.information_at(index).id;
     let target = u64::from(id) << 16 | u64::from(pending.execution_context);
     let entry = table.entry_mut(index);
     if pending.interrupts_remaining > 0 {
         pending.interrupts_remaining -= 1;
         entry.execution = Execution::Preempted(pending);
-        return Reply::ffa(FFA_INTERRUPT).with(1, target);
+        return Progress::Reply(Reply::ffa(FFA_INTERRUPT).with(1, target));
     }
     if pending.yields_remaining > 0 {
         pending.yields_remaining -= 1;
         entry.execution = Execution::Preempted(pending);
-        return Reply::ffa(FFA_YIELD).with(1, target);
+        return Progress::Reply(Reply::ffa(FFA_YIELD).with(1, target));
+    }
+    if pending.job != Job::None {
+        match scheduling::run(&mut pending.job, resumed, platform) {
+            Step::Preempted => {
+                entry.execution = Execution::Preempted(pending);
+                return Progress::Reply(Reply::ffa(FFA_INTERRUPT).with(1, target));
+            }
+            Step::Yielded(timeout_ns) => {
+                entry.execution = Execution::Preempted(pending);
+                return Progress::Reply(
+                    Reply::ffa(FFA_YIELD)
+                        .with(1, target)
+                        .with(2, timeout_ns & 0xFFFF_FFFF)
+                        .with(3, timeout_ns >> 32),
+                );
+            }
+            Step::Respond(payload) => pending.payload[..5].copy_from_slice(&payload),
+        }
     }
     entry.execution = Execution::Idle;
-    let behaviour = entry.behaviour;
-    respond(table, index, behaviour, pending, config)
+    if entry.behaviour == Behaviour::Notifier {
+        return Progress::Serve { index, pending };
+    }
+    let mut payload = pending.payload;
+    entry
+        .behaviour
+        .respond(&mut payload[..pending.kind.payload_length()]);
+    Progress::Reply(respond(table, index, &payload, pending, config))
 }
 
-fn respond(
+/// The response of the partition at `index` to `pending`, carrying
+/// `payload` (the request's form decides how much of it).
+pub(crate) fn respond(
     table: &PartitionTable,
     index: usize,
-    behaviour: Behaviour,
+    payload: &[u64; MAXIMUM_PAYLOAD_REGISTERS],
     pending: PendingRequest,
     config: &FaultConfig,
 ) -> Reply {
@@ -200,8 +265,6 @@ fn respond(
     };
     let endpoints = u64::from(responder) << 16 | u64::from(pending.sender);
     let length = pending.kind.payload_length();
-    let mut payload = pending.payload;
-    behaviour.respond(&mut payload[..length]);
     let (function_id, mask) = match pending.kind {
         RequestKind::Direct32 => (FFA_MSG_SEND_DIRECT_RESP_32, 0xFFFF_FFFF),
         RequestKind::Direct64 => (FFA_MSG_SEND_DIRECT_RESP_64, u64::MAX),
@@ -219,21 +282,27 @@ fn respond(
 }
 
 /// Handle `FFA_RUN`.
-pub(crate) fn run(table: &mut PartitionTable, config: &FaultConfig, call: &Call<'_>) -> Reply {
+pub(crate) fn run(
+    table: &mut PartitionTable,
+    config: &FaultConfig,
+    call: &Call<'_>,
+    platform: &mut dyn Platform,
+) -> Progress {
     let target = call.word(1);
     let id = (target >> 16) as u16;
     let execution_context = target as u16;
+    let error = |status| Progress::Reply(Reply::error(status));
     let Some(index) = table.find(id) else {
-        return Reply::error(Status::InvalidParameters);
+        return error(Status::InvalidParameters);
     };
     if execution_context >= table.information_at(index).execution_context_count {
-        return Reply::error(Status::InvalidParameters);
+        return error(Status::InvalidParameters);
     }
     match table.entry_mut(index).execution {
-        Execution::Idle => Reply::error(Status::Denied),
+        Execution::Idle => error(Status::Denied),
         Execution::Preempted(pending) if pending.execution_context != execution_context => {
-            Reply::error(Status::InvalidParameters)
+            error(Status::InvalidParameters)
         }
-        Execution::Preempted(pending) => advance(table, index, pending, config),
+        Execution::Preempted(pending) => advance(table, index, pending, config, true, platform),
     }
 }

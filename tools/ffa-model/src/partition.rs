@@ -5,6 +5,8 @@
 //! | 0x8001 | `fa791f17-febd-4861-81d0-4b5dae9cb9cb` | 4 | AArch64 | REQ 32/64, REQ2 | echoes the payload |
 //! | 0x8002 | `88886b1c-15ad-4435-a3f8-e2919eacb5b7` | 1 | AArch32 | REQ 32 only | adds 1 (wrapping) to each 32-bit payload word |
 //! | 0x8003 | `b4399eff-6a76-400b-bfa8-2c063889c6ee` | 1 | AArch64 | REQ 32/64, REQ2 | answers `FFA_INTERRUPT` then `FFA_YIELD` a configured number of times, then echoes |
+//! | 0x8004 | `5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd` | 4 | AArch64 | REQ 32/64 | the notifier: notifications and indirect messages (`crate::notifier`) |
+//! | 0x8005 | `09d90fb6-cd9b-41f4-9613-8aeffa5e310f` | 1 | AArch64 | REQ 32/64 | the scheduling partition: long preemptible work, yields with a timeout (`crate::scheduling`) |
 //!
 //! Property bits (DEN0077A partition information descriptor): bit 0 direct
 //! request receive, 1 direct request send, 2 indirect messaging, 3
@@ -86,6 +88,16 @@ impl PartitionInfo {
     /// The UUID as a [`Uuid`].
     pub const fn uuid(&self) -> Uuid {
         Uuid::from_bytes(self.uuid)
+    }
+
+    /// Whether the partition sends and receives indirect messages.
+    pub const fn indirect_messaging(&self) -> bool {
+        self.properties & properties::INDIRECT_MESSAGING != 0
+    }
+
+    /// Whether the partition receives (and sends) notifications.
+    pub const fn notifications(&self) -> bool {
+        self.properties & properties::NOTIFICATIONS != 0
     }
 
     /// Whether the partition runs in AArch64 state.
@@ -202,6 +214,10 @@ pub const ECHO_PARTITION_ID: u16 = 0x8001;
 pub const AARCH32_PARTITION_ID: u16 = 0x8002;
 /// ID of the partition that gets preempted (`FFA_INTERRUPT` / `FFA_YIELD`).
 pub const INTERRUPTING_PARTITION_ID: u16 = 0x8003;
+/// ID of the notifier partition (notifications and indirect messages).
+pub const NOTIFIER_PARTITION_ID: u16 = 0x8004;
+/// ID of the scheduling partition (preemptible work, yields with a timeout).
+pub const SCHEDULING_PARTITION_ID: u16 = 0x8005;
 
 /// UUID of the echo partition: `fa791f17-febd-4861-81d0-4b5dae9cb9cb`.
 pub const ECHO_PARTITION_UUID: Uuid =
@@ -213,8 +229,15 @@ pub const AARCH32_PARTITION_UUID: Uuid =
 pub const INTERRUPTING_PARTITION_UUID: Uuid =
     Uuid::from_bytes(uuid_constant("b4399eff-6a76-400b-bfa8-2c063889c6ee"));
 
+/// UUID of the notifier partition: `5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd`.
+pub const NOTIFIER_PARTITION_UUID: Uuid =
+    Uuid::from_bytes(uuid_constant("5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd"));
+/// UUID of the scheduling partition: `09d90fb6-cd9b-41f4-9613-8aeffa5e310f`.
+pub const SCHEDULING_PARTITION_UUID: Uuid =
+    Uuid::from_bytes(uuid_constant("09d90fb6-cd9b-41f4-9613-8aeffa5e310f"));
+
 /// Number of hosted partitions.
-pub const PARTITION_COUNT: usize = 3;
+pub const PARTITION_COUNT: usize = 5;
 
 /// The hosted partitions, in the order discovery reports them.
 pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
@@ -239,6 +262,21 @@ pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
         properties: properties::DIRECT_REQUEST_RECEIVE
             | properties::AARCH64_EXECUTION_STATE
             | properties::DIRECT_REQUEST2_RECEIVE,
+    },
+    PartitionInfo {
+        id: NOTIFIER_PARTITION_ID,
+        uuid: *NOTIFIER_PARTITION_UUID.as_bytes(),
+        execution_context_count: 4,
+        properties: properties::DIRECT_REQUEST_RECEIVE
+            | properties::INDIRECT_MESSAGING
+            | properties::NOTIFICATIONS
+            | properties::AARCH64_EXECUTION_STATE,
+    },
+    PartitionInfo {
+        id: SCHEDULING_PARTITION_ID,
+        uuid: *SCHEDULING_PARTITION_UUID.as_bytes(),
+        execution_context_count: 1,
+        properties: properties::DIRECT_REQUEST_RECEIVE | properties::AARCH64_EXECUTION_STATE,
     },
 ];
 

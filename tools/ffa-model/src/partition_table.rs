@@ -10,8 +10,9 @@
 
 use crate::partition::{
     PartitionInfo, AARCH32_PARTITION_ID, ECHO_PARTITION_ID, HOSTED_PARTITIONS,
-    INTERRUPTING_PARTITION_ID, PARTITION_COUNT,
+    INTERRUPTING_PARTITION_ID, NOTIFIER_PARTITION_ID, PARTITION_COUNT, SCHEDULING_PARTITION_ID,
 };
+use crate::scheduling::Job;
 use ffa_abi::Uuid;
 
 /// Number of payload registers of the largest direct message (x4–x17 of `DIRECT_REQ2`).
@@ -27,6 +28,10 @@ pub(crate) enum Behaviour {
     /// Gets preempted (`FFA_INTERRUPT`, then `FFA_YIELD`) the configured
     /// number of times, then returns the payload unchanged.
     Interrupting,
+    /// The notifier: its commands (`crate::notifier`).
+    Notifier,
+    /// The scheduling partition: preemptible work and yields (`crate::scheduling`).
+    Scheduling,
 }
 
 impl Behaviour {
@@ -79,6 +84,8 @@ pub(crate) struct PendingRequest {
     pub(crate) yields_remaining: u32,
     /// The execution context the request runs on (the model has one PE: 0).
     pub(crate) execution_context: u16,
+    /// What the scheduling partition is doing for the request.
+    pub(crate) job: Job,
 }
 
 /// Where a partition stands.
@@ -109,6 +116,8 @@ const fn behaviour_of(id: u16) -> Behaviour {
         ECHO_PARTITION_ID => Behaviour::Echo,
         AARCH32_PARTITION_ID => Behaviour::AddOne,
         INTERRUPTING_PARTITION_ID => Behaviour::Interrupting,
+        NOTIFIER_PARTITION_ID => Behaviour::Notifier,
+        SCHEDULING_PARTITION_ID => Behaviour::Scheduling,
         _ => Behaviour::Echo,
     }
 }

@@ -17,27 +17,42 @@
 //!    an FF-A function the model does not implement (or that the normal world
 //!    may not invoke, such as `FFA_MSG_SEND_DIRECT_RESP` or `FFA_MSG_WAIT`)
 //!    answers `FFA_ERROR(NOT_SUPPORTED)`.
+//!
+//! The machine (time, the normal world's interrupts, the secure timer) is
+//! a [`Platform`]: [`SecureWorld::handle_on`] takes one, and
+//! [`SecureWorld::handle`] is the same with a [`FixedClock`]. The secure
+//! timer's expiry comes in through [`SecureWorld::secure_timer_expired`].
+//!
+//! `FFA_RX_RELEASE` while the "RX buffer full" framework notification is
+//! still pending (not retrieved with `FFA_NOTIFICATION_GET`) answers
+//! `DENIED`, as Hafnium does; a release that succeeds lets a partition's
+//! waiting indirect message in (see `crate::indirect`).
 
 use crate::call::{Call, Reply};
 use crate::config::FaultConfig;
 use crate::discovery;
 use crate::function_id::{self, *};
+use crate::indirect::{IndirectMessaging, Message};
 use crate::mailbox::{BufferPair, Mailbox, ReceiveOwner};
 use crate::memory::NormalWorldMemory;
 use crate::memory_partition;
 use crate::memory_sharing::{self, MemorySharing, TransactionInfo};
-use crate::messaging::{self, Storms};
-use crate::notifications::{self, Notifications};
-use crate::partition::PartitionInfo;
+use crate::messaging::{self, Progress, Storms};
+use crate::notifications::{self, Notifications, PartitionBitmaps};
+use crate::notifier::{self, Command, Notifier, Timed};
+use crate::partition::{PartitionInfo, NOTIFIER_PARTITION_ID, PARTITION_COUNT};
 use crate::partition_discovery;
 use crate::partition_table::PartitionTable;
+use crate::partition_table::PendingRequest;
 use crate::personality::Personality;
+use crate::platform::{FixedClock, Platform};
 use crate::power::PowerStates;
 use crate::readiness::Readiness;
 use crate::smccc;
 use crate::tf_a_el3;
 use crate::version::Negotiation;
 use crate::{Outcome, Registers};
+use ffa_abi::notification::Bitmap;
 use ffa_abi::Status;
 use ffa_abi::Version;
 
@@ -55,6 +70,26 @@ pub struct SecureWorld {
     memory_sharing: MemorySharing,
     notifications: Notifications,
     power: PowerStates,
+    partition_notifications: [PartitionBitmaps; PARTITION_COUNT],
+    indirect: IndirectMessaging,
+    notifier: Notifier,
+    setup_busy_answered: u32,
+}
+
+/// The notification bitmaps of the hosted partitions at boot.
+const fn boot_partition_notifications() -> [PartitionBitmaps; PARTITION_COUNT] {
+    let mut bitmaps = [PartitionBitmaps {
+        bound_to_normal_world: 0,
+        pending: 0,
+    }; PARTITION_COUNT];
+    let mut index = 0;
+    while index < PARTITION_COUNT {
+        if crate::partition::HOSTED_PARTITIONS[index].id == NOTIFIER_PARTITION_ID {
+            bitmaps[index] = Notifier::boot_bitmaps();
+        }
+        index += 1;
+    }
+    bitmaps
 }
 
 impl SecureWorld {
@@ -68,7 +103,11 @@ impl SecureWorld {
             partitions: PartitionTable::new(),
             storms: Storms::new(&config),
             memory_sharing: MemorySharing::new(&config),
-            notifications: Notifications,
+            notifications: Notifications::new(),
+            partition_notifications: boot_partition_notifications(),
+            indirect: IndirectMessaging::new(),
+            notifier: Notifier::new(),
+            setup_busy_answered: 0,
             power: PowerStates::new(),
         }
     }
@@ -86,22 +125,6 @@ impl SecureWorld {
     /// A core released by `CPU_ON` has entered the normal world.
     pub fn core_arrived(&mut self, core: usize) {
         self.power.arrived(core);
-    }
-
-    /// Handle one SMC from `core` (its MPIDR Aff0): as [`SecureWorld::handle`],
-    /// and `PSCI_CPU_OFF` turns that core off.
-    pub fn handle_from_core(
-        &mut self,
-        core: usize,
-        call: &Registers,
-        memory: &mut dyn NormalWorldMemory,
-        now_microseconds: u64,
-    ) -> Outcome {
-        let parsed = Call::new(call);
-        if smccc::is_power_call(parsed.function_id()) {
-            return self.handle_power(core, &parsed);
-        }
-        self.handle(call, memory, now_microseconds)
     }
 
     fn handle_power(&mut self, core: usize, call: &Call<'_>) -> Outcome {
@@ -139,10 +162,37 @@ impl SecureWorld {
         memory: &mut dyn NormalWorldMemory,
         now_microseconds: u64,
     ) -> Outcome {
+        self.handle_on(call, memory, &mut FixedClock(now_microseconds))
+    }
+
+    /// Handle one SMC with registers `call` on `platform`, from the boot
+    /// core: its time, the normal world's interrupts (partitions are
+    /// preempted by them and raise the schedule receiver interrupt) and the
+    /// secure timer.
+    pub fn handle_on(
+        &mut self,
+        call: &Registers,
+        memory: &mut dyn NormalWorldMemory,
+        platform: &mut dyn Platform,
+    ) -> Outcome {
+        self.handle_from_core(0, call, memory, platform)
+    }
+
+    /// Handle one SMC from `core` (its MPIDR Aff0) on `platform` (that
+    /// core's view of the machine): as [`SecureWorld::handle_on`], and
+    /// `PSCI_CPU_OFF` turns that core off.
+    pub fn handle_from_core(
+        &mut self,
+        core: usize,
+        call: &Registers,
+        memory: &mut dyn NormalWorldMemory,
+        platform: &mut dyn Platform,
+    ) -> Outcome {
+        let now_microseconds = platform.now_microseconds();
         let call = Call::new(call);
         let function_id = call.function_id();
         if smccc::is_power_call(function_id) {
-            return self.handle_power(0, &call);
+            return self.handle_power(core, &call);
         }
         if smccc::handles(function_id) {
             return smccc::handle(&call);
@@ -152,7 +202,7 @@ impl SecureWorld {
         } else if let Some(error) = self.readiness.check(&self.config, now_microseconds) {
             Reply::error(error)
         } else {
-            self.handle_ffa(&call, memory)
+            self.handle_ffa(&call, memory, platform)
         };
         let registers = reply.finish(&call);
         if self.is_tf_a() && function_id::is_ffa(function_id) && !self.config.ffa_absent {
@@ -257,7 +307,137 @@ impl SecureWorld {
         self.config.personality == Personality::TfAEl3Spmc
     }
 
-    fn handle_ffa(&mut self, call: &Call<'_>, memory: &mut dyn NormalWorldMemory) -> Reply {
+    /// The secure timer expired: partitions do what they armed it for (the
+    /// notifier's timed notifications), and it is armed for what is next.
+    pub fn secure_timer_expired(
+        &mut self,
+        memory: &mut dyn NormalWorldMemory,
+        platform: &mut dyn Platform,
+    ) {
+        let now = platform.now_microseconds();
+        let due = self.notifier.take_due(now);
+        if !due.is_empty() {
+            // An ID the normal world did not bind is skipped.
+            let _ = self.notify_normal_world(due, None, platform);
+        }
+        let version = self.negotiated_version();
+        self.indirect.deliver(
+            version,
+            &mut self.mailbox,
+            memory,
+            &mut self.notifications,
+            self.config.personality,
+            platform,
+        );
+        platform.set_secure_timer(self.notifier.next_deadline());
+    }
+
+    /// Whether the normal world's notification bitmaps exist.
+    pub fn normal_world_notifications_enabled(&self) -> bool {
+        self.notifications.normal_world_enabled()
+    }
+
+    /// Whether a partition's indirect message waits for the normal world's RX buffer.
+    pub fn message_waiting(&self) -> bool {
+        self.indirect.has_outbound()
+    }
+
+    /// The notifier sets `bitmap` for the normal world, each ID on its own
+    /// (an ID the normal world did not bind to it is skipped).
+    fn notify_normal_world(
+        &mut self,
+        bitmap: Bitmap,
+        vcpu: Option<u16>,
+        platform: &mut dyn Platform,
+    ) -> Result<(), Status> {
+        let personality = self.config.personality;
+        let mut outcome = Ok(());
+        for id in bitmap.ids() {
+            if let Err(status) = self.notifications.signal_normal_world(
+                NOTIFIER_PARTITION_ID,
+                Bitmap::of(id),
+                vcpu,
+                personality,
+                platform,
+            ) {
+                outcome = Err(status);
+            }
+        }
+        outcome
+    }
+
+    /// The notifier answers `pending` (its command).
+    fn serve_notifier(
+        &mut self,
+        index: usize,
+        pending: PendingRequest,
+        memory: &mut dyn NormalWorldMemory,
+        platform: &mut dyn Platform,
+    ) -> Reply {
+        let mut payload = pending.payload;
+        let response: [u64; 5] = match Command::decode(&pending.payload) {
+            Command::NotifyNow { bitmap, vcpu } => {
+                let status = self.notify_normal_world(bitmap, vcpu, platform);
+                [0, notifier::status_word(status), 0, 0, 0]
+            }
+            Command::NotifyLater { bitmap, delay_us } => {
+                let deadline_us = platform.now_microseconds().saturating_add(delay_us);
+                let status = self.notifier.arm(Timed {
+                    deadline_us,
+                    bitmap,
+                });
+                platform.set_secure_timer(self.notifier.next_deadline());
+                [notifier::status_word(status), 0, 0, 0, 0]
+            }
+            Command::SendMessage { length, first } => {
+                let message = Message::pattern(NOTIFIER_PARTITION_ID, length, first);
+                let status = self.indirect.queue(message);
+                let version = self.negotiated_version();
+                self.indirect.deliver(
+                    version,
+                    &mut self.mailbox,
+                    memory,
+                    &mut self.notifications,
+                    self.config.personality,
+                    platform,
+                );
+                [notifier::status_word(status), 0, 0, 0, 0]
+            }
+            Command::Statistics => {
+                Notifier::statistics(self.indirect.counters, self.notifications.counters)
+            }
+            Command::Unknown => [
+                notifier::status_word(Err(Status::InvalidParameters)),
+                0,
+                0,
+                0,
+                0,
+            ],
+        };
+        payload[..5].copy_from_slice(&response);
+        messaging::respond(&self.partitions, index, &payload, pending, &self.config)
+    }
+
+    fn progress(
+        &mut self,
+        progress: Progress,
+        memory: &mut dyn NormalWorldMemory,
+        platform: &mut dyn Platform,
+    ) -> Reply {
+        match progress {
+            Progress::Reply(reply) => reply,
+            Progress::Serve { index, pending } => {
+                self.serve_notifier(index, pending, memory, platform)
+            }
+        }
+    }
+
+    fn handle_ffa(
+        &mut self,
+        call: &Call<'_>,
+        memory: &mut dyn NormalWorldMemory,
+        platform: &mut dyn Platform,
+    ) -> Reply {
         let own = self.spmc_version();
         let function_id = call.function_id();
         if function_id == FFA_VERSION {
@@ -272,6 +452,19 @@ impl SecureWorld {
             return Reply::error(Status::NotSupported);
         }
         let version = self.negotiated_version();
+        let set_up = matches!(
+            function_id,
+            FFA_ID_GET
+                | FFA_FEATURES
+                | FFA_RXTX_MAP_32
+                | FFA_RXTX_MAP_64
+                | FFA_PARTITION_INFO_GET
+                | FFA_PARTITION_INFO_GET_REGS
+        );
+        if set_up && self.setup_busy_answered < u32::from(self.config.setup_busy_calls) {
+            self.setup_busy_answered += 1;
+            return Reply::error(Status::Busy);
+        }
         // The echo partition's memory checks (ffa_abi::memory_check).
         if let Some(reply) =
             memory_partition::intercept(call, &mut self.memory_sharing, memory, &self.config)
@@ -306,7 +499,23 @@ impl SecureWorld {
                 ))
             }
             FFA_RXTX_UNMAP => result(self.mailbox.unmap(call.word(1))),
-            FFA_RX_RELEASE => result(self.mailbox.release(call.word(1))),
+            FFA_RX_RELEASE => {
+                if self.notifications.receive_buffer_full_pending() {
+                    return Reply::error(Status::Denied);
+                }
+                let released = self.mailbox.release(call.word(1));
+                if released.is_ok() {
+                    self.indirect.deliver(
+                        version,
+                        &mut self.mailbox,
+                        memory,
+                        &mut self.notifications,
+                        self.config.personality,
+                        platform,
+                    );
+                }
+                result(released)
+            }
             FFA_RX_ACQUIRE if version >= Version::V1_1 => {
                 result(self.mailbox.acquire(call.word(1)))
             }
@@ -325,15 +534,72 @@ impl SecureWorld {
                 call,
             ),
             FFA_MSG_SEND_DIRECT_REQ_32 | FFA_MSG_SEND_DIRECT_REQ_64 | FFA_MSG_SEND_DIRECT_REQ2 => {
-                messaging::direct_request(
+                let progress = messaging::direct_request(
                     &mut self.partitions,
                     &mut self.storms,
                     &self.config,
                     version,
                     call,
-                )
+                    platform,
+                );
+                self.progress(progress, memory, platform)
             }
-            FFA_RUN => messaging::run(&mut self.partitions, &self.config, call),
+            FFA_RUN => {
+                let progress = messaging::run(&mut self.partitions, &self.config, call, platform);
+                self.progress(progress, memory, platform)
+            }
+            FFA_MSG_SEND2 => {
+                let received = self.indirect.send2(
+                    call,
+                    version,
+                    personality,
+                    &self.partitions,
+                    &self.mailbox,
+                    memory,
+                );
+                match received {
+                    Ok((index, message)) => {
+                        if self.partitions.information_at(index).id == NOTIFIER_PARTITION_ID {
+                            // The notifier sends it back.
+                            let echo = Message {
+                                partition: NOTIFIER_PARTITION_ID,
+                                ..message
+                            };
+                            let _ = self.indirect.queue(echo);
+                            self.indirect.deliver(
+                                version,
+                                &mut self.mailbox,
+                                memory,
+                                &mut self.notifications,
+                                self.config.personality,
+                                platform,
+                            );
+                        }
+                        Reply::success_32()
+                    }
+                    Err(error) => Reply::error(error),
+                }
+            }
+            FFA_NOTIFICATION_SET => {
+                let delivered = self.notifications.set_for_partition(
+                    call,
+                    version,
+                    personality,
+                    &self.partitions,
+                    &mut self.partition_notifications,
+                );
+                match delivered {
+                    Ok((index, bitmap)) => {
+                        self.partition_notifications[index].pending = 0;
+                        if self.partitions.information_at(index).id == NOTIFIER_PARTITION_ID {
+                            // The notifier answers with the same IDs.
+                            let _ = self.notify_normal_world(bitmap, None, platform);
+                        }
+                        Reply::success_32()
+                    }
+                    Err(error) => Reply::error(error),
+                }
+            }
             _ if memory_sharing::handles(function_id) => self.memory_sharing.handle(
                 call,
                 memory,
@@ -342,7 +608,18 @@ impl SecureWorld {
                 &self.config,
                 version,
             ),
-            _ if notifications::handles(function_id) => self.notifications.handle(call),
+            _ if notifications::handles(function_id) => {
+                match self.notifications.handle(
+                    call,
+                    version,
+                    personality,
+                    &self.partitions,
+                    &mut self.partition_notifications,
+                ) {
+                    Ok(reply) => reply,
+                    Err(error) => Reply::error(error),
+                }
+            }
             _ => Reply::error(Status::NotSupported),
         }
     }

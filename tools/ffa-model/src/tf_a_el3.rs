@@ -24,6 +24,10 @@
 //!    at the first other FF-A call and refuses a different one afterwards.
 //!    A caller that never called `FFA_VERSION` has version 0, which the EL3
 //!    SPMC treats as "not v1.0": v1.1 layouts (the model: v1.0).
+//! 6. **No notifications and no indirect messaging**: the `FFA_NOTIFICATION_*`
+//!    calls and `FFA_MSG_SEND2` are `NOT_SUPPORTED` (also in `FFA_FEATURES`,
+//!    and so is the schedule receiver interrupt), as the EL3 SPMC read in
+//!    TF-A's 2022 tree answers them [not checked against 2.12.1].
 //! 5. **No v1.2 messaging ABIs.** `FFA_MSG_SEND_DIRECT_REQ2` and
 //!    `FFA_PARTITION_INFO_GET_REGS` are `NOT_SUPPORTED` (also in
 //!    `FFA_FEATURES`), and partitions never advertise `DIRECT_REQ2` (the
@@ -42,11 +46,21 @@ use crate::partition::{properties, PartitionInfo};
 use crate::Registers;
 use ffa_abi::{Status, Version};
 
-/// Whether the EL3 SPMC implements `function_id` for the normal world at all (rule 5).
+/// Whether the EL3 SPMC implements `function_id` for the normal world at all (rules 5 and 6).
 pub(crate) const fn implements(function_id: u32) -> bool {
     !matches!(
         function_id,
-        FFA_MSG_SEND_DIRECT_REQ2 | FFA_PARTITION_INFO_GET_REGS
+        FFA_MSG_SEND_DIRECT_REQ2
+            | FFA_PARTITION_INFO_GET_REGS
+            | FFA_MSG_SEND2
+            | FFA_NOTIFICATION_BITMAP_CREATE
+            | FFA_NOTIFICATION_BITMAP_DESTROY
+            | FFA_NOTIFICATION_BIND
+            | FFA_NOTIFICATION_UNBIND
+            | FFA_NOTIFICATION_SET
+            | FFA_NOTIFICATION_GET
+            | FFA_NOTIFICATION_INFO_GET_32
+            | FFA_NOTIFICATION_INFO_GET_64
     )
 }
 

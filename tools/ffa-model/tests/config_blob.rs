@@ -31,6 +31,7 @@ fn everything() -> FaultConfig {
         retry_storm: 12,
         interrupt_count: 13,
         yield_count: 14,
+        setup_busy_calls: 2,
         trace: true,
         enter_normal_world_at_el1: true,
         personality: Personality::Hafnium,
@@ -53,7 +54,7 @@ fn layout_is_as_documented() {
     let bytes = everything().to_bytes();
     assert_eq!(FaultConfig::BLOB_SIZE, 64);
     assert_eq!(&bytes[0..4], b"FFAM");
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 4);
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 5);
     assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 64);
     assert_eq!(&bytes[8..12], &[1, 0, 1, 0]);
     assert_eq!(
@@ -71,7 +72,7 @@ fn layout_is_as_documented() {
     assert_eq!(&bytes[52..56], &[2, 0, 0, 0], "Hafnium");
     assert_eq!(bytes[56], 3, "aborted fragment");
     assert_eq!(bytes[57], 9, "memory fault after 9 calls");
-    assert_eq!(&bytes[58..60], &[0; 2]);
+    assert_eq!(&bytes[58..60], &[2, 0], "setup_busy_calls");
     assert_eq!(
         u32::from_le_bytes(bytes[60..64].try_into().unwrap()),
         fnv1a(&bytes[..60])
@@ -178,14 +179,12 @@ fn rejects_bad_blobs() {
         Err(ConfigError::InvalidPersonality)
     );
 
-    for reserved in 58..60 {
-        let mut bytes = good;
-        bytes[reserved] = 1;
-        assert_eq!(
-            FaultConfig::from_bytes(&reseal(bytes)),
-            Err(ConfigError::ReservedNotZero)
-        );
-    }
+    let mut bytes = good;
+    bytes[58] = 3;
+    assert_eq!(
+        FaultConfig::from_bytes(&reseal(bytes)).map(|config| config.setup_busy_calls),
+        Ok(3)
+    );
 
     for major in [0u16, 0x8000, 0xFFFF] {
         let mut bytes = good;

@@ -128,7 +128,7 @@ fn request_validation() {
     expect_error(&harness.call_registers(&call), Status::InvalidParameters);
     call[1] = 0x8001_8001;
     expect_error(&harness.call_registers(&call), Status::InvalidParameters);
-    for receiver in [0x8000u16, 0x8004, 0, 1, 0xFFFF] {
+    for receiver in [0x8000u16, 0x8006, 0, 1, 0xFFFF] {
         let call = request(FFA_MSG_SEND_DIRECT_REQ_64, receiver, [0; 5]);
         expect_error(&harness.call_registers(&call), Status::InvalidParameters);
     }

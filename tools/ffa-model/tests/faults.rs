@@ -177,14 +177,14 @@ fn wrong_descriptor_size() {
     expect_success(&result);
     assert_eq!(
         (result[2], result[3]),
-        (3, u64::from(WRONG_DESCRIPTOR_SIZE))
+        (5, u64::from(WRONG_DESCRIPTOR_SIZE))
     );
     // Descriptors are still 24 bytes apart.
     assert_eq!(harness.read(RECEIVE_ADDRESS + 24, 2), vec![0x02, 0x80]);
     // v1.0 has no size field to get wrong.
     let mut harness = with_fault(PartitionInfoFault::WrongDescriptorSize, Version::V1_0);
     let result = partition_info(&mut harness, 0);
-    assert_eq!((result[2], result[3]), (3, 0));
+    assert_eq!((result[2], result[3]), (5, 0));
 }
 
 #[test]
@@ -193,8 +193,8 @@ fn extended_descriptor_size() {
     let result = partition_info(&mut harness, 0);
     expect_success(&result);
     let stride = EXTENDED_DESCRIPTOR_SIZE as usize;
-    assert_eq!((result[2], result[3]), (3, stride as u64));
-    let bytes = harness.read(RECEIVE_ADDRESS, 3 * stride);
+    assert_eq!((result[2], result[3]), (5, stride as u64));
+    let bytes = harness.read(RECEIVE_ADDRESS, 5 * stride);
     for (index, partition) in HOSTED_PARTITIONS.iter().enumerate() {
         let descriptor = &bytes[index * stride..(index + 1) * stride];
         assert_eq!(&descriptor[0..2], &partition.id.to_le_bytes());
@@ -218,7 +218,7 @@ fn wrong_responder() {
         },
         Version::V1_2,
     );
-    for (receiver, impostor) in [(0x8001u64, 0x8002u64), (0x8002, 0x8003), (0x8003, 0x8001)] {
+    for (receiver, impostor) in [(0x8001u64, 0x8002u64), (0x8002, 0x8003), (0x8003, 0x8004)] {
         let result = harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, receiver, 0, 5]);
         assert_eq!(result[0], FFA_MSG_SEND_DIRECT_RESP_32 as u64);
         assert_eq!(responder(&result), impostor);
@@ -228,7 +228,9 @@ fn wrong_responder() {
     assert_eq!(responder(&result), 0x8002);
     let result = harness.call(&[FFA_MSG_SEND_DIRECT_REQ2 as u64, 0x8003]);
     assert_eq!(result[0], FFA_MSG_SEND_DIRECT_RESP2 as u64);
-    assert_eq!(responder(&result), 0x8001);
+    assert_eq!(responder(&result), 0x8004);
+    let result = harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, 0x8005]);
+    assert_eq!(responder(&result), 0x8001, "the last one wraps");
 }
 
 #[test]
@@ -319,4 +321,22 @@ fn carried_flags_do_not_change_behaviour() {
         harness.outcome_of(&registers(&[PSCI_SYSTEM_OFF as u64, 1])),
         Outcome::SystemOff { status: 1 }
     );
+}
+
+#[test]
+fn set_up_answers_busy_for_the_configured_calls_then_works() {
+    let mut harness = Harness::negotiated(
+        FaultConfig {
+            setup_busy_calls: 2,
+            ..config()
+        },
+        Version::V1_2,
+    );
+    expect_error(&harness.call(&[FFA_ID_GET as u64]), Status::Busy);
+    expect_error(
+        &harness.call(&[FFA_FEATURES as u64, FFA_RXTX_MAP_64 as u64]),
+        Status::Busy,
+    );
+    expect_success(&harness.call(&[FFA_ID_GET as u64]));
+    expect_success(&harness.call(&[FFA_FEATURES as u64, FFA_RXTX_MAP_64 as u64]));
 }

@@ -36,9 +36,21 @@ const BASE: [u32; 23] = [
     FFA_MSG_SEND_DIRECT_REQ_32,
     FFA_MSG_SEND_DIRECT_REQ_64,
 ];
-const FROM_V1_1: [u32; 2] = [FFA_SPM_ID_GET, FFA_RX_ACQUIRE];
+const FROM_V1_1: [u32; 11] = [
+    FFA_SPM_ID_GET,
+    FFA_RX_ACQUIRE,
+    FFA_MSG_SEND2,
+    FFA_NOTIFICATION_BITMAP_CREATE,
+    FFA_NOTIFICATION_BITMAP_DESTROY,
+    FFA_NOTIFICATION_BIND,
+    FFA_NOTIFICATION_UNBIND,
+    FFA_NOTIFICATION_SET,
+    FFA_NOTIFICATION_GET,
+    FFA_NOTIFICATION_INFO_GET_32,
+    FFA_NOTIFICATION_INFO_GET_64,
+];
 const FROM_V1_2: [u32; 2] = [FFA_PARTITION_INFO_GET_REGS, FFA_MSG_SEND_DIRECT_REQ2];
-const NEVER: [u32; 16] = [
+const NEVER: [u32; 13] = [
     FFA_MSG_SEND_DIRECT_RESP_32,
     FFA_MSG_SEND_DIRECT_RESP_64,
     FFA_MSG_SEND_DIRECT_RESP2,
@@ -46,12 +58,9 @@ const NEVER: [u32; 16] = [
     FFA_YIELD,
     FFA_MSG_POLL,
     FFA_MSG_SEND,
-    FFA_MSG_SEND2,
     FFA_MEM_RETRIEVE_REQ_64,
     FFA_MEM_RELINQUISH,
     FFA_MEM_FRAG_RX,
-    FFA_NOTIFICATION_BITMAP_CREATE,
-    FFA_NOTIFICATION_INFO_GET_64,
     FFA_CONSOLE_LOG_64,
     SMCCC_VERSION,
     PSCI_SYSTEM_OFF,
@@ -105,11 +114,16 @@ fn rxtx_map_reports_4k_minimum_and_v1_2_maximum() {
 }
 
 #[test]
-fn feature_ids_are_not_supported() {
+fn only_the_schedule_receiver_interrupt_is_a_feature_of_the_normal_world() {
     let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_2);
-    for feature in [1u32, 2, 3, 0, 0x100, 0x7FFF_FFFF] {
+    for feature in [1u32, 3, 0, 0x100, 0x7FFF_FFFF] {
         expect_error(&features(&mut harness, feature), Status::NotSupported);
     }
+    let result = features(&mut harness, 2);
+    expect_success(&result);
+    assert_eq!(result[2], 8, "SGI 8, as Hafnium");
+    let mut harness = Harness::negotiated(FaultConfig::default_config(), Version::V1_0);
+    expect_error(&features(&mut harness, 2), Status::NotSupported);
 }
 
 #[test]
@@ -141,13 +155,7 @@ fn unimplemented_ffa_functions_answer_ffa_error() {
         FFA_MEM_RELINQUISH,
         FFA_MEM_FRAG_RX,
         FFA_MEM_OP_PAUSE,
-        FFA_NOTIFICATION_BITMAP_CREATE,
-        FFA_NOTIFICATION_BIND,
-        FFA_NOTIFICATION_SET,
-        FFA_NOTIFICATION_GET,
-        FFA_NOTIFICATION_INFO_GET_32,
         FFA_MSG_WAIT,
-        FFA_MSG_SEND2,
         FFA_MSG_SEND_DIRECT_RESP_32,
         FFA_YIELD,
         FFA_ERROR,

@@ -7,6 +7,7 @@ use ffa_abi::{Status, Uuid, Version};
 use ffa_model::function_id::*;
 use ffa_model::partition::{
     AARCH32_PARTITION_UUID, ECHO_PARTITION_UUID, INTERRUPTING_PARTITION_UUID,
+    NOTIFIER_PARTITION_UUID, SCHEDULING_PARTITION_UUID,
 };
 use ffa_model::FaultConfig;
 
@@ -34,24 +35,27 @@ fn nil_uuid_returns_all_partitions_in_registers() {
     let current = (result[2] >> 16) & 0xFFFF;
     let tag = (result[2] >> 32) & 0xFFFF;
     let size = result[2] >> 48;
-    assert_eq!((last, current, tag, size), (2, 2, 0, 24));
+    assert_eq!((last, current, tag, size), (4, 4, 0, 24));
     let uuids = [
         ECHO_PARTITION_UUID,
         AARCH32_PARTITION_UUID,
         INTERRUPTING_PARTITION_UUID,
+        NOTIFIER_PARTITION_UUID,
+        SCHEDULING_PARTITION_UUID,
     ];
     let words = [
         0x0000_0301_0004_8001u64,
         0x0000_0001_0001_8002,
         0x0000_0301_0001_8003,
+        0x0000_010d_0004_8004,
+        0x0000_0101_0001_8005,
     ];
-    for index in 0..3 {
+    for index in 0..5 {
         let first = 3 + index * 3;
         assert_eq!(result[first], words[index]);
         let [low, high] = uuids[index].to_register_pair();
         assert_eq!((result[first + 1], result[first + 2]), (low, high));
     }
-    assert_eq!(&result[12..], &[0; 6], "unused registers are zero");
 }
 
 #[test]
@@ -78,17 +82,18 @@ fn start_index_selects_the_remaining_partitions() {
     let mut harness = v1_2();
     let result = query(&mut harness, Uuid::NIL, 1, 0);
     assert_eq!(result[0], FFA_SUCCESS_64 as u64);
-    assert_eq!(result[2] & 0xFFFF_FFFF, 2 | 2 << 16);
+    assert_eq!(result[2] & 0xFFFF_FFFF, 4 | 4 << 16);
     assert_eq!(result[3] & 0xFFFF, 0x8002);
     assert_eq!(result[6] & 0xFFFF, 0x8003);
-    assert_eq!(&result[9..], &[0; 9]);
+    assert_eq!(result[12] & 0xFFFF, 0x8005);
+    assert_eq!(&result[15..], &[0; 3]);
 }
 
 #[test]
 fn errors() {
     let mut harness = v1_2();
     expect_error(
-        &query(&mut harness, Uuid::NIL, 3, 0),
+        &query(&mut harness, Uuid::NIL, 5, 0),
         Status::InvalidParameters,
     );
     expect_error(

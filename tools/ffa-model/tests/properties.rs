@@ -145,6 +145,7 @@ fn fault_config() -> impl Strategy<Value = FaultConfig> {
                 retry_storm,
                 interrupt_count: interrupts,
                 yield_count: yields,
+                setup_busy_calls: busy_storm as u16,
                 trace,
                 enter_normal_world_at_el1: el1,
                 // Checked against the specification's register rules, which
@@ -286,7 +287,7 @@ proptest! {
         config in fault_config(),
         major in 1u16..=0x7FFF,
         minor in any::<u16>(),
-        counts in any::<[u32; 5]>(),
+        counts in any::<[u32; 6]>(),
         microseconds in any::<u64>(),
     ) {
         let config = FaultConfig {
@@ -297,6 +298,7 @@ proptest! {
             retry_storm: counts[2],
             interrupt_count: counts[3],
             yield_count: counts[4],
+            setup_busy_calls: counts[5] as u16,
             ..config
         };
         prop_assert_eq!(FaultConfig::from_bytes(&config.to_bytes()), Ok(config));

@@ -4,7 +4,7 @@ mod common;
 
 use common::{registers, Harness};
 use ffa_model::function_id::*;
-use ffa_model::{FaultConfig, Outcome, ReadinessError};
+use ffa_model::{FaultConfig, FixedClock, Outcome, ReadinessError};
 
 #[test]
 fn smccc_version_is_1_2() {
@@ -157,7 +157,7 @@ fn cpu_on_follows_psci_on_four_cores() {
     world.set_core_count(4);
     let mut memory = common::TestMemory::new();
     let mut call = |world: &mut ffa_model::SecureWorld, core: usize, values: &[u64]| {
-        world.handle_from_core(core, &registers(values), &mut memory, 0)
+        world.handle_from_core(core, &registers(values), &mut memory, &mut FixedClock(0))
     };
     let code = |outcome: Outcome| match outcome {
         Outcome::Return(reply) => reply[0] as i64 as i32,

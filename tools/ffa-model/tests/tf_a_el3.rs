@@ -60,7 +60,13 @@ fn success_answers_leave_the_callers_registers_and_errors_are_sign_extended() {
 #[test]
 fn no_v1_2_messaging_abis() {
     let mut harness = Harness::negotiated(tf_a(), Version::V1_2);
-    for function in [FFA_MSG_SEND_DIRECT_REQ2, FFA_PARTITION_INFO_GET_REGS] {
+    for function in [
+        FFA_MSG_SEND_DIRECT_REQ2,
+        FFA_PARTITION_INFO_GET_REGS,
+        FFA_MSG_SEND2,
+        FFA_NOTIFICATION_BIND,
+        FFA_NOTIFICATION_INFO_GET_64,
+    ] {
         let reply = harness.call(&[FFA_FEATURES as u64, function as u64]);
         assert_eq!(reply[0], FFA_ERROR as u64);
         let reply = harness.call(&[function as u64, 0x8001]);
@@ -71,7 +77,7 @@ fn no_v1_2_messaging_abis() {
     let reply = harness.call(&[FFA_PARTITION_INFO_GET as u64, 0, 0, 0, 0, 0, 0x66, 0x77]);
     assert_eq!(
         &reply[..8],
-        &[FFA_SUCCESS_32 as u64, 0, 3, 24, 0, 0, 0x66, 0x77]
+        &[FFA_SUCCESS_32 as u64, 0, 5, 24, 0, 0, 0x66, 0x77]
     );
     let echo = harness.read(RECEIVE_ADDRESS, 8);
     assert_eq!(

@@ -13,6 +13,10 @@
 //! fragments of `armv8a-asm`, shared with the kernel's vectors); the Rust
 //! handler writes the reply into x0–x17 of the frame and the vector code
 //! returns to the caller with `eret` (ELR_EL3 already points after the `SMC`).
+//!
+//! A FIQ from a lower EL (entry 10: the secure timer, while the normal
+//! world runs) interrupts arbitrary code: its vector saves x0–x30, q0–q31,
+//! FPCR and FPSR, calls the Rust handler, restores them all and returns.
 
 use core::arch::global_asm;
 
@@ -118,11 +122,12 @@ firmware_return_to_pen:
 
     .section .text.vectors, "ax"
 "#,
-    armv8a_asm::vector_table_for_lower_sync!(
-        "firmware_vectors",
-        "firmware_lower_sync",
-        "firmware_unexpected"
-    ),
+    ".balign 2048\n.global firmware_vectors\nfirmware_vectors:\n",
+    armv8a_asm::unexpected_entries!("0, 1, 2, 3, 4, 5, 6, 7", "firmware_unexpected"),
+    ".balign 128\nb firmware_lower_sync\n",
+    armv8a_asm::unexpected_entries!("9", "firmware_unexpected"),
+    ".balign 128\nb firmware_lower_fiq\n",
+    armv8a_asm::unexpected_entries!("11, 12, 13, 14, 15", "firmware_unexpected"),
     r#"
 
     // x0 = vector index: an exception at EL3, or a non-SMC one from below.
@@ -145,6 +150,35 @@ firmware_lower_sync:
     r#"
     ldr     x30, [sp, #240]
     add     sp, sp, #256
+    eret
+
+    // A FIQ from below: save everything the handler may touch.
+firmware_lower_fiq:
+    sub     sp, sp, #800
+"#,
+    armv8a_asm::registers!("stp", x0..x29, "sp"),
+    r#"
+    str     x30, [sp, #240]
+    mrs     x0, fpcr
+    mrs     x1, fpsr
+    stp     x0, x1, [sp, #248]
+    add     x0, sp, #272
+"#,
+    armv8a_asm::registers!("stp", q0..q31, "x0"),
+    r#"
+    bl      firmware_handle_lower_fiq
+    add     x0, sp, #272
+"#,
+    armv8a_asm::registers!("ldp", q0..q31, "x0"),
+    r#"
+    ldp     x0, x1, [sp, #248]
+    msr     fpcr, x0
+    msr     fpsr, x1
+"#,
+    armv8a_asm::registers!("ldp", x0..x29, "sp"),
+    r#"
+    ldr     x30, [sp, #240]
+    add     sp, sp, #800
     eret
 "#,
     maximum_cores = const MAXIMUM_CORES,

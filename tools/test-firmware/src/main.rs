@@ -28,6 +28,7 @@ mod console;
 mod cores;
 mod entry;
 mod gic;
+mod machine;
 mod memory;
 mod semihosting;
 mod smc;
@@ -44,8 +45,9 @@ const NORMAL_WORLD_ENTRY: u64 = 0x6000_0000;
 /// Where QEMU places the device tree when booting with `-bios`.
 const DEVICE_TREE_ADDRESS: u64 = 0x4000_0000;
 
-/// SCR_EL3: lower ELs non-secure, HVC enabled, EL2 (and so EL1) AArch64.
-const SECURE_CONFIGURATION: u64 = (1 << 0) | (1 << 8) | (1 << 10);
+/// SCR_EL3: lower ELs non-secure, FIQs to EL3 (the secure timer, Group 0),
+/// HVC enabled, EL2 (and so EL1) AArch64.
+const SECURE_CONFIGURATION: u64 = (1 << 0) | (1 << 2) | (1 << 8) | (1 << 10);
 /// SPSR for EL2h (or EL1h) with D, A, I and F masked.
 const PROGRAM_STATUS_EL2: u64 = 0x3c9;
 const PROGRAM_STATUS_EL1: u64 = 0x3c5;
@@ -129,13 +131,13 @@ extern "C" fn firmware_main() -> ! {
     console::initialise();
     log!("[fw] EL3 test firmware: PSCI, SMCCC, FF-A SPMD+SPMC model");
     stacks::paint(0);
-    if !gic::initialise() {
+    let Some(lines) = gic::initialise() else {
         semihosting::exit(status::GIC_FAILED);
-    }
+    };
     let config = read_config();
     let at_el1 = config.enter_normal_world_at_el1;
     let cores = gic::core_count(entry::MAXIMUM_CORES);
-    smc::install(config, cores);
+    smc::install(config, cores, lines);
     if cores > 1 {
         log!(
             "[fw] {} cores; cores 1-{} wait in the pen for CPU_ON",

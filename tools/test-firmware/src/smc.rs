@@ -1,7 +1,9 @@
 //! SMC dispatch: every SMC from the normal world goes to the FF-A model,
-//! on whichever core it comes from, under one lock; PSCI power-off ends
-//! QEMU through semihosting with the kernel's status, `CPU_ON` releases a
-//! core from the pen, `CPU_OFF` sends the caller back to it.
+//! on whichever core it comes from, under one lock, on that core's
+//! [`Machine`] (time, the GIC, the secure timer); PSCI power-off ends QEMU
+//! through semihosting with the kernel's status, `CPU_ON` releases a core
+//! from the pen, `CPU_OFF` sends the caller back to it. The secure timer's
+//! FIQ goes to the model too.
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +11,8 @@ use ffa_model::{FaultConfig, Outcome, Registers, SecureWorld, SMCCC_REGISTER_COU
 
 use crate::cores::{self, BakeryLock};
 use crate::entry::SmcFrame;
+use crate::gic;
+use crate::machine::Machine;
 use crate::memory::NonSecureDram;
 use crate::{log, semihosting, stacks, status};
 
@@ -19,6 +23,8 @@ const EXCEPTION_CLASS_SMC64: u64 = 0x17;
 pub struct Firmware {
     /// The secure world.
     pub world: SecureWorld,
+    /// Interrupt lines of the GIC's distributor.
+    lines: u32,
     /// Print a line per SMC.
     trace: bool,
 }
@@ -37,15 +43,21 @@ static LOCK: BakeryLock = BakeryLock::new();
 /// Whether cores enter the normal world at EL1 (the configuration's choice).
 static ENTER_AT_EL1: AtomicBool = AtomicBool::new(false);
 
-/// Installs the model with its configuration and the core count before the
-/// normal world runs.
-pub fn install(config: FaultConfig, cores: usize) {
+/// Installs the model with its configuration, the core count and the GIC's
+/// number of interrupt lines before the normal world runs.
+pub fn install(config: FaultConfig, cores: usize, lines: u32) {
     let trace = config.trace;
     ENTER_AT_EL1.store(config.enter_normal_world_at_el1, Ordering::SeqCst);
     let mut world = SecureWorld::new(config);
     world.set_core_count(cores);
     // SAFETY: called once from `firmware_main`, before any SMC can arrive.
-    unsafe { *FIRMWARE.0.get() = Some(Firmware { world, trace }) };
+    unsafe {
+        *FIRMWARE.0.get() = Some(Firmware {
+            world,
+            lines,
+            trace,
+        })
+    };
 }
 
 /// Whether cores enter the normal world at EL1 rather than EL2.
@@ -81,15 +93,6 @@ pub fn this_core() -> usize {
     // SAFETY: reading MPIDR_EL1 has no side effects.
     unsafe { core::arch::asm!("mrs {0}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
     (mpidr & 0xff) as usize
-}
-
-fn now_microseconds() -> u64 {
-    let (count, frequency): (u64, u64);
-    // SAFETY: reading the generic counter has no side effects.
-    unsafe {
-        core::arch::asm!("mrs {0}, cntpct_el0", "mrs {1}, cntfrq_el0", out(reg) count, out(reg) frequency, options(nomem, nostack))
-    };
-    ((count as u128 * 1_000_000) / frequency.max(1) as u128) as u64
 }
 
 fn trace_call(call: &Registers, reply: &Registers) {
@@ -149,10 +152,11 @@ extern "C" fn firmware_handle_lower_sync(frame: &mut SmcFrame) {
     let mut call: Registers = [0; SMCCC_REGISTER_COUNT];
     call.copy_from_slice(&frame.registers[..SMCCC_REGISTER_COUNT]);
     let reply = with_firmware(core, |firmware| {
+        let mut machine = Machine::new(firmware.lines, core);
         let outcome =
             firmware
                 .world
-                .handle_from_core(core, &call, &mut NonSecureDram, now_microseconds());
+                .handle_from_core(core, &call, &mut NonSecureDram, &mut machine);
         match outcome {
             Outcome::Return(reply) => {
                 if firmware.trace {
@@ -194,4 +198,32 @@ extern "C" fn firmware_handle_lower_sync(frame: &mut SmcFrame) {
         // the pen, on a fresh EL3 stack; nothing of this frame is used again.
         None => unsafe { crate::entry::firmware_return_to_pen() },
     }
+}
+
+/// Called by the EL3 vector for a FIQ from a lower EL: a Group 0 interrupt,
+/// the secure timer of this core. The normal world's registers (x0–x30,
+/// q0–q31) were saved by the vector, which restores them after.
+#[no_mangle]
+extern "C" fn firmware_handle_lower_fiq() {
+    let id = gic::acknowledge_group0();
+    if id >= 1020 {
+        return; // Spurious.
+    }
+    if id == gic::SECURE_TIMER_INTERRUPT {
+        let core = this_core();
+        with_firmware(core, |firmware| {
+            let mut machine = Machine::new(firmware.lines, core);
+            // The timer is re-armed, or disabled, by the model.
+            machine.set_secure_timer_off();
+            firmware
+                .world
+                .secure_timer_expired(&mut NonSecureDram, &mut machine);
+            if firmware.trace {
+                log!("[fiq] secure timer: the partitions' timers ran");
+            }
+        });
+    } else {
+        log!("[fw] unexpected Group 0 interrupt {}", id);
+    }
+    gic::end_group0(id);
 }

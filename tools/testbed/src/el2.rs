@@ -77,6 +77,19 @@ impl El2Services for ModelServices<'_> {
         self.monitor.memory().copy(destination, source, length)
     }
 
+    fn read(&mut self, source: u64, destination: &mut [u8]) -> Result<(), ErrorCode> {
+        if self.fail_copies {
+            return Err(ErrorCode::INVAL);
+        }
+        let bytes = self
+            .monitor
+            .memory()
+            .try_read(source, destination.len())
+            .ok_or(ErrorCode::INVAL)?;
+        destination.copy_from_slice(&bytes);
+        Ok(())
+    }
+
     fn trap_host_smcs(&mut self) {
         self.trapping.set(true);
     }

@@ -11,6 +11,8 @@
 //!   ([`SimulatedEl2`]): the kernel's `HVC` and `SMC` conduits, and the
 //!   `El2Services` the handler acts with;
 //! - [`alarm`]: an alarm a test advances by hand ([`ManualAlarm`]);
+//! - [`interrupt`]: interrupt lines lent to capsules, raised by hand or by
+//!   the model ([`HostInterruptLines`]);
 //! - [`uart`]: a UART whose input the test types ([`ScriptedUart`]);
 //! - [`deferred`]: deferred calls, one test at a time.
 //!
@@ -28,12 +30,14 @@
 pub mod alarm;
 pub mod deferred;
 pub mod el2;
+pub mod interrupt;
 pub mod memory;
 pub mod monitor;
 pub mod uart;
 
 pub use alarm::ManualAlarm;
 pub use el2::SimulatedEl2;
+pub use interrupt::HostInterruptLines;
 pub use memory::{Memory, PoolPages, SharedPage};
 pub use monitor::{ModelMonitor, ScriptedConduit};
 pub use uart::ScriptedUart;

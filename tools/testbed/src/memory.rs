@@ -123,7 +123,8 @@ impl Memory {
         Ok(())
     }
 
-    fn try_read(&self, address: u64, length: usize) -> Option<Vec<u8>> {
+    /// `length` bytes at `address`, or `None` if they are not backed.
+    pub fn try_read(&self, address: u64, length: usize) -> Option<Vec<u8>> {
         let mut bytes = vec![0; length];
         NormalWorldMemory::read(&*self.0.borrow(), address, &mut bytes).ok()?;
         Some(bytes)

@@ -11,10 +11,10 @@
 //! assert_eq!(conduit.functions(), [0x8400_0063, 0x8400_0063]);
 //! ```
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use ffa_model::{FaultConfig, Outcome, SecureWorld};
+use ffa_model::{FaultConfig, Outcome, Platform, SecureWorld};
 use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
 
 use crate::memory::Memory;
@@ -58,6 +58,46 @@ impl CallLog {
     }
 }
 
+/// The machine the model runs on in host tests: a clock the test sets (and
+/// that may move by itself at each reading), the interrupts the model
+/// raised for the normal world (pending until the test serves them, as the
+/// chip's interrupt controller keeps them), and the secure timer.
+#[derive(Default)]
+pub struct HostMachine {
+    /// Microseconds.
+    pub now_us: u64,
+    /// Microseconds each reading of the clock adds.
+    pub step_us: u64,
+    /// Every interrupt raised, in order.
+    pub raised: Vec<u32>,
+    /// Interrupts pending for the normal world.
+    pub pending: Vec<u32>,
+    /// The secure timer's deadline.
+    pub timer_us: Option<u64>,
+}
+
+impl Platform for HostMachine {
+    fn now_microseconds(&mut self) -> u64 {
+        self.now_us += self.step_us;
+        self.now_us
+    }
+
+    fn non_secure_interrupt_pending(&mut self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    fn raise_non_secure_interrupt(&mut self, id: u32) {
+        self.raised.push(id);
+        if !self.pending.contains(&id) {
+            self.pending.push(id);
+        }
+    }
+
+    fn set_secure_timer(&mut self, deadline_microseconds: Option<u64>) {
+        self.timer_us = deadline_microseconds;
+    }
+}
+
 /// A reply rewriter: given the call and the model's reply, returns the reply to hand back.
 pub type Rewriter = Box<dyn FnMut(&SmcccRegisters, SmcccRegisters) -> SmcccRegisters>;
 
@@ -68,7 +108,7 @@ pub type Rewriter = Box<dyn FnMut(&SmcccRegisters, SmcccRegisters) -> SmcccRegis
 pub struct ModelMonitor {
     world: RefCell<SecureWorld>,
     memory: Memory,
-    clock_us: Cell<u64>,
+    machine: RefCell<HostMachine>,
     clock_step_us: u64,
     log: CallLog,
     rewriter: RefCell<Option<Rewriter>>,
@@ -86,7 +126,7 @@ impl ModelMonitor {
         ModelMonitor {
             world: RefCell::new(SecureWorld::new(config)),
             memory,
-            clock_us: Cell::new(0),
+            machine: RefCell::new(HostMachine::default()),
             clock_step_us: step_us,
             log: CallLog::default(),
             rewriter: RefCell::new(None),
@@ -110,7 +150,34 @@ impl ModelMonitor {
 
     /// Sets the model's clock (microseconds).
     pub fn set_clock_us(&self, now: u64) {
-        self.clock_us.set(now);
+        self.machine.borrow_mut().now_us = now;
+    }
+
+    /// The machine the model runs on (its clock, interrupts and timer).
+    pub fn machine(&self) -> std::cell::RefMut<'_, HostMachine> {
+        self.machine.borrow_mut()
+    }
+
+    /// The normal world takes every interrupt the model raised and left
+    /// pending (as the kernel's interrupt controller would); returns them.
+    pub fn take_interrupts(&self) -> Vec<u32> {
+        std::mem::take(&mut self.machine.borrow_mut().pending)
+    }
+
+    /// Lets the secure timer expire, if armed (the clock moves to its
+    /// deadline). Returns whether it was armed.
+    pub fn expire_secure_timer(&self) -> bool {
+        let mut machine = self.machine.borrow_mut();
+        let Some(deadline) = machine.timer_us.take() else {
+            return false;
+        };
+        machine.now_us = machine.now_us.max(deadline);
+        self.memory.with(|memory| {
+            self.world
+                .borrow_mut()
+                .secure_timer_expired(memory, &mut *machine)
+        });
+        true
     }
 
     /// Rewrites every later reply with `rewriter` (to inject malformed answers).
@@ -159,12 +226,15 @@ impl SmcccConduit for ModelMonitor {
 
     fn call(&self, arguments: &SmcccRegisters) -> SmcccRegisters {
         self.log.record(arguments);
-        self.clock_us.set(self.clock_us.get() + self.clock_step_us);
-        let outcome = self.memory.with(|memory| {
-            self.world
-                .borrow_mut()
-                .handle(&arguments.x, memory, self.clock_us.get())
-        });
+        let outcome = {
+            let mut machine = self.machine.borrow_mut();
+            machine.now_us += self.clock_step_us;
+            self.memory.with(|memory| {
+                self.world
+                    .borrow_mut()
+                    .handle_on(&arguments.x, memory, &mut *machine)
+            })
+        };
         let reply = match outcome {
             Outcome::Return(registers) => SmcccRegisters { x: registers },
             other => panic!("unexpected model outcome {other:?}"),

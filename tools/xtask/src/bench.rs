@@ -25,6 +25,10 @@ pub const BENCHMARKS: &[Benchmark] = &[
     },
     Benchmark {
         package: "capsule-ffa",
+        name: "split_phase",
+    },
+    Benchmark {
+        package: "capsule-ffa",
         name: "memory_share",
     },
 ];

@@ -283,7 +283,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "qemu-virt: 4 core(s) in the device tree; secondaries start with PSCI CPU_ON",
             "init: arm-ffa ready",
             "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
-            "init: settled: 6 ready, 0 failed, 0 waiting",
+            "init: settled: 9 ready, 0 failed, 0 waiting",
             "boot: init queue settled",
             "boot: exit-when-settled, powering off with status 0",
         ],
@@ -316,7 +316,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "secure monitor answers FF-A v1.2 after",
             "init: arm-ffa ready",
             "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
-            "init: settled: 6 ready, 0 failed, 0 waiting",
+            "init: settled: 9 ready, 0 failed, 0 waiting",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
@@ -332,7 +332,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         board_features: &["exit-when-settled", "scenario-cpu-on-invalid"],
         expected_exit_status: 0,
         expected_lines: &[
-            "init: settled: 6 ready",
+            "init: settled: 9 ready",
             "smp: CPU_ON(MPIDR 0x7, no such core) -> -2, expected -2: ok",
             "smp: CPU_ON(MPIDR 0x100, Aff1 set) -> -2, expected -2: ok",
             "smp: CPU_ON(core 1 again, already on) -> -4, expected -4: ok",
@@ -359,7 +359,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "el2 proxy: core 1 up at EL2 (SMCs trapped); entering the host at 0x600",
             "MPIDR 0x80000001, entered at EL1, parked in wfe",
             "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
-            "init: settled: 7 ready, 0 failed, 0 waiting",
+            "init: settled: 10 ready, 0 failed, 0 waiting",
             "boot: exit-when-settled, powering off with status 0",
             // The monitor releases the cores at the proxy's EL2 entry, not
             // at the host's.
@@ -387,7 +387,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         expected_lines: &[
             "el2: EL2 owns 0x60000000+",
             "el2 proxy: core 1 up at EL2 (SMCs trapped)",
-            "init: settled: 7 ready, 0 failed, 0 waiting",
+            "init: settled: 10 ready, 0 failed, 0 waiting",
             "smp: CPU_ON(MPIDR 0x7, no such core) -> -2, expected -2: ok",
             "el2 proxy: CPU_ON refused: Refused(UnknownCore(256))",
             "smp: CPU_ON(MPIDR 0x100, Aff1 set) -> -2, expected -2: ok",
@@ -420,7 +420,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         expected_exit_status: 0,
         expected_lines: &[
             "qemu-virt: 1 core(s) in the device tree",
-            "init: settled: 3 ready, 0 failed, 0 waiting",
+            "init: settled: 6 ready, 0 failed, 0 waiting",
             "smp: CPU_ON(MPIDR 0x7, no such core) -> -2, expected -2: ok",
             "smp: CPU_ON refusals: 2 of 2 as PSCI names them",
         ],
@@ -512,7 +512,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         },
         board_features: &[],
         expected_exit_status: 4,
-        expected_lines: &["init: settled: 6 ready, 0 failed, 0 waiting"],
+        expected_lines: &["init: settled: 9 ready, 0 failed, 0 waiting"],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
         console: Some(ConsoleSession {

@@ -14,6 +14,8 @@ pub const DEFAULT_NOT_READY_MICROSECONDS: u64 = 200_000;
 pub const DEFAULT_STORM_LENGTH: u64 = 8;
 /// Length of `interrupt-loop` and `yield-loop` (per direct request), unless given.
 pub const DEFAULT_LOOP_LENGTH: u64 = 100;
+/// Set-up calls answered BUSY by `setup-busy`, unless given.
+pub const DEFAULT_SETUP_BUSY_CALLS: u64 = 3;
 
 /// A kind of fault the test firmware can inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,8 @@ pub enum FaultKind {
     InterruptLoop,
     /// The preempted partition answers FFA_YIELD many times per request.
     YieldLoop,
+    /// Set-up and discovery calls answer BUSY a few times once the SPMC is ready.
+    SetupBusy,
     /// The SPMC behaves as TF-A's EL3 SPMC where it differs from the model.
     TfAEl3Spmc,
     /// The SPMC behaves as Hafnium (FF-A v1.3) where it differs from the model.
@@ -168,6 +172,12 @@ pub const FAULT_MODES: &[FaultMode] = &[
         name: "yield-loop",
         description: "partition 0x8003 answers FFA_YIELD N times per direct request",
         amount: Some(("times", DEFAULT_LOOP_LENGTH)),
+    },
+    FaultMode {
+        kind: FaultKind::SetupBusy,
+        name: "setup-busy",
+        description: "once ready, the first N set-up and discovery calls (ID_GET, FEATURES, RXTX_MAP, PARTITION_INFO_GET) answer BUSY",
+        amount: Some(("calls", DEFAULT_SETUP_BUSY_CALLS)),
     },
     FaultMode {
         kind: FaultKind::TfAEl3Spmc,
@@ -336,6 +346,11 @@ impl Fault {
             FaultKind::RetryStorm => config.retry_storm = self.count()?,
             FaultKind::InterruptLoop => config.interrupt_count = self.count()?,
             FaultKind::YieldLoop => config.yield_count = self.count()?,
+            FaultKind::SetupBusy => {
+                config.setup_busy_calls = u16::try_from(self.count()?).map_err(|_| {
+                    Error::new("the amount of fault mode setup-busy is too large (at most 65535)")
+                })?
+            }
             FaultKind::TfAEl3Spmc => config.personality = Personality::TfAEl3Spmc,
             FaultKind::Hafnium | FaultKind::OpTee => {
                 let personality = if self.kind == FaultKind::Hafnium {

@@ -15,6 +15,9 @@
 //! - `scenario-cpu-on-invalid` (`cpu_on`): after boot, PSCI `CPU_ON`s that
 //!   must be refused (no such core, Aff1 set, a core already on; in
 //!   protected mode also entry points in EL2's memory), each checked;
+//! - `scenario-blocking-client`: the scheduling driver's work request is
+//!   made blocking (see `main.rs`), to show the livelock the split-phase
+//!   requests avoid;
 //! - `ffa-v1-1`, `ffa-v1-0` (not test hooks, but scenarios use them): the
 //!   FF-A client asks for v1.1 or v1.0 (see `main.rs`).
 //!

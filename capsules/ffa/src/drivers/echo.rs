@@ -2,21 +2,34 @@
 //!
 //! On bind it sends one 32-bit and one 64-bit `FFA_MSG_SEND_DIRECT_REQ`, and a
 //! `FFA_MSG_SEND_DIRECT_REQ2` when the partition and the callee support it,
-//! and checks each response carries exactly the payload sent. Results are
-//! logged and kept for the boot report and tests. Binding fails if any round
-//! trip fails. Given [`MemoryChecks`] (and a page pool), it then also runs
-//! the memory checks of the same test partition's protocol
-//! ([`super::memory_check`]); their outcome does not decide the binding.
-//! A driver that does not bind runs none (their results stay `NotRun`): it
-//! says so when its round trips fail, and the bus says why when the FF-A
-//! root failed (failed, `NODEVICE`) or no partition matched (unbound).
+//! and checks each response carries exactly the payload sent. With the
+//! bus's split-phase requests (the board gave it an engine) the round trips
+//! run one after the other from the response callbacks, while the main
+//! loop goes on (serving the interrupts a preempted partition hands back,
+//! waiting out yields on the alarm): binding succeeds at once and the
+//! results are logged when the last one is in, an error if one failed.
+//! Without an engine they run blocking, in bind, which then fails if one
+//! failed. Results are kept for the boot report and tests.
+//! Given [`MemoryChecks`] (and a page pool), it also runs the memory checks
+//! of the same test partition's protocol ([`super::memory_check`]); their
+//! outcome does not decide the binding. They make blocking requests, so
+//! with split-phase round trips they run at bind, before the driver's own
+//! requests start, while no split-phase request holds the vCPU (the echo
+//! driver binds first); without an engine they run after the round trips,
+//! and only if the driver binds. A driver that does not bind runs none
+//! (their results stay `NotRun`): it says so when its round trips fail,
+//! and the bus says why when the FF-A root failed (failed, `NODEVICE`) or
+//! no partition matched (unbound).
 //!
 //! Boards add it to the bus with `components::partition_driver`.
 
 use super::memory_check::MemoryChecks;
 use crate::bus::{PartitionDriver, PartitionHandle};
 use crate::error::ClientError;
-use crate::messaging::{DirectMessage, DirectMessage2, DirectMessage32, DirectMessage64};
+use crate::messaging::{
+    AnyDirectMessage, DirectMessage, DirectMessage2, DirectMessage32, DirectMessage64,
+};
+use crate::requests::DirectRequestClient;
 use core::cell::Cell;
 use ffa_abi::{FunctionId, Uuid};
 use kernel::cells::OptionalCell;
@@ -126,6 +139,13 @@ impl EchoResults {
         direct_2: RoundTrip::NotRun,
     };
 
+    /// Whether every round trip has an outcome.
+    pub const fn complete(&self) -> bool {
+        !matches!(self.direct_32, RoundTrip::NotRun)
+            && !matches!(self.direct_64, RoundTrip::NotRun)
+            && !matches!(self.direct_2, RoundTrip::NotRun)
+    }
+
     /// Whether every round trip passed or was skipped.
     pub const fn all_acceptable(&self) -> bool {
         self.direct_32.is_acceptable()
@@ -134,12 +154,24 @@ impl EchoResults {
     }
 }
 
+/// The round trip a split-phase request is out for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Direct32,
+    Direct64,
+    Direct2,
+}
+
 /// The echo partition driver.
 pub struct EchoDriver<'a> {
     name: &'static str,
     uuids: &'static [Uuid],
     handle: OptionalCell<PartitionHandle<'a>>,
     results: Cell<EchoResults>,
+    /// The round trip in flight (split-phase).
+    step: OptionalCell<Step>,
+    /// The driver itself, as its handle's request client (set by `setup`).
+    as_client: OptionalCell<&'a dyn DirectRequestClient>,
     /// A trait object, so that an image whose drivers run no memory checks
     /// links none of their code (nor the memory-sharing client they call).
     memory_checks: OptionalCell<&'a dyn BoundChecks<'a>>,
@@ -172,11 +204,13 @@ impl<'a> EchoDriver<'a> {
             uuids,
             handle: OptionalCell::empty(),
             results: Cell::new(EchoResults::NOT_RUN),
+            step: OptionalCell::empty(),
+            as_client: OptionalCell::empty(),
             memory_checks: OptionalCell::empty(),
         }
     }
 
-    /// The same driver, also running `checks` once the round trips pass.
+    /// The same driver, also running `checks` (see the module documentation for when).
     pub fn with_memory_checks(self, checks: &'a MemoryChecks<'a>) -> EchoDriver<'a> {
         self.memory_checks.set(checks);
         self
@@ -217,17 +251,25 @@ impl<'a> PartitionDriver<'a> for EchoDriver<'a> {
         self.uuids
     }
 
+    fn setup(&'a self) {
+        self.as_client.set(self);
+    }
+
     fn bind(&self, handle: PartitionHandle<'a>) -> Result<(), ErrorCode> {
+        let split_phase = self
+            .as_client
+            .get()
+            .is_some_and(|client| handle.set_request_client(client).is_ok());
+        if split_phase {
+            self.handle.set(handle);
+            self.results.set(EchoResults::NOT_RUN);
+            self.memory_checks.map(|checks| checks.run_with(&handle));
+            self.start(Step::Direct32);
+            return Ok(());
+        }
         let results = Self::round_trips(&handle);
         self.results.set(results);
-        defmt::info!(
-            "{=str}: partition {=u16:#06x}: DIRECT_REQ32 {}, DIRECT_REQ64 {}, DIRECT_REQ2 {}",
-            self.name,
-            handle.id().raw(),
-            results.direct_32,
-            results.direct_64,
-            results.direct_2
-        );
+        self.log_results(&handle, results);
         if results.all_acceptable() {
             self.handle.set(handle);
             self.memory_checks.map(|checks| checks.run_with(&handle));
@@ -241,6 +283,125 @@ impl<'a> PartitionDriver<'a> for EchoDriver<'a> {
                 );
             }
             Err(ErrorCode::FAIL)
+        }
+    }
+}
+
+impl EchoDriver<'_> {
+    fn log_results(&self, handle: &PartitionHandle<'_>, results: EchoResults) {
+        if results.all_acceptable() {
+            defmt::info!(
+                "{=str}: partition {=u16:#06x}: DIRECT_REQ32 {}, DIRECT_REQ64 {}, DIRECT_REQ2 {}",
+                self.name,
+                handle.id().raw(),
+                results.direct_32,
+                results.direct_64,
+                results.direct_2
+            );
+        } else {
+            defmt::error!(
+                "{=str}: partition {=u16:#06x}: DIRECT_REQ32 {}, DIRECT_REQ64 {}, DIRECT_REQ2 {}",
+                self.name,
+                handle.id().raw(),
+                results.direct_32,
+                results.direct_64,
+                results.direct_2
+            );
+        }
+    }
+
+    /// Records `outcome` for `step`.
+    fn record(&self, step: Step, outcome: RoundTrip) {
+        let mut results = self.results.get();
+        match step {
+            Step::Direct32 => results.direct_32 = outcome,
+            Step::Direct64 => results.direct_64 = outcome,
+            Step::Direct2 => results.direct_2 = outcome,
+        }
+        self.results.set(results);
+    }
+
+    /// Sends the round trip of `step` (or skips it), and the next ones it skips.
+    fn start(&self, first: Step) {
+        let Some(handle) = self.handle.get() else {
+            return;
+        };
+        let mut step = Some(first);
+        while let Some(current) = step {
+            let sent = match current {
+                // A partition that never receives 32-bit requests fails
+                // that round trip: it cannot be the echo partition.
+                Step::Direct32 => handle
+                    .send(&DirectMessage32::new(PAYLOAD_32))
+                    .map(|()| true),
+                Step::Direct64 if handle.supports::<DirectMessage64>() => handle
+                    .send(&DirectMessage64::new(PAYLOAD_64))
+                    .map(|()| true),
+                Step::Direct2 if handle.supports::<DirectMessage2>() => handle
+                    .send(&DirectMessage2::new(payload_2()))
+                    .map(|()| true),
+                _ => Ok(false),
+            };
+            match sent {
+                Ok(true) => {
+                    self.step.set(current);
+                    return;
+                }
+                Ok(false) => self.record(current, RoundTrip::Skipped),
+                Err(error) => {
+                    defmt::error!("{=str}: request not sent: {}", self.name, error);
+                    self.record(current, RoundTrip::Failed(ClientError::Unsupported));
+                }
+            }
+            step = Self::after(current);
+        }
+        self.finish();
+    }
+
+    const fn after(step: Step) -> Option<Step> {
+        match step {
+            Step::Direct32 => Some(Step::Direct64),
+            Step::Direct64 => Some(Step::Direct2),
+            Step::Direct2 => None,
+        }
+    }
+
+    fn finish(&self) {
+        let results = self.results.get();
+        if let Some(handle) = self.handle.get() {
+            self.log_results(&handle, results);
+        }
+    }
+}
+
+/// The outcome of a round trip that sent `sent` and got `received`.
+fn compare<M: DirectMessage>(
+    sent: M,
+    received: Result<AnyDirectMessage, ClientError>,
+) -> RoundTrip {
+    match received {
+        Ok(any) => match M::from_any(any) {
+            Some(message) if message == sent => RoundTrip::Passed,
+            _ => RoundTrip::Mismatch,
+        },
+        Err(error) => RoundTrip::Failed(error),
+    }
+}
+
+impl DirectRequestClient for EchoDriver<'_> {
+    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+        let Some(step) = self.step.take() else {
+            return;
+        };
+        let outcome = match step {
+            Step::Direct32 => compare(DirectMessage32::new(PAYLOAD_32), result),
+            Step::Direct64 => compare(DirectMessage64::new(PAYLOAD_64), result),
+            Step::Direct2 => compare(DirectMessage2::new(payload_2()), result),
+        };
+        self.record(step, outcome);
+        match Self::after(step) {
+            Some(next) => self.start(next),
+            None => self.finish(),
         }
     }
 }

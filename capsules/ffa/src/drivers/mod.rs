@@ -4,3 +4,5 @@
 
 pub mod echo;
 pub mod memory_check;
+pub mod notifier;
+pub mod scheduling;

@@ -101,7 +101,7 @@ pub fn run_line(
     group.run(command, &Arguments::new(&words[name_words..]))
 }
 
-/// An FF-A bus of 4 partition devices over `client`, its root on an init
+/// An FF-A bus of 8 partition devices over `client`, its root on an init
 /// queue of its own; probed (so set up, and the partitions discovered) if
 /// `probe`.
 pub fn bus(
@@ -109,11 +109,11 @@ pub fn bus(
     probe: bool,
 ) -> (
     &'static InitQueue<'static, 4, 4>,
-    &'static FfaBus<'static, 4>,
+    &'static FfaBus<'static, 8>,
 ) {
     let queue: &'static InitQueue<'static, 4, 4> = leak(InitQueue::new());
     let root_ready = queue.declare_condition("ffa-root-ready").unwrap();
-    let bus = leak(FfaBus::<'static, 4>::new(
+    let bus = leak(FfaBus::<'static, 8>::new(
         client,
         queue,
         ConditionSet::empty(),
@@ -121,7 +121,7 @@ pub fn bus(
     queue.add("arm-ffa", bus, Some(root_ready)).unwrap();
     if probe {
         queue.service();
-        assert!(bus.is_ready());
+        assert!(bus.is_ready(), "root {:?}", bus.state());
     }
     (queue, bus)
 }

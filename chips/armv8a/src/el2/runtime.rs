@@ -214,6 +214,17 @@ impl El2Services for El2Hardware {
         Ok(())
     }
 
+    fn read(&mut self, source: u64, destination: &mut [u8]) -> Result<(), ErrorCode> {
+        for (offset, byte) in destination.iter_mut().enumerate() {
+            // SAFETY: the handler checked the range (the proxy reads headers
+            // from its own buffers, in its carve-out). With the EL2 MMU off
+            // this is a physical address; byte reads are aligned, and
+            // volatile because the monitor writes the same memory.
+            *byte = unsafe { core::ptr::read_volatile((source + offset as u64) as *const u8) };
+        }
+        Ok(())
+    }
+
     fn trap_host_smcs(&mut self) {
         // From the next return to EL1 on, every SMC of the host traps here;
         // cores that enter EL2 later trap theirs from the start.

@@ -3,7 +3,9 @@
 
 use ffa_abi::{Status, Version};
 use ffa_model::function_id::*;
-use ffa_model::{FaultConfig, MemoryError, NormalWorldMemory, Outcome, Registers, SecureWorld};
+use ffa_model::{
+    FaultConfig, MemoryError, NormalWorldMemory, Outcome, Platform, Registers, SecureWorld,
+};
 
 /// Where the test memory starts.
 pub const MEMORY_BASE: u64 = 0x4000_0000;
@@ -63,11 +65,54 @@ pub fn registers(values: &[u64]) -> Registers {
     registers
 }
 
+/// A machine for the model: a clock the test moves (and that may move by
+/// itself at each reading), the interrupts raised for the normal world
+/// (pending until the test serves them) and the secure timer.
+#[derive(Default)]
+pub struct TestPlatform {
+    pub now: u64,
+    /// Microseconds each reading of the clock adds.
+    pub step: u64,
+    /// Interrupts raised, in order.
+    pub raised: Vec<u32>,
+    /// Interrupts pending for the normal world.
+    pub pending: Vec<u32>,
+    /// The secure timer's deadline.
+    pub timer: Option<u64>,
+}
+
+impl TestPlatform {
+    /// The normal world takes every pending interrupt.
+    pub fn serve(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+impl Platform for TestPlatform {
+    fn now_microseconds(&mut self) -> u64 {
+        self.now += self.step;
+        self.now
+    }
+    fn non_secure_interrupt_pending(&mut self) -> bool {
+        !self.pending.is_empty()
+    }
+    fn raise_non_secure_interrupt(&mut self, id: u32) {
+        self.raised.push(id);
+        if !self.pending.contains(&id) {
+            self.pending.push(id);
+        }
+    }
+    fn set_secure_timer(&mut self, deadline: Option<u64>) {
+        self.timer = deadline;
+    }
+}
+
 /// A secure world, its memory and a clock.
 pub struct Harness {
     pub world: SecureWorld,
     pub memory: TestMemory,
     pub now: u64,
+    pub platform: TestPlatform,
 }
 
 impl Harness {
@@ -76,6 +121,7 @@ impl Harness {
             world: SecureWorld::new(config),
             memory: TestMemory::new(),
             now: 0,
+            platform: TestPlatform::default(),
         }
     }
 
@@ -91,7 +137,30 @@ impl Harness {
     }
 
     pub fn outcome_of(&mut self, registers: &Registers) -> Outcome {
-        self.world.handle(registers, &mut self.memory, self.now)
+        self.platform.now = self.platform.now.max(self.now);
+        let outcome = self
+            .world
+            .handle_on(registers, &mut self.memory, &mut self.platform);
+        self.now = self.platform.now;
+        outcome
+    }
+
+    /// Lets the secure timer expire (time moves to its deadline).
+    pub fn expire_timer(&mut self) -> bool {
+        let Some(deadline) = self.platform.timer.take() else {
+            return false;
+        };
+        self.platform.now = self.platform.now.max(deadline);
+        self.world
+            .secure_timer_expired(&mut self.memory, &mut self.platform);
+        self.now = self.platform.now;
+        true
+    }
+
+    /// Write bytes of the test memory.
+    pub fn write(&mut self, address: u64, bytes: &[u8]) {
+        let start = (address - MEMORY_BASE) as usize;
+        self.memory.bytes[start..start + bytes.len()].copy_from_slice(bytes);
     }
 
     /// Make a call that must return to the caller.

@@ -1,0 +1,474 @@
+//! Split-phase direct requests: `send` returns at once, the response (or
+//! the error) arrives through the sender's [`DirectRequestClient`], from a
+//! deferred call, never from inside `send`.
+//!
+//! [`DirectRequests`] is the engine of one vCPU (one core). It holds one
+//! request slot per partition handle (at most one request in flight per
+//! handle: a second `send` gets `BUSY`) and runs one request at a time on
+//! its vCPU, from the first call until the response: the others wait in
+//! their slots, started in turn. Each request drives a
+//! [`messaging::Exchange`](crate::messaging::Exchange) and does what it
+//! says:
+//!
+//! | reply | state | then |
+//! |---|---|---|
+//! | the response, or an error | [`RequestState::Completed`] | the client's callback from the deferred call; the next waiting request starts |
+//! | `FFA_INTERRUPT` | [`RequestState::ResumeAfterInterrupt`] | back to the main loop, which serves the pending interrupt first; `FFA_RUN` from the deferred call |
+//! | `FFA_YIELD` | [`RequestState::WaitingForYield`] | `FFA_RUN` when the alarm fires, after the timeout the partition gave (w2/w3, nanoseconds; capped at [`MAXIMUM_YIELD_WAIT_US`]) or the board's default for 0 |
+//! | `BUSY`, `RETRY` | [`RequestState::BackingOff`] | the request again when the alarm fires, after the policy's back-off |
+//!
+//! Every path is bounded by the [`RetryPolicy`](crate::messaging::RetryPolicy)
+//! (retries and resumptions). [`DirectRequests::cancel_all`] (the bus's
+//! teardown) completes every unfinished request with
+//! [`ClientError::Cancelled`]; an alarm or deferred call that was pending
+//! for it then finds nothing to do. Every accepted `send` gets exactly one
+//! callback.
+//!
+//! ```ignore
+//! handle.set_request_client(&driver)?;
+//! handle.send(&DirectMessage32::new([1, 2, 3, 4, 5]))?; // returns at once
+//! // later, from the main loop: driver.response(Ok(AnyDirectMessage::Bits32(..)))
+//! ```
+
+use core::cell::Cell;
+
+use crate::conduit::{FfaConduit, Request};
+use crate::error::ClientError;
+use crate::messaging::{AnyDirectMessage, Exchange, Next, RunTarget};
+use kernel::cells::OptionalCell;
+use kernel::deferred_call::{DeferredCall, DeferredCallClient};
+use kernel::hil::time::{Alarm, AlarmClient};
+use kernel::ErrorCode;
+
+/// The longest a yielded partition is left waiting, whatever timeout it
+/// gave: one second.
+pub const MAXIMUM_YIELD_WAIT_US: u64 = 1_000_000;
+
+/// Told the outcome of a split-phase direct request.
+pub trait DirectRequestClient {
+    /// The response's message, or why the request failed. Called once per
+    /// accepted `send`, from a deferred call or the alarm, never from
+    /// inside `send`.
+    fn response(&self, result: Result<AnyDirectMessage, ClientError>);
+}
+
+/// Told when no request is in flight any more.
+pub trait RequestsIdleClient {
+    /// Every accepted request has completed and its callback has run.
+    fn requests_idle(&self);
+}
+
+/// Where a request slot is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum RequestState {
+    /// No request.
+    Idle,
+    /// Accepted; waits for the vCPU (another request runs).
+    Queued,
+    /// Preempted (`FFA_INTERRUPT`): `FFA_RUN` of this target once the main
+    /// loop has served the interrupt.
+    ResumeAfterInterrupt(RunTarget),
+    /// Yielded (`FFA_YIELD`): `FFA_RUN` of this target at alarm time `until`.
+    WaitingForYield {
+        /// What to resume.
+        target: RunTarget,
+        /// When, in alarm ticks.
+        until: u64,
+    },
+    /// Refused with `BUSY`/`RETRY`: sent again at alarm time `until`.
+    BackingOff {
+        /// When, in alarm ticks.
+        until: u64,
+    },
+    /// Over; the callback is due.
+    Completed,
+}
+
+impl RequestState {
+    /// Whether the request holds the vCPU (started, not completed).
+    pub const fn is_running(&self) -> bool {
+        matches!(
+            self,
+            RequestState::ResumeAfterInterrupt(_)
+                | RequestState::WaitingForYield { .. }
+                | RequestState::BackingOff { .. }
+        )
+    }
+}
+
+/// What happened to the requests, for the boot report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, defmt::Format)]
+pub struct RequestCounters {
+    /// Requests accepted.
+    pub sent: u32,
+    /// Requests that completed with a response.
+    pub answered: u32,
+    /// Requests that failed (or were cancelled).
+    pub failed: u32,
+    /// `FFA_INTERRUPT`s served before the partition was resumed.
+    pub interrupts: u32,
+    /// `FFA_YIELD`s waited out.
+    pub yields: u32,
+    /// `BUSY`/`RETRY` answers backed off.
+    pub backoffs: u32,
+}
+
+/// The split-phase requests as the bus uses them, whatever the number of slots.
+pub trait SplitPhaseRequests<'a> {
+    /// Sets the client told of the outcome of slot `slot`'s requests.
+    fn set_client(&self, slot: usize, client: &'a dyn DirectRequestClient);
+
+    /// Starts `request` (its replies read by `exchange`) on slot `slot`.
+    /// `BUSY` if the slot has a request in flight, `INVAL` for a slot that
+    /// does not exist, `OFF` if the slot has no client.
+    fn send(&self, slot: usize, request: Request, exchange: Exchange) -> Result<(), ErrorCode>;
+
+    /// Where slot `slot` is (`Idle` for a slot that does not exist).
+    fn state(&self, slot: usize) -> RequestState;
+
+    /// Completes every unfinished request with [`ClientError::Cancelled`].
+    fn cancel_all(&self);
+
+    /// Whether a request holds the vCPU, or waits, or waits for its callback.
+    fn busy(&self) -> bool;
+
+    /// Whether a request holds the vCPU (started, not completed).
+    fn running(&self) -> bool;
+
+    /// What happened so far.
+    fn counters(&self) -> RequestCounters;
+}
+
+/// One handle's request.
+struct Slot<'a> {
+    client: OptionalCell<&'a dyn DirectRequestClient>,
+    state: Cell<RequestState>,
+    request: OptionalCell<Request>,
+    exchange: OptionalCell<Exchange>,
+    result: OptionalCell<Result<AnyDirectMessage, ClientError>>,
+}
+
+impl Slot<'_> {
+    const fn new() -> Self {
+        Slot {
+            client: OptionalCell::empty(),
+            state: Cell::new(RequestState::Idle),
+            request: OptionalCell::empty(),
+            exchange: OptionalCell::empty(),
+            result: OptionalCell::empty(),
+        }
+    }
+}
+
+/// The split-phase request engine of one vCPU, with `SLOTS` request slots.
+pub struct DirectRequests<'a, const SLOTS: usize> {
+    conduit: FfaConduit<'a>,
+    alarm: &'a dyn Alarm<'a>,
+    deferred_call: DeferredCall,
+    slots: [Slot<'a>; SLOTS],
+    /// The slot whose request holds the vCPU.
+    active: OptionalCell<usize>,
+    /// Where the search for the next waiting request starts (round robin).
+    next: Cell<usize>,
+    counters: Cell<RequestCounters>,
+    idle_client: OptionalCell<&'a dyn RequestsIdleClient>,
+    was_busy: Cell<bool>,
+}
+
+impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
+    /// The engine over `conduit`, waiting on `alarm` (a virtual alarm of
+    /// its own: make the engine its client). Register the deferred call
+    /// once it is in its final place.
+    pub fn new(conduit: FfaConduit<'a>, alarm: &'a dyn Alarm<'a>) -> Self {
+        DirectRequests {
+            conduit,
+            alarm,
+            deferred_call: DeferredCall::new(),
+            slots: core::array::from_fn(|_| Slot::new()),
+            active: OptionalCell::empty(),
+            next: Cell::new(0),
+            counters: Cell::new(RequestCounters::default()),
+            idle_client: OptionalCell::empty(),
+            was_busy: Cell::new(false),
+        }
+    }
+
+    /// Sets the client told when no request is in flight any more.
+    pub fn set_idle_client(&self, client: &'a dyn RequestsIdleClient) {
+        self.idle_client.set(client);
+    }
+
+    /// The slot whose request holds the vCPU.
+    pub fn active(&self) -> Option<usize> {
+        self.active.get()
+    }
+
+    fn count(&self, update: impl FnOnce(&mut RequestCounters)) {
+        let mut counters = self.counters.get();
+        update(&mut counters);
+        self.counters.set(counters);
+    }
+
+    /// Makes the call of the active slot `index` and follows its reply.
+    fn call(&self, index: usize, call: &Request) {
+        let Some(slot) = self.slots.get(index) else {
+            return;
+        };
+        let Some(mut exchange) = slot.exchange.get() else {
+            return;
+        };
+        let next = exchange.on_raw_reply(self.conduit.call_raw(call));
+        slot.exchange.set(exchange);
+        self.follow(index, &exchange, next);
+    }
+
+    /// Starts the request of slot `index` on the vCPU.
+    fn start(&self, index: usize) {
+        let Some(request) = self.slots.get(index).and_then(|slot| slot.request.get()) else {
+            return;
+        };
+        self.active.set(index);
+        self.was_busy.set(true);
+        self.call(index, &request);
+    }
+
+    /// Does what the exchange says after a reply.
+    #[inline]
+    fn follow(&self, index: usize, exchange: &Exchange, next: Next) {
+        let Some(slot) = self.slots.get(index) else {
+            return;
+        };
+        match next {
+            Next::Done(result) => {
+                let result = result.map(|registers| exchange.response_message(&registers));
+                self.count(|counters| match result {
+                    Ok(_) => counters.answered += 1,
+                    Err(_) => counters.failed += 1,
+                });
+                slot.result.set(result);
+                slot.state.set(RequestState::Completed);
+                self.active.clear();
+                self.deferred_call.set();
+            }
+            Next::ResumeAfterInterrupt(target) => {
+                self.count(|counters| counters.interrupts += 1);
+                slot.state.set(RequestState::ResumeAfterInterrupt(target));
+                self.deferred_call.set();
+            }
+            Next::ResumeAfterYield { target, timeout_ns } => {
+                self.count(|counters| counters.yields += 1);
+                let wait_us = match timeout_ns {
+                    0 => u64::from(exchange.policy().yield_default_us),
+                    nanoseconds => nanoseconds.div_ceil(1000),
+                }
+                .min(MAXIMUM_YIELD_WAIT_US);
+                let until = self.arm(wait_us);
+                slot.state
+                    .set(RequestState::WaitingForYield { target, until });
+            }
+            Next::Resend { status, attempt } => {
+                self.count(|counters| counters.backoffs += 1);
+                let wait_us = exchange.policy().backoff.delay_us(attempt);
+                defmt::debug!(
+                    "ffa: request to {=u16:#06x} answered {}; again in {=u64} us",
+                    exchange.receiver().raw(),
+                    status,
+                    wait_us
+                );
+                let until = self.arm(wait_us);
+                slot.state.set(RequestState::BackingOff { until });
+            }
+        }
+    }
+
+    /// Arms the alarm `wait_us` from now; returns when, in ticks.
+    fn arm(&self, wait_us: u64) -> u64 {
+        let now = self.alarm.now();
+        let delta = self.alarm.ticks_from_us(wait_us);
+        self.alarm.set_alarm(now, delta);
+        now.saturating_add(delta)
+    }
+
+    /// The next waiting slot, round robin.
+    fn next_queued(&self) -> Option<usize> {
+        let start = self.next.get();
+        (0..SLOTS)
+            .map(|offset| (start + offset) % SLOTS.max(1))
+            .find(|index| {
+                self.slots
+                    .get(*index)
+                    .is_some_and(|slot| slot.state.get() == RequestState::Queued)
+            })
+    }
+
+    /// Delivers every completed request's outcome.
+    fn deliver_completed(&self) {
+        for slot in self.slots.iter() {
+            if slot.state.get() != RequestState::Completed {
+                continue;
+            }
+            slot.state.set(RequestState::Idle);
+            slot.request.clear();
+            slot.exchange.clear();
+            let result = slot.result.take().unwrap_or(Err(ClientError::Cancelled));
+            // The slot is idle again: the client may send from its callback.
+            slot.client.map(|client| client.response(result));
+        }
+    }
+}
+
+impl<'a, const SLOTS: usize> SplitPhaseRequests<'a> for DirectRequests<'a, SLOTS> {
+    fn set_client(&self, slot: usize, client: &'a dyn DirectRequestClient) {
+        if let Some(slot) = self.slots.get(slot) {
+            slot.client.set(client);
+        }
+    }
+
+    fn send(&self, index: usize, request: Request, exchange: Exchange) -> Result<(), ErrorCode> {
+        let slot = self.slots.get(index).ok_or(ErrorCode::INVAL)?;
+        if slot.client.is_none() {
+            return Err(ErrorCode::OFF);
+        }
+        if slot.state.get() != RequestState::Idle {
+            return Err(ErrorCode::BUSY);
+        }
+        slot.state.set(RequestState::Queued);
+        self.count(|counters| counters.sent += 1);
+        if self.active.is_none() && !self.any_other_queued(index) {
+            // The vCPU is free and nobody waits longer: the first call now.
+            // Its outcome still arrives from the deferred call. The request
+            // is kept only if it may be sent again (BUSY/RETRY); resuming
+            // needs the exchange alone.
+            self.active.set(index);
+            self.was_busy.set(true);
+            let mut exchange = exchange;
+            let next = exchange.on_raw_reply(self.conduit.call_raw(&request));
+            match next {
+                Next::Done(_) => {}
+                Next::Resend { .. } => {
+                    slot.request.set(request);
+                    slot.exchange.set(exchange);
+                }
+                _ => slot.exchange.set(exchange),
+            }
+            self.follow(index, &exchange, next);
+        } else {
+            slot.request.set(request);
+            slot.exchange.set(exchange);
+            self.deferred_call.set();
+        }
+        Ok(())
+    }
+
+    fn state(&self, slot: usize) -> RequestState {
+        self.slots
+            .get(slot)
+            .map_or(RequestState::Idle, |slot| slot.state.get())
+    }
+
+    fn cancel_all(&self) {
+        let mut cancelled = false;
+        for slot in self.slots.iter() {
+            match slot.state.get() {
+                RequestState::Idle | RequestState::Completed => {}
+                _ => {
+                    slot.result.set(Err(ClientError::Cancelled));
+                    slot.state.set(RequestState::Completed);
+                    self.count(|counters| counters.failed += 1);
+                    cancelled = true;
+                }
+            }
+        }
+        self.active.clear();
+        let _ = self.alarm.disarm();
+        if cancelled {
+            defmt::warn!("ffa: requests in flight cancelled");
+        }
+        self.deferred_call.set();
+    }
+
+    fn busy(&self) -> bool {
+        self.slots
+            .iter()
+            .any(|slot| slot.state.get() != RequestState::Idle)
+    }
+
+    fn running(&self) -> bool {
+        self.active.is_some()
+    }
+
+    fn counters(&self) -> RequestCounters {
+        self.counters.get()
+    }
+}
+
+impl<const SLOTS: usize> DirectRequests<'_, SLOTS> {
+    fn any_other_queued(&self, index: usize) -> bool {
+        self.slots
+            .iter()
+            .enumerate()
+            .any(|(other, slot)| other != index && slot.state.get() == RequestState::Queued)
+    }
+}
+
+impl<const SLOTS: usize> DeferredCallClient for DirectRequests<'static, SLOTS> {
+    fn handle_deferred_call(&self) {
+        // The main loop served pending interrupts before this call: resume
+        // a preempted request (one FFA_RUN per deferred call, so that the
+        // loop serves interrupts between two).
+        if let Some(index) = self.active.get() {
+            if let Some(RequestState::ResumeAfterInterrupt(target)) =
+                self.slots.get(index).map(|slot| slot.state.get())
+            {
+                self.call(index, &target.request());
+            }
+        }
+        self.deliver_completed();
+        if self.active.is_none() {
+            if let Some(index) = self.next_queued() {
+                self.next.set((index + 1) % SLOTS.max(1));
+                self.start(index);
+            }
+        }
+        if self.was_busy.get() && !self.busy() {
+            self.was_busy.set(false);
+            self.idle_client.map(|client| client.requests_idle());
+        }
+    }
+
+    fn register(&'static self) {
+        self.deferred_call.register(self);
+    }
+}
+
+impl<const SLOTS: usize> AlarmClient for DirectRequests<'_, SLOTS> {
+    fn alarm(&self) {
+        let Some(index) = self.active.get() else {
+            return; // Stale: cancelled, or nothing waits.
+        };
+        let Some(slot) = self.slots.get(index) else {
+            return;
+        };
+        let now = self.alarm.now();
+        match slot.state.get() {
+            RequestState::WaitingForYield { target, until } => {
+                if now < until {
+                    self.alarm.set_alarm(now, until - now);
+                    return;
+                }
+                self.call(index, &target.request());
+            }
+            RequestState::BackingOff { until } => {
+                if now < until {
+                    self.alarm.set_alarm(now, until - now);
+                    return;
+                }
+                if let Some(request) = slot.request.get() {
+                    self.call(index, &request);
+                }
+            }
+            // Stale: the request moved on.
+            _ => {}
+        }
+    }
+}
