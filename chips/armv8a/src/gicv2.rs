@@ -173,11 +173,6 @@ impl<'a> GicV2<'a> {
         self.distributor.type_register.get() & SECURITY_EXTENSIONS != 0
     }
 
-    /// Number of interrupt IDs the distributor implements (32 to 1020).
-    pub fn line_count(&self) -> u32 {
-        (((self.distributor.type_register.get() & 0x1f) + 1) * 32).min(FIRST_SPECIAL_INTERRUPT)
-    }
-
     /// The bit of this core's CPU interface in a target mask: the banked,
     /// read-only `GICD_ITARGETSR0` byte 0 tells each core its own.
     pub fn this_core_mask(&self) -> u8 {
@@ -233,6 +228,10 @@ impl<'a> GicV2<'a> {
 }
 
 impl InterruptController for GicV2<'_> {
+    fn line_count(&self) -> u32 {
+        (((self.distributor.type_register.get() & 0x1f) + 1) * 32).min(FIRST_SPECIAL_INTERRUPT)
+    }
+
     fn initialise(&self) {
         self.distributor.control.set(0);
         let lines = self.line_count();
@@ -499,5 +498,40 @@ mod tests {
             0b111,
             "no security extensions in the fake"
         );
+    }
+
+    #[test]
+    fn lent_lines_are_enabled_and_disabled_at_the_distributor() {
+        use crate::interrupt_controller::LendableLines;
+        use kernel::hil::interrupt::InterruptClient;
+
+        struct Ignore;
+        impl InterruptClient for Ignore {
+            fn interrupt(&self, _id: u32) {}
+        }
+
+        let fake = FakeGic::new();
+        let gic = fake.gic();
+        // The Pi chip's own lines: the EL1 physical timer and UART0.
+        let lines: LendableLines<'_, 4> = LendableLines::new(&[30, 153]);
+        assert_eq!(
+            lines.claim(&gic, 153, &Ignore),
+            Err(kernel::ErrorCode::INVAL)
+        );
+        assert_eq!(
+            lines.claim(&gic, 224, &Ignore),
+            Err(kernel::ErrorCode::INVAL),
+            "beyond the GIC-400's 224 lines"
+        );
+        assert_eq!(fake.distributor_word(0x100 + 4 * 4), 0);
+        // A doorbell SPI: enabled, routed here, with the default priority.
+        lines.claim(&gic, 130, &Ignore).unwrap();
+        assert_eq!(fake.distributor_word(0x100 + 4 * 4), 1 << (130 % 32));
+        assert_eq!(fake.distributor_byte(0x800 + 130), 0x01);
+        assert_eq!(fake.distributor_byte(0x400 + 130), DEFAULT_PRIORITY);
+        assert!(lines.dispatch(130));
+        lines.release(&gic, 130).unwrap();
+        assert_eq!(fake.distributor_word(0x180 + 4 * 4), 1 << (130 % 32));
+        assert!(!lines.dispatch(130));
     }
 }

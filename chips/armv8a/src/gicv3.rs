@@ -108,14 +108,13 @@ impl GicV3 {
             }
         }
     }
-
-    /// Number of interrupt lines the distributor supports.
-    pub fn line_count(&self) -> u32 {
-        ((self.distributor.type_register.get() & 0x1f) + 1) * 32
-    }
 }
 
 impl InterruptController for GicV3 {
+    fn line_count(&self) -> u32 {
+        (((self.distributor.type_register.get() & 0x1f) + 1) * 32).min(FIRST_SPECIAL_INTERRUPT)
+    }
+
     /// Enables Group 1 non-secure interrupts at the distributor and the CPU interface.
     fn initialise(&self) {
         self.distributor.control.modify(

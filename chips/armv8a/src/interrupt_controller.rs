@@ -4,6 +4,13 @@
 //! [`InterruptController`], and a chip's `Chip::service_pending_interrupts`
 //! is [`service_pending_interrupts`] with its own dispatch.
 //!
+//! A chip lends interrupt lines to capsules at run time (the kernel's
+//! `InterruptLines` HIL: the FF-A schedule receiver interrupt, a
+//! partition's doorbell) through [`LendableLines`], whichever GIC it has:
+//! the lines its own drivers use are reserved, the rest up to the
+//! controller's line count may be claimed, enabled at the controller and
+//! dispatched to the claiming capsule.
+//!
 //! ```ignore
 //! fn service_pending_interrupts(&self) {
 //!     armv8a::interrupt_controller::service_pending_interrupts(&self.gic, |id| match id {
@@ -19,6 +26,9 @@ pub const FIRST_SPECIAL_INTERRUPT: u32 = 1020;
 /// Most interrupts handled in one main-loop turn, so that a storm cannot
 /// starve deferred calls and the init queue.
 pub const INTERRUPTS_PER_TURN: usize = 32;
+
+use kernel::hil::interrupt::{InterruptClient, LentLines};
+use kernel::ErrorCode;
 
 /// An interrupt the controller has acknowledged and this core now handles.
 ///
@@ -55,6 +65,10 @@ impl Acknowledged {
 /// are polled (the kernel runs with IRQs masked), acknowledged, dispatched
 /// and ended.
 pub trait InterruptController {
+    /// Number of interrupt IDs the distributor implements (a multiple of
+    /// 32, at most [`FIRST_SPECIAL_INTERRUPT`]).
+    fn line_count(&self) -> u32;
+
     /// Enables the controller for this (the boot) core: the distributor and
     /// this core's CPU interface, every interrupt disabled until
     /// [`enable_interrupt`](Self::enable_interrupt).
@@ -97,10 +111,75 @@ pub fn service_pending_interrupts<C: InterruptController + ?Sized>(
     }
 }
 
+/// The lines a chip lends to capsules (`kernel::hil::interrupt::InterruptLines`),
+/// over its interrupt controller: at most `N` at once, never one of the
+/// chip's `reserved` lines (its own drivers': the timer, the console's
+/// UART) nor one the controller does not implement.
+///
+/// The chip implements `InterruptLines` with [`LendableLines::claim`] and
+/// [`LendableLines::release`], and ends its dispatch with
+/// [`LendableLines::dispatch`] (an interrupt nobody claimed is then
+/// disabled by [`service_pending_interrupts`]).
+///
+/// ```ignore
+/// other => self.lent.dispatch(other), // the last arm of the chip's dispatch
+/// ```
+pub struct LendableLines<'a, const N: usize> {
+    lent: LentLines<'a, N>,
+    reserved: &'static [u32],
+}
+
+impl<'a, const N: usize> LendableLines<'a, N> {
+    /// No line lent; `reserved` are never lent.
+    pub const fn new(reserved: &'static [u32]) -> Self {
+        LendableLines {
+            lent: LentLines::new(),
+            reserved,
+        }
+    }
+
+    /// Enables interrupt `id` at `controller` and routes it to `client`:
+    /// `INVAL` for a reserved line or one beyond the controller's lines
+    /// (special IDs included), `ALREADY` if another client holds it,
+    /// `NOMEM` if `N` lines are lent already.
+    pub fn claim<C: InterruptController + ?Sized>(
+        &self,
+        controller: &C,
+        id: u32,
+        client: &'a dyn InterruptClient,
+    ) -> Result<(), ErrorCode> {
+        if self.reserved.contains(&id) || id >= controller.line_count().min(FIRST_SPECIAL_INTERRUPT)
+        {
+            defmt::error!("gic: interrupt {=u32} cannot be lent", id);
+            return Err(ErrorCode::INVAL);
+        }
+        self.lent.claim(id, client)?;
+        controller.enable_interrupt(id);
+        Ok(())
+    }
+
+    /// Disables interrupt `id` at `controller` and forgets its client;
+    /// `ALREADY` if it was not lent.
+    pub fn release<C: InterruptController + ?Sized>(
+        &self,
+        controller: &C,
+        id: u32,
+    ) -> Result<(), ErrorCode> {
+        self.lent.release(id)?;
+        controller.disable_interrupt(id);
+        Ok(())
+    }
+
+    /// Tells `id`'s client; `false` if `id` is not lent.
+    pub fn dispatch(&self, id: u32) -> bool {
+        self.lent.dispatch(id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::cell::RefCell;
+    use core::cell::{Cell, RefCell};
     use std::vec::Vec;
 
     /// A controller with a queue of pending interrupts that records calls.
@@ -111,8 +190,13 @@ mod tests {
     }
 
     impl InterruptController for Recorder {
+        fn line_count(&self) -> u32 {
+            224
+        }
         fn initialise(&self) {}
-        fn enable_interrupt(&self, _: u32) {}
+        fn enable_interrupt(&self, id: u32) {
+            self.calls.borrow_mut().push(std::format!("enable {id}"));
+        }
         fn disable_interrupt(&self, id: u32) {
             self.calls.borrow_mut().push(std::format!("disable {id}"));
         }
@@ -163,5 +247,59 @@ mod tests {
         });
         assert_eq!(count, INTERRUPTS_PER_TURN);
         assert!(controller.has_pending());
+    }
+
+    /// Counts the interrupts it is told of.
+    struct Counter(Cell<u32>);
+
+    impl InterruptClient for Counter {
+        fn interrupt(&self, _id: u32) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
+    #[test]
+    fn lent_lines_are_checked_enabled_dispatched_and_disabled() {
+        let controller = Recorder::default();
+        let client = Counter(Cell::new(0));
+        let lines: LendableLines<'_, 2> = LendableLines::new(&[30, 153]);
+        // The chip's own lines, lines beyond the distributor's and special IDs.
+        for id in [30, 153, 224, 1020, 1023] {
+            assert_eq!(lines.claim(&controller, id, &client), Err(ErrorCode::INVAL));
+        }
+        assert!(controller.calls.borrow().is_empty(), "nothing enabled");
+        // A partition's doorbell (SPI 130) and the SRI (SGI 8).
+        lines.claim(&controller, 130, &client).unwrap();
+        lines.claim(&controller, 8, &client).unwrap();
+        assert_eq!(
+            lines.claim(&controller, 130, &client),
+            Err(ErrorCode::ALREADY)
+        );
+        assert_eq!(lines.claim(&controller, 9, &client), Err(ErrorCode::NOMEM));
+        assert_eq!(*controller.calls.borrow(), ["enable 130", "enable 8"]);
+
+        controller.pending.borrow_mut().extend([130, 8, 77]);
+        service_pending_interrupts(&controller, |id| lines.dispatch(id));
+        assert_eq!(client.0.get(), 2);
+
+        lines.release(&controller, 130).unwrap();
+        assert_eq!(lines.release(&controller, 130), Err(ErrorCode::ALREADY));
+        controller.pending.borrow_mut().push(130);
+        service_pending_interrupts(&controller, |id| lines.dispatch(id));
+        assert_eq!(client.0.get(), 2, "released: no longer the client's");
+        assert_eq!(
+            controller.calls.borrow()[2..],
+            [
+                "end 0x482",
+                "end 0x408",
+                "disable 77",
+                "end 0x44d",
+                "disable 130",
+                "disable 130",
+                "end 0x482"
+            ]
+        );
+        // Released lines may be lent again.
+        lines.claim(&controller, 9, &client).unwrap();
     }
 }

@@ -1,13 +1,23 @@
-//! The BCM2711 chip: GIC-400 interrupt dispatch and sleep for the main loop.
+//! The BCM2711 chip: GIC-400 interrupt dispatch and sleep for the main loop,
+//! and interrupt lines lent to capsules at run time (as on `virt`: the FF-A
+//! schedule receiver interrupt, a partition's doorbell, wherever a Pi
+//! firmware has an SPMC).
 
 use armv8a::gicv2::GicV2;
-use armv8a::interrupt_controller::{self, InterruptController};
+use armv8a::interrupt_controller::{self, InterruptController, LendableLines};
 use armv8a::timer::{GenericTimer, PHYSICAL_TIMER_INTERRUPT};
 use kernel::deferred_call::DeferredCallClient;
+use kernel::hil::interrupt::{InterruptClient, InterruptLines};
 use kernel::platform::chip::Chip;
+use kernel::ErrorCode;
 use pl011::Pl011;
 
 use crate::memory_map;
+
+/// Interrupt lines capsules may hold at once.
+const LENT_LINES: usize = 4;
+/// The lines the chip's own drivers use, never lent.
+const RESERVED_LINES: [u32; 2] = [PHYSICAL_TIMER_INTERRUPT, memory_map::UART0_INTERRUPT];
 
 /// The BCM2711 SoC.
 pub struct Bcm2711<'a> {
@@ -18,6 +28,8 @@ pub struct Bcm2711<'a> {
     /// UART0 (GPIO 14/15): the defmt log goes out on it, and the console's
     /// input comes in on it.
     pub uart0: Pl011<'a>,
+    /// Interrupt lines capsules claimed.
+    lent: LendableLines<'a, LENT_LINES>,
 }
 
 impl<'a> Bcm2711<'a> {
@@ -35,6 +47,7 @@ impl<'a> Bcm2711<'a> {
             },
             timer: GenericTimer::new(),
             uart0: Pl011::new(memory_map::UART0_BASE),
+            lent: LendableLines::new(&RESERVED_LINES),
         }
     }
 
@@ -68,7 +81,7 @@ impl Chip for Bcm2711<'_> {
                 self.uart0.handle_interrupt();
                 true
             }
-            _ => false,
+            other => self.lent.dispatch(other),
         });
     }
 
@@ -78,5 +91,15 @@ impl Chip for Bcm2711<'_> {
 
     fn sleep(&self) {
         aarch64_cpu::asm::wfi();
+    }
+}
+
+impl<'a> InterruptLines<'a> for Bcm2711<'a> {
+    fn claim(&self, id: u32, client: &'a dyn InterruptClient) -> Result<(), ErrorCode> {
+        self.lent.claim(&self.gic, id, client)
+    }
+
+    fn release(&self, id: u32) -> Result<(), ErrorCode> {
+        self.lent.release(&self.gic, id)
     }
 }
