@@ -17,7 +17,7 @@
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{Readable, Writeable, MPIDR_EL1, TPIDR_EL1};
-use kernel::hil::cores::{CoreReport, CoreWork, Cores, StartError};
+use kernel::hil::cores::{CoreCalls, CoreReport, CoreWork, Cores, StartError};
 use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
 use kernel::ErrorCode;
 
@@ -56,10 +56,20 @@ extern "C" fn armv8a_secondary_start(core: u64, entry_exception_level: u64) -> !
     let state = &PER_CPU[core as usize];
     state.report_online(MPIDR_EL1.get(), entry_exception_level as u8);
     loop {
-        if state.work().serve() {
+        if state.work().serve() || state.calls().serve(call_from_this_core) {
             continue;
         }
         aarch64_cpu::asm::wfe();
+    }
+}
+
+/// Makes an SMCCC call the boot core posted, from this core, through a
+/// conduit of the kind the boot core's conduit is.
+fn call_from_this_core(kind: ConduitKind, call: &SmcccRegisters) -> SmcccRegisters {
+    match kind {
+        ConduitKind::Smc => crate::conduit::SecureMonitorCall.call(call),
+        ConduitKind::Hvc => crate::conduit::HypervisorCall.call(call),
+        ConduitKind::Absent => crate::conduit::NoMonitor.call(call),
     }
 }
 
@@ -179,6 +189,26 @@ impl Cores for SecondaryCores {
         PER_CPU
             .get(core)
             .and_then(|state| state.work().take_result())
+    }
+}
+
+impl CoreCalls for SecondaryCores {
+    fn post_call(&self, core: usize, call: &SmcccRegisters) -> Result<(), ErrorCode> {
+        if core == self.boot_core || core >= MAXIMUM_CORES {
+            return Err(ErrorCode::INVAL);
+        }
+        if self.online(core).is_none() {
+            return Err(ErrorCode::OFF);
+        }
+        PER_CPU[core].calls().post(self.conduit.kind(), call)?;
+        send_event();
+        Ok(())
+    }
+
+    fn take_reply(&self, core: usize) -> Option<SmcccRegisters> {
+        PER_CPU
+            .get(core)
+            .and_then(|state| state.calls().take_reply())
     }
 }
 

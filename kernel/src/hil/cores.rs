@@ -13,6 +13,15 @@
 //! core is sound by construction. Its result comes back through the
 //! per-core state; the boot core polls for it (from an alarm), never spins.
 //!
+//! A secondary also makes SMCCC calls *from itself* for the boot core
+//! ([`CoreCalls`]): FF-A runs a partition's execution context N on core N,
+//! so a request that must run there has to be made there. The boot core
+//! posts the call's registers, the parked core wakes, makes the call
+//! through the board's conduit and stores the callee's registers, and the
+//! boot core takes them later (polled from an alarm, as results are). At
+//! most one call per core is in flight: the slot refuses a second one
+//! until the first one's reply is taken.
+//!
 //! ```ignore
 //! cores.start(1)?;                                  // returns at once
 //! // later, from an alarm: cores.is_online(1)
@@ -20,6 +29,7 @@
 //! // later: cores.take_result(1) == Some(...)
 //! ```
 
+use crate::hil::smccc::SmcccRegisters;
 use crate::ErrorCode;
 
 /// Why a core could not be started.
@@ -112,4 +122,18 @@ pub trait CoreWorkClient {
     /// Core `core` finished its work with `result`; an error fails the
     /// core's bring-up.
     fn work_done(&self, core: usize, result: u64) -> Result<(), ErrorCode>;
+}
+
+/// SMCCC calls a secondary core makes from itself, for the boot core.
+pub trait CoreCalls {
+    /// Posts `call` for core `core` to make through the board's conduit;
+    /// returns at once. `Err(INVAL)` for the boot core (it makes its own
+    /// calls) or a core the board does not have, `Err(OFF)` if the core is
+    /// not online, `Err(BUSY)` while its previous call's reply has not been
+    /// taken.
+    fn post_call(&self, core: usize, call: &SmcccRegisters) -> Result<(), ErrorCode>;
+
+    /// The callee's registers for the call posted last to `core`, once the
+    /// core has made it (once: they are taken).
+    fn take_reply(&self, core: usize) -> Option<SmcccRegisters>;
 }
