@@ -155,7 +155,7 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
         1,
     ]);
     assert_success(&reply);
-    assert_eq!(reply[2], 5);
+    assert_eq!(reply[2], 6);
     let (reply, disposition) = machine.host(&[
         u64::from(function_id::FFA_PARTITION_INFO_GET),
         0,
@@ -165,21 +165,21 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
         0,
     ]);
     assert_success(&reply);
-    assert_eq!((reply[2], reply[3]), (5, 24));
+    assert_eq!((reply[2], reply[3]), (6, 24));
     assert_eq!(
         disposition,
         Disposition::Handled(Handled::PartitionInfoCopied {
-            count: 5,
-            bytes: 120
+            count: 6,
+            bytes: 144
         })
     );
-    let host_rx = machine.memory().read(HOST_RECEIVE, 120);
-    assert_eq!(host_rx, machine.memory().read(PROXY_RECEIVE, 120));
+    let host_rx = machine.memory().read(HOST_RECEIVE, 144);
+    assert_eq!(host_rx, machine.memory().read(PROXY_RECEIVE, 144));
     let ids: Vec<u16> = host_rx
         .chunks(24)
         .map(|descriptor| u16::from_le_bytes([descriptor[0], descriptor[1]]))
         .collect();
-    assert_eq!(ids, [0x8001, 0x8002, 0x8003, 0x8004, 0x8005]);
+    assert_eq!(ids, [0x8001, 0x8002, 0x8003, 0x8004, 0x8005, 0x8006]);
     assert_eq!(
         machine.monitor.world().receive_owner(),
         ReceiveOwner::Caller
@@ -323,8 +323,8 @@ fn a_v1_0_or_v1_1_host_is_served_by_an_spmc_that_fixes_the_version() {
         assert_eq!(
             disposition,
             Disposition::Handled(Handled::PartitionInfoCopied {
-                count: 5,
-                bytes: 5 * descriptor_size
+                count: 6,
+                bytes: 6 * descriptor_size
             })
         );
     }
@@ -447,11 +447,11 @@ fn an_older_spmc_sets_the_version_and_descriptor_layout() {
         assert_eq!(
             disposition,
             Disposition::Handled(Handled::PartitionInfoCopied {
-                count: 5,
-                bytes: 5 * descriptor_size
+                count: 6,
+                bytes: 6 * descriptor_size
             })
         );
-        let bytes = (5 * descriptor_size) as usize;
+        let bytes = (6 * descriptor_size) as usize;
         assert_eq!(
             machine.memory().read(HOST_RECEIVE, bytes),
             machine.memory().read(PROXY_RECEIVE, bytes)

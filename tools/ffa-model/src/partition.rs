@@ -7,6 +7,14 @@
 //! | 0x8003 | `b4399eff-6a76-400b-bfa8-2c063889c6ee` | 1 | AArch64 | REQ 32/64, REQ2 | answers `FFA_INTERRUPT` then `FFA_YIELD` a configured number of times, then echoes |
 //! | 0x8004 | `5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd` | 4 | AArch64 | REQ 32/64 | the notifier: notifications and indirect messages (`crate::notifier`) |
 //! | 0x8005 | `09d90fb6-cd9b-41f4-9613-8aeffa5e310f` | 1 | AArch64 | REQ 32/64 | the scheduling partition: long preemptible work, yields with a timeout (`crate::scheduling`) |
+//! | 0x8006 | `c2b67ad3-85fe-452b-870b-b8fef632eae3` | 4 | AArch64 | REQ 32/64 | the per-CPU partition: answers which execution context ran the request and that context's own count (`ffa_abi::test_services::per_cpu`) |
+//!
+//! A partition with one execution context (UP) runs vCPU 0 on whichever
+//! core calls (Hafnium migrates it there); one with several (MP) runs
+//! vCPU N on core N only: a direct request from core N runs its vCPU N
+//! (none for a core at or beyond its count: `INVALID_PARAMETERS`), and
+//! `FFA_RUN` from core N must name vCPU N. Each vCPU of an MP partition is
+//! preempted and resumed on its own.
 //!
 //! Property bits (DEN0077A partition information descriptor): bit 0 direct
 //! request receive, 1 direct request send, 2 indirect messaging, 3
@@ -218,6 +226,8 @@ pub const INTERRUPTING_PARTITION_ID: u16 = 0x8003;
 pub const NOTIFIER_PARTITION_ID: u16 = 0x8004;
 /// ID of the scheduling partition (preemptible work, yields with a timeout).
 pub const SCHEDULING_PARTITION_ID: u16 = 0x8005;
+/// ID of the per-CPU partition (one execution context per core).
+pub const PER_CPU_PARTITION_ID: u16 = 0x8006;
 
 /// UUID of the echo partition: `fa791f17-febd-4861-81d0-4b5dae9cb9cb`.
 pub const ECHO_PARTITION_UUID: Uuid =
@@ -236,8 +246,16 @@ pub const NOTIFIER_PARTITION_UUID: Uuid =
 pub const SCHEDULING_PARTITION_UUID: Uuid =
     Uuid::from_bytes(uuid_constant("09d90fb6-cd9b-41f4-9613-8aeffa5e310f"));
 
+/// UUID of the per-CPU partition: `c2b67ad3-85fe-452b-870b-b8fef632eae3`.
+pub const PER_CPU_PARTITION_UUID: Uuid =
+    Uuid::from_bytes(uuid_constant("c2b67ad3-85fe-452b-870b-b8fef632eae3"));
+
 /// Number of hosted partitions.
-pub const PARTITION_COUNT: usize = 5;
+pub const PARTITION_COUNT: usize = 6;
+
+/// Most execution contexts a hosted partition has (the MP ones have one
+/// per core of a 4-core machine).
+pub const MAXIMUM_EXECUTION_CONTEXTS: usize = 4;
 
 /// The hosted partitions, in the order discovery reports them.
 pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
@@ -278,6 +296,12 @@ pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
         execution_context_count: 1,
         properties: properties::DIRECT_REQUEST_RECEIVE | properties::AARCH64_EXECUTION_STATE,
     },
+    PartitionInfo {
+        id: PER_CPU_PARTITION_ID,
+        uuid: *PER_CPU_PARTITION_UUID.as_bytes(),
+        execution_context_count: MAXIMUM_EXECUTION_CONTEXTS as u16,
+        properties: properties::DIRECT_REQUEST_RECEIVE | properties::AARCH64_EXECUTION_STATE,
+    },
 ];
 
 #[cfg(test)]
@@ -311,6 +335,14 @@ mod tests {
             partition.register_word(Version::V1_2),
             0x0000_0301_0001_8003
         );
+    }
+
+    #[test]
+    fn no_partition_has_more_contexts_than_the_table_keeps() {
+        for partition in HOSTED_PARTITIONS {
+            assert!((1..=MAXIMUM_EXECUTION_CONTEXTS as u16)
+                .contains(&partition.execution_context_count));
+        }
     }
 
     #[test]

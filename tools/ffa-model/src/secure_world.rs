@@ -74,6 +74,8 @@ pub struct SecureWorld {
     indirect: IndirectMessaging,
     notifier: Notifier,
     setup_busy_answered: u32,
+    /// The core the call being handled was made on (MPIDR Aff0).
+    current_core: usize,
 }
 
 /// The notification bitmaps of the hosted partitions at boot.
@@ -109,6 +111,7 @@ impl SecureWorld {
             notifier: Notifier::new(),
             setup_busy_answered: 0,
             power: PowerStates::new(),
+            current_core: 0,
         }
     }
 
@@ -191,6 +194,7 @@ impl SecureWorld {
         let now_microseconds = platform.now_microseconds();
         let call = Call::new(call);
         let function_id = call.function_id();
+        self.current_core = core;
         if smccc::is_power_call(function_id) {
             return self.handle_power(core, &call);
         }
@@ -540,12 +544,19 @@ impl SecureWorld {
                     &self.config,
                     version,
                     call,
+                    self.current_core,
                     platform,
                 );
                 self.progress(progress, memory, platform)
             }
             FFA_RUN => {
-                let progress = messaging::run(&mut self.partitions, &self.config, call, platform);
+                let progress = messaging::run(
+                    &mut self.partitions,
+                    &self.config,
+                    call,
+                    self.current_core,
+                    platform,
+                );
                 self.progress(progress, memory, platform)
             }
             FFA_MSG_SEND2 => {
@@ -615,6 +626,7 @@ impl SecureWorld {
                     personality,
                     &self.partitions,
                     &mut self.partition_notifications,
+                    self.current_core,
                 ) {
                     Ok(reply) => reply,
                     Err(error) => Reply::error(error),

@@ -135,8 +135,9 @@ fn hafnium_partition_info_get_regs_reports_48_bytes_two_per_call() {
     assert_eq!((reply[2] >> 16) & 0xFFFF, 3);
     assert_eq!(reply[3], HOSTED_PARTITIONS[2].register_word(Version::V1_2));
     let reply = harness.call(&[FFA_PARTITION_INFO_GET_REGS as u64, 0, 0, 4]);
-    assert_eq!((reply[2] >> 16) & 0xFFFF, 4, "the last one alone");
+    assert_eq!((reply[2] >> 16) & 0xFFFF, 5, "the last two");
     assert_eq!(reply[3], HOSTED_PARTITIONS[4].register_word(Version::V1_2));
+    assert_eq!(reply[9], HOSTED_PARTITIONS[5].register_word(Version::V1_2));
 }
 
 #[test]
