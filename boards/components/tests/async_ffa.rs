@@ -266,7 +266,7 @@ impl PartitionDriver<'static> for Probe {
 }
 
 impl DirectRequestClient for Probe {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         self.responses.borrow_mut().push(result);
     }
 }

@@ -17,6 +17,7 @@ use capsule_cores::BringUpConfig;
 use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
 use capsule_ffa::drivers::memory_check::MemoryCheckPlan;
 use capsule_ffa::drivers::notifier::NotifierDriver;
+use capsule_ffa::drivers::per_cpu::PerCpuDriver;
 use capsule_ffa::drivers::scheduling::SchedulingDriver;
 use capsule_ffa::memory::rules::SpmcRules;
 use capsule_ffa::memory::MemoryConfig;
@@ -27,7 +28,7 @@ use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
 use components::boot::BootComponent;
 use components::cores::{CoresComponent, PerCoreFfaCheckComponent};
 use components::ffa::FfaComponent;
-use components::ffa_async::AsyncFfaComponent;
+use components::ffa_async::{AsyncFfaComponent, CoreRequestsComponent};
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
 use components::memory::{MemoryCheckComponent, PagePoolComponent};
@@ -45,12 +46,15 @@ type BoardAlarm = VirtualAlarm<'static, GenericTimer<'static>>;
 
 armv8a::entry!(main, qemu_virt::memory_map::MEMORY_LAYOUT);
 
-/// Capacity of the board's init queue.
-const INIT_ENTRIES: usize = 16;
-/// Readiness conditions the board can declare.
-const INIT_CONDITIONS: usize = 16;
+/// Capacity of the board's init queue (room for 8 cores' entries).
+const INIT_ENTRIES: usize = 20;
+/// Readiness conditions the board can declare (two per secondary core).
+const INIT_CONDITIONS: usize = 24;
 /// Partition devices the FF-A bus can hold.
 const FFA_PARTITIONS: usize = 8;
+/// Cores that get a request engine of their own (the test firmware's most:
+/// QEMU `-smp` up to 8).
+const FFA_CORES: usize = 8;
 /// Size of each FF-A RX/TX buffer (the minimum granule; the client checks
 /// it against what `FFA_FEATURES(RXTX_MAP)` asks for).
 const MAILBOX_SIZE: usize = 4096;
@@ -174,6 +178,13 @@ fn main(boot: armv8a::BootInfo) -> ! {
             NOTIFICATION_BINDINGS
         ))
         .unwrap_or_else(setup_failed);
+    CoreRequestsComponent::<_, _, FFA_PARTITIONS, FFA_CORES>::new(ffa, alarms, cores).finalize(
+        components::core_requests_component_static!(
+            GenericTimer<'static>,
+            FFA_PARTITIONS,
+            FFA_CORES
+        ),
+    );
     let pool = PagePoolComponent::new(&POOL)
         .finalize(components::page_pool_component_static!())
         .unwrap_or_else(setup_failed);
@@ -219,7 +230,7 @@ fn main(boot: armv8a::BootInfo) -> ! {
     .unwrap_or_else(setup_failed);
     let per_core_check = PerCoreFfaCheckComponent::<SecureMonitorCall, FFA_PARTITIONS>::new(ffa)
         .finalize(components::per_core_ffa_check_component_static!());
-    CoresComponent::new(
+    let bring_up = CoresComponent::new(
         queue,
         cores,
         virtual_alarm!(),
@@ -233,6 +244,12 @@ fn main(boot: armv8a::BootInfo) -> ! {
     )
     .finalize(components::cores_component_static!(BoardAlarm))
     .unwrap_or_else(setup_failed);
+    PartitionDriverComponent::new(queue, ffa, PerCpuDriver::new(cores))
+        .after(bring_up.online_conditions())
+        .finalize(components::partition_driver_component_static!(
+            PerCpuDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
     BootComponent::new(queue, readiness, ffa, tests::boot_hooks(cores))
         .finalize(components::boot_component_static!(FFA_PARTITIONS))
         .unwrap_or_else(setup_failed);

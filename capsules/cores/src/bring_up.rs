@@ -129,6 +129,15 @@ impl<'a, A: Alarm<'a>> CoreBringUp<'a, A> {
         }
     }
 
+    /// Every secondary's online condition (signalled once the core is
+    /// online, or given up at its deadline): for what needs the cores.
+    pub fn online_conditions(&self) -> ConditionSet {
+        self.slots
+            .iter()
+            .filter_map(|slot| slot.online.get())
+            .fold(ConditionSet::empty(), ConditionSet::with)
+    }
+
     /// Whether core `core` came online (and did its work).
     pub fn is_up(&self, core: usize) -> bool {
         self.slots

@@ -389,7 +389,7 @@ fn compare<M: DirectMessage>(
 }
 
 impl DirectRequestClient for EchoDriver<'_> {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         let Some(step) = self.step.take() else {
             return;
         };

@@ -394,7 +394,7 @@ impl<'a> PartitionDriver<'a> for NotifierDriver<'a> {
 }
 
 impl DirectRequestClient for NotifierDriver<'_> {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         let Some(index) = self.step.get() else {
             return;
         };

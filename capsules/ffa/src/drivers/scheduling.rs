@@ -257,7 +257,7 @@ impl<'a> PartitionDriver<'a> for SchedulingDriver<'a> {
 }
 
 impl DirectRequestClient for SchedulingDriver<'_> {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         let Some(handle) = self.handle.get() else {
             return;
         };
