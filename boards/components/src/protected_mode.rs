@@ -10,7 +10,7 @@
 //!
 //! ```ignore
 //! let finaliser = ProtectedModeComponent::new(queue, ffa, &El2Runtime, &HYPERVISOR_CALL,
-//!     boot.kept_el2(), FinaliserConfig { host_memory, carve_out, order: Order::BeforeFfaRoot })
+//!     boot.kept_el2(), FinaliserConfig { host_memory, carve_out, order: Order::BeforeFfaRoot, host_cores: 4 })
 //!     .finalize(protected_mode_component_static!())?;
 //! ```
 

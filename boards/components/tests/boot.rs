@@ -121,6 +121,7 @@ fn board_with(config: FaultConfig, protected: Option<Protected>) -> Board {
                 host_memory: MemoryRange::new(0x4000_0000, 0x4000_0000),
                 carve_out: MemoryRange::new(0x5fe0_0000, 0x1_0000),
                 order: protected.order,
+                host_cores: 1,
             },
         )
         .finalize((slot(), slot()))

@@ -167,7 +167,8 @@ fn main(boot: armv8a::BootInfo) -> ! {
     .finalize(components::ffa_component_static!(FFA_PARTITIONS))
     .unwrap_or_else(setup_failed);
     #[cfg(feature = "protected-mode")]
-    let start_cores_after = protected_mode::finalize(queue, ffa, &boot);
+    let start_cores_after =
+        protected_mode::finalize(queue, ffa, &boot, kernel::hil::cores::Cores::count(cores));
     #[cfg(not(feature = "protected-mode"))]
     let start_cores_after = ConditionSet::empty();
     let message_buffer = static_init!([u8; MESSAGE_BUFFER], [0; MESSAGE_BUFFER]);
@@ -343,7 +344,8 @@ mod protected_mode {
     /// Where the proxy's memory is. Host memory: the first GiB of DRAM (the
     /// runner gives QEMU 1 GiB). Carve-out: 64 KiB just below the test
     /// firmware's configuration blob (0x5FF0_0000), above the device tree
-    /// and below the kernel image; the kernel never uses it.
+    /// and below the kernel image; the kernel never uses it. The host's
+    /// cores come from the device tree at boot.
     const FINALISER: FinaliserConfig = FinaliserConfig {
         host_memory: MemoryRange::new(qemu_virt::memory_map::DRAM_BASE as u64, 1 << 30),
         carve_out: MemoryRange::new(0x5FE0_0000, 0x1_0000),
@@ -352,6 +354,7 @@ mod protected_mode {
         } else {
             Order::BeforeFfaRoot
         },
+        host_cores: 1,
     };
 
     /// Builds protected mode for the FF-A root of `ffa`; returns what the
@@ -361,6 +364,7 @@ mod protected_mode {
         queue: &'static dyn Queue<'static>,
         ffa: Ffa<{ super::FFA_PARTITIONS }>,
         boot: &armv8a::BootInfo,
+        host_cores: usize,
     ) -> ConditionSet {
         let finaliser = ProtectedModeComponent::new(
             queue,
@@ -368,7 +372,10 @@ mod protected_mode {
             &El2Runtime,
             &HYPERVISOR_CALL,
             boot.kept_el2(),
-            FINALISER,
+            FinaliserConfig {
+                host_cores: u16::try_from(host_cores).unwrap_or(u16::MAX),
+                ..FINALISER
+            },
         )
         .finalize(components::protected_mode_component_static!())
         .unwrap_or_else(super::setup_failed);

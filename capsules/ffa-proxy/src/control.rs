@@ -10,7 +10,7 @@
 //! | x0 | call | arguments | result |
 //! |---|---|---|---|
 //! | [`QUERY`] | is the proxy resident? | — | x0 = 0, x1 = [`INTERFACE_MAGIC`], x2 = [`INTERFACE_VERSION`] |
-//! | [`START_FINALISATION`] | start finalisation | x1/x2 host memory base/size, x3/x4 carve-out base/size | x0 = 0, or [`NOT_REQUIRED`] (already started), [`INVALID_PARAMETER`] (bad layout) |
+//! | [`START_FINALISATION`] | start finalisation | x1/x2 host memory base/size, x3/x4 carve-out base/size, x5 the host's cores | x0 = 0, or [`NOT_REQUIRED`] (already started), [`INVALID_PARAMETER`] (bad layout, or a core count of 0 or more than EL2 takes) |
 //! | [`FINALISATION_STEP`] | perform the next step | — | x0 = 0, status in x1–x6 |
 //! | [`STATUS`] | read the status | — | x0 = 0, status in x1–x6 |
 //!
@@ -214,11 +214,15 @@ impl<'a> ProxyControl<'a> {
     /// Starts finalisation. `host_memory` is the normal-world memory the
     /// kernel may name as RX/TX buffers (DRAM); `carve_out` is memory the
     /// board reserves for the proxy (the kernel must never use it; its
-    /// first two pages become the proxy's TX and RX buffers).
+    /// first two pages become the proxy's TX and RX buffers); `host_cores`
+    /// how many cores the kernel has (told while EL2 still trusts it, as
+    /// pKVM learns the CPU count at init: the host's notification bitmap
+    /// gets a vCPU per core).
     pub fn start_finalisation(
         &self,
         host_memory: MemoryRange,
         carve_out: MemoryRange,
+        host_cores: u16,
     ) -> Result<(), ControlError> {
         let reply = self.call(
             START_FINALISATION,
@@ -227,6 +231,7 @@ impl<'a> ProxyControl<'a> {
                 host_memory.size,
                 carve_out.base,
                 carve_out.size,
+                u64::from(host_cores),
             ],
         );
         match reply[0] {

@@ -96,7 +96,8 @@ impl El2Proxy {
             MemoryRange::new(call[3], call[4]),
             el2_memory,
         );
-        match self.proxy.start_finalisation(layout) {
+        let host_cores = call[5] as u16;
+        match self.proxy.start_finalisation(layout, host_cores) {
             Ok(()) => {
                 defmt::info!(
                     "el2: proxy finalisation started: mailbox TX {=u64:#x}, RX {=u64:#x} ({=u32} page each); host memory {=u64:#x}+{=u64:#x}",
@@ -118,6 +119,14 @@ impl El2Proxy {
             Err(StartError::AlreadyStarted) => control::NOT_REQUIRED,
             Err(StartError::Layout(error)) => {
                 defmt::error!("el2: proxy finalisation refused: bad layout ({})", error);
+                control::INVALID_PARAMETER
+            }
+            Err(StartError::HostCores(cores)) => {
+                defmt::error!(
+                    "el2: proxy finalisation refused: a host of {=u16} cores (1 to {=usize})",
+                    cores,
+                    crate::psci_relay::MAXIMUM_CORES
+                );
                 control::INVALID_PARAMETER
             }
         }

@@ -74,6 +74,9 @@ pub struct FinaliserConfig {
     pub carve_out: MemoryRange,
     /// When to finalise.
     pub order: Order,
+    /// The host's cores (the board's count: the host's notification
+    /// bitmap gets a vCPU per core).
+    pub host_cores: u16,
 }
 
 /// The conditions the finaliser uses on the init queue.
@@ -240,9 +243,11 @@ impl<'a> ProxyFinaliser<'a> {
             self.state.set(FinaliserState::Unavailable);
             return;
         };
-        if let Err(error) =
-            control.start_finalisation(self.config.host_memory, self.config.carve_out)
-        {
+        if let Err(error) = control.start_finalisation(
+            self.config.host_memory,
+            self.config.carve_out,
+            self.config.host_cores,
+        ) {
             refused_to_start(error);
             self.stop(FinaliserState::Failed);
             return;

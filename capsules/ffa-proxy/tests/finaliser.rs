@@ -79,6 +79,7 @@ fn board(config: FaultConfig, access: Option<&'static dyn SmcccConduit>, order: 
             host_memory: HOST_MEMORY,
             carve_out: CARVE_OUT,
             order,
+            host_cores: 1,
         },
     ));
     finaliser.register();
@@ -185,6 +186,7 @@ fn a_kernel_entered_at_el1_makes_no_hvc_and_the_entry_fails() {
             host_memory: HOST_MEMORY,
             carve_out: CARVE_OUT,
             order: Order::BeforeFfaRoot,
+            host_cores: 1,
         },
     ));
     finaliser.register();

@@ -444,6 +444,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         expected_exit_status: 0,
         expected_lines: &[
             "el2: proxy finalised with FF-A v1.2; host SMCs now trap to EL2",
+            "el2 proxy: the host's notification bitmap created (VM 0, 4 vCPU(s): one per host core)",
             "el2 proxy: core 3 up at EL2 (SMCs trapped)",
             "ffa: ffa-per-cpu bound to partition 0x8006",
             "ffa-per-cpu: cpu3: vCPU 3 answered, its request 2",

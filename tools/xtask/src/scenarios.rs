@@ -825,7 +825,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "init: arm-ffa deferred, waits on",
             "init: ffa-proxy ready",
             "el2 proxy: host negotiated FF-A: asked v1.2, answered v1.2",
-            "el2 proxy: the host's notification bitmap created (VM 0, 1 vCPU)",
+            "el2 proxy: the host's notification bitmap created (VM 0, 1 vCPU(s): one per host core)",
             "el2 proxy: host RX/TX recorded at EL2",
             "el2 proxy: FFA_PARTITION_INFO_GET: 6 descriptor(s), 144 bytes copied from the proxy's RX into the host's RX",
             "init: arm-ffa ready",
@@ -867,7 +867,7 @@ pub const SCENARIOS: &[Scenario] = &[
         },
         expected_exit_status: 0,
         expected_lines: &[
-            "el2 proxy: the host's notification bitmap created (VM 0, 1 vCPU)",
+            "el2 proxy: the host's notification bitmap created (VM 0, 1 vCPU(s): one per host core)",
             "ffa: notifications: the schedule receiver interrupt is 8",
             "el2 proxy: FFA_MSG_SEND2: 104 bytes copied from the host's TX into the proxy's TX; the monitor answered Success(Bits32)",
             "el2 proxy: indirect message of 104 bytes copied from the proxy's RX into the host's RX",
