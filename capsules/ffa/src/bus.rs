@@ -66,7 +66,7 @@ use crate::client::FfaClient;
 use crate::conduit::ReplyRegisters;
 use crate::error::ClientError;
 use crate::memory::{DataAccess, Donated, Lent, MemoryFailure, Receiver, Shared, TransferOptions};
-use crate::messaging::{DirectMessage, Exchange, Vcpu};
+use crate::messaging::{DirectMessage, Exchange, RetryPolicy, Vcpu};
 use crate::notifications::{MessageClient, NotificationClient, NotificationService};
 use crate::partition::PartitionInfo;
 use crate::per_cpu::{vcpu_on_core, VcpuError};
@@ -690,6 +690,25 @@ impl<'a> PartitionHandle<'a> {
     /// execution context for the core (logged) or the core has no engine;
     /// `OFF` without a request engine, a client, or a session.
     pub fn send_on<M: DirectMessage>(&self, core: usize, message: &M) -> Result<(), ErrorCode> {
+        self.send_on_with(core, message, &self.retry_policy())
+    }
+
+    /// The retry policy requests run under unless the driver gives its own
+    /// (the client's, chosen by the board).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.bus.client().config().retry
+    }
+
+    /// [`PartitionHandle::send_on`] under `policy` instead of the client's:
+    /// for a request whose partition is known to be preempted often (long
+    /// work, preempted by every interrupt of this world), so that its
+    /// bound on resumptions fits the work.
+    pub fn send_on_with<M: DirectMessage>(
+        &self,
+        core: usize,
+        message: &M,
+        policy: &RetryPolicy,
+    ) -> Result<(), ErrorCode> {
         let requests = self.bus.requests_on(core).ok_or(if core == BOOT_CORE {
             ErrorCode::OFF
         } else {
@@ -703,12 +722,7 @@ impl<'a> PartitionHandle<'a> {
             return Err(ErrorCode::NOSUPPORT);
         }
         let request = message.encode(session.own_id, self.info.id, self.info.uuid);
-        let exchange = Exchange::new::<M>(
-            &client.config().retry,
-            session.own_id,
-            self.info.id,
-            Vcpu(vcpu),
-        );
+        let exchange = Exchange::new::<M>(policy, session.own_id, self.info.id, Vcpu(vcpu));
         requests.send(self.slot, request, exchange)
     }
 

@@ -12,8 +12,9 @@
 //! engine through the conduit, at once; a secondary core's engine through
 //! that core ([`CoreCalls`]: the core makes the call itself, so the secure
 //! world sees the request come from it and runs the partition's execution
-//! context of that core), its reply polled on the engine's alarm every
-//! [`CORE_CALL_POLL_US`] for at most [`CORE_CALL_DEADLINE_US`]. Each request drives a
+//! context of that core), its reply looked for on the engine's alarm
+//! ([`CORE_CALL_POLL_US`] after the call, then at doubling intervals up to
+//! [`CORE_CALL_POLL_MAX_US`]) for at most [`CORE_CALL_DEADLINE_US`]. Each request drives a
 //! [`messaging::Exchange`](crate::messaging::Exchange) and does what it
 //! says:
 //!
@@ -54,8 +55,15 @@ use kernel::ErrorCode;
 /// gave: one second.
 pub const MAXIMUM_YIELD_WAIT_US: u64 = 1_000_000;
 
-/// How often a secondary core's engine looks for the core's reply.
+/// How soon a secondary core's engine first looks for the core's reply;
+/// each look that finds none doubles the wait, up to
+/// [`CORE_CALL_POLL_MAX_US`] (a slow call is looked at a few times, not
+/// every 100 us: every look is a timer interrupt on the boot core, which
+/// preempts whatever partition runs there).
 pub const CORE_CALL_POLL_US: u64 = 100;
+
+/// The longest wait between two looks for a core's reply.
+pub const CORE_CALL_POLL_MAX_US: u64 = 10_000;
 
 /// How long a secondary core may take to make one call and come back (the
 /// secure world's time included): one second.
@@ -122,6 +130,8 @@ pub enum RequestState {
     AwaitingCore {
         /// When to give up, in alarm ticks.
         deadline: u64,
+        /// The wait before the next look, in microseconds.
+        poll_us: u64,
     },
     /// Over; the callback is due.
     Completed,
@@ -315,7 +325,10 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
                 self.count(|counters| counters.core_calls += 1);
                 let now = self.alarm.now();
                 let deadline = now.saturating_add(self.alarm.ticks_from_us(CORE_CALL_DEADLINE_US));
-                slot.state.set(RequestState::AwaitingCore { deadline });
+                slot.state.set(RequestState::AwaitingCore {
+                    deadline,
+                    poll_us: CORE_CALL_POLL_US,
+                });
                 self.alarm
                     .set_alarm(now, self.alarm.ticks_from_us(CORE_CALL_POLL_US));
             }
@@ -594,7 +607,7 @@ impl<const SLOTS: usize> AlarmClient for DirectRequests<'_, SLOTS> {
                     self.call(index, &request);
                 }
             }
-            RequestState::AwaitingCore { deadline } => {
+            RequestState::AwaitingCore { deadline, poll_us } => {
                 let CallPath::OnCore { cores, core } = self.path else {
                     return;
                 };
@@ -608,8 +621,11 @@ impl<const SLOTS: usize> AlarmClient for DirectRequests<'_, SLOTS> {
                     );
                     self.fail(index, ClientError::CoreTimedOut(core));
                 } else {
-                    self.alarm
-                        .set_alarm(now, self.alarm.ticks_from_us(CORE_CALL_POLL_US));
+                    let poll_us = poll_us.saturating_mul(2).min(CORE_CALL_POLL_MAX_US);
+                    slot.state
+                        .set(RequestState::AwaitingCore { deadline, poll_us });
+                    let wait = self.alarm.ticks_from_us(poll_us).min(deadline - now);
+                    self.alarm.set_alarm(now, wait);
                 }
             }
             // Stale: the request moved on.

@@ -15,6 +15,7 @@ use capsule_ffa::error::ClientError;
 use capsule_ffa::messaging::{AnyDirectMessage, DirectMessage, DirectMessage64};
 use capsule_ffa::requests::{
     DirectRequestClient, DirectRequests, RequestState, SplitPhaseRequests, CORE_CALL_DEADLINE_US,
+    CORE_CALL_POLL_US,
 };
 use common::{fixture, ids, leak, Fixture, ManualAlarm};
 use ffa_abi::test_services::per_cpu;
@@ -309,6 +310,15 @@ fn a_stalled_core_times_out_and_its_late_reply_is_dropped() {
     handle.send_on(3, &who_am_i(0)).unwrap();
     let alarm = machine.alarms[3];
     let start = alarm.now();
+    // The looks back off: each wait doubles (up to the maximum).
+    let mut looks = vec![start];
+    for _ in 0..4 {
+        assert!(alarm.fire());
+        looks.push(alarm.now());
+    }
+    let waits: Vec<u64> = looks.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    let first = alarm.ticks_from_us(CORE_CALL_POLL_US);
+    assert_eq!(waits, [first, 2 * first, 4 * first, 8 * first]);
     machine.run_until(1);
     assert_eq!(machine.outcome_of(3), Err(ClientError::CoreTimedOut(3)));
     let waited = alarm.now() - start;
