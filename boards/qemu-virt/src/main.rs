@@ -14,16 +14,11 @@ use armv8a::shared_page::SharedPages;
 use armv8a::smp::SecondaryCores;
 use armv8a::timer::GenericTimer;
 use capsule_cores::BringUpConfig;
-use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
-use capsule_ffa::drivers::memory_check::MemoryCheckPlan;
-use capsule_ffa::drivers::notifier::NotifierDriver;
-use capsule_ffa::drivers::per_cpu::PerCpuDriver;
-use capsule_ffa::drivers::scheduling::SchedulingDriver;
 use capsule_ffa::memory::rules::SpmcRules;
 use capsule_ffa::memory::MemoryConfig;
 use capsule_ffa::readiness::ReadinessConfig;
 use capsule_ffa::version::SupportedVersion;
-use capsule_ffa::{ClientConfig, Uuid};
+use capsule_ffa::ClientConfig;
 use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
 use components::boot::BootComponent;
 use components::cores::{CoresComponent, PerCoreFfaCheckComponent};
@@ -31,8 +26,7 @@ use components::ffa::FfaComponent;
 use components::ffa_async::{AsyncFfaComponent, CoreRequestsComponent};
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
-use components::memory::{MemoryCheckComponent, PagePoolComponent};
-use components::partition_driver::PartitionDriverComponent;
+use components::memory::PagePoolComponent;
 use components::readiness::ReadinessComponent;
 use components::SetupError;
 use kernel::component::Component;
@@ -63,8 +57,6 @@ const MAILBOX_SIZE: usize = 4096;
 const NOTIFICATION_BINDINGS: usize = 8;
 /// The largest indirect message the kernel receives (the rest are refused).
 const MESSAGE_BUFFER: usize = 512;
-/// The interrupt the scheduling partition rings while it works: a spare SPI.
-const SCHEDULING_DOORBELL: u32 = 130;
 /// The FF-A client's configuration (readiness asks for the same version):
 /// v1.2, or an older version with `ffa-v1-1`/`ffa-v1-0` (a v1.1 host; TF-A
 /// 2.12's EL3 SPMC takes memory transactions only from v1.0 and v1.1
@@ -91,14 +83,6 @@ const CLIENT: ClientConfig = ClientConfig {
     },
     ..ClientConfig::DEFAULT
 };
-/// What the echo driver checks with memory: a share, a lend and a donation;
-/// with `memory-fragments` also a share of 256 single-page ranges, whose
-/// descriptor needs two TX buffers.
-const MEMORY_CHECKS: MemoryCheckPlan = if cfg!(feature = "memory-fragments") {
-    MemoryCheckPlan::BOOT.with_scattered(256)
-} else {
-    MemoryCheckPlan::BOOT
-};
 /// Pages of the pool the kernel shares from: room for the plan (the
 /// scattered share takes every other page of twice its ranges).
 const POOL_PAGES: usize = if cfg!(feature = "memory-fragments") {
@@ -116,10 +100,6 @@ static POOL: StaticPages<POOL_PAGES> = StaticPages::new();
 /// The SMCCC conduit: `SMC` (standard TF-A and the test firmware both use
 /// it; in protected mode, EL2 traps it).
 static CONDUIT: SecureMonitorCall = SecureMonitorCall;
-/// Partitions the second echo driver binds: the test firmware's partition
-/// that is preempted (`FFA_INTERRUPT`/`FFA_YIELD`) before it echoes.
-static PREEMPTED_ECHO_UUIDS: [Uuid; 1] = [PREEMPTED_ECHO_PARTITION_UUID];
-
 fn main(boot: armv8a::BootInfo) -> ! {
     defmt::info!(
         "boot: qemu-virt kernel entered at EL{=u8}, device tree at {=u64:#x}",
@@ -189,46 +169,13 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let pool = PagePoolComponent::new(&POOL)
         .finalize(components::page_pool_component_static!())
         .unwrap_or_else(setup_failed);
-    let memory_checks = MemoryCheckComponent::new(pool, MEMORY_CHECKS)
-        .finalize(components::memory_check_component_static!())
-        .unwrap_or_else(setup_failed);
-    PartitionDriverComponent::new(
-        queue,
-        ffa,
-        EchoDriver::new().with_memory_checks(memory_checks),
-    )
-    .finalize(components::partition_driver_component_static!(
-        EchoDriver<'static>
-    ))
-    .unwrap_or_else(setup_failed);
-    PartitionDriverComponent::new(
-        queue,
-        ffa,
-        EchoDriver::for_partitions("ffa-preempted-echo", &PREEMPTED_ECHO_UUIDS),
-    )
-    .finalize(components::partition_driver_component_static!(
-        EchoDriver<'static>
-    ))
-    .unwrap_or_else(setup_failed);
-    PartitionDriverComponent::new(queue, ffa, NotifierDriver::new(virtual_alarm!()))
-        .finalize(components::partition_driver_component_static!(
-            NotifierDriver<'static>
-        ))
-        .unwrap_or_else(setup_failed);
-    let scheduling = if cfg!(feature = "scenario-blocking-client") {
-        SchedulingDriver::blocking
-    } else {
-        SchedulingDriver::new
-    };
-    PartitionDriverComponent::new(
-        queue,
-        ffa,
-        scheduling(virtual_alarm!(), chip, SCHEDULING_DOORBELL),
-    )
-    .finalize(components::partition_driver_component_static!(
-        SchedulingDriver<'static>
-    ))
-    .unwrap_or_else(setup_failed);
+    #[cfg(feature = "test-partition-drivers")]
+    test_partitions::finalize_drivers(queue, ffa, chip, alarms, pool);
+    #[cfg(not(any(
+        feature = "test-partition-drivers",
+        all(feature = "console", not(feature = "exit-when-settled"))
+    )))]
+    let _ = pool;
     let per_core_check = PerCoreFfaCheckComponent::<SecureMonitorCall, FFA_PARTITIONS>::new(ffa)
         .finalize(components::per_core_ffa_check_component_static!());
     let bring_up = CoresComponent::new(
@@ -245,12 +192,10 @@ fn main(boot: armv8a::BootInfo) -> ! {
     )
     .finalize(components::cores_component_static!(BoardAlarm))
     .unwrap_or_else(setup_failed);
-    PartitionDriverComponent::new(queue, ffa, PerCpuDriver::new(cores))
-        .after(bring_up.online_conditions())
-        .finalize(components::partition_driver_component_static!(
-            PerCpuDriver<'static>
-        ))
-        .unwrap_or_else(setup_failed);
+    #[cfg(feature = "test-partition-drivers")]
+    test_partitions::finalize_per_cpu(queue, ffa, cores, bring_up.online_conditions());
+    #[cfg(not(feature = "test-partition-drivers"))]
+    let _ = bring_up;
     BootComponent::new(queue, readiness, ffa, tests::boot_hooks(cores))
         .finalize(components::boot_component_static!(FFA_PARTITIONS))
         .unwrap_or_else(setup_failed);
@@ -261,6 +206,117 @@ fn main(boot: armv8a::BootInfo) -> ! {
     MainLoopComponent::new(chip, queue)
         .finalize(components::main_loop_component_static!(QemuVirt<'static>))
         .run()
+}
+
+/// The drivers of the test partitions (the model's, and
+/// `tools/test-partition` under real TF-A): the echo drivers (and the
+/// memory checks), the notifier, scheduling and per-CPU drivers. Left out
+/// without `test-partition-drivers`, so that an image for partitions of
+/// its own links none of them.
+#[cfg(feature = "test-partition-drivers")]
+mod test_partitions {
+    use super::*;
+    use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
+    use capsule_ffa::drivers::memory_check::MemoryCheckPlan;
+    use capsule_ffa::drivers::notifier::NotifierDriver;
+    use capsule_ffa::drivers::per_cpu::PerCpuDriver;
+    use capsule_ffa::drivers::scheduling::SchedulingDriver;
+    use capsule_ffa::Uuid;
+    use components::memory::MemoryCheckComponent;
+    use components::partition_driver::PartitionDriverComponent;
+    use kernel::hil::cores::Cores;
+    use kernel::init_queue::Queue;
+    use kernel::page_pool::PagePool;
+    use kernel::virtual_alarm::MuxAlarm;
+
+    /// The interrupt the scheduling partition rings while it works: a spare SPI.
+    const SCHEDULING_DOORBELL: u32 = 130;
+    /// What the echo driver checks with memory: a share, a lend and a donation;
+    /// with `memory-fragments` also a share of 256 single-page ranges, whose
+    /// descriptor needs two TX buffers.
+    const MEMORY_CHECKS: MemoryCheckPlan = if cfg!(feature = "memory-fragments") {
+        MemoryCheckPlan::BOOT.with_scattered(256)
+    } else {
+        MemoryCheckPlan::BOOT
+    };
+    /// Partitions the second echo driver binds: the test firmware's partition
+    /// that is preempted (`FFA_INTERRUPT`/`FFA_YIELD`) before it echoes.
+    static PREEMPTED_ECHO_UUIDS: [Uuid; 1] = [PREEMPTED_ECHO_PARTITION_UUID];
+
+    /// A virtual alarm of its own (each expansion has its static memory).
+    macro_rules! virtual_alarm {
+        ($alarms:expr) => {
+            VirtualAlarmComponent::new($alarms).finalize(
+                components::virtual_alarm_component_static!(GenericTimer<'static>),
+            )
+        };
+    }
+
+    /// The echo drivers (the first with the memory checks, from `pool`),
+    /// the notifier and the scheduling drivers.
+    pub(super) fn finalize_drivers(
+        queue: &'static dyn Queue<'static>,
+        ffa: components::ffa::Ffa<FFA_PARTITIONS>,
+        chip: &'static QemuVirt<'static>,
+        alarms: &'static MuxAlarm<'static, GenericTimer<'static>>,
+        pool: &'static PagePool<'static>,
+    ) {
+        let memory_checks = MemoryCheckComponent::new(pool, MEMORY_CHECKS)
+            .finalize(components::memory_check_component_static!())
+            .unwrap_or_else(setup_failed);
+        PartitionDriverComponent::new(
+            queue,
+            ffa,
+            EchoDriver::new().with_memory_checks(memory_checks),
+        )
+        .finalize(components::partition_driver_component_static!(
+            EchoDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+        PartitionDriverComponent::new(
+            queue,
+            ffa,
+            EchoDriver::for_partitions("ffa-preempted-echo", &PREEMPTED_ECHO_UUIDS),
+        )
+        .finalize(components::partition_driver_component_static!(
+            EchoDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+        PartitionDriverComponent::new(queue, ffa, NotifierDriver::new(virtual_alarm!(alarms)))
+            .finalize(components::partition_driver_component_static!(
+                NotifierDriver<'static>
+            ))
+            .unwrap_or_else(setup_failed);
+        let scheduling = if cfg!(feature = "scenario-blocking-client") {
+            SchedulingDriver::blocking
+        } else {
+            SchedulingDriver::new
+        };
+        PartitionDriverComponent::new(
+            queue,
+            ffa,
+            scheduling(virtual_alarm!(alarms), chip, SCHEDULING_DOORBELL),
+        )
+        .finalize(components::partition_driver_component_static!(
+            SchedulingDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+    }
+
+    /// The per-CPU driver, once the secondaries are `online`.
+    pub(super) fn finalize_per_cpu(
+        queue: &'static dyn Queue<'static>,
+        ffa: components::ffa::Ffa<FFA_PARTITIONS>,
+        cores: &'static dyn Cores,
+        online: ConditionSet,
+    ) {
+        PartitionDriverComponent::new(queue, ffa, PerCpuDriver::new(cores))
+            .after(online)
+            .finalize(components::partition_driver_component_static!(
+                PerCpuDriver<'static>
+            ))
+            .unwrap_or_else(setup_failed);
+    }
 }
 
 /// The console on UART0, with the system, `ffa` and `ffa` memory commands

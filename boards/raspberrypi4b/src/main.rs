@@ -15,7 +15,6 @@ use armv8a::timer::GenericTimer;
 use bcm2711::platform::Platform;
 use bcm2711::Bcm2711;
 use capsule_cores::BringUpConfig;
-use capsule_ffa::drivers::echo::EchoDriver;
 use capsule_ffa::readiness::ReadinessConfig;
 use capsule_ffa::ClientConfig;
 use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
@@ -24,7 +23,6 @@ use components::cores::CoresComponent;
 use components::ffa::FfaComponent;
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
-use components::partition_driver::PartitionDriverComponent;
 use components::readiness::ReadinessComponent;
 use components::SetupError;
 use kernel::component::Component;
@@ -99,11 +97,9 @@ fn main(boot: armv8a::BootInfo) -> ! {
     )
     .finalize(components::ffa_component_static!(FFA_PARTITIONS))
     .unwrap_or_else(setup_failed);
-    PartitionDriverComponent::new(queue, ffa, EchoDriver::new())
-        .finalize(components::partition_driver_component_static!(
-            EchoDriver<'static>
-        ))
-        .unwrap_or_else(setup_failed);
+    // No partition driver: the drivers this kernel has serve test partitions
+    // (the model's, `tools/test-partition`), which no Pi firmware runs, so
+    // none is linked into the image.
     // The secondaries come online and park: there is no per-core work
     // without a secure world to ask.
     CoresComponent::new(queue, cores, cores_alarm, BringUpConfig::DEFAULT, None)

@@ -113,6 +113,30 @@ pub fn build_board(
     build_release(workspace, board.package(), features, filter.as_deref())
 }
 
+/// Builds `board`'s kernel image without its default features, with
+/// `features` only (for `cargo xtask size`'s product images); returns the
+/// ELF path. A later default build rebuilds the board.
+pub fn build_board_without_defaults(
+    workspace: &Workspace,
+    board: Board,
+    features: &[impl AsRef<str>],
+) -> Result<PathBuf> {
+    build_release_with(
+        workspace,
+        board.package(),
+        features,
+        DefaultFeatures::Off,
+        None,
+    )
+}
+
+/// Whether a build keeps the package's default features.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DefaultFeatures {
+    On,
+    Off,
+}
+
 /// Builds the test firmware and writes its flash image; returns (ELF, raw binary).
 pub fn build_firmware(workspace: &Workspace) -> Result<(PathBuf, PathBuf)> {
     let elf = build_release(workspace, FIRMWARE_PACKAGE, &[] as &[&str], None)?;
@@ -131,6 +155,17 @@ fn build_release(
     features: &[impl AsRef<str>],
     defmt_log: Option<&str>,
 ) -> Result<PathBuf> {
+    build_release_with(workspace, package, features, DefaultFeatures::On, defmt_log)
+}
+
+/// [`build_release`], with or without the package's default features.
+fn build_release_with(
+    workspace: &Workspace,
+    package: &str,
+    features: &[impl AsRef<str>],
+    defaults: DefaultFeatures,
+    defmt_log: Option<&str>,
+) -> Result<PathBuf> {
     let mut command = workspace.cargo();
     command.args([
         "build",
@@ -140,6 +175,9 @@ fn build_release(
         "--package",
         package,
     ]);
+    if defaults == DefaultFeatures::Off {
+        command.arg("--no-default-features");
+    }
     let features = join_features(features);
     if !features.is_empty() {
         command.args(["--features", &features]);
