@@ -152,25 +152,28 @@ fn main(boot: armv8a::BootInfo) -> ! {
     #[cfg(not(feature = "protected-mode"))]
     let start_cores_after = ConditionSet::empty();
     let message_buffer = static_init!([u8; MESSAGE_BUFFER], [0; MESSAGE_BUFFER]);
-    AsyncFfaComponent::new(queue, ffa, alarms, chip, message_buffer)
+    let async_ffa = AsyncFfaComponent::new(queue, ffa, alarms, chip, message_buffer)
         .finalize(components::async_ffa_component_static!(
             GenericTimer<'static>,
             FFA_PARTITIONS,
             NOTIFICATION_BINDINGS
         ))
         .unwrap_or_else(setup_failed);
-    CoreRequestsComponent::<_, _, FFA_PARTITIONS, FFA_CORES>::new(ffa, alarms, cores).finalize(
-        components::core_requests_component_static!(
-            GenericTimer<'static>,
-            FFA_PARTITIONS,
-            FFA_CORES
-        ),
-    );
+    let core_engines = CoreRequestsComponent::<_, _, FFA_PARTITIONS, FFA_CORES>::new(
+        ffa, alarms, cores,
+    )
+    .finalize(components::core_requests_component_static!(
+        GenericTimer<'static>,
+        FFA_PARTITIONS,
+        FFA_CORES
+    ));
+    // Per-vCPU notifications of a secondary's vCPU are got on that core.
+    async_ffa.notifications.set_core_engines(core_engines);
     let pool = PagePoolComponent::new(&POOL)
         .finalize(components::page_pool_component_static!())
         .unwrap_or_else(setup_failed);
     #[cfg(feature = "test-partition-drivers")]
-    test_partitions::finalize_drivers(queue, ffa, chip, alarms, pool);
+    test_partitions::finalize_drivers(queue, ffa, chip, alarms, pool, cores);
     #[cfg(not(any(
         feature = "test-partition-drivers",
         all(feature = "console", not(feature = "exit-when-settled"))
@@ -253,13 +256,15 @@ mod test_partitions {
     }
 
     /// The echo drivers (the first with the memory checks, from `pool`),
-    /// the notifier and the scheduling drivers.
+    /// the notifier (its per-vCPU notification for the last of `cores`)
+    /// and the scheduling drivers.
     pub(super) fn finalize_drivers(
         queue: &'static dyn Queue<'static>,
         ffa: components::ffa::Ffa<FFA_PARTITIONS>,
         chip: &'static QemuVirt<'static>,
         alarms: &'static MuxAlarm<'static, GenericTimer<'static>>,
         pool: &'static PagePool<'static>,
+        cores: &'static dyn Cores,
     ) {
         let memory_checks = MemoryCheckComponent::new(pool, MEMORY_CHECKS)
             .finalize(components::memory_check_component_static!())
@@ -282,7 +287,10 @@ mod test_partitions {
             EchoDriver<'static>
         ))
         .unwrap_or_else(setup_failed);
-        PartitionDriverComponent::new(queue, ffa, NotifierDriver::new(virtual_alarm!(alarms)))
+        // The per-vCPU notification for the last core: got on that core.
+        let last_core = cores.count().saturating_sub(1) as u16;
+        let notifier = NotifierDriver::new(virtual_alarm!(alarms)).with_per_vcpu_on(last_core);
+        PartitionDriverComponent::new(queue, ffa, notifier)
             .finalize(components::partition_driver_component_static!(
                 NotifierDriver<'static>
             ))

@@ -96,6 +96,15 @@ pub enum CallPath<'a> {
     },
 }
 
+/// Told the callee's registers of a call an engine made on its core for
+/// someone else ([`SplitPhaseRequests::call_on_core`]).
+pub trait CoreCallClient {
+    /// The registers the callee returned for the call made on core `core`,
+    /// or why it was not made. Called once per accepted call, from a
+    /// deferred call or the alarm.
+    fn call_done(&self, core: usize, reply: Result<SmcccRegisters, ClientError>);
+}
+
 /// Told when no request is in flight any more.
 pub trait RequestsIdleClient {
     /// Every accepted request has completed and its callback has run.
@@ -193,6 +202,24 @@ pub trait SplitPhaseRequests<'a> {
 
     /// What happened so far.
     fn counters(&self) -> RequestCounters;
+
+    /// Makes `call` on this engine's core (a call that must come from that
+    /// core, such as `FFA_NOTIFICATION_GET` of its vCPU, which is no direct
+    /// request) when no request holds the vCPU, and hands the callee's
+    /// registers to `client`, never from inside this call. One at a time:
+    /// `BUSY` while an earlier one is unfinished.
+    fn call_on_core(&self, call: Request, client: &'a dyn CoreCallClient) -> Result<(), ErrorCode>;
+}
+
+/// The active-slot index of an engine's call for someone else.
+const CORE_CALL_SLOT: usize = usize::MAX;
+
+/// A call made on the engine's core for someone else.
+struct CoreCallSlot<'a> {
+    state: Cell<RequestState>,
+    request: OptionalCell<Request>,
+    client: OptionalCell<&'a dyn CoreCallClient>,
+    result: OptionalCell<Result<SmcccRegisters, ClientError>>,
 }
 
 /// One handle's request.
@@ -222,6 +249,8 @@ pub struct DirectRequests<'a, const SLOTS: usize> {
     alarm: &'a dyn Alarm<'a>,
     deferred_call: DeferredCall,
     slots: [Slot<'a>; SLOTS],
+    /// A call made for someone else (its active index: `CORE_CALL_SLOT`).
+    core_call: CoreCallSlot<'a>,
     /// The slot whose request holds the vCPU.
     active: OptionalCell<usize>,
     /// Where the search for the next waiting request starts (round robin).
@@ -251,6 +280,12 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
             alarm,
             deferred_call: DeferredCall::new(),
             slots: core::array::from_fn(|_| Slot::new()),
+            core_call: CoreCallSlot {
+                state: Cell::new(RequestState::Idle),
+                request: OptionalCell::empty(),
+                client: OptionalCell::empty(),
+                result: OptionalCell::empty(),
+            },
             active: OptionalCell::empty(),
             next: Cell::new(0),
             counters: Cell::new(RequestCounters::default()),
@@ -294,6 +329,10 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
 
     /// Follows the reply `raw` to the active slot `index`'s call.
     fn reply(&self, index: usize, raw: SmcccRegisters) {
+        if index == CORE_CALL_SLOT {
+            self.complete_core_call(Ok(raw));
+            return;
+        }
         let Some(slot) = self.slots.get(index) else {
             return;
         };
@@ -317,18 +356,18 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
                 posted = cores.post_call(core, call.registers());
             }
         }
-        let Some(slot) = self.slots.get(index) else {
-            return;
-        };
         match posted {
             Ok(()) => {
                 self.count(|counters| counters.core_calls += 1);
                 let now = self.alarm.now();
                 let deadline = now.saturating_add(self.alarm.ticks_from_us(CORE_CALL_DEADLINE_US));
-                slot.state.set(RequestState::AwaitingCore {
-                    deadline,
-                    poll_us: CORE_CALL_POLL_US,
-                });
+                self.set_state(
+                    index,
+                    RequestState::AwaitingCore {
+                        deadline,
+                        poll_us: CORE_CALL_POLL_US,
+                    },
+                );
                 self.alarm
                     .set_alarm(now, self.alarm.ticks_from_us(CORE_CALL_POLL_US));
             }
@@ -343,8 +382,38 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
         }
     }
 
+    /// Where slot `index` (or the call for someone else) is.
+    fn state_of(&self, index: usize) -> RequestState {
+        if index == CORE_CALL_SLOT {
+            return self.core_call.state.get();
+        }
+        self.slots
+            .get(index)
+            .map_or(RequestState::Idle, |slot| slot.state.get())
+    }
+
+    fn set_state(&self, index: usize, state: RequestState) {
+        if index == CORE_CALL_SLOT {
+            self.core_call.state.set(state);
+        } else if let Some(slot) = self.slots.get(index) {
+            slot.state.set(state);
+        }
+    }
+
+    /// The call for someone else is over: its outcome is due.
+    fn complete_core_call(&self, result: Result<SmcccRegisters, ClientError>) {
+        self.core_call.result.set(result);
+        self.core_call.state.set(RequestState::Completed);
+        self.active.clear();
+        self.deferred_call.set();
+    }
+
     /// Completes the active slot `index` with `error`.
     fn fail(&self, index: usize, error: ClientError) {
+        if index == CORE_CALL_SLOT {
+            self.complete_core_call(Err(error));
+            return;
+        }
         let Some(exchange) = self.slots.get(index).and_then(|slot| slot.exchange.get()) else {
             return;
         };
@@ -353,7 +422,12 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
 
     /// Starts the request of slot `index` on the vCPU.
     fn start(&self, index: usize) {
-        let Some(request) = self.slots.get(index).and_then(|slot| slot.request.get()) else {
+        let request = if index == CORE_CALL_SLOT {
+            self.core_call.request.get()
+        } else {
+            self.slots.get(index).and_then(|slot| slot.request.get())
+        };
+        let Some(request) = request else {
             return;
         };
         self.active.set(index);
@@ -430,8 +504,22 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
             })
     }
 
-    /// Delivers every completed request's outcome.
+    /// Delivers every completed request's outcome (and the call's for
+    /// someone else).
     fn deliver_completed(&self) {
+        if self.core_call.state.get() == RequestState::Completed {
+            self.core_call.state.set(RequestState::Idle);
+            self.core_call.request.clear();
+            let result = self
+                .core_call
+                .result
+                .take()
+                .unwrap_or(Err(ClientError::Cancelled));
+            let core = self.core();
+            if let Some(client) = self.core_call.client.take() {
+                client.call_done(core, result);
+            }
+        }
         for slot in self.slots.iter() {
             if slot.state.get() != RequestState::Completed {
                 continue;
@@ -508,6 +596,14 @@ impl<'a, const SLOTS: usize> SplitPhaseRequests<'a> for DirectRequests<'a, SLOTS
 
     fn cancel_all(&self) {
         let mut cancelled = false;
+        if !matches!(
+            self.core_call.state.get(),
+            RequestState::Idle | RequestState::Completed
+        ) {
+            self.core_call.result.set(Err(ClientError::Cancelled));
+            self.core_call.state.set(RequestState::Completed);
+            cancelled = true;
+        }
         for slot in self.slots.iter() {
             match slot.state.get() {
                 RequestState::Idle | RequestState::Completed => {}
@@ -528,9 +624,11 @@ impl<'a, const SLOTS: usize> SplitPhaseRequests<'a> for DirectRequests<'a, SLOTS
     }
 
     fn busy(&self) -> bool {
-        self.slots
-            .iter()
-            .any(|slot| slot.state.get() != RequestState::Idle)
+        self.core_call.state.get() != RequestState::Idle
+            || self
+                .slots
+                .iter()
+                .any(|slot| slot.state.get() != RequestState::Idle)
     }
 
     fn running(&self) -> bool {
@@ -540,14 +638,28 @@ impl<'a, const SLOTS: usize> SplitPhaseRequests<'a> for DirectRequests<'a, SLOTS
     fn counters(&self) -> RequestCounters {
         self.counters.get()
     }
+
+    fn call_on_core(&self, call: Request, client: &'a dyn CoreCallClient) -> Result<(), ErrorCode> {
+        if self.core_call.state.get() != RequestState::Idle {
+            return Err(ErrorCode::BUSY);
+        }
+        self.core_call.request.set(call);
+        self.core_call.client.set(client);
+        self.core_call.state.set(RequestState::Queued);
+        // Made from the deferred call once the vCPU is free.
+        self.deferred_call.set();
+        Ok(())
+    }
 }
 
 impl<const SLOTS: usize> DirectRequests<'_, SLOTS> {
     fn any_other_queued(&self, index: usize) -> bool {
-        self.slots
-            .iter()
-            .enumerate()
-            .any(|(other, slot)| other != index && slot.state.get() == RequestState::Queued)
+        self.core_call.state.get() == RequestState::Queued
+            || self
+                .slots
+                .iter()
+                .enumerate()
+                .any(|(other, slot)| other != index && slot.state.get() == RequestState::Queued)
     }
 }
 
@@ -565,7 +677,10 @@ impl<const SLOTS: usize> DeferredCallClient for DirectRequests<'static, SLOTS> {
         }
         self.deliver_completed();
         if self.active.is_none() {
-            if let Some(index) = self.next_queued() {
+            // A call for someone else first: it is one short call.
+            if self.core_call.state.get() == RequestState::Queued {
+                self.start(CORE_CALL_SLOT);
+            } else if let Some(index) = self.next_queued() {
                 self.next.set((index + 1) % SLOTS.max(1));
                 self.start(index);
             }
@@ -586,11 +701,8 @@ impl<const SLOTS: usize> AlarmClient for DirectRequests<'_, SLOTS> {
         let Some(index) = self.active.get() else {
             return; // Stale: cancelled, or nothing waits.
         };
-        let Some(slot) = self.slots.get(index) else {
-            return;
-        };
         let now = self.alarm.now();
-        match slot.state.get() {
+        match self.state_of(index) {
             RequestState::WaitingForYield { target, until } => {
                 if now < until {
                     self.alarm.set_alarm(now, until - now);
@@ -603,7 +715,7 @@ impl<const SLOTS: usize> AlarmClient for DirectRequests<'_, SLOTS> {
                     self.alarm.set_alarm(now, until - now);
                     return;
                 }
-                if let Some(request) = slot.request.get() {
+                if let Some(request) = self.slots.get(index).and_then(|slot| slot.request.get()) {
                     self.call(index, &request);
                 }
             }
@@ -622,8 +734,7 @@ impl<const SLOTS: usize> AlarmClient for DirectRequests<'_, SLOTS> {
                     self.fail(index, ClientError::CoreTimedOut(core));
                 } else {
                     let poll_us = poll_us.saturating_mul(2).min(CORE_CALL_POLL_MAX_US);
-                    slot.state
-                        .set(RequestState::AwaitingCore { deadline, poll_us });
+                    self.set_state(index, RequestState::AwaitingCore { deadline, poll_us });
                     let wait = self.alarm.ticks_from_us(poll_us).min(deadline - now);
                     self.alarm.set_alarm(now, wait);
                 }

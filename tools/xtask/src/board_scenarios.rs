@@ -350,6 +350,46 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         console: None,
     },
     BoardScenario {
+        name: "smp-per-vcpu-notifications",
+        description: "virt on 4 cores: the notifier sets the kernel's per-vCPU notification for vCPU 3; the SRI comes to the boot core, NOTIFICATION_INFO_GET lists vCPU 3, and core 3's request engine makes the NOTIFICATION_GET of its vCPU on core 3 (the caller names its own vCPU), whose answer reaches the driver with vCPU 3",
+        machine: Machine::Virt {
+            cores: 4,
+            firmware: FirmwareSettings::HEALTHY,
+        },
+        board_features: &["exit-when-settled"],
+        expected_exit_status: 0,
+        expected_lines: &[
+            "ffa-notify: partition 0x8004: bound notifications 0x206 (global) and 0x10000000000 (per-vCPU)",
+            "ffa: per-vCPU notifications pending on vCPU 3: got on cpu3",
+            "ffa-notify: per-vCPU notification 0x10000000000 arrived for vCPU 3",
+            "ffa-notify: partition 0x8004: notifications: now Passed, per-vCPU Passed, answer to SET Passed, timer Passed",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, " ERROR ", "left pending"],
+        timeout: DEFAULT_TIMEOUT,
+        console: None,
+    },
+    BoardScenario {
+        name: "smp-protected-mode-per-vcpu-notifications",
+        description: "protected mode on 4 cores: the EL2 proxy makes the host's notification bitmap with a vCPU per host core, so the notifier's per-vCPU notification for vCPU 3 exists, and core 3's GET of it, trapped on core 3, goes through the proxy",
+        machine: Machine::Virt {
+            cores: 4,
+            firmware: FirmwareSettings::HEALTHY,
+        },
+        board_features: &["exit-when-settled", "protected-mode"],
+        expected_exit_status: 0,
+        expected_lines: &[
+            "el2 proxy: the host's notification bitmap created (VM 0, 4 vCPU(s): one per host core)",
+            "ffa: per-vCPU notifications pending on vCPU 3: got on cpu3",
+            "ffa-notify: per-vCPU notification 0x10000000000 arrived for vCPU 3",
+            "ffa-notify: partition 0x8004: notifications: now Passed, per-vCPU Passed, answer to SET Passed, timer Passed",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, " ERROR ", "left pending"],
+        timeout: DEFAULT_TIMEOUT,
+        console: None,
+    },
+    BoardScenario {
         name: "smp-core-before-ffa",
         description: "virt on 4 cores with a secure monitor that answers NOT_READY at first: the cores come online before FF-A is ready and their FF-A work waits on ffa-root-ready, as the partition drivers do",
         machine: Machine::Virt {
