@@ -12,7 +12,8 @@
 //!   when the readiness conditions it waits on have been signalled;
 //! - [`main_loop`]: interrupts, deferred calls, the init queue, then sleep;
 //! - [`page_pool`]: kernel-owned pages handed out as owned regions (to share
-//!   with another world).
+//!   with another world);
+//! - [`virtual_alarm`]: several alarms on one hardware alarm.
 
 #![no_std]
 

@@ -27,12 +27,14 @@
 //!    memory checks a test-partition driver runs with it;
 //! 6. [`partition_driver`]: one per partition driver (entry named after the
 //!    driver, waiting on `ffa-root-ready`);
-//! 7. [`cores`]: the secondary cores, one entry each (with the per-core
+//! 7. [`tpm`]: the TPM over FF-A (entries `tpm-crb-ffa`, `tpm`), measured
+//!    boot (entry `measured-boot`) and the console's `tpm` commands;
+//! 8. [`cores`]: the secondary cores, one entry each (with the per-core
 //!    FF-A check on an FF-A board);
-//! 8. [`boot`]: boot completion, the boot report, the board's hook;
-//! 9. [`console`]: the command groups, then the console on the UART (a
+//! 9. [`boot`]: boot completion, the boot report, the board's hook;
+//! 10. [`console`]: the command groups, then the console on the UART (a
 //!    board feature: it prints its prompt and takes input from here on);
-//! 10. [`main_loop`]: the main loop, servicing the init queue.
+//! 11. [`main_loop`]: the main loop, servicing the init queue.
 //!
 //! `boards/qemu-virt/src/main.rs` is the example to follow.
 
@@ -51,13 +53,14 @@ pub mod memory;
 pub mod partition_driver;
 pub mod protected_mode;
 pub mod readiness;
+pub mod tpm;
 
 use kernel::ErrorCode;
 
 // The crates the `..._component_static!` macros name, so that a board
 // expanding them needs no dependency of its own on them.
 #[doc(hidden)]
-pub use {capsule_console, capsule_cores, capsule_ffa, capsule_ffa_proxy, kernel};
+pub use {capsule_console, capsule_cores, capsule_ffa, capsule_ffa_proxy, capsule_tpm, kernel};
 
 /// A board could not be set up: what failed, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]

@@ -8,7 +8,9 @@
 
 mod tests;
 
+use armv8a::carve_out::CarveOutWindow;
 use armv8a::conduit::SecureMonitorCall;
+use armv8a::image::KernelImage;
 use armv8a::page_pool::StaticPages;
 use armv8a::shared_page::SharedPages;
 use armv8a::smp::SecondaryCores;
@@ -28,7 +30,9 @@ use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
 use components::memory::PagePoolComponent;
 use components::readiness::ReadinessComponent;
+use components::tpm::{MeasuredBootComponent, TpmComponent};
 use components::SetupError;
+use ffa_abi::tpm_service::{CrbRegion, QEMU_VIRT_CRB};
 use kernel::component::Component;
 use kernel::init_queue::ConditionSet;
 use kernel::static_init;
@@ -41,9 +45,9 @@ type BoardAlarm = VirtualAlarm<'static, GenericTimer<'static>>;
 armv8a::entry!(main, qemu_virt::memory_map::MEMORY_LAYOUT);
 
 /// Capacity of the board's init queue (room for 8 cores' entries).
-const INIT_ENTRIES: usize = 20;
+const INIT_ENTRIES: usize = 24;
 /// Readiness conditions the board can declare (two per secondary core).
-const INIT_CONDITIONS: usize = 24;
+const INIT_CONDITIONS: usize = 28;
 /// Partition devices the FF-A bus can hold.
 const FFA_PARTITIONS: usize = 8;
 /// Cores that get a request engine of their own (the test firmware's most:
@@ -90,6 +94,15 @@ const POOL_PAGES: usize = if cfg!(feature = "memory-fragments") {
 } else {
     16
 };
+
+/// Where the TPM partition's CRB is: the region the platform's firmware
+/// describes (what an ACPI TPM2 table's control area address or a
+/// device-tree node's `reg` would carry), defined once in `ffa-abi` for
+/// the test firmware and this board: five 4 KiB pages at 0x5FD0_0000.
+const TPM_CRB: CrbRegion = QEMU_VIRT_CRB;
+// The CRB must stay clear of protected mode's EL2 carve-out (0x5FE0_0000,
+// 64 KiB) and the test firmware's configuration blobs (0x5FF0_0000).
+const _: () = assert!(TPM_CRB.base + TPM_CRB.size() <= 0x5FE0_0000);
 
 /// The buffer the secure world writes into (partition information, messages).
 static RX_BUFFER: SharedPages<MAILBOX_SIZE> = SharedPages::new();
@@ -199,11 +212,31 @@ fn main(boot: armv8a::BootInfo) -> ! {
     test_partitions::finalize_per_cpu(queue, ffa, cores, bring_up.online_conditions());
     #[cfg(not(feature = "test-partition-drivers"))]
     let _ = bring_up;
-    BootComponent::new(queue, readiness, ffa, tests::boot_hooks(cores))
+    let crb = CarveOutWindow::claim(TPM_CRB.base, TPM_CRB.size() as usize)
+        .map_err(|error| SetupError::new("claiming the TPM's CRB", error))
+        .unwrap_or_else(setup_failed);
+    let crb = static_init!(CarveOutWindow, crb);
+    let tpm = TpmComponent::new(queue, ffa, crb, virtual_alarm!())
+        .finalize(components::tpm_component_static!())
+        .unwrap_or_else(setup_failed);
+    let measured_boot = MeasuredBootComponent::new(queue, tpm, ffa, &KernelImage)
+        .finalize(components::measured_boot_component_static!())
+        .unwrap_or_else(setup_failed);
+    let boot_completion = BootComponent::new(queue, readiness, ffa, tests::boot_hooks(cores))
         .finalize(components::boot_component_static!(FFA_PARTITIONS))
         .unwrap_or_else(setup_failed);
+    boot_completion
+        .add_report_section(tpm.driver)
+        .map_err(|error| SetupError::new("adding the TPM to the boot report", error))
+        .unwrap_or_else(setup_failed);
+    boot_completion
+        .add_report_section(measured_boot)
+        .map_err(|error| SetupError::new("adding measured boot to the boot report", error))
+        .unwrap_or_else(setup_failed);
     #[cfg(all(feature = "console", not(feature = "exit-when-settled")))]
-    console::finalize(chip, queue, ffa, pool);
+    console::finalize(chip, queue, ffa, pool, tpm, measured_boot);
+    #[cfg(not(all(feature = "console", not(feature = "exit-when-settled"))))]
+    let _ = (tpm, measured_boot);
 
     defmt::info!("boot: entering the main loop");
     MainLoopComponent::new(chip, queue)
@@ -327,17 +360,19 @@ mod test_partitions {
     }
 }
 
-/// The console on UART0, with the system, `ffa` and `ffa` memory commands
+/// The console on UART0, with the system, `ffa`, `ffa` memory and `tpm` commands
 /// (scratch regions from the page pool the echo driver shares from). Not in
 /// `exit-when-settled` images: those power off once booted, and their
 /// scenarios judge the boot alone.
 #[cfg(all(feature = "console", not(feature = "exit-when-settled")))]
 mod console {
     use capsule_console::CommandGroup;
+    use capsule_tpm::measured_boot::MeasuredBoot;
     use components::console::{
         ConsoleComponent, FfaCommandsComponent, FfaMemoryCommandsComponent, SystemCommandsComponent,
     };
     use components::ffa::Ffa;
+    use components::tpm::{Tpm, TpmCommandsComponent};
     use kernel::component::Component;
     use kernel::init_queue::Queue;
     use kernel::page_pool::PagePool;
@@ -371,6 +406,8 @@ mod console {
         queue: &'static dyn Queue<'static>,
         ffa: Ffa<{ super::FFA_PARTITIONS }>,
         pool: &'static PagePool<'static>,
+        tpm: Tpm,
+        measured_boot: &'static MeasuredBoot<'static>,
     ) {
         let system = SystemCommandsComponent::new(queue, &PSCI, ABOUT)
             .finalize(components::system_commands_component_static!());
@@ -380,9 +417,11 @@ mod console {
         let memory_commands = FfaMemoryCommandsComponent::new(ffa, pool).finalize(
             components::ffa_memory_commands_component_static!({ super::FFA_PARTITIONS }),
         );
+        let tpm_commands = TpmCommandsComponent::new(tpm, measured_boot)
+            .finalize(components::tpm_commands_component_static!());
         let groups = static_init!(
-            [&'static dyn CommandGroup; 3],
-            [system, ffa_commands, memory_commands]
+            [&'static dyn CommandGroup; 4],
+            [system, ffa_commands, memory_commands, tpm_commands]
         );
         ConsoleComponent::new(&chip.uart0, groups)
             .finalize(components::console_component_static!())

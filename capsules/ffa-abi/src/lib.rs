@@ -13,7 +13,9 @@
 //! - [`uuid`]: UUIDs in their register and memory encodings;
 //! - [`reply`]: reply classification, the first reading of every reply;
 //! - [`memory_check`]: the direct-request protocol of the project's test
-//!   partitions (echo, and the memory check), with its byte patterns.
+//!   partitions (echo, and the memory check), with its byte patterns;
+//! - [`tpm_service`]: the TPM service over FF-A (Arm DEN0138) and the CRB
+//!   register layout, shared by the kernel's TPM driver and the model's TPM.
 //!
 //! ```
 //! use ffa_abi::{FunctionId, Status, Version};
@@ -37,6 +39,7 @@ pub mod partition;
 pub mod reply;
 pub mod status;
 pub mod test_services;
+pub mod tpm_service;
 pub mod uuid;
 pub mod version;
 

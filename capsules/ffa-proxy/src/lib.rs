@@ -54,7 +54,7 @@
 //!     El2Memory::EMPTY,
 //! );
 //! let mut proxy = Proxy::new();
-//! proxy.start_finalisation(layout).unwrap();
+//! proxy.start_finalisation(layout, 1).unwrap();
 //! let mut status = proxy.status();
 //! for _ in 0..8 {
 //!     status = proxy.finalise_step(&mut Monitor);

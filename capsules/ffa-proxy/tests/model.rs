@@ -11,6 +11,9 @@ use capsule_ffa_proxy::{
 use ffa_abi::{ReplyKind, Status, Version};
 use ffa_model::mailbox::ReceiveOwner;
 use ffa_model::{FaultConfig, PartitionInfoFault, Personality};
+
+/// How many partitions the model hosts.
+const PARTITIONS: usize = ffa_model::partition::HOSTED_PARTITIONS.len();
 use kernel::hil::hypervisor::{El2Memory, MemoryRange};
 use kernel::hil::smccc::{SmcccConduit, SmcccRegisters};
 use testbed::el2::ModelServices;
@@ -160,7 +163,7 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
         1,
     ]);
     assert_success(&reply);
-    assert_eq!(reply[2], 6);
+    assert_eq!(reply[2], PARTITIONS as u64);
     let (reply, disposition) = machine.host(&[
         u64::from(function_id::FFA_PARTITION_INFO_GET),
         0,
@@ -170,12 +173,12 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
         0,
     ]);
     assert_success(&reply);
-    assert_eq!((reply[2], reply[3]), (6, 24));
+    assert_eq!((reply[2], reply[3]), (PARTITIONS as u64, 24));
     assert_eq!(
         disposition,
         Disposition::Handled(Handled::PartitionInfoCopied {
-            count: 6,
-            bytes: 144
+            count: PARTITIONS as u32,
+            bytes: 24 * PARTITIONS as u64
         })
     );
     let host_rx = machine.memory().read(HOST_RECEIVE, 144);
@@ -328,8 +331,8 @@ fn a_v1_0_or_v1_1_host_is_served_by_an_spmc_that_fixes_the_version() {
         assert_eq!(
             disposition,
             Disposition::Handled(Handled::PartitionInfoCopied {
-                count: 6,
-                bytes: 6 * descriptor_size
+                count: PARTITIONS as u32,
+                bytes: PARTITIONS as u64 * descriptor_size
             })
         );
     }
@@ -452,11 +455,11 @@ fn an_older_spmc_sets_the_version_and_descriptor_layout() {
         assert_eq!(
             disposition,
             Disposition::Handled(Handled::PartitionInfoCopied {
-                count: 6,
-                bytes: 6 * descriptor_size
+                count: PARTITIONS as u32,
+                bytes: PARTITIONS as u64 * descriptor_size
             })
         );
-        let bytes = (6 * descriptor_size) as usize;
+        let bytes = (PARTITIONS as u64 * descriptor_size) as usize;
         assert_eq!(
             machine.memory().read(HOST_RECEIVE, bytes),
             machine.memory().read(PROXY_RECEIVE, bytes)

@@ -24,6 +24,7 @@ use crate::report;
 use ffa_abi::Version;
 use kernel::cells::OptionalCell;
 use kernel::init_queue::{InitQueueClient, Queue};
+use kernel::ErrorCode;
 
 /// How boot ended for FF-A.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -48,6 +49,16 @@ impl BootOutcome {
     }
 }
 
+/// A part of the boot report another capsule contributes (measured boot:
+/// what was measured, or why measurement is unavailable).
+pub trait ReportSection {
+    /// Logs the section's lines. Called once, after the FF-A report.
+    fn log_report(&self);
+}
+
+/// How many report sections a boot completion holds.
+pub const REPORT_SECTIONS: usize = 4;
+
 /// Told when boot is over.
 pub trait BootClient {
     /// Readiness has finished and the init queue settled; the boot report
@@ -71,6 +82,7 @@ pub struct BootCompletion<'a, const PARTITIONS: usize> {
     readiness: Cell<Readiness>,
     reported: Cell<bool>,
     client: OptionalCell<&'a dyn BootClient>,
+    sections: [OptionalCell<&'a dyn ReportSection>; REPORT_SECTIONS],
 }
 
 impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
@@ -83,7 +95,20 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
             readiness: Cell::new(Readiness::Polling),
             reported: Cell::new(false),
             client: OptionalCell::empty(),
+            sections: [const { OptionalCell::empty() }; REPORT_SECTIONS],
         }
+    }
+
+    /// Adds `section` to the boot report, after the FF-A lines.
+    /// `Err(NOMEM)` once [`REPORT_SECTIONS`] are added.
+    pub fn add_report_section(&self, section: &'a dyn ReportSection) -> Result<(), ErrorCode> {
+        let slot = self
+            .sections
+            .iter()
+            .find(|slot| slot.is_none())
+            .ok_or(ErrorCode::NOMEM)?;
+        slot.set(section);
+        Ok(())
     }
 
     /// Sets the client told when boot is over.
@@ -119,6 +144,9 @@ impl<'a, const PARTITIONS: usize> BootCompletion<'a, PARTITIONS> {
         }
         defmt::info!("boot: init queue settled");
         report::log_boot_report(self.bus);
+        for section in self.sections.iter() {
+            section.map(|section| section.log_report());
+        }
         self.queue.report_pending();
         match outcome {
             BootOutcome::FfaReady | BootOutcome::FfaAbsent => {

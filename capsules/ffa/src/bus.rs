@@ -102,6 +102,14 @@ pub trait PartitionDriver<'a> {
     fn setup(&'a self) {}
 }
 
+/// Told of every partition the root discovers (measured boot measures
+/// their discovery data).
+pub trait DiscoveryObserver {
+    /// The root discovered `info` as device `arm-ffa-<slot+1>`. Called from
+    /// the root's probe, once per device, in discovery order.
+    fn partition_discovered(&self, slot: usize, info: &PartitionInfo);
+}
+
 /// A partition device: one discovered descriptor, a child of the root.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
 pub struct PartitionDevice {
@@ -162,6 +170,7 @@ pub struct FfaBus<'a, const PARTITIONS: usize> {
     retry_condition: OptionalCell<ConditionId>,
     work: Cell<u16>,
     idle_client: OptionalCell<&'a dyn BusIdleClient>,
+    observer: OptionalCell<&'a dyn DiscoveryObserver>,
 }
 
 impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
@@ -187,7 +196,13 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
             retry_condition: OptionalCell::empty(),
             work: Cell::new(0),
             idle_client: OptionalCell::empty(),
+            observer: OptionalCell::empty(),
         }
+    }
+
+    /// Tells `observer` of every partition discovered.
+    pub fn set_discovery_observer(&self, observer: &'a dyn DiscoveryObserver) {
+        self.observer.set(observer);
     }
 
     /// Sets the client told when the bus has no work under way any more
@@ -459,6 +474,11 @@ impl<const PARTITIONS: usize> FfaBus<'_, PARTITIONS> {
                         device.info.id.raw(),
                         device.info.uuid
                     );
+                });
+                self.observer.map(|observer| {
+                    self.for_each_device(|slot, device| {
+                        observer.partition_discovered(slot, &device.info)
+                    })
                 });
                 RootState::Ready
             }
@@ -867,6 +887,7 @@ pub struct DriverEntry<'a> {
     root_outcome: ConditionId,
     after: Cell<ConditionSet>,
     bound: Cell<usize>,
+    outcome: Cell<Option<ConditionId>>,
 }
 
 impl<'a> DriverEntry<'a> {
@@ -884,6 +905,7 @@ impl<'a> DriverEntry<'a> {
             root_outcome,
             after: Cell::new(ConditionSet::empty()),
             bound: Cell::new(0),
+            outcome: Cell::new(None),
         }
     }
 
@@ -892,6 +914,12 @@ impl<'a> DriverEntry<'a> {
     /// `cpuN-online`).
     pub fn also_after(&self, conditions: ConditionSet) {
         self.after.set(self.after.get().union(conditions));
+    }
+
+    /// Signals `condition` once the entry has an outcome: bound, unbound or
+    /// failed (what depends on the driver waits on it, so it learns either).
+    pub fn signal_on_outcome(&self, condition: ConditionId) {
+        self.outcome.set(Some(condition));
     }
 
     /// How many partitions the driver is bound to.
@@ -938,6 +966,20 @@ impl<'a> DriverEntry<'a> {
 
 impl Probe for DriverEntry<'_> {
     fn probe(&self) -> ProbeResult {
+        let result = self.bind_matching();
+        if !matches!(result, ProbeResult::Defer(_)) {
+            if let Some(condition) = self.outcome.get() {
+                self.bus.conditions().signal(condition);
+            }
+        }
+        result
+    }
+}
+
+impl DriverEntry<'_> {
+    /// Binds the driver to every unbound partition it matches, once the
+    /// root has an outcome.
+    fn bind_matching(&self) -> ProbeResult {
         match self.bus.state() {
             RootState::Ready => {}
             RootState::Waiting | RootState::Retrying(_) => {

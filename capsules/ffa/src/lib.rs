@@ -65,7 +65,7 @@ pub mod report;
 pub mod requests;
 pub mod version;
 
-pub use bus::{DriverEntry, FfaBus, PartitionDriver, PartitionHandle};
+pub use bus::{DiscoveryObserver, DriverEntry, FfaBus, PartitionDriver, PartitionHandle};
 pub use client::{ClientConfig, FfaClient, Session};
 pub use error::ClientError;
 /// The shared FF-A vocabulary this capsule speaks (IDs, statuses, UUIDs, versions).

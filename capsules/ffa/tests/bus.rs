@@ -93,7 +93,10 @@ fn the_root_waits_for_the_monitor_and_drivers_wait_for_the_root() {
     assert!(board.queue.is_settled());
 
     assert_eq!(board.bus.state(), RootState::Ready);
-    assert_eq!(board.bus.device_count(), 6);
+    assert_eq!(
+        board.bus.device_count(),
+        ffa_model::partition::HOSTED_PARTITIONS.len()
+    );
     assert_eq!(
         board.echo.results(),
         EchoResults {
@@ -111,7 +114,10 @@ fn the_root_waits_for_the_monitor_and_drivers_wait_for_the_root() {
     assert_eq!(report.root, RootState::Ready);
     let session = report.session.unwrap();
     assert_eq!(session.version.version(), Version::new(1, 2));
-    assert_eq!(report.partitions.len(), 6);
+    assert_eq!(
+        report.partitions.len(),
+        ffa_model::partition::HOSTED_PARTITIONS.len()
+    );
     assert_eq!(report.partitions[0].1.driver, Some("ffa-echo"));
     assert_eq!(report.partitions[1].1.driver, None);
     report.log();

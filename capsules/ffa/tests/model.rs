@@ -130,7 +130,10 @@ fn a_v1_0_caller_uses_v1_0_layouts_against_a_v1_2_callee() {
     let session = fixture.client.initialize().unwrap();
     assert_eq!(session.version.supported(), SupportedVersion::V1_0);
     let partitions = discover_all(fixture.client).unwrap();
-    assert_eq!(partitions.len(), 6);
+    assert_eq!(
+        partitions.len(),
+        ffa_model::partition::HOSTED_PARTITIONS.len()
+    );
     for info in &partitions {
         assert!(info.uuid.is_nil(), "v1.0 descriptors carry no UUID");
         assert_eq!(
@@ -260,7 +263,7 @@ fn discovery_through_registers_at_v1_2() {
     fixture.client.initialize().unwrap();
     fixture.conduit.clear_calls();
     let partitions = discover_all(fixture.client).unwrap();
-    // Five descriptors fit in one call's registers: the sixth takes another.
+    // x3-x17 hold five descriptors: the model's others take a second call.
     assert_eq!(
         fixture.conduit.functions(),
         vec![
@@ -298,7 +301,10 @@ fn discovery_through_rx_at_v1_1_counts_first_and_releases_rx() {
 }
 
 fn check_hosted_partitions(partitions: &[PartitionInfo], version: SupportedVersion) {
-    assert_eq!(partitions.len(), 6);
+    assert_eq!(
+        partitions.len(),
+        ffa_model::partition::HOSTED_PARTITIONS.len()
+    );
     for (info, hosted) in partitions
         .iter()
         .zip(ffa_model::partition::HOSTED_PARTITIONS.iter())
@@ -700,7 +706,10 @@ fn rx_and_tx_guards_follow_ownership() {
     let request = capsule_ffa::conduit::Request::new(ffa_abi::FunctionId::PartitionInfoGet);
     {
         let (registers, rx) = mailbox.call_filling_rx(conduit, &request).unwrap();
-        assert_eq!(registers.word(2), 6);
+        assert_eq!(
+            registers.word(2) as usize,
+            ffa_model::partition::HOSTED_PARTITIONS.len()
+        );
         assert!(mailbox.rx_owned());
         assert_eq!(
             fixture.conduit.world().receive_owner(),

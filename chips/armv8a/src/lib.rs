@@ -27,6 +27,8 @@ extern crate std;
 #[cfg(target_arch = "aarch64")]
 pub mod boot;
 #[cfg(target_arch = "aarch64")]
+pub mod carve_out;
+#[cfg(target_arch = "aarch64")]
 pub mod conduit;
 #[cfg(target_arch = "aarch64")]
 pub mod critical_section_impl;
@@ -39,6 +41,8 @@ pub mod fault_report;
 pub mod gicv2;
 #[cfg(target_arch = "aarch64")]
 pub mod gicv3;
+#[cfg(target_arch = "aarch64")]
+pub mod image;
 pub mod interrupt_controller;
 pub mod mmu;
 pub mod page_pool;

@@ -2,10 +2,13 @@
 
 pub mod cores;
 pub mod hypervisor;
+pub mod image;
 pub mod interrupt;
+pub mod mmio_window;
 pub mod page_pool;
 pub mod power;
 pub mod shared_memory;
 pub mod smccc;
 pub mod time;
+pub mod tpm;
 pub mod uart;

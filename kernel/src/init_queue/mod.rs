@@ -40,6 +40,13 @@
 //! from [`InitQueue::service`], which the main loop calls (it is a
 //! [`LoopService`]), never from inside whoever signalled.
 //!
+//! A probe may start asynchronous work (a transfer that completes from an
+//! alarm) and defer on a condition the work signals when it ends, success
+//! or failure; it tells the queue with [`Queue::expect_signal`], and the
+//! queue does not count as settled while such a signal is outstanding, so
+//! whatever waits for the queue to settle (the boot report) waits for the
+//! work too, without anyone polling.
+//!
 //! Cycles and conditions that nobody signals cannot hang anything: the
 //! queue settles with those entries [`EntryState::Waiting`], and
 //! [`Queue::report_pending`] names each one with the conditions it still

@@ -63,6 +63,18 @@ pub trait Queue<'a> {
     /// Every condition signalled so far.
     fn signalled(&self) -> ConditionSet;
 
+    /// Asynchronous work is under way that will signal `condition` (a
+    /// probe started a transfer and defers on its outcome): the queue does
+    /// not settle until `condition` is signalled, or [`Queue::expire`]
+    /// gives up on it. Whoever calls this must signal `condition` in
+    /// bounded time, success or failure. A condition already signalled, or
+    /// not declared, changes nothing.
+    fn expect_signal(&self, condition: ConditionId);
+
+    /// The conditions whose signal is expected ([`Queue::expect_signal`])
+    /// and has not come yet.
+    fn expected(&self) -> ConditionSet;
+
     /// Whether `condition` has been signalled (`false` for a condition this
     /// queue never declared).
     fn is_signalled(&self, condition: ConditionId) -> bool {
@@ -100,9 +112,10 @@ pub trait Queue<'a> {
     /// How many entries are in each state.
     fn counts(&self) -> EntryCounts;
 
-    /// Whether nothing is runnable and no work is in flight. Every entry is
-    /// then ready, failed, timed out, or waiting on a condition that has
-    /// not been signalled.
+    /// Whether nothing is runnable, no work is in flight and no expected
+    /// signal is outstanding. Every entry is then ready, failed, timed out,
+    /// or waiting on a condition that has not been signalled and that no
+    /// work under way will signal.
     fn is_settled(&self) -> bool;
 
     /// An entry started work that goes on outside the queue and will
@@ -121,6 +134,7 @@ pub trait Queue<'a> {
     /// [`EntryState::TimedOut`] (logged as an error, with the missing
     /// conditions) and is never retried. Entries whose conditions have all
     /// been signalled keep their retry.
+    /// Expected signals that have not come are given up on (logged).
     fn expire(&self);
 
     /// Logs each waiting entry by name, with the names of the conditions it
@@ -138,8 +152,9 @@ pub trait Queue<'a> {
 /// Told when the queue settles.
 pub trait InitQueueClient {
     /// The queue has just become settled: no entry can be probed until
-    /// something new is signalled or added. Called once each time this
-    /// happens, at the end of [`InitQueue::service`]. The queue becomes
+    /// something new is signalled or added, and no expected signal is
+    /// outstanding. Called once each time this happens, at the end of
+    /// [`InitQueue::service`]. The queue becomes
     /// unsettled when an entry is added or a signal makes an entry
     /// runnable; a queue that never had an entry is never reported.
     fn settled(&self);
@@ -178,6 +193,8 @@ pub struct InitQueue<'a, const ENTRIES: usize, const CONDITIONS: usize> {
     /// The conditions declared so far.
     declared: Cell<ConditionSet>,
     signalled: Cell<ConditionSet>,
+    /// Conditions that work under way will signal (`expect_signal`).
+    expected: Cell<ConditionSet>,
     /// Entries from this one on have never been probed (and are runnable).
     next_unprobed: Cell<u16>,
     /// How many waiting entries have been woken (their `runnable` is set).
@@ -231,6 +248,7 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
             condition_count: Cell::new(0),
             declared: Cell::new(ConditionSet::empty()),
             signalled: Cell::new(ConditionSet::empty()),
+            expected: Cell::new(ConditionSet::empty()),
             next_unprobed: Cell::new(0),
             woken_count: Cell::new(0),
             first_woken: Cell::new(0),
@@ -265,6 +283,18 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
         self.next_unprobed.get() < self.entry_count.get() || self.woken_count.get() != 0
     }
 
+    /// Whether the settling is due to be reported: nothing runnable, no
+    /// expected signal outstanding, not reported yet (after the last
+    /// expected signal came without waking an entry).
+    fn settling_due(&self) -> bool {
+        !self.settled_reported.get() && self.quiet()
+    }
+
+    /// Nothing runnable, no work in flight, no expected signal outstanding.
+    fn quiet(&self) -> bool {
+        !self.has_runnable() && self.work_in_flight.get() == 0 && self.expected.get().is_empty()
+    }
+
     /// How many times a probe has been called.
     pub fn attempts(&self) -> usize {
         self.attempts.get()
@@ -279,8 +309,8 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
     }
 
     /// Probes runnable entries, the earliest added first, until none is
-    /// runnable. Then, if the queue was not settled before, tells the
-    /// journal and the client (once).
+    /// runnable. Then, if the queue was not settled before and no expected
+    /// signal is outstanding, tells the journal and the client (once).
     ///
     /// A probe that calls `service` again gets an immediate return: the
     /// outer call carries on with whatever that probe made runnable.
@@ -294,10 +324,7 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
         }
         self.servicing.set(false);
         self.work_ended.set(false);
-        if !self.has_runnable()
-            && self.work_in_flight.get() == 0
-            && !self.settled_reported.replace(true)
-        {
+        if self.quiet() && !self.settled_reported.replace(true) {
             self.journal.map(|journal| journal.settled(self));
             self.client.map(|client| client.settled());
         }
@@ -407,6 +434,7 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
             return;
         }
         self.signalled.set(signalled.with(condition));
+        self.expected.set(self.expected.get().without(condition));
         if let Some(journal) = self.journal.get() {
             journal.signalled(self, condition);
         }
@@ -588,6 +616,24 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> Queue<'a>
         self.signalled.get()
     }
 
+    fn expect_signal(&self, condition: ConditionId) {
+        if !self.is_declared(condition) {
+            defmt::error!(
+                "init: expected signal of condition {=u8} ignored: this queue never declared it",
+                condition.0
+            );
+            return;
+        }
+        if !self.signalled.get().contains(condition) {
+            self.expected.set(self.expected.get().with(condition));
+            self.settled_reported.set(false);
+        }
+    }
+
+    fn expected(&self) -> ConditionSet {
+        self.expected.get()
+    }
+
     fn condition_name(&self, condition: ConditionId) -> &'static str {
         self.declared_names()
             .get(condition.index())
@@ -631,7 +677,7 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> Queue<'a>
     }
 
     fn is_settled(&self) -> bool {
-        !self.has_runnable() && self.work_in_flight.get() == 0
+        self.quiet()
     }
 
     fn begin_work(&self) {
@@ -651,6 +697,13 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> Queue<'a>
     }
 
     fn expire(&self) {
+        let outstanding = self.expected.replace(ConditionSet::empty());
+        if !outstanding.is_empty() {
+            defmt::error!(
+                "init: gave up on the expected signal of {}",
+                self.names(outstanding)
+            );
+        }
         let signalled = self.signalled.get();
         for entry in self.added() {
             let Some(conditions) = entry.waiting_on() else {
@@ -712,7 +765,7 @@ impl<const ENTRIES: usize, const CONDITIONS: usize> LoopService
     for InitQueue<'_, ENTRIES, CONDITIONS>
 {
     fn has_work(&self) -> bool {
-        InitQueue::has_work(self)
+        InitQueue::has_work(self) || self.settling_due()
     }
 
     fn service(&self) {

@@ -940,3 +940,95 @@ fn an_entry_with_nothing_to_drive_is_unbound_not_failed_and_not_retried() {
     );
     assert_eq!(recorder.events.borrow()[0], ("driver", EntryState::Unbound));
 }
+
+/// Starts asynchronous work at its first probe (expecting `done`), and is
+/// ready once `done` is signalled.
+struct StartsWork<'q> {
+    queue: &'q dyn Queue<'q>,
+    done: ConditionId,
+    started: Cell<bool>,
+}
+
+impl Probe for StartsWork<'_> {
+    fn probe(&self) -> ProbeResult {
+        if self.queue.is_signalled(self.done) {
+            return ProbeResult::Ready;
+        }
+        self.started.set(true);
+        self.queue.expect_signal(self.done);
+        ProbeResult::Defer(ConditionSet::of(self.done))
+    }
+}
+
+/// Counts the settlings it is told of.
+#[derive(Default)]
+struct SettleCounter {
+    settled: Cell<usize>,
+}
+
+impl InitQueueClient for SettleCounter {
+    fn settled(&self) {
+        self.settled.set(self.settled.get() + 1);
+    }
+}
+
+#[test]
+fn work_under_way_keeps_the_queue_from_settling() {
+    use crate::main_loop::LoopService;
+    let queue: InitQueue<'_, 4, 4> = InitQueue::new();
+    let done = queue.declare_condition("transfer-done").unwrap();
+    let ready = queue.declare_condition("device-ready").unwrap();
+    let counter = SettleCounter::default();
+    queue.set_client(&counter);
+    let device = StartsWork {
+        queue: &queue,
+        done,
+        started: Cell::new(false),
+    };
+    let user = Needs::new("user", &queue, ConditionSet::of(ready));
+    let device_entry = queue.add("device", &device, Some(ready)).unwrap();
+    queue.add("user", &user, None).unwrap();
+    queue.service();
+    assert!(device.started.get());
+    assert_eq!(queue.expected(), ConditionSet::of(done));
+    assert!(!queue.is_settled(), "a transfer is under way");
+    assert_eq!(counter.settled.get(), 0);
+    assert!(!LoopService::has_work(&queue), "nothing to probe meanwhile");
+
+    // The transfer completes (from an alarm, say): the device is probed again.
+    queue.signal(done);
+    assert!(queue.expected().is_empty());
+    assert!(LoopService::has_work(&queue));
+    queue.service();
+    assert_eq!(queue.state(device_entry), EntryState::Ready);
+    assert_eq!(user.calls.get(), 2, "woken by device-ready");
+    assert!(queue.is_settled());
+    assert_eq!(counter.settled.get(), 1, "told once, at the end");
+    assert!(!LoopService::has_work(&queue));
+}
+
+#[test]
+fn an_expected_signal_nobody_waits_on_still_reports_the_settling() {
+    use crate::main_loop::LoopService;
+    let queue: InitQueue<'_, 2, 2> = InitQueue::new();
+    let done = queue.declare_condition("measured").unwrap();
+    let counter = SettleCounter::default();
+    queue.set_client(&counter);
+    let idle = Needs::new("idle", &queue, ConditionSet::empty());
+    queue.add("idle", &idle, None).unwrap();
+    queue.expect_signal(done);
+    queue.service();
+    assert_eq!(counter.settled.get(), 0);
+    assert!(!LoopService::has_work(&queue));
+    queue.signal(done);
+    assert!(LoopService::has_work(&queue), "the settling is due");
+    queue.service();
+    assert_eq!(counter.settled.get(), 1);
+    assert!(!LoopService::has_work(&queue));
+    // expire() gives up on an expectation that never comes.
+    let other = queue.declare_condition("never").unwrap();
+    queue.expect_signal(other);
+    assert!(!queue.is_settled());
+    queue.expire();
+    assert!(queue.is_settled());
+}

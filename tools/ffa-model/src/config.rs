@@ -194,8 +194,8 @@ const KNOWN_FLAGS: u32 = FLAG_FFA_ABSENT
 
 const CHECKSUM_OFFSET: usize = 60;
 
-/// FNV-1a, 32-bit.
-const fn fnv1a(bytes: &[u8]) -> u32 {
+/// FNV-1a, 32-bit (the TPM partition's blob uses it too).
+pub(crate) const fn fnv1a(bytes: &[u8]) -> u32 {
     let mut hash: u32 = 0x811C_9DC5;
     let mut index = 0;
     while index < bytes.len() {

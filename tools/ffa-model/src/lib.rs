@@ -23,6 +23,10 @@
 //!   overlap checks, per-SPMC rules and injected faults; the echo partition
 //!   checks and answers shared memory on request
 //!   ([`ffa_abi::memory_check`], see `memory_partition.rs`);
+//! * a TPM partition (see [`tpm`]): the TPM service over FF-A (Arm DEN0138)
+//!   with its CRB in normal-world memory, in front of a small TPM 2.0 that
+//!   computes (SHA-256 PCRs, a deterministic GetRandom), with its own
+//!   faults ([`tpm::config::TpmConfig`]);
 //! * fault injection selected by [`FaultConfig`], which also has a fixed-size
 //!   little-endian serialised form so a test harness can hand it to firmware.
 //!
@@ -56,6 +60,7 @@ pub mod personality;
 pub mod platform;
 pub mod power;
 pub mod smccc;
+pub mod tpm;
 pub mod trace;
 pub mod version;
 

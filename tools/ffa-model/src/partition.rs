@@ -8,6 +8,7 @@
 //! | 0x8004 | `5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd` | 4 | AArch64 | REQ 32/64 | the notifier: notifications and indirect messages (`crate::notifier`) |
 //! | 0x8005 | `09d90fb6-cd9b-41f4-9613-8aeffa5e310f` | 1 | AArch64 | REQ 32/64 | the scheduling partition: long preemptible work, yields with a timeout (`crate::scheduling`) |
 //! | 0x8006 | `c2b67ad3-85fe-452b-870b-b8fef632eae3` | 4 | AArch64 | REQ 32/64 | the per-CPU partition: answers which execution context ran the request and that context's own count (`ffa_abi::test_services::per_cpu`) |
+//! | 0x8010 | `17b862a4-1806-4faf-86b3-089a58353861` | 1 | AArch64 | REQ 32/64, REQ2 | the TPM service over FF-A (`crate::tpm`) |
 //!
 //! A partition with one execution context (UP) runs vCPU 0 on whichever
 //! core calls (Hafnium migrates it there); one with several (MP) runs
@@ -251,7 +252,7 @@ pub const PER_CPU_PARTITION_UUID: Uuid =
     Uuid::from_bytes(uuid_constant("c2b67ad3-85fe-452b-870b-b8fef632eae3"));
 
 /// Number of hosted partitions.
-pub const PARTITION_COUNT: usize = 6;
+pub const PARTITION_COUNT: usize = 7;
 
 /// Most execution contexts a hosted partition has (the MP ones have one
 /// per core of a 4-core machine).
@@ -302,6 +303,7 @@ pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
         execution_context_count: MAXIMUM_EXECUTION_CONTEXTS as u16,
         properties: properties::DIRECT_REQUEST_RECEIVE | properties::AARCH64_EXECUTION_STATE,
     },
+    crate::tpm::TPM_PARTITION,
 ];
 
 #[cfg(test)]

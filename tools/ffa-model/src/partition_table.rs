@@ -37,6 +37,8 @@ pub(crate) enum Behaviour {
     Scheduling,
     /// The per-CPU partition: says which execution context answered.
     PerCpu,
+    /// The TPM service (`crate::tpm`), which answers before direct messaging.
+    TpmService,
 }
 
 impl Behaviour {
@@ -117,6 +119,9 @@ pub(crate) struct HostedPartition {
 pub(crate) struct PartitionTable {
     information: [PartitionInfo; PARTITION_COUNT],
     entries: [HostedPartition; PARTITION_COUNT],
+    /// A partition that is not there this boot (a fault): neither
+    /// discovered nor reachable.
+    absent: Option<u16>,
 }
 
 const fn behaviour_of(id: u16) -> Behaviour {
@@ -127,6 +132,7 @@ const fn behaviour_of(id: u16) -> Behaviour {
         NOTIFIER_PARTITION_ID => Behaviour::Notifier,
         SCHEDULING_PARTITION_ID => Behaviour::Scheduling,
         PER_CPU_PARTITION_ID => Behaviour::PerCpu,
+        crate::tpm::TPM_PARTITION_ID => Behaviour::TpmService,
         _ => Behaviour::Echo,
     }
 }
@@ -146,6 +152,22 @@ impl PartitionTable {
         PartitionTable {
             information: HOSTED_PARTITIONS,
             entries,
+            absent: None,
+        }
+    }
+
+    /// Partition `id` is not there this boot.
+    pub(crate) fn remove(&mut self, id: u16) {
+        self.absent = Some(id);
+    }
+
+    /// Partition `id` does not have `properties` this boot (a personality
+    /// or fault turned a feature off).
+    pub(crate) fn clear_properties(&mut self, id: u16, properties: u32) {
+        for information in self.information.iter_mut() {
+            if information.id == id {
+                information.properties &= !properties;
+            }
         }
     }
 
@@ -156,6 +178,9 @@ impl PartitionTable {
 
     /// The index of the partition with this ID.
     pub(crate) fn find(&self, id: u16) -> Option<usize> {
+        if self.absent == Some(id) {
+            return None;
+        }
         self.information
             .iter()
             .position(|information| information.id == id)
@@ -190,8 +215,10 @@ impl PartitionTable {
 
     /// The partitions matching `uuid` (all of them for the nil UUID), in table order.
     pub(crate) fn matching(&self, uuid: Uuid) -> impl Iterator<Item = &PartitionInfo> {
-        self.information
-            .iter()
-            .filter(move |information| uuid.is_nil() || information.uuid == *uuid.as_bytes())
+        let absent = self.absent;
+        self.information.iter().filter(move |information| {
+            Some(information.id) != absent
+                && (uuid.is_nil() || information.uuid == *uuid.as_bytes())
+        })
     }
 }

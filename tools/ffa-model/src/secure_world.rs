@@ -40,7 +40,7 @@ use crate::memory_sharing::{self, MemorySharing, TransactionInfo};
 use crate::messaging::{self, Progress, Storms};
 use crate::notifications::{self, Notifications, PartitionBitmaps};
 use crate::notifier::{self, Command, Notifier, Timed};
-use crate::partition::{PartitionInfo, NOTIFIER_PARTITION_ID, PARTITION_COUNT};
+use crate::partition::{properties, PartitionInfo, NOTIFIER_PARTITION_ID, PARTITION_COUNT};
 use crate::partition_discovery;
 use crate::partition_table::PartitionTable;
 use crate::partition_table::PendingRequest;
@@ -50,6 +50,8 @@ use crate::power::PowerStates;
 use crate::readiness::Readiness;
 use crate::smccc;
 use crate::tf_a_el3;
+use crate::tpm::config::TpmConfig;
+use crate::tpm::{TpmPartition, TPM_PARTITION_ID};
 use crate::version::Negotiation;
 use crate::{Outcome, Registers};
 use ffa_abi::notification::Bitmap;
@@ -76,6 +78,7 @@ pub struct SecureWorld {
     setup_busy_answered: u32,
     /// The core the call being handled was made on (MPIDR Aff0).
     current_core: usize,
+    tpm: TpmPartition,
 }
 
 /// The notification bitmaps of the hosted partitions at boot.
@@ -112,7 +115,34 @@ impl SecureWorld {
             setup_busy_answered: 0,
             power: PowerStates::new(),
             current_core: 0,
+            tpm: TpmPartition::new(TpmConfig::healthy()),
         }
+    }
+
+    /// The TPM partition gets `config` (its faults; an absent TPM is
+    /// neither discovered nor reachable). Call before the first SMC.
+    pub fn configure_tpm(&mut self, config: TpmConfig) {
+        self.tpm = TpmPartition::new(config);
+        if config.absent {
+            self.partitions.remove(TPM_PARTITION_ID);
+        }
+        if !config.notifications {
+            self.partitions
+                .clear_properties(TPM_PARTITION_ID, properties::NOTIFICATIONS);
+        }
+    }
+
+    /// Boots the hosted partitions that keep state in normal-world memory
+    /// (the TPM's CRB), as an SPMC boots its partitions before the normal
+    /// world runs. Returns whether they found their memory (if not, they
+    /// try again at their first request).
+    pub fn boot_partitions(&mut self, memory: &mut dyn NormalWorldMemory) -> bool {
+        self.tpm.config().absent || self.tpm.boot(memory)
+    }
+
+    /// The TPM partition (for tests and the firmware's log).
+    pub fn tpm(&self) -> &TpmPartition {
+        &self.tpm
     }
 
     /// Sets how many cores the machine has (the firmware counts them).
@@ -324,6 +354,18 @@ impl SecureWorld {
             // An ID the normal world did not bind is skipped.
             let _ = self.notify_normal_world(due, None, platform);
         }
+        if let Some(id) = self.tpm.expire(now, memory) {
+            let notified = self.notifications.signal_normal_world(
+                TPM_PARTITION_ID,
+                Bitmap::of(id),
+                None,
+                self.config.personality,
+                platform,
+            );
+            if notified.is_err() {
+                self.tpm.notification_failed();
+            }
+        }
         let version = self.negotiated_version();
         self.indirect.deliver(
             version,
@@ -333,7 +375,16 @@ impl SecureWorld {
             self.config.personality,
             platform,
         );
-        platform.set_secure_timer(self.notifier.next_deadline());
+        platform.set_secure_timer(self.next_secure_deadline());
+    }
+
+    /// When the secure timer is next wanted: the notifier's timed
+    /// notifications, the TPM's background command.
+    fn next_secure_deadline(&self) -> Option<u64> {
+        match (self.notifier.next_deadline(), self.tpm.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Whether the normal world's notification bitmaps exist.
@@ -390,7 +441,7 @@ impl SecureWorld {
                     deadline_us,
                     bitmap,
                 });
-                platform.set_secure_timer(self.notifier.next_deadline());
+                platform.set_secure_timer(self.next_secure_deadline());
                 [notifier::status_word(status), 0, 0, 0, 0]
             }
             Command::SendMessage { length, first } => {
@@ -538,6 +589,11 @@ impl SecureWorld {
                 call,
             ),
             FFA_MSG_SEND_DIRECT_REQ_32 | FFA_MSG_SEND_DIRECT_REQ_64 | FFA_MSG_SEND_DIRECT_REQ2 => {
+                if let Some(reply) = self.tpm.intercept(call, version, memory, platform) {
+                    // The command it may have started runs on the secure timer.
+                    platform.set_secure_timer(self.next_secure_deadline());
+                    return reply;
+                }
                 let progress = messaging::direct_request(
                     &mut self.partitions,
                     &mut self.storms,

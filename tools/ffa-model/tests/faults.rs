@@ -6,7 +6,7 @@ use common::{expect_error, expect_success, registers, Harness, RECEIVE_ADDRESS, 
 use ffa_abi::{Status, Version};
 use ffa_model::config::{EXTENDED_DESCRIPTOR_SIZE, HUGE_PARTITION_COUNT, WRONG_DESCRIPTOR_SIZE};
 use ffa_model::function_id::*;
-use ffa_model::partition::{HOSTED_PARTITIONS, PARTITION_COUNT};
+use ffa_model::partition::HOSTED_PARTITIONS;
 use ffa_model::{FaultConfig, Outcome, PartitionInfoFault, ReadinessError};
 
 fn config() -> FaultConfig {
@@ -177,14 +177,17 @@ fn wrong_descriptor_size() {
     expect_success(&result);
     assert_eq!(
         (result[2], result[3]),
-        (PARTITION_COUNT as u64, u64::from(WRONG_DESCRIPTOR_SIZE))
+        (
+            HOSTED_PARTITIONS.len() as u64,
+            u64::from(WRONG_DESCRIPTOR_SIZE)
+        )
     );
     // Descriptors are still 24 bytes apart.
     assert_eq!(harness.read(RECEIVE_ADDRESS + 24, 2), vec![0x02, 0x80]);
     // v1.0 has no size field to get wrong.
     let mut harness = with_fault(PartitionInfoFault::WrongDescriptorSize, Version::V1_0);
     let result = partition_info(&mut harness, 0);
-    assert_eq!((result[2], result[3]), (PARTITION_COUNT as u64, 0));
+    assert_eq!((result[2], result[3]), (HOSTED_PARTITIONS.len() as u64, 0));
 }
 
 #[test]
@@ -193,11 +196,9 @@ fn extended_descriptor_size() {
     let result = partition_info(&mut harness, 0);
     expect_success(&result);
     let stride = EXTENDED_DESCRIPTOR_SIZE as usize;
-    assert_eq!(
-        (result[2], result[3]),
-        (PARTITION_COUNT as u64, stride as u64)
-    );
-    let bytes = harness.read(RECEIVE_ADDRESS, PARTITION_COUNT * stride);
+    let count = HOSTED_PARTITIONS.len();
+    assert_eq!((result[2], result[3]), (count as u64, stride as u64));
+    let bytes = harness.read(RECEIVE_ADDRESS, count * stride);
     for (index, partition) in HOSTED_PARTITIONS.iter().enumerate() {
         let descriptor = &bytes[index * stride..(index + 1) * stride];
         assert_eq!(&descriptor[0..2], &partition.id.to_le_bytes());
@@ -235,7 +236,7 @@ fn wrong_responder() {
     let result = harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, 0x8005]);
     assert_eq!(responder(&result), 0x8006);
     let result = harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, 0x8006]);
-    assert_eq!(responder(&result), 0x8001, "the last one wraps");
+    assert_eq!(responder(&result), 0x8010, "the next one in the table");
 }
 
 #[test]

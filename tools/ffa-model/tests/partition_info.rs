@@ -44,10 +44,10 @@ fn nil_uuid_lists_every_partition_with_v1_2_descriptors() {
     let mut harness = mapped(Version::V1_2);
     let result = query(&mut harness, Uuid::NIL, 0);
     expect_success(&result);
-    assert_eq!(result[2], 6, "count");
+    assert_eq!(result[2], 7, "count");
     assert_eq!(result[3], 24, "descriptor size");
     assert_eq!(&result[4..8], &[0; 4]);
-    let bytes = harness.read(RECEIVE_ADDRESS, 6 * 24);
+    let bytes = harness.read(RECEIVE_ADDRESS, 7 * 24);
     let expected = [
         (0x8001, 4, 0x301, ECHO_PARTITION_UUID),
         (0x8002, 1, 0x001, AARCH32_PARTITION_UUID),
@@ -55,6 +55,7 @@ fn nil_uuid_lists_every_partition_with_v1_2_descriptors() {
         (0x8004, 4, 0x10d, NOTIFIER_PARTITION_UUID),
         (0x8005, 1, 0x101, SCHEDULING_PARTITION_UUID),
         (0x8006, 4, 0x101, PER_CPU_PARTITION_UUID),
+        (0x8010, 1, 0x309, ffa_abi::tpm_service::TPM_SERVICE_UUID),
     ];
     for (index, (id, contexts, property_bits, uuid)) in expected.into_iter().enumerate() {
         let descriptor = &bytes[index * 24..index * 24 + 24];
@@ -89,8 +90,8 @@ fn v1_1_descriptors_hide_v1_2_properties() {
     let mut harness = mapped(Version::V1_1);
     let result = query(&mut harness, Uuid::NIL, 0);
     expect_success(&result);
-    assert_eq!((result[2], result[3]), (6, 24));
-    let bytes = harness.read(RECEIVE_ADDRESS, 144);
+    assert_eq!((result[2], result[3]), (7, 24));
+    let bytes = harness.read(RECEIVE_ADDRESS, 168);
     assert_eq!(
         u32_at(&bytes, 4),
         0x101,
@@ -104,9 +105,9 @@ fn v1_0_descriptors_are_8_bytes_without_size() {
     let mut harness = mapped(Version::V1_0);
     let result = query(&mut harness, Uuid::NIL, 0);
     expect_success(&result);
-    assert_eq!(result[2], 6);
+    assert_eq!(result[2], 7);
     assert_eq!(result[3], 0, "w3 is reserved in v1.0");
-    let bytes = harness.read(RECEIVE_ADDRESS, 6 * 8 + 4);
+    let bytes = harness.read(RECEIVE_ADDRESS, 7 * 8 + 4);
     assert_eq!(&bytes[0..8], &[0x01, 0x80, 4, 0, 0x01, 0, 0, 0]);
     assert_eq!(&bytes[8..16], &[0x02, 0x80, 1, 0, 0x01, 0, 0, 0]);
     assert_eq!(&bytes[16..24], &[0x03, 0x80, 1, 0, 0x01, 0, 0, 0]);
@@ -117,8 +118,9 @@ fn v1_0_descriptors_are_8_bytes_without_size() {
     );
     assert_eq!(&bytes[32..40], &[0x05, 0x80, 1, 0, 0x01, 0, 0, 0]);
     assert_eq!(&bytes[40..48], &[0x06, 0x80, 4, 0, 0x01, 0, 0, 0]);
+    assert_eq!(&bytes[48..56], &[0x10, 0x80, 1, 0, 0x01, 0, 0, 0]);
     assert_eq!(
-        &bytes[48..52],
+        &bytes[56..60],
         &[0xEE; 4],
         "nothing written past the descriptors"
     );
@@ -160,7 +162,7 @@ fn count_only_leaves_the_rx_buffer_alone() {
     // No RX buffer needed.
     let result = query(&mut harness, Uuid::NIL, 1);
     expect_success(&result);
-    assert_eq!((result[2], result[3]), (6, 0));
+    assert_eq!((result[2], result[3]), (7, 0));
     harness.map(1);
     let result = query(&mut harness, ECHO_PARTITION_UUID, 1);
     expect_success(&result);
@@ -171,7 +173,7 @@ fn count_only_leaves_the_rx_buffer_alone() {
     expect_success(&query(&mut harness, Uuid::NIL, 0));
     let result = query(&mut harness, Uuid::NIL, 1);
     expect_success(&result);
-    assert_eq!(result[2], 6);
+    assert_eq!(result[2], 7);
 }
 
 #[test]
@@ -247,7 +249,7 @@ fn property_bits_match_the_table() {
     for partition in HOSTED_PARTITIONS {
         assert_eq!(
             partition.properties & properties::NOTIFICATIONS != 0,
-            partition.id == 0x8004
+            partition.id == 0x8004 || partition.id == 0x8010
         );
         assert_eq!(
             partition.properties & properties::ID_TYPE_MASK,

@@ -35,6 +35,7 @@ mod smc;
 mod stacks;
 mod status;
 
+use ffa_model::tpm::config::TpmConfig;
 use ffa_model::FaultConfig;
 
 /// Where the runner loads the fault-configuration blob (non-secure DRAM,
@@ -77,6 +78,32 @@ fn read_config() -> FaultConfig {
             log!("[fw] config: no valid blob ({:?}); using defaults", error);
             FaultConfig::default_config()
         }
+    }
+}
+
+/// The TPM partition's faults: a blob right after the SPMC's; without a
+/// valid one, the TPM is present and healthy.
+fn read_tpm_config() -> TpmConfig {
+    use ffa_model::NormalWorldMemory;
+    let mut blob = [0u8; TpmConfig::BLOB_SIZE];
+    let address = CONFIG_BLOB_ADDRESS + FaultConfig::BLOB_SIZE as u64;
+    if memory::NonSecureDram.read(address, &mut blob).is_err() {
+        return TpmConfig::healthy();
+    }
+    match TpmConfig::from_bytes(&blob) {
+        Ok(config) => {
+            log!(
+                "[fw] config: TPM partition {}, late {} us, malformed {:?} for command {:#x}, completion notifications {}, commands run {} us",
+                if config.absent { "absent" } else { "present" },
+                config.late_microseconds,
+                config.malformed,
+                config.malformed_command,
+                if config.notifications { "offered" } else { "not offered" },
+                config.background_microseconds
+            );
+            config
+        }
+        Err(_) => TpmConfig::healthy(),
     }
 }
 
@@ -137,7 +164,7 @@ extern "C" fn firmware_main() -> ! {
     let config = read_config();
     let at_el1 = config.enter_normal_world_at_el1;
     let cores = gic::core_count(entry::MAXIMUM_CORES);
-    smc::install(config, cores, lines);
+    smc::install(config, read_tpm_config(), cores, lines);
     if cores > 1 {
         log!(
             "[fw] {} cores; cores 1-{} wait in the pen for CPU_ON",

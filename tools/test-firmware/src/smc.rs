@@ -7,6 +7,7 @@
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
+use ffa_model::tpm::config::TpmConfig;
 use ffa_model::{FaultConfig, Outcome, Registers, SecureWorld, SMCCC_REGISTER_COUNT};
 
 use crate::cores::{self, BakeryLock};
@@ -43,13 +44,19 @@ static LOCK: BakeryLock = BakeryLock::new();
 /// Whether cores enter the normal world at EL1 (the configuration's choice).
 static ENTER_AT_EL1: AtomicBool = AtomicBool::new(false);
 
-/// Installs the model with its configuration, the core count and the GIC's
-/// number of interrupt lines before the normal world runs.
-pub fn install(config: FaultConfig, cores: usize, lines: u32) {
+/// Installs the model with its configuration (the SPMC's and the TPM
+/// partition's), the core count and the GIC's number of interrupt lines,
+/// and boots its partitions (the TPM sets its CRB up) before the normal
+/// world runs.
+pub fn install(config: FaultConfig, tpm: TpmConfig, cores: usize, lines: u32) {
     let trace = config.trace;
     ENTER_AT_EL1.store(config.enter_normal_world_at_el1, Ordering::SeqCst);
     let mut world = SecureWorld::new(config);
     world.set_core_count(cores);
+    world.configure_tpm(tpm);
+    if !world.boot_partitions(&mut NonSecureDram) {
+        log!("[fw] the TPM partition could not set its CRB up; it tries again when called");
+    }
     // SAFETY: called once from `firmware_main`, before any SMC can arrive.
     unsafe {
         *FIRMWARE.0.get() = Some(Firmware {

@@ -3,8 +3,9 @@
 //! ## Modules
 //!
 //! - [`memory`]: simulated normal-world memory, seen by the model (as
-//!   `NormalWorldMemory`), by a capsule (as `SharedBuffer` pages, or as the
-//!   `PageMemory` of a page pool) and by EL2 (as copies);
+//!   `NormalWorldMemory`), by a capsule (as `SharedBuffer` pages, as the
+//!   `PageMemory` of a page pool, or as a device's `MmioWindow`, a TPM's
+//!   CRB) and by EL2 (as copies);
 //! - [`monitor`]: the model behind an SMCCC conduit ([`ModelMonitor`]), and a
 //!   conduit that answers from a script ([`ScriptedConduit`]);
 //! - [`el2`]: a simulated EL2 with a `HostCallHandler` installed

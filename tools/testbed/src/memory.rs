@@ -16,6 +16,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use ffa_model::{MemoryError, NormalWorldMemory};
+use kernel::hil::mmio_window::MmioWindow;
 use kernel::hil::page_pool::{PageMemory, PAGE_SIZE};
 use kernel::hil::shared_memory::SharedBuffer;
 use kernel::ErrorCode;
@@ -175,6 +176,44 @@ impl SharedBuffer for SharedPage {
             .with(|memory| memory.write(address, source))
             .map_err(|_| ErrorCode::FAIL)
     }
+}
+
+/// The same buffer as a device's MMIO window (a TPM's CRB): 32-bit
+/// little-endian registers at aligned offsets, and byte copies.
+impl MmioWindow for SharedPage {
+    fn physical_address(&self) -> u64 {
+        self.base
+    }
+
+    fn len(&self) -> usize {
+        self.length
+    }
+
+    fn read_u32(&self, offset: usize) -> Result<u32, ErrorCode> {
+        if !offset.is_multiple_of(4) {
+            return Err(ErrorCode::INVAL);
+        }
+        let mut bytes = [0u8; 4];
+        SharedBuffer::read(self, offset, &mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn write_u32(&self, offset: usize, value: u32) -> Result<(), ErrorCode> {
+        if !offset.is_multiple_of(4) {
+            return Err(ErrorCode::INVAL);
+        }
+        SharedBuffer::write(self, offset, &value.to_le_bytes())
+    }
+
+    fn read(&self, offset: usize, destination: &mut [u8]) -> Result<(), ErrorCode> {
+        SharedBuffer::read(self, offset, destination)
+    }
+
+    fn write(&self, offset: usize, source: &[u8]) -> Result<(), ErrorCode> {
+        SharedBuffer::write(self, offset, source)
+    }
+
+    fn fence(&self) {}
 }
 
 /// Pages of simulated memory, as the chip's page pool memory.

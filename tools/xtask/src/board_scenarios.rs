@@ -283,7 +283,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "qemu-virt: 4 core(s) in the device tree; secondaries start with PSCI CPU_ON",
             "init: arm-ffa ready",
             "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
-            "init: settled: 10 ready, 0 failed, 0 waiting",
+            "init: settled: 13 ready, 0 failed, 0 waiting",
             "boot: init queue settled",
             "boot: exit-when-settled, powering off with status 0",
         ],
@@ -312,7 +312,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "ffa-per-cpu: partition 0x8006 (4 execution contexts): 4 of 4 cores answered from their own vCPU, 2 requests each",
             "boot: init queue settled",
             // Cores 1-3, two rounds, the request and one FFA_RUN each.
-            "; 12 calls made on secondary cores",
+            "; 13 calls made on secondary cores",
             "boot: exit-when-settled, powering off with status 0",
             "[secure] [fw] CPU_ON from core 0: core 3 released",
             "[secure] [smc] FFA_RUN x1=0x80060003 x2=0x0 x3=0x0 x4=0x0 -> FFA_MSG_SEND_DIRECT_RESP_64",
@@ -414,7 +414,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "secure monitor answers FF-A v1.2 after",
             "init: arm-ffa ready",
             "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
-            "init: settled: 10 ready, 0 failed, 0 waiting",
+            "init: settled: 13 ready, 0 failed, 0 waiting",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
@@ -430,7 +430,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         board_features: &["exit-when-settled", "scenario-cpu-on-invalid"],
         expected_exit_status: 0,
         expected_lines: &[
-            "init: settled: 9 ready",
+            "init: settled: 13 ready",
             "smp: CPU_ON(MPIDR 0x7, no such core) -> -2, expected -2: ok",
             "smp: CPU_ON(MPIDR 0x100, Aff1 set) -> -2, expected -2: ok",
             "smp: CPU_ON(core 1 again, already on) -> -4, expected -4: ok",
@@ -457,7 +457,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "el2 proxy: core 1 up at EL2 (SMCs trapped); entering the host at 0x600",
             "MPIDR 0x80000001, entered at EL1, parked in wfe",
             "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
-            "init: settled: 11 ready, 0 failed, 0 waiting",
+            "init: settled: 14 ready, 0 failed, 0 waiting",
             "boot: exit-when-settled, powering off with status 0",
             // The monitor releases the cores at the proxy's EL2 entry, not
             // at the host's.
@@ -489,7 +489,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "ffa: ffa-per-cpu bound to partition 0x8006",
             "ffa-per-cpu: cpu3: vCPU 3 answered, its request 2",
             "ffa-per-cpu: partition 0x8006 (4 execution contexts): 4 of 4 cores answered from their own vCPU, 2 requests each",
-            "; 12 calls made on secondary cores",
+            "; 13 calls made on secondary cores",
             "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: &[
@@ -514,7 +514,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         expected_lines: &[
             "el2: EL2 owns 0x60000000+",
             "el2 proxy: core 1 up at EL2 (SMCs trapped)",
-            "init: settled: 11 ready, 0 failed, 0 waiting",
+            "init: settled: 14 ready, 0 failed, 0 waiting",
             "smp: CPU_ON(MPIDR 0x7, no such core) -> -2, expected -2: ok",
             "el2 proxy: CPU_ON refused: Refused(UnknownCore(256))",
             "smp: CPU_ON(MPIDR 0x100, Aff1 set) -> -2, expected -2: ok",
@@ -547,7 +547,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         expected_exit_status: 0,
         expected_lines: &[
             "qemu-virt: 1 core(s) in the device tree",
-            "init: settled: 7 ready, 0 failed, 0 waiting",
+            "init: settled: 10 ready, 0 failed, 0 waiting",
             "smp: CPU_ON(MPIDR 0x7, no such core) -> -2, expected -2: ok",
             "smp: CPU_ON refusals: 2 of 2 as PSCI names them",
         ],
@@ -639,7 +639,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         },
         board_features: &[],
         expected_exit_status: 4,
-        expected_lines: &["init: settled: 10 ready, 0 failed, 0 waiting"],
+        expected_lines: &["init: settled: 13 ready, 0 failed, 0 waiting"],
         forbidden_lines: HEALTHY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
         console: Some(ConsoleSession {

@@ -24,6 +24,7 @@ pub const HOST_PACKAGES: &[&str] = &[
     "capsule-cores",
     "capsule-ffa",
     "capsule-ffa-proxy",
+    "capsule-tpm",
     "ffa-abi",
     "ffa-model",
     "test-partition",
@@ -47,6 +48,7 @@ pub const TARGET_PACKAGES: &[&str] = &[
     "capsule-cores",
     "capsule-ffa",
     "capsule-ffa-proxy",
+    "capsule-tpm",
     "ffa-abi",
     "ffa-model",
     "test-firmware",
@@ -452,13 +454,13 @@ mod tests {
                 "fmt --all -- --check",
                 "clippy -p kernel -p armv8a -p armv8a-asm -p armv8a-mmu -p bakery-lock -p bcm2711 -p pl011 \
                  -p pl011-console -p components -p capsule-console -p capsule-cores -p capsule-ffa \
-                 -p capsule-ffa-proxy -p ffa-abi -p ffa-model -p test-partition -p testbed -p xtask \
-                 --all-targets -- -D warnings",
+                 -p capsule-ffa-proxy -p capsule-tpm -p ffa-abi -p ffa-model -p test-partition -p testbed \
+                 -p xtask --all-targets -- -D warnings",
                 "clippy --target aarch64-unknown-none -p kernel -p armv8a -p bakery-lock -p bcm2711 -p pl011 \
                  -p pl011-console -p qemu-virt \
                  -p components -p qemu-virt-board -p raspberrypi4b-board -p capsule-console -p capsule-cores \
                  -p capsule-ffa \
-                 -p capsule-ffa-proxy -p ffa-abi \
+                 -p capsule-ffa-proxy -p capsule-tpm -p ffa-abi \
                  -p ffa-model -p test-firmware --release -- -D warnings",
                 "clippy --target aarch64-unknown-none-softfloat -p test-partition \
                  --release -- -D warnings",

@@ -4,6 +4,8 @@
 //! of the model needs a [`FaultKind`], a row in [`FAULT_MODES`] and a line in
 //! [`Fault::apply`].
 
+use ffa_abi::Status;
+use ffa_model::tpm::config::{MalformedResponse, TpmConfig};
 use ffa_model::{FaultConfig, MemoryFault, PartitionInfoFault, Personality, ReadinessError};
 
 use crate::error::{Error, Result};
@@ -66,7 +68,27 @@ pub enum FaultKind {
     MemoryAbortedFragment,
     /// The first memory share/lend/donate answers INVALID_PARAMETERS (bad attributes).
     MemoryBadAttributes,
+    /// The TPM partition is not there.
+    TpmAbsent,
+    /// The TPM partition answers BUSY for a while after its first request.
+    TpmLate,
+    /// The TPM partition answers NOT_READY for a while after its first request.
+    TpmNotReady,
+    /// The TPM's first PCR_Read response claims a size beyond the response buffer.
+    TpmMalformedResponse,
+    /// The TPM's response to TPM2_Startup carries a tag that is not one.
+    TpmMalformedStartup,
+    /// The TPM partition offers no completion notifications and its
+    /// commands run a given time: the driver polls.
+    TpmPolled,
 }
+
+/// How long the TPM partition answers BUSY or NOT_READY in `tpm-late` and
+/// `tpm-not-ready`, unless given.
+pub const DEFAULT_TPM_LATE_MICROSECONDS: u64 = 300_000;
+
+/// How long a command of the TPM partition runs in `tpm-polled`, unless given.
+pub const DEFAULT_TPM_POLLED_MICROSECONDS: u64 = 3_000;
 
 /// A fault mode as the user names it.
 #[derive(Debug, Clone, Copy)]
@@ -221,6 +243,42 @@ pub const FAULT_MODES: &[FaultMode] = &[
         description: "the first FFA_MEM_SHARE/LEND/DONATE (after N that go through) answers INVALID_PARAMETERS, as for bad memory attributes",
         amount: Some(("calls let through first", 0)),
     },
+    FaultMode {
+        kind: FaultKind::TpmAbsent,
+        name: "tpm-absent",
+        description: "no TPM partition: discovery does not report it, measured boot says measurement is unavailable and why",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::TpmLate,
+        name: "tpm-late",
+        description: "the TPM partition answers BUSY until N µs after its first request; measurements wait and are extended later, in order",
+        amount: Some(("microseconds", DEFAULT_TPM_LATE_MICROSECONDS)),
+    },
+    FaultMode {
+        kind: FaultKind::TpmNotReady,
+        name: "tpm-not-ready",
+        description: "the TPM partition answers NOT_READY until N µs after its first request",
+        amount: Some(("microseconds", DEFAULT_TPM_LATE_MICROSECONDS)),
+    },
+    FaultMode {
+        kind: FaultKind::TpmMalformedResponse,
+        name: "tpm-malformed-response",
+        description: "the TPM's first TPM2_PCR_Read response claims 0xfffffff0 bytes: the driver refuses it, measured boot cannot verify",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::TpmMalformedStartup,
+        name: "tpm-malformed-startup",
+        description: "the TPM's TPM2_Startup response has the tag 0x1234: the TPM is refused, measurement is unavailable",
+        amount: None,
+    },
+    FaultMode {
+        kind: FaultKind::TpmPolled,
+        name: "tpm-polled",
+        description: "the TPM partition offers no completion notifications (GET_FEATURE_INFO: NOTSUP) and its commands run N µs after START (0: within it): the driver polls the CRB",
+        amount: Some(("microseconds, at most 65535", DEFAULT_TPM_POLLED_MICROSECONDS)),
+    },
 ];
 
 /// One fault to inject: a mode and, for modes that take one, an amount.
@@ -367,8 +425,48 @@ impl Fault {
                 self.memory(config, MemoryFault::AbortedFragment)?
             }
             FaultKind::MemoryBadAttributes => self.memory(config, MemoryFault::BadAttributes)?,
+            FaultKind::TpmAbsent
+            | FaultKind::TpmLate
+            | FaultKind::TpmNotReady
+            | FaultKind::TpmMalformedResponse
+            | FaultKind::TpmMalformedStartup => {}
+            FaultKind::TpmPolled => {
+                u16::try_from(self.amount()).map_err(|_| {
+                    Error::new("the amount of fault mode tpm-polled is too large (at most 65535)")
+                })?;
+            }
         }
         Ok(())
+    }
+
+    /// Changes the TPM partition's `tpm` configuration to inject this fault
+    /// (the TPM's faults have a blob of their own).
+    pub fn apply_tpm(&self, tpm: &mut TpmConfig) {
+        match self.kind {
+            FaultKind::TpmAbsent => tpm.absent = true,
+            FaultKind::TpmLate | FaultKind::TpmNotReady => {
+                tpm.late_microseconds = self.amount();
+                tpm.late_error = if self.kind == FaultKind::TpmLate {
+                    Status::Busy
+                } else {
+                    Status::NotReady
+                };
+            }
+            FaultKind::TpmMalformedResponse => {
+                tpm.malformed = MalformedResponse::SizeBeyondBuffer;
+                tpm.malformed_command = 0x17E;
+            }
+            FaultKind::TpmMalformedStartup => {
+                tpm.malformed = MalformedResponse::WrongTag;
+                tpm.malformed_command = 0x144;
+            }
+            FaultKind::TpmPolled => {
+                tpm.notifications = false;
+                // Checked in `apply`.
+                tpm.background_microseconds = u16::try_from(self.amount()).unwrap_or(u16::MAX);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -404,9 +502,21 @@ impl FirmwareSettings<'_> {
         Ok(config)
     }
 
-    /// The configuration blob the firmware reads at `qemu::FIRMWARE_CONFIG_ADDRESS`.
+    /// The TPM partition's configuration these settings stand for.
+    pub fn tpm_config(&self) -> TpmConfig {
+        let mut tpm = TpmConfig::healthy();
+        for fault in self.faults {
+            fault.apply_tpm(&mut tpm);
+        }
+        tpm
+    }
+
+    /// The configuration blobs the firmware reads at
+    /// `qemu::FIRMWARE_CONFIG_ADDRESS`: the SPMC's, then the TPM's.
     pub fn config_blob(&self) -> Result<Vec<u8>> {
-        Ok(self.config()?.to_bytes().to_vec())
+        let mut blob = self.config()?.to_bytes().to_vec();
+        blob.extend_from_slice(&self.tpm_config().to_bytes());
+        Ok(blob)
     }
 }
 
@@ -465,10 +575,9 @@ mod tests {
             FirmwareSettings::HEALTHY.config().unwrap(),
             FaultConfig::default_config()
         );
-        assert_eq!(
-            FirmwareSettings::HEALTHY.config_blob().unwrap(),
-            FaultConfig::default_config().to_bytes()
-        );
+        let blob = FirmwareSettings::HEALTHY.config_blob().unwrap();
+        assert_eq!(blob[..64], FaultConfig::default_config().to_bytes());
+        assert_eq!(blob[64..], TpmConfig::healthy().to_bytes());
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod console;
 mod console_scenarios;
 mod el2_layout;
 mod error;
+mod event_log_check;
 mod faults;
 mod image;
 mod interrupt;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::build;
 use crate::el2_layout;
 use crate::error::{Context, Result};
+use crate::event_log_check;
 use crate::faults::{Fault, FaultKind, FirmwareSettings};
 use crate::logs::{KernelLogFormat, MALFORMED_FRAME_WARNING};
 use crate::qemu::{self, BootOptions, Ending, Input, Invocation, QemuInvocation};
@@ -54,11 +55,15 @@ const HEALTHY_FFA_LINES: &[&str] = &[
     "arm-ffa-1: partition 0x8001 uuid fa791f17-febd-4861-81d0-4b5dae9cb9cb",
     "init: arm-ffa ready",
     "ffa: notifications: the schedule receiver interrupt is 8",
-    "init: settled: 7 ready, 0 failed, 0 waiting",
     // The drivers bind at once; their requests complete while the main
     // loop runs on, and boot completion waits for them.
     "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Passed",
     "ffa-preempted-echo: partition 0x8003: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Passed",
+    // The TPM's bring-up and measured boot expect their signals: the queue
+    // settles once measured boot is done.
+    "tpm: completion notifications: ID 16 bound to the TPM partition and registered",
+    "init: measured-boot ready",
+    "init: settled: 10 ready, 0 failed, 0 waiting",
     "boot: init queue settled",
     "ffa report: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes",
     "arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301 direct-receive req2-receive aarch64 driver ffa-echo",
@@ -67,9 +72,13 @@ const HEALTHY_FFA_LINES: &[&str] = &[
     "arm-ffa-4: ID 0x8004 UUID 5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd contexts 4 properties 0x10d direct-receive indirect notifications aarch64 driver ffa-notify",
     "arm-ffa-5: ID 0x8005 UUID 09d90fb6-cd9b-41f4-9613-8aeffa5e310f contexts 1 properties 0x101 direct-receive aarch64 driver ffa-scheduling",
     "arm-ffa-6: ID 0x8006 UUID c2b67ad3-85fe-452b-870b-b8fef632eae3 contexts 4 properties 0x101 direct-receive aarch64 driver ffa-per-cpu",
+    "arm-ffa-7: ID 0x8010 UUID 17b862a4-1806-4faf-86b3-089a58353861 contexts 1 properties 0x309 direct-receive notifications req2-receive aarch64 driver tpm-crb-ffa",
     "ffa report: requests: ",
     "ffa report: notifications: SRI 8,",
     "ffa report: notification binding: 0x206 from 0x8004 (global)",
+    "ffa report: notification binding: 0x10000 from 0x8010 (global)",
+    "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Notified(16): ",
+    "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
     "boot: exit-when-settled, powering off",
 ];
 
@@ -295,7 +304,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "init: ffa-echo failed: NODEVICE",
             "ffa: ffa-preempted-echo not bound: the FF-A root failed (Status(Denied))",
             "init: ffa-preempted-echo failed: NODEVICE",
-            "init: settled: 0 ready, 7 failed, 0 waiting",
+            "init: settled: 0 ready, 8 failed, 0 waiting, 0 timed out, 2 unbound",
             "ffa report: root Failed(Status(Denied))",
             "boot: over, but the FF-A root is not up: RootDown(Failed(Status(Denied)))",
             "boot: exit-when-settled, powering off with status 3",
@@ -507,8 +516,8 @@ pub const SCENARIOS: &[Scenario] = &[
             "trying again in 400 us (retry 3 of 8)",
             "ffa: set up: v1.2, ID 0x0000, 4096-byte RX/TX buffers",
             "init: arm-ffa ready",
-            "init: settled: 7 ready, 0 failed, 0 waiting",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed",
+            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
             "boot: exit-when-settled, powering off with status 0",
         ],
         &["panicked", MALFORMED_FRAME_WARNING, " ERROR "],
@@ -543,9 +552,11 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa: set up: v1.2, ID 0x0000, 4096-byte RX/TX buffers",
             "ffa: notifications not offered",
             "ffa-notify: partition 0x8004: notifications unavailable (Unsupported); nothing to exercise",
-            "init: settled: 6 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
             "ffa-preempted-echo: partition 0x8003: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
+            // No notifications from this SPMC: the TPM driver polls.
+            "tpm: completion notifications unavailable (Ffa(Unsupported)); polling the CRB every 1 ms",
+            "init: settled: 9 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
             "arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x101 direct-receive aarch64 driver ffa-echo",
         ],
         &[
@@ -697,7 +708,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa: FFA_MEM_SHARE_64 refused: INVALID_PARAMETERS (an SPMC that takes memory transactions only from v1.0/v1.1 callers, as TF-A 2.12's EL3 SPMC, answers this at v1.2: request v1.1 for it)",
             "memory-check: share with 0x8001 failed: Give(Status(InvalidParameters))",
             "memory-check: donate skipped: the callee does not offer it",
-            "init: settled: 6 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "init: settled: 9 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
             // A refused share is the driver's finding, not a failed FF-A root.
             "boot: over: FfaReady",
             "boot: exit-when-settled, powering off with status 0",
@@ -750,8 +761,10 @@ pub const SCENARIOS: &[Scenario] = &[
             "memory-check: lend of 1 page(s) with 0x8001",
             "memory-check: donate of 1 page(s) to 0x8001",
             "ffa-notify: partition 0x8004: notifications unavailable (Status(NotSupported)); nothing to exercise",
-            "init: settled: 7 ready, 0 failed, 0 waiting",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Passed",
+            // Without a bitmap made for it (Hafnium needs one), the TPM driver polls.
+            "tpm: completion notifications unavailable (Ffa(Status(NotSupported))); polling the CRB every 1 ms",
+            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
             "arm-ffa-2: ID 0x8002 UUID 88886b1c-15ad-4435-a3f8-e2919eacb5b7 contexts 1 properties 0x1 direct-receive aarch32",
             "ffa report: 3 memory transaction(s)",
             "ffa report: memory handle 0x0: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
@@ -788,8 +801,10 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa: donate: FFA_FEATURES: the callee offers neither FFA_MEM_DONATE_64 nor FFA_MEM_DONATE_32",
             "memory-check: donate skipped: the callee does not offer it (Status(NotSupported))",
             "ffa-notify: partition 0x8004: notifications unavailable (Status(InvalidParameters)); nothing to exercise",
-            "init: settled: 7 ready, 0 failed, 0 waiting",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
+            // Without a bitmap made for it (OP-TEE needs one), the TPM driver polls.
+            "tpm: completion notifications unavailable (Ffa(Status(InvalidParameters))); polling the CRB every 1 ms",
+            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
             "ffa report: root Ready, FF-A v1.1",
             "ffa report: 2 memory transaction(s)",
             "ffa report: memory handle 0x100000000000: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
@@ -805,6 +820,185 @@ pub const SCENARIOS: &[Scenario] = &[
             "[smc] FFA_MEM_DONATE",
         ],
     ),
+    // ---- the TPM over FF-A and measured boot (capsules/tpm, tools/ffa-model/src/tpm)
+    scenario(
+        "measured-boot",
+        "the whole readiness chain: monitor → FF-A root → TPM driver (bound by UUID, DEN0138 over DIRECT_REQ2) → TPM bring-up → measured boot; the kernel image and the partitions, measured before the TPM was reachable, are extended in order, the log is printed and replayed, and the PCRs read back match (checked again from the printed log, against the ELF, and by tpm2_eventlog if installed)",
+        faults(&[]),
+        &[
+            "measured-boot: kernel .text at 0x60000000",
+            "measured-boot: kernel .rodata at 0x6",
+            "boot: entering the main loop",
+            "ffa: arm-ffa-7: partition 0x8010 uuid 17b862a4-1806-4faf-86b3-089a58353861",
+            "measured-boot: arm-ffa-1 (partition 0x8001) measured as event 2, queued until the TPM is up",
+            "measured-boot: arm-ffa-7 (partition 0x8010) measured as event 8, queued until the TPM is up",
+            "tpm: TPM service at partition 0x8010, calls over FFA_MSG_SEND_DIRECT_REQ2, CRB at 0x5fd00000 (20480 bytes)",
+            "init: tpm deferred, waits on tpm-started",
+            "init: measured-boot deferred, waits on tpm-probed",
+            "tpm: TPM service interface v1.0 over FFA_MSG_SEND_DIRECT_REQ2",
+            "tpm: completion notifications: ID 16 bound to the TPM partition and registered",
+            "tpm: TPM 2.0 ready: manufacturer",
+            "init: tpm ready",
+            "measured-boot: the TPM is up; extending 11 logged events in order",
+            "init: measured-boot deferred, waits on measured-boot-done",
+            "measured-boot: PCR 0 sha256",
+            "measured-boot: PCR 1 sha256",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "measured-boot: TCG event log: 853 bytes, Spec ID event and 11 events",
+            "measured-boot: event 10: PCR 1 EV_SEPARATOR sha256 df3f619804a92fdb4057192dc43dd748ea778adc52bc498ce80524c014b81119",
+            "measured-boot: log 0300:",
+            "init: measured-boot ready",
+            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
+            "boot: init queue settled",
+            "ffa report: arm-ffa-7: ID 0x8010 UUID 17b862a4-1806-4faf-86b3-089a58353861 contexts 1 properties 0x309 direct-receive notifications req2-receive aarch64 driver tpm-crb-ffa",
+            // Every command (bring-up, extends, reads) waited for the
+            // notification (a completion seen at once is still notified and
+            // acknowledged; how many depends on QEMU's timing).
+            "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Notified(16): 16 commands, 0 failed, ",
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
+            "measured-boot report: PCR 0 = ",
+            "measured-boot report: PCR 1 = ",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        HEALTHY_FORBIDDEN,
+    ),
+    scenario(
+        "tpm-late",
+        "the TPM partition answers BUSY for 300 ms: the driver retries on its alarm (bounded, 2 s as Linux), measured boot waits (the queue does not settle meanwhile), then every queued measurement is extended in order and the replay matches",
+        faults(&[Fault::new(FaultKind::TpmLate)]),
+        &[
+            "[fw] config: TPM partition present, late 300000 us",
+            "measured-boot: arm-ffa-7 (partition 0x8010) measured as event 8, queued until the TPM is up",
+            "tpm: the TPM partition is busy or not ready (Ffa(RetriesExhausted)) at Version; trying again for up to 2000 ms",
+            "tpm: TPM service interface v1.0 over FFA_MSG_SEND_DIRECT_REQ2",
+            "tpm: TPM 2.0 ready",
+            "measured-boot: the TPM is up; extending 11 logged events in order",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "init: settled: 10 ready, 0 failed, 0 waiting",
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        USUALLY_FORBIDDEN,
+    ),
+    scenario(
+        "tpm-not-ready",
+        "the TPM partition answers NOT_READY for 300 ms: the same wait, nothing lost",
+        faults(&[Fault::new(FaultKind::TpmNotReady)]),
+        &[
+            "tpm: the TPM partition is busy or not ready (Ffa(Status(NotReady))) at Version",
+            "tpm: TPM 2.0 ready",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        USUALLY_FORBIDDEN,
+    ),
+    scenario(
+        "tpm-absent",
+        "no TPM partition: the TPM driver is unbound, the bring-up says there is no TPM and why, measured boot is unavailable (its measurements stay logged, none extended), and boot is healthy",
+        faults(&[Fault::new(FaultKind::TpmAbsent)]),
+        &[
+            "[fw] config: TPM partition absent",
+            "ffa: root ready, 6 partition devices",
+            "ffa: tpm-crb-ffa unbound: no partition implements its UUIDs",
+            "tpm: no TPM: no FF-A partition implements the TPM service (UUID 17b862a4-1806-4faf-86b3-089a58353861)",
+            "measured-boot: measurement unavailable: no TPM: no FF-A partition implements the TPM service",
+            "init: settled: 7 ready, 0 failed, 0 waiting, 0 timed out, 3 unbound",
+            "measured-boot report: measurement unavailable: no TPM: no FF-A partition implements the TPM service (UUID 17b862a4-1806-4faf-86b3-089a58353861); 8 measurements logged, none extended",
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        HEALTHY_FORBIDDEN,
+    ),
+    scenario(
+        "tpm-malformed-response",
+        "the TPM's PCR_Read response claims 0xfffffff0 bytes: the driver refuses it (never reads past the buffer), gives the locality back and goes on; measured boot reports that it could not verify the PCRs",
+        faults(&[Fault::new(FaultKind::TpmMalformedResponse)]),
+        &[
+            "tpm: TPM 2.0 ready",
+            "measured-boot: the TPM is up; extending 11 logged events in order",
+            "tpm: command failed: Crb(Execute, ResponseSize(4294967280))",
+            "measured-boot: stopped: ReadTransport(FAIL)",
+            "init: measured-boot failed: FAIL",
+            "measured-boot report: measurement FAILED: ReadTransport(FAIL); 11 events logged, 11 extended",
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        &["panicked", MALFORMED_FRAME_WARNING, "replay of 11 events matches"],
+    ),
+    scenario(
+        "tpm-malformed-startup",
+        "the TPM's TPM2_Startup response has the tag 0x1234: the bring-up refuses it, the TPM entry fails, measured boot is unavailable and says why",
+        faults(&[Fault::new(FaultKind::TpmMalformedStartup)]),
+        &[
+            "tpm: bring-up failed at Startup: Malformed(BadTag(4660))",
+            "init: tpm failed: FAIL",
+            "measured-boot: measurement unavailable: the TPM failed: TpmFailed(Startup, Malformed(BadTag(4660)))",
+            "measured-boot report: measurement FAILED: TpmFailed(Startup, Malformed(BadTag(4660))); 9 events logged, 0 extended",
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        USUALLY_FORBIDDEN,
+    ),
+    scenario(
+        "tpm-polled",
+        "the TPM partition offers no completion notifications (GET_FEATURE_INFO answers NOTSUP) and each command runs 3 ms after START: the driver binds no notification ID and polls the CRB on its alarm every millisecond, as Linux does; measured boot is the same",
+        faults(&[Fault::new(FaultKind::TpmPolled)]),
+        &[
+            "[fw] config: TPM partition present, late 0 us, malformed None for command 0x0, completion notifications not offered, commands run 3000 us",
+            "ffa: arm-ffa-7: partition 0x8010 uuid 17b862a4-1806-4faf-86b3-089a58353861",
+            "tpm: TPM service interface v1.0 over FFA_MSG_SEND_DIRECT_REQ2",
+            "tpm: completion notifications unavailable (Status(NotSupported)); polling the CRB every 1 ms",
+            "tpm: TPM 2.0 ready",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "init: settled: 10 ready, 0 failed, 0 waiting",
+            "ffa report: arm-ffa-7: ID 0x8010 UUID 17b862a4-1806-4faf-86b3-089a58353861 contexts 1 properties 0x301 direct-receive req2-receive aarch64 driver tpm-crb-ffa",
+            "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Polled: 16 commands, 0 failed, 82 service calls, 0 notifications, ",
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            "notification binding: 0x10000 from 0x8010",
+            "completion notifications: ID",
+        ],
+    ),
+    scenario(
+        "tpm-in-start",
+        "the TPM partition offers no completion notifications and completes each command within START (as Microsoft's TPM service does): the CRB says done when START returns, so the driver neither waits nor polls",
+        faults(&[fault_with(FaultKind::TpmPolled, 0)]),
+        &[
+            "[fw] config: TPM partition present, late 0 us, malformed None for command 0x0, completion notifications not offered, commands run 0 us",
+            "tpm: completion notifications unavailable (Status(NotSupported)); polling the CRB every 1 ms",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Polled: 16 commands, 0 failed, 82 service calls, 0 notifications, 0 polls, 0 busy answers",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        HEALTHY_FORBIDDEN,
+    ),
+    Scenario {
+        name: "protected-mode-measured-boot",
+        description: "measured boot in protected mode: the chain waits on proxy-finalised too; the proxy refuses DIRECT_REQ2, so the TPM driver falls back to DIRECT_REQ (as Linux does) through the proxy; the CRB is a fixed carve-out outside EL2's memory, so no memory ABI is needed; the replay matches",
+        board_features: &["exit-when-settled", "protected-mode"],
+        firmware: FirmwareSettings::HEALTHY,
+        expected_exit_status: 0,
+        expected_lines: &[
+            "protected: EL2 proxy finalised after 3 HVCs: FF-A v1.2",
+            "init: arm-ffa deferred, waits on proxy-finalised",
+            "init: ffa-proxy ready",
+            "init: arm-ffa ready",
+            "tpm: TPM service at partition 0x8010, calls over FFA_MSG_SEND_DIRECT_REQ_64, CRB at 0x5fd00000",
+            "tpm: TPM service interface v1.0 over FFA_MSG_SEND_DIRECT_REQ_64",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "init: settled: 11 ready, 0 failed, 0 waiting",
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        forbidden_lines: HEALTHY_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
     // ---- protected mode (capsules/ffa-proxy, chips/armv8a/src/el2, boards/components/src/protected_mode.rs)
     Scenario {
         name: "protected-mode",
@@ -827,11 +1021,11 @@ pub const SCENARIOS: &[Scenario] = &[
             "el2 proxy: host negotiated FF-A: asked v1.2, answered v1.2",
             "el2 proxy: the host's notification bitmap created (VM 0, 1 vCPU(s): one per host core)",
             "el2 proxy: host RX/TX recorded at EL2",
-            "el2 proxy: FFA_PARTITION_INFO_GET: 6 descriptor(s), 144 bytes copied from the proxy's RX into the host's RX",
+            "el2 proxy: FFA_PARTITION_INFO_GET: 7 descriptor(s), 168 bytes copied from the proxy's RX into the host's RX",
             "init: arm-ffa ready",
-            "init: settled: 8 ready, 0 failed, 0 waiting",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
             "ffa-preempted-echo: partition 0x8003: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
+            "init: settled: 11 ready, 0 failed, 0 waiting",
             "boot: exit-when-settled, powering off",
             // Finalisation: the version, and whether it is still open; nothing else.
             "[smc] FFA_VERSION x1=0x10002",
@@ -899,8 +1093,8 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa: share: FFA_FEATURES: the callee offers neither FFA_MEM_SHARE_64 nor FFA_MEM_SHARE_32 (an EL2 proxy that does not mediate memory sharing, or an SPMC without the operation); the region stays the kernel's",
             "memory-check: share skipped: the callee does not offer it (Status(NotSupported))",
             "memory-check: partition 0x8001: share skipped (Status(NotSupported)), lend skipped (Status(NotSupported)), scattered share not run, donate skipped (Status(NotSupported))",
-            "init: settled: 8 ready, 0 failed, 0 waiting",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
+            "init: settled: 11 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
             "ffa report: 0 memory transaction(s)",
         ],
         forbidden_lines: &[
@@ -928,7 +1122,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "protected: likely cause: an FF-A client already made FF-A calls as endpoint 0 before the proxy was finalised",
             "protected: host SMCs are NOT trapped: FF-A calls reach the monitor unmediated",
             "init: ffa-proxy failed: FAIL",
-            "init: settled: 7 ready, 1 failed, 0 waiting",
+            "init: settled: 10 ready, 1 failed, 0 waiting, 0 timed out, 0 unbound",
             "boot: exit-when-settled, powering off",
             // The client's own calls reached the monitor first...
             "[smc] FFA_ID_GET",
@@ -978,8 +1172,8 @@ pub const SCENARIOS: &[Scenario] = &[
             "protected: bad-host check 12/12: FFA_RXTX_UNMAP -> FFA_SUCCESS: ok",
             "protected: bad-host checks: 12 of 12 answered as expected",
             "init: arm-ffa ready",
-            "init: settled: 8 ready, 0 failed, 0 waiting",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
+            "init: settled: 11 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
             "boot: exit-when-settled, powering off",
             // The proxy's pair came and went with the host's, and came again.
             "[smc] FFA_RXTX_MAP_64 x1=0x5fe00000",
@@ -1016,8 +1210,8 @@ pub const SCENARIOS: &[Scenario] = &[
             "protected: bad-host check 3/3: FFA_PARTITION_INFO_GET: nowhere to copy -> BUSY: ok",
             "protected: bad-host checks: 3 of 3 answered as expected",
             "init: arm-ffa ready",
-            "init: settled: 8 ready, 0 failed, 0 waiting",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
+            "init: settled: 11 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
             "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: &[
@@ -1046,13 +1240,15 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa: requested v1.1, callee v1.1, using v1.1",
             "el2 proxy: host RX/TX recorded at EL2",
             "ffa: set up: v1.1, ID 0x0000, 4096-byte RX/TX buffers",
-            "el2 proxy: FFA_PARTITION_INFO_GET: 6 descriptor(s), 288 bytes copied from the proxy's RX into the host's RX",
-            "init: settled: 8 ready, 0 failed, 0 waiting",
+            "el2 proxy: FFA_PARTITION_INFO_GET: 7 descriptor(s), 336 bytes copied from the proxy's RX into the host's RX",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
             // Through the proxy, which made the host's bitmap: Hafnium
             // refuses per-vCPU notifications (v1.3), the rest works with a
-            // v1.1 host's 20-byte message headers.
+            // v1.1 host's 20-byte message headers; the TPM's completion
+            // notification too.
+            "tpm: completion notifications: ID 16 bound to the TPM partition and registered",
             "ffa-notify: partition 0x8004: notifications: now Passed, per-vCPU Skipped, answer to SET Passed, timer Passed; indirect messages: echo Passed, on request Passed",
+            "init: settled: 11 ready, 0 failed, 0 waiting",
             "ffa report: root Ready, FF-A v1.1",
             "[fw] config: loaded from 0x5ff00000; the SPMC answers as Hafnium, FF-A v1.3",
             "[smc] FFA_VERSION x1=0x10002",
@@ -1078,7 +1274,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "protected: EL2 proxy finalised after 4 HVCs: FF-A v1.2",
             "init: ffa-proxy ready",
             "init: arm-ffa ready",
-            "init: settled: 8 ready, 0 failed, 0 waiting",
+            "init: settled: 11 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
         ],
         forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, " ERROR "],
         timeout: DEFAULT_TIMEOUT,
@@ -1272,7 +1468,7 @@ pub fn run(
         .with_context(|| format!("cannot write {}", config_blob.display()))?;
     let invocation = QemuInvocation {
         bios: firmware_binary.to_path_buf(),
-        kernel,
+        kernel: kernel.clone(),
         config_blob: Some(config_blob),
         secure_log: directory.join("secure.log"),
         cores: 1,
@@ -1285,6 +1481,7 @@ pub fn run(
         |ending, log| {
             let mut problems = layout_problems;
             problems.extend(check(scenario, ending, log));
+            problems.extend(event_log_check::problems(log, &kernel, &directory));
             problems
         },
     )
