@@ -45,6 +45,7 @@ pub mod alarm;
 pub mod boot;
 pub mod console;
 pub mod cores;
+pub mod fatal;
 pub mod ffa;
 pub mod ffa_async;
 pub mod init_queue;

@@ -44,6 +44,17 @@ type BoardAlarm = VirtualAlarm<'static, GenericTimer<'static>>;
 
 armv8a::entry!(main, qemu_virt::memory_map::MEMORY_LAYOUT);
 
+/// A virtual alarm of its own on the board's one alarm mux `$alarms`. A
+/// macro, not a function: each virtual alarm needs static memory of its
+/// own, and each expansion of the `static_buf!` inside has its own.
+macro_rules! virtual_alarm {
+    ($alarms:expr) => {
+        VirtualAlarmComponent::new($alarms).finalize(components::virtual_alarm_component_static!(
+            GenericTimer<'static>
+        ))
+    };
+}
+
 /// Capacity of the board's init queue (room for 8 cores' entries).
 const INIT_ENTRIES: usize = 24;
 /// Readiness conditions the board can declare (two per secondary core).
@@ -132,18 +143,9 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let alarms = AlarmMuxComponent::new(&chip.timer).finalize(
         components::alarm_mux_component_static!(GenericTimer<'static>),
     );
-    // A macro, not a closure: each virtual alarm needs static memory of
-    // its own, and each expansion of the `static_buf!` inside has its own.
-    macro_rules! virtual_alarm {
-        () => {
-            VirtualAlarmComponent::new(alarms).finalize(
-                components::virtual_alarm_component_static!(GenericTimer<'static>),
-            )
-        };
-    }
     let readiness = ReadinessComponent::new(
         queue,
-        virtual_alarm!(),
+        virtual_alarm!(alarms),
         &CONDUIT,
         ReadinessConfig::matching(&CLIENT),
     )
@@ -197,7 +199,7 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let bring_up = CoresComponent::new(
         queue,
         cores,
-        virtual_alarm!(),
+        virtual_alarm!(alarms),
         BringUpConfig {
             start_after: start_cores_after,
             work: Some(per_core_check.work),
@@ -216,7 +218,7 @@ fn main(boot: armv8a::BootInfo) -> ! {
         .map_err(|error| SetupError::new("claiming the TPM's CRB", error))
         .unwrap_or_else(setup_failed);
     let crb = static_init!(CarveOutWindow, crb);
-    let tpm = TpmComponent::new(queue, ffa, crb, virtual_alarm!())
+    let tpm = TpmComponent::new(queue, ffa, crb, virtual_alarm!(alarms))
         .finalize(components::tpm_component_static!())
         .unwrap_or_else(setup_failed);
     let measured_boot = MeasuredBootComponent::new(queue, tpm, ffa, &KernelImage)
@@ -278,15 +280,6 @@ mod test_partitions {
     /// Partitions the second echo driver binds: the test firmware's partition
     /// that is preempted (`FFA_INTERRUPT`/`FFA_YIELD`) before it echoes.
     static PREEMPTED_ECHO_UUIDS: [Uuid; 1] = [PREEMPTED_ECHO_PARTITION_UUID];
-
-    /// A virtual alarm of its own (each expansion has its static memory).
-    macro_rules! virtual_alarm {
-        ($alarms:expr) => {
-            VirtualAlarmComponent::new($alarms).finalize(
-                components::virtual_alarm_component_static!(GenericTimer<'static>),
-            )
-        };
-    }
 
     /// The echo drivers (the first with the memory checks, from `pool`),
     /// the notifier (its per-vCPU notification for the last of `cores`)
@@ -490,24 +483,10 @@ mod protected_mode {
 /// A fatal board set-up error: logged, then power off with a failure status
 /// (never returns; generic so that `unwrap_or_else` takes it for any output).
 fn setup_failed<T>(error: SetupError) -> T {
-    defmt::error!(
-        "boot: board set-up failed: {=str}: {}",
-        error.what,
-        error.error
-    );
-    qemu_virt::psci::system_off(2)
+    components::fatal::setup_failed(error, qemu_virt::psci::system_off)
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    match info.location() {
-        Some(location) => defmt::error!(
-            "panicked at {=str}:{=u32}: {}",
-            location.file(),
-            location.line(),
-            defmt::Display2Format(&info.message())
-        ),
-        None => defmt::error!("panicked: {}", defmt::Display2Format(&info.message())),
-    }
-    qemu_virt::psci::system_off(1)
+    components::fatal::panicked(info, qemu_virt::psci::system_off)
 }

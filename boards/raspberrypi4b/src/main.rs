@@ -162,26 +162,13 @@ mod console {
     }
 }
 
-/// A fatal board set-up error: logged, then power off with a failure status.
+/// A fatal board set-up error: logged, then power off with a failure status
+/// (never returns; generic so that `unwrap_or_else` takes it for any output).
 fn setup_failed<T>(error: SetupError) -> T {
-    defmt::error!(
-        "boot: board set-up failed: {=str}: {}",
-        error.what,
-        error.error
-    );
-    bcm2711::power::system_off(2)
+    components::fatal::setup_failed(error, bcm2711::power::system_off)
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    match info.location() {
-        Some(location) => defmt::error!(
-            "panicked at {=str}:{=u32}: {}",
-            location.file(),
-            location.line(),
-            defmt::Display2Format(&info.message())
-        ),
-        None => defmt::error!("panicked: {}", defmt::Display2Format(&info.message())),
-    }
-    bcm2711::power::system_off(1)
+    components::fatal::panicked(info, bcm2711::power::system_off)
 }

@@ -3,7 +3,7 @@
 //!
 //! - `exit-when-settled`: power off once boot is over, so a scenario ends,
 //!   with status 0 if FF-A came up (or the monitor has none), or
-//!   [`EXIT_FFA_ROOT_DOWN`] if the FF-A root failed, timed out, or never
+//!   [`components::fatal::EXIT_FFA_ROOT_DOWN`] if the FF-A root failed, timed out, or never
 //!   started although the monitor answers FF-A (1 is a panic or a fatal
 //!   exception, 2 a board set-up failure);
 //! - `scenario-panic`, `scenario-fault`: panic, or read an unmapped address,
@@ -35,11 +35,6 @@ use armv8a::smp::SecondaryCores;
 use capsule_ffa::boot::{BootClient, BootOutcome};
 use kernel::cells::OptionalCell;
 
-/// The exit status of a settled boot under `exit-when-settled` whose FF-A
-/// root is not up (failed, timed out, or waiting on a condition that will
-/// not come) although the monitor answers FF-A.
-pub const EXIT_FFA_ROOT_DOWN: u32 = 3;
-
 /// What to do once boot is over (the boot report logged).
 struct AfterBoot {
     cores: OptionalCell<&'static SecondaryCores>,
@@ -57,16 +52,7 @@ impl BootClient for AfterBoot {
             panic!("scenario-panic: panicking on purpose after boot");
         }
         if cfg!(feature = "exit-when-settled") {
-            let status = if outcome.is_healthy() {
-                0
-            } else {
-                EXIT_FFA_ROOT_DOWN
-            };
-            defmt::info!(
-                "boot: exit-when-settled, powering off with status {=u32}",
-                status
-            );
-            qemu_virt::psci::system_off(status);
+            components::fatal::exit_when_settled(outcome, qemu_virt::psci::system_off);
         }
     }
 }
