@@ -15,6 +15,7 @@
 //! watchdog or PSCI, and the console on `virt` with several cores.
 
 use std::fs;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::build::Board;
@@ -285,6 +286,8 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
             "init: settled: 13 ready, 0 failed, 0 waiting",
             "boot: init queue settled",
+            // The TPM over FF-A and measured boot, on several cores too.
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
             "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
@@ -458,6 +461,8 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "MPIDR 0x80000001, entered at EL1, parked in wfe",
             "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
             "init: settled: 14 ready, 0 failed, 0 waiting",
+            // The TPM over FF-A and measured boot through the proxy.
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
             "boot: exit-when-settled, powering off with status 0",
             // The monitor releases the cores at the proxy's EL2 entry, not
             // at the host's.
@@ -685,7 +690,10 @@ pub fn run(
         Some(session) => Input::Script(Box::new(LineScript::new((session.script)()))),
         None => Input::None,
     };
-    let judge = |layout_problems: Vec<String>| {
+    // Besides the lines: the EL2 layout of the kernel, and a measured-boot
+    // log the kernel printed, replayed and checked against the kernel
+    // booted (as the `virt` scenarios check theirs).
+    let judge = |layout_problems: Vec<String>, kernel: PathBuf, directory: PathBuf| {
         move |ending, log: &[String]| {
             let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
             let mut problems = layout_problems;
@@ -696,6 +704,7 @@ pub fn run(
                 ending,
                 log,
             ));
+            problems.extend(crate::event_log_check::problems(log, &kernel, &directory));
             problems
         }
     };
@@ -713,7 +722,7 @@ pub fn run(
                 .with_context(|| format!("cannot write {}", config_blob.display()))?;
             let invocation = QemuInvocation {
                 bios: bios.to_path_buf(),
-                kernel,
+                kernel: kernel.clone(),
                 config_blob: Some(config_blob),
                 secure_log: directory.join("secure.log"),
                 cores,
@@ -724,7 +733,7 @@ pub fn run(
                 scenario.timeout,
                 echo,
                 input(),
-                judge(layout_problems),
+                judge(layout_problems, kernel, directory),
             )
         }
         Machine::Raspi {
@@ -779,7 +788,7 @@ pub fn run(
             };
             let invocation = RaspiInvocation {
                 program,
-                kernel,
+                kernel: kernel.clone(),
                 kernel_image,
                 device_tree: tree,
                 tf_a,
@@ -791,7 +800,7 @@ pub fn run(
                 scenario.timeout,
                 echo,
                 input(),
-                judge(layout_problems),
+                judge(layout_problems, kernel, directory),
             )
         }
     }
