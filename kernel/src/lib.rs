@@ -7,6 +7,8 @@
 //! - [`component`]: the trait boards build and wire capsules with;
 //! - [`deferred_call`]: callbacks are never issued from inside a downcall,
 //!   pending work is serviced by the main loop;
+//! - [`device_tree`]: the DRAM a flattened device tree describes, read
+//!   with every offset checked;
 //! - [`hil`]: the traits chips implement and capsules use;
 //! - [`init_queue`]: the deferred-init queue that probes each component only
 //!   when the readiness conditions it waits on have been signalled;
@@ -24,6 +26,7 @@ extern crate std;
 pub mod cells;
 pub mod component;
 pub mod deferred_call;
+pub mod device_tree;
 pub mod errorcode;
 pub mod hil;
 pub mod init_queue;

@@ -10,11 +10,14 @@
 //!
 //! ```ignore
 //! let finaliser = ProtectedModeComponent::new(queue, ffa, &El2Runtime, &HYPERVISOR_CALL,
-//!     boot.kept_el2(), FinaliserConfig { host_memory, carve_out, order: Order::BeforeFfaRoot, host_cores: 4 })
-//!     .finalize(protected_mode_component_static!())?;
+//!     boot.kept_el2(),
+//!     FinaliserConfig { host_memory, carve_out, devices, firmware_shared: tpm_crb,
+//!         order: Order::BeforeFfaRoot, host_cores: 4 })
+//!     .finalize(protected_mode_component_static!(1 << 30))?;
 //! ```
 
 use core::mem::MaybeUninit;
+use core::sync::atomic::AtomicU8;
 
 use capsule_ffa_proxy::el2::El2Proxy;
 use capsule_ffa_proxy::finaliser::{
@@ -29,13 +32,22 @@ use kernel::init_queue::{ConditionSet, Queue};
 use crate::ffa::Ffa;
 use crate::{Context, SetupError};
 
-/// Static memory for [`ProtectedModeComponent`].
+/// Static memory for [`ProtectedModeComponent`]: `$host_memory` is the
+/// most host memory (bytes) whose pages EL2 tracks the ownership of (two
+/// bits per 4 KiB page, in EL2's private memory).
 #[macro_export]
 macro_rules! protected_mode_component_static {
-    () => {
+    ($host_memory:expr $(,)?) => {{
+        /// The page-state table: EL2's, zero (every page the host's) in BSS.
+        #[link_section = ".bss.el2.page_states"]
+        static PAGE_STATES: [::core::sync::atomic::AtomicU8;
+            $crate::capsule_ffa_proxy::ownership::storage_bytes($host_memory)] =
+            [const { ::core::sync::atomic::AtomicU8::new(0) };
+                $crate::capsule_ffa_proxy::ownership::storage_bytes($host_memory)];
         (
             // The proxy's state is EL2's: in EL2's data, which the host may
-            // never name as a buffer (the board's linker script).
+            // never name as a buffer, nor reach (the board's linker script;
+            // EL2 unmaps it from the host's stage 2).
             $crate::kernel::static_buf!(
                 $crate::capsule_ffa_proxy::el2::El2Proxy,
                 in_section ".bss.el2.proxy"
@@ -43,8 +55,9 @@ macro_rules! protected_mode_component_static {
             $crate::kernel::static_buf!(
                 $crate::capsule_ffa_proxy::finaliser::ProxyFinaliser<'static>
             ),
+            &PAGE_STATES[..],
         )
-    };
+    }};
 }
 
 /// Builds protected mode.
@@ -87,10 +100,11 @@ impl<H: Hypervisor + 'static, const PARTITIONS: usize> Component
     type StaticInput = (
         &'static mut MaybeUninit<El2Proxy>,
         &'static mut MaybeUninit<ProxyFinaliser<'static>>,
+        &'static [AtomicU8],
     );
     type Output = Result<&'static ProxyFinaliser<'static>, SetupError>;
 
-    fn finalize(self, (proxy, finaliser): Self::StaticInput) -> Self::Output {
+    fn finalize(self, (proxy, finaliser, page_states): Self::StaticInput) -> Self::Output {
         let finalised = self
             .queue
             .declare_condition("proxy-finalised")
@@ -102,7 +116,7 @@ impl<H: Hypervisor + 'static, const PARTITIONS: usize> Component
         let access = if self.kept_el2 {
             // From here on the proxy is EL2's: nothing at EL1 holds it.
             self.hypervisor
-                .install(proxy.write(El2Proxy::new()))
+                .install(proxy.write(El2Proxy::with_page_states(page_states)))
                 .context("installing the FF-A proxy at EL2")?;
             El2Access::Owned(self.hypervisor_call)
         } else {

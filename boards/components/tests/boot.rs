@@ -120,11 +120,13 @@ fn board_with(config: FaultConfig, protected: Option<Protected>) -> Board {
             FinaliserConfig {
                 host_memory: MemoryRange::new(0x4000_0000, 0x4000_0000),
                 carve_out: MemoryRange::new(0x5fe0_0000, 0x1_0000),
+                devices: MemoryRange::new(0, 0x4000_0000),
+                firmware_shared: MemoryRange::EMPTY,
                 order: protected.order,
                 host_cores: 1,
             },
         )
-        .finalize((slot(), slot()))
+        .finalize((slot(), slot(), page_states(1 << 30)))
         .unwrap();
         (&*el2, finaliser)
     });
@@ -421,4 +423,15 @@ fn the_console_component_wires_the_groups_and_commands_reach_the_secure_world() 
         message.downcast_ref::<String>().map(String::as_str),
         Some("powered off with status 3")
     );
+}
+
+/// Storage for the proxy's page-state table over `host_memory` bytes.
+fn page_states(host_memory: u64) -> &'static [std::sync::atomic::AtomicU8] {
+    let bytes = capsule_ffa_proxy::ownership::storage_bytes(host_memory);
+    Box::leak(
+        (0..bytes)
+            .map(|_| std::sync::atomic::AtomicU8::new(0))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    )
 }

@@ -437,21 +437,51 @@ mod protected_mode {
     /// `HVC #0`: how the kernel reaches its own EL2.
     static HYPERVISOR_CALL: HypervisorCall = HypervisorCall;
 
-    /// Where the proxy's memory is. Host memory: the first GiB of DRAM (the
-    /// runner gives QEMU 1 GiB). Carve-out: 64 KiB just below the test
-    /// firmware's configuration blob (0x5FF0_0000), above the device tree
-    /// and below the kernel image; the kernel never uses it. The host's
-    /// cores come from the device tree at boot.
-    const FINALISER: FinaliserConfig = FinaliserConfig {
-        host_memory: MemoryRange::new(qemu_virt::memory_map::DRAM_BASE as u64, 1 << 30),
-        carve_out: MemoryRange::new(0x5FE0_0000, 0x1_0000),
-        order: if cfg!(feature = "protected-mode-early-ffa") {
-            Order::AfterFfaRoot
-        } else {
-            Order::BeforeFfaRoot
-        },
-        host_cores: 1,
-    };
+    /// The most DRAM whose pages EL2 tracks the ownership of: 1 GiB (the
+    /// runner gives QEMU 1 GiB), 64 KiB of page states in EL2's memory.
+    const HOST_MEMORY_MAX: u64 = 1 << 30;
+    /// The proxy's carve-out: 64 KiB just below the test firmware's
+    /// configuration blob (0x5FF0_0000), above the device tree and below
+    /// the kernel image; the kernel never uses it, and EL2 unmaps it from
+    /// the kernel's stage 2.
+    const CARVE_OUT: MemoryRange = MemoryRange::new(0x5FE0_0000, 0x1_0000);
+
+    /// Where the proxy's memory is: host memory from the device tree's
+    /// memory node (at most [`HOST_MEMORY_MAX`]), the carve-out and the
+    /// devices from the board's layout.
+    /// The host's cores come from the device tree at boot.
+    fn finaliser_config(boot: &armv8a::BootInfo, host_cores: usize) -> FinaliserConfig {
+        let host_cores = u16::try_from(host_cores).unwrap_or(u16::MAX);
+        let (dram, source) = qemu_virt::memory_map::dram(boot.device_tree_address);
+        let host_memory = MemoryRange::new(dram.base, dram.size.min(HOST_MEMORY_MAX));
+        defmt::info!(
+            "protected: host memory {=u64:#x}+{=u64:#x} ({}); EL2 tracks the ownership of its pages",
+            host_memory.base,
+            host_memory.size,
+            source
+        );
+        if host_memory.size < dram.size {
+            defmt::warn!(
+                "protected: the device tree has {=u64:#x} bytes of DRAM; EL2 tracks and maps the first {=u64:#x} only",
+                dram.size,
+                host_memory.size
+            );
+        }
+        FinaliserConfig {
+            host_memory,
+            carve_out: CARVE_OUT,
+            devices: qemu_virt::memory_map::DEVICES,
+            // The TPM partition reads and writes its CRB too: the kernel
+            // may use it, never give it away.
+            firmware_shared: MemoryRange::new(super::TPM_CRB.base, super::TPM_CRB.size()),
+            order: if cfg!(feature = "protected-mode-early-ffa") {
+                Order::AfterFfaRoot
+            } else {
+                Order::BeforeFfaRoot
+            },
+            host_cores,
+        }
+    }
 
     /// Builds protected mode for the FF-A root of `ffa`; returns what the
     /// secondary cores wait on before they are started (the proxy relays
@@ -468,12 +498,11 @@ mod protected_mode {
             &El2Runtime,
             &HYPERVISOR_CALL,
             boot.kept_el2(),
-            FinaliserConfig {
-                host_cores: u16::try_from(host_cores).unwrap_or(u16::MAX),
-                ..FINALISER
-            },
+            finaliser_config(boot, host_cores),
         )
-        .finalize(components::protected_mode_component_static!())
+        .finalize(components::protected_mode_component_static!(
+            HOST_MEMORY_MAX
+        ))
         .unwrap_or_else(super::setup_failed);
         super::tests::protected_mode_hooks(finaliser);
         finaliser.root_prerequisites(ConditionSet::empty())

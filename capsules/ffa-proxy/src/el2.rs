@@ -44,7 +44,11 @@
 //! assert_eq!(answer.x[1], control::INTERFACE_MAGIC);
 //! ```
 
-use kernel::hil::hypervisor::{El2Services, HostCallHandler, HostEntry, MemoryRange};
+use core::sync::atomic::AtomicU8;
+
+use kernel::hil::hypervisor::{
+    El2Services, FaultDecision, HostCallHandler, HostEntry, HostMemoryMap, MemoryRange, Stage2Fault,
+};
 use kernel::hil::smccc::SmcccRegisters;
 
 use crate::control::{self, StatusRegisters};
@@ -63,10 +67,22 @@ pub struct El2Proxy {
 }
 
 impl El2Proxy {
-    /// A proxy that has not started finalising: it traps nothing.
+    /// A proxy that has not started finalising: it traps nothing. Without
+    /// a page-state table it cannot mediate memory sharing (it refuses it);
+    /// see [`El2Proxy::with_page_states`].
     pub const fn new() -> El2Proxy {
         El2Proxy {
             proxy: Proxy::new(),
+            relay: PsciRelay::new(),
+        }
+    }
+
+    /// A proxy that tracks the ownership of every page of host memory in
+    /// `page_states` (in EL2's private memory: two bits per page,
+    /// [`crate::ownership::storage_bytes`]) and mediates memory sharing.
+    pub const fn with_page_states(page_states: &'static [AtomicU8]) -> El2Proxy {
+        El2Proxy {
+            proxy: Proxy::with_page_states(page_states),
             relay: PsciRelay::new(),
         }
     }
@@ -95,10 +111,17 @@ impl El2Proxy {
             MemoryRange::new(call[1], call[2]),
             MemoryRange::new(call[3], call[4]),
             el2_memory,
-        );
-        let host_cores = call[5] as u16;
+        )
+        .with_el2_code(el2.el2_shared_code())
+        .with_devices(MemoryRange::new(call[5], call[6]))
+        .with_firmware_shared(MemoryRange::new(call[7], call[8]));
+        let host_cores = call[9] as u16;
         match self.proxy.start_finalisation(layout, host_cores) {
             Ok(()) => {
+                if let Err(code) = self.protect_host(&layout, el2) {
+                    self.proxy.cancel_start();
+                    return code;
+                }
                 defmt::info!(
                     "el2: proxy finalisation started: mailbox TX {=u64:#x}, RX {=u64:#x} ({=u32} page each); host memory {=u64:#x}+{=u64:#x}",
                     layout.mailbox.transmit,
@@ -112,6 +135,13 @@ impl El2Proxy {
                         "el2: EL2 owns {=u64:#x}+{=u64:#x}: never a host buffer",
                         range.base,
                         range.size
+                    );
+                }
+                if !layout.firmware_shared.is_empty() {
+                    defmt::info!(
+                        "el2: the firmware shares {=u64:#x}+{=u64:#x} with the secure world: the host's to use, never to give",
+                        layout.firmware_shared.base,
+                        layout.firmware_shared.size
                     );
                 }
                 control::SUCCESS
@@ -128,6 +158,71 @@ impl El2Proxy {
                     crate::psci_relay::MAXIMUM_CORES
                 );
                 control::INVALID_PARAMETER
+            }
+            Err(StartError::Ownership(error)) => {
+                defmt::error!(
+                    "el2: proxy finalisation refused: the page-state table cannot track host memory ({})",
+                    error
+                );
+                control::INVALID_PARAMETER
+            }
+            Err(StartError::TooManyPrivateRanges) => {
+                defmt::error!(
+                    "el2: proxy finalisation refused: EL2's private memory takes too many ranges"
+                );
+                control::INVALID_PARAMETER
+            }
+        }
+    }
+
+    /// Builds the host's stage 2 from `layout` and turns it on: from the
+    /// return of this HVC on, the host reaches neither EL2's private memory
+    /// nor the proxy's mailbox, and may only read and execute EL2's code.
+    fn protect_host(&mut self, layout: &ProxyLayout, el2: &mut dyn El2Services) -> Result<(), u64> {
+        let Some(private) = layout.private() else {
+            return Err(control::INVALID_PARAMETER);
+        };
+        let map = HostMemoryMap {
+            devices: layout.devices,
+            memory: layout.host_memory,
+            shared_code: layout.el2_code,
+            private,
+        };
+        match el2.protect_host(&map) {
+            Ok(summary) => {
+                defmt::info!(
+                    "el2: host stage 2 on: host memory {=u64:#x}+{=u64:#x} read-write, devices {=u64:#x}+{=u64:#x}, EL2's code {=u64:#x}+{=u64:#x} read/execute only; {=u32} of {=u32} tables used",
+                    map.memory.base,
+                    map.memory.size,
+                    map.devices.base,
+                    map.devices.size,
+                    map.shared_code.base,
+                    map.shared_code.size,
+                    summary.tables_used,
+                    summary.tables_total
+                );
+                for range in private.ranges() {
+                    defmt::info!(
+                        "el2: host stage 2: {=u64:#x}+{=u64:#x} is EL2's: unmapped from the host",
+                        range.base,
+                        range.size
+                    );
+                }
+                if let Some(table) = self.proxy.sharing().ownership() {
+                    defmt::info!(
+                        "el2: page ownership tracked for {=u64} pages of host memory in {=usize} bytes",
+                        table.host_memory().size / crate::ownership::PAGE_SIZE,
+                        table.storage_bytes()
+                    );
+                }
+                Ok(())
+            }
+            Err(error) => {
+                defmt::error!(
+                    "el2: proxy finalisation refused: the host's stage 2 could not be built ({})",
+                    error
+                );
+                Err(control::INVALID_PARAMETER)
             }
         }
     }
@@ -232,6 +327,9 @@ impl HostCallHandler for El2Proxy {
             Disposition::Handled(handled @ Handled::MessageDropped(_)) => {
                 defmt::warn!("el2 proxy: {}", handled)
             }
+            Disposition::Handled(handled @ Handled::Memory(_)) => {
+                defmt::info!("el2 proxy: {}", handled)
+            }
             Disposition::Handled(handled) => defmt::debug!("el2 proxy: {}", handled),
             Disposition::PassedThrough | Disposition::Forwarded => {}
         }
@@ -257,5 +355,28 @@ impl HostCallHandler for El2Proxy {
             ),
         }
         entry
+    }
+
+    fn host_stage2_fault(&mut self, fault: &Stage2Fault) -> FaultDecision {
+        let (decision, state) = self.proxy.host_stage2_fault(fault);
+        match (decision, state) {
+            (FaultDecision::Retry, _) => defmt::debug!(
+                "el2 proxy: the host's access to {=u64:#x} is allowed now: retried",
+                fault.ipa
+            ),
+            (FaultDecision::Inject, Some(state)) => {
+                defmt::warn!(
+                "el2 proxy: the host may not {=str} {=u64:#x} ({=str}): the fault goes to the host",
+                if fault.fetch { "execute" } else if fault.write { "write" } else { "read" },
+                fault.ipa,
+                state.name()
+            )
+            }
+            (FaultDecision::Inject, None) => defmt::warn!(
+                "el2 proxy: {=u64:#x} is not host memory: the fault goes to the host",
+                fault.ipa
+            ),
+        }
+        decision
     }
 }

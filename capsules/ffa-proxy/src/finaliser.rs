@@ -72,6 +72,12 @@ pub struct FinaliserConfig {
     /// Memory reserved for the proxy; its first two pages become the
     /// proxy's TX and RX buffers. The kernel never uses it.
     pub carve_out: MemoryRange,
+    /// The devices the kernel drives: its stage 2 maps them as device memory.
+    pub devices: MemoryRange,
+    /// Host memory the platform's firmware shares with the secure world (a
+    /// TPM's CRB; empty: none): the kernel uses it, but may never share,
+    /// lend or map it as RX/TX.
+    pub firmware_shared: MemoryRange,
     /// When to finalise.
     pub order: Order,
     /// The host's cores (the board's count: the host's notification
@@ -246,6 +252,8 @@ impl<'a> ProxyFinaliser<'a> {
         if let Err(error) = control.start_finalisation(
             self.config.host_memory,
             self.config.carve_out,
+            self.config.devices,
+            self.config.firmware_shared,
             self.config.host_cores,
         ) {
             refused_to_start(error);

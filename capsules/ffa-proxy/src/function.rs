@@ -8,9 +8,9 @@
 //!
 //! | mediation | functions |
 //! |---|---|
-//! | handled at EL2 | `FFA_VERSION`, `FFA_FEATURES` (filtered), `FFA_RXTX_MAP_64`, `FFA_RXTX_UNMAP`, `FFA_PARTITION_INFO_GET`, `FFA_NOTIFICATION_BIND/UNBIND/SET/GET` (the IDs checked; `GET` carries the indirect message into the host's RX), `FFA_MSG_SEND2` (the message copied into the proxy's TX) |
+//! | handled at EL2 | `FFA_VERSION`, `FFA_FEATURES` (filtered), `FFA_RXTX_MAP_64`, `FFA_RXTX_UNMAP`, `FFA_PARTITION_INFO_GET`, `FFA_NOTIFICATION_BIND/UNBIND/SET/GET` (the IDs checked; `GET` carries the indirect message into the host's RX), `FFA_MSG_SEND2` (the message copied into the proxy's TX), `FFA_MEM_SHARE`/`FFA_MEM_LEND` (32/64), `FFA_MEM_FRAG_TX`, `FFA_MEM_RECLAIM` (copied, checked, the pages' ownership moved: `crate::sharing`) |
 //! | passed through | `FFA_ID_GET`, `FFA_RX_RELEASE`, `FFA_MSG_SEND_DIRECT_REQ_32/64`, `FFA_RUN`, `FFA_SPM_ID_GET`, `FFA_NOTIFICATION_INFO_GET` (32/64) |
-//! | refused (`NOT_SUPPORTED`) | everything else in the FF-A range: the 32-bit `FFA_RXTX_MAP`, all memory sharing, `FFA_NOTIFICATION_BITMAP_CREATE/DESTROY` and `FFA_RX_ACQUIRE` (the hypervisor's calls: the proxy makes the host's bitmap), `FFA_MSG_SEND_DIRECT_REQ2`, `FFA_PARTITION_INFO_GET_REGS`, `FFA_CONSOLE_LOG`, responses and calls only partitions make, unknown numbers |
+//! | refused (`NOT_SUPPORTED`) | everything else in the FF-A range: the 32-bit `FFA_RXTX_MAP`, `FFA_MEM_DONATE` and the borrower's memory calls, `FFA_NOTIFICATION_BITMAP_CREATE/DESTROY` and `FFA_RX_ACQUIRE` (the hypervisor's calls: the proxy makes the host's bitmap), `FFA_MSG_SEND_DIRECT_REQ2`, `FFA_PARTITION_INFO_GET_REGS`, `FFA_CONSOLE_LOG`, responses and calls only partitions make, unknown numbers |
 //!
 //! `crate::messages` says what the proxy checks and copies for
 //! notifications and indirect messages, and why.
@@ -67,7 +67,13 @@ pub const fn mediation(function_id: u32) -> Mediation {
         | FFA_NOTIFICATION_UNBIND
         | FFA_NOTIFICATION_SET
         | FFA_NOTIFICATION_GET
-        | FFA_MSG_SEND2 => Mediation::HandledAtEl2,
+        | FFA_MSG_SEND2
+        | FFA_MEM_SHARE_32
+        | FFA_MEM_SHARE_64
+        | FFA_MEM_LEND_32
+        | FFA_MEM_LEND_64
+        | FFA_MEM_FRAG_TX
+        | FFA_MEM_RECLAIM => Mediation::HandledAtEl2,
         FFA_ID_GET
         | FFA_RX_RELEASE
         | FFA_MSG_SEND_DIRECT_REQ_32
@@ -120,6 +126,12 @@ mod tests {
             FFA_NOTIFICATION_SET,
             FFA_NOTIFICATION_GET,
             FFA_MSG_SEND2,
+            FFA_MEM_SHARE_32,
+            FFA_MEM_SHARE_64,
+            FFA_MEM_LEND_32,
+            FFA_MEM_LEND_64,
+            FFA_MEM_FRAG_TX,
+            FFA_MEM_RECLAIM,
         ];
         let passed_through = [
             FFA_ID_GET,
@@ -140,13 +152,15 @@ mod tests {
             FFA_YIELD,
             FFA_MSG_SEND_DIRECT_RESP_32,
             FFA_MSG_SEND_DIRECT_RESP_64,
+            FFA_MEM_DONATE_32,
             FFA_MEM_DONATE_64,
-            FFA_MEM_LEND_32,
-            FFA_MEM_LEND_64,
-            FFA_MEM_SHARE_32,
-            FFA_MEM_SHARE_64,
-            FFA_MEM_RECLAIM,
-            FFA_MEM_FRAG_TX,
+            FFA_MEM_RETRIEVE_REQ_32,
+            FFA_MEM_RETRIEVE_REQ_64,
+            FFA_MEM_RETRIEVE_RESP,
+            FFA_MEM_RELINQUISH,
+            FFA_MEM_OP_PAUSE,
+            FFA_MEM_OP_RESUME,
+            FFA_MEM_FRAG_RX,
             FFA_NOTIFICATION_BITMAP_CREATE,
             FFA_NOTIFICATION_BITMAP_DESTROY,
             FFA_RX_ACQUIRE,

@@ -15,7 +15,10 @@
 //!      SMC of the host arrives here. FF-A calls are handled at EL2, passed
 //!      through, or refused, as [`function::mediation`] says; anything that
 //!      is not FF-A (PSCI, SMCCC, vendor calls) is forwarded unchanged (see
-//!      [`proxy`]; notifications and indirect messages in [`messages`]).
+//!      [`proxy`]; notifications and indirect messages in [`messages`];
+//!      memory transactions in [`sharing`], checked by [`descriptor`], with
+//!      each page's owner in [`ownership`]). A host access the stage 2
+//!      refuses is decided by [`Proxy::host_stage2_fault`].
 //! - At EL1, [`finaliser::ProxyFinaliser`] drives finalisation through the
 //!   control interface ([`control`]), one `HVC` per deferred call, and is
 //!   the init-queue entry that provides `proxy-finalised`.
@@ -79,15 +82,18 @@
 extern crate std;
 
 pub mod control;
+pub mod descriptor;
 pub mod el2;
 pub mod finalisation;
 pub mod finaliser;
 pub mod function;
 pub mod memory;
 pub mod messages;
+pub mod ownership;
 pub mod proxy;
 pub mod psci_relay;
 pub mod reply;
+pub mod sharing;
 pub mod version;
 
 pub use finalisation::{FailureReason, FinalisationError, FinalisationStatus, FinalisationStep};

@@ -108,6 +108,9 @@ pub enum LayoutError {
     CarveOutTooSmall,
     /// The carve-out overlaps EL2's memory.
     CarveOutOverlapsEl2Memory,
+    /// The memory the firmware shares with the secure world is not whole
+    /// pages of host memory, or overlaps EL2's memory or the carve-out.
+    BadFirmwareShared,
 }
 
 /// Where everything is: what the host may use, and what the proxy and EL2 own.
@@ -122,6 +125,15 @@ pub struct ProxyLayout {
     /// Everything EL2 owns or executes (its image, from the linker script,
     /// and the proxy's state): never accepted from the host.
     pub el2: El2Memory,
+    /// The part of `el2` the host may read and execute (EL2 runs code it
+    /// shares with the kernel); the rest of `el2` is EL2's alone.
+    pub el2_code: MemoryRange,
+    /// The devices the host drives, mapped for it as device memory.
+    pub devices: MemoryRange,
+    /// Host memory the platform's firmware shares with the secure world
+    /// (a TPM's CRB): the host reads and writes it, a partition does too,
+    /// so the host may never give it away, nor make it its RX/TX.
+    pub firmware_shared: MemoryRange,
 }
 
 /// The mailbox a layout with `carve_out` has (TX at its start, then RX).
@@ -140,6 +152,9 @@ impl ProxyLayout {
         },
         carve_out: MemoryRange::EMPTY,
         el2: El2Memory::EMPTY,
+        el2_code: MemoryRange::EMPTY,
+        devices: MemoryRange::EMPTY,
+        firmware_shared: MemoryRange::EMPTY,
     };
 
     /// A layout whose mailbox is at the start of `carve_out`: TX first, then
@@ -158,7 +173,43 @@ impl ProxyLayout {
             },
             carve_out,
             el2,
+            el2_code: MemoryRange::EMPTY,
+            devices: MemoryRange::EMPTY,
+            firmware_shared: MemoryRange::EMPTY,
         }
+    }
+
+    /// The same layout, where the host may read and execute `code` (a
+    /// range of EL2's memory: the code EL2 shares with the kernel).
+    pub const fn with_el2_code(mut self, code: MemoryRange) -> ProxyLayout {
+        self.el2_code = code;
+        self
+    }
+
+    /// The same layout, where the host drives the devices in `devices`.
+    pub const fn with_devices(mut self, devices: MemoryRange) -> ProxyLayout {
+        self.devices = devices;
+        self
+    }
+
+    /// The same layout, where the firmware shares `range` of host memory
+    /// with the secure world (empty: nothing).
+    pub const fn with_firmware_shared(mut self, range: MemoryRange) -> ProxyLayout {
+        self.firmware_shared = range;
+        self
+    }
+
+    /// EL2's private memory: every range of EL2's memory but its shared
+    /// code, and the carve-out. `None` if it takes more ranges than an
+    /// [`El2Memory`] holds.
+    pub fn private(&self) -> Option<El2Memory> {
+        let mut private = El2Memory::EMPTY;
+        for range in self.el2.ranges() {
+            if !self.el2_code.contains(&range) {
+                private = private.with(range)?;
+            }
+        }
+        private.with(self.carve_out)
     }
 
     /// Checks the proxy's side of the layout.
@@ -183,6 +234,16 @@ impl ProxyLayout {
         }
         if self.el2.overlaps(&self.carve_out) {
             return Err(LayoutError::CarveOutOverlapsEl2Memory);
+        }
+        let shared = self.firmware_shared;
+        if !shared.is_empty()
+            && (!shared.base.is_multiple_of(PAGE_SIZE)
+                || !shared.size.is_multiple_of(PAGE_SIZE)
+                || !self.host_memory.contains(&shared)
+                || self.el2.overlaps(&shared)
+                || self.carve_out.overlaps(&shared))
+        {
+            return Err(LayoutError::BadFirmwareShared);
         }
         Ok(())
     }
@@ -252,8 +313,15 @@ mod tests {
         let code = MemoryRange::new(0x6000_0000, 0x2_0000);
         let data = MemoryRange::new(0x6002_0000, 0x5000);
         let proxy_state = MemoryRange::new(0x6002_1000, 0x200);
-        let el2 = El2Memory::from_slots([code, data, proxy_state, MemoryRange::EMPTY])
-            .with_shared_code(code);
+        let el2 = El2Memory::from_slots([
+            code,
+            data,
+            proxy_state,
+            MemoryRange::EMPTY,
+            MemoryRange::EMPTY,
+            MemoryRange::EMPTY,
+        ])
+        .with_shared_code(code);
         let layout =
             ProxyLayout::with_mailbox_in(HOST, MemoryRange::new(0x5fe0_0000, 0x1_0000), el2);
         assert_eq!(layout.check_host_entry_point(0x6000_0100), Ok(()));
@@ -282,7 +350,14 @@ mod tests {
         );
         // Without shared code named, EL2's code is closed too.
         let closed = ProxyLayout {
-            el2: El2Memory::from_slots([code, data, MemoryRange::EMPTY, MemoryRange::EMPTY]),
+            el2: El2Memory::from_slots([
+                code,
+                data,
+                MemoryRange::EMPTY,
+                MemoryRange::EMPTY,
+                MemoryRange::EMPTY,
+                MemoryRange::EMPTY,
+            ]),
             ..layout
         };
         assert_eq!(
@@ -315,6 +390,23 @@ mod tests {
             Err(LayoutError::MailboxOutsideMemory)
         );
         assert_eq!(ProxyLayout::EMPTY.check(), Err(LayoutError::BadMailbox));
+        let with_crb = |crb: MemoryRange| {
+            ProxyLayout::with_mailbox_in(HOST, carve_out, reserved)
+                .with_firmware_shared(crb)
+                .check()
+        };
+        assert_eq!(with_crb(MemoryRange::new(0x5fd0_0000, 0x5000)), Ok(()));
+        for crb in [
+            MemoryRange::new(0x5fd0_0800, 0x5000),
+            MemoryRange::new(0x5fdf_f000, 0x2000),
+            MemoryRange::new(0x3fff_f000, 0x2000),
+        ] {
+            assert_eq!(
+                with_crb(crb),
+                Err(LayoutError::BadFirmwareShared),
+                "{crb:?}"
+            );
+        }
         assert_eq!(
             ProxyLayout::with_mailbox_in(
                 HOST,

@@ -56,13 +56,20 @@ use crate::function::{
     FFA_NOTIFICATION_UNBIND, FFA_PARTITION_INFO_GET, FFA_RXTX_MAP_64, FFA_RXTX_UNMAP,
     FFA_RX_RELEASE, FFA_VERSION,
 };
+use crate::function::{
+    FFA_MEM_FRAG_TX, FFA_MEM_LEND_32, FFA_MEM_LEND_64, FFA_MEM_RECLAIM, FFA_MEM_SHARE_32,
+    FFA_MEM_SHARE_64,
+};
 use crate::memory::{BufferProblem, LayoutError, ProxyLayout, PAGE_SIZE};
 use crate::messages::{self, Delivery};
+use crate::ownership::{self, Ownership, OwnershipError};
 use crate::psci_relay;
 use crate::reply;
+use crate::sharing::{MemoryEvent, MemoryRefusal, Sharing};
 use crate::Registers;
+use core::sync::atomic::AtomicU8;
 use ffa_abi::{PartitionId, ReplyKind, Status, Version};
-use kernel::hil::hypervisor::{El2Services, MemoryRange};
+use kernel::hil::hypervisor::{El2Services, FaultDecision, MemoryRange, Stage2Fault};
 use kernel::hil::smccc::SmcccRegisters;
 
 /// Makes one call from EL2 to the monitor.
@@ -106,6 +113,10 @@ pub enum StartError {
     Layout(LayoutError),
     /// The host's core count is 0, or more than EL2 has cores for.
     HostCores(u16),
+    /// The page-state table cannot track host memory.
+    Ownership(ownership::SetupError),
+    /// EL2's private memory takes more ranges than the proxy records.
+    TooManyPrivateRanges,
 }
 
 /// What the proxy did with a host call it handled at EL2.
@@ -175,6 +186,8 @@ pub enum Handled {
         /// What the monitor answered.
         monitor: ReplyKind,
     },
+    /// A memory transaction call, mediated (`crate::sharing`).
+    Memory(MemoryEvent),
 }
 
 impl defmt::Format for Handled {
@@ -248,6 +261,7 @@ impl defmt::Format for Handled {
                 *bytes,
                 *monitor
             ),
+            Handled::Memory(event) => format_memory_event(formatter, event),
         }
     }
 }
@@ -322,6 +336,11 @@ pub enum Refusal {
     NoHostBuffers,
     /// `FFA_MSG_SEND2` with a message the proxy refuses (why): `INVALID_PARAMETERS`.
     MalformedMessage(&'static str),
+    /// `FFA_RXTX_MAP_64` naming pages the host does not own alone (shared
+    /// or lent to the secure world, EL2's): `INVALID_PARAMETERS`, as pKVM.
+    BufferNotHostOwned(OwnershipError),
+    /// A memory transaction call the proxy refuses (`crate::sharing`).
+    Memory(MemoryRefusal),
 }
 
 impl Refusal {
@@ -348,6 +367,8 @@ impl Refusal {
             | Refusal::ForeignEndpoint(..)
             | Refusal::SenderNamed(_)
             | Refusal::MalformedMessage(_) => Status::InvalidParameters,
+            Refusal::BufferNotHostOwned(_) => Status::InvalidParameters,
+            Refusal::Memory(refusal) => refusal.error(),
             Refusal::AlreadyMapped | Refusal::NoHostBuffers => Status::Denied,
             Refusal::NoHostReceiveBuffer => Status::Busy,
             Refusal::PartitionInfoTooLarge { .. } | Refusal::CopyFailed => Status::Aborted,
@@ -530,6 +551,10 @@ impl defmt::Format for Refusal {
             Refusal::MalformedMessage(reason) => {
                 defmt::write!(formatter, "the message in the host's TX: {=str}", *reason)
             }
+            Refusal::BufferNotHostOwned(error) => {
+                defmt::write!(formatter, "the buffer's pages: {}", OwnershipText(*error))
+            }
+            Refusal::Memory(refusal) => format_memory_refusal(formatter, refusal),
         }
     }
 }
@@ -555,6 +580,18 @@ pub struct HostCallOutcome {
     /// What happened, for logs and tests.
     pub disposition: Disposition,
 }
+
+/// The storage of the page-state table (compared by address).
+#[derive(Clone, Copy, Debug)]
+struct PageStorage(&'static [AtomicU8]);
+
+impl PartialEq for PageStorage {
+    fn eq(&self, other: &Self) -> bool {
+        core::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for PageStorage {}
 
 /// The proxy's phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -582,6 +619,11 @@ pub struct Proxy {
     host_bitmap: bool,
     /// The host's cores: the vCPUs of the host's notification bitmap.
     host_cores: u16,
+    /// Storage for the page-state table (two bits per page of host memory),
+    /// in EL2's private memory; without it, memory sharing is refused.
+    page_states: Option<PageStorage>,
+    /// The memory transactions and the page-state table.
+    sharing: Sharing,
 }
 
 impl Default for Proxy {
@@ -602,7 +644,32 @@ impl Proxy {
             mailbox_mapped: false,
             host_bitmap: false,
             host_cores: 1,
+            page_states: None,
+            sharing: Sharing::new(),
         }
+    }
+
+    /// A proxy that tracks page ownership in `page_states` (two bits per
+    /// page of host memory: [`ownership::storage_bytes`]) and mediates
+    /// memory sharing.
+    pub const fn with_page_states(page_states: &'static [AtomicU8]) -> Proxy {
+        let mut proxy = Proxy::new();
+        proxy.page_states = Some(PageStorage(page_states));
+        proxy
+    }
+
+    /// The memory transactions and the page-state table.
+    pub fn sharing(&self) -> &Sharing {
+        &self.sharing
+    }
+
+    /// A host access the stage 2 refused: what EL2 does with it (see
+    /// [`Sharing::fault`]), and the page's state.
+    pub fn host_stage2_fault(
+        &mut self,
+        fault: &Stage2Fault,
+    ) -> (FaultDecision, Option<ownership::PageState>) {
+        self.sharing.fault(fault)
     }
 
     /// Whether the proxy made the host's notification bitmap at the monitor.
@@ -633,9 +700,26 @@ impl Proxy {
             return Err(StartError::HostCores(host_cores));
         }
         self.host_cores = host_cores;
+        if let Some(PageStorage(storage)) = self.page_states {
+            let private = layout.private().ok_or(StartError::TooManyPrivateRanges)?;
+            let table = Ownership::new(storage, layout.host_memory, layout.el2_code, private)
+                .map_err(StartError::Ownership)?
+                .with_firmware_shared(layout.firmware_shared);
+            self.sharing.start(table);
+        }
         self.layout = layout;
         self.phase = Phase::Finalising(Progress::START);
         Ok(())
+    }
+
+    /// Takes back a start whose host protection EL2 could not set up: the
+    /// proxy is idle again and traps nothing.
+    pub fn cancel_start(&mut self) {
+        if matches!(self.phase, Phase::Finalising(progress) if progress == Progress::START) {
+            self.phase = Phase::Idle;
+            self.layout = ProxyLayout::EMPTY;
+            self.sharing = Sharing::new();
+        }
     }
 
     /// Performs the next finalisation step (at most one call to the
@@ -731,7 +815,7 @@ impl Proxy {
             Mediation::Refused => refuse(call, Refusal::NotMediated),
             Mediation::HandledAtEl2 => match function_id {
                 FFA_VERSION => self.version_call(call, version, el2),
-                FFA_FEATURES => features_call(call, el2),
+                FFA_FEATURES => self.features_call(call, el2),
                 FFA_RXTX_MAP_64 => self.map_call(call, el2),
                 FFA_RXTX_UNMAP => self.unmap_call(call, el2),
                 FFA_PARTITION_INFO_GET => self.partition_info_call(call, version, el2),
@@ -740,6 +824,10 @@ impl Proxy {
                 | FFA_NOTIFICATION_SET
                 | FFA_NOTIFICATION_GET => self.notification_call(function_id, call, el2),
                 FFA_MSG_SEND2 => self.send2_call(call, version, el2),
+                FFA_MEM_SHARE_32 | FFA_MEM_SHARE_64 | FFA_MEM_LEND_32 | FFA_MEM_LEND_64
+                | FFA_MEM_FRAG_TX | FFA_MEM_RECLAIM => {
+                    self.memory_call(function_id, call, version, el2)
+                }
                 _ => refuse(call, Refusal::NotMediated),
             },
         }
@@ -873,6 +961,11 @@ impl Proxy {
         if self.host_buffers.is_some() {
             return refuse(call, Refusal::AlreadyMapped);
         }
+        // The pages become EL2's to write (pinned while mapped): the host
+        // must own them alone.
+        if let Err(error) = self.sharing.share_mailbox(&buffers) {
+            return refuse(call, Refusal::BufferNotHostOwned(error));
+        }
         if !self.mailbox_mapped {
             // The monitor gets the proxy's pair, never the host's.
             let mailbox = self.layout.mailbox;
@@ -889,6 +982,7 @@ impl Proxy {
             );
             let kind = reply::kind(&answer);
             if !kind.is_success() {
+                self.sharing.unshare_mailbox(&buffers);
                 return refuse(call, Refusal::ProxyMailboxRefused(kind));
             }
             self.mailbox_mapped = true;
@@ -903,9 +997,10 @@ impl Proxy {
         if word != 0 {
             return refuse(call, Refusal::NonZeroEndpointId(word));
         }
-        if self.host_buffers.take().is_none() {
+        let Some(buffers) = self.host_buffers.take() else {
             return refuse(call, Refusal::NothingMapped);
-        }
+        };
+        self.sharing.unshare_mailbox(&buffers);
         // The proxy's pair goes with the host's, so the monitor keeps no RX
         // buffer owned for a pair the host gave up.
         if self.host_bitmap {
@@ -982,6 +1077,36 @@ impl Proxy {
 }
 
 impl Proxy {
+    fn features_call(&mut self, call: &Registers, el2: &mut dyn El2Services) -> HostCallOutcome {
+        features_call(call, self.sharing.ownership().is_some(), el2)
+    }
+
+    /// `FFA_MEM_SHARE`, `FFA_MEM_LEND`, `FFA_MEM_FRAG_TX`, `FFA_MEM_RECLAIM` of the host.
+    fn memory_call(
+        &mut self,
+        function_id: u32,
+        call: &Registers,
+        version: Version,
+        el2: &mut dyn El2Services,
+    ) -> HostCallOutcome {
+        if self.sharing.ownership().is_none() {
+            return refuse(call, Refusal::NotMediated);
+        }
+        let host = self.host_buffers;
+        let mailbox = self.layout.mailbox;
+        let result = match function_id {
+            FFA_MEM_FRAG_TX => self.sharing.fragment(call, host, mailbox, el2),
+            FFA_MEM_RECLAIM => self.sharing.reclaim(call, el2),
+            _ => self
+                .sharing
+                .send(function_id, call, version, host, mailbox, el2),
+        };
+        match result {
+            Ok((answer, event)) => handled(answer, Handled::Memory(event)),
+            Err(refusal) => refuse(call, Refusal::Memory(refusal)),
+        }
+    }
+
     /// Makes the host's notification bitmap (the hypervisor's job), when
     /// the host negotiated v1.1 or later and the monitor offers it.
     fn make_host_bitmap(&mut self, el2: &mut dyn El2Services) {
@@ -1066,8 +1191,36 @@ fn success_or_problem(function: u32, answer: &Registers) -> Result<(), SetUpProb
     }
 }
 
-fn features_call(call: &Registers, el2: &mut dyn El2Services) -> HostCallOutcome {
+/// Whether `function_id` is a memory transaction call the proxy mediates.
+const fn is_memory_call(function_id: u32) -> bool {
+    matches!(
+        function_id,
+        FFA_MEM_SHARE_32
+            | FFA_MEM_SHARE_64
+            | FFA_MEM_LEND_32
+            | FFA_MEM_LEND_64
+            | FFA_MEM_FRAG_TX
+            | FFA_MEM_RECLAIM
+    )
+}
+
+fn features_call(
+    call: &Registers,
+    mediates_memory: bool,
+    el2: &mut dyn El2Services,
+) -> HostCallOutcome {
     let queried = without_sve_hint(call[1] as u32);
+    if is_memory_call(queried) {
+        if !mediates_memory {
+            return handled(
+                reply::error(call, Status::NotSupported),
+                Handled::FeaturesFiltered { queried },
+            );
+        }
+        let mut answer = monitor(el2, call);
+        Sharing::filter_features(&mut answer);
+        return handled(answer, Handled::FeaturesForwarded { queried });
+    }
     let refused = if queried & function::FAST_CALL != 0 {
         function::in_ffa_range(queried) && function::mediation(queried) == Mediation::Refused
     } else {
@@ -1101,5 +1254,151 @@ fn refuse(call: &Registers, refusal: Refusal) -> HostCallOutcome {
     HostCallOutcome {
         reply,
         disposition: Disposition::Refused(refusal),
+    }
+}
+
+/// An ownership error, as a log line says it.
+struct OwnershipText(OwnershipError);
+
+impl defmt::Format for OwnershipText {
+    fn format(&self, formatter: defmt::Formatter) {
+        match self.0 {
+            OwnershipError::BadRange => {
+                defmt::write!(formatter, "not whole 4 KiB pages, or wrapping")
+            }
+            OwnershipError::OutsideHostMemory(address) => {
+                defmt::write!(formatter, "{=u64:#x} is not host memory", address)
+            }
+            OwnershipError::WrongState { address, state } => defmt::write!(
+                formatter,
+                "page {=u64:#x} is {=str}, not the host's alone",
+                address,
+                state.name()
+            ),
+        }
+    }
+}
+
+fn format_memory_refusal(formatter: defmt::Formatter, refusal: &MemoryRefusal) {
+    match refusal {
+        MemoryRefusal::DynamicBuffer => defmt::write!(
+            formatter,
+            "w3/w4 name a buffer other than TX; the proxy reads only the host's TX"
+        ),
+        MemoryRefusal::NoHostBuffers => {
+            defmt::write!(formatter, "the host has no RX/TX pair mapped")
+        }
+        MemoryRefusal::FragmentTooLong(length) => defmt::write!(
+            formatter,
+            "a {=u32}-byte fragment does not fit the TX buffers",
+            *length
+        ),
+        MemoryRefusal::TransactionInFlight(handle) => defmt::write!(
+            formatter,
+            "transaction {=u64:#x} is still being sent in fragments",
+            *handle
+        ),
+        MemoryRefusal::TooManyTransactions => defmt::write!(
+            formatter,
+            "the proxy tracks {=usize} transactions already",
+            crate::sharing::MAX_TRANSACTIONS
+        ),
+        MemoryRefusal::TooManyRanges => defmt::write!(
+            formatter,
+            "the proxy tracks {=usize} address ranges already",
+            crate::sharing::MAX_RANGES
+        ),
+        MemoryRefusal::CopyFailed => {
+            defmt::write!(formatter, "copying the host's TX into the proxy's failed")
+        }
+        MemoryRefusal::Descriptor(problem) => defmt::write!(
+            formatter,
+            "the descriptor: {=str} ({})",
+            problem.describe(),
+            problem
+        ),
+        MemoryRefusal::Overlap(address) => defmt::write!(
+            formatter,
+            "two constituents name page {=u64:#x}",
+            *address
+        ),
+        MemoryRefusal::NotOwned(error) => defmt::write!(
+            formatter,
+            "the transaction's pages: {}; nothing was given",
+            OwnershipText(*error)
+        ),
+        MemoryRefusal::Stage2(address) => defmt::write!(
+            formatter,
+            "no stage-2 table left to unmap {=u64:#x} from the host; nothing was given",
+            *address
+        ),
+        MemoryRefusal::UnknownHandle(handle) => defmt::write!(
+            formatter,
+            "handle {=u64:#x} is no transaction of the host's (the proxy records every one it forwarded)",
+            *handle
+        ),
+        MemoryRefusal::SenderNamed(word) => defmt::write!(
+            formatter,
+            "w4 = {=u32:#x} names a sender; only a hypervisor may",
+            *word
+        ),
+        MemoryRefusal::MonitorProtocol(answer) => defmt::write!(
+            formatter,
+            "the monitor answered {} outside the protocol; the pages stay given (quarantined)",
+            *answer
+        ),
+    }
+}
+
+fn format_memory_event(formatter: defmt::Formatter, event: &MemoryEvent) {
+    match event {
+        MemoryEvent::Sent {
+            operation,
+            handle,
+            pages,
+            ranges,
+            complete,
+        } => defmt::write!(
+            formatter,
+            "{=str} of {=u64} page(s) in {=u32} range(s) checked and given{=str}, forwarded from the proxy's TX: handle {=u64:#x}{=str}",
+            operation.name(),
+            *pages,
+            *ranges,
+            if *operation == crate::sharing::Operation::Lend {
+                " (unmapped from the host's stage 2)"
+            } else {
+                ""
+            },
+            handle.unwrap_or(0),
+            if *complete { ", complete" } else { ", more fragments to come" }
+        ),
+        MemoryEvent::RolledBack {
+            operation,
+            pages,
+            monitor,
+        } => defmt::write!(
+            formatter,
+            "the monitor refused the {=str} ({}): its {=u64} page(s) are the host's again",
+            operation.name(),
+            *monitor,
+            *pages
+        ),
+        MemoryEvent::Reclaimed {
+            handle,
+            operation,
+            pages,
+        } => defmt::write!(
+            formatter,
+            "FFA_MEM_RECLAIM of handle {=u64:#x}: the monitor agreed; the {=str}'s {=u64} page(s) are the host's again",
+            *handle,
+            operation.name(),
+            *pages
+        ),
+        MemoryEvent::ReclaimRefused { handle, monitor } => defmt::write!(
+            formatter,
+            "FFA_MEM_RECLAIM of handle {=u64:#x}: the monitor answered {}; the pages stay given",
+            *handle,
+            *monitor
+        ),
     }
 }

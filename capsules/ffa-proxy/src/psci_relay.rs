@@ -226,8 +226,15 @@ mod tests {
     const DATA: MemoryRange = MemoryRange::new(0x6002_0000, 0x2_8000);
 
     fn el2() -> El2Memory {
-        El2Memory::from_slots([CODE, DATA, MemoryRange::EMPTY, MemoryRange::EMPTY])
-            .with_shared_code(CODE)
+        El2Memory::from_slots([
+            CODE,
+            DATA,
+            MemoryRange::EMPTY,
+            MemoryRange::EMPTY,
+            MemoryRange::EMPTY,
+            MemoryRange::EMPTY,
+        ])
+        .with_shared_code(CODE)
     }
 
     fn cpu_on(relay: &mut PsciRelay, monitor: &mut Monitor, values: &[u64]) -> (i64, RelayOutcome) {

@@ -1122,18 +1122,6 @@ fn a_failed_finalisation_traps_nothing() {
     assert_eq!(proxy.finalise_step(&mut fixed), status, "failure is final");
 }
 
-/// A small deterministic generator (xorshift64*), so the fuzz test needs no dependency.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
-
 #[test]
 fn arbitrary_host_input_never_panics_and_never_reaches_proxy_memory() {
     let interesting = [
@@ -1149,7 +1137,7 @@ fn arbitrary_host_input_never_panics_and_never_reaches_proxy_memory() {
         64,
         0x0001_0001,
     ];
-    let mut random = Random(0x9E37_79B9_7F4A_7C15);
+    let mut random = testbed::Random::new(0x9E37_79B9_7F4A_7C15);
     let mut monitor = Monitor::new();
     let mut proxy = finalised(&mut monitor);
     for round in 0u32..20_000 {

@@ -78,6 +78,8 @@ fn board(config: FaultConfig, access: Option<&'static dyn SmcccConduit>, order: 
         FinaliserConfig {
             host_memory: HOST_MEMORY,
             carve_out: CARVE_OUT,
+            devices: MemoryRange::new(0, 0x4000_0000),
+            firmware_shared: MemoryRange::EMPTY,
             order,
             host_cores: 1,
         },
@@ -185,6 +187,8 @@ fn a_kernel_entered_at_el1_makes_no_hvc_and_the_entry_fails() {
         FinaliserConfig {
             host_memory: HOST_MEMORY,
             carve_out: CARVE_OUT,
+            devices: MemoryRange::new(0, 0x4000_0000),
+            firmware_shared: MemoryRange::EMPTY,
             order: Order::BeforeFfaRoot,
             host_cores: 1,
         },

@@ -36,6 +36,7 @@ struct Machine {
     trapping: Cell<bool>,
     /// The host's cores, as finalisation is told.
     host_cores: u16,
+    stage2: std::cell::RefCell<testbed::el2::SimulatedStage2>,
 }
 
 impl Machine {
@@ -47,6 +48,7 @@ impl Machine {
             proxy: Proxy::new(),
             trapping: Cell::new(false),
             host_cores: 4,
+            stage2: Default::default(),
         }
     }
 
@@ -84,7 +86,8 @@ impl Machine {
     fn host(&mut self, values: &[u64]) -> (Registers, Disposition) {
         let mut call = [0u64; REGISTER_COUNT];
         call[..values.len()].copy_from_slice(values);
-        let mut services = ModelServices::new(&self.monitor, El2Memory::EMPTY, &self.trapping);
+        let mut services = ModelServices::new(&self.monitor, El2Memory::EMPTY, &self.trapping)
+            .with_stage2(&self.stage2);
         let outcome = self.proxy.handle_host_call(&call, &mut services);
         (outcome.reply, outcome.disposition)
     }
@@ -882,5 +885,123 @@ fn the_host_s_bitmap_has_a_vcpu_per_host_core() {
         } else {
             assert_eq!(status, Status::InvalidParameters.code(), "{cores} cores");
         }
+    }
+}
+
+/// Storage for a page-state table over the machine's memory.
+fn page_states() -> &'static [std::sync::atomic::AtomicU8] {
+    Box::leak(
+        (0..capsule_ffa_proxy::ownership::storage_bytes(MEMORY_SIZE as u64))
+            .map(|_| std::sync::atomic::AtomicU8::new(0))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    )
+}
+
+/// A descriptor in `version`'s layout: one receiver, 0x8001, one range of
+/// `pages` at `address`; a share says Normal write-back (0x2f), a lend
+/// leaves the attributes to the receiver.
+fn memory_descriptor(version: Version, lend: bool, address: u64, pages: u32) -> Vec<u8> {
+    let (array, size) = match version {
+        Version::V1_0 => (32usize, 16usize),
+        Version::V1_1 => (48, 16),
+        _ => (48, 32),
+    };
+    let composite = array + size;
+    let mut bytes = vec![0u8; composite + 32];
+    bytes[2] = if lend { 0 } else { 0x2f };
+    bytes[28] = 1;
+    if version > Version::V1_0 {
+        bytes[24] = size as u8;
+        bytes[32] = 48;
+    }
+    bytes[array..array + 2].copy_from_slice(&0x8001u16.to_le_bytes());
+    bytes[array + 2] = 0x02;
+    bytes[array + 4] = composite as u8;
+    bytes[composite..composite + 4].copy_from_slice(&pages.to_le_bytes());
+    bytes[composite + 4] = 1;
+    bytes[composite + 16..composite + 24].copy_from_slice(&address.to_le_bytes());
+    bytes[composite + 24..composite + 28].copy_from_slice(&pages.to_le_bytes());
+    bytes
+}
+
+/// Share, reclaim, share again, lend, reclaim, through the proxy, against
+/// the model as each SPMC: the reclaim comes from the proxy's own record
+/// (TF-A's EL3 SPMC and OP-TEE refuse the hypervisor retrieve request pKVM
+/// sends first), and the pages are the host's again after each.
+#[test]
+fn memory_goes_there_and_back_through_the_proxy_under_every_spmc() {
+    use capsule_ffa_proxy::ownership::PageState;
+    for (personality, version) in [
+        (Personality::Specification, Version::V1_2),
+        (Personality::TfAEl3Spmc, Version::V1_1),
+        (Personality::OpTee, Version::V1_1),
+        (Personality::Hafnium, Version::V1_2),
+    ] {
+        let mut machine = Machine::new(FaultConfig::as_personality(personality));
+        machine.proxy = Proxy::with_page_states(page_states());
+        assert!(
+            matches!(machine.finalise(), FinalisationStatus::Finalised { .. }),
+            "{personality:?}"
+        );
+        let (reply, _) = machine.host(&[
+            u64::from(function_id::FFA_VERSION),
+            u64::from(version.raw()),
+        ]);
+        assert_eq!(reply[0] >> 16, 1, "{personality:?}");
+        let (reply, _) = machine.host(&[
+            u64::from(function_id::FFA_RXTX_MAP_64),
+            HOST_TRANSMIT,
+            HOST_RECEIVE,
+            1,
+        ]);
+        assert_success(&reply);
+        let page = MEMORY_BASE + 0x30_0000;
+        for lend in [false, false, true] {
+            let bytes = memory_descriptor(version, lend, page, 2);
+            machine.memory().write(HOST_TRANSMIT, &bytes);
+            let function = if lend {
+                function_id::FFA_MEM_LEND_64
+            } else {
+                function_id::FFA_MEM_SHARE_64
+            };
+            let length = bytes.len() as u64;
+            let (reply, disposition) = machine.host(&[u64::from(function), length, length]);
+            assert!(
+                ReplyKind::of(reply[0], reply[2]).is_success(),
+                "{personality:?}, lend {lend}: {reply:x?} {disposition:?}"
+            );
+            assert!(
+                matches!(disposition, Disposition::Handled(Handled::Memory(_))),
+                "{personality:?}: {disposition:?}"
+            );
+            let state = machine.proxy.sharing().ownership().unwrap().state(page);
+            let expected = if lend {
+                PageState::LentToSecure
+            } else {
+                PageState::SharedWithSecure
+            };
+            assert_eq!(state, Ok(expected), "{personality:?}");
+            let handle = (reply[2] & 0xFFFF_FFFF) | (reply[3] & 0xFFFF_FFFF) << 32;
+            let (reply, _) = machine.host(&[
+                u64::from(function_id::FFA_MEM_RECLAIM),
+                handle & 0xFFFF_FFFF,
+                handle >> 32,
+            ]);
+            assert_success(&reply);
+            let state = machine
+                .proxy
+                .sharing()
+                .ownership()
+                .unwrap()
+                .state(page + 0x1000);
+            assert_eq!(state, Ok(PageState::Owned), "{personality:?}");
+            assert_eq!(
+                machine.stage2.borrow().access(page),
+                kernel::hil::hypervisor::HostAccess::ReadWrite,
+                "{personality:?}: mapped back"
+            );
+        }
+        assert_eq!(machine.proxy.sharing().handles().count(), 0);
     }
 }

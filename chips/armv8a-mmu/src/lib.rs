@@ -12,6 +12,12 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+#[cfg(test)]
+extern crate std;
+
+pub mod el2;
+pub mod stage2;
+
 use aarch64_cpu::registers::SCTLR_EL1;
 
 /// MAIR index of Device-nGnRnE memory.

@@ -5,11 +5,12 @@
 //! EL2, the boot code configures EL2 for an AArch64 EL1 (timer and GIC system
 //! register access, no FP/SIMD traps), installs a minimal EL2 stub that
 //! answers every HVC with SMCCC `NOT_SUPPORTED` (with the `protected-mode`
-//! feature: the EL2 runtime of `crate::el2` and its stack instead), and
-//! drops to EL1. At EL1 it
-//! enables FP/SIMD, sets the stack, zeroes BSS (the kernel's, and EL2's:
-//! the board's linker script must define `__el2_bss_start` and
-//! `__el2_bss_end`, see `crate::el2`), installs the EL1 exception
+//! feature: the EL2 runtime of `crate::el2` and its stack instead, EL2's
+//! own MMU turned on and EL2's BSS zeroed, at EL2), and drops to EL1. At
+//! EL1 it enables FP/SIMD, sets the stack, zeroes BSS (the kernel's, and
+//! EL2's unless protected mode's EL2 did: the board's linker script must
+//! define `__el2_bss_start` and `__el2_bss_end`, see `crate::el2`),
+//! installs the EL1 exception
 //! vectors, turns the MMU and caches on with an identity map, and calls the
 //! board's entry named with [`entry!`](crate::entry).
 
@@ -78,7 +79,7 @@ global_asm!(
     r#"
     // EL2 set-up for an AArch64 EL1, then `eret` to \target at EL1h with
     // DAIF masked. Clobbers x0-x2.
-    .macro armv8a_leave_el2 target
+    .macro armv8a_leave_el2 target, boot
     // EL1 runs AArch64; nothing else is trapped or virtualised.
     mov     x1, #(1 << 31)
     msr     hcr_el2, x1
@@ -121,6 +122,23 @@ global_asm!(
     add     x0, x0, :lo12:armv8a_el2_stack_top
     msub    x0, x1, x2, x0
     mov     sp, x0
+    .if \boot
+    // The boot core only (before any other core runs): EL2's own MMU and
+    // caches (crate::el2::memory; its table is in EL2's data), then EL2's
+    // BSS zeroed with the caches on: nothing of EL2's state is live yet,
+    // the stack included, so this core's stack is set again after.
+    bl      armv8a_el2_mmu_on
+"#,
+    armv8a_asm::zero_symbol_range!("x1", "x2", "__el2_bss_start", "__el2_bss_end"),
+    r#"
+    mrs     x1, mpidr_el1
+    and     x1, x1, #0xff
+    mov     x2, #{el2_stack_size}
+    adrp    x0, armv8a_el2_stack_top
+    add     x0, x0, :lo12:armv8a_el2_stack_top
+    msub    x0, x1, x2, x0
+    mov     sp, x0
+    .endif
     .else
     adrp    x1, armv8a_el2_stub_vectors
     add     x1, x1, :lo12:armv8a_el2_stub_vectors
@@ -148,7 +166,7 @@ _start:
     b       armv8a_halt
 
 armv8a_from_el2:
-    armv8a_leave_el2 armv8a_at_el1
+    armv8a_leave_el2 armv8a_at_el1, 1
 
 armv8a_at_el1:
     // FP/SIMD: no traps at EL1 and EL0.
@@ -161,9 +179,18 @@ armv8a_at_el1:
     mov     sp, x1
 "#,
     armv8a_asm::zero_bss!("x1", "x2"),
-    // EL2's BSS (the EL2 stack, the handler slot, the logger's flag), which
-    // the board's linker script keeps apart from the kernel's.
+    // EL2's BSS (the EL2 stack, the handler slot, EL2's logger state), which
+    // the board's linker script keeps apart from the kernel's; protected
+    // mode's EL2 zeroed its own already (and runs on it).
+    r#"
+    .if {protected_mode}
+    cmp     x20, #2
+    b.eq    7f
+    .endif
+"#,
     armv8a_asm::zero_symbol_range!("x1", "x2", "__el2_bss_start", "__el2_bss_end"),
+    "7:
+",
     armv8a_asm::set_vector_base!("vbar_el1", "armv8a_el1_vectors", "x1"),
     r#"
     mov     x0, x19
@@ -193,7 +220,7 @@ armv8a_secondary_entry:
     b       armv8a_halt
 
 armv8a_secondary_from_el2:
-    armv8a_leave_el2 armv8a_secondary_at_el1
+    armv8a_leave_el2 armv8a_secondary_at_el1, 0
 
 armv8a_secondary_at_el1:
     mov     x1, #(3 << 20)

@@ -5,6 +5,11 @@
 //! report.log(); // "fault: Data Abort (same EL) at ELR 0x60001234, FAR 0x0 ..."
 //! ```
 
+/// ESR.ISS bit 7 (S1PTW) of an abort the host's EL2 injected: hardware
+/// never sets it in `ESR_EL1`, so protected mode's EL2 sets it in the aborts
+/// it passes on from the host's stage 2, and the report says so.
+pub const INJECTED_BY_EL2: u64 = 1 << 7;
+
 /// Which vector an exception came through.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, defmt::Format)]
 pub enum ExceptionKind {
@@ -170,6 +175,11 @@ impl FaultReport {
         matches!(self.exception_class(), 0x20 | 0x21 | 0x24 | 0x25)
     }
 
+    /// Whether EL2 injected this abort: the host's stage 2 refused the access.
+    pub const fn injected_by_el2(&self) -> bool {
+        matches!(self.exception_class(), 0x21 | 0x25) && self.syndrome & INJECTED_BY_EL2 != 0
+    }
+
     /// Logs the report as a few error lines.
     pub fn log(&self) {
         let class = self.exception_class();
@@ -192,6 +202,11 @@ impl FaultReport {
                 if write { "write" } else { "read or fetch" },
                 self.fault_address
             );
+            if self.injected_by_el2() {
+                defmt::error!(
+                    "fault: injected by EL2: the kernel's stage 2 does not grant this access (EL2's memory, or memory lent away)"
+                );
+            }
         }
     }
 }

@@ -7,11 +7,18 @@
 //! the generic counter.
 //!
 //! Several cores may log (the boot core at EL1, any core at EL2 in
-//! protected mode): a frame is written under a bakery lock (no exclusives,
-//! as EL2 runs with its MMU off), so frames never interleave. A core that
-//! re-enters the logger while it holds it (a fault or panic while logging)
-//! ends the broken frame and carries on; a lock not had within its bound is
-//! taken anyway rather than hang (a garbled frame beats a silent kernel).
+//! protected mode): a frame is written under a bakery lock (no exclusives:
+//! a core enters EL2 with its MMU off), so frames never interleave. A core
+//! that re-enters the logger while it holds it (a fault or panic while
+//! logging) ends the broken frame and carries on; a lock not had within its
+//! bound is taken anyway rather than hang (a garbled frame beats a silent
+//! kernel).
+//!
+//! Protected mode's EL2 encodes with a state of its own in EL2's private
+//! data (`.data.el2.*`, which the host's stage 2 does not map): nothing EL2
+//! reads while it logs is the host's to change. The lock is the one thing
+//! both share, so it lies in the kernel's memory: a host that held it or
+//! scribbled on it could only make EL2 wait out the bound, then log anyway.
 //!
 //! A chip crate expands [`defmt_global_logger!`](crate::defmt_global_logger)
 //! once with the address of the UART its logs go to; the state and the
@@ -69,8 +76,8 @@ pub fn timestamp_microseconds() -> u64 {
     kernel::hil::time::ticks_to_microseconds(CNTPCT_EL0.get(), CNTFRQ_EL0.get())
 }
 
-/// The logger's state, touched only by the core that holds `LOCK`, inside
-/// a critical section.
+/// An encoder state, touched only by the core that holds `LOCK`, inside a
+/// critical section.
 struct LoggerState {
     encoder: UnsafeCell<defmt::Encoder>,
     restore: UnsafeCell<critical_section::RestoreState>,
@@ -80,19 +87,46 @@ struct LoggerState {
 // holds `LOCK` (recorded in `OWNER`), with its interrupts masked.
 unsafe impl Sync for LoggerState {}
 
-// Protected mode's EL2 logs through this logger too, so its state lies in
-// EL2's data (`.bss.el2.*`/`.data.el2.*`, kept out of what the host may
-// name as a buffer by the board's linker script).
-#[link_section = ".bss.el2.logger_lock"]
+impl LoggerState {
+    const fn new() -> LoggerState {
+        LoggerState {
+            encoder: UnsafeCell::new(defmt::Encoder::new()),
+            restore: UnsafeCell::new(critical_section::RestoreState::invalid()),
+        }
+    }
+}
+
+/// Serialises the cores' frames, at EL1 and EL2 alike (see the module's
+/// documentation for why it is the kernel's).
 static LOCK: BakeryLock<CORES> = BakeryLock::new();
 /// The core that holds the logger, plus one (0: nobody).
-#[link_section = ".bss.el2.logger_owner"]
 static OWNER: AtomicU8 = AtomicU8::new(0);
+/// The kernel's encoder state, in its own data.
+static KERNEL: LoggerState = LoggerState::new();
+/// Protected mode's EL2's encoder state, in EL2's private data.
 #[link_section = ".data.el2.logger"]
-static STATE: LoggerState = LoggerState {
-    encoder: UnsafeCell::new(defmt::Encoder::new()),
-    restore: UnsafeCell::new(critical_section::RestoreState::invalid()),
-};
+static EL2: LoggerState = LoggerState::new();
+
+/// The state of the exception level running.
+///
+/// The address goes through an empty `asm!` so that the compiler cannot
+/// load from both states and pick one afterwards (it may, for two statics
+/// it knows are there): at EL1 that load of EL2's state would fault, since
+/// the kernel's stage 2 does not map EL2's memory.
+fn state() -> &'static LoggerState {
+    let current: u64;
+    // SAFETY: reads CurrentEL; no memory is touched.
+    unsafe { core::arch::asm!("mrs {}, CurrentEL", out(reg) current, options(nomem, nostack)) };
+    let mut chosen: *const LoggerState = if (current >> 2) & 0b11 == 2 {
+        &EL2
+    } else {
+        &KERNEL
+    };
+    // SAFETY: an empty instruction sequence; the pointer is unchanged.
+    unsafe { core::arch::asm!("/* {0} */", inout(reg) chosen, options(nostack, preserves_flags)) };
+    // SAFETY: `chosen` is one of the two statics, unchanged by the asm.
+    unsafe { &*chosen }
+}
 
 /// This core's index (MPIDR Aff0), kept within the lock's table.
 fn this_core() -> usize {
@@ -115,11 +149,12 @@ pub fn acquire(base: usize) {
         let _ = LOCK.lock_within(core, LOCK_SPIN_LIMIT);
         OWNER.store(core as u8 + 1, Ordering::Release);
     }
+    let state = state();
     // SAFETY: we hold the critical section and the lock.
     unsafe {
-        *STATE.restore.get() = restore;
-        (*STATE.encoder.get()) = defmt::Encoder::new();
-        (*STATE.encoder.get()).start_frame(write_to_uart);
+        *state.restore.get() = restore;
+        (*state.encoder.get()) = defmt::Encoder::new();
+        (*state.encoder.get()).start_frame(write_to_uart);
     }
 }
 
@@ -129,11 +164,12 @@ pub fn acquire(base: usize) {
 ///
 /// Only after [`acquire`], with the same `base`.
 pub unsafe fn release(base: usize) {
+    let state = state();
     // SAFETY: the caller called `acquire`, so we hold the critical section
     // and the lock.
     unsafe {
-        (*STATE.encoder.get()).end_frame(|bytes| write_bytes_polled(base, bytes));
-        let restore = *STATE.restore.get();
+        (*state.encoder.get()).end_frame(|bytes| write_bytes_polled(base, bytes));
+        let restore = *state.restore.get();
         OWNER.store(0, Ordering::Release);
         LOCK.unlock(this_core());
         critical_section::release(restore);
@@ -147,5 +183,5 @@ pub unsafe fn release(base: usize) {
 /// Only between [`acquire`] and [`release`], with the same `base`.
 pub unsafe fn write(base: usize, bytes: &[u8]) {
     // SAFETY: as for `release`.
-    unsafe { (*STATE.encoder.get()).write(bytes, |bytes| write_bytes_polled(base, bytes)) };
+    unsafe { (*state().encoder.get()).write(bytes, |bytes| write_bytes_polled(base, bytes)) };
 }

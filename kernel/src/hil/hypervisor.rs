@@ -112,7 +112,7 @@ pub struct HostEntry {
 }
 
 /// How many ranges [`El2Memory`] holds.
-pub const EL2_MEMORY_RANGES: usize = 4;
+pub const EL2_MEMORY_RANGES: usize = 6;
 
 /// Every range of memory EL2 owns or executes: its code and read-only data,
 /// its data, BSS and stack, and the handler's state. The host must never be
@@ -221,6 +221,73 @@ impl El2Memory {
     }
 }
 
+/// What the host (EL1) may do with a range of its memory: what EL2's
+/// stage-2 translation of the host grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum HostAccess {
+    /// Nothing: an access raises a stage-2 abort at EL2.
+    None,
+    /// Normal memory the host may read and execute, never write (the code
+    /// EL2 runs, which it shares with the kernel).
+    ReadExecute,
+    /// Normal memory the host may read and write, never execute.
+    ReadWrite,
+    /// Device memory the host may read and write.
+    Device,
+}
+
+/// The host's memory, as EL2 protects it with the host's stage 2: what it
+/// maps, and how. Every range comes from the board (its build-time layout
+/// and the device tree's memory node) and from EL2's own image, before the
+/// host is mediated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct HostMemoryMap {
+    /// Devices the host drives (the GIC, the UART, ...): [`HostAccess::Device`].
+    pub devices: MemoryRange,
+    /// The host's DRAM: [`HostAccess::ReadWrite`], but what follows.
+    pub memory: MemoryRange,
+    /// The code EL2 runs, shared with the kernel: [`HostAccess::ReadExecute`].
+    pub shared_code: MemoryRange,
+    /// EL2's own memory (its data, stack, state, tables; the proxy's
+    /// buffers): [`HostAccess::None`].
+    pub private: El2Memory,
+}
+
+/// What building the host's stage 2 took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct Stage2Summary {
+    /// Translation tables in use.
+    pub tables_used: u32,
+    /// Translation tables the runtime has (the rest split blocks later).
+    pub tables_total: u32,
+}
+
+/// A host access the host's stage 2 refused, as EL2 took it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct Stage2Fault {
+    /// The intermediate physical address (= physical: the map is the identity).
+    pub ipa: u64,
+    /// `ESR_EL2`: the syndrome (data or instruction abort from EL1).
+    pub syndrome: u64,
+    /// Where the host was (`ELR_EL2`).
+    pub host_address: u64,
+    /// Whether it was a write.
+    pub write: bool,
+    /// Whether it was an instruction fetch.
+    pub fetch: bool,
+}
+
+/// What EL2 does with a host access its stage 2 refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum FaultDecision {
+    /// The page is the host's to touch now (the table changed under a
+    /// racing access): return and let the host try again.
+    Retry,
+    /// The host may not touch it: the abort goes to the host's own
+    /// exception vector, as if its own translation had faulted.
+    Inject,
+}
+
 /// What the EL2 runtime does for the handler, with EL2's privileges.
 pub trait El2Services {
     /// Makes one `SMC #0` from EL2 to the secure monitor (EL2's own calls are
@@ -260,6 +327,32 @@ pub trait El2Services {
     fn secondary_entry_point(&self) -> u64 {
         0
     }
+
+    /// The range of [`El2Services::el2_memory`] the host may read and
+    /// execute (EL2 runs code it shares with the kernel); the rest of EL2's
+    /// memory is private. Empty by default (a runtime without such code).
+    fn el2_shared_code(&self) -> MemoryRange {
+        MemoryRange::EMPTY
+    }
+
+    /// Builds the host's stage 2 as `map` says and turns it on: from the
+    /// next return to the host on, every host access goes through it. Once
+    /// only; the default (a runtime without a stage 2) refuses with
+    /// `Err(ErrorCode::NOSUPPORT)`.
+    fn protect_host(&mut self, map: &HostMemoryMap) -> Result<Stage2Summary, ErrorCode> {
+        let _ = map;
+        Err(ErrorCode::NOSUPPORT)
+    }
+
+    /// Changes what the host may do with `range` (whole 4 KiB pages of host
+    /// memory), with the TLB maintenance it needs. All or nothing:
+    /// `Err(ErrorCode::NOMEM)` if the runtime has too few tables to split
+    /// the blocks, `Err(ErrorCode::INVAL)` for a bad range; the default (no
+    /// stage 2) refuses with `Err(ErrorCode::NOSUPPORT)`.
+    fn set_host_access(&mut self, range: MemoryRange, access: HostAccess) -> Result<(), ErrorCode> {
+        let _ = (range, access);
+        Err(ErrorCode::NOSUPPORT)
+    }
 }
 
 /// Decides what EL2 does with the host's calls. Implemented by a capsule;
@@ -297,6 +390,13 @@ pub trait HostCallHandler {
         _el2: &mut dyn El2Services,
     ) -> Option<HostEntry> {
         None
+    }
+
+    /// The host touched memory its stage 2 does not grant it (EL2 reports
+    /// the fault before asking). The default injects it.
+    fn host_stage2_fault(&mut self, fault: &Stage2Fault) -> FaultDecision {
+        let _ = fault;
+        FaultDecision::Inject
     }
 }
 

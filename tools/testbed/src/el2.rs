@@ -31,19 +31,62 @@
 //! ```
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 
-use kernel::hil::hypervisor::{El2Memory, El2Services, HostCallHandler, Hypervisor};
+use kernel::hil::hypervisor::{
+    El2Memory, El2Services, HostAccess, HostCallHandler, HostMemoryMap, Hypervisor, MemoryRange,
+    Stage2Fault, Stage2Summary,
+};
 use kernel::hil::smccc::{ConduitKind, SmcccConduit, SmcccRegisters};
 use kernel::ErrorCode;
 
 use crate::monitor::ModelMonitor;
 
+/// The host's stage 2 as a simulated EL2 keeps it: the map it was built
+/// from, and every page whose access changed since.
+#[derive(Debug, Default, Clone)]
+pub struct SimulatedStage2 {
+    /// The map [`El2Services::protect_host`] was given (`None`: not built).
+    pub map: Option<HostMemoryMap>,
+    /// Pages whose access [`El2Services::set_host_access`] changed.
+    pub pages: BTreeMap<u64, HostAccess>,
+    /// How many more page changes succeed (`None`: all); then `NOMEM`, as
+    /// a runtime out of tables answers.
+    pub tables_left: Option<usize>,
+}
+
+impl SimulatedStage2 {
+    /// What the host may do with the page at `address`.
+    pub fn access(&self, address: u64) -> HostAccess {
+        let page = address - address % 4096;
+        if let Some(access) = self.pages.get(&page) {
+            return *access;
+        }
+        let Some(map) = &self.map else {
+            return HostAccess::ReadWrite;
+        };
+        let at = MemoryRange::new(page, 4096);
+        if map.private.overlaps(&at) {
+            HostAccess::None
+        } else if map.shared_code.overlaps(&at) {
+            HostAccess::ReadExecute
+        } else if map.memory.contains(&at) {
+            HostAccess::ReadWrite
+        } else if map.devices.contains(&at) {
+            HostAccess::Device
+        } else {
+            HostAccess::None
+        }
+    }
+}
+
 /// What a simulated EL2 runtime does for its handler: calls to the model,
-/// copies in the model's memory, and a trap switch.
+/// copies in the model's memory, a trap switch and a stage 2 record.
 pub struct ModelServices<'m> {
     monitor: &'m ModelMonitor,
     el2_memory: El2Memory,
     trapping: &'m Cell<bool>,
+    stage2: Option<&'m RefCell<SimulatedStage2>>,
     /// Copies fail while this is set.
     pub fail_copies: bool,
 }
@@ -60,8 +103,15 @@ impl<'m> ModelServices<'m> {
             monitor,
             el2_memory,
             trapping,
+            stage2: None,
             fail_copies: false,
         }
+    }
+
+    /// The same services, keeping the host's stage 2 in `stage2`.
+    pub fn with_stage2(mut self, stage2: &'m RefCell<SimulatedStage2>) -> ModelServices<'m> {
+        self.stage2 = Some(stage2);
+        self
     }
 }
 
@@ -97,6 +147,38 @@ impl El2Services for ModelServices<'_> {
     fn el2_memory(&self) -> El2Memory {
         self.el2_memory
     }
+
+    fn protect_host(&mut self, map: &HostMemoryMap) -> Result<Stage2Summary, ErrorCode> {
+        let stage2 = self.stage2.ok_or(ErrorCode::NOSUPPORT)?;
+        let mut stage2 = stage2.borrow_mut();
+        if stage2.map.is_some() {
+            return Err(ErrorCode::ALREADY);
+        }
+        stage2.map = Some(*map);
+        Ok(Stage2Summary {
+            tables_used: 1,
+            tables_total: 1,
+        })
+    }
+
+    fn set_host_access(&mut self, range: MemoryRange, access: HostAccess) -> Result<(), ErrorCode> {
+        let stage2 = self.stage2.ok_or(ErrorCode::NOSUPPORT)?;
+        let mut stage2 = stage2.borrow_mut();
+        if range.is_empty() || !range.base.is_multiple_of(4096) || !range.size.is_multiple_of(4096)
+        {
+            return Err(ErrorCode::INVAL);
+        }
+        if let Some(left) = stage2.tables_left.as_mut() {
+            if *left == 0 {
+                return Err(ErrorCode::NOMEM);
+            }
+            *left -= 1;
+        }
+        for page in (range.base..range.base + range.size).step_by(4096) {
+            stage2.pages.insert(page, access);
+        }
+        Ok(())
+    }
 }
 
 /// A CPU's EL2 with the model as the monitor: the chip's runtime, as a
@@ -108,6 +190,7 @@ pub struct SimulatedEl2 {
     monitor: &'static ModelMonitor,
     el2_memory: El2Memory,
     trapping: Cell<bool>,
+    stage2: RefCell<SimulatedStage2>,
 }
 
 impl SimulatedEl2 {
@@ -118,7 +201,43 @@ impl SimulatedEl2 {
             monitor,
             el2_memory,
             trapping: Cell::new(false),
+            stage2: RefCell::new(SimulatedStage2::default()),
         }
+    }
+
+    /// The host's stage 2, as the handler set it up.
+    pub fn stage2(&self) -> std::cell::Ref<'_, SimulatedStage2> {
+        self.stage2.borrow()
+    }
+
+    /// Makes later stage-2 changes fail with `NOMEM` after `tables` more.
+    pub fn limit_stage2_tables(&self, tables: usize) {
+        self.stage2.borrow_mut().tables_left = Some(tables);
+    }
+
+    /// The host touches `address` (a write if `write`): if its stage 2
+    /// refuses, the fault goes to the handler, which decides.
+    pub fn host_access(&self, address: u64, write: bool) -> Result<(), Stage2Fault> {
+        let access = self.stage2.borrow().access(address);
+        let allowed = match access {
+            HostAccess::None => false,
+            HostAccess::ReadExecute => !write,
+            HostAccess::ReadWrite | HostAccess::Device => true,
+        };
+        if allowed {
+            return Ok(());
+        }
+        let fault = Stage2Fault {
+            ipa: address,
+            syndrome: (0x24 << 26) | (u64::from(write) << 6),
+            host_address: 0,
+            write,
+            fetch: false,
+        };
+        if let Some(handler) = self.handler.borrow_mut().as_deref_mut() {
+            handler.host_stage2_fault(&fault);
+        }
+        Err(fault)
     }
 
     /// EL2 with `handler` installed (leaked for `'static`).
@@ -150,7 +269,7 @@ impl SimulatedEl2 {
     }
 
     fn services(&self) -> ModelServices<'_> {
-        ModelServices::new(self.monitor, self.el2_memory, &self.trapping)
+        ModelServices::new(self.monitor, self.el2_memory, &self.trapping).with_stage2(&self.stage2)
     }
 }
 

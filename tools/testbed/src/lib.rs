@@ -17,7 +17,8 @@
 //! - [`interrupt`]: interrupt lines lent to capsules, raised by hand or by
 //!   the model ([`HostInterruptLines`]);
 //! - [`uart`]: a UART whose input the test types ([`ScriptedUart`]);
-//! - [`deferred`]: deferred calls, one test at a time.
+//! - [`deferred`]: deferred calls, one test at a time;
+//! - [`random`]: a deterministic generator for fuzzers ([`Random`]).
 //!
 //! ```
 //! use testbed::memory::Memory;
@@ -37,6 +38,7 @@ pub mod el2;
 pub mod interrupt;
 pub mod memory;
 pub mod monitor;
+pub mod random;
 pub mod uart;
 
 pub use alarm::ManualAlarm;
@@ -45,6 +47,7 @@ pub use el2::SimulatedEl2;
 pub use interrupt::HostInterruptLines;
 pub use memory::{Memory, PoolPages, SharedPage};
 pub use monitor::{ModelMonitor, ScriptedConduit};
+pub use random::Random;
 pub use uart::ScriptedUart;
 
 /// Leaks `value` for the `'static` references kernel components hold.

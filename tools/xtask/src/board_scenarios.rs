@@ -457,6 +457,8 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "el2: proxy finalised with FF-A v1.2; host SMCs now trap to EL2",
             "init: ffa-proxy ready",
             "el2 proxy: CPU_ON relayed: core 1 starts at EL2, then the host at 0x600",
+            // The host runs on every core behind the same stage 2.
+            "el2: core 1: EL2's MMU on, the host's stage 2 on",
             "el2 proxy: core 1 up at EL2 (SMCs trapped); entering the host at 0x600",
             "MPIDR 0x80000001, entered at EL1, parked in wfe",
             "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",

@@ -631,7 +631,12 @@ const PROTECTED: &[&str] = &[
     "ffa ping 0x8001",
     "ffa send2 0x8001 fa791f17-febd-4861-81d0-4b5dae9cb9cb 5",
     "ffa discover",
-    "ffa share 0x8001 1",
+    "ffa share 0x8001 2",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
+    "ffa lend 0x8001 1",
+    "ffa memcheck $handle",
+    "ffa reclaim $handle",
     "ffa mem",
 ];
 
@@ -646,9 +651,20 @@ fn protected_expected() -> Vec<String> {
         "[kernel] ffa ping: 0x8001 answered in ",
         "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
         "[kernel] ffa discover: the SPMC reports 7 partition descriptors",
-        // The proxy does not mediate memory sharing: not offered, nothing sent.
-        "[kernel] error: not supported by the callee: it offers neither FFA_MEM_SHARE_64 nor FFA_MEM_SHARE_32 (FFA_FEATURES); the pages stay the kernel's",
-        "[kernel] ffa mem: 0 memory transaction(s)",
+        // Memory through the proxy: shared, checked by the partition,
+        // reclaimed; lent (unmapped from the kernel's stage 2), reclaimed.
+        "[kernel] console> ffa share 0x8001 2",
+        "[kernel] INFO el2 proxy: share of 2 page(s) in 1 range(s) checked and given, forwarded from the proxy's TX: handle 0x100000000, complete",
+        " shared with 0x8001 (read-write), 1 fragment(s), holding pattern P; scratch 1 of 4",
+        "[kernel] ffa memcheck: the kernel read pattern Q back from the shared pages",
+        "[kernel] INFO el2 proxy: FFA_MEM_RECLAIM of handle 0x100000000: the monitor agreed; the share's 2 page(s) are the host's again",
+        " are the kernel's again, holding pattern Q (the partition's reply)",
+        "[kernel] console> ffa lend 0x8001 1",
+        "(unmapped from the host's stage 2), forwarded from the proxy's TX: handle 0x100000001, complete",
+        "[kernel] ffa memcheck: handle 0x100000001: partition 0x8001 retrieved 4096 bytes (1 constituent(s), 1 fragment(s)), found pattern P, wrote pattern Q and relinquished them",
+        "[kernel] INFO el2 proxy: FFA_MEM_RECLAIM of handle 0x100000001: the monitor agreed; the lend's 1 page(s) are the host's again",
+        "[kernel] ffa mem: 4 memory transaction(s)",
+        "[kernel] ffa mem: memory handle 0x100000001: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
         "[kernel] ffa mem: scratch regions: 0 of 4 held",
         "[secure] [fw] PSCI SYSTEM_OFF, status 0",
     ])
@@ -1124,7 +1140,7 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
     },
     ConsoleScenario {
         name: "console-protected-mode",
-        description: "protected mode: init shows the proxy's entry and condition, and the console's FF-A calls go through the EL2 proxy (which does not pass REQ2 on, nor mediate memory sharing: ffa share is refused as not offered, nothing sent)",
+        description: "protected mode: init shows the proxy's entry and condition, and the console's FF-A calls go through the EL2 proxy (which does not pass REQ2 on); the console's memory commands work through it: share, memcheck, reclaim, lend (unmapped from the kernel's stage 2), memcheck, reclaim",
         board_features: &["protected-mode"],
         secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
         script: || session(PROTECTED),

@@ -70,7 +70,8 @@ const TF_A_FORBIDDEN: &[&str] = &[
 ];
 
 /// What no healthy real-TF-A memory scenario may show: [`TF_A_FORBIDDEN`],
-/// and a failed or skipped share or lend.
+/// a failed or skipped share or lend, a kernel error, and (in protected
+/// mode) a stage-2 fault.
 const TF_A_MEMORY_FORBIDDEN: &[&str] = &[
     "panicked",
     MALFORMED_FRAME_WARNING,
@@ -84,6 +85,8 @@ const TF_A_MEMORY_FORBIDDEN: &[&str] = &[
     "share skipped",
     "lend skipped",
     "refused",
+    "[kernel] ERROR",
+    "stage-2 fault",
 ];
 
 /// Every real-TF-A scenario, in the order `cargo xtask test` runs them.
@@ -178,6 +181,32 @@ pub const PEER_SCENARIOS: &[PeerScenario] = &[
             "boot: exit-when-settled, powering off",
         ],
         forbidden_lines: TF_A_FORBIDDEN,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    PeerScenario {
+        name: "tf-a-spmc-protected-mode-memory",
+        description: "real TF-A (SPMD + EL3 SPMC) in protected mode, the kernel asking for v1.1: the client's share and lend go through the EL2 proxy (descriptor copied into its TX and checked, pages given, the lent page unmapped from the kernel's stage 2) to TF-A's EL3 SPMC and our partition, which retrieves, checks, writes and relinquishes; the proxy reclaims from its own record (TF-A refuses pKVM's hypervisor retrieve request) and gives the pages back",
+        board_features: &["exit-when-settled", "protected-mode", "ffa-v1-1"],
+        configuration: Configuration::Spmc,
+        expected_lines: &[
+            "[secure] [sp] FFA_MEM_RETRIEVE_REQ_64: handle 0xffffffc0, sender 0x0000, tag 0x7a60001, type share, read-write access",
+            "[secure] [sp] FFA_MEM_RELINQUISH of handle 0xffffffc0: done",
+            "[secure] [sp] FFA_MEM_RETRIEVE_REQ_64: handle 0xffffffc1, sender 0x0000, tag 0x7a60002, type lend, read-write access",
+            "[secure] [sp] FFA_MEM_RELINQUISH of handle 0xffffffc1: done",
+            "el2: host stage 2 on: host memory 0x40000000+0x40000000 read-write",
+            "el2 proxy: host negotiated FF-A: asked v1.1, answered v1.1",
+            "el2 proxy: share of 2 page(s) in 1 range(s) checked and given, forwarded from the proxy's TX: handle 0xffffffc0, complete",
+            "el2 proxy: FFA_MEM_RECLAIM of handle 0xffffffc0: the monitor agreed; the share's 2 page(s) are the host's again",
+            "memory-check: share of 2 page(s) with 0x8001, handle 0xffffffc0, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "el2 proxy: lend of 1 page(s) in 1 range(s) checked and given (unmapped from the host's stage 2), forwarded from the proxy's TX: handle 0xffffffc1, complete",
+            "el2 proxy: FFA_MEM_RECLAIM of handle 0xffffffc1: the monitor agreed; the lend's 1 page(s) are the host's again",
+            "memory-check: lend of 1 page(s) with 0x8001, handle 0xffffffc1, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
+            "memory-check: donate skipped: the callee does not offer it",
+            "ffa report: memory handle 0xffffffc0: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+            "ffa report: memory handle 0xffffffc1: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
+            "boot: exit-when-settled, powering off",
+        ],
+        forbidden_lines: TF_A_MEMORY_FORBIDDEN,
         timeout: DEFAULT_TIMEOUT,
     },
     PeerScenario {

@@ -173,9 +173,9 @@ fn bad_host_calls() -> [Check; 12] {
             Expected::Error(Status::Denied),
         ),
         (
-            "FFA_MEM_SHARE_64",
+            "FFA_MEM_SHARE_64 of an empty descriptor",
             [u64::from(function::FFA_MEM_SHARE_64), 0x100, 0x100, 0],
-            Expected::Error(Status::NotSupported),
+            Expected::Error(Status::InvalidParameters),
         ),
         (
             "FFA_RXTX_UNMAP",

@@ -15,6 +15,10 @@
 //! - `scenario-cpu-on-invalid` (`cpu_on`): after boot, PSCI `CPU_ON`s that
 //!   must be refused (no such core, Aff1 set, a core already on; in
 //!   protected mode also entry points in EL2's memory), each checked;
+//! - `scenario-host-memory` ([`host_memory`]): right after finalisation,
+//!   touch and share memory that is not the kernel's (EL2's code and data,
+//!   the proxy's buffers, lent pages) and check the stage-2 faults EL2
+//!   injects and the proxy's refusals, then share, reclaim and lend;
 //! - `scenario-blocking-client`: the scheduling driver's work request is
 //!   made blocking (see `main.rs`), to show the livelock the split-phase
 //!   requests avoid;
@@ -30,6 +34,8 @@
 ))]
 mod bad_host_calls;
 mod cpu_on;
+#[cfg(feature = "scenario-host-memory")]
+mod host_memory;
 
 use armv8a::smp::SecondaryCores;
 use capsule_ffa::boot::{BootClient, BootOutcome};
@@ -87,9 +93,12 @@ pub fn protected_mode_hooks(
         feature = "scenario-el2-overwrite"
     ))]
     finaliser.set_client(&bad_host_calls::CHECKS);
+    #[cfg(feature = "scenario-host-memory")]
+    finaliser.set_client(&host_memory::CHECKS);
     #[cfg(not(any(
         feature = "scenario-bad-host-calls",
-        feature = "scenario-el2-overwrite"
+        feature = "scenario-el2-overwrite",
+        feature = "scenario-host-memory"
     )))]
     let _ = finaliser;
 }

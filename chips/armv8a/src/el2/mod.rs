@@ -22,20 +22,24 @@
 //! [`HypervisorCall`](crate::conduit::HypervisorCall), and only if it was
 //! entered at EL2 ([`BootInfo::kept_el2`](crate::BootInfo::kept_el2)).
 //!
-//! # Limits (QEMU versus real hardware)
+//! - `memory`: EL2's own stage-1 MMU (turned on by the boot code at EL2,
+//!   an identity map with the kernel's attributes, caches on) and the
+//!   host's stage 2 (built when the handler asks, at finalisation: EL2's
+//!   data, stack, tables and the handler's buffers unmapped from the host,
+//!   EL2's code read/execute only), with its TLB maintenance.
 //!
-//! EL2 runs with its MMU off, so its accesses are Device-nGnRnE and
-//! non-cacheable while EL1 runs with caches on over the same identity-mapped
-//! memory. QEMU does not model caches, so this is coherent there. Real
-//! hardware would need an EL2 stage-1 identity map with the same Normal
-//! write-back attributes as EL1 (or cache maintenance: clean+invalidate of
-//! the EL2 stack, the installed handler and its state after the kernel
-//! writes them, and around each copy into the host's RX buffer). There is no
-//! stage-2 translation either: the proxy keeps the host from *naming* EL2
-//! memory as its buffers, but EL1 can still write EL2's memory directly;
-//! real isolation needs a host stage-2 that unmaps EL2's memory and the
-//! carve-out, as pKVM does.
+//! A host access the stage 2 refuses is a stage-2 abort at EL2: the
+//! runtime reports it (IPA, ESR), asks the handler whether to retry, and
+//! otherwise injects it into the host as an abort of its own (ISS bit 7,
+//! S1PTW, marks it: `crate::fault_report` says so). EL2 runs on.
+//!
+//! # Limits
+//!
+//! One core: EL2 handles one exception at a time. Another core's EL2 entry
+//! must call [`memory::load_on_this_core`] before it enters the host (the
+//! same stage 1, and the stage 2 once built).
 
+pub mod memory;
 mod runtime;
 mod vectors;
 

@@ -2,17 +2,22 @@
 //! it to the installed handler, and performs what the handler asks.
 //!
 //! Everything here but [`El2Runtime::install`] runs at EL2, on the EL2
-//! stack, with exceptions masked and the EL2 MMU off. The decisions come
-//! from the handler (a capsule, through `kernel::hil::hypervisor`); this
-//! module only moves registers, issues `SMC #0` to the monitor, copies
-//! bytes with volatile accesses, sets `HCR_EL2.TSC`, and logs what it
-//! cannot hand on.
+//! stack, with exceptions masked and EL2's MMU on (an identity map,
+//! `super::memory`). The decisions come from the handler (a capsule,
+//! through `kernel::hil::hypervisor`); this module only moves registers,
+//! issues `SMC #0` to the monitor, copies bytes with volatile accesses,
+//! sets `HCR_EL2.TSC`, builds and changes the host's stage 2, injects the
+//! host's stage-2 aborts, and logs what it cannot hand on.
 //!
 //! - HVC (EC 0x16): [`HostCallHandler::hypervisor_call`], or x0 = -1 while
 //!   no handler is installed (as the boot stub answers).
 //! - Trapped SMC (EC 0x17, only once the handler asked for traps):
 //!   `ELR_EL2` points at the `SMC` instruction, so it is advanced by 4; the
 //!   call goes to [`HostCallHandler::trapped_smc`].
+//! - A data or instruction abort from EL1 (EC 0x24/0x20): the host's stage
+//!   2 refused an access. Reported (IPA from `HPFAR_EL2`, `ESR_EL2`), then
+//!   [`HostCallHandler::host_stage2_fault`] decides: retry, or inject into
+//!   the host's synchronous vector.
 //! - Any other exception class was never enabled: logged, then power off.
 //!
 //! Several cores may take exceptions to EL2 at once (each on its own EL2
@@ -35,16 +40,19 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{
-    ReadWriteable, Readable, Writeable, CNTHCTL_EL2, CNTVOFF_EL2, CPTR_EL2, ESR_EL2, HCR_EL2,
-    ID_AA64PFR0_EL1, MIDR_EL1, MPIDR_EL1, SCTLR_EL1, VMPIDR_EL2, VTTBR_EL2,
+    ReadWriteable, Readable, Writeable, CNTHCTL_EL2, CNTVOFF_EL2, CPTR_EL2, ELR_EL1, ESR_EL1,
+    ESR_EL2, FAR_EL1, FAR_EL2, HCR_EL2, HPFAR_EL2, ID_AA64PFR0_EL1, MIDR_EL1, MPIDR_EL1, SCTLR_EL1,
+    SPSR_EL1, VBAR_EL1, VMPIDR_EL2, VTTBR_EL2,
 };
 use bakery_lock::BakeryLock;
 use kernel::hil::hypervisor::{
-    El2Memory, El2Services, HostCallHandler, HostEntry, Hypervisor, MemoryRange,
+    El2Memory, El2Services, FaultDecision, HostAccess, HostCallHandler, HostEntry, HostMemoryMap,
+    Hypervisor, MemoryRange, Stage2Fault, Stage2Summary,
 };
 use kernel::hil::smccc::{SmcccConduit, SmcccRegisters, SMCCC_REGISTER_COUNT};
 use kernel::ErrorCode;
 
+use super::memory;
 use super::vectors::{self, El2Frame};
 use crate::conduit::SecureMonitorCall;
 
@@ -52,6 +60,15 @@ use crate::conduit::SecureMonitorCall;
 const EXCEPTION_CLASS_HVC64: u64 = 0x16;
 /// ESR_EL2.EC of an SMC from AArch64 trapped by `HCR_EL2.TSC`.
 const EXCEPTION_CLASS_SMC64: u64 = 0x17;
+/// ESR_EL2.EC of an instruction abort from a lower EL (here: the host's stage 2).
+const EXCEPTION_CLASS_INSTRUCTION_ABORT_LOWER: u64 = 0x20;
+/// ESR_EL2.EC of a data abort from a lower EL (here: the host's stage 2).
+const EXCEPTION_CLASS_DATA_ABORT_LOWER: u64 = 0x24;
+/// ESR.EC of the same abort taken at the current EL, as EL1 sees it injected.
+const SAME_EL_OFFSET: u64 = 1;
+use crate::fault_report::INJECTED_BY_EL2;
+/// PSTATE for the host's exception entry: EL1h, D, A, I, F masked.
+const EL1H_MASKED: u64 = 0x3c5;
 /// PSCI `SYSTEM_OFF`, for the fatal path.
 const PSCI_SYSTEM_OFF: u64 = 0x8400_0008;
 /// The status the fatal path powers off with (as a panic does).
@@ -111,6 +128,16 @@ fn symbol_range(start: *const u8, end: *const u8) -> MemoryRange {
 
 /// EL2's whole image, from the board's linker script.
 fn image() -> El2Memory {
+    image_and_code().0
+}
+
+/// The code and read-only data EL2 runs, shared with the kernel.
+fn shared_code() -> MemoryRange {
+    image_and_code().1
+}
+
+/// EL2's whole image, and the part of it that is its (shared) code.
+fn image_and_code() -> (El2Memory, MemoryRange) {
     // Taking the address of an extern static is safe; the memory behind
     // them is never read or written through these pointers.
     let text = symbol_range(
@@ -126,13 +153,16 @@ fn image() -> El2Memory {
     let (stack_base, stack_size) = vectors::stack_range();
     // The code is the kernel's too (EL2 runs the shared `.text`): a core the
     // host starts may be entered there at EL1, never in EL2's data.
-    El2Memory::from_slots([
+    let image = El2Memory::from_slots([
         text,
         data,
         MemoryRange::new(stack_base, stack_size),
         MemoryRange::EMPTY,
+        MemoryRange::EMPTY,
+        MemoryRange::EMPTY,
     ])
-    .with_shared_code(text)
+    .with_shared_code(text);
+    (image, text)
 }
 
 /// The EL2 runtime, as the board sees it: installs the handler.
@@ -202,9 +232,8 @@ impl El2Services for El2Hardware {
             // SAFETY: the handler checked both ranges before asking (the FF-A
             // proxy copies from its own RX buffer, in its carve-out, into the
             // host's recorded RX buffer, which lies in host memory and outside
-            // everything EL2 owns). With the EL2 MMU off these are physical
-            // addresses; byte accesses are always aligned, as Device memory
-            // requires, and volatile because the monitor and the host access
+            // everything EL2 owns). EL2's identity map makes these physical
+            // addresses; volatile because the monitor and the host access
             // the same memory behind the compiler's back.
             unsafe {
                 let byte = core::ptr::read_volatile((source + offset) as *const u8);
@@ -217,9 +246,9 @@ impl El2Services for El2Hardware {
     fn read(&mut self, source: u64, destination: &mut [u8]) -> Result<(), ErrorCode> {
         for (offset, byte) in destination.iter_mut().enumerate() {
             // SAFETY: the handler checked the range (the proxy reads headers
-            // from its own buffers, in its carve-out). With the EL2 MMU off
-            // this is a physical address; byte reads are aligned, and
-            // volatile because the monitor writes the same memory.
+            // from its own buffers, in its carve-out). EL2's identity map
+            // makes this a physical address; volatile because the monitor
+            // writes the same memory.
             *byte = unsafe { core::ptr::read_volatile((source + offset as u64) as *const u8) };
         }
         Ok(())
@@ -239,6 +268,18 @@ impl El2Services for El2Hardware {
 
     fn secondary_entry_point(&self) -> u64 {
         El2Runtime.secondary_entry_point()
+    }
+
+    fn el2_shared_code(&self) -> MemoryRange {
+        shared_code()
+    }
+
+    fn protect_host(&mut self, map: &HostMemoryMap) -> Result<Stage2Summary, ErrorCode> {
+        memory::protect_host(map)
+    }
+
+    fn set_host_access(&mut self, range: MemoryRange, access: HostAccess) -> Result<(), ErrorCode> {
+        memory::set_host_access(range, access)
     }
 }
 
@@ -282,12 +323,25 @@ pub struct HostResume {
 
 /// Called by `armv8a_el2_secondary_entry` on a core the handler started,
 /// at EL2 on its own stack, x0 = the context the handler passed. Sets EL2
-/// up, asks the handler where the host resumes, and returns it for the
+/// up (its stage-1 MMU and the host's stage 2 included), asks the handler where the host resumes, and returns it for the
 /// `eret` (the core parks if the handler has none).
 #[no_mangle]
 extern "C" fn armv8a_el2_secondary_start(context: u64) -> HostResume {
     configure_el2_for_the_host();
+    // EL2's own MMU as on the boot core, and the host's stage 2 (built at
+    // finalisation, before any core is started): the host never runs on
+    // this core unprotected.
+    memory::load_on_this_core();
     let core = this_core();
+    defmt::info!(
+        "el2: core {=usize}: EL2's MMU on, the host's stage 2 {=str}",
+        core,
+        if HCR_EL2.is_set(HCR_EL2::VM) {
+            "on"
+        } else {
+            "off"
+        }
+    );
     match with_handler(|handler| handler.secondary_core_entry(core, context, &mut El2Hardware))
         .flatten()
     {
@@ -302,6 +356,66 @@ extern "C" fn armv8a_el2_secondary_start(context: u64) -> HostResume {
             }
         }
     }
+}
+
+/// A host access the stage 2 refused: reported, then retried or injected.
+fn host_stage2_fault(frame: &mut El2Frame, syndrome: u64, class: u64) {
+    let fault_address = FAR_EL2.get();
+    // HPFAR_EL2.FIPA (bits 43:4) holds IPA bits 51:12.
+    let page = (HPFAR_EL2.get() >> 4 & 0xFF_FFFF_FFFF) << 12;
+    let fault = Stage2Fault {
+        ipa: page | (fault_address & 0xFFF),
+        syndrome,
+        host_address: frame.exception_link,
+        write: class == EXCEPTION_CLASS_DATA_ABORT_LOWER && syndrome & (1 << 6) != 0,
+        fetch: class == EXCEPTION_CLASS_INSTRUCTION_ABORT_LOWER,
+    };
+    defmt::warn!(
+        "el2: host stage-2 fault: {=str} at IPA {=u64:#x}, ESR_EL2 {=u64:#x} (EC {=u64:#x}, fault status {=u64:#x}), host at {=u64:#x}",
+        if fault.fetch {
+            "instruction fetch"
+        } else if fault.write {
+            "write"
+        } else {
+            "read"
+        },
+        fault.ipa,
+        syndrome,
+        class,
+        syndrome & 0x3F,
+        frame.exception_link
+    );
+    let decision =
+        with_handler(|handler| handler.host_stage2_fault(&fault)).unwrap_or(FaultDecision::Inject);
+    if decision == FaultDecision::Inject {
+        inject_abort(frame, syndrome, class, fault_address);
+        defmt::warn!(
+            "el2: the abort goes to the host's vector at {=u64:#x}; EL2 runs on",
+            frame.exception_link
+        );
+    }
+}
+
+/// Makes the abort EL2 took look, to the host, like an abort of its own:
+/// the syndrome as a same-EL abort (marked [`INJECTED_BY_EL2`]), the fault
+/// address and return state in the EL1 registers, and the return to the
+/// host's synchronous vector with everything masked.
+fn inject_abort(frame: &mut El2Frame, syndrome: u64, class: u64, fault_address: u64) {
+    let same_el_class = class + SAME_EL_OFFSET;
+    let host_syndrome = (syndrome & !(0x3F << 26)) | same_el_class << 26 | INJECTED_BY_EL2;
+    ESR_EL1.set(host_syndrome);
+    FAR_EL1.set(fault_address);
+    ELR_EL1.set(frame.exception_link);
+    SPSR_EL1.set(frame.saved_program_status);
+    // The vector: from EL1 with SP_EL1 (the kernel's mode) +0x200, with
+    // SP_EL0 +0x000, from EL0 +0x400.
+    let offset = match frame.saved_program_status & 0xF {
+        0b0101 => 0x200,
+        0b0100 => 0x000,
+        _ => 0x400,
+    };
+    frame.exception_link = VBAR_EL1.get() + offset;
+    frame.saved_program_status = EL1H_MASKED;
 }
 
 /// Called by the vector code for every synchronous exception from EL1.
@@ -324,6 +438,11 @@ extern "C" fn armv8a_el2_handle_lower_sync(frame: &mut El2Frame) {
             // Traps are enabled only by a handler, so one is installed.
             with_handler(|handler| handler.trapped_smc(immediate, &call, &mut El2Hardware))
                 .unwrap_or_else(|| call_monitor(&call))
+        }
+        EXCEPTION_CLASS_INSTRUCTION_ABORT_LOWER | EXCEPTION_CLASS_DATA_ABORT_LOWER => {
+            // The host's registers go back as they were.
+            host_stage2_fault(frame, syndrome, class);
+            return;
         }
         _ => {
             defmt::error!(

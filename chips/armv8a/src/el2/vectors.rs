@@ -16,9 +16,8 @@
 //! asks for): it resets the stack and calls `armv8a_el2_fatal`, which logs
 //! and powers off. A fault inside that path halts instead of recursing.
 //!
-//! EL2 runs with its MMU off: every data access is Device-nGnRnE, so the
-//! code here and in the handler keeps accesses aligned and uses no
-//! exclusives (no atomics).
+//! The boot code turns EL2's MMU on (`super::memory`) before EL1 runs, so
+//! the handler runs with Normal cacheable memory, as the kernel does.
 
 use core::arch::global_asm;
 
