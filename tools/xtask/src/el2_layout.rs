@@ -412,7 +412,7 @@ mod tests {
             "{problems:?}"
         );
         // The flag that makes new cores trap SMCs among the kernel's data.
-        let problems = breach(&|image| image.symbols[12].address = 0x6002_0200);
+        let problems = breach(&|image| image.symbols[14].address = 0x6002_0200);
         assert!(
             problems.iter().any(|p| p.contains("TRAPPING_SMCS")),
             "{problems:?}"
