@@ -13,8 +13,8 @@
 //!
 //! The components, in the order a board calls them:
 //!
-//! 1. [`init_queue`]: the init queue, with the boot log attached, and
-//!    [`alarm`]: the alarm mux, and a virtual alarm per capsule that waits;
+//! 1. [`init_queue`]: the init queue, with the boot log attached; [`alarm`]:
+//!    the alarm mux and a virtual alarm for each capsule that waits;
 //! 2. [`readiness`]: `secure-monitor-ready`, and the poller that signals it;
 //! 3. [`ffa`]: the FF-A client, the bus and its root entry (`arm-ffa`,
 //!    providing `ffa-root-ready`);
@@ -31,10 +31,12 @@
 //!    on a virtual alarm of [`alarm`]'s mux;
 //! 7. [`tpm`]: the TPM over FF-A (entries `tpm-crb-ffa`, `tpm`), measured
 //!    boot (entry `measured-boot`) and the console's `tpm` commands;
-//! 8. [`boot`]: boot completion, the boot report, the board's hook;
-//! 9. [`console`]: the command groups, then the console on the UART (a
+//! 8. [`cores`]: the secondary cores, one entry each (with the per-core
+//!    FF-A check on an FF-A board);
+//! 9. [`boot`]: boot completion, the boot report, the board's hook;
+//! 10. [`console`]: the command groups, then the console on the UART (a
 //!    board feature: it prints its prompt and takes input from here on);
-//! 10. [`main_loop`]: the main loop, servicing the init queue.
+//! 11. [`main_loop`]: the main loop, servicing the init queue.
 //!
 //! `boards/qemu-virt/src/main.rs` is the example to follow.
 
@@ -44,6 +46,8 @@
 pub mod alarm;
 pub mod boot;
 pub mod console;
+pub mod cores;
+pub mod fatal;
 pub mod ffa;
 pub mod ffa_async;
 pub mod init_queue;
@@ -60,7 +64,10 @@ use kernel::ErrorCode;
 // The crates the `..._component_static!` macros name, so that a board
 // expanding them needs no dependency of its own on them.
 #[doc(hidden)]
-pub use {capsule_console, capsule_ffa, capsule_ffa_proxy, capsule_optee, capsule_tpm, kernel};
+pub use {
+    capsule_console, capsule_cores, capsule_ffa, capsule_ffa_proxy, capsule_optee, capsule_tpm,
+    kernel,
+};
 
 /// A board could not be set up: what failed, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]

@@ -2,6 +2,9 @@
 //! for the FF-A root, then binds the driver to every partition whose UUID
 //! it handles. Any driver (`capsule_ffa::PartitionDriver`) on any bus.
 //!
+//! A driver that needs more than the root (the secondary cores online)
+//! waits on the board's conditions too ([`PartitionDriverComponent::after`]).
+//!
 //! ```ignore
 //! let echo = PartitionDriverComponent::new(queue, ffa, EchoDriver::new())
 //!     .finalize(partition_driver_component_static!(EchoDriver<'static>))?;
@@ -11,7 +14,7 @@ use core::mem::MaybeUninit;
 
 use capsule_ffa::{DriverEntry, PartitionDriver};
 use kernel::component::Component;
-use kernel::init_queue::Queue;
+use kernel::init_queue::{ConditionSet, Queue};
 
 use crate::ffa::Ffa;
 use crate::{Context, SetupError};
@@ -33,6 +36,7 @@ pub struct PartitionDriverComponent<D: PartitionDriver<'static> + 'static, const
     queue: &'static dyn Queue<'static>,
     ffa: Ffa<PARTITIONS>,
     driver: D,
+    after: ConditionSet,
 }
 
 impl<D: PartitionDriver<'static> + 'static, const PARTITIONS: usize>
@@ -40,7 +44,20 @@ impl<D: PartitionDriver<'static> + 'static, const PARTITIONS: usize>
 {
     /// `driver`, on the bus of `ffa`.
     pub fn new(queue: &'static dyn Queue<'static>, ffa: Ffa<PARTITIONS>, driver: D) -> Self {
-        PartitionDriverComponent { queue, ffa, driver }
+        PartitionDriverComponent {
+            queue,
+            ffa,
+            driver,
+            after: ConditionSet::empty(),
+        }
+    }
+
+    /// The same, binding only once `conditions` are signalled too.
+    pub fn after(self, conditions: ConditionSet) -> Self {
+        PartitionDriverComponent {
+            after: self.after.union(conditions),
+            ..self
+        }
     }
 }
 
@@ -58,6 +75,7 @@ impl<D: PartitionDriver<'static> + 'static, const PARTITIONS: usize> Component
         driver.setup();
         let entry: &'static DriverEntry<'static> =
             entry.write(DriverEntry::new(self.ffa.bus, driver, self.ffa.root_probed));
+        entry.also_after(self.after);
         self.queue
             .add(driver.name(), entry, None)
             .context("adding a partition driver to the init queue")?;

@@ -12,7 +12,7 @@
 //! let finaliser = ProtectedModeComponent::new(queue, ffa, &El2Runtime, &HYPERVISOR_CALL,
 //!     boot.kept_el2(),
 //!     FinaliserConfig { host_memory, carve_out, devices, firmware_shared: tpm_crb,
-//!         order: Order::BeforeFfaRoot })
+//!         order: Order::BeforeFfaRoot, host_cores: 4 })
 //!     .finalize(protected_mode_component_static!(1 << 30))?;
 //! ```
 

@@ -31,7 +31,7 @@ use components::alarm::AlarmMuxComponent;
 use components::alarm::VirtualAlarmComponent;
 use components::boot::BootComponent;
 use components::ffa::{Ffa, FfaComponent};
-use components::ffa_async::{AsyncFfa, AsyncFfaComponent};
+use components::ffa_async::{AsyncFfa, AsyncFfaComponent, CoreRequestsComponent};
 use components::init_queue::InitQueueComponent;
 use components::partition_driver::PartitionDriverComponent;
 use components::readiness::ReadinessComponent;
@@ -41,7 +41,7 @@ use kernel::deferred_call::DeferredCall;
 use kernel::init_queue::{ConditionSet, EntryState, InitQueue};
 use kernel::virtual_alarm::{MuxAlarm, VirtualAlarm};
 use kernel::ErrorCode;
-use testbed::{leak, HostInterruptLines, ManualAlarm, Memory, ModelMonitor};
+use testbed::{leak, HostInterruptLines, ManualAlarm, Memory, ModelCores, ModelMonitor};
 
 const PARTITIONS: usize = 8;
 const BINDINGS: usize = 8;
@@ -65,6 +65,7 @@ enum Drivers {
 }
 
 struct Board {
+    cores: Option<&'static ModelCores>,
     queue: &'static Queue16,
     alarm: &'static ManualAlarm,
     monitor: &'static ModelMonitor,
@@ -78,6 +79,13 @@ struct Board {
 }
 
 fn board(config: FaultConfig, drivers: Drivers) -> Board {
+    board_of_cores(config, drivers, 1)
+}
+
+/// [`board`] with `count` cores: the secondaries get request engines
+/// (their calls reach the model from their core) that the notification
+/// service uses for other vCPUs' GETs.
+fn board_of_cores(config: FaultConfig, drivers: Drivers, count: usize) -> Board {
     let memory = Memory::new();
     let rx = leak(memory.page(RX_ADDRESS, 4096));
     let tx = leak(memory.page(RX_ADDRESS + 0x1000, 4096));
@@ -115,6 +123,14 @@ fn board(config: FaultConfig, drivers: Drivers) -> Board {
         AsyncFfaComponent::<_, PARTITIONS, BINDINGS>::new(queue, ffa, mux, lines, scratch)
             .finalize((slot(), slot(), slot(), slot()))
             .unwrap();
+    let mut cores = None;
+    if count > 1 {
+        let model_cores = leak(ModelCores::new(monitor, count));
+        let engines = CoreRequestsComponent::<_, _, PARTITIONS, 4>::new(ffa, mux, model_cores)
+            .finalize((slot(), slot(), slot()));
+        async_ffa.notifications.set_core_engines(engines);
+        cores = Some(model_cores);
+    }
     let echo = PartitionDriverComponent::new(queue, ffa, EchoDriver::new())
         .finalize((slot(), slot()))
         .unwrap();
@@ -149,6 +165,7 @@ fn board(config: FaultConfig, drivers: Drivers) -> Board {
         .finalize(slot())
         .unwrap();
     Board {
+        cores,
         queue,
         alarm,
         monitor,
@@ -176,6 +193,9 @@ impl Board {
         let now = self.now();
         if self.alarm.armed_at().is_some_and(|at| at <= now) {
             self.alarm.fire();
+            return true;
+        }
+        if self.cores.is_some_and(|cores| cores.serve() > 0) {
             return true;
         }
         let raised = self.monitor.take_interrupts();
@@ -266,7 +286,7 @@ impl PartitionDriver<'static> for Probe {
 }
 
 impl DirectRequestClient for Probe {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         self.responses.borrow_mut().push(result);
     }
 }
@@ -690,4 +710,62 @@ fn a_preempted_request_cancelled_by_teardown_is_told_once() {
     );
     assert_eq!(board.monitor.count(ids::FFA_RUN), runs, "never resumed");
     assert!(!requests.busy());
+}
+
+#[test]
+fn another_vcpu_s_notifications_are_got_on_its_core() {
+    let _guard = testbed::deferred::exclusive();
+    let board = board_of_cores(FaultConfig::default_config(), Drivers::Probe, 4);
+    board.run();
+    let probe = board.probe();
+    probe.wire();
+    let handle = probe.handle();
+    handle
+        .bind_notifications(Bitmap::of(40), true, probe)
+        .unwrap();
+    // The notifier sets ID 40 for vCPU 3: the SRI comes to the boot core,
+    // INFO_GET lists vCPU 3, and core 3 makes the GET of its vCPU.
+    probe.ask([notifier::NOTIFY_NOW, 0, 1 << 8, 1 | 3 << 16, 0]);
+    board.run();
+    assert_eq!(probe.notified(), [(Bitmap::of(40), Some(3))]);
+    let cores = board.cores.unwrap();
+    let gets: Vec<(usize, u64)> = cores
+        .made()
+        .iter()
+        .filter(|(_, call)| call.x[0] as u32 == ids::FFA_NOTIFICATION_GET)
+        .map(|(core, call)| (*core, call.x[1]))
+        .collect();
+    assert_eq!(gets, [(3, 3 << 16)], "on core 3, naming vCPU 3");
+    assert!(!board.ffa.bus.is_busy());
+    // With core 3 offline its vCPU's notifications stay pending (the
+    // failed GET is logged) and nothing hangs.
+    cores.set_online(3, false);
+    probe.ask([notifier::NOTIFY_NOW, 0, 1 << 8, 1 | 3 << 16, 0]);
+    board.run();
+    assert!(probe.notified().is_empty());
+    assert!(!board.ffa.bus.is_busy());
+}
+
+#[test]
+fn without_an_engine_for_its_core_another_vcpu_s_notifications_stay_pending() {
+    let _guard = testbed::deferred::exclusive();
+    let board = booted(FaultConfig::default_config(), Drivers::Probe);
+    let probe = board.probe();
+    probe.wire();
+    let handle = probe.handle();
+    handle
+        .bind_notifications(Bitmap::of(40), true, probe)
+        .unwrap();
+    board.monitor.log().clear();
+    probe.ask([notifier::NOTIFY_NOW, 0, 1 << 8, 1 | 3 << 16, 0]);
+    board.run();
+    assert!(probe.notified().is_empty());
+    assert!(board
+        .monitor
+        .functions()
+        .contains(&ids::FFA_NOTIFICATION_INFO_GET_64));
+    assert!(!board
+        .monitor
+        .functions()
+        .contains(&ids::FFA_NOTIFICATION_GET));
 }

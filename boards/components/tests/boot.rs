@@ -123,6 +123,7 @@ fn board_with(config: FaultConfig, protected: Option<Protected>) -> Board {
                 devices: MemoryRange::new(0, 0x4000_0000),
                 firmware_shared: MemoryRange::EMPTY,
                 order: protected.order,
+                host_cores: 1,
             },
         )
         .finalize((slot(), slot(), page_states(1 << 30)))

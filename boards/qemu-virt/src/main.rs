@@ -13,25 +13,23 @@ use armv8a::conduit::SecureMonitorCall;
 use armv8a::image::KernelImage;
 use armv8a::page_pool::StaticPages;
 use armv8a::shared_page::SharedPages;
+use armv8a::smp::SecondaryCores;
 use armv8a::timer::GenericTimer;
-use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
-use capsule_ffa::drivers::memory_check::MemoryCheckPlan;
-use capsule_ffa::drivers::notifier::NotifierDriver;
-use capsule_ffa::drivers::scheduling::SchedulingDriver;
+use capsule_cores::BringUpConfig;
 use capsule_ffa::memory::rules::SpmcRules;
 use capsule_ffa::memory::MemoryConfig;
 use capsule_ffa::readiness::ReadinessConfig;
 use capsule_ffa::version::SupportedVersion;
-use capsule_ffa::{ClientConfig, Uuid};
+use capsule_ffa::ClientConfig;
 use components::alarm::{AlarmMuxComponent, VirtualAlarmComponent};
 use components::boot::BootComponent;
+use components::cores::{CoresComponent, PerCoreFfaCheckComponent};
 use components::ffa::FfaComponent;
-use components::ffa_async::AsyncFfaComponent;
+use components::ffa_async::{AsyncFfaComponent, CoreRequestsComponent};
 use components::init_queue::InitQueueComponent;
 use components::main_loop::MainLoopComponent;
-use components::memory::{MemoryCheckComponent, PagePoolComponent};
+use components::memory::PagePoolComponent;
 use components::optee::{OpteeComponent, SelfTestChoice};
-use components::partition_driver::PartitionDriverComponent;
 use components::readiness::ReadinessComponent;
 use components::tpm::{MeasuredBootComponent, TpmComponent};
 use components::SetupError;
@@ -42,14 +40,31 @@ use kernel::static_init;
 use kernel::virtual_alarm::VirtualAlarm;
 use qemu_virt::QemuVirt;
 
-armv8a::entry!(main);
+/// The alarm each capsule gets: a virtual alarm on the generic timer.
+type BoardAlarm = VirtualAlarm<'static, GenericTimer<'static>>;
 
-/// Capacity of the board's init queue.
-const INIT_ENTRIES: usize = 16;
-/// Readiness conditions the board can declare.
-const INIT_CONDITIONS: usize = 16;
+armv8a::entry!(main, qemu_virt::memory_map::MEMORY_LAYOUT);
+
+/// A virtual alarm of its own on the board's one alarm mux `$alarms`. A
+/// macro, not a function: each virtual alarm needs static memory of its
+/// own, and each expansion of the `static_buf!` inside has its own.
+macro_rules! virtual_alarm {
+    ($alarms:expr) => {
+        VirtualAlarmComponent::new($alarms).finalize(components::virtual_alarm_component_static!(
+            GenericTimer<'static>
+        ))
+    };
+}
+
+/// Capacity of the board's init queue (room for 8 cores' entries).
+const INIT_ENTRIES: usize = 24;
+/// Readiness conditions the board can declare (two per secondary core).
+const INIT_CONDITIONS: usize = 28;
 /// Partition devices the FF-A bus can hold.
 const FFA_PARTITIONS: usize = 8;
+/// Cores that get a request engine of their own (the test firmware's most:
+/// QEMU `-smp` up to 8).
+const FFA_CORES: usize = 8;
 /// Size of each FF-A RX/TX buffer (the minimum granule; the client checks
 /// it against what `FFA_FEATURES(RXTX_MAP)` asks for).
 const MAILBOX_SIZE: usize = 4096;
@@ -58,8 +73,6 @@ const MAILBOX_SIZE: usize = 4096;
 const NOTIFICATION_BINDINGS: usize = 8;
 /// The largest indirect message the kernel receives (the rest are refused).
 const MESSAGE_BUFFER: usize = 512;
-/// The interrupt the scheduling partition rings while it works: a spare SPI.
-const SCHEDULING_DOORBELL: u32 = 130;
 /// The FF-A client's configuration (readiness asks for the same version):
 /// v1.2, or an older version with `ffa-v1-1`/`ffa-v1-0` (a v1.1 host; TF-A
 /// 2.12's EL3 SPMC takes memory transactions only from v1.0 and v1.1
@@ -85,14 +98,6 @@ const CLIENT: ClientConfig = ClientConfig {
         ..MemoryConfig::DEFAULT
     },
     ..ClientConfig::DEFAULT
-};
-/// What the echo driver checks with memory: a share, a lend and a donation;
-/// with `memory-fragments` also a share of 256 single-page ranges, whose
-/// descriptor needs two TX buffers.
-const MEMORY_CHECKS: MemoryCheckPlan = if cfg!(feature = "memory-fragments") {
-    MemoryCheckPlan::BOOT.with_scattered(256)
-} else {
-    MemoryCheckPlan::BOOT
 };
 /// Pages of the pool the kernel shares from: room for the plan (the
 /// scattered share takes every other page of twice its ranges).
@@ -120,10 +125,6 @@ static POOL: StaticPages<POOL_PAGES> = StaticPages::new();
 /// The SMCCC conduit: `SMC` (standard TF-A and the test firmware both use
 /// it; in protected mode, EL2 traps it).
 static CONDUIT: SecureMonitorCall = SecureMonitorCall;
-/// Partitions the second echo driver binds: the test firmware's partition
-/// that is preempted (`FFA_INTERRUPT`/`FFA_YIELD`) before it echoes.
-static PREEMPTED_ECHO_UUIDS: [Uuid; 1] = [PREEMPTED_ECHO_PARTITION_UUID];
-
 fn main(boot: armv8a::BootInfo) -> ! {
     defmt::info!(
         "boot: qemu-virt kernel entered at EL{=u8}, device tree at {=u64:#x}",
@@ -132,6 +133,10 @@ fn main(boot: armv8a::BootInfo) -> ! {
     );
     let chip = static_init!(QemuVirt<'static>, QemuVirt::new());
     chip.initialise();
+    let cores = static_init!(
+        SecondaryCores,
+        qemu_virt::platform::cores(boot.device_tree_address)
+    );
 
     let queue = InitQueueComponent::<INIT_ENTRIES, INIT_CONDITIONS>::new().finalize(
         components::init_queue_component_static!(INIT_ENTRIES, INIT_CONDITIONS),
@@ -139,24 +144,13 @@ fn main(boot: armv8a::BootInfo) -> ! {
     let alarms = AlarmMuxComponent::new(&chip.timer).finalize(
         components::alarm_mux_component_static!(GenericTimer<'static>),
     );
-    // A macro, not a closure: each virtual alarm needs static memory of
-    // its own, and each expansion of the `static_buf!` inside has its own.
-    macro_rules! virtual_alarm {
-        () => {
-            VirtualAlarmComponent::new(alarms).finalize(
-                components::virtual_alarm_component_static!(GenericTimer<'static>),
-            )
-        };
-    }
     let readiness = ReadinessComponent::new(
         queue,
-        virtual_alarm!(),
+        virtual_alarm!(alarms),
         &CONDUIT,
         ReadinessConfig::matching(&CLIENT),
     )
-    .finalize(components::readiness_component_static!(
-        VirtualAlarm<'static, GenericTimer<'static>>
-    ))
+    .finalize(components::readiness_component_static!(BoardAlarm))
     .unwrap_or_else(setup_failed);
     let ffa = FfaComponent::new(
         queue,
@@ -169,57 +163,48 @@ fn main(boot: armv8a::BootInfo) -> ! {
     .finalize(components::ffa_component_static!(FFA_PARTITIONS))
     .unwrap_or_else(setup_failed);
     #[cfg(feature = "protected-mode")]
-    protected_mode::finalize(queue, ffa, &boot);
+    let start_cores_after =
+        protected_mode::finalize(queue, ffa, &boot, kernel::hil::cores::Cores::count(cores));
+    #[cfg(not(feature = "protected-mode"))]
+    let start_cores_after = ConditionSet::empty();
     let message_buffer = static_init!([u8; MESSAGE_BUFFER], [0; MESSAGE_BUFFER]);
-    AsyncFfaComponent::new(queue, ffa, alarms, chip, message_buffer)
+    let async_ffa = AsyncFfaComponent::new(queue, ffa, alarms, chip, message_buffer)
         .finalize(components::async_ffa_component_static!(
             GenericTimer<'static>,
             FFA_PARTITIONS,
             NOTIFICATION_BINDINGS
         ))
         .unwrap_or_else(setup_failed);
+    let core_engines = CoreRequestsComponent::<_, _, FFA_PARTITIONS, FFA_CORES>::new(
+        ffa, alarms, cores,
+    )
+    .finalize(components::core_requests_component_static!(
+        GenericTimer<'static>,
+        FFA_PARTITIONS,
+        FFA_CORES
+    ));
+    // Per-vCPU notifications of a secondary's vCPU are got on that core.
+    async_ffa.notifications.set_core_engines(core_engines);
     let pool = PagePoolComponent::new(&POOL)
         .finalize(components::page_pool_component_static!())
         .unwrap_or_else(setup_failed);
-    let memory_checks = MemoryCheckComponent::new(pool, MEMORY_CHECKS)
-        .finalize(components::memory_check_component_static!())
-        .unwrap_or_else(setup_failed);
-    PartitionDriverComponent::new(
+    #[cfg(feature = "test-partition-drivers")]
+    test_partitions::finalize_drivers(queue, ffa, chip, alarms, pool, cores);
+    let per_core_check = PerCoreFfaCheckComponent::<SecureMonitorCall, FFA_PARTITIONS>::new(ffa)
+        .finalize(components::per_core_ffa_check_component_static!());
+    let bring_up = CoresComponent::new(
         queue,
-        ffa,
-        EchoDriver::new().with_memory_checks(memory_checks),
+        cores,
+        virtual_alarm!(alarms),
+        BringUpConfig {
+            start_after: start_cores_after,
+            work: Some(per_core_check.work),
+            work_after: ConditionSet::of(ffa.root_ready),
+            ..BringUpConfig::DEFAULT
+        },
+        Some(per_core_check.judge),
     )
-    .finalize(components::partition_driver_component_static!(
-        EchoDriver<'static>
-    ))
-    .unwrap_or_else(setup_failed);
-    PartitionDriverComponent::new(
-        queue,
-        ffa,
-        EchoDriver::for_partitions("ffa-preempted-echo", &PREEMPTED_ECHO_UUIDS),
-    )
-    .finalize(components::partition_driver_component_static!(
-        EchoDriver<'static>
-    ))
-    .unwrap_or_else(setup_failed);
-    PartitionDriverComponent::new(queue, ffa, NotifierDriver::new(virtual_alarm!()))
-        .finalize(components::partition_driver_component_static!(
-            NotifierDriver<'static>
-        ))
-        .unwrap_or_else(setup_failed);
-    let scheduling = if cfg!(feature = "scenario-blocking-client") {
-        SchedulingDriver::blocking
-    } else {
-        SchedulingDriver::new
-    };
-    PartitionDriverComponent::new(
-        queue,
-        ffa,
-        scheduling(virtual_alarm!(), chip, SCHEDULING_DOORBELL),
-    )
-    .finalize(components::partition_driver_component_static!(
-        SchedulingDriver<'static>
-    ))
+    .finalize(components::cores_component_static!(BoardAlarm))
     .unwrap_or_else(setup_failed);
     // OP-TEE (bound by its UUID when the secure world has it), with its
     // device enumeration, console commands and, for the scenarios, the
@@ -228,7 +213,7 @@ fn main(boot: armv8a::BootInfo) -> ! {
         queue,
         ffa,
         pool,
-        virtual_alarm!(),
+        virtual_alarm!(alarms),
         if cfg!(feature = "optee-self-test") {
             SelfTestChoice::Run
         } else {
@@ -237,17 +222,21 @@ fn main(boot: armv8a::BootInfo) -> ! {
     )
     .finalize(components::optee_component_static!())
     .unwrap_or_else(setup_failed);
+    #[cfg(feature = "test-partition-drivers")]
+    test_partitions::finalize_per_cpu(queue, ffa, cores, bring_up.online_conditions());
+    #[cfg(not(feature = "test-partition-drivers"))]
+    let _ = bring_up;
     let crb = CarveOutWindow::claim(TPM_CRB.base, TPM_CRB.size() as usize)
         .map_err(|error| SetupError::new("claiming the TPM's CRB", error))
         .unwrap_or_else(setup_failed);
     let crb = static_init!(CarveOutWindow, crb);
-    let tpm = TpmComponent::new(queue, ffa, crb, virtual_alarm!())
+    let tpm = TpmComponent::new(queue, ffa, crb, virtual_alarm!(alarms))
         .finalize(components::tpm_component_static!())
         .unwrap_or_else(setup_failed);
     let measured_boot = MeasuredBootComponent::new(queue, tpm, ffa, &KernelImage)
         .finalize(components::measured_boot_component_static!())
         .unwrap_or_else(setup_failed);
-    let boot_completion = BootComponent::new(queue, readiness, ffa, tests::boot_hooks())
+    let boot_completion = BootComponent::new(queue, readiness, ffa, tests::boot_hooks(cores))
         .finalize(components::boot_component_static!(FFA_PARTITIONS))
         .unwrap_or_else(setup_failed);
     boot_completion
@@ -271,6 +260,113 @@ fn main(boot: armv8a::BootInfo) -> ! {
     MainLoopComponent::new(chip, queue)
         .finalize(components::main_loop_component_static!(QemuVirt<'static>))
         .run()
+}
+
+/// The drivers of the test partitions (the model's, and
+/// `tools/test-partition` under real TF-A): the echo drivers (and the
+/// memory checks), the notifier, scheduling and per-CPU drivers. Left out
+/// without `test-partition-drivers`, so that an image for partitions of
+/// its own links none of them.
+#[cfg(feature = "test-partition-drivers")]
+mod test_partitions {
+    use super::*;
+    use capsule_ffa::drivers::echo::{EchoDriver, PREEMPTED_ECHO_PARTITION_UUID};
+    use capsule_ffa::drivers::memory_check::MemoryCheckPlan;
+    use capsule_ffa::drivers::notifier::NotifierDriver;
+    use capsule_ffa::drivers::per_cpu::PerCpuDriver;
+    use capsule_ffa::drivers::scheduling::SchedulingDriver;
+    use capsule_ffa::Uuid;
+    use components::memory::MemoryCheckComponent;
+    use components::partition_driver::PartitionDriverComponent;
+    use kernel::hil::cores::Cores;
+    use kernel::init_queue::Queue;
+    use kernel::page_pool::PagePool;
+    use kernel::virtual_alarm::MuxAlarm;
+
+    /// The interrupt the scheduling partition rings while it works: a spare SPI.
+    const SCHEDULING_DOORBELL: u32 = 130;
+    /// What the echo driver checks with memory: a share, a lend and a donation;
+    /// with `memory-fragments` also a share of 256 single-page ranges, whose
+    /// descriptor needs two TX buffers.
+    const MEMORY_CHECKS: MemoryCheckPlan = if cfg!(feature = "memory-fragments") {
+        MemoryCheckPlan::BOOT.with_scattered(256)
+    } else {
+        MemoryCheckPlan::BOOT
+    };
+    /// Partitions the second echo driver binds: the test firmware's partition
+    /// that is preempted (`FFA_INTERRUPT`/`FFA_YIELD`) before it echoes.
+    static PREEMPTED_ECHO_UUIDS: [Uuid; 1] = [PREEMPTED_ECHO_PARTITION_UUID];
+
+    /// The echo drivers (the first with the memory checks, from `pool`),
+    /// the notifier (its per-vCPU notification for the last of `cores`)
+    /// and the scheduling drivers.
+    pub(super) fn finalize_drivers(
+        queue: &'static dyn Queue<'static>,
+        ffa: components::ffa::Ffa<FFA_PARTITIONS>,
+        chip: &'static QemuVirt<'static>,
+        alarms: &'static MuxAlarm<'static, GenericTimer<'static>>,
+        pool: &'static PagePool<'static>,
+        cores: &'static dyn Cores,
+    ) {
+        let memory_checks = MemoryCheckComponent::new(pool, MEMORY_CHECKS)
+            .finalize(components::memory_check_component_static!())
+            .unwrap_or_else(setup_failed);
+        PartitionDriverComponent::new(
+            queue,
+            ffa,
+            EchoDriver::new().with_memory_checks(memory_checks),
+        )
+        .finalize(components::partition_driver_component_static!(
+            EchoDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+        PartitionDriverComponent::new(
+            queue,
+            ffa,
+            EchoDriver::for_partitions("ffa-preempted-echo", &PREEMPTED_ECHO_UUIDS),
+        )
+        .finalize(components::partition_driver_component_static!(
+            EchoDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+        // The per-vCPU notification for the last core: got on that core.
+        let last_core = cores.count().saturating_sub(1) as u16;
+        let notifier = NotifierDriver::new(virtual_alarm!(alarms)).with_per_vcpu_on(last_core);
+        PartitionDriverComponent::new(queue, ffa, notifier)
+            .finalize(components::partition_driver_component_static!(
+                NotifierDriver<'static>
+            ))
+            .unwrap_or_else(setup_failed);
+        let scheduling = if cfg!(feature = "scenario-blocking-client") {
+            SchedulingDriver::blocking
+        } else {
+            SchedulingDriver::new
+        };
+        PartitionDriverComponent::new(
+            queue,
+            ffa,
+            scheduling(virtual_alarm!(alarms), chip, SCHEDULING_DOORBELL),
+        )
+        .finalize(components::partition_driver_component_static!(
+            SchedulingDriver<'static>
+        ))
+        .unwrap_or_else(setup_failed);
+    }
+
+    /// The per-CPU driver, once the secondaries are `online`.
+    pub(super) fn finalize_per_cpu(
+        queue: &'static dyn Queue<'static>,
+        ffa: components::ffa::Ffa<FFA_PARTITIONS>,
+        cores: &'static dyn Cores,
+        online: ConditionSet,
+    ) {
+        PartitionDriverComponent::new(queue, ffa, PerCpuDriver::new(cores))
+            .after(online)
+            .finalize(components::partition_driver_component_static!(
+                PerCpuDriver<'static>
+            ))
+            .unwrap_or_else(setup_failed);
+    }
 }
 
 /// The console on UART0, with the system, `ffa`, `ffa` memory (scratch
@@ -361,7 +457,7 @@ mod protected_mode {
     use components::protected_mode::ProtectedModeComponent;
     use kernel::component::Component;
     use kernel::hil::hypervisor::MemoryRange;
-    use kernel::init_queue::Queue;
+    use kernel::init_queue::{ConditionSet, Queue};
 
     /// `HVC #0`: how the kernel reaches its own EL2.
     static HYPERVISOR_CALL: HypervisorCall = HypervisorCall;
@@ -378,7 +474,9 @@ mod protected_mode {
     /// Where the proxy's memory is: host memory from the device tree's
     /// memory node (at most [`HOST_MEMORY_MAX`]), the carve-out and the
     /// devices from the board's layout.
-    fn finaliser_config(boot: &armv8a::BootInfo) -> FinaliserConfig {
+    /// The host's cores come from the device tree at boot.
+    fn finaliser_config(boot: &armv8a::BootInfo, host_cores: usize) -> FinaliserConfig {
+        let host_cores = u16::try_from(host_cores).unwrap_or(u16::MAX);
         let (dram, source) = qemu_virt::memory_map::dram(boot.device_tree_address);
         let host_memory = MemoryRange::new(dram.base, dram.size.min(HOST_MEMORY_MAX));
         defmt::info!(
@@ -406,52 +504,43 @@ mod protected_mode {
             } else {
                 Order::BeforeFfaRoot
             },
+            host_cores,
         }
     }
 
-    /// Builds protected mode for the FF-A root of `ffa`.
+    /// Builds protected mode for the FF-A root of `ffa`; returns what the
+    /// secondary cores wait on before they are started (the proxy relays
+    /// their `CPU_ON` only once it traps the host's SMCs).
     pub(super) fn finalize(
         queue: &'static dyn Queue<'static>,
         ffa: Ffa<{ super::FFA_PARTITIONS }>,
         boot: &armv8a::BootInfo,
-    ) {
+        host_cores: usize,
+    ) -> ConditionSet {
         let finaliser = ProtectedModeComponent::new(
             queue,
             ffa,
             &El2Runtime,
             &HYPERVISOR_CALL,
             boot.kept_el2(),
-            finaliser_config(boot),
+            finaliser_config(boot, host_cores),
         )
         .finalize(components::protected_mode_component_static!(
             HOST_MEMORY_MAX
         ))
         .unwrap_or_else(super::setup_failed);
         super::tests::protected_mode_hooks(finaliser);
+        finaliser.root_prerequisites(ConditionSet::empty())
     }
 }
 
 /// A fatal board set-up error: logged, then power off with a failure status
 /// (never returns; generic so that `unwrap_or_else` takes it for any output).
 fn setup_failed<T>(error: SetupError) -> T {
-    defmt::error!(
-        "boot: board set-up failed: {=str}: {}",
-        error.what,
-        error.error
-    );
-    qemu_virt::psci::system_off(2)
+    components::fatal::setup_failed(error, qemu_virt::psci::system_off)
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    match info.location() {
-        Some(location) => defmt::error!(
-            "panicked at {=str}:{=u32}: {}",
-            location.file(),
-            location.line(),
-            defmt::Display2Format(&info.message())
-        ),
-        None => defmt::error!("panicked: {}", defmt::Display2Format(&info.message())),
-    }
-    qemu_virt::psci::system_off(1)
+    components::fatal::panicked(info, qemu_virt::psci::system_off)
 }

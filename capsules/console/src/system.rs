@@ -24,11 +24,11 @@ static SYSTEM_COMMANDS: [Command; 4] = [
         "",
         "the init queue: each entry's state and what it waits on, and each condition",
     ),
-    Command::new("reboot", "", "resets the system (PSCI SYSTEM_RESET)"),
+    Command::new("reboot", "", "resets the system (PSCI, or the board's own reset)"),
     Command::new(
         "poweroff",
         "[status]",
-        "switches the system off (PSCI SYSTEM_OFF); QEMU's test firmware exits with status",
+        "switches the system off (PSCI, or the board's own power-off); QEMU exits with status where the board passes it on",
     ),
 ];
 

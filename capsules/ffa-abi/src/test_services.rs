@@ -1,7 +1,8 @@
 //! The direct-request protocols of the model's test partitions that the
 //! kernel's drivers speak: the notifier (notifications and indirect
-//! messages) and the scheduling partition (preemptible work, yields with a
-//! timeout). Shared by `tools/ffa-model` and the drivers in `capsule-ffa`.
+//! messages), the scheduling partition (preemptible work, yields with a
+//! timeout) and the per-CPU partition (one execution context per core).
+//! Shared by `tools/ffa-model` and the drivers in `capsule-ffa`.
 //!
 //! A request carries the command in its first payload word (w3/x3) and
 //! its arguments in the next; the response carries a status in its first
@@ -47,4 +48,19 @@ pub mod scheduling {
     pub const YIELD: u32 = 2;
     /// The doorbell interrupt IDs the partition accepts: spare SPIs.
     pub const DOORBELLS: core::ops::Range<u32> = 128..160;
+}
+
+/// The per-CPU partition (0x8006 in the model): several execution contexts
+/// (one per core, as an MP partition's manifest gives it), each with state
+/// of its own.
+pub mod per_cpu {
+    /// Which execution context answers: w4 = how many times to be preempted
+    /// (`FFA_INTERRUPT`, resumed with `FFA_RUN` of that context) before
+    /// answering, at most [`MAXIMUM_PREEMPTIONS`]. Answers w4 = the vCPU
+    /// (execution context) that ran the request, w5 = requests that vCPU
+    /// has answered (this one included: its own count, kept per vCPU),
+    /// w6 = the partition's execution contexts.
+    pub const WHO_AM_I: u32 = 1;
+    /// Most preemptions a `WHO_AM_I` asks for.
+    pub const MAXIMUM_PREEMPTIONS: u32 = 8;
 }

@@ -10,7 +10,7 @@
 //! | x0 | call | arguments | result |
 //! |---|---|---|---|
 //! | [`QUERY`] | is the proxy resident? | — | x0 = 0, x1 = [`INTERFACE_MAGIC`], x2 = [`INTERFACE_VERSION`] |
-//! | [`START_FINALISATION`] | start finalisation | x1/x2 host memory base/size, x3/x4 carve-out base/size, x5/x6 the host's devices base/size, x7/x8 host memory the firmware shares with the secure world (a TPM's CRB; 0/0: none) | x0 = 0, or [`NOT_REQUIRED`] (already started), [`INVALID_PARAMETER`] (bad layout) |
+//! | [`START_FINALISATION`] | start finalisation | x1/x2 host memory base/size, x3/x4 carve-out base/size, x5/x6 the host's devices base/size, x7/x8 host memory the firmware shares with the secure world (a TPM's CRB; 0/0: none), x9 the host's cores | x0 = 0, or [`NOT_REQUIRED`] (already started), [`INVALID_PARAMETER`] (bad layout, or a core count of 0 or more than EL2 takes) |
 //! | [`FINALISATION_STEP`] | perform the next step | — | x0 = 0, status in x1–x6 |
 //! | [`STATUS`] | read the status | — | x0 = 0, status in x1–x6 |
 //!
@@ -217,14 +217,17 @@ impl<'a> ProxyControl<'a> {
     /// first two pages become the proxy's TX and RX buffers); `devices` is
     /// what the host's stage 2 maps as device memory; `firmware_shared` is
     /// host memory the firmware shares with the secure world (a TPM's CRB),
-    /// which the host may use but never give away. EL2 protects host
-    /// memory from the end of this call on.
+    /// which the host may use but never give away; `host_cores` how many
+    /// cores the kernel has (told while EL2 still trusts it, as pKVM learns
+    /// the CPU count at init: the host's notification bitmap gets a vCPU
+    /// per core). EL2 protects host memory from the end of this call on.
     pub fn start_finalisation(
         &self,
         host_memory: MemoryRange,
         carve_out: MemoryRange,
         devices: MemoryRange,
         firmware_shared: MemoryRange,
+        host_cores: u16,
     ) -> Result<(), ControlError> {
         let reply = self.call(
             START_FINALISATION,
@@ -237,6 +240,7 @@ impl<'a> ProxyControl<'a> {
                 devices.size,
                 firmware_shared.base,
                 firmware_shared.size,
+                u64::from(host_cores),
             ],
         );
         match reply[0] {

@@ -12,6 +12,9 @@
 //! - A trapped `SMC #0` goes to [`Proxy::handle_host_call`]; refusals and
 //!   the calls handled at EL2 are logged (`el2 proxy: ...`). An SMC
 //!   immediate other than 0 gets x0 = -1 without reaching the monitor.
+//!   PSCI `CPU_ON` goes to the relay ([`crate::psci_relay`]): the new core
+//!   comes up through EL2, where [`HostCallHandler::secondary_core_entry`]
+//!   hands it the host's entry point.
 //!
 //! ```
 //! use capsule_ffa_proxy::control;
@@ -44,7 +47,7 @@
 use core::sync::atomic::AtomicU8;
 
 use kernel::hil::hypervisor::{
-    El2Services, FaultDecision, HostCallHandler, HostMemoryMap, MemoryRange, Stage2Fault,
+    El2Services, FaultDecision, HostCallHandler, HostEntry, HostMemoryMap, MemoryRange, Stage2Fault,
 };
 use kernel::hil::smccc::SmcccRegisters;
 
@@ -52,6 +55,7 @@ use crate::control::{self, StatusRegisters};
 use crate::function;
 use crate::memory::ProxyLayout;
 use crate::proxy::{Disposition, Handled, Proxy, StartError};
+use crate::psci_relay::{PsciRelay, RelayOutcome};
 use crate::{Registers, REGISTER_COUNT};
 use ffa_abi::ReplyKind;
 
@@ -59,6 +63,7 @@ use ffa_abi::ReplyKind;
 #[derive(Debug, Default)]
 pub struct El2Proxy {
     proxy: Proxy,
+    relay: PsciRelay,
 }
 
 impl El2Proxy {
@@ -68,6 +73,7 @@ impl El2Proxy {
     pub const fn new() -> El2Proxy {
         El2Proxy {
             proxy: Proxy::new(),
+            relay: PsciRelay::new(),
         }
     }
 
@@ -77,6 +83,7 @@ impl El2Proxy {
     pub const fn with_page_states(page_states: &'static [AtomicU8]) -> El2Proxy {
         El2Proxy {
             proxy: Proxy::with_page_states(page_states),
+            relay: PsciRelay::new(),
         }
     }
 
@@ -108,7 +115,8 @@ impl El2Proxy {
         .with_el2_code(el2.el2_shared_code())
         .with_devices(MemoryRange::new(call[5], call[6]))
         .with_firmware_shared(MemoryRange::new(call[7], call[8]));
-        match self.proxy.start_finalisation(layout) {
+        let host_cores = call[9] as u16;
+        match self.proxy.start_finalisation(layout, host_cores) {
             Ok(()) => {
                 if let Err(code) = self.protect_host(&layout, el2) {
                     self.proxy.cancel_start();
@@ -141,6 +149,14 @@ impl El2Proxy {
             Err(StartError::AlreadyStarted) => control::NOT_REQUIRED,
             Err(StartError::Layout(error)) => {
                 defmt::error!("el2: proxy finalisation refused: bad layout ({})", error);
+                control::INVALID_PARAMETER
+            }
+            Err(StartError::HostCores(cores)) => {
+                defmt::error!(
+                    "el2: proxy finalisation refused: a host of {=u16} cores (1 to {=usize})",
+                    cores,
+                    crate::psci_relay::MAXIMUM_CORES
+                );
                 control::INVALID_PARAMETER
             }
             Err(StartError::Ownership(error)) => {
@@ -267,6 +283,19 @@ impl HostCallHandler for El2Proxy {
             reply.x[0] = control::NOT_SUPPORTED;
             return reply;
         }
+        if PsciRelay::handles(function_id) {
+            let layout = *self.proxy.layout();
+            let (reply, outcome) = self.relay.cpu_on(call, &layout, el2);
+            match outcome {
+                RelayOutcome::Relayed { core, entry } => defmt::info!(
+                    "el2 proxy: CPU_ON relayed: core {=usize} starts at EL2, then the host at {=u64:#x}",
+                    core,
+                    entry
+                ),
+                other => defmt::warn!("el2 proxy: CPU_ON refused: {}", other),
+            }
+            return reply;
+        }
         let mut registers: Registers = [0; REGISTER_COUNT];
         registers.copy_from_slice(&call.x);
         let outcome = self.proxy.handle_host_call(&registers, el2);
@@ -305,6 +334,27 @@ impl HostCallHandler for El2Proxy {
             Disposition::PassedThrough | Disposition::Forwarded => {}
         }
         SmcccRegisters { x: outcome.reply }
+    }
+
+    fn secondary_core_entry(
+        &mut self,
+        core: usize,
+        _context: u64,
+        _el2: &mut dyn El2Services,
+    ) -> Option<HostEntry> {
+        let entry = self.relay.arrive(core);
+        match entry {
+            Some(entry) => defmt::info!(
+                "el2 proxy: core {=usize} up at EL2 (SMCs trapped); entering the host at {=u64:#x}",
+                core,
+                entry.entry
+            ),
+            None => defmt::warn!(
+                "el2 proxy: core {=usize} entered EL2 without a CPU_ON through the proxy",
+                core
+            ),
+        }
+        entry
     }
 
     fn host_stage2_fault(&mut self, fault: &Stage2Fault) -> FaultDecision {

@@ -80,6 +80,9 @@ pub struct FinaliserConfig {
     pub firmware_shared: MemoryRange,
     /// When to finalise.
     pub order: Order,
+    /// The host's cores (the board's count: the host's notification
+    /// bitmap gets a vCPU per core).
+    pub host_cores: u16,
 }
 
 /// The conditions the finaliser uses on the init queue.
@@ -251,6 +254,7 @@ impl<'a> ProxyFinaliser<'a> {
             self.config.carve_out,
             self.config.devices,
             self.config.firmware_shared,
+            self.config.host_cores,
         ) {
             refused_to_start(error);
             self.stop(FinaliserState::Failed);

@@ -57,7 +57,7 @@
 //!     El2Memory::EMPTY,
 //! );
 //! let mut proxy = Proxy::new();
-//! proxy.start_finalisation(layout).unwrap();
+//! proxy.start_finalisation(layout, 1).unwrap();
 //! let mut status = proxy.status();
 //! for _ in 0..8 {
 //!     status = proxy.finalise_step(&mut Monitor);
@@ -91,6 +91,7 @@ pub mod memory;
 pub mod messages;
 pub mod ownership;
 pub mod proxy;
+pub mod psci_relay;
 pub mod reply;
 pub mod sharing;
 pub mod version;

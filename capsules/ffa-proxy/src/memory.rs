@@ -276,6 +276,30 @@ impl ProxyLayout {
         }
         Ok(())
     }
+
+    /// Whether the host may have a core entered at `entry` (a PSCI
+    /// `CPU_ON` entry point, run at EL1): inside host memory, outside the
+    /// carve-out, and outside EL2's memory except the code EL2 shares with
+    /// the kernel ([`El2Memory::host_may_enter`]). Alignment is the
+    /// caller's to check.
+    pub fn check_host_entry_point(&self, entry: u64) -> Result<(), BufferProblem> {
+        let instruction = MemoryRange::new(entry, 4);
+        if !self.host_memory.contains(&instruction) {
+            return Err(BufferProblem::OutsideHostMemory);
+        }
+        let proxy = [
+            self.carve_out,
+            self.mailbox.transmit_range(),
+            self.mailbox.receive_range(),
+        ];
+        if proxy.iter().any(|owned| owned.overlaps(&instruction)) {
+            return Err(BufferProblem::InProxyMemory);
+        }
+        if !self.el2.host_may_enter(&instruction) {
+            return Err(BufferProblem::InEl2Memory);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -283,6 +307,64 @@ mod tests {
     use super::*;
 
     const HOST: MemoryRange = MemoryRange::new(0x4000_0000, 0x4000_0000);
+
+    #[test]
+    fn entry_points_may_be_in_shared_code_but_never_in_el2_data_or_the_carve_out() {
+        let code = MemoryRange::new(0x6000_0000, 0x2_0000);
+        let data = MemoryRange::new(0x6002_0000, 0x5000);
+        let proxy_state = MemoryRange::new(0x6002_1000, 0x200);
+        let el2 = El2Memory::from_slots([
+            code,
+            data,
+            proxy_state,
+            MemoryRange::EMPTY,
+            MemoryRange::EMPTY,
+            MemoryRange::EMPTY,
+        ])
+        .with_shared_code(code);
+        let layout =
+            ProxyLayout::with_mailbox_in(HOST, MemoryRange::new(0x5fe0_0000, 0x1_0000), el2);
+        assert_eq!(layout.check_host_entry_point(0x6000_0100), Ok(()));
+        assert_eq!(layout.check_host_entry_point(0x6100_0000), Ok(()));
+        assert_eq!(
+            layout.check_host_entry_point(0x6002_0000),
+            Err(BufferProblem::InEl2Memory)
+        );
+        assert_eq!(
+            layout.check_host_entry_point(0x6002_1100),
+            Err(BufferProblem::InEl2Memory),
+            "the proxy's own state"
+        );
+        assert_eq!(
+            layout.check_host_entry_point(0x6001_fffe),
+            Err(BufferProblem::InEl2Memory),
+            "an instruction that straddles code and data"
+        );
+        assert_eq!(
+            layout.check_host_entry_point(0x5fe0_1000),
+            Err(BufferProblem::InProxyMemory)
+        );
+        assert_eq!(
+            layout.check_host_entry_point(0x0e00_0000),
+            Err(BufferProblem::OutsideHostMemory)
+        );
+        // Without shared code named, EL2's code is closed too.
+        let closed = ProxyLayout {
+            el2: El2Memory::from_slots([
+                code,
+                data,
+                MemoryRange::EMPTY,
+                MemoryRange::EMPTY,
+                MemoryRange::EMPTY,
+                MemoryRange::EMPTY,
+            ]),
+            ..layout
+        };
+        assert_eq!(
+            closed.check_host_entry_point(0x6000_0100),
+            Err(BufferProblem::InEl2Memory)
+        );
+    }
 
     #[test]
     fn layouts_are_checked() {

@@ -29,7 +29,7 @@
 //!   is the schedule receiver interrupt's feature ID.
 //!
 //! The host's notification bitmap is the hypervisor's to make: the proxy
-//! creates it (`BITMAP_CREATE(0, vCPUs)`, v1.1+) when it maps its own pair
+//! creates it (`BITMAP_CREATE(0, vCPUs)`, one vCPU per host core as finalisation was told, v1.1+) when it maps its own pair
 //! for the host's, and destroys it when it unmaps them; the host's own
 //! `BITMAP_CREATE`/`DESTROY` are refused, as Xen refuses them to guests.
 //! `FFA_RX_ACQUIRE` (a hypervisor's call, to write a VM's RX buffer the
@@ -49,9 +49,6 @@ use ffa_abi::notification::FRAMEWORK_RX_BUFFER_FULL;
 use ffa_abi::{indirect, ReplyKind, Version};
 use kernel::hil::hypervisor::El2Services;
 use kernel::hil::smccc::SmcccRegisters;
-
-/// vCPUs of the host's notification bitmap: the host runs on one core.
-pub const HOST_VCPUS: u64 = 1;
 
 fn monitor(el2: &mut dyn El2Services, call: &Registers) -> Registers {
     el2.call_monitor(&SmcccRegisters { x: *call }).x
@@ -223,11 +220,12 @@ pub fn deliver(
     }
 }
 
-/// `BITMAP_CREATE` of the host's bitmap (VM 0) at the monitor.
-pub fn create_host_bitmap(el2: &mut dyn El2Services) -> ReplyKind {
+/// `BITMAP_CREATE` of the host's bitmap (VM 0) at the monitor, with a
+/// vCPU for each of the host's `cores`.
+pub fn create_host_bitmap(el2: &mut dyn El2Services, cores: u16) -> ReplyKind {
     reply::kind(&monitor(
         el2,
-        &reply::call(FFA_NOTIFICATION_BITMAP_CREATE, &[0, HOST_VCPUS]),
+        &reply::call(FFA_NOTIFICATION_BITMAP_CREATE, &[0, u64::from(cores)]),
     ))
 }
 

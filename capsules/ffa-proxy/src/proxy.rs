@@ -63,6 +63,7 @@ use crate::function::{
 use crate::memory::{BufferProblem, LayoutError, ProxyLayout, PAGE_SIZE};
 use crate::messages::{self, Delivery};
 use crate::ownership::{self, Ownership, OwnershipError};
+use crate::psci_relay;
 use crate::reply;
 use crate::sharing::{MemoryEvent, MemoryRefusal, Sharing};
 use crate::Registers;
@@ -110,6 +111,8 @@ pub enum StartError {
     AlreadyStarted,
     /// The layout is unusable.
     Layout(LayoutError),
+    /// The host's core count is 0, or more than EL2 has cores for.
+    HostCores(u16),
     /// The page-state table cannot track host memory.
     Ownership(ownership::SetupError),
     /// EL2's private memory takes more ranges than the proxy records.
@@ -614,6 +617,8 @@ pub struct Proxy {
     mailbox_mapped: bool,
     /// Whether the proxy made the host's notification bitmap at the monitor.
     host_bitmap: bool,
+    /// The host's cores: the vCPUs of the host's notification bitmap.
+    host_cores: u16,
     /// Storage for the page-state table (two bits per page of host memory),
     /// in EL2's private memory; without it, memory sharing is refused.
     page_states: Option<PageStorage>,
@@ -638,6 +643,7 @@ impl Proxy {
             host_buffers: None,
             mailbox_mapped: false,
             host_bitmap: false,
+            host_cores: 1,
             page_states: None,
             sharing: Sharing::new(),
         }
@@ -671,13 +677,29 @@ impl Proxy {
         self.host_bitmap
     }
 
-    /// Starts finalisation with `layout` (checked). The steps run in
+    /// The host's cores, as finalisation was told (the vCPUs of the host's
+    /// notification bitmap).
+    pub fn host_cores(&self) -> u16 {
+        self.host_cores
+    }
+
+    /// Starts finalisation with `layout` (checked) for a host of
+    /// `host_cores` cores (1 to [`psci_relay::MAXIMUM_CORES`]: the host's
+    /// bitmap gets one vCPU per core). The steps run in
     /// [`Proxy::finalise_step`]. Only once: a second start is refused.
-    pub fn start_finalisation(&mut self, layout: ProxyLayout) -> Result<(), StartError> {
+    pub fn start_finalisation(
+        &mut self,
+        layout: ProxyLayout,
+        host_cores: u16,
+    ) -> Result<(), StartError> {
         if self.phase != Phase::Idle {
             return Err(StartError::AlreadyStarted);
         }
         layout.check().map_err(StartError::Layout)?;
+        if host_cores == 0 || usize::from(host_cores) > psci_relay::MAXIMUM_CORES {
+            return Err(StartError::HostCores(host_cores));
+        }
+        self.host_cores = host_cores;
         if let Some(PageStorage(storage)) = self.page_states {
             let private = layout.private().ok_or(StartError::TooManyPrivateRanges)?;
             let table = Ownership::new(storage, layout.host_memory, layout.el2_code, private)
@@ -1091,12 +1113,12 @@ impl Proxy {
         if self.host_bitmap || self.host_version().is_none_or(|v| v < Version::V1_1) {
             return;
         }
-        match messages::create_host_bitmap(el2) {
+        match messages::create_host_bitmap(el2, self.host_cores) {
             answer if answer.is_success() => {
                 self.host_bitmap = true;
                 defmt::info!(
-                    "el2 proxy: the host's notification bitmap created (VM 0, {=u64} vCPU)",
-                    messages::HOST_VCPUS
+                    "el2 proxy: the host's notification bitmap created (VM 0, {=u16} vCPU(s): one per host core)",
+                    self.host_cores
                 );
             }
             answer => defmt::info!(

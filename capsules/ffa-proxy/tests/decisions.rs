@@ -161,7 +161,7 @@ impl<F: FnMut(&Registers) -> Registers> El2Services for Answering<F> {
 
 fn finalised(monitor: &mut Monitor) -> Proxy {
     let mut proxy = Proxy::new();
-    proxy.start_finalisation(layout()).unwrap();
+    proxy.start_finalisation(layout(), 1).unwrap();
     for _ in 0..capsule_ffa_proxy::FinalisationStep::COUNT {
         proxy.finalise_step(monitor);
     }
@@ -214,7 +214,7 @@ fn finalisation_negotiates_the_version_and_nothing_else() {
     let mut monitor = Monitor::new();
     let mut proxy = Proxy::new();
     assert_eq!(proxy.status(), FinalisationStatus::NotStarted);
-    proxy.start_finalisation(layout()).unwrap();
+    proxy.start_finalisation(layout(), 1).unwrap();
     let mut statuses = Vec::new();
     for _ in 0..3 {
         statuses.push(proxy.finalise_step(&mut monitor));
@@ -341,12 +341,20 @@ fn finalisation_starts_once_and_only_with_a_sound_layout() {
     let mut bad = layout();
     bad.mailbox.receive = bad.mailbox.transmit;
     assert!(matches!(
-        proxy.start_finalisation(bad),
+        proxy.start_finalisation(bad, 1),
         Err(StartError::Layout(_))
     ));
-    proxy.start_finalisation(layout()).unwrap();
+    for cores in [0, 9] {
+        assert_eq!(
+            proxy.start_finalisation(layout(), cores),
+            Err(StartError::HostCores(cores)),
+            "a host of {cores} cores"
+        );
+    }
+    proxy.start_finalisation(layout(), 8).unwrap();
+    assert_eq!(proxy.host_cores(), 8);
     assert_eq!(
-        proxy.start_finalisation(layout()),
+        proxy.start_finalisation(layout(), 1),
         Err(StartError::AlreadyStarted)
     );
 }
@@ -1052,7 +1060,7 @@ fn without_ffa_at_the_monitor_every_ffa_call_gets_minus_one() {
     let mut monitor = Monitor::new();
     monitor.version = u32::MAX;
     let mut proxy = Proxy::new();
-    proxy.start_finalisation(layout()).unwrap();
+    proxy.start_finalisation(layout(), 1).unwrap();
     // VERSION and ID_GET both answer -1 (the scripted monitor answers
     // SUCCESS to ID_GET, so use a monitor without any FF-A).
     let mut no_ffa = Answering(|call: &Registers| {
@@ -1089,7 +1097,7 @@ fn without_ffa_at_the_monitor_every_ffa_call_gets_minus_one() {
 #[test]
 fn a_failed_finalisation_traps_nothing() {
     let mut proxy = Proxy::new();
-    proxy.start_finalisation(layout()).unwrap();
+    proxy.start_finalisation(layout(), 1).unwrap();
     // An FF-A client fixed v1.2 before the proxy: v1.0 is refused.
     let mut fixed = Answering(|call: &Registers| {
         let mut reply = [0u64; REGISTER_COUNT];
@@ -1173,4 +1181,24 @@ fn arbitrary_host_input_never_panics_and_never_reaches_proxy_memory() {
         }
         monitor.calls.clear();
     }
+}
+
+#[test]
+fn secondary_entry_point_registration_is_a_secure_world_call_and_is_refused() {
+    // FFA_SECONDARY_EP_REGISTER lets a partition (or an S-EL1 SPMC) name
+    // where its execution contexts start on a new core; TF-A refuses it to
+    // the normal world and pKVM forwards it untouched. The proxy does not
+    // mediate it: NOT_SUPPORTED, and the monitor never sees it.
+    let mut monitor = Monitor::new();
+    let mut proxy = negotiated(&mut monitor);
+    for id in [
+        function_id::FFA_SECONDARY_EP_REGISTER_32,
+        function_id::FFA_SECONDARY_EP_REGISTER_64,
+    ] {
+        let registers = call(&[u64::from(id), 0x6000_0000]);
+        let (reply, disposition) = handle(&mut proxy, &mut monitor, &registers);
+        assert_ffa_error(&reply, Status::NotSupported);
+        assert_eq!(disposition, Disposition::Refused(Refusal::NotMediated));
+    }
+    assert!(monitor.calls.is_empty());
 }

@@ -93,6 +93,10 @@ fn epoch(seed: u64, rounds: u32, start: bool) -> Seen {
         CARVE_OUT.size,
         DEVICES.base,
         DEVICES.size,
+        // No firmware-shared memory; one host core.
+        0,
+        0,
+        1,
     ];
     if start {
         let reply =
@@ -153,7 +157,7 @@ fn epoch(seed: u64, rounds: u32, start: bool) -> Seen {
                     _ => random.next(),
                 };
                 if random.below(4) == 0 {
-                    x[..7].copy_from_slice(&board_start);
+                    x[..board_start.len()].copy_from_slice(&board_start);
                 }
                 let immediate = if random.below(8) == 0 {
                     random.next() as u16

@@ -81,6 +81,7 @@ fn board(config: FaultConfig, access: Option<&'static dyn SmcccConduit>, order: 
             devices: MemoryRange::new(0, 0x4000_0000),
             firmware_shared: MemoryRange::EMPTY,
             order,
+            host_cores: 1,
         },
     ));
     finaliser.register();
@@ -189,6 +190,7 @@ fn a_kernel_entered_at_el1_makes_no_hvc_and_the_entry_fails() {
             devices: MemoryRange::new(0, 0x4000_0000),
             firmware_shared: MemoryRange::EMPTY,
             order: Order::BeforeFfaRoot,
+            host_cores: 1,
         },
     ));
     finaliser.register();

@@ -34,6 +34,8 @@ struct Machine {
     monitor: ModelMonitor,
     proxy: Proxy,
     trapping: Cell<bool>,
+    /// The host's cores, as finalisation is told.
+    host_cores: u16,
     stage2: std::cell::RefCell<testbed::el2::SimulatedStage2>,
 }
 
@@ -45,6 +47,7 @@ impl Machine {
             monitor: ModelMonitor::with_clock_step(config, memory, 1_000),
             proxy: Proxy::new(),
             trapping: Cell::new(false),
+            host_cores: 4,
             stage2: Default::default(),
         }
     }
@@ -65,7 +68,9 @@ impl Machine {
             CARVE_OUT,
             El2Memory::EMPTY,
         );
-        self.proxy.start_finalisation(layout).unwrap();
+        self.proxy
+            .start_finalisation(layout, self.host_cores)
+            .unwrap();
         let mut status = self.proxy.status();
         let mut services = ModelServices::new(&self.monitor, El2Memory::EMPTY, &self.trapping);
         for _ in 0..64 {
@@ -179,13 +184,13 @@ fn discovery_and_echo_messaging_work_through_the_proxy() {
             bytes: 24 * PARTITIONS as u64
         })
     );
-    let host_rx = machine.memory().read(HOST_RECEIVE, 120);
-    assert_eq!(host_rx, machine.memory().read(PROXY_RECEIVE, 120));
+    let host_rx = machine.memory().read(HOST_RECEIVE, 144);
+    assert_eq!(host_rx, machine.memory().read(PROXY_RECEIVE, 144));
     let ids: Vec<u16> = host_rx
         .chunks(24)
         .map(|descriptor| u16::from_le_bytes([descriptor[0], descriptor[1]]))
         .collect();
-    assert_eq!(ids, [0x8001, 0x8002, 0x8003, 0x8004, 0x8005]);
+    assert_eq!(ids, [0x8001, 0x8002, 0x8003, 0x8004, 0x8005, 0x8006]);
     assert_eq!(
         machine.monitor.world().receive_owner(),
         ReceiveOwner::Caller
@@ -571,7 +576,13 @@ fn an_overflowing_partition_count_is_aborted_and_the_rx_buffer_released() {
 /// A finalised machine whose v1.2 host has mapped its pair (so the proxy
 /// made the host's notification bitmap).
 fn host_with_mailbox() -> Machine {
+    host_of_cores_with_mailbox(4)
+}
+
+/// [`host_with_mailbox`] for a host of `cores` cores.
+fn host_of_cores_with_mailbox(cores: u16) -> Machine {
     let mut machine = Machine::new(FaultConfig::default_config());
+    machine.host_cores = cores;
     machine.finalise();
     machine.host(&[u64::from(function_id::FFA_VERSION), 0x0001_0002]);
     let (reply, _) = machine.host(&[
@@ -611,7 +622,7 @@ fn the_host_binds_sets_and_gets_notifications_through_the_proxy_s_bitmap() {
         .map(|call| call.x)
         .collect();
     assert_eq!(creations.len(), 1, "made by the proxy with the host's pair");
-    assert_eq!(&creations[0][1..3], &[0, 1], "VM 0, one vCPU");
+    assert_eq!(&creations[0][1..3], &[0, 4], "VM 0, a vCPU per host core");
     // The host's own BITMAP_CREATE and RX_ACQUIRE are a hypervisor's calls.
     for refused in [
         function_id::FFA_NOTIFICATION_BITMAP_CREATE,
@@ -833,6 +844,48 @@ fn a_message_in_the_proxy_s_rx_that_does_not_pass_is_dropped_and_released() {
         ReceiveOwner::Producer,
         "the proxy released its RX at the monitor"
     );
+}
+
+#[test]
+fn the_host_s_bitmap_has_a_vcpu_per_host_core() {
+    use ffa_abi::test_services::notifier;
+    for (cores, vcpu_3_exists) in [(4u16, true), (1, false)] {
+        let mut machine = host_of_cores_with_mailbox(cores);
+        assert_eq!(machine.proxy.host_cores(), cores);
+        let created = machine
+            .monitor
+            .calls()
+            .iter()
+            .find(|call| call.x[0] as u32 == function_id::FFA_NOTIFICATION_BITMAP_CREATE)
+            .map(|call| call.x[2]);
+        assert_eq!(created, Some(u64::from(cores)));
+        // ID 40 from the notifier, per vCPU.
+        let (reply, _) = machine.host(&[
+            u64::from(function_id::FFA_NOTIFICATION_BIND),
+            0x8004_0000,
+            1,
+            0,
+            1 << 8,
+        ]);
+        assert_success(&reply);
+        // The notifier sets it for vCPU 3: there is one only on 4 cores.
+        let (reply, _) = machine.host(&[
+            u64::from(function_id::FFA_MSG_SEND_DIRECT_REQ_32),
+            0x8004,
+            0,
+            u64::from(notifier::NOTIFY_NOW),
+            0,
+            1 << 8,
+            1 | 3 << 16,
+        ]);
+        assert_eq!(reply[0] as u32, function_id::FFA_MSG_SEND_DIRECT_RESP_32);
+        let status = reply[4] as u32 as i32;
+        if vcpu_3_exists {
+            assert_eq!(status, 0, "{cores} cores");
+        } else {
+            assert_eq!(status, Status::InvalidParameters.code(), "{cores} cores");
+        }
+    }
 }
 
 /// Storage for a page-state table over the machine's memory.

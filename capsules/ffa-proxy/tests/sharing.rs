@@ -293,7 +293,7 @@ fn ready(world: &mut World) -> Proxy {
         .with_el2_code(CODE)
         .with_firmware_shared(FIRMWARE);
     let mut proxy = Proxy::with_page_states(page_states());
-    proxy.start_finalisation(layout).unwrap();
+    proxy.start_finalisation(layout, 1).unwrap();
     for _ in 0..8 {
         if matches!(
             proxy.finalise_step(world),

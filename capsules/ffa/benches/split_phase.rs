@@ -83,7 +83,7 @@ struct Driver {
 }
 
 impl DirectRequestClient for Driver {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         match result {
             Ok(AnyDirectMessage::Bits32(message)) => self.last.set(message.payload[0]),
             other => panic!("unexpected {other:?}"),

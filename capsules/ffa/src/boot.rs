@@ -180,6 +180,9 @@ impl<const PARTITIONS: usize> ReadinessClient for BootCompletion<'_, PARTITIONS>
 
     fn monitor_absent(&self, absence: Absence) {
         match absence {
+            Absence::NoMonitor => {
+                defmt::warn!("boot: FF-A is absent (no secure monitor to call); carrying on without it")
+            }
             Absence::NotImplemented => {
                 defmt::warn!("boot: FF-A is absent (FFA_VERSION not supported); carrying on without it")
             }

@@ -29,7 +29,13 @@
 //! [`DirectRequestClient`](crate::requests::DirectRequestClient)) when the
 //! board gave the bus a request engine ([`FfaBus::set_requests`]); the
 //! blocking [`PartitionHandle::direct_request`] stays for boot-time and
-//! console use.
+//! console use. On a board with several cores, the secondary cores'
+//! engines ([`FfaBus::set_core_requests`]) let a driver make a request
+//! from any core ([`PartitionHandle::send_on`]): it runs on the
+//! partition's execution context for that core ([`crate::per_cpu`]: vCPU 0
+//! of a partition with one context, the core's own of one with several; a
+//! core the partition has no context for is refused before any call), and
+//! no two requests are ever in flight on one core.
 //!
 //! v1.0 descriptors carry no UUID. As Linux does, such a partition is matched
 //! by asking `FFA_PARTITION_INFO_GET` for the driver's UUID and checking
@@ -60,10 +66,13 @@ use crate::client::FfaClient;
 use crate::conduit::ReplyRegisters;
 use crate::error::ClientError;
 use crate::memory::{DataAccess, Donated, Lent, MemoryFailure, Receiver, Shared, TransferOptions};
-use crate::messaging::{DirectMessage, Exchange, Vcpu};
+use crate::messaging::{DirectMessage, Exchange, RetryPolicy, Vcpu};
 use crate::notifications::{MessageClient, NotificationClient, NotificationService};
 use crate::partition::PartitionInfo;
-use crate::requests::{DirectRequestClient, RequestState, RequestsIdleClient, SplitPhaseRequests};
+use crate::per_cpu::{vcpu_on_core, VcpuError};
+use crate::requests::{
+    DirectRequestClient, RequestState, RequestsIdleClient, SplitPhaseRequests, BOOT_CORE,
+};
 use crate::version::NegotiatedVersion;
 use core::cell::Cell;
 use ffa_abi::notification::Bitmap;
@@ -139,9 +148,9 @@ pub(crate) trait BusAccess<'a> {
     fn capacity(&self) -> usize;
     fn device(&self, slot: usize) -> Option<PartitionDevice>;
     fn set_device(&self, slot: usize, device: PartitionDevice);
-    fn requests(&self) -> Option<&'a dyn SplitPhaseRequests<'a>>;
+    fn requests_on(&self, core: usize) -> Option<&'a dyn SplitPhaseRequests<'a>>;
+    fn for_each_engine(&self, visit: &mut dyn FnMut(&'a dyn SplitPhaseRequests<'a>));
     fn notifications(&self) -> Option<&'a dyn NotificationService<'a>>;
-    fn vcpu(&self) -> Vcpu;
     fn work_started(&self);
     fn work_finished(&self);
 }
@@ -155,6 +164,7 @@ pub struct FfaBus<'a, const PARTITIONS: usize> {
     prerequisites: Cell<ConditionSet>,
     outcome: Cell<Option<ConditionId>>,
     requests: OptionalCell<&'a dyn SplitPhaseRequests<'a>>,
+    core_requests: OptionalCell<&'a [Option<&'a dyn SplitPhaseRequests<'a>>]>,
     notifications: OptionalCell<&'a dyn NotificationService<'a>>,
     retry_alarm: OptionalCell<&'a dyn Alarm<'a>>,
     retry_condition: OptionalCell<ConditionId>,
@@ -180,6 +190,7 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
             prerequisites: Cell::new(prerequisites),
             outcome: Cell::new(None),
             requests: OptionalCell::empty(),
+            core_requests: OptionalCell::empty(),
             notifications: OptionalCell::empty(),
             retry_alarm: OptionalCell::empty(),
             retry_condition: OptionalCell::empty(),
@@ -214,9 +225,57 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
         self.retry_condition.set(condition);
     }
 
-    /// The split-phase request engine the handles send through.
+    /// The split-phase request engine the handles send through (the boot
+    /// core's).
     pub fn set_requests(&self, requests: &'a dyn SplitPhaseRequests<'a>) {
         self.requests.set(requests);
+    }
+
+    /// The secondary cores' engines, by core index (the boot core's entry
+    /// is ignored: [`FfaBus::set_requests`] gives it; a core without an
+    /// engine takes no request).
+    pub fn set_core_requests(&self, engines: &'a [Option<&'a dyn SplitPhaseRequests<'a>>]) {
+        self.core_requests.set(engines);
+    }
+
+    /// Every engine's counters added up (none without an engine).
+    pub fn request_counters(&self) -> Option<crate::requests::RequestCounters> {
+        let mut total: Option<crate::requests::RequestCounters> = None;
+        self.for_each_engine(&mut |engine| {
+            let counters = engine.counters();
+            let sum = total.get_or_insert_with(Default::default);
+            sum.sent += counters.sent;
+            sum.answered += counters.answered;
+            sum.failed += counters.failed;
+            sum.interrupts += counters.interrupts;
+            sum.yields += counters.yields;
+            sum.backoffs += counters.backoffs;
+            sum.core_calls += counters.core_calls;
+        });
+        total
+    }
+
+    /// The engine of core `core`, if the board gave one.
+    pub fn requests_on(&self, core: usize) -> Option<&'a dyn SplitPhaseRequests<'a>> {
+        if core == BOOT_CORE {
+            return self.requests.get();
+        }
+        self.core_requests
+            .get()
+            .and_then(|engines| engines.get(core).copied().flatten())
+    }
+
+    fn for_each_engine(&self, visit: &mut dyn FnMut(&'a dyn SplitPhaseRequests<'a>)) {
+        if let Some(engine) = self.requests.get() {
+            visit(engine);
+        }
+        if let Some(engines) = self.core_requests.get() {
+            for (core, engine) in engines.iter().enumerate() {
+                if let Some(engine) = engine.filter(|_| core != BOOT_CORE) {
+                    visit(engine);
+                }
+            }
+        }
     }
 
     /// The notification and indirect-message service the handles use.
@@ -238,9 +297,9 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
     /// retrying, split-phase requests in flight, or work a driver holds
     /// open ([`PartitionHandle::work_started`]).
     pub fn is_busy(&self) -> bool {
-        matches!(self.state.get(), RootState::Retrying(_))
-            || self.requests.get().is_some_and(|requests| requests.busy())
-            || self.work.get() > 0
+        let mut requests_busy = false;
+        self.for_each_engine(&mut |engine| requests_busy |= engine.busy());
+        matches!(self.state.get(), RootState::Retrying(_)) || requests_busy || self.work.get() > 0
     }
 
     /// Signals `condition` on the queue once the root's set-up has an
@@ -330,9 +389,7 @@ impl<'a, const PARTITIONS: usize> FfaBus<'a, PARTITIONS> {
     /// (their requests fail with `NotInitialized`); the init queue does not
     /// probe the root again.
     pub fn teardown(&self) -> Result<(), ClientError> {
-        if let Some(requests) = self.requests.get() {
-            requests.cancel_all();
-        }
+        self.for_each_engine(&mut |engine| engine.cancel_all());
         if let Some(notifications) = self.notifications.get() {
             notifications.teardown();
         }
@@ -500,16 +557,16 @@ impl<'a, const PARTITIONS: usize> BusAccess<'a> for FfaBus<'a, PARTITIONS> {
         }
     }
 
-    fn requests(&self) -> Option<&'a dyn SplitPhaseRequests<'a>> {
-        self.requests.get()
+    fn requests_on(&self, core: usize) -> Option<&'a dyn SplitPhaseRequests<'a>> {
+        FfaBus::requests_on(self, core)
+    }
+
+    fn for_each_engine(&self, visit: &mut dyn FnMut(&'a dyn SplitPhaseRequests<'a>)) {
+        FfaBus::for_each_engine(self, visit)
     }
 
     fn notifications(&self) -> Option<&'a dyn NotificationService<'a>> {
         self.notifications.get()
-    }
-
-    fn vcpu(&self) -> Vcpu {
-        Vcpu::BOOT
     }
 
     fn work_started(&self) {
@@ -606,7 +663,7 @@ impl<'a> PartitionHandle<'a> {
         self.check_supports::<M>()?;
         if self
             .bus
-            .requests()
+            .requests_on(BOOT_CORE)
             .is_some_and(|requests| requests.running())
         {
             return Err(ClientError::InFlight);
@@ -629,34 +686,91 @@ impl<'a> PartitionHandle<'a> {
     }
 
     /// Sets the driver told of the outcome of this handle's split-phase
-    /// requests. `OFF` if the board gave the bus no request engine.
+    /// requests, from every core that has an engine. `OFF` if the board
+    /// gave the bus no request engine.
     pub fn set_request_client(&self, client: &'a dyn DirectRequestClient) -> Result<(), ErrorCode> {
-        let requests = self.bus.requests().ok_or(ErrorCode::OFF)?;
-        requests.set_client(self.slot, client);
+        self.bus.requests_on(BOOT_CORE).ok_or(ErrorCode::OFF)?;
+        self.bus
+            .for_each_engine(&mut |engine| engine.set_client(self.slot, client));
         Ok(())
     }
 
-    /// Sends `message` to this partition split-phase: returns at once, and
-    /// the response arrives through the handle's request client, never
-    /// from inside this call. `BUSY` while the handle has a request in
-    /// flight; `NOSUPPORT` if the partition does not receive this kind of
-    /// message; `OFF` without a request engine, a client, or a session.
+    /// Sends `message` to this partition split-phase, from the boot core:
+    /// [`PartitionHandle::send_on`] the boot core.
     pub fn send<M: DirectMessage>(&self, message: &M) -> Result<(), ErrorCode> {
-        let requests = self.bus.requests().ok_or(ErrorCode::OFF)?;
+        self.send_on(BOOT_CORE, message)
+    }
+
+    /// Sends `message` to this partition split-phase from core `core`, on
+    /// the partition's execution context for that core: returns at once,
+    /// and the response arrives through the handle's request client (with
+    /// the core), never from inside this call. `BUSY` while the handle has
+    /// a request in flight on that core; `NOSUPPORT` if the partition does
+    /// not receive this kind of message; `INVAL` if the partition has no
+    /// execution context for the core (logged) or the core has no engine;
+    /// `OFF` without a request engine, a client, or a session.
+    pub fn send_on<M: DirectMessage>(&self, core: usize, message: &M) -> Result<(), ErrorCode> {
+        self.send_on_with(core, message, &self.retry_policy())
+    }
+
+    /// The retry policy requests run under unless the driver gives its own
+    /// (the client's, chosen by the board).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.bus.client().config().retry
+    }
+
+    /// [`PartitionHandle::send_on`] under `policy` instead of the client's:
+    /// for a request whose partition is known to be preempted often (long
+    /// work, preempted by every interrupt of this world), so that its
+    /// bound on resumptions fits the work.
+    pub fn send_on_with<M: DirectMessage>(
+        &self,
+        core: usize,
+        message: &M,
+        policy: &RetryPolicy,
+    ) -> Result<(), ErrorCode> {
+        let requests = self.bus.requests_on(core).ok_or(if core == BOOT_CORE {
+            ErrorCode::OFF
+        } else {
+            ErrorCode::INVAL
+        })?;
         self.check_supports::<M>().map_err(ErrorCode::from)?;
+        let vcpu = self.vcpu_on(core).map_err(ErrorCode::from)?;
         let client = self.bus.client();
         let session = client.session().ok_or(ErrorCode::OFF)?;
         if M::REQUEST == FunctionId::DirectRequest2 && !session.offers_direct_request_2() {
             return Err(ErrorCode::NOSUPPORT);
         }
         let request = message.encode(session.own_id, self.info.id, self.info.uuid);
-        let exchange = Exchange::new::<M>(
-            &client.config().retry,
-            session.own_id,
-            self.info.id,
-            self.bus.vcpu(),
-        );
+        let exchange = Exchange::new::<M>(policy, session.own_id, self.info.id, Vcpu(vcpu));
         requests.send(self.slot, request, exchange)
+    }
+
+    /// The partition's execution context (vCPU) that runs requests made
+    /// from core `core`; a core it has none for is an error, logged.
+    pub fn vcpu_on(&self, core: usize) -> Result<u16, ClientError> {
+        vcpu_on_core(&self.info, core).map_err(|error| {
+            let contexts = self.info.execution_contexts().unwrap_or(0);
+            match error {
+                VcpuError::NoContextForCore { .. } => defmt::error!(
+                    "ffa: partition {=u16:#06x} has {=u16} execution contexts: none for cpu{=usize}; request refused",
+                    self.info.id.raw(),
+                    contexts,
+                    core
+                ),
+                other => defmt::error!(
+                    "ffa: partition {=u16:#06x}: no execution context for cpu{=usize} ({}); request refused",
+                    self.info.id.raw(),
+                    core,
+                    other
+                ),
+            }
+            ClientError::NoExecutionContext {
+                partition: self.info.id,
+                core,
+                contexts,
+            }
+        })
     }
 
     fn notification_service(&self) -> Result<&'a dyn NotificationService<'a>, ClientError> {
@@ -713,10 +827,15 @@ impl<'a> PartitionHandle<'a> {
         self.bus.work_finished();
     }
 
-    /// Where this handle's split-phase request is.
+    /// Where this handle's split-phase request (from the boot core) is.
     pub fn request_state(&self) -> RequestState {
+        self.request_state_on(BOOT_CORE)
+    }
+
+    /// Where this handle's split-phase request from core `core` is.
+    pub fn request_state_on(&self, core: usize) -> RequestState {
         self.bus
-            .requests()
+            .requests_on(core)
             .map_or(RequestState::Idle, |requests| requests.state(self.slot))
     }
 }
@@ -766,6 +885,7 @@ pub struct DriverEntry<'a> {
     bus: &'a dyn BusAccess<'a>,
     driver: &'a dyn PartitionDriver<'a>,
     root_outcome: ConditionId,
+    after: Cell<ConditionSet>,
     bound: Cell<usize>,
     outcome: Cell<Option<ConditionId>>,
 }
@@ -783,9 +903,17 @@ impl<'a> DriverEntry<'a> {
             bus,
             driver,
             root_outcome,
+            after: Cell::new(ConditionSet::empty()),
             bound: Cell::new(0),
             outcome: Cell::new(None),
         }
+    }
+
+    /// Makes the entry also wait for `conditions` before it binds (the
+    /// board's: for a driver that uses the secondary cores, their
+    /// `cpuN-online`).
+    pub fn also_after(&self, conditions: ConditionSet) {
+        self.after.set(self.after.get().union(conditions));
     }
 
     /// Signals `condition` once the entry has an outcome: bound, unbound or
@@ -872,6 +1000,10 @@ impl DriverEntry<'_> {
                 );
                 return ProbeResult::Failed(ErrorCode::NODEVICE);
             }
+        }
+        let missing = self.bus.conditions().missing(self.after.get());
+        if !missing.is_empty() {
+            return ProbeResult::Defer(missing);
         }
         let mut last_error = None;
         for slot in 0..self.bus.capacity() {

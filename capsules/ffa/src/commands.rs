@@ -224,8 +224,8 @@ impl<'a, const PARTITIONS: usize> FfaCommands<'a, PARTITIONS> {
     /// The split-phase requests and the notification service, as the boot
     /// report counts them.
     fn asynchronous_status(&self) {
-        if let Some(requests) = self.bus.requests() {
-            let counters = requests.counters();
+        if let (Some(requests), Some(counters)) = (self.bus.requests(), self.bus.request_counters())
+        {
             defmt::println!(
                 "ffa status: requests: {=u32} sent, {=u32} answered, {=u32} failed; {=u32} interrupts served, {=u32} yields waited out, {=u32} back-offs; {=str}",
                 counters.sent,

@@ -98,6 +98,28 @@ pub enum ClientError {
     InvalidArgument(&'static str),
     /// A memory transaction cannot be sent as described.
     Transaction(crate::memory::attributes::TransactionError),
+    /// Core `core` could not take a call to make from itself (`OFF`: not
+    /// online; `BUSY`: a call of its own still in flight; `INVAL`: no such
+    /// secondary core).
+    Core {
+        /// The core.
+        core: usize,
+        /// Why.
+        code: ErrorCode,
+    },
+    /// Core `.0` made no reply to a call within the bound.
+    CoreTimedOut(usize),
+    /// The partition has no execution context for the core a request was
+    /// to be made from (an MP partition with fewer contexts than the
+    /// core's index, or no context at all).
+    NoExecutionContext {
+        /// The partition.
+        partition: PartitionId,
+        /// The core.
+        core: usize,
+        /// Its execution contexts.
+        contexts: u16,
+    },
 }
 
 impl ClientError {
@@ -162,6 +184,9 @@ impl From<ClientError> for ErrorCode {
             ClientError::Malformed(_) => ErrorCode::FAIL,
             ClientError::InvalidArgument(_) => ErrorCode::INVAL,
             ClientError::Transaction(_) => ErrorCode::INVAL,
+            ClientError::Core { code, .. } => code,
+            ClientError::CoreTimedOut(_) => ErrorCode::FAIL,
+            ClientError::NoExecutionContext { .. } => ErrorCode::INVAL,
         }
     }
 }

@@ -59,6 +59,7 @@ pub mod messaging;
 pub mod notification_info;
 pub mod notifications;
 pub mod partition;
+pub mod per_cpu;
 pub mod readiness;
 pub mod report;
 pub mod requests;

@@ -13,9 +13,14 @@
 //! 1. `FFA_NOTIFICATION_INFO_GET` (64-bit if offered), at most
 //!    [`MAXIMUM_INFO_ROUNDS`] times while it says more is pending; a list
 //!    for this endpoint is retrieved with `FFA_NOTIFICATION_GET` on its
-//!    vCPU (this core's for global notifications); one for a vCPU that is
-//!    not this core is left pending (logged), one for another endpoint is
-//!    counted;
+//!    vCPU (this core's for global notifications). The GET of another
+//!    vCPU's per-vCPU notifications must be made on that vCPU's core
+//!    (the caller names its own vCPU): the board gives the service the
+//!    secondary cores' request engines ([`Notifications::set_core_engines`]),
+//!    and the GET is made on that core by its engine
+//!    ([`SplitPhaseRequests::call_on_core`]), its answer handled when it
+//!    comes back; without an engine for that core the list is left pending
+//!    (logged). A list for another endpoint is counted;
 //! 2. `GET` asks for the partitions' notifications and the SPM's framework
 //!    bitmap: each set bit goes to the driver that bound it (global, or
 //!    with the vCPU for a per-vCPU binding); a bit nobody bound is logged;
@@ -36,18 +41,20 @@
 use core::cell::Cell;
 
 use crate::client::{FfaClient, Session};
-use crate::conduit::{Reply, Request};
+use crate::conduit::{Reply, ReplyRegisters, Request};
 use crate::error::ClientError;
 use crate::indirect::{HeaderLayout, MessageHeader};
 use crate::messaging::Vcpu;
 use crate::notification_info::NotificationInfo;
 use crate::partition::PartitionInfo;
+use crate::requests::{CoreCallClient, SplitPhaseRequests};
 use crate::version::SupportedVersion;
 use ffa_abi::notification::{self, set_flags, Bitmap, GetFlags, BIND_PER_VCPU};
 use ffa_abi::{indirect, CallWidth, FunctionId, PartitionId, Status, Uuid};
 use kernel::cells::{OptionalCell, TakeCell};
 use kernel::deferred_call::{DeferredCall, DeferredCallClient};
 use kernel::hil::interrupt::{InterruptClient, InterruptLines};
+use kernel::hil::smccc::SmcccRegisters;
 use kernel::init_queue::{ConditionId, ConditionSet, Probe, ProbeResult, Queue};
 
 /// Most `FFA_NOTIFICATION_INFO_GET` calls per SRI (it may say "more pending").
@@ -168,6 +175,10 @@ pub struct Notifications<'a, const BINDINGS: usize> {
     counters: Cell<NotificationCounters>,
     /// The service itself, as the SRI's client (set by [`Notifications::setup`]).
     as_interrupt_client: OptionalCell<&'a dyn InterruptClient>,
+    /// The service itself, as the client of calls made on other cores.
+    as_core_call_client: OptionalCell<&'a dyn CoreCallClient>,
+    /// The secondary cores' request engines, by core index.
+    core_engines: OptionalCell<&'a [Option<&'a dyn SplitPhaseRequests<'a>>]>,
 }
 
 impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
@@ -196,6 +207,8 @@ impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
             sri: OptionalCell::empty(),
             counters: Cell::new(NotificationCounters::default()),
             as_interrupt_client: OptionalCell::empty(),
+            as_core_call_client: OptionalCell::empty(),
+            core_engines: OptionalCell::empty(),
         }
     }
 
@@ -203,6 +216,31 @@ impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
     /// place (the component calls it).
     pub fn setup(&'a self) {
         self.as_interrupt_client.set(self);
+        self.as_core_call_client.set(self);
+    }
+
+    /// The secondary cores' request engines (by core index), which make
+    /// the GET of their vCPU's per-vCPU notifications on their core.
+    pub fn set_core_engines(&self, engines: &'a [Option<&'a dyn SplitPhaseRequests<'a>>]) {
+        self.core_engines.set(engines);
+    }
+
+    /// Asks core `vcpu`'s engine to make the GET of its vCPU there; `false`
+    /// if there is no engine for that core (or it holds a GET already).
+    fn get_on_core(&self, session: Session, vcpu: u16) -> bool {
+        let Some(engine) = self
+            .core_engines
+            .get()
+            .and_then(|engines| engines.get(usize::from(vcpu)).copied().flatten())
+        else {
+            return false;
+        };
+        let Some(client) = self.as_core_call_client.get() else {
+            return false;
+        };
+        engine
+            .call_on_core(Self::get_request(session, vcpu), client)
+            .is_ok()
     }
 
     fn count(&self, update: impl FnOnce(&mut NotificationCounters)) {
@@ -285,11 +323,17 @@ impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
                 for vcpu in list.vcpus() {
                     if *vcpu == self.vcpu.0 {
                         self.get(session, *vcpu);
+                    } else if self.get_on_core(session, *vcpu) {
+                        defmt::info!(
+                            "ffa: per-vCPU notifications pending on vCPU {=u16}: got on cpu{=u16}",
+                            *vcpu,
+                            *vcpu
+                        );
                     } else {
                         defmt::warn!(
-                            "ffa: per-vCPU notifications pending on vCPU {=u16}; this core is vCPU {=u16}: left pending",
+                            "ffa: per-vCPU notifications pending on vCPU {=u16}; no engine on cpu{=u16} to get them there: left pending",
                             *vcpu,
-                            self.vcpu.0
+                            *vcpu
                         );
                     }
                 }
@@ -304,13 +348,25 @@ impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
         );
     }
 
-    /// `FFA_NOTIFICATION_GET` on `vcpu`, and what it returned delivered.
-    fn get(&self, session: Session, vcpu: u16) {
+    /// `FFA_NOTIFICATION_GET` of this endpoint's partitions' and SPM's
+    /// notifications, on `vcpu`.
+    fn get_request(session: Session, vcpu: u16) -> Request {
         let flags = GetFlags::PARTITIONS.union(GetFlags::SPM_FRAMEWORK);
-        let request = Request::new(FunctionId::NotificationGet)
+        Request::new(FunctionId::NotificationGet)
             .with(1, u64::from(vcpu) << 16 | u64::from(session.own_id.raw()))
-            .with(2, u64::from(flags.raw()));
-        let registers = match self.client.conduit().call_expecting_success(&request) {
+            .with(2, u64::from(flags.raw()))
+    }
+
+    /// `FFA_NOTIFICATION_GET` on `vcpu` (this core's), and what it returned delivered.
+    fn get(&self, session: Session, vcpu: u16) {
+        let request = Self::get_request(session, vcpu);
+        let answer = self.client.conduit().call_expecting_success(&request);
+        self.got(session, vcpu, answer);
+    }
+
+    /// What a `GET` on `vcpu` answered, delivered.
+    fn got(&self, session: Session, vcpu: u16, answer: Result<ReplyRegisters, ClientError>) {
+        let registers = match answer {
             Ok(registers) => registers,
             Err(error) => {
                 defmt::warn!(
@@ -658,6 +714,16 @@ impl<const BINDINGS: usize> InterruptClient for Notifications<'_, BINDINGS> {
         self.count(|counters| counters.sri += 1);
         // The SMCs run from the deferred call, after the interrupt is ended.
         self.deferred_call.set();
+    }
+}
+
+impl<const BINDINGS: usize> CoreCallClient for Notifications<'_, BINDINGS> {
+    fn call_done(&self, core: usize, reply: Result<SmcccRegisters, ClientError>) {
+        let Ok(session) = self.notification_session() else {
+            return;
+        };
+        let answer = reply.and_then(|raw| Reply::decode(&raw)?.expect_success());
+        self.got(session, core as u16, answer);
     }
 }
 

@@ -7,7 +7,9 @@
 //! `FFA_VERSION` every poll interval until a version comes back, then signals
 //! its condition; the FF-A root waits on that condition. If FF-A is absent
 //! (`FFA_VERSION` answers `NOT_SUPPORTED`) it says so once and stops: the
-//! condition is never signalled and the root stays pending. If the deadline
+//! condition is never signalled and the root stays pending; so it does at
+//! once, without a call, when the board has no conduit at all (no secure
+//! monitor: `ConduitKind::Absent`). If the deadline
 //! passes it logs and tells its [`ReadinessClient`], so the board can
 //! `expire()` the init queue.
 //!
@@ -22,7 +24,7 @@ use core::cell::Cell;
 use ffa_abi::FunctionId;
 use ffa_abi::{Status, Version};
 use kernel::cells::OptionalCell;
-use kernel::hil::smccc::SmcccConduit;
+use kernel::hil::smccc::{ConduitKind, SmcccConduit};
 use kernel::hil::time::{Alarm, AlarmClient};
 use kernel::init_queue::{ConditionId, Queue};
 use kernel::ErrorCode;
@@ -30,6 +32,8 @@ use kernel::ErrorCode;
 /// Why FF-A will never be available.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
 pub enum Absence {
+    /// The board has no secure monitor to call (`ConduitKind::Absent`).
+    NoMonitor,
     /// `FFA_VERSION` answered `NOT_SUPPORTED`.
     NotImplemented,
     /// The callee implements a different FF-A major version.
@@ -183,6 +187,9 @@ impl<'a, A: Alarm<'a>> MonitorReadiness<'a, A> {
     }
 
     fn poll(&self) -> Verdict {
+        if self.conduit.kind() == ConduitKind::Absent {
+            return Verdict::Absent(Absence::NoMonitor);
+        }
         let smccc = self
             .conduit
             .call_raw(&Request::new(FunctionId::SmcccVersion));

@@ -126,7 +126,7 @@ pub struct BootReport<const PARTITIONS: usize> {
     pub session: Option<Session>,
     /// The partition devices with their slots.
     pub partitions: Vec<(usize, PartitionDevice), PARTITIONS>,
-    /// The split-phase requests, if the board has the engine.
+    /// The split-phase requests (every core's engine), if the board has the engine.
     pub requests: Option<RequestCounters>,
     /// Notifications and indirect messages, if the board has the service:
     /// the SRI, the counters, and the bindings (at most 8 listed).
@@ -166,7 +166,7 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
             root: bus.state(),
             session: bus.client().session(),
             partitions,
-            requests: bus.requests().map(|requests| requests.counters()),
+            requests: bus.request_counters(),
             notifications,
             memory,
             memory_total: bus.client().memory().log.total(),
@@ -203,13 +203,14 @@ impl<const PARTITIONS: usize> BootReport<PARTITIONS> {
         }
         if let Some(requests) = self.requests {
             defmt::info!(
-                "ffa report: requests: {=u32} sent, {=u32} answered, {=u32} failed; {=u32} interrupts served, {=u32} yields waited out, {=u32} back-offs",
+                "ffa report: requests: {=u32} sent, {=u32} answered, {=u32} failed; {=u32} interrupts served, {=u32} yields waited out, {=u32} back-offs; {=u32} calls made on secondary cores",
                 requests.sent,
                 requests.answered,
                 requests.failed,
                 requests.interrupts,
                 requests.yields,
-                requests.backoffs
+                requests.backoffs,
+                requests.core_calls
             );
         }
         if let Some((sri, counters, bindings)) = &self.notifications {

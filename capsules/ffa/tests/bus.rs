@@ -500,6 +500,46 @@ fn readiness_with_ffa_absent_reports_once_and_never_signals() {
     board.queue.report_pending();
 }
 
+/// A board without a secure monitor: any call through it is a bug.
+struct NoMonitor;
+
+impl kernel::hil::smccc::SmcccConduit for NoMonitor {
+    fn kind(&self) -> kernel::hil::smccc::ConduitKind {
+        kernel::hil::smccc::ConduitKind::Absent
+    }
+    fn call(
+        &self,
+        arguments: &kernel::hil::smccc::SmcccRegisters,
+    ) -> kernel::hil::smccc::SmcccRegisters {
+        panic!("called {:#x} with no monitor to call", arguments.x[0]);
+    }
+}
+
+#[test]
+fn readiness_without_a_monitor_reports_absence_at_once_without_a_call() {
+    let board = board(FaultConfig::default(), ClientConfig::DEFAULT);
+    let alarm = leak(ManualAlarm::new());
+    let readiness = leak(MonitorReadiness::new(
+        alarm,
+        leak(NoMonitor),
+        board.queue,
+        board.monitor_ready,
+        ReadinessConfig::DEFAULT,
+    ));
+    let hooks = leak(BoardHooks::default());
+    alarm.set_alarm_client(readiness);
+    readiness.set_client(hooks);
+    readiness.start().unwrap();
+    assert!(alarm.fire());
+    assert!(!alarm.fire(), "polling stopped");
+    assert_eq!(
+        readiness.state(),
+        ReadinessState::Absent(capsule_ffa::readiness::Absence::NoMonitor)
+    );
+    assert!(hooks.absent.get());
+    assert!(!board.queue.is_signalled(board.monitor_ready));
+}
+
 #[test]
 fn readiness_gives_up_at_the_deadline_and_the_board_expires_the_queue() {
     let board = board(

@@ -263,7 +263,7 @@ fn discovery_through_registers_at_v1_2() {
     fixture.client.initialize().unwrap();
     fixture.conduit.clear_calls();
     let partitions = discover_all(fixture.client).unwrap();
-    // x3-x17 hold five descriptors: the model's sixth takes a second call.
+    // x3-x17 hold five descriptors: the model's others take a second call.
     assert_eq!(
         fixture.conduit.functions(),
         vec![

@@ -205,7 +205,7 @@ struct Driver {
 }
 
 impl DirectRequestClient for Driver {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         if self.inside_send.get() {
             self.told_inside_send.set(true);
         }

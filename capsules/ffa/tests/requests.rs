@@ -36,7 +36,7 @@ struct Recorder {
 }
 
 impl DirectRequestClient for Recorder {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         self.outcomes.borrow_mut().push(result);
     }
 }

@@ -1761,7 +1761,7 @@ impl<'a> PartitionDriver<'a> for OpteeDriver<'a> {
 }
 
 impl DirectRequestClient for OpteeDriver<'_> {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         let Some(purpose) = self.in_flight.take() else {
             defmt::warn!("optee: a response with no request of the driver's in flight");
             return;

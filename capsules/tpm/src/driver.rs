@@ -860,7 +860,7 @@ impl<'a> PartitionDriver<'a> for TpmCrbFfa<'a> {
 }
 
 impl DirectRequestClient for TpmCrbFfa<'_> {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         let answer = service::decode(result);
         if self.acknowledging.take() {
             self.notified.set(false);

@@ -31,13 +31,31 @@ const INNER_SHAREABLE: u64 = 0b11 << 8;
 const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
 const UNPRIVILEGED_EXECUTE_NEVER: u64 = 1 << 54;
 
-/// The level-1 block descriptor for gigabyte `index` of the identity map:
-/// the first GiB (devices) Device-nGnRnE and never executable, 1–4 GiB
-/// (DRAM) Normal write-back, inner shareable; nothing above (invalid).
-pub const fn block_descriptor(index: usize) -> u64 {
+/// What one gigabyte of physical addresses holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gigabyte {
+    /// Nothing the kernel uses: not mapped.
+    Unmapped,
+    /// Device registers: Device-nGnRnE, never executable.
+    Devices,
+    /// RAM (and the kernel image): Normal write-back, inner shareable,
+    /// executable at EL1.
+    Memory,
+}
+
+/// The first 4 GiB of physical addresses, one entry per gigabyte: what a
+/// chip names so the boot code can build its identity map.
+pub type MemoryLayout = [Gigabyte; 4];
+
+/// The level-1 block descriptor for gigabyte `index` of the identity map,
+/// holding `kind`: devices Device-nGnRnE and never executable, memory
+/// Normal write-back, inner shareable, executable only at EL1; unmapped
+/// gigabytes (and anything past the layout) an invalid descriptor.
+pub const fn block_descriptor(index: usize, kind: Gigabyte) -> u64 {
     let output_address = (index as u64) << 30;
-    match index {
-        0 => {
+    match kind {
+        Gigabyte::Unmapped => 0,
+        Gigabyte::Devices => {
             output_address
                 | DESCRIPTOR_BLOCK
                 | ACCESS_FLAG
@@ -45,7 +63,7 @@ pub const fn block_descriptor(index: usize) -> u64 {
                 | PRIVILEGED_EXECUTE_NEVER
                 | UNPRIVILEGED_EXECUTE_NEVER
         }
-        1..=3 => {
+        Gigabyte::Memory => {
             output_address
                 | DESCRIPTOR_BLOCK
                 | ACCESS_FLAG
@@ -53,9 +71,26 @@ pub const fn block_descriptor(index: usize) -> u64 {
                 | (ATTRIBUTE_NORMAL << 2)
                 | UNPRIVILEGED_EXECUTE_NEVER
         }
-        _ => 0,
     }
 }
+
+/// The level-1 descriptor for entry `index` of the identity map of
+/// `layout`: entries past the 4 GiB it describes are invalid.
+pub const fn layout_descriptor(layout: &MemoryLayout, index: usize) -> u64 {
+    if index < layout.len() {
+        block_descriptor(index, layout[index])
+    } else {
+        0
+    }
+}
+
+/// `SCTLR_EL1` as EL2 leaves it for EL1 before the MMU is on: only the
+/// RES1 bits (11, 20, 22, 23, 28, 29), so the MMU, the caches and the
+/// alignment checks are off and EL1 runs little-endian. The boot code writes
+/// it on every core it drops to EL1, as does the EL2 runtime on a core it
+/// starts for the host; [`sctlr_el1_with_mmu_on`] then turns the MMU on
+/// from it.
+pub const SCTLR_EL1_MMU_OFF: u64 = 0x30d0_0800;
 
 /// `SCTLR_EL1` with the MMU, the data and instruction caches and stack
 /// alignment checks on, and alignment checks off, from `current`, the value
@@ -76,14 +111,56 @@ mod tests {
     use super::*;
 
     /// SCTLR_EL1's RES1 bits (11, 20, 22, 23, 28, 29), as boot writes them.
-    const RES1: u64 = 0x30d0_0800;
+    const RES1: u64 = SCTLR_EL1_MMU_OFF;
+
+    /// QEMU `virt`: devices in the first GiB, DRAM above.
+    const VIRT: MemoryLayout = [
+        Gigabyte::Devices,
+        Gigabyte::Memory,
+        Gigabyte::Memory,
+        Gigabyte::Memory,
+    ];
+    /// Raspberry Pi 4: DRAM from 0, peripherals in the fourth GiB.
+    const PI: MemoryLayout = [
+        Gigabyte::Memory,
+        Gigabyte::Memory,
+        Gigabyte::Unmapped,
+        Gigabyte::Devices,
+    ];
 
     #[test]
     fn the_identity_map_is_devices_then_dram() {
-        assert_eq!(block_descriptor(0), 0x0060_0000_0000_0401);
-        assert_eq!(block_descriptor(1), 0x0040_0000_4000_0705);
-        assert_eq!(block_descriptor(3) >> 30 & 0b11, 3);
-        assert_eq!(block_descriptor(4), 0, "nothing above 4 GiB");
+        assert_eq!(layout_descriptor(&VIRT, 0), 0x0060_0000_0000_0401);
+        assert_eq!(layout_descriptor(&VIRT, 1), 0x0040_0000_4000_0705);
+        assert_eq!(layout_descriptor(&VIRT, 3) >> 30 & 0b11, 3);
+        assert_eq!(layout_descriptor(&VIRT, 4), 0, "nothing above 4 GiB");
+        assert_eq!(layout_descriptor(&VIRT, 511), 0);
+    }
+
+    #[test]
+    fn each_gigabyte_gets_what_the_layout_names() {
+        assert_eq!(layout_descriptor(&PI, 0), 0x0040_0000_0000_0705);
+        assert_eq!(layout_descriptor(&PI, 2), 0, "unmapped is invalid");
+        assert_eq!(layout_descriptor(&PI, 3), 0x0060_0000_C000_0401);
+        for index in 0..4 {
+            let descriptor = layout_descriptor(&PI, index);
+            if descriptor != 0 {
+                assert_eq!(descriptor & 0xFFFF_C000_0000, (index as u64) << 30);
+            }
+        }
+    }
+
+    #[test]
+    fn the_mmu_off_value_is_the_res1_bits_alone() {
+        let res1 = [11, 20, 22, 23, 28, 29]
+            .iter()
+            .fold(0u64, |value, bit| value | 1 << bit);
+        assert_eq!(SCTLR_EL1_MMU_OFF, res1);
+        assert_eq!(
+            SCTLR_EL1_MMU_OFF & 0b1_0000_0001_1111,
+            0,
+            "M, A, C, SA, SA0, I off"
+        );
     }
 
     #[test]

@@ -36,6 +36,12 @@ pub struct SecureMonitorCall;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HypervisorCall;
 
+/// No secure monitor: every call answers SMCCC `NOT_SUPPORTED` (x0 = -1)
+/// without an instruction, as on a board whose firmware left no monitor
+/// at EL3 (there an `SMC` is undefined, or jumps to nothing).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoMonitor;
+
 impl SmcccConduit for SecureMonitorCall {
     fn kind(&self) -> ConduitKind {
         ConduitKind::Smc
@@ -43,6 +49,18 @@ impl SmcccConduit for SecureMonitorCall {
 
     fn call(&self, arguments: &SmcccRegisters) -> SmcccRegisters {
         smccc_call!("smc #0", arguments)
+    }
+}
+
+impl SmcccConduit for NoMonitor {
+    fn kind(&self) -> ConduitKind {
+        ConduitKind::Absent
+    }
+
+    fn call(&self, arguments: &SmcccRegisters) -> SmcccRegisters {
+        let mut reply = *arguments;
+        reply.x[0] = u64::MAX;
+        reply
     }
 }
 

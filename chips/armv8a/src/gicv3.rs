@@ -4,19 +4,22 @@
 //! Secure firmware (TF-A, or the project's test firmware) wakes the
 //! redistributor and assigns interrupts to Group 1 non-secure; the kernel
 //! enables Group 1 and the interrupts it uses. Interrupts are taken by
-//! polling from the main loop: [`GicV3::next_pending`] acknowledges the
-//! highest-priority pending interrupt and [`GicV3::end_of_interrupt`] retires it.
+//! polling from the main loop through [`InterruptController`]:
+//! `acknowledge` takes the highest-priority pending interrupt and
+//! `end_of_interrupt` retires it.
 //!
 //! ```ignore
 //! let gic = GicV3::new(0x0800_0000, 0x080a_0000);
 //! gic.initialise();
 //! gic.enable_interrupt(30);
-//! while let Some(id) = gic.next_pending() { dispatch(id); gic.end_of_interrupt(id); }
+//! while let Some(interrupt) = gic.acknowledge() { dispatch(interrupt.id()); gic.end_of_interrupt(interrupt); }
 //! ```
 
 use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 use tock_registers::registers::{ReadOnly, ReadWrite};
 use tock_registers::{register_bitfields, register_structs};
+
+use crate::interrupt_controller::{Acknowledged, InterruptController, FIRST_SPECIAL_INTERRUPT};
 
 register_bitfields![u32,
     /// GICD_CTLR, non-secure view when security is enabled.
@@ -57,8 +60,6 @@ register_structs! {
     }
 }
 
-/// Interrupt IDs 1020–1023 are special (spurious and friends).
-const FIRST_SPECIAL_INTERRUPT: u32 = 1020;
 /// Priority given to every enabled interrupt (lower is more urgent).
 const DEFAULT_PRIORITY: u8 = 0x80;
 /// Offset of the SGI/PPI frame within a redistributor.
@@ -107,9 +108,15 @@ impl GicV3 {
             }
         }
     }
+}
+
+impl InterruptController for GicV3 {
+    fn line_count(&self) -> u32 {
+        (((self.distributor.type_register.get() & 0x1f) + 1) * 32).min(FIRST_SPECIAL_INTERRUPT)
+    }
 
     /// Enables Group 1 non-secure interrupts at the distributor and the CPU interface.
-    pub fn initialise(&self) {
+    fn initialise(&self) {
         self.distributor.control.modify(
             DistributorControl::AffinityRoutingNonSecure::SET
                 + DistributorControl::EnableGroup1Affinity::SET,
@@ -133,8 +140,7 @@ impl GicV3 {
         write_system_register!("S3_0_C12_C12_7", 1);
     }
 
-    /// Enables interrupt `id` with the default priority.
-    pub fn enable_interrupt(&self, id: u32) {
+    fn enable_interrupt(&self, id: u32) {
         let (index, shift) = ((id / 4) as usize, (id % 4) * 8);
         if id < 32 {
             let register = &self.redistributor_sgi.priority[index];
@@ -151,8 +157,7 @@ impl GicV3 {
         }
     }
 
-    /// Disables interrupt `id`.
-    pub fn disable_interrupt(&self, id: u32) {
+    fn disable_interrupt(&self, id: u32) {
         if id < 32 {
             self.redistributor_sgi.clear_enable.set(1 << id);
         } else if id < FIRST_SPECIAL_INTERRUPT {
@@ -160,27 +165,20 @@ impl GicV3 {
         }
     }
 
-    /// Whether a Group 1 interrupt is pending for this core.
-    pub fn has_pending(&self) -> bool {
+    fn has_pending(&self) -> bool {
         // ICC_HPPIR1_EL1.
         (read_system_register!("S3_0_C12_C12_2") as u32 & 0x00ff_ffff) < FIRST_SPECIAL_INTERRUPT
     }
 
-    /// Acknowledges and returns the highest-priority pending interrupt, if any.
-    pub fn next_pending(&self) -> Option<u32> {
+    fn acknowledge(&self) -> Option<Acknowledged> {
         // ICC_IAR1_EL1.
-        let id = read_system_register!("S3_0_C12_C12_0") as u32 & 0x00ff_ffff;
-        (id < FIRST_SPECIAL_INTERRUPT).then_some(id)
+        let raw = read_system_register!("S3_0_C12_C12_0") as u32;
+        let id = raw & 0x00ff_ffff;
+        (id < FIRST_SPECIAL_INTERRUPT).then(|| Acknowledged::new(id, raw))
     }
 
-    /// Signals the end of handling of an acknowledged interrupt.
-    pub fn end_of_interrupt(&self, id: u32) {
+    fn end_of_interrupt(&self, interrupt: Acknowledged) {
         // ICC_EOIR1_EL1.
-        write_system_register!("S3_0_C12_C12_1", id as u64);
-    }
-
-    /// Number of interrupt lines the distributor supports.
-    pub fn line_count(&self) -> u32 {
-        ((self.distributor.type_register.get() & 0x1f) + 1) * 32
+        write_system_register!("S3_0_C12_C12_1", interrupt.raw() as u64);
     }
 }

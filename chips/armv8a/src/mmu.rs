@@ -1,16 +1,21 @@
-//! The EL1 MMU: an identity map with 1 GiB blocks and caches on.
+//! The EL1 MMU: an identity map of the first 4 GiB with 1 GiB blocks and
+//! caches on.
 //!
-//! The first GiB (flash, GIC, UART and other devices on QEMU `virt` and most
-//! Arm boards) is Device-nGnRnE and never executable; 1–4 GiB (DRAM) is
-//! Normal write-back cacheable, inner shareable. With the MMU on, unaligned
-//! accesses and exclusives (atomics) work as on real hardware. The values
-//! written (the block descriptors, `SCTLR_EL1`'s read-modify-write) come
-//! from `armv8a-mmu`, where the host tests them; this module only touches
-//! the registers.
+//! The chip says what each gigabyte holds (a [`MemoryLayout`], named by the
+//! board's [`entry!`](crate::entry)): devices are Device-nGnRnE and never
+//! executable, memory is Normal write-back cacheable, inner shareable.
+//! QEMU `virt` has its devices in the first GiB and DRAM above; the
+//! Raspberry Pi 4 has DRAM from 0 and its peripherals in the fourth GiB.
+//! With the MMU on, unaligned accesses and exclusives (atomics) work as on
+//! real hardware. Secondary cores turn on the same map
+//! ([`enable_on_this_core`]). The values written (the block descriptors,
+//! `SCTLR_EL1`'s read-modify-write) come from `armv8a-mmu`, where the host
+//! tests them; this module only touches the registers.
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{Readable, Writeable, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1};
-use armv8a_mmu::{block_descriptor, sctlr_el1_with_mmu_on};
+use armv8a_mmu::{layout_descriptor, sctlr_el1_with_mmu_on};
+pub use armv8a_mmu::{Gigabyte, MemoryLayout};
 use core::cell::UnsafeCell;
 
 /// Number of entries in a 4 KiB translation table.
@@ -26,16 +31,26 @@ unsafe impl Sync for TranslationTable {}
 
 static LEVEL_ONE_TABLE: TranslationTable = TranslationTable(UnsafeCell::new([0; TABLE_ENTRIES]));
 
-/// Builds the identity map and turns the MMU, data and instruction caches on.
+/// Builds the identity map of `layout` and turns the MMU, data and
+/// instruction caches on.
 ///
 /// Called once by the boot code at EL1 with the MMU off.
-pub fn enable_identity_map() {
+pub fn enable_identity_map(layout: &MemoryLayout) {
     let table = LEVEL_ONE_TABLE.0.get();
     for index in 0..TABLE_ENTRIES {
         // SAFETY: boot is single-threaded and the MMU is off, so nothing else
         // reads or writes the table; `index` is in bounds.
-        unsafe { (*table)[index] = block_descriptor(index) };
+        unsafe { (*table)[index] = layout_descriptor(layout, index) };
     }
+    enable_on_this_core();
+}
+
+/// Turns the MMU and caches on with the identity map the boot core built.
+///
+/// Called by each secondary core at EL1 with its MMU off, after the boot
+/// core's [`enable_identity_map`] (the table is only read from then on).
+pub fn enable_on_this_core() {
+    let table = LEVEL_ONE_TABLE.0.get();
 
     MAIR_EL1.write(
         MAIR_EL1::Attr0_Device::nonGathering_nonReordering_noEarlyWriteAck
@@ -58,7 +73,10 @@ pub fn enable_identity_map() {
     barrier::dsb(barrier::ISHST);
     // SAFETY: invalidates stale EL1 TLB entries before the MMU is enabled;
     // no memory is accessed.
-    unsafe { core::arch::asm!("tlbi vmalle1", options(nostack)) };
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        core::arch::asm!("tlbi vmalle1", options(nostack))
+    };
     barrier::dsb(barrier::ISH);
     barrier::isb(barrier::SY);
     // Read-modify-write: the RES1 bits boot set (and whatever else the

@@ -3,21 +3,20 @@
 //! receiver interrupt, a partition's doorbell).
 
 use armv8a::gicv3::GicV3;
+use armv8a::interrupt_controller::{self, InterruptController, LendableLines};
 use armv8a::timer::{GenericTimer, PHYSICAL_TIMER_INTERRUPT};
 use kernel::deferred_call::DeferredCallClient;
-use kernel::hil::interrupt::{InterruptClient, InterruptLines, LentLines};
+use kernel::hil::interrupt::{InterruptClient, InterruptLines};
 use kernel::platform::chip::Chip;
 use kernel::ErrorCode;
+use pl011::Pl011;
 
 use crate::memory_map;
-use crate::pl011::Pl011;
-
-/// Most interrupts handled in one main-loop turn, so that a storm cannot
-/// starve deferred calls and the init queue.
-const INTERRUPTS_PER_TURN: usize = 32;
 
 /// Interrupt lines capsules may hold at once.
 const LENT_LINES: usize = 4;
+/// The lines the chip's own drivers use, never lent.
+const RESERVED_LINES: [u32; 2] = [PHYSICAL_TIMER_INTERRUPT, memory_map::UART0_INTERRUPT];
 
 /// The QEMU `virt` SoC.
 pub struct QemuVirt<'a> {
@@ -26,7 +25,7 @@ pub struct QemuVirt<'a> {
     /// The EL1 physical timer, used as the kernel's alarm.
     pub timer: GenericTimer<'a>,
     /// Interrupt lines capsules claimed.
-    lent: LentLines<'a, LENT_LINES>,
+    lent: LendableLines<'a, LENT_LINES>,
     /// The non-secure PL011 (serial 0): the defmt log goes out on it, and
     /// the console's input comes in on it.
     pub uart0: Pl011<'a>,
@@ -41,7 +40,7 @@ impl<'a> QemuVirt<'a> {
                 memory_map::GIC_REDISTRIBUTOR_BASE,
             ),
             timer: GenericTimer::new(),
-            lent: LentLines::new(),
+            lent: LendableLines::new(&RESERVED_LINES),
             uart0: Pl011::new(memory_map::UART0_BASE),
         }
     }
@@ -66,24 +65,17 @@ impl Default for QemuVirt<'_> {
 
 impl Chip for QemuVirt<'_> {
     fn service_pending_interrupts(&self) {
-        for _ in 0..INTERRUPTS_PER_TURN {
-            let Some(id) = self.gic.next_pending() else {
-                return;
-            };
-            match id {
-                PHYSICAL_TIMER_INTERRUPT => self.timer.handle_interrupt(),
-                memory_map::UART0_INTERRUPT => self.uart0.handle_interrupt(),
-                other if self.lent.dispatch(other) => {}
-                other => {
-                    defmt::warn!(
-                        "qemu-virt: unexpected interrupt {=u32}; disabling it",
-                        other
-                    );
-                    self.gic.disable_interrupt(other);
-                }
+        interrupt_controller::service_pending_interrupts(&self.gic, |id| match id {
+            PHYSICAL_TIMER_INTERRUPT => {
+                self.timer.handle_interrupt();
+                true
             }
-            self.gic.end_of_interrupt(id);
-        }
+            memory_map::UART0_INTERRUPT => {
+                self.uart0.handle_interrupt();
+                true
+            }
+            other => self.lent.dispatch(other),
+        });
     }
 
     fn has_pending_interrupts(&self) -> bool {
@@ -97,21 +89,10 @@ impl Chip for QemuVirt<'_> {
 
 impl<'a> InterruptLines<'a> for QemuVirt<'a> {
     fn claim(&self, id: u32, client: &'a dyn InterruptClient) -> Result<(), ErrorCode> {
-        if id == PHYSICAL_TIMER_INTERRUPT
-            || id == memory_map::UART0_INTERRUPT
-            || id >= self.gic.line_count().min(1020)
-        {
-            defmt::error!("qemu-virt: interrupt {=u32} cannot be lent", id);
-            return Err(ErrorCode::INVAL);
-        }
-        self.lent.claim(id, client)?;
-        self.gic.enable_interrupt(id);
-        Ok(())
+        self.lent.claim(&self.gic, id, client)
     }
 
     fn release(&self, id: u32) -> Result<(), ErrorCode> {
-        self.lent.release(id)?;
-        self.gic.disable_interrupt(id);
-        Ok(())
+        self.lent.release(&self.gic, id)
     }
 }

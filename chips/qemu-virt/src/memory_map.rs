@@ -15,6 +15,13 @@ pub const UART0_INTERRUPT: u32 = 33;
 pub const DRAM_BASE: usize = 0x4000_0000;
 /// Where the kernel image is linked and entered (TF-A's BL33 address).
 pub const KERNEL_BASE: usize = 0x6000_0000;
+
+/// What the kernel maps: devices in the first GiB, DRAM above (the runner
+/// gives QEMU 1 GiB; the map covers up to 3 GiB of it).
+pub const MEMORY_LAYOUT: armv8a::mmu::MemoryLayout = {
+    use armv8a::mmu::Gigabyte::{Devices, Memory};
+    [Devices, Memory, Memory, Memory]
+};
 /// The devices the kernel drives (GIC, UARTs, RTC, flash, ...): everything
 /// below DRAM, which protected mode's EL2 maps for it as device memory.
 pub const DEVICES: MemoryRange = MemoryRange::new(0, DRAM_BASE as u64);

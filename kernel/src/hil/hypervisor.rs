@@ -101,6 +101,16 @@ impl MemoryRange {
     }
 }
 
+/// Where the host resumes on a core the handler started for it: the entry
+/// point and x0 it asked for in its `CPU_ON`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct HostEntry {
+    /// The host's entry point (physical address), entered at EL1.
+    pub entry: u64,
+    /// The host's context ID, its x0 there.
+    pub context: u64,
+}
+
 /// How many ranges [`El2Memory`] holds.
 pub const EL2_MEMORY_RANGES: usize = 6;
 
@@ -109,30 +119,78 @@ pub const EL2_MEMORY_RANGES: usize = 6;
 /// able to name any byte of it as a buffer (EL2 writes into the host's
 /// buffers). Unused slots are [`MemoryRange::EMPTY`].
 ///
+/// EL2 runs code it shares with the kernel (the handler is a capsule), so
+/// part of its memory may be *shared code*: the kernel's own code, which a
+/// core the host starts may be entered in at EL1 (a PSCI `CPU_ON` entry
+/// point), though still never named as a buffer. Everything else EL2 owns
+/// (its data, stacks, the handler's state) is no place to enter either.
+///
 /// ```
 /// use kernel::hil::hypervisor::{El2Memory, MemoryRange};
 ///
 /// let code = MemoryRange::new(0x6000_0000, 0x2_0000);
 /// let data = MemoryRange::new(0x6002_0000, 0x5000);
-/// let el2 = El2Memory::EMPTY.with(code).unwrap().with(data).unwrap();
+/// let el2 = El2Memory::EMPTY
+///     .with(code)
+///     .unwrap()
+///     .with(data)
+///     .unwrap()
+///     .with_shared_code(code);
 /// assert!(el2.overlaps(&MemoryRange::new(0x6000_2000, 0x1000)));
 /// assert!(!el2.overlaps(&MemoryRange::new(0x6002_5000, 0x1000)));
 /// assert_eq!(el2.ranges().count(), 2);
+/// // A core may be started in the shared code, never in EL2's data.
+/// assert!(el2.host_may_enter(&MemoryRange::new(0x6000_0100, 4)));
+/// assert!(!el2.host_may_enter(&MemoryRange::new(0x6002_0100, 4)));
+/// assert!(el2.host_may_enter(&MemoryRange::new(0x6100_0000, 4)));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
 pub struct El2Memory {
     slots: [MemoryRange; EL2_MEMORY_RANGES],
+    shared_code: MemoryRange,
 }
 
 impl El2Memory {
     /// No memory at all.
     pub const EMPTY: El2Memory = El2Memory {
         slots: [MemoryRange::EMPTY; EL2_MEMORY_RANGES],
+        shared_code: MemoryRange::EMPTY,
     };
 
-    /// The memory in `slots` (empty ones unused).
+    /// The memory in `slots` (empty ones unused), with no shared code.
     pub const fn from_slots(slots: [MemoryRange; EL2_MEMORY_RANGES]) -> El2Memory {
-        El2Memory { slots }
+        El2Memory {
+            slots,
+            shared_code: MemoryRange::EMPTY,
+        }
+    }
+
+    /// The same memory, with `code` named as the code EL2 shares with the
+    /// kernel (where the host may start a core). A range of this memory
+    /// that `code` does not wholly cover stays closed to the host.
+    pub const fn with_shared_code(mut self, code: MemoryRange) -> El2Memory {
+        self.shared_code = code;
+        self
+    }
+
+    /// The code EL2 shares with the kernel ([`MemoryRange::EMPTY`] if none
+    /// was named).
+    pub const fn shared_code(&self) -> MemoryRange {
+        self.shared_code
+    }
+
+    /// Whether the host may have a core entered in `range` at EL1: it is
+    /// outside EL2's memory, or inside the shared code and touching no
+    /// range of EL2's memory that is not itself all shared code.
+    pub fn host_may_enter(&self, range: &MemoryRange) -> bool {
+        if !self.overlaps(range) {
+            return true;
+        }
+        self.shared_code.contains(range)
+            && self
+                .ranges()
+                .filter(|owned| owned.overlaps(range))
+                .all(|owned| self.shared_code.contains(&owned))
     }
 
     /// `range` added in the first unused slot; `None` if every slot is used.
@@ -261,6 +319,15 @@ pub trait El2Services {
     /// be allowed to name any of it as a buffer.
     fn el2_memory(&self) -> El2Memory;
 
+    /// The physical address where a core the handler starts (PSCI `CPU_ON`
+    /// to the monitor, on the host's behalf) enters EL2 — inside EL2's
+    /// image ([`El2Services::el2_memory`]); the runtime then sets that
+    /// core's EL2 up and asks [`HostCallHandler::secondary_core_entry`]
+    /// where the host resumes. 0: this runtime cannot take cores.
+    fn secondary_entry_point(&self) -> u64 {
+        0
+    }
+
     /// The range of [`El2Services::el2_memory`] the host may read and
     /// execute (EL2 runs code it shares with the kernel); the rest of EL2's
     /// memory is private. Empty by default (a runtime without such code).
@@ -311,6 +378,19 @@ pub trait HostCallHandler {
         call: &SmcccRegisters,
         el2: &mut dyn El2Services,
     ) -> SmcccRegisters;
+
+    /// Core `core` entered EL2 at [`El2Services::secondary_entry_point`]
+    /// with x0 = `context` (what the handler passed to the monitor), its EL2
+    /// set up like the boot core's (traps included). Returns where the host
+    /// resumes on it, at EL1; `None` parks the core.
+    fn secondary_core_entry(
+        &mut self,
+        _core: usize,
+        _context: u64,
+        _el2: &mut dyn El2Services,
+    ) -> Option<HostEntry> {
+        None
+    }
 
     /// The host touched memory its stage 2 does not grant it (EL2 reports
     /// the fault before asking). The default injects it.

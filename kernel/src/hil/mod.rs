@@ -1,5 +1,6 @@
 //! Hardware interface layers: the traits that chips implement and capsules use.
 
+pub mod cores;
 pub mod hypervisor;
 pub mod image;
 pub mod interrupt;

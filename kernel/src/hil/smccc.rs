@@ -44,6 +44,11 @@ pub enum ConduitKind {
     Smc,
     /// `HVC #0`: calls go to EL2.
     Hvc,
+    /// No conduit: nothing at a higher exception level answers SMCCC calls
+    /// (a board without secure firmware, such as a Raspberry Pi 4 booted by
+    /// its stock armstub, where an `SMC` would be undefined or hang). Every
+    /// call answers `NOT_SUPPORTED` without leaving the caller.
+    Absent,
 }
 
 /// A synchronous SMCCC conduit.

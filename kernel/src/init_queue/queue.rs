@@ -112,11 +112,22 @@ pub trait Queue<'a> {
     /// How many entries are in each state.
     fn counts(&self) -> EntryCounts;
 
-    /// Whether nothing is runnable and no expected signal is outstanding.
-    /// Every entry is then ready, failed, timed out, or waiting on a
-    /// condition that has not been signalled and that no work under way
-    /// will signal.
+    /// Whether nothing is runnable, no work is in flight and no expected
+    /// signal is outstanding. Every entry is then ready, failed, timed out,
+    /// or waiting on a condition that has not been signalled and that no
+    /// work under way will signal.
     fn is_settled(&self) -> bool;
+
+    /// An entry started work that goes on outside the queue and will
+    /// signal the condition it waits on (a secondary core coming online):
+    /// until the matching [`Queue::end_work`] the queue does not settle, so
+    /// boot is not reported complete meanwhile. The work must end (signal,
+    /// or give up at its own deadline) and then call `end_work`.
+    fn begin_work(&self);
+
+    /// Work begun with [`Queue::begin_work`] has ended; the queue settles
+    /// at its next service if nothing else is runnable or in flight.
+    fn end_work(&self);
 
     /// The board's deadline has passed: every entry still waiting on a
     /// condition that has not been signalled becomes
@@ -193,6 +204,12 @@ pub struct InitQueue<'a, const ENTRIES: usize, const CONDITIONS: usize> {
     attempts: Cell<usize>,
     /// Whether the client has been told about the current settled period.
     settled_reported: Cell<bool>,
+    /// Work that entries started outside the queue and that has not ended
+    /// ([`Queue::begin_work`]): while any is in flight the queue is not settled.
+    work_in_flight: Cell<u16>,
+    /// Some work ended since the last `service`: the next one re-checks
+    /// settling (and so the main loop calls it).
+    work_ended: Cell<bool>,
     /// Whether `service` is running (guards against a probe calling it).
     servicing: Cell<bool>,
     client: OptionalCell<&'a dyn InitQueueClient>,
@@ -237,6 +254,8 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
             first_woken: Cell::new(0),
             attempts: Cell::new(0),
             settled_reported: Cell::new(true),
+            work_in_flight: Cell::new(0),
+            work_ended: Cell::new(false),
             servicing: Cell::new(false),
             client: OptionalCell::empty(),
             journal: OptionalCell::empty(),
@@ -253,9 +272,14 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
         usize::from(self.condition_count.get())
     }
 
-    /// Whether some entry is runnable: not probed yet, or waiting on
-    /// conditions that have all been signalled since.
+    /// Whether some entry is runnable (not probed yet, or waiting on
+    /// conditions that have all been signalled since), or work in flight
+    /// has ended and settling must be re-checked.
     pub fn has_work(&self) -> bool {
+        self.has_runnable() || self.work_ended.get()
+    }
+
+    fn has_runnable(&self) -> bool {
         self.next_unprobed.get() < self.entry_count.get() || self.woken_count.get() != 0
     }
 
@@ -263,7 +287,12 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
     /// expected signal outstanding, not reported yet (after the last
     /// expected signal came without waking an entry).
     fn settling_due(&self) -> bool {
-        !self.settled_reported.get() && !self.has_work() && self.expected.get().is_empty()
+        !self.settled_reported.get() && self.quiet()
+    }
+
+    /// Nothing runnable, no work in flight, no expected signal outstanding.
+    fn quiet(&self) -> bool {
+        !self.has_runnable() && self.work_in_flight.get() == 0 && self.expected.get().is_empty()
     }
 
     /// How many times a probe has been called.
@@ -294,10 +323,8 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> InitQueue<'a, ENTRIES, C
             self.run_entry(index);
         }
         self.servicing.set(false);
-        if !self.has_work()
-            && self.expected.get().is_empty()
-            && !self.settled_reported.replace(true)
-        {
+        self.work_ended.set(false);
+        if self.quiet() && !self.settled_reported.replace(true) {
             self.journal.map(|journal| journal.settled(self));
             self.client.map(|client| client.settled());
         }
@@ -650,7 +677,23 @@ impl<'a, const ENTRIES: usize, const CONDITIONS: usize> Queue<'a>
     }
 
     fn is_settled(&self) -> bool {
-        !self.has_work() && self.expected.get().is_empty()
+        self.quiet()
+    }
+
+    fn begin_work(&self) {
+        self.work_in_flight
+            .set(self.work_in_flight.get().saturating_add(1));
+        self.settled_reported.set(false);
+    }
+
+    fn end_work(&self) {
+        match self.work_in_flight.get().checked_sub(1) {
+            Some(left) => {
+                self.work_in_flight.set(left);
+                self.work_ended.set(true);
+            }
+            None => defmt::error!("init: end_work() without begin_work(); ignored"),
+        }
     }
 
     fn expire(&self) {

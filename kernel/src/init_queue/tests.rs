@@ -870,6 +870,49 @@ mod properties {
 }
 
 #[test]
+fn work_in_flight_keeps_the_queue_from_settling() {
+    use std::cell::Cell;
+    struct Settled(Cell<usize>);
+    impl InitQueueClient for Settled {
+        fn settled(&self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    struct WaitsForCore(ConditionId);
+    impl Probe for WaitsForCore {
+        fn probe(&self) -> ProbeResult {
+            ProbeResult::Defer(ConditionSet::of(self.0))
+        }
+    }
+    let queue: InitQueue<'_, 2, 2> = InitQueue::new();
+    let online = queue.declare_condition("cpu1-online").unwrap();
+    let probe = WaitsForCore(online);
+    let settled = Settled(Cell::new(0));
+    queue.set_client(&settled);
+    queue.add("cpu1", &probe, None).unwrap();
+    queue.begin_work();
+    queue.service();
+    assert!(!queue.is_settled(), "a core is still coming online");
+    assert_eq!(settled.0.get(), 0);
+    assert!(
+        !queue.has_work(),
+        "nothing to do meanwhile: the loop may sleep"
+    );
+    queue.end_work();
+    assert!(
+        queue.has_work(),
+        "the end of the work is noticed at the next service"
+    );
+    queue.service();
+    assert!(queue.is_settled());
+    assert_eq!(settled.0.get(), 1);
+    // An unmatched end is ignored.
+    queue.end_work();
+    queue.service();
+    assert_eq!(settled.0.get(), 1);
+}
+
+#[test]
 fn an_entry_with_nothing_to_drive_is_unbound_not_failed_and_not_retried() {
     let recorder = Recorder::default();
     let queue: InitQueue<'_, 4, 4> = InitQueue::new();

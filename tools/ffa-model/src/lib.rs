@@ -64,6 +64,7 @@ pub mod optee;
 pub mod partition;
 pub mod personality;
 pub mod platform;
+pub mod power;
 pub mod smccc;
 pub mod tpm;
 pub mod trace;
@@ -130,4 +131,16 @@ pub enum Outcome {
     },
     /// The caller asked for `PSCI_SYSTEM_RESET`: reset the system.
     SystemReset,
+    /// `PSCI_CPU_ON` succeeded: release the core (it was marked on-pending),
+    /// then return `reply` to the caller. Tell the model when the core has
+    /// entered the normal world ([`SecureWorld::core_arrived`]).
+    CpuOn {
+        /// The core, its entry point and context ID.
+        release: power::Release,
+        /// What the caller gets back (`SUCCESS`).
+        reply: Registers,
+    },
+    /// `PSCI_CPU_OFF` succeeded: the calling core is off; park it until a
+    /// `CPU_ON` releases it again.
+    CpuOff,
 }

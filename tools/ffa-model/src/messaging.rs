@@ -49,6 +49,7 @@ use crate::partition_table::{
 use crate::platform::Platform;
 use crate::scheduling::{self, Job, Step};
 use crate::NORMAL_WORLD_ENDPOINT_ID;
+use ffa_abi::test_services::per_cpu;
 use ffa_abi::Status;
 use ffa_abi::Uuid;
 use ffa_abi::Version;
@@ -104,16 +105,17 @@ pub(crate) enum Progress {
     },
 }
 
-/// Handle a direct request of any form.
+/// Handle a direct request of any form, made on core `core`.
 pub(crate) fn direct_request(
     table: &mut PartitionTable,
     storms: &mut Storms,
     config: &FaultConfig,
     version: Version,
     call: &Call<'_>,
+    core: usize,
     platform: &mut dyn Platform,
 ) -> Progress {
-    match validate_and_accept(table, storms, config, version, call) {
+    match validate_and_accept(table, storms, config, version, call, core) {
         Ok((index, pending)) => advance(table, index, pending, config, false, platform),
         Err(error) => Progress::Reply(Reply::error(error)),
     }
@@ -125,6 +127,7 @@ fn validate_and_accept(
     config: &FaultConfig,
     version: Version,
     call: &Call<'_>,
+    core: usize,
 ) -> Result<(usize, PendingRequest), Status> {
     let kind = request_kind(call.function_id()).ok_or(Status::NotSupported)?;
     if kind == RequestKind::Direct2 && version < Version::V1_2 {
@@ -157,8 +160,13 @@ fn validate_and_accept(
             return Err(Status::InvalidParameters);
         }
     }
+    // The context that runs on this core: an MP partition has none for a
+    // core beyond its count.
+    let vcpu = table
+        .context_for_core(index, core)
+        .ok_or(Status::InvalidParameters)?;
     let entry = table.entry_mut(index);
-    if matches!(entry.execution, Execution::Preempted(_)) {
+    if matches!(entry.executions[usize::from(vcpu)], Execution::Preempted(_)) {
         return Err(Status::Busy);
     }
     if let Some(error) = storms.next() {
@@ -170,6 +178,14 @@ fn validate_and_accept(
         *value = call.register(first + offset);
     }
     let interrupting = entry.behaviour == Behaviour::Interrupting;
+    let preemptions = match entry.behaviour {
+        Behaviour::Interrupting => config.interrupt_count,
+        // WHO_AM_I: w4 asks for preemptions (bounded).
+        Behaviour::PerCpu if payload[0] as u32 == per_cpu::WHO_AM_I => {
+            (payload[1] as u32).min(per_cpu::MAXIMUM_PREEMPTIONS)
+        }
+        _ => 0,
+    };
     let job = if entry.behaviour == Behaviour::Scheduling {
         match scheduling::accept(&payload[..kind.payload_length()]) {
             Ok(job) => job,
@@ -185,13 +201,9 @@ fn validate_and_accept(
         kind,
         sender,
         payload,
-        interrupts_remaining: if interrupting {
-            config.interrupt_count
-        } else {
-            0
-        },
+        interrupts_remaining: preemptions,
         yields_remaining: if interrupting { config.yield_count } else { 0 },
-        execution_context: 0,
+        execution_context: vcpu,
         job,
     };
     Ok((index, pending))
@@ -209,25 +221,26 @@ fn advance(
 ) -> Progress {
     let id = table.information_at(index).id;
     let target = u64::from(id) << 16 | u64::from(pending.execution_context);
+    let vcpu = usize::from(pending.execution_context);
     let entry = table.entry_mut(index);
     if pending.interrupts_remaining > 0 {
         pending.interrupts_remaining -= 1;
-        entry.execution = Execution::Preempted(pending);
+        entry.executions[vcpu] = Execution::Preempted(pending);
         return Progress::Reply(Reply::ffa(FFA_INTERRUPT).with(1, target));
     }
     if pending.yields_remaining > 0 {
         pending.yields_remaining -= 1;
-        entry.execution = Execution::Preempted(pending);
+        entry.executions[vcpu] = Execution::Preempted(pending);
         return Progress::Reply(Reply::ffa(FFA_YIELD).with(1, target));
     }
     if pending.job != Job::None {
         match scheduling::run(&mut pending.job, resumed, platform) {
             Step::Preempted => {
-                entry.execution = Execution::Preempted(pending);
+                entry.executions[vcpu] = Execution::Preempted(pending);
                 return Progress::Reply(Reply::ffa(FFA_INTERRUPT).with(1, target));
             }
             Step::Yielded(timeout_ns) => {
-                entry.execution = Execution::Preempted(pending);
+                entry.executions[vcpu] = Execution::Preempted(pending);
                 return Progress::Reply(
                     Reply::ffa(FFA_YIELD)
                         .with(1, target)
@@ -238,14 +251,21 @@ fn advance(
             Step::Respond(payload) => pending.payload[..5].copy_from_slice(&payload),
         }
     }
-    entry.execution = Execution::Idle;
+    entry.executions[vcpu] = Execution::Idle;
+    entry.answered[vcpu] = entry.answered[vcpu].wrapping_add(1);
     if entry.behaviour == Behaviour::Notifier {
         return Progress::Serve { index, pending };
     }
     let mut payload = pending.payload;
-    entry
-        .behaviour
-        .respond(&mut payload[..pending.kind.payload_length()]);
+    if entry.behaviour == Behaviour::PerCpu {
+        let contexts = table.information_at(index).execution_context_count;
+        let answered = table.entry_mut(index).answered[vcpu];
+        payload[..5].copy_from_slice(&per_cpu_answer(&pending, answered, contexts));
+    } else {
+        entry
+            .behaviour
+            .respond(&mut payload[..pending.kind.payload_length()]);
+    }
     Progress::Reply(respond(table, index, &payload, pending, config))
 }
 
@@ -281,11 +301,31 @@ pub(crate) fn respond(
     reply
 }
 
-/// Handle `FFA_RUN`.
+/// The per-CPU partition's answer to `pending` on its context, which has
+/// now answered `answered` requests: [status, vCPU, answered, contexts, 0],
+/// or `INVALID_PARAMETERS` for an unknown command.
+fn per_cpu_answer(pending: &PendingRequest, answered: u32, contexts: u16) -> [u64; 5] {
+    if pending.payload[0] as u32 != per_cpu::WHO_AM_I {
+        let invalid = Status::InvalidParameters.code() as u32 as u64;
+        return [invalid, 0, 0, 0, 0];
+    }
+    [
+        0,
+        u64::from(pending.execution_context),
+        u64::from(answered),
+        u64::from(contexts),
+        0,
+    ]
+}
+
+/// Handle `FFA_RUN` made on core `core`: the target names a UP partition's
+/// vCPU 0, or an MP partition's vCPU of this very core (Hafnium refuses
+/// any other with `INVALID_PARAMETERS`).
 pub(crate) fn run(
     table: &mut PartitionTable,
     config: &FaultConfig,
     call: &Call<'_>,
+    core: usize,
     platform: &mut dyn Platform,
 ) -> Progress {
     let target = call.word(1);
@@ -295,10 +335,10 @@ pub(crate) fn run(
     let Some(index) = table.find(id) else {
         return error(Status::InvalidParameters);
     };
-    if execution_context >= table.information_at(index).execution_context_count {
+    if table.context_for_core(index, core) != Some(execution_context) {
         return error(Status::InvalidParameters);
     }
-    match table.entry_mut(index).execution {
+    match table.entry_mut(index).executions[usize::from(execution_context)] {
         Execution::Idle => error(Status::Denied),
         Execution::Preempted(pending) if pending.execution_context != execution_context => {
             error(Status::InvalidParameters)

@@ -206,7 +206,8 @@ impl Notifications {
         self.normal_world.as_mut().ok_or(Status::NotSupported)
     }
 
-    /// Handle a call for which [`handles`] is true, from the normal world.
+    /// Handle a call for which [`handles`] is true, from the normal world
+    /// on core `core`.
     pub(crate) fn handle(
         &mut self,
         call: &Call<'_>,
@@ -214,6 +215,7 @@ impl Notifications {
         personality: Personality,
         table: &PartitionTable,
         partitions: &mut [PartitionBitmaps],
+        core: usize,
     ) -> Result<Reply, Status> {
         let function_id = call.function_id();
         if version < Version::V1_1 || !offered(personality, function_id) {
@@ -229,7 +231,7 @@ impl Notifications {
             FFA_NOTIFICATION_SET => self
                 .set_for_partition(call, version, personality, table, partitions)
                 .map(|_| success()),
-            FFA_NOTIFICATION_GET => self.get(call, personality),
+            FFA_NOTIFICATION_GET => self.get(call, personality, core),
             _ => self.info_get(call, personality),
         }
     }
@@ -402,12 +404,24 @@ impl Notifications {
         Ok(delivered)
     }
 
-    fn get(&mut self, call: &Call<'_>, personality: Personality) -> Result<Reply, Status> {
+    /// `GET` from core `core`: the caller names its own vCPU (the core it
+    /// calls on), whose per-vCPU notifications it gets with the global
+    /// ones; another core's vCPU is `INVALID_PARAMETERS` (that core must
+    /// ask).
+    fn get(
+        &mut self,
+        call: &Call<'_>,
+        personality: Personality,
+        core: usize,
+    ) -> Result<Reply, Status> {
         let word = call.word(1);
         if word as u16 != NORMAL_WORLD_ENDPOINT_ID {
             return Err(Status::InvalidParameters);
         }
         let vcpu = usize::from((word >> 16) as u16);
+        if vcpu != core {
+            return Err(Status::InvalidParameters);
+        }
         let flags = GetFlags::from_raw(call.word(2)).ok_or(Status::InvalidParameters)?;
         let bitmaps = self.bitmaps(personality)?;
         if vcpu >= usize::from(bitmaps.vcpu_count) {

@@ -7,6 +7,7 @@
 //! | 0x8003 | `b4399eff-6a76-400b-bfa8-2c063889c6ee` | 1 | AArch64 | REQ 32/64, REQ2 | answers `FFA_INTERRUPT` then `FFA_YIELD` a configured number of times, then echoes |
 //! | 0x8004 | `5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd` | 4 | AArch64 | REQ 32/64 | the notifier: notifications and indirect messages (`crate::notifier`) |
 //! | 0x8005 | `09d90fb6-cd9b-41f4-9613-8aeffa5e310f` | 1 | AArch64 | REQ 32/64 | the scheduling partition: long preemptible work, yields with a timeout (`crate::scheduling`) |
+//! | 0x8006 | `c2b67ad3-85fe-452b-870b-b8fef632eae3` | 4 | AArch64 | REQ 32/64 | the per-CPU partition: answers which execution context ran the request and that context's own count (`ffa_abi::test_services::per_cpu`) |
 //! | 0x8010 | `17b862a4-1806-4faf-86b3-089a58353861` | 1 | AArch64 | REQ 32/64, REQ2 | the TPM service over FF-A (`crate::tpm`) |
 //!
 //! Answering as OP-TEE's S-EL1 SPMC ([`crate::Personality::OpTee`]), the
@@ -16,8 +17,15 @@
 //! `486178e0-e7f8-11e3-bc5e-0002a5d5c51b`, one context per core and the
 //! properties `thread_spmc.c` gives it (direct requests both ways,
 //! AArch64); then the partitions it hosts, in the same order, numbered
-//! after it (0x8002 to 0x8006; the TPM keeps 0x8010). See
+//! after it (0x8002 to 0x8007; the TPM keeps 0x8010). See
 //! [`OP_TEE_PARTITIONS`] and `src/optee/`.
+//!
+//! A partition with one execution context (UP) runs vCPU 0 on whichever
+//! core calls (Hafnium migrates it there); one with several (MP) runs
+//! vCPU N on core N only: a direct request from core N runs its vCPU N
+//! (none for a core at or beyond its count: `INVALID_PARAMETERS`), and
+//! `FFA_RUN` from core N must name vCPU N. Each vCPU of an MP partition is
+//! preempted and resumed on its own.
 //!
 //! Property bits (DEN0077A partition information descriptor): bit 0 direct
 //! request receive, 1 direct request send, 2 indirect messaging, 3
@@ -229,6 +237,8 @@ pub const INTERRUPTING_PARTITION_ID: u16 = 0x8003;
 pub const NOTIFIER_PARTITION_ID: u16 = 0x8004;
 /// ID of the scheduling partition (preemptible work, yields with a timeout).
 pub const SCHEDULING_PARTITION_ID: u16 = 0x8005;
+/// ID of the per-CPU partition (one execution context per core).
+pub const PER_CPU_PARTITION_ID: u16 = 0x8006;
 
 /// UUID of the echo partition: `fa791f17-febd-4861-81d0-4b5dae9cb9cb`.
 pub const ECHO_PARTITION_UUID: Uuid =
@@ -247,8 +257,12 @@ pub const NOTIFIER_PARTITION_UUID: Uuid =
 pub const SCHEDULING_PARTITION_UUID: Uuid =
     Uuid::from_bytes(uuid_constant("09d90fb6-cd9b-41f4-9613-8aeffa5e310f"));
 
+/// UUID of the per-CPU partition: `c2b67ad3-85fe-452b-870b-b8fef632eae3`.
+pub const PER_CPU_PARTITION_UUID: Uuid =
+    Uuid::from_bytes(uuid_constant("c2b67ad3-85fe-452b-870b-b8fef632eae3"));
+
 /// Number of hosted partitions.
-pub const PARTITION_COUNT: usize = 6;
+pub const PARTITION_COUNT: usize = 7;
 /// The most partitions any personality's table has (OP-TEE's: itself and
 /// the hosted ones).
 pub const MAXIMUM_PARTITION_COUNT: usize = PARTITION_COUNT + 1;
@@ -257,6 +271,10 @@ pub const MAXIMUM_PARTITION_COUNT: usize = PARTITION_COUNT + 1;
 pub const OPTEE_PARTITION_ID: u16 = 0x8001;
 /// OP-TEE's contexts: one per core (`CFG_TEE_CORE_NB_CORE`; 4 on QEMU's virt).
 pub const OPTEE_CONTEXTS: u16 = 4;
+
+/// Most execution contexts a hosted partition has (the MP ones have one
+/// per core of a 4-core machine).
+pub const MAXIMUM_EXECUTION_CONTEXTS: usize = 4;
 
 /// The hosted partitions, in the order discovery reports them.
 pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
@@ -297,6 +315,12 @@ pub const HOSTED_PARTITIONS: [PartitionInfo; PARTITION_COUNT] = [
         execution_context_count: 1,
         properties: properties::DIRECT_REQUEST_RECEIVE | properties::AARCH64_EXECUTION_STATE,
     },
+    PartitionInfo {
+        id: PER_CPU_PARTITION_ID,
+        uuid: *PER_CPU_PARTITION_UUID.as_bytes(),
+        execution_context_count: MAXIMUM_EXECUTION_CONTEXTS as u16,
+        properties: properties::DIRECT_REQUEST_RECEIVE | properties::AARCH64_EXECUTION_STATE,
+    },
     crate::tpm::TPM_PARTITION,
 ];
 
@@ -319,8 +343,9 @@ pub const OP_TEE_PARTITIONS: [PartitionInfo; MAXIMUM_PARTITION_COUNT] = [
     renumbered(HOSTED_PARTITIONS[2], 0x8004),
     renumbered(HOSTED_PARTITIONS[3], 0x8005),
     renumbered(HOSTED_PARTITIONS[4], 0x8006),
+    renumbered(HOSTED_PARTITIONS[5], 0x8007),
     // The TPM keeps its ID (0x8010): no other partition has it.
-    HOSTED_PARTITIONS[5],
+    HOSTED_PARTITIONS[6],
 ];
 
 const fn renumbered(partition: PartitionInfo, id: u16) -> PartitionInfo {
@@ -363,10 +388,10 @@ mod tests {
         assert_eq!(table[0].id, 0x8001);
         assert_eq!(table[0].uuid(), ffa_abi::optee::OPTEE_UUID);
         assert_eq!(table[0].properties, 0x103);
-        let ids: [u16; 7] = core::array::from_fn(|index| table[index].id);
+        let ids: [u16; 8] = core::array::from_fn(|index| table[index].id);
         assert_eq!(
             ids,
-            [0x8001, 0x8002, 0x8003, 0x8004, 0x8005, 0x8006, 0x8010]
+            [0x8001, 0x8002, 0x8003, 0x8004, 0x8005, 0x8006, 0x8007, 0x8010]
         );
         assert_eq!(table[1].uuid(), ECHO_PARTITION_UUID);
         assert_eq!(table[4].uuid(), NOTIFIER_PARTITION_UUID);
@@ -409,6 +434,14 @@ mod tests {
             partition.register_word(Version::V1_2),
             0x0000_0301_0001_8003
         );
+    }
+
+    #[test]
+    fn no_partition_has_more_contexts_than_the_table_keeps() {
+        for partition in HOSTED_PARTITIONS {
+            assert!((1..=MAXIMUM_EXECUTION_CONTEXTS as u16)
+                .contains(&partition.execution_context_count));
+        }
     }
 
     #[test]

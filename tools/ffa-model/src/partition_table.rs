@@ -1,8 +1,10 @@
 //! The run-time table of hosted partitions: what each one is, how it behaves and where it stands.
 //!
 //! Each entry keeps the partition's discovery information, its message
-//! behaviour and its execution state (idle, or preempted in the middle of a
-//! direct request). Later features hang off the same entry without changing
+//! behaviour and, per execution context (vCPU), its execution state (idle,
+//! or preempted in the middle of a direct request) and how many requests
+//! that context answered: an MP partition's contexts run on their own
+//! cores and are preempted and resumed independently. Later features hang off the same entry without changing
 //! the lookups: notification bindings and pending bitmaps become a field of
 //! [`HostedPartition`], and memory transactions live in their own table
 //! (see the `memory_sharing` module) whose borrowers are checked with
@@ -10,7 +12,8 @@
 
 use crate::partition::{
     partitions_of, PartitionInfo, AARCH32_PARTITION_UUID, INTERRUPTING_PARTITION_UUID,
-    MAXIMUM_PARTITION_COUNT, NOTIFIER_PARTITION_UUID, SCHEDULING_PARTITION_UUID,
+    MAXIMUM_EXECUTION_CONTEXTS, MAXIMUM_PARTITION_COUNT, NOTIFIER_PARTITION_UUID,
+    PER_CPU_PARTITION_UUID, SCHEDULING_PARTITION_UUID,
 };
 use crate::personality::Personality;
 use crate::scheduling::Job;
@@ -33,6 +36,8 @@ pub(crate) enum Behaviour {
     Notifier,
     /// The scheduling partition: preemptible work and yields (`crate::scheduling`).
     Scheduling,
+    /// The per-CPU partition: says which execution context answered.
+    PerCpu,
     /// The TPM service (`crate::tpm`), which answers before direct messaging.
     TpmService,
 }
@@ -85,7 +90,7 @@ pub(crate) struct PendingRequest {
     pub(crate) payload: [u64; MAXIMUM_PAYLOAD_REGISTERS],
     pub(crate) interrupts_remaining: u32,
     pub(crate) yields_remaining: u32,
-    /// The execution context the request runs on (the model has one PE: 0).
+    /// The execution context (vCPU) the request runs on.
     pub(crate) execution_context: u16,
     /// What the scheduling partition is doing for the request.
     pub(crate) job: Job,
@@ -104,7 +109,10 @@ pub(crate) enum Execution {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct HostedPartition {
     pub(crate) behaviour: Behaviour,
-    pub(crate) execution: Execution,
+    /// Each execution context's state (a UP partition uses the first).
+    pub(crate) executions: [Execution; MAXIMUM_EXECUTION_CONTEXTS],
+    /// Requests each execution context answered.
+    pub(crate) answered: [u32; MAXIMUM_EXECUTION_CONTEXTS],
 }
 
 /// The hosted partitions.
@@ -131,6 +139,8 @@ const fn behaviour_of(uuid: [u8; 16]) -> Behaviour {
         Behaviour::Notifier
     } else if same(&uuid, &SCHEDULING_PARTITION_UUID) {
         Behaviour::Scheduling
+    } else if same(&uuid, &PER_CPU_PARTITION_UUID) {
+        Behaviour::PerCpu
     } else if same(&uuid, &ffa_abi::tpm_service::TPM_SERVICE_UUID) {
         Behaviour::TpmService
     } else {
@@ -157,7 +167,8 @@ impl PartitionTable {
         let mut information = [hosted[0]; MAXIMUM_PARTITION_COUNT];
         let mut entries = [HostedPartition {
             behaviour: Behaviour::Echo,
-            execution: Execution::Idle,
+            executions: [Execution::Idle; MAXIMUM_EXECUTION_CONTEXTS],
+            answered: [0; MAXIMUM_EXECUTION_CONTEXTS],
         }; MAXIMUM_PARTITION_COUNT];
         let mut index = 0;
         while index < hosted.len() {
@@ -211,6 +222,17 @@ impl PartitionTable {
     /// Run-time entry of the partition at `index`.
     pub(crate) fn entry_mut(&mut self, index: usize) -> &mut HostedPartition {
         &mut self.entries[index]
+    }
+
+    /// The execution context of the partition at `index` that runs a
+    /// request made on core `core`, as Hafnium picks it: vCPU 0 of a UP
+    /// partition wherever it is called from, vCPU `core` of an MP one
+    /// (none for a core at or beyond its count).
+    pub(crate) fn context_for_core(&self, index: usize, core: usize) -> Option<u16> {
+        match self.information[index].execution_context_count {
+            1 => Some(0),
+            count => u16::try_from(core).ok().filter(|vcpu| *vcpu < count),
+        }
     }
 
     /// The ID of the partition after the one at `index` (wrapping): the

@@ -49,6 +49,7 @@ use crate::partition_table::PartitionTable;
 use crate::partition_table::PendingRequest;
 use crate::personality::Personality;
 use crate::platform::{FixedClock, Platform};
+use crate::power::PowerStates;
 use crate::readiness::Readiness;
 use crate::smccc;
 use crate::tf_a_el3;
@@ -73,10 +74,13 @@ pub struct SecureWorld {
     storms: Storms,
     memory_sharing: MemorySharing,
     notifications: Notifications,
+    power: PowerStates,
     partition_notifications: [PartitionBitmaps; MAXIMUM_PARTITION_COUNT],
     indirect: IndirectMessaging,
     notifier: Notifier,
     setup_busy_answered: u32,
+    /// The core the call being handled was made on (MPIDR Aff0).
+    current_core: usize,
     optee: OpTee,
     tpm: TpmPartition,
 }
@@ -118,6 +122,8 @@ impl SecureWorld {
             notifier: Notifier::new(),
             setup_busy_answered: 0,
             optee: OpTee::new(&config),
+            power: PowerStates::new(),
+            current_core: 0,
             tpm: TpmPartition::new(TpmConfig::healthy()),
         }
     }
@@ -148,7 +154,48 @@ impl SecureWorld {
         &self.tpm
     }
 
-    /// Handle one SMC with registers `call` (x0..x17). `memory` is the
+    /// Sets how many cores the machine has (the firmware counts them).
+    pub fn set_core_count(&mut self, count: usize) {
+        self.power.set_core_count(count);
+    }
+
+    /// The cores' power states.
+    pub fn power(&self) -> &PowerStates {
+        &self.power
+    }
+
+    /// A core released by `CPU_ON` has entered the normal world.
+    pub fn core_arrived(&mut self, core: usize) {
+        self.power.arrived(core);
+    }
+
+    fn handle_power(&mut self, core: usize, call: &Call<'_>) -> Outcome {
+        let psci = |code: i32| Outcome::Return(Reply::smccc(code as i64 as u64).finish(call));
+        match call.function_id() {
+            PSCI_CPU_ON_32 | PSCI_CPU_ON_64 => {
+                match self
+                    .power
+                    .cpu_on(call.register(1), call.register(2), call.register(3))
+                {
+                    Ok(release) => Outcome::CpuOn {
+                        release,
+                        reply: Reply::smccc(0).finish(call),
+                    },
+                    Err(code) => psci(code),
+                }
+            }
+            PSCI_AFFINITY_INFO_32 | PSCI_AFFINITY_INFO_64 => {
+                psci(self.power.affinity_info(call.register(1), call.register(2)))
+            }
+            _ => match self.power.cpu_off(core) {
+                Ok(()) => Outcome::CpuOff,
+                Err(code) => psci(code),
+            },
+        }
+    }
+
+    /// Handle one SMC with registers `call` (x0..x17), from the boot core
+    /// (see [`SecureWorld::handle_from_core`] for the others). `memory` is the
     /// normal world's physical memory (for the RX/TX buffers) and
     /// `now_microseconds` a monotonic time used by the delayed-readiness fault.
     pub fn handle(
@@ -160,11 +207,25 @@ impl SecureWorld {
         self.handle_on(call, memory, &mut FixedClock(now_microseconds))
     }
 
-    /// Handle one SMC with registers `call` on `platform`: its time, the
-    /// normal world's interrupts (partitions are preempted by them and
-    /// raise the schedule receiver interrupt) and the secure timer.
+    /// Handle one SMC with registers `call` on `platform`, from the boot
+    /// core: its time, the normal world's interrupts (partitions are
+    /// preempted by them and raise the schedule receiver interrupt) and the
+    /// secure timer.
     pub fn handle_on(
         &mut self,
+        call: &Registers,
+        memory: &mut dyn NormalWorldMemory,
+        platform: &mut dyn Platform,
+    ) -> Outcome {
+        self.handle_from_core(0, call, memory, platform)
+    }
+
+    /// Handle one SMC from `core` (its MPIDR Aff0) on `platform` (that
+    /// core's view of the machine): as [`SecureWorld::handle_on`], and
+    /// `PSCI_CPU_OFF` turns that core off.
+    pub fn handle_from_core(
+        &mut self,
+        core: usize,
         call: &Registers,
         memory: &mut dyn NormalWorldMemory,
         platform: &mut dyn Platform,
@@ -172,6 +233,10 @@ impl SecureWorld {
         let now_microseconds = platform.now_microseconds();
         let call = Call::new(call);
         let function_id = call.function_id();
+        self.current_core = core;
+        if smccc::is_power_call(function_id) {
+            return self.handle_power(core, &call);
+        }
         if smccc::handles(function_id) {
             return smccc::handle(&call);
         }
@@ -560,12 +625,19 @@ impl SecureWorld {
                     &self.config,
                     version,
                     call,
+                    self.current_core,
                     platform,
                 );
                 self.progress(progress, memory, platform)
             }
             FFA_RUN => {
-                let progress = messaging::run(&mut self.partitions, &self.config, call, platform);
+                let progress = messaging::run(
+                    &mut self.partitions,
+                    &self.config,
+                    call,
+                    self.current_core,
+                    platform,
+                );
                 self.progress(progress, memory, platform)
             }
             FFA_MSG_SEND2 => {
@@ -638,6 +710,7 @@ impl SecureWorld {
                     personality,
                     &self.partitions,
                     &mut self.partition_notifications,
+                    self.current_core,
                 ) {
                     Ok(reply) => reply,
                     Err(error) => Reply::error(error),

@@ -188,6 +188,15 @@ pub enum OutcomeDescription {
     SystemOff(u32),
     /// `PSCI_SYSTEM_RESET`.
     SystemReset,
+    /// `PSCI_CPU_ON` released this core at this entry point.
+    CpuOn {
+        /// The core (Aff0).
+        core: usize,
+        /// Its entry point.
+        entry: u64,
+    },
+    /// `PSCI_CPU_OFF`: the caller went off.
+    CpuOff,
 }
 
 impl fmt::Display for OutcomeDescription {
@@ -198,6 +207,10 @@ impl fmt::Display for OutcomeDescription {
                 write!(formatter, "SYSTEM_OFF status={status}")
             }
             OutcomeDescription::SystemReset => formatter.write_str("SYSTEM_RESET"),
+            OutcomeDescription::CpuOn { core, entry } => {
+                write!(formatter, "SUCCESS: core {core} released at {entry:#x}")
+            }
+            OutcomeDescription::CpuOff => formatter.write_str("CPU_OFF: core off"),
         }
     }
 }
@@ -208,5 +221,10 @@ pub fn describe_outcome(outcome: &Outcome) -> OutcomeDescription {
         Outcome::Return(registers) => OutcomeDescription::Return(describe_result(registers)),
         Outcome::SystemOff { status } => OutcomeDescription::SystemOff(*status),
         Outcome::SystemReset => OutcomeDescription::SystemReset,
+        Outcome::CpuOn { release, .. } => OutcomeDescription::CpuOn {
+            core: release.core,
+            entry: release.entry,
+        },
+        Outcome::CpuOff => OutcomeDescription::CpuOff,
     }
 }

@@ -37,13 +37,13 @@ fn constants_and_types() {
 fn static_world_can_be_cloned_and_used() {
     let mut world = WORLD.clone();
     let partitions: &[PartitionInfo] = world.partitions();
-    assert_eq!(partitions.len(), 6);
+    assert_eq!(partitions.len(), 7);
     assert_eq!(
         partitions
             .iter()
             .map(|partition| partition.id)
             .collect::<Vec<_>>(),
-        [0x8001, 0x8002, 0x8003, 0x8004, 0x8005, 0x8010]
+        [0x8001, 0x8002, 0x8003, 0x8004, 0x8005, 0x8006, 0x8010]
     );
     let mut call = [0u64; 18];
     call[0] = 0x8400_0063;

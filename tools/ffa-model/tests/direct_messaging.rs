@@ -128,7 +128,7 @@ fn request_validation() {
     expect_error(&harness.call_registers(&call), Status::InvalidParameters);
     call[1] = 0x8001_8001;
     expect_error(&harness.call_registers(&call), Status::InvalidParameters);
-    for receiver in [0x8000u16, 0x8006, 0, 1, 0xFFFF] {
+    for receiver in [0x8000u16, 0x8007, 0, 1, 0xFFFF] {
         let call = request(FFA_MSG_SEND_DIRECT_REQ_64, receiver, [0; 5]);
         expect_error(&harness.call_registers(&call), Status::InvalidParameters);
     }
@@ -265,7 +265,13 @@ fn preempted_partition_is_busy_but_others_answer() {
 fn run_errors() {
     let mut harness = harness();
     expect_error(&run(&mut harness, 0x8003_0000), Status::Denied);
-    expect_error(&run(&mut harness, 0x8001_0003), Status::Denied);
+    expect_error(&run(&mut harness, 0x8001_0000), Status::Denied);
+    // An MP partition's vCPU 3 runs on core 3 only.
+    expect_error(&run(&mut harness, 0x8001_0003), Status::InvalidParameters);
+    expect_error(
+        &harness.call_from(3, &[FFA_RUN as u64, 0x8001_0003]),
+        Status::Denied,
+    );
     expect_error(&run(&mut harness, 0x8001_0004), Status::InvalidParameters);
     expect_error(&run(&mut harness, 0x8003_0001), Status::InvalidParameters);
     expect_error(&run(&mut harness, 0x9000_0000), Status::InvalidParameters);

@@ -234,6 +234,8 @@ fn wrong_responder() {
     assert_eq!(result[0], FFA_MSG_SEND_DIRECT_RESP2 as u64);
     assert_eq!(responder(&result), 0x8004);
     let result = harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, 0x8005]);
+    assert_eq!(responder(&result), 0x8006);
+    let result = harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, 0x8006]);
     assert_eq!(responder(&result), 0x8010, "the next one in the table");
 }
 

@@ -116,11 +116,16 @@ fn per_vcpu_notifications_are_listed_with_their_vcpus() {
     assert_eq!(info[2], 2 << 7 | 3 << 12 | 1 << 14);
     assert_eq!(info[3], 2 << 48 | 1 << 32);
     assert_eq!(info[4], 3 << 16);
-    // Global notifications are got on any vCPU, per-vCPU ones on theirs.
-    let got = get(&mut harness, 2, 1);
+    // Global notifications are got on any vCPU, per-vCPU ones on theirs,
+    // from that vCPU's core only.
+    expect_error(&get(&mut harness, 2, 1), Status::InvalidParameters);
+    let got = harness.call_from(2, &[FFA_NOTIFICATION_GET as u64, 2 << 16, 1]);
     assert_eq!(got[2], 1 << 6);
     // A vCPU past the bitmap's count.
-    expect_error(&get(&mut harness, 4, 1), Status::InvalidParameters);
+    expect_error(
+        &harness.call_from(4, &[FFA_NOTIFICATION_GET as u64, 4 << 16, 1]),
+        Status::InvalidParameters,
+    );
     expect_error(&get(&mut harness, 0, 0x10), Status::InvalidParameters);
 }
 

@@ -8,7 +8,8 @@ use ffa_model::function_id::*;
 use ffa_model::mailbox::ReceiveOwner;
 use ffa_model::partition::{
     properties, AARCH32_PARTITION_UUID, ECHO_PARTITION_UUID, HOSTED_PARTITIONS,
-    INTERRUPTING_PARTITION_UUID, NOTIFIER_PARTITION_UUID, SCHEDULING_PARTITION_UUID,
+    INTERRUPTING_PARTITION_UUID, NOTIFIER_PARTITION_UUID, PER_CPU_PARTITION_UUID,
+    SCHEDULING_PARTITION_UUID,
 };
 use ffa_model::FaultConfig;
 
@@ -43,16 +44,17 @@ fn nil_uuid_lists_every_partition_with_v1_2_descriptors() {
     let mut harness = mapped(Version::V1_2);
     let result = query(&mut harness, Uuid::NIL, 0);
     expect_success(&result);
-    assert_eq!(result[2], 6, "count");
+    assert_eq!(result[2], 7, "count");
     assert_eq!(result[3], 24, "descriptor size");
     assert_eq!(&result[4..8], &[0; 4]);
-    let bytes = harness.read(RECEIVE_ADDRESS, 6 * 24);
+    let bytes = harness.read(RECEIVE_ADDRESS, 7 * 24);
     let expected = [
         (0x8001, 4, 0x301, ECHO_PARTITION_UUID),
         (0x8002, 1, 0x001, AARCH32_PARTITION_UUID),
         (0x8003, 1, 0x301, INTERRUPTING_PARTITION_UUID),
         (0x8004, 4, 0x10d, NOTIFIER_PARTITION_UUID),
         (0x8005, 1, 0x101, SCHEDULING_PARTITION_UUID),
+        (0x8006, 4, 0x101, PER_CPU_PARTITION_UUID),
         (0x8010, 1, 0x309, ffa_abi::tpm_service::TPM_SERVICE_UUID),
     ];
     for (index, (id, contexts, property_bits, uuid)) in expected.into_iter().enumerate() {
@@ -88,8 +90,8 @@ fn v1_1_descriptors_hide_v1_2_properties() {
     let mut harness = mapped(Version::V1_1);
     let result = query(&mut harness, Uuid::NIL, 0);
     expect_success(&result);
-    assert_eq!((result[2], result[3]), (6, 24));
-    let bytes = harness.read(RECEIVE_ADDRESS, 144);
+    assert_eq!((result[2], result[3]), (7, 24));
+    let bytes = harness.read(RECEIVE_ADDRESS, 168);
     assert_eq!(
         u32_at(&bytes, 4),
         0x101,
@@ -103,9 +105,9 @@ fn v1_0_descriptors_are_8_bytes_without_size() {
     let mut harness = mapped(Version::V1_0);
     let result = query(&mut harness, Uuid::NIL, 0);
     expect_success(&result);
-    assert_eq!(result[2], 6);
+    assert_eq!(result[2], 7);
     assert_eq!(result[3], 0, "w3 is reserved in v1.0");
-    let bytes = harness.read(RECEIVE_ADDRESS, 6 * 8 + 4);
+    let bytes = harness.read(RECEIVE_ADDRESS, 7 * 8 + 4);
     assert_eq!(&bytes[0..8], &[0x01, 0x80, 4, 0, 0x01, 0, 0, 0]);
     assert_eq!(&bytes[8..16], &[0x02, 0x80, 1, 0, 0x01, 0, 0, 0]);
     assert_eq!(&bytes[16..24], &[0x03, 0x80, 1, 0, 0x01, 0, 0, 0]);
@@ -115,9 +117,10 @@ fn v1_0_descriptors_are_8_bytes_without_size() {
         "bit 2 (indirect) is v1.0's, bit 3 (notifications) v1.1's"
     );
     assert_eq!(&bytes[32..40], &[0x05, 0x80, 1, 0, 0x01, 0, 0, 0]);
-    assert_eq!(&bytes[40..48], &[0x10, 0x80, 1, 0, 0x01, 0, 0, 0]);
+    assert_eq!(&bytes[40..48], &[0x06, 0x80, 4, 0, 0x01, 0, 0, 0]);
+    assert_eq!(&bytes[48..56], &[0x10, 0x80, 1, 0, 0x01, 0, 0, 0]);
     assert_eq!(
-        &bytes[48..52],
+        &bytes[56..60],
         &[0xEE; 4],
         "nothing written past the descriptors"
     );
@@ -159,7 +162,7 @@ fn count_only_leaves_the_rx_buffer_alone() {
     // No RX buffer needed.
     let result = query(&mut harness, Uuid::NIL, 1);
     expect_success(&result);
-    assert_eq!((result[2], result[3]), (6, 0));
+    assert_eq!((result[2], result[3]), (7, 0));
     harness.map(1);
     let result = query(&mut harness, ECHO_PARTITION_UUID, 1);
     expect_success(&result);
@@ -170,7 +173,7 @@ fn count_only_leaves_the_rx_buffer_alone() {
     expect_success(&query(&mut harness, Uuid::NIL, 0));
     let result = query(&mut harness, Uuid::NIL, 1);
     expect_success(&result);
-    assert_eq!(result[2], 6);
+    assert_eq!(result[2], 7);
 }
 
 #[test]

@@ -190,6 +190,11 @@ fn check_reply(
             prop_assert_eq!(function, PSCI_SYSTEM_RESET);
             return Ok(());
         }
+        Outcome::CpuOn { .. } | Outcome::CpuOff => {
+            // One core in these tests: CPU_ON can only fail, CPU_OFF is denied.
+            prop_assert!(false, "power outcome {:?} on one core", outcome);
+            return Ok(());
+        }
         Outcome::Return(result) => result,
     };
     prop_assert!(function != PSCI_SYSTEM_OFF && function != PSCI_SYSTEM_RESET);
@@ -198,6 +203,26 @@ fn check_reply(
         SMCCC_VERSION => prop_assert_eq!(x0, 0x1_0002),
         PSCI_VERSION => prop_assert_eq!(x0, 0x1_0001),
         SMCCC_ARCH_FEATURES | PSCI_FEATURES => prop_assert!(x0 == 0 || x0 == u64::MAX),
+        // The power calls answer PSCI codes (sign-extended): on one core
+        // CPU_ON can only fail, AFFINITY_INFO names state 0-2 or fails,
+        // CPU_OFF of the last core is denied.
+        PSCI_CPU_ON_32
+        | PSCI_CPU_ON_64
+        | PSCI_CPU_OFF
+        | PSCI_AFFINITY_INFO_32
+        | PSCI_AFFINITY_INFO_64 => {
+            let code = x0 as i64;
+            prop_assert!(
+                (-9..=2).contains(&code),
+                "x0 = {:#x} for {:#x}",
+                x0,
+                function
+            );
+            prop_assert!(
+                function == PSCI_AFFINITY_INFO_32 || function == PSCI_AFFINITY_INFO_64 || code < 0
+            );
+            return Ok(());
+        }
         FFA_VERSION if x0 != FFA_ERROR as u64 => {
             let own = Version::new(config.spmc_version.0, config.spmc_version.1).raw();
             prop_assert!(x0 == u64::from(own) || x0 == u64::MAX, "x0 = {:#x}", x0);

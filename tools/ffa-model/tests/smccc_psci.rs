@@ -4,7 +4,7 @@ mod common;
 
 use common::{registers, Harness};
 use ffa_model::function_id::*;
-use ffa_model::{FaultConfig, Outcome, ReadinessError};
+use ffa_model::{FaultConfig, FixedClock, Outcome, ReadinessError};
 
 #[test]
 fn smccc_version_is_1_2() {
@@ -41,6 +41,10 @@ fn psci_features() {
         PSCI_FEATURES,
         PSCI_SYSTEM_OFF,
         PSCI_SYSTEM_RESET,
+        PSCI_CPU_ON_32,
+        PSCI_CPU_ON_64,
+        PSCI_CPU_OFF,
+        PSCI_AFFINITY_INFO_64,
     ] {
         assert_eq!(query(&mut harness, implemented), 0, "{implemented:#x}");
     }
@@ -49,13 +53,7 @@ fn psci_features() {
         0,
         "SMCCC v1.1+ discovery"
     );
-    for missing in [
-        PSCI_CPU_ON_64,
-        PSCI_CPU_OFF,
-        PSCI_SYSTEM_RESET2_32,
-        FFA_VERSION,
-        0,
-    ] {
+    for missing in [PSCI_CPU_SUSPEND_64, PSCI_SYSTEM_RESET2_32, FFA_VERSION, 0] {
         assert_eq!(query(&mut harness, missing), u64::MAX, "{missing:#x}");
     }
     // The upper half of x1 is ignored (SMC32 call).
@@ -92,7 +90,7 @@ fn system_reset() {
 fn unknown_functions_return_64_bit_minus_one() {
     let mut harness = Harness::default_config();
     for id in [
-        PSCI_CPU_ON_64,
+        PSCI_CPU_SUSPEND_64,
         PSCI_CPU_SUSPEND_32,
         SMCCC_ARCH_SOC_ID,
         0xC200_0000, // SiP service
@@ -150,4 +148,66 @@ fn smccc_and_psci_ignore_ffa_faults() {
         harness.outcome_of(&registers(&[PSCI_SYSTEM_OFF as u64, 7])),
         Outcome::SystemOff { status: 7 }
     );
+}
+
+#[test]
+fn cpu_on_follows_psci_on_four_cores() {
+    use ffa_model::power::{status, Release};
+    let mut world = ffa_model::SecureWorld::new(FaultConfig::default());
+    world.set_core_count(4);
+    let mut memory = common::TestMemory::new();
+    let mut call = |world: &mut ffa_model::SecureWorld, core: usize, values: &[u64]| {
+        world.handle_from_core(core, &registers(values), &mut memory, &mut FixedClock(0))
+    };
+    let code = |outcome: Outcome| match outcome {
+        Outcome::Return(reply) => reply[0] as i64 as i32,
+        other => panic!("expected a return, got {other:?}"),
+    };
+    let on = PSCI_CPU_ON_64 as u64;
+    let affinity = PSCI_AFFINITY_INFO_64 as u64;
+    let Outcome::CpuOn { release, reply } = call(&mut world, 0, &[on, 1, 0x6000_2000, 0x11]) else {
+        panic!("CPU_ON(1) did not release the core");
+    };
+    assert_eq!(
+        release,
+        Release {
+            core: 1,
+            entry: 0x6000_2000,
+            context: 0x11
+        }
+    );
+    assert_eq!(reply[0], 0);
+    assert_eq!(
+        code(call(&mut world, 0, &[on, 1, 0x6000_2000, 0])),
+        status::ON_PENDING
+    );
+    assert_eq!(code(call(&mut world, 0, &[affinity, 1, 0])), 2);
+    world.core_arrived(1);
+    assert_eq!(code(call(&mut world, 0, &[affinity, 1, 0])), 0);
+    assert_eq!(
+        code(call(&mut world, 0, &[on, 1, 0x6000_2000, 0])),
+        status::ALREADY_ON
+    );
+    assert_eq!(
+        code(call(&mut world, 0, &[on, 7, 0x6000_2000, 0])),
+        status::INVALID_PARAMETERS
+    );
+    assert_eq!(
+        code(call(&mut world, 0, &[on, 0x100, 0x6000_2000, 0])),
+        status::INVALID_PARAMETERS
+    );
+    // The 32-bit form takes w registers: bit 32 of the entry is ignored.
+    assert!(matches!(
+        call(&mut world, 0, &[PSCI_CPU_ON_32 as u64, 2, 0x1_6000_2000, 0]),
+        Outcome::CpuOn {
+            release: Release {
+                core: 2,
+                entry: 0x6000_2000,
+                ..
+            },
+            ..
+        }
+    ));
+    assert_eq!(call(&mut world, 1, &[PSCI_CPU_OFF as u64]), Outcome::CpuOff);
+    assert_eq!(code(call(&mut world, 0, &[affinity, 1, 0])), 1);
 }

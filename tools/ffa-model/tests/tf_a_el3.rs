@@ -77,7 +77,7 @@ fn no_v1_2_messaging_abis() {
     let reply = harness.call(&[FFA_PARTITION_INFO_GET as u64, 0, 0, 0, 0, 0, 0x66, 0x77]);
     assert_eq!(
         &reply[..8],
-        &[FFA_SUCCESS_32 as u64, 0, 6, 24, 0, 0, 0x66, 0x77]
+        &[FFA_SUCCESS_32 as u64, 0, 7, 24, 0, 0, 0x66, 0x77]
     );
     let echo = harness.read(RECEIVE_ADDRESS, 8);
     assert_eq!(

@@ -1,5 +1,14 @@
 //! Reset entry, EL3 exception vectors and the hand-off to the normal world.
 //!
+//! QEMU starts every core here, at EL3 (`virt` with `secure=on` and
+//! `-bios` emulates no PSCI). Each core takes its own EL3 stack
+//! ([`CORE_STACK_SIZE`] bytes below `__stack_top` per core index, the
+//! MPIDR's Aff0) and the vectors; core 0 copies `.data`, zeroes `.bss` and
+//! runs `firmware_main`; the others go to `firmware_secondary_main`, the
+//! holding pen, without touching memory core 0 initialises (secure RAM is
+//! zero at reset, which is "wait" for the pen). A core whose MPIDR has
+//! Aff1–Aff3 set, or an Aff0 of [`MAXIMUM_CORES`] or more, halts.
+//!
 //! Registers are saved in an [`SmcFrame`] on SMC entry (with the register
 //! fragments of `armv8a-asm`, shared with the kernel's vectors); the Rust
 //! handler writes the reply into x0–x17 of the frame and the vector code
@@ -19,27 +28,54 @@ pub struct SmcFrame {
     padding: u64,
 }
 
+/// Most cores the firmware runs (each has its stack and pen slot).
+pub const MAXIMUM_CORES: usize = 8;
+/// Bytes of each core's EL3 stack.
+pub const CORE_STACK_SIZE: usize = 128 * 1024;
+
 extern "C" {
     /// Returns to the normal world at `entry` with PSTATE `program_status`
-    /// and x0 = `device_tree`, resetting the EL3 stack first.
-    pub fn firmware_enter_normal_world(program_status: u64, entry: u64, device_tree: u64) -> !;
+    /// and x0 = `argument` (the device tree, or a `CPU_ON` context ID),
+    /// resetting this core's EL3 stack first.
+    pub fn firmware_enter_normal_world(program_status: u64, entry: u64, argument: u64) -> !;
+    /// Resets this core's EL3 stack and goes back to the holding pen (after
+    /// `CPU_OFF`).
+    pub fn firmware_return_to_pen() -> !;
 }
 
 global_asm!(
     r#"
+    // x0 = this core's EL3 stack top (uses x1, x2); halts a core outside the table.
+    .macro core_stack_top
+    mrs     x1, mpidr_el1
+    and     x2, x1, #0xff
+    ubfx    x0, x1, #8, #16
+    cbnz    x0, firmware_halt
+    ubfx    x0, x1, #32, #8
+    cbnz    x0, firmware_halt
+    cmp     x2, #{maximum_cores}
+    b.hs    firmware_halt
+    adrp    x0, __stack_top
+    add     x0, x0, :lo12:__stack_top
+    mov     x1, #{core_stack_size}
+    msub    x0, x2, x1, x0
+    .endm
+
     .section .text.boot, "ax"
     .global _start
 _start:
-    mrs     x0, mpidr_el1
-    and     x0, x0, #0xff
-    cbnz    x0, firmware_halt
-    adrp    x0, __stack_top
-    add     x0, x0, :lo12:__stack_top
+    core_stack_top
     mov     sp, x0
     // No FP/SIMD traps to EL3.
     msr     cptr_el3, xzr
     isb
-    // Copy .data from flash to secure RAM, zero .bss.
+"#,
+    armv8a_asm::set_vector_base!("vbar_el3", "firmware_vectors", "x0"),
+    r#"
+    // x2 = Aff0 (from core_stack_top): the secondaries go to the pen.
+    mov     x0, x2
+    cbnz    x0, firmware_secondary_main
+    // Core 0: copy .data from flash to secure RAM, zero .bss.
 "#,
     armv8a_asm::address_of!("x0", "__data_load"),
     armv8a_asm::address_of!("x1", "__data_start"),
@@ -54,7 +90,6 @@ _start:
 2:
 "#,
     armv8a_asm::zero_bss!("x1", "x2"),
-    armv8a_asm::set_vector_base!("vbar_el3", "firmware_vectors", "x0"),
     r#"
     bl      firmware_main
     b       firmware_halt
@@ -68,15 +103,22 @@ firmware_halt:
 firmware_enter_normal_world:
     msr     spsr_el3, x0
     msr     elr_el3, x1
-    mov     x0, x2
-    adrp    x1, __stack_top
-    add     x1, x1, :lo12:__stack_top
-    mov     sp, x1
+    mov     x3, x2
+    core_stack_top
+    mov     sp, x0
+    mov     x0, x3
     mov     x1, xzr
     mov     x2, xzr
     mov     x3, xzr
     isb
     eret
+
+    .global firmware_return_to_pen
+firmware_return_to_pen:
+    core_stack_top
+    mov     sp, x0
+    mov     x0, x2
+    b       firmware_secondary_main
 
     .section .text.vectors, "ax"
 "#,
@@ -138,5 +180,7 @@ firmware_lower_fiq:
     ldr     x30, [sp, #240]
     add     sp, sp, #800
     eret
-"#
+"#,
+    maximum_cores = const MAXIMUM_CORES,
+    core_stack_size = const CORE_STACK_SIZE,
 );

@@ -3,6 +3,9 @@
 //! secure physical timer (PPI 29, Group 0: taken as a FIQ at EL3 while the
 //! normal world runs) for the partitions' timers.
 //!
+//! A `Machine` is the calling core's view: its redistributor, its secure
+//! timer.
+//!
 //! * An interrupt is pending for the normal world when one that is
 //!   enabled, Non-secure Group 1 and pending shows in this core's
 //!   redistributor (SGIs, PPIs: the pending register reads the latch or
@@ -12,8 +15,8 @@
 //!   which may set any pending bit).
 
 use crate::gic::{
-    DISTRIBUTOR_BASE, DISTRIBUTOR_ENABLE, DISTRIBUTOR_GROUP, DISTRIBUTOR_PENDING, SGI_ENABLE,
-    SGI_FRAME, SGI_GROUP, SGI_PENDING,
+    sgi_frame, DISTRIBUTOR_BASE, DISTRIBUTOR_ENABLE, DISTRIBUTOR_GROUP, DISTRIBUTOR_PENDING,
+    SGI_ENABLE, SGI_GROUP, SGI_PENDING,
 };
 use ffa_model::Platform;
 
@@ -43,17 +46,22 @@ pub fn now_microseconds() -> u64 {
     ((count as u128 * 1_000_000) / frequency as u128) as u64
 }
 
-/// QEMU `virt` with the GICv3, seen from EL3.
+/// QEMU `virt` with the GICv3, seen from EL3 on one core.
 pub struct Machine {
     /// SPI registers (of 32 interrupts each) the distributor has.
     spi_registers: usize,
+    /// The SGI/PPI frame of the calling core's redistributor.
+    sgi_frame: usize,
 }
 
 impl Machine {
-    /// The machine, with `lines` interrupt lines at the distributor.
-    pub const fn new(lines: u32) -> Machine {
+    /// The machine seen from `core` (MPIDR Aff0; the firmware runs no core
+    /// the GIC has no redistributor for), with `lines` interrupt lines at
+    /// the distributor.
+    pub const fn new(lines: u32, core: usize) -> Machine {
         Machine {
             spi_registers: (lines / 32) as usize,
+            sgi_frame: sgi_frame(core),
         }
     }
 }
@@ -71,9 +79,9 @@ impl Platform for Machine {
     }
 
     fn non_secure_interrupt_pending(&mut self) -> bool {
-        let private = read(SGI_FRAME + SGI_PENDING)
-            & read(SGI_FRAME + SGI_ENABLE)
-            & read(SGI_FRAME + SGI_GROUP);
+        let private = read(self.sgi_frame + SGI_PENDING)
+            & read(self.sgi_frame + SGI_ENABLE)
+            & read(self.sgi_frame + SGI_GROUP);
         if private != 0 {
             return true;
         }
@@ -88,7 +96,7 @@ impl Platform for Machine {
 
     fn raise_non_secure_interrupt(&mut self, id: u32) {
         if id < 32 {
-            write(SGI_FRAME + SGI_PENDING, 1 << id);
+            write(self.sgi_frame + SGI_PENDING, 1 << id);
         } else if ((id / 32) as usize) < self.spi_registers {
             write(
                 DISTRIBUTOR_BASE + DISTRIBUTOR_PENDING + 4 * (id / 32) as usize,

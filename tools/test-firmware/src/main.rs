@@ -8,6 +8,15 @@
 //! the normal world is answered by [`ffa_model::SecureWorld`]; with tracing
 //! on, each call is printed on the secure UART.
 //!
+//! ## Cores
+//!
+//! QEMU starts every core in the firmware. Core 0 counts the cores (one
+//! GICv3 redistributor each) and tells the model; the others wake their own
+//! redistributor and wait in the holding pen (`cores.rs`) until the normal
+//! world's PSCI `CPU_ON` releases them, then enter it at the requested entry
+//! point, at the same EL as core 0, with x0 = the context ID, as TF-A does.
+//! `CPU_OFF` sends a core back to the pen.
+//!
 //! The fault configuration is a blob ([`ffa_model::FaultConfig`]) that the
 //! runner places at [`CONFIG_BLOB_ADDRESS`] with `-device loader`; without a
 //! valid blob the firmware uses the default configuration.
@@ -16,12 +25,15 @@
 #![no_main]
 
 mod console;
+mod cores;
 mod entry;
 mod gic;
 mod machine;
 mod memory;
 mod semihosting;
 mod smc;
+mod stacks;
+mod status;
 
 use ffa_model::tpm::config::TpmConfig;
 use ffa_model::FaultConfig;
@@ -145,12 +157,21 @@ fn write_system_registers_for_el1_entry() {
 extern "C" fn firmware_main() -> ! {
     console::initialise();
     log!("[fw] EL3 test firmware: PSCI, SMCCC, FF-A SPMD+SPMC model");
+    stacks::paint(0);
     let Some(lines) = gic::initialise() else {
-        semihosting::exit(3);
+        semihosting::exit(status::GIC_FAILED);
     };
     let config = read_config();
     let at_el1 = config.enter_normal_world_at_el1;
-    smc::install(config, read_tpm_config(), lines);
+    let cores = gic::core_count(entry::MAXIMUM_CORES);
+    smc::install(config, read_tpm_config(), cores, lines);
+    if cores > 1 {
+        log!(
+            "[fw] {} cores; cores 1-{} wait in the pen for CPU_ON",
+            cores,
+            cores - 1
+        );
+    }
     if at_el1 {
         write_system_registers_for_el1_entry();
     } else {
@@ -173,6 +194,42 @@ extern "C" fn firmware_main() -> ! {
     }
 }
 
+/// A secondary core (Aff0 = `core`): wakes its redistributor, then waits in
+/// the pen and enters the normal world each time `CPU_ON` releases it.
+#[no_mangle]
+extern "C" fn firmware_secondary_main(core: u64) -> ! {
+    let core = core as usize;
+    stacks::paint(core);
+    if !gic::initialise_core(core) {
+        smc::with_firmware(core, |_| {
+            log!("[fw] core {}: redistributor did not wake", core)
+        });
+        semihosting::exit(status::GIC_FAILED);
+    }
+    let (entry, context) = cores::wait(core);
+    let at_el1 = smc::enter_at_el1();
+    smc::with_firmware(core, |firmware| {
+        firmware.world.core_arrived(core);
+        log!(
+            "[fw] core {} entering the normal world at {:#x}, EL{}, context {:#x}",
+            core,
+            entry,
+            if at_el1 { 1 } else { 2 },
+            context
+        );
+    });
+    let program_status = if at_el1 {
+        write_system_registers_for_el1_entry();
+        PROGRAM_STATUS_EL1
+    } else {
+        write_system_registers_for_el2_entry();
+        PROGRAM_STATUS_EL2
+    };
+    // SAFETY: the normal world asked for this entry point with CPU_ON (the
+    // model checked it lies in non-secure DRAM); EL3 state is set up.
+    unsafe { entry::firmware_enter_normal_world(program_status, entry, context) }
+}
+
 /// Reports an exception taken at EL3 itself, or a non-SMC exception from
 /// below, and ends the run with a failure status.
 #[no_mangle]
@@ -190,11 +247,11 @@ extern "C" fn firmware_fatal_exception(
         link,
         fault_address
     );
-    semihosting::exit(4)
+    semihosting::exit(status::FATAL_EXCEPTION)
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     log!("[fw] panic: {}", info);
-    semihosting::exit(5)
+    semihosting::exit(status::PANIC)
 }

@@ -12,6 +12,8 @@
 //!   ([`SimulatedEl2`]): the kernel's `HVC` and `SMC` conduits, and the
 //!   `El2Services` the handler acts with;
 //! - [`alarm`]: an alarm a test advances by hand ([`ManualAlarm`]);
+//! - [`cores`]: secondary cores whose calls reach the model from their core
+//!   ([`ModelCores`]);
 //! - [`interrupt`]: interrupt lines lent to capsules, raised by hand or by
 //!   the model ([`HostInterruptLines`]);
 //! - [`uart`]: a UART whose input the test types ([`ScriptedUart`]);
@@ -30,6 +32,7 @@
 //! ```
 
 pub mod alarm;
+pub mod cores;
 pub mod deferred;
 pub mod el2;
 pub mod interrupt;
@@ -39,6 +42,7 @@ pub mod random;
 pub mod uart;
 
 pub use alarm::ManualAlarm;
+pub use cores::ModelCores;
 pub use el2::SimulatedEl2;
 pub use interrupt::HostInterruptLines;
 pub use memory::{Memory, PoolPages, SharedPage};

@@ -225,6 +225,14 @@ impl SmcccConduit for ModelMonitor {
     }
 
     fn call(&self, arguments: &SmcccRegisters) -> SmcccRegisters {
+        self.call_from(0, arguments)
+    }
+}
+
+impl ModelMonitor {
+    /// A call made on core `core` (MPIDR Aff0): as [`SmcccConduit::call`],
+    /// the model seeing it come from that core.
+    pub fn call_from(&self, core: usize, arguments: &SmcccRegisters) -> SmcccRegisters {
         self.log.record(arguments);
         let outcome = {
             let mut machine = self.machine.borrow_mut();
@@ -232,7 +240,7 @@ impl SmcccConduit for ModelMonitor {
             self.memory.with(|memory| {
                 self.world
                     .borrow_mut()
-                    .handle_on(&arguments.x, memory, &mut *machine)
+                    .handle_from_core(core, &arguments.x, memory, &mut *machine)
             })
         };
         let reply = match outcome {

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::board_scenarios::{self, BOARD_SCENARIOS};
+use crate::build::Board;
 use crate::console_scenarios::{self, CONSOLE_SCENARIOS};
 use crate::error::{Error, Result};
 use crate::faults::{self, Fault};
@@ -21,6 +23,8 @@ pub enum Command {
     Peer(ImageOptions),
     /// `cargo xtask size`.
     Size,
+    /// `cargo xtask console`.
+    Console(ConsoleOptions),
     /// `cargo xtask bench`.
     Bench(BenchOptions),
     /// Print this text and exit successfully.
@@ -40,6 +44,10 @@ pub struct RunOptions {
     pub features: Vec<String>,
     /// Boot this TF-A flash image instead of the test firmware.
     pub tf_a: Option<PathBuf>,
+    /// The board to build and boot.
+    pub board: Option<Board>,
+    /// Cores of the `virt` machine (`-smp`).
+    pub cores: u8,
     /// Type this script into the console, then stop.
     pub script: Option<PathBuf>,
     /// Start QEMU halted with a gdb server.
@@ -70,6 +78,21 @@ pub struct TestOptions {
 pub struct ImageOptions {
     /// Board cargo features.
     pub features: Vec<String>,
+    /// The board (`virt` if not given).
+    pub board: Option<Board>,
+}
+
+/// Options of `cargo xtask console`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleOptions {
+    /// The serial device (a USB serial adapter: `/dev/ttyUSB0`).
+    pub device: PathBuf,
+    /// Its baud rate.
+    pub baud: u32,
+    /// The board whose kernel ELF decodes the log.
+    pub board: Board,
+    /// The features the kernel on the board was built with.
+    pub features: Vec<String>,
 }
 
 /// Options of `cargo xtask bench`.
@@ -86,7 +109,8 @@ Usage: cargo xtask <COMMAND> [OPTIONS]
 Commands:
   run     Build the kernel and the test firmware, boot them in QEMU, show the decoded log
   test    Everything CI checks: formatting, clippy, unit tests, QEMU scenarios
-  image   Build the board and write the kernel's raw binary (TF-A BL33, flashing)
+  image   Build the board and write the kernel's raw binary (TF-A BL33; the Pi's SD folder)
+  console Decode the kernel's defmt log from a serial device (a USB serial adapter)
   peer    Build real TF-A (EL3 SPMC with our test partition, and plain) and flash images for the kernel
   size    Section sizes per image and per crate; kernel .text+.rodata against its budget
   bench   Run the benchmarks
@@ -96,12 +120,15 @@ Every command first runs `rustup toolchain install` and makes sure QEMU is insta
 ";
 
 const RUN_HELP: &str = "\
-Usage: cargo xtask run [--fault MODE]... [--trace] [--el1] [--features F] [--tf-a FLASH]
-                       [--script FILE] [--gdb] [--timeline SVG]
+Usage: cargo xtask run [--board B] [--cores N] [--fault MODE]... [--trace] [--el1] [--features F]
+                       [--tf-a FLASH] [--script FILE] [--gdb] [--timeline SVG]
 
 Builds the kernel image and the test firmware, writes the firmware's configuration
 blob and boots QEMU. Kernel (defmt) and secure-world logs are decoded as they come.
 Runs until the system powers off or you press Ctrl-C; exits with QEMU's status.
+With --board raspberrypi4b it boots kernel8.img in QEMU's raspi4b machine (QEMU 9.0
+or newer; xtask extracts Debian bookworm-backports' QEMU 10 into its cache if the
+system's QEMU lacks the machine), as the Pi's stock firmware would.
 
 The kernel console (`help` lists its commands) reads the terminal: keys go to the
 kernel's UART as typed (raw mode, with a local echo of the line), Ctrl-C stops QEMU.
@@ -110,6 +137,8 @@ one by one, each once the console has answered the last; xtask stops QEMU after 
 last one's output.
 
 Options:
+  --board B           qemu-virt (default) or raspberrypi4b
+  --cores N           Cores of the virt machine (-smp N, default 1)
   --fault MODE        Inject a fault (repeatable; see below)
   --trace             The firmware prints a line for every SMC
   --el1               The firmware enters the normal world at EL1 instead of EL2
@@ -133,6 +162,7 @@ Runs, in order, stopping at the first failure:
   cargo clippy --target aarch64-unknown-none (target packages) --release -- -D warnings
   cargo test
   the QEMU scenarios against the FF-A model, one after another
+  the Raspberry Pi 4 scenarios (QEMU raspi4b) and virt on several cores
   real TF-A (as `cargo xtask peer`: cached builds), then the scenarios against it
 and ends with a line `N passed, M failed`.
 
@@ -148,12 +178,15 @@ Options:
 ";
 
 const IMAGE_HELP: &str = "\
-Usage: cargo xtask image [--features F]
+Usage: cargo xtask image [--board B] [--features F]
 
 Builds the board and writes the kernel's raw binary (PT_LOAD segments by physical
-address from 0x6000_0000, gaps zero-filled) to target/qemu-virt-board.bin; prints its path.
+address, gaps zero-filled): for qemu-virt, target/qemu-virt-board.bin (from 0x6000_0000,
+TF-A's BL33); for raspberrypi4b, the folder target/raspberrypi4b-sd/ with kernel8.img
+(from 0x8_0000) and config.txt, ready for the SD card's boot partition. Prints the path.
 
 Options:
+  --board B           qemu-virt (default) or raspberrypi4b
   --features F        Board cargo features (comma-separated, repeatable)
   -h, --help          Print this text
 ";
@@ -180,6 +213,22 @@ Builds the kernel and the test firmware and prints .text/.rodata/.data/.bss per 
 and per crate, and the kernel's .text+.rodata against its budget (a report, not a test).
 ";
 
+const CONSOLE_HELP: &str = "\
+Usage: cargo xtask console DEVICE [--baud N] [--board B] [--features F]
+
+Opens the serial DEVICE (a USB serial adapter wired to the Pi's GPIO 14/15: /dev/ttyUSB0),
+sets it raw at N baud (115200), and decodes the kernel's defmt log with the ELF of the
+board built with F (build it with the same features as the image you flashed). Plain text
+between frames (the firmware's, TF-A's) shows as [serial0] lines. From a terminal, keys go
+to the kernel console as typed (raw mode, with a local echo of the line). Ctrl-C quits.
+
+Options:
+  --baud N            Baud rate (default 115200)
+  --board B           raspberrypi4b (default) or qemu-virt
+  --features F        Board cargo features of the flashed image
+  -h, --help          Print this text
+";
+
 const BENCH_HELP: &str = "\
 Usage: cargo xtask bench [-- ARGS]
 
@@ -198,6 +247,7 @@ pub fn parse(arguments: &[String]) -> Result<Command> {
         "image" => parse_image(&mut options),
         "peer" => parse_peer(&mut options),
         "size" => parse_size(&mut options),
+        "console" => parse_console(&mut options),
         "bench" => parse_bench(&mut options),
         "help" | "-h" | "--help" => Ok(Command::Help(MAIN_HELP.to_string())),
         other => Err(usage_error(&format!("unknown command {other:?}"))),
@@ -229,6 +279,15 @@ fn test_help() -> String {
         ));
     }
     text.push_str(
+        "\nScenarios of the Raspberry Pi 4 (QEMU raspi4b) and of virt on several cores:\n",
+    );
+    for scenario in BOARD_SCENARIOS {
+        text.push_str(&format!(
+            "  {:<26} {}\n",
+            scenario.name, scenario.description
+        ));
+    }
+    text.push_str(
         "\nScenarios against real TF-A (built by the same steps as `cargo xtask peer`):\n",
     );
     for scenario in PEER_SCENARIOS {
@@ -249,12 +308,36 @@ fn parse_run(options: &mut Options<'_>) -> Result<Command> {
             "--el1" => run.enter_normal_world_at_el1 = true,
             "--features" => push_features(&mut run.features, &options.value(&option)?),
             "--tf-a" => run.tf_a = Some(PathBuf::from(options.value(&option)?)),
+            "--board" => run.board = Some(Board::parse(&options.value(&option)?)?),
+            "--cores" => {
+                let value = options.value(&option)?;
+                run.cores = value
+                    .parse()
+                    .ok()
+                    .filter(|cores| (1..=8).contains(cores))
+                    .ok_or_else(|| Error::new(format!("--cores takes 1 to 8, not {value:?}")))?;
+            }
             "--script" => run.script = Some(PathBuf::from(options.value(&option)?)),
             "--gdb" => run.gdb = true,
             "--timeline" => run.timeline = Some(PathBuf::from(options.value(&option)?)),
             "-h" | "--help" => return Ok(Command::Help(run_help())),
             _ => return Err(options.unknown(&option, "run")),
         }
+    }
+    if run.cores == 0 {
+        run.cores = 1;
+    }
+    if run.board == Some(Board::RaspberryPi4b)
+        && (run.tf_a.is_some()
+            || !run.faults.is_empty()
+            || run.trace
+            || run.enter_normal_world_at_el1
+            || run.cores != 1)
+    {
+        return Err(Error::new(
+            "--fault, --trace, --el1, --cores and --tf-a configure the virt board's firmware; \
+             raspberrypi4b boots as the Pi's firmware would (its four cores always)",
+        ));
     }
     if run.tf_a.is_some() && (!run.faults.is_empty() || run.trace || run.enter_normal_world_at_el1)
     {
@@ -278,11 +361,13 @@ fn parse_test(options: &mut Options<'_>) -> Result<Command> {
                 let name = options.value(&option)?;
                 if scenarios::find(&name).is_none()
                     && peer_scenarios::find(&name).is_none()
+                    && board_scenarios::find(&name).is_none()
                     && console_scenarios::find(&name).is_none()
                 {
                     let names: Vec<&str> = SCENARIOS
                         .iter()
                         .map(|scenario| scenario.name)
+                        .chain(BOARD_SCENARIOS.iter().map(|scenario| scenario.name))
                         .chain(CONSOLE_SCENARIOS.iter().map(|scenario| scenario.name))
                         .chain(PEER_SCENARIOS.iter().map(|scenario| scenario.name))
                         .collect();
@@ -310,6 +395,7 @@ fn parse_image(options: &mut Options<'_>) -> Result<Command> {
     while let Some(option) = options.next_option()? {
         match option.as_str() {
             "--features" => push_features(&mut image.features, &options.value(&option)?),
+            "--board" => image.board = Some(Board::parse(&options.value(&option)?)?),
             "-h" | "--help" => return Ok(Command::Help(IMAGE_HELP.to_string())),
             _ => return Err(options.unknown(&option, "image")),
         }
@@ -327,6 +413,41 @@ fn parse_peer(options: &mut Options<'_>) -> Result<Command> {
         }
     }
     Ok(Command::Peer(peer))
+}
+
+fn parse_console(options: &mut Options<'_>) -> Result<Command> {
+    let mut device = None;
+    let mut console = ConsoleOptions {
+        device: PathBuf::new(),
+        baud: 115_200,
+        board: Board::RaspberryPi4b,
+        features: Vec::new(),
+    };
+    loop {
+        match options.next_option_or_operand()? {
+            None => break,
+            Some(Argument::Operand(path)) if device.is_none() => device = Some(PathBuf::from(path)),
+            Some(Argument::Operand(extra)) => {
+                return Err(Error::new(format!("unexpected argument {extra:?}")))
+            }
+            Some(Argument::Option(option)) => match option.as_str() {
+                "--baud" => {
+                    let value = options.value(&option)?;
+                    console.baud = value
+                        .parse()
+                        .map_err(|_| Error::new(format!("--baud takes a number, not {value:?}")))?;
+                }
+                "--board" => console.board = Board::parse(&options.value(&option)?)?,
+                "--features" => push_features(&mut console.features, &options.value(&option)?),
+                "-h" | "--help" => return Ok(Command::Help(CONSOLE_HELP.to_string())),
+                _ => return Err(options.unknown(&option, "console")),
+            },
+        }
+    }
+    console.device = device.ok_or_else(|| {
+        Error::new("console needs the serial device, e.g. `cargo xtask console /dev/ttyUSB0`")
+    })?;
+    Ok(Command::Console(console))
 }
 
 fn parse_size(options: &mut Options<'_>) -> Result<Command> {
@@ -359,6 +480,12 @@ fn push_features(features: &mut Vec<String>, value: &str) {
             .filter(|feature| !feature.is_empty())
             .map(str::to_string),
     );
+}
+
+/// An option or a plain operand (a path).
+enum Argument {
+    Option(String),
+    Operand(String),
 }
 
 /// Walks `--name`, `--name value` and `--name=value` options; `--` ends them.
@@ -405,6 +532,19 @@ impl<'a> Options<'a> {
         }
     }
 
+    /// The next option's name or an operand (an argument without `-`).
+    fn next_option_or_operand(&mut self) -> Result<Option<Argument>> {
+        if self.inline_value.is_none() {
+            if let Some(argument) = self.remaining.clone().next() {
+                if !argument.starts_with('-') {
+                    self.remaining.next();
+                    return Ok(Some(Argument::Operand(argument.clone())));
+                }
+            }
+        }
+        Ok(self.next_option()?.map(Argument::Option))
+    }
+
     /// The value of option `name`: after `=` or the next argument.
     fn value(&mut self, name: &str) -> Result<String> {
         if let Some(value) = self.inline_value.take() {
@@ -449,9 +589,47 @@ mod tests {
                 trace: true,
                 enter_normal_world_at_el1: true,
                 features: vec!["a".into(), "b".into(), "c".into()],
+                tf_a: None,
+                board: None,
+                cores: 1,
                 ..RunOptions::default()
             })
         );
+    }
+
+    #[test]
+    fn run_on_the_pi_and_on_four_cores() {
+        assert_eq!(
+            parse_words("run --board raspberrypi4b").unwrap(),
+            Command::Run(RunOptions {
+                board: Some(Board::RaspberryPi4b),
+                cores: 1,
+                ..RunOptions::default()
+            })
+        );
+        let Command::Run(run) = parse_words("run --cores 4").unwrap() else {
+            panic!("expected run");
+        };
+        assert_eq!(run.cores, 4);
+        assert!(parse_words("run --cores 9").is_err());
+        assert!(parse_words("run --board raspberrypi4b --fault not-ready").is_err());
+        assert!(parse_words("run --board pi5").is_err());
+    }
+
+    #[test]
+    fn console_takes_a_device_and_options() {
+        assert_eq!(
+            parse_words("console /dev/ttyUSB0 --baud 9600").unwrap(),
+            Command::Console(ConsoleOptions {
+                device: PathBuf::from("/dev/ttyUSB0"),
+                baud: 9600,
+                board: Board::RaspberryPi4b,
+                features: vec![],
+            })
+        );
+        assert!(parse_words("console").is_err());
+        assert!(parse_words("console /dev/a /dev/b").is_err());
+        assert!(parse_words("console /dev/a --baud fast").is_err());
     }
 
     #[test]
@@ -462,6 +640,7 @@ mod tests {
                 script: Some(PathBuf::from("s.txt")),
                 gdb: true,
                 timeline: Some(PathBuf::from("boot.svg")),
+                cores: 1,
                 ..RunOptions::default()
             })
         );
@@ -484,6 +663,7 @@ mod tests {
             parse_words("run --tf-a flash.bin").unwrap(),
             Command::Run(RunOptions {
                 tf_a: Some(PathBuf::from("flash.bin")),
+                cores: 1,
                 ..RunOptions::default()
             })
         );
@@ -521,7 +701,8 @@ mod tests {
         assert_eq!(
             parse_words("image --features protected-mode").unwrap(),
             Command::Image(ImageOptions {
-                features: vec!["protected-mode".into()]
+                features: vec!["protected-mode".into()],
+                board: None,
             })
         );
         assert_eq!(
@@ -534,7 +715,8 @@ mod tests {
         assert_eq!(
             parse_words("peer --features exit-when-settled").unwrap(),
             Command::Peer(ImageOptions {
-                features: vec!["exit-when-settled".into()]
+                features: vec!["exit-when-settled".into()],
+                board: None,
             })
         );
         assert!(parse_words("peer --fault not-ready").is_err());

@@ -12,11 +12,16 @@ use crate::workspace::{self, Workspace};
 /// Packages that build and are linted on the host (the workspace default members).
 pub const HOST_PACKAGES: &[&str] = &[
     "kernel",
+    "armv8a",
     "armv8a-asm",
     "armv8a-mmu",
+    "bakery-lock",
+    "bcm2711",
+    "pl011",
     "pl011-console",
     "components",
     "capsule-console",
+    "capsule-cores",
     "capsule-ffa",
     "capsule-ffa-proxy",
     "capsule-optee",
@@ -32,11 +37,16 @@ pub const HOST_PACKAGES: &[&str] = &[
 pub const TARGET_PACKAGES: &[&str] = &[
     "kernel",
     "armv8a",
+    "bakery-lock",
+    "bcm2711",
+    "pl011",
     "pl011-console",
     "qemu-virt",
     "components",
     "qemu-virt-board",
+    "raspberrypi4b-board",
     "capsule-console",
+    "capsule-cores",
     "capsule-ffa",
     "capsule-ffa-proxy",
     "capsule-optee",
@@ -49,8 +59,8 @@ pub const TARGET_PACKAGES: &[&str] = &[
 /// Packages linted for the secure partition's target (no FP/SIMD).
 pub const PARTITION_PACKAGES: &[&str] = &["test-partition"];
 
-/// The board whose feature combinations get their own lint run.
-pub const BOARD_PACKAGE: &str = "qemu-virt-board";
+/// The boards whose feature combinations get their own lint run.
+pub const BOARD_PACKAGES: &[&str] = &["qemu-virt-board", "raspberrypi4b-board"];
 
 /// One structure check: a rule every workspace member must follow.
 #[derive(Debug, Clone, Copy)]
@@ -263,19 +273,13 @@ pub fn checks() -> Vec<Check> {
             .concat(),
         },
         Check {
-            name: "target clippy, board with every feature (protected mode, scenarios)",
-            cargo_arguments: words(&[
-                "clippy",
-                "--target",
-                TARGET,
-                "-p",
-                BOARD_PACKAGE,
-                "--all-features",
-                "--release",
-                "--",
-                "-D",
-                "warnings",
-            ]),
+            name: "target clippy, boards with every feature (protected mode, scenarios)",
+            cargo_arguments: [
+                words(&["clippy", "--target", TARGET]),
+                package_arguments(BOARD_PACKAGES),
+                words(&["--all-features", "--release", "--", "-D", "warnings"]),
+            ]
+            .concat(),
         },
         Check {
             name: "host unit tests (cargo test)",
@@ -450,17 +454,20 @@ mod tests {
             lines,
             [
                 "fmt --all -- --check",
-                "clippy -p kernel -p armv8a-asm -p armv8a-mmu -p pl011-console -p components \
-                 -p capsule-console -p capsule-ffa -p capsule-ffa-proxy -p capsule-optee -p capsule-tpm \
-                 -p ffa-abi -p ffa-model -p test-partition -p testbed -p xtask --all-targets -- -D warnings",
-                "clippy --target aarch64-unknown-none -p kernel -p armv8a -p pl011-console -p qemu-virt \
-                 -p components -p qemu-virt-board -p capsule-console -p capsule-ffa \
-                 -p capsule-ffa-proxy -p capsule-optee -p capsule-tpm -p ffa-abi -p ffa-model -p test-firmware \
-                 --release -- -D warnings",
+                "clippy -p kernel -p armv8a -p armv8a-asm -p armv8a-mmu -p bakery-lock -p bcm2711 -p pl011 \
+                 -p pl011-console -p components -p capsule-console -p capsule-cores -p capsule-ffa \
+                 -p capsule-ffa-proxy -p capsule-optee -p capsule-tpm -p ffa-abi -p ffa-model -p test-partition -p testbed \
+                 -p xtask --all-targets -- -D warnings",
+                "clippy --target aarch64-unknown-none -p kernel -p armv8a -p bakery-lock -p bcm2711 -p pl011 \
+                 -p pl011-console -p qemu-virt \
+                 -p components -p qemu-virt-board -p raspberrypi4b-board -p capsule-console -p capsule-cores \
+                 -p capsule-ffa \
+                 -p capsule-ffa-proxy -p capsule-optee -p capsule-tpm -p ffa-abi \
+                 -p ffa-model -p test-firmware --release -- -D warnings",
                 "clippy --target aarch64-unknown-none-softfloat -p test-partition \
                  --release -- -D warnings",
-                "clippy --target aarch64-unknown-none -p qemu-virt-board --all-features \
-                 --release -- -D warnings",
+                "clippy --target aarch64-unknown-none -p qemu-virt-board -p raspberrypi4b-board \
+                 --all-features --release -- -D warnings",
                 "test",
             ]
         );

@@ -142,12 +142,13 @@ fn commands_expected() -> Vec<String> {
         "[kernel] init: ffa-preempted-echo: ready",
         "[kernel] init: ffa-notify: ready",
         "[kernel] init: ffa-scheduling: ready",
+        "[kernel] init: ffa-per-cpu: ready",
         "[kernel] init: condition secure-monitor-ready: signalled",
         "[kernel] init: condition ffa-root-ready: signalled",
         "[kernel] init: condition ffa-root-probed: signalled",
-        "[kernel] init: 9 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
+        "[kernel] init: 10 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
         "[kernel] console> ffa",
-        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 6 partitions",
+        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 7 partitions",
         "[kernel] console> ffa status",
         "[kernel] ffa status: the client asks for v1.2; calls go through Smc",
         "[kernel] ffa status: the root waits on secure-monitor-ready: signalled",
@@ -155,7 +156,7 @@ fn commands_expected() -> Vec<String> {
         "[kernel] ffa status: RX/TX size asked for: the minimum (the SPMC's granule); the buffers hold 4096 bytes",
         "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC maps at most 16 pages",
         "[kernel] ffa status: the SPMC offers 6 optional ABIs: FFA_MSG_SEND_DIRECT_REQ2 FFA_PARTITION_INFO_GET_REGS FFA_MEM_SHARE FFA_MEM_LEND FFA_NOTIFICATION_BIND FFA_MSG_SEND2; RX/TX granule 4096 bytes",
-        // The drivers' 13 and the TPM's (how many FINISH_NOTIFIED there
+        // The drivers' 15 and the TPM's (how many FINISH_NOTIFIED there
         // are depends on QEMU's timing, see the measured-boot scenario).
         "[kernel] ffa status: requests: ",
         "[kernel] ffa status: notifications: SRI 8, ",
@@ -169,6 +170,7 @@ fn commands_expected() -> Vec<String> {
         "[kernel] arm-ffa-3: ID 0x8003 UUID b4399eff-6a76-400b-bfa8-2c063889c6ee contexts 1 properties 0x301 direct-receive req2-receive aarch64 driver ffa-preempted-echo",
         "[kernel] arm-ffa-4: ID 0x8004 UUID 5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd contexts 4 properties 0x10d direct-receive indirect notifications aarch64 driver ffa-notify",
         "[kernel] arm-ffa-5: ID 0x8005 UUID 09d90fb6-cd9b-41f4-9613-8aeffa5e310f contexts 1 properties 0x101 direct-receive aarch64 driver ffa-scheduling",
+        "[kernel] arm-ffa-6: ID 0x8006 UUID c2b67ad3-85fe-452b-870b-b8fef632eae3 contexts 4 properties 0x101 direct-receive aarch64 driver ffa-per-cpu",
         "[kernel] console> ffa info 0x8001",
         "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17",
         "[kernel] arm-ffa-1: kind: a PE endpoint (a partition that runs) with 4 execution contexts",
@@ -182,9 +184,9 @@ fn commands_expected() -> Vec<String> {
         "[kernel] console> ffa discover",
         "[kernel] ffa discover: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301",
         "[kernel] ffa discover: ID 0x8003 UUID b4399eff-6a76-400b-bfa8-2c063889c6ee",
-        "[kernel] ffa discover: the SPMC reports 6 partition descriptors for UUID 00000000-0000-0000-0000-000000000000 now (6 of them on the bus, which holds 6 from boot)",
+        "[kernel] ffa discover: the SPMC reports 7 partition descriptors for UUID 00000000-0000-0000-0000-000000000000 now (7 of them on the bus, which holds 7 from boot)",
         "[kernel] console> ffa discover --count",
-        "[kernel] ffa discover: the SPMC counts 6 partition descriptors for UUID 00000000-0000-0000-0000-000000000000 (the bus holds 6)",
+        "[kernel] ffa discover: the SPMC counts 7 partition descriptors for UUID 00000000-0000-0000-0000-000000000000 (the bus holds 7)",
         "[kernel] console> ffa discover fa791f17-febd-4861-81d0-4b5dae9cb9cb",
         "[kernel] ffa discover: the SPMC reports 1 partition descriptors for UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb now",
         "[kernel] console> ffa ping 0x8001",
@@ -296,7 +298,7 @@ fn older_spmc_expected() -> Vec<String> {
         "[kernel] error: not supported at the negotiated version: FFA_MSG_SEND_DIRECT_REQ2 needs FF-A v1.2, this session negotiated v1.0",
         "[kernel] error: not supported at the negotiated version: count-only discovery (FFA_PARTITION_INFO_GET, flag 1) needs FF-A v1.1, this session negotiated v1.0",
         "[kernel] ffa discover: ID 0x8001 UUID 00000000-0000-0000-0000-000000000000",
-        "[kernel] ffa discover: the SPMC reports 6 partition descriptors",
+        "[kernel] ffa discover: the SPMC reports 7 partition descriptors",
         "[kernel] ffa ping: 0x8001 answered in ",
         "[secure] [fw] PSCI SYSTEM_OFF, status 0",
     ])
@@ -318,7 +320,7 @@ fn no_ffa_expected() -> Vec<String> {
         "[kernel] init: ffa-echo: waiting on ffa-root-probed",
         "[kernel] init: condition secure-monitor-ready: not signalled",
         "[kernel] init: condition ffa-root-probed: not signalled",
-        "[kernel] init: 0 ready, 0 failed, 10 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[kernel] init: 0 ready, 0 failed, 11 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
         "[kernel] ffa status: root Waiting, no FF-A session",
         "[kernel] ffa status: the root waits on secure-monitor-ready: not signalled yet",
         "[kernel] ffa status: the root signals ffa-root-probed once set up or failed (partition drivers wait on it): not signalled yet",
@@ -352,7 +354,7 @@ fn root_down_expected() -> Vec<String> {
         "[kernel] init: ffa-preempted-echo: failed (NODEVICE)",
         "[kernel] init: condition ffa-root-ready: not signalled",
         "[kernel] init: condition ffa-root-probed: signalled",
-        "[kernel] init: 0 ready, 8 failed, 0 waiting, 0 timed out, 2 unbound, 0 not probed; settled",
+        "[kernel] init: 0 ready, 9 failed, 0 waiting, 0 timed out, 2 unbound, 0 not probed; settled",
         "[kernel] console> ffa status",
         "[kernel] ffa status: root Failed(Status(Denied)), no FF-A session",
         "[kernel] ffa status: the root signals ffa-root-probed once set up or failed (partition drivers wait on it): signalled",
@@ -387,7 +389,7 @@ const PERSONALITY: &[&str] = &[
 fn hafnium_expected() -> Vec<String> {
     lines(&[
         "[kernel] console> ffa status",
-        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 6 partitions",
+        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 7 partitions",
         "[kernel] ffa status: RX/TX size asked for: the minimum (the SPMC's granule); the buffers hold 4096 bytes",
         "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC maps at most 1 pages",
         "[kernel] ffa status: the SPMC offers 6 optional ABIs: FFA_MSG_SEND_DIRECT_REQ2 FFA_PARTITION_INFO_GET_REGS FFA_MEM_SHARE FFA_MEM_LEND FFA_NOTIFICATION_BIND FFA_MSG_SEND2",
@@ -399,14 +401,14 @@ fn hafnium_expected() -> Vec<String> {
         "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 yes",
         "[kernel] console> ffa discover",
         "[kernel] ffa discover: ID 0x8003 UUID b4399eff-6a76-400b-bfa8-2c063889c6ee contexts 1 properties 0x301",
-        "[kernel] ffa discover: the SPMC reports 6 partition descriptors for UUID 00000000-0000-0000-0000-000000000000 now (6 of them on the bus, which holds 6 from boot)",
-        "[kernel] ffa discover: the SPMC counts 6 partition descriptors",
+        "[kernel] ffa discover: the SPMC reports 7 partition descriptors for UUID 00000000-0000-0000-0000-000000000000 now (7 of them on the bus, which holds 7 from boot)",
+        "[kernel] ffa discover: the SPMC counts 7 partition descriptors",
         "[kernel] console> ffa discover 00000000-0000-0000-0000-00000000beef",
         "[kernel] error: ffa discover failed: Status(InvalidParameters)",
         "[kernel] ffa ping: 0x8001 answered in ",
         "x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2",
         "[kernel] ffa send2: 0x8001 answered in ",
-        "[kernel] init: 9 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
+        "[kernel] init: 10 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
         // Hafnium's handles are slot indices; the boot's donation keeps slot 0.
         "[kernel] ffa share: handle 0x1: 1 pages at 0x",
         "[kernel] ffa memcheck: handle 0x1: partition 0x8001 retrieved 4096 bytes (1 constituent(s), 1 fragment(s)), found pattern P, wrote pattern Q and relinquished them",
@@ -436,7 +438,7 @@ const OP_TEE_PERSONALITY: &[&str] = &[
 fn op_tee_expected() -> Vec<String> {
     lines(&[
         "[kernel] console> ffa status",
-        "[kernel] ffa status: root Ready, FF-A v1.1 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 7 partitions",
+        "[kernel] ffa status: root Ready, FF-A v1.1 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 8 partitions",
         "[kernel] ffa status: the client asks for v1.2",
         "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC states no maximum",
         "[kernel] ffa status: the SPMC offers 3 optional ABIs: FFA_MEM_SHARE FFA_MEM_LEND FFA_NOTIFICATION_BIND; RX/TX granule 4096 bytes",
@@ -447,14 +449,14 @@ fn op_tee_expected() -> Vec<String> {
         "[kernel] arm-ffa-1: v1.3: live activation, CPU rendezvous, SMC64 CPU cycle management: not reported (properties read as v1.1)",
         "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 DIRECT_REQ2 needs FF-A v1.2",
         "[kernel] ffa discover: ID 0x8001 UUID 486178e0-e7f8-11e3-bc5e-0002a5d5c51b contexts 4 properties 0x103",
-        "[kernel] ffa discover: the SPMC reports 7 partition descriptors",
-        "[kernel] ffa discover: the SPMC counts 7 partition descriptors",
+        "[kernel] ffa discover: the SPMC reports 8 partition descriptors",
+        "[kernel] ffa discover: the SPMC counts 8 partition descriptors",
         // OP-TEE answers a UUID it does not know with none, not an error.
         "[kernel] ffa discover: the SPMC reports 0 partition descriptors for UUID 00000000-0000-0000-0000-00000000beef now",
         "[kernel] ffa ping: 0x8002 answered in ",
         "x1=0x80020000 x2=0x0 x3=0x100000001 x4=0x2",
         "[kernel] error: not supported at the negotiated version: FFA_MSG_SEND_DIRECT_REQ2 needs FF-A v1.2, this session negotiated v1.1",
-        "[kernel] init: 10 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
+        "[kernel] init: 11 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound, 0 not probed; settled",
         // OP-TEE's handles carry bit 44; v1.1 descriptors. Handle 0 is the
         // OP-TEE driver's argument page, still shared.
         "[kernel] ffa share: handle 0x100000000001: 1 pages at 0x",
@@ -469,19 +471,19 @@ fn op_tee_expected() -> Vec<String> {
 fn tf_a_el3_expected() -> Vec<String> {
     lines(&[
         "[kernel] console> ffa status",
-        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 6 partitions",
+        "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes (1 pages), 7 partitions",
         "[kernel] ffa status: RX/TX size chosen: 4096 bytes (1 pages): granule 4096 bytes, the SPMC states no maximum",
         "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MEM_SHARE FFA_MEM_LEND; RX/TX granule 4096 bytes",
         "[kernel] console> ffa info 0x8001",
         "[kernel] arm-ffa-1: properties 0x101 read as FF-A v1.2 defines them",
         "[kernel] arm-ffa-1: reaches it: DIRECT_REQ_32 yes, DIRECT_REQ_64 yes, DIRECT_REQ2 the SPMC does not offer FFA_MSG_SEND_DIRECT_REQ2",
-        "[kernel] ffa discover: the SPMC reports 6 partition descriptors",
-        "[kernel] ffa discover: the SPMC counts 6 partition descriptors",
+        "[kernel] ffa discover: the SPMC reports 7 partition descriptors",
+        "[kernel] ffa discover: the SPMC counts 7 partition descriptors",
         "[kernel] error: ffa discover failed: Status(InvalidParameters)",
         "[kernel] ffa ping: 0x8001 answered in ",
         "x1=0x80010000 x2=0x0 x3=0x100000001 x4=0x2",
         "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
-        "[kernel] init: 8 ready, 0 failed, 0 waiting, 0 timed out, 2 unbound, 0 not probed; settled",
+        "[kernel] init: 9 ready, 0 failed, 0 waiting, 0 timed out, 2 unbound, 0 not probed; settled",
         // TF-A 2.12's EL3 SPMC takes memory transactions only from v1.0/v1.1 callers.
         "[kernel] console> ffa share 0x8001 1",
         "[kernel] WARN ffa: FFA_MEM_SHARE_64 refused: INVALID_PARAMETERS (an SPMC that takes memory transactions only from v1.0/v1.1 callers, as TF-A 2.12's EL3 SPMC, answers this at v1.2: request v1.1 for it)",
@@ -665,11 +667,11 @@ fn protected_expected() -> Vec<String> {
         "[kernel] init: ffa-proxy: ready, provides proxy-finalised",
         "[kernel] init: condition ffa-root-probed: signalled",
         "[kernel] init: condition proxy-finalised: signalled",
-        "[kernel] init: 10 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
+        "[kernel] init: 11 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound, 0 not probed; settled",
         "[kernel] ffa status: the root waits on proxy-finalised: signalled",
         "[kernel] ffa ping: 0x8001 answered in ",
         "[kernel] error: not supported by the SPMC: it does not offer FFA_MSG_SEND_DIRECT_REQ2",
-        "[kernel] ffa discover: the SPMC reports 6 partition descriptors",
+        "[kernel] ffa discover: the SPMC reports 7 partition descriptors",
         // Memory through the proxy: shared, checked by the partition,
         // reclaimed; lent (unmapped from the kernel's stage 2), reclaimed.
         "[kernel] console> ffa share 0x8001 2",
@@ -709,7 +711,7 @@ fn tf_a_expected() -> Vec<String> {
         // Real TF-A hosts one partition: the second echo driver has nothing to drive.
         "[kernel] init: ffa-echo: ready",
         "[kernel] init: ffa-preempted-echo: unbound: nothing to drive",
-        "[kernel] init: 2 ready, 0 failed, 0 waiting, 0 timed out, 8 unbound, 0 not probed; settled",
+        "[kernel] init: 2 ready, 0 failed, 0 waiting, 0 timed out, 9 unbound, 0 not probed; settled",
         "[kernel] ffa status: root Ready, FF-A v1.2 (SMCCC 1.5), own ID 0x0000, RX/TX 4096 bytes (1 pages), 1 partitions",
         "[kernel] ffa status: the SPMC offers 2 optional ABIs: FFA_MEM_SHARE FFA_MEM_LEND; RX/TX granule 4096 bytes",
         "[kernel] arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 32 properties 0x101 direct-receive aarch64 driver ffa-echo",
@@ -984,20 +986,20 @@ fn optee_expected() -> Vec<String> {
 
 fn tpm_expected() -> Vec<String> {
     lines(&[
-        "[kernel] tpm: measured boot Verified, 10 events logged, 10 extended, 0 lost",
+        "[kernel] tpm: measured boot Verified, 11 events logged, 11 extended, 0 lost",
         "[kernel] tpm: PCR 0: TPM ",
         "[kernel] tpm: PCR 1: TPM ",
         "[kernel] tpm pcrread: PCR 0 = ",
-        "[kernel] tpm pcrread: PCR 1 = e1ec52965c1e8da4de0e03549fa9f73dc87b130476dcdb5f79169b3786899b8f (update counter 10)",
+        "[kernel] tpm pcrread: PCR 1 = 3a8ebef734c878b4aa3b67f8efe9973cb27665e7fec13ac68097a99b7a479b6b (update counter 11)",
         "[kernel] tpm pcrread: PCR 17 = ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
         "[kernel] tpm pcrread: PCR 23 = 0000000000000000000000000000000000000000000000000000000000000000",
         // The model's documented DRBG: SHA-256("ffa-model TPM2_GetRandom DRBG v1" || 0 || ...).
         "[kernel] tpm random: 40 bytes: ",
         "[kernel] error: bad number '65': expected a count from 1 to 64",
         "[kernel] error: bad number '24': expected a PCR from 0 to 23",
-        "[kernel] tpm log: 779 bytes",
+        "[kernel] tpm log: 853 bytes",
         "[kernel] tpm log: event 0: PCR 0 EV_EFI_PLATFORM_FIRMWARE_BLOB2 sha256 ",
-        "[kernel] tpm log: event 7: PCR 1 EV_NONHOST_CONFIG sha256 75976a91476ee8957591c814bf5f40c7e76283bbccb9a137cc441862c095e7e8 data 108001000903000017b862a418064faf86b3089a58353861",
+        "[kernel] tpm log: event 8: PCR 1 EV_NONHOST_CONFIG sha256 75976a91476ee8957591c814bf5f40c7e76283bbccb9a137cc441862c095e7e8 data 108001000903000017b862a418064faf86b3089a58353861",
         "[kernel] tpm log: 0300: ",
         "[kernel] poweroff: switching the system off, status 0",
     ])
@@ -1010,10 +1012,10 @@ fn tpm_absent_session() -> Vec<Step> {
 
 fn tpm_absent_expected() -> Vec<String> {
     lines(&[
-        "[kernel] tpm: measured boot Failed(NoTpm(NoPartition)), 7 events logged, 0 extended, 0 lost",
+        "[kernel] tpm: measured boot Failed(NoTpm(NoPartition)), 8 events logged, 0 extended, 0 lost",
         "[kernel] error: not supported: there is no TPM",
         "[kernel] error: not supported: there is no TPM",
-        "[kernel] tpm log: 597 bytes",
+        "[kernel] tpm log: 671 bytes",
         "[kernel] poweroff: switching the system off, status 0",
     ])
 }
@@ -1326,6 +1328,7 @@ pub fn run(
         kernel,
         config_blob,
         secure_log: directory.join("secure.log"),
+        cores: 1,
     };
     let expected = (scenario.expected_lines)();
     let script = LineScript::new((scenario.script)());
@@ -1652,6 +1655,7 @@ pub fn run_agreement(
             kernel,
             config_blob: Some(blob),
             secure_log: directory.join("secure.log"),
+            cores: 1,
         };
         let script = AgreementScript {
             stage: 0,

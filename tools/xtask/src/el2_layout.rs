@@ -19,10 +19,13 @@
 //! 3. Every writable allocated section lies entirely inside the data range
 //!    (EL2's own) or entirely outside both ranges (the kernel's).
 //! 4. EL2's objects lie in the data range: its stack (`armv8a_el2_stack_*`),
-//!    the handler slot (`el2::runtime::HANDLER`), its logger state
-//!    (`logger::EL2`; the kernel's is its own), its translation tables
-//!    (`el2::memory::EL2_TABLE`, the host's stage 2 `el2::memory::STAGE2`),
-//!    the page-state table (`PAGE_STATES`), and in protected
+//!    the handler slot and the lock that serialises the cores in it, the
+//!    flag that makes every core EL2 starts trap the host's SMCs
+//!    (`el2::runtime::HANDLER`, `LOCK`, `TRAPPING_SMCS`), its logger state
+//!    (`logger::EL2`; the kernel's is its own, and the lock both take is
+//!    the kernel's), its translation tables (`el2::memory::EL2_TABLE`, the
+//!    host's stage 2 `el2::memory::STAGE2`), the page-state table
+//!    (`PAGE_STATES`), and in protected
 //!    mode the proxy's state (a `protected_mode::...::SLOT` of the board).
 //! 5. Objects the host names as its buffers (the board's `RX_BUFFER`,
 //!    `TX_BUFFER`, the bad-host checks' `SCRATCH`) lie outside both ranges.
@@ -164,6 +167,8 @@ const EL2_OBJECTS: &[&str] = &[
     "armv8a_el2_stack_bottom",
     "armv8a_el2_stack_top",
     "el2::runtime::HANDLER",
+    "el2::runtime::LOCK",
+    "el2::runtime::TRAPPING_SMCS",
     "logger::EL2",
     "el2::memory::EL2_TABLE",
     "el2::memory::STAGE2",
@@ -339,7 +344,7 @@ mod tests {
                 symbol("armv8a_el2_stack_bottom", text_end + 0x10, 0),
                 symbol("armv8a_el2_stack_top", text_end + 0x4010, 0),
                 symbol("armv8a::el2::runtime::HANDLER", text_end + 0x4020, 8),
-                symbol("qemu_virt::logger::EL2", text_end, 16),
+                symbol("pl011::logger::EL2", text_end, 16),
                 symbol("armv8a::el2::memory::EL2_TABLE", text_end + 0x4040, 8),
                 symbol("armv8a::el2::memory::STAGE2", text_end + 0x4048, 8),
                 symbol(
@@ -352,6 +357,8 @@ mod tests {
                     text_end + 0x4030,
                     184,
                 ),
+                symbol("armv8a::el2::runtime::LOCK", text_end + 0x4100, 40),
+                symbol("armv8a::el2::runtime::TRAPPING_SMCS", text_end + 0x4130, 1),
                 symbol("qemu_virt_board::RX_BUFFER", data_end, 0x1_0000),
                 symbol("qemu_virt_board::TX_BUFFER", data_end + 0x1_0000, 0x1_0000),
             ],
@@ -390,7 +397,7 @@ mod tests {
             "{problems:?}"
         );
         // The host's RX buffer in EL2's data.
-        let problems = breach(&|image| image.symbols[13].address = 0x6001_2000);
+        let problems = breach(&|image| image.symbols[15].address = 0x6001_2000);
         assert!(
             problems.iter().any(|p| p.contains("RX_BUFFER")),
             "{problems:?}"
@@ -402,6 +409,12 @@ mod tests {
         let problems = breach(&|image| image.symbols[8].address = 0x6002_0100);
         assert!(
             problems.iter().any(|p| p.contains("logger::EL2")),
+            "{problems:?}"
+        );
+        // The flag that makes new cores trap SMCs among the kernel's data.
+        let problems = breach(&|image| image.symbols[14].address = 0x6002_0200);
+        assert!(
+            problems.iter().any(|p| p.contains("TRAPPING_SMCS")),
             "{problems:?}"
         );
         // No range symbols at all.
@@ -424,7 +437,7 @@ mod tests {
             base_page in 0x4_0000u64..0x8_0000,
             text_pages in 2u64..64,
             data_pages in 6u64..16,
-            moved in 0usize..15,
+            moved in 0usize..17,
             to_page in 0u64..128,
         ) {
             let good = image(base_page * PAGE, text_pages, data_pages);
@@ -436,8 +449,8 @@ mod tests {
             let new = Range::of(symbol.address, symbol.size.max(1));
             let text = Range { start: base_page * PAGE, end: (base_page + text_pages) * PAGE };
             let data = Range { start: text.end, end: text.end + data_pages * PAGE };
-            let el2_object = (5..13).contains(&moved);
-            let host_buffer = moved >= 13;
+            let el2_object = (5..15).contains(&moved);
+            let host_buffer = moved >= 15;
             let broken = (el2_object && !data.contains(&new) && !(symbol.size == 0 && symbol.address == data.end))
                 || (host_buffer && (text.overlaps(&new) || data.overlaps(&new)));
             let found = !problems(&moved_image, true).is_empty();

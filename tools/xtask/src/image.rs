@@ -7,7 +7,8 @@ use object::elf::PT_LOAD;
 use object::read::elf::{ElfFile64, ProgramHeader};
 use object::Endianness;
 
-use crate::build::{self, KERNEL_LOAD_ADDRESS};
+use crate::arguments::ImageOptions;
+use crate::build::{self, Board, KERNEL_LOAD_ADDRESS};
 use crate::error::{Context, Error, Result};
 use crate::workspace::Workspace;
 
@@ -112,8 +113,15 @@ pub fn write_binary(elf: &Path, binary: &Path, start: BinaryStart) -> Result<Raw
     Ok(raw)
 }
 
-/// `cargo xtask image`: builds the board and writes `target/qemu-virt-board.bin`.
-pub fn command(workspace: &Workspace, features: &[String]) -> Result<()> {
+/// `cargo xtask image`: builds the board and writes `target/qemu-virt-board.bin`,
+/// or the Raspberry Pi 4's SD folder.
+pub fn command(workspace: &Workspace, options: &ImageOptions) -> Result<()> {
+    if options.board == Some(Board::RaspberryPi4b) {
+        let folder = crate::raspberry_pi::sd_folder(workspace, &options.features)?;
+        println!("{}", folder.display());
+        return Ok(());
+    }
+    let features = &options.features;
     let elf = build::build_kernel(workspace, features)?;
     let binary = workspace
         .target_directory

@@ -5,8 +5,10 @@
 
 mod arguments;
 mod bench;
+mod board_scenarios;
 mod build;
 mod checks;
+mod console;
 mod console_scenarios;
 mod el2_layout;
 mod error;
@@ -19,6 +21,8 @@ mod peer;
 mod peer_scenarios;
 mod process;
 mod qemu;
+mod raspberry_pi;
+mod raspi_qemu;
 mod run;
 mod scenarios;
 mod script;
@@ -75,7 +79,8 @@ fn execute(command: &Command) -> Result<u8> {
         } else {
             1
         }),
-        Command::Image(options) => image::command(&workspace, &options.features).map(|()| 0),
+        Command::Image(options) => image::command(&workspace, options).map(|()| 0),
+        Command::Console(options) => console::command(&workspace, options).map(|()| 0),
         Command::Peer(options) => peer::command(&workspace, &options.features).map(|()| 0),
         Command::Size => size::command(&workspace).map(|()| 0),
         Command::Bench(options) => bench::command(&workspace, &options.passed_on).map(|()| 0),

@@ -138,7 +138,7 @@ pub const PEER_SCENARIOS: &[PeerScenario] = &[
             // one is not there, which is normal: unbound, not an error.
             "ffa: ffa-preempted-echo unbound: no partition implements its UUIDs",
             "init: ffa-preempted-echo unbound: nothing to drive",
-            "init: settled: 2 ready, 0 failed, 0 waiting, 0 timed out, 8 unbound",
+            "init: settled: 2 ready, 0 failed, 0 waiting, 0 timed out, 9 unbound",
             // The echo's round trips are split-phase: done after binding.
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
             "boot: over: FfaReady",
@@ -176,7 +176,7 @@ pub const PEER_SCENARIOS: &[PeerScenario] = &[
             "el2 proxy: host RX/TX recorded at EL2",
             "el2 proxy: FFA_PARTITION_INFO_GET: 1 descriptor(s), 24 bytes copied from the proxy's RX into the host's RX",
             "init: arm-ffa ready",
-            "init: settled: 3 ready, 0 failed, 0 waiting, 0 timed out, 8 unbound",
+            "init: settled: 3 ready, 0 failed, 0 waiting, 0 timed out, 9 unbound",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
             "boot: exit-when-settled, powering off",
         ],
@@ -295,7 +295,7 @@ pub const PEER_SCENARIOS: &[PeerScenario] = &[
             "[kernel] INFO boot: qemu-virt kernel entered at EL2",
             "FF-A is not available (NotImplemented); not polling further",
             "boot: FF-A is absent (FFA_VERSION not supported); carrying on without it",
-            "init: settled: 0 ready, 0 failed, 10 waiting, 0 timed out, 0 unbound",
+            "init: settled: 0 ready, 0 failed, 11 waiting, 0 timed out, 0 unbound",
             "ffa report: root Waiting, no FF-A session",
             "init: arm-ffa waits on secure-monitor-ready",
             "boot: exit-when-settled, powering off",
@@ -351,6 +351,7 @@ pub fn run(
         kernel,
         config_blob: None,
         secure_log: directory.join("secure.log"),
+        cores: 1,
     };
     scenarios::boot_and_check(
         workspace,

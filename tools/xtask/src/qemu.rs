@@ -1,4 +1,4 @@
-//! QEMU: the command line for the `virt` board and a supervised boot that collects the decoded log.
+//! QEMU: the command lines for the `virt` and `raspi4b` machines and a supervised boot that collects the decoded log.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -25,7 +25,18 @@ pub const FIRMWARE_CONFIG_ADDRESS: u64 = 0x5FF0_0000;
 /// How long QEMU may take to stop after Ctrl-C is passed on before it is killed.
 const INTERRUPT_GRACE: Duration = Duration::from_secs(5);
 
-/// What to boot and where the second serial port's log goes.
+/// A QEMU run to supervise: the command, the kernel ELF whose defmt table
+/// decodes serial 0, and the file serial 1 goes to.
+pub trait Invocation {
+    /// The QEMU program and its arguments.
+    fn command(&self) -> Command;
+    /// The kernel ELF (for its defmt table).
+    fn kernel(&self) -> &Path;
+    /// The file that receives serial 1.
+    fn secure_log(&self) -> &Path;
+}
+
+/// What to boot on `virt` and where the second serial port's log goes.
 #[derive(Debug, Clone)]
 pub struct QemuInvocation {
     /// Raw flash image for `-bios`: the test firmware, or TF-A's `flash.bin`.
@@ -36,6 +47,129 @@ pub struct QemuInvocation {
     pub config_blob: Option<PathBuf>,
     /// File that receives serial 1 (the secure UART).
     pub secure_log: PathBuf,
+    /// Cores (`-smp`): with the test firmware every core starts in it, at EL3.
+    pub cores: u8,
+}
+
+impl Invocation for QemuInvocation {
+    fn command(&self) -> Command {
+        let mut command = Command::new(QEMU_PROGRAM);
+        command.args(self.arguments());
+        command
+    }
+
+    fn kernel(&self) -> &Path {
+        &self.kernel
+    }
+
+    fn secure_log(&self) -> &Path {
+        &self.secure_log
+    }
+}
+
+/// What to boot on `raspi4b` (QEMU ≥ 9.0, see [`crate::raspi_qemu`]).
+#[derive(Debug, Clone)]
+pub struct RaspiInvocation {
+    /// The QEMU program that has `raspi4b`.
+    pub program: PathBuf,
+    /// The kernel ELF (decoding) — its raw image is [`Self::kernel_image`].
+    pub kernel: PathBuf,
+    /// `kernel8.img`: the raw image, loaded at 0x8_0000.
+    pub kernel_image: PathBuf,
+    /// The device tree handed to the kernel (or to TF-A), if any.
+    pub device_tree: Option<PathBuf>,
+    /// TF-A's `rpi4` BL31, its header already filled in as the Pi's
+    /// firmware would: booted at 0 on every core, the kernel as BL33.
+    pub tf_a: Option<PathBuf>,
+    /// File that receives serial 1 (the mini UART; unused by the kernel).
+    pub secure_log: PathBuf,
+}
+
+/// Where the device tree goes when TF-A boots (BL31 reads its address from
+/// its header; it maps the DTB's 2 MiB region).
+pub const RASPI_TF_A_DEVICE_TREE_ADDRESS: u64 = 0x0300_0000;
+
+impl RaspiInvocation {
+    /// The arguments of the QEMU program.
+    ///
+    /// Without TF-A the kernel is a raw `-kernel`, which QEMU boots the way
+    /// the Pi's firmware and stock armstub do: core 0 at EL2 at 0x8_0000,
+    /// x0 = the device tree (or ATAGs without `-dtb`), cores 1–3 in a
+    /// spin-table loop. With TF-A nothing goes through `-kernel`: every core
+    /// starts at 0 in EL3, in BL31, which enters the kernel at 0x8_0000;
+    /// TCG runs single-threaded there, because BL31's pen clears a core's
+    /// release word when the core arrives and a slow core would miss its
+    /// `CPU_ON` (seen under multi-threaded TCG on a loaded host).
+    pub fn arguments(&self) -> Vec<OsString> {
+        let mut arguments: Vec<OsString> =
+            ["-machine", "raspi4b"].iter().map(OsString::from).collect();
+        if self.tf_a.is_some() {
+            arguments.extend(["-accel", "tcg,thread=single"].map(OsString::from));
+        }
+        arguments.extend(
+            [
+                "-display",
+                "none",
+                crate::raspi_qemu::NO_AUDIO[0],
+                crate::raspi_qemu::NO_AUDIO[1],
+                "-monitor",
+                "none",
+                "-no-reboot",
+                "-semihosting",
+            ]
+            .map(OsString::from),
+        );
+        let mut loader = |file: &Path, address: u64| {
+            arguments.push("-device".into());
+            arguments.push(
+                format!(
+                    "loader,file={},addr={address:#x},force-raw=on",
+                    option_value(file)
+                )
+                .into(),
+            );
+        };
+        match &self.tf_a {
+            Some(bl31) => {
+                loader(bl31, 0);
+                loader(&self.kernel_image, 0x8_0000);
+                if let Some(tree) = &self.device_tree {
+                    loader(tree, RASPI_TF_A_DEVICE_TREE_ADDRESS);
+                }
+            }
+            None => {
+                arguments.push("-kernel".into());
+                arguments.push(self.kernel_image.clone().into_os_string());
+                if let Some(tree) = &self.device_tree {
+                    arguments.push("-dtb".into());
+                    arguments.push(tree.clone().into_os_string());
+                }
+            }
+        }
+        arguments.push("-serial".into());
+        arguments.push("stdio".into());
+        arguments.push("-serial".into());
+        let mut secure = OsString::from("file:");
+        secure.push(&self.secure_log);
+        arguments.push(secure);
+        arguments
+    }
+}
+
+impl Invocation for RaspiInvocation {
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(self.arguments());
+        command
+    }
+
+    fn kernel(&self) -> &Path {
+        &self.kernel
+    }
+
+    fn secure_log(&self) -> &Path {
+        &self.secure_log
+    }
 }
 
 impl QemuInvocation {
@@ -51,8 +185,6 @@ impl QemuInvocation {
             "max",
             "-m",
             "1G",
-            "-smp",
-            "1",
             "-display",
             "none",
             "-monitor",
@@ -65,6 +197,8 @@ impl QemuInvocation {
         .map(OsString::from)
         .collect();
         arguments.push(self.bios.clone().into_os_string());
+        arguments.push("-smp".into());
+        arguments.push(self.cores.max(1).to_string().into());
         // `-bios` and `-kernel` together do not put the kernel in RAM: use the
         // generic loader, which loads ELF segments by physical address and
         // leaves the CPU to start in the firmware.
@@ -196,23 +330,22 @@ impl Drop for KillOnDrop {
 /// Boots QEMU, types `input` into the console, and collects its decoded
 /// log until it exits (or times out, or the script is done).
 pub fn boot(
-    invocation: &QemuInvocation,
+    invocation: &dyn Invocation,
     kernel_log: &KernelLogFormat,
     options: BootOptions,
     input: Input,
 ) -> Result<Boot> {
-    if let Err(error) = std::fs::remove_file(&invocation.secure_log) {
+    let secure_log = invocation.secure_log();
+    if let Err(error) = std::fs::remove_file(secure_log) {
         if error.kind() != std::io::ErrorKind::NotFound {
-            return Err(error)
-                .context(format!("cannot remove {}", invocation.secure_log.display()));
+            return Err(error).context(format!("cannot remove {}", secure_log.display()));
         }
     }
-    let mut command = Command::new(QEMU_PROGRAM);
-    command.args(invocation.arguments());
+    let mut command = invocation.command();
     if let Some(port) = options.gdb_port {
         command.args(["-S", "-gdb", &format!("tcp::{port}")]);
     }
-    supervise(command, &invocation.secure_log, kernel_log, options, input)
+    supervise(command, secure_log, kernel_log, options, input)
 }
 
 /// Runs `command` (QEMU, or a stand-in in tests) with serial 0 on its standard
@@ -465,6 +598,7 @@ mod tests {
             kernel: PathBuf::from("/t/odd,name/qemu-virt-board"),
             config_blob: Some(PathBuf::from("/t/xtask/config.bin")),
             secure_log: PathBuf::from("/t/xtask/secure.log"),
+            cores: 4,
         };
         let arguments: Vec<String> = invocation
             .arguments()
@@ -473,9 +607,9 @@ mod tests {
             .collect();
         let line = arguments.join(" ");
         assert!(line.starts_with(
-            "-machine virt,secure=on,virtualization=on,gic-version=3 -cpu max -m 1G -smp 1 "
+            "-machine virt,secure=on,virtualization=on,gic-version=3 -cpu max -m 1G "
         ));
-        assert!(line.contains("-no-reboot -semihosting -bios /t/test-firmware.bin "));
+        assert!(line.contains("-no-reboot -semihosting -bios /t/test-firmware.bin -smp 4 "));
         assert!(line.contains("-device loader,file=/t/odd,,name/qemu-virt-board "));
         assert!(
             line.contains("-device loader,file=/t/xtask/config.bin,addr=0x5ff00000,force-raw=on ")
@@ -490,6 +624,7 @@ mod tests {
             kernel: PathBuf::from("kernel"),
             config_blob: None,
             secure_log: PathBuf::from("secure.log"),
+            cores: 1,
         };
         let loaders = invocation
             .arguments()
@@ -497,6 +632,48 @@ mod tests {
             .filter(|argument| argument.to_string_lossy().starts_with("loader,"))
             .count();
         assert_eq!(loaders, 1);
+    }
+
+    fn words(arguments: Vec<OsString>) -> String {
+        arguments
+            .into_iter()
+            .map(|argument| argument.into_string().unwrap())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn raspi_boots_a_raw_kernel_the_linux_way() {
+        let invocation = RaspiInvocation {
+            program: PathBuf::from("/cache/qemu"),
+            kernel: PathBuf::from("/t/raspberrypi4b-board"),
+            kernel_image: PathBuf::from("/t/kernel8.img"),
+            device_tree: Some(PathBuf::from("/t/pi.dtb")),
+            tf_a: None,
+            secure_log: PathBuf::from("/t/serial1.log"),
+        };
+        let line = words(invocation.arguments());
+        assert!(line.starts_with("-machine raspi4b -display none -audiodev none,id=noaudio "));
+        assert!(line.contains(" -kernel /t/kernel8.img -dtb /t/pi.dtb "));
+        assert!(line.ends_with("-serial stdio -serial file:/t/serial1.log"));
+        assert!(!line.contains("loader"));
+        assert_eq!(invocation.command().get_program(), "/cache/qemu");
+    }
+
+    #[test]
+    fn raspi_under_tf_a_loads_bl31_kernel_and_tree_single_threaded() {
+        let invocation = RaspiInvocation {
+            program: PathBuf::from("qemu"),
+            kernel: PathBuf::from("k"),
+            kernel_image: PathBuf::from("/t/kernel8.img"),
+            device_tree: Some(PathBuf::from("/t/pi.dtb")),
+            tf_a: Some(PathBuf::from("/t/bl31.bin")),
+            secure_log: PathBuf::from("s"),
+        };
+        let line = words(invocation.arguments());
+        assert!(line.starts_with("-machine raspi4b -accel tcg,thread=single "));
+        assert!(line.contains("-device loader,file=/t/bl31.bin,addr=0x0,force-raw=on -device loader,file=/t/kernel8.img,addr=0x80000,force-raw=on -device loader,file=/t/pi.dtb,addr=0x3000000,force-raw=on "));
+        assert!(!line.contains("-kernel"));
     }
 
     /// Runs a shell script standing in for QEMU; `$SERIAL0` names a file

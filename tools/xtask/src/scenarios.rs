@@ -11,7 +11,7 @@ use crate::error::{Context, Result};
 use crate::event_log_check;
 use crate::faults::{Fault, FaultKind, FirmwareSettings};
 use crate::logs::{KernelLogFormat, MALFORMED_FRAME_WARNING};
-use crate::qemu::{self, BootOptions, Ending, Input, QemuInvocation};
+use crate::qemu::{self, BootOptions, Ending, Input, Invocation, QemuInvocation};
 use crate::timeline::Timeline;
 use crate::workspace::Workspace;
 
@@ -63,7 +63,7 @@ const HEALTHY_FFA_LINES: &[&str] = &[
     // settles once measured boot is done.
     "tpm: completion notifications: ID 16 bound to the TPM partition and registered",
     "init: measured-boot ready",
-    "init: settled: 9 ready, 0 failed, 0 waiting",
+    "init: settled: 10 ready, 0 failed, 0 waiting",
     "boot: init queue settled",
     "ffa report: root Ready, FF-A v1.2 (SMCCC 1.2), own ID 0x0000, RX/TX 4096 bytes",
     "arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x301 direct-receive req2-receive aarch64 driver ffa-echo",
@@ -71,13 +71,14 @@ const HEALTHY_FFA_LINES: &[&str] = &[
     "arm-ffa-3: ID 0x8003 UUID b4399eff-6a76-400b-bfa8-2c063889c6ee contexts 1 properties 0x301 direct-receive req2-receive aarch64 driver ffa-preempted-echo",
     "arm-ffa-4: ID 0x8004 UUID 5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd contexts 4 properties 0x10d direct-receive indirect notifications aarch64 driver ffa-notify",
     "arm-ffa-5: ID 0x8005 UUID 09d90fb6-cd9b-41f4-9613-8aeffa5e310f contexts 1 properties 0x101 direct-receive aarch64 driver ffa-scheduling",
-    "arm-ffa-6: ID 0x8010 UUID 17b862a4-1806-4faf-86b3-089a58353861 contexts 1 properties 0x309 direct-receive notifications req2-receive aarch64 driver tpm-crb-ffa",
+    "arm-ffa-6: ID 0x8006 UUID c2b67ad3-85fe-452b-870b-b8fef632eae3 contexts 4 properties 0x101 direct-receive aarch64 driver ffa-per-cpu",
+    "arm-ffa-7: ID 0x8010 UUID 17b862a4-1806-4faf-86b3-089a58353861 contexts 1 properties 0x309 direct-receive notifications req2-receive aarch64 driver tpm-crb-ffa",
     "ffa report: requests: ",
     "ffa report: notifications: SRI 8,",
     "ffa report: notification binding: 0x206 from 0x8004 (global)",
     "ffa report: notification binding: 0x10000 from 0x8010 (global)",
     "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Notified(16): ",
-    "measured-boot report: 10 events (779 bytes of TCG log), 10 extended; replay matches the TPM",
+    "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
     "boot: exit-when-settled, powering off",
 ];
 
@@ -349,7 +350,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "init: ffa-echo failed: NODEVICE",
             "ffa: ffa-preempted-echo not bound: the FF-A root failed (Status(Denied))",
             "init: ffa-preempted-echo failed: NODEVICE",
-            "init: settled: 0 ready, 8 failed, 0 waiting, 0 timed out, 2 unbound",
+            "init: settled: 0 ready, 9 failed, 0 waiting, 0 timed out, 2 unbound",
             "ffa report: root Failed(Status(Denied))",
             "boot: over, but the FF-A root is not up: RootDown(Failed(Status(Denied)))",
             "boot: exit-when-settled, powering off with status 3",
@@ -563,7 +564,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa: set up: v1.2, ID 0x0000, 4096-byte RX/TX buffers",
             "init: arm-ffa ready",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed",
-            "init: settled: 9 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
             "boot: exit-when-settled, powering off with status 0",
         ],
         &["panicked", MALFORMED_FRAME_WARNING, " ERROR "],
@@ -602,7 +603,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa-preempted-echo: partition 0x8003: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
             // No notifications from this SPMC: the TPM driver polls.
             "tpm: completion notifications unavailable (Ffa(Unsupported)); polling the CRB every 1 ms",
-            "init: settled: 8 ready, 0 failed, 0 waiting, 0 timed out, 2 unbound",
+            "init: settled: 9 ready, 0 failed, 0 waiting, 0 timed out, 2 unbound",
             "arm-ffa-1: ID 0x8001 UUID fa791f17-febd-4861-81d0-4b5dae9cb9cb contexts 4 properties 0x101 direct-receive aarch64 driver ffa-echo",
         ],
         &[
@@ -754,7 +755,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa: FFA_MEM_SHARE_64 refused: INVALID_PARAMETERS (an SPMC that takes memory transactions only from v1.0/v1.1 callers, as TF-A 2.12's EL3 SPMC, answers this at v1.2: request v1.1 for it)",
             "memory-check: share with 0x8001 failed: Give(Status(InvalidParameters))",
             "memory-check: donate skipped: the callee does not offer it",
-            "init: settled: 8 ready, 0 failed, 0 waiting, 0 timed out, 2 unbound",
+            "init: settled: 9 ready, 0 failed, 0 waiting, 0 timed out, 2 unbound",
             // A refused share is the driver's finding, not a failed FF-A root.
             "boot: over: FfaReady",
             "boot: exit-when-settled, powering off with status 0",
@@ -810,7 +811,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Passed",
             // Without a bitmap made for it (Hafnium needs one), the TPM driver polls.
             "tpm: completion notifications unavailable (Ffa(Status(NotSupported))); polling the CRB every 1 ms",
-            "init: settled: 9 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
             "arm-ffa-2: ID 0x8002 UUID 88886b1c-15ad-4435-a3f8-e2919eacb5b7 contexts 1 properties 0x1 direct-receive aarch32",
             "ffa report: 3 memory transaction(s)",
             "ffa report: memory handle 0x0: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
@@ -857,7 +858,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "optee: partition 0x8001: API v1.0, OP-TEE revision 4.4 (build ID 0x4d4f444c)",
             // Without a bitmap made for it (OP-TEE needs one), the TPM driver polls.
             "tpm: completion notifications unavailable (Ffa(Status(InvalidParameters))); polling the CRB every 1 ms",
-            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
+            "init: settled: 11 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
             "ffa report: root Ready, FF-A v1.1",
             "ffa report: arm-ffa-1: ID 0x8001 UUID 486178e0-e7f8-11e3-bc5e-0002a5d5c51b contexts 4 properties 0x103 direct-receive direct-send aarch64 driver optee",
             "ffa report: memory handle 0x100000000000: share to 0x8002 (1 receiver(s)), 2 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
@@ -882,9 +883,9 @@ pub const SCENARIOS: &[Scenario] = &[
             "measured-boot: kernel .text at 0x60000000",
             "measured-boot: kernel .rodata at 0x6",
             "boot: entering the main loop",
-            "ffa: arm-ffa-6: partition 0x8010 uuid 17b862a4-1806-4faf-86b3-089a58353861",
+            "ffa: arm-ffa-7: partition 0x8010 uuid 17b862a4-1806-4faf-86b3-089a58353861",
             "measured-boot: arm-ffa-1 (partition 0x8001) measured as event 2, queued until the TPM is up",
-            "measured-boot: arm-ffa-6 (partition 0x8010) measured as event 7, queued until the TPM is up",
+            "measured-boot: arm-ffa-7 (partition 0x8010) measured as event 8, queued until the TPM is up",
             "tpm: TPM service at partition 0x8010, calls over FFA_MSG_SEND_DIRECT_REQ2, CRB at 0x5fd00000 (20480 bytes)",
             "init: tpm deferred, waits on tpm-started",
             "init: measured-boot deferred, waits on tpm-probed",
@@ -892,23 +893,23 @@ pub const SCENARIOS: &[Scenario] = &[
             "tpm: completion notifications: ID 16 bound to the TPM partition and registered",
             "tpm: TPM 2.0 ready: manufacturer",
             "init: tpm ready",
-            "measured-boot: the TPM is up; extending 10 logged events in order",
+            "measured-boot: the TPM is up; extending 11 logged events in order",
             "init: measured-boot deferred, waits on measured-boot-done",
             "measured-boot: PCR 0 sha256",
             "measured-boot: PCR 1 sha256",
-            "measured-boot: replay of 10 events matches the 2 PCRs read back",
-            "measured-boot: TCG event log: 779 bytes, Spec ID event and 10 events",
-            "measured-boot: event 9: PCR 1 EV_SEPARATOR sha256 df3f619804a92fdb4057192dc43dd748ea778adc52bc498ce80524c014b81119",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "measured-boot: TCG event log: 853 bytes, Spec ID event and 11 events",
+            "measured-boot: event 10: PCR 1 EV_SEPARATOR sha256 df3f619804a92fdb4057192dc43dd748ea778adc52bc498ce80524c014b81119",
             "measured-boot: log 0300:",
             "init: measured-boot ready",
-            "init: settled: 9 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
             "boot: init queue settled",
-            "ffa report: arm-ffa-6: ID 0x8010 UUID 17b862a4-1806-4faf-86b3-089a58353861 contexts 1 properties 0x309 direct-receive notifications req2-receive aarch64 driver tpm-crb-ffa",
+            "ffa report: arm-ffa-7: ID 0x8010 UUID 17b862a4-1806-4faf-86b3-089a58353861 contexts 1 properties 0x309 direct-receive notifications req2-receive aarch64 driver tpm-crb-ffa",
             // Every command (bring-up, extends, reads) waited for the
             // notification (a completion seen at once is still notified and
             // acknowledged; how many depends on QEMU's timing).
-            "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Notified(16): 15 commands, 0 failed, ",
-            "measured-boot report: 10 events (779 bytes of TCG log), 10 extended; replay matches the TPM",
+            "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Notified(16): 16 commands, 0 failed, ",
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
             "measured-boot report: PCR 0 = ",
             "measured-boot report: PCR 1 = ",
             "boot: exit-when-settled, powering off with status 0",
@@ -921,14 +922,14 @@ pub const SCENARIOS: &[Scenario] = &[
         faults(&[Fault::new(FaultKind::TpmLate)]),
         &[
             "[fw] config: TPM partition present, late 300000 us",
-            "measured-boot: arm-ffa-6 (partition 0x8010) measured as event 7, queued until the TPM is up",
+            "measured-boot: arm-ffa-7 (partition 0x8010) measured as event 8, queued until the TPM is up",
             "tpm: the TPM partition is busy or not ready (Ffa(RetriesExhausted)) at Version; trying again for up to 2000 ms",
             "tpm: TPM service interface v1.0 over FFA_MSG_SEND_DIRECT_REQ2",
             "tpm: TPM 2.0 ready",
-            "measured-boot: the TPM is up; extending 10 logged events in order",
-            "measured-boot: replay of 10 events matches the 2 PCRs read back",
-            "init: settled: 9 ready, 0 failed, 0 waiting",
-            "measured-boot report: 10 events (779 bytes of TCG log), 10 extended; replay matches the TPM",
+            "measured-boot: the TPM is up; extending 11 logged events in order",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "init: settled: 10 ready, 0 failed, 0 waiting",
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
             "boot: exit-when-settled, powering off with status 0",
         ],
         USUALLY_FORBIDDEN,
@@ -940,8 +941,8 @@ pub const SCENARIOS: &[Scenario] = &[
         &[
             "tpm: the TPM partition is busy or not ready (Ffa(Status(NotReady))) at Version",
             "tpm: TPM 2.0 ready",
-            "measured-boot: replay of 10 events matches the 2 PCRs read back",
-            "measured-boot report: 10 events (779 bytes of TCG log), 10 extended; replay matches the TPM",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
             "boot: exit-when-settled, powering off with status 0",
         ],
         USUALLY_FORBIDDEN,
@@ -952,12 +953,12 @@ pub const SCENARIOS: &[Scenario] = &[
         faults(&[Fault::new(FaultKind::TpmAbsent)]),
         &[
             "[fw] config: TPM partition absent",
-            "ffa: root ready, 5 partition devices",
+            "ffa: root ready, 6 partition devices",
             "ffa: tpm-crb-ffa unbound: no partition implements its UUIDs",
             "tpm: no TPM: no FF-A partition implements the TPM service (UUID 17b862a4-1806-4faf-86b3-089a58353861)",
             "measured-boot: measurement unavailable: no TPM: no FF-A partition implements the TPM service",
-            "init: settled: 6 ready, 0 failed, 0 waiting, 0 timed out, 4 unbound",
-            "measured-boot report: measurement unavailable: no TPM: no FF-A partition implements the TPM service (UUID 17b862a4-1806-4faf-86b3-089a58353861); 7 measurements logged, none extended",
+            "init: settled: 7 ready, 0 failed, 0 waiting, 0 timed out, 4 unbound",
+            "measured-boot report: measurement unavailable: no TPM: no FF-A partition implements the TPM service (UUID 17b862a4-1806-4faf-86b3-089a58353861); 8 measurements logged, none extended",
             "boot: over: FfaReady",
             "boot: exit-when-settled, powering off with status 0",
         ],
@@ -969,15 +970,15 @@ pub const SCENARIOS: &[Scenario] = &[
         faults(&[Fault::new(FaultKind::TpmMalformedResponse)]),
         &[
             "tpm: TPM 2.0 ready",
-            "measured-boot: the TPM is up; extending 10 logged events in order",
+            "measured-boot: the TPM is up; extending 11 logged events in order",
             "tpm: command failed: Crb(Execute, ResponseSize(4294967280))",
             "measured-boot: stopped: ReadTransport(FAIL)",
             "init: measured-boot failed: FAIL",
-            "measured-boot report: measurement FAILED: ReadTransport(FAIL); 10 events logged, 10 extended",
+            "measured-boot report: measurement FAILED: ReadTransport(FAIL); 11 events logged, 11 extended",
             "boot: over: FfaReady",
             "boot: exit-when-settled, powering off with status 0",
         ],
-        &["panicked", MALFORMED_FRAME_WARNING, "replay of 10 events matches"],
+        &["panicked", MALFORMED_FRAME_WARNING, "replay of 11 events matches"],
     ),
     scenario(
         "tpm-malformed-startup",
@@ -987,7 +988,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "tpm: bring-up failed at Startup: Malformed(BadTag(4660))",
             "init: tpm failed: FAIL",
             "measured-boot: measurement unavailable: the TPM failed: TpmFailed(Startup, Malformed(BadTag(4660)))",
-            "measured-boot report: measurement FAILED: TpmFailed(Startup, Malformed(BadTag(4660))); 8 events logged, 0 extended",
+            "measured-boot report: measurement FAILED: TpmFailed(Startup, Malformed(BadTag(4660))); 9 events logged, 0 extended",
             "boot: over: FfaReady",
             "boot: exit-when-settled, powering off with status 0",
         ],
@@ -999,15 +1000,15 @@ pub const SCENARIOS: &[Scenario] = &[
         faults(&[Fault::new(FaultKind::TpmPolled)]),
         &[
             "[fw] config: TPM partition present, late 0 us, malformed None for command 0x0, completion notifications not offered, commands run 3000 us",
-            "ffa: arm-ffa-6: partition 0x8010 uuid 17b862a4-1806-4faf-86b3-089a58353861",
+            "ffa: arm-ffa-7: partition 0x8010 uuid 17b862a4-1806-4faf-86b3-089a58353861",
             "tpm: TPM service interface v1.0 over FFA_MSG_SEND_DIRECT_REQ2",
             "tpm: completion notifications unavailable (Status(NotSupported)); polling the CRB every 1 ms",
             "tpm: TPM 2.0 ready",
-            "measured-boot: replay of 10 events matches the 2 PCRs read back",
-            "init: settled: 9 ready, 0 failed, 0 waiting",
-            "ffa report: arm-ffa-6: ID 0x8010 UUID 17b862a4-1806-4faf-86b3-089a58353861 contexts 1 properties 0x301 direct-receive req2-receive aarch64 driver tpm-crb-ffa",
-            "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Polled: 15 commands, 0 failed, 77 service calls, 0 notifications, ",
-            "measured-boot report: 10 events (779 bytes of TCG log), 10 extended; replay matches the TPM",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "init: settled: 10 ready, 0 failed, 0 waiting",
+            "ffa report: arm-ffa-7: ID 0x8010 UUID 17b862a4-1806-4faf-86b3-089a58353861 contexts 1 properties 0x301 direct-receive req2-receive aarch64 driver tpm-crb-ffa",
+            "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Polled: 16 commands, 0 failed, 82 service calls, 0 notifications, ",
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
             "boot: exit-when-settled, powering off with status 0",
         ],
         &[
@@ -1025,8 +1026,8 @@ pub const SCENARIOS: &[Scenario] = &[
         &[
             "[fw] config: TPM partition present, late 0 us, malformed None for command 0x0, completion notifications not offered, commands run 0 us",
             "tpm: completion notifications unavailable (Status(NotSupported)); polling the CRB every 1 ms",
-            "measured-boot: replay of 10 events matches the 2 PCRs read back",
-            "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Polled: 15 commands, 0 failed, 77 service calls, 0 notifications, 0 polls, 0 busy answers",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Polled: 16 commands, 0 failed, 82 service calls, 0 notifications, 0 polls, 0 busy answers",
             "boot: exit-when-settled, powering off with status 0",
         ],
         HEALTHY_FORBIDDEN,
@@ -1044,9 +1045,9 @@ pub const SCENARIOS: &[Scenario] = &[
             "init: arm-ffa ready",
             "tpm: TPM service at partition 0x8010, calls over FFA_MSG_SEND_DIRECT_REQ_64, CRB at 0x5fd00000",
             "tpm: TPM service interface v1.0 over FFA_MSG_SEND_DIRECT_REQ_64",
-            "measured-boot: replay of 10 events matches the 2 PCRs read back",
-            "init: settled: 10 ready, 0 failed, 0 waiting",
-            "measured-boot report: 10 events (779 bytes of TCG log), 10 extended; replay matches the TPM",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "init: settled: 11 ready, 0 failed, 0 waiting",
+            "measured-boot report: 11 events (853 bytes of TCG log), 11 extended; replay matches the TPM",
             "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
@@ -1289,13 +1290,13 @@ pub const SCENARIOS: &[Scenario] = &[
             "init: arm-ffa deferred, waits on",
             "init: ffa-proxy ready",
             "el2 proxy: host negotiated FF-A: asked v1.2, answered v1.2",
-            "el2 proxy: the host's notification bitmap created (VM 0, 1 vCPU)",
+            "el2 proxy: the host's notification bitmap created (VM 0, 1 vCPU(s): one per host core)",
             "el2 proxy: host RX/TX recorded at EL2",
-            "el2 proxy: FFA_PARTITION_INFO_GET: 6 descriptor(s), 144 bytes copied from the proxy's RX into the host's RX",
+            "el2 proxy: FFA_PARTITION_INFO_GET: 7 descriptor(s), 168 bytes copied from the proxy's RX into the host's RX",
             "init: arm-ffa ready",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
             "ffa-preempted-echo: partition 0x8003: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
-            "init: settled: 10 ready, 0 failed, 0 waiting",
+            "init: settled: 11 ready, 0 failed, 0 waiting",
             "boot: exit-when-settled, powering off",
             // Finalisation: the version, and whether it is still open; nothing else.
             "[smc] FFA_VERSION x1=0x10002",
@@ -1331,7 +1332,7 @@ pub const SCENARIOS: &[Scenario] = &[
         },
         expected_exit_status: 0,
         expected_lines: &[
-            "el2 proxy: the host's notification bitmap created (VM 0, 1 vCPU)",
+            "el2 proxy: the host's notification bitmap created (VM 0, 1 vCPU(s): one per host core)",
             "ffa: notifications: the schedule receiver interrupt is 8",
             "el2 proxy: FFA_MSG_SEND2: 104 bytes copied from the host's TX into the proxy's TX; the monitor answered Success(Bits32)",
             "el2 proxy: indirect message of 104 bytes copied from the proxy's RX into the host's RX",
@@ -1369,7 +1370,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "el2 proxy: FFA_MEM_RECLAIM of handle 0xffffffff: the monitor agreed; the lend's 1 page(s) are the host's again",
             "memory-check: lend of 1 page(s) with 0x8001, handle 0xffffffff, 1 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
             "memory-check: donate skipped: the callee does not offer it (Status(NotSupported))",
-            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "init: settled: 11 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
             "ffa report: 2 memory transaction(s)",
             "ffa report: memory handle 0xfffffffe: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
             "ffa report: memory handle 0xffffffff: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
@@ -1443,8 +1444,8 @@ pub const SCENARIOS: &[Scenario] = &[
             "memory-check: donate skipped: the callee does not offer it (Status(NotSupported))",
             "optee: argument page shared with FFA_MEM_SHARE: handle 0x100000000000",
             "optee: device enumeration: 1 device(s)",
-            "measured-boot: replay of 11 events matches the 2 PCRs read back",
-            "init: settled: 11 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
+            "measured-boot: replay of 12 events matches the 2 PCRs read back",
+            "init: settled: 12 ready, 0 failed, 0 waiting, 0 timed out, 0 unbound",
             "ffa report: root Ready, FF-A v1.1",
             "ffa report: memory handle 0x100000000000: share to 0x8002 (1 receiver(s)), 2 pages in 1 range(s), v1.1 layout, 1 fragment(s): Reclaimed",
             "ffa report: memory (no handle): lend to 0x8002, 1 pages in 1 range(s): Refused(Status(Denied))",
@@ -1470,8 +1471,8 @@ pub const SCENARIOS: &[Scenario] = &[
             "el2 proxy: share of 6 page(s) in 6 range(s) checked and given, forwarded from the proxy's TX: handle 0x0, complete",
             "memory-check: scattered share of 256 page(s) with 0x8001, handle 0x0, 2 fragment(s): the partition checked pattern P and wrote pattern Q; the kernel read Q back",
             "memory-check: donate skipped: the callee does not offer it (Status(NotSupported))",
-            "measured-boot: replay of 10 events matches the 2 PCRs read back",
-            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "measured-boot: replay of 11 events matches the 2 PCRs read back",
+            "init: settled: 11 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
             "ffa report: 3 memory transaction(s)",
             "ffa report: memory handle 0x0: share to 0x8001 (1 receiver(s)), 2 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
             "ffa report: memory handle 0x0: lend to 0x8001 (1 receiver(s)), 1 pages in 1 range(s), v1.2 layout, 1 fragment(s): Reclaimed",
@@ -1617,7 +1618,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "protected: likely cause: an FF-A client already made FF-A calls as endpoint 0 before the proxy was finalised",
             "protected: host SMCs are NOT trapped: FF-A calls reach the monitor unmediated",
             "init: ffa-proxy failed: FAIL",
-            "init: settled: 9 ready, 1 failed, 0 waiting, 0 timed out, 1 unbound",
+            "init: settled: 10 ready, 1 failed, 0 waiting, 0 timed out, 1 unbound",
             "boot: exit-when-settled, powering off",
             // The client's own calls reached the monitor first...
             "[smc] FFA_ID_GET",
@@ -1669,7 +1670,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "protected: bad-host checks: 12 of 12 answered as expected",
             "init: arm-ffa ready",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
-            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "init: settled: 11 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
             "boot: exit-when-settled, powering off",
             // The proxy's pair came and went with the host's, and came again.
             "[smc] FFA_RXTX_MAP_64 x1=0x5fe00000",
@@ -1708,7 +1709,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "protected: bad-host checks: 3 of 3 answered as expected",
             "init: arm-ffa ready",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed",
-            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "init: settled: 11 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
             "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: &[
@@ -1737,7 +1738,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "ffa: requested v1.1, callee v1.1, using v1.1",
             "el2 proxy: host RX/TX recorded at EL2",
             "ffa: set up: v1.1, ID 0x0000, 4096-byte RX/TX buffers",
-            "el2 proxy: FFA_PARTITION_INFO_GET: 6 descriptor(s), 288 bytes copied from the proxy's RX into the host's RX",
+            "el2 proxy: FFA_PARTITION_INFO_GET: 7 descriptor(s), 336 bytes copied from the proxy's RX into the host's RX",
             "ffa-echo: partition 0x8001: DIRECT_REQ32 Passed, DIRECT_REQ64 Passed, DIRECT_REQ2 Skipped",
             // Through the proxy, which made the host's bitmap: Hafnium
             // refuses per-vCPU notifications (v1.3), the rest works with a
@@ -1745,7 +1746,7 @@ pub const SCENARIOS: &[Scenario] = &[
             // notification too.
             "tpm: completion notifications: ID 16 bound to the TPM partition and registered",
             "ffa-notify: partition 0x8004: notifications: now Passed, per-vCPU Skipped, answer to SET Passed, timer Passed; indirect messages: echo Passed, on request Passed",
-            "init: settled: 10 ready, 0 failed, 0 waiting",
+            "init: settled: 11 ready, 0 failed, 0 waiting",
             "ffa report: root Ready, FF-A v1.1",
             "[fw] config: loaded from 0x5ff00000; the SPMC answers as Hafnium, FF-A v1.3",
             "[smc] FFA_VERSION x1=0x10002",
@@ -1771,7 +1772,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "protected: EL2 proxy finalised after 4 HVCs: FF-A v1.2",
             "init: ffa-proxy ready",
             "init: arm-ffa ready",
-            "init: settled: 10 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
+            "init: settled: 11 ready, 0 failed, 0 waiting, 0 timed out, 1 unbound",
         ],
         forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, " ERROR "],
         timeout: DEFAULT_TIMEOUT,
@@ -1968,6 +1969,7 @@ pub fn run(
         kernel: kernel.clone(),
         config_blob: Some(config_blob),
         secure_log: directory.join("secure.log"),
+        cores: 1,
     };
     boot_and_check(
         workspace,
@@ -2014,7 +2016,7 @@ pub fn prepare_kernel(
 /// judges it with `judge` (see [`check_log`]).
 pub fn boot_and_check(
     workspace: &Workspace,
-    invocation: &QemuInvocation,
+    invocation: &dyn Invocation,
     timeout: Duration,
     echo: bool,
     judge: impl FnOnce(Ending, &[String]) -> Vec<String>,
@@ -2025,15 +2027,15 @@ pub fn boot_and_check(
 /// [`boot_and_check`], typing `input` into the kernel console.
 pub fn boot_typing_and_check(
     workspace: &Workspace,
-    invocation: &QemuInvocation,
+    invocation: &dyn Invocation,
     timeout: Duration,
     echo: bool,
     input: Input,
     judge: impl FnOnce(Ending, &[String]) -> Vec<String>,
 ) -> Result<ScenarioReport> {
-    let log_file = invocation.secure_log.with_file_name("log.txt");
-    let timeline_file = invocation.secure_log.with_file_name("timeline.svg");
-    let kernel_log = KernelLogFormat::load(&invocation.kernel, &workspace.root)?;
+    let log_file = invocation.secure_log().with_file_name("log.txt");
+    let timeline_file = invocation.secure_log().with_file_name("timeline.svg");
+    let kernel_log = KernelLogFormat::load(invocation.kernel(), &workspace.root)?;
     let options = BootOptions {
         timeout: Some(timeout),
         echo,
@@ -2046,7 +2048,7 @@ pub fn boot_typing_and_check(
     let title = format!(
         "Boot timeline: {}",
         invocation
-            .secure_log
+            .secure_log()
             .parent()
             .and_then(Path::file_name)
             .map_or("scenario".into(), |name| name.to_string_lossy())

@@ -8,7 +8,7 @@ use object::{
     Object, ObjectSection, ObjectSymbol, SectionFlags, SectionIndex, SectionKind, SymbolKind,
 };
 
-use crate::build;
+use crate::build::{self, Board};
 use crate::error::{Context, Result};
 use crate::workspace::Workspace;
 
@@ -86,6 +86,12 @@ pub struct ImageSizes {
     pub total: SectionSizes,
     /// Sum of symbol sizes per crate (plus buckets for the rest).
     pub per_crate: BTreeMap<String, SectionSizes>,
+    /// Bytes from the first loaded section's start to the last one's end
+    /// (`.text`, `.rodata`, `.data`: what a raw image holds).
+    pub loaded_span: u64,
+    /// Bytes of that span between sections: alignment (EL2's page-aligned
+    /// ranges), in the raw image but neither code nor data.
+    pub alignment_gaps: u64,
 }
 
 /// A section counted in the report.
@@ -118,6 +124,18 @@ pub fn measure(elf: &[u8]) -> Result<ImageSizes> {
             sections.insert(section.index(), counted);
         }
     }
+    let mut loaded: Vec<(u64, u64)> = file
+        .sections()
+        .filter(|section| {
+            matches!(
+                sections.get(&section.index()).map(|counted| counted.class),
+                Some(SectionClass::Text | SectionClass::Rodata | SectionClass::Data)
+            ) && section.size() > 0
+        })
+        .map(|section| (section.address(), section.size()))
+        .collect();
+    loaded.sort_unstable();
+    (sizes.loaded_span, sizes.alignment_gaps) = span_and_gaps(&loaded);
     let mut seen = HashSet::new();
     for symbol in file.symbols() {
         if symbol.size() == 0 || !matches!(symbol.kind(), SymbolKind::Text | SymbolKind::Data) {
@@ -155,6 +173,21 @@ pub fn measure(elf: &[u8]) -> Result<ImageSizes> {
         }
     }
     Ok(sizes)
+}
+
+/// The span of `sections` (address, size; sorted by address) and the bytes
+/// between them.
+pub fn span_and_gaps(sections: &[(u64, u64)]) -> (u64, u64) {
+    let (Some(first), Some(_)) = (sections.first(), sections.last()) else {
+        return (0, 0);
+    };
+    let mut end = first.0;
+    let mut gaps = 0;
+    for &(address, size) in sections {
+        gaps += address.saturating_sub(end);
+        end = end.max(address + size);
+    }
+    (end - first.0, gaps)
 }
 
 /// The crate a (mangled) symbol belongs to, taken from its demangled path.
@@ -243,21 +276,47 @@ fn measure_file(path: &Path) -> Result<ImageSizes> {
     measure(&elf).map_err(|error| error.context(path.display()))
 }
 
-/// Builds both images and prints the report.
+/// The `virt` board's product image: its default features but the drivers
+/// of the test partitions (`test-partition-drivers`), which only the
+/// model's and `tools/test-partition`'s partitions answer.
+const VIRT_PRODUCT_FEATURES: &[&str] = &["console"];
+
+/// Builds every board's kernel (as `cargo build` does, and `virt` also as
+/// a product, without the test-partition drivers) and the test firmware,
+/// and prints the report.
 pub fn command(workspace: &Workspace) -> Result<()> {
-    let kernel_elf = build::build_kernel(workspace, &[] as &[&str])?;
+    let mut images = Vec::new();
+    let mut budgets = Vec::new();
+    // The product build first: the default build after it leaves the
+    // default image in place for whatever runs next.
+    let product =
+        build::build_board_without_defaults(workspace, Board::QemuVirt, VIRT_PRODUCT_FEATURES)?;
+    let product_name = format!(
+        "{} without the test-partition drivers",
+        Board::QemuVirt.name()
+    );
+    let product_sizes = measure_file(&product)?;
+    for board in Board::ALL {
+        let elf = build::build_board(workspace, board, &[] as &[&str])?;
+        let sizes = measure_file(&elf)?;
+        budgets.push((board.name().to_string(), sizes.clone()));
+        images.push((format!("kernel ({})", board.name()), sizes));
+    }
+    budgets.push((product_name.clone(), product_sizes.clone()));
+    images.push((format!("kernel ({product_name})"), product_sizes));
     let (firmware_elf, _) = build::build_firmware(workspace)?;
-    let kernel = measure_file(&kernel_elf)?;
-    let firmware = measure_file(&firmware_elf)?;
+    images.push(("test firmware".to_string(), measure_file(&firmware_elf)?));
     println!();
     print!(
         "{}",
         table(
             "image (bytes)",
-            [("kernel", kernel.total), ("test firmware", firmware.total)]
+            images
+                .iter()
+                .map(|(name, sizes)| (name.as_str(), sizes.total))
         )
     );
-    for (name, sizes) in [("kernel", &kernel), ("test firmware", &firmware)] {
+    for (name, sizes) in &images {
         println!();
         print!(
             "{}",
@@ -265,7 +324,17 @@ pub fn command(workspace: &Workspace) -> Result<()> {
         );
     }
     println!();
-    println!("{}", budget_line(kernel.total.code()));
+    // The kernels' raw images (the test firmware's flash and RAM are apart).
+    for (name, sizes) in images.iter().take(budgets.len()) {
+        println!(
+            "{name}: raw image {} bytes, of which {} alignment gaps between sections (EL2's page-aligned ranges; not counted as .text or .rodata)",
+            sizes.loaded_span, sizes.alignment_gaps
+        );
+    }
+    println!();
+    for (name, sizes) in &budgets {
+        println!("{name}: {}", budget_line(sizes.total.code()));
+    }
     Ok(())
 }
 
@@ -322,6 +391,15 @@ mod tests {
         );
         assert_eq!(classify(SectionKind::Other, true), None);
         assert_eq!(classify(SectionKind::Text, false), None);
+    }
+
+    #[test]
+    fn gaps_between_sections_are_counted_apart() {
+        assert_eq!(span_and_gaps(&[]), (0, 0));
+        assert_eq!(
+            span_and_gaps(&[(0x1000, 0x100), (0x1100, 0x80), (0x2000, 0x10)]),
+            (0x1010, 0xe80)
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use crate::arguments::TestOptions;
-use crate::build;
+use crate::board_scenarios::{self, BoardScenario, BOARD_SCENARIOS};
+use crate::build::{self, Board};
 use crate::checks;
 use crate::console_scenarios::{self, ConsoleScenario, AGREEMENT, CONSOLE_SCENARIOS};
 use crate::error::Result;
@@ -33,6 +34,9 @@ impl Tally {
 pub fn command(workspace: &Workspace, options: &TestOptions) -> Result<bool> {
     if options.list {
         for scenario in SCENARIOS {
+            println!("{:<20} {}", scenario.name, scenario.description);
+        }
+        for scenario in BOARD_SCENARIOS {
             println!("{:<20} {}", scenario.name, scenario.description);
         }
         for scenario in CONSOLE_SCENARIOS {
@@ -128,6 +132,10 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
         .iter()
         .filter(|scenario| is_selected(options, scenario.name))
         .collect();
+    let selected_board: Vec<&BoardScenario> = BOARD_SCENARIOS
+        .iter()
+        .filter(|scenario| is_selected(options, scenario.name))
+        .collect();
     let selected_peer: Vec<&PeerScenario> = PEER_SCENARIOS
         .iter()
         .filter(|scenario| is_selected(options, scenario.name))
@@ -139,22 +147,25 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
             .partition(|scenario| console_scenarios::needs_tf_a(scenario));
     let agreement = is_selected(options, AGREEMENT);
     let on_model = selected.len() + selected_console.len() + usize::from(agreement);
-    let total = on_model + selected_peer.len() + selected_console_tf_a.len();
+    let total = on_model + selected_board.len() + selected_peer.len() + selected_console_tf_a.len();
     let mut number = 0;
     let mut next = |name: &str, description: &str| {
         number += 1;
         println!("\n==> scenario {number}/{total} {name}: {description}");
     };
-    if on_model > 0 {
+    let mut prepared = board_scenarios::Prepared::default();
+    if on_model > 0 || board_scenarios::uses(&selected_board, Board::QemuVirt) {
         println!("\n==> building the test firmware");
-        let firmware = match build::build_firmware(workspace) {
-            Ok((_, binary)) => binary,
+        match build::build_firmware(workspace) {
+            Ok((_, binary)) => prepared.firmware = Some(binary),
             Err(error) => {
                 println!("FAILED: test firmware build: {error}");
                 record(tally, false);
                 return false;
             }
-        };
+        }
+    }
+    if let Some(firmware) = prepared.firmware.clone().filter(|_| on_model > 0) {
         for scenario in &selected {
             next(scenario.name, scenario.description);
             let report = scenarios::run(workspace, &firmware, scenario, options.verbose);
@@ -176,6 +187,41 @@ fn run_all(workspace: &Workspace, options: &TestOptions, tally: &mut Tally) -> b
             if !record(tally, judge(workspace, options, AGREEMENT, report)) {
                 return false;
             }
+        }
+    }
+    if board_scenarios::uses(&selected_board, Board::RaspberryPi4b) {
+        println!("\n==> a QEMU with the raspi4b machine");
+        match crate::raspi_qemu::ensure() {
+            Ok(program) => {
+                println!("using {}", program.display());
+                prepared.raspi_qemu = Some(program);
+            }
+            Err(error) => {
+                println!("FAILED: QEMU for raspi4b: {error}");
+                record(tally, false);
+                return false;
+            }
+        }
+    }
+    if board_scenarios::uses_tf_a_rpi4(&selected_board) {
+        println!("\n==> TF-A's rpi4 BL31 (Debian bookworm's arm-trusted-firmware)");
+        match crate::raspberry_pi::tf_a_bl31() {
+            Ok(bl31) => {
+                println!("using {}", bl31.display());
+                prepared.tf_a_rpi4 = Some(bl31);
+            }
+            Err(error) => {
+                println!("FAILED: TF-A's rpi4 BL31: {error}");
+                record(tally, false);
+                return false;
+            }
+        }
+    }
+    for scenario in &selected_board {
+        next(scenario.name, scenario.description);
+        let report = board_scenarios::run(workspace, &prepared, scenario, options.verbose);
+        if !record(tally, judge(workspace, options, scenario.name, report)) {
+            return false;
         }
     }
     if selected_peer.is_empty() && selected_console_tf_a.is_empty() {

@@ -3,7 +3,7 @@
 //!
 //! - `exit-when-settled`: power off once boot is over, so a scenario ends,
 //!   with status 0 if FF-A came up (or the monitor has none), or
-//!   [`EXIT_FFA_ROOT_DOWN`] if the FF-A root failed, timed out, or never
+//!   [`components::fatal::EXIT_FFA_ROOT_DOWN`] if the FF-A root failed, timed out, or never
 //!   started although the monitor answers FF-A (1 is a panic or a fatal
 //!   exception, 2 a board set-up failure);
 //! - `scenario-panic`, `scenario-fault`: panic, or read an unmapped address,
@@ -12,6 +12,9 @@
 //!   proxy is finalised, make the calls a misbehaving host would make and
 //!   check each answer; `scenario-el2-overwrite`: the same, with only the
 //!   sequence issue 9 reported (a host naming EL2's code as its buffers);
+//! - `scenario-cpu-on-invalid` (`cpu_on`): after boot, PSCI `CPU_ON`s that
+//!   must be refused (no such core, Aff1 set, a core already on; in
+//!   protected mode also entry points in EL2's memory), each checked;
 //! - `scenario-host-memory` ([`host_memory`]): right after finalisation,
 //!   touch and share memory that is not the kernel's (EL2's code and data,
 //!   the proxy's buffers, lent pages) and check the stage-2 faults EL2
@@ -30,21 +33,24 @@
     feature = "scenario-el2-overwrite"
 ))]
 mod bad_host_calls;
+mod cpu_on;
 #[cfg(feature = "scenario-host-memory")]
 mod host_memory;
 
+use armv8a::smp::SecondaryCores;
 use capsule_ffa::boot::{BootClient, BootOutcome};
-
-/// The exit status of a settled boot under `exit-when-settled` whose FF-A
-/// root is not up (failed, timed out, or waiting on a condition that will
-/// not come) although the monitor answers FF-A.
-pub const EXIT_FFA_ROOT_DOWN: u32 = 3;
+use kernel::cells::OptionalCell;
 
 /// What to do once boot is over (the boot report logged).
-struct AfterBoot;
+struct AfterBoot {
+    cores: OptionalCell<&'static SecondaryCores>,
+}
 
 impl BootClient for AfterBoot {
     fn boot_complete(&self, outcome: BootOutcome) {
+        if cfg!(feature = "scenario-cpu-on-invalid") {
+            self.cores.map(cpu_on::check_refusals);
+        }
         if cfg!(feature = "scenario-fault") {
             armv8a::exceptions::provoke_translation_fault();
         }
@@ -52,30 +58,29 @@ impl BootClient for AfterBoot {
             panic!("scenario-panic: panicking on purpose after boot");
         }
         if cfg!(feature = "exit-when-settled") {
-            let status = if outcome.is_healthy() {
-                0
-            } else {
-                EXIT_FFA_ROOT_DOWN
-            };
-            defmt::info!(
-                "boot: exit-when-settled, powering off with status {=u32}",
-                status
-            );
-            qemu_virt::psci::system_off(status);
+            components::fatal::exit_when_settled(outcome, qemu_virt::psci::system_off);
         }
     }
 }
 
-static AFTER_BOOT: AfterBoot = AfterBoot;
-
 /// The boot hook, if a scenario feature asks for one.
-pub fn boot_hooks() -> Option<&'static dyn BootClient> {
+pub fn boot_hooks(cores: &'static SecondaryCores) -> Option<&'static dyn BootClient> {
     let wanted = cfg!(any(
         feature = "exit-when-settled",
         feature = "scenario-fault",
-        feature = "scenario-panic"
+        feature = "scenario-panic",
+        feature = "scenario-cpu-on-invalid"
     ));
-    wanted.then_some(&AFTER_BOOT as &'static dyn BootClient)
+    wanted.then(|| {
+        let hooks = kernel::static_init!(
+            AfterBoot,
+            AfterBoot {
+                cores: OptionalCell::empty()
+            }
+        );
+        hooks.cores.set(cores);
+        &*hooks as &'static dyn BootClient
+    })
 }
 
 /// Attaches the protected-mode hooks a scenario feature asks for.

@@ -9,7 +9,7 @@
 //! | step | what is done | what must arrive |
 //! |---|---|---|
 //! | now | `NOTIFY_NOW` {1} (a direct request) | the response, notification 1 (through the SRI) |
-//! | per-vCPU | `NOTIFY_NOW` {40} for vCPU 0 | notification 40 on vCPU 0 |
+//! | per-vCPU | `NOTIFY_NOW` {40} for vCPU N (the board's last core, at most the partition's last context; 0 on one core) | notification 40 on vCPU N (got on core N) |
 //! | answer | `FFA_NOTIFICATION_SET` {2} to the partition | notification 2: its answer |
 //! | timer | `NOTIFY_LATER` {9} in 20 ms | notification 9, from the partition's secure timer |
 //! | echo | an indirect message of 64 bytes (`FFA_MSG_SEND2`) | the same bytes back (RX-full framework notification) |
@@ -138,6 +138,8 @@ pub struct NotifierDriver<'a> {
     step: OptionalCell<usize>,
     waiting: Cell<Waiting>,
     per_vcpu_bound: Cell<bool>,
+    /// The vCPU the per-vCPU notification is set for.
+    per_vcpu_target: Cell<u16>,
     results: Cell<NotifierResults>,
     finished: Cell<bool>,
 }
@@ -153,6 +155,7 @@ impl<'a> NotifierDriver<'a> {
             step: OptionalCell::empty(),
             waiting: Cell::new(Waiting::default()),
             per_vcpu_bound: Cell::new(false),
+            per_vcpu_target: Cell::new(0),
             results: Cell::new(NotifierResults {
                 steps: [Outcome::NotRun; 7],
                 partition_counters: [0; 4],
@@ -160,6 +163,14 @@ impl<'a> NotifierDriver<'a> {
             }),
             finished: Cell::new(false),
         }
+    }
+
+    /// The same driver, setting the per-vCPU notification for vCPU `vcpu`
+    /// (a board with several cores: its last one, so that it is got on
+    /// that core; the partition's last context if it has fewer).
+    pub fn with_per_vcpu_on(self, vcpu: u16) -> NotifierDriver<'a> {
+        self.per_vcpu_target.set(vcpu);
+        self
     }
 
     /// The outcomes so far.
@@ -204,7 +215,8 @@ impl<'a> NotifierDriver<'a> {
                     waiting.response = true;
                     waiting.notifications = PER_VCPU;
                     let (low, high) = PER_VCPU.words();
-                    Self::request(&handle, [notifier::NOTIFY_NOW, low, high, 1, 0])
+                    let flags = 1 | u32::from(self.per_vcpu_target.get()) << 16;
+                    Self::request(&handle, [notifier::NOTIFY_NOW, low, high, flags, 0])
                         .map(|()| true)
                         .map_err(|_| "request not sent")
                 }
@@ -356,6 +368,10 @@ impl<'a> PartitionDriver<'a> for NotifierDriver<'a> {
             return Err(ErrorCode::FAIL);
         };
         self.handle.set(handle);
+        // No context beyond the partition's last.
+        let last = handle.info().execution_contexts().unwrap_or(1).max(1) - 1;
+        self.per_vcpu_target
+            .set(self.per_vcpu_target.get().min(last));
         if let Err(error) = handle.bind_notifications(GLOBAL, false, me) {
             defmt::warn!(
                 "ffa-notify: partition {=u16:#06x}: notifications unavailable ({}); nothing to exercise",
@@ -394,7 +410,7 @@ impl<'a> PartitionDriver<'a> for NotifierDriver<'a> {
 }
 
 impl DirectRequestClient for NotifierDriver<'_> {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         let Some(index) = self.step.get() else {
             return;
         };
@@ -426,7 +442,17 @@ impl NotificationClient for NotifierDriver<'_> {
     fn notified(&self, _partition: PartitionId, bitmap: Bitmap, vcpu: Option<u16>) {
         let mut waiting = self.waiting.get();
         let expected = bitmap.intersection(waiting.notifications);
-        let per_vcpu_ok = expected.intersection(PER_VCPU).is_empty() != vcpu.is_some();
+        let per_vcpu = !expected.intersection(PER_VCPU).is_empty();
+        let per_vcpu_ok = if per_vcpu {
+            defmt::info!(
+                "ffa-notify: per-vCPU notification {=u64:#x} arrived for vCPU {=u16}",
+                PER_VCPU.0,
+                vcpu.unwrap_or(u16::MAX)
+            );
+            vcpu == Some(self.per_vcpu_target.get())
+        } else {
+            vcpu.is_none()
+        };
         let unexpected = bitmap.without(expected).ids().count() as u32;
         if unexpected > 0 || !per_vcpu_ok {
             let mut results = self.results.get();

@@ -28,8 +28,8 @@ use core::cell::Cell;
 
 use crate::bus::{PartitionDriver, PartitionHandle};
 use crate::error::ClientError;
-use crate::messaging::{AnyDirectMessage, DirectMessage, DirectMessage64};
-use crate::requests::DirectRequestClient;
+use crate::messaging::{AnyDirectMessage, DirectMessage, DirectMessage64, RetryPolicy};
+use crate::requests::{DirectRequestClient, BOOT_CORE};
 use ffa_abi::test_services::scheduling;
 use ffa_abi::Uuid;
 use kernel::cells::OptionalCell;
@@ -57,6 +57,14 @@ pub const HEARTBEAT_US: u64 = 5_000;
 pub const YIELD_TIMEOUT_US: u32 = 2_000;
 /// How many times the partition yields.
 pub const YIELDS: u32 = 3;
+/// How many resumptions the work request may take: the partition is
+/// preempted by every interrupt of this world during its [`WORK_US`] of
+/// work (the heartbeat alone, every [`HEARTBEAT_US`], makes 20; the
+/// doorbells, other cores' replies and notifications more), so the
+/// client's default bound (32) would fail it whenever the kernel does
+/// anything else meanwhile. Still a bound: a partition that never finishes
+/// is given up on.
+pub const WORK_RESUMPTIONS: u16 = 256;
 
 /// What the work request showed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, defmt::Format)]
@@ -248,7 +256,11 @@ impl<'a> PartitionDriver<'a> for SchedulingDriver<'a> {
             self.heartbeat_from(self.alarm.now());
             return Ok(());
         }
-        handle.send(&message)?;
+        let policy = RetryPolicy {
+            resumptions: WORK_RESUMPTIONS,
+            ..handle.retry_policy()
+        };
+        handle.send_on_with(BOOT_CORE, &message, &policy)?;
         handle.work_started();
         self.stage.set(Stage::Work);
         self.heartbeat_from(self.alarm.now());
@@ -257,7 +269,7 @@ impl<'a> PartitionDriver<'a> for SchedulingDriver<'a> {
 }
 
 impl DirectRequestClient for SchedulingDriver<'_> {
-    fn response(&self, result: Result<AnyDirectMessage, ClientError>) {
+    fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         let Some(handle) = self.handle.get() else {
             return;
         };

@@ -20,6 +20,13 @@
 //!   the host's synchronous vector.
 //! - Any other exception class was never enabled: logged, then power off.
 //!
+//! Several cores may take exceptions to EL2 at once (each on its own EL2
+//! stack): the handler is reached only under one bakery lock, which needs
+//! no exclusives (EL2 runs with its MMU off). A core the handler started
+//! (its PSCI `CPU_ON` relay) enters at [`armv8a_el2_secondary_start`]: its
+//! EL2 is set up like the boot core's (with the SMC trap if the handler
+//! asked for it), then the handler says where the host resumes at EL1.
+//!
 //! EL2's memory, as [`El2Services::el2_memory`] reports it to the handler,
 //! is its whole image as the board's linker script lays it out (see
 //! `boards/qemu-virt/link.x`): `__el2_text_start` to `__el2_text_end`
@@ -29,15 +36,18 @@
 //! logger state, placed in `.data.el2.*`/`.bss.el2.*` input sections).
 
 use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{
-    ReadWriteable, Readable, Writeable, ELR_EL1, ESR_EL1, ESR_EL2, FAR_EL1, FAR_EL2, HCR_EL2,
-    HPFAR_EL2, SPSR_EL1, VBAR_EL1,
+    ReadWriteable, Readable, Writeable, CNTHCTL_EL2, CNTVOFF_EL2, CPTR_EL2, ELR_EL1, ESR_EL1,
+    ESR_EL2, FAR_EL1, FAR_EL2, HCR_EL2, HPFAR_EL2, ID_AA64PFR0_EL1, MIDR_EL1, MPIDR_EL1, SCTLR_EL1,
+    SPSR_EL1, VBAR_EL1, VMPIDR_EL2, VTTBR_EL2,
 };
+use bakery_lock::BakeryLock;
 use kernel::hil::hypervisor::{
-    El2Memory, El2Services, FaultDecision, HostAccess, HostCallHandler, HostMemoryMap, Hypervisor,
-    MemoryRange, Stage2Fault, Stage2Summary,
+    El2Memory, El2Services, FaultDecision, HostAccess, HostCallHandler, HostEntry, HostMemoryMap,
+    Hypervisor, MemoryRange, Stage2Fault, Stage2Summary,
 };
 use kernel::hil::smccc::{SmcccConduit, SmcccRegisters, SMCCC_REGISTER_COUNT};
 use kernel::ErrorCode;
@@ -69,16 +79,35 @@ const NOT_SUPPORTED: u64 = u64::MAX;
 /// The installed handler, owned by EL2 once installed.
 struct HandlerSlot(UnsafeCell<Option<&'static mut dyn HostCallHandler>>);
 
-// SAFETY: the slot is written only by `El2Runtime::install`, at EL1, which
-// makes no call to EL2 while it holds the reference, and read only by the
-// EL2 exception handler, which runs while EL1 is stopped at its HVC or SMC.
-// There is one core, EL2 runs with every exception masked and never
-// re-enters itself, so the two never overlap, and no two EL2 accesses do.
+// SAFETY: the slot is written only by `El2Runtime::install`, at EL1 on the
+// boot core before any secondary is started, which makes no call to EL2
+// while it holds the reference; at EL2 it is read only by
+// `with_handler`, under `LOCK`, so no two cores access it at once, and EL2
+// runs with every exception masked and never re-enters itself.
 unsafe impl Sync for HandlerSlot {}
 
 /// In EL2's data: the host must never name it as a buffer.
 #[link_section = ".bss.el2.handler"]
 static HANDLER: HandlerSlot = HandlerSlot(UnsafeCell::new(None));
+/// Serialises the cores' use of the handler. In EL2's data: a host that
+/// could write it could let two cores into the handler at once.
+#[link_section = ".bss.el2.handler_lock"]
+static LOCK: BakeryLock<{ crate::device_tree::MAXIMUM_CORES }> = BakeryLock::new();
+/// Whether the handler asked for the host's SMCs to trap: every core that
+/// enters EL2 later sets the trap too. In EL2's data: a host that could
+/// clear it would start its next core with its SMCs untrapped.
+#[link_section = ".bss.el2.trapping_smcs"]
+static TRAPPING_SMCS: AtomicBool = AtomicBool::new(false);
+
+extern "C" {
+    /// Where a core started for the handler enters EL2 (vectors.rs).
+    fn armv8a_el2_secondary_entry();
+}
+
+/// This core's index (MPIDR Aff0).
+fn this_core() -> usize {
+    (MPIDR_EL1.get() & 0xff) as usize
+}
 
 extern "C" {
     /// The first byte of the code and read-only data (board linker script).
@@ -122,6 +151,8 @@ fn image_and_code() -> (El2Memory, MemoryRange) {
     // The stack is in the data range (its section is `.bss.el2.stack`);
     // named again, so that a linker script that forgot it cannot expose it.
     let (stack_base, stack_size) = vectors::stack_range();
+    // The code is the kernel's too (EL2 runs the shared `.text`): a core the
+    // host starts may be entered there at EL1, never in EL2's data.
     let image = El2Memory::from_slots([
         text,
         data,
@@ -129,13 +160,28 @@ fn image_and_code() -> (El2Memory, MemoryRange) {
         MemoryRange::EMPTY,
         MemoryRange::EMPTY,
         MemoryRange::EMPTY,
-    ]);
+    ])
+    .with_shared_code(text);
     (image, text)
 }
 
 /// The EL2 runtime, as the board sees it: installs the handler.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct El2Runtime;
+
+impl El2Runtime {
+    /// EL2's memory, as the runtime reports it to the handler (from the
+    /// board's linker script); readable at EL1 too (the addresses only).
+    pub fn memory(&self) -> El2Memory {
+        image()
+    }
+
+    /// Where a core the handler starts enters EL2 (what the handler's
+    /// `CPU_ON` relay hands the monitor).
+    pub fn secondary_entry_point(&self) -> u64 {
+        armv8a_el2_secondary_entry as *const () as usize as u64
+    }
+}
 
 impl Hypervisor for El2Runtime {
     fn install(&self, handler: &'static mut dyn HostCallHandler) -> Result<(), ErrorCode> {
@@ -152,13 +198,20 @@ impl Hypervisor for El2Runtime {
     }
 }
 
-/// Runs `operation` on the installed handler, if there is one. Call only
-/// from the EL2 exception handler.
+/// Runs `operation` on the installed handler, if there is one, under the
+/// lock. Call only at EL2.
 fn with_handler<R>(operation: impl FnOnce(&mut dyn HostCallHandler) -> R) -> Option<R> {
-    // SAFETY: see `HandlerSlot`: only the EL2 handler gets here, one
-    // exception at a time, while EL1 (the only writer) is stopped.
+    let core = this_core();
+    if !LOCK.lock(core) {
+        defmt::error!("el2: core {=usize} never got the handler's lock", core);
+        power_off(FATAL_STATUS);
+    }
+    // SAFETY: see `HandlerSlot`: the lock is held, and the reference ends
+    // before it is released.
     let slot = unsafe { &mut *HANDLER.0.get() };
-    slot.as_deref_mut().map(operation)
+    let result = slot.as_deref_mut().map(operation);
+    LOCK.unlock(core);
+    result
 }
 
 /// One SMC from EL2 to the monitor (EL2's own SMCs are never trapped).
@@ -202,13 +255,19 @@ impl El2Services for El2Hardware {
     }
 
     fn trap_host_smcs(&mut self) {
-        // From the next return to EL1 on, every SMC of the host traps here.
+        // From the next return to EL1 on, every SMC of the host traps here;
+        // cores that enter EL2 later trap theirs from the start.
+        TRAPPING_SMCS.store(true, Ordering::SeqCst);
         HCR_EL2.modify(HCR_EL2::TSC::EnableTrapEl1SmcToEl2);
         barrier::isb(barrier::SY);
     }
 
     fn el2_memory(&self) -> El2Memory {
         image()
+    }
+
+    fn secondary_entry_point(&self) -> u64 {
+        El2Runtime.secondary_entry_point()
     }
 
     fn el2_shared_code(&self) -> MemoryRange {
@@ -221,6 +280,81 @@ impl El2Services for El2Hardware {
 
     fn set_host_access(&mut self, range: MemoryRange, access: HostAccess) -> Result<(), ErrorCode> {
         memory::set_host_access(range, access)
+    }
+}
+
+/// EL2 set-up for an AArch64 host at EL1, as the boot core's (boot.rs), with
+/// the SMC trap if the handler asked for it.
+fn configure_el2_for_the_host() {
+    let trap = if TRAPPING_SMCS.load(Ordering::SeqCst) {
+        HCR_EL2::TSC::EnableTrapEl1SmcToEl2
+    } else {
+        HCR_EL2::TSC::DisableTrapEl1SmcToEl2
+    };
+    HCR_EL2.write(HCR_EL2::RW::EL1IsAarch64 + trap);
+    CPTR_EL2.set(0x33ff);
+    CNTHCTL_EL2.set(3);
+    CNTVOFF_EL2.set(0);
+    // ID_AA64PFR0_EL1.GIC, bits 27:24: the GIC system registers exist.
+    if (ID_AA64PFR0_EL1.get() >> 24) & 0xf != 0 {
+        // SAFETY: ICC_SRE_EL2 exists (the CPU has the GIC system
+        // registers); SRE and Enable let EL1 use them.
+        unsafe {
+            core::arch::asm!("msr S3_4_C12_C9_5, {0}", "isb", in(reg) 0xfu64, options(nostack))
+        };
+    }
+    // SAFETY: VPIDR_EL2 (what EL1 reads as MIDR_EL1) is a plain EL2
+    // register; setting it to the real MIDR changes nothing EL1 sees.
+    unsafe { core::arch::asm!("msr vpidr_el2, {0}", in(reg) MIDR_EL1.get(), options(nostack)) };
+    VMPIDR_EL2.set(MPIDR_EL1.get());
+    VTTBR_EL2.set(0);
+    SCTLR_EL1.set(armv8a_mmu::SCTLR_EL1_MMU_OFF);
+    barrier::isb(barrier::SY);
+}
+
+/// Where the host resumes, as the assembly takes it back: x0, x1.
+#[repr(C)]
+pub struct HostResume {
+    /// ELR_EL2: the host's entry point.
+    entry: u64,
+    /// The host's x0.
+    context: u64,
+}
+
+/// Called by `armv8a_el2_secondary_entry` on a core the handler started,
+/// at EL2 on its own stack, x0 = the context the handler passed. Sets EL2
+/// up (its stage-1 MMU and the host's stage 2 included), asks the handler where the host resumes, and returns it for the
+/// `eret` (the core parks if the handler has none).
+#[no_mangle]
+extern "C" fn armv8a_el2_secondary_start(context: u64) -> HostResume {
+    configure_el2_for_the_host();
+    // EL2's own MMU as on the boot core, and the host's stage 2 (built at
+    // finalisation, before any core is started): the host never runs on
+    // this core unprotected.
+    memory::load_on_this_core();
+    let core = this_core();
+    defmt::info!(
+        "el2: core {=usize}: EL2's MMU on, the host's stage 2 {=str}",
+        core,
+        if HCR_EL2.is_set(HCR_EL2::VM) {
+            "on"
+        } else {
+            "off"
+        }
+    );
+    match with_handler(|handler| handler.secondary_core_entry(core, context, &mut El2Hardware))
+        .flatten()
+    {
+        Some(HostEntry { entry, context }) => HostResume { entry, context },
+        None => {
+            defmt::warn!(
+                "el2: core {=usize} entered EL2 with nowhere to go; parked",
+                core
+            );
+            loop {
+                aarch64_cpu::asm::wfe();
+            }
+        }
     }
 }
 

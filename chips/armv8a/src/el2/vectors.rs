@@ -1,7 +1,8 @@
 //! EL2 entry and exit: the vector table, the saved host context, the EL2 stack.
 //!
 //! The boot code points `VBAR_EL2` at `armv8a_el2_vectors` and SP_EL2 at
-//! the top of the 16 KiB EL2 stack before dropping to EL1. Only one vector
+//! the top of this core's 16 KiB EL2 stack (one per core index, from
+//! `armv8a_el2_stack_top` down) before dropping to EL1. Only one vector
 //! does real work: *lower EL, AArch64, synchronous* (an HVC, or an SMC
 //! trapped by `HCR_EL2.TSC`). It saves the host's x0–x30, ELR/SPSR, q0–q31,
 //! FPCR and FPSR in an [`El2Frame`] on the EL2 stack (the Rust handler may
@@ -20,8 +21,10 @@
 
 use core::arch::global_asm;
 
-/// Bytes of the EL2 stack.
+/// Bytes of each core's EL2 stack.
 pub const STACK_SIZE: usize = 16 * 1024;
+/// Cores with an EL2 stack.
+const CORES: usize = crate::device_tree::MAXIMUM_CORES;
 
 /// Size of [`El2Frame`] in bytes.
 const FRAME_SIZE: usize = 800;
@@ -60,12 +63,13 @@ extern "C" {
 /// Bytes after the stack top that belong to EL2 too (the fatal path's guard).
 const GUARD_SIZE: usize = 16;
 
-/// The EL2 stack and the guard after it, as a physical range `(base, size)`.
+/// Every core's EL2 stack and the guard after them, as a physical range
+/// `(base, size)`.
 pub fn stack_range() -> (u64, u64) {
     // Taking the address of an extern static is safe; the memory behind it
     // is never read or written from Rust.
     let bottom = core::ptr::addr_of!(armv8a_el2_stack_bottom) as u64;
-    (bottom, (STACK_SIZE + GUARD_SIZE) as u64)
+    (bottom, (CORES * STACK_SIZE + GUARD_SIZE) as u64)
 }
 
 global_asm!(
@@ -74,7 +78,7 @@ global_asm!(
     .balign 16
     .global armv8a_el2_stack_bottom
 armv8a_el2_stack_bottom:
-    .space {stack_size}
+    .space {stack_size} * {cores}
     .global armv8a_el2_stack_top
 armv8a_el2_stack_top:
     .global armv8a_el2_fatal_taken
@@ -127,6 +131,36 @@ armv8a_el2_lower_sync:
     add     sp, sp, #{frame_size}
     eret
 
+    // A core started for the handler (its CPU_ON relay): MMU off, x0 = the
+    // context. Takes this core's EL2 stack and the vectors, lets Rust set
+    // EL2 up and say where the host resumes (x0 = entry, x1 = its x0),
+    // then enters the host at EL1h with DAIF masked.
+    .global armv8a_el2_secondary_entry
+armv8a_el2_secondary_entry:
+    mrs     x9, mpidr_el1
+    and     x9, x9, #0xff
+    cmp     x9, #{cores}
+    b.hs    armv8a_halt
+    mov     x10, #{stack_size}
+    adrp    x11, armv8a_el2_stack_top
+    add     x11, x11, :lo12:armv8a_el2_stack_top
+    msub    x9, x9, x10, x11
+    mov     sp, x9
+    adrp    x9, armv8a_el2_vectors
+    add     x9, x9, :lo12:armv8a_el2_vectors
+    msr     vbar_el2, x9
+    isb
+    bl      armv8a_el2_secondary_start
+    msr     elr_el2, x0
+    mov     x0, x1
+    mov     x1, #0x3c5
+    msr     spsr_el2, x1
+    mov     x1, xzr
+    mov     x2, xzr
+    mov     x3, xzr
+    isb
+    eret
+
     // x0 = vector index. Never returns: report once, then halt.
 armv8a_el2_unexpected:
     adrp    x9, armv8a_el2_fatal_taken
@@ -135,8 +169,13 @@ armv8a_el2_unexpected:
     cbnz    w10, armv8a_halt
     mov     w10, #1
     strb    w10, [x9]
-    adrp    x9, armv8a_el2_stack_top
-    add     x9, x9, :lo12:armv8a_el2_stack_top
+    // This core's EL2 stack, from its top.
+    mrs     x9, mpidr_el1
+    and     x9, x9, #0xff
+    mov     x10, #{stack_size}
+    adrp    x11, armv8a_el2_stack_top
+    add     x11, x11, :lo12:armv8a_el2_stack_top
+    msub    x9, x9, x10, x11
     mov     sp, x9
     mrs     x1, esr_el2
     mrs     x2, elr_el2
@@ -145,6 +184,7 @@ armv8a_el2_unexpected:
     b       armv8a_halt
 "#,
     stack_size = const STACK_SIZE,
+    cores = const CORES,
     frame_size = const FRAME_SIZE,
     guard_size = const GUARD_SIZE,
 );

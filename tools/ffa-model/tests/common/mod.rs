@@ -176,6 +176,23 @@ impl Harness {
         self.call_registers(&registers(values))
     }
 
+    /// Make a call from x0 and arguments on core `core` (MPIDR Aff0).
+    #[allow(dead_code)]
+    pub fn call_from(&mut self, core: usize, values: &[u64]) -> Registers {
+        self.platform.now = self.platform.now.max(self.now);
+        let outcome = self.world.handle_from_core(
+            core,
+            &registers(values),
+            &mut self.memory,
+            &mut self.platform,
+        );
+        self.now = self.platform.now;
+        match outcome {
+            Outcome::Return(result) => result,
+            other => panic!("expected a return, got {other:?}"),
+        }
+    }
+
     /// Map a buffer pair at the default addresses.
     pub fn map(&mut self, page_count: u64) {
         let result = self.call(&[

@@ -162,7 +162,7 @@ pub struct Pl011<'a> {
 }
 
 impl<'a> Pl011<'a> {
-    /// The PL011 at `base` (from [`crate::memory_map`]).
+    /// The PL011 at `base` (from the chip's memory map).
     pub fn new(base: usize) -> Self {
         Pl011 {
             base,
