@@ -260,6 +260,19 @@ impl MemorySharing {
         }
     }
 
+    /// Makes this relayer what [`MemorySharing::new`] makes, in place:
+    /// element by element, so no second relayer (most of a secure world's
+    /// size) is built on the stack first.
+    pub(crate) fn reset(&mut self, config: &FaultConfig) {
+        self.transactions.fill(None);
+        self.constituents.fill(Constituent::NONE);
+        self.assembly.fill(0);
+        self.assembling = false;
+        self.serial = 0;
+        self.fault = config.memory_fault;
+        self.fault_after = config.memory_fault_after;
+    }
+
     /// The live transactions, for tests.
     pub(crate) fn transactions(&self) -> impl Iterator<Item = TransactionInfo> + '_ {
         self.transactions.iter().flatten().map(|transaction| {

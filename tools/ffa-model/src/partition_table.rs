@@ -184,6 +184,30 @@ impl PartitionTable {
         }
     }
 
+    /// Makes this table what [`PartitionTable::new`] makes for
+    /// `personality`, in place: entry by entry, so no second table is built
+    /// on the stack first.
+    pub(crate) fn reset(&mut self, personality: Personality) {
+        let hosted = partitions_of(personality);
+        self.information.fill(hosted[0]);
+        self.entries.fill(HostedPartition {
+            behaviour: Behaviour::Echo,
+            executions: [Execution::Idle; MAXIMUM_EXECUTION_CONTEXTS],
+            answered: [0; MAXIMUM_EXECUTION_CONTEXTS],
+        });
+        for ((information, entry), partition) in self
+            .information
+            .iter_mut()
+            .zip(&mut self.entries)
+            .zip(hosted)
+        {
+            *information = *partition;
+            entry.behaviour = behaviour_of(partition.uuid);
+        }
+        self.count = hosted.len();
+        self.absent = None;
+    }
+
     /// Partition `id` is not there this boot.
     pub(crate) fn remove(&mut self, id: u16) {
         self.absent = Some(id);

@@ -128,6 +128,50 @@ impl SecureWorld {
         }
     }
 
+    /// Makes this world what [`SecureWorld::new`] makes with `config`, in
+    /// place: a freshly booted secure world, whatever it went through. A
+    /// world is tens of KiB (the memory relayer most of it), and
+    /// `*world = SecureWorld::new(config)` builds the new one on the stack
+    /// before copying it (the test firmware's EL3 stacks are small); this
+    /// resets the large parts element by element, the rest field by field.
+    pub fn reset(&mut self, config: FaultConfig) {
+        // Every field named, so that a new one cannot be forgotten here.
+        let SecureWorld {
+            config: own_config,
+            negotiation,
+            readiness,
+            mailbox,
+            partitions,
+            storms,
+            memory_sharing,
+            notifications,
+            power,
+            partition_notifications,
+            indirect,
+            notifier,
+            setup_busy_answered,
+            current_core,
+            optee,
+            tpm,
+        } = self;
+        *own_config = config;
+        *negotiation = Negotiation::new();
+        *readiness = Readiness::new();
+        *mailbox = Mailbox::new();
+        partitions.reset(config.personality);
+        *storms = Storms::new(&config);
+        memory_sharing.reset(&config);
+        *notifications = Notifications::new();
+        *power = PowerStates::new();
+        *partition_notifications = boot_partition_notifications(config.personality);
+        *indirect = IndirectMessaging::new();
+        *notifier = Notifier::new();
+        *setup_busy_answered = 0;
+        *current_core = 0;
+        *optee = OpTee::new(&config);
+        *tpm = TpmPartition::new(TpmConfig::healthy());
+    }
+
     /// The TPM partition gets `config` (its faults; an absent TPM is
     /// neither discovered nor reachable). Call before the first SMC.
     pub fn configure_tpm(&mut self, config: TpmConfig) {

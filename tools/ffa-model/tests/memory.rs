@@ -256,6 +256,41 @@ fn every_operation_in_every_layout_round_trips() {
 }
 
 #[test]
+fn a_reset_world_is_a_fresh_one_whatever_it_went_through() {
+    // Half a fragmented share (a live transaction, the descriptor being
+    // assembled), a partition's request answered, the TPM made absent.
+    let mut harness = world(FaultConfig::default_config(), Version::V1_1);
+    let descriptor =
+        Desc::share(Version::V1_1, &[(REGION + 0x1000, 2), (REGION + 0x8000, 1)]).bytes();
+    write_tx(&mut harness, &descriptor[..0x60]);
+    let answer = harness.call(&[FFA_MEM_SHARE_32 as u64, 0x70, 0x60]);
+    assert_eq!(answer[0], FFA_MEM_FRAG_RX as u64);
+    harness.call(&[FFA_MSG_SEND_DIRECT_REQ_32 as u64, u64::from(ECHO), 0, 1, 2]);
+    harness
+        .world
+        .configure_tpm(ffa_model::tpm::config::TpmConfig {
+            absent: true,
+            ..ffa_model::tpm::config::TpmConfig::healthy()
+        });
+    assert_ne!(
+        harness.world,
+        ffa_model::SecureWorld::new(FaultConfig::default_config())
+    );
+    let configs = [
+        FaultConfig {
+            memory_fault: MemoryFault::NoMemory,
+            memory_fault_after: 2,
+            ..FaultConfig::as_personality(Personality::OpTee)
+        },
+        FaultConfig::default_config(),
+    ];
+    for config in configs {
+        harness.world.reset(config);
+        assert_eq!(harness.world, ffa_model::SecureWorld::new(config));
+    }
+}
+
+#[test]
 fn fragments_are_reassembled_and_the_offset_reported() {
     let mut harness = world(FaultConfig::default_config(), Version::V1_1);
     // The 8.4 vector: two constituents, sent as 0x60 + 0x10 bytes.

@@ -30,15 +30,26 @@ pub struct Firmware {
     trace: bool,
 }
 
-struct FirmwareCell(UnsafeCell<Option<Firmware>>);
+struct FirmwareCell(UnsafeCell<Firmware>);
 
 // SAFETY: every access but `install`'s goes through `with_firmware`, which
-// holds `LOCK`; `install` runs on core 0 before any core can reach the
-// model (secondaries wait in the pen until a CPU_ON, which needs an SMC).
-// Each core handles one exception at a time with interrupts masked.
+// holds `LOCK` (and refuses until `INSTALLED`); `install` runs on core 0
+// before any core can reach the model (secondaries wait in the pen until a
+// CPU_ON, which needs an SMC). Each core handles one exception at a time
+// with interrupts masked.
 unsafe impl Sync for FirmwareCell {}
 
-static FIRMWARE: FirmwareCell = FirmwareCell(UnsafeCell::new(None));
+/// The model, built at compile time in `.data` and reset in place by
+/// [`install`]: it is tens of KiB, and building it at run time
+/// (`SecureWorld::new`, then a move into the static) put two copies of it
+/// in `firmware_main`'s frame, 66 KiB of core 0's EL3 stack.
+static FIRMWARE: FirmwareCell = FirmwareCell(UnsafeCell::new(Firmware {
+    world: SecureWorld::new(FaultConfig::default_config()),
+    lines: 0,
+    trace: false,
+}));
+/// Whether [`install`] configured the model (no SMC reaches it before).
+static INSTALLED: AtomicBool = AtomicBool::new(false);
 /// Serialises the cores' access to the model (and their log lines).
 static LOCK: BakeryLock = BakeryLock::new();
 /// Whether cores enter the normal world at EL1 (the configuration's choice).
@@ -51,22 +62,21 @@ static ENTER_AT_EL1: AtomicBool = AtomicBool::new(false);
 pub fn install(config: FaultConfig, tpm: TpmConfig, cores: usize, lines: u32) {
     let trace = config.trace;
     ENTER_AT_EL1.store(config.enter_normal_world_at_el1, Ordering::SeqCst);
-    // Built in its static, not on this core's stack: the model is tens of
-    // KiB, and a copy or two of it would not fit in one EL3 stack.
+    // Reset in its static, not built on this core's stack: the model is
+    // tens of KiB, and a copy or two of it would not fit in one EL3 stack.
     // SAFETY: called once from `firmware_main`, before any SMC can arrive,
     // so nothing else refers to `FIRMWARE`.
     let firmware = unsafe { &mut *FIRMWARE.0.get() };
-    let firmware = firmware.insert(Firmware {
-        world: SecureWorld::new(config),
-        lines,
-        trace,
-    });
+    firmware.world.reset(config);
+    firmware.lines = lines;
+    firmware.trace = trace;
     let world = &mut firmware.world;
     world.set_core_count(cores);
     world.configure_tpm(tpm);
     if !world.boot_partitions(&mut NonSecureDram) {
         log!("[fw] the TPM partition could not set its CRB up; it tries again when called");
     }
+    INSTALLED.store(true, Ordering::SeqCst);
 }
 
 /// Whether cores enter the normal world at EL1 rather than EL2.
@@ -82,16 +92,13 @@ pub fn with_firmware<R>(core: usize, operation: impl FnOnce(&mut Firmware) -> R)
         log!("[fw] core {}: the model's lock was never released", core);
         semihosting::exit(status::MODEL_UNAVAILABLE);
     }
-    // SAFETY: the lock is held (see `FirmwareCell`); the reference ends
-    // before it is released.
-    let firmware = unsafe { (*FIRMWARE.0.get()).as_mut() };
-    let result = match firmware {
-        Some(firmware) => operation(firmware),
-        None => {
-            log!("[fw] core {}: SMC before the model was installed", core);
-            semihosting::exit(status::MODEL_UNAVAILABLE)
-        }
-    };
+    if !INSTALLED.load(Ordering::SeqCst) {
+        log!("[fw] core {}: SMC before the model was installed", core);
+        semihosting::exit(status::MODEL_UNAVAILABLE);
+    }
+    // SAFETY: the lock is held and the model installed (see
+    // `FirmwareCell`); the reference ends before the lock is released.
+    let result = operation(unsafe { &mut *FIRMWARE.0.get() });
     LOCK.unlock(core);
     result
 }
