@@ -31,7 +31,7 @@ pub struct SmcFrame {
 /// Most cores the firmware runs (each has its stack and pen slot).
 pub const MAXIMUM_CORES: usize = 8;
 /// Bytes of each core's EL3 stack.
-pub const CORE_STACK_SIZE: usize = 128 * 1024;
+pub const CORE_STACK_SIZE: usize = 64 * 1024;
 
 extern "C" {
     /// Returns to the normal world at `entry` with PSTATE `program_status`
