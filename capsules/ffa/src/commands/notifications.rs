@@ -34,8 +34,11 @@
 //! console> ffa notify set 0x8004 5
 //! ffa notify set: notification 5 (0x20) of 0x8004 set (global)
 //! ffa notify: notification 0x20 arrived from 0x8004 (global), bound at the console
-//! console> ffa msg send 0x8004 hello
-//! ffa msg send: 5 bytes to 0x8004 (FFA_MSG_SEND2, v1.2 header of 40 bytes)
+//! console> ffa msg send 0x8004 hello from the console
+//! ffa msg send: 22 bytes to 0x8004 (FFA_MSG_SEND2, v1.2 header of 40 bytes, service 5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd)
+//! console> ffa msg
+//! ffa msg: indirect messages 3 received, 2 sent, 0 dropped
+//! ffa msg: the last received: 22 bytes from 0x8004 for service 00000000-0000-0000-0000-000000000000: "hello from the console"
 //! ```
 
 use core::cell::Cell;
