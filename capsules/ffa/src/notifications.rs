@@ -534,6 +534,12 @@ impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
         match copied {
             Ok(()) => {
                 self.count(|counters| counters.messages_received += 1);
+                defmt::info!(
+                    "ffa: indirect message {=u32} received: {=usize} bytes from {=u16:#06x}",
+                    self.counters.get().messages_received,
+                    size,
+                    header.sender.raw()
+                );
                 self.last_message.set(Some(MessageSummary::of(
                     header.sender,
                     header.service,
