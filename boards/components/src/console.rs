@@ -3,8 +3,9 @@
 //! [`SystemCommandsComponent`] (`version`, `init`, `reboot`, `poweroff`),
 //! [`FfaCommandsComponent`] (the `ffa` commands) and
 //! [`FfaMemoryCommandsComponent`] (`ffa share`, `lend`, `reclaim`,
-//! `memcheck`, `mem`, with scratch regions from the page pool) each build a
-//! command group; any capsule's group is built the same way. [`ConsoleComponent`] takes the
+//! `memcheck`, `mem`, with scratch regions from the page pool) and
+//! [`FfaNotificationCommandsComponent`] (`ffa notify`, `ffa msg`, over the
+//! bus's notification service) each build a command group; any capsule's group is built the same way. [`ConsoleComponent`] takes the
 //! board's list of groups, makes the console the UART's receive client,
 //! registers its deferred call and starts it (it prints its prompt).
 //!
@@ -22,7 +23,7 @@
 //! ConsoleComponent::new(&chip.uart0, groups).finalize(console_component_static!())?;
 //! ```
 //!
-//! A feature that brings commands (notifications, a TPM, OP-TEE) adds its
+//! A feature that brings commands (a TPM, OP-TEE) adds its
 //! group to that list; neither the console nor its parser changes.
 
 use core::mem::MaybeUninit;
@@ -31,6 +32,7 @@ use capsule_console::command::CommandGroup;
 use capsule_console::console::{Console, RECEIVE_BUFFER_SIZE};
 use capsule_console::system::SystemCommands;
 use capsule_ffa::commands::memory::MemoryCommands;
+use capsule_ffa::commands::notifications::NotificationCommands;
 use capsule_ffa::commands::FfaCommands;
 use kernel::component::Component;
 use kernel::deferred_call::DeferredCallClient;
@@ -80,6 +82,19 @@ macro_rules! ffa_memory_commands_component_static {
     ($partitions:expr $(,)?) => {
         $crate::kernel::static_buf!(
             $crate::capsule_ffa::commands::memory::MemoryCommands<'static, $partitions>
+        )
+    };
+}
+
+/// Static memory for [`FfaNotificationCommandsComponent`] on a bus of `$partitions` partition devices.
+#[macro_export]
+macro_rules! ffa_notification_commands_component_static {
+    ($partitions:expr $(,)?) => {
+        $crate::kernel::static_buf!(
+            $crate::capsule_ffa::commands::notifications::NotificationCommands<
+                'static,
+                $partitions,
+            >
         )
     };
 }
@@ -198,5 +213,30 @@ impl<const PARTITIONS: usize> Component for FfaMemoryCommandsComponent<PARTITION
 
     fn finalize(self, memory: Self::StaticInput) -> Self::Output {
         memory.write(MemoryCommands::new(self.ffa.bus, self.pool))
+    }
+}
+
+/// Builds the `ffa notify` and `ffa msg` commands.
+pub struct FfaNotificationCommandsComponent<const PARTITIONS: usize> {
+    ffa: Ffa<PARTITIONS>,
+}
+
+impl<const PARTITIONS: usize> FfaNotificationCommandsComponent<PARTITIONS> {
+    /// The commands over the notification service of `ffa`'s bus (give the
+    /// bus its service first, as the asynchronous FF-A component does).
+    pub fn new(ffa: Ffa<PARTITIONS>) -> Self {
+        FfaNotificationCommandsComponent { ffa }
+    }
+}
+
+impl<const PARTITIONS: usize> Component for FfaNotificationCommandsComponent<PARTITIONS> {
+    type StaticInput = &'static mut MaybeUninit<NotificationCommands<'static, PARTITIONS>>;
+    type Output = &'static NotificationCommands<'static, PARTITIONS>;
+
+    fn finalize(self, memory: Self::StaticInput) -> Self::Output {
+        let commands: &'static NotificationCommands<'static, PARTITIONS> =
+            memory.write(NotificationCommands::new(self.ffa.bus));
+        commands.setup();
+        commands
     }
 }

@@ -370,7 +370,8 @@ mod test_partitions {
 }
 
 /// The console on UART0, with the system, `ffa`, `ffa` memory (scratch
-/// regions from the page pool the echo driver shares from), `tpm` and
+/// regions from the page pool the echo driver shares from), `ffa notify`
+/// and `ffa msg` (the notification service), `tpm` and
 /// `optee` commands. Not in
 /// `exit-when-settled` images: those power off once booted, and their
 /// scenarios judge the boot alone.
@@ -379,7 +380,8 @@ mod console {
     use capsule_console::CommandGroup;
     use capsule_tpm::measured_boot::MeasuredBoot;
     use components::console::{
-        ConsoleComponent, FfaCommandsComponent, FfaMemoryCommandsComponent, SystemCommandsComponent,
+        ConsoleComponent, FfaCommandsComponent, FfaMemoryCommandsComponent,
+        FfaNotificationCommandsComponent, SystemCommandsComponent,
     };
     use components::ffa::Ffa;
     use components::optee::Optee;
@@ -429,14 +431,18 @@ mod console {
         let memory_commands = FfaMemoryCommandsComponent::new(ffa, pool).finalize(
             components::ffa_memory_commands_component_static!({ super::FFA_PARTITIONS }),
         );
+        let notification_commands = FfaNotificationCommandsComponent::new(ffa).finalize(
+            components::ffa_notification_commands_component_static!({ super::FFA_PARTITIONS }),
+        );
         let tpm_commands = TpmCommandsComponent::new(tpm, measured_boot)
             .finalize(components::tpm_commands_component_static!());
         let groups = static_init!(
-            [&'static dyn CommandGroup; 5],
+            [&'static dyn CommandGroup; 6],
             [
                 system,
                 ffa_commands,
                 memory_commands,
+                notification_commands,
                 tpm_commands,
                 optee.commands
             ]

@@ -25,10 +25,13 @@
 //! Commands of other FF-A features are groups of their own, registered
 //! beside this one: [`memory::MemoryCommands`] (`ffa share`, `ffa lend`,
 //! `ffa reclaim`, `ffa memcheck`, `ffa mem`, on scratch regions of the
-//! kernel's page pool) coexists with `ffa list` here; notifications and
-//! indirect messages would add theirs the same way.
+//! kernel's page pool) coexists with `ffa list` here, and so does
+//! [`notifications::NotificationCommands`] (`ffa notify`, `ffa notify
+//! bind|unbind|set|get`, `ffa msg`, `ffa msg send|recv`, over the bus's
+//! notification service).
 
 pub mod memory;
+pub mod notifications;
 
 use capsule_console::command::{Arguments, Command, CommandError, CommandGroup};
 use capsule_console::words::parse_number;

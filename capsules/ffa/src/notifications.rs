@@ -105,6 +105,54 @@ pub struct BindingSummary {
     pub per_vcpu: bool,
 }
 
+/// What one `FFA_NOTIFICATION_GET` found pending (the console's `ffa notify get`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, defmt::Format)]
+pub struct PendingNotifications {
+    /// The vCPU the GET was made for.
+    pub vcpu: u16,
+    /// The partitions' notifications pending (w2/w3), now handed to the
+    /// drivers that bound them.
+    pub partitions: Bitmap,
+    /// The SPM's framework notifications (w6: bit 0, "RX buffer full").
+    pub framework: u32,
+}
+
+/// Bytes of a received message [`MessageSummary`] keeps.
+pub const MESSAGE_HEAD: usize = 32;
+
+/// The last indirect message handed to a driver, as the console shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub struct MessageSummary {
+    /// The sender.
+    pub sender: PartitionId,
+    /// The service the header named (nil: none, or a v1.1 header).
+    pub service: Uuid,
+    /// Payload bytes.
+    pub size: u32,
+    /// The payload's first bytes (up to [`MESSAGE_HEAD`]; see [`MessageSummary::head`]).
+    head: [u8; MESSAGE_HEAD],
+}
+
+impl MessageSummary {
+    /// The summary of `payload` from `sender`, for `service`.
+    pub fn of(sender: PartitionId, service: Uuid, payload: &[u8]) -> MessageSummary {
+        let mut head = [0u8; MESSAGE_HEAD];
+        let kept = payload.len().min(MESSAGE_HEAD);
+        head[..kept].copy_from_slice(&payload[..kept]);
+        MessageSummary {
+            sender,
+            service,
+            size: payload.len() as u32,
+            head,
+        }
+    }
+
+    /// The payload's first bytes (all of it, if at most [`MESSAGE_HEAD`]).
+    pub fn head(&self) -> &[u8] {
+        &self.head[..(self.size as usize).min(MESSAGE_HEAD)]
+    }
+}
+
 /// What partition handles need of the service.
 pub trait NotificationService<'a> {
     /// Binds `bitmap` of this endpoint's notifications to `partition` as the
@@ -137,6 +185,15 @@ pub trait NotificationService<'a> {
 
     /// Sends `payload` to `partition` as an indirect message.
     fn send_message(&self, partition: &PartitionInfo, payload: &[u8]) -> Result<(), ClientError>;
+
+    /// `FFA_NOTIFICATION_GET` of this endpoint's notifications on this
+    /// core's vCPU now (as the SRI would): what was pending is handed to
+    /// the drivers that bound it (and an indirect message in RX received),
+    /// and returned.
+    fn get_pending(&self) -> Result<PendingNotifications, ClientError>;
+
+    /// The last indirect message handed to a driver, if any.
+    fn last_message(&self) -> Option<MessageSummary>;
 
     /// What was done so far.
     fn counters(&self) -> NotificationCounters;
@@ -173,6 +230,7 @@ pub struct Notifications<'a, const BINDINGS: usize> {
     message_clients: [OptionalCell<(PartitionId, &'a dyn MessageClient)>; BINDINGS],
     sri: OptionalCell<u32>,
     counters: Cell<NotificationCounters>,
+    last_message: Cell<Option<MessageSummary>>,
     /// The service itself, as the SRI's client (set by [`Notifications::setup`]).
     as_interrupt_client: OptionalCell<&'a dyn InterruptClient>,
     /// The service itself, as the client of calls made on other cores.
@@ -206,6 +264,7 @@ impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
             message_clients: core::array::from_fn(|_| OptionalCell::empty()),
             sri: OptionalCell::empty(),
             counters: Cell::new(NotificationCounters::default()),
+            last_message: Cell::new(None),
             as_interrupt_client: OptionalCell::empty(),
             as_core_call_client: OptionalCell::empty(),
             core_engines: OptionalCell::empty(),
@@ -366,17 +425,25 @@ impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
 
     /// What a `GET` on `vcpu` answered, delivered.
     fn got(&self, session: Session, vcpu: u16, answer: Result<ReplyRegisters, ClientError>) {
-        let registers = match answer {
-            Ok(registers) => registers,
-            Err(error) => {
-                defmt::warn!(
-                    "ffa: NOTIFICATION_GET on vCPU {=u16} failed: {}",
-                    vcpu,
-                    error
-                );
-                return;
+        match answer {
+            Ok(registers) => {
+                self.deliver(session, vcpu, &registers);
             }
-        };
+            Err(error) => defmt::warn!(
+                "ffa: NOTIFICATION_GET on vCPU {=u16} failed: {}",
+                vcpu,
+                error
+            ),
+        }
+    }
+
+    /// What a successful `GET` on `vcpu` returned, delivered; and returned.
+    fn deliver(
+        &self,
+        session: Session,
+        vcpu: u16,
+        registers: &ReplyRegisters,
+    ) -> PendingNotifications {
         let pending = Bitmap::from_words(registers.word(2), registers.word(3));
         let framework = registers.word(6);
         let mut left = pending;
@@ -403,6 +470,11 @@ impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
         }
         if framework & notification::FRAMEWORK_RX_BUFFER_FULL != 0 {
             self.receive_message(session);
+        }
+        PendingNotifications {
+            vcpu,
+            partitions: pending,
+            framework,
         }
     }
 
@@ -462,6 +534,17 @@ impl<'a, const BINDINGS: usize> Notifications<'a, BINDINGS> {
         match copied {
             Ok(()) => {
                 self.count(|counters| counters.messages_received += 1);
+                defmt::info!(
+                    "ffa: indirect message {=u32} received: {=usize} bytes from {=u16:#06x}",
+                    self.counters.get().messages_received,
+                    size,
+                    header.sender.raw()
+                );
+                self.last_message.set(Some(MessageSummary::of(
+                    header.sender,
+                    header.service,
+                    &scratch[..size],
+                )));
                 client.message(header.sender, &scratch[..size], header.service);
             }
             Err(error) => {
@@ -661,6 +744,19 @@ impl<'a, const BINDINGS: usize> NotificationService<'a> for Notifications<'a, BI
             .expect_success()?;
         self.count(|counters| counters.messages_sent += 1);
         Ok(())
+    }
+
+    fn get_pending(&self) -> Result<PendingNotifications, ClientError> {
+        let session = self.notification_session()?;
+        let registers = self
+            .client
+            .conduit()
+            .call_expecting_success(&Self::get_request(session, self.vcpu.0))?;
+        Ok(self.deliver(session, self.vcpu.0, &registers))
+    }
+
+    fn last_message(&self) -> Option<MessageSummary> {
+        self.last_message.get()
     }
 
     fn counters(&self) -> NotificationCounters {

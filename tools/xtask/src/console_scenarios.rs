@@ -115,12 +115,14 @@ const COMMANDS: &[&str] = &[
     "ffa lend 0x8001 1",
     "ffa reclaim $handle",
     "ffa mem",
+    "ffa notify",
+    "ffa msg",
     "console",
 ];
 
 fn commands_expected() -> Vec<String> {
     lines(&[
-        "[kernel] console: 27 commands; type help",
+        "[kernel] console: 35 commands; type help",
         "[kernel] console: ready",
         "[kernel] console> help",
         "[kernel] help: help [command] - lists the commands",
@@ -215,6 +217,11 @@ fn commands_expected() -> Vec<String> {
         "[kernel] console> ffa mem",
         "[kernel] ffa mem: 5 memory transaction(s)",
         "[kernel] ffa mem: scratch regions: 0 of 4 held",
+        "[kernel] console> ffa notify",
+        "[kernel] ffa notify: SRI 8, ",
+        "[kernel] ffa notify: binding 0x206 from 0x8004 (global), a driver's",
+        "[kernel] console> ffa msg",
+        "[kernel] ffa msg: indirect messages 2 received, 1 sent, 0 dropped",
         "[kernel] console> console",
         " commands; discarded 0 too long, 0 not text (0 bytes), 0 cancelled, 0 with lost input; UART: 0 overruns, 0 garbled bytes",
         "[kernel] console> poweroff",
@@ -1020,6 +1027,128 @@ fn tpm_absent_expected() -> Vec<String> {
     ])
 }
 
+/// Notifications and indirect messages from the console, against the
+/// model's notifier partition (0x8004): it lets the normal world set its
+/// notifications 0-15 and sets the same IDs back, and sends every indirect
+/// message back unchanged.
+fn notify_script() -> Vec<Step> {
+    vec![
+        Step::WaitFor(BOOT_OVER.into()),
+        Step::line("help ffa notify"),
+        Step::line("help ffa msg"),
+        Step::line("ffa notify"),
+        Step::line("ffa notify bind 0x8004 5"),
+        Step::line("ffa notify set 0x8004 5"),
+        Step::WaitFor("ffa notify: notification 0x20 arrived from 0x8004".into()),
+        Step::line("ffa notify bind 0x8004 6 --per-vcpu"),
+        Step::line("ffa notify get"),
+        Step::line("ffa notify"),
+        Step::line("ffa msg send 0x8004 hello from the console"),
+        // The notifier echoes it back: wait for the kernel to have it.
+        Step::WaitFor("ffa: indirect message 3 received".into()),
+        Step::line("ffa msg"),
+        Step::line("ffa msg send 0x8004 0x48690aff"),
+        Step::WaitFor("ffa: indirect message 4 received".into()),
+        Step::line("ffa msg recv"),
+        Step::line("ffa notify unbind 0x8004 5"),
+        Step::line("ffa notify unbind 0x8004 6"),
+        // The errors.
+        Step::line("ffa notify unbind 0x8004 1"),
+        Step::line("ffa notify unbind 0x8004 5"),
+        Step::line("ffa notify bind 0x8004 16"),
+        Step::line("ffa notify set 0x8004 20"),
+        Step::line("ffa notify set 0x8004 1 9"),
+        Step::line("ffa notify bind 0x8001 3"),
+        Step::line("ffa notify bind 0x8004 64"),
+        Step::line("ffa notify bind 0x8004 3 --global"),
+        Step::line("ffa notify bogus"),
+        Step::line("ffa msg send 0x8002 hi"),
+        Step::line("ffa msg send 0x8004 0x123"),
+        Step::line("ffa msg send 0x9999 hi"),
+        Step::line("ffa msg send 0x8004"),
+        Step::line("ffa notify"),
+        Step::line("poweroff"),
+    ]
+}
+
+fn notify_expected() -> Vec<String> {
+    lines(&[
+        "[kernel] console> help ffa notify",
+        "[kernel] help: ffa notify bind <id> <bit> [--per-vcpu] - binds notification <bit> of this endpoint to partition <id> (FFA_NOTIFICATION_BIND), delivered to the console",
+        "[kernel] help: ffa notify get - FFA_NOTIFICATION_GET on this core's vCPU now",
+        "[kernel] console> help ffa msg",
+        "[kernel] help: ffa msg send <id> <text|0xhex> - sends an indirect message (FFA_MSG_SEND2) with the negotiated version's header",
+        "[kernel] console> ffa notify",
+        "[kernel] ffa notify: SRI 8, ",
+        "[kernel] ffa notify: binding 0x206 from 0x8004 (global), a driver's",
+        "[kernel] ffa notify: binding 0x10000000000 from 0x8004 (per-vCPU), a driver's",
+        "[kernel] ffa notify: binding 0x10000 from 0x8010 (global), a driver's",
+        "[kernel] ffa notify: 3 bindings, 0 of 4 console bindings held; 0 IDs reached the console",
+        "[kernel] console> ffa notify bind 0x8004 5",
+        "[kernel] ffa notify bind: notification 5 (0x20) of this endpoint bound to 0x8004 (global), delivered to the console",
+        "[kernel] console> ffa notify set 0x8004 5",
+        "[kernel] ffa notify set: notification 5 (0x20) of 0x8004 set (global)",
+        // The notifier sets it back; the SRI brings it to the console.
+        "[kernel] ffa notify: notification 0x20 arrived from 0x8004 (global), bound at the console",
+        "[kernel] console> ffa notify bind 0x8004 6 --per-vcpu",
+        "[kernel] ffa notify bind: notification 6 (0x40) of this endpoint bound to 0x8004 (per-vCPU), delivered to the console",
+        "[kernel] console> ffa notify get",
+        "[kernel] ffa notify get: vCPU 0: partitions' notifications 0x0, framework 0x0 (nothing pending)",
+        "[kernel] console> ffa notify",
+        "[kernel] ffa notify: binding 0x20 from 0x8004 (global), bound at the console",
+        "[kernel] ffa notify: binding 0x40 from 0x8004 (per-vCPU), bound at the console",
+        "[kernel] ffa notify: 5 bindings, 2 of 4 console bindings held; 1 IDs reached the console",
+        "[kernel] ffa notify: the last to reach the console: 0x20 from 0x8004 (global)",
+        "[kernel] console> ffa msg send 0x8004 hello from the console",
+        "[kernel] ffa msg send: 22 bytes to 0x8004 (FFA_MSG_SEND2, v1.2 header of 40 bytes, service 5b06cbcc-7ca5-40e5-b0ed-c99b2df0c2dd)",
+        // The boot's two and the echo.
+        "[kernel] INFO ffa: indirect message 3 received: 22 bytes from 0x8004",
+        "[kernel] console> ffa msg",
+        "[kernel] ffa msg: indirect messages 3 received, 2 sent, 0 dropped",
+        "[kernel] ffa msg: the last received: 22 bytes from 0x8004 for service 00000000-0000-0000-0000-000000000000: \"hello from the console\"",
+        "[kernel] console> ffa msg send 0x8004 0x48690aff",
+        "[kernel] ffa msg send: 4 bytes to 0x8004 (FFA_MSG_SEND2, v1.2 header of 40 bytes",
+        "[kernel] INFO ffa: indirect message 4 received: 4 bytes from 0x8004",
+        "[kernel] console> ffa msg recv",
+        "[kernel] ffa msg: indirect messages 4 received, 3 sent, 0 dropped",
+        "[kernel] ffa msg: the last received: 4 bytes from 0x8004 for service 00000000-0000-0000-0000-000000000000: [0x48, 0x69, 0x0a, 0xff]",
+        "[kernel] console> ffa notify unbind 0x8004 5",
+        "[kernel] ffa notify unbind: notification 5 (0x20) from 0x8004 unbound",
+        "[kernel] ffa notify unbind: notification 6 (0x40) from 0x8004 unbound",
+        "[kernel] error: ffa notify unbind: notification 1 from 0x8004 is a driver's binding; only the console's bindings are unbound here (ffa notify shows them)",
+        "[kernel] error: ffa notify unbind: notification 5 from 0x8004 is not bound; only the console's bindings are unbound here (ffa notify shows them)",
+        "[kernel] error: ffa notify bind: notification 16 is bound already (to 0x8010); ffa notify shows the bindings",
+        "[kernel] error: ffa notify set (FFA_NOTIFICATION_SET) failed: Status(Denied)",
+        "[kernel] error: ffa notify set: partition 0x8004 has 4 execution contexts, so no vCPU 9",
+        "[kernel] error: not supported by partition 0x8001: it does not receive notifications (properties bit 3)",
+        "[kernel] error: bad number '64': expected a notification ID from 0 to 63",
+        "[kernel] error: bad argument '--global': expected --per-vcpu",
+        "[kernel] error: unknown command 'ffa notify bogus'; help ffa lists the ffa commands",
+        "[kernel] error: not supported by partition 0x8002: it does not receive indirect messages (properties bit 2)",
+        "[kernel] error: bad argument '0x123': expected text, or bytes in hex after 0x (an even number of digits, such as 0x48690a)",
+        "[kernel] error: unknown partition '0x9999'",
+        "[kernel] error: usage: ffa msg send <id> <text|0xhex>",
+        "[kernel] console> ffa notify",
+        "[kernel] ffa notify: 3 bindings, 0 of 4 console bindings held; 1 IDs reached the console",
+        "[kernel] console> poweroff",
+        // What reached the secure world, in order: nothing for a refused line
+        // but the SET the notifier denies.
+        "[secure] [smc] FFA_NOTIFICATION_BIND x1=0x80040000 x2=0x0 x3=0x20 x4=0x0 -> FFA_SUCCESS_32",
+        "[secure] [smc] FFA_NOTIFICATION_SET x1=0x8004 x2=0x0 x3=0x20 x4=0x0 -> FFA_SUCCESS_32",
+        "[secure] [smc] FFA_NOTIFICATION_GET x1=0x0 x2=0x5 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x20 x3=0x0",
+        "[secure] [smc] FFA_NOTIFICATION_BIND x1=0x80040000 x2=0x1 x3=0x40 x4=0x0 -> FFA_SUCCESS_32",
+        "[secure] [smc] FFA_NOTIFICATION_GET x1=0x0 x2=0x5 x3=0x0 x4=0x0 -> FFA_SUCCESS_32 x1=0x0 x2=0x0 x3=0x0",
+        "[secure] [smc] FFA_MSG_SEND2 x1=0x0 x2=0x0 x3=0x0 x4=0x0 -> FFA_SUCCESS_32",
+        "[secure] [smc] FFA_RX_RELEASE",
+        "[secure] [smc] FFA_MSG_SEND2 x1=0x0 x2=0x0 x3=0x0 x4=0x0 -> FFA_SUCCESS_32",
+        "[secure] [smc] FFA_RX_RELEASE",
+        "[secure] [smc] FFA_NOTIFICATION_UNBIND x1=0x80040000 x2=0x0 x3=0x20 x4=0x0 -> FFA_SUCCESS_32",
+        "[secure] [smc] FFA_NOTIFICATION_UNBIND x1=0x80040000 x2=0x0 x3=0x40 x4=0x0 -> FFA_SUCCESS_32",
+        "[secure] [smc] FFA_NOTIFICATION_SET x1=0x8004 x2=0x0 x3=0x100000 x4=0x0 -> FFA_ERROR DENIED (-6)",
+        "[secure] [fw] PSCI SYSTEM_OFF, status 0",
+    ])
+}
+
 /// The console scenarios, in the order `cargo xtask test` runs them.
 pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
     ConsoleScenario {
@@ -1051,7 +1180,7 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
     },
     ConsoleScenario {
         name: "console-commands",
-        description: "every console command once against a healthy model: help, version, init, ffa status/list/info/discover/ping/send/send64/send2, ffa share/memcheck/reclaim/lend/mem, console, poweroff",
+        description: "every console command once against a healthy model: help, version, init, ffa status/list/info/discover/ping/send/send64/send2, ffa share/memcheck/reclaim/lend/mem, ffa notify, ffa msg, console, poweroff",
         board_features: &[],
         secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
         script: || session(COMMANDS),
@@ -1237,6 +1366,19 @@ pub const CONSOLE_SCENARIOS: &[ConsoleScenario] = &[
         secure_world: SecureWorld::Model(FirmwareSettings::HEALTHY),
         script: || session(MEMORY),
         expected_lines: memory_expected,
+        forbidden_lines: CONSOLE_FORBIDDEN,
+        exit_status: 0,
+    },
+    ConsoleScenario {
+        name: "console-notifications",
+        description: "ffa notify and ffa msg against the model's notifier partition: bind a notification at the console, set it (the notifier sets it back, the SRI brings it to the console), a per-vCPU binding, GET on demand, indirect messages as text and hex echoed back (the v1.2 header), unbind; each error: a driver's binding, one not bound, bound already, an ID the notifier refuses, a vCPU out of range, partitions without notifications or indirect messages, bad numbers and hex",
+        board_features: &[],
+        secure_world: SecureWorld::Model(FirmwareSettings {
+            trace: true,
+            ..FirmwareSettings::HEALTHY
+        }),
+        script: notify_script,
+        expected_lines: notify_expected,
         forbidden_lines: CONSOLE_FORBIDDEN,
         exit_status: 0,
     },
