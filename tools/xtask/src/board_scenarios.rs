@@ -1004,4 +1004,14 @@ mod tests {
         assert!(uses(&pi, Board::RaspberryPi4b));
         assert!(!uses(&pi, Board::QemuVirt));
     }
+
+    #[test]
+    fn unordered_lines_are_found_in_any_order_and_missing_ones_named() {
+        let log = lines(&["[kernel] cpu3: online", "[kernel] cpu1: online"]);
+        assert!(unordered_problems(&["cpu1: online", "cpu3: online"], &log).is_empty());
+        assert_eq!(
+            unordered_problems(&["cpu1: online", "cpu2: online"], &log),
+            vec!["missing expected line (in any order): \"cpu2: online\"".to_string()]
+        );
+    }
 }
