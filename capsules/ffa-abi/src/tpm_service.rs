@@ -275,6 +275,13 @@ pub const fn register_for_notification(id: u8) -> ServiceRequest {
     }
 }
 
+/// `UNREGISTER_FROM_NOTIFICATION`: the service stops setting the caller's
+/// notification (Linux's driver sends it when it lets the TPM go; the
+/// service answers `DENIED` if the caller is not registered).
+pub const fn unregister_from_notification() -> ServiceRequest {
+    ServiceRequest::new(function::UNREGISTER_FROM_NOTIFICATION)
+}
+
 /// `FINISH_NOTIFIED`: the caller has taken the service's notification.
 pub const fn finish_notified() -> ServiceRequest {
     ServiceRequest::new(function::FINISH_NOTIFIED)

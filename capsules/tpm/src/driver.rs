@@ -10,6 +10,8 @@
 //! Features     GET_FEATURE_INFO(notification) (first command only)
 //! Register     if offered: bind an FF-A notification ID to the partition,
 //!              REGISTER_FOR_NOTIFICATION (first command only)
+//!              (undone with UNREGISTER_FROM_NOTIFICATION and the ID
+//!              unbound if the driver later gives the TPM up)
 //! Locality     LOC_CTRL.requestAccess, START(locality request); wait for
 //!              LOC_STATE valid+assigned+active and LOC_STS.granted;
 //!              first time per locality: check INTF_ID and the buffers
@@ -66,6 +68,15 @@
 //!
 //! The driver binds one partition (as Linux supports one TPM): a second
 //! one is refused.
+//!
+//! The bus has no unbind or removal of a driver, so the only time the
+//! driver lets the notification path go is a failure after it registered:
+//! a CRB found unusable at a locality's first use (its interface ID is not
+//! a CRB's) makes the TPM unavailable for good, and the driver then sends
+//! `UNREGISTER_FROM_NOTIFICATION` and unbinds the ID, as Linux's
+//! `tpm_crb_ffa.c` unregisters on a failure after registering. An ID bound
+//! for a registration that never went through (the service stayed busy, or
+//! the call could not be sent) is unbound at once.
 
 use core::cell::Cell;
 
@@ -260,6 +271,10 @@ pub struct TpmCrbFfa<'a> {
     notified: Cell<bool>,
     /// `FINISH_NOTIFIED` is in flight.
     acknowledging: Cell<bool>,
+    /// The registered notification ID to withdraw: the TPM was given up.
+    withdraw: Cell<Option<u8>>,
+    /// `UNREGISTER_FROM_NOTIFICATION` of this ID is in flight.
+    unregistering: Cell<Option<u8>>,
     buffers: [Cell<Option<Buffers>>; tpm_service::LOCALITY_COUNT as usize],
     last_fault: Cell<Option<TransportFault>>,
     statistics: Cell<Statistics>,
@@ -293,6 +308,8 @@ impl<'a> TpmCrbFfa<'a> {
             candidate: Cell::new(None),
             notified: Cell::new(false),
             acknowledging: Cell::new(false),
+            withdraw: Cell::new(None),
+            unregistering: Cell::new(None),
             buffers: [const { Cell::new(None) }; tpm_service::LOCALITY_COUNT as usize],
             last_fault: Cell::new(None),
             statistics: Cell::new(Statistics::default()),
@@ -387,7 +404,10 @@ impl<'a> TpmCrbFfa<'a> {
         // Each pass acts, moves to the next step or returns; a command has
         // at most fourteen steps.
         for _ in 0..24 {
-            if self.acknowledging.get() || self.step.get() == Step::Call {
+            if self.acknowledging.get()
+                || self.unregistering.get().is_some()
+                || self.step.get() == Step::Call
+            {
                 return;
             }
             if self.notified.get() {
@@ -400,6 +420,18 @@ impl<'a> TpmCrbFfa<'a> {
                     Err(failure) => {
                         defmt::warn!("tpm: FINISH_NOTIFIED not sent: {}", failure);
                         self.notified.set(false);
+                    }
+                }
+            }
+            if let Some(id) = self.withdraw.take() {
+                match self.send(&tpm_service::unregister_from_notification()) {
+                    Ok(()) => {
+                        self.unregistering.set(Some(id));
+                        return;
+                    }
+                    Err(failure) => {
+                        defmt::warn!("tpm: UNREGISTER_FROM_NOTIFICATION not sent: {}", failure);
+                        self.unbind(id);
                     }
                 }
             }
@@ -569,9 +601,7 @@ impl<'a> TpmCrbFfa<'a> {
                         );
                     }
                     Err(failure) => {
-                        if let Some(handle) = self.handle.get() {
-                            let _ = handle.unbind_notifications(Bitmap::of(id));
-                        }
+                        self.unbind(id);
                         self.poll_instead(failure);
                     }
                 }
@@ -730,6 +760,33 @@ impl<'a> TpmCrbFfa<'a> {
     fn note(&self, fault: TransportFault) {
         self.last_fault.set(Some(fault));
         defmt::error!("tpm: command failed: {}", fault);
+        self.give_up_notifications();
+    }
+
+    /// If the TPM is now unavailable for good while the driver is
+    /// registered for its completion notifications, withdraws the
+    /// registration: `UNREGISTER_FROM_NOTIFICATION` goes out from
+    /// [`Self::advance`] (once no call is in flight), then the ID is unbound.
+    fn give_up_notifications(&self) {
+        if self.is_available() {
+            return;
+        }
+        if let Completion::Notified(id) = self.completion.get() {
+            // Notifications that still come are not waited for any more.
+            self.completion.set(Completion::Polled);
+            self.notified.set(false);
+            self.withdraw.set(Some(id));
+        }
+    }
+
+    /// Gives notification `id` back to the bus (its FF-A binding to the
+    /// partition goes).
+    fn unbind(&self, id: u8) {
+        if let Some(handle) = self.handle.get() {
+            if let Err(error) = handle.unbind_notifications(Bitmap::of(id)) {
+                defmt::warn!("tpm: notification {=u8} not unbound: {}", id, error);
+            }
+        }
     }
 
     /// A fault at `stage`: stop the TPM and give the locality back if it
@@ -737,6 +794,13 @@ impl<'a> TpmCrbFfa<'a> {
     fn fault(&self, stage: Stage, fault: TransportFault) {
         self.note(fault);
         self.outcome.set(Err(fault));
+        if stage == Stage::Register {
+            // The registration did not go through (busy past the timeout,
+            // or not sent): the ID bound for it goes back.
+            if let Some(id) = self.candidate.take() {
+                self.unbind(id);
+            }
+        }
         match (stage, fault) {
             (Stage::Execute, TransportFault::Timeout(_) | TransportFault::Cancelled) => {
                 self.cancel.set(false);
@@ -783,8 +847,8 @@ impl<'a> TpmCrbFfa<'a> {
                 // registration still being asked is given back.)
                 (Some(Stage::Version | Stage::Features | Stage::Register), _)
                 | (Some(Stage::Locality), Step::Act | Step::Retry) => {
-                    if let (Some(id), Some(handle)) = (self.candidate.take(), self.handle.get()) {
-                        let _ = handle.unbind_notifications(Bitmap::of(id));
+                    if let Some(id) = self.candidate.take() {
+                        self.unbind(id);
                     }
                     cancelled();
                     self.complete();
@@ -862,7 +926,20 @@ impl<'a> PartitionDriver<'a> for TpmCrbFfa<'a> {
 impl DirectRequestClient for TpmCrbFfa<'_> {
     fn response(&self, _core: usize, result: Result<AnyDirectMessage, ClientError>) {
         let answer = service::decode(result);
-        if self.acknowledging.take() {
+        if let Some(id) = self.unregistering.take() {
+            match answer {
+                Ok(_) => defmt::info!(
+                    "tpm: the TPM is given up: UNREGISTER_FROM_NOTIFICATION answered OK; notification {=u8} unbound",
+                    id
+                ),
+                Err(failure) => defmt::warn!(
+                    "tpm: UNREGISTER_FROM_NOTIFICATION refused ({}); notification {=u8} unbound anyway",
+                    failure,
+                    id
+                ),
+            }
+            self.unbind(id);
+        } else if self.acknowledging.take() {
             self.notified.set(false);
             match answer {
                 Ok(_) => self.count(|statistics| statistics.notifications += 1),

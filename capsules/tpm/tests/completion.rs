@@ -2,7 +2,9 @@
 //! the host (see `common`): the completion notification when the TPM
 //! partition offers it (bound, registered, set by the partition, taken
 //! through the schedule receiver interrupt and acknowledged with
-//! `FINISH_NOTIFIED`), polling on the alarm when it does not.
+//! `FINISH_NOTIFIED`), polling on the alarm when it does not; and the
+//! registration withdrawn (`UNREGISTER_FROM_NOTIFICATION`, the ID unbound)
+//! when the driver gives the TPM up after registering.
 
 mod common;
 
@@ -11,7 +13,7 @@ use capsule_tpm::driver::{Completion, PREFERRED_NOTIFICATION_ID};
 use capsule_tpm::measured_boot::MeasurementState;
 use capsule_tpm::tpm2;
 use common::*;
-use ffa_abi::function::{FFA_NOTIFICATION_BIND, FFA_NOTIFICATION_GET};
+use ffa_abi::function::{FFA_NOTIFICATION_BIND, FFA_NOTIFICATION_GET, FFA_NOTIFICATION_UNBIND};
 use ffa_model::tpm::config::TpmConfig;
 use ffa_model::FaultConfig;
 use kernel::hil::time::Time;
@@ -143,4 +145,74 @@ fn a_notification_id_held_by_another_sender_is_skipped() {
     assert_eq!(board.monitor.count(FFA_NOTIFICATION_BIND), 2, "16, then 17");
     let statistics = board.driver.statistics();
     assert_eq!(statistics.notifications, statistics.commands);
+}
+
+/// Binds normal-world notification `id` to partition `sender` straight at
+/// the model, as another driver would; whether the SPMC took it.
+fn bind_elsewhere(board: &Board, sender: u64, id: u8) -> bool {
+    let mut registers = [0u64; 18];
+    registers[..4].copy_from_slice(&[u64::from(FFA_NOTIFICATION_BIND), sender << 16, 0, 1 << id]);
+    let outcome = board
+        .monitor
+        .memory()
+        .with(|memory| board.monitor.world_mut().handle(&registers, memory, 0));
+    matches!(outcome, ffa_model::Outcome::Return(reply) if reply[0] == u64::from(ffa_abi::function::FFA_SUCCESS_32))
+}
+
+#[test]
+fn a_tpm_given_up_after_registering_is_unregistered_and_its_id_unbound() {
+    let _guard = testbed::deferred::exclusive();
+    let board = board(
+        FaultConfig::default(),
+        TpmConfig::healthy(),
+        ClientConfig::DEFAULT,
+    );
+    // The CRB's interface ID says FIFO, not CRB: the driver finds out at
+    // the first locality it takes, after it registered for notifications.
+    board.window.not_crb.set(true);
+    board.boot();
+    assert!(!board.driver.is_available(), "the TPM is given up");
+    assert!(matches!(
+        board.driver.last_fault(),
+        Some(capsule_tpm::driver::TransportFault::Crb(
+            capsule_tpm::driver::Stage::Locality,
+            capsule_tpm::crb::CrbFault::NotCrb(_)
+        ))
+    ));
+    assert_eq!(
+        board.monitor.count(FFA_NOTIFICATION_BIND),
+        1,
+        "it had bound an ID and registered"
+    );
+    // The service no longer sets the driver's notification...
+    assert_eq!(board.monitor.world().tpm().registered_notification(), None);
+    // ...and the ID is unbound at the SPMC: another sender may have it now.
+    assert_eq!(board.monitor.count(FFA_NOTIFICATION_UNBIND), 1);
+    assert!(bind_elsewhere(&board, 0x8004, PREFERRED_NOTIFICATION_ID));
+    assert_eq!(board.driver.completion(), Completion::Polled);
+    assert_ne!(board.measured.state(), MeasurementState::Verified);
+    // Nothing else goes to the TPM.
+    let statistics = board.driver.statistics();
+    let recorder = leak(Recorder::default());
+    board.console.set_client(recorder);
+    let buffer: &'static mut [u8] = Box::leak(Box::new([0u8; 64]));
+    let length = tpm2::get_random(buffer, 8).unwrap();
+    assert!(board
+        .console
+        .send_command(buffer, length, Locality::ZERO)
+        .is_err());
+    board.run();
+    assert_eq!(board.driver.statistics(), statistics);
+}
+
+#[test]
+fn a_healthy_tpm_keeps_its_registration() {
+    let _guard = testbed::deferred::exclusive();
+    let board = booted(TpmConfig::healthy());
+    assert!(board.driver.is_available());
+    assert_eq!(board.monitor.count(FFA_NOTIFICATION_UNBIND), 0);
+    assert!(
+        !bind_elsewhere(&board, 0x8004, PREFERRED_NOTIFICATION_ID),
+        "the TPM driver's ID is still bound"
+    );
 }

@@ -93,13 +93,18 @@ fn read_tpm_config() -> TpmConfig {
     match TpmConfig::from_bytes(&blob) {
         Ok(config) => {
             log!(
-                "[fw] config: TPM partition {}, late {} us, malformed {:?} for command {:#x}, completion notifications {}, commands run {} us",
+                "[fw] config: TPM partition {}, late {} us, malformed {:?} for command {:#x}, completion notifications {}, commands run {} us{}",
                 if config.absent { "absent" } else { "present" },
                 config.late_microseconds,
                 config.malformed,
                 config.malformed_command,
                 if config.notifications { "offered" } else { "not offered" },
-                config.background_microseconds
+                config.background_microseconds,
+                if config.not_crb {
+                    "; interface ID FIFO, not CRB"
+                } else {
+                    ""
+                }
             );
             config
         }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::build::Board;
 use crate::error::{Context, Result};
-use crate::faults::FirmwareSettings;
+use crate::faults::{Fault, FaultKind, FirmwareSettings};
 use crate::logs::MALFORMED_FRAME_WARNING;
 use crate::qemu::{Input, QemuInvocation, RaspiInvocation};
 use crate::raspberry_pi;
@@ -79,6 +79,10 @@ pub struct BoardScenario {
     pub expected_lines: &'static [&'static str],
     /// Substrings that must appear on no line.
     pub forbidden_lines: &'static [&'static str],
+    /// Substrings that must each appear on some line, in any order: what
+    /// cores or drivers do concurrently, whose lines interleave differently
+    /// from boot to boot.
+    pub unordered_lines: &'static [&'static str],
     /// After this long QEMU is killed and the scenario fails as a hang.
     pub timeout: Duration,
     /// What is typed into the kernel console once the board has booted
@@ -243,6 +247,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "power: off with status 0 (semihosting exit)",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -265,6 +270,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "power: halting through the PM watchdog (partition 63; status 0 is not carried)",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -291,6 +297,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -326,6 +333,67 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             " ERROR ",
             "WARN ffa-per-cpu",
         ],
+        unordered_lines: &[],
+        timeout: DEFAULT_TIMEOUT,
+        console: None,
+    },
+    BoardScenario {
+        name: "smp-optee",
+        description: "virt on 4 cores under OP-TEE's SPMC (the model's OP-TEE personality): the cores start with CPU_ON, the OP-TEE driver probes OP-TEE (versions, capabilities, the argument page shared, device enumeration) and its self-test's 14 round trips pass, while the per-CPU partition (0x8007 there) answers every core from its own vCPU and each secondary's FFA_ID_GET matches the boot core's, whatever order the cores come up in",
+        machine: Machine::Virt {
+            cores: 4,
+            firmware: FirmwareSettings {
+                faults: &[Fault::new(FaultKind::OpTee)],
+                trace: false,
+                enter_normal_world_at_el1: false,
+            },
+        },
+        board_features: &["exit-when-settled", "optee-self-test"],
+        expected_exit_status: 0,
+        expected_lines: &[
+            "[secure] [fw] 4 cores; cores 1-3 wait in the pen for CPU_ON",
+            "qemu-virt: 4 core(s) in the device tree; secondaries start with PSCI CPU_ON",
+            "init: arm-ffa ready",
+            "ffa: optee bound to partition 0x8001",
+            "optee: partition 0x8001: API v1.0, OP-TEE revision 4.4 (build ID 0x4d4f444c)",
+            "optee: device enumeration: 1 device(s)",
+            "optee-self-test: 14 checks: 14 passed, 0 failed",
+            "boot: init queue settled",
+            "ffa report: arm-ffa-1: ID 0x8001 UUID 486178e0-e7f8-11e3-bc5e-0002a5d5c51b contexts 4 properties 0x103 direct-receive direct-send aarch64 driver optee",
+            "ffa report: arm-ffa-7: ID 0x8007 UUID c2b67ad3-85fe-452b-870b-b8fef632eae3 contexts 4 properties 0x101 direct-receive aarch64 driver ffa-per-cpu",
+            // The TPM and measured boot too (OP-TEE's table has one more
+            // partition to measure than the other SPMCs').
+            "measured-boot report: 12 events (927 bytes of TCG log), 12 extended; replay matches the TPM",
+            "optee report: devices: 1",
+            " 0 given up",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        forbidden_lines: &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            ": FAILED (",
+            "WARN ffa-per-cpu",
+            "Wrong {",
+            "optee report: not driven",
+        ],
+        // The cores come up, and the per-CPU requests interleave with
+        // OP-TEE's calls, in whatever order the host schedules them.
+        unordered_lines: &[
+            "[secure] [fw] CPU_ON from core 0: core 1 released",
+            "[secure] [fw] CPU_ON from core 0: core 2 released",
+            "[secure] [fw] CPU_ON from core 0: core 3 released",
+            "cpu1: online after",
+            "cpu2: online after",
+            "cpu3: online after",
+            "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
+            "ffa: cpu2: FFA_ID_GET from this core answers 0x0000, as on the boot core",
+            "ffa: cpu3: FFA_ID_GET from this core answers 0x0000, as on the boot core",
+            "ffa: ffa-per-cpu bound to partition 0x8007",
+            "ffa-per-cpu: cpu3: vCPU 3 answered, its request 2",
+            "ffa-per-cpu: partition 0x8007 (4 execution contexts): 4 of 4 cores answered from their own vCPU, 2 requests each",
+            "init: settled: 14 ready, 0 failed, 0 waiting",
+        ],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -349,6 +417,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, "Wrong {", "Failed("],
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -369,6 +438,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, " ERROR ", "left pending"],
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -389,6 +459,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, " ERROR ", "left pending"],
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -420,6 +491,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "init: settled: 13 ready, 0 failed, 0 waiting",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -441,6 +513,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "boot: exit-when-settled, powering off with status 0",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -477,6 +550,63 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "without a CPU_ON through the proxy",
             "CPU_ON refused",
         ],
+        unordered_lines: &[],
+        timeout: DEFAULT_TIMEOUT,
+        console: None,
+    },
+    BoardScenario {
+        name: "smp-optee-protected-mode",
+        description: "protected mode on 4 cores under OP-TEE's SPMC: the cores start through the EL2 proxy's PSCI relay, the OP-TEE driver probes OP-TEE and its self-test passes with every region it shares checked and recorded by the proxy, while the per-CPU partition answers each core's requests, trapped on that core, from its own vCPU",
+        machine: Machine::Virt {
+            cores: 4,
+            firmware: FirmwareSettings {
+                faults: &[Fault::new(FaultKind::OpTee)],
+                trace: false,
+                enter_normal_world_at_el1: false,
+            },
+        },
+        board_features: &["exit-when-settled", "protected-mode", "optee-self-test"],
+        expected_exit_status: 0,
+        expected_lines: &[
+            "el2: proxy finalised with FF-A v1.1; host SMCs now trap to EL2",
+            "el2 proxy: the host's notification bitmap created (VM 0, 4 vCPU(s): one per host core)",
+            "ffa: optee bound to partition 0x8001",
+            "optee: partition 0x8001: API v1.0, OP-TEE revision 4.4 (build ID 0x4d4f444c)",
+            "el2 proxy: share of 1 page(s) in 1 range(s) checked and given, forwarded from the proxy's TX: handle 0x100000000000, complete",
+            "optee: argument page shared with FFA_MEM_SHARE: handle 0x100000000000",
+            "optee: device enumeration: 1 device(s)",
+            "optee-self-test: 14 checks: 14 passed, 0 failed",
+            "boot: init queue settled",
+            "ffa report: arm-ffa-7: ID 0x8007 UUID c2b67ad3-85fe-452b-870b-b8fef632eae3 contexts 4 properties 0x101 direct-receive aarch64 driver ffa-per-cpu",
+            "optee report: devices: 1",
+            " 0 given up",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        forbidden_lines: &[
+            "panicked",
+            MALFORMED_FRAME_WARNING,
+            " ERROR ",
+            ": FAILED (",
+            "WARN ffa-per-cpu",
+            "Wrong {",
+            "stage-2 fault",
+            "optee report: not driven",
+            "without a CPU_ON through the proxy",
+            "CPU_ON refused",
+        ],
+        unordered_lines: &[
+            "el2 proxy: CPU_ON relayed: core 1 starts at EL2",
+            "el2 proxy: CPU_ON relayed: core 2 starts at EL2",
+            "el2 proxy: CPU_ON relayed: core 3 starts at EL2",
+            "el2 proxy: core 1 up at EL2 (SMCs trapped)",
+            "el2 proxy: core 2 up at EL2 (SMCs trapped)",
+            "el2 proxy: core 3 up at EL2 (SMCs trapped)",
+            "ffa: cpu1: FFA_ID_GET from this core answers 0x0000, as on the boot core",
+            "ffa: cpu2: FFA_ID_GET from this core answers 0x0000, as on the boot core",
+            "ffa: cpu3: FFA_ID_GET from this core answers 0x0000, as on the boot core",
+            "ffa-per-cpu: partition 0x8007 (4 execution contexts): 4 of 4 cores answered from their own vCPU, 2 requests each",
+            "init: settled: 15 ready, 0 failed, 0 waiting",
+        ],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -506,6 +636,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "WARN ffa-per-cpu",
             "without a CPU_ON through the proxy",
         ],
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -540,6 +671,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "without a CPU_ON through the proxy",
             "WRONG",
         ],
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -559,6 +691,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "smp: CPU_ON refusals: 2 of 2 as PSCI names them",
         ],
         forbidden_lines: &["panicked", MALFORMED_FRAME_WARNING, " ERROR ", "cpu1"],
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -584,6 +717,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "[serial0] INFO:    rpi3: PSCI_SYSTEM_OFF: Invoking watchdog reset",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -599,6 +733,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "power: off with status 1 (semihosting exit)",
         ],
         forbidden_lines: &[MALFORMED_FRAME_WARNING],
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: None,
     },
@@ -613,6 +748,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
             "boot: over: FfaAbsent",
         ],
         forbidden_lines: HEALTHY_FORBIDDEN,
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: Some(ConsoleSession {
             script: pi_console_script,
@@ -631,6 +767,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         expected_exit_status: 0,
         expected_lines: &["bcm2711: PSCI firmware present (method Smc)"],
         forbidden_lines: HEALTHY_FORBIDDEN,
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: Some(ConsoleSession {
             script: pi_tf_a_console_script,
@@ -648,6 +785,7 @@ pub const BOARD_SCENARIOS: &[BoardScenario] = &[
         expected_exit_status: 4,
         expected_lines: &["init: settled: 13 ready, 0 failed, 0 waiting"],
         forbidden_lines: HEALTHY_FORBIDDEN,
+        unordered_lines: &[],
         timeout: DEFAULT_TIMEOUT,
         console: Some(ConsoleSession {
             script: smp_console_script,
@@ -706,6 +844,7 @@ pub fn run(
                 ending,
                 log,
             ));
+            problems.extend(unordered_problems(scenario.unordered_lines, log));
             problems.extend(crate::event_log_check::problems(log, &kernel, &directory));
             problems
         }
@@ -808,6 +947,15 @@ pub fn run(
     }
 }
 
+/// The lines of `unordered` that appear on no line of `log`.
+fn unordered_problems(unordered: &[&str], log: &[String]) -> Vec<String> {
+    unordered
+        .iter()
+        .filter(|expected| !log.iter().any(|line| line.contains(*expected)))
+        .map(|expected| format!("missing expected line (in any order): {expected:?}"))
+        .collect()
+}
+
 /// Whether any of `scenarios` boots the Pi under TF-A.
 pub fn uses_tf_a_rpi4(scenarios: &[&BoardScenario]) -> bool {
     scenarios
@@ -855,5 +1003,15 @@ mod tests {
         assert!(pi.len() >= 3);
         assert!(uses(&pi, Board::RaspberryPi4b));
         assert!(!uses(&pi, Board::QemuVirt));
+    }
+
+    #[test]
+    fn unordered_lines_are_found_in_any_order_and_missing_ones_named() {
+        let log = lines(&["[kernel] cpu3: online", "[kernel] cpu1: online"]);
+        assert!(unordered_problems(&["cpu1: online", "cpu3: online"], &log).is_empty());
+        assert_eq!(
+            unordered_problems(&["cpu1: online", "cpu2: online"], &log),
+            vec!["missing expected line (in any order): \"cpu2: online\"".to_string()]
+        );
     }
 }

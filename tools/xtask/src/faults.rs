@@ -97,6 +97,9 @@ pub enum FaultKind {
     /// The TPM partition offers no completion notifications and its
     /// commands run a given time: the driver polls.
     TpmPolled,
+    /// The TPM's CRB reports an interface ID that is not a CRB's: the
+    /// driver gives the TPM up after registering for its notifications.
+    TpmNotCrb,
 }
 
 /// How long the TPM partition answers BUSY or NOT_READY in `tpm-late` and
@@ -337,6 +340,12 @@ pub const FAULT_MODES: &[FaultMode] = &[
         description: "the TPM partition offers no completion notifications (GET_FEATURE_INFO: NOTSUP) and its commands run N µs after START (0: within it): the driver polls the CRB",
         amount: Some(("microseconds, at most 65535", DEFAULT_TPM_POLLED_MICROSECONDS)),
     },
+    FaultMode {
+        kind: FaultKind::TpmNotCrb,
+        name: "tpm-not-crb",
+        description: "the TPM's CRB says its interface is FIFO, not CRB: the driver, already registered for completion notifications, gives the TPM up and unregisters (UNREGISTER_FROM_NOTIFICATION, the ID unbound)",
+        amount: None,
+    },
 ];
 
 /// One fault to inject: a mode and, for modes that take one, an amount.
@@ -494,7 +503,8 @@ impl Fault {
             | FaultKind::TpmLate
             | FaultKind::TpmNotReady
             | FaultKind::TpmMalformedResponse
-            | FaultKind::TpmMalformedStartup => {}
+            | FaultKind::TpmMalformedStartup
+            | FaultKind::TpmNotCrb => {}
             FaultKind::TpmPolled => {
                 u16::try_from(self.amount()).map_err(|_| {
                     Error::new("the amount of fault mode tpm-polled is too large (at most 65535)")
@@ -530,6 +540,7 @@ impl Fault {
                 // Checked in `apply`.
                 tpm.background_microseconds = u16::try_from(self.amount()).unwrap_or(u16::MAX);
             }
+            FaultKind::TpmNotCrb => tpm.not_crb = true,
             _ => {}
         }
     }

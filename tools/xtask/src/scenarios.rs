@@ -965,6 +965,22 @@ pub const SCENARIOS: &[Scenario] = &[
         HEALTHY_FORBIDDEN,
     ),
     scenario(
+        "tpm-not-crb",
+        "the TPM's CRB says its interface is FIFO, not CRB: the driver finds out at its first locality, after it registered for completion notifications, so it gives the TPM up and withdraws the registration (UNREGISTER_FROM_NOTIFICATION, the notification ID unbound), as Linux's tpm_crb_ffa does on a failure after registering; measurement is unavailable, and boot is healthy otherwise",
+        faults(&[Fault::new(FaultKind::TpmNotCrb)]),
+        &[
+            "[fw] config: TPM partition present, late 0 us, malformed None for command 0x0, completion notifications offered, commands run 200 us; interface ID FIFO, not CRB",
+            "tpm: completion notifications: ID 16 bound to the TPM partition and registered",
+            "tpm: command failed: Crb(Locality, NotCrb(",
+            "tpm: the TPM is given up: UNREGISTER_FROM_NOTIFICATION answered OK; notification 16 unbound",
+            "tpm report: partition 0x8010 over FFA_MSG_SEND_DIRECT_REQ2, completion Polled: 0 commands, 1 failed, 5 service calls",
+            "measured-boot report: measurement FAILED: TpmFailed(Startup, Transport(FAIL)); 9 events logged, 0 extended",
+            "boot: over: FfaReady",
+            "boot: exit-when-settled, powering off with status 0",
+        ],
+        &["panicked", MALFORMED_FRAME_WARNING, "UNREGISTER_FROM_NOTIFICATION refused", "not unbound"],
+    ),
+    scenario(
         "tpm-malformed-response",
         "the TPM's PCR_Read response claims 0xfffffff0 bytes: the driver refuses it (never reads past the buffer), gives the locality back and goes on; measured boot reports that it could not verify the PCRs",
         faults(&[Fault::new(FaultKind::TpmMalformedResponse)]),

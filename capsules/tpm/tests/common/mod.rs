@@ -89,10 +89,12 @@ pub fn image() -> FakeImage {
     }
 }
 
-/// A CRB window that can hide the TPM's completion (CTRL_START stays set).
+/// A CRB window that can hide the TPM's completion (CTRL_START stays set),
+/// or show an interface ID that is not a CRB's (InterfaceType 0: FIFO).
 pub struct StuckWindow {
     pub inner: &'static SharedPage,
     pub stuck: Cell<bool>,
+    pub not_crb: Cell<bool>,
 }
 
 impl MmioWindow for StuckWindow {
@@ -105,6 +107,10 @@ impl MmioWindow for StuckWindow {
     fn read_u32(&self, offset: usize) -> Result<u32, ErrorCode> {
         if self.stuck.get() && offset == ffa_abi::tpm_service::crb::CTRL_START {
             return Ok(1);
+        }
+        if self.not_crb.get() && offset % 0x1000 == ffa_abi::tpm_service::crb::INTF_ID {
+            let interface = self.inner.read_u32(offset)?;
+            return Ok(interface & !ffa_abi::tpm_service::crb::intf_id::TYPE_MASK);
         }
         self.inner.read_u32(offset)
     }
@@ -209,6 +215,7 @@ pub fn board(config: FaultConfig, tpm: TpmConfig, client_config: ClientConfig) -
     let window = leak(StuckWindow {
         inner: crb,
         stuck: Cell::new(false),
+        not_crb: Cell::new(false),
     });
     let driver: &'static TpmCrbFfa<'static> =
         leak(TpmCrbFfa::new(window, virtual_alarm(), Timing::LINUX));

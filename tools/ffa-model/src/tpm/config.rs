@@ -12,7 +12,7 @@
 //! | 0 | 4 | magic `b"TPMC"` |
 //! | 4 | 2 | format version, 2 |
 //! | 6 | 2 | blob size (32) |
-//! | 8 | 1 | flags: bit 0 `absent`, bit 1 no completion notifications (`!notifications`) |
+//! | 8 | 1 | flags: bit 0 `absent`, bit 1 no completion notifications (`!notifications`), bit 2 `not_crb` |
 //! | 9 | 1 | `malformed` kind ([`MalformedResponse`]): 0 none, 1 size beyond the buffer, 2 size below a header, 3 wrong tag, 4 fatal error status |
 //! | 10 | 2 | `background_microseconds` (u16) |
 //! | 12 | 4 | the error answered while late, as its FF-A code (i32: -4 `BUSY`, -10 `NOT_READY`) |
@@ -91,6 +91,10 @@ pub struct TpmConfig {
     /// within `START` (for a caller registered for notifications: at once
     /// after it, in the background).
     pub background_microseconds: u16,
+    /// The CRB's interface ID says FIFO (InterfaceType 0), not CRB: a
+    /// driver refuses the interface at its first locality, after it may
+    /// have registered for notifications.
+    pub not_crb: bool,
 }
 
 /// Why a TPM blob was rejected.
@@ -111,7 +115,8 @@ pub enum TpmConfigError {
 const CHECKSUM_OFFSET: usize = 28;
 const FLAG_ABSENT: u8 = 1;
 const FLAG_NO_NOTIFICATIONS: u8 = 2;
-const FLAGS: u8 = FLAG_ABSENT | FLAG_NO_NOTIFICATIONS;
+const FLAG_NOT_CRB: u8 = 4;
+const FLAGS: u8 = FLAG_ABSENT | FLAG_NO_NOTIFICATIONS | FLAG_NOT_CRB;
 
 impl TpmConfig {
     /// Size of the serialised form.
@@ -131,6 +136,7 @@ impl TpmConfig {
             malformed_command: 0,
             notifications: true,
             background_microseconds: HEALTHY_BACKGROUND_MICROSECONDS,
+            not_crb: false,
         }
     }
 
@@ -145,7 +151,8 @@ impl TpmConfig {
                 0
             } else {
                 FLAG_NO_NOTIFICATIONS
-            };
+            }
+            | if self.not_crb { FLAG_NOT_CRB } else { 0 };
         bytes[9] = self.malformed.encode();
         bytes[10..12].copy_from_slice(&self.background_microseconds.to_le_bytes());
         bytes[12..16].copy_from_slice(&self.late_error.code().to_le_bytes());
@@ -199,6 +206,7 @@ impl TpmConfig {
             malformed_command: word(24),
             notifications: bytes[8] & FLAG_NO_NOTIFICATIONS == 0,
             background_microseconds: u16::from_le_bytes([bytes[10], bytes[11]]),
+            not_crb: bytes[8] & FLAG_NOT_CRB != 0,
         })
     }
 }
@@ -223,10 +231,11 @@ mod tests {
             malformed_command: 0x17E,
             notifications: false,
             background_microseconds: 3_000,
+            not_crb: true,
         };
         let bytes = config.to_bytes();
         assert_eq!(&bytes[0..8], b"TPMC\x02\x00\x20\x00");
-        assert_eq!(&bytes[8..12], &[0b11, 3, 0xB8, 0x0B]);
+        assert_eq!(&bytes[8..12], &[0b111, 3, 0xB8, 0x0B]);
         assert_eq!(TpmConfig::from_bytes(&bytes), Ok(config));
         let mut broken = bytes;
         broken[16] ^= 1;

@@ -57,7 +57,7 @@
 //! ([`crate::SecureWorld::boot_partitions`]), or at its first request if
 //! the memory was not there then. Its faults ([`TpmConfig`]): absent, late
 //! (`BUSY` or `NOT_READY` to every direct request for a while after the
-//! first), and one malformed response.
+//! first), one malformed response, and an interface ID that is not a CRB's.
 
 pub mod config;
 pub mod engine;
@@ -224,6 +224,16 @@ impl TpmPartition {
         self.outstanding = false;
     }
 
+    /// The interface ID this CRB reports: [`INTERFACE_ID`], or with
+    /// InterfaceType 0 (FIFO) under [`TpmConfig::not_crb`].
+    fn interface_id(&self) -> u32 {
+        if self.config.not_crb {
+            INTERFACE_ID & !crb::intf_id::TYPE_MASK
+        } else {
+            INTERFACE_ID
+        }
+    }
+
     /// Sets the CRB up in `memory` (every locality's page: registers valid,
     /// idle, the buffers in the page's data buffer, the software-written
     /// registers cleared). Returns whether the memory was there.
@@ -245,7 +255,7 @@ impl TpmPartition {
             let mut registers = [
                 (crb::LOC_STATE, crb::loc_state::VALID),
                 (crb::LOC_STS, 0),
-                (crb::INTF_ID, INTERFACE_ID),
+                (crb::INTF_ID, self.interface_id()),
                 (crb::INTF_ID_HIGH, VENDOR_DEVICE_ID),
                 (crb::CTRL_EXT, 0),
                 (crb::CTRL_STS, crb::ctrl_sts::IDLE),
