@@ -673,7 +673,11 @@ pub fn direct_request<M: DirectMessage>(
     if is_plain_response(const { Expected::to(M::REQUEST) }, sender, receiver, &raw) {
         return Ok(M::from_response(&raw));
     }
+    // The message is read here, not in the continuation: the result is
+    // then built in the caller's slot on both ways (returned from the
+    // continuation, it was built in a temporary and copied, piecewise).
     direct_request_after::<M>(conduit, policy, sender, receiver, &request, &raw)
+        .map(|registers| M::decode(&registers))
 }
 
 /// [`direct_request`] after a first reply that is not the plain response:
@@ -687,10 +691,10 @@ fn direct_request_after<M: DirectMessage>(
     receiver: PartitionId,
     request: &Request,
     raw: &SmcccRegisters,
-) -> Result<M, ClientError> {
+) -> Result<ReplyRegisters, ClientError> {
     let mut exchange = Exchange::new::<M>(policy, sender, receiver, Vcpu::BOOT);
     let next = exchange.on_reply(Reply::decode(raw));
-    finish_blocking(conduit, &mut exchange, request, next).map(|registers| M::decode(&registers))
+    finish_blocking(conduit, &mut exchange, request, next)
 }
 
 /// [`direct_request`], returning every register of the checked response
