@@ -97,6 +97,7 @@ macro_rules! function_ids {
 
         impl FunctionId {
             /// The raw 32-bit identifier.
+            #[inline]
             pub const fn raw(self) -> u32 {
                 match self {
                     $(FunctionId::$name => $constant,)*
@@ -248,6 +249,7 @@ function_ids! {
 
 impl FunctionId {
     /// Whether this is a 32-bit or a 64-bit call.
+    #[inline]
     pub const fn width(self) -> CallWidth {
         if self.raw() & 0x4000_0000 != 0 {
             CallWidth::Bits64

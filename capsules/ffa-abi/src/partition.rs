@@ -18,11 +18,13 @@ impl PartitionId {
     pub const NORMAL_WORLD: PartitionId = PartitionId(0);
 
     /// An ID from its raw value.
+    #[inline]
     pub const fn new(raw: u16) -> PartitionId {
         PartitionId(raw)
     }
 
     /// The raw value.
+    #[inline]
     pub const fn raw(self) -> u16 {
         self.0
     }

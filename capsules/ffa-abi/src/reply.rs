@@ -42,6 +42,7 @@ pub enum ReplyKind {
 
 impl ReplyKind {
     /// Classifies a reply from its x0 and x2.
+    #[inline]
     pub const fn of(x0: u64, x2: u64) -> ReplyKind {
         // The replies that answer most calls are matched here; the rest of
         // the function table is searched out of line, which keeps this

@@ -47,6 +47,15 @@ impl SmcccConduit for EchoConduit {
 /// One candidate: a name and one request of it (given the iteration's index).
 type Candidate<'a> = (&'static str, Box<dyn FnMut(u64) + 'a>);
 
+/// `operation` as the timing loop calls it: through its trait object, which
+/// the optimizer cannot see through. Every candidate pays the same call;
+/// otherwise the optimizer inlines the small ones (the raw-register floor,
+/// the bare deferred call) into the loop and calls the others, and the
+/// difference is the call, not the candidates.
+fn opaque<'o, 'a>(operation: &'o mut Box<dyn FnMut(u64) + 'a>) -> &'o mut (dyn FnMut(u64) + 'a) {
+    black_box(&mut **operation)
+}
+
 /// Runs every candidate `rounds` times, interleaved (so that a noisy
 /// neighbour slows them alike), `iterations` requests a round; returns
 /// each one's fastest round in nanoseconds per request, and prints it with
@@ -58,12 +67,14 @@ fn measure_side_by_side(
 ) -> Vec<f64> {
     let mut samples = vec![Vec::with_capacity(rounds); candidates.len()];
     for (_, operation) in candidates.iter_mut() {
+        let operation = opaque(operation);
         for index in 0..iterations / 10 {
             operation(index);
         }
     }
     for _ in 0..rounds {
         for (slot, (_, operation)) in candidates.iter_mut().enumerate() {
+            let operation = opaque(operation);
             let start = Instant::now();
             for index in 0..iterations {
                 operation(index);

@@ -109,6 +109,15 @@ impl DeferredCallClient for Nothing {
 /// One candidate: a name and one request of it.
 type Candidate<'a> = (&'static str, Box<dyn FnMut(u64) + 'a>);
 
+/// `operation` as the timing loop calls it: through its trait object, which
+/// the optimizer cannot see through. Every candidate pays the same call;
+/// otherwise the optimizer inlines the small ones (the raw-register floor,
+/// the bare deferred call) into the loop and calls the others, and the
+/// difference is the call, not the candidates.
+fn opaque<'o, 'a>(operation: &'o mut Box<dyn FnMut(u64) + 'a>) -> &'o mut (dyn FnMut(u64) + 'a) {
+    black_box(&mut **operation)
+}
+
 /// Runs every candidate `rounds` times, interleaved, `iterations` a round;
 /// returns each one's fastest round (ns per request) and prints it with
 /// the median round.
@@ -119,12 +128,14 @@ fn measure_side_by_side(
 ) -> Vec<f64> {
     let mut samples = vec![Vec::with_capacity(rounds); candidates.len()];
     for (_, operation) in candidates.iter_mut() {
+        let operation = opaque(operation);
         for index in 0..iterations / 10 {
             operation(index);
         }
     }
     for _ in 0..rounds {
         for (slot, (_, operation)) in candidates.iter_mut().enumerate() {
+            let operation = opaque(operation);
             let start = Instant::now();
             for index in 0..iterations {
                 operation(index);

@@ -26,6 +26,7 @@
 
 use crate::conduit::{FfaConduit, Reply, ReplyRegisters, Request};
 use crate::error::ClientError;
+use ffa_abi::function;
 use ffa_abi::{CallWidth, FunctionId};
 use kernel::hil::smccc::SmcccRegisters;
 
@@ -383,12 +384,13 @@ impl Expected {
         }
     }
 
-    /// The response's function ID.
+    /// The response's function ID (the table's constants, which need no
+    /// inlining across crates to be folded into the check).
     const fn function_id(self) -> u32 {
         match self {
-            Expected::Response(CallWidth::Bits32) => FunctionId::DirectResponse32.raw(),
-            Expected::Response(CallWidth::Bits64) => FunctionId::DirectResponse64.raw(),
-            Expected::Response2 => FunctionId::DirectResponse2.raw(),
+            Expected::Response(CallWidth::Bits32) => function::FFA_MSG_SEND_DIRECT_RESP_32,
+            Expected::Response(CallWidth::Bits64) => function::FFA_MSG_SEND_DIRECT_RESP_64,
+            Expected::Response2 => function::FFA_MSG_SEND_DIRECT_RESP2,
         }
     }
 }
@@ -491,7 +493,7 @@ impl Exchange {
         Exchange {
             sender,
             receiver,
-            expected: Expected::to(M::REQUEST),
+            expected: const { Expected::to(M::REQUEST) },
             vcpu,
             policy: *policy,
             retries: 0,
@@ -520,15 +522,24 @@ impl Exchange {
     }
 
     /// The message of a response this exchange accepted.
+    #[inline]
     pub fn response_message(&self, registers: &ReplyRegisters) -> AnyDirectMessage {
+        self.message_in(registers.raw())
+    }
+
+    /// The message in `raw`, the registers of a response this exchange
+    /// accepted ([`Exchange::is_plain_response`]), read in place rather
+    /// than copied into a [`ReplyRegisters`] first.
+    #[inline]
+    pub(crate) fn message_in(&self, raw: &SmcccRegisters) -> AnyDirectMessage {
         match self.expected {
             Expected::Response(CallWidth::Bits32) => {
-                AnyDirectMessage::Bits32(DirectMessage32::decode(registers))
+                AnyDirectMessage::Bits32(DirectMessage32::from_response(raw))
             }
             Expected::Response(CallWidth::Bits64) => {
-                AnyDirectMessage::Bits64(DirectMessage64::decode(registers))
+                AnyDirectMessage::Bits64(DirectMessage64::from_response(raw))
             }
-            Expected::Response2 => AnyDirectMessage::Two(DirectMessage2::decode(registers)),
+            Expected::Response2 => AnyDirectMessage::Two(DirectMessage2::from_response(raw)),
         }
     }
 
@@ -655,14 +666,35 @@ pub fn direct_request<M: DirectMessage>(
     message: &M,
 ) -> Result<M, ClientError> {
     let request = message.encode(sender, receiver, service);
-    let mut exchange = Exchange::new::<M>(policy, sender, receiver, Vcpu::BOOT);
     let raw = conduit.call_raw(&request);
-    // Fast path: the response to the request itself.
-    if exchange.is_plain_response(&raw) {
+    // Fast path: the response to the request itself, checked as the
+    // exchange would check it ([`Exchange::is_plain_response`]); the
+    // exchange itself is only needed on the way to any other reply.
+    if is_plain_response(const { Expected::to(M::REQUEST) }, sender, receiver, &raw) {
         return Ok(M::from_response(&raw));
     }
-    let next = exchange.on_reply(Reply::decode(&raw));
-    finish_blocking(conduit, &mut exchange, &request, next).map(|registers| M::decode(&registers))
+    // The message is read here, not in the continuation: the result is
+    // then built in the caller's slot on both ways (returned from the
+    // continuation, it was built in a temporary and copied, piecewise).
+    direct_request_after::<M>(conduit, policy, sender, receiver, &request, &raw)
+        .map(|registers| M::decode(&registers))
+}
+
+/// [`direct_request`] after a first reply that is not the plain response:
+/// the exchange reads it and the blocking helper follows it.
+#[cold]
+#[inline(never)]
+fn direct_request_after<M: DirectMessage>(
+    conduit: &FfaConduit<'_>,
+    policy: &RetryPolicy,
+    sender: PartitionId,
+    receiver: PartitionId,
+    request: &Request,
+    raw: &SmcccRegisters,
+) -> Result<ReplyRegisters, ClientError> {
+    let mut exchange = Exchange::new::<M>(policy, sender, receiver, Vcpu::BOOT);
+    let next = exchange.on_reply(Reply::decode(raw));
+    finish_blocking(conduit, &mut exchange, request, next)
 }
 
 /// [`direct_request`], returning every register of the checked response

@@ -443,15 +443,10 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
         };
         match next {
             Next::Done(result) => {
-                let result = result.map(|registers| exchange.response_message(&registers));
-                self.count(|counters| match result {
-                    Ok(_) => counters.answered += 1,
-                    Err(_) => counters.failed += 1,
-                });
-                slot.result.set(result);
-                slot.state.set(RequestState::Completed);
-                self.active.clear();
-                self.deferred_call.set();
+                self.complete(
+                    slot,
+                    result.map(|registers| exchange.response_message(&registers)),
+                );
             }
             Next::ResumeAfterInterrupt(target) => {
                 self.count(|counters| counters.interrupts += 1);
@@ -482,6 +477,20 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
                 slot.state.set(RequestState::BackingOff { until });
             }
         }
+    }
+
+    /// The active `slot`'s request is over with `result`: its callback is
+    /// due from the deferred call, and the vCPU is free.
+    #[inline]
+    fn complete(&self, slot: &Slot<'a>, result: Result<AnyDirectMessage, ClientError>) {
+        self.count(|counters| match result {
+            Ok(_) => counters.answered += 1,
+            Err(_) => counters.failed += 1,
+        });
+        slot.result.set(result);
+        slot.state.set(RequestState::Completed);
+        self.active.clear();
+        self.deferred_call.set();
     }
 
     /// Arms the alarm `wait_us` from now; returns when, in ticks.
@@ -527,10 +536,17 @@ impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
             slot.state.set(RequestState::Idle);
             slot.request.clear();
             slot.exchange.clear();
-            let result = slot.result.take().unwrap_or(Err(ClientError::Cancelled));
             // The slot is idle again: the client may send from its callback.
+            // The outcome is moved from the slot straight into the call (one
+            // copy: no default merged in first).
             let core = self.core();
-            slot.client.map(|client| client.response(core, result));
+            let result = slot.result.take();
+            if let Some(client) = slot.client.get() {
+                match result {
+                    Some(result) => client.response(core, result),
+                    None => client.response(core, Err(ClientError::Cancelled)),
+                }
+            }
         }
     }
 }
@@ -556,22 +572,17 @@ impl<'a, const SLOTS: usize> SplitPhaseRequests<'a> for DirectRequests<'a, SLOTS
         match self.path {
             CallPath::Here(conduit) if free => {
                 // The vCPU is free and nobody waits longer: the first call
-                // now. Its outcome still arrives from the deferred call. The
-                // request is kept only if it may be sent again (BUSY/RETRY);
-                // resuming needs the exchange alone.
+                // now. Its outcome still arrives from the deferred call.
                 self.active.set(index);
                 self.was_busy.set(true);
-                let mut exchange = exchange;
-                let next = exchange.on_raw_reply(conduit.call_raw(&request));
-                match next {
-                    Next::Done(_) => {}
-                    Next::Resend { .. } => {
-                        slot.request.set(request);
-                        slot.exchange.set(exchange);
-                    }
-                    _ => slot.exchange.set(exchange),
+                let raw = conduit.call_raw(&request);
+                if exchange.is_plain_response(&raw) {
+                    // The response itself, as most often: its message read
+                    // in place, nothing kept but the outcome.
+                    self.complete(slot, Ok(exchange.message_in(&raw)));
+                } else {
+                    self.first_reply(index, slot, &request, exchange, raw);
                 }
-                self.follow(index, &exchange, next);
             }
             CallPath::OnCore { .. } if free => {
                 // Posted to the core now; the reply comes through the alarm.
@@ -652,7 +663,33 @@ impl<'a, const SLOTS: usize> SplitPhaseRequests<'a> for DirectRequests<'a, SLOTS
     }
 }
 
-impl<const SLOTS: usize> DirectRequests<'_, SLOTS> {
+impl<'a, const SLOTS: usize> DirectRequests<'a, SLOTS> {
+    /// Follows the first reply `raw` to slot `index`'s `request` made at
+    /// once from `send`, when it is not the plain response. The request is
+    /// kept only if it may be sent again (BUSY/RETRY); resuming needs the
+    /// exchange alone.
+    #[cold]
+    #[inline(never)]
+    fn first_reply(
+        &self,
+        index: usize,
+        slot: &Slot<'a>,
+        request: &Request,
+        mut exchange: Exchange,
+        raw: SmcccRegisters,
+    ) {
+        let next = exchange.on_raw_reply(raw);
+        match next {
+            Next::Done(_) => {}
+            Next::Resend { .. } => {
+                slot.request.set(*request);
+                slot.exchange.set(exchange);
+            }
+            _ => slot.exchange.set(exchange),
+        }
+        self.follow(index, &exchange, next);
+    }
+
     fn any_other_queued(&self, index: usize) -> bool {
         self.core_call.state.get() == RequestState::Queued
             || self
