@@ -37,6 +37,7 @@ pub const HOST_PACKAGES: &[&str] = &[
 pub const TARGET_PACKAGES: &[&str] = &[
     "kernel",
     "armv8a",
+    "armv8a-soc",
     "bakery-lock",
     "bcm2711",
     "pl011",
@@ -458,7 +459,7 @@ mod tests {
                  -p pl011-console -p components -p capsule-console -p capsule-cores -p capsule-ffa \
                  -p capsule-ffa-proxy -p capsule-optee -p capsule-tpm -p ffa-abi -p ffa-model -p test-partition -p testbed \
                  -p xtask --all-targets -- -D warnings",
-                "clippy --target aarch64-unknown-none -p kernel -p armv8a -p bakery-lock -p bcm2711 -p pl011 \
+                "clippy --target aarch64-unknown-none -p kernel -p armv8a -p armv8a-soc -p bakery-lock -p bcm2711 -p pl011 \
                  -p pl011-console -p qemu-virt \
                  -p components -p qemu-virt-board -p raspberrypi4b-board -p capsule-console -p capsule-cores \
                  -p capsule-ffa \
