@@ -928,17 +928,46 @@ fn memory_descriptor(version: Version, lend: bool, address: u64, pages: u32) -> 
 /// Share, reclaim, share again, lend, reclaim, through the proxy, against
 /// the model as each SPMC: the reclaim comes from the proxy's own record
 /// (TF-A's EL3 SPMC and OP-TEE refuse the hypervisor retrieve request pKVM
-/// sends first), and the pages are the host's again after each.
+/// sends first), and the pages are the host's again after each; and in
+/// the v1.0 layout, from a v1.0 SPMC and from a v1.0 host of a v1.2 SPMC
+/// (the `protected-mode-memory-spmc-v1.0` and `-caller-v1.0` scenarios).
 #[test]
 fn memory_goes_there_and_back_through_the_proxy_under_every_spmc() {
     use capsule_ffa_proxy::ownership::PageState;
-    for (personality, version) in [
-        (Personality::Specification, Version::V1_2),
-        (Personality::TfAEl3Spmc, Version::V1_1),
-        (Personality::OpTee, Version::V1_1),
-        (Personality::Hafnium, Version::V1_2),
+    let v1_0_spmc = {
+        let mut config = FaultConfig::default_config();
+        config.spmc_version = (1, 0);
+        config
+    };
+    for (personality, config, version) in [
+        (
+            "specification",
+            FaultConfig::as_personality(Personality::Specification),
+            Version::V1_2,
+        ),
+        (
+            "TF-A's EL3 SPMC",
+            FaultConfig::as_personality(Personality::TfAEl3Spmc),
+            Version::V1_1,
+        ),
+        (
+            "OP-TEE",
+            FaultConfig::as_personality(Personality::OpTee),
+            Version::V1_1,
+        ),
+        (
+            "Hafnium",
+            FaultConfig::as_personality(Personality::Hafnium),
+            Version::V1_2,
+        ),
+        ("a v1.0 SPMC", v1_0_spmc, Version::V1_0),
+        (
+            "a v1.0 host of a v1.2 SPMC",
+            FaultConfig::default_config(),
+            Version::V1_0,
+        ),
     ] {
-        let mut machine = Machine::new(FaultConfig::as_personality(personality));
+        let mut machine = Machine::new(config);
         machine.proxy = Proxy::with_page_states(page_states());
         assert!(
             matches!(machine.finalise(), FinalisationStatus::Finalised { .. }),
