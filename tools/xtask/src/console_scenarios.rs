@@ -1743,28 +1743,50 @@ fn init_disagreements(log: &[String], report: &ReportFacts) -> Vec<String> {
     problems
 }
 
-/// Board features an agreement boot may keep from a fault scenario: the
-/// image is the plain or the protected-mode board, the client perhaps
-/// asking for v1.1 (`exit-when-settled` is dropped for the console).
-const AGREEMENT_FEATURES: &[&str] = &[
-    "exit-when-settled",
-    "protected-mode",
-    "ffa-v1-1",
-    "ffa-v1-0",
-    "memory-fragments",
-];
+/// Board features an agreement boot keeps from a fault scenario: the image
+/// is the plain or the protected-mode board, the client perhaps asking for
+/// v1.1 or v1.0 or sharing in fragments. A scenario's other features make
+/// its own test image (a deliberate panic, the OP-TEE self-test, hostile
+/// host calls...): the agreement boot leaves them out and keeps the
+/// scenario's secure world (`exit-when-settled` is dropped for the console).
+const AGREEMENT_FEATURES: &[&str] = &["protected-mode", "ffa-v1-1", "ffa-v1-0", "memory-fragments"];
 
-/// The fault scenarios the agreement check boots: every model scenario
-/// whose image is one [`AGREEMENT_FEATURES`] allows; among them every SPMC
-/// personality of the model (TF-A's EL3 SPMC, Hafnium, OP-TEE).
+/// The fault scenarios the agreement check boots: every model scenario, so
+/// every fault and every SPMC personality of the model (TF-A's EL3 SPMC,
+/// Hafnium, OP-TEE). Two that come to the same console image and secure
+/// world are booted once.
 pub fn agreement_scenarios() -> impl Iterator<Item = &'static scenarios::Scenario> {
-    SCENARIOS.iter().filter(|scenario| {
-        scenario
-            .board_features
-            .iter()
-            .all(|feature| AGREEMENT_FEATURES.contains(feature))
-    })
+    SCENARIOS.iter()
 }
+
+/// The board features of `scenario`'s agreement boot: its own, less those
+/// that make a test image of their own (see [`AGREEMENT_FEATURES`]).
+/// A scenario's protected-mode image is still a protected-mode image.
+pub fn agreement_features(scenario: &scenarios::Scenario) -> Vec<&'static str> {
+    let mut features: Vec<&'static str> = scenario
+        .board_features
+        .iter()
+        .copied()
+        .filter(|feature| AGREEMENT_FEATURES.contains(feature))
+        .collect();
+    let protected = scenario
+        .board_features
+        .iter()
+        .any(|feature| IMPLY_PROTECTED_MODE.contains(feature));
+    if protected && !features.contains(&"protected-mode") {
+        features.insert(0, "protected-mode");
+    }
+    features
+}
+
+/// The qemu-virt board's features that turn `protected-mode` on with them
+/// (its Cargo.toml; a test keeps the two in step).
+const IMPLY_PROTECTED_MODE: &[&str] = &[
+    "protected-mode-early-ffa",
+    "scenario-bad-host-calls",
+    "scenario-el2-overwrite",
+    "scenario-host-memory",
+];
 
 /// Boots every fault scenario's secure world with the console and checks
 /// that the console agrees with the boot report; one report for all.
@@ -1779,19 +1801,21 @@ pub fn run_agreement(
     let mut timestamps = Vec::new();
     let mut last = None;
     let mut checked = 0usize;
+    let mut booted: Vec<(Vec<&str>, Vec<u8>)> = Vec::new();
     for fault_scenario in agreement_scenarios() {
-        let features: Vec<&str> = fault_scenario
-            .board_features
-            .iter()
-            .copied()
-            .filter(|feature| *feature != "exit-when-settled")
-            .collect();
+        let features = agreement_features(fault_scenario);
+        let config = fault_scenario.firmware.config_blob()?;
+        if booted.iter().any(|(seen_features, seen_config)| {
+            *seen_features == features && *seen_config == config
+        }) {
+            continue;
+        }
+        booted.push((features.clone(), config.clone()));
         let name = format!("{AGREEMENT}/{}", fault_scenario.name);
         let (directory, kernel) = scenarios::prepare_kernel(workspace, &name, &features)?;
         let layout_problems = scenarios::el2_layout_problems(&kernel)?;
         let blob = directory.join("firmware-config.bin");
-        fs::write(&blob, fault_scenario.firmware.config_blob()?)
-            .with_context(|| format!("cannot write {}", blob.display()))?;
+        fs::write(&blob, config).with_context(|| format!("cannot write {}", blob.display()))?;
         let invocation = QemuInvocation {
             bios: firmware_binary.to_path_buf(),
             kernel,
@@ -2065,6 +2089,31 @@ mod tests {
             "[kernel] console: ready",
         ]);
         assert_eq!(disagreements(&failed), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_model_scenario_s_secure_world_is_in_the_agreement_check() {
+        assert_eq!(agreement_scenarios().count(), SCENARIOS.len());
+        let optee = scenarios::find("optee-invoke").expect("optee-invoke");
+        assert_eq!(agreement_features(optee), Vec::<&str>::new());
+        let el2 = scenarios::find("protected-mode-el2-overwrite").expect("el2-overwrite");
+        assert_eq!(agreement_features(el2), vec!["protected-mode"]);
+        let v1_1 = scenarios::find("memory-tf-a-el3-v1.1").expect("memory-tf-a-el3-v1.1");
+        assert_eq!(agreement_features(v1_1), vec!["ffa-v1-1"]);
+    }
+
+    #[test]
+    fn the_features_that_imply_protected_mode_are_the_board_s() {
+        let manifest = include_str!("../../../boards/qemu-virt/Cargo.toml");
+        let implying: Vec<&str> = manifest
+            .lines()
+            .filter_map(|line| line.split_once(" = "))
+            .filter(|(name, value)| {
+                *name != "protected-mode" && value.contains("\"protected-mode\"")
+            })
+            .map(|(name, _)| name.trim())
+            .collect();
+        assert_eq!(implying, IMPLY_PROTECTED_MODE);
     }
 
     #[test]
