@@ -1772,21 +1772,22 @@ pub fn agreement_features(scenario: &scenarios::Scenario) -> Vec<&'static str> {
     let protected = scenario
         .board_features
         .iter()
-        .any(|feature| IMPLY_PROTECTED_MODE.contains(feature));
+        .any(|feature| implies_protected_mode(feature));
     if protected && !features.contains(&"protected-mode") {
         features.insert(0, "protected-mode");
     }
     features
 }
 
-/// The qemu-virt board's features that turn `protected-mode` on with them
-/// (its Cargo.toml; a test keeps the two in step).
-const IMPLY_PROTECTED_MODE: &[&str] = &[
-    "protected-mode-early-ffa",
-    "scenario-bad-host-calls",
-    "scenario-el2-overwrite",
-    "scenario-host-memory",
-];
+/// Whether the qemu-virt board's `feature` turns `protected-mode` on with
+/// it, as the board's Cargo.toml says (`feature = [..., "protected-mode"]`).
+fn implies_protected_mode(feature: &str) -> bool {
+    const MANIFEST: &str = include_str!("../../../boards/qemu-virt/Cargo.toml");
+    MANIFEST
+        .lines()
+        .filter_map(|line| line.split_once(" = "))
+        .any(|(name, value)| name.trim() == feature && value.contains("\"protected-mode\""))
+}
 
 /// Boots every fault scenario's secure world with the console and checks
 /// that the console agrees with the boot report; one report for all.
@@ -2103,17 +2104,23 @@ mod tests {
     }
 
     #[test]
-    fn the_features_that_imply_protected_mode_are_the_board_s() {
-        let manifest = include_str!("../../../boards/qemu-virt/Cargo.toml");
-        let implying: Vec<&str> = manifest
-            .lines()
-            .filter_map(|line| line.split_once(" = "))
-            .filter(|(name, value)| {
-                *name != "protected-mode" && value.contains("\"protected-mode\"")
-            })
-            .map(|(name, _)| name.trim())
-            .collect();
-        assert_eq!(implying, IMPLY_PROTECTED_MODE);
+    fn the_features_that_imply_protected_mode_are_read_from_the_board() {
+        for feature in [
+            "scenario-el2-overwrite",
+            "scenario-host-memory",
+            "protected-mode-early-ffa",
+        ] {
+            assert!(implies_protected_mode(feature), "{feature}");
+        }
+        for feature in [
+            "protected-mode",
+            "optee-self-test",
+            "scenario-panic",
+            "console",
+            "no-such-feature",
+        ] {
+            assert!(!implies_protected_mode(feature), "{feature}");
+        }
     }
 
     #[test]
