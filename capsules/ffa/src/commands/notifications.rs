@@ -628,12 +628,7 @@ pub fn message_payload<'l>(
 
 /// The value of hex digit `digit`.
 fn hex_digit(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
+    char::from(digit).to_digit(16).map(|value| value as u8)
 }
 
 impl<const PARTITIONS: usize> NotificationClient for NotificationCommands<'_, PARTITIONS> {
