@@ -1751,14 +1751,6 @@ fn init_disagreements(log: &[String], report: &ReportFacts) -> Vec<String> {
 /// scenario's secure world (`exit-when-settled` is dropped for the console).
 const AGREEMENT_FEATURES: &[&str] = &["protected-mode", "ffa-v1-1", "ffa-v1-0", "memory-fragments"];
 
-/// The fault scenarios the agreement check boots: every model scenario, so
-/// every fault and every SPMC personality of the model (TF-A's EL3 SPMC,
-/// Hafnium, OP-TEE). Two that come to the same console image and secure
-/// world are booted once.
-pub fn agreement_scenarios() -> impl Iterator<Item = &'static scenarios::Scenario> {
-    SCENARIOS.iter()
-}
-
 /// The board features of `scenario`'s agreement boot: its own, less those
 /// that make a test image of their own (see [`AGREEMENT_FEATURES`]).
 /// A scenario's protected-mode image is still a protected-mode image.
@@ -1789,8 +1781,10 @@ fn implies_protected_mode(feature: &str) -> bool {
         .any(|(name, value)| name.trim() == feature && value.contains("\"protected-mode\""))
 }
 
-/// Boots every fault scenario's secure world with the console and checks
-/// that the console agrees with the boot report; one report for all.
+/// Boots every model scenario's secure world (every fault and every SPMC
+/// personality of the model) with the console and checks that the console
+/// agrees with the boot report; one report for all. Two scenarios that come
+/// to the same console image and secure world are booted once.
 pub fn run_agreement(
     workspace: &Workspace,
     firmware_binary: &std::path::Path,
@@ -1803,7 +1797,7 @@ pub fn run_agreement(
     let mut last = None;
     let mut checked = 0usize;
     let mut booted: Vec<(Vec<&str>, Vec<u8>)> = Vec::new();
-    for fault_scenario in agreement_scenarios() {
+    for fault_scenario in SCENARIOS {
         let features = agreement_features(fault_scenario);
         let config = fault_scenario.firmware.config_blob()?;
         if booted.iter().any(|(seen_features, seen_config)| {
@@ -2093,8 +2087,7 @@ mod tests {
     }
 
     #[test]
-    fn every_model_scenario_s_secure_world_is_in_the_agreement_check() {
-        assert_eq!(agreement_scenarios().count(), SCENARIOS.len());
+    fn an_agreement_boot_drops_a_test_image_s_features_but_not_protected_mode() {
         let optee = scenarios::find("optee-invoke").expect("optee-invoke");
         assert_eq!(agreement_features(optee), Vec::<&str>::new());
         let el2 = scenarios::find("protected-mode-el2-overwrite").expect("el2-overwrite");
@@ -2125,7 +2118,8 @@ mod tests {
 
     #[test]
     fn every_personality_of_the_model_is_in_the_agreement_check() {
-        let personalities: Vec<FaultKind> = agreement_scenarios()
+        let personalities: Vec<FaultKind> = SCENARIOS
+            .iter()
             .flat_map(|scenario| scenario.firmware.faults.iter().map(|fault| fault.kind))
             .filter(|kind| {
                 matches!(
@@ -2141,9 +2135,9 @@ mod tests {
             );
         }
         // Hafnium also through the proxy, with a v1.1 host.
-        assert!(
-            agreement_scenarios().any(|scenario| scenario.name == "protected-mode-hafnium-v1-1")
-        );
+        assert!(SCENARIOS
+            .iter()
+            .any(|scenario| scenario.name == "protected-mode-hafnium-v1-1"));
         // And the console scenarios boot each personality too.
         for personality in [FaultKind::TfAEl3Spmc, FaultKind::Hafnium, FaultKind::OpTee] {
             assert!(CONSOLE_SCENARIOS.iter().any(|scenario| matches!(
